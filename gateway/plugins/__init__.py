@@ -1,0 +1,24 @@
+"""The plugin system: hook specifications, contribution types and the manager factory.
+
+Department plugins import ``hookimpl`` and the contribution dataclasses from here.
+"""
+from gateway.plugins.contributions import (
+    CheckItem,
+    Department,
+    JURISDICTION_LEVELS,
+    Matter,
+    TARGET_TYPES,
+    TargetCriteria,
+)
+from gateway.plugins.hookspecs import hookimpl, hookspec
+
+__all__ = [
+    "CheckItem",
+    "Department",
+    "JURISDICTION_LEVELS",
+    "Matter",
+    "TARGET_TYPES",
+    "TargetCriteria",
+    "hookimpl",
+    "hookspec",
+]

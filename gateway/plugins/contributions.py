@@ -1,0 +1,114 @@
+"""What a department plugin contributes: plain, frozen data checked at start-up.
+
+The engine never hard-codes a department; everything department-specific arrives
+through these types (datasette-style registered contributions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+JURISDICTION_LEVELS = ("county", "city", "province", "national")
+LEVEL_RANK = {level: rank for rank, level in enumerate(JURISDICTION_LEVELS)}
+
+TARGET_TYPES = ("enterprise", "individual_business", "farmer_cooperative", "other_unit")
+
+# Value kinds a check item can take; the engine turns each into a marshmallow field.
+VALUE_KINDS = ("outcome", "boolean", "integer", "decimal", "text", "choice")
+
+
+@dataclass(frozen=True)
+class Department:
+    """A law-enforcement department (行政执法机关)."""
+
+    code: str
+    name: str
+    level: str = "county"
+    parent_code: str | None = None
+    short_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.level not in JURISDICTION_LEVELS:
+            raise ValueError(f"department {self.code}: unknown jurisdiction level {self.level!r}")
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One check item (检查项) of a matter.
+
+    ``department_code`` is who brings it: the matter's lead department, or a
+    cooperating department adding its own item to another department's matter.
+    ``kind`` is one of VALUE_KINDS; ``choices`` applies to ``choice``.
+    """
+
+    code: str
+    matter_code: str
+    department_code: str
+    name: str
+    content: str = ""
+    legal_basis: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    kind: str = "outcome"
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    help_text: str = ""
+    order: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in VALUE_KINDS:
+            raise ValueError(f"check item {self.code}: unknown kind {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"check item {self.code}: kind 'choice' needs choices")
+
+
+@dataclass(frozen=True)
+class TargetCriteria:
+    """Which targets a matter applies to, as data the engine compiles to SQL.
+
+    Every non-empty condition must hold: the target's type is one of
+    ``target_types``; it holds at least one of ``required_licences``; its business
+    scope contains at least one of ``scope_keywords``.
+    """
+
+    target_types: tuple[str, ...] = ()
+    required_licences: tuple[str, ...] = ()
+    scope_keywords: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for t in self.target_types:
+            if t not in TARGET_TYPES:
+                raise ValueError(f"unknown target type {t!r}")
+
+
+@dataclass(frozen=True)
+class Matter:
+    """An inspection matter (抽查事项) that a department leads.
+
+    ``min_ratio`` is the department's minimum yearly sampling ratio (article 15),
+    a Decimal in (0, 1]. ``check_items`` are the lead department's own items;
+    cooperating departments add theirs through ``gateway_check_items``.
+    """
+
+    code: str
+    field: str
+    name: str
+    department_code: str
+    check_items: tuple[CheckItem, ...]
+    legal_basis: tuple[str, ...]
+    min_ratio: Decimal
+    frequency: str
+    methods: tuple[str, ...]
+    criteria: TargetCriteria = field(default_factory=TargetCriteria)
+    target_description: str = ""
+    version: str = "1"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.min_ratio, Decimal):
+            object.__setattr__(self, "min_ratio", Decimal(str(self.min_ratio)))
+        if not (Decimal(0) < self.min_ratio <= Decimal(1)):
+            raise ValueError(f"matter {self.code}: min_ratio must be in (0, 1]")
+        for item in self.check_items:
+            if item.matter_code != self.code:
+                raise ValueError(
+                    f"matter {self.code}: check item {item.code} names matter {item.matter_code}"
+                )

@@ -1,0 +1,187 @@
+"""Build the plugin manager and the validated registry of what plugins contribute."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pluggy
+
+from gateway.plugins import hookspecs
+from gateway.plugins.contributions import CheckItem, Department, Matter
+
+
+class PluginError(RuntimeError):
+    """A plugin's contribution is inconsistent; start-up stops with this message."""
+
+
+def build_plugin_manager(
+    allow: Iterable[str] | None = None,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+    load_entry_points: bool = True,
+) -> pluggy.PluginManager:
+    """Return a new manager with the entry-point plugins (optionally filtered by ``allow``,
+    a list of entry-point names) plus ``extra_plugins`` given as (name, module_or_object)."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    if load_entry_points:
+        if allow is None:
+            pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+        else:
+            for name in allow:
+                pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP, name=name)
+    for name, plugin in extra_plugins:
+        pm.register(plugin, name=name)
+    pm.check_pending()
+    return pm
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    version: str
+    department_code: str | None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything the plugins contribute, validated and merged."""
+
+    plugins: tuple[PluginInfo, ...]
+    departments: dict[str, Department] = field(hash=False)
+    matters: dict[str, Matter] = field(hash=False)
+    # matter code -> all its check items (lead's first, then cooperating), in order
+    check_items: dict[str, tuple[CheckItem, ...]] = field(hash=False)
+    department_plugin: dict[str, str] = field(hash=False)
+
+    def cooperating_departments(self, matter_code: str) -> tuple[str, ...]:
+        lead = self.matters[matter_code].department_code
+        seen: list[str] = []
+        for item in self.check_items[matter_code]:
+            if item.department_code != lead and item.department_code not in seen:
+                seen.append(item.department_code)
+        return tuple(seen)
+
+    def items_by_department(self, matter_code: str) -> dict[str, tuple[CheckItem, ...]]:
+        out: dict[str, list[CheckItem]] = {}
+        for item in self.check_items[matter_code]:
+            out.setdefault(item.department_code, []).append(item)
+        return {k: tuple(v) for k, v in out.items()}
+
+
+def _plugin_version(pm: pluggy.PluginManager, plugin: object) -> str:
+    for p, dist in pm.list_plugin_distinfo():
+        if p is plugin:
+            return dist.version
+    return getattr(plugin, "__version__", "0")
+
+
+def _results_by_plugin(pm: pluggy.PluginManager, hook_name: str):
+    hook = getattr(pm.hook, hook_name)
+    for impl in hook.get_hookimpls():
+        name = pm.get_name(impl.plugin)
+        yield name, impl.plugin, impl.function()
+
+
+def load_registry(pm: pluggy.PluginManager) -> Registry:
+    """Collect and validate every contribution; raise PluginError naming the plugins at fault."""
+    departments: dict[str, Department] = {}
+    department_plugin: dict[str, str] = {}
+    plugin_department: dict[str, str | None] = {}
+    for name, _plugin, dept in _results_by_plugin(pm, "gateway_department"):
+        if dept is None:
+            continue
+        if not isinstance(dept, Department):
+            raise PluginError(f"插件 {name} 的 gateway_department 返回的不是 Department")
+        if dept.code in departments:
+            raise PluginError(
+                f"部门编码 {dept.code} 重复：插件 {department_plugin[dept.code]} 与插件 {name} 都声明了它"
+            )
+        departments[dept.code] = dept
+        department_plugin[dept.code] = name
+        plugin_department[name] = dept.code
+
+    for code, dept in departments.items():
+        if dept.parent_code and dept.parent_code not in departments:
+            # parents above the county are usually not installed; that is allowed
+            pass
+
+    matters: dict[str, Matter] = {}
+    matter_plugin: dict[str, str] = {}
+    item_owner: dict[tuple[str, str], str] = {}
+    items: dict[str, list[CheckItem]] = {}
+    for name, _plugin, contributed in _results_by_plugin(pm, "gateway_matters"):
+        for matter in contributed or ():
+            if not isinstance(matter, Matter):
+                raise PluginError(f"插件 {name} 的 gateway_matters 返回了非 Matter 对象")
+            if matter.code in matters:
+                raise PluginError(
+                    f"抽查事项编码 {matter.code} 重复：插件 {matter_plugin[matter.code]} 与插件 {name} 都声明了它"
+                )
+            if matter.department_code not in departments:
+                raise PluginError(
+                    f"插件 {name} 的抽查事项 {matter.code} 引用了未知部门 {matter.department_code}"
+                )
+            if plugin_department.get(name) != matter.department_code:
+                raise PluginError(
+                    f"插件 {name} 只能声明本部门牵头的抽查事项，事项 {matter.code} 的牵头部门是 {matter.department_code}"
+                )
+            matters[matter.code] = matter
+            matter_plugin[matter.code] = name
+            items[matter.code] = []
+            for item in matter.check_items:
+                _add_item(items, item_owner, item, name)
+
+    for name, _plugin, contributed in _results_by_plugin(pm, "gateway_check_items"):
+        for item in contributed or ():
+            if not isinstance(item, CheckItem):
+                raise PluginError(f"插件 {name} 的 gateway_check_items 返回了非 CheckItem 对象")
+            if item.matter_code not in matters:
+                raise PluginError(
+                    f"插件 {name} 的检查项 {item.code} 引用了未知抽查事项 {item.matter_code}"
+                )
+            if item.department_code not in departments:
+                raise PluginError(f"插件 {name} 的检查项 {item.code} 引用了未知部门 {item.department_code}")
+            if plugin_department.get(name) != item.department_code:
+                raise PluginError(
+                    f"插件 {name} 的检查项 {item.code} 声明的部门 {item.department_code} 不是本插件的部门"
+                )
+            if item.department_code == matters[item.matter_code].department_code:
+                raise PluginError(
+                    f"插件 {name} 的检查项 {item.code}：牵头部门的检查项应在抽查事项中声明"
+                )
+            _add_item(items, item_owner, item, name)
+
+    ordered = {
+        code: tuple(
+            sorted(
+                lst,
+                key=lambda i: (i.department_code != matters[code].department_code, i.order),
+            )
+        )
+        for code, lst in items.items()
+    }
+    plugins = tuple(
+        PluginInfo(
+            name=pm.get_name(plugin),
+            version=_plugin_version(pm, plugin),
+            department_code=plugin_department.get(pm.get_name(plugin)),
+        )
+        for plugin in pm.get_plugins()
+    )
+    return Registry(
+        plugins=tuple(sorted(plugins, key=lambda p: p.name)),
+        departments=departments,
+        matters=matters,
+        check_items=ordered,
+        department_plugin=department_plugin,
+    )
+
+
+def _add_item(items, item_owner, item: CheckItem, plugin_name: str) -> None:
+    key = (item.matter_code, item.code)
+    if key in item_owner:
+        raise PluginError(
+            f"抽查事项 {item.matter_code} 的检查项编码 {item.code} 重复：插件 {item_owner[key]} 与插件 {plugin_name} 都声明了它"
+        )
+    item_owner[key] = plugin_name
+    items[item.matter_code].append(item)
