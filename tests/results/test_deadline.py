@@ -32,6 +32,7 @@ from gateway.results.holidays import (
     holidays_file_setting,
     library_years,
     load_holiday_file,
+    WorkingCalendar,
     resolve_holidays_file,
 )
 
@@ -533,3 +534,14 @@ def test_property_file_year_deadlines_are_exact_working_days(tmp_path_factory, s
     assert not deadline.provisional
     assert is_working_day(deadline.due, holidays_file=path)
     assert working_days_between(start, deadline.due, holidays_file=path) == n
+
+
+def test_the_example_in_the_docs_is_a_valid_file():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "holidays.md").read_text(encoding="utf-8")
+    example = re.search(r"```json\n(.*?)```", text, re.S).group(1)
+    data = hol.parse_holiday_data(json.loads(example), "docs/holidays.md")
+    assert list(data.years) == [2027]
+    assert WorkingCalendar(data).is_working_day(date(2027, 10, 9))
