@@ -144,8 +144,8 @@ def _provisional_holidays(year: int) -> dict[date, str]:
         date(year, 10, 3): "国庆节",
     }
     if 1900 <= year <= 2100:  # the range chinesecalendar's solar-term formula supports
-        for day, _name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30)):
-            if _name == "清明":
+        for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30)):
+            if term == "清明":
                 days[day] = "清明节"
     return days
 
