@@ -1,0 +1,182 @@
+"""Tickets, sample sizes, selection and the witnessed seed.
+
+A target's ticket is Ronald Rivest's consistent-sampling "first fraction", computed exactly as
+PyPI ``consistent-sampler==1.0.10`` does (``first_fraction(id, seed)``)::
+
+    sha256_hex(x)     = hex SHA-256 of the UTF-8 bytes of x
+    sha256_uniform(x) = "0." + reversed("{:064d}".format(int(sha256_hex(x), 16)))
+    ticket(id, seed)  = sha256_uniform(sha256_hex(seed) + id)
+
+Tickets are decimal fractions in (0, 1) with 64 to 78 digits after the point. They compare as
+numbers: :func:`ticket_key` pads the digits on the right with zeros to :data:`TICKET_DIGITS`, so
+that plain string comparison of keys is numeric comparison of tickets. Two ids whose tickets are
+numerically equal (which needs a SHA-256 coincidence) are ordered by the id itself, in Unicode
+code point order; ``consistent-sampler`` orders its tickets the same way.
+
+This module is pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+from decimal import Decimal
+from fractions import Fraction
+from typing import Iterable, MutableMapping, Sequence
+
+TICKET_DIGITS = 78
+"""Decimal digits of the largest SHA-256 value, 2**256 - 1: the longest a ticket can be."""
+
+MIN_CONTRIBUTIONS = 3
+MIN_SEED_DIGITS = 20
+SEED_SEPARATOR = "-"
+
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def sha256_hex(text: str) -> str:
+    """Return the 64-character lower-case hex SHA-256 of the UTF-8 encoding of ``text``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_uniform(text: str) -> str:
+    """Return SHA-256 of ``text`` as a decimal fraction ``"0.ddd…"`` (reversed decimal digits)."""
+    return "0." + "{:064d}".format(int(sha256_hex(text), 16))[::-1]
+
+
+def ticket(item_id: str, seed: str) -> str:
+    """Return the ticket of ``item_id`` (a USCC or certificate number) under ``seed``."""
+    return sha256_uniform(sha256_hex(seed) + item_id)
+
+
+def ticket_key(ticket_text: str) -> str:
+    """Return a fixed-width string whose order is the numeric order of the ticket."""
+    if not ticket_text.startswith("0."):
+        raise ValueError(f"票号格式错误，应以 0. 开头：{ticket_text!r}")
+    return ticket_text[2:].ljust(TICKET_DIGITS, "0")
+
+
+class Ticketer:
+    """Tickets under one seed, with the seed's hash computed once.
+
+    ``sha256_hex(seed)`` is 64 ASCII characters, exactly one SHA-256 block, so the hash state
+    after it is computed once and copied for every id.
+    """
+
+    __slots__ = ("seed", "_prefix")
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self._prefix = hashlib.sha256(sha256_hex(seed).encode("ascii"))
+
+    def _value(self, item_id: str) -> int:
+        state = self._prefix.copy()
+        state.update(item_id.encode("utf-8"))
+        return int.from_bytes(state.digest(), "big")
+
+    def ticket(self, item_id: str) -> str:
+        """Return the ticket text of ``item_id``, identical to :func:`ticket`."""
+        return "0." + str(self._value(item_id)).zfill(64)[::-1]
+
+    def key(self, item_id: str) -> str:
+        """Return the sort key of ``item_id``'s ticket (see :func:`ticket_key`)."""
+        return str(self._value(item_id)).zfill(64)[::-1].ljust(TICKET_DIGITS, "0")
+
+
+def select(
+    ids: Iterable[str],
+    seed: str,
+    k: int,
+    *,
+    key_cache: MutableMapping[str, str] | None = None,
+) -> list[str]:
+    """Return the ``k`` ids with the smallest tickets, in ticket order.
+
+    Ties (numerically equal tickets) go to the smaller id. ``ids`` must be distinct. Runs in
+    O(N log k). ``key_cache`` (id -> ticket key) lets several strata of one draw share the
+    tickets of targets that appear in more than one of them.
+    """
+    if k < 0:
+        raise ValueError(f"抽取数量不能为负数：{k}")
+    if k == 0:
+        return []
+    ticketer = Ticketer(seed)
+    if key_cache is None:
+        keyed = ((ticketer.key(item_id), item_id) for item_id in ids)
+    else:
+        keyed = (_cached_key(ticketer, key_cache, item_id) for item_id in ids)
+    return [item_id for _, item_id in heapq.nsmallest(k, keyed)]
+
+
+def _cached_key(
+    ticketer: Ticketer, cache: MutableMapping[str, str], item_id: str
+) -> tuple[str, str]:
+    key = cache.get(item_id)
+    if key is None:
+        key = cache[item_id] = ticketer.key(item_id)
+    return key, item_id
+
+
+def ranked(ids: Iterable[str], seed: str) -> list[str]:
+    """Return all ``ids`` in ticket order (ties by id)."""
+    ticketer = Ticketer(seed)
+    return [item_id for _, item_id in sorted((ticketer.key(i), i) for i in ids)]
+
+
+def sample_size(ratio: Decimal | int | str, population: int) -> int:
+    """Return ``ceil(ratio × population)``, computed exactly.
+
+    ``ratio`` is a :class:`~decimal.Decimal` (or an int, or a decimal string such as ``"0.05"``)
+    between 0 and 1. Floats are refused: ``0.1`` is not one tenth, and a draw must not depend on
+    binary rounding.
+    """
+    exact = exact_ratio(ratio)
+    if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+        raise ValueError(f"总体数量必须是非负整数：{population!r}")
+    return math.ceil(exact * population)
+
+
+def exact_ratio(ratio: Decimal | int | str) -> Fraction:
+    """Return ``ratio`` as an exact fraction, checking that it lies in [0, 1]."""
+    if isinstance(ratio, bool) or isinstance(ratio, float):
+        raise TypeError(f"抽查比例必须是 Decimal 或十进制字符串，不能是 {type(ratio).__name__}")
+    if isinstance(ratio, str):
+        try:
+            ratio = Decimal(ratio)
+        except ArithmeticError:
+            raise ValueError(f"抽查比例不是十进制数：{ratio!r}") from None
+    if isinstance(ratio, Decimal) and not ratio.is_finite():
+        raise ValueError(f"抽查比例必须是有限数：{ratio}")
+    if not isinstance(ratio, (Decimal, int)):
+        raise TypeError(f"抽查比例必须是 Decimal 或十进制字符串，不能是 {type(ratio).__name__}")
+    exact = Fraction(ratio)
+    if not 0 <= exact <= 1:
+        raise ValueError(f"抽查比例必须在 0 到 1 之间：{ratio}")
+    return exact
+
+
+class SeedError(ValueError):
+    """The seed contributions do not make a valid seed; the message says why, in Chinese."""
+
+
+def build_seed(contributions: Sequence[str]) -> str:
+    """Join the participants' digit strings with ``-``, in the recorded order.
+
+    At least :data:`MIN_CONTRIBUTIONS` contributions, each a non-empty string of ASCII decimal
+    digits, with at least :data:`MIN_SEED_DIGITS` digits in all.
+    """
+    if isinstance(contributions, str):
+        raise SeedError("随机种子贡献应为多个数字串组成的列表，而不是单个字符串")
+    contributions = list(contributions)
+    if len(contributions) < MIN_CONTRIBUTIONS:
+        raise SeedError(
+            f"随机种子至少需要 {MIN_CONTRIBUTIONS} 名参与者各自贡献一串数字，当前只有 {len(contributions)} 串"
+        )
+    for position, digits in enumerate(contributions, start=1):
+        if not isinstance(digits, str) or not digits or not set(digits) <= _ASCII_DIGITS:
+            raise SeedError(f"第 {position} 串随机种子贡献只能由数字 0–9 组成且不能为空：{digits!r}")
+    total = sum(len(digits) for digits in contributions)
+    if total < MIN_SEED_DIGITS:
+        raise SeedError(f"随机种子合计至少需要 {MIN_SEED_DIGITS} 位数字，当前只有 {total} 位")
+    return SEED_SEPARATOR.join(contributions)
