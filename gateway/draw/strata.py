@@ -1,0 +1,127 @@
+"""Per-stratum selection and the merge into joint targets ("one visit, many matters").
+
+A stratum is one matter × one risk class of a plan, with its ratio (already the larger of the
+plan's and the department's minimum) and its frozen population. Each stratum independently takes
+the ``ceil(ratio × N)`` targets with the smallest tickets; a target drawn in several strata then
+gets a single joint target covering every matter it was drawn for.
+
+Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from gateway.draw.sampler import Ticketer, exact_ratio, sample_size, select
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One stratum's definition and frozen population.
+
+    The population is kept sorted by USCC (Unicode code point order) and must not repeat a USCC,
+    so that its canonical JSON, and hence ``population_sha256``, does not depend on the order
+    a database happened to return rows in.
+    """
+
+    key: str
+    matter: str
+    ratio: Decimal
+    population: tuple[str, ...]
+    risk_class: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("分层必须有标识（key）")
+        if not self.matter:
+            raise ValueError(f"分层 {self.key} 未指明抽查事项")
+        exact_ratio(self.ratio)
+        if not isinstance(self.ratio, Decimal):
+            object.__setattr__(self, "ratio", Decimal(self.ratio))
+        population = tuple(sorted(self.population))
+        for previous, current in zip(population, population[1:]):
+            if previous == current:
+                raise ValueError(f"分层 {self.key} 的检查对象名单中重复出现 {current}")
+        object.__setattr__(self, "population", population)
+
+    @property
+    def sample_size(self) -> int:
+        """``ceil(ratio × N)`` for this stratum."""
+        return sample_size(self.ratio, len(self.population))
+
+
+@dataclass(frozen=True)
+class StratumSelection:
+    """A stratum with its drawn targets, USCCs in ticket order."""
+
+    stratum: Stratum
+    selected: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return self.stratum.key
+
+    @property
+    def sample_size(self) -> int:
+        return len(self.selected)
+
+
+@dataclass(frozen=True)
+class JointTarget:
+    """One drawn target with every matter (and stratum) it was drawn for, in plan order."""
+
+    uscc: str
+    ticket: str
+    matters: tuple[str, ...]
+    strata: tuple[str, ...] = field(default=())
+
+
+def select_strata(strata: Sequence[Stratum], seed: str) -> list[StratumSelection]:
+    """Draw every stratum under ``seed``; stratum keys must be unique.
+
+    A target usually sits in one stratum per matter, so its ticket is computed once and shared.
+    """
+    seen: set[str] = set()
+    for stratum in strata:
+        if stratum.key in seen:
+            raise ValueError(f"分层标识重复：{stratum.key}")
+        seen.add(stratum.key)
+    key_cache: dict[str, str] | None = {} if len(strata) > 1 else None
+    return [
+        StratumSelection(
+            stratum,
+            tuple(select(stratum.population, seed, stratum.sample_size, key_cache=key_cache)),
+        )
+        for stratum in strata
+    ]
+
+
+def merge_targets(selections: Iterable[StratumSelection], seed: str) -> list[JointTarget]:
+    """Merge the strata's selections into one joint target per USCC, in ticket order.
+
+    A target's matters (and stratum keys) are listed in the order of the strata, without repeats.
+    Ties of equal tickets go to the smaller USCC, as in :func:`gateway.draw.sampler.select`.
+    """
+    return merge_selected(((s.stratum.matter, s.key, s.selected) for s in selections), seed)
+
+
+def merge_selected(
+    selected_by_stratum: Iterable[tuple[str, str, Iterable[str]]], seed: str
+) -> list[JointTarget]:
+    """:func:`merge_targets` on bare (matter, stratum key, selected USCCs) triples."""
+    matters: dict[str, list[str]] = {}
+    strata: dict[str, list[str]] = {}
+    for matter, key, selected in selected_by_stratum:
+        for uscc in selected:
+            target_matters = matters.setdefault(uscc, [])
+            if matter not in target_matters:
+                target_matters.append(matter)
+            strata.setdefault(uscc, []).append(key)
+    ticketer = Ticketer(seed)
+    ordered = sorted((ticketer.key(uscc), uscc) for uscc in matters)
+    return [
+        JointTarget(uscc, ticketer.ticket(uscc), tuple(matters[uscc]), tuple(strata[uscc]))
+        for _, uscc in ordered
+    ]
