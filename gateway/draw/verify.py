@@ -1,0 +1,276 @@
+"""Re-running a draw: the public record check, and the internal team check for supervisors.
+
+:func:`verify_record` needs nothing but the public record: it rebuilds the seed from the
+contributions, re-hashes the populations, recomputes every stratum's sample size and selection,
+and re-derives the joint tasks. :func:`verify_teams` re-runs the team matching from the internal
+inputs (inspector directory, conflicts, loads) that only supervisors may see.
+Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from gateway.draw.record import (
+    list_sha256,
+    opaque_inspector_id,
+    population_sha256,
+    record_problems,
+    seed_from_record,
+    stratum_problems,
+)
+from gateway.draw.sampler import SeedError, Ticketer, sample_size, select
+from gateway.draw.strata import merge_selected
+from gateway.draw.teams import (
+    Conflicts,
+    Inspector,
+    NoFeasibleTeam,
+    Team,
+    TeamRequest,
+    conflicts_by_target,
+    match_teams,
+    team_size,
+    team_violations,
+)
+
+MATCH = "一致"
+CHECK_LABELS = {
+    "format": "记录格式",
+    "seed": "随机种子",
+    "population_sha256": "总体摘要",
+    "tasks": "检查任务",
+}
+_MAX_LISTED = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one check: ``subject`` is a stratum key, a USCC or a check name."""
+
+    subject: str
+    ok: bool
+    reason: str = MATCH
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Record-wide checks (format, seed, population_sha256, tasks) and one finding per stratum."""
+
+    checks: tuple[Finding, ...]
+    strata: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.checks) and all(f.ok for f in self.strata)
+
+    @property
+    def mismatched_strata(self) -> list[str]:
+        return [f.subject for f in self.strata if not f.ok]
+
+    def lines(self) -> list[str]:
+        """Human-readable lines (Chinese), ending with the verdict."""
+        lines = [f"{CHECK_LABELS.get(f.subject, f.subject)}：{f.reason}" for f in self.checks]
+        lines += [f"分层 {f.subject}：{f.reason}" for f in self.strata]
+        if self.ok:
+            lines.append("结论：一致，抽取结果可复现")
+        else:
+            named = "、".join(self.mismatched_strata) or "无"
+            lines.append(f"结论：不一致（不一致的分层：{named}）")
+        return lines
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """One finding per task of the team check."""
+
+    tasks: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.tasks)
+
+    @property
+    def mismatched(self) -> list[str]:
+        return [f.subject for f in self.tasks if not f.ok]
+
+
+def verify_record(record: Any, *, expected_population_sha256: str | None = None) -> VerifyReport:
+    """Re-run the target selection of a public draw record, from the record alone.
+
+    ``expected_population_sha256`` is the value announced at freeze time, if the caller has it.
+    """
+    problems = record_problems(record, strata=False)
+    checks = [Finding("format", not problems, "；".join(problems) or MATCH)]
+    if not isinstance(record, Mapping) or not isinstance(record.get("strata"), list):
+        return VerifyReport(tuple(checks), ())
+    seed = record.get("seed") if isinstance(record.get("seed"), str) else ""
+    checks.append(_seed_finding(record, seed))
+    entries = record["strata"]
+    well_formed = [e for e in entries if not stratum_problems(e)]
+    checks.append(_population_finding(record, well_formed, len(entries), expected_population_sha256))
+    key_cache: dict[str, str] = {}
+    strata = tuple(_stratum_finding(entry, position, seed, key_cache) for position, entry in enumerate(entries, 1))
+    checks.append(_tasks_finding(record, well_formed, seed))
+    return VerifyReport(tuple(checks), strata)
+
+
+def _seed_finding(record: Mapping[str, Any], seed: str) -> Finding:
+    try:
+        rebuilt = seed_from_record(record)
+    except (SeedError, KeyError, TypeError) as error:
+        return Finding("seed", False, f"无法由贡献重建随机种子：{error}")
+    if rebuilt != seed:
+        return Finding("seed", False, f"随机种子与各方贡献拼接结果不符：应为 {rebuilt}，记录为 {seed}")
+    return Finding("seed", True)
+
+
+def _population_finding(
+    record: Mapping[str, Any], well_formed: list, total: int, expected: str | None
+) -> Finding:
+    if len(well_formed) != total:
+        return Finding("population_sha256", False, "部分分层格式错误，无法核对总体摘要")
+    computed = population_sha256(well_formed)
+    if computed != record.get("population_sha256"):
+        return Finding("population_sha256", False, f"总体摘要不符：重新计算为 {computed}")
+    if expected is not None and computed != expected:
+        return Finding("population_sha256", False, f"总体摘要与冻结时公布的 {expected} 不符")
+    return Finding("population_sha256", True)
+
+
+def _stratum_finding(entry: Any, position: int, seed: str, key_cache: dict[str, str]) -> Finding:
+    name = str(entry.get("key")) if isinstance(entry, Mapping) else f"#{position}"
+    problems = stratum_problems(entry)
+    if problems:
+        return Finding(name, False, "格式错误：" + "；".join(problems))
+    reasons = []
+    population = entry["population"]
+    if list_sha256(population) != entry["population_sha256"]:
+        reasons.append("总体名单与本分层的 population_sha256 不符")
+    size = sample_size(entry["ratio"], len(population))
+    if size != entry["sample_size"]:
+        reasons.append(f"抽取数量应为 ceil({entry['ratio']} × {len(population)}) = {size}，记录为 {entry['sample_size']}")
+    expected = select(population, seed, size, key_cache=key_cache)
+    if expected != entry["selected"]:
+        reasons.append("抽中名单与重新计算结果不同：" + _first_difference(expected, entry["selected"]))
+    return Finding(name, not reasons, "；".join(reasons) or MATCH)
+
+
+def _first_difference(expected: Sequence[str], recorded: Sequence[str]) -> str:
+    for position, (want, got) in enumerate(zip(expected, recorded), start=1):
+        if want != got:
+            return f"第 {position} 位应为 {want}，记录为 {got}"
+    return f"应抽 {len(expected)} 户，记录 {len(recorded)} 户"
+
+
+def _tasks_finding(record: Mapping[str, Any], well_formed: list, seed: str) -> Finding:
+    tasks = record.get("tasks")
+    if not isinstance(tasks, list) or not all(isinstance(t, Mapping) for t in tasks):
+        return Finding("tasks", False, "tasks 格式错误")
+    targets = merge_selected(((e["matter"], e["key"], e["selected"]) for e in well_formed), seed)
+    reasons = []
+    if [t.get("uscc") for t in tasks] != [target.uscc for target in targets]:
+        reasons.append("任务应为每个抽中对象各一项，并按票号升序排列")
+    ticketer = Ticketer(seed)
+    matter_departments = _matter_departments(record.get("plan"))
+    lead = record.get("plan", {}).get("lead_department") if isinstance(record.get("plan"), Mapping) else None
+    by_uscc = {target.uscc: target for target in targets}
+    for task in tasks:
+        uscc = task.get("uscc")
+        target = by_uscc.get(uscc)
+        if target is not None and list(target.matters) != task.get("matters"):
+            reasons.append(f"任务 {task.get('number')} 的事项应为 {list(target.matters)}")
+        if isinstance(uscc, str) and task.get("ticket") != ticketer.ticket(uscc):
+            reasons.append(f"任务 {task.get('number')} 的票号与重新计算结果不同")
+        if lead and matter_departments and target is not None:
+            reasons += _composition_reasons(task, lead, target.matters, matter_departments)
+        if len(reasons) >= _MAX_LISTED:
+            reasons.append("……")
+            break
+    return Finding("tasks", not reasons, "；".join(reasons) or MATCH)
+
+
+def _matter_departments(plan: Any) -> dict[str, str]:
+    """Matter code -> leading department, from the optional ``plan.matters`` list."""
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("matters"), list):
+        return {}
+    return {
+        m["code"]: m["department"]
+        for m in plan["matters"]
+        if isinstance(m, Mapping) and isinstance(m.get("code"), str) and isinstance(m.get("department"), str)
+    }
+
+
+def _composition_reasons(
+    task: Mapping[str, Any], lead: str, matters: Iterable[str], matter_departments: Mapping[str, str]
+) -> list[str]:
+    departments = [lead] + [matter_departments.get(m, "?") for m in matters]
+    required = list(dict.fromkeys(departments))
+    members = task.get("inspectors") or []
+    present = {m.get("department") for m in members if isinstance(m, Mapping)}
+    ids = [m.get("id") for m in members if isinstance(m, Mapping)]
+    reasons = []
+    if len(set(ids)) < team_size(required):
+        reasons.append(f"任务 {task.get('number')} 的检查组应至少 {team_size(required)} 名不同人员")
+    missing = [d for d in required if d not in present]
+    if missing:
+        reasons.append(f"任务 {task.get('number')} 的检查组缺少部门：{'、'.join(missing)}")
+    return reasons
+
+
+def verify_teams(
+    requests: Sequence[TeamRequest],
+    inspectors: Sequence[Inspector],
+    seed: str,
+    recorded: Iterable[Team],
+    conflicts: Conflicts = (),
+    initial_load: Mapping[str, int] | None = None,
+) -> TeamReport:
+    """Re-run the team matching from the internal inputs and compare with the recorded teams.
+
+    Teams are compared as sets of members (the pick order is not significant); each recorded team
+    is also checked against the rules on its own, so a report says *why* a team is wrong.
+    Teams changed later by an approved article 14 reassignment must be compared as drawn.
+    """
+    conflicts = list(conflicts)
+    by_id = {inspector.id: inspector for inspector in inspectors}
+    conflicted = conflicts_by_target(conflicts)
+    recorded_by_uscc = {team.uscc: team for team in recorded}
+    try:
+        expected = match_teams(requests, inspectors, seed, conflicts, initial_load)
+    except NoFeasibleTeam as error:
+        return TeamReport((Finding(error.uscc, False, f"重新匹配失败：{error}"),))
+    findings = []
+    for request, team in zip(requests, expected):
+        actual = recorded_by_uscc.pop(request.uscc, None)
+        if actual is None:
+            findings.append(Finding(request.uscc, False, "缺少该检查对象的检查组记录"))
+            continue
+        reasons = team_violations(request, actual.members, by_id, conflicted.get(request.uscc, ()))
+        if sorted(actual.members) != sorted(team.members):
+            reasons.append(f"检查组应为 {sorted(team.members)}，记录为 {sorted(actual.members)}")
+        findings.append(Finding(request.uscc, not reasons, "；".join(reasons) or MATCH))
+    for uscc in recorded_by_uscc:
+        findings.append(Finding(uscc, False, "该检查对象未被抽中，却有检查组记录"))
+    return TeamReport(tuple(findings))
+
+
+def verify_public_inspectors(
+    record: Mapping[str, Any], teams: Iterable[Team], inspectors: Sequence[Inspector], key: bytes
+) -> TeamReport:
+    """Check that the record's opaque inspector ids and departments match the internal teams."""
+    by_id = {inspector.id: inspector for inspector in inspectors}
+    teams_by_uscc = {team.uscc: team for team in teams}
+    findings = []
+    for task in record["tasks"]:
+        team = teams_by_uscc.get(task["uscc"])
+        if team is None:
+            findings.append(Finding(task["uscc"], False, "内部记录中没有该任务的检查组"))
+            continue
+        expected = sorted(
+            (by_id[m].department, opaque_inspector_id(record["draw_id"], m, key)) for m in team.members
+        )
+        published = sorted((m["department"], m["id"]) for m in task["inspectors"])
+        ok = expected == published
+        findings.append(Finding(task["uscc"], ok, MATCH if ok else "公开记录中的检查人员与内部记录不符"))
+    return TeamReport(tuple(findings))
