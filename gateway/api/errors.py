@@ -1,0 +1,90 @@
+"""One error shape for the whole API: a stable machine code, a Chinese message, field errors."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from schemas.i18n import translate_errors
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求格式不正确。"),
+    401: ("unauthenticated", "需要登录或有效的访问令牌。"),
+    403: ("forbidden", "无权执行此操作。"),
+    404: ("not_found", "请求的资源不存在。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    409: ("conflict", "与现有数据冲突。"),
+    413: ("payload_too_large", "上传内容过大。"),
+    415: ("unsupported_media_type", "不支持的内容类型。"),
+    422: ("validation_error", "提交的数据未通过校验。"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
+    500: ("internal_error", "服务器内部错误，请联系系统管理员。"),
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere below a view to answer with a clean 4xx."""
+
+    def __init__(self, status: int, code: str, message: str, errors: Any = None, **details: Any):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+        self.details = details
+
+
+def error_body(code: str, message: str, errors: Any = None, **details: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = translate_errors(errors)
+    if details:
+        body["details"] = details
+    return body
+
+
+def not_found(what: str, key: object) -> ApiError:
+    return ApiError(404, "not_found", f"{what} {key} 不存在。")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        code, message = _HTTP_CODES.get(status, ("http_error", exc.name))
+        errors = None
+        data = getattr(exc, "data", None) or {}
+        if "messages" in data:
+            # webargs/flask-smorest: {"json": {...}} or {"query": {...}}; field names matter, not location
+            messages = data["messages"]
+            errors = {}
+            for location_errors in messages.values():
+                if isinstance(location_errors, dict):
+                    errors.update(location_errors)
+        elif data.get("message"):
+            message = data["message"]
+        response = jsonify(error_body(code, message, errors))
+        if status == 429 and getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # A unique constraint lost a race that the service's own check could not see.
+        log.info("integrity error answered with 409: %s", type(exc.orig).__name__)
+        return jsonify(error_body("conflict", "与现有数据冲突（可能是并发提交），请刷新后重试。")), 409
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        code, message = _HTTP_CODES[500]
+        return jsonify(error_body(code, message)), 500

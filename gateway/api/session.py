@@ -1,0 +1,25 @@
+"""Per-request access to the gateway object and a database session."""
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from gateway.core import Gateway
+
+
+def get_gateway() -> Gateway:
+    return current_app.extensions["shuangsui"]
+
+
+def db() -> Session:
+    """The request's read session (closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = get_gateway().sessions()
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,65 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from flask import Flask, redirect, url_for
+from flask_smorest import Api
+
+from gateway import __version__
+from gateway.api.errors import register_error_handlers
+from gateway.api.session import close_session
+from gateway.config import Settings
+from gateway.core import Gateway
+from schemas.common import ErrorSchema
+
+
+class GatewayApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = "Error"
+
+
+def api_spec_config() -> dict:
+    return {
+        "API_TITLE": "Shuangsui Gateway API",
+        "API_VERSION": __version__,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "双随机、一公开 跨部门联合抽查网关 API。错误响应统一为 {code, message, errors}。"},
+        },
+    }
+
+
+def create_app(
+    settings: Settings | None = None,
+    gateway: Gateway | None = None,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+) -> Flask:
+    """Build the WSGI application. Pass ``gateway`` to share one with the caller (tests, CLI)."""
+    gateway = gateway or Gateway.create(settings, extra_plugins=extra_plugins)
+    settings = gateway.settings
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        JSON_AS_ASCII=False,
+        **api_spec_config(),
+    )
+    app.json.ensure_ascii = False
+    app.extensions["shuangsui"] = gateway
+    app.teardown_appcontext(close_session)
+    api = GatewayApi(app)
+    register_error_handlers(app)  # after the Api, so ours replace flask-smorest's handlers
+    from gateway.api.blueprints import register_blueprints
+
+    register_blueprints(api)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("api-docs.openapi_json"))
+
+    logging.getLogger("gateway").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,37 @@
+"""What every command shares: settings and a lazily built gateway object."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from gateway.config import Settings
+from gateway.core import Gateway
+from gateway.plugins.manager import PluginError
+
+
+@dataclass
+class CliContext:
+    database_url: str | None = None
+    instance_path: str | None = None
+    _gateway: Gateway | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        overrides = {"database_url": self.database_url} if self.database_url else {}
+        instance = Path(self.instance_path) if self.instance_path else None
+        try:
+            return Settings.load(instance_path=instance, **overrides)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            try:
+                self._gateway = Gateway.create(self.settings())
+            except PluginError as exc:
+                raise click.ClickException(f"插件加载失败：{exc}") from None
+        return self._gateway
+
+
+pass_context = click.make_pass_decorator(CliContext)

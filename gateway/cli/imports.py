@@ -1,0 +1,76 @@
+"""``shuangsui import``: bulk import of the directories."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from gateway.cli.context import CliContext, pass_context
+from gateway.directory.importing import import_file
+from gateway.directory.importing.importer import ImportFileError
+from gateway.directory.importing.labels import department_labels
+
+
+@click.group("import", help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
+def import_group() -> None:
+    pass
+
+
+def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: Path | None) -> None:
+    gateway = ctx.gateway()
+    bar = tqdm(unit="行", desc="导入", disable=None)
+    last = [0]
+
+    def progress(rows: int) -> None:
+        bar.update(rows - last[0])
+        last[0] = rows
+
+    with gateway.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin() as tx, path.open("rb") as stream:
+            try:
+                report = import_file(
+                    conn, kind, stream, path.name, partial=partial,
+                    departments=department_labels(gateway.registry), progress=progress,
+                )
+            except ImportFileError as exc:
+                tx.rollback()
+                bar.close()
+                raise click.ClickException(str(exc)) from None
+            if not report.committed:
+                tx.rollback()
+    bar.close()
+    if report_path is not None:
+        report_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    for error in report.errors[:50]:
+        click.echo(f"第 {error.row} 行 [{error.field}] {error.message}", err=True)
+    if report.error_count > 50:
+        click.echo(f"……另有 {report.error_count - 50} 处错误，完整报告见 --report 文件。", err=True)
+    if not report.committed:
+        raise click.ClickException(
+            f"共 {report.total_rows} 行，发现 {report.error_count} 处错误，未导入任何数据。"
+            "修正后重新导入，或使用 --partial 只导入正确的行。"
+        )
+    click.echo(
+        f"导入完成：共 {report.total_rows} 行，新增 {report.created}，更新 {report.updated}，拒绝 {report.rejected}。"
+    )
+
+
+for _kind, _label in (("targets", "检查对象"), ("inspectors", "执法检查人员")):
+
+    def _make(kind: str, label: str):
+        @import_group.command(kind, help=f"导入{label}名录。")
+        @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+        @click.option("--partial", is_flag=True, help="只导入正确的行，其余写入报告。")
+        @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="将逐行报告写入 JSON 文件。")
+        @pass_context
+        def command(ctx: CliContext, path: Path, partial: bool, report_path: Path | None) -> None:
+            _import(ctx, kind, path, partial, report_path)
+
+        return command
+
+    _make(_kind, _label)
+
+COMMANDS = [import_group]

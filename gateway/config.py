@@ -1,0 +1,107 @@
+"""Settings: defaults, then an instance config file (TOML), then ``SHUANGSUI_*`` environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+ENV_PREFIX = "SHUANGSUI_"
+CONFIG_FILE_NAME = "shuangsui.toml"
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get(ENV_PREFIX + "INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Field names map to ``SHUANGSUI_<NAME>`` and to keys in
+    ``<instance>/shuangsui.toml``."""
+
+    instance_path: Path = field(default_factory=default_instance_path)
+    database_url: str = ""
+    # Entry-point names of the plugins to load; None loads every installed plugin.
+    plugins: tuple[str, ...] | None = None
+    secret_key: str = ""
+    county_name: str = "武陟县"
+    area_code: str = "410823"
+    platform_url: str = ""
+    platform_access_key: str = ""
+    platform_secret: str = ""
+    sync_batch_size: int = 100
+    sync_connect_timeout: float = 3.0
+    sync_read_timeout: float = 10.0
+    sync_lease_seconds: int = 60
+    max_upload_bytes: int = 50 * 1024 * 1024
+    holidays_file: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = "sqlite:///" + str(Path(self.instance_path) / "shuangsui.sqlite")
+            object.__setattr__(self, "database_url", url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        instance_path: Path | None = None,
+        **overrides,
+    ) -> "Settings":
+        environ = os.environ if environ is None else environ
+        if instance_path is None:
+            instance_path = Path(environ.get(ENV_PREFIX + "INSTANCE_PATH") or default_instance_path())
+        values: dict[str, object] = {}
+        config_file = Path(instance_path) / CONFIG_FILE_NAME
+        if config_file.exists():
+            with config_file.open("rb") as fh:
+                values.update(tomllib.load(fh))
+        for f in fields(cls):
+            key = ENV_PREFIX + f.name.upper()
+            if key in environ:
+                values[f.name] = environ[key]
+        values.update(overrides)
+        values["instance_path"] = Path(instance_path)
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"配置文件 {config_file} 含未知配置项：{', '.join(sorted(unknown))}")
+        converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
+        settings = cls(**converted)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=_instance_secret(Path(instance_path)))
+        return settings
+
+
+def _convert(name: str, type_name: object, value: object) -> object:
+    type_text = str(type_name)
+    if name == "plugins":
+        if value is None or isinstance(value, (list, tuple)):
+            return tuple(value) if value is not None else None
+        text = str(value).strip()
+        return tuple(p.strip() for p in text.split(",") if p.strip()) if text else None
+    if type_text == "int":
+        return int(value)
+    if type_text == "float":
+        return float(value)
+    if type_text == "Path":
+        return Path(value)
+    return value
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A per-instance secret kept in the instance folder, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

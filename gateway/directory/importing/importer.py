@@ -1,0 +1,164 @@
+"""Validate an import file row by row and upsert it, all-or-nothing unless told otherwise."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import IO, Callable, Iterable
+
+from sqlalchemy.engine import Connection
+
+from gateway.db import utcnow
+from gateway.directory.importing.bulk import Upserter
+from gateway.directory.importing.columns import (
+    INSPECTOR_COLUMNS,
+    TARGET_COLUMNS,
+    CellError,
+    Column,
+    map_headers,
+)
+from gateway.directory.importing.tabular import TabularError, detect_format, iter_records
+from gateway.directory.models import join_licences
+
+MAX_LISTED_ERRORS = 1000
+KINDS = {"targets": ("targets", "uscc", TARGET_COLUMNS), "inspectors": ("inspectors", "certificate_no", INSPECTOR_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+    value: str | None = None
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    total_rows: int = 0
+    imported: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    committed: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(error)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["errors"] = [asdict(e) for e in self.errors]
+        return data
+
+
+class ImportFileError(ValueError):
+    """The file cannot be imported at all (format, encoding, headers)."""
+
+
+def import_file(
+    conn: Connection,
+    kind: str,
+    stream: IO[bytes],
+    filename: str,
+    *,
+    partial: bool = False,
+    departments: dict[str, str] | None = None,
+    allowed_departments: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import ``stream`` into ``kind`` ("targets" or "inspectors") on ``conn``'s open transaction.
+
+    Returns the report; ``report.committed`` says whether the caller should commit (no errors,
+    or ``partial``). ``departments`` maps every accepted department label (code, name, short
+    name) to its code; ``allowed_departments`` limits which codes this caller may write.
+    """
+    if kind not in KINDS:
+        raise ImportFileError(f"未知的导入类型 {kind}。")
+    table, key, columns = KINDS[kind]
+    try:
+        fmt = detect_format(filename)
+        rows = iter_records(stream, fmt)
+        header_number, header = next(rows, (0, None))
+        if header is None:
+            raise ImportFileError("文件为空：第 1 行应为表头。")
+        mapping, problems = map_headers(header, columns)
+        if problems:
+            raise ImportFileError("表头有误（第 1 行）：" + " ".join(problems))
+        report = ImportReport(kind=kind)
+        present = [c.key for c in mapping.values()]
+        # Columns with no cell in the file take their defaults on insert and stay as they are on update.
+        constants = {"active": True} if kind == "targets" else {}
+        written = [c.key for c in columns] + list(constants) + ["created_at", "updated_at"]
+        upserter = Upserter(conn, table, key, written, present + ["updated_at"])
+        defaults = {c.key: c.default for c in columns}
+        allowed = set(allowed_departments) if allowed_departments is not None else None
+        seen: dict[str, int] = {}
+        now = utcnow()
+        for row_number, cells in rows:
+            if not any(cells):
+                continue
+            report.total_rows += 1
+            values = _parse_row(row_number, cells, mapping, report)
+            if values is not None and kind == "inspectors":
+                values = _resolve_department(row_number, values, departments or {}, allowed, report)
+            if values is not None:
+                first = seen.get(values[key])
+                if first is not None:
+                    report.add_error(RowError(row_number, key, f"与第 {first} 行重复。"))
+                    values = None
+                else:
+                    seen[values[key]] = row_number
+            if values is None:
+                report.rejected += 1
+                continue
+            record = {**defaults, **constants, **values}
+            if kind == "targets":
+                record["licences"] = join_licences(record["licences"])
+            upserter.add(tuple(record[c] for c in written[:-2]) + (now, now))
+            if progress is not None and report.total_rows % 10_000 == 0:
+                progress(report.total_rows)
+    except TabularError as exc:
+        raise ImportFileError(str(exc)) from None
+    if report.rejected and not partial:
+        report.committed = False
+        return report
+    report.created, report.updated = upserter.finish()
+    report.imported = report.created + report.updated
+    report.committed = True
+    if progress is not None:
+        progress(report.total_rows)
+    return report
+
+
+def _parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], report: ImportReport) -> dict | None:
+    values: dict[str, object] = {}
+    ok = True
+    for index, column in mapping.items():
+        raw = cells[index] if index < len(cells) else ""
+        if not raw:
+            if column.required:
+                report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”为必填项。"))
+                ok = False
+            continue
+        try:
+            values[column.key] = column.parse(raw)
+        except CellError as exc:
+            shown = None if column.personal else raw[:100]
+            report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”：{exc}", shown))
+            ok = False
+    return values if ok else None
+
+
+def _resolve_department(row_number, values, departments, allowed, report) -> dict | None:
+    label = values["department_code"]
+    code = departments.get(label)
+    if code is None:
+        report.add_error(RowError(row_number, "department_code", f"部门“{label}”不存在或其插件未安装。", label))
+        return None
+    if allowed is not None and code not in allowed:
+        report.add_error(RowError(row_number, "department_code", f"无权导入部门“{label}”的执法检查人员。", label))
+        return None
+    values["department_code"] = code
+    return values

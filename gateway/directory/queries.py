@@ -1,0 +1,76 @@
+"""Target and inspector searches compiled to SQL, including matter criteria from plugins."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.directory.models import Inspector, Target
+from gateway.plugins.contributions import TargetCriteria
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(column, text: str):
+    return column.like("%" + _escape_like(text) + "%", escape="\\")
+
+
+def has_licence(licence: str):
+    return contains(Target.licences, "|" + licence + "|")
+
+
+def criteria_clause(criteria: TargetCriteria):
+    """SQL for a matter's target criteria (every non-empty condition must hold)."""
+    clauses = []
+    if criteria.target_types:
+        clauses.append(Target.type.in_(criteria.target_types))
+    if criteria.required_licences:
+        clauses.append(or_(*(has_licence(l) for l in criteria.required_licences)))
+    if criteria.scope_keywords:
+        clauses.append(or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords)))
+    return and_(*clauses) if clauses else and_(True)
+
+
+def target_search(args: Mapping[str, Any]) -> Select:
+    stmt = select(Target)
+    if args.get("township"):
+        stmt = stmt.where(Target.township == args["township"])
+    for name in ("level", "type", "risk_class", "status"):
+        if args.get(name):
+            stmt = stmt.where(getattr(Target, name) == args[name])
+    if args.get("scope"):
+        stmt = stmt.where(contains(Target.business_scope, args["scope"]))
+    if args.get("licence"):
+        stmt = stmt.where(has_licence(args["licence"]))
+    if args.get("list") == "abnormal":
+        stmt = stmt.where(Target.abnormal_list.is_(True))
+    elif args.get("list") == "serious_violation":
+        stmt = stmt.where(Target.serious_violation_list.is_(True))
+    if args.get("active") is not None:
+        stmt = stmt.where(Target.active.is_(args["active"]))
+    if args.get("q"):
+        q = args["q"].strip()
+        stmt = stmt.where(or_(contains(Target.name, q), Target.uscc == q.upper()))
+    return stmt.order_by(Target.id)
+
+
+def inspector_search(args: Mapping[str, Any], departments: list[str] | None = None) -> Select:
+    stmt = select(Inspector)
+    if departments is not None:
+        stmt = stmt.where(Inspector.department_code.in_(departments) if departments else false())
+    if args.get("department"):
+        stmt = stmt.where(Inspector.department_code == args["department"])
+    if args.get("active") is not None:
+        stmt = stmt.where(Inspector.active.is_(args["active"]))
+    if args.get("q"):
+        stmt = stmt.where(contains(Inspector.name, args["q"].strip()))
+    return stmt.order_by(Inspector.id)
+
+
+def paginate(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
+    return items, int(total or 0)

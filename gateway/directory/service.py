@@ -1,0 +1,133 @@
+"""Changing the directories: inspectors, targets and declared conflicts."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.directory.models import Conflict, Department, Inspector, Target, join_licences, split_licences
+from gateway.directory.privacy import mask_certificate, mask_phone
+
+INSPECTOR_FIELDS = (
+    "department_code", "name", "gender", "unit", "position", "expertise",
+    "certificate_no", "certificate_valid_until", "phone", "active",
+)
+TARGET_FIELDS = (
+    "uscc", "name", "type", "township", "level", "address", "legal_representative",
+    "business_scope", "status", "risk_class", "abnormal_list", "serious_violation_list",
+    "complaint_count", "active",
+)
+
+
+def inspector_dict(inspector: Inspector, masked: bool = False) -> dict[str, Any]:
+    data = {f: getattr(inspector, f) for f in INSPECTOR_FIELDS}
+    data["id"] = inspector.id
+    if masked:
+        data["phone"] = mask_phone(inspector.phone)
+        data["certificate_no"] = mask_certificate(inspector.certificate_no)
+    return data
+
+
+def target_dict(target: Target) -> dict[str, Any]:
+    data = {f: getattr(target, f) for f in TARGET_FIELDS}
+    data["id"] = target.id
+    data["licences"] = split_licences(target.licences)
+    return data
+
+
+def _check_department(session: Session, code: str) -> None:
+    dept = session.get(Department, code)
+    if dept is None or not dept.installed:
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
+                       {"department_code": [f"部门 {code} 不存在或其插件未安装。"]})
+
+
+def _check_certificate_unique(session: Session, number: str, own_id: int | None = None) -> None:
+    other = session.scalar(select(Inspector).where(Inspector.certificate_no == number))
+    if other is not None and other.id != own_id:
+        raise ApiError(409, "duplicate_certificate_no", "执法证号已存在。",
+                       {"certificate_no": [f"执法证号 {number} 已登记在另一名执法检查人员名下。"]})
+
+
+def get_inspector(session: Session, inspector_id: int) -> Inspector:
+    inspector = session.get(Inspector, inspector_id)
+    if inspector is None:
+        raise not_found("执法检查人员", inspector_id)
+    return inspector
+
+
+def create_inspector(session: Session, data: Mapping[str, Any]) -> Inspector:
+    _check_department(session, data["department_code"])
+    _check_certificate_unique(session, data["certificate_no"])
+    inspector = Inspector(**{f: data[f] for f in INSPECTOR_FIELDS if f in data})
+    session.add(inspector)
+    session.flush()
+    return inspector
+
+
+def update_inspector(session: Session, inspector_id: int, data: Mapping[str, Any]) -> Inspector:
+    inspector = get_inspector(session, inspector_id)
+    if "department_code" in data:
+        _check_department(session, data["department_code"])
+    if "certificate_no" in data:
+        _check_certificate_unique(session, data["certificate_no"], inspector.id)
+    for f in INSPECTOR_FIELDS:
+        if f in data:
+            setattr(inspector, f, data[f])
+    session.flush()
+    return inspector
+
+
+def get_target(session: Session, uscc: str) -> Target:
+    target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
+    if target is None:
+        raise not_found("检查对象", uscc)
+    return target
+
+
+def create_target(session: Session, data: Mapping[str, Any]) -> Target:
+    if session.scalar(select(Target.id).where(Target.uscc == data["uscc"])) is not None:
+        raise ApiError(409, "duplicate_uscc", "检查对象已存在。",
+                       {"uscc": [f"统一社会信用代码 {data['uscc']} 已在检查对象名录中。"]})
+    target = Target(**{f: data[f] for f in TARGET_FIELDS if f in data})
+    target.licences = join_licences(data.get("licences", []))
+    session.add(target)
+    session.flush()
+    return target
+
+
+def update_target(session: Session, uscc: str, data: Mapping[str, Any]) -> Target:
+    target = get_target(session, uscc)
+    for f in TARGET_FIELDS:
+        if f in data and f != "uscc":
+            setattr(target, f, data[f])
+    if "licences" in data:
+        target.licences = join_licences(data["licences"])
+    session.flush()
+    return target
+
+
+def conflict_dict(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "id": conflict.id,
+        "inspector_id": conflict.inspector_id,
+        "uscc": conflict.target.uscc,
+        "reason": conflict.reason,
+        "declared_at": conflict.declared_at,
+    }
+
+
+def declare_conflict(session: Session, data: Mapping[str, Any]) -> Conflict:
+    inspector = get_inspector(session, data["inspector_id"])
+    target = get_target(session, data["uscc"])
+    existing = session.scalar(
+        select(Conflict).where(Conflict.inspector_id == inspector.id, Conflict.target_id == target.id)
+    )
+    if existing is not None:
+        raise ApiError(409, "duplicate_conflict", "该回避关系已登记。")
+    conflict = Conflict(inspector_id=inspector.id, target_id=target.id, reason=data["reason"])
+    session.add(conflict)
+    session.flush()
+    return conflict

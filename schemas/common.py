@@ -1,0 +1,30 @@
+"""Wire shapes every API shares: errors and pages."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ErrorSchema(Schema):
+    """Every error the gateway API returns."""
+
+    code = fields.String(required=True, metadata={"description": "stable machine code, e.g. validation_error"})
+    message = fields.String(required=True, metadata={"description": "explanation in Simplified Chinese"})
+    errors = fields.Dict(metadata={"description": "field -> messages, or row -> field -> messages"})
+    details = fields.Dict()
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "page_size": fields.Integer(required=True),
+        },
+        name=name,
+    )

@@ -1,0 +1,117 @@
+"""Fixtures shared by the core's tests: a migrated database on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.config import Settings
+from gateway.core import Gateway
+from gateway.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get("SHUANGSUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SKIP_MESSAGE = (
+    "PostgreSQL is not reachable at {url}: the PostgreSQL leg of the suite was SKIPPED. "
+    "Start PostgreSQL 15 (trust auth, database 'test') to run it."
+)
+
+
+def _pg_available() -> bool:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def pytest_report_header(config):
+    if not _pg_available():
+        return "WARNING: " + PG_SKIP_MESSAGE.format(url=PG_ADMIN_URL)
+    return f"PostgreSQL leg: {PG_ADMIN_URL}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh, migrated PostgreSQL database for this test session (one per xdist worker)."""
+    if not _pg_available():
+        message = PG_SKIP_MESSAGE.format(url=PG_ADMIN_URL)
+        if os.environ.get("CI"):
+            pytest.fail("CI requires PostgreSQL. " + message)
+        pytest.skip(message)
+    name = f"shuangsui_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    from gateway.models import metadata
+
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database: a copy of the SQLite template, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "gateway.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(instance_path=tmp_path / "instance", database_url=database_url, secret_key="test-secret")
+
+
+@pytest.fixture
+def gateway(settings):
+    """The gateway with every installed plugin, on a migrated database with plugins synced."""
+    gw = Gateway.create(settings)
+    gw.sync_registry()
+    yield gw
+    gw.dispose()
+
+
+@pytest.fixture
+def app(gateway):
+    from gateway.app import create_app
+
+    application = create_app(gateway=gateway)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
