@@ -150,7 +150,6 @@ _ITEMS = (
 )
 
 CHECK_ITEMS = {item.code: item for item in _ITEMS}
-OUTCOME_ITEMS = tuple(item.code for item in _ITEMS if item.kind == "outcome")
 
 MATTER = Matter(
     code=MATTER_CODE,

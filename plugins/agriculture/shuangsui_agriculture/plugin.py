@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
 
 from shuangsui_agriculture.checklist import CropSeedChecklistSchema
-from shuangsui_agriculture.content import DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE, OUTCOME_ITEMS
+from shuangsui_agriculture.content import DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE
 
 
 @hookimpl
@@ -48,7 +48,7 @@ def gateway_validate_result(matter_code: str, values: Mapping[str, Any]) -> dict
 
     - A quality verdict of 不符合 rests on samples: the sample count must be above zero.
     - The stock in kilograms cannot be negative.
-    - Any 不符合 needs a problem description.
+    - Any 不符合 (also on a cooperating department's item) needs a problem description.
     """
     if matter_code != MATTER_CODE:
         return None
@@ -58,7 +58,8 @@ def gateway_validate_result(matter_code: str, values: Mapping[str, Any]) -> dict
     stock = _as_decimal(values.get("seed_stock_kg"))
     if stock is not None and stock < 0:
         errors["seed_stock_kg"] = ["库存种子数量不能为负数。"]
-    failed = [code for code in OUTCOME_ITEMS if values.get(code) == "non_compliant"]
+    # any item of the merged checklist, cooperating departments' included
+    failed = [code for code, value in values.items() if value == "non_compliant"]
     if failed and not (values.get("seed_problem_description") or "").strip():
         errors["seed_problem_description"] = ["存在“不符合”的检查项，必须填写问题描述。"]
     return errors or None

@@ -142,3 +142,9 @@ def test_found_through_entry_point():
     assert list(registry.matters) == ["crop_seed"]
     (info,) = registry.plugins
     assert (info.name, info.version, info.department_code) == ("agriculture", "0.1.0", "agriculture")
+
+
+def test_cooperating_items_problem_needs_description_too(pm):
+    values = dict(GOOD, mkt_seed_registration="non_compliant")
+    (errors,) = pm.hook.gateway_validate_result(matter_code="crop_seed", values=values)
+    assert list(errors) == ["seed_problem_description"]

@@ -157,8 +157,6 @@ _ITEMS = (
 
 CHECK_ITEMS = {item.code: item for item in _ITEMS}
 
-# Items whose outcome is a compliance verdict (符合/不符合/不涉及).
-OUTCOME_ITEMS = tuple(item.code for item in _ITEMS if item.kind == "outcome")
 
 MATTER = Matter(
     code=MATTER_CODE,

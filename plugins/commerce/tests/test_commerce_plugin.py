@@ -156,3 +156,9 @@ def test_found_through_entry_point():
     (info,) = [p for p in registry.plugins if p.name == "commerce"]
     assert info.version == "0.1.0"
     assert info.department_code == "commerce"
+
+
+def test_cooperating_items_problem_needs_description_too(pm):
+    values = dict(GOOD, mkt_oil_metering="non_compliant")
+    (errors,) = pm.hook.gateway_validate_result(matter_code="refined_oil", values=values)
+    assert list(errors) == ["oil_problem_description"]
