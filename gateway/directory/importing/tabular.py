@@ -87,6 +87,6 @@ def iter_records(raw: IO[bytes], fmt: str) -> Iterator[tuple[int, list[str]]]:
     for row_number, row in rows:
         if len(row) > MAX_COLUMNS:
             raise TabularError(f"第 {row_number} 行的列数超过 {MAX_COLUMNS}。")
-        if any(len(cell) > MAX_CELL_CHARS for cell in row):
+        if row and max(map(len, row)) > MAX_CELL_CHARS:
             raise TabularError(f"第 {row_number} 行有单元格超过 {MAX_CELL_CHARS} 个字符。")
         yield row_number, row

@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Everything else is a helper for them.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+SHUANGSUI := $(VENV)/bin/shuangsui
+PLUGINS := commerce agriculture emergency market environment
+HOST ?= 127.0.0.1
+PORT ?= 8800
+DEMO_TARGETS ?= 20000
+PYTEST_ARGS ?=
+
+.PHONY: install run test bench openapi clean
+
+$(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e plugins/$(p))
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(SHUANGSUI) db upgrade
+	$(SHUANGSUI) demo load --targets $(DEMO_TARGETS)
+	$(SHUANGSUI) serve --host $(HOST) --port $(PORT)
+
+test: install
+	@$(PY) -m tests.pg_status || true
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/import.py
+
+openapi: install
+	$(SHUANGSUI) openapi -o schemas/openapi/gateway.json
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

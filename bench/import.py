@@ -1,0 +1,76 @@
+"""Benchmark: import targets from CSV into SQLite and PostgreSQL, against the bare driver.
+
+    python bench/import.py [--rows 1000000] [--db sqlite|postgresql|both]
+
+Prints rows/s, the ratio of the gateway's import to a baseline measured in the same run
+(SQLite: csv + sqlite3 executemany; PostgreSQL: csv + psycopg COPY) and each step's peak memory.
+Aims: ratio <= 2 on SQLite, <= 3 on PostgreSQL, peak memory < 500 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available, run_child  # noqa: E402
+
+HEADER = ["uscc", "name", "type", "township", "level", "address", "legal_representative", "business_scope",
+          "licences", "status", "risk_class", "abnormal_list", "serious_violation_list", "complaint_count"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    from gateway.demo.generate import DemoShape, generate_targets
+    from gateway.plugins.manager import build_plugin_manager, load_registry
+
+    registry = load_registry(build_plugin_manager())
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for t in generate_targets(registry, DemoShape(targets=rows)):
+            writer.writerow([t["uscc"], t["name"], t["type"], t["township"], t["level"], t["address"],
+                             t["legal_representative"], t["business_scope"], "；".join(t["licences"]),
+                             t["status"], t["risk_class"], "1" if t["abnormal_list"] else "0",
+                             "1" if t["serious_violation_list"] else "0", str(t["complaint_count"])])
+
+
+def report(label: str, rows: int, gateway: dict, baseline: dict, aim: float) -> None:
+    ratio = gateway["seconds"] / baseline["seconds"]
+    print(f"{label}: gateway import {rows / gateway['seconds']:,.0f} rows/s ({gateway['seconds']:.1f} s, "
+          f"peak {gateway['peak_mb']:.0f} MB); baseline {rows / baseline['seconds']:,.0f} rows/s "
+          f"({baseline['seconds']:.1f} s, peak {baseline['peak_mb']:.0f} MB); ratio {ratio:.2f} (aim <= {aim})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data = folder / "targets.csv"
+        write_csv(data, args.rows)
+        print(f"{args.rows:,} rows, {data.stat().st_size / 1e6:.0f} MB CSV")
+        if args.db in ("sqlite", "both"):
+            ours = run_child("bench.import_steps", "gateway", fresh_sqlite(folder, "gw"), str(data))
+            base = run_child("bench.import_steps", "baseline", fresh_sqlite(folder, "base"), str(data))
+            report("SQLite", args.rows, ours, base, 2)
+        if args.db in ("postgresql", "both"):
+            if not pg_available():
+                print("PostgreSQL: not reachable, skipped")
+                return
+            urls = [fresh_postgresql("gw"), fresh_postgresql("base")]
+            try:
+                ours = run_child("bench.import_steps", "gateway", urls[0], str(data))
+                base = run_child("bench.import_steps", "baseline", urls[1], str(data))
+                report("PostgreSQL", args.rows, ours, base, 3)
+            finally:
+                for url in urls:
+                    drop_postgresql(url)
+
+
+if __name__ == "__main__":
+    main()

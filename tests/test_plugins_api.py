@@ -1,0 +1,77 @@
+"""The plugin catalogue through the API and the CLI, and the start-up checks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli.main import cli
+from gateway.config import Settings
+from gateway.core import Gateway
+
+
+def test_api_lists_five_departments_and_the_joint_matters(client):
+    data = client.get("/api/v1/plugins").json
+    assert {p["department"] for p in data["plugins"]} == {"commerce", "agriculture", "emergency", "market", "environment"}
+    matters = {m["code"]: m for m in data["matters"]}
+    assert matters["work_safety"]["lead_department"] == "emergency"
+    assert matters["work_safety"]["cooperating_departments"] == ["market"]
+    assert len(matters["work_safety"]["check_items"]) == 6
+    assert matters["work_safety"]["check_items"][5]["department_code"] == "market"
+
+
+def test_cli_plugins_json(settings):
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                      str(settings.instance_path), "plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    lead_coop = {m["code"]: (m["lead_department"], m["cooperating_departments"]) for m in data["matters"]}
+    assert lead_coop == {
+        "refined_oil": ("commerce", ["market"]),
+        "crop_seed": ("agriculture", ["market"]),
+        "work_safety": ("emergency", ["market"]),
+        "testing_bodies": ("market", ["environment"]),
+    }
+    for plugin in data["plugins"]:
+        assert plugin["version"]
+
+
+def test_allow_list_setting_limits_plugins(tmp_path, database_url):
+    settings = Settings(instance_path=tmp_path, database_url=database_url, secret_key="x",
+                        plugins=("commerce", "market", "agriculture", "emergency"))
+    gw = Gateway.create(settings)
+    assert set(gw.registry.departments) == {"commerce", "market", "agriculture", "emergency"}
+    assert gw.registry.cooperating_departments("testing_bodies") == ()
+    gw.dispose()
+
+
+def test_allow_list_from_environment(tmp_path):
+    settings = Settings.load(environ={"SHUANGSUI_PLUGINS": "commerce, market"}, instance_path=tmp_path)
+    assert settings.plugins == ("commerce", "market")
+    assert settings.database_url.startswith("sqlite:///")
+
+
+def test_matter_versions_follow_plugin_content(gateway):
+    from sqlalchemy import select
+
+    from gateway.directory.models import MatterVersion
+
+    with gateway.read() as s:
+        rows = list(s.scalars(select(MatterVersion)))
+    assert {r.code for r in rows if r.current} == {"refined_oil", "crop_seed", "work_safety", "testing_bodies"}
+    gateway.sync_registry()  # unchanged content: no new version
+    with gateway.read() as s:
+        assert len(list(s.scalars(select(MatterVersion)))) == len(rows)
+
+
+def test_unknown_instance_config_key_is_a_clear_error(tmp_path):
+    (tmp_path / "shuangsui.toml").write_text('databse_url = "sqlite://"\n')
+    with pytest.raises(ValueError, match="未知配置项：databse_url"):
+        Settings.load(environ={}, instance_path=tmp_path)
+
+
+def test_instance_config_file_is_read_and_environment_wins(tmp_path):
+    (tmp_path / "shuangsui.toml").write_text('county_name = "温县"\nsync_batch_size = 7\n')
+    settings = Settings.load(environ={"SHUANGSUI_SYNC_BATCH_SIZE": "9"}, instance_path=tmp_path)
+    assert (settings.county_name, settings.sync_batch_size) == ("温县", 9)
