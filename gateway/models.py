@@ -1,5 +1,7 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 from gateway.db import Base
 from gateway.directory import models as directory_models  # noqa: F401
+from gateway.planning import models as planning_models  # noqa: F401
+from gateway.tasks import models as task_models  # noqa: F401
 
 metadata = Base.metadata

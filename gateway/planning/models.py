@@ -1,0 +1,62 @@
+"""Inspection plans (articles 11, 12): annual and joint, versioned, immutable once published."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db import Base, utcnow
+
+PLAN_KINDS = ("annual", "joint")
+PLAN_STATUSES = ("draft", "published", "superseded")
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("number", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Human plan number, e.g. 武陟联抽〔2026〕3号; versions of one plan share it.
+    number: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Target scope filters (township, type, level, …) as data, compiled to SQL with the matters' criteria.
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Sampling ratio per credit-risk class, e.g. {"A": "0.03", "B": "0.05", "C": "0.1", "D": "0.2"}.
+    ratios: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    frequency: Mapped[str] = mapped_column(String(100), default="")
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    published_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
+    amend_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    matters: Mapped[list["PlanMatter"]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanMatter.id", lazy="selectin"
+    )
+
+
+class PlanMatter(Base):
+    """A matter in a plan, pinned to the matter version the plan uses (article 8)."""
+
+    __tablename__ = "plan_matters"
+    __table_args__ = (UniqueConstraint("plan_id", "matter_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    matter_code: Mapped[str] = mapped_column(String(64))
+    matter_version_id: Mapped[int] = mapped_column(ForeignKey("matter_versions.id"))
+    # The department that brings this matter into a joint plan (the matter's lead department).
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+
+    plan: Mapped[Plan] = relationship(back_populates="matters")
