@@ -1,4 +1,4 @@
-"""A small but complete joint draw, built with the pure draw code, for the record and verify tests."""
+"""Fixtures for the draw tests: a small but complete joint draw, built with the pure draw code."""
 
 from __future__ import annotations
 
@@ -84,19 +84,17 @@ def build_draw():
         "conflicts": conflicts,
         "requests": requests,
         "teams": teams,
+        "opaque_key": OPAQUE_KEY,
     }
 
 
-_DRAW = build_draw()
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def draw():
-    """The internal inputs and outputs of the sample draw (do not mutate)."""
-    return _DRAW
+    """The sample draw's internal inputs and outputs and its public record (never mutate it)."""
+    return build_draw()
 
 
 @pytest.fixture
-def record():
+def record(draw):
     """A fresh copy of the sample draw's public record, as JSON would give it back."""
-    return json.loads(json.dumps(copy.deepcopy(_DRAW["record"]), ensure_ascii=False))
+    return json.loads(json.dumps(copy.deepcopy(draw["record"]), ensure_ascii=False))
