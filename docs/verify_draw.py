@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Re-run the target selection of a Shuangsui Gateway public draw record (shuangsui.draw/1).
+
+Usage:  python verify_draw.py RECORD.json [--population-sha256 HEX]
+
+Needs only the Python standard library (3.8 or later). Prints one line per check and per stratum.
+Exit status: 0 everything matches, 1 something does not match, 2 the file cannot be read.
+"""
+
+import argparse
+import hashlib
+import heapq
+import json
+import math
+import sys
+from decimal import Decimal
+from fractions import Fraction
+
+FORMAT = "shuangsui.draw/1"
+TICKET_DIGITS = 78  # decimal digits of 2**256 - 1, the longest ticket
+
+
+def sha256_hex(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ticket(uscc, seed_hash):
+    """consistent-sampler 1.0.10: first_fraction(uscc, seed), given seed_hash = sha256_hex(seed)."""
+    digits = "{:064d}".format(int(sha256_hex(seed_hash + uscc), 16))
+    return "0." + digits[::-1]
+
+
+def ticket_key(ticket_text):
+    """Tickets have 64 to 78 digits; padding them to one width makes string order numeric order."""
+    return ticket_text[2:].ljust(TICKET_DIGITS, "0")
+
+
+def select(population, seed, k):
+    """The k USCCs with the smallest tickets, in ticket order (equal tickets: smaller USCC first)."""
+    seed_hash = sha256_hex(seed)
+    keyed = ((ticket_key(ticket(uscc, seed_hash)), uscc) for uscc in population)
+    return [uscc for _, uscc in heapq.nsmallest(k, keyed)]
+
+
+def sample_size(ratio_text, population_size):
+    """ceil(ratio × N), exactly: the ratio is a decimal string, never a binary float."""
+    return math.ceil(Fraction(Decimal(ratio_text)) * population_size)
+
+
+def canonical_sha256(value):
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_record(record, announced_sha256=None):
+    """Return (lines, mismatching stratum keys, everything matches)."""
+    lines, bad_strata, ok = [], [], True
+    if record.get("format") != FORMAT:
+        lines.append("记录格式：不是 {}".format(FORMAT))
+        ok = False
+    seed = record.get("seed")
+    rebuilt = rebuild_seed(record)
+    if rebuilt is not None and rebuilt == seed:
+        lines.append("随机种子：一致（{}）".format(seed))
+    else:
+        lines.append("随机种子：与各方贡献不符（记录为 {}，由贡献拼接得 {}）".format(seed, rebuilt))
+        ok = False
+    strata = record.get("strata") or []
+    if not isinstance(strata, list) or not strata:
+        lines.append("分层：记录中没有分层")
+        return lines, bad_strata, False
+    try:
+        population_sha256 = canonical_sha256(
+            [{"key": s["key"], "population": s["population"], "ratio": s["ratio"]} for s in strata]
+        )
+    except (KeyError, TypeError):
+        population_sha256 = None
+    if population_sha256 is None or population_sha256 != record.get("population_sha256"):
+        lines.append("总体摘要：不符（重新计算为 {}）".format(population_sha256))
+        ok = False
+    elif announced_sha256 is not None and population_sha256 != announced_sha256.lower():
+        lines.append("总体摘要：与冻结时公布的 {} 不符".format(announced_sha256))
+        ok = False
+    else:
+        lines.append("总体摘要：一致（{}）".format(population_sha256))
+    for position, stratum in enumerate(strata, start=1):
+        key = stratum.get("key", "#{}".format(position)) if isinstance(stratum, dict) else "#{}".format(position)
+        reasons = check_stratum(stratum, seed)
+        if reasons:
+            lines.append("分层 {}：不一致（{}）".format(key, "；".join(reasons)))
+            bad_strata.append(str(key))
+            ok = False
+        else:
+            lines.append("分层 {}：一致".format(key))
+    return lines, bad_strata, ok
+
+
+def rebuild_seed(record):
+    """The contributions' digits joined with "-" in their order; None if they make no valid seed."""
+    try:
+        digits = [c["digits"] for c in sorted(record["contributions"], key=lambda c: c["order"])]
+    except (KeyError, TypeError):
+        return None
+    if len(digits) < 3 or sum(len(d) for d in digits if isinstance(d, str)) < 20:
+        return None
+    if not all(isinstance(d, str) and d and set(d) <= set("0123456789") for d in digits):
+        return None
+    return "-".join(digits)
+
+
+def check_stratum(stratum, seed):
+    """Return why the stratum does not match (empty if it matches)."""
+    try:
+        population = stratum["population"]
+        reasons = []
+        if any(a >= b for a, b in zip(population, population[1:])):
+            reasons.append("总体名单未按 USCC 升序排列或有重复")
+        if canonical_sha256(population) != stratum["population_sha256"]:
+            reasons.append("总体名单与本分层的 population_sha256 不符")
+        size = sample_size(stratum["ratio"], len(population))
+        if size != stratum["sample_size"]:
+            reasons.append("抽取数量应为 {}，记录为 {}".format(size, stratum["sample_size"]))
+        if not isinstance(seed, str) or select(population, seed, size) != stratum["selected"]:
+            reasons.append("抽中名单与重新计算结果不同")
+        return reasons
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        return ["格式错误：{!r}".format(error)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="核验双随机抽取记录（shuangsui.draw/1）")
+    parser.add_argument("record", help="抽取记录 JSON 文件")
+    parser.add_argument("--population-sha256", help="冻结时公布的总体摘要（可选）")
+    args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    try:
+        with open(args.record, encoding="utf-8") as handle:
+            record = json.load(handle)
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as error:
+        print("无法读取抽取记录：{}".format(error))
+        return 2
+    lines, bad_strata, ok = check_record(record, args.population_sha256)
+    print("\n".join(lines))
+    if ok:
+        print("结论：一致，抽取结果可复现")
+        return 0
+    print("结论：不一致（不一致的分层：{}）".format("、".join(bad_strata) or "无"))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
