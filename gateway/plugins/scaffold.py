@@ -1,0 +1,85 @@
+"""Write a new department plugin distribution from the templates in ``templates/``.
+
+``shuangsui plugin new NAME`` calls :func:`scaffold_plugin`. The result is a complete,
+installable distribution (pyproject, package with a sample department, matter and checklist
+schema, tests) whose own tests pass once it is installed next to the gateway.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
+
+# template (relative to templates/) -> output path (relative to the new distribution);
+# "{package}" and "{name}" are filled in.
+_FILES = {
+    "pyproject.toml.tmpl": "pyproject.toml",
+    "README.md.tmpl": "README.md",
+    "package/__init__.py.tmpl": "{package}/__init__.py",
+    "package/content.py.tmpl": "{package}/content.py",
+    "package/checklist.py.tmpl": "{package}/checklist.py",
+    "package/plugin.py.tmpl": "{package}/plugin.py",
+    "tests/test_plugin.py.tmpl": "tests/test_{name}_plugin.py",
+}
+
+
+def check_plugin_name(name: str) -> str:
+    """Return ``name`` if it can serve as entry-point name, department code and package suffix;
+    raise ValueError (message in Chinese, for the CLI) otherwise."""
+    if not NAME_PATTERN.match(name or "") or name.endswith("_") or "__" in name:
+        raise ValueError(
+            f"插件名 {name!r} 无效：须为2至30个字符，以小写字母开头，只含小写字母、数字和单个下划线"
+        )
+    if keyword.iskeyword(name):
+        raise ValueError(f"插件名 {name!r} 是 Python 关键字")
+    return name
+
+
+def plugin_names(name: str) -> dict[str, str]:
+    """The identifiers a plugin called ``name`` gets (distribution, package, codes, class name)."""
+    check_plugin_name(name)
+    return {
+        "name": name,
+        "dist_name": "shuangsui-" + name.replace("_", "-"),
+        "package": "shuangsui_" + name,
+        "matter_code": f"{name}_sample",
+        "prefix": name,
+        "class_name": "".join(part.capitalize() for part in name.split("_")) + "Sample",
+    }
+
+
+def scaffold_plugin(name: str, dest: Path, *, department_name: str | None = None) -> Path:
+    """Create the distribution ``dest/NAME`` for a department plugin called ``name`` and return
+    its path.
+
+    ``name`` becomes the entry-point name and department code; the distribution is
+    ``shuangsui-NAME`` and the package ``shuangsui_NAME``. ``department_name`` is the Chinese
+    name of the department (a sample name when omitted). Raises ValueError for an unusable
+    name and FileExistsError when ``dest/NAME`` already exists.
+    """
+    values = plugin_names(name)
+    dept = department_name or f"示例部门（{name}）"
+    values["department_name_repr"] = repr(dept)
+    values["short_name_repr"] = repr(dept[:10])
+
+    root = Path(dest) / name
+    if root.exists():
+        raise FileExistsError(f"目录 {root} 已存在，未覆盖任何文件")
+
+    templates = resources.files("gateway.plugins").joinpath("templates")
+    rendered = {
+        out.format(package=values["package"], name=name): Template(
+            templates.joinpath(src).read_text(encoding="utf-8")
+        ).substitute(values)
+        for src, out in _FILES.items()
+    }
+    root.mkdir(parents=True)
+    for relative, text in rendered.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
