@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
+from schemas.checklist import BaseChecklistSchema
 
 from shuangsui_agriculture.checklist import CropSeedChecklistSchema
 from shuangsui_agriculture.content import DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE
@@ -27,7 +28,7 @@ def gateway_check_items() -> list[CheckItem]:
 
 
 @hookimpl
-def gateway_checklist_schema(matter_code: str):
+def gateway_checklist_schema(matter_code: str) -> type[BaseChecklistSchema] | None:
     if matter_code == MATTER_CODE:
         return CropSeedChecklistSchema
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
+from schemas.checklist import BaseChecklistSchema
 
 from shuangsui_commerce.checklist import RefinedOilChecklistSchema
 from shuangsui_commerce.content import DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE
@@ -26,7 +27,7 @@ def gateway_check_items() -> list[CheckItem]:
 
 
 @hookimpl
-def gateway_checklist_schema(matter_code: str):
+def gateway_checklist_schema(matter_code: str) -> type[BaseChecklistSchema] | None:
     if matter_code == MATTER_CODE:
         return RefinedOilChecklistSchema
     return None

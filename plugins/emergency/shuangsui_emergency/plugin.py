@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
+from schemas.checklist import BaseChecklistSchema
 
 from shuangsui_emergency.checklist import WorkSafetyChecklistSchema
 from shuangsui_emergency.content import DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE
@@ -24,7 +25,7 @@ def gateway_check_items() -> list[CheckItem]:
 
 
 @hookimpl
-def gateway_checklist_schema(matter_code: str):
+def gateway_checklist_schema(matter_code: str) -> type[BaseChecklistSchema] | None:
     if matter_code == MATTER_CODE:
         return WorkSafetyChecklistSchema
     return None

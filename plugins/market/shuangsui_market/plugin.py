@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
+from schemas.checklist import BaseChecklistSchema
 
 from shuangsui_market.checklist import InspectionAndTestingBodiesChecklistSchema
 from shuangsui_market.content import COOPERATING_ITEMS, DEPARTMENT, GUIDE_TEXT, MATTER, MATTER_CODE
@@ -30,7 +31,7 @@ def gateway_check_items() -> list[CheckItem]:
 
 
 @hookimpl
-def gateway_checklist_schema(matter_code: str):
+def gateway_checklist_schema(matter_code: str) -> type[BaseChecklistSchema] | None:
     if matter_code == MATTER_CODE:
         return InspectionAndTestingBodiesChecklistSchema
     return None
