@@ -1,0 +1,1 @@
+"""Handlers of the platform's endpoints, one module per audience (senders, public, tests)."""
