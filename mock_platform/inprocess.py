@@ -1,0 +1,156 @@
+"""The in-process transport: ``responses`` callbacks in front of a backend, moto style.
+
+::
+
+    with mock_platform.mocked() as platform:        # http://platform.mock by default
+        session = platform.session()                # signs with the default credentials
+        session.post(platform.url("/api/v1/plans/batch"), json={"records": [...]})
+
+    @mock_platform.mocked()
+    def test_sync():                                # a fresh platform for each call
+        ...
+
+Requests to other hosts pass through to the network unless you bring your own
+``responses.RequestsMock`` (then its rules apply). A dropped connection raises
+``requests.ConnectionError``; a hung request raises ``requests.ReadTimeout`` at once when the
+client's read timeout is shorter than the hang (no real waiting), otherwise it waits the hang out
+and raises ``requests.ConnectionError``.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import ContextDecorator
+from http.client import RemoteDisconnected
+from typing import Any, Mapping
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import requests
+import responses
+from urllib3.exceptions import ProtocolError
+
+from mock_platform.backend import Backend
+from mock_platform.client import PlatformHandle
+from mock_platform.http import DropConnection, HoldConnection, Request
+from mock_platform.settings import DEFAULT_ACCESS_KEY, DEFAULT_BASE_URL, DEFAULT_SECRET, Settings
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class MockedPlatform(PlatformHandle):
+    """The handle a ``mocked()`` block gives you; ``backend`` is the platform itself."""
+
+    transport = "inprocess"
+
+    def __init__(self, backend: Backend, base_url: str, access_key: str, secret: str):
+        super().__init__(base_url, access_key, secret)
+        self.backend = backend
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    return float(timeout) if timeout is not None else None
+
+
+def request_from_prepared(prepared: requests.PreparedRequest) -> Request:
+    """The backend's view of a request ``requests`` was about to send."""
+    parts = urlsplit(prepared.url or "")
+    body = prepared.body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    kwargs = getattr(prepared, "req_kwargs", {}) or {}
+    return Request.build(
+        method=prepared.method or "GET",
+        path=unquote(parts.path or "/"),
+        query=parse_qsl(parts.query, keep_blank_values=True),
+        headers=prepared.headers.items(),
+        body=body,
+        client_timeout=_read_timeout(kwargs.get("timeout")),
+    )
+
+
+def _dropped(prepared: requests.PreparedRequest) -> requests.ConnectionError:
+    reason = ProtocolError("Connection aborted.", RemoteDisconnected("Remote end closed connection without response"))
+    return requests.ConnectionError(reason, request=prepared)
+
+
+class MockedContext(ContextDecorator):
+    """Context manager and decorator that serves a fresh platform at ``base_url`` in process."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        settings: Settings | None = None,
+        credentials: Mapping[str, str] | None = None,
+        backend: Backend | None = None,
+        responses_mock: responses.RequestsMock | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        if urlsplit(self.base_url).path:
+            raise ValueError("base_url must be scheme://host[:port] without a path")
+        self._settings = settings
+        self._credentials = dict(credentials) if credentials is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET}
+        self._given_backend = backend
+        self._given_mock = responses_mock
+        self._pattern = re.compile(re.escape(self.base_url) + r"(?:[/?#].*)?$")
+        self._mock: responses.RequestsMock | None = None
+        self.platform: MockedPlatform | None = None
+
+    def __enter__(self) -> MockedPlatform:
+        if self._mock is not None:
+            raise RuntimeError("this mocked() platform is already active")
+        backend = self._given_backend or Backend(settings=self._settings, credentials=self._credentials)
+        mock = self._given_mock or responses.RequestsMock(assert_all_requests_are_fired=False)
+        for method in METHODS:
+            mock.add_callback(method, self._pattern, callback=self._callback, content_type=None)
+        if self._given_mock is None:
+            mock.add_passthru(re.compile(r"^(?!" + re.escape(self.base_url) + r"(?:[/?#]|$))"))
+            mock.start()
+        self._mock = mock
+        access_key, secret = next(iter(self._credentials.items()))
+        self.platform = MockedPlatform(backend, self.base_url, access_key, secret)
+        return self.platform
+
+    def __exit__(self, *exc: Any) -> None:
+        mock, self._mock = self._mock, None
+        if mock is None:
+            return
+        if self._given_mock is None:
+            mock.stop()
+            mock.reset()
+        else:
+            for method in METHODS:
+                mock.remove(method, self._pattern)
+        self.platform = None
+
+    def _callback(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        assert self.platform is not None
+        request = request_from_prepared(prepared)
+        outcome = self.platform.backend.handle(request)
+        if isinstance(outcome, DropConnection):
+            raise _dropped(prepared)
+        if isinstance(outcome, HoldConnection):
+            if request.client_timeout is not None and request.client_timeout < outcome.seconds:
+                raise requests.ReadTimeout(f"mock platform held the request longer than the read timeout ({request.client_timeout} s)", request=prepared)
+            self.platform.backend.sleep(outcome.seconds)
+            raise _dropped(prepared)
+        return outcome.status, dict(outcome.headers), outcome.body
+
+
+def mocked(
+    base_url: str = DEFAULT_BASE_URL,
+    *,
+    settings: Settings | None = None,
+    credentials: Mapping[str, str] | None = None,
+    backend: Backend | None = None,
+    responses_mock: responses.RequestsMock | None = None,
+) -> MockedContext:
+    """Serve a mock platform in process through ``responses`` (context manager or decorator).
+
+    ``credentials`` maps access keys to secrets (default ``mock-access-key`` / ``mock-secret``);
+    the handle's ``access_key`` and ``secret`` are the first pair. Pass ``backend`` to share one
+    platform between blocks, ``responses_mock`` to add the platform to a ``RequestsMock`` you run.
+    """
+    return MockedContext(base_url, settings=settings, credentials=credentials, backend=backend,
+                         responses_mock=responses_mock)

@@ -1,0 +1,39 @@
+"""pytest fixtures for testing against the mock platform (registered through the ``pytest11`` entry point).
+
+* ``mock_platform``: a fresh in-process platform for each test (``responses``), at
+  ``http://platform.mock``; the handle's ``backend`` is the platform itself.
+* ``mock_platform_server``: the standalone server in a child process on 127.0.0.1, started
+  once per session and reset before each test.
+
+Both give a :class:`mock_platform.PlatformHandle`: ``base_url``, ``access_key``, ``secret``,
+``auth``, ``session()``, ``url(path)`` and ``control`` (reset, seed, faults, received, ...).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from mock_platform.inprocess import MockedPlatform, mocked
+from mock_platform.server_process import ServerPlatform
+
+
+@pytest.fixture
+def mock_platform() -> Iterator[MockedPlatform]:
+    """A fresh mock platform served in process for this test."""
+    with mocked() as platform:
+        yield platform
+
+
+@pytest.fixture(scope="session")
+def mock_platform_server_process() -> Iterator[ServerPlatform]:
+    """The standalone mock platform, one child process for the whole session."""
+    with ServerPlatform() as server:
+        yield server
+
+
+@pytest.fixture
+def mock_platform_server(mock_platform_server_process: ServerPlatform) -> ServerPlatform:
+    """The standalone mock platform, reset for this test."""
+    mock_platform_server_process.control.reset()
+    return mock_platform_server_process
