@@ -96,6 +96,8 @@ def import_file(
         allowed = set(allowed_departments) if allowed_departments is not None else None
         seen: dict[str, int] = {}
         now = utcnow()
+        # sqlite3's datetime adapter would format the same stamp once per row.
+        stamp = now.isoformat(" ") if conn.dialect.name == "sqlite" else now
         for row_number, cells in rows:
             if not any(cells):
                 continue
@@ -116,7 +118,7 @@ def import_file(
             record = {**defaults, **constants, **values}
             if kind == "targets":
                 record["licences"] = join_licences(record["licences"])
-            upserter.add(tuple(record[c] for c in written[:-2]) + (now, now))
+            upserter.add(tuple(record[c] for c in written[:-2]) + (stamp, stamp))
             if progress is not None and report.total_rows % 10_000 == 0:
                 progress(report.total_rows)
     except TabularError as exc:
