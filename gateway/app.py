@@ -29,6 +29,17 @@ def api_spec_config() -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": "双随机、一公开 跨部门联合抽查网关 API。错误响应统一为 {code, message, errors}。"},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer",
+                                   "description": "API token (shuangsui token create); shown once, revocable."},
+                    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "shuangsui_session",
+                                      "description": "page session from POST /api/v1/auth/sign-in; "
+                                                     "changes also need the X-CSRF-Token header."},
+                },
+            },
+            # Anonymous access ({}) is what the public gets; each operation's x-permission says who may.
+            "security": [{"bearerAuth": []}, {"sessionCookie": []}, {}],
         },
     }
 
@@ -56,6 +67,9 @@ def create_app(
     from gateway.api.blueprints import register_blueprints
 
     register_blueprints(api)
+    from gateway.security import web
+
+    web.install(app)
 
     @app.get("/")
     def index():

@@ -37,6 +37,14 @@ class Settings:
     sync_lease_seconds: int = 60
     max_upload_bytes: int = 50 * 1024 * 1024
     holidays_file: str = ""
+    # Security (docs/security.md): session cookies, sign-in lock-out, in-process rate limits.
+    session_cookie_secure: bool = False
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # "<requests>/<seconds>" per client address; "" or "0/1" switches a limit off.
+    rate_limit_sign_in: str = "10/60"
+    rate_limit_public: str = "300/60"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -86,6 +94,8 @@ def _convert(name: str, type_name: object, value: object) -> object:
             return tuple(value) if value is not None else None
         text = str(value).strip()
         return tuple(p.strip() for p in text.split(",") if p.strip()) if text else None
+    if type_text == "bool":
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
     if type_text == "int":
         return int(value)
     if type_text == "float":

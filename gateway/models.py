@@ -4,6 +4,7 @@ from gateway.directory import models as directory_models  # noqa: F401
 from gateway.planning import models as planning_models  # noqa: F401
 from gateway.tasks import models as task_models  # noqa: F401
 from gateway.security import audit as audit_models  # noqa: F401
+from gateway.security import models as security_models  # noqa: F401
 from gateway.sync import models as sync_models  # noqa: F401
 
 metadata = Base.metadata

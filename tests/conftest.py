@@ -115,3 +115,54 @@ def app(gateway):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# ------------------------------------------------------------------------------ authentication
+# Department roles default to this department when a test does not name one.
+DEFAULT_TEST_DEPARTMENT = "market"
+
+
+@pytest.fixture
+def auth_headers(gateway):
+    """Factory: ``auth_headers(role, department=None, inspector_id=None) -> dict`` of request headers.
+
+    Creates a real API token in the test database (scoped to the role, department and inspector,
+    valid one day) and returns ``{"Authorization": "Bearer <token>"}``; ``"public"`` returns ``{}``.
+    Department roles default to ``market``; an inspector token needs ``inspector_id`` (its
+    department is the inspector's own). Tokens are cached per scope within a test.
+    """
+    from gateway.security import accounts
+    from gateway.security.principal import Principal
+
+    made: dict[tuple, dict[str, str]] = {}
+
+    def make(role: str, department: str | None = None, inspector_id: int | None = None) -> dict[str, str]:
+        if role == "public":
+            return {}
+        if role in ("department_operator", "department_head") and department is None:
+            department = DEFAULT_TEST_DEPARTMENT
+        key = (role, department, inspector_id)
+        if key not in made:
+            with gateway.write() as session:
+                _, plaintext = accounts.issue_token(
+                    session, Principal(role="system", name="pytest"), f"pytest-{role}", role,
+                    department_code=department, inspector_id=inspector_id, days=1,
+                )
+            made[key] = {"Authorization": f"Bearer {plaintext}"}
+        return dict(made[key])
+
+    return make
+
+
+@pytest.fixture
+def client_as(app, auth_headers):
+    """Factory: ``client_as(role, department=None, inspector_id=None)`` -> a Flask test client that
+    sends that role's token with every request (same arguments as ``auth_headers``)."""
+
+    def make(role: str, department: str | None = None, inspector_id: int | None = None):
+        test_client = app.test_client()
+        for name, value in auth_headers(role, department, inspector_id).items():
+            test_client.environ_base["HTTP_" + name.upper().replace("-", "_")] = value
+        return test_client
+
+    return make

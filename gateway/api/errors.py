@@ -55,7 +55,10 @@ def not_found(what: str, key: object) -> ApiError:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details)), exc.status
+        response = jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details))
+        if exc.details.get("retry_after"):
+            response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

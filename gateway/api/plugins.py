@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from gateway.api.session import get_gateway
 from gateway.plugins.describe import describe_plugins
+from gateway.security.policy import permission
 
 blp = Blueprint("plugins", __name__, url_prefix="", description="插件、部门与抽查事项清单")
 
@@ -17,6 +18,7 @@ class CatalogueSchema(Schema):
 
 
 @blp.route("/plugins")
+@permission("catalogue.read")
 @blp.response(200, CatalogueSchema)
 def list_plugins():
     """Installed plugins with version, department, matters and check items."""
@@ -24,6 +26,7 @@ def list_plugins():
 
 
 @blp.route("/departments")
+@permission("catalogue.read")
 @blp.response(200, fields.List(fields.Dict()))
 def list_departments():
     """Departments contributed by plugins."""
@@ -31,6 +34,7 @@ def list_departments():
 
 
 @blp.route("/matters")
+@permission("catalogue.read")
 @blp.response(200, fields.List(fields.Dict()))
 def list_matters():
     """The joint matter list: each matter with lead, cooperating departments and all check items."""

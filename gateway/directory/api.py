@@ -12,8 +12,11 @@ from gateway.directory import service
 from gateway.directory.importing import import_file
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.labels import department_labels
-from gateway.directory.models import Conflict
+from gateway.directory.models import Conflict, Inspector
 from gateway.directory.queries import inspector_search, paginate, target_search
+from gateway.security import audit
+from gateway.security.policy import authorize, permission, visible_departments
+from gateway.security.principal import current_principal
 from schemas.common import PageArgsSchema
 from schemas.directory import (
     ConflictPageSchema,
@@ -29,6 +32,7 @@ from schemas.directory import (
     TargetUpdateSchema,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 inspectors_blp = Blueprint("inspectors", __name__, url_prefix="/inspectors", description="执法检查人员名录")
 targets_blp = Blueprint("targets", __name__, url_prefix="/targets", description="检查对象名录")
@@ -42,47 +46,83 @@ def _page(items, total, args):
 
 @inspectors_blp.route("")
 class Inspectors(MethodView):
+    @permission("directory.read")
     @inspectors_blp.arguments(InspectorQuerySchema, location="query")
     @inspectors_blp.response(200, InspectorPageSchema)
     def get(self, args):
-        """Search inspectors (phone and certificate numbers masked in listings)."""
-        items, total = paginate(db(), inspector_search(args), args["page"], args["page_size"])
+        """Search inspectors (phone and certificate numbers masked in listings).
+
+        Department operators and heads see their own department's inspectors only."""
+        departments = visible_departments(current_principal(), "directory.read")
+        stmt = inspector_search(args, departments=departments)
+        items, total = paginate(db(), stmt, args["page"], args["page_size"])
         return _page([service.inspector_dict(i, masked=True) for i in items], total, args)
 
+    @permission("directory.write")
     @inspectors_blp.arguments(InspectorSchema)
     @inspectors_blp.response(201, InspectorSchema)
     def post(self, data):
         """Add an inspector to a department's directory."""
+        principal = current_principal()
+        authorize(principal, "directory.write", departments=[data["department_code"]])
         with get_gateway().write() as session:
-            return service.inspector_dict(service.create_inspector(session, data))
+            inspector = service.create_inspector(session, data)
+            audit.record(session, principal, "inspectors.create", "inspector", inspector.id,
+                         {"department": inspector.department_code})
+            return service.inspector_dict(inspector)
 
 
 @inspectors_blp.route("/<int:inspector_id>")
 class InspectorById(MethodView):
+    @permission("directory.read")
     @inspectors_blp.response(200, InspectorSchema)
     def get(self, inspector_id):
-        """One inspector."""
-        return service.inspector_dict(service.get_inspector(db(), inspector_id))
+        """One inspector's full record, phone and certificate number included (the read is audited)."""
+        principal = current_principal()
+        with get_gateway().write() as session:
+            inspector = service.get_inspector(session, inspector_id)
+            authorize(principal, "directory.read", departments=[inspector.department_code])
+            audit.record(session, principal, "inspectors.read_personal", "inspector", inspector.id,
+                         {"department": inspector.department_code, "fields": ["phone", "certificate_no"]})
+            return service.inspector_dict(inspector)
 
+    @permission("directory.write")
     @inspectors_blp.arguments(InspectorUpdateSchema)
     @inspectors_blp.response(200, InspectorSchema)
     def patch(self, data, inspector_id):
         """Change an inspector's record."""
-        with get_gateway().write() as session:
-            return service.inspector_dict(service.update_inspector(session, inspector_id, data))
+        return _change_inspector(inspector_id, data, "inspectors.update")
 
 
 @inspectors_blp.route("/<int:inspector_id>/deactivate")
 class InspectorDeactivate(MethodView):
+    @permission("directory.write")
     @inspectors_blp.response(200, InspectorSchema)
     def post(self, inspector_id):
         """Take an inspector out of future draws (records stay)."""
-        with get_gateway().write() as session:
-            return service.inspector_dict(service.update_inspector(session, inspector_id, {"active": False}))
+        return _change_inspector(inspector_id, {"active": False}, "inspectors.deactivate")
+
+
+def _change_inspector(inspector_id: int, data: dict, action: str) -> dict:
+    principal = current_principal()
+    with get_gateway().write() as session:
+        inspector = service.get_inspector(session, inspector_id)
+        # Both the department it leaves and the one it joins must be the principal's to change.
+        authorize(principal, "directory.write", departments=[inspector.department_code])
+        if "department_code" in data:
+            authorize(principal, "directory.write", departments=[data["department_code"]])
+        before = inspector.department_code
+        inspector = service.update_inspector(session, inspector_id, data)
+        details = {"department": before, "fields": sorted(data)}
+        if inspector.department_code != before:
+            details["new_department"] = inspector.department_code
+        audit.record(session, principal, action, "inspector", inspector.id, details)
+        return service.inspector_dict(inspector)
 
 
 @targets_blp.route("")
 class Targets(MethodView):
+    @permission("targets.read")
     @targets_blp.arguments(TargetQuerySchema, location="query")
     @targets_blp.response(200, TargetPageSchema)
     def get(self, args):
@@ -90,53 +130,81 @@ class Targets(MethodView):
         items, total = paginate(db(), target_search(args), args["page"], args["page_size"])
         return _page([service.target_dict(t) for t in items], total, args)
 
+    @permission("targets.write")
     @targets_blp.arguments(TargetSchema)
     @targets_blp.response(201, TargetSchema)
     def post(self, data):
-        """Add a target to the directory."""
+        """Add a target to the directory (county data shared by every department)."""
+        principal = current_principal()
+        authorize(principal, "targets.write")
         with get_gateway().write() as session:
-            return service.target_dict(service.create_target(session, data))
+            target = service.create_target(session, data)
+            audit.record(session, principal, "targets.create", "target", target.uscc, {})
+            return service.target_dict(target)
 
 
 @targets_blp.route("/<string:uscc>")
 class TargetByUscc(MethodView):
+    @permission("targets.read")
     @targets_blp.response(200, TargetSchema)
     def get(self, uscc):
         """One target by its USCC."""
         return service.target_dict(service.get_target(db(), uscc))
 
+    @permission("targets.write")
     @targets_blp.arguments(TargetUpdateSchema)
     @targets_blp.response(200, TargetSchema)
     def patch(self, data, uscc):
         """Change a target's record."""
-        with get_gateway().write() as session:
-            return service.target_dict(service.update_target(session, uscc, data))
+        return _change_target(uscc, data, "targets.update")
 
 
 @targets_blp.route("/<string:uscc>/deactivate")
 class TargetDeactivate(MethodView):
+    @permission("targets.write")
     @targets_blp.response(200, TargetSchema)
     def post(self, uscc):
         """Take a target out of the directory's active population (records stay)."""
-        with get_gateway().write() as session:
-            return service.target_dict(service.update_target(session, uscc, {"active": False}))
+        return _change_target(uscc, {"active": False}, "targets.deactivate")
+
+
+def _change_target(uscc: str, data: dict, action: str) -> dict:
+    principal = current_principal()
+    authorize(principal, "targets.write")
+    with get_gateway().write() as session:
+        target = service.update_target(session, uscc, data)
+        audit.record(session, principal, action, "target", target.uscc, {"fields": sorted(data)})
+        return service.target_dict(target)
 
 
 @conflicts_blp.route("")
 class Conflicts(MethodView):
+    @permission("directory.read")
     @conflicts_blp.arguments(PageArgsSchema, location="query")
     @conflicts_blp.response(200, ConflictPageSchema)
     def get(self, args):
-        """Declared conflicts of interest."""
-        items, total = paginate(db(), select(Conflict).order_by(Conflict.id), args["page"], args["page_size"])
+        """Declared conflicts of interest (a department sees its own inspectors' declarations)."""
+        departments = visible_departments(current_principal(), "directory.read")
+        stmt = select(Conflict).order_by(Conflict.id)
+        if departments is not None:
+            stmt = stmt.join(Inspector, Inspector.id == Conflict.inspector_id).where(
+                Inspector.department_code.in_(departments))
+        items, total = paginate(db(), stmt, args["page"], args["page_size"])
         return _page([service.conflict_dict(c) for c in items], total, args)
 
+    @permission("directory.write")
     @conflicts_blp.arguments(ConflictSchema)
     @conflicts_blp.response(201, ConflictSchema)
     def post(self, data):
         """Declare that an inspector must not inspect a target (article 14 recusal)."""
+        principal = current_principal()
         with get_gateway().write() as session:
-            return service.conflict_dict(service.declare_conflict(session, data))
+            inspector = service.get_inspector(session, data["inspector_id"])
+            authorize(principal, "directory.write", departments=[inspector.department_code])
+            conflict = service.declare_conflict(session, data)
+            audit.record(session, principal, "conflicts.create", "conflict", conflict.id,
+                         {"inspector_id": conflict.inspector_id, "uscc": conflict.target.uscc})
+            return service.conflict_dict(conflict)
 
 
 class ImportArgsSchema(Schema):
@@ -148,6 +216,9 @@ class ImportFileSchema(Schema):
 
 
 def _run_import(kind: str, args):
+    principal = current_principal()
+    action = "targets.write" if kind == "targets" else "directory.write"
+    allowed = visible_departments(principal, action) if kind == "inspectors" else None
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
@@ -159,6 +230,7 @@ def _run_import(kind: str, args):
                 report = import_file(
                     conn, kind, upload.stream, upload.filename,
                     partial=args["partial"], departments=department_labels(gateway.registry),
+                    allowed_departments=allowed,
                 )
             except ImportFileError as exc:
                 tx.rollback()
@@ -170,11 +242,17 @@ def _run_import(kind: str, args):
                     f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
                     report=report.as_dict(),
                 )
+            with Session(bind=conn) as session:  # joins the import's transaction
+                audit.record(session, principal, f"{kind}.import", "import", kind, {
+                    "created": report.created, "updated": report.updated, "rejected": report.rejected,
+                    "rows": report.total_rows, "departments": allowed,
+                })
     return report.as_dict()
 
 
 @imports_blp.route("/targets")
 class ImportTargets(MethodView):
+    @permission("targets.write")
     @imports_blp.arguments(ImportArgsSchema, location="query")
     @imports_blp.arguments(ImportFileSchema, location="files")
     @imports_blp.response(200, ImportReportSchema)
@@ -185,6 +263,7 @@ class ImportTargets(MethodView):
 
 @imports_blp.route("/inspectors")
 class ImportInspectors(MethodView):
+    @permission("directory.write")
     @imports_blp.arguments(ImportArgsSchema, location="query")
     @imports_blp.arguments(ImportFileSchema, location="files")
     @imports_blp.response(200, ImportReportSchema)

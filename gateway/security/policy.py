@@ -15,7 +15,13 @@ OWN_DEPARTMENT = "own"       # only what belongs to the principal's department
 TEAM = "team"                # only tasks whose team the inspector is on
 PUBLISHED = "published"      # only what is published
 
+_EVERYONE = {"public": ANY, "county_office": ANY, "department_operator": ANY, "department_head": ANY,
+             "inspector": ANY, "supervisor": ANY, "system": ANY}
+_SIGNED_IN = {role: ANY for role in _EVERYONE if role != "public"}
+
 PERMISSIONS: dict[str, dict[str, str]] = {
+    "auth.sign_in":          dict(_EVERYONE),
+    "auth.self":             dict(_SIGNED_IN),
     "catalogue.read":        {"public": ANY, "county_office": ANY, "department_operator": ANY, "department_head": ANY,
                               "inspector": ANY, "supervisor": ANY, "system": ANY},
     "directory.read":        {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
@@ -94,6 +100,74 @@ def authorize(principal: Principal, action: str, **resource) -> None:
     """Raise 401 for the public, 403 for anyone else, unless ``allows``."""
     if allows(principal, action, **resource):
         return
+    _refuse(principal, action)
+
+
+# ------------------------------------------------------------------------------ views declare it
+
+VIEW_ACTION_ATTR = "_shuangsui_action"
+
+
+def permission(action: str):
+    """Declare the action a view performs: ``@permission("directory.read")`` on a view function or
+    a MethodView method, anywhere in its decorator stack.
+
+    Before the view runs (and before its arguments are parsed), the request is refused unless the
+    principal's role has some scope for ``action``; the view then calls ``authorize`` with the
+    resource for the finer scopes (own department, team, published). The action also appears in
+    the OpenAPI operation as ``x-permission``, and the role test reads it from here.
+    """
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
+
+    def mark(func):
+        setattr(func, VIEW_ACTION_ATTR, action)
+        apidoc = getattr(func, "_apidoc", None)
+        apidoc = dict(apidoc) if apidoc else {}
+        manual = dict(apidoc.get("manual_doc", {}))
+        manual["x-permission"] = {"action": action, "roles": {r: s for r, s in PERMISSIONS[action].items()}}
+        apidoc["manual_doc"] = manual
+        func._apidoc = apidoc
+        return func
+
+    return mark
+
+
+def view_action(view_func, method: str) -> str | None:
+    """The action declared by the view behind ``view_func`` for HTTP ``method``, or None."""
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method.upper() == "HEAD":
+            handler = getattr(view_class, "get", None)
+        return getattr(handler, VIEW_ACTION_ATTR, None) if handler is not None else None
+    return getattr(view_func, VIEW_ACTION_ATTR, None)
+
+
+def check_declared(principal: Principal, action: str) -> None:
+    """The coarse check run before a view: the role has some scope for ``action``."""
+    if scope_of(principal, action) is None:
+        _refuse(principal, action)
+
+
+def _refuse(principal: Principal, action: str):
     if principal.is_public:
         raise ApiError(401, "unauthenticated", "请先登录，或在请求中提供有效的访问令牌。")
     raise ApiError(403, "forbidden", "无权执行此操作。", action=action)
+
+
+# --------------------------------------------------------------------------------------- listings
+
+def visible_departments(principal: Principal, action: str) -> list[str] | None:
+    """For listings: None when the principal sees every department's rows for ``action``, else
+    the departments it may see (its own). Raises 401/403 when the role has no scope at all, and
+    for scopes that are not about departments (team, published): use ``scope_of`` for those and
+    filter by ``principal.inspector_id`` or by publication."""
+    scope = scope_of(principal, action)
+    if scope is None:
+        _refuse(principal, action)
+    if scope == ANY:
+        return None
+    if scope == OWN_DEPARTMENT:
+        return [principal.department_code] if principal.department_code else []
+    raise ValueError(f"scope {scope!r} of {action!r} is not a department scope; filter with scope_of()")

@@ -1,0 +1,248 @@
+"""The request side of security, installed by the application factory.
+
+For every request, in this order:
+1. **Authenticate**: ``Authorization: Bearer <token>`` (machines), else the page session cookie
+   (people), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
+   silent fall-back to the public.
+2. **Rate-limit** the public (per client address) when configured.
+3. **CSRF**: an unsafe request that relies on the session cookie, or posts a form, must carry the
+   CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field). Bearer-token calls are exempt:
+   a browser never adds that header by itself.
+4. **Permission**: the view's declared action (``policy.permission``) must be open to the role,
+   checked before the view parses its arguments; an API view that declares nothing is refused.
+Every response gets the security headers; cookies are HttpOnly, SameSite=Lax, Secure when configured.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from gateway.api.errors import ApiError
+from gateway.db import utcnow
+from gateway.security.principal import PUBLIC
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "shuangsui_session"
+CSRF_COOKIE = "shuangsui_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+# Paths outside the API that answer without a declared action (redirects, the OpenAPI document).
+UNDECLARED_OK = ("/", "/api/openapi.json")
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=10)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+class SecurityState:
+    """Per-application security objects (rate limiters), in ``app.extensions["shuangsui_security"]``."""
+
+    def __init__(self, settings) -> None:
+        from gateway.security.ratelimit import RateLimiter
+
+        self.settings = settings
+        self.sign_in_limiter = RateLimiter(settings.rate_limit_sign_in)
+        self.public_limiter = RateLimiter(settings.rate_limit_public)
+
+
+def install(app: Flask) -> None:
+    """Wire authentication, rate limits, CSRF, permissions and headers into ``app``."""
+    settings = app.extensions["shuangsui"].settings
+    app.extensions["shuangsui_security"] = SecurityState(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.session_cookie_secure),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+    )
+    app.before_request(_authenticate)
+    app.before_request(_rate_limit_public)
+    app.before_request(_check_csrf)
+    app.before_request(_check_permission)
+    app.after_request(_finish_response)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def security_state() -> SecurityState:
+    return current_app.extensions["shuangsui_security"]
+
+
+# ----------------------------------------------------------------------------- 1. authentication
+
+def _authenticate() -> None:
+    from gateway.api.session import db, get_gateway
+    from gateway.security import accounts
+
+    g.principal = PUBLIC
+    g.auth_method = None
+    g.web_session = None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, credential = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise ApiError(401, "invalid_token", "访问令牌格式不正确：应为 Authorization: Bearer <令牌>。")
+        token = accounts.find_token(db(), credential.strip())
+        if token is None:
+            raise ApiError(401, "invalid_token", "访问令牌无效、已过期或已被吊销。")
+        g.principal = accounts.token_principal(token)
+        g.auth_method = "token"
+        now = utcnow()
+        if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
+            _touch_token(get_gateway(), token.id, now)
+        return
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        row = accounts.find_web_session(db(), cookie)
+        if row is None:
+            g.clear_session_cookie = True
+            return
+        g.principal = accounts.account_principal(row.account)
+        g.auth_method = "session"
+        g.web_session = {"id": row.id, "csrf_token": row.csrf_token}
+
+
+def _touch_token(gateway, token_id: int, now: datetime) -> None:
+    from gateway.security.models import ApiToken
+
+    try:
+        with gateway.write() as session:
+            token = session.get(ApiToken, token_id)
+            if token is not None:
+                token.last_used_at = now
+    except Exception:  # bookkeeping only: never fail a request for it
+        log.warning("could not record the use of API token %s", token_id)
+
+
+# -------------------------------------------------------------------------------- 2. rate limits
+
+def _rate_limit_public() -> None:
+    if g.principal.is_public and request.method != "OPTIONS":
+        wait = security_state().public_limiter.hit(client_address())
+        if wait:
+            raise ApiError(429, "too_many_requests", f"请求过于频繁，请 {wait} 秒后再试。", retry_after=wait)
+
+
+def limit_sign_in() -> None:
+    """Called by the sign-in views: per client address."""
+    wait = security_state().sign_in_limiter.hit(client_address())
+    if wait:
+        raise ApiError(429, "too_many_requests", f"登录尝试过于频繁，请 {wait} 秒后再试。", retry_after=wait)
+
+
+def client_address() -> str:
+    # Deployments behind a reverse proxy wrap the app in werkzeug's ProxyFix (docs/security.md).
+    return request.remote_addr or "unknown"
+
+
+# -------------------------------------------------------------------------------------- 3. CSRF
+
+def csrf_token() -> str:
+    """The CSRF token to put in a page's forms (``{{ csrf_token() }}``) or in ``X-CSRF-Token``.
+
+    Signed in: the session's own token. Anonymous (the sign-in form): an HMAC of a random
+    cookie, set on the response, so a forged cross-site form cannot know it.
+    """
+    if g.get("web_session"):
+        return g.web_session["csrf_token"]
+    anon = request.cookies.get(CSRF_COOKIE) or g.get("new_csrf_cookie")
+    if not anon or len(anon) > 100:
+        anon = g.new_csrf_cookie = secrets.token_urlsafe(24)
+    return _anonymous_token(anon)
+
+
+def _anonymous_token(anon: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return hmac.new(key, b"csrf:" + anon.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def csrf_required() -> bool:
+    if request.method in SAFE_METHODS or g.get("auth_method") == "token":
+        return False
+    if g.get("auth_method") == "session":
+        return True
+    return (request.mimetype or "") in FORM_TYPES
+
+
+def _check_csrf() -> None:
+    if not csrf_required():
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and (request.mimetype or "") in FORM_TYPES[:2]:
+        sent = request.form.get(CSRF_FIELD)
+    if g.get("web_session"):
+        expected = g.web_session["csrf_token"]
+    else:
+        anon = request.cookies.get(CSRF_COOKIE)
+        expected = _anonymous_token(anon) if anon and len(anon) <= 100 else None
+    if not sent or not expected or not hmac.compare_digest(str(sent), expected):
+        raise ApiError(403, "csrf_failed", "页面已过期或请求来源不可信，请刷新页面后重试。")
+
+
+# -------------------------------------------------------------------------------- 4. permission
+
+def _check_permission() -> None:
+    from gateway.security.policy import check_declared, view_action
+
+    if request.endpoint is None or request.method == "OPTIONS":
+        return  # 404 / 405 / automatic OPTIONS answer on their own
+    view = current_app.view_functions.get(request.endpoint)
+    action = view_action(view, request.method) if view is not None else None
+    if action is None:
+        if request.endpoint == "static" or request.path in UNDECLARED_OK or not request.path.startswith("/api/"):
+            return
+        log.error("view %s declares no action (gateway.security.policy.permission): refused", request.endpoint)
+        raise ApiError(403, "action_not_declared", "该接口未声明权限动作，已拒绝访问。")
+    g.action = action
+    check_declared(g.principal, action)
+
+
+# ---------------------------------------------------------------------------------- 5. response
+
+def set_session_cookie(response: Response, value: str, expires: datetime) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, value, expires=expires, path="/", httponly=True, samesite="Lax",
+        secure=bool(security_state().settings.session_cookie_secure),
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
+                           secure=bool(security_state().settings.session_cookie_secure))
+
+
+def _finish_response(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    settings = security_state().settings
+    if settings.session_cookie_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if g.get("auth_method") or request.cookies.get(SESSION_COOKIE):
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+        response.vary.add("Authorization")
+    if g.get("new_csrf_cookie"):
+        response.set_cookie(CSRF_COOKIE, g.new_csrf_cookie, path="/", httponly=True, samesite="Lax",
+                            secure=bool(settings.session_cookie_secure))
+    if g.get("clear_session_cookie"):
+        clear_session_cookie(response)
+    return response
