@@ -21,6 +21,8 @@ from schemas.result_codes import RESULT_CODES, check_codes
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
+MAX_BATCH_RECORDS = 100  # the platform's default limit of records per batch
+
 RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
@@ -476,7 +478,7 @@ def batch_request_schema(kind: str) -> type[Schema]:
     """The request body of ``POST /api/v1/<kind>/batch``: ``{"records": [...]}``."""
     name = "".join(part.capitalize() for part in kind.split("-")) + "BatchRequest"
     return ContractSchema.from_dict(
-        {"records": nested_list(RECORD_SCHEMAS[kind], "记录")},
+        {"records": nested_list(RECORD_SCHEMAS[kind], "记录", max_items=MAX_BATCH_RECORDS)},
         name=name,
     )
 
