@@ -101,7 +101,8 @@ def push(platform: PlatformHandle, kind: str, records: list[Any], session: reque
          **kwargs: Any) -> requests.Response:
     """Sign and push one batch."""
     session = session or platform.session()
-    return session.post(platform.url(f"/api/v1/{kind}/batch"), json={"records": records}, timeout=TIMEOUT, **kwargs)
+    kwargs.setdefault("timeout", TIMEOUT)
+    return session.post(platform.url(f"/api/v1/{kind}/batch"), json={"records": records}, **kwargs)
 
 
 def post_raw(platform: PlatformHandle, path: str, body: bytes, content_type: str = "application/json",
