@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from gateway.cli.context import CliContext, pass_context
+from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.migrate import upgrade
@@ -27,6 +28,7 @@ def demo_load(ctx: CliContext, targets: int, seed: int) -> None:
         f"演示数据已载入：检查对象 {counts['targets']} 户，执法检查人员 {counts['inspectors']} 名，"
         f"回避关系 {counts['conflicts']} 条。"
     )
+    click.echo(describe_demo_accounts(create_demo_accounts(gateway)))
 
 
 COMMANDS = [demo]

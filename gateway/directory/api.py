@@ -1,10 +1,13 @@
 """The directories' API: inspectors, targets, declared conflicts and bulk import."""
 from __future__ import annotations
 
-from flask import request
+import csv
+import io
+
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
@@ -70,6 +73,51 @@ class Inspectors(MethodView):
             audit.record(session, principal, "inspectors.create", "inspector", inspector.id,
                          {"department": inspector.department_code})
             return service.inspector_dict(inspector)
+
+
+class InspectorExportArgsSchema(Schema):
+    department = fields.String(validate=validate.Length(min=1, max=64),
+                               metadata={"description": "department code; defaults to the caller's own"})
+
+
+EXPORT_COLUMNS = (
+    ("id", "编号"), ("department_code", "部门"), ("name", "姓名"), ("gender", "性别"), ("unit", "单位"),
+    ("position", "职务"), ("expertise", "专业特长"), ("certificate_no", "执法证号"),
+    ("certificate_valid_until", "执法证有效期至"), ("phone", "联系电话"), ("active", "在岗"),
+)
+
+
+@inspectors_blp.route("/export")
+class InspectorExport(MethodView):
+    @permission("directory.export")
+    @inspectors_blp.arguments(InspectorExportArgsSchema, location="query")
+    @inspectors_blp.response(200, content_type="text/csv", description="CSV (UTF-8 with BOM), full personal data")
+    def get(self, args):
+        """Export one department's inspectors with phone and certificate numbers (own department
+        only; every export is audited)."""
+        principal = current_principal()
+        department = args.get("department") or principal.department_code or ""
+        authorize(principal, "directory.export", departments=[department])
+        with get_gateway().write() as session:
+            rows = list(session.scalars(inspector_search({}, departments=[department])))
+            audit.record(session, principal, "inspectors.export", "department", department,
+                         {"count": len(rows), "fields": ["phone", "certificate_no"]})
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([label for _, label in EXPORT_COLUMNS])
+        for inspector in rows:
+            data = service.inspector_dict(inspector)
+            writer.writerow([_csv_cell(data[key]) for key, _ in EXPORT_COLUMNS])
+        response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="inspectors-{department}.csv"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else ("是" if value is True else "否" if value is False else str(value))
+    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @inspectors_blp.route("/<int:inspector_id>")

@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_head": OWN_DEPARTMENT, "system": ANY},
     "targets.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
                               "department_head": ANY, "inspector": ANY, "system": ANY},
+    # Personal data in bulk (full phone and certificate numbers): the owning department only.
+    "directory.export":      {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "directory.write":       {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT},
     "targets.write":         {"county_office": ANY, "department_operator": ANY, "department_head": ANY},
@@ -54,6 +56,9 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT,
                               "inspector": TEAM, "system": ANY},
     "followups.write":       {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
+    "followups.publish":     {"department_head": OWN_DEPARTMENT},
+    "attachments.read":      {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT, "inspector": TEAM},
     "stats.read":            {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT},
     "sync.read":             {"county_office": ANY, "supervisor": ANY, "system": ANY,

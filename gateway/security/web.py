@@ -67,6 +67,9 @@ class SecurityState:
 
 def install(app: Flask) -> None:
     """Wire authentication, rate limits, CSRF, permissions and headers into ``app``."""
+    from gateway.security.redact import install_log_redaction
+
+    install_log_redaction()
     settings = app.extensions["shuangsui"].settings
     app.extensions["shuangsui_security"] = SecurityState(settings)
     app.config.update(
