@@ -17,6 +17,7 @@ Pure: no Flask, no database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -105,17 +106,30 @@ def _field(stratum: Stratum | Mapping[str, Any], name: str) -> Any:
     return stratum[name] if isinstance(stratum, Mapping) else getattr(stratum, name)
 
 
+def population_digests(strata: Iterable[Stratum | Mapping[str, Any]]) -> tuple[str, list[str]]:
+    """Return ``population_sha256`` of the strata and each stratum's own population hash.
+
+    Strata are :class:`Stratum` objects or record entries (whose ``ratio`` is already text). Each
+    population is serialised once: in the canonical JSON of the whole document it appears exactly
+    as its own canonical JSON, because the keys of an entry sort as key < population < ratio.
+    """
+    whole = hashlib.sha256(b"[")
+    own = []
+    for position, stratum in enumerate(strata):
+        ratio = _field(stratum, "ratio")
+        population = canonical_json(list(_field(stratum, "population")))
+        own.append(hashlib.sha256(population).hexdigest())
+        whole.update(b"," if position else b"")
+        whole.update(b'{"key":' + canonical_json(_field(stratum, "key")) + b',"population":')
+        whole.update(population)
+        whole.update(b',"ratio":' + canonical_json(ratio if isinstance(ratio, str) else ratio_text(ratio)) + b"}")
+    whole.update(b"]")
+    return whole.hexdigest(), own
+
+
 def population_sha256(strata: Iterable[Stratum | Mapping[str, Any]]) -> str:
-    """SHA-256 of the canonical JSON of the strata lists (key, ratio text, population)."""
-    document = [
-        {
-            "key": _field(stratum, "key"),
-            "population": list(_field(stratum, "population")),
-            "ratio": _field(stratum, "ratio") if isinstance(stratum, Mapping) else ratio_text(stratum.ratio),
-        }
-        for stratum in strata
-    ]
-    return hashlib.sha256(canonical_json(document)).hexdigest()
+    """SHA-256 of the canonical JSON of the strata lists: ``[{"key", "population", "ratio"}, …]``."""
+    return population_digests(strata)[0]
 
 
 def list_sha256(usccs: Sequence[str]) -> str:
@@ -123,6 +137,7 @@ def list_sha256(usccs: Sequence[str]) -> str:
     return hashlib.sha256(canonical_json(list(usccs))).hexdigest()
 
 
+@functools.lru_cache(maxsize=8192)
 def opaque_inspector_id(draw_id: str, inspector_id: str, key: bytes) -> str:
     """Return the public stand-in for an inspector in one draw.
 
@@ -138,8 +153,8 @@ def opaque_inspector_id(draw_id: str, inspector_id: str, key: bytes) -> str:
     return digest.hexdigest()[:16]
 
 
-def stratum_entry(selection: StratumSelection) -> dict[str, Any]:
-    """The record's entry for one drawn stratum."""
+def stratum_entry(selection: StratumSelection, own_sha256: str | None = None) -> dict[str, Any]:
+    """The record's entry for one drawn stratum (``own_sha256``: its population hash, if known)."""
     stratum = selection.stratum
     return {
         "key": stratum.key,
@@ -147,7 +162,7 @@ def stratum_entry(selection: StratumSelection) -> dict[str, Any]:
         "risk_class": stratum.risk_class,
         "ratio": ratio_text(stratum.ratio),
         "population": list(stratum.population),
-        "population_sha256": list_sha256(stratum.population),
+        "population_sha256": own_sha256 or list_sha256(stratum.population),
         "sample_size": selection.sample_size,
         "selected": list(selection.selected),
     }
@@ -208,16 +223,17 @@ def build_record(
         record["frozen_at"] = frozen_at
     if drawn_at is not None:
         record["drawn_at"] = drawn_at
+    whole, own = population_digests(selection.stratum for selection in selections)
     record.update(
         {
-            "population_sha256": population_sha256(selection.stratum for selection in selections),
+            "population_sha256": whole,
             "seed": build_seed([c.digits for c in contributions]),
             "contributions": [
                 {"order": order, "role": c.role, "name": c.name, "digits": c.digits}
                 for order, c in enumerate(contributions, start=1)
             ],
             "participants": by_role,
-            "strata": [stratum_entry(selection) for selection in selections],
+            "strata": [stratum_entry(selection, digest) for selection, digest in zip(selections, own)],
             "exclusions": [
                 {"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in exclusions
             ],
@@ -319,7 +335,8 @@ def _is_text(value: Any) -> bool:
 
 
 def _is_text_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+    """A list of non-empty strings (checked with C-level loops: populations are long)."""
+    return isinstance(value, list) and set(map(type, value)) <= {str} and "" not in value
 
 
 def _plan_problems(plan: Any) -> list[str]:

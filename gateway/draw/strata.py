@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from gateway.draw.sampler import Ticketer, exact_ratio, sample_size, select
+from gateway.draw.sampler import TICKET_DIGITS, Ticketer, exact_ratio, sample_size, select, ticket_from_key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stratum:
     """One stratum's definition and frozen population.
 
@@ -52,7 +52,7 @@ class Stratum:
         return sample_size(self.ratio, len(self.population))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StratumSelection:
     """A stratum with its drawn targets, USCCs in ticket order."""
 
@@ -68,7 +68,7 @@ class StratumSelection:
         return len(self.selected)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JointTarget:
     """One drawn target with every matter (and stratum) it was drawn for, in plan order."""
 
@@ -78,37 +78,50 @@ class JointTarget:
     strata: tuple[str, ...] = field(default=())
 
 
-def select_strata(strata: Sequence[Stratum], seed: str) -> list[StratumSelection]:
+def select_strata(
+    strata: Sequence[Stratum], seed: str, cache: dict[str, str] | None = None
+) -> list[StratumSelection]:
     """Draw every stratum under ``seed``; stratum keys must be unique.
 
-    A target usually sits in one stratum per matter, so its ticket is computed once and shared.
+    A target usually sits in one stratum per matter, so its ticket is computed once and shared
+    through ``cache`` (see :func:`gateway.draw.sampler.select`; a fresh one if not given).
     """
     seen: set[str] = set()
     for stratum in strata:
         if stratum.key in seen:
             raise ValueError(f"分层标识重复：{stratum.key}")
         seen.add(stratum.key)
-    key_cache: dict[str, str] | None = {} if len(strata) > 1 else None
+    if cache is None:
+        cache = {}
     return [
-        StratumSelection(
-            stratum,
-            tuple(select(stratum.population, seed, stratum.sample_size, key_cache=key_cache)),
-        )
+        StratumSelection(stratum, tuple(select(stratum.population, seed, stratum.sample_size, cache=cache)))
         for stratum in strata
     ]
 
 
-def merge_targets(selections: Iterable[StratumSelection], seed: str) -> list[JointTarget]:
+def draw_targets(strata: Sequence[Stratum], seed: str) -> tuple[list[StratumSelection], list[JointTarget]]:
+    """Select every stratum and merge the selections into joint targets, computing each ticket once."""
+    cache: dict[str, str] = {}
+    selections = select_strata(strata, seed, cache)
+    return selections, merge_targets(selections, seed, cache)
+
+
+def merge_targets(
+    selections: Iterable[StratumSelection], seed: str, cache: Mapping[str, str] | None = None
+) -> list[JointTarget]:
     """Merge the strata's selections into one joint target per USCC, in ticket order.
 
     A target's matters (and stratum keys) are listed in the order of the strata, without repeats.
     Ties of equal tickets go to the smaller USCC, as in :func:`gateway.draw.sampler.select`.
+    ``cache`` is the one the selection filled, if at hand.
     """
-    return merge_selected(((s.stratum.matter, s.key, s.selected) for s in selections), seed)
+    return merge_selected(((s.stratum.matter, s.key, s.selected) for s in selections), seed, cache)
 
 
 def merge_selected(
-    selected_by_stratum: Iterable[tuple[str, str, Iterable[str]]], seed: str
+    selected_by_stratum: Iterable[tuple[str, str, Iterable[str]]],
+    seed: str,
+    cache: Mapping[str, str] | None = None,
 ) -> list[JointTarget]:
     """:func:`merge_targets` on bare (matter, stratum key, selected USCCs) triples."""
     matters: dict[str, list[str]] = {}
@@ -119,9 +132,11 @@ def merge_selected(
             if matter not in target_matters:
                 target_matters.append(matter)
             strata.setdefault(uscc, []).append(key)
-    ticketer = Ticketer(seed)
-    ordered = sorted((ticketer.key(uscc), uscc) for uscc in matters)
-    return [
-        JointTarget(uscc, ticketer.ticket(uscc), tuple(matters[uscc]), tuple(strata[uscc]))
-        for _, uscc in ordered
-    ]
+    entry = Ticketer(seed).entry
+    known = (cache or {}).get
+    targets = []
+    for sort_entry in sorted(known(uscc) or entry(uscc) for uscc in matters):
+        uscc = sort_entry[TICKET_DIGITS:]
+        ticket = ticket_from_key(sort_entry[:TICKET_DIGITS])
+        targets.append(JointTarget(uscc, ticket, tuple(matters[uscc]), tuple(strata[uscc])))
+    return targets

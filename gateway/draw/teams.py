@@ -30,7 +30,7 @@ Conflicts = Iterable[tuple[str, str]]
 """Declared conflicts of interest as (inspector id, USCC) pairs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Inspector:
     """An inspector as the matching sees them.
 
@@ -49,7 +49,7 @@ class Inspector:
         return self.certified and self.active
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamRequest:
     """What one target needs: the departments that must be on its team, lead department first."""
 
@@ -61,7 +61,7 @@ class TeamRequest:
         return team_size(self.departments)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Team:
     """The inspectors (internal ids) matched to one target, in the order they were picked."""
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from gateway.draw.record import (
-    list_sha256,
     opaque_inspector_id,
-    population_sha256,
+    population_digests,
     record_problems,
     seed_from_record,
     stratum_problems,
 )
-from gateway.draw.sampler import SeedError, Ticketer, sample_size, select
+from gateway.draw.sampler import SeedError, sample_size, select
 from gateway.draw.strata import merge_selected
 from gateway.draw.teams import (
     Conflicts,
@@ -44,7 +43,7 @@ CHECK_LABELS = {
 _MAX_LISTED = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """The outcome of one check: ``subject`` is a stratum key, a USCC or a check name."""
 
@@ -53,7 +52,7 @@ class Finding:
     reason: str = MATCH
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     """Record-wide checks (format, seed, population_sha256, tasks) and one finding per stratum."""
 
@@ -80,7 +79,7 @@ class VerifyReport:
         return lines
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamReport:
     """One finding per task of the team check."""
 
@@ -107,11 +106,17 @@ def verify_record(record: Any, *, expected_population_sha256: str | None = None)
     seed = record.get("seed") if isinstance(record.get("seed"), str) else ""
     checks.append(_seed_finding(record, seed))
     entries = record["strata"]
-    well_formed = [e for e in entries if not stratum_problems(e)]
-    checks.append(_population_finding(record, well_formed, len(entries), expected_population_sha256))
-    key_cache: dict[str, str] = {}
-    strata = tuple(_stratum_finding(entry, position, seed, key_cache) for position, entry in enumerate(entries, 1))
-    checks.append(_tasks_finding(record, well_formed, seed))
+    shape = [stratum_problems(entry) for entry in entries]
+    well_formed = [entry for entry, problems in zip(entries, shape) if not problems]
+    whole, own = population_digests(well_formed)
+    checks.append(_population_finding(record, whole, len(well_formed) == len(entries), expected_population_sha256))
+    own_by_entry = dict(zip(map(id, well_formed), own))
+    cache: dict[str, str] = {}
+    strata = tuple(
+        _stratum_finding(entry, position, problems, own_by_entry.get(id(entry)), seed, cache)
+        for position, (entry, problems) in enumerate(zip(entries, shape), start=1)
+    )
+    checks.append(_tasks_finding(record, well_formed, seed, cache))
     return VerifyReport(tuple(checks), strata)
 
 
@@ -126,11 +131,10 @@ def _seed_finding(record: Mapping[str, Any], seed: str) -> Finding:
 
 
 def _population_finding(
-    record: Mapping[str, Any], well_formed: list, total: int, expected: str | None
+    record: Mapping[str, Any], computed: str, complete: bool, expected: str | None
 ) -> Finding:
-    if len(well_formed) != total:
+    if not complete:
         return Finding("population_sha256", False, "部分分层格式错误，无法核对总体摘要")
-    computed = population_sha256(well_formed)
     if computed != record.get("population_sha256"):
         return Finding("population_sha256", False, f"总体摘要不符：重新计算为 {computed}")
     if expected is not None and computed != expected:
@@ -138,19 +142,20 @@ def _population_finding(
     return Finding("population_sha256", True)
 
 
-def _stratum_finding(entry: Any, position: int, seed: str, key_cache: dict[str, str]) -> Finding:
+def _stratum_finding(
+    entry: Any, position: int, problems: list[str], own_sha256: str | None, seed: str, cache: dict[str, str]
+) -> Finding:
     name = str(entry.get("key")) if isinstance(entry, Mapping) else f"#{position}"
-    problems = stratum_problems(entry)
     if problems:
         return Finding(name, False, "格式错误：" + "；".join(problems))
     reasons = []
     population = entry["population"]
-    if list_sha256(population) != entry["population_sha256"]:
+    if own_sha256 != entry["population_sha256"]:
         reasons.append("总体名单与本分层的 population_sha256 不符")
     size = sample_size(entry["ratio"], len(population))
     if size != entry["sample_size"]:
         reasons.append(f"抽取数量应为 ceil({entry['ratio']} × {len(population)}) = {size}，记录为 {entry['sample_size']}")
-    expected = select(population, seed, size, key_cache=key_cache)
+    expected = select(population, seed, size, cache=cache)
     if expected != entry["selected"]:
         reasons.append("抽中名单与重新计算结果不同：" + _first_difference(expected, entry["selected"]))
     return Finding(name, not reasons, "；".join(reasons) or MATCH)
@@ -163,15 +168,14 @@ def _first_difference(expected: Sequence[str], recorded: Sequence[str]) -> str:
     return f"应抽 {len(expected)} 户，记录 {len(recorded)} 户"
 
 
-def _tasks_finding(record: Mapping[str, Any], well_formed: list, seed: str) -> Finding:
+def _tasks_finding(record: Mapping[str, Any], well_formed: list, seed: str, cache: dict[str, str]) -> Finding:
     tasks = record.get("tasks")
     if not isinstance(tasks, list) or not all(isinstance(t, Mapping) for t in tasks):
         return Finding("tasks", False, "tasks 格式错误")
-    targets = merge_selected(((e["matter"], e["key"], e["selected"]) for e in well_formed), seed)
+    targets = merge_selected(((e["matter"], e["key"], e["selected"]) for e in well_formed), seed, cache)
     reasons = []
     if [t.get("uscc") for t in tasks] != [target.uscc for target in targets]:
         reasons.append("任务应为每个抽中对象各一项，并按票号升序排列")
-    ticketer = Ticketer(seed)
     matter_departments = _matter_departments(record.get("plan"))
     lead = record.get("plan", {}).get("lead_department") if isinstance(record.get("plan"), Mapping) else None
     by_uscc = {target.uscc: target for target in targets}
@@ -180,7 +184,7 @@ def _tasks_finding(record: Mapping[str, Any], well_formed: list, seed: str) -> F
         target = by_uscc.get(uscc)
         if target is not None and list(target.matters) != task.get("matters"):
             reasons.append(f"任务 {task.get('number')} 的事项应为 {list(target.matters)}")
-        if isinstance(uscc, str) and task.get("ticket") != ticketer.ticket(uscc):
+        if target is not None and task.get("ticket") != target.ticket:
             reasons.append(f"任务 {task.get('number')} 的票号与重新计算结果不同")
         if lead and matter_departments and target is not None:
             reasons += _composition_reasons(task, lead, target.matters, matter_departments)

@@ -6,11 +6,14 @@ import math
 import random
 from decimal import Decimal, localcontext
 
+from unittest import mock
+
 import pytest
 from consistent_sampler import first_fraction, sampler, sha256_uniform as reference_uniform
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.draw import sampler as sampler_module
 from gateway.draw.sampler import (
     TICKET_DIGITS,
     SeedError,
@@ -22,6 +25,7 @@ from gateway.draw.sampler import (
     sha256_hex,
     sha256_uniform,
     ticket,
+    ticket_from_key,
     ticket_key,
 )
 
@@ -123,6 +127,12 @@ def test_tickets_of_different_lengths_compare_numerically():
     assert ticket_key("0.5") == ticket_key("0.50") == "5".ljust(TICKET_DIGITS, "0")
 
 
+@pytest.mark.parametrize("value", [0, 7, 10**62, 10**63 - 1, 10**63, 10**64 + 10, 2**256 - 1, 2**255 + 1])
+def test_ticket_from_key_restores_the_ticket(value):
+    text = "0." + str(value).zfill(64)[::-1]
+    assert ticket_from_key(ticket_key(text)) == text
+
+
 def test_oracle_many_random_ids_and_seeds():
     rng = random.Random(14)
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -135,6 +145,8 @@ def test_oracle_many_random_ids_and_seeds():
             assert ticket(uscc, seed) == expected
             assert ticketer.ticket(uscc) == expected
             assert ticketer.key(uscc) == ticket_key(expected)
+            assert ticketer.entry(uscc) == ticket_key(expected) + uscc
+            assert ticket_from_key(ticketer.key(uscc)) == expected
 
 
 @FAST
@@ -208,7 +220,11 @@ def test_selection_is_the_k_smallest_in_ticket_order(ids, seed, k):
     everything = sorted(ids, key=lambda i: (Decimal(ticket(i, seed)), i))
     assert chosen == everything[: min(k, len(ids))]
     assert select(list(reversed(ids)), seed, k) == chosen
-    assert select(ids, seed, k, key_cache={}) == chosen
+    assert select(ids, seed, k, cache={}) == chosen
+    for chunk in (1, 2, 5):  # many small chunks exercise the pruning between chunks
+        with mock.patch.object(sampler_module, "_CHUNK", chunk):
+            assert select(ids, seed, k) == chosen
+            assert select(iter(ids), seed, k, cache={}) == chosen
 
 
 @FAST

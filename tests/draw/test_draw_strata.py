@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.draw.sampler import sample_size, select, ticket, ticket_key
-from gateway.draw.strata import Stratum, merge_targets, select_strata
+from gateway.draw.strata import Stratum, draw_targets, merge_targets, select_strata
 
 SEED = "3141592653-5897932384-62643383"
 
@@ -83,3 +83,4 @@ def test_each_stratum_meets_its_ratio_and_tasks_merge(specs, seed):
             if target.uscc in selection.selected and selection.stratum.matter not in expected:
                 expected.append(selection.stratum.matter)
         assert list(target.matters) == expected
+    assert draw_targets(strata, seed) == (selections, targets)
