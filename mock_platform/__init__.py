@@ -13,9 +13,10 @@ from mock_platform.backend import Backend
 from mock_platform.client import ControlClient, ControlError, PlatformHandle
 from mock_platform.faults import FaultConfig
 from mock_platform.inprocess import MockedPlatform, mocked
+from mock_platform.server_process import ServerPlatform
 from mock_platform.settings import DEFAULT_ACCESS_KEY, DEFAULT_BASE_URL, DEFAULT_SECRET, Settings
 
 __all__ = [
     "Backend", "ControlClient", "ControlError", "DEFAULT_ACCESS_KEY", "DEFAULT_BASE_URL", "DEFAULT_SECRET",
-    "FaultConfig", "MockedPlatform", "PlatformHandle", "Settings", "mocked",
+    "FaultConfig", "MockedPlatform", "PlatformHandle", "ServerPlatform", "Settings", "mocked",
 ]

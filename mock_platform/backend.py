@@ -53,39 +53,37 @@ class Backend:
         self._initial_settings = settings or Settings()
         self._initial_credentials = dict(credentials) if credentials is not None else {DEFAULT_ACCESS_KEY: DEFAULT_SECRET}
         self._lock = threading.RLock()
-        saved_settings = self.store.get_value("settings")
-        saved_credentials = self.store.get_value("credentials") or {}
-        self._configure(
-            Settings(**saved_settings) if saved_settings else self._initial_settings,
-            {**self._initial_credentials, **saved_credentials},
-        )
-
-    # --- configuration ------------------------------------------------------------------------
-
-    def _configure(self, settings: Settings, credentials: dict[str, str]) -> None:
-        self.settings = settings
-        self.credentials = credentials
         self.faults = FaultSchedule()
+        saved_settings = self.store.get_value("settings")
+        self._apply_settings(Settings(**saved_settings) if saved_settings else self._initial_settings)
+        self._apply_credentials({**self._initial_credentials, **(self.store.get_value("credentials") or {})})
+
+    # --- configuration (kept in the store, so a state file restores it) -------------------------
+
+    def _apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst, self.clock)
         self.store.put_value("settings", settings.to_json())
+
+    def _apply_credentials(self, credentials: dict[str, str]) -> None:
+        self.credentials = credentials
         self.store.put_value("credentials", credentials)
 
     def reset(self) -> None:
         """Forget everything; back to the start-up settings and credentials, no faults."""
         with self._lock:
             self.store.clear()
-            self._configure(self._initial_settings, dict(self._initial_credentials))
+            self.faults = FaultSchedule()
+            self._apply_settings(self._initial_settings)
+            self._apply_credentials(dict(self._initial_credentials))
 
     def update_settings(self, changes: Mapping[str, object]) -> None:
         with self._lock:
-            faults = self.faults
-            self._configure(self.settings.updated(changes), self.credentials)
-            self.faults = faults
+            self._apply_settings(self.settings.updated(changes))
 
     def add_credentials(self, access_key: str, secret: str) -> None:
         with self._lock:
-            self.credentials = {**self.credentials, access_key: secret}
-            self.store.put_value("credentials", self.credentials)
+            self._apply_credentials({**self.credentials, access_key: secret})
 
     def set_faults(self, config: FaultConfig) -> None:
         """Replace the fault configuration; its schedule starts again from step one."""

@@ -182,11 +182,5 @@ class PlatformAuth(requests.auth.AuthBase):
         ))
         return request
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PlatformAuth)
-            and (self.access_key, self.secret) == (other.access_key, other.secret)
-        )
-
     def __repr__(self) -> str:
         return f"PlatformAuth(access_key={self.access_key!r})"
