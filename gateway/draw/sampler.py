@@ -11,7 +11,8 @@ Tickets are decimal fractions in (0, 1) with 64 to 78 digits after the point. Th
 numbers: :func:`ticket_key` pads the digits on the right with zeros to :data:`TICKET_DIGITS`, so
 that plain string comparison of keys is numeric comparison of tickets. Two ids whose tickets are
 numerically equal (which needs a SHA-256 coincidence) are ordered by the id itself, in Unicode
-code point order; ``consistent-sampler`` orders its tickets the same way.
+code point order. ``consistent-sampler`` compares (ticket text, id) pairs, which agrees with this
+except for tickets equal as numbers but written with different numbers of trailing zeros.
 
 This module is pure: no Flask, no database.
 """
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from itertools import islice
 from decimal import Decimal
 from fractions import Fraction
+from itertools import islice
 from typing import Iterable, MutableMapping, Sequence
 
 TICKET_DIGITS = 78

@@ -241,6 +241,13 @@ def test_selection_is_stable(ids, extra, seed, k):
         assert select([i for i in ids if i != unselected[0]], seed, k) == chosen
 
 
+def test_equal_tickets_go_to_the_smaller_id():
+    ids = ["91410822MA00000003", "91410822MA00000001", "豫执法证-9", "91410822MA00000002"]
+    with mock.patch.object(Ticketer, "_value", lambda self, item_id: 10**70):
+        assert select(ids, "1", 3) == sorted(ids)[:3]
+        assert ranked(ids, "1") == sorted(ids)
+
+
 def test_select_refuses_negative_k():
     with pytest.raises(ValueError):
         select(["a"], "1", -1)
