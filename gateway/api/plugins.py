@@ -11,6 +11,31 @@ from gateway.security.policy import permission
 blp = Blueprint("plugins", __name__, url_prefix="", description="插件、部门与抽查事项清单")
 
 
+class DepartmentSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    short_name = fields.String()
+    level = fields.String()
+    parent_code = fields.String(allow_none=True)
+
+
+class MatterSchema(Schema):
+    code = fields.String(required=True)
+    field = fields.String()
+    name = fields.String(required=True)
+    department_code = fields.String()
+    lead_department = fields.String()
+    cooperating_departments = fields.List(fields.String())
+    check_items = fields.List(fields.Dict())
+    legal_basis = fields.List(fields.String())
+    min_ratio = fields.String()
+    frequency = fields.String()
+    methods = fields.List(fields.String())
+    criteria = fields.Dict()
+    target_description = fields.String()
+    version = fields.String()
+
+
 class CatalogueSchema(Schema):
     plugins = fields.List(fields.Dict())
     departments = fields.List(fields.Dict())
@@ -27,7 +52,7 @@ def list_plugins():
 
 @blp.route("/departments")
 @permission("catalogue.read")
-@blp.response(200, fields.List(fields.Dict()))
+@blp.response(200, DepartmentSchema(many=True))
 def list_departments():
     """Departments contributed by plugins."""
     return describe_plugins(get_gateway().registry)["departments"]
@@ -35,7 +60,7 @@ def list_departments():
 
 @blp.route("/matters")
 @permission("catalogue.read")
-@blp.response(200, fields.List(fields.Dict()))
+@blp.response(200, MatterSchema(many=True))
 def list_matters():
     """The joint matter list: each matter with lead, cooperating departments and all check items."""
     return describe_plugins(get_gateway().registry)["matters"]

@@ -69,6 +69,11 @@ PERMISSIONS: dict[str, dict[str, str]] = {
 }
 
 
+def is_read(action: str) -> bool:
+    """Reads are the actions whose verb starts with "read" (``results.read``, ``draws.read_internal``)."""
+    return action.split(".", 1)[-1].startswith("read")
+
+
 def scope_of(principal: Principal, action: str) -> str | None:
     """The scope ``principal`` has for ``action``, or None when its role may not do it at all."""
     try:
@@ -91,6 +96,9 @@ def allows(
     if scope is None:
         return False
     if scope == ANY:
+        return True
+    if published and is_read(action):
+        # What is published is public: every role that may read such things at all sees it.
         return True
     if scope == OWN_DEPARTMENT:
         return principal.department_code is not None and principal.department_code in set(departments)
