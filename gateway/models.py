@@ -6,5 +6,6 @@ from gateway.tasks import models as task_models  # noqa: F401
 from gateway.security import audit as audit_models  # noqa: F401
 from gateway.security import models as security_models  # noqa: F401
 from gateway.sync import models as sync_models  # noqa: F401
+from gateway.results import models as result_models  # noqa: F401
 
 metadata = Base.metadata

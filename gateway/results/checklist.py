@@ -1,0 +1,141 @@
+"""A matter's checklist, merged from the lead plugin and the cooperating plugins.
+
+The merge is generic: for a matter, the lead plugin's ``gateway_checklist_schema`` is the base
+(``schemas.checklist.BaseChecklistSchema`` without one); every check item the base does not
+declare gets the field its own department's plugin returns from ``gateway_checklist_fields``,
+or else the field ``schemas.checklist.field_for_item`` derives from the item. A plugin may only
+give fields for check items its own department brings to that matter.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pluggy
+from marshmallow import RAISE, Schema, ValidationError
+
+from gateway.plugins.contributions import CheckItem
+from gateway.plugins.manager import PluginError, Registry
+from schemas.checklist import OUTCOMES, BaseChecklistSchema, build_checklist_schema, field_for_item
+
+NON_COMPLIANT = "non_compliant"
+
+
+class ChecklistError(PluginError):
+    """A plugin's checklist contribution does not fit the matter (a start-up style error)."""
+
+
+@dataclass(frozen=True)
+class MergedChecklist:
+    matter_code: str
+    matter_name: str
+    lead_department: str
+    schema_class: type[Schema]
+    items: tuple[CheckItem, ...]
+
+    def load(self, values: Any) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, Any]]:
+        """Validate ``values``: (loaded values, field errors, JSON-ready values)."""
+        schema = self.schema_class(unknown=RAISE)
+        try:
+            loaded = schema.load(values)
+        except ValidationError as exc:
+            errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+            valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+            return valid, errors, {}
+        return loaded, {}, schema.dump(loaded)
+
+    def describe(self) -> dict[str, Any]:
+        """The checklist as data for forms and printed sheets: one entry per field."""
+        schema = self.schema_class()
+        by_code = {item.code: item for item in self.items}
+        fields_out = []
+        for name, field in schema.fields.items():
+            item = by_code.get(name)
+            meta = dict(field.metadata)
+            fields_out.append(
+                {
+                    "code": name,
+                    "label": meta.get("label") or (item.name if item else name),
+                    "kind": meta.get("kind") or (item.kind if item else ""),
+                    "required": bool(field.required),
+                    "choices": meta.get("choices") or {},
+                    "help": meta.get("help", ""),
+                    "department_code": item.department_code if item else self.lead_department,
+                    "methods": list(item.methods) if item else [],
+                }
+            )
+        return {
+            "matter_code": self.matter_code,
+            "matter_name": self.matter_name,
+            "lead_department": self.lead_department,
+            "fields": fields_out,
+        }
+
+
+_CACHE: "weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, MergedChecklist]]" = weakref.WeakKeyDictionary()
+
+
+def merged_checklist(pm: pluggy.PluginManager, registry: Registry, matter_code: str) -> MergedChecklist:
+    """The merged checklist of ``matter_code`` (built once per plugin manager)."""
+    per_pm = _CACHE.setdefault(pm, {})
+    if matter_code not in per_pm:
+        per_pm[matter_code] = _build(pm, registry, matter_code)
+    return per_pm[matter_code]
+
+
+def _build(pm: pluggy.PluginManager, registry: Registry, matter_code: str) -> MergedChecklist:
+    if matter_code not in registry.matters:
+        raise KeyError(matter_code)
+    matter = registry.matters[matter_code]
+    items = registry.check_items[matter_code]
+    by_code = {item.code: item for item in items}
+    plugin_department = {plugin: dept for dept, plugin in registry.department_plugin.items()}
+
+    base = pm.hook.gateway_checklist_schema(matter_code=matter_code) or BaseChecklistSchema
+    if not (isinstance(base, type) and issubclass(base, Schema)):
+        raise ChecklistError(f"抽查事项 {matter_code} 的 gateway_checklist_schema 返回的不是 marshmallow Schema 类")
+    declared = set(base._declared_fields)
+
+    contributed: dict[str, Any] = {}
+    for impl in pm.hook.gateway_checklist_fields.get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin)
+        fields_given = impl.function(matter_code=matter_code)
+        if not fields_given:
+            continue
+        if not isinstance(fields_given, Mapping):
+            raise ChecklistError(f"插件 {plugin_name} 的 gateway_checklist_fields 返回的不是映射")
+        own_department = plugin_department.get(plugin_name)
+        for code, field in fields_given.items():
+            item = by_code.get(code)
+            if item is None:
+                raise ChecklistError(f"插件 {plugin_name} 为抽查事项 {matter_code} 提供了未知检查项 {code} 的字段")
+            if item.department_code != own_department:
+                raise ChecklistError(
+                    f"插件 {plugin_name} 为检查项 {code} 提供了字段，但该检查项由部门 {item.department_code} 提供"
+                )
+            contributed[code] = field
+
+    extra: dict[str, Any] = {}
+    for item in items:
+        if item.code in contributed:
+            extra[item.code] = contributed[item.code]
+        elif item.code not in declared:
+            extra[item.code] = field_for_item(item)
+    schema_class = build_checklist_schema(f"Checklist_{matter_code}", extra, base=base)
+    return MergedChecklist(
+        matter_code=matter_code,
+        matter_name=matter.name,
+        lead_department=matter.department_code,
+        schema_class=schema_class,
+        items=items,
+    )
+
+
+def non_compliant_items(values: Mapping[str, Any]) -> list[str]:
+    """Codes of the check items whose outcome is 不符合."""
+    return [code for code, value in values.items() if value == NON_COMPLIANT]
+
+
+def outcome_label(value: Any) -> str:
+    return OUTCOMES.get(value, "" if value is None else str(value))

@@ -1,0 +1,132 @@
+"""The article 19 clock on stored results: deadlines, overdue and due-soon lists.
+
+A result's deadline is computed once when it is recorded (``gateway.results.deadline``, with the
+office's holiday file from ``settings.holidays_file``) and stored with its ``provisional`` flag.
+A provisional deadline is recomputed whenever it is read, so it becomes exact as soon as the
+office adds the year to the data file; an exact one never changes.
+
+The clock runs for a task until its first publication: a task with a published version is done
+(a later correction has no deadline of its own); a task with a recorded, returned or reviewed
+version and no published one is "open", and its status is overdue, due soon or on track.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.results.access import published_exists, visible_tasks
+from gateway.results.deadline import (
+    DEFAULT_SOON_DAYS,
+    DUE_SOON,
+    OVERDUE,
+    STATUS_LABELS,
+    Deadline,
+    due_status,
+    publication_deadline,
+    working_days_between,
+)
+from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
+from gateway.security.principal import Principal
+from gateway.tasks.models import Task
+
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+def china_today() -> date:
+    """Today in China Standard Time: the calendar the clock and the platform use."""
+    return datetime.now(CHINA_TZ).date()
+
+
+def compute_deadline(settings: Settings, completed: date) -> Deadline:
+    return publication_deadline(completed, holidays_file=settings.holidays_file or None)
+
+
+def effective_deadline(settings: Settings, row) -> Deadline:
+    """The stored deadline of a result or disposition, recomputed while it is provisional."""
+    if not row.deadline_provisional:
+        return Deadline(row.deadline, False)
+    start = getattr(row, "completed_on", None) or row.decided_on
+    return compute_deadline(settings, start)
+
+
+def clock_of(settings: Settings, row, today: date, soon_days: int = DEFAULT_SOON_DAYS) -> tuple[Deadline, str, int]:
+    """(deadline, status, working days left — negative when overdue) of an open result."""
+    deadline = effective_deadline(settings, row)
+    holidays = settings.holidays_file or None
+    status = due_status(deadline.due, today, soon_days, holidays_file=holidays)
+    left = working_days_between(today, deadline.due, holidays_file=holidays)
+    return deadline, status, left
+
+
+def open_results(session: Session, principal: Principal, department: str | None = None) -> list[InspectionResult]:
+    """The unpublished versions of tasks never published, visible to ``principal``."""
+    stmt = (
+        select(InspectionResult)
+        .join(Task, Task.id == InspectionResult.task_id)
+        .where(
+            visible_tasks(principal, "results.read"),
+            InspectionResult.status != "published",
+            ~published_exists(InspectionResult.task_id),
+        )
+        .order_by(InspectionResult.deadline, InspectionResult.id)
+    )
+    if department:
+        stmt = stmt.where(Task.lead_department == department)
+    return list(session.scalars(stmt))
+
+
+def deadline_lists(
+    settings: Settings,
+    registry,
+    session: Session,
+    principal: Principal,
+    *,
+    today: date,
+    department: str | None = None,
+    soon_days: int = DEFAULT_SOON_DAYS,
+) -> dict[str, Any]:
+    """Overdue and due-soon results, with a count per lead department."""
+    overdue: list[dict[str, Any]] = []
+    due_soon: list[dict[str, Any]] = []
+    per_department: dict[str, dict[str, Any]] = {}
+    for result in open_results(session, principal, department):
+        deadline, status, left = clock_of(settings, result, today, soon_days)
+        if status not in (OVERDUE, DUE_SOON):
+            continue
+        task = result.task
+        dept = registry.departments.get(task.lead_department)
+        item = {
+            "result_id": result.id,
+            "task_id": task.id,
+            "task_number": task.number,
+            "target": {"uscc": task.target.uscc, "name": task.target.name},
+            "lead_department": task.lead_department,
+            "lead_department_name": dept.name if dept else task.lead_department,
+            "status": result.status,
+            "status_label": RESULT_STATUS_LABELS[result.status],
+            "completed_on": result.completed_on,
+            "deadline": deadline.due,
+            "deadline_provisional": deadline.provisional,
+            "clock_status": status,
+            "clock_status_label": STATUS_LABELS[status],
+            "working_days_left": left,
+        }
+        (overdue if status == OVERDUE else due_soon).append(item)
+        counts = per_department.setdefault(
+            task.lead_department,
+            {"code": task.lead_department, "name": item["lead_department_name"], "overdue": 0, "due_soon": 0},
+        )
+        counts[status] += 1
+    overdue.sort(key=lambda i: (i["deadline"], i["result_id"]))
+    due_soon.sort(key=lambda i: (i["deadline"], i["result_id"]))
+    return {
+        "as_of": today,
+        "soon_days": soon_days,
+        "departments": sorted(per_department.values(), key=lambda d: d["code"]),
+        "overdue": overdue,
+        "due_soon": due_soon,
+    }

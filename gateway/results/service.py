@@ -1,0 +1,461 @@
+"""The result workflow: record → (returned →) reviewed → published; corrections as new versions.
+
+"Who leads, who records, who answers" (article 5): only the task's team records
+(``results.record``, scope team); only the lead department reviews (``results.review``) and
+publishes (``results.publish``). Publication writes the outbox row (kind ``result``, due date =
+the article 19 deadline), sets the task's status and applies the risk rules, in one transaction.
+
+Each function takes the gateway (settings, plugins), a session and the acting principal; the
+caller commits. Plugin notifications (``gateway_result_recorded``, ``gateway_violation_found``)
+run after the commit through :func:`notify_stored`: a plugin that fails there cannot undo a
+stored result, and is logged.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.core import Gateway
+from gateway.db import utcnow
+from gateway.planning.models import Plan
+from gateway.results import attachments as files
+from gateway.results import risk
+from gateway.results.access import task_resource
+from gateway.results.checklist import merged_checklist
+from gateway.results.clock import clock_of, compute_deadline, effective_deadline
+from gateway.results.deadline import STATUS_LABELS
+from gateway.results.models import (
+    RESULT_STATUS_LABELS,
+    SIGNATURE_LABELS,
+    Attachment,
+    InspectionResult,
+)
+from gateway.results.validation import CleanResult, allowed_methods, validate_result
+from gateway.security import audit
+from gateway.security.policy import authorize
+from gateway.security.principal import Principal
+from gateway.sync.outbox import enqueue
+from gateway.tasks.models import Task
+from schemas.result_codes import RESULT_CODES, describe
+
+log = logging.getLogger(__name__)
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found("检查任务", task_id)
+    return task
+
+
+def get_result(session: Session, result_id: int) -> InspectionResult:
+    result = session.get(InspectionResult, result_id)
+    if result is None:
+        raise not_found("检查结果", result_id)
+    return result
+
+
+def versions_of(session: Session, task_id: int) -> list[InspectionResult]:
+    return list(
+        session.scalars(select(InspectionResult).where(InspectionResult.task_id == task_id).order_by(InspectionResult.version))
+    )
+
+
+def latest_version(session: Session, task_id: int) -> InspectionResult | None:
+    return session.scalar(
+        select(InspectionResult).where(InspectionResult.task_id == task_id)
+        .order_by(InspectionResult.version.desc()).limit(1)
+    )
+
+
+def task_is_published(session: Session, task_id: int) -> bool:
+    return bool(session.scalar(
+        select(func.count(InspectionResult.id)).where(
+            InspectionResult.task_id == task_id, InspectionResult.status == "published"
+        )
+    ))
+
+
+def latest_published(session: Session, task_id: int) -> InspectionResult | None:
+    return session.scalar(
+        select(InspectionResult).where(InspectionResult.task_id == task_id, InspectionResult.status == "published")
+        .order_by(InspectionResult.version.desc()).limit(1)
+    )
+
+
+def authorize_read(session: Session, principal: Principal, result: InspectionResult) -> None:
+    """Read access to one version: the internal scopes, or the public for a published version."""
+    authorize(principal, "results.read", **{**task_resource(result.task), "published": result.is_published})
+
+
+# --- serialisation --------------------------------------------------------------------------------
+
+
+def department_name(gateway: Gateway, code: str) -> str:
+    dept = gateway.registry.departments.get(code)
+    return dept.name if dept else code
+
+
+def matter_refs(gateway: Gateway, codes: list[str]) -> list[dict[str, str]]:
+    return [
+        {"code": c, "name": gateway.registry.matters[c].name if c in gateway.registry.matters else c}
+        for c in codes
+    ]
+
+
+def team_department_names(gateway: Gateway, task: Task) -> list[str]:
+    """The team's departments by name, lead first: how the public sees an inspection team."""
+    codes = [task.lead_department]
+    for member in task.team:
+        if member.department_code not in codes:
+            codes.append(member.department_code)
+    return [department_name(gateway, c) for c in codes]
+
+
+def attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "task_id": attachment.task_id,
+        "sha256": attachment.sha256,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "uploaded_by": attachment.uploaded_by,
+        "uploaded_at": attachment.uploaded_at,
+        "url": f"/api/v1/attachments/{attachment.id}",
+    }
+
+
+def result_dict(gateway: Gateway, session: Session, result: InspectionResult, today: date) -> dict[str, Any]:
+    task = result.task
+    plan = session.get(Plan, task.plan_id)
+    deadline = effective_deadline(gateway.settings, result)
+    clock_status = None
+    if not result.is_published and not task_is_published(session, task.id):
+        _, clock_status, _ = clock_of(gateway.settings, result, today)
+    return {
+        "id": result.id,
+        "task_id": task.id,
+        "task_number": task.number,
+        "plan_id": task.plan_id,
+        "plan_number": plan.number if plan else "",
+        "version": result.version,
+        "status": result.status,
+        "status_label": RESULT_STATUS_LABELS[result.status],
+        "supersedes_id": result.supersedes_id,
+        "correction_reason": result.correction_reason,
+        "target": {"uscc": task.target.uscc, "name": task.target.name},
+        "lead_department": task.lead_department,
+        "lead_department_name": department_name(gateway, task.lead_department),
+        "matters": matter_refs(gateway, task.matter_codes),
+        "checklists": result.checklists,
+        "result_codes": list(result.result_codes),
+        "result_description": describe(result.result_codes),
+        "has_problems": result.has_problems,
+        "requires_follow_up": result.requires_follow_up,
+        "methods": list(result.methods),
+        "completed_on": result.completed_on,
+        "completed_late": result.completed_late,
+        "deadline": deadline.due,
+        "deadline_provisional": deadline.provisional,
+        "clock_status": clock_status,
+        "clock_status_label": STATUS_LABELS.get(clock_status, "已公示" if result.is_published else ""),
+        "signature": {
+            "status": result.signature_status,
+            "status_label": SIGNATURE_LABELS[result.signature_status],
+            "signer_name": result.signer_name,
+            "signer_title": result.signer_title,
+            "refusal_note": result.refusal_note,
+        },
+        "remarks": result.remarks,
+        "attachments": [attachment_dict(a) for a in result.attachments],
+        "recorded_by": result.recorded_by,
+        "recorded_at": result.recorded_at,
+        "reviewed_by": result.reviewed_by,
+        "reviewed_at": result.reviewed_at,
+        "review_note": result.review_note,
+        "published_by": result.published_by,
+        "published_at": result.published_at,
+        "published_on": result.published_on,
+        "published_on_time": result.published_on_time,
+    }
+
+
+def task_checklist(gateway: Gateway, session: Session, principal: Principal, task_id: int) -> dict[str, Any]:
+    """What the team fills in for a task: each matter's merged checklist, the methods, the codes."""
+    task = get_task(session, task_id)
+    authorize(principal, "tasks.read", **task_resource(task))
+    matters = []
+    for code in task.matter_codes:
+        if code in gateway.registry.matters:
+            matters.append(merged_checklist(gateway.plugin_manager, gateway.registry, code).describe())
+    return {
+        "task_id": task.id,
+        "task_number": task.number,
+        "target": {"uscc": task.target.uscc, "name": task.target.name},
+        "window_start": task.window_start,
+        "window_end": task.window_end,
+        "methods": allowed_methods(gateway, task),
+        "matters": matters,
+        "result_codes": result_code_table(),
+    }
+
+
+def result_code_table() -> list[dict[str, Any]]:
+    return [
+        {
+            "code": c.code, "label": c.label, "kind": c.kind, "parent": c.parent, "exclusive": c.exclusive,
+            "requires_follow_up": c.requires_follow_up, "counts_as_problem": c.kind in risk.RULES.problem_kinds,
+        }
+        for c in RESULT_CODES.values()
+    ]
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def upload_attachment(
+    gateway: Gateway, session: Session, principal: Principal, task_id: int, filename: str, content: bytes
+) -> Attachment:
+    """Store a photo or PDF for a task (team members only), by its content hash."""
+    task = get_task(session, task_id)
+    authorize(principal, "results.record", **task_resource(task))
+    file_type, name = files.check_upload(filename, content)
+    digest = files.store_blob(gateway.settings.instance_path, content)
+    attachment = Attachment(
+        task_id=task.id, sha256=digest, filename=name, content_type=file_type.content_type, size=len(content),
+        uploaded_by=principal.label, uploaded_by_inspector_id=principal.inspector_id,
+    )
+    session.add(attachment)
+    session.flush()
+    audit.record(session, principal, "attachments.upload", "attachment", attachment.id,
+                 {"task_id": task.id, "sha256": digest, "content_type": file_type.content_type, "size": len(content)})
+    return attachment
+
+
+def read_attachment(gateway: Gateway, session: Session, principal: Principal, attachment_id: int) -> tuple[Attachment, bytes]:
+    """An attachment's bytes, for authorised users only (never the public: photos show people)."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise not_found("附件", attachment_id)
+    task = get_task(session, attachment.task_id)
+    authorize(principal, "attachments.read", **task_resource(task))
+    content = files.read_blob(gateway.settings.instance_path, attachment.sha256)
+    audit.record(session, principal, "attachments.read", "attachment", attachment.id, {"task_id": task.id})
+    return attachment, content
+
+
+# --- the workflow ----------------------------------------------------------------------------------
+
+
+def _apply_clean(gateway: Gateway, session: Session, result: InspectionResult, clean: CleanResult) -> None:
+    deadline = compute_deadline(gateway.settings, clean.completed_on)
+    result.checklists = clean.checklists
+    result.result_codes = clean.result_codes
+    result.has_problems = clean.has_problems
+    result.requires_follow_up = clean.requires_follow_up
+    result.methods = clean.methods
+    result.completed_on = clean.completed_on
+    result.completed_late = clean.completed_late
+    result.deadline = deadline.due
+    result.deadline_provisional = deadline.provisional
+    result.signature_status = clean.signature["status"]
+    result.signer_name = clean.signature.get("signer_name", "").strip() if clean.signature["status"] == "signed" else ""
+    result.signer_title = clean.signature.get("signer_title", "").strip() if clean.signature["status"] == "signed" else ""
+    result.refusal_note = clean.signature.get("refusal_note", "").strip() if clean.signature["status"] == "refused" else ""
+    result.remarks = clean.remarks
+    result.attachments = list(
+        session.scalars(select(Attachment).where(Attachment.id.in_(clean.attachment_ids)).order_by(Attachment.id))
+    ) if clean.attachment_ids else []
+
+
+def _sync_task_status(session: Session, task: Task, latest: InspectionResult) -> None:
+    if task_is_published(session, task.id):
+        task.status = "published"
+    else:
+        task.status = "recorded" if latest.status == "returned" else latest.status
+
+
+def _audit_details(result: InspectionResult, **extra: Any) -> dict[str, Any]:
+    return {"task_id": result.task_id, "version": result.version, "status": result.status,
+            "result_codes": list(result.result_codes), **extra}
+
+
+def record_result(
+    gateway: Gateway, session: Session, principal: Principal, task_id: int, raw: Any, *, today: date
+) -> InspectionResult:
+    """Record a task's first result (the team only)."""
+    task = get_task(session, task_id)
+    authorize(principal, "results.record", **task_resource(task))
+    existing = latest_version(session, task.id)
+    if existing is not None:
+        if existing.is_published:
+            raise ApiError(409, "result_published", "该任务的检查结果已公示，如需更正请提交更正（生成新版本）。",
+                           result_id=existing.id)
+        raise ApiError(409, "result_exists", "该任务已有检查结果，请修改现有结果。", result_id=existing.id)
+    clean = validate_result(gateway, session, task, raw, today=today)
+    result = InspectionResult(
+        task_id=task.id, version=1, status="recorded",
+        recorded_by=principal.label, recorded_by_inspector_id=principal.inspector_id,
+    )
+    _apply_clean(gateway, session, result, clean)
+    session.add(result)
+    session.flush()
+    _sync_task_status(session, task, result)
+    audit.record(session, principal, "results.record", "inspection_result", result.id, _audit_details(result))
+    return result
+
+
+def update_result(
+    gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
+) -> InspectionResult:
+    """Change a result that is recorded or was returned (the team only; never once published)."""
+    result = get_result(session, result_id)
+    task = result.task
+    authorize(principal, "results.record", **task_resource(task))
+    if result.is_published:
+        raise ApiError(409, "result_published", "已公示的检查结果不能修改，如需更正请提交更正（生成新版本）。")
+    if result.status == "reviewed":
+        raise ApiError(409, "result_reviewed", "检查结果已审核，不能再修改；如需修改请由牵头部门退回。")
+    clean = validate_result(gateway, session, task, raw, today=today, correction=result.supersedes_id is not None)
+    _apply_clean(gateway, session, result, clean)
+    if result.supersedes_id is not None:
+        result.correction_reason = clean.reason
+    result.status = "recorded"
+    result.updated_at = utcnow()
+    result.recorded_by = principal.label
+    result.recorded_by_inspector_id = principal.inspector_id
+    session.flush()
+    _sync_task_status(session, task, result)
+    audit.record(session, principal, "results.update", "inspection_result", result.id, _audit_details(result))
+    return result
+
+
+def correct_result(
+    gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
+) -> InspectionResult:
+    """A correction of the latest published version: a new version, with a reason (the team only)."""
+    base = get_result(session, result_id)
+    task = base.task
+    authorize(principal, "results.record", **task_resource(task))
+    if not base.is_published:
+        raise ApiError(409, "result_not_published", "该检查结果尚未公示，请直接修改，无需更正。")
+    latest = latest_version(session, task.id)
+    if latest.id != base.id:
+        raise ApiError(409, "correction_pending" if not latest.is_published else "result_superseded",
+                       f"该任务已有第 {latest.version} 版检查结果，只能更正最新公示的版本。", result_id=latest.id)
+    clean = validate_result(gateway, session, task, raw, today=today, correction=True)
+    result = InspectionResult(
+        task_id=task.id, version=base.version + 1, status="recorded", supersedes_id=base.id,
+        correction_reason=clean.reason, recorded_by=principal.label, recorded_by_inspector_id=principal.inspector_id,
+    )
+    _apply_clean(gateway, session, result, clean)
+    session.add(result)
+    session.flush()
+    _sync_task_status(session, task, result)
+    audit.record(session, principal, "results.correct", "inspection_result", result.id,
+                 _audit_details(result, supersedes_id=base.id))
+    return result
+
+
+def review_result(
+    gateway: Gateway, session: Session, principal: Principal, result_id: int, approve: bool, note: str = ""
+) -> InspectionResult:
+    """The lead department approves a recorded result, or returns it to the team with a reason."""
+    result = get_result(session, result_id)
+    task = result.task
+    authorize(principal, "results.review", departments=[task.lead_department])
+    if result.status != "recorded":
+        raise ApiError(409, "result_not_recorded",
+                       f"只能审核“已录入”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    if not approve and not (note or "").strip():
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"note": ["退回修改时必须填写退回原因。"]})
+    result.status = "reviewed" if approve else "returned"
+    result.reviewed_by = principal.label
+    result.reviewed_at = utcnow()
+    result.review_note = (note or "").strip()
+    session.flush()
+    _sync_task_status(session, task, result)
+    audit.record(session, principal, "results.review", "inspection_result", result.id,
+                 _audit_details(result, approved=approve))
+    return result
+
+
+def publish_result(
+    gateway: Gateway, session: Session, principal: Principal, result_id: int, *, today: date
+) -> InspectionResult:
+    """Publish a reviewed result (the lead department): outbox, task status and risk flags, at once."""
+    result = get_result(session, result_id)
+    task = result.task
+    authorize(principal, "results.publish", departments=[task.lead_department])
+    if result.status != "reviewed":
+        raise ApiError(409, "result_not_reviewed",
+                       f"只能公示“已审核”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    deadline = effective_deadline(gateway.settings, result)
+    result.deadline = deadline.due
+    result.deadline_provisional = deadline.provisional
+    result.status = "published"
+    result.published_by = principal.label
+    result.published_at = utcnow()
+    result.published_on = today
+    result.published_on_time = today <= deadline.due
+    session.flush()
+    task.status = "published"
+    enqueue(
+        session, "result", result.id, area_code=gateway.settings.area_code,
+        department_code=task.lead_department, due_date=datetime.combine(deadline.due, time()),
+    )
+    event = risk.apply_result(session, result)
+    audit.record(session, principal, "results.publish", "inspection_result", result.id,
+                 _audit_details(result, on_time=result.published_on_time, deadline=deadline.due.isoformat()))
+    if event is not None:
+        audit.record(session, principal, "targets.risk_raised", "target", task.target.uscc,
+                     {"risk_event_id": event.id, "from": event.risk_class_before, "to": event.risk_class_after,
+                      "lists": event.lists_set, "rules": event.rules})
+    return result
+
+
+# --- plugin notifications, after the commit ------------------------------------------------------
+
+
+def store_and_notify(gateway: Gateway, principal: Principal, today: date, action) -> dict[str, Any]:
+    """Run ``action(gateway, session, principal, today) -> InspectionResult`` in one write
+    transaction, then, once committed, tell the plugins. Returns the stored result as a dict."""
+    with gateway.write() as session:
+        result = action(gateway, session, principal, today)
+        payload = result_dict(gateway, session, result, today)
+        matters = list(result.task.matter_codes)
+        problems = problem_matters_of(result)
+    notify_stored(gateway, payload, matters, problems)
+    return payload
+
+
+def notify_stored(gateway: Gateway, payload: Mapping[str, Any], matter_codes: list[str], problem_matters: list[str]) -> None:
+    """Tell the plugins that a result was stored (and, where problems were found, about them)."""
+    violation_matters = problem_matters or (matter_codes if payload.get("has_problems") else [])
+    for matter_code in matter_codes:
+        _call(gateway.hook.gateway_result_recorded, matter_code, payload)
+    for matter_code in violation_matters:
+        _call(gateway.hook.gateway_violation_found, matter_code, payload)
+
+
+def _call(hook, matter_code: str, payload: Mapping[str, Any]) -> None:
+    """Call every plugin's implementation on its own: one failing plugin neither undoes the stored
+    result nor keeps the others from hearing about it."""
+    for impl in reversed(hook.get_hookimpls()):
+        try:
+            impl.function(matter_code=matter_code, result=payload)
+        except Exception:
+            log.exception("plugin %s: hook %s failed for matter %s", impl.plugin_name, hook.name, matter_code)
+
+
+def problem_matters_of(result: InspectionResult) -> list[str]:
+    return [m for m, values in (result.checklists or {}).items() if any(v == "non_compliant" for v in values.values())]

@@ -1,0 +1,192 @@
+"""Validation of a recorded result against its task: every error in one answer, each field named.
+
+Field names in errors are dotted paths: ``checklists.refined_oil.oil_licence``,
+``signature.signer_name``, ``result_codes.1``, ``methods.0``, ``completed_on``,
+``attachment_ids.0``. Nothing is stored unless the whole result is valid.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError
+from gateway.core import Gateway
+from gateway.results.checklist import merged_checklist, non_compliant_items
+from gateway.results.models import Attachment
+from gateway.results.risk import RULES
+from gateway.tasks.models import Task
+from schemas.result_codes import RESULT_CODES, check_codes, requires_follow_up
+from schemas.results import CorrectionInputSchema, ResultInputSchema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    checklists: dict[str, dict[str, Any]]
+    loaded: dict[str, dict[str, Any]]
+    result_codes: list[str]
+    methods: list[str]
+    completed_on: date
+    completed_late: bool
+    signature: dict[str, str]
+    remarks: str
+    attachment_ids: list[int]
+    reason: str
+    has_problems: bool
+    requires_follow_up: bool
+    problem_matters: list[str]
+
+
+def flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {dotted.path: [messages]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "_schema"
+            for k, v in flatten(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(errors, (list, tuple)):
+        messages = [m for m in errors if isinstance(m, str)]
+        if messages:
+            out.setdefault(prefix or "_schema", []).extend(messages)
+        for nested in (m for m in errors if not isinstance(m, str)):
+            for k, v in flatten(nested, prefix).items():
+                out.setdefault(k, []).extend(v)
+    elif errors is not None:
+        out.setdefault(prefix or "_schema", []).append(str(errors))
+    return out
+
+
+def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
+    errors.setdefault(path, []).append(message)
+
+
+def allowed_methods(gateway: Gateway, task: Task) -> list[str]:
+    """Methods the task's matters name (matter level first, then the check items'), in order."""
+    out: list[str] = []
+    for code in task.matter_codes:
+        matter = gateway.registry.matters.get(code)
+        if matter is None:
+            continue
+        for method in list(matter.methods) + [m for item in gateway.registry.check_items[code] for m in item.methods]:
+            if method not in out:
+                out.append(method)
+    return out
+
+
+def validate_result(
+    gateway: Gateway, session: Session, task: Task, raw: Any, *, today: date, correction: bool = False
+) -> CleanResult:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(raw, Mapping):
+        raise ApiError(422, "validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
+    schema = CorrectionInputSchema() if correction else ResultInputSchema()
+    try:
+        data = schema.load(raw)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        # the checklist values are validated below, matter by matter, with their own paths
+        messages = {k: v for k, v in messages.items() if k != "checklists" or not isinstance(raw.get("checklists"), Mapping)}
+        errors.update(flatten(messages))
+        data = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+
+    # checklists: every matter of the task, every field of its merged checklist
+    given = raw.get("checklists") if isinstance(raw.get("checklists"), Mapping) else {}
+    for key in given:
+        if key not in task.matter_codes:
+            _add(errors, f"checklists.{key}", "本任务不包含该抽查事项。")
+    checklists: dict[str, dict[str, Any]] = {}
+    loaded_all: dict[str, dict[str, Any]] = {}
+    problem_matters: list[str] = []
+    for matter_code in task.matter_codes:
+        path = f"checklists.{matter_code}"
+        if matter_code not in gateway.registry.matters:
+            _add(errors, path, "该抽查事项的部门插件未安装，无法校验检查表。")
+            continue
+        values = given.get(matter_code, {})
+        if not isinstance(values, Mapping):
+            _add(errors, path, "检查表应为对象（检查项编码: 检查结果）。")
+            continue
+        checklist = merged_checklist(gateway.plugin_manager, gateway.registry, matter_code)
+        loaded, schema_errors, dumped = checklist.load(dict(values))
+        errors.update(flatten(schema_errors, path))
+        for extra in gateway.hook.gateway_validate_result(matter_code=matter_code, values=loaded):
+            if extra:
+                for field, messages in extra.items():
+                    for message in messages:
+                        _add(errors, f"{path}.{field}", message)
+        loaded_all[matter_code] = loaded
+        checklists[matter_code] = dumped
+        if non_compliant_items(loaded):
+            problem_matters.append(matter_code)
+
+    # result codes: the SAMR table's combination rules, and agreement with the checklist
+    codes = data.get("result_codes")
+    if isinstance(codes, list):
+        for problem in check_codes(codes):
+            _add(errors, "result_codes" if problem.index is None else f"result_codes.{problem.index}", problem.message)
+        known = [c for c in codes if c in RESULT_CODES]
+        if problem_matters and known and not RULES.has_problems(known):
+            _add(errors, "result_codes", "检查表中有“不符合”的检查项，检查结果代码应为发现问题的代码（如 E、A）。")
+
+    # methods: those the task's matters list
+    methods = data.get("methods")
+    if isinstance(methods, list):
+        allowed = allowed_methods(gateway, task)
+        seen: set[str] = set()
+        for index, method in enumerate(methods):
+            if method not in allowed:
+                _add(errors, f"methods.{index}", f"检查方式“{method}”不是本任务抽查事项规定的方式（{'、'.join(allowed)}）。")
+            elif method in seen:
+                _add(errors, f"methods.{index}", f"检查方式“{method}”重复。")
+            seen.add(method)
+
+    # completion date: not in the future, not before the task window opens
+    completed_on = data.get("completed_on")
+    completed_late = False
+    if isinstance(completed_on, date):
+        if completed_on > today:
+            _add(errors, "completed_on", f"检查完成日期不能晚于今天（{today.isoformat()}）。")
+        if completed_on < task.window_start:
+            _add(errors, "completed_on", f"检查完成日期不能早于任务检查期限的开始日（{task.window_start.isoformat()}）。")
+        completed_late = completed_on > task.window_end
+
+    # attachments: uploaded to this task
+    attachment_ids = data.get("attachment_ids") or []
+    if attachment_ids:
+        found = set(session.scalars(
+            select(Attachment.id).where(Attachment.id.in_(attachment_ids), Attachment.task_id == task.id)
+        ))
+        for index, attachment_id in enumerate(attachment_ids):
+            if attachment_id not in found:
+                _add(errors, f"attachment_ids.{index}", f"附件 {attachment_id} 不存在或不属于本任务。")
+
+    if errors:
+        raise ApiError(
+            422, "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
+        )
+    codes = list(data["result_codes"])
+    return CleanResult(
+        checklists=checklists,
+        loaded=loaded_all,
+        result_codes=codes,
+        methods=list(data["methods"]),
+        completed_on=data["completed_on"],
+        completed_late=completed_late,
+        signature=dict(data["signature"]),
+        remarks=data.get("remarks", ""),
+        attachment_ids=list(dict.fromkeys(attachment_ids)),
+        reason=data.get("reason", ""),
+        has_problems=RULES.has_problems(codes),
+        requires_follow_up=requires_follow_up(codes),
+        problem_matters=problem_matters,
+    )
