@@ -58,8 +58,8 @@ def test_matter_versions_follow_plugin_content(gateway):
     from gateway.directory.models import MatterVersion
 
     with gateway.read() as s:
-        rows = list(s.scalars(select(MatterVersion)))
-    assert {r.code for r in rows if r.current} == {"refined_oil", "crop_seed", "work_safety", "testing_bodies"}
+        rows = [(r.code, r.current) for r in s.scalars(select(MatterVersion))]
+    assert {code for code, current in rows if current} == {"refined_oil", "crop_seed", "work_safety", "testing_bodies"}
     gateway.sync_registry()  # unchanged content: no new version
     with gateway.read() as s:
         assert len(list(s.scalars(select(MatterVersion)))) == len(rows)
@@ -75,3 +75,59 @@ def test_instance_config_file_is_read_and_environment_wins(tmp_path):
     (tmp_path / "shuangsui.toml").write_text('county_name = "温县"\nsync_batch_size = 7\n')
     settings = Settings.load(environ={"SHUANGSUI_SYNC_BATCH_SIZE": "9"}, instance_path=tmp_path)
     assert (settings.county_name, settings.sync_batch_size) == ("温县", 9)
+
+
+def _changed_commerce_plugin():
+    """The real commerce plugin, with its matter's name changed (as after a change in the law)."""
+    import dataclasses
+
+    import shuangsui_commerce.plugin as real
+
+    from gateway.plugins import hookimpl
+
+    class Changed:
+        @hookimpl
+        def gateway_department(self):
+            return real.gateway_department()
+
+        @hookimpl
+        def gateway_matters(self):
+            return [dataclasses.replace(m, name=m.name + "（2027 修订）", version="2") for m in real.gateway_matters()]
+
+    return Changed()
+
+
+def test_changed_matter_content_makes_a_new_version_and_keeps_the_old(gateway, settings):
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from gateway.directory.models import MatterVersion
+
+    others = ("agriculture", "emergency", "market", "environment")
+    changed = Gateway.create(replace(settings, plugins=others), extra_plugins=[("commerce", _changed_commerce_plugin())])
+    changed.sync_registry()
+    with changed.read() as s:
+        versions = [(v.version, v.current, v.name) for v in s.scalars(
+            select(MatterVersion).where(MatterVersion.code == "refined_oil").order_by(MatterVersion.id))]
+    changed.dispose()
+    assert [(v, c) for v, c, _ in versions] == [(gateway.registry.matters["refined_oil"].version, False), ("2", True)]
+    assert versions[1][2].endswith("（2027 修订）")
+
+
+def test_uninstalled_plugin_leaves_the_catalogue_and_is_marked_in_the_database(gateway, settings):
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from gateway.directory.models import Department, MatterVersion
+
+    without = Gateway.create(replace(settings, plugins=("commerce", "agriculture", "emergency", "market")))
+    without.sync_registry()
+    assert "environment" not in without.registry.departments
+    assert all(i.department_code != "environment" for i in without.registry.check_items["testing_bodies"])
+    with without.read() as s:
+        assert s.get(Department, "environment").installed is False
+        current = s.scalar(select(MatterVersion).where(MatterVersion.code == "testing_bodies", MatterVersion.current.is_(True)))
+        assert "environment" not in current.content["cooperating_departments"]
+    without.dispose()
