@@ -6,6 +6,7 @@ from typing import Iterable
 
 from flask import Flask, redirect, url_for
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from gateway import __version__
 from gateway.api.errors import register_error_handlers
@@ -13,6 +14,12 @@ from gateway.api.session import close_session
 from gateway.config import Settings
 from gateway.core import Gateway
 from schemas.common import ErrorSchema
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class GatewayApi(Api):
@@ -70,6 +77,8 @@ def create_app(
         **api_spec_config(),
     )
     app.json.ensure_ascii = False
+    # Path integers beyond a database INTEGER cannot name anything: such URLs match no route (404).
+    app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["shuangsui"] = gateway
     app.teardown_appcontext(close_session)
     api = GatewayApi(app)

@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from schemas.i18n import translate_errors
@@ -49,7 +49,10 @@ def error_body(code: str, message: str, errors: Any = None, **details: Any) -> d
 
 
 def not_found(what: str, key: object) -> ApiError:
-    return ApiError(404, "not_found", f"{what} {key} 不存在。")
+    shown = str(key)
+    if len(shown) > 40:  # never echo a hostile megabyte back
+        shown = shown[:40] + "…"
+    return ApiError(404, "not_found", f"{what} {shown} 不存在。")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -85,6 +88,14 @@ def register_error_handlers(app: Flask) -> None:
         # A unique constraint lost a race that the service's own check could not see.
         log.info("integrity error answered with 409: %s", type(exc.orig).__name__)
         return jsonify(error_body("conflict", "与现有数据冲突（可能是并发提交），请刷新后重试。")), 409
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _data_error(exc: Exception):
+        # A value the database cannot store (too long, out of range, NUL) that no validator caught:
+        # the input's fault, answered as such; logged so the missing validator gets added.
+        log.warning("database refused a value (%s): add a validator", type(getattr(exc, "orig", exc)).__name__)
+        return jsonify(error_body("invalid_value", "提交的数值或文本超出允许的范围，未做任何更改。")), 422
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

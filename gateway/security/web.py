@@ -10,6 +10,8 @@ For every request, in this order:
    a browser never adds that header by itself.
 4. **Permission**: the view's declared action (``policy.permission``) must be open to the role,
    checked before the view parses its arguments; an API view that declares nothing is refused.
+5. **Input boundary** (``inputs.py``): control characters, lone surrogates, bidi overrides,
+   out-of-range integers and absurd JSON nesting are refused with 400 before any view sees them.
 Every response gets the security headers; cookies are HttpOnly, SameSite=Lax, Secure when configured.
 """
 from __future__ import annotations
@@ -82,6 +84,7 @@ def install(app: Flask) -> None:
     app.before_request(_rate_limit_public)
     app.before_request(_check_csrf)
     app.before_request(_check_permission)
+    app.before_request(_check_input)
     app.after_request(_finish_response)
     app.jinja_env.globals["csrf_token"] = csrf_token
 
@@ -217,6 +220,13 @@ def _check_permission() -> None:
         raise ApiError(403, "action_not_declared", "该接口未声明权限动作，已拒绝访问。")
     g.action = action
     check_declared(g.principal, action)
+
+
+def _check_input() -> None:
+    from gateway.security.inputs import check_request_input
+
+    if request.endpoint is not None and request.method != "OPTIONS":
+        check_request_input()
 
 
 # ---------------------------------------------------------------------------------- 5. response
