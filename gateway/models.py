@@ -1,6 +1,7 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 from gateway.db import Base
 from gateway.directory import models as directory_models  # noqa: F401
+from gateway.draw import models as draw_models  # noqa: F401  (also the higher-level inspections)
 from gateway.planning import models as planning_models  # noqa: F401
 from gateway.tasks import models as task_models  # noqa: F401
 from gateway.security import audit as audit_models  # noqa: F401

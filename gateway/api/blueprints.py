@@ -11,3 +11,12 @@ def register_blueprints(api: Api) -> None:
 
     for blp in (plugins_blp, auth_blp, inspectors_blp, targets_blp, conflicts_blp, imports_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+
+    # Plans, draws, tasks and reassignments, higher-level inspections (issue 3).
+    from gateway.draw.api import draws_blp
+    from gateway.higher_level.api import higher_level_blp
+    from gateway.planning.api import plans_blp
+    from gateway.tasks.api import reassignments_blp, tasks_blp
+
+    for blp in (plans_blp, draws_blp, tasks_blp, reassignments_blp, higher_level_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.generate import DemoShape
@@ -27,6 +28,16 @@ def demo_load(ctx: CliContext, targets: int, seed: int) -> None:
     click.echo(
         f"演示数据已载入：检查对象 {counts['targets']} 户，执法检查人员 {counts['inspectors']} 名，"
         f"回避关系 {counts['conflicts']} 条。"
+    )
+    from gateway.demo.draw import ensure_demo_draw
+
+    try:
+        done = ensure_demo_draw(gateway, seed=seed)
+    except ApiError as exc:
+        raise click.ClickException(f"演示抽取未能完成：{exc.message}") from None
+    click.echo(
+        f"演示联合抽查计划 {done['plan_number']} 已发布，抽取 {done['draw_id']} 已完成（见证人在场），"
+        f"生成检查任务 {done['tasks']} 项；公开记录：shuangsui draw export {done['draw_id']} -o draw.json"
     )
     click.echo(describe_demo_accounts(create_demo_accounts(gateway)))
 

@@ -34,6 +34,7 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
                 report = import_file(
                     conn, kind, stream, path.name, partial=partial,
                     departments=department_labels(gateway.registry), progress=progress,
+                    matters=gateway.registry.matters,
                 )
             except ImportFileError as exc:
                 tx.rollback()
@@ -58,10 +59,11 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
     )
 
 
-for _kind, _label in (("targets", "检查对象"), ("inspectors", "执法检查人员")):
+for _kind, _label in (("targets", "检查对象名录"), ("inspectors", "执法检查人员名录"),
+                      ("inspections", "上级部门本年度检查记录（用于抽取时排除）")):
 
     def _make(kind: str, label: str):
-        @import_group.command(kind, help=f"导入{label}名录。")
+        @import_group.command(kind, help=f"导入{label}。")
         @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
         @click.option("--partial", is_flag=True, help="只导入正确的行，其余写入报告。")
         @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="将逐行报告写入 JSON 文件。")

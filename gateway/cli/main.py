@@ -23,3 +23,14 @@ def _register() -> None:
 
 
 _register()
+
+
+def _register_plans_draws_tasks() -> None:
+    from gateway.cli import draws, plans, tasks
+
+    for module in (plans, draws, tasks):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_plans_draws_tasks()

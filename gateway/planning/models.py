@@ -25,17 +25,24 @@ class Plan(Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    # Every other department taking part (article 12): the matters' departments, the departments
+    # that bring check items to them, and any the plan names; the joint inspector pool is their union.
+    cooperating_departments: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # Target scope filters (township, type, level, …) as data, compiled to SQL with the matters' criteria.
     scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Sampling ratio per credit-risk class, e.g. {"A": "0.03", "B": "0.05", "C": "0.1", "D": "0.2"}.
     ratios: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Which targets get key inspection (article 15: high risk, complaints, abnormal or serious-violation
+    # list): they bypass the yearly cap and are counted apart. See gateway.draw.population.KeyRule.
+    key_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     frequency: Mapped[str] = mapped_column(String(100), default="")
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     published_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_by: Mapped[str] = mapped_column(String(200), default="")
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
     amend_reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, utcnow
@@ -11,6 +13,10 @@ from gateway.directory.models import Inspector, Target
 
 TASK_STATUSES = ("assigned", "recorded", "reviewed", "published")
 MEMBER_ROLES = ("lead", "member")
+MEMBER_SOURCES = ("draw", "reassignment")
+REASSIGNMENT_REASONS = ("conflict_of_interest", "other")
+REASSIGNMENT_STATUSES = ("requested", "approved", "rejected")
+FILING_STATUSES = ("pending", "filed")
 
 
 class Task(Base):
@@ -56,6 +62,56 @@ class TaskMember(Base):
     role: Mapped[str] = mapped_column(String(16), default="member")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # "draw" for the team as drawn, "reassignment" for an approved article 14 replacement.
+    source: Mapped[str] = mapped_column(String(16), default="draw")
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     task: Mapped[Task] = relationship(back_populates="members")
     inspector: Mapped[Inspector] = relationship(lazy="joined")
+
+
+class TaskEvent(Base):
+    """One entry of a task's history (reassignment requested, approved, member replaced, filed …)."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    # Ids and reasons only: never phone or certificate numbers.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Reassignment(Base):
+    """An article 14 change of one team member: request with a reason, the unit head's decision,
+    the replacement drawn by the draw's own rule, and the filing with the county office."""
+
+    __tablename__ = "reassignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("task_members.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    replacement_inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"), nullable=True)
+    replacement_member_id: Mapped[int | None] = mapped_column(ForeignKey("task_members.id"), nullable=True)
+    # What the replacement was computed from (loads, barred ids), so anyone with access can redo it.
+    replacement_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The filing with the county office (报县双随机办备案): pending from approval until filed.
+    filing_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    filing_number: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+    filed_by: Mapped[str] = mapped_column(String(200), default="")
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    filing_note: Mapped[str] = mapped_column(Text, default="")
+
+    task: Mapped[Task] = relationship(lazy="joined")

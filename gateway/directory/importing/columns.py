@@ -163,6 +163,19 @@ INSPECTOR_COLUMNS = (
     Column("active", ("在岗", "是否在岗", "active"), boolean, default=True),
 )
 
+# Higher-level inspections (article 15): only authorities above the county exclude targets.
+HIGHER_LEVEL_LABELS = _bilingual({"city": ("市级", "市"), "province": ("省级", "省"), "national": ("国家级", "国家")})
+
+INSPECTION_COLUMNS = (
+    Column("uscc", ("统一社会信用代码", "信用代码", "uscc"), _validated(normalise_uscc), required=True),
+    Column("authority", ("检查机关", "实施机关", "authority"), text(200), required=True),
+    Column("level", ("检查机关层级", "层级", "level"), choice(HIGHER_LEVEL_LABELS, "检查机关层级"), required=True),
+    Column("inspected_on", ("检查日期", "检查完成日期", "inspected_on"), iso_date, required=True),
+    Column("department_code", ("对口部门", "对应部门", "department", "department_code"), text(200)),
+    Column("matter_code", ("抽查事项", "事项编码", "matter", "matter_code"), text(64)),
+    Column("reference", ("检查编号", "任务编号", "reference"), text(100)),
+)
+
 
 def map_headers(header_row: list[str], columns: tuple[Column, ...]) -> tuple[dict[int, Column], list[str]]:
     """Match header cells to columns. Returns {cell index: column} and the problems found."""

@@ -1,6 +1,7 @@
 """Validate an import file row by row and upsert it, all-or-nothing unless told otherwise."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import IO, Callable, Iterable
 
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Connection
 from gateway.db import utcnow
 from gateway.directory.importing.bulk import Upserter
 from gateway.directory.importing.columns import (
+    INSPECTION_COLUMNS,
     INSPECTOR_COLUMNS,
     TARGET_COLUMNS,
     CellError,
@@ -19,7 +21,12 @@ from gateway.directory.importing.tabular import TabularError, detect_format, ite
 from gateway.directory.models import join_licences
 
 MAX_LISTED_ERRORS = 1000
-KINDS = {"targets": ("targets", "uscc", TARGET_COLUMNS), "inspectors": ("inspectors", "certificate_no", INSPECTOR_COLUMNS)}
+KINDS = {
+    "targets": ("targets", "uscc", TARGET_COLUMNS),
+    "inspectors": ("inspectors", "certificate_no", INSPECTOR_COLUMNS),
+    # Higher-level inspections (gateway.higher_level), keyed by a record key derived per row.
+    "inspections": ("higher_level_inspections", "record_key", INSPECTION_COLUMNS),
+}
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,10 @@ def import_file(
     departments: dict[str, str] | None = None,
     allowed_departments: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    matters: Iterable[str] | None = None,
 ) -> ImportReport:
-    """Import ``stream`` into ``kind`` ("targets" or "inspectors") on ``conn``'s open transaction.
+    """Import ``stream`` into ``kind`` ("targets", "inspectors" or "inspections") on ``conn``'s open
+    transaction. ``matters`` lists the known matter codes (checked in inspection records).
 
     Returns the report; ``report.committed`` says whether the caller should commit (no errors,
     or ``partial``). ``departments`` maps every accepted department label (code, name, short
@@ -89,9 +98,11 @@ def import_file(
         report = ImportReport(kind=kind)
         present = [c.key for c in mapping.values()]
         # Columns with no cell in the file take their defaults on insert and stay as they are on update.
-        constants = {"active": True} if kind == "targets" else {}
-        written = [c.key for c in columns] + list(constants) + ["created_at", "updated_at"]
-        upserter = Upserter(conn, table, key, written, present + ["updated_at"])
+        constants = {"active": True} if kind == "targets" else {"source": "import"} if kind == "inspections" else {}
+        derived = ["record_key", "year"] if kind == "inspections" else []
+        written = [c.key for c in columns] + derived + list(constants) + ["created_at", "updated_at"]
+        upserter = Upserter(conn, table, key, written, present + [d for d in derived if d != key] + ["updated_at"])
+        known_matters = set(matters) if matters is not None else None
         defaults = {c.key: c.default for c in columns}
         allowed = set(allowed_departments) if allowed_departments is not None else None
         seen: dict[str, int] = {}
@@ -105,6 +116,8 @@ def import_file(
             values = _parse_row(row_number, cells, mapping, report)
             if values is not None and kind == "inspectors":
                 values = _resolve_department(row_number, values, departments or {}, allowed, report)
+            if values is not None and kind == "inspections":
+                values = _complete_inspection(row_number, values, departments or {}, known_matters, report)
             if values is not None:
                 first = seen.get(values[key])
                 if first is not None:
@@ -151,6 +164,37 @@ def _parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], re
             report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”：{exc}", shown))
             ok = False
     return values if ok else None
+
+
+def _complete_inspection(row_number, values, departments, matters, report) -> dict | None:
+    """Resolve the department label, check the matter code, derive the record key and the year."""
+    ok = True
+    label = values.get("department_code") or ""
+    if label:
+        code = departments.get(label)
+        if code is None:
+            report.add_error(RowError(row_number, "department_code", f"部门“{label}”不存在或其插件未安装。", label))
+            ok = False
+        else:
+            values["department_code"] = code
+    matter = values.get("matter_code") or ""
+    if matter and matters is not None and matter not in matters:
+        report.add_error(RowError(row_number, "matter_code", f"抽查事项“{matter}”不存在或其插件未安装。", matter))
+        ok = False
+    if not ok:
+        return None
+    values["year"] = values["inspected_on"].year
+    values["record_key"] = inspection_key(values)
+    return values
+
+
+def inspection_key(values: dict) -> str:
+    """Stable key of a higher-level inspection: the authority's own reference when given, else its facts."""
+    if values.get("reference"):
+        raw = f"ref|{values['authority']}|{values['reference']}"
+    else:
+        raw = f"row|{values['uscc']}|{values['authority']}|{values['inspected_on']}|{values.get('matter_code', '')}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def _resolve_department(row_number, values, departments, allowed, report) -> dict | None:

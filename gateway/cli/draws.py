@@ -1,0 +1,300 @@
+"""``shuangsui draw`` (the draw's stages, listing, export) and ``shuangsui verify`` (re-run a record)."""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from gateway.api.errors import ApiError
+from gateway.cli.context import CliContext, pass_context
+from gateway.security.principal import Principal
+
+ROLE_CHOICES = ("organiser", "operator", "supervisor", "witness")
+
+
+def cli_principal(by: str | None) -> Principal:
+    """Whoever runs the command acts as the county office (the CLI needs the database itself)."""
+    return Principal(role="county_office", name=by or getpass.getuser())
+
+
+def by_option(func):
+    return click.option("--by", "by", metavar="姓名", help="操作人姓名（记入抽取记录与审计日志，默认当前系统用户）。")(func)
+
+
+def fail(exc: ApiError) -> click.ClickException:
+    """The error as a command failure: the message, then one line per field (dotted path)."""
+    lines = [exc.message]
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lines.extend(f"  {prefix}：{v}" for v in value)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}.{index}", inner)
+        else:
+            lines.append(f"  {prefix}：{value}")
+
+    if exc.errors:
+        walk("", exc.errors)
+    return click.ClickException("\n".join(lines))
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+@click.group("draw", help="双随机抽取：冻结总体、记录随机数承诺、确定随机种子、抽取，以及列表和导出公开记录。")
+def draw_group() -> None:
+    pass
+
+
+def _show(draw: dict) -> None:
+    click.echo(f"抽取 {draw['id']}（{draw['record_id']}）计划 {draw['plan']['number']} 第 {draw['plan']['version']} 版"
+               f"《{draw['plan']['title']}》：{_status(draw['status'])}")
+    click.echo(f"  总体摘要 population_sha256：{draw['population_sha256']}")
+    click.echo(f"  冻结：{draw['frozen_at']:%Y-%m-%d %H:%M:%S} UTC，{draw['frozen_by']}")
+    for s in draw["strata"]:
+        click.echo(f"    分层 {s['key']}：总体 {s['population']} 户（重点 {s['key_targets']}），比例 {s['ratio']}，"
+                   f"应抽 {s['sample_size']} 户")
+    if draw["exclusions"]:
+        from gateway.draw.record import EXCLUSION_REASONS
+
+        click.echo("  排除：" + "；".join(f"{EXCLUSION_REASONS.get(k, k)} {v} 条" for k, v in draw["exclusions"].items()))
+    for c in draw["commitments"] or []:
+        click.echo(f"  承诺 {c['order']}：{c['role']} {c['name']} {c['commitment']}")
+    if draw["seed"]:
+        click.echo(f"  随机种子：{draw['seed']}（{draw['seeded_by']}）")
+    if draw["status"] == "drawn":
+        click.echo(f"  抽取完成：{draw['drawn_at']:%Y-%m-%d %H:%M:%S} UTC，{draw['drawn_by']}；生成任务 {draw['task_count']} 项")
+        click.echo(f"  公开记录：{draw['record_url']}（SHA-256 {draw['record_sha256']}）")
+    if draw["status"] == "cancelled":
+        click.echo(f"  已取消：{draw['cancel_reason']}（{draw['cancelled_by']}）")
+
+
+def _status(status: str) -> str:
+    from gateway.draw.service import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)
+
+
+@draw_group.command("freeze", help="第一步：冻结已发布计划的各分层总体与排除名单，公布总体摘要（在任何随机数产生之前）。")
+@click.argument("plan_id", type=int)
+@by_option
+@pass_context
+def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    try:
+        with gateway.write() as session:
+            draw = service.freeze(session, cli_principal(by), plan_id)
+            data = service.draw_dict(draw, gateway.settings)
+    except ApiError as exc:
+        raise fail(exc) from None
+    _show(data)
+    click.echo(f"请公布总体摘要 {data['population_sha256']}，然后由各参与者作出随机数承诺：shuangsui draw commit {data['id']} …")
+
+
+@draw_group.command("commitment", help="计算随机数承诺值 sha256(盐值|数字)，供参与者在揭示前提交。")
+@click.option("--digits", required=True, help="自己的随机数字串（如掷骰结果）。")
+@click.option("--salt", required=True, help="自己选的盐值（至少 8 个可打印字符，揭示时同时公开）。")
+def commitment_command(digits: str, salt: str) -> None:
+    from gateway.draw.commitment import commitment, salt_problem
+
+    problem = salt_problem(salt)
+    if problem:
+        raise click.ClickException(problem)
+    if not digits.isdigit() or not digits.isascii():
+        raise click.ClickException("随机数只能由数字 0–9 组成。")
+    click.echo(commitment(digits, salt))
+
+
+def _parts(value: str, count: int, what: str) -> list[str]:
+    parts = value.split(":", count - 1)
+    if len(parts) != count or not all(parts):
+        raise click.BadParameter(f"应为 {what}：{value}")
+    if parts[0] not in ROLE_CHOICES:
+        raise click.BadParameter(f"角色应为 {'、'.join(ROLE_CHOICES)} 之一：{parts[0]}")
+    return parts
+
+
+@draw_group.command("commit", help="第二步：按顺序记录每位参与者的随机数承诺（组织人员、技术操作人员、监督人员必须各有一份）。")
+@click.argument("draw_id", type=int)
+@click.option("--commitment", "items", multiple=True, required=True, metavar="角色:姓名:承诺值",
+              help="例如 organiser:张三:3f1a…（64 位十六进制）；按随机种子的拼接顺序重复给出。")
+@by_option
+@pass_context
+def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: str | None) -> None:
+    from gateway.draw import service
+    from schemas.draws import CommitSchema
+
+    body = {"commitments": [dict(zip(("role", "name", "commitment"), _parts(i, 3, "角色:姓名:承诺值"))) for i in items]}
+    data = _load(CommitSchema, body)
+    gateway = ctx.gateway()
+    try:
+        with gateway.write() as session:
+            draw = service.commit(session, cli_principal(by), draw_id, data["commitments"])
+    except ApiError as exc:
+        raise fail(exc) from None
+    click.echo(f"已记录 {len(draw.commitments)} 份随机数承诺。现在请各参与者揭示：shuangsui draw seed {draw_id} …")
+
+
+@draw_group.command("seed", help="第三步：揭示每位参与者的数字与盐值，核对承诺后确定随机种子。")
+@click.argument("draw_id", type=int)
+@click.option("--contribution", "items", multiple=True, required=True, metavar="角色:姓名:数字:盐值",
+              help="例如 organiser:张三:31415926535:r4nd0m-salt")
+@click.option("--witness", "witnesses", multiple=True, metavar="姓名", help="到场见证人（可重复）。")
+@by_option
+@pass_context
+def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesses: tuple[str, ...], by: str | None) -> None:
+    from gateway.draw import service
+    from schemas.draws import SeedSchema
+
+    body = {
+        "contributions": [dict(zip(("role", "name", "digits", "salt"), _parts(i, 4, "角色:姓名:数字:盐值"))) for i in items],
+        "witnesses": [{"name": w} for w in witnesses],
+    }
+    data = _load(SeedSchema, body)
+    gateway = ctx.gateway()
+    try:
+        with gateway.write() as session:
+            draw = service.reveal_seed(session, cli_principal(by), draw_id, data["contributions"], data["witnesses"])
+    except ApiError as exc:
+        raise fail(exc) from None
+    click.echo(f"随机种子已确定：{draw.seed}。下一步：shuangsui draw run {draw_id}")
+
+
+@draw_group.command("run", help="第四步：抽取检查对象、匹配检查组、生成检查任务并公开抽取记录（同一事务）。")
+@click.argument("draw_id", type=int)
+@by_option
+@pass_context
+def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    try:
+        draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
+    except ApiError as exc:
+        raise fail(exc) from None
+    with gateway.read() as session:
+        _show(service.draw_dict(service.get_draw(session, draw.id), gateway.settings))
+
+
+@draw_group.command("cancel", help="取消尚未完成的抽取（保留记录并公开取消理由）。")
+@click.argument("draw_id", type=int)
+@click.option("--reason", required=True, help="取消理由。")
+@by_option
+@pass_context
+def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    try:
+        with gateway.write() as session:
+            service.cancel(session, cli_principal(by), draw_id, reason)
+    except ApiError as exc:
+        raise fail(exc) from None
+    click.echo(f"抽取 {draw_id} 已取消。")
+
+
+@draw_group.command("list", help="列出抽取。")
+@click.option("--year", type=int)
+@click.option("--plan", "plan_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_context
+def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json: bool) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    with gateway.read() as session:
+        draws = [service.draw_dict(d, gateway.settings)
+                 for d in session.scalars(service.draws_query({"year": year, "plan_id": plan_id}))]
+    if as_json:
+        click.echo(_json([{k: d[k] for k in ("id", "record_id", "plan", "status", "population_sha256", "seed",
+                                               "frozen_at", "seeded_at", "drawn_at", "task_count", "record_sha256",
+                                               "record_url")} for d in draws]))
+        return
+    if not draws:
+        click.echo("还没有抽取。")
+    for d in draws:
+        click.echo(f"{d['id']}\t{d['plan']['number']} 第 {d['plan']['version']} 版\t{_status(d['status'])}\t"
+                   f"任务 {d['task_count']} 项\t{d['population_sha256'][:16]}…")
+
+
+@draw_group.command("show", help="显示一次抽取的各阶段（何人何时）、分层规模与随机种子。")
+@click.argument("draw_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_context
+def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    try:
+        with gateway.read() as session:
+            data = service.draw_dict(service.get_draw(session, draw_id), gateway.settings)
+    except ApiError as exc:
+        raise fail(exc) from None
+    click.echo(_json(data)) if as_json else _show(data)
+
+
+@draw_group.command("export", help="导出公开抽取记录（shuangsui.draw/1 JSON），可用 shuangsui verify 复核。")
+@click.argument("draw_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件。")
+@pass_context
+def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
+    from gateway.draw import service
+
+    gateway = ctx.gateway()
+    try:
+        with gateway.read() as session:
+            text = service.public_record(service.get_draw(session, draw_id))
+    except ApiError as exc:
+        raise fail(exc) from None
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
+
+
+@click.command("verify", help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺。")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
+def verify_command(path: Path, announced: str | None) -> None:
+    from gateway.draw.commitment import commitment_problems
+    from gateway.draw.verify import verify_record
+
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        click.echo(f"无法读取抽取记录：{exc}", err=True)
+        sys.exit(2)
+    report = verify_record(record, expected_population_sha256=announced)
+    lines = report.lines()
+    ok = report.ok
+    if isinstance(record, dict) and "commitments" in record:
+        problems = commitment_problems(record["commitments"], record.get("contributions"))
+        lines.insert(2, "随机数承诺：" + ("一致" if not problems else "；".join(problems)))
+        if problems:
+            ok = False
+            if report.ok:
+                lines[-1] = "结论：不一致（随机数与事先的承诺不符）"
+    click.echo("\n".join(lines))
+    sys.exit(0 if ok else 1)
+
+
+def _load(schema_class, body: dict) -> dict:
+    from marshmallow import ValidationError
+
+    from schemas.i18n import translate_errors
+
+    try:
+        return schema_class().load(body)
+    except ValidationError as exc:
+        raise fail(ApiError(422, "validation_error", "参数未通过校验。", translate_errors(exc.messages))) from None
+
+
+COMMANDS = [draw_group, verify_command]

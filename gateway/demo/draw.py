@@ -1,0 +1,100 @@
+"""A finished, witnessed draw for the demo: one published joint plan with every installed matter,
+frozen, committed, seeded and drawn, so a newcomer sees a complete draw right away.
+
+Idempotent: a second run finds the plan and the draw and only finishes what is missing.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.core import Gateway
+from gateway.draw import service as draws
+from gateway.draw.commitment import commitment
+from gateway.draw.models import Draw
+from gateway.planning import service as plans
+from gateway.planning.models import Plan
+from gateway.security.principal import Principal
+
+DEMO_RATIOS = {"A": "0.03", "B": "0.05", "C": "0.1", "D": "0.2"}
+# Who takes part in the demo's draw ceremony (article 16), with made-up names.
+DEMO_PEOPLE = (
+    ("organiser", "县双随机办 张建华"),
+    ("operator", "县政务服务中心 李明"),
+    ("supervisor", "县纪委监委派驻组 王丽"),
+    ("witness", "企业代表 赵磊"),
+)
+DEMO_WITNESSES = ("新闻媒体代表 刘洋",)
+
+
+def demo_principal() -> Principal:
+    return Principal(role="county_office", name="演示数据")
+
+
+def demo_lead_department(gateway: Gateway) -> str:
+    """The department taking part in most of the matters (leading or cooperating); ties by code."""
+    registry = gateway.registry
+    counts: dict[str, int] = {}
+    for code, matter in registry.matters.items():
+        for dept in {matter.department_code, *registry.cooperating_departments(code)}:
+            counts[dept] = counts.get(dept, 0) + 1
+    return min(counts, key=lambda d: (-counts[d], d))
+
+
+def demo_plan_body(gateway: Gateway, year: int) -> dict[str, Any]:
+    county = gateway.settings.county_name
+    return {
+        "kind": "joint",
+        "year": year,
+        "title": f"{year}年度{county}跨部门联合“双随机、一公开”抽查计划（演示）",
+        "lead_department": demo_lead_department(gateway),
+        "matters": list(gateway.registry.matters),
+        "scope": {},
+        "ratios": dict(DEMO_RATIOS),
+        "key_rule": {},
+        "frequency": "每年1次",
+        "window_start": date(year, 4, 1),
+        "window_end": date(year, 12, 20),
+        "description": "演示数据：覆盖首批跨部门联合抽查事项清单的全部事项。",
+    }
+
+
+def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 410823) -> dict[str, Any]:
+    """Make sure the demo's joint plan is published and its draw completed; return a summary."""
+    today = today or date.today()
+    principal = demo_principal()
+    body = demo_plan_body(gateway, today.year)
+    with gateway.write() as session:
+        plan = session.scalar(select(Plan).where(
+            Plan.title == body["title"], Plan.kind == "joint", Plan.status != "superseded").order_by(Plan.id.desc()))
+        if plan is None:
+            plan = plans.create_plan(session, principal, body, gateway.settings)
+        if plan.status == "draft":
+            plan, _ = plans.publish_plan(session, principal, plan.id, gateway.settings)
+        plan_id = plan.id
+    rng = random.Random(f"{seed}-{today.year}")
+    reveals = [
+        {"role": role, "name": name, "digits": "".join(rng.choice("0123456789") for _ in range(8)),
+         "salt": "demo-" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))}
+        for role, name in DEMO_PEOPLE
+    ]
+    with gateway.write() as session:
+        draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan_id))
+        if draw is None:
+            draw = draws.freeze(session, principal, plan_id)
+        if draw.status == "frozen":
+            draws.commit(session, principal, draw.id, [
+                {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals
+            ])
+        if draw.status == "committed":
+            draws.reveal_seed(session, principal, draw.id, reveals, [{"name": w} for w in DEMO_WITNESSES])
+        draw_id, status = draw.id, draw.status
+    if status == "seeded":
+        draws.run_and_record_failure(gateway, principal, draw_id)
+    with gateway.read() as session:
+        draw = draws.get_draw(session, draw_id)
+        return {"plan_id": plan_id, "plan_number": draw.plan.number, "draw_id": draw.id, "status": draw.status,
+                "tasks": draw.task_count, "population_sha256": draw.population_sha256}

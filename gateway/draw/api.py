@@ -1,0 +1,161 @@
+"""The draw's API: each stage a separate call (freeze, commitments, seed, run), the public record,
+and the internal view for supervisors. Draws are public from the moment they are frozen."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from gateway.api.session import db, get_gateway
+from gateway.directory.queries import paginate
+from gateway.draw import service
+from gateway.security import audit
+from gateway.security.policy import authorize, permission
+from gateway.security.principal import current_principal
+from schemas.draws import (
+    CancelSchema,
+    CommitSchema,
+    DrawCreateSchema,
+    DrawPageSchema,
+    DrawQuerySchema,
+    DrawRecordSchema,
+    DrawSchema,
+    InternalDrawSchema,
+    PopulationSchema,
+    SeedSchema,
+)
+
+draws_blp = Blueprint("draws", __name__, url_prefix="/draws", description="双随机抽取（冻结、承诺、种子、抽取）与公开记录")
+
+
+def _read(draw_id: int):
+    session = db()
+    authorize(current_principal(), "draws.read", published=True)
+    return service.get_draw(session, draw_id)
+
+
+@draws_blp.route("")
+class Draws(MethodView):
+    @permission("draws.read")
+    @draws_blp.arguments(DrawQuerySchema, location="query")
+    @draws_blp.response(200, DrawPageSchema)
+    def get(self, args):
+        """List draws (public)."""
+        authorize(current_principal(), "draws.read", published=True)
+        items, total = paginate(db(), service.draws_query(args), args["page"], args["page_size"])
+        settings = get_gateway().settings
+        return {"items": [service.draw_dict(d, settings) for d in items], "total": total,
+                "page": args["page"], "page_size": args["page_size"]}
+
+    @permission("draws.run")
+    @draws_blp.arguments(DrawCreateSchema)
+    @draws_blp.response(201, DrawSchema)
+    def post(self, data):
+        """Stage 1, freeze: fix every stratum's population and the exclusions of a published plan;
+        ``population_sha256`` is public from now on, before any seed exists."""
+        gateway = get_gateway()
+        with gateway.write() as session:
+            draw = service.freeze(session, current_principal(), data["plan_id"])
+            return service.draw_dict(draw, gateway.settings)
+
+
+@draws_blp.route("/<int:draw_id>")
+class DrawById(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawSchema)
+    def get(self, draw_id):
+        """One draw: its stages with who and when, the strata sizes, commitments, seed, record link."""
+        return service.draw_dict(_read(draw_id), get_gateway().settings)
+
+
+@draws_blp.route("/<int:draw_id>/population")
+class DrawPopulation(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, PopulationSchema)
+    def get(self, draw_id):
+        """The frozen populations (USCCs per stratum, key-inspection targets) and every exclusion with its reason."""
+        return service.population_dict(_read(draw_id))
+
+
+@draws_blp.route("/<int:draw_id>/commitments")
+class DrawCommitments(MethodView):
+    @permission("draws.run")
+    @draws_blp.arguments(CommitSchema)
+    @draws_blp.response(200, DrawSchema)
+    def post(self, data, draw_id):
+        """Stage 2, commit: each contributor's sha256_hex(salt + "|" + digits), in the order the seed joins them."""
+        gateway = get_gateway()
+        with gateway.write() as session:
+            draw = service.commit(session, current_principal(), draw_id, data["commitments"])
+            return service.draw_dict(draw, gateway.settings)
+
+
+@draws_blp.route("/<int:draw_id>/seed")
+class DrawSeed(MethodView):
+    @permission("draws.run")
+    @draws_blp.arguments(SeedSchema)
+    @draws_blp.response(200, DrawSchema)
+    def post(self, data, draw_id):
+        """Stage 3, seed: reveal every contribution's digits and salt; each must match its commitment."""
+        gateway = get_gateway()
+        with gateway.write() as session:
+            draw = service.reveal_seed(session, current_principal(), draw_id, data["contributions"], data["witnesses"])
+            return service.draw_dict(draw, gateway.settings)
+
+
+@draws_blp.route("/<int:draw_id>/run")
+class DrawRun(MethodView):
+    @permission("draws.run")
+    @draws_blp.response(200, DrawSchema)
+    def post(self, draw_id):
+        """Stage 4, draw: select the targets, match the teams, create the tasks and publish the record,
+        in one transaction. A second run is refused with 409."""
+        gateway = get_gateway()
+        draw = service.run_and_record_failure(gateway, current_principal(), draw_id)
+        with gateway.read() as session:
+            return service.draw_dict(service.get_draw(session, draw.id), gateway.settings)
+
+
+@draws_blp.route("/<int:draw_id>/cancel")
+class DrawCancel(MethodView):
+    @permission("draws.run")
+    @draws_blp.arguments(CancelSchema)
+    @draws_blp.response(200, DrawSchema)
+    def post(self, data, draw_id):
+        """Cancel a draw that has not run (it stays on record with the reason)."""
+        gateway = get_gateway()
+        with gateway.write() as session:
+            draw = service.cancel(session, current_principal(), draw_id, data["reason"])
+            return service.draw_dict(draw, gateway.settings)
+
+
+@draws_blp.route("/<int:draw_id>/record")
+class DrawRecord(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawRecordSchema)
+    def get(self, draw_id):
+        """The public draw record (format shuangsui.draw/1), exactly as published; re-run it with
+        `shuangsui verify` or docs/verify_draw.py."""
+        draw = _read(draw_id)
+        text = service.public_record(draw)
+        response = Response(text, mimetype="application/json")
+        response.headers["ETag"] = f'"{draw.record_sha256}"'
+        response.headers["Content-Disposition"] = f'inline; filename="draw-{draw.id}.json"'
+        return response
+
+
+@draws_blp.route("/<int:draw_id>/internal")
+class DrawInternal(MethodView):
+    @permission("draws.read_internal")
+    @draws_blp.response(200, InternalDrawSchema)
+    def get(self, draw_id):
+        """For supervisors: the teams as drawn, by name, with the opaque ids of the public record,
+        and the team matching re-run from the inputs kept at draw time (the read is audited)."""
+        principal = current_principal()
+        authorize(principal, "draws.read_internal")
+        gateway = get_gateway()
+        with gateway.write() as session:
+            draw = service.get_draw(session, draw_id)
+            data = service.internal_dict(session, draw, gateway.settings)
+            audit.record(session, principal, "draws.read_internal", "draw", draw.id, {"fields": ["inspector names"]})
+            return data

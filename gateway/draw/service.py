@@ -1,0 +1,608 @@
+"""The draw's stages on the database (DESIGN "The draw"; articles 13, 15, 16).
+
+1. :func:`freeze` fixes every stratum's population and the exclusions, and publishes
+   ``population_sha256`` before any seed exists.
+2. :func:`commit` records each participant's commitment to their digits (commit, then reveal).
+3. :func:`reveal_seed` checks the revealed digits against the commitments and fixes the seed.
+4. :func:`run` selects the targets, matches the teams and creates the tasks, builds and publishes
+   the public record, all in one transaction.
+
+Each stage is recorded with who and when (in the draw and in the audit log). The pure draw modules
+(:mod:`~gateway.draw.sampler`, :mod:`~gateway.draw.strata`, :mod:`~gateway.draw.teams`,
+:mod:`~gateway.draw.record`) do the arithmetic; this module only reads and writes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.config import Settings
+from gateway.db import utcnow
+from gateway.directory.models import Conflict, Inspector, Target
+from gateway.draw import commitment as commitments_mod
+from gateway.draw.models import OPEN_STATUSES, Draw
+from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
+from gateway.draw.record import (
+    EXCLUSION_REASONS,
+    REQUIRED_ROLES,
+    ROLE_LABELS,
+    Contribution,
+    Exclusion,
+    Participant,
+    build_record,
+    task_entry,
+)
+from gateway.draw.sampler import SeedError, build_seed, sample_size
+from gateway.draw.strata import JointTarget, merge_targets, select_strata
+from gateway.draw.teams import Inspector as PoolInspector
+from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
+from gateway.planning.models import Plan
+from gateway.planning.service import CHINA_TZ, get_plan, local_date
+from gateway.security import audit
+from gateway.security.policy import authorize
+from gateway.security.principal import Principal
+from gateway.sync.outbox import enqueue
+from gateway.tasks.models import Task, TaskMember
+
+STATUS_LABELS = {
+    "frozen": "总体已冻结",
+    "committed": "随机数承诺已记录",
+    "seeded": "随机种子已确定",
+    "drawn": "抽取已完成",
+    "cancelled": "已取消",
+}
+IN_CHUNK = 2000
+
+
+def record_id(settings: Settings, draw: Draw) -> str:
+    """The draw's id in its public record (also its platform record id)."""
+    return f"{settings.area_code}-draw-{draw.id}"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A naive UTC time as ISO 8601 in China time, e.g. 2026-04-02T10:00:00+08:00."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).isoformat(timespec="seconds")
+
+
+def get_draw(session: Session, draw_id: int) -> Draw:
+    draw = session.get(Draw, draw_id)
+    if draw is None:
+        raise not_found("抽取", draw_id)
+    return draw
+
+
+def _stage_error(draw: Draw, wanted: str) -> ApiError:
+    if draw.status == "drawn":
+        return ApiError(409, "draw_finished", f"抽取 {draw.id} 已完成，不能再次进行任何阶段。")
+    if draw.status == "cancelled":
+        return ApiError(409, "draw_cancelled", f"抽取 {draw.id} 已取消。")
+    return ApiError(409, "wrong_stage",
+                    f"抽取 {draw.id} 当前阶段为“{STATUS_LABELS[draw.status]}”，不能进行“{wanted}”。",
+                    status=draw.status)
+
+
+# ----------------------------------------------------------------------------------------- freeze
+
+def freeze(session: Session, principal: Principal, plan_id: int, now: datetime | None = None) -> Draw:
+    """Stage 1: fix the population of every stratum of a published plan."""
+    authorize(principal, "draws.run")
+    plan = get_plan(session, plan_id)
+    if plan.status != "published":
+        message = ("计划尚未发布，不能抽取。" if plan.status == "draft"
+                   else f"计划 {plan.number} 第 {plan.version} 版已被新版本取代，请对现行版本抽取。")
+        raise ApiError(409, "plan_not_published", message, {"plan_id": [message]})
+    existing = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
+    if existing is not None:
+        raise ApiError(409, "draw_exists", f"计划 {plan.number} 已有抽取（抽取 {existing.id}），同一计划只能抽取一次。",
+                       draw_id=existing.id)
+    open_draw = session.scalar(select(Draw).where(Draw.open_year == plan.year))
+    if open_draw is not None:
+        raise ApiError(
+            409, "draw_in_progress",
+            f"{plan.year} 年度的抽取 {open_draw.id}（计划 {open_draw.plan.number}）尚未完成；同一年度的抽取须逐个进行，"
+            "以保证每户每年至多两次非重点抽查。请先完成或取消该抽取。",
+            draw_id=open_draw.id,
+        )
+    matters = plan_matters(session, plan)
+    population = compute_population(session, plan, matters)
+    strata = strata_json(population)
+    draw = Draw(
+        plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
+        population_sha256=_population_sha256(population.strata),
+        strata=strata,
+        exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
+        stats={
+            "strata": [
+                {"key": s["key"], "matter": s["matter"], "risk_class": s["risk_class"], "ratio": s["ratio"],
+                 "population": len(s["population"]), "key_targets": len(s["key_targets"]),
+                 "sample_size": sample_size(s["ratio"], len(s["population"]))}
+                for s in strata
+            ],
+            "exclusions": population.stats["exclusions"],
+            "candidates": population.stats["candidates"],
+        },
+        key_rule=dict(plan.key_rule or {}),
+        frozen_at=now or utcnow(), frozen_by=principal.label,
+    )
+    session.add(draw)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request froze this plan (or another plan of the year) at the same moment.
+        raise ApiError(409, "draw_exists", f"计划 {plan.number} 已有抽取，或同一年度另有抽取正在进行。") from None
+    audit.record(session, principal, "draws.freeze", "draw", draw.id, {
+        "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
+        "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
+    })
+    return draw
+
+
+def _population_sha256(strata) -> str:
+    from gateway.draw.record import population_sha256
+
+    return population_sha256(strata)
+
+
+# ----------------------------------------------------------------------------------------- commit
+
+def commit(session: Session, principal: Principal, draw_id: int, commitments: list[Mapping[str, Any]],
+           now: datetime | None = None) -> Draw:
+    """Stage 2: record every contributor's commitment, in the order the seed will join them."""
+    authorize(principal, "draws.run")
+    draw = get_draw(session, draw_id)
+    if draw.status != "frozen":
+        raise _stage_error(draw, "记录随机数承诺")
+    errors: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(commitments):
+        person = (item["role"], item["name"])
+        if person in seen:
+            errors.setdefault(f"commitments.{index}.name", []).append("同一参与者只能作出一份承诺。")
+        seen.add(person)
+    roles = {item["role"] for item in commitments}
+    missing = [ROLE_LABELS[r] for r in REQUIRED_ROLES if r not in roles]
+    if missing:
+        errors.setdefault("commitments", []).append(
+            "组织人员、技术操作人员和监督人员都必须贡献随机数：缺少" + "、".join(missing) + "。"
+        )
+    if errors:
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
+    draw.commitments = [
+        {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"]}
+        for order, item in enumerate(commitments, start=1)
+    ]
+    draw.status = "committed"
+    draw.committed_at = now or utcnow()
+    draw.committed_by = principal.label
+    session.flush()
+    audit.record(session, principal, "draws.commit", "draw", draw.id, {"commitments": draw.commitments})
+    return draw
+
+
+# ------------------------------------------------------------------------------------------- seed
+
+def reveal_seed(session: Session, principal: Principal, draw_id: int, contributions: list[Mapping[str, Any]],
+                witnesses: Iterable[Mapping[str, Any]] = (), now: datetime | None = None) -> Draw:
+    """Stage 3: check the revealed digits against the commitments and fix the seed."""
+    authorize(principal, "draws.run")
+    draw = get_draw(session, draw_id)
+    if draw.status != "committed":
+        raise _stage_error(draw, "揭示随机数、确定随机种子")
+    ordered, errors = commitments_mod.check_reveal(draw.commitments or [], contributions)
+    if not errors:
+        try:
+            seed = build_seed([c["digits"] for c in ordered])
+        except SeedError as exc:
+            errors["contributions"] = [str(exc)]
+    if errors:
+        raise ApiError(422, "validation_error", "揭示的随机数未通过核对，随机种子未确定。", errors)
+    participants: dict[str, list[str]] = {}
+    for person in [*ordered, *({"role": "witness", "name": w["name"]} for w in witnesses)]:
+        names = participants.setdefault(person["role"], [])
+        if person["name"] not in names:
+            names.append(person["name"])
+    draw.contributions = ordered
+    draw.participants = participants
+    draw.seed = seed
+    draw.status = "seeded"
+    draw.seeded_at = now or utcnow()
+    draw.seeded_by = principal.label
+    session.flush()
+    audit.record(session, principal, "draws.seed", "draw", draw.id, {"seed": seed, "participants": participants})
+    return draw
+
+
+# -------------------------------------------------------------------------------------------- run
+
+def required_departments(plan: Plan, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> tuple[str, ...]:
+    """Who must be on a task's team: the plan's lead department; in a joint plan also, for each of
+    the task's matters, the department leading it and the departments that bring check items to it."""
+    departments = [plan.lead_department]
+    if plan.kind == "joint":
+        involved = {plan.lead_department, *plan.cooperating_departments}
+        for code in matters:
+            for dept in (info[code].department, *info[code].cooperating):
+                if dept in involved and dept not in departments:
+                    departments.append(dept)
+    return tuple(departments)
+
+
+def task_lead_department(plan: Plan, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> str:
+    """The department that leads (and records) one task: the plan's lead department when it leads one
+    of the task's matters, else the department leading the task's first matter."""
+    matters = list(matters)
+    if plan.kind == "annual" or any(info[m].department == plan.lead_department for m in matters):
+        return plan.lead_department
+    return info[matters[0]].department
+
+
+def _year_loads(session: Session, year: int) -> dict[str, int]:
+    stmt = (
+        select(TaskMember.inspector_id, func.count())
+        .join(Task, Task.id == TaskMember.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .where(Plan.year == year, TaskMember.active.is_(True))
+        .group_by(TaskMember.inspector_id)
+    )
+    return {str(i): n for i, n in session.execute(stmt)}
+
+
+def pool_inspectors(session: Session, departments: Iterable[str], on: date) -> list[PoolInspector]:
+    rows = session.execute(
+        select(Inspector.id, Inspector.certificate_no, Inspector.department_code, Inspector.active,
+               Inspector.certificate_valid_until)
+        .where(Inspector.department_code.in_(list(departments)))
+        .order_by(Inspector.id)
+    )
+    return [
+        PoolInspector(str(i), cert, dept, certified=valid is None or valid >= on, active=bool(active))
+        for i, cert, dept, active, valid in rows
+    ]
+
+
+def _target_ids(session: Session, usccs: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(usccs), IN_CHUNK):
+        chunk = usccs[start:start + IN_CHUNK]
+        out.update(session.execute(select(Target.uscc, Target.id).where(Target.uscc.in_(chunk))).all())
+    return out
+
+
+def run(
+    session: Session,
+    principal: Principal,
+    draw_id: int,
+    settings: Settings,
+    now: datetime | None = None,
+    timings: dict[str, float] | None = None,
+) -> Draw:
+    """Stage 4: draw the targets, match the teams, create the tasks and publish the record.
+
+    One transaction: if any team cannot be formed nothing is written, and the error names the
+    target and the department. Only one request can pass the guarded status change, so a second
+    draw of the same plan gets 409 even when both arrive at once.
+    """
+    authorize(principal, "draws.run")
+    now = now or utcnow()
+    clock = time.perf_counter()
+    taken = session.execute(
+        update(Draw).where(Draw.id == draw_id, Draw.status == "seeded")
+        .values(status="drawn", open_year=None, drawn_at=now, drawn_by=principal.label)
+        .execution_options(synchronize_session=False)
+    )
+    draw = get_draw(session, draw_id)
+    if taken.rowcount != 1:
+        session.refresh(draw)
+        raise _stage_error(draw, "抽取")
+    session.refresh(draw)
+    plan = draw.plan
+    matters = plan_matters(session, plan)
+    info = {m.code: m for m in matters}
+    seed = draw.seed
+    stratum_entries = draw.strata
+    key_targets = {uscc for entry in stratum_entries for uscc in entry["key_targets"]}
+    strata = strata_from_json(stratum_entries)
+    selections = select_strata(strata, seed)
+    targets = merge_targets(selections, seed)
+    _lap(timings, "select", clock)
+
+    clock = time.perf_counter()
+    departments = [plan.lead_department, *plan.cooperating_departments]
+    today = local_date(now)
+    inspectors = pool_inspectors(session, departments, today)
+    target_ids = _target_ids(session, [t.uscc for t in targets])
+    drawn = set(target_ids)
+    conflicts = [
+        (str(i), uscc) for i, uscc in session.execute(
+            select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
+            .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
+        ) if uscc in drawn
+    ]
+    loads = _year_loads(session, plan.year)
+    requests = [TeamRequest(t.uscc, required_departments(plan, t.matters, info)) for t in targets]
+    try:
+        teams = match_teams(requests, inspectors, seed, conflicts, loads)
+    except NoFeasibleTeam as exc:
+        name = session.scalar(select(Target.name).where(Target.uscc == exc.uscc)) or ""
+        message = (f"无法为检查对象 {name}（{exc.uscc}）组成检查组：部门 {exc.department} 没有可派出的执法检查人员"
+                   "（需持证、在岗、未在本组且与该对象无利益冲突）。未生成任何任务，请补充执法检查人员后重新抽取。")
+        raise ApiError(409, "no_feasible_team", message, {"teams": [message]},
+                       uscc=exc.uscc, department=exc.department) from None
+    _lap(timings, "teams", clock)
+
+    clock = time.perf_counter()
+    numbers = [f"{plan.number}-{n:04d}" for n in range(1, len(targets) + 1)]
+    task_rows = [
+        {
+            "number": number, "plan_id": plan.id, "draw_id": draw.id, "target_id": target_ids[t.uscc],
+            "lead_department": task_lead_department(plan, t.matters, info), "matter_codes": list(t.matters),
+            "key_inspection": t.uscc in key_targets, "window_start": plan.window_start,
+            "window_end": plan.window_end, "status": "assigned", "created_at": now,
+        }
+        for number, t in zip(numbers, targets)
+    ]
+    task_ids = list(session.scalars(
+        insert(Task).returning(Task.id, sort_by_parameter_order=True), task_rows
+    )) if task_rows else []
+    by_id = {p.id: p for p in inspectors}
+    member_rows = []
+    for task_id, row, team in zip(task_ids, task_rows, teams):
+        lead_given = False
+        for member in team.members:
+            department = by_id[member].department
+            is_lead = not lead_given and department == row["lead_department"]
+            lead_given = lead_given or is_lead
+            member_rows.append({
+                "task_id": task_id, "inspector_id": int(member), "department_code": department,
+                "role": "lead" if is_lead else "member", "active": True, "added_at": now, "source": "draw",
+            })
+    if member_rows:
+        session.execute(insert(TaskMember), member_rows)
+    _lap(timings, "tasks", clock)
+
+    clock = time.perf_counter()
+    public_id = record_id(settings, draw)
+    key = settings.secret_key.encode("utf-8")
+    entries = []
+    for number, target, team in zip(numbers, targets, teams):
+        entry = task_entry(number, target, team, by_id, public_id, key)
+        entry["key_inspection"] = target.uscc in key_targets
+        entries.append(entry)
+    record = build_record(
+        draw_id=public_id,
+        plan=plan_record(plan, matters),
+        contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
+        participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
+        selections=selections,
+        exclusions=[Exclusion(e["uscc"], e["reason"], e["matter"]) for e in draw.exclusions],
+        tasks=entries,
+        frozen_at=iso(draw.frozen_at),
+        drawn_at=iso(now),
+    )
+    if record["population_sha256"] != draw.population_sha256:
+        raise RuntimeError("frozen population does not hash to the value published at freeze time")
+    extend_record(record, draw, stratum_entries)
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    draw.record = text
+    draw.record_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    draw.task_count = len(task_rows)
+    draw.team_inputs = {
+        "certified_on": today.isoformat(),
+        "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
+                        "certified": p.certified, "active": p.active} for p in inspectors],
+        "conflicts": [list(pair) for pair in conflicts],
+        "loads": loads,
+        "requests": [[r.uscc, list(r.departments)] for r in requests],
+    }
+    session.flush()
+    enqueue(session, "draw", draw.id, area_code=settings.area_code, department_code=plan.lead_department)
+    audit.record(session, principal, "draws.run", "draw", draw.id, {
+        "plan": plan.id, "number": plan.number, "tasks": len(task_rows), "record_sha256": draw.record_sha256,
+        "selected": {s.key: s.sample_size for s in selections if s.sample_size},
+    })
+    _lap(timings, "record", clock)
+    return draw
+
+
+def _lap(timings: dict[str, float] | None, name: str, started: float) -> None:
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def plan_record(plan: Plan, matters: list[PlanMatterInfo]) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "number": plan.number,
+        "version": plan.version,
+        "name": plan.title,
+        "year": plan.year,
+        "kind": plan.kind,
+        "lead_department": plan.lead_department,
+        "cooperating_departments": list(plan.cooperating_departments),
+        "matters": [{"code": m.code, "name": m.name, "version": m.version, "department": m.department,
+                     "cooperating_departments": list(m.cooperating)} for m in matters],
+        "window": {"start": plan.window_start.isoformat(), "end": plan.window_end.isoformat()},
+    }
+
+
+def extend_record(record: dict[str, Any], draw: Draw, stratum_entries: list[dict[str, Any]]) -> None:
+    """What the gateway adds to the format's fields: the commitments with their salts (anyone can
+    check each revealed contribution), the key-inspection targets per stratum, the key rule and
+    the labels of the exclusion reasons."""
+    salts = {(c["role"], c["name"]): c["salt"] for c in draw.contributions}
+    record["commitments"] = [
+        {**c, "salt": salts[(c["role"], c["name"])]} for c in draw.commitments
+    ]
+    record["committed_at"] = iso(draw.committed_at)
+    record["seeded_at"] = iso(draw.seeded_at)
+    key_targets = {e["key"]: e["key_targets"] for e in stratum_entries}
+    for entry in record["strata"]:
+        entry["key_targets"] = key_targets[entry["key"]]
+    record["key_rule"] = draw.key_rule
+    record["exclusion_reasons"] = dict(EXCLUSION_REASONS)
+
+
+# ----------------------------------------------------------------------------------------- cancel
+
+def cancel(session: Session, principal: Principal, draw_id: int, reason: str, now: datetime | None = None) -> Draw:
+    """Cancel a draw that has not run; it stays on record (public) with the reason."""
+    authorize(principal, "draws.run")
+    draw = get_draw(session, draw_id)
+    if draw.status not in OPEN_STATUSES:
+        raise _stage_error(draw, "取消")
+    draw.status = "cancelled"
+    draw.active_plan_id = None
+    draw.open_year = None
+    draw.cancelled_at = now or utcnow()
+    draw.cancelled_by = principal.label
+    draw.cancel_reason = reason
+    session.flush()
+    audit.record(session, principal, "draws.cancel", "draw", draw.id, {"reason": reason, "stage": draw.status})
+    return draw
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
+    plan = draw.plan
+    revealed = draw.status in ("seeded", "drawn") or (draw.status == "cancelled" and draw.seed is not None)
+    return {
+        "id": draw.id,
+        "record_id": record_id(settings, draw),
+        "plan": {"id": plan.id, "number": plan.number, "version": plan.version, "title": plan.title,
+                 "year": plan.year, "kind": plan.kind, "lead_department": plan.lead_department},
+        "status": draw.status,
+        "population_sha256": draw.population_sha256,
+        "strata": draw.stats.get("strata", []),
+        "exclusions": draw.stats.get("exclusions", {}),
+        "frozen_at": draw.frozen_at,
+        "frozen_by": draw.frozen_by,
+        "commitments": draw.commitments,
+        "committed_at": draw.committed_at,
+        "committed_by": draw.committed_by,
+        "contributions": [{k: c[k] for k in ("order", "role", "name", "digits", "salt")}
+                          for c in draw.contributions] if revealed and draw.contributions else None,
+        "participants": draw.participants,
+        "seed": draw.seed,
+        "seeded_at": draw.seeded_at,
+        "seeded_by": draw.seeded_by,
+        "drawn_at": draw.drawn_at,
+        "drawn_by": draw.drawn_by,
+        "task_count": draw.task_count,
+        "record_sha256": draw.record_sha256,
+        "record_url": f"/api/v1/draws/{draw.id}/record" if draw.status == "drawn" else None,
+        "cancelled_at": draw.cancelled_at,
+        "cancelled_by": draw.cancelled_by,
+        "cancel_reason": draw.cancel_reason,
+    }
+
+
+def population_dict(draw: Draw) -> dict[str, Any]:
+    return {
+        "draw_id": draw.id,
+        "population_sha256": draw.population_sha256,
+        "frozen_at": draw.frozen_at,
+        "strata": draw.strata,
+        "exclusions": [{**e, "reason_label": EXCLUSION_REASONS[e["reason"]]} for e in draw.exclusions],
+    }
+
+
+def draws_query(args: Mapping[str, Any]):
+    stmt = select(Draw)
+    for name in ("plan_id", "year", "status"):
+        if args.get(name):
+            stmt = stmt.where(getattr(Draw, name) == args[name])
+    return stmt.order_by(Draw.id.desc())
+
+
+def public_record(draw: Draw) -> str:
+    if draw.status != "drawn" or draw.record is None:
+        raise ApiError(404, "record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
+    return draw.record
+
+
+# ------------------------------------------------------------------------------- internal (teams)
+
+def drawn_teams(session: Session, draw: Draw) -> dict[str, list[TaskMember]]:
+    """USCC -> the team members as drawn (before any reassignment), in pick order."""
+    rows = session.execute(
+        select(Target.uscc, TaskMember).join(Task, Task.id == TaskMember.task_id)
+        .join(Target, Target.id == Task.target_id)
+        .where(Task.draw_id == draw.id, TaskMember.source == "draw").order_by(TaskMember.id)
+    )
+    out: dict[str, list[TaskMember]] = {}
+    for uscc, member in rows:
+        out.setdefault(uscc, []).append(member)
+    return out
+
+
+def verify_draw_teams(session: Session, draw: Draw):
+    """Re-run the team matching from the inputs kept at draw time and compare with the teams as drawn."""
+    from gateway.draw.verify import verify_teams
+
+    inputs = draw.team_inputs or {}
+    inspectors = [PoolInspector(i["id"], i["certificate"], i["department"], i["certified"], i["active"])
+                  for i in inputs.get("inspectors", [])]
+    requests = [TeamRequest(uscc, tuple(depts)) for uscc, depts in inputs.get("requests", [])]
+    teams = drawn_teams(session, draw)
+    recorded = [Team(uscc, tuple(str(m.inspector_id) for m in members)) for uscc, members in teams.items()]
+    report = verify_teams(requests, inspectors, draw.seed, recorded,
+                          [tuple(pair) for pair in inputs.get("conflicts", [])], inputs.get("loads", {}))
+    return report, teams
+
+
+def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str, Any]:
+    if draw.status != "drawn":
+        raise ApiError(404, "record_not_ready", f"抽取 {draw.id} 尚未完成。")
+    from gateway.draw.record import opaque_inspector_id
+
+    report, teams = verify_draw_teams(session, draw)
+    public_id = record_id(settings, draw)
+    key = settings.secret_key.encode("utf-8")
+    record = json.loads(draw.record)
+    tasks = []
+    for task in record["tasks"]:
+        members = teams.get(task["uscc"], [])
+        tasks.append({
+            "number": task["number"], "uscc": task["uscc"],
+            "inspectors": [{"inspector_id": m.inspector_id, "name": m.inspector.name, "department": m.department_code,
+                            "role": m.role, "opaque_id": opaque_inspector_id(public_id, str(m.inspector_id), key)}
+                           for m in members],
+        })
+    return {
+        "draw_id": draw.id,
+        "teams_ok": report.ok,
+        "findings": [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
+        "tasks": tasks,
+        "initial_load": (draw.team_inputs or {}).get("loads", {}),
+    }
+
+
+def exclusion_counts(draw: Draw) -> Counter:
+    return Counter(draw.stats.get("exclusions", {}))
+
+
+def run_and_record_failure(gateway, principal: Principal, draw_id: int,
+                           timings: dict[str, float] | None = None) -> Draw:
+    """:func:`run` in its own transaction; a draw that fails for want of a team is rolled back
+    entirely, and the failed attempt is then written to the audit log on its own."""
+    try:
+        with gateway.write() as session:
+            return run(session, principal, draw_id, gateway.settings, timings=timings)
+    except ApiError as exc:
+        if exc.code == "no_feasible_team":
+            with gateway.write() as session:
+                audit.record(session, principal, "draws.run_failed", "draw", draw_id,
+                             {"uscc": exc.details.get("uscc"), "department": exc.details.get("department")})
+        raise

@@ -1,0 +1,397 @@
+"""Plans (articles 11, 12): annual and joint, draft -> published, amended only by a new version.
+
+A plan pins every matter to the matter version that is current when the matter is added (article 8).
+Its strata are matter × credit-risk class, each with ratio ``max(plan ratio, matter minimum)``.
+Publication makes a plan immutable; publishing after 31 March of its year is allowed and recorded
+as late (article 11). An amendment is a new draft version with a reason; publishing it supersedes
+the version it amends.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Mapping
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.config import Settings
+from gateway.db import utcnow
+from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
+from gateway.directory.queries import contains
+from gateway.draw.eligibility import KeyRule
+from gateway.planning import numbering
+from gateway.planning.models import Plan, PlanMatter
+from gateway.security import audit
+from gateway.security.policy import PUBLISHED, authorize, scope_of
+from gateway.security.principal import Principal
+from gateway.sync.outbox import enqueue
+
+CHINA_TZ = timezone(timedelta(hours=8))
+PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
+EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "frequency", "window_start", "window_end", "description")
+DEFAULT_KEY_RULE = KeyRule().as_dict()
+
+
+def local_date(moment: datetime) -> date:
+    """The date in China (UTC+8) of a naive UTC ``moment``."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).date()
+
+
+def invalid(errors: dict[str, list[str]]) -> ApiError:
+    return ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+def get_plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise not_found("抽查计划", plan_id)
+    return plan
+
+
+def read_plan(session: Session, principal: Principal, plan_id: int) -> Plan:
+    plan = get_plan(session, plan_id)
+    authorize(principal, "plans.read", departments=plan_departments(plan), published=plan.status != "draft")
+    return plan
+
+
+def plan_departments(plan: Plan) -> list[str]:
+    return [plan.lead_department, *plan.cooperating_departments]
+
+
+def plans_query(principal: Principal, args: Mapping[str, Any]):
+    stmt = select(Plan)
+    if scope_of(principal, "plans.read") == PUBLISHED:
+        stmt = stmt.where(Plan.status != "draft")
+    if args.get("year"):
+        stmt = stmt.where(Plan.year == args["year"])
+    if args.get("kind"):
+        stmt = stmt.where(Plan.kind == args["kind"])
+    if args.get("status"):
+        stmt = stmt.where(Plan.status == args["status"])
+    if args.get("department"):
+        dept = args["department"]
+        stmt = stmt.where(or_(Plan.lead_department == dept,
+                              contains(cast(Plan.cooperating_departments, String), f'"{dept}"')))
+    return stmt.order_by(Plan.year.desc(), Plan.number, Plan.version)
+
+
+def plan_dict(session: Session, plan: Plan, warnings: list[str] | None = None) -> dict[str, Any]:
+    versions = {v.id: v for v in session.scalars(
+        select(MatterVersion).where(MatterVersion.id.in_([m.matter_version_id for m in plan.matters]))
+    )}
+    matters = [_matter_entry(pm, versions[pm.matter_version_id]) for pm in plan.matters]
+    codes = plan_departments(plan)
+    names = dict(session.execute(select(Department.code, Department.name).where(Department.code.in_(codes))).all())
+    superseded_by = session.scalar(
+        select(Plan.id).where(Plan.amends_id == plan.id, Plan.status != "draft").order_by(Plan.id)
+    )
+    return {
+        "id": plan.id,
+        "number": plan.number,
+        "version": plan.version,
+        "kind": plan.kind,
+        "year": plan.year,
+        "title": plan.title,
+        "status": plan.status,
+        "lead_department": plan.lead_department,
+        "cooperating_departments": list(plan.cooperating_departments),
+        "departments": {code: names.get(code, code) for code in codes},
+        "matters": matters,
+        "scope": _scope(plan.scope),
+        "ratios": dict(plan.ratios),
+        "strata": strata_preview(plan.ratios, matters),
+        "key_rule": {**DEFAULT_KEY_RULE, **(plan.key_rule or {})},
+        "frequency": plan.frequency,
+        "window_start": plan.window_start,
+        "window_end": plan.window_end,
+        "description": plan.description,
+        "published_at": plan.published_at,
+        "published_by": plan.published_by,
+        "published_late": plan.published_late,
+        "amends_id": plan.amends_id,
+        "amend_reason": plan.amend_reason,
+        "superseded_by_id": superseded_by,
+        "created_by": plan.created_by,
+        "created_at": plan.created_at,
+        "draw": _draw_summary(session, plan),
+        "warnings": warnings or [],
+    }
+
+
+def _matter_entry(pm: PlanMatter, version: MatterVersion) -> dict[str, Any]:
+    content = version.content
+    return {
+        "code": pm.matter_code,
+        "name": version.name,
+        "field": content.get("field", ""),
+        "version": version.version,
+        "matter_version_id": version.id,
+        "department": pm.department_code,
+        "cooperating_departments": list(content.get("cooperating_departments", [])),
+        "min_ratio": str(content.get("min_ratio", "0")),
+    }
+
+
+def strata_preview(ratios: Mapping[str, str], matters: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every stratum (matter × risk class) with its ratio: the larger of the plan's and the minimum."""
+    out = []
+    for matter in matters:
+        minimum = Decimal(matter["min_ratio"])
+        for risk_class in RISK_CLASSES:
+            plan_ratio = Decimal(ratios[risk_class])
+            out.append({
+                "key": f"{matter['code']}:{risk_class}",
+                "matter": matter["code"],
+                "risk_class": risk_class,
+                "plan_ratio": _text(plan_ratio),
+                "min_ratio": _text(minimum),
+                "ratio": _text(max(plan_ratio, minimum)),
+            })
+    return out
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+def _scope(scope: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    scope = scope or {}
+    return {k: list(scope.get(k, [])) for k in ("townships", "target_types", "levels")}
+
+
+def _draw_summary(session: Session, plan: Plan) -> dict[str, Any] | None:
+    from gateway.draw.models import Draw
+
+    draw = session.scalar(select(Draw).where(Draw.plan_id == plan.id).order_by(Draw.id.desc()).limit(1))
+    if draw is None:
+        return None
+    return {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256}
+
+
+# ---------------------------------------------------------------------------------------- writing
+
+def create_plan(session: Session, principal: Principal, data: Mapping[str, Any], settings: Settings) -> Plan:
+    authorize(principal, "plans.write", departments=[data["lead_department"]])
+    values = _validated(session, dict(data))
+    lead = session.get(Department, values["lead_department"])
+    if values["kind"] == "joint":
+        mark = numbering.JOINT_MARK
+    else:
+        mark = numbering.department_mark(lead.short_name, lead.name, settings.county_name)
+    prefix = numbering.number_prefix(settings.county_name, mark)
+    plan = Plan(
+        number=numbering.format_number(prefix, values["year"], _next_serial(session, prefix, values["year"])),
+        version=1,
+        year=values["year"],
+        kind=values["kind"],
+        title=values["title"],
+        lead_department=values["lead_department"],
+        cooperating_departments=values["cooperating_departments"],
+        status="draft",
+        created_by=principal.label,
+        **{k: values[k] for k in EDITABLE_FIELDS if k != "title"},
+    )
+    plan.matters = values["plan_matters"]
+    session.add(plan)
+    session.flush()
+    audit.record(session, principal, "plans.create", "plan", plan.id,
+                 {"number": plan.number, "kind": plan.kind, "year": plan.year})
+    return plan
+
+
+def _next_serial(session: Session, prefix: str, year: int) -> int:
+    numbers = session.scalars(
+        select(Plan.number).where(Plan.year == year, Plan.number.like(f"{prefix}%")).distinct()
+    )
+    serials = [s for n in numbers if (s := numbering.serial_of(n, prefix, year)) is not None]
+    return max(serials, default=0) + 1
+
+
+def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any]) -> Plan:
+    plan = get_plan(session, plan_id)
+    authorize(principal, "plans.write", departments=[plan.lead_department])
+    if plan.status != "draft":
+        raise ApiError(409, "plan_immutable", "已发布的计划不能修改；如需调整，请以新版本修订并说明理由。")
+    lead = data.get("lead_department", plan.lead_department)
+    if lead != plan.lead_department:
+        authorize(principal, "plans.write", departments=[lead])
+    values = _validated(session, {**_plan_values(plan), **data})
+    _apply(plan, values, kinds=("kind", "year", "lead_department"))
+    session.flush()
+    audit.record(session, principal, "plans.update", "plan", plan.id, {"fields": sorted(data)})
+    return plan
+
+
+def _plan_values(plan: Plan) -> dict[str, Any]:
+    values = {k: getattr(plan, k) for k in EDITABLE_FIELDS}
+    values.update({
+        "kind": plan.kind, "year": plan.year, "lead_department": plan.lead_department,
+        "matters": [m.matter_code for m in plan.matters],
+        "cooperating_departments": list(plan.cooperating_departments),
+        "_pinned": {m.matter_code: m.matter_version_id for m in plan.matters},
+    })
+    return values
+
+
+def _apply(plan: Plan, values: Mapping[str, Any], kinds: tuple[str, ...] = ()) -> None:
+    for name in (*EDITABLE_FIELDS, *kinds, "cooperating_departments"):
+        setattr(plan, name, values[name])
+    # Keep the rows of matters that stay (plan_id, matter_code is unique), add the new ones.
+    current = {m.matter_code: m for m in plan.matters}
+    rows = []
+    for wanted in values["plan_matters"]:
+        row = current.get(wanted.matter_code)
+        if row is None:
+            row = wanted
+        else:
+            row.matter_version_id = wanted.matter_version_id
+            row.department_code = wanted.department_code
+        rows.append(row)
+    plan.matters = rows
+
+
+def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """Check a whole plan (after merging changes) and resolve its matters; raise 422 naming fields."""
+    errors: dict[str, list[str]] = {}
+    departments = {d.code: d for d in session.scalars(select(Department).where(Department.installed.is_(True)))}
+    lead = data["lead_department"]
+    if lead not in departments:
+        errors.setdefault("lead_department", []).append(f"部门 {lead} 不存在或其插件未安装。")
+    current = {v.code: v for v in session.scalars(select(MatterVersion).where(MatterVersion.current.is_(True)))}
+    pinned: dict[str, int] = data.get("_pinned", {})
+    pinned_rows = {v.id: v for v in session.scalars(select(MatterVersion).where(MatterVersion.id.in_(list(pinned.values()))))} if pinned else {}
+    plan_matters: list[PlanMatter] = []
+    involved: list[str] = [lead]
+    related: set[str] = set()  # departments leading or cooperating on the plan's matters
+    for code in data["matters"]:
+        version = pinned_rows.get(pinned.get(code)) if code in pinned else current.get(code)
+        if version is None:
+            errors.setdefault("matters", []).append(f"抽查事项 {code} 不存在或其插件未安装。")
+            continue
+        plan_matters.append(PlanMatter(matter_code=code, matter_version_id=version.id,
+                                       department_code=version.department_code))
+        for dept in (version.department_code, *version.content.get("cooperating_departments", [])):
+            related.add(dept)
+            if dept not in involved:
+                involved.append(dept)
+    if data["kind"] == "annual":
+        if data.get("cooperating_departments"):
+            errors.setdefault("cooperating_departments", []).append("年度抽查计划由一个部门实施，不能有配合部门。")
+        for pm in plan_matters:
+            if pm.department_code != lead:
+                errors.setdefault("matters", []).append(
+                    f"年度抽查计划只能包含牵头部门自己的事项：{pm.matter_code} 由 {pm.department_code} 牵头。"
+                )
+        cooperating: list[str] = []
+    else:
+        for dept in data.get("cooperating_departments", []):
+            if dept not in departments:
+                errors.setdefault("cooperating_departments", []).append(f"部门 {dept} 不存在或其插件未安装。")
+            elif dept not in involved:
+                involved.append(dept)
+        if plan_matters and lead in departments and lead not in related:
+            errors.setdefault("lead_department", []).append(
+                "联合抽查计划的牵头部门应牵头或配合计划中的至少一个抽查事项。"
+            )
+        cooperating = [d for d in involved if d != lead]
+        if plan_matters and not cooperating:
+            errors.setdefault("matters", []).append("联合抽查计划至少应涉及两个部门（牵头部门和配合部门）。")
+    year = data["year"]
+    for name in ("window_start", "window_end"):
+        if data[name].year != year:
+            errors.setdefault(name, []).append(f"检查时间应在计划年度 {year} 年内。")
+    if data["window_end"] < data["window_start"]:
+        errors.setdefault("window_end", []).append("检查结束日期不能早于开始日期。")
+    ratios = data["ratios"]
+    missing = [rc for rc in RISK_CLASSES if rc not in ratios]
+    if missing:
+        errors.setdefault("ratios", []).append("应为每个信用风险分类设定抽查比例：缺少 " + "、".join(missing))
+    if errors:
+        raise invalid(errors)
+    values = dict(data)
+    values["plan_matters"] = plan_matters
+    values["cooperating_departments"] = cooperating
+    values["ratios"] = {rc: str(ratios[rc]) for rc in RISK_CLASSES}
+    values["scope"] = _scope(data.get("scope"))
+    values["key_rule"] = {**DEFAULT_KEY_RULE, **dict(data.get("key_rule") or {})}
+    values.setdefault("description", "")
+    return values
+
+
+def publish_plan(
+    session: Session, principal: Principal, plan_id: int, settings: Settings, now: datetime | None = None
+) -> tuple[Plan, list[str]]:
+    """Publish a draft; returns the plan and warnings (late publication)."""
+    plan = get_plan(session, plan_id)
+    authorize(principal, "plans.write", departments=[plan.lead_department])
+    if plan.status != "draft":
+        raise ApiError(409, "plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
+    now = now or utcnow()
+    warnings = []
+    if plan.amends_id is not None:
+        previous = get_plan(session, plan.amends_id)
+        if previous.status != "published":
+            raise ApiError(409, "plan_superseded", f"被修订的第 {previous.version} 版已被其他版本取代，本修订稿不能发布。")
+        _refuse_if_drawn(session, previous)
+        previous.status = "superseded"
+        plan.published_late = previous.published_late
+    else:
+        deadline = date(plan.year, *PUBLICATION_DEADLINE)
+        plan.published_late = local_date(now) > deadline
+        if plan.published_late:
+            warnings.append(
+                f"计划于 {local_date(now).isoformat()} 发布，晚于 {plan.year} 年 3 月 31 日，已记录为逾期发布（第十一条）。"
+            )
+    plan.status = "published"
+    plan.published_at = now
+    plan.published_by = principal.label
+    session.flush()
+    enqueue(session, "plan", plan.id, area_code=settings.area_code, department_code=plan.lead_department)
+    audit.record(session, principal, "plans.publish", "plan", plan.id,
+                 {"number": plan.number, "version": plan.version, "late": plan.published_late,
+                  "supersedes": plan.amends_id})
+    return plan, warnings
+
+
+def _refuse_if_drawn(session: Session, plan: Plan) -> None:
+    from gateway.draw.models import Draw
+
+    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
+    if draw is not None:
+        raise ApiError(
+            409, "plan_in_draw",
+            f"计划 {plan.number}（第 {plan.version} 版）已进入抽取程序（抽取 {draw.id}，状态 {draw.status}），不能修订；"
+            "尚未完成的抽取可先取消。",
+        )
+
+
+def amend_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any]) -> Plan:
+    """Start a new version of a published plan: a draft with the reason and the changes."""
+    plan = get_plan(session, plan_id)
+    authorize(principal, "plans.write", departments=[plan.lead_department])
+    if plan.status != "published":
+        raise ApiError(409, "plan_not_published", "只能修订现行有效（已发布且未被取代）的计划。")
+    _refuse_if_drawn(session, plan)
+    pending = session.scalar(select(Plan.id).where(Plan.amends_id == plan.id, Plan.status == "draft"))
+    if pending is not None:
+        raise ApiError(409, "amendment_pending", f"该计划已有待发布的修订稿（计划 {pending}），请先完成或修改该修订稿。")
+    changes = {k: v for k, v in data.items() if k != "reason"}
+    values = _validated(session, {**_plan_values(plan), **changes})
+    version = session.scalar(select(func.max(Plan.version)).where(Plan.number == plan.number)) + 1
+    amended = Plan(
+        number=plan.number, version=version, year=plan.year, kind=plan.kind, title=values["title"],
+        lead_department=plan.lead_department, cooperating_departments=values["cooperating_departments"],
+        status="draft", amends_id=plan.id, amend_reason=data["reason"], created_by=principal.label,
+        **{k: values[k] for k in EDITABLE_FIELDS if k != "title"},
+    )
+    amended.matters = [PlanMatter(matter_code=m.matter_code, matter_version_id=m.matter_version_id,
+                                  department_code=m.department_code) for m in values["plan_matters"]]
+    session.add(amended)
+    session.flush()
+    audit.record(session, principal, "plans.amend", "plan", amended.id,
+                 {"number": plan.number, "version": version, "amends": plan.id, "reason": data["reason"]})
+    return amended

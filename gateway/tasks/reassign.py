@@ -1,0 +1,217 @@
+"""Article 14: drawn inspectors are not swapped, except through this workflow.
+
+1. *Request*: a team member's department (or the inspector concerned) asks, with a reason code
+   (conflict of interest or other) and an explanation.
+2. *Decision* by the head of that department: rejected, or approved. On approval the replacement is
+   computed by the draw's own rule (:func:`gateway.draw.teams.replacement`: the eligible inspector of
+   the same department with the lowest (current load, ticket under the draw's seed), not on the team
+   before and without a declared conflict), so it is reproducible; the inputs are kept.
+3. *Filing*: the approved change is filed with the county office (备案), which gives it a number.
+
+Every step is in the task's history and in the audit log. Nothing else changes a team.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.config import Settings
+from gateway.db import utcnow
+from gateway.directory.models import Conflict, Target
+from gateway.draw.models import Draw
+from gateway.draw.service import _year_loads, pool_inspectors
+from gateway.draw.teams import NoFeasibleTeam, Team, replacement
+from gateway.planning.numbering import county_short_name
+from gateway.planning.service import local_date
+from gateway.security import audit
+from gateway.security.policy import authorize
+from gateway.security.principal import Principal
+from gateway.tasks.models import REASSIGNMENT_REASONS, Reassignment, Task, TaskEvent, TaskMember
+from gateway.tasks.service import get_task, task_departments, task_team_ids
+
+REASON_LABELS = {"conflict_of_interest": "与检查对象有利害关系，依法回避", "other": "其他特殊原因"}
+STATUS_LABELS = {"requested": "待审批", "approved": "已批准", "rejected": "未批准"}
+
+
+def get_reassignment(session: Session, reassignment_id: int) -> Reassignment:
+    item = session.get(Reassignment, reassignment_id)
+    if item is None:
+        raise not_found("人员调整申请", reassignment_id)
+    return item
+
+
+def _event(session: Session, task: Task, principal: Principal, action: str, details: dict[str, Any]) -> None:
+    session.add(TaskEvent(task_id=task.id, actor=principal.label, action=action, details=details))
+
+
+def request(session: Session, principal: Principal, task_id: int, data: Mapping[str, Any]) -> Reassignment:
+    task = get_task(session, task_id)
+    inspector_id = data["inspector_id"]
+    authorize(principal, "reassignments.request", departments=task_departments(task), team=task_team_ids(task))
+    member = next((m for m in task.members if m.active and m.inspector_id == inspector_id), None)
+    if member is None:
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
+                       {"inspector_id": [f"执法检查人员 {inspector_id} 不在任务 {task.number} 的检查组中。"]})
+    # The member's department, or the inspector concerned, may ask.
+    authorize(principal, "reassignments.request", departments=[member.department_code], team=[inspector_id])
+    if data["reason_code"] not in REASSIGNMENT_REASONS:
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"reason_code": ["调整原因无效。"]})
+    if task.status != "assigned":
+        raise ApiError(409, "task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
+    pending = session.scalar(select(Reassignment.id).where(
+        Reassignment.member_id == member.id, Reassignment.status == "requested"))
+    if pending is not None:
+        raise ApiError(409, "reassignment_pending", f"该人员已有待审批的调整申请（{pending}）。")
+    item = Reassignment(
+        task_id=task.id, member_id=member.id, inspector_id=inspector_id, department_code=member.department_code,
+        reason_code=data["reason_code"], reason=data["reason"], status="requested", requested_by=principal.label,
+    )
+    session.add(item)
+    session.flush()
+    details = {"reassignment": item.id, "inspector_id": inspector_id, "reason_code": item.reason_code,
+               "reason": item.reason}
+    _event(session, task, principal, "reassignment_requested", details)
+    audit.record(session, principal, "reassignments.request", "task", task.id, details)
+    return item
+
+
+def approve(session: Session, principal: Principal, reassignment_id: int, note: str = "",
+            now: datetime | None = None) -> Reassignment:
+    """The unit head approves: the replacement is drawn by the draw's rule and joins the team."""
+    item = get_reassignment(session, reassignment_id)
+    authorize(principal, "reassignments.approve", departments=[item.department_code])
+    if item.status != "requested":
+        raise ApiError(409, "reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+    now = now or utcnow()
+    task = get_task(session, item.task_id)
+    if task.status != "assigned":
+        raise ApiError(409, "task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
+    draw = session.get(Draw, task.draw_id) if task.draw_id is not None else None
+    if draw is None or not draw.seed:
+        raise ApiError(409, "no_draw", f"任务 {task.number} 不是由抽取生成的，无法按抽取规则替换。")
+    target = session.get(Target, task.target_id)
+    today = local_date(now)
+    inspectors = pool_inspectors(session, [item.department_code], today)
+    everyone = [str(m.inspector_id) for m in task.members]  # nobody who was ever on this team returns
+    conflicts = [(str(i), target.uscc) for i in session.scalars(
+        select(Conflict.inspector_id).where(Conflict.target_id == target.id))]
+    loads = _year_loads(session, draw.year)
+    team = Team(target.uscc, tuple(everyone))
+    try:
+        chosen = replacement(team, str(item.inspector_id), inspectors, draw.seed, conflicts, loads)
+    except NoFeasibleTeam as exc:
+        raise ApiError(
+            409, "no_replacement",
+            f"部门 {exc.department} 没有可替换的执法检查人员（需持证、在岗、未曾在本组且与 {target.name}（{target.uscc}）"
+            "无利益冲突），未作调整。",
+            {"department": [exc.department]},
+        ) from None
+    leaving = session.get(TaskMember, item.member_id)
+    leaving.active = False
+    leaving.removed_at = now
+    joining = TaskMember(task_id=task.id, inspector_id=int(chosen), department_code=item.department_code,
+                         role=leaving.role, active=True, added_at=now, source="reassignment")
+    session.add(joining)
+    if item.reason_code == "conflict_of_interest":
+        known = session.scalar(select(Conflict.id).where(
+            Conflict.inspector_id == item.inspector_id, Conflict.target_id == target.id))
+        if known is None:
+            session.add(Conflict(inspector_id=item.inspector_id, target_id=target.id, reason=item.reason[:300]))
+    session.flush()
+    candidates = [p for p in inspectors if p.eligible and p.id not in everyone]
+    item.status = "approved"
+    item.decided_by = principal.label
+    item.decided_at = now
+    item.decision_note = note
+    item.replacement_inspector_id = int(chosen)
+    item.replacement_member_id = joining.id
+    item.replacement_inputs = {
+        "draw_id": draw.id, "certified_on": today.isoformat(), "department": item.department_code,
+        "barred": sorted(set(everyone) | {i for i, _ in conflicts}, key=int),
+        "loads": {p.id: loads.get(p.id, 0) for p in candidates},
+    }
+    item.filing_status = "pending"
+    session.flush()
+    details = {"reassignment": item.id, "leaving": item.inspector_id, "replacement": int(chosen), "note": note}
+    _event(session, task, principal, "reassignment_approved", {"reassignment": item.id, "note": note})
+    _event(session, task, principal, "member_replaced", details)
+    audit.record(session, principal, "reassignments.approve", "task", task.id, details)
+    return item
+
+
+def reject(session: Session, principal: Principal, reassignment_id: int, note: str,
+           now: datetime | None = None) -> Reassignment:
+    item = get_reassignment(session, reassignment_id)
+    authorize(principal, "reassignments.approve", departments=[item.department_code])
+    if item.status != "requested":
+        raise ApiError(409, "reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+    item.status = "rejected"
+    item.decided_by = principal.label
+    item.decided_at = now or utcnow()
+    item.decision_note = note
+    task = get_task(session, item.task_id)
+    details = {"reassignment": item.id, "note": note}
+    _event(session, task, principal, "reassignment_rejected", details)
+    session.flush()
+    audit.record(session, principal, "reassignments.reject", "task", task.id, details)
+    return item
+
+
+def file(session: Session, principal: Principal, reassignment_id: int, settings: Settings, note: str = "",
+         now: datetime | None = None) -> Reassignment:
+    """The county office files an approved change (备案) and gives it a number."""
+    item = get_reassignment(session, reassignment_id)
+    authorize(principal, "reassignments.file")
+    if item.status != "approved" or item.filing_status != "pending":
+        raise ApiError(409, "not_fileable", "只有已批准且尚未备案的人员调整才能备案。")
+    now = now or utcnow()
+    year = local_date(now).year
+    prefix = f"{county_short_name(settings.county_name)}调备〔{year}〕"
+    count = session.scalar(select(func.count()).select_from(Reassignment).where(
+        Reassignment.filing_number.like(prefix + "%")))
+    item.filing_status = "filed"
+    item.filing_number = f"{prefix}{count + 1}号"
+    item.filed_by = principal.label
+    item.filed_at = now
+    item.filing_note = note
+    task = get_task(session, item.task_id)
+    details = {"reassignment": item.id, "filing_number": item.filing_number, "note": note}
+    _event(session, task, principal, "reassignment_filed", details)
+    session.flush()
+    audit.record(session, principal, "reassignments.file", "task", task.id, details)
+    return item
+
+
+def reassignment_dict(session: Session, item: Reassignment) -> dict[str, Any]:
+    task = session.get(Task, item.task_id)
+    names = {}
+    for member in task.members:
+        names[member.inspector_id] = member.inspector.name
+    return {
+        "id": item.id,
+        "task_id": item.task_id,
+        "task_number": task.number,
+        "inspector_id": item.inspector_id,
+        "inspector_name": names.get(item.inspector_id, ""),
+        "department": item.department_code,
+        "reason_code": item.reason_code,
+        "reason_label": REASON_LABELS[item.reason_code],
+        "reason": item.reason,
+        "status": item.status,
+        "requested_by": item.requested_by,
+        "requested_at": item.requested_at,
+        "decided_by": item.decided_by,
+        "decided_at": item.decided_at,
+        "decision_note": item.decision_note,
+        "replacement_inspector_id": item.replacement_inspector_id,
+        "replacement_name": names.get(item.replacement_inspector_id, "") if item.replacement_inspector_id else "",
+        "filing_status": item.filing_status,
+        "filing_number": item.filing_number,
+        "filed_by": item.filed_by,
+        "filed_at": item.filed_at,
+        "filing_note": item.filing_note,
+    }

@@ -1,0 +1,145 @@
+"""Reading tasks (article 13): who sees which, what a task holds, its history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import not_found
+from gateway.directory.models import Department, MatterVersion, Target
+from gateway.planning.models import Plan, PlanMatter
+from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
+from gateway.security.principal import Principal
+from gateway.tasks.models import Task, TaskEvent, TaskMember
+
+EVENT_LABELS = {
+    "created": "抽取生成任务",
+    "reassignment_requested": "申请调整检查人员",
+    "reassignment_approved": "单位负责人批准调整",
+    "reassignment_rejected": "单位负责人不予批准",
+    "member_replaced": "按抽取规则替换检查人员",
+    "reassignment_filed": "县双随机办备案",
+}
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found("检查任务", task_id)
+    return task
+
+
+def task_departments(task: Task) -> list[str]:
+    departments = [task.lead_department]
+    for member in task.members:
+        if member.active and member.department_code not in departments:
+            departments.append(member.department_code)
+    return departments
+
+
+def task_team_ids(task: Task) -> list[int]:
+    return [m.inspector_id for m in task.members if m.active]
+
+
+def read_task(session: Session, principal: Principal, task_id: int, action: str = "tasks.read") -> Task:
+    task = get_task(session, task_id)
+    authorize(principal, action, departments=task_departments(task), team=task_team_ids(task))
+    return task
+
+
+def tasks_query(principal: Principal, args: Mapping[str, Any]):
+    """Tasks the principal may see: every task, its department's tasks, or its own team's."""
+    stmt = select(Task)
+    scope = scope_of(principal, "tasks.read")
+    if scope == OWN_DEPARTMENT:
+        dept = principal.department_code or ""
+        stmt = stmt.where(or_(Task.lead_department == dept, exists().where(
+            TaskMember.task_id == Task.id, TaskMember.active.is_(True), TaskMember.department_code == dept)))
+    elif scope == TEAM:
+        stmt = stmt.where(exists().where(
+            TaskMember.task_id == Task.id, TaskMember.active.is_(True),
+            TaskMember.inspector_id == (principal.inspector_id or -1)))
+    elif scope != ANY:
+        authorize(principal, "tasks.read")
+    for name in ("plan_id", "draw_id", "status"):
+        if args.get(name):
+            stmt = stmt.where(getattr(Task, name) == args[name])
+    if args.get("department"):
+        dept = args["department"]
+        stmt = stmt.where(or_(Task.lead_department == dept, exists().where(
+            TaskMember.task_id == Task.id, TaskMember.active.is_(True), TaskMember.department_code == dept)))
+    if args.get("uscc"):
+        stmt = stmt.where(Task.target_id.in_(select(Target.id).where(Target.uscc == args["uscc"].strip().upper())))
+    if args.get("key_inspection") is not None:
+        stmt = stmt.where(Task.key_inspection.is_(args["key_inspection"]))
+    return stmt.order_by(Task.id)
+
+
+@dataclass(frozen=True)
+class TaskMatter:
+    code: str
+    department: str
+    version: MatterVersion
+
+
+def task_matters(session: Session, task: Task) -> list[TaskMatter]:
+    """The task's matters with the content of the version its plan pinned, in plan order."""
+    rows = session.execute(
+        select(PlanMatter, MatterVersion).join(MatterVersion, MatterVersion.id == PlanMatter.matter_version_id)
+        .where(PlanMatter.plan_id == task.plan_id, PlanMatter.matter_code.in_(task.matter_codes))
+        .order_by(PlanMatter.id)
+    )
+    return [TaskMatter(pm.matter_code, pm.department_code, version) for pm, version in rows]
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Department.code, Department.name)).all())
+
+
+def task_dict(session: Session, task: Task, with_team: bool = False) -> dict[str, Any]:
+    plan = session.get(Plan, task.plan_id)
+    matters = task_matters(session, task)
+    data = {
+        "id": task.id,
+        "number": task.number,
+        "plan_id": task.plan_id,
+        "plan_number": plan.number,
+        "plan_title": plan.title,
+        "draw_id": task.draw_id,
+        "uscc": task.target.uscc,
+        "target_name": task.target.name,
+        "township": task.target.township,
+        "matters": [{"code": m.code, "name": m.version.name, "department": m.department} for m in matters],
+        "lead_department": task.lead_department,
+        "key_inspection": task.key_inspection,
+        "window_start": task.window_start,
+        "window_end": task.window_end,
+        "status": task.status,
+        "created_at": task.created_at,
+        "departments": sorted({m.department_code for m in task.members if m.active}),
+    }
+    if with_team:
+        names = department_names(session)
+        data["team"] = [
+            {"member_id": m.id, "inspector_id": m.inspector_id, "name": m.inspector.name,
+             "department": m.department_code, "department_name": names.get(m.department_code, m.department_code),
+             "role": m.role, "source": m.source}
+            for m in task.members if m.active
+        ]
+    return data
+
+
+def history(session: Session, task: Task) -> list[dict[str, Any]]:
+    """The task's history: its creation by the draw, then every reassignment step, oldest first."""
+    entries = [{
+        "at": task.created_at, "action": "created", "label": EVENT_LABELS["created"], "actor": "",
+        "details": {"draw_id": task.draw_id,
+                    "team": [m.inspector_id for m in task.members if m.source == "draw"]},
+    }]
+    events = session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id))
+    for event in events:
+        entries.append({"at": event.at, "action": event.action, "label": EVENT_LABELS.get(event.action, event.action),
+                        "actor": event.actor, "details": event.details})
+    return entries

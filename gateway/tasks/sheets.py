@@ -1,0 +1,73 @@
+"""The printable task sheet (检查任务书) and inspection guide (检查指引书) of a task (article 17).
+
+Both are rendered from plugin content: the matter versions the plan pinned (check items, legal
+basis, methods) and the lead plugin's ``gateway_guide_text`` hook. Inspectors appear by name and
+department only — never their phone or certificate numbers.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.draw.service import iso
+from gateway.planning.models import Plan
+from gateway.tasks.models import Task
+from gateway.tasks.service import department_names, task_matters
+
+
+def _cn_date(value: date) -> str:
+    return f"{value.year} 年 {value.month} 月 {value.day} 日"
+
+
+_env = Environment(loader=PackageLoader("gateway.tasks", "templates"), autoescape=select_autoescape(["html"]))
+_env.filters["cn_date"] = _cn_date
+
+
+def _context(session: Session, task: Task, hook=None) -> dict[str, Any]:
+    plan = session.get(Plan, task.plan_id)
+    present = {plan.lead_department, *plan.cooperating_departments}
+    matters = []
+    for matter in task_matters(session, task):
+        content = matter.version.content
+        items = sorted(
+            (i for i in content.get("check_items", []) if i.get("department_code") in present),
+            key=lambda i: (i.get("department_code") != matter.department, i.get("order", 0)),
+        )
+        guide_text = hook.gateway_guide_text(matter_code=matter.code) if hook is not None else None
+        matters.append({
+            "code": matter.code,
+            "name": matter.version.name,
+            "field": content.get("field", ""),
+            "version": matter.version.version,
+            "department": matter.department,
+            "cooperating": [d for d in content.get("cooperating_departments", []) if d in present],
+            "target_description": content.get("target_description", ""),
+            "legal_basis": content.get("legal_basis", []),
+            "methods": content.get("methods", []),
+            "frequency": content.get("frequency", ""),
+            "items": items,
+            "guide_text": guide_text or "",
+        })
+    team = [{"name": m.inspector.name, "department": m.department_code, "role": m.role}
+            for m in task.members if m.active]
+    return {
+        "task": task,
+        "plan": plan,
+        "target": task.target,
+        "matters": matters,
+        "team": team,
+        "departments": department_names(session),
+        "generated_at": iso(utcnow()),
+    }
+
+
+def render_task_sheet(session: Session, task: Task, hook=None) -> str:
+    return _env.get_template("task_sheet.html").render(**_context(session, task, hook))
+
+
+def render_guide(session: Session, task: Task, hook) -> str:
+    return _env.get_template("guide.html").render(**_context(session, task, hook))

@@ -1,0 +1,162 @@
+"""Builders shared by the plan, draw and task tests: small real directories, plans and witnessed draws.
+
+Everything goes through the real services on a real database (the ``gateway`` fixture). The
+directory is built from what the installed plugins' matters look for (their criteria), so nothing
+here names a department except as the plugins do.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any, Iterable
+
+from gateway.demo.generate import make_uscc
+from gateway.directory.models import Conflict, Inspector, Target, join_licences
+from gateway.draw import service as draws
+from gateway.draw.commitment import commitment
+from gateway.planning import service as plans
+from gateway.security.principal import Principal
+
+COUNTY = Principal(role="county_office", name="测试办公室")
+SUPERVISOR = Principal(role="supervisor", name="监督员")
+YEAR = date.today().year + 1  # a plan published now for next year is on time
+RATIOS = {"A": "0.3", "B": "0.3", "C": "0.5", "D": "1"}
+
+REVEALS = [
+    {"role": "organiser", "name": "张三", "digits": "31415926535", "salt": "salt-organiser"},
+    {"role": "operator", "name": "李四", "digits": "89793238", "salt": "salt-operator-1"},
+    {"role": "supervisor", "name": "王五", "digits": "46264338", "salt": "salt-supervisor"},
+    {"role": "witness", "name": "赵六", "digits": "3279", "salt": "salt-witness-01"},
+]
+
+
+def commitments_for(reveals: Iterable[dict[str, str]] = REVEALS) -> list[dict[str, str]]:
+    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals]
+
+
+def matter_target(registry, matter_code: str, serial: int, risk_class: str = "B", **overrides) -> dict[str, Any]:
+    """A target that meets ``matter_code``'s criteria."""
+    criteria = registry.matters[matter_code].criteria
+    kind = criteria.target_types[0] if criteria.target_types else "enterprise"
+    data = {
+        "uscc": make_uscc(kind, serial),
+        "name": f"武陟县测试{serial}号单位",
+        "type": kind,
+        "township": "木城街道",
+        "business_scope": "；".join(criteria.scope_keywords[:1]) or "综合经营",
+        "licences": list(criteria.required_licences[:1]),
+        "risk_class": risk_class,
+        "status": "operating",
+    }
+    data.update(overrides)
+    return data
+
+
+def add_target(session, data: dict[str, Any]) -> Target:
+    values = dict(data)
+    licences = values.pop("licences", [])
+    target = Target(**values, licences=join_licences(licences))
+    session.add(target)
+    session.flush()
+    return target
+
+
+def add_inspectors(session, registry, per_department: int = 4, today: date | None = None) -> dict[str, list[Inspector]]:
+    """``per_department`` certified, active inspectors in every department, plus one expired and one
+    inactive (never drawn)."""
+    today = today or date.today()
+    out: dict[str, list[Inspector]] = {}
+    for index, code in enumerate(sorted(registry.departments), start=1):
+        people = []
+        for serial in range(per_department + 2):
+            inspector = Inspector(
+                department_code=code, name=f"{code}检查员{serial}", gender="male",
+                certificate_no=f"4108{index:02d}{serial:05d}", phone="13800000000",
+                certificate_valid_until=today - timedelta(days=1) if serial == per_department else today + timedelta(days=900),
+                active=serial != per_department + 1,
+            )
+            session.add(inspector)
+            people.append(inspector)
+        out[code] = people
+    session.flush()
+    return out
+
+
+def build_directory(gateway, per_matter: int = 12, per_department: int = 4, seed: int = 7) -> dict[str, Any]:
+    """``per_matter`` targets meeting each matter's criteria, over all risk classes, a few of them
+    closed; inspectors in every department; and returns what it made."""
+    rng = random.Random(seed)
+    targets: dict[str, list[str]] = {}
+    serial = 100
+    with gateway.write() as session:
+        for code in gateway.registry.matters:
+            targets[code] = []
+            for n in range(per_matter):
+                serial += 1
+                risk = "ABCD"[n % 4]
+                target = add_target(session, matter_target(gateway.registry, code, serial, risk,
+                                                           abnormal_list=rng.random() < 0.1))
+                targets[code].append(target.uscc)
+        # Targets under two matters at once: one joint task covers both ("one visit, many matters").
+        codes = list(gateway.registry.matters)
+        targets["joint"] = []
+        for n in range(min(4, len(codes) - 1) if len(codes) > 1 else 0):
+            serial += 1
+            first, second = gateway.registry.matters[codes[n]], gateway.registry.matters[codes[n + 1]]
+            data = matter_target(gateway.registry, codes[n], serial, "ABCD"[n % 4])
+            data["type"] = next((t for t in first.criteria.target_types if not second.criteria.target_types
+                                 or t in second.criteria.target_types), data["type"])
+            data["uscc"] = make_uscc(data["type"], serial)
+            data["licences"] = [*first.criteria.required_licences[:1], *second.criteria.required_licences[:1]]
+            data["business_scope"] = "；".join([*first.criteria.scope_keywords[:1], *second.criteria.scope_keywords[:1]])
+            target = add_target(session, data)
+            targets["joint"].append(target.uscc)
+        inspectors = add_inspectors(session, gateway.registry, per_department)
+        ids = {code: [i.id for i in people] for code, people in inspectors.items()}
+    return {"targets": targets, "inspectors": ids}
+
+
+def plan_body(gateway, kind: str = "joint", year: int = YEAR, matters: list[str] | None = None,
+              lead: str | None = None, **overrides) -> dict[str, Any]:
+    registry = gateway.registry
+    matters = matters or list(registry.matters)
+    if lead is None:
+        first = registry.matters.get(matters[0])
+        lead = first.department_code if first else sorted(registry.departments)[0]
+    body = {
+        "kind": kind, "year": year, "title": f"{year}年度测试{'联合' if kind == 'joint' else '年度'}抽查计划",
+        "lead_department": lead, "matters": matters, "scope": {}, "ratios": dict(RATIOS), "key_rule": {},
+        "frequency": "每年1次", "window_start": date(year, 4, 1), "window_end": date(year, 11, 30),
+        "description": "",
+    }
+    body.update(overrides)
+    return body
+
+
+def published_plan(gateway, **kwargs) -> int:
+    with gateway.write() as session:
+        plan = plans.create_plan(session, COUNTY, plan_body(gateway, **kwargs), gateway.settings)
+        plans.publish_plan(session, COUNTY, plan.id, gateway.settings)
+        return plan.id
+
+
+def freeze_and_seed(gateway, plan_id: int, reveals=REVEALS) -> int:
+    with gateway.write() as session:
+        draw = draws.freeze(session, COUNTY, plan_id)
+        draws.commit(session, COUNTY, draw.id, commitments_for(reveals))
+        draws.reveal_seed(session, COUNTY, draw.id, reveals, [{"name": "钱七（新闻媒体代表）"}])
+        return draw.id
+
+
+def complete_draw(gateway, plan_id: int, reveals=REVEALS) -> int:
+    draw_id = freeze_and_seed(gateway, plan_id, reveals)
+    draws.run_and_record_failure(gateway, COUNTY, draw_id)
+    return draw_id
+
+
+def declare_conflict(gateway, inspector_id: int, uscc: str, reason: str = "近亲属在该单位任职") -> None:
+    from sqlalchemy import select
+
+    with gateway.write() as session:
+        target_id = session.scalar(select(Target.id).where(Target.uscc == uscc))
+        session.add(Conflict(inspector_id=inspector_id, target_id=target_id, reason=reason))
