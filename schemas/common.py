@@ -1,6 +1,8 @@
 """Wire shapes every API shares: errors and pages."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import Schema, fields, validate
 
 
@@ -28,3 +30,13 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+class UtcDateTime(fields.DateTime):
+    """A timestamp stored naive in UTC (``gateway.db.utcnow``), dumped with its offset so that it is an
+    RFC 3339 ``date-time`` as the OpenAPI document promises (``2026-11-27T04:40:31+00:00``)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and getattr(value, "tzinfo", None) is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import PageArgsSchema, UtcDateTime, page_schema
 from schemas.validators import (
     normalise_uscc,
     validate_certificate_no,
@@ -112,7 +112,7 @@ class ConflictSchema(Schema):
     inspector_id = fields.Integer(required=True, strict=True)
     uscc = UsccField(required=True)
     reason = _text(300, required=True)
-    declared_at = fields.DateTime(dump_only=True)
+    declared_at = UtcDateTime(dump_only=True)
 
 
 class ImportReportSchema(Schema):

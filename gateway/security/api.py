@@ -9,11 +9,21 @@ from gateway.api.errors import ApiError
 from gateway.api.session import get_gateway
 from gateway.security import accounts, web
 from gateway.security.models import Account
-from gateway.security.policy import permission
+from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
-from schemas.security import CsrfSchema, PasswordChangeSchema, PrincipalSchema, SignInResultSchema, SignInSchema
+from schemas.security import (
+    AuditPageSchema,
+    AuditQuerySchema,
+    AuditVerifySchema,
+    CsrfSchema,
+    PasswordChangeSchema,
+    PrincipalSchema,
+    SignInResultSchema,
+    SignInSchema,
+)
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/auth", description="登录、退出与当前身份")
+audit_blp = Blueprint("audit", __name__, url_prefix="/audit", description="审计日志（只读）与哈希链校验")
 
 
 def principal_dict() -> dict:
@@ -134,3 +144,43 @@ class Password(MethodView):
         if error is not None:
             raise error
         return "", 204
+
+
+@audit_blp.route("")
+class AuditLog(MethodView):
+    @permission("audit.read")
+    @audit_blp.arguments(AuditQuerySchema, location="query")
+    @audit_blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """Audit entries, newest first, filtered by action or entity."""
+        from sqlalchemy import func, select
+
+        from gateway.api.session import db
+        from gateway.security.audit import AuditEntry
+
+        authorize(current_principal(), "audit.read")
+        stmt = select(AuditEntry)
+        for name in ("action", "entity_type", "entity_id"):
+            if args.get(name):
+                stmt = stmt.where(getattr(AuditEntry, name) == args[name])
+        total = db().scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = db().scalars(stmt.order_by(AuditEntry.id.desc()).limit(args["page_size"])
+                            .offset((args["page"] - 1) * args["page_size"]))
+        return {"items": list(rows), "total": int(total or 0), "page": args["page"], "page_size": args["page_size"]}
+
+
+@audit_blp.route("/verify")
+class AuditVerify(MethodView):
+    @permission("audit.read")
+    @audit_blp.response(200, AuditVerifySchema)
+    def get(self):
+        """Walk the hash chain; name every edited entry and every range of deleted ones."""
+        from gateway.security import audit
+
+        authorize(current_principal(), "audit.read")
+        with get_gateway().read() as session:
+            problems = audit.find_breaks(session, limit=100)
+            head = audit.chain_head(session)
+            total = audit.count_entries(session)
+        return {"intact": not problems, "entries": total, "head": str(head) if head else None,
+                "problems": [{"entry_id": p.entry_id, "reason": p.reason} for p in problems]}

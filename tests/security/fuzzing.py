@@ -42,6 +42,22 @@ class FuzzReport:
                 f"(statuses {codes})")
 
 
+def seed_directories(app, headers: dict[str, str]) -> None:
+    """A few rows in every directory, so listings and reads return data whose shape gets checked."""
+    from gateway.demo.generate import make_uscc
+
+    client = app.test_client()
+    for i in range(1, 4):
+        uscc = make_uscc("enterprise", 900 + i)
+        client.post("/api/v1/targets", headers=headers, json={"uscc": uscc, "name": f"模糊测试{i}有限公司",
+                                                              "type": "enterprise", "licences": ["成品油经营批准证书"]})
+        inspector = client.post("/api/v1/inspectors", headers=headers, json={
+            "department_code": "market", "name": f"测试{i}", "gender": "male",
+            "certificate_no": f"41082377{i:05d}", "phone": f"1390000{i:04d}"}).json
+        client.post("/api/v1/conflicts", headers=headers, json={"inspector_id": inspector["id"], "uscc": uscc,
+                                                                "reason": "近亲属任职"})
+
+
 def run_fuzz(app, headers_by_role: dict[str, dict[str, str]], max_examples: int = 10,
              modes: tuple[str, ...] = ("positive", "negative"), seed: int | None = 410823,
              operation_filter=None) -> FuzzReport:

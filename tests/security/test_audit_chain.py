@@ -99,3 +99,17 @@ def test_api_changes_append_to_the_chain(gateway, client_as):
         assert entries[-1].prev_hash == entries[-2].hash
         assert entries[-1].actor_role == "county_office"
         assert verify_chain(session) is None
+
+
+def test_supervisors_verify_the_chain_through_the_api(gateway, client_as):
+    fill(gateway)
+    supervisor = client_as("supervisor")  # its token creation is entry 7
+    report = supervisor.get("/api/v1/audit/verify").json
+    assert (report["intact"], report["entries"], report["problems"]) == (True, 7, [])
+    sql(gateway, "UPDATE audit_log SET actor = 'someone else' WHERE id = 5")
+    report = supervisor.get("/api/v1/audit/verify").json
+    assert report["intact"] is False and report["problems"][0]["entry_id"] == 5
+    listing = supervisor.get("/api/v1/audit", query_string={"action": "targets.update", "page_size": 2}).json
+    assert listing["total"] == 6 and [e["id"] for e in listing["items"]] == [6, 5]
+    assert client_as("department_head").get("/api/v1/audit/verify").status_code == 403
+    assert client_as("public").get("/api/v1/audit").status_code == 401
