@@ -89,7 +89,7 @@ def _stage_error(draw: Draw, wanted: str) -> ApiError:
         return ApiError(409, "draw_cancelled", f"抽取 {draw.id} 已取消。")
     return ApiError(409, "wrong_stage",
                     f"抽取 {draw.id} 当前阶段为“{STATUS_LABELS[draw.status]}”，不能进行“{wanted}”。",
-                    status=draw.status)
+                    stage=draw.status)
 
 
 # ----------------------------------------------------------------------------------------- freeze
@@ -135,12 +135,13 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         key_rule=dict(plan.key_rule or {}),
         frozen_at=now or utcnow(), frozen_by=principal.label,
     )
+    number = plan.number
     session.add(draw)
     try:
         session.flush()
     except IntegrityError:
         # Another request froze this plan (or another plan of the year) at the same moment.
-        raise ApiError(409, "draw_exists", f"计划 {plan.number} 已有抽取，或同一年度另有抽取正在进行。") from None
+        raise ApiError(409, "draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],

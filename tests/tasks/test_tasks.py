@@ -1,0 +1,274 @@
+"""Tasks: who sees which, the printable task sheet and guide, and the article 14 reassignment."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.api.errors import ApiError
+from gateway.directory.models import Conflict, Inspector
+from gateway.draw.models import Draw
+from gateway.draw.sampler import Ticketer
+from gateway.security.audit import AuditEntry
+from gateway.security.principal import Principal
+from gateway.tasks import reassign
+from gateway.tasks.models import Reassignment, Task, TaskMember
+from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
+
+
+@pytest.fixture
+def drawn(gateway):
+    build_directory(gateway, per_matter=6, per_department=5)
+    draw_id = complete_draw(gateway, published_plan(gateway))
+    with gateway.read() as session:
+        task = session.scalars(select(Task).where(Task.draw_id == draw_id).order_by(Task.id)).first()
+        multi = max(session.scalars(select(Task).where(Task.draw_id == draw_id)), key=lambda t: len(t.matter_codes))
+        return {"draw_id": draw_id, "task_id": task.id, "multi_id": multi.id}
+
+
+def team_of(gateway, task_id):
+    with gateway.read() as session:
+        return [(m.inspector_id, m.department_code, m.role) for m in session.get(Task, task_id).members if m.active]
+
+
+def test_sheet_and_guide_are_printable_chinese_pages_from_plugin_content(gateway, drawn, client_as):
+    office = client_as("county_office")
+    task_id = drawn["multi_id"]
+    sheet = office.get(f"/api/v1/tasks/{task_id}/sheet")
+    assert sheet.status_code == 200 and sheet.mimetype == "text/html"
+    html = sheet.get_data(as_text=True)
+    assert "检查任务书" in html and "@page" in html and "@media print" in html
+    with gateway.read() as session:
+        task = session.get(Task, task_id)
+        assert task.number in html and task.target.uscc in html and task.target.name in html
+        for member in task.members:
+            person = member.inspector
+            assert person.name in html
+            assert person.phone not in html and person.certificate_no not in html
+        plan_matters = {code: gateway.registry.matters[code] for code in task.matter_codes}
+    for code, matter in plan_matters.items():
+        assert matter.name in html
+        assert all(item.name in html for item in gateway.registry.check_items[code])
+    guide = office.get(f"/api/v1/tasks/{task_id}/guide").get_data(as_text=True)
+    assert "检查指引书" in guide
+    for code, matter in plan_matters.items():
+        assert matter.legal_basis[0] in guide
+        assert all(item.name in guide for item in gateway.registry.check_items[code])
+        text = gateway.hook.gateway_guide_text(matter_code=code)
+        if text:
+            assert text.splitlines()[0] in guide
+    with gateway.read() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "tasks.read_sheet")) == 1
+
+
+def test_who_sees_which_tasks(gateway, drawn, client_as, client):
+    with gateway.read() as session:
+        task = session.get(Task, drawn["task_id"])
+        member = next(m for m in task.members if m.active)
+        outsider = session.scalar(select(Inspector.id).where(
+            Inspector.department_code == member.department_code,
+            Inspector.id.not_in([m.inspector_id for m in task.members])))
+        total = session.scalar(select(func.count()).select_from(Task))
+        own_department = session.scalar(select(func.count(func.distinct(TaskMember.task_id))).where(
+            TaskMember.department_code == member.department_code))
+        team = {m.inspector_id for m in task.members if m.active}
+        task_id, member_department, member_id = task.id, member.department_code, member.inspector_id
+    assert client.get("/api/v1/tasks").status_code == 401
+    assert client_as("county_office").get("/api/v1/tasks").json["total"] == total
+    dept = client_as("department_operator", department=member_department).get("/api/v1/tasks").json
+    assert dept["total"] >= own_department
+    mine = client_as("inspector", inspector_id=member_id).get("/api/v1/tasks").json
+    assert task_id in [t["id"] for t in mine["items"]]
+    assert client_as("inspector", inspector_id=member_id).get(f"/api/v1/tasks/{task_id}").status_code == 200
+    stranger = client_as("inspector", inspector_id=outsider)
+    if task_id not in [t["id"] for t in stranger.get("/api/v1/tasks", query_string={"page_size": 500}).json["items"]]:
+        assert stranger.get(f"/api/v1/tasks/{task_id}").status_code == 403
+    detail = client_as("supervisor").get(f"/api/v1/tasks/{task_id}").json
+    assert {m["inspector_id"] for m in detail["team"]} == team
+    assert "phone" not in json.dumps(detail) and "certificate" not in json.dumps(detail)
+
+
+def test_reassignment_request_approval_replacement_and_filing(gateway, drawn, client_as):
+    task_id = drawn["task_id"]
+    leaving, department, role = team_of(gateway, task_id)[0]
+    operator = client_as("department_operator", department=department)
+    asked = operator.post(f"/api/v1/tasks/{task_id}/reassignments",
+                          json={"inspector_id": leaving, "reason_code": "conflict_of_interest", "reason": "其配偶在该企业任职"})
+    assert asked.status_code == 201, asked.json
+    item_id = asked.json["id"]
+    assert team_of(gateway, task_id)[0][0] == leaving  # nothing changes before approval
+    other = next(code for code in gateway.registry.departments if code != department)
+    assert client_as("department_head", department=other).post(f"/api/v1/reassignments/{item_id}/approve", json={}).status_code == 403
+    assert operator.post(f"/api/v1/reassignments/{item_id}/approve", json={}).status_code == 403
+    assert client_as("county_office").post(f"/api/v1/reassignments/{item_id}/approve", json={}).status_code == 403
+    approved = client_as("department_head", department=department).post(
+        f"/api/v1/reassignments/{item_id}/approve", json={"note": "同意回避"})
+    assert approved.status_code == 200, approved.json
+    replacement = approved.json["replacement_inspector_id"]
+    assert approved.json["status"] == "approved" and approved.json["filing_status"] == "pending"
+
+    # The replacement is the draw's own rule: lowest (load, ticket) in the department, not on the team.
+    with gateway.read() as session:
+        task = session.get(Task, task_id)
+        draw = session.get(Draw, task.draw_id)
+        item = session.get(Reassignment, item_id)
+        loads = item.replacement_inputs["loads"]
+        ticketer = Ticketer(draw.seed)
+        certs = dict(session.execute(select(Inspector.id, Inspector.certificate_no)).all())
+        expected = min(loads, key=lambda i: (loads[i], ticketer.key(certs[int(i)]), i))
+        assert int(expected) == replacement
+        members = {m.inspector_id: m for m in task.members}
+        assert members[leaving].active is False and members[replacement].active is True
+        assert members[replacement].role == role and members[replacement].source == "reassignment"
+        assert session.scalar(select(Conflict.id).where(Conflict.inspector_id == leaving,
+                                                        Conflict.target_id == task.target_id)) is not None
+
+    filed = client_as("county_office").post(f"/api/v1/reassignments/{item_id}/file", json={"note": "已备案"})
+    assert filed.status_code == 200 and filed.json["filing_status"] == "filed"
+    assert filed.json["filing_number"].startswith("武陟调备〔")
+    assert client_as("county_office").post(f"/api/v1/reassignments/{item_id}/file", json={}).status_code == 409
+    history = client_as("county_office").get(f"/api/v1/tasks/{task_id}/history").json
+    assert [h["action"] for h in history] == ["created", "reassignment_requested", "reassignment_approved",
+                                             "member_replaced", "reassignment_filed"]
+    with gateway.read() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("reassignments.%"))).all()
+        assert sorted(actions) == ["reassignments.approve", "reassignments.file", "reassignments.request"]
+        draw = session.get(Draw, drawn["draw_id"])
+        from gateway.draw.service import verify_draw_teams
+
+        report, _ = verify_draw_teams(session, draw)
+        assert report.ok  # the teams as drawn still re-run exactly
+
+
+def test_reassignment_is_reproducible(gateway, drawn):
+    """The same request approved again on the same draw (the first approval undone) picks the same person."""
+    task_id = drawn["task_id"]
+    leaving, department, _ = team_of(gateway, task_id)[0]
+    head = Principal(role="department_head", name="局长", department_code=department)
+    with gateway.write() as session:
+        item = reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "病假"})
+        first = reassign.approve(session, head, item.id).replacement_inspector_id
+        session.rollback()
+    with gateway.write() as session:
+        item = reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "病假"})
+        assert reassign.approve(session, head, item.id).replacement_inspector_id == first
+
+
+def test_reassignment_rules(gateway, drawn):
+    task_id = drawn["task_id"]
+    leaving, department, _ = team_of(gateway, task_id)[0]
+    inspector = Principal(role="inspector", inspector_id=leaving, department_code=department)
+    head = Principal(role="department_head", department_code=department)
+    with pytest.raises(ApiError) as caught, gateway.write() as session:
+        reassign.request(session, head, task_id, {"inspector_id": 999999, "reason_code": "other", "reason": "x"})
+    assert caught.value.status == 422 and "inspector_id" in caught.value.errors
+    with gateway.write() as session:
+        item = reassign.request(session, inspector, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "出差"})
+        item_id = item.id
+    with pytest.raises(ApiError) as caught, gateway.write() as session:
+        reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "再次"})
+    assert caught.value.code == "reassignment_pending"
+    others = [i for i, _, _ in team_of(gateway, task_id)[1:]]
+    if others:
+        with pytest.raises(ApiError) as caught, gateway.write() as session:  # an inspector asks only for themself
+            reassign.request(session, inspector, task_id, {"inspector_id": others[0], "reason_code": "other", "reason": "x"})
+        assert caught.value.status == 403
+    with gateway.write() as session:
+        reassign.reject(session, head, item_id, "理由不充分")
+    assert team_of(gateway, task_id)[0][0] == leaving
+    with pytest.raises(ApiError) as caught, gateway.write() as session:
+        reassign.file(session, COUNTY, item_id, gateway.settings)
+    assert caught.value.code == "not_fileable"
+
+
+def test_no_replacement_left_changes_nothing(gateway, drawn):
+    task_id = drawn["task_id"]
+    leaving, department, _ = team_of(gateway, task_id)[0]
+    head = Principal(role="department_head", department_code=department)
+    with gateway.write() as session:
+        item_id = reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "x"}).id
+        for person in session.scalars(select(Inspector).where(Inspector.department_code == department)):
+            if person.id != leaving:
+                person.active = False
+    with pytest.raises(ApiError) as caught, gateway.write() as session:
+        reassign.approve(session, head, item_id)
+    assert caught.value.code == "no_replacement" and department in caught.value.message
+    assert team_of(gateway, task_id)[0][0] == leaving
+    with gateway.read() as session:
+        assert session.get(Reassignment, item_id).status == "requested"
+
+
+def test_task_cli_writes_sheet_and_guide(gateway, drawn, settings, tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli.main import cli
+
+    base = ["--database-url", settings.database_url, "--instance", str(settings.instance_path)]
+    runner = CliRunner()
+    listed = runner.invoke(cli, [*base, "task", "list", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output)
+    for which in ("sheet", "guide"):
+        out = tmp_path / f"{which}.html"
+        result = runner.invoke(cli, [*base, "task", which, str(drawn["task_id"]), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "<!doctype html>" in out.read_text(encoding="utf-8")
+
+
+# -------------------------------------------------------------------------- higher-level inspections
+
+def test_import_inspections_drives_the_exclusion(gateway, client_as):
+    from gateway.draw import service as draws
+    from gateway.higher_level.models import HigherLevelInspection
+
+    made = build_directory(gateway, per_matter=4)
+    oil = made["targets"]["refined_oil"]
+    oil_department = gateway.registry.departments[gateway.registry.matters["refined_oil"].department_code]
+    year = YEAR
+    csv = ("统一社会信用代码,检查机关,检查机关层级,检查日期,对口部门,抽查事项,检查编号\n"
+           f"{oil[0]},焦作市商务局,市级,{year}-02-03,{oil_department.name},,JZ-1\n"
+           f"{oil[1]},河南省某厅,省级,{year}-03-01,,refined_oil,\n"
+           f"{oil[2]},国家某部,国家级,{year - 1}-12-01,,,\n")
+    office = client_as("county_office")
+    bad = office.post("/api/v1/higher-level-inspections/import",
+                      data={"file": (io.BytesIO((csv + f"{oil[3]},武陟县某局,县级,{year}-01-01,,,\n").encode()), "h.csv")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and bad.json["code"] == "import_rows_invalid"
+    with gateway.read() as session:
+        assert session.scalar(select(func.count()).select_from(HigherLevelInspection)) == 0
+    ok = office.post("/api/v1/higher-level-inspections/import", data={"file": (io.BytesIO(csv.encode()), "h.csv")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 200 and ok.json["created"] == 3, ok.json
+    again = office.post("/api/v1/higher-level-inspections/import", data={"file": (io.BytesIO(csv.encode()), "h.csv")},
+                        content_type="multipart/form-data")
+    assert again.json["created"] == 0 and again.json["updated"] == 3
+    assert client_as("department_operator").post("/api/v1/higher-level-inspections/import",
+                                                 data={"file": (io.BytesIO(csv.encode()), "h.csv")},
+                                                 content_type="multipart/form-data").status_code == 403
+    listed = office.get("/api/v1/higher-level-inspections", query_string={"year": year}).json
+    assert listed["total"] == 2
+    with gateway.write() as session:
+        draw = draws.freeze(session, COUNTY, published_plan(gateway))
+        reasons = {(e["uscc"], e["matter"]): e["reason"] for e in draw.exclusions}
+    assert reasons[(oil[0], "refined_oil")] == "higher_level_inspected"
+    assert reasons[(oil[1], "refined_oil")] == "higher_level_inspected"
+    assert (oil[2], "refined_oil") not in reasons  # last year's inspection does not count
+
+
+def test_cli_import_inspections_reports_rows(gateway, settings, tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli.main import cli
+
+    made = build_directory(gateway, per_matter=2)
+    path = tmp_path / "inspections.csv"
+    path.write_text("统一社会信用代码,检查机关,检查机关层级,检查日期,抽查事项\n"
+                    f"{made['targets']['crop_seed'][0]},焦作市农业农村局,市级,2027-05-06,no_such_matter\n"
+                    f"{made['targets']['crop_seed'][1]},焦作市农业农村局,市,2027-05-06,crop_seed\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
+                                      "import", "inspections", str(path)])
+    assert result.exit_code == 1 and "第 2 行 [matter_code]" in result.output
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
+                                      "import", "inspections", str(path), "--partial"])
+    assert result.exit_code == 0 and "新增 1" in result.output
