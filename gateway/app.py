@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
@@ -90,9 +90,9 @@ def create_app(
 
     web.install(app)
 
-    @app.get("/")
-    def index():
-        return redirect(url_for("api-docs.openapi_json"))
+    from gateway.web import install as install_web
+
+    install_web(app)  # the pages in Chinese; "/" is the public home page
 
     logging.getLogger("gateway").setLevel(logging.INFO)
     return app

@@ -1,0 +1,31 @@
+"""The web pages: server-rendered Jinja templates in Simplified Chinese, one blueprint per area.
+
+Views here are thin. They call the service functions of each part of the workflow (directory,
+planning, draw, tasks, results, sync) with the request's principal, and turn ``ApiError`` into
+messages shown on the page (field errors beside their fields). Nothing here decides who may do
+what: views declare their action with ``gateway.security.policy.permission`` and the services
+call ``authorize``.
+
+``install(app)`` mounts every blueprint, the template helpers and the static files.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def install(app: Flask) -> None:
+    from gateway.web import (
+        auth,
+        base,
+        directory,
+        draw,
+        office,
+        plans,
+        public,
+        results,
+        tasks,
+    )
+
+    base.install_helpers(app)
+    for module in (base, public, auth, office, plans, draw, directory, tasks, results):
+        app.register_blueprint(module.bp)

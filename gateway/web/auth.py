@@ -1,0 +1,54 @@
+"""Sign-in and sign-out pages, on the security layer's password sessions."""
+from __future__ import annotations
+
+from flask import g, make_response, redirect, render_template, request, url_for
+
+from gateway.api.errors import ApiError
+from gateway.api.session import get_gateway
+from gateway.security import accounts, web
+from gateway.security.api import perform_sign_in
+from gateway.security.policy import permission
+from gateway.security.principal import current_principal
+from gateway.web.base import home_for, make_blueprint, safe_next
+
+bp = make_blueprint("web_auth")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@permission("auth.sign_in")
+def sign_in():
+    principal = current_principal()
+    if request.method == "GET" and not principal.is_public:
+        return redirect(safe_next(home_for(principal.role)))
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        if not username or not password:
+            error = "请输入用户名和密码。"
+        else:
+            try:
+                result = perform_sign_in(username, password)
+            except ApiError as exc:
+                error = exc.message
+            else:
+                target = safe_next(home_for(result.account.role))
+                response = make_response(redirect(target))
+                web.set_session_cookie(response, result.session_cookie, result.expires_at)
+                return response
+    status = 200 if error is None else (429 if "频繁" in error else 401 if request.method == "POST" else 200)
+    return render_template("auth/sign_in.html", error=error, username=username,
+                           next=safe_next("")), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@permission("auth.sign_in")
+def sign_out():
+    cookie = request.cookies.get(web.SESSION_COOKIE)
+    if cookie and g.get("auth_method") == "session":
+        with get_gateway().write() as session:
+            accounts.sign_out(session, cookie)
+    response = make_response(redirect(url_for("web_public.home")))
+    web.clear_session_cookie(response)
+    return response

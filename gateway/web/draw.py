@@ -1,0 +1,282 @@
+"""The draw in public (article 16): a page made for the projector, stage by stage.
+
+1. Freeze: the populations and ``population_sha256`` are shown before any seed exists.
+2. Commit: each participant in turn types their digits (hidden); the page computes the commitment
+   ``SHA-256(salt|digits)`` in the browser (``static/js/draw.js``) and only the commitment is sent.
+3. Reveal: the digits and salts are shown and checked against the commitments; the seed appears.
+4. Run: the selection and the teams appear; the record can be printed, signed off and verified.
+
+Every stage is a call to ``gateway.draw.service``; this module only reads forms and renders.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from gateway.api.errors import ApiError
+from gateway.api.session import db, get_gateway
+from gateway.directory.models import Target
+from gateway.draw.record import EXCLUSION_REASONS
+from gateway.security import audit
+from gateway.security.policy import allows, authorize, permission
+from gateway.security.principal import current_principal
+from gateway.web.base import errors_of, make_blueprint, run_action
+
+bp = make_blueprint("web_draw", "/console/draws")
+
+STAGES = (("frozen", "冻结抽查对象范围"), ("committed", "随机数承诺"), ("seeded", "揭示随机数、确定种子"),
+          ("drawn", "抽取对象、匹配检查组"))
+ROLE_OPTIONS = (("organiser", "组织人员"), ("operator", "技术操作人员"), ("supervisor", "监督人员"),
+                ("witness", "见证人"))
+ROLE_LABELS = dict(ROLE_OPTIONS)
+DEFAULT_ROLES = ("organiser", "operator", "supervisor", "witness", "witness")
+SHOWN_TASKS = 300
+
+
+def _service():
+    from gateway.draw import service
+
+    return service
+
+
+# ---------------------------------------------------------------------------------------- views
+
+def draw_view(row) -> dict[str, Any]:
+    """Everything the projector, the public draw page and the printed record show."""
+    service = _service()
+    gateway = get_gateway()
+    registry = gateway.registry
+    data = service.draw_dict(row, gateway.settings)
+    order = [s for s, _ in STAGES]
+    position = order.index(row.status) if row.status in order else -1
+    stages = []
+    for index, (status, label) in enumerate(STAGES):
+        state = "done" if index <= position else "current" if index == position + 1 else ""
+        stages.append({"status": status, "label": label, "state": state})
+    matter_names = {code: m.name for code, m in registry.matters.items()}
+    strata = [{**s, "matter_name": matter_names.get(s["matter"], s["matter"])} for s in data["strata"]]
+    exclusions = [{"reason": k, "label": EXCLUSION_REASONS.get(k, k), "count": v} for k, v in (data["exclusions"] or {}).items()]
+    record = json.loads(row.record) if row.status == "drawn" and row.record else None
+    tasks, selected_total = [], 0
+    if record is not None:
+        usccs = [t["uscc"] for t in record["tasks"][:SHOWN_TASKS]]
+        names = _target_names(usccs)
+        departments = {code: d.name for code, d in registry.departments.items()}
+        for entry in record["tasks"][:SHOWN_TASKS]:
+            tasks.append({
+                "number": entry["number"], "uscc": entry["uscc"], "name": names.get(entry["uscc"], ""),
+                "matters": [matter_names.get(m, m) for m in entry["matters"]],
+                "key_inspection": entry.get("key_inspection", False),
+                "inspectors": [{"department": departments.get(i["department"], i["department"]), "id": i["id"]}
+                               for i in entry["inspectors"]],
+            })
+        selected_total = sum(len(s["selected"]) for s in record["strata"])
+    return {
+        "draw": data, "stages": stages, "strata": strata, "exclusions": exclusions, "record": record,
+        "tasks": tasks, "task_total": len(record["tasks"]) if record else 0, "selected_total": selected_total,
+        "shown_tasks": SHOWN_TASKS, "role_labels": ROLE_LABELS,
+        "population_total": sum(s.get("population", 0) for s in data["strata"]),
+        "sample_total": sum(s.get("sample_size", 0) for s in data["strata"]),
+    }
+
+
+def _target_names(usccs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for start in range(0, len(usccs), 500):
+        chunk = usccs[start:start + 500]
+        out.update({uscc: name for uscc, name in db().execute(select(Target.uscc, Target.name).where(Target.uscc.in_(chunk)))})
+    return out
+
+
+@bp.route("")
+@permission("draws.read")
+def index():
+    from gateway.planning import service as plans
+
+    principal = current_principal()
+    authorize(principal, "draws.read", published=True)
+    session = db()
+    service = _service()
+    draws = [service.draw_dict(d, get_gateway().settings) for d in session.scalars(service.draws_query({}).limit(100))]
+    drawable = []
+    if allows(principal, "draws.run"):
+        for plan in session.scalars(plans.plans_query(principal, {"status": "published"})):
+            summary = plans.plan_dict(session, plan)
+            if summary["draw"] is None or summary["draw"]["status"] == "cancelled":
+                drawable.append(summary)
+    return render_template("draw/index.html", draws=draws, drawable=drawable,
+                           can_run=allows(principal, "draws.run"))
+
+
+@bp.route("/freeze", methods=["POST"])
+@permission("draws.run")
+def freeze():
+    plan_id = request.form.get("plan_id", type=int)
+    gateway = get_gateway()
+
+    def act():
+        with gateway.write() as session:
+            return _service().freeze(session, current_principal(), plan_id or 0).id
+
+    draw_id, error = run_action(act, "抽查对象范围已冻结，population_sha256 已公开。")
+    if error is not None:
+        return redirect(url_for("web_draw.index"))
+    return redirect(url_for("web_draw.projector", draw_id=draw_id))
+
+
+@bp.route("/<int:draw_id>")
+@permission("draws.read")
+def projector(draw_id: int, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    principal = current_principal()
+    authorize(principal, "draws.read", published=True)
+    row = _service().get_draw(db(), draw_id)
+    view = draw_view(row)
+    return render_template(
+        "draw/projector.html", **view, errors=errors or {}, form=form or {},
+        can_run=allows(principal, "draws.run"), can_internal=allows(principal, "draws.read_internal"),
+        role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES,
+    ), status
+
+
+@bp.route("/<int:draw_id>/commitments", methods=["POST"])
+@permission("draws.run")
+def commit(draw_id: int):
+    roles = request.form.getlist("role")
+    names = request.form.getlist("name")
+    values = request.form.getlist("commitment")
+    rows, errors = [], {}
+    for index, (role, name, value) in enumerate(zip(roles, names, values)):
+        name, value = name.strip(), value.strip().lower()
+        if not name and not value:
+            continue  # an unused optional row
+        if not name:
+            errors.setdefault(f"name-{index}", []).append("请填写参与人姓名。")
+        if role not in ROLE_LABELS:
+            errors.setdefault(f"role-{index}", []).append("请选择参与人角色。")
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            errors.setdefault(f"commitment-{index}", []).append("承诺值应为 64 位十六进制：请先输入随机数字，页面会自动计算。")
+        rows.append({"role": role, "name": name, "commitment": value, "index": index})
+    form = {"rows": [{"role": r, "name": n, "commitment": c} for r, n, c in zip(roles, names, values)]}
+    if errors:
+        return projector(draw_id, errors=errors, form=form, status=422)
+    gateway = get_gateway()
+    try:
+        with gateway.write() as session:
+            _service().commit(session, current_principal(), draw_id,
+                              [{k: r[k] for k in ("role", "name", "commitment")} for r in rows])
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise
+        return projector(draw_id, errors=_index_errors(errors_of(exc), rows, "commitments"), form=form,
+                         status=exc.status)
+    return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
+
+
+def _index_errors(errors: dict[str, list[str]], rows: list[dict], prefix: str) -> dict[str, list[str]]:
+    """Service errors keyed ``commitments.2.name`` -> the form row's ``name-<index>``."""
+    out: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(rows):
+            out.setdefault(f"{parts[2]}-{rows[int(parts[1])]['index']}", []).extend(messages)
+        else:
+            out.setdefault("_schema", []).extend(messages)
+    return out
+
+
+@bp.route("/<int:draw_id>/seed", methods=["POST"])
+@permission("draws.run")
+def seed(draw_id: int):
+    row = _service().get_draw(db(), draw_id)
+    reveals, rows = [], []
+    for promised in row.commitments or []:
+        order = promised["order"]
+        digits = (request.form.get(f"digits-{order}") or "").strip()
+        salt = (request.form.get(f"salt-{order}") or "").strip()
+        reveals.append({"role": promised["role"], "name": promised["name"], "digits": digits, "salt": salt})
+        rows.append({"index": order})
+    errors: dict[str, list[str]] = {}
+    for item, r in zip(reveals, rows):
+        if not item["digits"].isdigit():
+            errors.setdefault(f"digits-{r['index']}", []).append("请输入该参与人此前承诺的随机数字（只含数字 0–9）。")
+        if not item["salt"]:
+            errors.setdefault(f"salt-{r['index']}", []).append("请输入承诺时使用的盐值。")
+    witnesses = [{"name": line.strip()[:100]} for line in (request.form.get("witnesses") or "").splitlines() if line.strip()]
+    form = {"reveals": {r["index"]: item for item, r in zip(reveals, rows)}, "witnesses": request.form.get("witnesses", "")}
+    if errors:
+        return projector(draw_id, errors=errors, form=form, status=422)
+    gateway = get_gateway()
+    try:
+        with gateway.write() as session:
+            _service().reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise
+        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=exc.status)
+    return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
+
+
+def _reveal_errors(errors: dict[str, list[str]], rows: list[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "contributions" and parts[1].isdigit() and int(parts[1]) < len(rows):
+            field = parts[2] if parts[2] in ("digits", "salt") else "digits"
+            out.setdefault(f"{field}-{rows[int(parts[1])]['index']}", []).extend(messages)
+        else:
+            out.setdefault("_schema", []).extend(messages)
+    return out
+
+
+@bp.route("/<int:draw_id>/run", methods=["POST"])
+@permission("draws.run")
+def run(draw_id: int):
+    gateway = get_gateway()
+    _, error = run_action(lambda: _service().run_and_record_failure(gateway, current_principal(), draw_id),
+                          "抽取完成：检查任务已生成，抽取记录已公开。")
+    return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage" if error else "result"))
+
+
+@bp.route("/<int:draw_id>/cancel", methods=["POST"])
+@permission("draws.run")
+def cancel(draw_id: int):
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        return projector(draw_id, errors={"reason": ["取消抽取必须说明原因。"]}, status=422)
+    gateway = get_gateway()
+
+    def act():
+        with gateway.write() as session:
+            _service().cancel(session, current_principal(), draw_id, reason)
+
+    run_action(act, "抽取已取消，取消原因已记录并公开。")
+    return redirect(url_for("web_draw.projector", draw_id=draw_id))
+
+
+@bp.route("/<int:draw_id>/print")
+@permission("draws.read")
+def printable(draw_id: int):
+    authorize(current_principal(), "draws.read", published=True)
+    row = _service().get_draw(db(), draw_id)
+    return render_template("draw/print.html", **draw_view(row))
+
+
+@bp.route("/<int:draw_id>/teams")
+@permission("draws.read_internal")
+def teams(draw_id: int):
+    """The teams by name (office, supervisors), with the team matching re-run; the read is audited."""
+    principal = current_principal()
+    authorize(principal, "draws.read_internal")
+    gateway = get_gateway()
+    service = _service()
+    with gateway.write() as session:
+        row = service.get_draw(session, draw_id)
+        data = service.internal_dict(session, row, gateway.settings)
+        audit.record(session, principal, "draws.read_internal", "draw", row.id, {"fields": ["inspector names"]})
+        plan_title = row.plan.title
+    names = _target_names([t["uscc"] for t in data["tasks"]])
+    return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=plan_title,
+                           departments={c: d.name for c, d in gateway.registry.departments.items()})

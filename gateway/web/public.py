@@ -1,0 +1,118 @@
+"""The public pages (article 21): search by USCC or name, a target's published results and
+dispositions, published plans and draw records with how to verify them, the matter list.
+
+Everything comes from ``gateway.results.public`` and the draw service's public views, which
+never carry inspectors' names, phones or certificate numbers.
+"""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from gateway.api.errors import ApiError
+from gateway.api.session import db, get_gateway
+from gateway.results import public as public_service
+from gateway.security.policy import authorize, permission
+from gateway.security.principal import current_principal
+from gateway.web.base import Page, make_blueprint, page_number
+
+bp = make_blueprint("web_public")
+SEARCH_PAGE_SIZE = 20
+
+
+@bp.route("/")
+@permission("catalogue.read")
+def home():
+    q = (request.args.get("q") or "").strip()
+    if q:
+        return redirect(url_for("web_public.search", q=q))
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    recent, _ = public_service.public_results(gateway, session, principal, None, 1, 5)
+    plans, _ = public_service.public_plans(gateway, session, principal, None, 1, 5)
+    return render_template("public/home.html", recent=recent, plans=plans,
+                           matter_count=len(gateway.registry.matters),
+                           department_count=len(gateway.registry.departments))
+
+
+@bp.route("/search")
+@permission("results.read")
+def search():
+    q = (request.args.get("q") or "").strip()
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    error = None
+    targets = Page([], 0, 1, SEARCH_PAGE_SIZE)
+    results: list = []
+    if q:
+        try:
+            items, total = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
+            targets = Page(items, total, page_number(), SEARCH_PAGE_SIZE)
+            results, _ = public_service.public_results(gateway, session, principal, q, 1, 10)
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
+    else:
+        error = "请输入统一社会信用代码或名称。" if "q" in request.args else None
+    return render_template("public/search.html", q=q, error=error, targets=targets, results=results)
+
+
+@bp.route("/targets/<string:uscc>")
+@permission("results.read")
+def target(uscc: str):
+    view = public_service.public_target(get_gateway(), db(), current_principal(), uscc)
+    return render_template("public/target.html", target=view)
+
+
+@bp.route("/results/<int:result_id>")
+@permission("results.read")
+def result(result_id: int):
+    view = public_service.public_result(get_gateway(), db(), current_principal(), result_id)
+    return render_template("public/result.html", result=view)
+
+
+@bp.route("/matters")
+@permission("catalogue.read")
+def matters():
+    items = public_service.public_matters(get_gateway(), current_principal())
+    return render_template("public/matters.html", matters=items)
+
+
+@bp.route("/plans")
+@permission("plans.read")
+def plans():
+    year = request.args.get("year", type=int)
+    items, total = public_service.public_plans(get_gateway(), db(), current_principal(), year, page_number(), 20)
+    return render_template("public/plans.html", plans=Page(items, total, page_number(), 20), year=year)
+
+
+@bp.route("/plans/<int:plan_id>")
+@permission("plans.read")
+def plan(plan_id: int):
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    view = public_service.public_plan(gateway, session, principal, plan_id)
+    items, total = public_service.public_plan_tasks(gateway, session, principal, plan_id, page_number(), 50)
+    draws = _plan_draws(plan_id)
+    return render_template("public/plan.html", plan=view, tasks=Page(items, total, page_number(), 50), draws=draws)
+
+
+def _plan_draws(plan_id: int) -> list[dict]:
+    from gateway.draw import service as draw_service
+
+    settings = get_gateway().settings
+    authorize(current_principal(), "draws.read", published=True)
+    return [draw_service.draw_dict(d, settings) for d in db().scalars(draw_service.draws_query({"plan_id": plan_id}))]
+
+
+@bp.route("/draws/<int:draw_id>")
+@permission("draws.read")
+def draw(draw_id: int):
+    from gateway.draw import service as draw_service
+    from gateway.web.draw import draw_view
+
+    authorize(current_principal(), "draws.read", published=True)
+    return render_template("public/draw.html", **draw_view(draw_service.get_draw(db(), draw_id)))
+
+
+@bp.route("/verify")
+@permission("catalogue.read")
+def verify():
+    return render_template("public/verify.html")

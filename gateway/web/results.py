@@ -1,0 +1,461 @@
+"""Results: the inspector's result form (generated from each matter's merged checklist schema),
+review and publication by the lead department, follow-up dispositions, and the article 19
+overdue / due-soon lists.
+
+Every rule is in ``gateway.results`` (service, followups, clock); this module reads forms, calls
+the services with the request's principal and shows their field errors beside the fields.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from gateway.api.errors import ApiError
+from gateway.api.session import db, get_gateway
+from gateway.results import followups
+from gateway.results import service as results
+from gateway.results.access import task_resource, visible_tasks
+from gateway.results.checklist import merged_checklist
+from gateway.results.clock import china_today, deadline_lists
+from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
+from gateway.security.policy import allows, authorize, permission
+from gateway.security.principal import current_principal
+from gateway.tasks.models import Task
+from gateway.web.base import errors_of, make_blueprint, paged, run_action
+from gateway.web.forms import errors_by_name, form_fields, read_form
+
+bp = make_blueprint("web_results", "/console")
+
+SIGNATURE_OPTIONS = (("signed", "检查对象已签字确认"), ("refused", "检查对象拒绝签字"))
+EMPTY_LIST_MESSAGES = {
+    "result_codes": "请至少选择一个检查结果代码。",
+    "methods": "请至少选择一种检查方式。",
+}
+FIXED_LABELS = {
+    "result_codes": "检查结果代码", "methods": "检查方式", "completed_on": "检查完成日期",
+    "signature.status": "检查对象签字情况", "signature.signer_name": "签字人姓名",
+    "signature.signer_title": "签字人职务", "signature.refusal_note": "拒签情况说明",
+    "remarks": "备注", "attachments": "现场照片和材料", "reason": "更正原因",
+}
+
+
+# --------------------------------------------------------------------------------- result form
+
+def _input_name(path: str) -> str:
+    """A service error path (``result_codes.1``, ``signature``) as the form input it belongs to."""
+    parts = path.split(".")
+    if parts[0] in ("result_codes", "methods"):
+        return parts[0]
+    if parts[0] == "attachment_ids":
+        return "attachments"
+    if path == "signature":
+        return "signature.status"
+    return path
+
+
+def form_errors(errors: dict[str, list[str]], form=None) -> dict[str, list[str]]:
+    """Service errors keyed by the form's inputs; an empty checkbox group gets one plain message."""
+    out: dict[str, list[str]] = {}
+    for path, messages in errors_by_name(errors).items():
+        name = _input_name(path)
+        if name in EMPTY_LIST_MESSAGES and form is not None and not [v for v in form.getlist(name) if v]:
+            messages = [EMPTY_LIST_MESSAGES[name]]
+        for message in messages:
+            if message not in out.get(name, []):
+                out.setdefault(name, []).append(message)
+    return out
+
+
+def _matter_forms(gateway, task: Task, values: dict[str, dict[str, Any]], errors: dict[str, list[str]]):
+    blocks = []
+    for code in task.matter_codes:
+        if code not in gateway.registry.matters:
+            blocks.append({"code": code, "name": code, "missing": True, "fields": [], "errors": errors.get(f"checklists.{code}", [])})
+            continue
+        checklist = merged_checklist(gateway.plugin_manager, gateway.registry, code)
+        blocks.append({
+            "code": code,
+            "name": checklist.matter_name,
+            "lead": checklist.lead_department,
+            "missing": False,
+            "fields": form_fields(checklist.schema_class, prefix=f"checklists.{code}", values=values.get(code, {}),
+                                  errors=errors),
+            "errors": errors.get(f"checklists.{code}", []),
+        })
+    return blocks
+
+
+def _posted_values(task: Task) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for code in task.matter_codes:
+        prefix = f"checklists.{code}."
+        out[code] = {k[len(prefix):]: v for k, v in request.form.items() if k.startswith(prefix)}
+    return out
+
+
+def _raw_result(gateway, task: Task, attachment_ids: list[int]) -> dict[str, Any]:
+    checklists = {}
+    for code in task.matter_codes:
+        if code in gateway.registry.matters:
+            schema = merged_checklist(gateway.plugin_manager, gateway.registry, code).schema_class
+            checklists[code] = read_form(schema, request.form, prefix=f"checklists.{code}")
+        else:
+            checklists[code] = {}
+    signature: dict[str, Any] = {}
+    for key in ("status", "signer_name", "signer_title", "refusal_note"):
+        value = (request.form.get(f"signature.{key}") or "").strip()
+        if value:
+            signature[key] = value
+    raw: dict[str, Any] = {
+        "checklists": checklists,
+        "result_codes": [c for c in request.form.getlist("result_codes") if c],
+        "methods": [m for m in request.form.getlist("methods") if m],
+        "signature": signature,
+        "remarks": (request.form.get("remarks") or "").strip(),
+        "attachment_ids": attachment_ids,
+    }
+    completed = (request.form.get("completed_on") or "").strip()
+    if completed:
+        raw["completed_on"] = completed
+    if "reason" in request.form:
+        raw["reason"] = (request.form.get("reason") or "").strip()
+    return raw
+
+
+def _state_from_result(result: InspectionResult) -> dict[str, Any]:
+    return {
+        "values": dict(result.checklists or {}),
+        "result_codes": list(result.result_codes or []),
+        "methods": list(result.methods or []),
+        "completed_on": result.completed_on.isoformat() if result.completed_on else "",
+        "signature": {"status": result.signature_status, "signer_name": result.signer_name,
+                      "signer_title": result.signer_title, "refusal_note": result.refusal_note},
+        "remarks": result.remarks or "",
+        "attachment_ids": [a.id for a in result.attachments],
+        "reason": result.correction_reason or "",
+    }
+
+
+def _state_from_form(task: Task, attachment_ids: list[int]) -> dict[str, Any]:
+    return {
+        "values": _posted_values(task),
+        "result_codes": request.form.getlist("result_codes"),
+        "methods": request.form.getlist("methods"),
+        "completed_on": request.form.get("completed_on") or "",
+        "signature": {k: request.form.get(f"signature.{k}") or "" for k in ("status", "signer_name", "signer_title", "refusal_note")},
+        "remarks": request.form.get("remarks") or "",
+        "attachment_ids": attachment_ids,
+        "reason": request.form.get("reason") or "",
+    }
+
+
+@bp.route("/tasks/<int:task_id>/result", methods=["GET", "POST"])
+@permission("results.record")
+def result_form(task_id: int):
+    gateway, principal, today = get_gateway(), current_principal(), china_today()
+    session = db()
+    task = results.get_task(session, task_id)
+    authorize(principal, "results.record", **task_resource(task))
+    latest = results.latest_version(session, task.id)
+    correcting = latest is not None and latest.is_published and request.values.get("correct") == "1"
+    if latest is not None and latest.status in ("reviewed", "published") and not correcting:
+        flash(f"该任务的检查结果{RESULT_STATUS_LABELS[latest.status]}，不能再修改。" +
+              ("如需更正，请提交更正（生成新版本）。" if latest.is_published else ""), "info")
+        return redirect(url_for("web_results.result_view", result_id=latest.id))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        attachment_ids = [int(x) for x in request.form.getlist("attachment_ids") if x.isdigit()]
+        upload_errors = []
+        for upload in request.files.getlist("photos"):
+            if not upload or not upload.filename:
+                continue
+            try:
+                with gateway.write() as write:
+                    attachment = results.upload_attachment(gateway, write, principal, task.id, upload.filename, upload.read())
+                    attachment_ids.append(attachment.id)
+            except ApiError as exc:
+                if exc.status in (401, 403):
+                    raise
+                upload_errors.extend(m for ms in errors_of(exc).values() for m in ms)
+        raw = _raw_result(gateway, task, attachment_ids)
+        try:
+            if upload_errors:
+                raise ApiError(422, "validation_error", "上传的文件未通过校验。", {"attachments": upload_errors})
+            stored = _store(gateway, principal, today, task.id, latest, raw, correcting)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise
+            errors = form_errors(errors_of(exc), request.form)
+            state = _state_from_form(task, attachment_ids)
+            return _render_form(gateway, session, task, latest, state, errors, correcting), 422 if exc.status == 422 else exc.status
+        flash(f"检查结果已提交（第 {stored} 版），等待牵头部门审核。", "success")
+        return redirect(url_for("web_tasks.detail", task_id=task.id))
+    if latest is not None:
+        state = _state_from_result(latest)
+        if correcting:
+            state["reason"] = ""
+    else:
+        state = {"values": {}, "result_codes": [], "methods": [], "completed_on": today.isoformat(),
+                 "signature": {}, "remarks": "", "attachment_ids": [], "reason": ""}
+    return _render_form(gateway, session, task, latest, state, errors, correcting)
+
+
+def _store(gateway, principal, today: date, task_id: int, latest, raw, correcting: bool) -> int:
+    """Record, change or correct, in one transaction; then tell the plugins (as the API does)."""
+    with gateway.write() as session:
+        if correcting:
+            result = results.correct_result(gateway, session, principal, latest.id, raw, today=today)
+        elif latest is not None:
+            if latest.supersedes_id is None:
+                raw.pop("reason", None)
+            result = results.update_result(gateway, session, principal, latest.id, raw, today=today)
+        else:
+            raw.pop("reason", None)
+            result = results.record_result(gateway, session, principal, task_id, raw, today=today)
+        payload = results.result_dict(gateway, session, result, today)
+        matters = list(result.task.matter_codes)
+        problems = results.problem_matters_of(result)
+        version = result.version
+    results.notify_stored(gateway, payload, matters, problems)
+    return version
+
+
+def _render_form(gateway, session, task: Task, latest, state: dict[str, Any], errors: dict[str, list[str]],
+                 correcting: bool):
+    checklist = results.task_checklist(gateway, session, current_principal(), task.id)
+    blocks = _matter_forms(gateway, task, state["values"], errors)
+    labels = dict(FIXED_LABELS)
+    for block in blocks:
+        for f in block["fields"]:
+            labels[f.name] = f.label
+    from gateway.results.models import Attachment
+
+    attachments = list(session.scalars(select(Attachment).where(Attachment.task_id == task.id).order_by(Attachment.id)))
+    ordered_errors = {k: errors[k] for k in _error_order(blocks) if k in errors}
+    ordered_errors.update({k: v for k, v in errors.items() if k not in ordered_errors})
+    return render_template(
+        "results/form.html", task=task, checklist=checklist, blocks=blocks, state=state, errors=ordered_errors,
+        labels=labels, attachments=attachments, latest=latest, correcting=correcting,
+        signature_options=SIGNATURE_OPTIONS, departments={c: d.name for c, d in gateway.registry.departments.items()},
+    )
+
+
+def _error_order(blocks) -> list[str]:
+    names = []
+    for block in blocks:
+        names.append(f"checklists.{block['code']}")
+        names.extend(f.name for f in block["fields"])
+    return names + list(FIXED_LABELS)
+
+
+# ------------------------------------------------------------------------------ one result (staff)
+
+def _checklist_rows(gateway, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The recorded checklist with labels, matter by matter."""
+    out = []
+    for matter in result["matters"]:
+        code = matter["code"]
+        values = (result["checklists"] or {}).get(code, {})
+        rows = []
+        if code in gateway.registry.matters:
+            described = merged_checklist(gateway.plugin_manager, gateway.registry, code).describe()
+            for f in described["fields"]:
+                value = values.get(f["code"])
+                label = f["choices"].get(value, value) if f["choices"] and value is not None else value
+                if value is True:
+                    label = "是"
+                elif value is False:
+                    label = "否"
+                rows.append({"label": f["label"], "value": "" if label is None else label, "raw": value,
+                             "department": f["department_code"]})
+        else:
+            rows = [{"label": k, "value": v, "raw": v, "department": ""} for k, v in values.items()]
+        out.append({"code": code, "name": matter["name"], "rows": rows})
+    return out
+
+
+@bp.route("/results/<int:result_id>")
+@permission("results.read")
+def result_view(result_id: int):
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    row = results.get_result(session, result_id)
+    results.authorize_read(session, principal, row)
+    data = results.result_dict(gateway, session, row, china_today())
+    task = row.task
+    lead = [task.lead_department]
+    dispositions = [followups.disposition_dict(gateway, d) for d in followups.dispositions_of_task(session, task.id)]
+    resource = task_resource(task)
+    latest = results.latest_version(session, task.id)
+    return render_template(
+        "results/view.html", result=data, checklist=_checklist_rows(gateway, data), dispositions=dispositions,
+        can_review=row.status == "recorded" and allows(principal, "results.review", departments=lead),
+        can_publish=row.status == "reviewed" and allows(principal, "results.publish", departments=lead),
+        can_record=allows(principal, "results.record", **resource),
+        is_latest=latest is not None and latest.id == row.id,
+        can_dispose=(row.is_published and row.has_problems and latest is not None and latest.id == row.id
+                     and allows(principal, "followups.write", **resource)
+                     and principal.department_code in resource["departments"]),
+        disposition_kinds=followups.disposition_kinds(),
+        can_publish_disposition={d["id"]: allows(principal, "followups.publish", departments=[d["department_code"]])
+                                 for d in dispositions},
+        can_delete_disposition={d["id"]: allows(principal, "followups.write", departments=[d["department_code"]])
+                                for d in dispositions},
+        errors={}, disposition_form={},
+    )
+
+
+@bp.route("/results/<int:result_id>/review", methods=["POST"])
+@permission("results.review")
+def review(result_id: int):
+    gateway, principal = get_gateway(), current_principal()
+    approve = request.form.get("decision") == "approve"
+    note = (request.form.get("note") or "").strip()
+
+    def act():
+        with gateway.write() as session:
+            results.review_result(gateway, session, principal, result_id, approve, note)
+
+    run_action(act, "审核通过，可以公示。" if approve else "已退回检查组修改。")
+    return redirect(url_for("web_results.result_view", result_id=result_id))
+
+
+@bp.route("/results/<int:result_id>/publish", methods=["POST"])
+@permission("results.publish")
+def publish(result_id: int):
+    gateway, principal, today = get_gateway(), current_principal(), china_today()
+
+    def act():
+        with gateway.write() as session:
+            result = results.publish_result(gateway, session, principal, result_id, today=today)
+            return result.published_on_time
+
+    on_time, error = run_action(act)
+    if error is None:
+        flash("检查结果已公示，并已列入向国家企业信用信息公示系统（河南）推送的队列。" +
+              ("" if on_time else "注意：已超过 20 个工作日的公示期限，记为逾期公示。"), "success")
+    return redirect(url_for("web_results.result_view", result_id=result_id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@permission("attachments.read")
+def attachment(attachment_id: int):
+    gateway, principal = get_gateway(), current_principal()
+    with gateway.write() as session:  # the read is audited
+        row, content = results.read_attachment(gateway, session, principal, attachment_id)
+        mimetype, name = row.content_type, row.filename
+    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=False, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ----------------------------------------------------------------------------- review and publish
+
+REVIEW_STATUSES = (("recorded", "待审核"), ("reviewed", "待公示"), ("returned", "已退回"), ("published", "已公示"))
+
+
+@bp.route("/review")
+@permission("results.read")
+def review_list():
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    status = request.args.get("status") or "recorded"
+    if status not in dict(REVIEW_STATUSES):
+        status = "recorded"
+    stmt = (select(InspectionResult).join(Task, Task.id == InspectionResult.task_id)
+            .where(visible_tasks(principal, "results.read"), InspectionResult.status == status)
+            .order_by(InspectionResult.id.desc()))
+    today = china_today()
+    page = paged(session, stmt, lambda r: results.result_dict(gateway, session, r, today))
+    counts = {}
+    for value, _ in REVIEW_STATUSES:
+        from sqlalchemy import func
+
+        counts[value] = session.scalar(
+            select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+            .where(visible_tasks(principal, "results.read"), InspectionResult.status == value)) or 0
+    return render_template("results/review_list.html", page=page, status=status, statuses=REVIEW_STATUSES,
+                           counts=counts)
+
+
+# ------------------------------------------------------------------------------------ follow-ups
+
+@bp.route("/followups", endpoint="followups")
+@permission("results.read")
+def followups_list():
+    gateway, session, principal = get_gateway(), db(), current_principal()
+    today = china_today()
+    stmt = (select(InspectionResult).join(Task, Task.id == InspectionResult.task_id)
+            .where(visible_tasks(principal, "results.read"), InspectionResult.status == "published",
+                   InspectionResult.has_problems.is_(True))
+            .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()))
+
+    def entry(result: InspectionResult) -> dict[str, Any]:
+        data = results.result_dict(gateway, session, result, today)
+        data["dispositions"] = [followups.disposition_dict(gateway, d)
+                                for d in followups.dispositions_of_task(session, result.task_id)]
+        return data
+
+    page = paged(session, stmt, entry)
+    return render_template("results/followups.html", page=page)
+
+
+@bp.route("/results/<int:result_id>/dispositions", methods=["POST"])
+@permission("followups.write")
+def record_disposition(result_id: int):
+    gateway, principal, today = get_gateway(), current_principal(), china_today()
+    body = {k: (request.form.get(k) or "").strip() for k in
+            ("kind", "decision_number", "receiving_authority", "decided_on", "description", "correction_reason")}
+    body = {k: v for k, v in body.items() if v}
+    supersedes = request.form.get("supersedes_id", type=int)
+    if supersedes:
+        body["supersedes_id"] = supersedes
+    try:
+        with gateway.write() as session:
+            followups.record_disposition(gateway, session, principal, result_id, body, today=today)
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise
+        flash(exc.message, "error")
+        for messages in form_errors(errors_of(exc)).values():
+            for message in messages:
+                if message != exc.message:
+                    flash(message, "error")
+        return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
+    flash("后续处置已录入，待部门负责人公示。", "success")
+    return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
+
+
+@bp.route("/dispositions/<int:disposition_id>/<string:action>", methods=["POST"])
+@permission("followups.write")
+def disposition_action(disposition_id: int, action: str):
+    gateway, principal, today = get_gateway(), current_principal(), china_today()
+    result_id = request.form.get("result_id", type=int)
+
+    def act():
+        with gateway.write() as session:
+            if action == "publish":
+                followups.publish_disposition(gateway, session, principal, disposition_id, today=today)
+            elif action == "delete":
+                followups.delete_disposition(session, principal, disposition_id)
+            else:
+                abort(404)
+
+    run_action(act, "后续处置已公示。" if action == "publish" else "后续处置已撤回。")
+    if result_id:
+        return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
+    return redirect(url_for("web_results.followups"))
+
+
+# ------------------------------------------------------------------------------ the article 19 clock
+
+@bp.route("/deadlines")
+@permission("results.read")
+def deadlines():
+    gateway, principal = get_gateway(), current_principal()
+    soon = request.args.get("soon_days", default=3, type=int)
+    soon = max(0, min(soon or 0, 20))
+    data = deadline_lists(gateway.settings, gateway.registry, db(), principal, today=china_today(), soon_days=soon)
+    return render_template("results/deadlines.html", data=data)

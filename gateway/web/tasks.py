@@ -1,0 +1,234 @@
+"""Tasks: the lists (department, office, an inspector's own), one task with its team and history,
+the printable task sheet and guide, and article 14 reassignments (request, decision, filing).
+
+The rules are in ``gateway.tasks.service`` and ``gateway.tasks.reassign``."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from gateway.api.session import db, get_gateway
+from gateway.security import audit
+from gateway.security.policy import TEAM, allows, permission, scope_of, visible_departments
+from gateway.security.principal import current_principal
+from gateway.web.base import local_path, make_blueprint, paged, run_action
+
+bp = make_blueprint("web_tasks", "/console")
+
+TASK_STATUS_LABELS = {"assigned": "待检查", "recorded": "已录入结果", "reviewed": "已审核", "published": "已公示"}
+REASON_OPTIONS = (("conflict_of_interest", "与检查对象有利害关系，依法回避"), ("other", "其他特殊原因"))
+
+
+def _tasks():
+    from gateway.tasks import service
+
+    return service
+
+
+def _reassign():
+    from gateway.tasks import reassign
+
+    return reassign
+
+
+def _result_states(session, task_ids: list[int]) -> dict[int, dict]:
+    """The latest result version of each task (status and label), for the lists."""
+    from gateway.results import service as results
+
+    out = {}
+    for task_id in task_ids:
+        latest = results.latest_version(session, task_id)
+        if latest is not None:
+            out[task_id] = {"id": latest.id, "status": latest.status}
+    return out
+
+
+def _list_args() -> dict:
+    args = {}
+    for name in ("status", "department", "uscc"):
+        value = (request.args.get(name) or "").strip()
+        if value:
+            args[name] = value
+    for name in ("plan_id", "draw_id"):
+        value = request.args.get(name, type=int)
+        if value:
+            args[name] = value
+    return args
+
+
+@bp.route("/tasks")
+@permission("tasks.read")
+def index():
+    service = _tasks()
+    principal, session = current_principal(), db()
+    args = _list_args()
+    page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
+    states = _result_states(session, [t["id"] for t in page.items])
+    return render_template("tasks/index.html", page=page, args=args, states=states,
+                           status_labels=TASK_STATUS_LABELS, mine=False)
+
+
+@bp.route("/my-tasks")
+@permission("tasks.read")
+def my_tasks():
+    principal = current_principal()
+    if scope_of(principal, "tasks.read") != TEAM:
+        return redirect(url_for("web_tasks.index"))
+    service = _tasks()
+    session = db()
+    args = _list_args()
+    page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
+    states = _result_states(session, [t["id"] for t in page.items])
+    return render_template("tasks/index.html", page=page, args=args, states=states,
+                           status_labels=TASK_STATUS_LABELS, mine=True)
+
+
+@bp.route("/tasks/<int:task_id>")
+@permission("tasks.read")
+def detail(task_id: int):
+    from gateway.results import service as results
+
+    service, reassign = _tasks(), _reassign()
+    principal = current_principal()
+    gateway = get_gateway()
+    with gateway.write() as session:  # the team by name is personal data: the read is audited
+        task = service.read_task(session, principal, task_id)
+        audit.record(session, principal, "tasks.read_team", "task", task.id, {"fields": ["inspector names"]})
+        data = service.task_dict(session, task, with_team=True)
+        history = service.history(session, task)
+        versions = [{"id": v.id, "version": v.version, "status": v.status, "recorded_by": v.recorded_by,
+                     "recorded_at": v.recorded_at, "published_on": v.published_on}
+                    for v in results.versions_of(session, task.id)]
+        from gateway.tasks.models import Reassignment
+
+        reassignments = [reassign.reassignment_dict(session, r) for r in session.scalars(
+            select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
+        resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
+    can_record = allows(principal, "results.record", **resource)
+    can_request = allows(principal, "reassignments.request", **resource) and data["status"] == "assigned"
+    requestable = [m for m in data["team"]
+                   if allows(principal, "reassignments.request", departments=[m["department"]], team=[m["inspector_id"]])]
+    return render_template("tasks/detail.html", task=data, history=history, versions=versions,
+                           reassignments=reassignments, can_record=can_record, can_request=can_request,
+                           requestable=requestable, status_labels=TASK_STATUS_LABELS, reason_options=REASON_OPTIONS,
+                           errors={})
+
+
+@bp.route("/tasks/<int:task_id>/sheet")
+@permission("tasks.read")
+def sheet(task_id: int):
+    return _printable(task_id, "sheet")
+
+
+@bp.route("/tasks/<int:task_id>/guide")
+@permission("tasks.read")
+def guide(task_id: int):
+    return _printable(task_id, "guide")
+
+
+def _printable(task_id: int, kind: str):
+    """The task sheet or guide, from the tasks part's content (``gateway.tasks.sheets``), in the
+    site's layout (the CSP forbids the inline styles of the stand-alone version)."""
+    from gateway.tasks import sheets
+
+    service = _tasks()
+    principal = current_principal()
+    gateway = get_gateway()
+    context_of = getattr(sheets, "sheet_context", None) or getattr(sheets, "_context", None)
+    if context_of is None:
+        abort(404)
+    with gateway.write() as session:
+        task = service.read_task(session, principal, task_id)
+        if kind == "sheet":
+            audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
+        context = context_of(session, task, gateway.hook)
+        data = service.task_dict(session, task)
+        page = render_template(f"tasks/{kind}.html", task_data=data, **context)
+    return page
+
+
+@bp.route("/tasks/<int:task_id>/reassignments", methods=["POST"])
+@permission("reassignments.request")
+def request_reassignment(task_id: int):
+    reassign = _reassign()
+    inspector_id = request.form.get("inspector_id", type=int)
+    data = {"inspector_id": inspector_id or 0, "reason_code": request.form.get("reason_code") or "",
+            "reason": (request.form.get("reason") or "").strip()}
+    if not data["reason"]:
+        from flask import flash
+
+        flash("请说明调整的具体原因。", "error")
+        return redirect(url_for("web_tasks.detail", task_id=task_id, _anchor="reassign"))
+    gateway = get_gateway()
+
+    def act():
+        with gateway.write() as session:
+            reassign.request(session, current_principal(), task_id, data)
+
+    run_action(act, "人员调整申请已提交，等待单位负责人审批。")
+    return redirect(url_for("web_tasks.detail", task_id=task_id, _anchor="reassign"))
+
+
+@bp.route("/reassignments")
+@permission("tasks.read")
+def reassignments():
+    from gateway.tasks.models import Reassignment
+
+    reassign = _reassign()
+    principal, session = current_principal(), db()
+    stmt = select(Reassignment)
+    # The same scope as the tasks part's own listing: an inspector sees the requests about them,
+    # a department its own, the office and supervisors everything.
+    if scope_of(principal, "tasks.read") == TEAM:
+        stmt = stmt.where(Reassignment.inspector_id == (principal.inspector_id or -1))
+    else:
+        departments = visible_departments(principal, "tasks.read")
+        if departments is not None:
+            stmt = stmt.where(Reassignment.department_code.in_(departments))
+    status = request.args.get("status") or ""
+    if status in ("requested", "approved", "rejected"):
+        stmt = stmt.where(Reassignment.status == status)
+    if request.args.get("filing") == "pending":
+        stmt = stmt.where(Reassignment.filing_status == "pending")
+    page = paged(session, stmt.order_by(Reassignment.id.desc()), lambda r: reassign.reassignment_dict(session, r))
+    can_decide = {r["id"]: allows(principal, "reassignments.approve", departments=[r["department"]]) for r in page.items}
+    return render_template("tasks/reassignments.html", page=page, can_decide=can_decide,
+                           can_file=allows(principal, "reassignments.file"), status=status,
+                           filing=request.args.get("filing") or "",
+                           status_labels=reassign.STATUS_LABELS)
+
+
+@bp.route("/reassignments/<int:reassignment_id>/<string:decision>", methods=["POST"])
+@permission("tasks.read")
+def decide(reassignment_id: int, decision: str):
+    """Approve or reject (the department head), or file (the county office); each service call
+    authorizes its own action."""
+    reassign = _reassign()
+    gateway = get_gateway()
+    note = (request.form.get("note") or "").strip()
+    principal = current_principal()
+    if decision == "reject" and not note:
+        from flask import flash
+
+        flash("不予批准时必须填写理由。", "error")
+        return redirect(url_for("web_tasks.reassignments"))
+
+    def act():
+        with gateway.write() as session:
+            if decision == "approve":
+                item = reassign.approve(session, principal, reassignment_id, note)
+                return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(session, item)['replacement_name']}，待县双随机办备案。"
+            if decision == "reject":
+                reassign.reject(session, principal, reassignment_id, note)
+                return "已不予批准，检查组保持不变。"
+            if decision == "file":
+                item = reassign.file(session, principal, reassignment_id, gateway.settings, note)
+                return f"已备案，备案号 {item.filing_number}。"
+            abort(404)
+
+    message, error = run_action(act)
+    if error is None and message:
+        from flask import flash
+
+        flash(message, "success")
+    return redirect(local_path(request.form.get("back") or url_for("web_tasks.reassignments")))

@@ -1,0 +1,164 @@
+"""What the browser tests and the screenshot command share: Debian's Chromium driven by Playwright,
+the app served on a free 127.0.0.1 port in a thread, and sign-in accounts for every role.
+
+Chromium is the system one (``/usr/bin/chromium``, ``apt-get install chromium``); Playwright's own
+browser download is never used.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from werkzeug.serving import make_server
+
+CHROMIUM = Path(os.environ.get("SHUANGSUI_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--lang=zh-CN",
+]
+MISSING_MESSAGE = f"Chromium not installed at {CHROMIUM}: browser tests skipped"
+PASSWORD = "Wz-browser-2026!"
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def chromium_available() -> bool:
+    return CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+class LiveServer:
+    """The WSGI app on 127.0.0.1 and a free port, served by werkzeug in a daemon thread."""
+
+    def __init__(self, app) -> None:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    department: str | None = None
+    inspector_id: int | None = None
+
+
+def create_accounts(gateway, department: str, inspector_id: int | None, extra_inspectors: dict[str, int] | None = None
+                    ) -> dict[str, Account]:
+    """One account per role (password :data:`PASSWORD`); department roles in ``department``."""
+    from gateway.security import accounts
+    from gateway.security.principal import Principal
+
+    actor = Principal(role="system", name="browser-tests")
+    wanted = {
+        "county": Account("county", "county_office"),
+        "supervisor": Account("supervisor", "supervisor"),
+        "operator": Account(f"{department}-operator", "department_operator", department),
+        "head": Account(f"{department}-head", "department_head", department),
+    }
+    if inspector_id is not None:
+        wanted["inspector"] = Account(f"inspector-{inspector_id}", "inspector", inspector_id=inspector_id)
+    for key, inspector in (extra_inspectors or {}).items():
+        wanted[key] = Account(f"inspector-{inspector}", "inspector", inspector_id=inspector)
+    with gateway.write() as session:
+        for account in wanted.values():
+            accounts.create_account(session, actor, account.username, account.role,
+                                    department_code=account.department, inspector_id=account.inspector_id,
+                                    password=PASSWORD, display_name=account.username)
+    return wanted
+
+
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state("domcontentloaded")
+    if "/sign-in" in page.url:
+        raise AssertionError(f"sign-in failed for {username}: {page.locator('#sign-in-error').all_inner_texts()}")
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+# What every page must satisfy (DESIGN: phones at 375 px; basic accessibility).
+PAGE_CHECK_JS = """
+() => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth) problems.push(`horizontal scroll: ${doc.scrollWidth} > ${window.innerWidth}`);
+  if (!document.title.trim()) problems.push('no <title>');
+  if (!document.querySelector('h1')) problems.push('no <h1>');
+  const fields = document.querySelectorAll('input:not([type=hidden]), select, textarea');
+  for (const el of fields) {
+    const labelled = (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest('label')
+      || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) problems.push(`unlabelled ${el.tagName.toLowerCase()} name=${el.name || '?'}`);
+  }
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    if (el.tabIndex < 0) problems.push(`not keyboard-reachable: ${el.outerHTML.slice(0, 80)}`);
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'absolute'
+        && !el.closest('.table-wrap')) {
+      problems.push(`overflows the viewport: <${el.tagName.toLowerCase()} class="${el.className}"> right=${Math.round(box.right)}`);
+      break;
+    }
+  }
+  return problems;
+}
+"""
+
+
+def page_problems(page) -> list[str]:
+    return page.evaluate(PAGE_CHECK_JS)
+
+
+def keyboard_reaches(page, selector: str, max_tabs: int = 60) -> bool:
+    """Whether pressing Tab from the top of the page reaches the element matched by ``selector``."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    target = page.locator(selector).first.element_handle()
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => document.activeElement === el", target):
+            return True
+    return False
+
+
+@contextmanager
+def browser_session(base_url: str) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
