@@ -35,6 +35,22 @@ class Settings:
     sync_connect_timeout: float = 3.0
     sync_read_timeout: float = 10.0
     sync_lease_seconds: int = 60
+    # Retries (docs/sync.md): full-jitter exponential backoff from sync_backoff_base seconds up to
+    # sync_backoff_max; a platform's Retry-After is waited out, but never longer than sync_retry_after_max.
+    sync_backoff_base: float = 2.0
+    sync_backoff_max: float = 600.0
+    sync_retry_after_max: float = 300.0
+    # How long an idle worker sleeps before looking for due records again.
+    sync_poll_seconds: float = 2.0
+    # Bytes per pushed batch (the platform refuses bodies above 2,000,000 bytes).
+    sync_max_body_bytes: int = 1_900_000
+    # Alert when the oldest undelivered record is this many working days (or fewer) from its deadline.
+    sync_alert_working_days: int = 3
+    # Parallel public reads when pulling other authorities' inspections for a plan's targets.
+    sync_pull_concurrency: int = 4
+    # The gateway's public address (e.g. https://sssgk.wuzhi.gov.cn); when set, draw results sent
+    # to the platform carry the address of their public draw record.
+    public_base_url: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     holidays_file: str = ""
     # Security (docs/security.md): session cookies, sign-in lock-out, in-process rate limits.

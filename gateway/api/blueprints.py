@@ -20,3 +20,8 @@ def register_blueprints(api: Api) -> None:
 
     for blp in (plans_blp, draws_blp, tasks_blp, reassignments_blp, higher_level_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+
+    # Platform sync: status, dead letters, resend (issue 6).
+    from gateway.sync.api import sync_blp
+
+    api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)

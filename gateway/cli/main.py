@@ -34,3 +34,13 @@ def _register_plans_draws_tasks() -> None:
 
 
 _register_plans_draws_tasks()
+
+
+def _register_sync() -> None:
+    from gateway.cli import sync
+
+    for command in sync.COMMANDS:
+        cli.add_command(command)
+
+
+_register_sync()

@@ -1,4 +1,12 @@
-"""The transactional outbox: what must reach the provincial platform (article 19)."""
+"""The transactional outbox: what must reach the provincial platform (article 19), and the sync
+workers that deliver it.
+
+An outbox row is one platform record. Its ``record_id`` is the platform record id and the
+record's idempotency key; its ``payload`` is built once from the published entity and kept, so
+every resend carries identical content. Retries live in the row (``attempts``,
+``next_attempt_at``, ``last_error``); a batch's ``Idempotency-Key`` lives in ``batch_key`` until the
+platform answers, so a batch whose answer was lost is resent as the same batch under the same key.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,6 +19,8 @@ from gateway.db import Base, utcnow
 
 RECORD_KINDS = ("plan", "draw", "result", "disposition")
 OUTBOX_STATES = ("pending", "in_flight", "delivered", "dead")
+STATE_LABELS = {"pending": "待推送", "in_flight": "推送中", "delivered": "已送达", "dead": "死信（需人工处理）"}
+KIND_LABELS = {"plan": "抽查计划", "draw": "抽取结果", "result": "抽查检查结果", "disposition": "后续处置"}
 
 
 class OutboxRecord(Base):
@@ -18,6 +28,7 @@ class OutboxRecord(Base):
     __table_args__ = (
         UniqueConstraint("record_id"),
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_kind_state_next", "kind", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -41,3 +52,34 @@ class OutboxRecord(Base):
     due_date: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The Idempotency-Key of the batch this row was last sent in, kept until the platform answers.
+    batch_key: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    # Bumped when an operator resends or reconciliation re-queues: part of the batch key, so a
+    # deliberate resend is processed afresh instead of replaying an earlier answer.
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # accepted, duplicate, rejected, conflict, build_failed, timeout, connection_error, http_503, ...
+    last_outcome: Mapped[str] = mapped_column(String(32), default="")
+
+
+class SyncWorker(Base):
+    """A running sync worker: its lease on being alive, and what it has done.
+
+    On SQLite exactly one live row may exist (the single-worker lock); on PostgreSQL any number.
+    A row whose ``expires_at`` has passed belongs to a worker that died without saying goodbye.
+    """
+
+    __tablename__ = "sync_workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The lease owner written into the outbox rows it claims: "<host>:<pid>:<random>".
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    dead: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)

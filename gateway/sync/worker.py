@@ -1,0 +1,558 @@
+"""The sync worker: claim due outbox rows with a lease, push them in signed batches, record the
+platform's answer per record, and keep retries in the rows.
+
+How nothing is lost and nothing is published twice
+--------------------------------------------------
+* A row is claimed in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers on
+  several machines take disjoint rows; SQLite allows one worker, see :meth:`Worker.register`). The
+  claim writes the lease (owner, expiry), the attempt, the payload snapshot (built once from the
+  published entity) and the batch's ``Idempotency-Key`` into the rows, then commits; the HTTP
+  request runs outside any transaction.
+* A worker killed at any moment leaves its rows ``in_flight`` with a lease that expires; any worker
+  then claims them again. Because the batch key stays in the rows until the platform answers, the
+  same rows are resent as the same batch, byte for byte, under the same key: the platform replays its
+  first answer. Record ids are the platform's de-duplication key besides, so even a batch composed
+  differently comes back ``duplicate`` for what was already stored, and ``duplicate`` counts as
+  delivered.
+* Timeouts, dropped connections, 429, 5xx and 401 leave the batch together, its key kept, due again
+  after an exponential full-jitter backoff (or the platform's ``Retry-After``, capped). Nothing is
+  ever given up for being unreachable: the deadline alert (``gateway.sync.status``) tells operators.
+* A record the platform rejects goes to the dead-letter state with the platform's field errors; the
+  other records of its batch are delivered as usual.
+* Finishing a batch only touches rows this worker still holds (lease owner and state checked under
+  the row lock): a worker that lost its lease to another cannot overwrite that worker's outcome.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway.core import Gateway
+from gateway.db import utcnow
+from gateway.security import audit
+from gateway.security.principal import SYSTEM
+from gateway.sync import client as platform
+from gateway.sync.backoff import Backoff
+from gateway.sync.client import PlatformClient, PushAnswer, batch_body
+from gateway.sync.models import RECORD_KINDS, OutboxRecord, SyncWorker
+from gateway.sync.records import PLATFORM_KINDS, BuildError, build_many
+from schemas.platform import MAX_BATCH_RECORDS
+
+log = logging.getLogger("gateway.sync")
+
+OUTBOX = OutboxRecord.__table__
+
+
+class SingleWorkerError(RuntimeError):
+    """A second worker on SQLite, or a worker whose registration another process took over."""
+
+
+@dataclass
+class Tally:
+    """What one batch, pass or worker did."""
+
+    batches: int = 0
+    claimed: int = 0
+    delivered: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    retried: int = 0
+    lost_leases: int = 0
+    replayed: int = 0
+
+    def add(self, other: "Tally") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class Batch:
+    kind: str
+    key: str
+    body: bytes
+    ids: list[int]
+    record_ids: list[str]
+    resend: bool = False
+    dead_on_claim: int = 0
+
+
+@dataclass
+class _Claimed:
+    """A row as the claim reads it (plain values: the claim's transaction is over when we send)."""
+
+    id: int
+    record_id: str
+    entity_id: int
+    payload: dict[str, Any] | None
+    generation: int
+    batch_key: str | None
+    attempts: int
+
+
+def batch_key(area_code: str, kind: str, body: bytes, generations: list[int]) -> str:
+    """The Idempotency-Key of a batch: a digest of its exact bytes and its rows' generations.
+
+    The same rows with the same content give the same key (so a lost answer is replayed), and an
+    operator's deliberate resend (a new generation) gives a new key (so it is processed afresh)."""
+    digest = hashlib.sha256(body + b"\n" + ",".join(map(str, generations)).encode()).hexdigest()
+    return f"{area_code}-{kind}-{digest[:40]}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Worker:
+    """One sync worker process (or, in tests, one object standing for it)."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        client: PlatformClient | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        name: str | None = None,
+        batch_size: int | None = None,
+        today: Callable[[], date] | None = None,
+    ):
+        self.gateway = gateway
+        self.settings = settings = gateway.settings
+        self.client = client or PlatformClient.from_settings(settings)
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.name = name or f"{self.host}:{self.pid}:{secrets.token_hex(3)}"
+        self.batch_size = max(1, min(batch_size or settings.sync_batch_size, MAX_BATCH_RECORDS))
+        self.max_body_bytes = settings.sync_max_body_bytes
+        self.lease = timedelta(seconds=settings.sync_lease_seconds)
+        self.backoff = Backoff(settings.sync_backoff_base, settings.sync_backoff_max, settings.sync_retry_after_max)
+        self.today = today
+        self.stop_event = threading.Event()
+        self.registered = False
+        self.totals = Tally()
+        self._last_heartbeat: datetime | None = None
+        self._last_alert: tuple[str, str] | None = None
+        self._last_alert_at: datetime | None = None
+        request_time = settings.sync_connect_timeout + settings.sync_read_timeout
+        if settings.sync_lease_seconds < 2 * request_time:
+            raise ValueError(
+                f"同步租约（sync_lease_seconds={settings.sync_lease_seconds}）应至少为连接与读取超时之和的两倍"
+                f"（{2 * request_time:g} 秒），否则请求未结束租约已过期。"
+            )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.gateway.engine.dialect.name == "sqlite"
+
+    # --- registration: the SQLite single-worker lock and the list of live workers -------------------
+
+    def register(self) -> None:
+        """Record this worker as alive. On SQLite, refuse if another live worker is registered."""
+        now = self.clock()
+        with self.gateway.write() as session:
+            for other in session.scalars(select(SyncWorker).where(SyncWorker.name != self.name)):
+                stale = other.expires_at <= now or (other.host == self.host and not pid_alive(other.pid))
+                if stale:
+                    session.delete(other)
+                elif self.is_sqlite:
+                    raise SingleWorkerError(
+                        f"已有同步进程在运行（主机 {other.host}，进程号 {other.pid}，最近心跳 "
+                        f"{other.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC）。SQLite 数据库只允许一个同步进程，"
+                        "请勿重复启动；如需多个同步进程并行，请改用 PostgreSQL。"
+                    )
+            session.flush()
+            session.add(SyncWorker(name=self.name, host=self.host, pid=self.pid, started_at=now,
+                                   heartbeat_at=now, expires_at=now + self.lease))
+        self.registered = True
+        self._last_heartbeat = now
+        log.info("同步进程 %s 已启动（%s，每批最多 %d 条）", self.name,
+                 "SQLite 单进程" if self.is_sqlite else "PostgreSQL", self.batch_size)
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Renew this worker's registration (at most every quarter lease unless ``force``)."""
+        if not self.registered:
+            return
+        now = self.clock()
+        if not force and self._last_heartbeat is not None and now - self._last_heartbeat < self.lease / 4:
+            return
+        values = dict(heartbeat_at=now, expires_at=now + self.lease, **self._counters())
+        with self.gateway.write() as session:
+            updated = session.execute(
+                update(SyncWorker).where(SyncWorker.name == self.name).values(**values)
+            ).rowcount
+            if not updated:
+                if self.is_sqlite:
+                    self.registered = False
+                    raise SingleWorkerError(
+                        f"同步进程 {self.name} 的登记已被另一同步进程接管（心跳中断超过租约 "
+                        f"{self.settings.sync_lease_seconds} 秒），本进程退出。"
+                    )
+                session.add(SyncWorker(name=self.name, host=self.host, pid=self.pid, started_at=now, **values))
+        self._last_heartbeat = now
+
+    def unregister(self) -> None:
+        if not self.registered:
+            return
+        with self.gateway.write() as session:
+            session.execute(delete(SyncWorker).where(SyncWorker.name == self.name))
+        self.registered = False
+        log.info("同步进程 %s 已停止：%s", self.name, self._summary(self.totals))
+
+    def _counters(self) -> dict[str, int]:
+        return {"batches": self.totals.batches, "delivered": self.totals.delivered,
+                "dead": self.totals.dead, "retries": self.totals.retried}
+
+    # --- claiming ----------------------------------------------------------------------------------
+
+    def _due(self, kind: str, as_of: datetime):
+        return and_(
+            OutboxRecord.kind == kind,
+            or_(
+                and_(OutboxRecord.state == "pending", OutboxRecord.next_attempt_at <= as_of),
+                and_(OutboxRecord.state == "in_flight", OutboxRecord.lease_expires_at <= as_of),
+            ),
+        )
+
+    def _select(self, session: Session, where, limit: int | None = None) -> list[_Claimed]:
+        stmt = (
+            select(OutboxRecord.id, OutboxRecord.record_id, OutboxRecord.entity_id, OutboxRecord.payload,
+                   OutboxRecord.generation, OutboxRecord.batch_key, OutboxRecord.attempts)
+            .where(where)
+            .order_by(OutboxRecord.id)
+            .with_for_update(skip_locked=True, of=OutboxRecord)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_Claimed(*row) for row in session.execute(stmt)]
+
+    def claim(self, kind: str, as_of: datetime) -> Batch | None:
+        """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None."""
+        now = self.clock()
+        with self.gateway.write() as session:
+            due = self._due(kind, as_of)
+            first = self._select(session, due, limit=1)
+            if not first:
+                return None
+            rows: list[_Claimed] | None = None
+            key = first[0].batch_key
+            if key:
+                # A batch that never got its answer: resend it whole, as it was, under its key.
+                group = self._select(session, and_(due, OutboxRecord.batch_key == key))
+                total = session.scalar(select(func.count()).select_from(OutboxRecord)
+                                       .where(OutboxRecord.batch_key == key))
+                body = batch_body([r.payload for r in group]) if all(r.payload for r in group) else b""
+                if group and len(group) == total and body and \
+                        batch_key(self.settings.area_code, kind, body, [r.generation for r in group]) == key:
+                    rows = group
+                else:
+                    # Part of it is elsewhere (another worker holds it): send ours in a new batch.
+                    session.execute(update(OutboxRecord).where(OutboxRecord.id.in_([r.id for r in group]))
+                                    .values(batch_key=None))
+                    key = None
+            dead = 0
+            if rows is None:
+                candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)), limit=self.batch_size)
+                rows, dead = self._fresh_batch(session, kind, candidates, now)
+                if not rows:
+                    return Batch(kind, "", b"", [], [], dead_on_claim=dead) if dead else None
+                body = batch_body([r.payload for r in rows])
+                key = batch_key(self.settings.area_code, kind, body, [r.generation for r in rows])
+                resend = False
+            else:
+                resend = True
+            session.execute(
+                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")),
+                [{"b_id": r.id, "state": "in_flight", "lease_owner": self.name,
+                  "lease_expires_at": now + self.lease, "attempts": r.attempts + 1,
+                  "last_attempt_at": now, "batch_key": key} for r in rows],
+            )
+        return Batch(kind, key, body, [r.id for r in rows], [r.record_id for r in rows], resend=resend,
+                     dead_on_claim=dead)
+
+    def _fresh_batch(self, session: Session, kind: str, candidates: list[_Claimed],
+                     now: datetime) -> tuple[list[_Claimed], int]:
+        """Snapshot payloads where missing and keep the records that fit one body; dead-letter the
+        rows whose entity cannot be built."""
+        chosen: list[_Claimed] = []
+        dead = 0
+        size = len(b'{"records":[]}')
+        missing = {row.entity_id: row.record_id for row in candidates if row.payload is None}
+        built = build_many(session, kind, missing, self.settings) if missing else {}
+        snapshots = []
+        for row in candidates:
+            if row.payload is None:
+                payload = built[row.entity_id]
+                if isinstance(payload, BuildError):
+                    self._dead_letter(session, row.id, row.record_id, kind, "build_failed", payload.message,
+                                      payload.as_field_errors(), now)
+                    dead += 1
+                    continue
+                row.payload = payload
+                snapshots.append({"b_id": row.id, "payload": payload})
+            record_size = len(batch_body([row.payload])) - size + 1
+            if record_size + size > self.max_body_bytes:
+                message = (f"单条记录 {record_size} 字节，超过每批 {self.max_body_bytes} 字节的上限，无法推送。")
+                self._dead_letter(session, row.id, row.record_id, kind, "record_too_large", message,
+                                  [{"field": None, "code": "record_too_large", "message": message}], now)
+                dead += 1
+                continue
+            if chosen and size + record_size > self.max_body_bytes:
+                break
+            chosen.append(row)
+            size += record_size
+        if snapshots:
+            # Every built payload is kept, also of rows left for the next batch: built once, sent as is.
+            session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), snapshots)
+        return chosen, dead
+
+    # --- sending and finishing ------------------------------------------------------------------
+
+    def send(self, batch: Batch) -> PushAnswer:
+        return self.client.push(PLATFORM_KINDS[batch.kind], batch.body, batch.key)
+
+    def finish(self, batch: Batch, answer: PushAnswer) -> Tally:
+        """Record the platform's answer in the rows this worker still holds."""
+        tally = Tally(batches=1, claimed=len(batch.ids))
+        now = self.clock()
+        with self.gateway.write() as session:
+            held = set(session.scalars(
+                select(OutboxRecord.id).where(
+                    OutboxRecord.id.in_(batch.ids), OutboxRecord.lease_owner == self.name,
+                    OutboxRecord.state == "in_flight",
+                ).with_for_update()
+            ))
+            tally.lost_leases = len(batch.ids) - len(held)
+            if tally.lost_leases:
+                log.warning("批次 %s：%d 条记录的租约已被其他同步进程接管，本进程不再记录其结果",
+                            batch.key, tally.lost_leases)
+            if not held:
+                return tally
+            if answer.status == platform.OK:
+                self._apply_outcomes(session, batch, answer, held, now, tally)
+            elif answer.status == platform.TRANSIENT:
+                self._schedule_retry(session, batch, answer, held, now, tally)
+            elif answer.status in (platform.TOO_LARGE, platform.KEY_REUSED):
+                self._rebatch(session, batch, answer, held, now, tally)
+            else:
+                self._refused(session, batch, answer, held, now, tally)
+        return tally
+
+    def _apply_outcomes(self, session: Session, batch: Batch, answer: PushAnswer, held: set[int],
+                        now: datetime, tally: Tally) -> None:
+        body = answer.body
+        by_index = {r.get("index"): r for r in body.get("results", []) if isinstance(r, dict)}
+        delivered, missing = [], []
+        if answer.replayed:
+            tally.replayed += 1
+        for index, (row_id, record_id) in enumerate(zip(batch.ids, batch.record_ids)):
+            if row_id not in held:
+                continue
+            outcome = by_index.get(index)
+            if outcome is None or outcome.get("id") not in (record_id, None):
+                missing.append(row_id)
+                continue
+            kind_of = outcome.get("outcome")
+            if kind_of in ("accepted", "duplicate"):
+                receipt = {"receipt": outcome.get("receipt"), "outcome": kind_of, "batch_id": body.get("batch_id"),
+                           "received_at": body.get("received_at"), "replayed": answer.replayed}
+                delivered.append({"b_id": row_id, "state": "delivered", "receipt": receipt, "delivered_at": now,
+                                  "last_error": "", "field_errors": None, "last_outcome": kind_of,
+                                  "lease_owner": None, "lease_expires_at": None, "batch_key": None})
+                if kind_of == "duplicate":
+                    tally.duplicates += 1
+            elif kind_of == "rejected":
+                errors = [e for e in outcome.get("errors", []) if isinstance(e, dict)]
+                summary = "；".join(f"{e.get('field') or '记录'}：{e.get('message')}" for e in errors)
+                self._dead_letter(session, row_id, record_id, batch.kind, "rejected",
+                                  f"平台拒收：{summary or outcome.get('message', '')}", errors, now)
+                tally.dead += 1
+            elif kind_of == "conflict":
+                message = (f"平台已有同一记录标识但内容不同的记录（回执 {outcome.get('receipt')}），"
+                           "本记录未入库；请核对两份内容。")
+                self._dead_letter(session, row_id, record_id, batch.kind, "conflict", message,
+                                  [{"field": None, "code": outcome.get("code", "record_conflict"), "message": message}],
+                                  now, receipt={"receipt": outcome.get("receipt"), "outcome": "conflict",
+                                                "batch_id": body.get("batch_id")})
+                tally.dead += 1
+            else:
+                missing.append(row_id)
+        if delivered:
+            session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), delivered)
+            tally.delivered += len(delivered)
+        if missing:
+            failure = PushAnswer(platform.TRANSIENT, 200, "invalid_answer", "平台应答缺少部分记录的结果")
+            self._schedule_retry(session, batch, failure, set(missing), now, tally, keep_key=False)
+
+    def _schedule_retry(self, session: Session, batch: Batch, answer: PushAnswer, held: set[int],
+                        now: datetime, tally: Tally, keep_key: bool = True) -> None:
+        attempts = max(session.scalars(select(OutboxRecord.attempts).where(OutboxRecord.id.in_(held))), default=1)
+        delay = self.backoff.delay(attempts, answer.retry_after, self.rng)
+        values = dict(state="pending", next_attempt_at=now + timedelta(seconds=delay), lease_owner=None,
+                      lease_expires_at=None, last_error=answer.describe(), last_outcome=answer.outcome_label)
+        if not keep_key:
+            values["batch_key"] = None
+        session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(held)).values(**values))
+        tally.retried += len(held)
+        log.warning("批次 %s（%s，%d 条）推送失败：%s；第 %d 次尝试，%.1f 秒后重试",
+                    batch.key, batch.kind, len(held), answer.describe(), attempts, delay)
+
+    def _rebatch(self, session: Session, batch: Batch, answer: PushAnswer, held: set[int],
+                 now: datetime, tally: Tally) -> None:
+        if answer.status == platform.TOO_LARGE:
+            if len(batch.ids) == 1:
+                self._refused(session, batch, answer, held, now, tally)
+                return
+            limit = answer.body.get("max_records")
+            smaller = len(batch.ids) // 2
+            if isinstance(limit, int) and 0 < limit < len(batch.ids):
+                smaller = limit
+            if answer.code == "payload_too_large" and isinstance(answer.body.get("max_bytes"), int):
+                self.max_body_bytes = min(self.max_body_bytes, answer.body["max_bytes"] - 1024)
+            self.batch_size = max(1, min(self.batch_size, smaller))
+            log.warning("平台拒收过大的批次（%s）：每批改为最多 %d 条", answer.code, self.batch_size)
+            values: dict[str, Any] = dict(batch_key=None)
+        else:
+            # Our key names another body at the platform: a new generation gives a new key.
+            values = dict(batch_key=None, generation=OutboxRecord.generation + 1)
+        session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(held)).values(
+            state="pending", next_attempt_at=now, lease_owner=None, lease_expires_at=None,
+            last_error=answer.describe(), last_outcome=answer.outcome_label, **values))
+        tally.retried += len(held)
+
+    def _refused(self, session: Session, batch: Batch, answer: PushAnswer, held: set[int],
+                 now: datetime, tally: Tally) -> None:
+        """The platform refused the whole batch: nothing was processed, and resending the same will
+        not help. Every record goes to dead letters with the platform's reason."""
+        errors = [{"field": None, "code": answer.code or f"http_{answer.http_status}", "message": answer.message}]
+        for row_id, record_id in zip(batch.ids, batch.record_ids):
+            if row_id in held:
+                self._dead_letter(session, row_id, record_id, batch.kind, f"http_{answer.http_status}",
+                                  f"平台拒收整批：{answer.describe()}", errors, now)
+                tally.dead += 1
+
+    def _dead_letter(self, session: Session, row_id: int, record_id: str, kind: str, outcome: str,
+                     message: str, errors: list[dict[str, Any]], now: datetime,
+                     receipt: dict[str, Any] | None = None) -> None:
+        session.execute(update(OutboxRecord).where(OutboxRecord.id == row_id).values(
+            state="dead", last_error=message, field_errors={"errors": errors}, last_outcome=outcome,
+            lease_owner=None, lease_expires_at=None, batch_key=None, last_attempt_at=now, receipt=receipt,
+        ))
+        audit.record(session, SYSTEM, "sync.dead_letter", "outbox", record_id,
+                     {"kind": kind, "outcome": outcome, "codes": sorted({str(e.get("code")) for e in errors})})
+        log.error("记录 %s 转入死信：%s", record_id, message)
+
+    # --- passes and the loop --------------------------------------------------------------------
+
+    def process(self, kind: str, as_of: datetime) -> Tally | None:
+        """Claim, send and finish one batch of ``kind``; None when nothing of it is due."""
+        batch = self.claim(kind, as_of)
+        if batch is None:
+            return None
+        if not batch.ids:
+            return Tally(dead=batch.dead_on_claim)
+        answer = self.send(batch)
+        tally = self.finish(batch, answer)
+        tally.dead += batch.dead_on_claim
+        log.debug("批次 %s：%s", batch.key, tally.as_dict())
+        return tally
+
+    def run_pass(self) -> Tally:
+        """Send everything that is due now, kind by kind; each row at most once per pass."""
+        as_of = self.clock()
+        tally = Tally()
+        for kind in RECORD_KINDS:
+            while not self.stop_event.is_set():
+                done = self.process(kind, as_of)
+                if done is None:
+                    break
+                tally.add(done)
+                self.heartbeat()
+        self.totals.add(tally)
+        return tally
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the next row falls due (None: nothing is waiting)."""
+        with self.gateway.read() as session:
+            pending = session.scalar(select(func.min(OutboxRecord.next_attempt_at))
+                                     .where(OutboxRecord.state == "pending"))
+            leased = session.scalar(select(func.min(OutboxRecord.lease_expires_at))
+                                    .where(OutboxRecord.state == "in_flight"))
+        moments = [m for m in (pending, leased) if m is not None]
+        if not moments:
+            return None
+        return max(0.0, (min(moments) - self.clock()).total_seconds())
+
+    def run(self, once: bool = False, max_passes: int | None = None) -> Tally:
+        """Register, then pass after pass until stopped (``once``: a single pass); what this run did."""
+        self.register()
+        passes = 0
+        done = Tally()
+        try:
+            self.check_deadlines()
+            while not self.stop_event.is_set():
+                tally = self.run_pass()
+                done.add(tally)
+                passes += 1
+                if tally.batches or tally.dead:
+                    log.info("本轮推送：%s", self._summary(tally))
+                if once or (max_passes is not None and passes >= max_passes):
+                    break
+                self.heartbeat()
+                self.check_deadlines()
+                if tally.batches == 0 and tally.dead == 0:
+                    wait = self.next_due_in()
+                    poll = self.settings.sync_poll_seconds
+                    self.stop_event.wait(poll if wait is None else min(max(wait, 0.05), poll))
+        finally:
+            self.unregister()
+        return done
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the batch in hand (SIGTERM handler)."""
+        self.stop_event.set()
+
+    # --- the publication deadline alert ---------------------------------------------------------------
+
+    def check_deadlines(self, every: timedelta = timedelta(minutes=10)) -> str | None:
+        """Log the alert line when the oldest undelivered record nears its deadline (at most every
+        ``every``, and whenever the alert changes)."""
+        from gateway.sync.status import deadline_alert
+
+        now = self.clock()
+        with self.gateway.read() as session:
+            alert = deadline_alert(session, self.settings, today=self.today() if self.today else None)
+        if alert is None:
+            self._last_alert = None
+            return None
+        signature = (alert["record_id"], alert["status"])
+        if signature != self._last_alert or self._last_alert_at is None or now - self._last_alert_at >= every:
+            log.warning("%s", alert["message"])
+            self._last_alert, self._last_alert_at = signature, now
+        return alert["message"]
+
+    @staticmethod
+    def _summary(tally: Tally) -> str:
+        return (f"{tally.batches} 批，送达 {tally.delivered} 条（其中重复确认 {tally.duplicates} 条），"
+                f"死信 {tally.dead} 条，待重试 {tally.retried} 条次")
