@@ -71,22 +71,41 @@ class ResultsWorld:
     def head(self) -> Principal:
         return Principal(role="department_head", name=f"{self.lead}负责人", department_code=self.lead)
 
-    def body(self, task_id: int) -> dict[str, Any]:
+    def body(self, task_id: int, problems: bool = False) -> dict[str, Any]:
+        """A valid result body; ``problems``: a problem found (codes A and D) that needs a follow-up."""
         with self.gateway.read() as session:
             task = session.get(Task, task_id)
             methods = allowed_methods(self.gateway, task)[:1]
+        checklist = sample_values(self.gateway, MATTER)
+        if problems:
+            checklist["oil_invoices_records"] = "non_compliant"
+            checklist["oil_problem_description"] = "未建立购销台账，进货票据不全。"
         return {
-            "checklists": {MATTER: sample_values(self.gateway, MATTER)},
-            "result_codes": ["1"], "methods": methods, "completed_on": self.completed_on.isoformat(),
-            "signature": dict(SIGNED), "remarks": "",
+            "checklists": {MATTER: checklist},
+            "result_codes": ["A", "D"] if problems else ["1"], "methods": methods,
+            "completed_on": self.completed_on.isoformat(), "signature": dict(SIGNED), "remarks": "",
         }
 
+    def publish_disposition(self, result_id: int) -> int:
+        """An administrative penalty on a published result with problems, recorded and published."""
+        from gateway.results import followups
+
+        body = {"kind": "administrative_penalty", "decision_number": "武商罚决字〔2026〕12号",
+                "decided_on": (self.today - timedelta(days=1)).isoformat(),
+                "description": "责令停业整顿并处罚款五万元。"}
+        operator = Principal(role="department_operator", name="操作员", department_code=self.lead)
+        with self.gateway.write() as session:
+            disposition = followups.record_disposition(self.gateway, session, operator, result_id, body,
+                                                       today=self.today)
+            followups.publish_disposition(self.gateway, session, self.head(), disposition.id, today=self.today)
+            return disposition.id
+
     def publish(self, task_ids: list[int] | None = None, per_transaction: int = 200,
-                progress: Callable[[int], None] | None = None) -> list[int]:
+                progress: Callable[[int], None] | None = None, problems: bool = False) -> list[int]:
         """Record, review and publish one result per task (each publication enqueues its row)."""
         task_ids = self.task_ids if task_ids is None else task_ids
         recorder, head = self.recorder(), self.head()
-        body = self.body(task_ids[0]) if task_ids else {}
+        body = self.body(task_ids[0], problems) if task_ids else {}
         published = []
         for start in range(0, len(task_ids), per_transaction):
             with self.gateway.write() as session:
