@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_LEVEL_WORDS = ("县", "市", "省", "区", "国家")
+# The level word a department's own name starts with (县商务局), by its jurisdiction level.
+_LEVEL_WORDS = {"county": ("县", "区"), "city": ("市",), "province": ("省",), "national": ("国家",)}
 JOINT_MARK = "联"
 
 
@@ -21,8 +22,11 @@ def county_short_name(county_name: str) -> str:
     return name
 
 
-def department_mark(short_name: str, name: str = "", county_name: str = "") -> str:
-    """The department's one-character mark: 县商务局 -> 商, 县市场监管局 -> 市, 武陟县环保局 -> 环."""
+def department_mark(short_name: str, name: str = "", county_name: str = "", level: str = "county") -> str:
+    """The department's one-character mark: 县商务局 -> 商, 县市场监管局 -> 市, 武陟县环保局 -> 环.
+
+    Only the word of the department's own level is taken off the front (a county department's
+    县), so 市场监管局 keeps its 市."""
     for candidate in (short_name, name):
         text = candidate.strip()
         if county_name and text.startswith(county_name):
@@ -30,7 +34,7 @@ def department_mark(short_name: str, name: str = "", county_name: str = "") -> s
         short_county = county_short_name(county_name) if county_name else ""
         if short_county and text.startswith(short_county):
             text = text[len(short_county):]
-        for word in _LEVEL_WORDS:
+        for word in _LEVEL_WORDS.get(level, ()):
             if text.startswith(word) and len(text) > len(word) + 1:
                 text = text[len(word):]
                 break

@@ -181,7 +181,7 @@ def create_plan(session: Session, principal: Principal, data: Mapping[str, Any],
     if values["kind"] == "joint":
         mark = numbering.JOINT_MARK
     else:
-        mark = numbering.department_mark(lead.short_name, lead.name, settings.county_name)
+        mark = numbering.department_mark(lead.short_name, lead.name, settings.county_name, lead.level)
     prefix = numbering.number_prefix(settings.county_name, mark)
     plan = Plan(
         number=numbering.format_number(prefix, values["year"], _next_serial(session, prefix, values["year"])),
