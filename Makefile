@@ -9,7 +9,7 @@ PORT ?= 8800
 DEMO_TARGETS ?= 20000
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench openapi clean
+.PHONY: install run test bench openapi screenshots clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: install
 
 bench: install
 	$(PY) bench/import.py
+
+# Screenshots of the main pages into docs/screenshots/ (needs /usr/bin/chromium and a CJK font:
+# apt-get install chromium fonts-noto-cjk).
+screenshots: install
+	$(PY) -m tests.web.screenshots --out docs/screenshots
 
 openapi: install
 	$(SHUANGSUI) openapi -o schemas/openapi/gateway.json

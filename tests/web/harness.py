@@ -108,7 +108,8 @@ PAGE_CHECK_JS = """
 () => {
   const problems = [];
   const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth) problems.push(`horizontal scroll: ${doc.scrollWidth} > ${window.innerWidth}`);
+  const scrolls = doc.scrollWidth > window.innerWidth;
+  if (scrolls) problems.push(`horizontal scroll: ${doc.scrollWidth} > ${window.innerWidth}`);
   if (!document.title.trim()) problems.push('no <title>');
   if (!document.querySelector('h1')) problems.push('no <h1>');
   const fields = document.querySelectorAll('input:not([type=hidden]), select, textarea');
@@ -120,7 +121,7 @@ PAGE_CHECK_JS = """
   for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
     if (el.tabIndex < 0) problems.push(`not keyboard-reachable: ${el.outerHTML.slice(0, 80)}`);
   }
-  for (const el of document.querySelectorAll('body *')) {
+  for (const el of (scrolls ? document.querySelectorAll('body *') : [])) {  // name the culprit
     const box = el.getBoundingClientRect();
     if (box.width > 0 && box.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'absolute'
         && !el.closest('.table-wrap')) {
