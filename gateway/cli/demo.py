@@ -16,7 +16,7 @@ def demo() -> None:
     pass
 
 
-@demo.command("load", help="载入武陟县演示数据：检查对象、执法检查人员、回避关系（可重复执行）。")
+@demo.command("load", help="载入武陟县演示数据：检查对象、执法检查人员、回避关系、联合抽查计划与抽取、各状态的检查结果（可重复执行）。")
 @click.option("--targets", default=20_000, show_default=True, type=click.IntRange(10, 5_000_000), help="检查对象数量。")
 @click.option("--seed", default=410823, show_default=True, type=int, help="随机数种子（数据可复现）。")
 @pass_context
@@ -39,6 +39,17 @@ def demo_load(ctx: CliContext, targets: int, seed: int) -> None:
         f"演示联合抽查计划 {done['plan_number']} 已发布，抽取 {done['draw_id']} 已完成（见证人在场），"
         f"生成检查任务 {done['tasks']} 项；公开记录：shuangsui draw export {done['draw_id']} -o draw.json"
     )
+    from gateway.demo.results import STATE_LABELS, load_demo_results
+
+    results = load_demo_results(gateway)
+    if results["states"]:
+        made = "、".join(STATE_LABELS[s] for s in results["states"])
+        click.echo(f"演示检查结果已录入（{made}）；逾期清单：shuangsui results overdue")
+    else:
+        click.echo("演示任务已有检查结果，未重复录入。")
+    if results["skipped"] and results["states"]:
+        click.echo("未能生成的演示状态（检查期限尚未开始足够久或任务不足）："
+                   + "、".join(STATE_LABELS[s] for s in results["skipped"]))
     click.echo(describe_demo_accounts(create_demo_accounts(gateway)))
 
 

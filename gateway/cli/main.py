@@ -15,9 +15,9 @@ def cli(ctx: click.Context, database_url: str | None, instance_path: str | None)
 
 
 def _register() -> None:
-    from gateway.cli import db, demo, imports, plugins, security, serve
+    from gateway.cli import db, demo, imports, plugins, results, security, serve
 
-    for module in (db, demo, imports, plugins, serve, security):
+    for module in (db, demo, imports, plugins, serve, security, results):
         for command in module.COMMANDS:
             cli.add_command(command)
 

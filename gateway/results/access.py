@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.results.models import InspectionResult
@@ -35,10 +36,11 @@ def task_resource(task: Task, published: bool = False) -> dict[str, Any]:
 
 
 def published_exists(task_id_column=Task.id) -> ColumnElement[bool]:
+    """Whether the task in ``task_id_column`` has a published result version (an alias of the
+    results table, so that it also works inside a query on the results table itself)."""
+    published = aliased(InspectionResult)
     return exists(
-        select(InspectionResult.id).where(
-            InspectionResult.task_id == task_id_column, InspectionResult.status == "published"
-        )
+        select(published.id).where(published.task_id == task_id_column, published.status == "published")
     )
 
 

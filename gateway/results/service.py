@@ -37,7 +37,7 @@ from gateway.results.models import (
 )
 from gateway.results.validation import CleanResult, allowed_methods, validate_result
 from gateway.security import audit
-from gateway.security.policy import authorize
+from gateway.security.policy import allows, authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task
@@ -91,6 +91,12 @@ def latest_published(session: Session, task_id: int) -> InspectionResult | None:
     )
 
 
+def in_full_scope(principal: Principal, task: Task) -> bool:
+    """Whether ``principal`` reads the task's results in full (its departments, team, office,
+    supervisors), rather than only as published facts."""
+    return allows(principal, "results.read", **{**task_resource(task), "published": False})
+
+
 def authorize_read(session: Session, principal: Principal, result: InspectionResult) -> None:
     """Read access to one version: the internal scopes, or the public for a published version."""
     authorize(principal, "results.read", **{**task_resource(result.task), "published": result.is_published})
@@ -134,14 +140,19 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def result_dict(gateway: Gateway, session: Session, result: InspectionResult, today: date) -> dict[str, Any]:
+def result_dict(
+    gateway: Gateway, session: Session, result: InspectionResult, today: date, *, full: bool = True
+) -> dict[str, Any]:
+    """A result version as the API shows it. ``full=False`` (a published result read by someone
+    outside the task's departments and team) leaves out the people: who recorded, reviewed and
+    published it, who signed for the target, and the attachments."""
     task = result.task
     plan = session.get(Plan, task.plan_id)
     deadline = effective_deadline(gateway.settings, result)
     clock_status = None
     if not result.is_published and not task_is_published(session, task.id):
         _, clock_status, _ = clock_of(gateway.settings, result, today)
-    return {
+    data = {
         "id": result.id,
         "task_id": task.id,
         "task_number": task.number,
@@ -187,6 +198,10 @@ def result_dict(gateway: Gateway, session: Session, result: InspectionResult, to
         "published_on": result.published_on,
         "published_on_time": result.published_on_time,
     }
+    if not full:
+        data["signature"].update(signer_name="", signer_title="", refusal_note="")
+        data.update(recorded_by="", reviewed_by="", published_by="", review_note="", attachments=[])
+    return data
 
 
 def task_checklist(gateway: Gateway, session: Session, principal: Principal, task_id: int) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def _counts(world):
 # --- the merged checklist ------------------------------------------------------------------------
 
 
-def test_merged_checklist_has_lead_schema_then_cooperating_items(gateway):
+def test_merged_checklist_has_lead_schema_then_cooperating_items(tmp_path):
+    gateway = _gateway_with(tmp_path, None)
     checklist = merged_checklist(gateway.plugin_manager, gateway.registry, "refined_oil")
     described = checklist.describe()
     codes = [f["code"] for f in described["fields"]]
@@ -56,6 +57,7 @@ def test_merged_checklist_has_lead_schema_then_cooperating_items(gateway):
     assert by_code["oil_problem_description"]["required"] is False
     assert by_code["oil_business_type"]["choices"] == {"零售": "零售", "批发": "批发", "仓储": "仓储"}
     assert issubclass(checklist.schema_class, BaseChecklistSchema)
+    gateway.dispose()
 
 
 class TaxPlugin:
@@ -87,10 +89,11 @@ class GreedyPlugin(TaxPlugin):
 
 
 def _gateway_with(tmp_path, plugin):
+    """The installed plugins (plus ``plugin``) without a database: checklists need none."""
     from gateway.config import Settings
 
     settings = Settings(instance_path=tmp_path, database_url="sqlite://", secret_key="x")
-    return Gateway.create(settings, extra_plugins=[("tax", plugin)])
+    return Gateway.create(settings, extra_plugins=[("tax", plugin)] if plugin else [])
 
 
 def test_a_cooperating_plugins_own_field_replaces_the_derived_one(tmp_path):
@@ -213,29 +216,28 @@ def test_environment_hook_runs_on_the_lab_checklist(world):
     }
 
 
-def test_result_codes_follow_the_table(world):
+def test_result_codes_methods_and_completion_date(world):
+    # codes follow the SAMR table's rules
     assert set(_refused(world, "oil", world.body("oil", result_codes=["1", "E"])).errors) == {"result_codes"}
     assert set(_refused(world, "oil", world.body("oil", result_codes=["Q"])).errors) == {"result_codes.0"}
     error = _refused(world, "oil", world.body("oil", result_codes=["B"]))
     assert "A" in error.errors["result_codes"][0]  # a sub-code needs its parent
     assert set(_refused(world, "oil", world.body("oil", result_codes=[])).errors) == {"result_codes"}
 
-
-def test_methods_come_from_the_tasks_matters(world):
+    # methods come from the task's matters and their items
     error = _refused(world, "lab", world.body("lab", methods=["实地核查", "抽样检验", "实地核查"]))
     # 抽样检验 is not a method of the testing-bodies matter nor of any of its items
     assert set(error.errors) == {"methods.1", "methods.2"}
     assert "抽样检验" in error.errors["methods.1"][0]
-    # on refined oil it is: market's cooperating quality item brings it
-    _record(world, "oil", world.body("oil", methods=["抽样检验"]))
 
-
-def test_completion_date_rules(world):
+    # the completion date: not in the future, not before the window opens; after it closes is late
     error = _refused(world, "oil", world.body("oil", completed_on="2026-10-21"))
     assert "不能晚于今天" in error.errors["completed_on"][0]
     error = _refused(world, "oil", world.body("oil", completed_on="2026-03-31"))
     assert "开始日" in error.errors["completed_on"][0]
-    late = _record(world, "oil", world.body("oil", completed_on="2026-11-02"), today=date(2026, 11, 5))
+    # on refined oil 抽样检验 is allowed: market's cooperating quality item brings it
+    late = _record(world, "oil", world.body("oil", completed_on="2026-11-02", methods=["抽样检验"]),
+                   today=date(2026, 11, 5))
     assert late.completed_late is True
 
 

@@ -1,0 +1,147 @@
+"""``shuangsui results``: the article 19 clock, supervision statistics and exports on the server.
+
+The commands act as the county office (``Principal(role="county_office", name="命令行")``): whoever
+runs them has the server's own access to the database.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from gateway.api.errors import ApiError
+from gateway.cli.context import CliContext, pass_context
+from gateway.results import exports, stats
+from gateway.results.clock import china_today, deadline_lists
+from gateway.results.deadline import DEFAULT_SOON_DAYS
+from gateway.security import audit
+from gateway.security.principal import Principal
+
+CLI_PRINCIPAL = Principal(role="county_office", name="命令行")
+
+
+def _date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("日期格式应为 YYYY-MM-DD。") from None
+
+
+def _check_department(ctx: CliContext, department: str | None) -> None:
+    if department and department not in ctx.gateway().registry.departments:
+        known = "、".join(ctx.gateway().registry.departments)
+        raise click.ClickException(f"未知部门 {department}（已安装：{known}）。")
+
+
+def _json_default(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+@click.group(help="检查结果：公示期限、监督统计与导出。")
+def results() -> None:
+    pass
+
+
+@results.command("overdue", help="列出逾期未公示和即将到期的检查结果（第十九条：检查完成后20个工作日内公示），按部门分组。")
+@click.option("--department", help="只看该牵头部门（部门编码）。")
+@click.option("--soon-days", default=DEFAULT_SOON_DAYS, show_default=True, type=click.IntRange(0, 20),
+              help="剩余工作日不超过该数即为“即将到期”。")
+@click.option("--as-of", callback=_date, help="按该日期计算（默认今天，北京时间）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_context
+def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date | None, as_json: bool) -> None:
+    _check_department(ctx, department)
+    gateway = ctx.gateway()
+    today = as_of or china_today()
+    with gateway.read() as session:
+        data = deadline_lists(gateway.settings, gateway.registry, session, CLI_PRINCIPAL,
+                              today=today, department=department, soon_days=soon_days)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    click.echo(f"截至 {today.isoformat()}：逾期未公示 {len(data['overdue'])} 条，即将到期 {len(data['due_soon'])} 条。")
+    for dept in data["departments"]:
+        click.echo("")
+        click.echo(f"【{dept['name']}】逾期 {dept['overdue']} 条，即将到期 {dept['due_soon']} 条")
+        for key, title in (("overdue", "逾期"), ("due_soon", "即将到期")):
+            for item in (i for i in data[key] if i["lead_department"] == dept["code"]):
+                left = item["working_days_left"]
+                when = f"已逾期 {-left} 个工作日" if left < 0 else f"剩余 {left} 个工作日"
+                provisional = "（暂定）" if item["deadline_provisional"] else ""
+                click.echo(
+                    f"  [{title}] {item['task_number']}  {item['target']['name']}  完成 {item['completed_on'].isoformat()}"
+                    f"  截止 {item['deadline'].isoformat()}{provisional}  {when}  {item['status_label']}"
+                )
+
+
+@results.command("stats", help="监督统计（第三十条）：按部门和按计划统计抽取、检查、按时公示、逾期、发现问题、后续处置。")
+@click.option("--year", type=int, help="计划年度。")
+@click.option("--plan", "plan_id", type=int, help="计划 ID。")
+@click.option("--department", help="牵头部门编码。")
+@click.option("--as-of", callback=_date, help="按该日期计算逾期（默认今天）。")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（csv/xlsx 必填）。")
+@pass_context
+def stats_command(ctx: CliContext, year, plan_id, department, as_of, fmt, output) -> None:
+    _check_department(ctx, department)
+    gateway = ctx.gateway()
+    today = as_of or china_today()
+    with gateway.read() as session:
+        data = stats.supervision_stats(gateway, session, CLI_PRINCIPAL, as_of=today, year=year,
+                                       plan_id=plan_id, department=department)
+    headers, dept_rows = stats.table(data["departments"], data["totals"])
+    _, plan_rows = stats.table(data["plans"])
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    if fmt == "table":
+        for title, rows in (("按部门", dept_rows), ("按计划", plan_rows)):
+            click.echo(f"{title}（截至 {today.isoformat()}）")
+            click.echo("\t".join(headers))
+            for row in rows:
+                click.echo("\t".join(str(v) for v in row))
+            click.echo("")
+        return
+    if output is None:
+        raise click.ClickException("导出 csv 或 xlsx 时必须用 -o 指定输出文件。")
+    if fmt == "csv":
+        output.write_bytes(exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows))
+    else:
+        output.write_bytes(exports.to_xlsx(f"双随机抽查监督统计（截至{today.isoformat()}）", headers,
+                                           dept_rows + [[""] * len(headers)] + plan_rows, "监督统计"))
+    click.echo(f"已导出到 {output}。")
+
+
+@results.command("export", help="导出抽查任务清单（tasks）或检查结果登记表（results），Excel 或 CSV，中文表头。")
+@click.argument("what", type=click.Choice(["tasks", "results"]))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.xlsx 或 .csv）。")
+@click.option("--plan", "plan_id", type=int, help="计划 ID。")
+@click.option("--department", help="牵头部门编码。")
+@click.option("--year", type=int, help="计划年度。")
+@pass_context
+def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) -> None:
+    _check_department(ctx, department)
+    gateway = ctx.gateway()
+    build = exports.task_rows if what == "tasks" else exports.result_rows
+    try:
+        with gateway.write() as session:
+            headers, rows = build(gateway, session, CLI_PRINCIPAL, plan_id=plan_id, department=department, year=year)
+            audit.record(session, CLI_PRINCIPAL, f"exports.{what}", "export", what,
+                         {"rows": len(rows), "plan_id": plan_id, "department": department})
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    if output.suffix.lower() == ".csv":
+        output.write_bytes(exports.to_csv(headers, rows))
+    else:
+        title = "双随机抽查任务清单" if what == "tasks" else "双随机抽查检查结果登记表"
+        output.write_bytes(exports.to_xlsx(title, headers, rows, "抽查任务清单" if what == "tasks" else "检查结果"))
+    click.echo(f"已导出 {len(rows)} 行到 {output}。")
+
+
+COMMANDS = [results]

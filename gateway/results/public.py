@@ -1,0 +1,316 @@
+"""The public query (article 21): free, without logging in, by USCC or by name.
+
+Only what is published: matter lists, published plans, the drawn tasks, published result versions
+and published dispositions. Inspectors appear only as their departments (article 5; DESIGN.md
+"Data, roles and privacy"): no names, phones, certificate numbers, opaque ids, nor who recorded,
+reviewed or published; nor the target's signer, the checklist's free text or the attachments.
+Every function authorizes the caller for ``published`` resources, so the permission table stays
+the one place that decides.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.core import Gateway
+from gateway.directory.models import Target
+from gateway.directory.queries import contains, paginate
+from gateway.planning.models import Plan
+from gateway.results import risk
+from gateway.results.models import Disposition, InspectionResult
+from gateway.results.service import department_name, matter_refs, team_department_names
+from gateway.security.policy import authorize
+from gateway.security.principal import Principal
+from gateway.tasks.models import Task
+from schemas.platform import DISPOSITIONS, ENTITY_TYPES
+from schemas.result_codes import describe
+
+PUBLIC_PLAN_STATUSES = ("published", "superseded")
+PLAN_KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
+PLAN_STATUS_LABELS = {"published": "已公布", "superseded": "已被新版本替代"}
+INSPECTION_TYPE_LABELS = {True: "跨部门联合双随机抽查", False: "部门双随机抽查"}
+TARGET_TYPE_LABELS = {**ENTITY_TYPES, "other_unit": ENTITY_TYPES.get("other", "其他单位")}
+
+
+def _uscc_or_name(q: str):
+    q = q.strip()
+    return or_(Target.uscc == q.upper(), contains(Target.name, q))
+
+
+# --- matters ------------------------------------------------------------------------------------
+
+
+def public_matters(gateway: Gateway, principal: Principal) -> list[dict[str, Any]]:
+    authorize(principal, "catalogue.read")
+    registry = gateway.registry
+    out = []
+    for code, matter in registry.matters.items():
+        out.append({
+            "code": code,
+            "field": matter.field,
+            "name": matter.name,
+            "version": matter.version,
+            "lead_department_name": department_name(gateway, matter.department_code),
+            "cooperating_department_names": [department_name(gateway, d) for d in registry.cooperating_departments(code)],
+            "legal_basis": list(matter.legal_basis),
+            "min_ratio": str(matter.min_ratio),
+            "frequency": matter.frequency,
+            "methods": list(matter.methods),
+            "target_description": matter.target_description,
+            "check_items": [
+                {
+                    "code": item.code, "name": item.name, "content": item.content,
+                    "department_name": department_name(gateway, item.department_code),
+                    "legal_basis": list(item.legal_basis), "methods": list(item.methods),
+                }
+                for item in registry.check_items[code]
+            ],
+        })
+    return out
+
+
+# --- plans and drawn tasks ------------------------------------------------------------------------
+
+
+def _plan_dict(gateway: Gateway, session: Session, plan: Plan) -> dict[str, Any]:
+    task_count = session.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0
+    draw_ids = sorted(d for d in session.scalars(select(Task.draw_id).where(Task.plan_id == plan.id).distinct()) if d is not None)
+    return {
+        "id": plan.id,
+        "number": plan.number,
+        "version": plan.version,
+        "year": plan.year,
+        "kind": plan.kind,
+        "kind_label": PLAN_KIND_LABELS.get(plan.kind, plan.kind),
+        "title": plan.title,
+        "status": plan.status,
+        "lead_department_name": department_name(gateway, plan.lead_department),
+        "matters": [
+            {"code": m.matter_code, "name": gateway.registry.matters[m.matter_code].name
+             if m.matter_code in gateway.registry.matters else m.matter_code,
+             "department_name": department_name(gateway, m.department_code)}
+            for m in plan.matters
+        ],
+        "ratios": dict(plan.ratios or {}),
+        "frequency": plan.frequency,
+        "window_start": plan.window_start,
+        "window_end": plan.window_end,
+        "description": plan.description,
+        "published_at": plan.published_at,
+        "published_late": plan.published_late,
+        "amends_id": plan.amends_id,
+        "amend_reason": plan.amend_reason,
+        "task_count": task_count,
+        "draw_ids": draw_ids,
+        "links": {
+            "tasks": f"/api/v1/public/plans/{plan.id}/tasks",
+            # the draw's own public endpoints: its summary and the verifiable shuangsui.draw/1 record
+            "draws": [f"/api/v1/draws/{d}" for d in draw_ids],
+            "draw_records": [f"/api/v1/draws/{d}/record" for d in draw_ids],
+        },
+    }
+
+
+def public_plans(gateway: Gateway, session: Session, principal: Principal, year: int | None, page: int, page_size: int):
+    authorize(principal, "plans.read", published=True)
+    stmt = select(Plan).where(Plan.status.in_(PUBLIC_PLAN_STATUSES))
+    if year:
+        stmt = stmt.where(Plan.year == year)
+    items, total = paginate(session, stmt.order_by(Plan.year.desc(), Plan.id.desc()), page, page_size)
+    return [_plan_dict(gateway, session, p) for p in items], total
+
+
+def _public_plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.status not in PUBLIC_PLAN_STATUSES:
+        raise not_found("抽查计划", plan_id)
+    return plan
+
+
+def public_plan(gateway: Gateway, session: Session, principal: Principal, plan_id: int) -> dict[str, Any]:
+    authorize(principal, "plans.read", published=True)
+    return _plan_dict(gateway, session, _public_plan(session, plan_id))
+
+
+def public_plan_tasks(gateway: Gateway, session: Session, principal: Principal, plan_id: int, page: int, page_size: int):
+    """The drawn tasks of a published plan: target, matters, the team's departments (not its people)."""
+    authorize(principal, "draws.read", published=True)
+    plan = _public_plan(session, plan_id)
+    stmt = select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
+    items, total = paginate(session, stmt, page, page_size)
+    out = []
+    for task in items:
+        published = _latest_published(session, task.id)
+        out.append({
+            "task_number": task.number,
+            "draw_id": task.draw_id,
+            "target": {"uscc": task.target.uscc, "name": task.target.name},
+            "matters": matter_refs(gateway, task.matter_codes),
+            "departments": team_department_names(gateway, task),
+            "key_inspection": task.key_inspection,
+            "window_start": task.window_start,
+            "window_end": task.window_end,
+            "result_id": published.id if published else None,
+        })
+    return out, total
+
+
+# --- results and dispositions ---------------------------------------------------------------------
+
+
+def _latest_published(session: Session, task_id: int) -> InspectionResult | None:
+    return session.scalar(
+        select(InspectionResult).where(InspectionResult.task_id == task_id, InspectionResult.status == "published")
+        .order_by(InspectionResult.version.desc()).limit(1)
+    )
+
+
+def public_disposition_dict(gateway: Gateway, disposition: Disposition) -> dict[str, Any]:
+    return {
+        "id": disposition.id,
+        "result_id": disposition.result_id,
+        "kind": disposition.kind,
+        "kind_label": DISPOSITIONS[disposition.kind],
+        "department_name": department_name(gateway, disposition.department_code),
+        "decision_number": disposition.decision_number,
+        "receiving_authority": disposition.receiving_authority,
+        "decided_on": disposition.decided_on,
+        "description": disposition.description,
+        "published_on": disposition.published_on,
+        "supersedes_id": disposition.supersedes_id,
+        "correction_reason": disposition.correction_reason,
+    }
+
+
+def public_result_dict(gateway: Gateway, session: Session, result: InspectionResult) -> dict[str, Any]:
+    task = result.task
+    plan = session.get(Plan, task.plan_id)
+    departments = team_department_names(gateway, task)
+    earlier = session.scalars(
+        select(InspectionResult).where(
+            InspectionResult.task_id == task.id, InspectionResult.status == "published",
+            InspectionResult.version < result.version,
+        ).order_by(InspectionResult.version)
+    )
+    dispositions = session.scalars(
+        select(Disposition).where(Disposition.task_id == task.id, Disposition.status == "published").order_by(Disposition.id)
+    )
+    return {
+        "id": result.id,
+        "version": result.version,
+        "task_number": task.number,
+        "plan": {"id": plan.id, "number": plan.number, "title": plan.title, "year": plan.year} if plan else {},
+        "target": {"uscc": task.target.uscc, "name": task.target.name},
+        "matters": matter_refs(gateway, task.matter_codes),
+        "authority": department_name(gateway, task.lead_department),
+        "departments": departments,
+        "inspection_type": INSPECTION_TYPE_LABELS[len(departments) > 1 or (plan is not None and plan.kind == "joint")],
+        "methods": list(result.methods),
+        "completed_on": result.completed_on,
+        "result_codes": list(result.result_codes),
+        "result_description": describe(result.result_codes),
+        "remarks": result.remarks,
+        "published_on": result.published_on,
+        "correction_reason": result.correction_reason,
+        "history": [
+            {"result_id": r.id, "version": r.version, "published_on": r.published_on, "correction_reason": r.correction_reason}
+            for r in earlier
+        ],
+        "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
+    }
+
+
+def _current_published_results():
+    """Published versions that no later published version of the same task replaces."""
+    later = InspectionResult.__table__.alias("later")
+    return select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id).where(
+        InspectionResult.status == "published",
+        ~exists(
+            select(later.c.id).where(
+                later.c.task_id == InspectionResult.task_id,
+                later.c.status == "published",
+                later.c.version > InspectionResult.version,
+            )
+        ),
+    )
+
+
+def public_results(
+    gateway: Gateway, session: Session, principal: Principal, q: str | None, page: int, page_size: int,
+    plan_id: int | None = None,
+):
+    authorize(principal, "results.read", published=True)
+    stmt = _current_published_results()
+    if q:
+        stmt = stmt.where(_uscc_or_name(q))
+    if plan_id:
+        stmt = stmt.where(Task.plan_id == plan_id)
+    items, total = paginate(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()), page, page_size)
+    return [public_result_dict(gateway, session, r) for r in items], total
+
+
+def public_result(gateway: Gateway, session: Session, principal: Principal, result_id: int) -> dict[str, Any]:
+    result = session.get(InspectionResult, result_id)
+    if result is None or not result.is_published:
+        raise not_found("检查结果", result_id)
+    authorize(principal, "results.read", published=True)
+    return public_result_dict(gateway, session, result)
+
+
+def public_dispositions(gateway: Gateway, session: Session, principal: Principal, q: str | None, page: int, page_size: int):
+    authorize(principal, "results.read", published=True)
+    stmt = (
+        select(Disposition).join(Target, Target.id == Disposition.target_id)
+        .where(Disposition.status == "published")
+    )
+    if q:
+        stmt = stmt.where(_uscc_or_name(q))
+    items, total = paginate(session, stmt.order_by(Disposition.published_on.desc(), Disposition.id.desc()), page, page_size)
+    return [public_disposition_dict(gateway, d) for d in items], total
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+def search_targets(session: Session, principal: Principal, q: str | None, page: int, page_size: int):
+    """Targets by USCC or name, with how many published results each has (the public's entry point)."""
+    authorize(principal, "results.read", published=True)
+    if not q or len(q.strip()) < 2:
+        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
+    count = (
+        select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+        .where(Task.target_id == Target.id, InspectionResult.status == "published")
+        .correlate(Target).scalar_subquery()
+    )
+    stmt = select(Target, count).where(_uscc_or_name(q)).order_by(Target.name, Target.id)
+    total = session.scalar(select(func.count()).select_from(select(Target.id).where(_uscc_or_name(q)).subquery())) or 0
+    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return [
+        {"uscc": t.uscc, "name": t.name, "township": t.township, "published_results": int(n or 0)}
+        for t, n in rows
+    ], int(total)
+
+
+def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> dict[str, Any]:
+    authorize(principal, "results.read", published=True)
+    target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
+    if target is None:
+        raise not_found("检查对象", uscc)
+    results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
+                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc())))
+    dispositions = session.scalars(
+        select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published").order_by(Disposition.id)
+    )
+    return {
+        "uscc": target.uscc,
+        "name": target.name,
+        "type": target.type,
+        "type_label": TARGET_TYPE_LABELS.get(target.type, target.type),
+        "township": target.township,
+        "lists": risk.list_labels(target),
+        "results": [public_result_dict(gateway, session, r) for r in results],
+        "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
+    }

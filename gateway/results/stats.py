@@ -1,0 +1,164 @@
+"""Supervision statistics (article 30): per lead department and per plan.
+
+For each task drawn (counted for its lead department: "who leads, who records, who answers"):
+
+- ``inspected``: a result has been recorded;
+- ``published``: a version has been published; ``published_on_time`` when the first publication
+  day was on or before the article 19 deadline, else ``published_late``;
+- ``overdue`` / ``due_soon``: not yet published and past / close to the deadline on ``as_of``;
+- ``problems_found``: the current version (latest published, else latest) found problems (the
+  result-code kinds listed as problems in ``risk_rules.json``);
+- ``follow_up_required``: its codes call for a follow-up (the result-code table's flag);
+- ``followed_up``: of those, the tasks with at least one published disposition.
+
+A principal whose ``stats.read`` scope is its own department sees the tasks its department leads.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.core import Gateway
+from gateway.planning.models import Plan
+from gateway.results.clock import clock_of, effective_deadline
+from gateway.results.deadline import DUE_SOON, OVERDUE
+from gateway.results.models import Disposition, InspectionResult
+from gateway.results.service import department_name
+from gateway.security.policy import ANY, OWN_DEPARTMENT, authorize, scope_of
+from gateway.security.principal import Principal
+from gateway.tasks.models import Task
+
+COUNTERS = (
+    "drawn", "inspected", "published", "published_on_time", "published_late", "overdue", "due_soon",
+    "problems_found", "follow_up_required", "followed_up",
+)
+# Column headers of the exports, in order (Chinese, as the office reads them).
+HEADERS = {
+    "key": "编码",
+    "name": "名称",
+    "drawn": "抽取任务数",
+    "inspected": "已检查数",
+    "published": "已公示数",
+    "published_on_time": "按时公示数",
+    "published_late": "超期公示数",
+    "overdue": "逾期未公示数",
+    "due_soon": "即将到期数",
+    "problems_found": "发现问题数",
+    "follow_up_required": "需后续处置数",
+    "followed_up": "已公示后续处置数",
+}
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    drawn: int = 0
+    inspected: int = 0
+    published: int = 0
+    published_on_time: int = 0
+    published_late: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    problems_found: int = 0
+    follow_up_required: int = 0
+    followed_up: int = 0
+
+    def add(self, flags: dict[str, bool]) -> None:
+        for name in COUNTERS:
+            if flags.get(name):
+                setattr(self, name, getattr(self, name) + 1)
+
+
+def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published_disposition: bool, as_of: date) -> dict[str, bool]:
+    flags = {"drawn": True}
+    if not versions:
+        return flags
+    flags["inspected"] = True
+    published = [v for v in versions if v.is_published]
+    if published:
+        first = published[0]
+        flags["published"] = True
+        on_time = first.published_on <= effective_deadline(gateway.settings, first).due
+        flags["published_on_time" if on_time else "published_late"] = True
+        current = published[-1]
+    else:
+        current = versions[-1]
+        _, status, _ = clock_of(gateway.settings, current, as_of)
+        flags["overdue"] = status == OVERDUE
+        flags["due_soon"] = status == DUE_SOON
+    flags["problems_found"] = current.has_problems
+    flags["follow_up_required"] = current.requires_follow_up
+    flags["followed_up"] = current.requires_follow_up and has_published_disposition
+    return flags
+
+
+def supervision_stats(
+    gateway: Gateway, session: Session, principal: Principal, *, as_of: date,
+    year: int | None = None, plan_id: int | None = None, department: str | None = None,
+) -> dict[str, Any]:
+    scope = scope_of(principal, "stats.read")
+    if scope is None:
+        authorize(principal, "stats.read")
+    if department and scope != ANY:
+        authorize(principal, "stats.read", departments=[department])
+    stmt = select(Task, Plan).join(Plan, Plan.id == Task.plan_id).order_by(Task.id)
+    if year:
+        stmt = stmt.where(Plan.year == year)
+    if plan_id:
+        stmt = stmt.where(Task.plan_id == plan_id)
+    if department:
+        stmt = stmt.where(Task.lead_department == department)
+    if scope == OWN_DEPARTMENT:
+        stmt = stmt.where(Task.lead_department == (principal.department_code or ""))
+    rows = session.execute(stmt).all()
+    task_ids = [t.id for t, _ in rows]
+
+    versions: dict[int, list[InspectionResult]] = defaultdict(list)
+    disposed: set[int] = set()
+    for chunk in _chunks(task_ids, 500):
+        for version in session.scalars(
+            select(InspectionResult).where(InspectionResult.task_id.in_(chunk))
+            .order_by(InspectionResult.task_id, InspectionResult.version)
+        ):
+            versions[version.task_id].append(version)
+        disposed.update(session.scalars(
+            select(Disposition.task_id).where(Disposition.task_id.in_(chunk), Disposition.status == "published")
+        ))
+
+    by_department: dict[str, Row] = {}
+    by_plan: dict[int, Row] = {}
+    totals = Row(key="total", name="合计")
+    for task, plan in rows:
+        flags = task_flags(gateway, versions.get(task.id, []), task.id in disposed, as_of)
+        by_department.setdefault(
+            task.lead_department, Row(key=task.lead_department, name=department_name(gateway, task.lead_department))
+        ).add(flags)
+        by_plan.setdefault(plan.id, Row(key=f"{plan.number}（第{plan.version}版）", name=plan.title)).add(flags)
+        totals.add(flags)
+    return {
+        "as_of": as_of,
+        "year": year,
+        "departments": [asdict(r) for _, r in sorted(by_department.items())],
+        "plans": [asdict(r) for _, r in sorted(by_plan.items())],
+        "totals": asdict(totals),
+    }
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def table(rows: list[dict[str, Any]], totals: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows for CSV/Excel."""
+    keys = list(HEADERS)
+    out = [[row[k] for k in keys] for row in rows]
+    if totals is not None:
+        out.append([totals[k] for k in keys])
+    return [HEADERS[k] for k in keys], out

@@ -1,0 +1,127 @@
+"""The demo's results in every state, and the privacy walk: every public endpoint's output on the
+demo data holds no inspector's name, phone or certificate number."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from gateway.demo.generate import DemoShape
+from gateway.demo.load import load_directories
+from gateway.demo.results import STATES, load_demo_results
+from gateway.directory.models import Inspector
+from gateway.results.clock import deadline_lists
+from gateway.results.models import Disposition, InspectionResult
+from gateway.security.principal import Principal
+from gateway.tasks.models import Task, TaskMember
+
+TODAY = date(2026, 11, 20)
+SHAPE = DemoShape(targets=400, inspectors_per_department=8, conflicts=4, seed=410823)
+
+
+def _demo_draw(gateway):
+    """The draw colleague's demo step (a published joint plan and a completed draw), when present."""
+    try:
+        from gateway.demo.draw import ensure_demo_draw
+    except ImportError:
+        return None
+    return ensure_demo_draw(gateway, today=TODAY)
+
+
+@pytest.fixture
+def demo(gateway):
+    load_directories(gateway, SHAPE, today=TODAY)
+    draw = _demo_draw(gateway)
+    summary = load_demo_results(gateway, today=TODAY)
+    return gateway, summary, draw
+
+
+def test_demo_results_cover_every_state_and_load_once(demo):
+    gateway, summary, draw = demo
+    assert set(summary["states"]) == set(STATES), summary
+    assert summary["skipped"] == [] and summary["created_tasks"] is (draw is None)
+    with gateway.read() as session:
+        results = session.scalars(select(InspectionResult)).all()
+        statuses = {r.status for r in results}
+        assert statuses == {"recorded", "returned", "reviewed", "published"}
+        assert any(r.version == 2 and r.supersedes_id for r in results)
+        assert session.scalar(select(Disposition).where(Disposition.status == "published")) is not None
+        office = Principal(role="county_office", name="测试")
+        lists = deadline_lists(gateway.settings, gateway.registry, session, office, today=TODAY)
+        assert [i["task_id"] for i in lists["overdue"]] == [summary["states"]["overdue"]]
+        assert summary["states"]["due_soon"] in [i["task_id"] for i in lists["due_soon"]]
+        count = len(results)
+    again = load_demo_results(gateway, today=TODAY)
+    assert again["states"] == {} and again["skipped"] == []
+    with gateway.read() as session:
+        assert len(session.scalars(select(InspectionResult)).all()) == count
+
+
+def _fill(rule, values) -> str | None:
+    url = rule.rule
+    for name in rule.arguments:
+        if name not in values:
+            return None
+        url = re.sub(r"<[^>]*\b" + name + r">", str(values[name]), url)
+    return url
+
+
+def test_no_public_endpoint_shows_an_inspector(demo, app):
+    gateway, summary, _ = demo
+    with gateway.read() as session:
+        inspectors = session.scalars(select(Inspector)).all()
+        phones = {i.phone for i in inspectors if i.phone}
+        certificates = {i.certificate_no for i in inspectors}
+        on_tasks = set(session.scalars(select(TaskMember.inspector_id)))
+        names = {i.name for i in inspectors if i.id in on_tasks}
+        published = session.scalar(select(InspectionResult).where(InspectionResult.status == "published",
+                                                                  InspectionResult.has_problems.is_(True)))
+        task = session.get(Task, published.task_id)
+        values = {
+            "uscc": task.target.uscc, "plan_id": task.plan_id, "result_id": published.id, "task_id": task.id,
+            "disposition_id": session.scalar(select(Disposition.id)), "draw_id": task.draw_id or 1,
+            "inspector_id": inspectors[0].id, "attachment_id": 1,
+        }
+        query = {"q": task.target.uscc, "page_size": 500}
+        name_query = {"q": task.target.name[3:7], "page_size": 500}
+    client = app.test_client()
+    walked, shown = [], 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
+            continue
+        url = _fill(rule, values)
+        if url is None:
+            continue
+        for args in (query, name_query, {}):
+            response = client.get(url, query_string=args)
+            walked.append((url, response.status_code))
+            if response.status_code >= 500:
+                pytest.fail(f"{url} answered {response.status_code}")
+            if response.status_code != 200:
+                continue
+            shown += 1
+            body = response.get_data(as_text=True) if response.mimetype.startswith(("application/json", "text/")) \
+                else response.get_data().decode("utf-8", "replace")
+            for secret in phones | certificates | names:
+                assert secret not in body, f"{url} ({args}) shows {secret!r}"
+    public_ok = {u for u, s in walked if s == 200}
+    for must in (f"/api/v1/public/targets/{values['uscc']}", f"/api/v1/public/results/{values['result_id']}",
+                 f"/api/v1/public/plans/{values['plan_id']}/tasks", "/api/v1/public/results",
+                 "/api/v1/public/dispositions", "/api/v1/public/matters", "/api/v1/public/plans"):
+        assert must in public_ok, must
+    assert shown >= 15
+    if values["draw_id"] != 1 or _demo_draw_available():
+        plan = client.get(f"/api/v1/public/plans/{values['plan_id']}").json
+        for link in plan["links"]["draw_records"]:
+            record = client.get(link)
+            assert record.status_code == 200 and record.json["format"] == "shuangsui.draw/1", link
+
+
+def _demo_draw_available() -> bool:
+    try:
+        import gateway.demo.draw  # noqa: F401
+    except ImportError:
+        return False
+    return True
