@@ -1,6 +1,6 @@
 """Longer fuzz run: schemathesis against the gateway's OpenAPI document, every role, both databases.
 
-    python bench/fuzz.py [--examples 25] [--db sqlite|postgresql|both] [--roles county_office,public,...]
+    python bench/fuzz.py [--examples 25] [--db sqlite|postgresql|both] [--roles county_office,public,...] [--seed N]
 
 Each operation is called, for each role, with generated valid ("positive") and invalid ("negative")
 inputs on a database seeded with the demo directories. Prints operations, examples, the status
@@ -22,7 +22,7 @@ from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_ava
 ALL_ROLES = ("county_office", "department_operator", "department_head", "inspector", "supervisor", "system", "public")
 
 
-def run(url: str, folder: Path, roles: list[str], examples: int) -> int:
+def run(url: str, folder: Path, roles: list[str], examples: int, seed: int | None) -> int:
     from gateway.app import create_app
     from gateway.config import Settings
     from gateway.core import Gateway
@@ -52,7 +52,7 @@ def run(url: str, folder: Path, roles: list[str], examples: int) -> int:
             headers[role] = {"Authorization": f"Bearer {token}"}
     app = create_app(gateway=gateway)
     started = time.perf_counter()
-    report = run_fuzz(app, headers, max_examples=examples, seed=None)
+    report = run_fuzz(app, headers, max_examples=examples, seed=seed)
     seconds = time.perf_counter() - started
     gateway.dispose()
     for error in report.errors:
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=25, help="examples per operation, role and mode")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--roles", default=",".join(ALL_ROLES))
+    parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: a fresh one, printed)")
     args = parser.parse_args()
     roles = [r for r in args.roles.split(",") if r]
     failed = 0
@@ -85,7 +86,7 @@ def main() -> None:
         folder = Path(tmp)
         if args.db in ("sqlite", "both"):
             print(f"SQLite ({len(roles)} roles, {args.examples} examples per operation/role/mode):")
-            failed += run(fresh_sqlite(folder, "fuzz"), folder, roles, args.examples)
+            failed += run(fresh_sqlite(folder, "fuzz"), folder, roles, args.examples, args.seed)
         if args.db in ("postgresql", "both"):
             if not pg_available():
                 print("PostgreSQL: not reachable, skipped")
@@ -93,7 +94,7 @@ def main() -> None:
                 url = fresh_postgresql("fuzz")
                 try:
                     print(f"PostgreSQL ({len(roles)} roles, {args.examples} examples per operation/role/mode):")
-                    failed += run(url, folder, roles, args.examples)
+                    failed += run(url, folder, roles, args.examples, args.seed)
                 finally:
                     drop_postgresql(url)
     sys.exit(1 if failed else 0)

@@ -94,7 +94,10 @@ def register_error_handlers(app: Flask) -> None:
     def _data_error(exc: Exception):
         # A value the database cannot store (too long, out of range, NUL) that no validator caught:
         # the input's fault, answered as such; logged so the missing validator gets added.
-        log.warning("database refused a value (%s): add a validator", type(getattr(exc, "orig", exc)).__name__)
+        from flask import request
+
+        log.warning("database refused a value (%s) in %s %s: add a validator",
+                    type(getattr(exc, "orig", exc)).__name__, request.method, request.url_rule)
         return jsonify(error_body("invalid_value", "提交的数值或文本超出允许的范围，未做任何更改。")), 422
 
     @app.errorhandler(Exception)

@@ -35,11 +35,12 @@ class FuzzReport:
     statuses: Counter = field(default_factory=Counter)
     failures: list[FuzzFailure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # operations schemathesis could not load
+    seed: int | None = None
 
     def summary(self) -> str:
         codes = ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items()))
         return (f"{self.operations} operations, {self.examples} examples, {len(self.failures)} failures "
-                f"(statuses {codes})")
+                f"(statuses {codes}; seed {self.seed})")
 
 
 def seed_directories(app, headers: dict[str, str]) -> None:
@@ -68,6 +69,11 @@ def run_fuzz(app, headers_by_role: dict[str, dict[str, str]], max_examples: int 
 
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     report = FuzzReport()
+    if seed is None:
+        import random
+
+        seed = random.SystemRandom().randrange(2**32)
+    report.seed = seed
     checks = [not_a_server_error, response_schema_conformance]
     for result in schema.get_all_operations():
         if not hasattr(result, "ok"):  # an operation schemathesis cannot read counts as a failure
@@ -88,7 +94,8 @@ def _run_operation(report, operation, role, headers, mode, generation_mode, chec
     label = f"{operation.method.upper()} {operation.path}"
     strategy = operation.as_strategy(generation_mode=generation_mode)
 
-    @hsettings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is not None,
+    @hypothesis.seed(seed)
+    @hsettings(max_examples=max_examples, deadline=None, database=None,
                suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.generate],
                print_blob=False)
     @given(case=strategy)
@@ -115,4 +122,4 @@ def _run_operation(report, operation, role, headers, mode, generation_mode, chec
         try:
             one()
         except hypothesis.errors.Unsatisfiable:
-            pass
+            pass  # schemathesis could not build an invalid request for this operation (nothing to negate)
