@@ -3,8 +3,9 @@
 - A target whose registration is closed, deregistered, revoked, cancelled, moved out or in
   liquidation is left out of every matter (``deregistered_or_closed``); one taken out of the
   directory's active population is left out as ``criteria_not_met``.
-- A target that looks related to a matter (holds one of its licences or has one of its business-scope
-  keywords) but does not meet all its criteria is left out of that matter (``criteria_not_met``).
+- A target related to a matter (it holds one of the matter's licences, or, for a matter that asks
+  for no licence, has one of its business-scope keywords) that does not meet all the matter's
+  criteria is left out of that matter (``criteria_not_met``).
 - A target a higher-level authority inspected this year is left out of the matters that inspection
   covers (``higher_level_inspected``).
 - A target already inspected twice this year outside key inspection is left out

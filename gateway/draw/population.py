@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
-from gateway.directory.queries import contains, criteria_clause, has_licence
-from gateway.draw.eligibility import Candidate, HigherLevelRecord, KeyRule, decide, higher_level_matters
+from gateway.directory.queries import contains, has_licence
+from gateway.draw.eligibility import (
+    INACTIVE_STATUSES,
+    YEARLY_CAP,
+    Candidate,
+    HigherLevelRecord,
+    KeyRule,
+    decide,
+    higher_level_matters,
+)
 from gateway.draw.record import Exclusion, ratio_text
 from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
@@ -26,6 +34,7 @@ from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
 
 FETCH_ROWS = 20_000
+INACTIVE_TARGET_STATUSES_SET = INACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -73,13 +82,6 @@ def plan_matters(session: Session, plan: Plan) -> list[PlanMatterInfo]:
     return out
 
 
-def marker_clause(criteria: TargetCriteria):
-    """Targets that look related to a matter: one of its licences or one of its scope keywords."""
-    parts = [has_licence(l) for l in criteria.required_licences]
-    parts += [contains(Target.business_scope, k) for k in criteria.scope_keywords]
-    return or_(*parts) if parts else false()
-
-
 def scope_clause(scope: dict[str, Any] | None):
     scope = scope or {}
     parts = []
@@ -116,49 +118,107 @@ def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLe
     return out
 
 
+MEETS, RELATED = 2, 1
+
+
+def matter_code_clause(criteria: TargetCriteria):
+    """2 when a target meets the criteria, 1 when it is only related to the matter (holds one of its
+    licences, or, for a matter that asks for no licence, has one of its keywords), else 0.
+
+    The cheapest condition is tested first and the others only when it holds, so a target unrelated
+    to the matter costs one test.
+    """
+    licences = or_(*(has_licence(l) for l in criteria.required_licences)) if criteria.required_licences else None
+    keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
+                if criteria.scope_keywords else None)
+    types = Target.type.in_(criteria.target_types) if criteria.target_types else None
+    conditions = [c for c in (licences, keywords, types) if c is not None]
+    if not conditions:
+        return literal(MEETS)
+    gate, rest = conditions[0], conditions[1:]
+    if not rest:
+        return case((gate, MEETS), else_=0)
+    return case((gate, case((and_(*rest), MEETS), else_=RELATED)), else_=0)
+
+
+def key_rule_clause(rule: KeyRule):
+    """SQL for :meth:`KeyRule.is_key` (the two must agree; a test checks that they do)."""
+    parts = []
+    if rule.risk_classes:
+        parts.append(Target.risk_class.in_(rule.risk_classes))
+    if rule.abnormal_list:
+        parts.append(Target.abnormal_list.is_(True))
+    if rule.serious_violation_list:
+        parts.append(Target.serious_violation_list.is_(True))
+    if rule.min_complaints is not None:
+        parts.append(Target.complaint_count >= rule.min_complaints)
+    return case((or_(*parts), 1), else_=0) if parts else literal(0)
+
+
 def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
-    """Every stratum's eligible population and every exclusion, for ``plan`` as of now."""
+    """Every stratum's eligible population and every exclusion, for ``plan`` as of now.
+
+    The query reads, once per target, whether it meets each matter's criteria or is only related to
+    the matter (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``),
+    and keeps the targets that are one or the other for some matter. The article 15 rules
+    are :func:`gateway.draw.eligibility.decide`; the loop takes a shortcut only for the common case
+    where no rule applies (operating, active, related to nothing it does not meet, no higher-level
+    inspection, under the yearly cap or a key target), where ``decide`` would change nothing.
+    """
     key_rule = KeyRule.from_dict(plan.key_rule)
     counts = yearly_inspections(session, plan.year)
     higher = higher_level_records(session, plan.year)
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
 
-    columns = [Target.id, Target.uscc, Target.risk_class, Target.status, Target.active, Target.abnormal_list,
-               Target.serious_violation_list, Target.complaint_count]
-    related = []
+    columns = [Target.id, Target.uscc, Target.risk_class, Target.status, Target.active,
+               key_rule_clause(key_rule).label("key")]
     for index, matter in enumerate(matters):
-        meets = criteria_clause(matter.criteria)
-        marked = marker_clause(matter.criteria)
-        columns.append(case((meets, 1), else_=0).label(f"m{index}"))
-        columns.append(case((marked, 1), else_=0).label(f"k{index}"))
-        related.append(or_(meets, marked))
-    stmt = select(*columns).where(scope_clause(plan.scope), or_(*related))
+        columns.append(matter_code_clause(matter.criteria).label(f"m{index}"))
+    # OFFSET 0 keeps the database from folding the filter into the inner query, so each target's
+    # flags are computed once (the outer filter reads them).
+    inner = select(*columns).where(scope_clause(plan.scope)).offset(0).subquery()
+    flags = [inner.c[f"m{index}"] for index in range(len(matters))]
+    stmt = select(inner).where(or_(*(flag > 0 for flag in flags))) if flags else select(inner).where(false())
 
+    codes = [m.code for m in matters]
     members: dict[tuple[str, str], list[str]] = {(m.code, rc): [] for m in matters for rc in RISK_CLASSES}
     keys: dict[tuple[str, str], list[str]] = {k: [] for k in members}
     exclusions: list[Exclusion] = []
     candidates = 0
-    codes = [m.code for m in matters]
-    result = session.execute(stmt.execution_options(yield_per=FETCH_ROWS))
+    seen_flags: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def classify(values) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        matched = tuple(code for code, value in zip(codes, values) if value == MEETS)
+        marked = tuple(code for code, value in zip(codes, values) if value == RELATED)
+        return matched, marked
+
+    inactive = INACTIVE_TARGET_STATUSES_SET
+    result = session.connection().execute(stmt.execution_options(yield_per=FETCH_ROWS))
     for row in result:
         candidates += 1
-        flags = row[8:]
-        matched = tuple(code for i, code in enumerate(codes) if flags[2 * i])
-        marked = tuple(code for i, code in enumerate(codes) if flags[2 * i + 1] and not flags[2 * i])
-        uscc = row.uscc
-        key = key_rule.is_key(row.risk_class, bool(row.abnormal_list), bool(row.serious_violation_list),
-                              row.complaint_count or 0)
-        barred = higher_level_matters(higher[uscc], matter_departments, levels) if uscc in higher else set()
-        decision = decide(Candidate(
-            uscc=uscc, risk_class=row.risk_class, status=row.status, active=bool(row.active), key=key,
-            matched=matched, marked=marked, higher_level=frozenset(barred), inspections=counts.get(row.id, 0),
-        ))
-        exclusions.extend(decision.exclusions)
-        for code in decision.eligible:
-            members[(code, row.risk_class)].append(uscc)
+        target_id, uscc, risk_class, status, active, key = row[:6]
+        values = row[6:]
+        found = seen_flags.get(values)
+        if found is None:
+            found = seen_flags[values] = classify(values)
+        matched, marked = found
+        if (status not in inactive and active and not marked and uscc not in higher
+                and (key or counts.get(target_id, 0) < YEARLY_CAP)):
+            eligible = matched
+        else:
+            barred = higher_level_matters(higher[uscc], matter_departments, levels) if uscc in higher else set()
+            decision = decide(Candidate(
+                uscc=uscc, risk_class=risk_class, status=status, active=bool(active), key=bool(key),
+                matched=matched, marked=marked, higher_level=frozenset(barred),
+                inspections=counts.get(target_id, 0),
+            ))
+            exclusions.extend(decision.exclusions)
+            eligible = decision.eligible
+        for code in eligible:
+            members[(code, risk_class)].append(uscc)
             if key:
-                keys[(code, row.risk_class)].append(uscc)
+                keys[(code, risk_class)].append(uscc)
     result.close()
 
     strata = []

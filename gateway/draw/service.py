@@ -17,10 +17,11 @@ import hashlib
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,7 @@ from gateway.draw.record import (
     task_entry,
 )
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import JointTarget, merge_targets, select_strata
+from gateway.draw.strata import merge_targets, select_strata
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.planning.models import Plan
@@ -226,7 +227,7 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
 
 # -------------------------------------------------------------------------------------------- run
 
-def required_departments(plan: Plan, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> tuple[str, ...]:
+def required_departments(plan: Plan | PlanFacts, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> tuple[str, ...]:
     """Who must be on a task's team: the plan's lead department; in a joint plan also, for each of
     the task's matters, the department leading it and the departments that bring check items to it."""
     departments = [plan.lead_department]
@@ -239,7 +240,7 @@ def required_departments(plan: Plan, matters: Iterable[str], info: Mapping[str, 
     return tuple(departments)
 
 
-def task_lead_department(plan: Plan, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> str:
+def task_lead_department(plan: Plan | PlanFacts, matters: Iterable[str], info: Mapping[str, PlanMatterInfo]) -> str:
     """The department that leads (and records) one task: the plan's lead department when it leads one
     of the task's matters, else the department leading the task's first matter."""
     matters = list(matters)
@@ -319,7 +320,9 @@ def run(
     _lap(timings, "select", clock)
 
     clock = time.perf_counter()
-    departments = [plan.lead_department, *plan.cooperating_departments]
+    facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
+                      plan.number, plan.window_start, plan.window_end)
+    departments = [facts.lead_department, *facts.cooperating_departments]
     today = local_date(now)
     inspectors = pool_inspectors(session, departments, today)
     target_ids = _target_ids(session, [t.uscc for t in targets])
@@ -330,8 +333,9 @@ def run(
             .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
         ) if uscc in drawn
     ]
-    loads = _year_loads(session, plan.year)
-    requests = [TeamRequest(t.uscc, required_departments(plan, t.matters, info)) for t in targets]
+    loads = _year_loads(session, facts.year)
+    needs = _Cached(lambda matters: required_departments(facts, matters, info))
+    requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
     try:
         teams = match_teams(requests, inspectors, seed, conflicts, loads)
     except NoFeasibleTeam as exc:
@@ -343,23 +347,26 @@ def run(
     _lap(timings, "teams", clock)
 
     clock = time.perf_counter()
-    numbers = [f"{plan.number}-{n:04d}" for n in range(1, len(targets) + 1)]
+    numbers = [f"{facts.number}-{n:04d}" for n in range(1, len(targets) + 1)]
+    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
     task_rows = [
         {
-            "number": number, "plan_id": plan.id, "draw_id": draw.id, "target_id": target_ids[t.uscc],
-            "lead_department": task_lead_department(plan, t.matters, info), "matter_codes": list(t.matters),
-            "key_inspection": t.uscc in key_targets, "window_start": plan.window_start,
-            "window_end": plan.window_end, "status": "assigned", "created_at": now,
+            "number": number, "plan_id": facts.id, "draw_id": draw_id, "target_id": target_ids[t.uscc],
+            "lead_department": leads(t.matters), "matter_codes": list(t.matters),
+            "key_inspection": t.uscc in key_targets, "window_start": facts.window_start,
+            "window_end": facts.window_end, "status": "assigned", "created_at": now,
         }
         for number, t in zip(numbers, targets)
     ]
-    task_ids = list(session.scalars(
-        insert(Task).returning(Task.id, sort_by_parameter_order=True), task_rows
-    )) if task_rows else []
+    bulk_insert(session, "tasks", task_rows)
+    task_ids = dict(session.execute(select(Task.number, Task.id).where(Task.draw_id == draw_id)).all())
+    if len(task_ids) != len(task_rows):
+        raise RuntimeError("tasks were not all written")
     by_id = {p.id: p for p in inspectors}
     member_rows = []
-    for task_id, row, team in zip(task_ids, task_rows, teams):
+    for row, team in zip(task_rows, teams):
         lead_given = False
+        task_id = task_ids[row["number"]]
         for member in team.members:
             department = by_id[member].department
             is_lead = not lead_given and department == row["lead_department"]
@@ -367,9 +374,9 @@ def run(
             member_rows.append({
                 "task_id": task_id, "inspector_id": int(member), "department_code": department,
                 "role": "lead" if is_lead else "member", "active": True, "added_at": now, "source": "draw",
+                "removed_at": None,
             })
-    if member_rows:
-        session.execute(insert(TaskMember), member_rows)
+    bulk_insert(session, "task_members", member_rows)
     _lap(timings, "tasks", clock)
 
     clock = time.perf_counter()
@@ -414,6 +421,54 @@ def run(
     })
     _lap(timings, "record", clock)
     return draw
+
+
+def bulk_insert(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction through the driver itself (SQLite
+    ``executemany``, PostgreSQL ``COPY``): a draw writes tens of thousands of tasks and members."""
+    if not rows:
+        return
+    names = list(rows[0])
+    values = [tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for v in row.values())
+              for row in rows]
+    connection = session.connection()
+    columns = ", ".join(f'"{n}"' for n in names)
+    if connection.dialect.name == "postgresql":
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                for value in values:
+                    copy.write_row(value)
+    else:
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the run needs of a plan, read once (ORM attribute access in a loop of 10⁵ is slow)."""
+
+    id: int
+    kind: str
+    lead_department: str
+    cooperating_departments: tuple[str, ...]
+    year: int
+    number: str
+    window_start: date
+    window_end: date
+
+
+class _Cached:
+    """Memoise a function of a target's matters (few distinct combinations)."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.known: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, matters) -> Any:
+        key = tuple(matters)
+        if key not in self.known:
+            self.known[key] = self.func(key)
+        return self.known[key]
 
 
 def _lap(timings: dict[str, float] | None, name: str, started: float) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gateway.api.session import db, get_gateway
 from gateway.directory.queries import paginate
 from gateway.security import audit
-from gateway.security.policy import TEAM, authorize, permission, scope_of, visible_departments
+from gateway.security.policy import TEAM, permission, scope_of, visible_departments
 from gateway.security.principal import current_principal
 from gateway.tasks import reassign, service
 from gateway.tasks.models import Reassignment

@@ -1,0 +1,71 @@
+"""Benchmark: the joint draw on a large directory, on SQLite and PostgreSQL, against a floor.
+
+    python bench/draw.py [--targets 1000000] [--inspectors 300] [--db sqlite|postgresql|both]
+
+Loads the demo directory (``--targets`` targets, ``--inspectors`` inspectors spread over the
+installed departments), publishes a joint plan with every installed matter and four credit-risk
+classes, and draws it through the real services: freeze, then run (select, teams, tasks and the
+public record, in one transaction). It prints each stage's time, the draw's peak memory, the time
+to verify the exported record, and the ratio of the whole draw (freeze + run) to a floor measured
+in the same run: selecting the eligible ids of every matter and computing their tickets in a bare
+loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available, run_child  # noqa: E402
+
+
+def measure(label: str, url: str, folder: Path, targets: int, per_department: int) -> None:
+    loaded = run_child("bench.draw_steps", "load", url, str(targets), str(per_department))
+    print(f"{label}: directory loaded in {loaded['seconds']:.1f} s ({loaded['targets']:,} targets, "
+          f"{loaded['inspectors']} inspectors, {loaded['conflicts']} conflicts)")
+    record = folder / f"{label}-draw.json"
+    floor = run_child("bench.draw_steps", "floor", url)
+    drawn = run_child("bench.draw_steps", "draw", url, str(record))
+    checked = run_child("bench.draw_steps", "verify", str(record))
+    whole = drawn["freeze"] + drawn["run"]
+    print(f"{label}: freeze {drawn['freeze']:.2f} s ({drawn['eligible']:,} eligible in the strata, "
+          f"{drawn['excluded']:,} exclusions); draw {drawn['select']:.2f} s, teams {drawn['teams']:.2f} s, "
+          f"tasks {drawn['tasks']:.2f} s, record {drawn['record']:.2f} s ({drawn['tasks_created']:,} tasks, "
+          f"record {drawn['record_mb']:.1f} MB)")
+    print(f"{label}: whole {whole:.2f} s, floor {floor['seconds']:.2f} s ({floor['tickets']:,} tickets), "
+          f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024); "
+          f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
+          f"(aim <= draw {drawn['select']:.2f} s, peak {checked['peak_mb']:.0f} MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets", type=int, default=1_000_000)
+    parser.add_argument("--inspectors", type=int, default=300, help="in all, spread evenly over the departments")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    from gateway.plugins.manager import build_plugin_manager, load_registry
+
+    departments = len(load_registry(build_plugin_manager()).departments)
+    per_department = max(2, args.inspectors // departments)
+    print(f"{args.targets:,} targets, {per_department * departments} inspectors ({departments} departments)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.db in ("sqlite", "both"):
+            measure("SQLite", fresh_sqlite(folder, "draw"), folder, args.targets, per_department)
+        if args.db in ("postgresql", "both"):
+            if not pg_available():
+                print("PostgreSQL: not reachable, skipped")
+                return
+            url = fresh_postgresql("draw")
+            try:
+                measure("PostgreSQL", url, folder, args.targets, per_department)
+            finally:
+                drop_postgresql(url)
+
+
+if __name__ == "__main__":
+    main()

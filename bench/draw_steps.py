@@ -1,0 +1,141 @@
+"""One measured step of bench/draw.py, run in its own process so its peak memory is its own.
+
+    python -m bench.draw_steps load URL TARGETS INSPECTORS_PER_DEPARTMENT
+    python -m bench.draw_steps floor URL
+    python -m bench.draw_steps draw URL RECORD_PATH
+    python -m bench.draw_steps verify RECORD_PATH
+
+Each prints one JSON line: the step's timings in seconds and its peak memory in MB.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.common import peak_rss_mb
+
+YEAR = date.today().year + 1
+RATIOS = {"A": "0.03", "B": "0.05", "C": "0.1", "D": "0.2"}
+REVEALS = [
+    {"role": "organiser", "name": "组织人员", "digits": "31415926535", "salt": "bench-organiser"},
+    {"role": "operator", "name": "技术操作人员", "digits": "89793238", "salt": "bench-operator"},
+    {"role": "supervisor", "name": "监督人员", "digits": "46264338", "salt": "bench-supervisor"},
+]
+SEED = "-".join(r["digits"] for r in REVEALS)
+
+
+def _gateway(url: str):
+    import tempfile
+
+    from gateway.config import Settings
+    from gateway.core import Gateway
+
+    settings = Settings(instance_path=Path(tempfile.mkdtemp()), database_url=url, secret_key="bench")
+    gateway = Gateway.create(settings)
+    gateway.sync_registry()
+    return gateway
+
+
+def load(url: str, targets: int, per_department: int) -> dict:
+    from gateway.demo.generate import DemoShape
+    from gateway.demo.load import load_directories
+
+    gateway = _gateway(url)
+    start = time.perf_counter()
+    counts = load_directories(gateway, DemoShape(targets=targets, inspectors_per_department=per_department,
+                                                 conflicts=300))
+    return {"seconds": time.perf_counter() - start, **counts}
+
+
+def plan_body(gateway) -> dict:
+    from gateway.demo.draw import demo_lead_department
+
+    return {
+        "kind": "joint", "year": YEAR, "title": f"{YEAR}年度跨部门联合抽查计划（基准测试）",
+        "lead_department": demo_lead_department(gateway), "matters": list(gateway.registry.matters),
+        "scope": {}, "ratios": dict(RATIOS), "key_rule": {}, "frequency": "每年1次",
+        "window_start": date(YEAR, 4, 1), "window_end": date(YEAR, 11, 30), "description": "",
+    }
+
+
+def floor(url: str) -> dict:
+    """The bare minimum any correct draw does: select the eligible ids, compute their tickets."""
+    from sqlalchemy import select
+
+    from gateway.directory.models import INACTIVE_TARGET_STATUSES, Target
+    from gateway.directory.queries import criteria_clause
+
+    gateway = _gateway(url)
+    start = time.perf_counter()
+    seed_hash = hashlib.sha256(SEED.encode()).hexdigest()
+    tickets = 0
+    with gateway.engine.connect() as conn:
+        for matter in gateway.registry.matters.values():
+            stmt = select(Target.uscc, Target.risk_class).where(
+                Target.status.not_in(INACTIVE_TARGET_STATUSES), Target.active.is_(True), criteria_clause(matter.criteria))
+            for uscc, _risk in conn.execute(stmt):
+                value = int.from_bytes(hashlib.sha256((seed_hash + uscc).encode()).digest(), "big")
+                str(value).zfill(64)[::-1]
+                tickets += 1
+    return {"seconds": time.perf_counter() - start, "tickets": tickets}
+
+
+def draw(url: str, record_path: str) -> dict:
+    from gateway.draw import service as draws
+    from gateway.draw.commitment import commitment
+    from gateway.planning import service as plans
+    from gateway.security.principal import Principal
+
+    gateway = _gateway(url)
+    office = Principal(role="county_office", name="基准测试")
+    with gateway.write() as session:
+        plan = plans.create_plan(session, office, plan_body(gateway), gateway.settings)
+        plans.publish_plan(session, office, plan.id, gateway.settings)
+        plan_id = plan.id
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    with gateway.write() as session:
+        frozen = draws.freeze(session, office, plan_id)
+        draw_id = frozen.id
+        eligible = sum(s["population"] for s in frozen.stats["strata"])
+        excluded = sum(frozen.stats["exclusions"].values())
+    timings["freeze"] = time.perf_counter() - start
+    with gateway.write() as session:
+        draws.commit(session, office, draw_id, [
+            {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in REVEALS])
+        draws.reveal_seed(session, office, draw_id, REVEALS)
+    start = time.perf_counter()
+    done = draws.run_and_record_failure(gateway, office, draw_id, timings=timings)
+    timings["run"] = time.perf_counter() - start
+    with gateway.read() as session:
+        text = draws.public_record(draws.get_draw(session, draw_id))
+    Path(record_path).write_text(text, encoding="utf-8")
+    return {**timings, "eligible": eligible, "excluded": excluded, "tasks_created": done.task_count,
+            "record_mb": len(text.encode("utf-8")) / 1e6}
+
+
+def verify(record_path: str) -> dict:
+    from gateway.draw.verify import verify_record
+
+    start = time.perf_counter()
+    record = json.loads(Path(record_path).read_text(encoding="utf-8"))
+    report = verify_record(record)
+    return {"seconds": time.perf_counter() - start, "ok": report.ok}
+
+
+if __name__ == "__main__":
+    step, *args = sys.argv[1:]
+    if step == "load":
+        result = load(args[0], int(args[1]), int(args[2]))
+    elif step == "floor":
+        result = floor(args[0])
+    elif step == "draw":
+        result = draw(args[0], args[1])
+    else:
+        result = verify(args[0])
+    result["peak_mb"] = peak_rss_mb()
+    print(json.dumps(result))
