@@ -29,3 +29,4 @@ def install(app: Flask) -> None:
     base.install_helpers(app)
     for module in (base, public, auth, office, plans, draw, directory, tasks, results):
         app.register_blueprint(module.bp)
+    app.register_error_handler(404, base.not_found_page)

@@ -54,6 +54,17 @@ def _http_error_page(exc: HTTPException):
                            errors={}), status
 
 
+def not_found_page(exc):
+    """A URL that matches no route: an HTML page for people, the API's JSON error under /api/."""
+    from flask import jsonify
+
+    from gateway.api.errors import error_body
+
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error_body("not_found", "请求的资源不存在。")), 404
+    return render_template("error.html", status=404, message="页面不存在，或您要找的记录不存在。", errors={}), 404
+
+
 def _unexpected_error_page(exc: Exception):
     from sqlalchemy.exc import IntegrityError
 
@@ -151,7 +162,7 @@ def install_helpers(app: Flask) -> None:
 
 
 def _context() -> dict[str, Any]:
-    if not request.blueprint or not (request.blueprint == "web" or request.blueprint.startswith("web_")):
+    if request.path.startswith("/api/"):
         return {}
     principal = current_principal()
     dept = department_name(principal.department_code) if principal.department_code else ""
