@@ -180,7 +180,10 @@ def _load(schema, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _web_errors(exc: ApiError) -> dict[str, list[str]]:
-    return errors_by_name(flat_errors(errors_of(exc)))
+    errors = errors_by_name(flat_errors(errors_of(exc)))
+    if "matters" in errors and not [v for v in request.form.getlist("matters") if v]:
+        errors["matters"] = ["请至少选择一个抽查事项。"]
+    return errors
 
 
 @bp.route("/new", methods=["GET", "POST"])
