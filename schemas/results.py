@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import PageArgsSchema, UtcDateTime, page_schema
 
 SIGNATURE_STATUSES = ("signed", "refused")
 RESULT_STATUSES = ("recorded", "returned", "reviewed", "published")
@@ -179,7 +179,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     uploaded_by = fields.String()
-    uploaded_at = fields.DateTime()
+    uploaded_at = UtcDateTime()
     url = fields.String()
 
 
@@ -222,12 +222,12 @@ class ResultSchema(Schema):
     remarks = fields.String()
     attachments = fields.List(fields.Nested(AttachmentSchema))
     recorded_by = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
     reviewed_by = fields.String()
-    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
     review_note = fields.String()
     published_by = fields.String()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     published_on = fields.Date(allow_none=True)
     published_on_time = fields.Boolean(allow_none=True)
 
@@ -295,9 +295,9 @@ class DispositionSchema(Schema):
     deadline = fields.Date()
     deadline_provisional = fields.Boolean()
     recorded_by = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
     published_by = fields.String()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     published_on = fields.Date(allow_none=True)
 
 
@@ -348,7 +348,7 @@ class RiskEventSchema(Schema):
     risk_class_before = fields.String()
     risk_class_after = fields.String()
     lists_set = fields.List(fields.String())
-    at = fields.DateTime()
+    at = UtcDateTime()
 
 
 class InspectionHistorySchema(Schema):
@@ -511,7 +511,7 @@ class PublicPlanSchema(Schema):
     window_start = fields.Date()
     window_end = fields.Date()
     description = fields.String()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     published_late = fields.Boolean()
     amends_id = fields.Integer(allow_none=True)
     amend_reason = fields.String()

@@ -8,17 +8,15 @@ from typing import Any
 from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
 from sqlalchemy import select
 
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory.queries import paginate
-from gateway.planning.models import Plan
 from gateway.results import credit, exports, followups, public, service, stats
 from gateway.results.access import visible_tasks
 from gateway.results.clock import china_today, deadline_lists
-from gateway.results.models import Disposition, InspectionResult
+from gateway.results.models import InspectionResult
 from gateway.security import audit
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -80,6 +78,12 @@ def _internal():
     if principal.is_public:
         raise ApiError(401, "unauthenticated", "请先登录。公众查询请使用 /api/v1/public/ 下的公开查询接口。")
     return principal
+
+
+def _audit_personal_read(principal, entity_type: str, entity_id, details: dict) -> None:
+    """Internal result views name the recorder and the target's signer: the read is audited."""
+    with get_gateway().write() as session:
+        audit.record(session, principal, "results.read_personal", entity_type, entity_id, details)
 
 
 def _page(items, total, args):
@@ -154,7 +158,10 @@ class TaskResults(MethodView):
         if not readable:
             authorize(principal, "results.read", **{**service.task_resource(task), "published": False})
         today, full = china_today(), service.in_full_scope(principal, task)
-        return [service.result_dict(gateway, session, v, today, full=full) for v in readable]
+        shown = [service.result_dict(gateway, session, v, today, full=full) for v in readable]
+        if full and shown:
+            _audit_personal_read(principal, "task", task.id, {"result_ids": [r["id"] for r in shown]})
+        return shown
 
     @permission("results.record")
     @results_blp.doc(requestBody=_json_body(ResultInputSchema))
@@ -239,7 +246,10 @@ def list_results(args):
         stmt = stmt.join(Target, Target.id == Task.target_id).where(Target.uscc == args["uscc"].strip().upper())
     items, total = paginate(session, stmt.order_by(InspectionResult.id.desc()), args["page"], args["page_size"])
     today = china_today()
-    return _page([service.result_dict(gateway, session, r, today) for r in items], total, args)
+    shown = [service.result_dict(gateway, session, r, today) for r in items]
+    if shown:
+        _audit_personal_read(principal, "inspection_result", "list", {"result_ids": [r["id"] for r in shown]})
+    return _page(shown, total, args)
 
 
 @results_blp.route("/results/overdue")
@@ -264,8 +274,11 @@ class ResultById(MethodView):
         gateway, session, principal = get_gateway(), db(), _internal()
         result = service.get_result(session, result_id)
         service.authorize_read(session, principal, result)
-        return service.result_dict(gateway, session, result, china_today(),
-                                   full=service.in_full_scope(principal, result.task))
+        full = service.in_full_scope(principal, result.task)
+        shown = service.result_dict(gateway, session, result, china_today(), full=full)
+        if full:
+            _audit_personal_read(principal, "inspection_result", result.id, {"task_id": result.task_id})
+        return shown
 
     @permission("results.record")
     @results_blp.doc(requestBody=_json_body(ResultInputSchema))

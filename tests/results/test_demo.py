@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATES, load_demo_results
@@ -21,19 +22,11 @@ TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=400, inspectors_per_department=8, conflicts=4, seed=410823)
 
 
-def _demo_draw(gateway):
-    """The draw colleague's demo step (a published joint plan and a completed draw), when present."""
-    try:
-        from gateway.demo.draw import ensure_demo_draw
-    except ImportError:
-        return None
-    return ensure_demo_draw(gateway, today=TODAY)
-
-
 @pytest.fixture
 def demo(gateway):
+    """What ``shuangsui demo load`` does, small: directories, the demo draw, the demo results."""
     load_directories(gateway, SHAPE, today=TODAY)
-    draw = _demo_draw(gateway)
+    draw = ensure_demo_draw(gateway, today=TODAY)
     summary = load_demo_results(gateway, today=TODAY)
     return gateway, summary, draw
 
@@ -41,7 +34,8 @@ def demo(gateway):
 def test_demo_results_cover_every_state_and_load_once(demo):
     gateway, summary, draw = demo
     assert set(summary["states"]) == set(STATES), summary
-    assert summary["skipped"] == [] and summary["created_tasks"] is (draw is None)
+    assert summary["skipped"] == [] and summary["created_tasks"] is False
+    assert summary["tasks"] == draw["tasks"]
     with gateway.read() as session:
         results = session.scalars(select(InspectionResult)).all()
         statuses = {r.status for r in results}
@@ -81,7 +75,7 @@ def test_no_public_endpoint_shows_an_inspector(demo, app):
         task = session.get(Task, published.task_id)
         values = {
             "uscc": task.target.uscc, "plan_id": task.plan_id, "result_id": published.id, "task_id": task.id,
-            "disposition_id": session.scalar(select(Disposition.id)), "draw_id": task.draw_id or 1,
+            "disposition_id": session.scalar(select(Disposition.id)), "draw_id": task.draw_id,
             "inspector_id": inspectors[0].id, "attachment_id": 1,
         }
         query = {"q": task.target.uscc, "page_size": 500}
@@ -112,16 +106,20 @@ def test_no_public_endpoint_shows_an_inspector(demo, app):
                  "/api/v1/public/dispositions", "/api/v1/public/matters", "/api/v1/public/plans"):
         assert must in public_ok, must
     assert shown >= 15
-    if values["draw_id"] != 1 or _demo_draw_available():
-        plan = client.get(f"/api/v1/public/plans/{values['plan_id']}").json
-        for link in plan["links"]["draw_records"]:
-            record = client.get(link)
-            assert record.status_code == 200 and record.json["format"] == "shuangsui.draw/1", link
+    # the public plan links to the draw's own public record
+    plan = client.get(f"/api/v1/public/plans/{values['plan_id']}").json
+    assert plan["links"]["draw_records"]
+    for link in plan["links"]["draw_records"]:
+        record = client.get(link)
+        assert record.status_code == 200 and record.json["format"] == "shuangsui.draw/1", link
 
 
-def _demo_draw_available() -> bool:
-    try:
-        import gateway.demo.draw  # noqa: F401
-    except ImportError:
-        return False
-    return True
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_any_task_the_demo_makes_its_own_plan_and_tasks(gateway):
+    load_directories(gateway, DemoShape(targets=300, inspectors_per_department=4, conflicts=0), today=TODAY)
+    summary = load_demo_results(gateway, today=TODAY)
+    assert summary["created_tasks"] is True and set(summary["states"]) == set(STATES)
+    with gateway.read() as session:
+        tasks = session.scalars(select(Task)).all()
+        assert len({t.lead_department for t in tasks}) == len(gateway.registry.matters)
+        assert all(len({m.department_code for m in t.team}) >= 2 for t in tasks)

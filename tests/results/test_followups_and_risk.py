@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -134,6 +134,24 @@ def test_a_published_problem_raises_the_targets_risk_flags(world):
         event = session.scalar(select(RiskEvent))
         assert (event.rules, event.risk_class_before, event.risk_class_after, event.lists_set) == (
             ["result_code:A", "result_code:6"], "B", "C", ["abnormal_list"])
+
+
+def test_the_next_draw_puts_the_target_in_its_new_stratum_and_under_key_inspection(world):
+    from gateway.draw.population import compute_population, plan_matters
+    from gateway.planning.models import Plan
+
+    def population():
+        with world.gateway.read() as session:
+            plan = session.get(Plan, world.plan_id)
+            found = compute_population(session, plan, plan_matters(session, plan))
+            strata = {s.key: s.population for s in found.strata}
+            keys = {k for k, v in found.key_targets.items() if world.targets["oil"] in v}
+            return {k for k, v in strata.items() if world.targets["oil"] in v}, keys
+
+    assert population() == ({"refined_oil:B"}, set())
+    world.published("oil", _problem_body(world, codes=("A", "6")))
+    # class B → C, and on the abnormal-operation list: the plan's key rule (default) makes it a key target
+    assert population() == ({"refined_oil:C"}, {"refined_oil:C"})
 
 
 def test_corrections_do_not_stack_and_dispositions_add_their_own_rule(world):

@@ -82,3 +82,11 @@ def test_internal_endpoints_send_the_public_to_the_public_query(world, client_as
     assert other["recorded_by"] == "" and other["signature"]["signer_name"] == ""
     own = client_as("department_head", department="commerce").get(f"/api/v1/results/{published}").json
     assert own["recorded_by"].endswith(world.names["c1"]) and own["signature"]["signer_name"] == "周建华"
+    # the full read (names of the recorder and the signer) is audited; the redacted one is not
+    from sqlalchemy import select
+
+    from gateway.security.audit import AuditEntry
+
+    with world.gateway.read() as session:
+        reads = session.scalars(select(AuditEntry).where(AuditEntry.action == "results.read_personal")).all()
+        assert [(e.actor_department, e.entity_id) for e in reads] == [("commerce", str(published))]
