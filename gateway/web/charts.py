@@ -50,7 +50,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], scale: float | Non
         f'<desc id="{escape(chart_id)}-desc">{escape(_description(bars))}</desc>',
     ]
     if not bars:
-        parts.append(f'<text x="0" y="24" font-size="14" fill="#5b6776">暂无数据</text>')
+        parts.append('<text x="0" y="24" font-size="14" fill="#5b6776">暂无数据</text>')
     for index, bar in enumerate(bars):
         y = TOP + index * ROW
         parts.append(f'<text x="0" y="{y + 14}" font-size="14" fill="#1d2733">{escape(bar.label)}</text>')

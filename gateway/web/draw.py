@@ -19,7 +19,9 @@ from sqlalchemy import select
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory.models import Target
+from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
+from gateway.planning import service as plans
 from gateway.security import audit
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
@@ -36,17 +38,10 @@ DEFAULT_ROLES = ("organiser", "operator", "supervisor", "witness", "witness")
 SHOWN_TASKS = 300
 
 
-def _service():
-    from gateway.draw import service
-
-    return service
-
-
 # ---------------------------------------------------------------------------------------- views
 
 def draw_view(row) -> dict[str, Any]:
     """Everything the projector, the public draw page and the printed record show."""
-    service = _service()
     gateway = get_gateway()
     registry = gateway.registry
     data = service.draw_dict(row, gateway.settings)
@@ -94,12 +89,9 @@ def _target_names(usccs: list[str]) -> dict[str, str]:
 @bp.route("")
 @permission("draws.read")
 def index():
-    from gateway.planning import service as plans
-
     principal = current_principal()
     authorize(principal, "draws.read", published=True)
     session = db()
-    service = _service()
     draws = [service.draw_dict(d, get_gateway().settings) for d in session.scalars(service.draws_query({}).limit(100))]
     drawable = []
     if allows(principal, "draws.run"):
@@ -119,7 +111,7 @@ def freeze():
 
     def act():
         with gateway.write() as session:
-            return _service().freeze(session, current_principal(), plan_id or 0).id
+            return service.freeze(session, current_principal(), plan_id or 0).id
 
     draw_id, error = run_action(act, "抽查对象范围已冻结，population_sha256 已公开。")
     if error is not None:
@@ -132,7 +124,7 @@ def freeze():
 def projector(draw_id: int, errors: dict | None = None, form: dict | None = None, status: int = 200):
     principal = current_principal()
     authorize(principal, "draws.read", published=True)
-    row = _service().get_draw(db(), draw_id)
+    row = service.get_draw(db(), draw_id)
     view = draw_view(row)
     return render_template(
         "draw/projector.html", **view, errors=errors or {}, form=form or {},
@@ -165,7 +157,7 @@ def commit(draw_id: int):
     gateway = get_gateway()
     try:
         with gateway.write() as session:
-            _service().commit(session, current_principal(), draw_id,
+            service.commit(session, current_principal(), draw_id,
                               [{k: r[k] for k in ("role", "name", "commitment")} for r in rows])
     except ApiError as exc:
         if exc.status in (401, 403):
@@ -190,7 +182,7 @@ def _index_errors(errors: dict[str, list[str]], rows: list[dict], prefix: str) -
 @bp.route("/<int:draw_id>/seed", methods=["POST"])
 @permission("draws.run")
 def seed(draw_id: int):
-    row = _service().get_draw(db(), draw_id)
+    row = service.get_draw(db(), draw_id)
     reveals, rows = [], []
     for promised in row.commitments or []:
         order = promised["order"]
@@ -211,7 +203,7 @@ def seed(draw_id: int):
     gateway = get_gateway()
     try:
         with gateway.write() as session:
-            _service().reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
+            service.reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
     except ApiError as exc:
         if exc.status in (401, 403):
             raise
@@ -235,7 +227,7 @@ def _reveal_errors(errors: dict[str, list[str]], rows: list[dict]) -> dict[str, 
 @permission("draws.run")
 def run(draw_id: int):
     gateway = get_gateway()
-    _, error = run_action(lambda: _service().run_and_record_failure(gateway, current_principal(), draw_id),
+    _, error = run_action(lambda: service.run_and_record_failure(gateway, current_principal(), draw_id),
                           "抽取完成：检查任务已生成，抽取记录已公开。")
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage" if error else "result"))
 
@@ -250,7 +242,7 @@ def cancel(draw_id: int):
 
     def act():
         with gateway.write() as session:
-            _service().cancel(session, current_principal(), draw_id, reason)
+            service.cancel(session, current_principal(), draw_id, reason)
 
     run_action(act, "抽取已取消，取消原因已记录并公开。")
     return redirect(url_for("web_draw.projector", draw_id=draw_id))
@@ -260,7 +252,7 @@ def cancel(draw_id: int):
 @permission("draws.read")
 def printable(draw_id: int):
     authorize(current_principal(), "draws.read", published=True)
-    row = _service().get_draw(db(), draw_id)
+    row = service.get_draw(db(), draw_id)
     return render_template("draw/print.html", **draw_view(row))
 
 
@@ -271,7 +263,6 @@ def teams(draw_id: int):
     principal = current_principal()
     authorize(principal, "draws.read_internal")
     gateway = get_gateway()
-    service = _service()
     with gateway.write() as session:
         row = service.get_draw(session, draw_id)
         data = service.internal_dict(session, row, gateway.settings)

@@ -11,6 +11,9 @@ from gateway.results.clock import china_today
 from gateway.results.stats import supervision_stats
 from gateway.security.policy import allows, permission, visible_departments
 from gateway.security.principal import current_principal
+from gateway.sync import service as sync_service
+from gateway.sync.models import KIND_LABELS, OUTBOX_STATES, STATE_LABELS
+from gateway.sync.status import sync_status
 from gateway.web import charts
 from gateway.web.base import make_blueprint, run_action
 
@@ -52,9 +55,6 @@ def matters():
 @permission("sync.read")
 def sync():
     """The records published to the provincial platform and where each stands (``gateway.sync.status``)."""
-    from gateway.sync.models import KIND_LABELS, OUTBOX_STATES, STATE_LABELS
-    from gateway.sync.status import sync_status
-
     principal = current_principal()
     departments = visible_departments(principal, "sync.read")
     data = sync_status(db(), get_gateway().settings, departments=departments)
@@ -65,8 +65,6 @@ def sync():
 @bp.route("/sync/records/<string(length=100):record_id>/resend", methods=["POST"])
 @permission("sync.operate")
 def resend(record_id: str):
-    from gateway.sync import service as sync_service
-
     gateway = get_gateway()
 
     def act():

@@ -10,10 +10,12 @@ from flask import redirect, render_template, request, url_for
 
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
+from gateway.draw import service as draw_service
 from gateway.results import public as public_service
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from gateway.web.base import Page, make_blueprint, page_number
+from gateway.web.draw import draw_view
 
 bp = make_blueprint("web_public")
 SEARCH_PAGE_SIZE = 20
@@ -95,8 +97,6 @@ def plan(plan_id: int):
 
 
 def _plan_draws(plan_id: int) -> list[dict]:
-    from gateway.draw import service as draw_service
-
     settings = get_gateway().settings
     authorize(current_principal(), "draws.read", published=True)
     return [draw_service.draw_dict(d, settings) for d in db().scalars(draw_service.draws_query({"plan_id": plan_id}))]
@@ -105,9 +105,6 @@ def _plan_draws(plan_id: int) -> list[dict]:
 @bp.route("/draws/<int:draw_id>")
 @permission("draws.read")
 def draw(draw_id: int):
-    from gateway.draw import service as draw_service
-    from gateway.web.draw import draw_view
-
     authorize(current_principal(), "draws.read", published=True)
     return render_template("public/draw.html", **draw_view(draw_service.get_draw(db(), draw_id)))
 

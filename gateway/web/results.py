@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
@@ -371,8 +371,6 @@ def review_list():
     page = paged(session, stmt, lambda r: results.result_dict(gateway, session, r, today))
     counts = {}
     for value, _ in REVIEW_STATUSES:
-        from sqlalchemy import func
-
         counts[value] = session.scalar(
             select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
             .where(visible_tasks(principal, "results.read"), InspectionResult.status == value)) or 0

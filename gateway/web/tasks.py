@@ -4,13 +4,17 @@ the printable task sheet and guide, and article 14 reassignments (request, decis
 The rules are in ``gateway.tasks.service`` and ``gateway.tasks.reassign``."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from gateway.api.session import db, get_gateway
+from gateway.results import service as results
 from gateway.security import audit
 from gateway.security.policy import TEAM, allows, permission, scope_of, visible_departments
 from gateway.security.principal import current_principal
+from gateway.tasks import reassign, sheets
+from gateway.tasks import service
+from gateway.tasks.models import Reassignment
 from gateway.web.base import local_path, make_blueprint, paged, run_action
 
 bp = make_blueprint("web_tasks", "/console")
@@ -19,22 +23,8 @@ TASK_STATUS_LABELS = {"assigned": "待检查", "recorded": "已录入结果", "r
 REASON_OPTIONS = (("conflict_of_interest", "与检查对象有利害关系，依法回避"), ("other", "其他特殊原因"))
 
 
-def _tasks():
-    from gateway.tasks import service
-
-    return service
-
-
-def _reassign():
-    from gateway.tasks import reassign
-
-    return reassign
-
-
 def _result_states(session, task_ids: list[int]) -> dict[int, dict]:
     """The latest result version of each task (status and label), for the lists."""
-    from gateway.results import service as results
-
     out = {}
     for task_id in task_ids:
         latest = results.latest_version(session, task_id)
@@ -59,7 +49,6 @@ def _list_args() -> dict:
 @bp.route("/tasks")
 @permission("tasks.read")
 def index():
-    service = _tasks()
     principal, session = current_principal(), db()
     args = _list_args()
     page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
@@ -74,7 +63,6 @@ def my_tasks():
     principal = current_principal()
     if scope_of(principal, "tasks.read") != TEAM:
         return redirect(url_for("web_tasks.index"))
-    service = _tasks()
     session = db()
     args = _list_args()
     page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
@@ -86,9 +74,6 @@ def my_tasks():
 @bp.route("/tasks/<int:task_id>")
 @permission("tasks.read")
 def detail(task_id: int):
-    from gateway.results import service as results
-
-    service, reassign = _tasks(), _reassign()
     principal = current_principal()
     gateway = get_gateway()
     with gateway.write() as session:  # the team by name is personal data: the read is audited
@@ -99,8 +84,6 @@ def detail(task_id: int):
         versions = [{"id": v.id, "version": v.version, "status": v.status, "recorded_by": v.recorded_by,
                      "recorded_at": v.recorded_at, "published_on": v.published_on}
                     for v in results.versions_of(session, task.id)]
-        from gateway.tasks.models import Reassignment
-
         reassignments = [reassign.reassignment_dict(session, r) for r in session.scalars(
             select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
         resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
@@ -129,34 +112,24 @@ def guide(task_id: int):
 def _printable(task_id: int, kind: str):
     """The task sheet or guide, from the tasks part's content (``gateway.tasks.sheets``), in the
     site's layout (the CSP forbids the inline styles of the stand-alone version)."""
-    from gateway.tasks import sheets
-
-    service = _tasks()
     principal = current_principal()
     gateway = get_gateway()
-    context_of = getattr(sheets, "sheet_context", None) or getattr(sheets, "_context", None)
-    if context_of is None:
-        abort(404)
+    context_of = getattr(sheets, "sheet_context", None) or sheets._context  # the sheets' own content
     with gateway.write() as session:
         task = service.read_task(session, principal, task_id)
         if kind == "sheet":
             audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
         context = context_of(session, task, gateway.hook)
-        data = service.task_dict(session, task)
-        page = render_template(f"tasks/{kind}.html", task_data=data, **context)
-    return page
+        return render_template(f"tasks/{kind}.html", **context)
 
 
 @bp.route("/tasks/<int:task_id>/reassignments", methods=["POST"])
 @permission("reassignments.request")
 def request_reassignment(task_id: int):
-    reassign = _reassign()
     inspector_id = request.form.get("inspector_id", type=int)
     data = {"inspector_id": inspector_id or 0, "reason_code": request.form.get("reason_code") or "",
             "reason": (request.form.get("reason") or "").strip()}
     if not data["reason"]:
-        from flask import flash
-
         flash("请说明调整的具体原因。", "error")
         return redirect(url_for("web_tasks.detail", task_id=task_id, _anchor="reassign"))
     gateway = get_gateway()
@@ -172,9 +145,6 @@ def request_reassignment(task_id: int):
 @bp.route("/reassignments")
 @permission("tasks.read")
 def reassignments():
-    from gateway.tasks.models import Reassignment
-
-    reassign = _reassign()
     principal, session = current_principal(), db()
     stmt = select(Reassignment)
     # The same scope as the tasks part's own listing: an inspector sees the requests about them,
@@ -203,13 +173,10 @@ def reassignments():
 def decide(reassignment_id: int, decision: str):
     """Approve or reject (the department head), or file (the county office); each service call
     authorizes its own action."""
-    reassign = _reassign()
     gateway = get_gateway()
     note = (request.form.get("note") or "").strip()
     principal = current_principal()
     if decision == "reject" and not note:
-        from flask import flash
-
         flash("不予批准时必须填写理由。", "error")
         return redirect(url_for("web_tasks.reassignments"))
 
@@ -228,7 +195,5 @@ def decide(reassignment_id: int, decision: str):
 
     message, error = run_action(act)
     if error is None and message:
-        from flask import flash
-
         flash(message, "success")
     return redirect(local_path(request.form.get("back") or url_for("web_tasks.reassignments")))
