@@ -184,6 +184,10 @@ def test_api_plan_lifecycle_and_public_view(gateway, client_as, client):
     public = client.get(f"/api/v1/plans/{plan_id}")
     assert public.status_code == 200 and public.json["number"] == created.json["number"]
     assert client.get("/api/v1/plans").json["total"] == 1
+    cooperating = created.json["cooperating_departments"][0]
+    assert client.get("/api/v1/plans", query_string={"department": cooperating}).json["total"] == 1
+    assert client.get("/api/v1/plans", query_string={"department": "nobody%"}).json["total"] == 0
+    assert client.get("/api/v1/plans", query_string={"year": YEAR + 5}).json["total"] == 0
     again = office.patch(f"/api/v1/plans/{plan_id}", json={"title": "新标题"})
     assert again.status_code == 409 and again.json["code"] == "plan_immutable"
     amended = office.post(f"/api/v1/plans/{plan_id}/amendments", json={"reason": "增加说明", "description": "补充"})
