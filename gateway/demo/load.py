@@ -45,7 +45,7 @@ def load_directories(gateway: Gateway, shape: DemoShape, today: date | None = No
         inspector_ids = list(session.scalars(select(Inspector.id).order_by(Inspector.id)))
         target_ids = list(session.scalars(select(Target.id).where(Target.licences != "").order_by(Target.id)))
         target_ids = target_ids or list(session.scalars(select(Target.id).order_by(Target.id).limit(1000)))
-        existing = set(session.execute(select(Conflict.inspector_id, Conflict.target_id)).tuples())
+        existing = {tuple(row) for row in session.execute(select(Conflict.inspector_id, Conflict.target_id))}
         reasons = ("近亲属在该单位任职", "曾在该单位任职未满三年", "与法定代表人有利害关系")
         for _ in range(shape.conflicts if inspector_ids and target_ids else 0):
             pair = (rng.choice(inspector_ids), rng.choice(target_ids))
