@@ -6,6 +6,7 @@ SHUANGSUI := $(VENV)/bin/shuangsui
 PLUGINS := commerce agriculture emergency market environment
 HOST ?= 127.0.0.1
 PORT ?= 8800
+PLATFORM_PORT ?= 8900
 DEMO_TARGETS ?= 20000
 PYTEST_ARGS ?=
 
@@ -19,10 +20,14 @@ $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 
 install: $(VENV)/.installed
 
+# The gateway, plus in the background the mock provincial platform on PLATFORM_PORT (state in
+# instance/mock_platform.sqlite) and a sync worker pushing what the demo publishes to it; stopping
+# the gateway stops both (gateway/cli/devstack.py).
 run: install
 	$(SHUANGSUI) db upgrade
 	$(SHUANGSUI) demo load --targets $(DEMO_TARGETS)
-	$(SHUANGSUI) serve --host $(HOST) --port $(PORT)
+	$(PY) -m gateway.cli.devstack --host $(HOST) --port $(PORT) --platform-port $(PLATFORM_PORT) \
+		--platform-state instance/mock_platform.sqlite
 
 test: install
 	@$(PY) -m tests.pg_status || true

@@ -1,0 +1,401 @@
+"""Soak test and benchmark of the platform sync.
+
+    python bench/sync.py [--records 10000] [--db postgresql|sqlite|both] [--workers 4] [--kills 3]
+
+1. Publishes N inspection results through the real results workflow (record, review, publish by the
+   lead department), each publication writing its outbox row in the same transaction.
+2. Starts the standalone mock platform (``python -m mock_platform``) with faults: 30 % 5xx, 5 %
+   requests hanging past the workers' read timeout (processed, answer never sent), 5 % dropped
+   connections (processed, answer lost) and bursts of 429 with Retry-After.
+3. Starts the workers as separate processes (``shuangsui sync run``; four on PostgreSQL, one on
+   SQLite), SIGKILLs each at random moments ``--kills`` times and restarts it, until every record is
+   delivered.
+4. Compares the platform's control counts with the database: ``lost`` are published results the
+   platform does not hold, ``duplicates`` records it stored more than once.
+5. Measures, in the same run, one worker without faults against a bare loop of signed batch POSTs
+   of the same records (both on a fresh platform).
+
+The last line is ``delivered=N lost=L duplicates=D rate=R records/s`` (with ``--db both``, the
+PostgreSQL run's). ``tests/sync/test_soak.py`` runs a short version of the same soak.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
+
+from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available  # noqa: E402
+
+SHUANGSUI = str(Path(sys.executable).parent / "shuangsui")
+
+
+@dataclass
+class SoakConfig:
+    records: int = 10_000
+    workers: int = 4
+    kills_per_worker: int = 3
+    batch_size: int = 100
+    seed: int = 20261127
+    connect_timeout: float = 1.0
+    read_timeout: float = 2.0
+    lease_seconds: int = 6
+    kill_interval: tuple[float, float] = (0.5, 3.0)
+    # Kill a worker only while it holds leased rows (certainly mid-batch), not at any moment.
+    kill_mid_batch: bool = False
+    # At most this many SIGKILLs in all (None: kills_per_worker for every worker).
+    max_kills: int | None = None
+    backoff_base: float = 0.2
+    backoff_max: float = 3.0
+    retry_after_max: float = 2.0
+    poll_seconds: float = 0.2
+    faults: dict[str, Any] = field(default_factory=lambda: {
+        "errors": {"rates": {"500": 0.10, "502": 0.05, "503": 0.10, "504": 0.05}, "phase": "before"},
+        "hangs": {"rate": 0.05, "seconds": 4.0, "phase": "after"},
+        "drops": {"rate": 0.05, "phase": "after"},
+        "bursts": {"every": 40, "length": 4, "retry_after": 1},
+    })
+    timeout: float = 1800.0
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- the records ----------------------------------------------------------------------------------
+
+def publish_results(url: str, instance: Path, n: int) -> dict[str, Any]:
+    """N published results (real workflow) on the database at ``url``; returns the record ids."""
+    from gateway.config import Settings
+    from gateway.core import Gateway
+    from gateway.sync.models import OutboxRecord
+    from tests.sync.world import build_results_world
+
+    gateway = Gateway.create(Settings(instance_path=instance, database_url=url, secret_key="bench"))
+    gateway.sync_registry()
+    started = time.perf_counter()
+    world = build_results_world(gateway, n)
+    world.publish(per_transaction=250)
+    elapsed = time.perf_counter() - started
+    with gateway.read() as session:
+        ids = list(session.scalars(select(OutboxRecord.record_id).where(OutboxRecord.kind == "result")))
+    gateway.dispose()
+    return {"record_ids": ids, "seconds": elapsed}
+
+
+def worker_env(url: str, instance: Path, platform_url: str, config: SoakConfig) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHUANGSUI_")}
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env.update({
+        "SHUANGSUI_DATABASE_URL": url,
+        "SHUANGSUI_INSTANCE_PATH": str(instance),
+        "SHUANGSUI_PLATFORM_URL": platform_url,
+        "SHUANGSUI_PLATFORM_ACCESS_KEY": "mock-access-key",
+        "SHUANGSUI_PLATFORM_SECRET": "mock-secret",
+        "SHUANGSUI_SYNC_BATCH_SIZE": str(config.batch_size),
+        "SHUANGSUI_SYNC_CONNECT_TIMEOUT": str(config.connect_timeout),
+        "SHUANGSUI_SYNC_READ_TIMEOUT": str(config.read_timeout),
+        "SHUANGSUI_SYNC_LEASE_SECONDS": str(config.lease_seconds),
+        "SHUANGSUI_SYNC_BACKOFF_BASE": str(config.backoff_base),
+        "SHUANGSUI_SYNC_BACKOFF_MAX": str(config.backoff_max),
+        "SHUANGSUI_SYNC_RETRY_AFTER_MAX": str(config.retry_after_max),
+        "SHUANGSUI_SYNC_POLL_SECONDS": str(config.poll_seconds),
+    })
+    return env
+
+
+class WorkerProcess:
+    """One ``shuangsui sync run`` child; its log goes to a file."""
+
+    def __init__(self, index: int, env: dict[str, str], folder: Path):
+        self.index = index
+        self.env = env
+        self.log_path = folder / f"worker-{index}.log"
+        self.kills = 0
+        self.starts = 0
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.starts += 1
+        log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen([SHUANGSUI, "sync", "run"], env=self.env, stdout=log_file,
+                                        stderr=subprocess.STDOUT)
+        log_file.close()
+
+    def kill_and_restart(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.kills += 1
+        self.start()
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (the worker finishes its batch and unregisters), then wait."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def outbox_counts(engine) -> dict[str, int]:
+    from gateway.sync.models import OutboxRecord
+
+    with engine.connect() as conn:
+        return dict(conn.execute(select(OutboxRecord.state, func.count()).group_by(OutboxRecord.state)).all())
+
+
+def holds_leases(engine, pid: int) -> bool:
+    """Whether the worker process ``pid`` holds leased rows right now (it is inside a batch)."""
+    from gateway.sync.models import OutboxRecord
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(OutboxRecord).where(
+            OutboxRecord.state == "in_flight", OutboxRecord.lease_owner.like(f"%:{pid}:%"))).scalar_one() > 0
+
+
+def registered_workers(engine) -> int:
+    from gateway.sync.models import SyncWorker
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(SyncWorker)).scalar_one()
+
+
+def deliver_with_workers(url: str, instance: Path, platform_url: str, config: SoakConfig, n: int,
+                         kills: bool, workers: int, folder: Path, requeue: bool = False) -> dict[str, Any]:
+    """Run ``workers`` worker processes until ``n`` rows are delivered or dead; SIGKILL them at
+    random moments if ``kills``. Returns the elapsed time and what happened.
+
+    ``requeue``: start the workers on an empty queue, wait until they are up, then put every row
+    back in the queue and start the clock (a rate without process start-up)."""
+    from gateway.db import make_engine
+
+    rng = random.Random(config.seed)
+    engine = make_engine(url)
+    env = worker_env(url, instance, platform_url, config)
+    started = time.perf_counter()
+    children = [WorkerProcess(i, env, folder) for i in range(workers)]
+    if requeue:
+        while registered_workers(engine) < workers:
+            if any(c.process.poll() is not None for c in children):
+                raise RuntimeError(f"a worker exited at start; see {children[0].log_path}")
+            time.sleep(0.05)
+        requeue_everything(url)
+        started = time.perf_counter()
+    wanted_kills = config.kills_per_worker * workers if kills else 0
+    if config.max_kills is not None:
+        wanted_kills = min(wanted_kills, config.max_kills)
+    next_kill = started + rng.uniform(*config.kill_interval)
+    done_at = None
+    counts: dict[str, int] = {}
+    try:
+        while time.perf_counter() - started < config.timeout:
+            counts = outbox_counts(engine)
+            if counts.get("delivered", 0) + counts.get("dead", 0) >= n:
+                done_at = time.perf_counter()
+                break
+            now = time.perf_counter()
+            if wanted_kills and now >= next_kill:
+                candidates = [c for c in children if c.kills < config.kills_per_worker]
+                if candidates:
+                    victim = rng.choice(candidates)
+                    if not config.kill_mid_batch or holds_leases(engine, victim.process.pid):
+                        victim.kill_and_restart()
+                        wanted_kills -= 1
+                        next_kill = now + rng.uniform(*config.kill_interval)
+                else:
+                    next_kill = now + rng.uniform(*config.kill_interval)
+            for child in children:  # a worker that exited on its own is a failure of the soak
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"worker {child.index} exited with {child.process.returncode}; "
+                                       f"see {child.log_path}")
+            time.sleep(0.05)
+    finally:
+        codes = [c.stop() for c in children]
+        engine.dispose()
+    if done_at is None:
+        raise RuntimeError(f"not delivered within {config.timeout} s: {counts}")
+    return {"seconds": done_at - started, "counts": outbox_counts(make_engine(url)),
+            "kills": sum(c.kills for c in children), "exit_codes": codes,
+            "logs": [str(c.log_path) for c in children]}
+
+
+def platform_comparison(platform, url: str, record_ids: list[str]) -> dict[str, Any]:
+    """The platform's control counts against the database."""
+    from gateway.db import make_engine
+    from gateway.sync.models import OutboxRecord
+
+    report = platform.control.received("inspection-results")
+    per_id = {r["id"]: r for r in report["records"]}
+    stored = {i for i, r in per_id.items() if r["stored"]}
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        delivered_rows = set(conn.execute(select(OutboxRecord.record_id).where(
+            OutboxRecord.state == "delivered", OutboxRecord.kind == "result")).scalars())
+        receipts = dict(conn.execute(select(OutboxRecord.record_id, OutboxRecord.receipt).where(
+            OutboxRecord.kind == "result")).all())
+    engine.dispose()
+    published = set(record_ids)
+    held = {r["id"]: r["receipt"] for r in _list_all(platform, "inspection-results")}
+    receipt_mismatch = sum(1 for i in published & set(held)
+                           if (receipts.get(i) or {}).get("receipt") not in (held[i], None))
+    return {
+        "published": len(published),
+        "delivered": len(published & stored),
+        "lost": len(published - stored),
+        "duplicates": sum(1 for i in published if per_id.get(i, {}).get("accepted", 0) > 1),
+        "conflicts": sum(per_id.get(i, {}).get("conflict", 0) for i in published),
+        "db_delivered": len(delivered_rows),
+        "db_says_delivered_but_missing": len(delivered_rows - stored),
+        "receipt_mismatch": receipt_mismatch,
+        "platform_totals": report["totals"],
+    }
+
+
+def _list_all(platform, segment: str) -> list[dict[str, Any]]:
+    session = platform.session()
+    items, after = [], 0
+    while after is not None:
+        page = session.get(platform.url(f"/api/v1/{segment}"), params={"after": after, "limit": 1000}, timeout=30).json()
+        items += page["items"]
+        after = page["next_after"]
+    return items
+
+
+def requeue_everything(url: str) -> None:
+    """Put every row back to pending (a new generation, so nothing is answered from old keys)."""
+    from gateway.db import make_engine, utcnow
+    from gateway.sync.models import OutboxRecord
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(update(OutboxRecord).values(
+            state="pending", next_attempt_at=utcnow(), batch_key=None, receipt=None, delivered_at=None,
+            lease_owner=None, lease_expires_at=None, generation=OutboxRecord.generation + 1, attempts=0))
+    engine.dispose()
+
+
+def bare_loop(url: str, platform, batch_size: int) -> float:
+    """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping."""
+    from gateway.db import make_engine
+    from gateway.sync.client import batch_body
+    from gateway.sync.models import OutboxRecord
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        payloads = list(conn.execute(select(OutboxRecord.payload).where(OutboxRecord.kind == "result")
+                                     .order_by(OutboxRecord.id)).scalars())
+    engine.dispose()
+    session = platform.session()
+    started = time.perf_counter()
+    for start in range(0, len(payloads), batch_size):
+        body = batch_body(payloads[start:start + batch_size])
+        while True:
+            answer = session.post(platform.url("/api/v1/inspection-results/batch"), data=body, timeout=30,
+                                  headers={"Content-Type": "application/json"})
+            if answer.status_code == 429:
+                time.sleep(float(answer.headers.get("Retry-After", "1")))
+                continue
+            answer.raise_for_status()
+            break
+    return time.perf_counter() - started
+
+
+def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True) -> dict[str, Any]:
+    """The whole soak on the database at ``url`` (migrated, empty)."""
+    from mock_platform.server_process import ServerPlatform
+
+    instance = folder / "instance"
+    is_sqlite = url.startswith("sqlite")
+    workers = 1 if is_sqlite else config.workers
+    log(f"publishing {config.records} results through the results workflow ...")
+    published = publish_results(url, instance, config.records)
+    log(f"  published in {published['seconds']:.1f} s")
+    out: dict[str, Any] = {"database": "SQLite" if is_sqlite else "PostgreSQL", "workers": workers}
+    with ServerPlatform() as platform:
+        platform.control.set_faults({"seed": config.seed, **config.faults})
+        log(f"soak: {workers} worker(s), faults {json.dumps(config.faults)}, "
+            f"{config.kills_per_worker} SIGKILL(s) per worker")
+        soak = deliver_with_workers(url, instance, platform.base_url, config, config.records, True, workers, folder)
+        platform.control.clear_faults()
+        comparison = platform_comparison(platform, url, published["record_ids"])
+        faults = sum(1 for r in platform.control.requests() if r["fault"] and not r["fault"].startswith("latency"))
+        out.update(soak=soak, comparison=comparison, faults_injected=faults,
+                   rate=config.records / soak["seconds"])
+        log(f"  {soak['kills']} SIGKILLs, {faults} injected faults, {comparison['platform_totals']['requests']} "
+            f"requests ({comparison['platform_totals']['replayed']} answered from Idempotency-Key), "
+            f"{soak['seconds']:.1f} s")
+        log(f"  database: {comparison['db_delivered']} delivered; platform: {comparison['delivered']} stored "
+            f"of {comparison['published']} published; conflicts {comparison['conflicts']}, "
+            f"delivered-but-missing {comparison['db_says_delivered_but_missing']}, "
+            f"receipt mismatches {comparison['receipt_mismatch']}")
+        if compare:
+            platform.control.reset()
+            clean = deliver_with_workers(url, instance, platform.base_url, config, config.records, False, 1, folder,
+                                         requeue=True)
+            platform.control.reset()
+            bare = bare_loop(url, platform, config.batch_size)
+            out["no_faults_one_worker_rate"] = config.records / clean["seconds"]
+            out["bare_loop_rate"] = config.records / bare
+            log(f"no faults, 1 worker: {out['no_faults_one_worker_rate']:.0f} records/s; bare loop of signed batch "
+                f"POSTs: {out['bare_loop_rate']:.0f} records/s (worker at "
+                f"{out['no_faults_one_worker_rate'] / out['bare_loop_rate']:.0%} of the bare loop)")
+    c = out["comparison"]
+    out["summary"] = (f"delivered={c['delivered']} lost={c['lost']} duplicates={c['duplicates']} "
+                      f"rate={out['rate']:.0f} records/s")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--db", choices=("postgresql", "sqlite", "both"), default="both")
+    parser.add_argument("--workers", type=int, default=4, help="workers on PostgreSQL (SQLite always runs one)")
+    parser.add_argument("--kills", type=int, default=3, help="SIGKILLs per worker")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--no-compare", action="store_true", help="skip the no-fault and bare-loop rates")
+    args = parser.parse_args()
+    config = SoakConfig(records=args.records, workers=args.workers, kills_per_worker=args.kills,
+                        batch_size=args.batch_size, seed=args.seed)
+    databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if "postgresql" in databases and not pg_available():
+        raise SystemExit("PostgreSQL is not reachable (SHUANGSUI_TEST_PG_URL)")
+    summaries = []
+    for kind in databases:
+        with tempfile.TemporaryDirectory(prefix=f"sync-soak-{kind}-") as tmp:
+            folder = Path(tmp)
+            url = fresh_sqlite(folder, "soak") if kind == "sqlite" else fresh_postgresql("sync_soak")
+            try:
+                log(f"== {kind} ==")
+                result = run_soak(url, config, folder, compare=not args.no_compare)
+                summaries.append(result["summary"])
+                log(f"{result['database']}, {result['workers']} worker(s): {result['summary']}")
+            finally:
+                if kind == "postgresql":
+                    drop_postgresql(url)
+    print(summaries[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main()
