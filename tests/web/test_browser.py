@@ -232,16 +232,21 @@ def _pages(world) -> dict[str, list[str]]:
 
 
 def test_every_page_at_375px_is_usable(web_world):
-    """No horizontal scrolling at 375 px, a title, labelled inputs, keyboard-reachable controls."""
+    """No horizontal scrolling at 375 px, a title, labelled inputs, keyboard-reachable controls, and
+    nothing the browser refuses (the CSP allows no inline script or style)."""
     failures = {}
     for who, paths in _pages(web_world).items():
         page = web_world.new_page(PHONE)
+        console_errors: list[str] = []  # e.g. a CSP refusal of an inline style or script
+        page.on("console", lambda m, errors=console_errors: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, errors=console_errors: errors.append(str(e)))
         if who != "public":
             sign_in(page, web_world.base_url, web_world.accounts[who].username)
         for path in paths:
             response = page.goto(web_world.base_url + path)
             assert response.status == 200, (who, path, response.status)
-            problems = page_problems(page)
+            problems = page_problems(page) + console_errors
+            console_errors.clear()
             if problems:
                 failures[f"{who} {path}"] = problems
         page.context.close()

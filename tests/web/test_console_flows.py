@@ -135,6 +135,17 @@ def test_a_result_with_a_photo_then_a_disposition(gateway, client_as):
         result_id, attachment_id = result.id, result.attachments[0].id
         assert result.has_problems and result.signature_status == "refused"
     head = client_as("department_head", lead)
+    # returned to the team with a reason, changed, then approved
+    assert head.post(f"/console/results/{result_id}/review", data={"decision": "return"}).status_code == 302
+    with gateway.read() as session:
+        assert results.get_result(session, result_id).status == "recorded"  # a return needs a reason
+    head.post(f"/console/results/{result_id}/review", data={"decision": "return", "note": "请补充拒签见证人姓名"})
+    inspector = client_as("inspector", inspector_id=recorder_of(gateway, task_id))
+    page = inspector.get(f"/console/tasks/{task_id}/result").get_data(as_text=True)
+    assert "请补充拒签见证人姓名" in page and 'name="attachment_ids" value="%d" checked' % attachment_id in page
+    form["signature.refusal_note"] = "负责人拒绝签字，检查人员张某、李某在场见证。"
+    form["attachment_ids"] = str(attachment_id)
+    assert inspector.post(f"/console/tasks/{task_id}/result", data=form).status_code == 302
     view = head.get(f"/console/results/{result_id}").get_data(as_text=True)
     assert f"/console/attachments/{attachment_id}" in view
     assert head.get(f"/console/attachments/{attachment_id}").data == PNG
@@ -155,6 +166,47 @@ def test_a_result_with_a_photo_then_a_disposition(gateway, client_as):
     assert "待处置" not in head.get("/console/followups").get_data(as_text=True)
     with gateway.read() as session:
         assert results.get_result(session, result_id).is_published
+    # a correction is a new version with its reason
+    page = inspector.get(f"/console/tasks/{task_id}/result?correct=1").get_data(as_text=True)
+    assert "更正检查结果" in page and 'name="reason"' in page
+    response = inspector.post(f"/console/tasks/{task_id}/result", data={**form, "correct": "1", "reason": "更正拒签说明"})
+    assert response.status_code == 302
+    with gateway.read() as session:
+        latest = results.latest_version(session, task_id)
+        assert (latest.version, latest.correction_reason, latest.status) == (2, "更正拒签说明", "recorded")
+
+
+def recorder_of(gateway, task_id: int) -> int:
+    from gateway.tasks.models import Task
+
+    with gateway.read() as session:
+        task = session.get(Task, task_id)
+        return next(m.inspector_id for m in task.members if m.active and m.role == "lead")
+
+
+def test_projector_commitments_need_names_and_commitments(gateway, client_as):
+    from gateway.draw import service as draws
+    from tests.drawdb import COUNTY
+
+    build_directory(gateway, per_matter=3, per_department=3)
+    plan_id = _year_plan(gateway, "投影页面测试计划")
+    with gateway.write() as session:
+        draw_id = draws.freeze(session, COUNTY, plan_id).id
+    office = client_as("county_office")
+    page = office.get(f"/console/draws/{draw_id}").get_data(as_text=True)
+    assert 'data-commit-form' in page and 'type="password" id="digits-0"' in page
+    assert 'name="digits' not in page  # the digits are never sent at this stage
+    response = office.post(f"/console/draws/{draw_id}/commitments", data={
+        "role": ["organiser", "operator", "supervisor", "witness", "witness"],
+        "name": ["张三", "", "王五", "", ""],
+        "commitment": ["a" * 64, "b" * 64, "not-a-hash", "", ""],
+    })
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请填写参与人姓名。" in html and "承诺值应为 64 位十六进制" in html
+    assert 'value="张三"' in html
+    # the supervisor watches; only the office may record
+    assert client_as("supervisor").post(f"/console/draws/{draw_id}/commitments", data={}).status_code == 403
 
 
 def _method(gateway, matters: list[str]) -> str:
