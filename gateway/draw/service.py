@@ -349,34 +349,31 @@ def run(
     clock = time.perf_counter()
     numbers = [f"{facts.number}-{n:04d}" for n in range(1, len(targets) + 1)]
     leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
+    matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
+    task_columns = ("number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
+                    "key_inspection", "window_start", "window_end", "status", "created_at")
     task_rows = [
-        {
-            "number": number, "plan_id": facts.id, "draw_id": draw_id, "target_id": target_ids[t.uscc],
-            "lead_department": leads(t.matters), "matter_codes": list(t.matters),
-            "key_inspection": t.uscc in key_targets, "window_start": facts.window_start,
-            "window_end": facts.window_end, "status": "assigned", "created_at": now,
-        }
+        (number, facts.id, draw_id, target_ids[t.uscc], leads(t.matters), matter_json(t.matters),
+         t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
         for number, t in zip(numbers, targets)
     ]
-    bulk_insert(session, "tasks", task_rows)
+    bulk_insert(session, "tasks", task_columns, task_rows)
     task_ids = dict(session.execute(select(Task.number, Task.id).where(Task.draw_id == draw_id)).all())
     if len(task_ids) != len(task_rows):
         raise RuntimeError("tasks were not all written")
+    department_of = {p.id: p.department for p in inspectors}
     by_id = {p.id: p for p in inspectors}
+    member_columns = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
     member_rows = []
     for row, team in zip(task_rows, teams):
         lead_given = False
-        task_id = task_ids[row["number"]]
+        task_id, lead_department = task_ids[row[0]], row[4]
         for member in team.members:
-            department = by_id[member].department
-            is_lead = not lead_given and department == row["lead_department"]
+            department = department_of[member]
+            is_lead = not lead_given and department == lead_department
             lead_given = lead_given or is_lead
-            member_rows.append({
-                "task_id": task_id, "inspector_id": int(member), "department_code": department,
-                "role": "lead" if is_lead else "member", "active": True, "added_at": now, "source": "draw",
-                "removed_at": None,
-            })
-    bulk_insert(session, "task_members", member_rows)
+            member_rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
+    bulk_insert(session, "task_members", member_columns, member_rows)
     _lap(timings, "tasks", clock)
 
     clock = time.perf_counter()
@@ -423,24 +420,22 @@ def run(
     return draw
 
 
-def bulk_insert(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction through the driver itself (SQLite
-    ``executemany``, PostgreSQL ``COPY``): a draw writes tens of thousands of tasks and members."""
+def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows (tuples in ``columns`` order, JSON already as text) in the session's
+    transaction through the driver itself (SQLite ``executemany``, PostgreSQL ``COPY``): a draw
+    writes tens of thousands of tasks and team members."""
     if not rows:
         return
-    names = list(rows[0])
-    values = [tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for v in row.values())
-              for row in rows]
     connection = session.connection()
-    columns = ", ".join(f'"{n}"' for n in names)
+    names = ", ".join(f'"{n}"' for n in columns)
     if connection.dialect.name == "postgresql":
         with connection.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-                for value in values:
-                    copy.write_row(value)
+            with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
     else:
-        marks = ", ".join("?" for _ in names)
-        connection.exec_driver_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
 
 @dataclass(frozen=True)
