@@ -59,8 +59,9 @@ class PlanById(MethodView):
     @plans_blp.response(200, PlanSchema)
     def patch(self, data, plan_id):
         """Change a draft (a published plan is immutable: amend it instead)."""
-        with get_gateway().write() as session:
-            plan = service.update_plan(session, current_principal(), plan_id, data)
+        gateway = get_gateway()
+        with gateway.write() as session:
+            plan = service.update_plan(session, current_principal(), plan_id, data, gateway.settings)
             return service.plan_dict(session, plan)
 
 

@@ -177,14 +177,8 @@ def _draw_summary(session: Session, plan: Plan) -> dict[str, Any] | None:
 def create_plan(session: Session, principal: Principal, data: Mapping[str, Any], settings: Settings) -> Plan:
     authorize(principal, "plans.write", departments=[data["lead_department"]])
     values = _validated(session, dict(data))
-    lead = session.get(Department, values["lead_department"])
-    if values["kind"] == "joint":
-        mark = numbering.JOINT_MARK
-    else:
-        mark = numbering.department_mark(lead.short_name, lead.name, settings.county_name, lead.level)
-    prefix = numbering.number_prefix(settings.county_name, mark)
     plan = Plan(
-        number=numbering.format_number(prefix, values["year"], _next_serial(session, prefix, values["year"])),
+        number=plan_number(session, values["kind"], values["year"], values["lead_department"], settings),
         version=1,
         year=values["year"],
         kind=values["kind"],
@@ -203,6 +197,17 @@ def create_plan(session: Session, principal: Principal, data: Mapping[str, Any],
     return plan
 
 
+def plan_number(session: Session, kind: str, year: int, lead_department: str, settings: Settings) -> str:
+    """The next number of the plan's series: 武陟联抽〔2026〕3号 (joint), 武陟商抽〔2026〕1号 (annual)."""
+    if kind == "joint":
+        mark = numbering.JOINT_MARK
+    else:
+        lead = session.get(Department, lead_department)
+        mark = numbering.department_mark(lead.short_name, lead.name, settings.county_name, lead.level)
+    prefix = numbering.number_prefix(settings.county_name, mark)
+    return numbering.format_number(prefix, year, _next_serial(session, prefix, year))
+
+
 def _next_serial(session: Session, prefix: str, year: int) -> int:
     numbers = session.scalars(
         select(Plan.number).where(Plan.year == year, Plan.number.like(f"{prefix}%")).distinct()
@@ -211,7 +216,8 @@ def _next_serial(session: Session, prefix: str, year: int) -> int:
     return max(serials, default=0) + 1
 
 
-def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any]) -> Plan:
+def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any],
+                settings: Settings | None = None) -> Plan:
     plan = get_plan(session, plan_id)
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "draft":
@@ -220,7 +226,10 @@ def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapp
     if lead != plan.lead_department:
         authorize(principal, "plans.write", departments=[lead])
     values = _validated(session, {**_plan_values(plan), **data})
+    renumber = any(values[k] != getattr(plan, k) for k in ("kind", "year", "lead_department"))
     _apply(plan, values, kinds=("kind", "year", "lead_department"))
+    if renumber:  # a draft that changes kind, year or lead takes the next number of its new series
+        plan.number = plan_number(session, plan.kind, plan.year, plan.lead_department, settings or Settings())
     session.flush()
     audit.record(session, principal, "plans.update", "plan", plan.id, {"fields": sorted(data)})
     return plan

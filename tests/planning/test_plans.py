@@ -37,6 +37,15 @@ def test_numbers_follow_the_official_style_and_count_per_year_and_kind(gateway):
     assert {first["version"], annual["version"]} == {1}
 
 
+def test_a_draft_moved_to_another_year_takes_that_year_s_number(gateway):
+    first = create(gateway)
+    with gateway.write() as session:
+        plan = service.update_plan(session, COUNTY, first["id"], {
+            "year": YEAR + 1, "window_start": date(YEAR + 1, 4, 1), "window_end": date(YEAR + 1, 5, 1)},
+            gateway.settings)
+        assert plan.number == f"武陟联抽〔{YEAR + 1}〕1号"
+
+
 def test_number_prefix_is_derived_from_names_only():
     assert county_short_name("武陟县") == "武陟"
     assert department_mark("县商务局") == "商"
