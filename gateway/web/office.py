@@ -22,9 +22,11 @@ bp = make_blueprint("web_office", "/console")
 
 @bp.route("")
 @bp.route("/")
-@permission("stats.read")
+@permission("auth.self")
 def dashboard():
     gateway, session, principal = get_gateway(), db(), current_principal()
+    if not allows(principal, "stats.read", departments=[principal.department_code or ""]):
+        return redirect(url_for("web_tasks.my_tasks"))  # an inspector's home is their tasks
     today = china_today()
     year = request.args.get("year", type=int) or today.year
     stats = supervision_stats(gateway, session, principal, as_of=today, year=year)
