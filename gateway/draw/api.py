@@ -2,6 +2,8 @@
 and the internal view for supervisors. Draws are public from the moment they are frozen."""
 from __future__ import annotations
 
+import json
+
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -74,7 +76,12 @@ class DrawPopulation(MethodView):
     @draws_blp.response(200, PopulationSchema)
     def get(self, draw_id):
         """The frozen populations (USCCs per stratum, key-inspection targets) and every exclusion with its reason."""
-        return service.population_dict(_read(draw_id))
+        data = service.population_dict(_read(draw_id))
+        # Hundreds of thousands of codes: the lists go out as stored, only the head through the schema.
+        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(data)
+        body["strata"] = data["strata"]
+        body["exclusions"] = data["exclusions"]
+        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @draws_blp.route("/<int:draw_id>/commitments")
