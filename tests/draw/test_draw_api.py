@@ -154,3 +154,39 @@ def test_demo_draw_finishes_an_interrupted_ceremony(gateway):
         draws.freeze(session, demo_principal(), plan.id)
     done = ensure_demo_draw(gateway)
     assert done["plan_id"] == plan.id and done["status"] == "drawn"
+
+
+def test_the_demo_draw_verifies_and_tampering_names_the_stratum(gateway, settings, tmp_path):
+    from gateway.demo.draw import ensure_demo_draw
+    from gateway.demo.generate import DemoShape
+    from gateway.demo.load import load_directories
+
+    load_directories(gateway, DemoShape(targets=3000, inspectors_per_department=8, conflicts=20))
+    done = ensure_demo_draw(gateway)
+    out = tmp_path / "demo.json"
+    assert _cli(settings, "draw", "export", str(done["draw_id"]), "-o", str(out)).exit_code == 0
+    assert _cli(settings, "verify", str(out)).exit_code == 0
+    assert subprocess.run([sys.executable, str(SCRIPT), str(out)], capture_output=True).returncode == 0
+
+    record = json.loads(out.read_text(encoding="utf-8"))
+    target = next(s for s in record["strata"] if s["selected"])
+    changed = json.loads(json.dumps(record))
+    victim = next(s for s in changed["strata"] if s["key"] == target["key"])
+    uscc = victim["selected"][0]
+    victim["population"] = sorted(u if u != uscc else u[:-1] + ("0" if u[-1] != "0" else "1") for u in victim["population"])
+    bad = tmp_path / "changed-uscc.json"
+    bad.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    result = _cli(settings, "verify", str(bad))
+    assert result.exit_code == 1 and f"不一致的分层：{target['key']}" in result.output
+    script = subprocess.run([sys.executable, str(SCRIPT), str(bad)], capture_output=True, text=True)
+    assert script.returncode == 1 and f"不一致的分层：{target['key']}" in script.stdout
+
+    changed = json.loads(json.dumps(record))
+    digits = changed["contributions"][2]["digits"]
+    changed["contributions"][2]["digits"] = digits[:-1] + ("0" if digits[-1] != "0" else "1")
+    changed["seed"] = "-".join(c["digits"] for c in changed["contributions"])
+    bad.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    result = _cli(settings, "verify", str(bad))
+    assert result.exit_code == 1 and target["key"] in result.output.splitlines()[-1]
+    script = subprocess.run([sys.executable, str(SCRIPT), str(bad)], capture_output=True, text=True)
+    assert script.returncode == 1 and target["key"] in script.stdout.splitlines()[-1]
