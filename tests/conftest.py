@@ -56,6 +56,8 @@ def pg_database_url():
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        # A test database need not survive a crash; commits need not wait for the disk.
+        conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     upgrade(url)
     yield url
@@ -67,14 +69,28 @@ def pg_database_url():
     admin.dispose()
 
 
-def _truncate_all(url: str) -> None:
+_CLEANERS: dict[str, tuple[sa.engine.Engine, str]] = {}
+
+
+def _empty_all(url: str) -> None:
+    """Empty every table and restart every sequence, in one transaction on a cached engine.
+
+    DELETE is much cheaper than TRUNCATE for the handful of rows a test leaves behind.
+    """
     from gateway.models import metadata
 
-    engine = sa.create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    if url not in _CLEANERS:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            sequences = [r[0] for r in conn.exec_driver_sql(
+                "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) FROM information_schema.sequences"
+            )]
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)]
+        statements += [f"ALTER SEQUENCE {seq} RESTART" for seq in sequences]
+        _CLEANERS[url] = (engine, ";\n".join(statements))
+    engine, sql = _CLEANERS[url]
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    engine.dispose()
+        conn.exec_driver_sql(sql)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -85,7 +101,7 @@ def database_url(request, tmp_path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_database_url")
-    _truncate_all(url)
+    _empty_all(url)
     return url
 
 

@@ -1,6 +1,7 @@
 """What every command shares: settings and a lazily built gateway object."""
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 from gateway.config import Settings
 from gateway.core import Gateway
 from gateway.plugins.manager import PluginError
+from gateway.security.principal import Principal
 
 
 @dataclass
@@ -35,3 +37,11 @@ class CliContext:
 
 
 pass_context = click.make_pass_decorator(CliContext)
+
+
+def operator_principal(by: str | None = None) -> Principal:
+    """Who acts in a command run on the server: the county office, named by ``--by`` or the OS user.
+
+    Only someone with shell access to the gateway can run commands, so they act as the office.
+    """
+    return Principal(role="county_office", name=by or getpass.getuser())

@@ -7,10 +7,9 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from gateway.cli.context import CliContext, pass_context
-from gateway.directory.importing import import_file
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.directory.importing.importer import ImportFileError
-from gateway.directory.importing.labels import department_labels
+from gateway.directory.importing.run import run_import
 
 
 @click.group("import", help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
@@ -27,21 +26,13 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
         bar.update(rows - last[0])
         last[0] = rows
 
-    with gateway.engine.connect() as conn:
-        conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin() as tx, path.open("rb") as stream:
-            try:
-                report = import_file(
-                    conn, kind, stream, path.name, partial=partial,
-                    departments=department_labels(gateway.registry), progress=progress,
-                    matters=gateway.registry.matters,
-                )
-            except ImportFileError as exc:
-                tx.rollback()
-                bar.close()
-                raise click.ClickException(str(exc)) from None
-            if not report.committed:
-                tx.rollback()
+    with path.open("rb") as stream:
+        try:
+            report = run_import(gateway, operator_principal(), kind, stream, path.name,
+                                partial=partial, progress=progress)
+        except ImportFileError as exc:
+            bar.close()
+            raise click.ClickException(str(exc)) from None
     bar.close()
     if report_path is not None:
         report_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))

@@ -12,9 +12,8 @@ from marshmallow import Schema, fields, validate
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory import service
-from gateway.directory.importing import import_file
 from gateway.directory.importing.importer import ImportFileError
-from gateway.directory.importing.labels import department_labels
+from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
 from gateway.directory.queries import inspector_search, paginate, target_search
 from gateway.security import audit
@@ -35,7 +34,6 @@ from schemas.directory import (
     TargetUpdateSchema,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 inspectors_blp = Blueprint("inspectors", __name__, url_prefix="/inspectors", description="执法检查人员名录")
 targets_blp = Blueprint("targets", __name__, url_prefix="/targets", description="检查对象名录")
@@ -270,31 +268,17 @@ def _run_import(kind: str, args):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
-    gateway = get_gateway()
-    with gateway.engine.connect() as conn:
-        conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin() as tx:
-            try:
-                report = import_file(
-                    conn, kind, upload.stream, upload.filename,
-                    partial=args["partial"], departments=department_labels(gateway.registry),
-                    allowed_departments=allowed,
-                )
-            except ImportFileError as exc:
-                tx.rollback()
-                raise ApiError(422, "import_file_invalid", str(exc)) from None
-            if not report.committed:
-                tx.rollback()
-                raise ApiError(
-                    422, "import_rows_invalid",
-                    f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
-                    report=report.as_dict(),
-                )
-            with Session(bind=conn) as session:  # joins the import's transaction
-                audit.record(session, principal, f"{kind}.import", "import", kind, {
-                    "created": report.created, "updated": report.updated, "rejected": report.rejected,
-                    "rows": report.total_rows, "departments": allowed,
-                })
+    try:
+        report = run_import(get_gateway(), principal, kind, upload.stream, upload.filename,
+                            partial=args["partial"], allowed_departments=allowed)
+    except ImportFileError as exc:
+        raise ApiError(422, "import_file_invalid", str(exc)) from None
+    if not report.committed:
+        raise ApiError(
+            422, "import_rows_invalid",
+            f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
+            report=report.as_dict(),
+        )
     return report.as_dict()
 
 

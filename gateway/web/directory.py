@@ -12,10 +12,11 @@ import io
 
 from flask import Response, abort, render_template, request
 
-from gateway.api.errors import ApiError
-from gateway.api.session import db
+from gateway.api.session import db, get_gateway
 from gateway.directory import service
 from gateway.directory.importing.columns import INSPECTOR_COLUMNS, TARGET_COLUMNS
+from gateway.directory.importing.importer import ImportFileError
+from gateway.directory.importing.run import run_import
 from gateway.directory.queries import inspector_search, target_search
 from gateway.security.policy import allows, authorize, permission, visible_departments
 from gateway.security.principal import current_principal
@@ -74,18 +75,23 @@ def import_page():
         abort(404)
     report, error, rows = None, None, []
     if request.method == "POST":
-        from gateway.directory.api import _run_import
-
         label, columns, action = KINDS[kind]
         if kind == "targets":
             authorize(principal, "targets.write")
-        try:
-            report = _run_import(kind, {"partial": request.form.get("partial") == "1"})
-        except ApiError as exc:
-            if exc.status in (401, 403):
-                raise
-            report = exc.details.get("report")
-            error = exc.message
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = "请选择要导入的 CSV 或 XLSX 文件。"
+        else:
+            allowed = visible_departments(principal, "directory.write") if kind == "inspectors" else None
+            try:
+                result = run_import(get_gateway(), principal, kind, upload.stream, upload.filename,
+                                    partial=request.form.get("partial") == "1", allowed_departments=allowed)
+            except ImportFileError as exc:
+                error = str(exc)
+            else:
+                report = result.as_dict()
+                if not result.committed:
+                    error = f"共 {result.error_count} 处错误，未导入任何数据。"
         if report:
             headers = {c.key: c.headers[0] for c in columns}
             rows = [{**e, "label": headers.get(e["field"], e["field"])} for e in report["errors"]]

@@ -1,0 +1,48 @@
+"""One import as one transaction: all-or-nothing (unless partial), audited when it writes."""
+from __future__ import annotations
+
+from typing import IO, Callable, Iterable
+
+from sqlalchemy.orm import Session
+
+from gateway.core import Gateway
+from gateway.directory.importing.importer import ImportReport, import_file
+from gateway.directory.importing.labels import department_labels
+from gateway.security import audit
+from gateway.security.principal import Principal
+
+
+def run_import(
+    gateway: Gateway,
+    principal: Principal,
+    kind: str,
+    stream: IO[bytes],
+    filename: str,
+    *,
+    partial: bool = False,
+    allowed_departments: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import and commit, or roll back everything when a row is bad and ``partial`` is off.
+
+    Raises ``ImportFileError`` when the file itself cannot be read; ``report.committed`` says
+    whether anything was written.
+    """
+    allowed = list(allowed_departments) if allowed_departments is not None else None
+    with gateway.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin() as tx:
+            report = import_file(
+                conn, kind, stream, filename, partial=partial,
+                departments=department_labels(gateway.registry),
+                allowed_departments=allowed, progress=progress,
+            )
+            if not report.committed:
+                tx.rollback()
+                return report
+            with Session(bind=conn) as session:  # joins the import's transaction
+                audit.record(session, principal, f"{kind}.import", "import", kind, {
+                    "created": report.created, "updated": report.updated, "rejected": report.rejected,
+                    "rows": report.total_rows, "departments": allowed,
+                })
+    return report
