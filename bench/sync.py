@@ -35,7 +35,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
 from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available  # noqa: E402

@@ -12,7 +12,7 @@ import email.utils
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Iterator
 
 import requests
@@ -226,7 +226,3 @@ def classify(response: requests.Response) -> PushAnswer:
 def batch_body(records: list[dict[str, Any]]) -> bytes:
     """The exact bytes of a batch: the same records always give the same bytes."""
     return json.dumps({"records": records}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def utc_from_timestamp(value: float) -> datetime:
-    return datetime.fromtimestamp(value, timezone.utc).replace(tzinfo=None)

@@ -102,11 +102,13 @@ class PullReport:
 
 def plan_scope_usccs(session, plan) -> list[str]:
     """The USCCs of every target the plan's draw would consider (scope, related to a matter)."""
-    from gateway.directory.queries import criteria_clause
-    from gateway.draw.population import marker_clause, plan_matters, scope_clause
+    from gateway.draw.population import matter_code_clause, plan_matters, scope_clause
 
     matters = plan_matters(session, plan)
-    related = [or_(criteria_clause(m.criteria), marker_clause(m.criteria)) for m in matters]
+    if not matters:
+        return []
+    # The freeze's own test: a target meets a matter's criteria or is related to it (> 0).
+    related = [matter_code_clause(m.criteria) > 0 for m in matters]
     stmt = select(Target.uscc).where(scope_clause(plan.scope), or_(*related)).order_by(Target.uscc)
     return list(session.scalars(stmt))
 

@@ -31,11 +31,13 @@ import random
 import secrets
 import socket
 import threading
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
@@ -155,11 +157,12 @@ class Worker:
         self._last_heartbeat: datetime | None = None
         self._last_alert: tuple[str, str] | None = None
         self._last_alert_at: datetime | None = None
+        self._sending: ThreadPoolExecutor | None = None
         request_time = settings.sync_connect_timeout + settings.sync_read_timeout
         if settings.sync_lease_seconds < 2 * request_time:
             raise ValueError(
                 f"同步租约（sync_lease_seconds={settings.sync_lease_seconds}）应至少为连接与读取超时之和的两倍"
-                f"（{2 * request_time:g} 秒），否则请求未结束租约已过期。"
+                f"（{2 * request_time:g} 秒）：领取的批次可能要等上一批的应答，再发送自己的请求。"
             )
 
     @property
@@ -479,18 +482,39 @@ class Worker:
         return tally
 
     def run_pass(self) -> Tally:
-        """Send everything that is due now, kind by kind; each row at most once per pass."""
+        """Send everything that is due now, kind by kind; each row at most once per pass.
+
+        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and the
+        previous one's answer recorded, so the database work overlaps the platform's. At most two
+        batches are held at once; a claimed batch waits at most one request for the sender, which is
+        why the lease must outlast two requests (checked at start-up)."""
         as_of = self.clock()
         tally = Tally()
+        sender = self._sender()
         for kind in RECORD_KINDS:
+            on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
             while not self.stop_event.is_set():
-                done = self.process(kind, as_of)
-                if done is None:
+                batch = self.claim(kind, as_of)
+                if on_the_wire is not None:
+                    tally.add(self.finish(on_the_wire[0], on_the_wire[1].result()))
+                    on_the_wire = None
+                    if batch is None:
+                        continue  # the answer may have put rows back in this pass (a split batch)
+                if batch is None:
                     break
-                tally.add(done)
+                tally.dead += batch.dead_on_claim
+                if batch.ids:
+                    on_the_wire = (batch, sender.submit(self.send, batch))
                 self.heartbeat()
+            if on_the_wire is not None:
+                tally.add(self.finish(on_the_wire[0], on_the_wire[1].result()))
         self.totals.add(tally)
         return tally
+
+    def _sender(self) -> ThreadPoolExecutor:
+        if self._sending is None:
+            self._sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-send")
+        return self._sending
 
     def next_due_in(self) -> float | None:
         """Seconds until the next row falls due (None: nothing is waiting)."""
@@ -512,7 +536,17 @@ class Worker:
         try:
             self.check_deadlines()
             while not self.stop_event.is_set():
-                tally = self.run_pass()
+                try:
+                    tally = self.run_pass()
+                except DBAPIError as error:
+                    if once or not (error.connection_invalidated or isinstance(error, OperationalError)):
+                        raise
+                    # The database went away or is locked: the rows we held keep their leases and
+                    # their keys; try again shortly.
+                    log.error("数据库暂不可用（%s），%.0f 秒后重试", type(error.orig).__name__,
+                              self.settings.sync_poll_seconds)
+                    self.stop_event.wait(self.settings.sync_poll_seconds)
+                    continue
                 done.add(tally)
                 passes += 1
                 if tally.batches or tally.dead:
@@ -526,7 +560,13 @@ class Worker:
                     poll = self.settings.sync_poll_seconds
                     self.stop_event.wait(poll if wait is None else min(max(wait, 0.05), poll))
         finally:
-            self.unregister()
+            if self._sending is not None:
+                self._sending.shutdown(wait=True)
+                self._sending = None
+            try:
+                self.unregister()
+            except DBAPIError as error:
+                log.error("注销同步进程失败（%s）：登记将在租约到期后失效", type(error.orig).__name__)
         return done
 
     def stop(self) -> None:

@@ -43,7 +43,7 @@ def settings(tmp_path, database_url, platform) -> Settings:
         instance_path=tmp_path / "instance", database_url=database_url, secret_key="test-secret",
         platform_url=platform.base_url, platform_access_key=platform.access_key, platform_secret=platform.secret,
         sync_connect_timeout=1.0, sync_read_timeout=2.0, sync_lease_seconds=30,
-        sync_backoff_base=1.0, sync_backoff_max=60.0, sync_retry_after_max=30.0,
+        sync_backoff_base=1.0, sync_backoff_max=60.0, sync_retry_after_max=30.0, sync_poll_seconds=0.05,
     )
 
 

@@ -317,3 +317,26 @@ def test_results_published_with_corrections_carry_the_correction(gateway, platfo
     assert row.payload["remarks"].startswith(f"更正记录 410823-result-{result_id}：检查完成日期录入有误")
     with gateway.read() as session:
         assert session.get(InspectionResult, correction_id).supersedes_id == result_id
+
+
+def test_the_loop_waits_out_a_database_outage(gateway, platform, make_worker, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    published_plan(gateway)
+    worker = make_worker()
+    real, calls = worker.run_pass, []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection unexpectedly"))
+        return real()
+
+    worker.run_pass = flaky
+    totals = worker.run(max_passes=1)
+    assert len(calls) == 2 and totals.delivered == 1
+    assert any("数据库暂不可用" in r.getMessage() for r in caplog.records)
+    # A single pass (--once) does not hide the error.
+    calls.clear()
+    with pytest.raises(OperationalError):
+        worker.run(once=True)
