@@ -1,7 +1,6 @@
 """``shuangsui draw`` (the draw's stages, listing, export) and ``shuangsui verify`` (re-run a record)."""
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import click
 
 from gateway.api.errors import ApiError
-from gateway.cli.context import CliContext, pass_context
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.security.principal import Principal
 
 ROLE_CHOICES = ("organiser", "operator", "supervisor", "witness")
@@ -17,7 +16,7 @@ ROLE_CHOICES = ("organiser", "operator", "supervisor", "witness")
 
 def cli_principal(by: str | None) -> Principal:
     """Whoever runs the command acts as the county office (the CLI needs the database itself)."""
-    return Principal(role="county_office", name=by or getpass.getuser())
+    return operator_principal(by)
 
 
 def by_option(func):

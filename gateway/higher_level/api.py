@@ -9,12 +9,10 @@ from sqlalchemy import select
 
 from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
-from gateway.directory.importing import import_file
 from gateway.directory.importing.importer import ImportFileError
-from gateway.directory.importing.labels import department_labels
+from gateway.directory.importing.run import run_import
 from gateway.directory.queries import paginate
 from gateway.higher_level.models import HigherLevelInspection
-from gateway.security import audit
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from schemas.common import PageArgsSchema, page_schema
@@ -90,22 +88,12 @@ class HigherLevelImport(MethodView):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
-        gateway = get_gateway()
-        with gateway.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_immediate=True)
-            with conn.begin() as tx:
-                try:
-                    report = import_file(conn, "inspections", upload.stream, upload.filename, partial=args["partial"],
-                                         departments=department_labels(gateway.registry),
-                                         matters=gateway.registry.matters)
-                except ImportFileError as exc:
-                    tx.rollback()
-                    raise ApiError(422, "import_file_invalid", str(exc)) from None
-                if not report.committed:
-                    tx.rollback()
-                    raise ApiError(422, "import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
-                                   report.as_dict()["errors"], report=report.as_dict())
-        with gateway.write() as session:
-            audit.record(session, principal, "inspections.import", "higher_level_inspections", upload.filename,
-                         {"rows": report.total_rows, "created": report.created, "updated": report.updated})
+        try:
+            report = run_import(get_gateway(), principal, "inspections", upload.stream, upload.filename,
+                                partial=args["partial"])
+        except ImportFileError as exc:
+            raise ApiError(422, "import_file_invalid", str(exc)) from None
+        if not report.committed:
+            raise ApiError(422, "import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
+                           report.as_dict()["errors"], report=report.as_dict())
         return report.as_dict()

@@ -35,7 +35,7 @@ def run_import(
             report = import_file(
                 conn, kind, stream, filename, partial=partial,
                 departments=department_labels(gateway.registry),
-                allowed_departments=allowed, progress=progress,
+                allowed_departments=allowed, progress=progress, matters=gateway.registry.matters,
             )
             if not report.committed:
                 tx.rollback()
