@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -40,6 +39,7 @@ from gateway.draw.record import (
     Exclusion,
     Participant,
     build_record,
+    population_sha256,
     task_entry,
 )
 from gateway.draw.sampler import SeedError, build_seed, sample_size
@@ -120,7 +120,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     strata = strata_json(population)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
-        population_sha256=_population_sha256(population.strata),
+        population_sha256=population_sha256(population.strata),
         strata=strata,
         exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
         stats={
@@ -148,12 +148,6 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
     })
     return draw
-
-
-def _population_sha256(strata) -> str:
-    from gateway.draw.record import population_sha256
-
-    return population_sha256(strata)
 
 
 # ----------------------------------------------------------------------------------------- commit
@@ -639,9 +633,6 @@ def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str,
         "initial_load": (draw.team_inputs or {}).get("loads", {}),
     }
 
-
-def exclusion_counts(draw: Draw) -> Counter:
-    return Counter(draw.stats.get("exclusions", {}))
 
 
 def run_and_record_failure(gateway, principal: Principal, draw_id: int,
