@@ -40,3 +40,11 @@ class UtcDateTime(fields.DateTime):
         if value is not None and getattr(value, "tzinfo", None) is None:
             value = value.replace(tzinfo=timezone.utc)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+MAX_ID = 2**31 - 1  # database INTEGER
+
+
+def IdArg(**kwargs) -> fields.Integer:
+    """An id in a query string: a positive database INTEGER (larger ones cannot name anything)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

@@ -1,7 +1,7 @@
 """API bodies of the directories: inspectors, targets, declared conflicts."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from schemas.common import PageArgsSchema, UtcDateTime, page_schema
 from schemas.validators import (

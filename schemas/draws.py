@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import _text
 
 PARTICIPANT_ROLES = ("organiser", "operator", "supervisor", "witness")
@@ -93,22 +93,22 @@ class DrawSchema(Schema):
     strata = fields.List(fields.Nested(DrawStratumStatsSchema))
     exclusions = fields.Dict(keys=fields.String(), values=fields.Integer(),
                              metadata={"description": "number of exclusions per reason code"})
-    frozen_at = fields.DateTime()
+    frozen_at = UtcDateTime()
     frozen_by = fields.String()
     commitments = fields.List(fields.Dict(), allow_none=True)
-    committed_at = fields.DateTime(allow_none=True)
+    committed_at = UtcDateTime(allow_none=True)
     committed_by = fields.String()
     contributions = fields.List(fields.Dict(), allow_none=True)
     participants = fields.Dict(allow_none=True)
     seed = fields.String(allow_none=True)
-    seeded_at = fields.DateTime(allow_none=True)
+    seeded_at = UtcDateTime(allow_none=True)
     seeded_by = fields.String()
-    drawn_at = fields.DateTime(allow_none=True)
+    drawn_at = UtcDateTime(allow_none=True)
     drawn_by = fields.String()
     task_count = fields.Integer()
     record_sha256 = fields.String(allow_none=True)
     record_url = fields.String(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True)
     cancelled_by = fields.String()
     cancel_reason = fields.String()
 
@@ -117,7 +117,7 @@ class DrawQuerySchema(PageArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    plan_id = fields.Integer(validate=validate.Range(min=1))
+    plan_id = IdArg()
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     status = fields.String(validate=validate.OneOf(DRAW_STATUSES))
 
@@ -141,7 +141,7 @@ class ExclusionSchema(Schema):
 class PopulationSchema(Schema):
     draw_id = fields.Integer()
     population_sha256 = fields.String()
-    frozen_at = fields.DateTime()
+    frozen_at = UtcDateTime()
     strata = fields.List(fields.Nested(PopulationStratumSchema))
     exclusions = fields.List(fields.Nested(ExclusionSchema))
 

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import JURISDICTION_LEVELS, RISK_CLASSES, TARGET_TYPES, _text
 
 PLAN_KINDS = ("annual", "joint")
@@ -173,14 +173,14 @@ class PlanSchema(Schema):
     window_start = fields.Date()
     window_end = fields.Date()
     description = fields.String()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     published_by = fields.String()
     published_late = fields.Boolean(metadata={"description": "published after 31 March of its year (article 11)"})
     amends_id = fields.Integer(allow_none=True)
     amend_reason = fields.String()
     superseded_by_id = fields.Integer(allow_none=True)
     created_by = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     draw = fields.Dict(allow_none=True, metadata={"description": "the plan's draw (id, status), if any"})
     warnings = fields.List(fields.String())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 
 SIGNATURE_STATUSES = ("signed", "refused")
 RESULT_STATUSES = ("recorded", "returned", "reviewed", "published")
@@ -108,7 +108,7 @@ class ResultQuerySchema(PageArgsSchema):
 
     status = fields.String(validate=validate.OneOf(RESULT_STATUSES))
     department = fields.String(metadata={"description": "lead department code"})
-    plan_id = fields.Integer()
+    plan_id = IdArg()
     uscc = fields.String()
 
 
@@ -126,7 +126,7 @@ class StatsQuerySchema(Schema):
         unknown = EXCLUDE
 
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-    plan_id = fields.Integer()
+    plan_id = IdArg()
     department = fields.String()
     as_of = fields.Date()
     format = fields.String(load_default="json", validate=validate.OneOf(EXPORT_FORMATS))
@@ -136,7 +136,7 @@ class ExportQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    plan_id = fields.Integer()
+    plan_id = IdArg()
     department = fields.String()
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 

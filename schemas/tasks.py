@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import _text
 
 REASSIGNMENT_REASONS = ("conflict_of_interest", "other")
@@ -13,8 +13,8 @@ class TaskQuerySchema(PageArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    plan_id = fields.Integer(validate=validate.Range(min=1))
-    draw_id = fields.Integer(validate=validate.Range(min=1))
+    plan_id = IdArg()
+    draw_id = IdArg()
     status = fields.String(validate=validate.OneOf(("assigned", "recorded", "reviewed", "published")))
     department = fields.String(validate=validate.Length(max=64))
     uscc = fields.String(validate=validate.Length(max=18))
@@ -53,13 +53,13 @@ class TaskSchema(Schema):
     window_start = fields.Date()
     window_end = fields.Date()
     status = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     departments = fields.List(fields.String())
     team = fields.List(fields.Nested(TeamMemberSchema), metadata={"description": "only in a single task's view"})
 
 
 class TaskEventSchema(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     action = fields.String()
     label = fields.String()
     actor = fields.String()
@@ -102,16 +102,16 @@ class ReassignmentSchema(Schema):
     reason = fields.String()
     status = fields.String(metadata={"enum": ["requested", "approved", "rejected"]})
     requested_by = fields.String()
-    requested_at = fields.DateTime()
+    requested_at = UtcDateTime()
     decided_by = fields.String()
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     decision_note = fields.String()
     replacement_inspector_id = fields.Integer(allow_none=True)
     replacement_name = fields.String()
     filing_status = fields.String(allow_none=True, metadata={"enum": ["pending", "filed", None]})
     filing_number = fields.String(allow_none=True)
     filed_by = fields.String()
-    filed_at = fields.DateTime(allow_none=True)
+    filed_at = UtcDateTime(allow_none=True)
     filing_note = fields.String()
 
 
@@ -121,7 +121,7 @@ class ReassignmentQuerySchema(PageArgsSchema):
 
     status = fields.String(validate=validate.OneOf(("requested", "approved", "rejected")))
     filing_status = fields.String(validate=validate.OneOf(("pending", "filed")))
-    task_id = fields.Integer(validate=validate.Range(min=1))
+    task_id = IdArg()
 
 
 TaskPageSchema = page_schema(TaskSchema, "TaskPage")
