@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gateway.api.session import db, get_gateway
+from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
 from gateway.directory.queries import paginate
 from gateway.security import audit
 from gateway.security.policy import TEAM, permission, scope_of, visible_departments
@@ -59,7 +60,9 @@ class TaskById(MethodView):
 
 
 def _html(text: str) -> Response:
-    return Response(text, mimetype="text/html")
+    response = Response(text, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PRINTABLE_DOCUMENT_POLICY
+    return response
 
 
 @tasks_blp.route("/<int:task_id>/sheet")

@@ -40,6 +40,10 @@ def test_sheet_and_guide_are_printable_chinese_pages_from_plugin_content(gateway
     assert sheet.status_code == 200 and sheet.mimetype == "text/html"
     html = sheet.get_data(as_text=True)
     assert "检查任务书" in html and "@page" in html and "@media print" in html
+    # its own <style> is allowed, nothing else: no script, no handler attributes
+    policy = sheet.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "script" not in policy and "default-src 'none'" in policy
+    assert "<script" not in html and "onclick" not in html
     with gateway.read() as session:
         task = session.get(Task, task_id)
         assert task.number in html and task.target.uscc in html and task.target.name in html
