@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gateway.api.errors import ApiError
-from gateway.cli.context import CliContext, pass_context
+from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, _load, by_option, cli_principal, fail
 
 KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
@@ -109,12 +109,11 @@ def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str,
 @pass_context
 def list_command(ctx: CliContext, year: int | None, as_json: bool) -> None:
     from gateway.planning import service
-    from gateway.security.principal import Principal
 
     gateway = ctx.gateway()
     with gateway.read() as session:
         plans = [service.plan_dict(session, p) for p in
-                 session.scalars(service.plans_query(Principal(role="county_office"), {"year": year}))]
+                 session.scalars(service.plans_query(operator_principal(), {"year": year}))]
     if as_json:
         click.echo(_json(plans))
         return

@@ -1,6 +1,6 @@
 """``shuangsui results``: the article 19 clock, supervision statistics and exports on the server.
 
-The commands act as the county office (``Principal(role="county_office", name="命令行")``): whoever
+The commands act as the county office (``operator_principal()``: named by the OS user): whoever
 runs them has the server's own access to the database.
 """
 from __future__ import annotations
@@ -12,14 +12,13 @@ from pathlib import Path
 import click
 
 from gateway.api.errors import ApiError
-from gateway.cli.context import CliContext, pass_context
+from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.results import exports, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
 from gateway.security import audit
-from gateway.security.principal import Principal
 
-CLI_PRINCIPAL = Principal(role="county_office", name="命令行")
+CLI_PRINCIPAL = operator_principal()
 
 
 def _date(_ctx, _param, value: str | None) -> date | None:

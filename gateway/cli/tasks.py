@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from gateway.api.errors import ApiError
-from gateway.cli.context import CliContext, pass_context
+from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, by_option, cli_principal, fail
 
 
@@ -21,12 +21,11 @@ def task_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_json: bool) -> None:
-    from gateway.security.principal import Principal
     from gateway.tasks import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
-        stmt = service.tasks_query(Principal(role="county_office"), {"plan_id": plan_id, "draw_id": draw_id})
+        stmt = service.tasks_query(operator_principal(), {"plan_id": plan_id, "draw_id": draw_id})
         tasks = [service.task_dict(session, t) for t in session.scalars(stmt)]
     if as_json:
         click.echo(_json(tasks))

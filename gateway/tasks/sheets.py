@@ -27,7 +27,7 @@ _env = Environment(loader=PackageLoader("gateway.tasks", "templates"), autoescap
 _env.filters["cn_date"] = _cn_date
 
 
-def _context(session: Session, task: Task, hook=None) -> dict[str, Any]:
+def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
     plan = session.get(Plan, task.plan_id)
     present = {plan.lead_department, *plan.cooperating_departments}
     matters = []
@@ -66,8 +66,8 @@ def _context(session: Session, task: Task, hook=None) -> dict[str, Any]:
 
 
 def render_task_sheet(session: Session, task: Task, hook=None) -> str:
-    return _env.get_template("task_sheet.html").render(**_context(session, task, hook))
+    return _env.get_template("task_sheet.html").render(**sheet_context(session, task, hook))
 
 
 def render_guide(session: Session, task: Task, hook) -> str:
-    return _env.get_template("guide.html").render(**_context(session, task, hook))
+    return _env.get_template("guide.html").render(**sheet_context(session, task, hook))

@@ -114,7 +114,7 @@ def _printable(task_id: int, kind: str):
     site's layout (the CSP forbids the inline styles of the stand-alone version)."""
     principal = current_principal()
     gateway = get_gateway()
-    context_of = getattr(sheets, "sheet_context", None) or sheets._context  # the sheets' own content
+    context_of = sheets.sheet_context
     with gateway.write() as session:
         task = service.read_task(session, principal, task_id)
         if kind == "sheet":
