@@ -114,6 +114,14 @@ def batch_key(area_code: str, kind: str, body: bytes, generations: list[int]) ->
     return f"{area_code}-{kind}-{digest[:40]}"
 
 
+def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Parameter sets grouped by their keys (an executemany needs the same columns in each)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -275,9 +283,10 @@ class Worker:
                                     .values(batch_key=None))
                     key = None
             dead = 0
+            built: dict[int, dict[str, Any]] = {}
             if rows is None:
                 candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)), limit=self.batch_size)
-                rows, dead = self._fresh_batch(session, kind, candidates, now)
+                rows, dead, built = self._fresh_batch(session, kind, candidates, now)
                 if not rows:
                     return Batch(kind, "", b"", [], [], dead_on_claim=dead) if dead else None
                 body = batch_body([r.payload for r in rows])
@@ -285,25 +294,35 @@ class Worker:
                 resend = False
             else:
                 resend = True
-            session.execute(
-                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")),
-                [{"b_id": r.id, "state": "in_flight", "lease_owner": self.name,
-                  "lease_expires_at": now + self.lease, "attempts": r.attempts + 1,
-                  "last_attempt_at": now, "batch_key": key} for r in rows],
-            )
+            leased = dict(state="in_flight", lease_owner=self.name, lease_expires_at=now + self.lease,
+                          last_attempt_at=now, batch_key=key)
+            # Rows whose payload was just built get it with their lease (one statement each); every
+            # payload built is kept, also of rows left for the next batch: built once, sent as is.
+            chosen = {r.id for r in rows}
+            snapshots = [{"b_id": r.id, "payload": built[r.id], "attempts": r.attempts + 1, **leased}
+                         for r in rows if r.id in built]
+            snapshots += [{"b_id": row_id, "payload": payload} for row_id, payload in built.items()
+                          if row_id not in chosen]
+            for group in _by_columns(snapshots):
+                session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), group)
+            others = [r.id for r in rows if r.id not in built]
+            if others:
+                session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(others))
+                                .values(attempts=OutboxRecord.attempts + 1, **leased))
         return Batch(kind, key, body, [r.id for r in rows], [r.record_id for r in rows], resend=resend,
                      dead_on_claim=dead)
 
     def _fresh_batch(self, session: Session, kind: str, candidates: list[_Claimed],
-                     now: datetime) -> tuple[list[_Claimed], int]:
-        """Snapshot payloads where missing and keep the records that fit one body; dead-letter the
-        rows whose entity cannot be built."""
+                     now: datetime) -> tuple[list[_Claimed], int, dict[int, dict[str, Any]]]:
+        """Build payloads where missing and keep the records that fit one body; dead-letter the
+        rows whose entity cannot be built. Returns the batch, the dead count and the payloads built
+        (row id -> payload), which the caller stores."""
         chosen: list[_Claimed] = []
         dead = 0
         size = len(b'{"records":[]}')
         missing = {row.entity_id: row.record_id for row in candidates if row.payload is None}
         built = build_many(session, kind, missing, self.settings) if missing else {}
-        snapshots = []
+        snapshots: dict[int, dict[str, Any]] = {}
         for row in candidates:
             if row.payload is None:
                 payload = built[row.entity_id]
@@ -313,7 +332,7 @@ class Worker:
                     dead += 1
                     continue
                 row.payload = payload
-                snapshots.append({"b_id": row.id, "payload": payload})
+                snapshots[row.id] = payload
             record_size = len(batch_body([row.payload])) - size + 1
             if record_size + size > self.max_body_bytes:
                 message = (f"单条记录 {record_size} 字节，超过每批 {self.max_body_bytes} 字节的上限，无法推送。")
@@ -325,10 +344,7 @@ class Worker:
                 break
             chosen.append(row)
             size += record_size
-        if snapshots:
-            # Every built payload is kept, also of rows left for the next batch: built once, sent as is.
-            session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), snapshots)
-        return chosen, dead
+        return chosen, dead, snapshots
 
     # --- sending and finishing ------------------------------------------------------------------
 
