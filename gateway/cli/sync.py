@@ -10,13 +10,9 @@ import sys
 import click
 
 from gateway.api.errors import ApiError
-from gateway.cli.context import CliContext, pass_context
-from gateway.security.principal import Principal
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
 from gateway.sync.models import RECORD_KINDS
-
-OPERATOR = Principal(role="system", name="sync-cli")
-
 
 def _logging(verbose: bool) -> None:
     from gateway.security.redact import install_log_redaction
@@ -127,7 +123,7 @@ def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
     for record_id in record_ids:
         try:
             with gateway.write() as session:
-                data = service.resend(session, OPERATOR, record_id, gateway.settings, rebuild=rebuild)
+                data = service.resend(session, operator_principal(), record_id, gateway.settings, rebuild=rebuild)
         except ApiError as exc:
             raise click.ClickException(exc.message) from None
         note = "（内容已按更正后的数据重新生成）" if data["payload_changed"] else ""
@@ -144,7 +140,7 @@ def reconcile_command(ctx: CliContext, kinds: tuple[str, ...], dry_run: bool, as
 
     try:
         report = reconcile(ctx.gateway(), _client(ctx), kinds=kinds or RECORD_KINDS, dry_run=dry_run,
-                           principal=OPERATOR)
+                           principal=operator_principal())
     except PlatformReadError as exc:
         raise click.ClickException(f"无法读取平台记录：{exc.message}") from None
     if as_json:
@@ -165,7 +161,7 @@ def pull(ctx: CliContext, plan_id: int, year: int | None, concurrency: int | Non
     gateway = ctx.gateway()
     _client(ctx).close()  # fails early, in Chinese, when the platform is not configured
     try:
-        report = pull_plan(gateway, plan_id, principal=OPERATOR, year=year, concurrency=concurrency)
+        report = pull_plan(gateway, plan_id, principal=operator_principal(), year=year, concurrency=concurrency)
     except LookupError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     if as_json:
