@@ -21,3 +21,12 @@ def test_openapi_served_by_the_app(client):
     served = client.get("/api/openapi.json").json
     assert "/api/v1/targets" in served["paths"]
     assert served["components"]["schemas"]["Error"]["required"] == ["code", "message"]
+
+
+def test_migration_history_has_one_head():
+    from alembic.script import ScriptDirectory
+
+    from gateway.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"merge the migration heads {heads} (alembic merge)"
