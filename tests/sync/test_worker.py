@@ -340,3 +340,24 @@ def test_the_loop_waits_out_a_database_outage(gateway, platform, make_worker, ca
     calls.clear()
     with pytest.raises(OperationalError):
         worker.run(once=True)
+
+
+def test_a_record_the_platform_already_holds_comes_back_duplicate_and_counts_as_delivered(
+        gateway, platform, make_worker):
+    plan_id = published_plan(gateway)
+    record_id = f"410823-plan-{plan_id}"
+    worker = make_worker()
+    worker.register()
+    batch = worker.claim("plan", worker.clock())
+    worker.unregister()
+    # The same content reached the platform another way (an earlier attempt in another batch).
+    [payload] = [r.payload for r in rows(gateway)]
+    platform.session().post(platform.url("/api/v1/plans/batch"), json={"records": [payload]}).raise_for_status()
+    with gateway.write() as session:  # as if the first attempt's batch had been split: no key, due now
+        session.execute(update(OutboxRecord).values(state="pending", batch_key=None, lease_owner=None))
+    totals = make_worker().run(once=True)
+    assert (totals.delivered, totals.duplicates) == (1, 1)
+    row = by_id(gateway, record_id)
+    assert row.state == "delivered" and row.receipt["outcome"] == "duplicate"
+    assert per_record(platform)[record_id]["accepted"] == 1 and per_record(platform)[record_id]["duplicate"] == 1
+    assert batch.record_ids == [record_id]
