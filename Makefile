@@ -31,7 +31,7 @@ run: install
 
 test: install
 	@$(PY) -m tests.pg_status || true
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/import.py
