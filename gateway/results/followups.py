@@ -51,8 +51,8 @@ def disposition_kinds() -> list[dict[str, Any]]:
     return [{"code": k, "label": DISPOSITIONS[k], "needs": list(KIND_NEEDS[k])} for k in DISPOSITION_KINDS]
 
 
-def get_disposition(session: Session, disposition_id: int) -> Disposition:
-    disposition = session.get(Disposition, disposition_id)
+def get_disposition(session: Session, disposition_id: int, *, for_update: bool = False) -> Disposition:
+    disposition = session.get(Disposition, disposition_id, with_for_update={"of": Disposition} if for_update else None)
     if disposition is None:
         raise not_found("后续处置", disposition_id)
     return disposition
@@ -189,7 +189,7 @@ def delete_disposition(session: Session, principal: Principal, disposition_id: i
 def publish_disposition(
     gateway: Gateway, session: Session, principal: Principal, disposition_id: int, *, today: date
 ) -> Disposition:
-    disposition = get_disposition(session, disposition_id)
+    disposition = get_disposition(session, disposition_id, for_update=True)
     authorize(principal, "followups.publish", departments=[disposition.department_code])
     if disposition.is_published:
         raise ApiError(409, "disposition_published", "该后续处置已公示。")

@@ -56,8 +56,11 @@ def get_task(session: Session, task_id: int) -> Task:
     return task
 
 
-def get_result(session: Session, result_id: int) -> InspectionResult:
-    result = session.get(InspectionResult, result_id)
+def get_result(session: Session, result_id: int, *, for_update: bool = False) -> InspectionResult:
+    """One result; ``for_update`` locks its row (PostgreSQL) so that two requests changing its state
+    queue instead of both succeeding (SQLite writers already queue at BEGIN IMMEDIATE)."""
+    lock = {"of": InspectionResult} if for_update else None  # eager joins are outer joins: lock only this row
+    result = session.get(InspectionResult, result_id, with_for_update=lock)
     if result is None:
         raise not_found("检查结果", result_id)
     return result
@@ -333,7 +336,7 @@ def update_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
     """Change a result that is recorded or was returned (the team only; never once published)."""
-    result = get_result(session, result_id)
+    result = get_result(session, result_id, for_update=True)
     task = result.task
     authorize(principal, "results.record", **task_resource(task))
     if result.is_published:
@@ -358,7 +361,7 @@ def correct_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
     """A correction of the latest published version: a new version, with a reason (the team only)."""
-    base = get_result(session, result_id)
+    base = get_result(session, result_id, for_update=True)
     task = base.task
     authorize(principal, "results.record", **task_resource(task))
     if not base.is_published:
@@ -385,7 +388,7 @@ def review_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, approve: bool, note: str = ""
 ) -> InspectionResult:
     """The lead department approves a recorded result, or returns it to the team with a reason."""
-    result = get_result(session, result_id)
+    result = get_result(session, result_id, for_update=True)
     task = result.task
     authorize(principal, "results.review", departments=[task.lead_department])
     if result.status != "recorded":
@@ -408,7 +411,7 @@ def publish_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, *, today: date
 ) -> InspectionResult:
     """Publish a reviewed result (the lead department): outbox, task status and risk flags, at once."""
-    result = get_result(session, result_id)
+    result = get_result(session, result_id, for_update=True)
     task = result.task
     authorize(principal, "results.publish", departments=[task.lead_department])
     if result.status != "reviewed":

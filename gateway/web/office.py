@@ -64,7 +64,7 @@ def sync():
                            kind_labels=KIND_LABELS, can_operate=allows(principal, "sync.operate"))
 
 
-@bp.route("/sync/records/<string(length=100):record_id>/resend", methods=["POST"])
+@bp.route("/sync/records/<string(maxlength=100):record_id>/resend", methods=["POST"])
 @permission("sync.operate")
 def resend(record_id: str):
     gateway = get_gateway()
