@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 # the gateway stops both (gateway/cli/devstack.py).
 run: install
 	$(SHUANGSUI) db upgrade
-	$(SHUANGSUI) demo load --targets $(DEMO_TARGETS)
+	$(SHUANGSUI) demo load --targets $(DEMO_TARGETS) --base-url http://$(HOST):$(PORT)
 	$(PY) -m gateway.cli.devstack --host $(HOST) --port $(PORT) --platform-port $(PLATFORM_PORT) \
 		--platform-state instance/mock_platform.sqlite
 

@@ -19,8 +19,9 @@ def demo() -> None:
 @demo.command("load", help="载入武陟县演示数据：检查对象、执法检查人员、回避关系、联合抽查计划与抽取、各状态的检查结果（可重复执行）。")
 @click.option("--targets", default=20_000, show_default=True, type=click.IntRange(10, 5_000_000), help="检查对象数量。")
 @click.option("--seed", default=410823, show_default=True, type=int, help="随机数种子（数据可复现）。")
+@click.option("--base-url", default=None, help="网关地址（登录说明中使用；默认 public_base_url 设置或 http://127.0.0.1:8800）。")
 @pass_context
-def demo_load(ctx: CliContext, targets: int, seed: int) -> None:
+def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) -> None:
     gateway = ctx.gateway()
     upgrade(gateway.settings.database_url)
     gateway.sync_registry()
@@ -50,7 +51,8 @@ def demo_load(ctx: CliContext, targets: int, seed: int) -> None:
     if results["skipped"] and results["states"]:
         click.echo("未能生成的演示状态（检查期限尚未开始足够久或任务不足）："
                    + "、".join(STATE_LABELS[s] for s in results["skipped"]))
-    click.echo(describe_demo_accounts(create_demo_accounts(gateway)))
+    base_url = base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800"
+    click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url.rstrip("/")))
 
 
 COMMANDS = [demo]
