@@ -1,4 +1,4 @@
-"""``shuangsui results``: the article 19 clock, supervision statistics and exports on the server.
+"""``shuangsui results``: the article 19 clock, supervision statistics, exports and attachment pruning on the server.
 
 The commands act as the county office (``operator_principal()``: named by the OS user): whoever
 runs them has the server's own access to the database.
@@ -141,6 +141,37 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
         title = "双随机抽查任务清单" if what == "tasks" else "双随机抽查检查结果登记表"
         output.write_bytes(exports.to_xlsx(title, headers, rows, "抽查任务清单" if what == "tasks" else "检查结果"))
     click.echo(f"已导出 {len(rows)} 行到 {output}。")
+
+
+@results.command("prune-attachments", help=(
+    "清理从未被任何检查结果（任一版本）引用、且上传已超过指定天数的附件：删除附件记录，"
+    "并在没有其他附件记录使用同一文件时删除文件。每项删除记入审计日志。以县双随机办身份执行。"))
+@click.option("--older-than-days", default=7, show_default=True, type=click.IntRange(min=0),
+              help="只清理上传时间早于该天数的附件（给正在录入结果的检查人员留出时间）。")
+@click.option("--dry-run", is_flag=True, help="只列出将被清理的附件，不做任何删除。")
+@click.option("--by", "by", metavar="姓名", help="操作人姓名（记入审计日志，默认当前系统用户）。")
+@pass_context
+def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
+    from gateway.results.pruning import prune_attachments as prune
+
+    try:
+        report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
+    if not report.attachments:
+        click.echo(f"没有需要清理的附件（上传早于 {cutoff} UTC 且未被任何检查结果引用）。")
+        return
+    for item in report.attachments:
+        click.echo(f"  附件 {item['id']}\t任务 {item['task_id']}\t{item['content_type']}\t{item['size']} 字节"
+                   f"\t上传于 {item['uploaded_at']}")
+    if dry_run:
+        click.echo(f"试运行：将删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
+                   f"（约 {report.bytes_freed} 字节），未做任何更改。")
+        return
+    missing = f"，{len(report.missing_files)} 个文件原已不存在" if report.missing_files else ""
+    click.echo(f"已删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
+               f"（约 {report.bytes_freed} 字节）{missing}，已记入审计日志。")
 
 
 COMMANDS = [results]

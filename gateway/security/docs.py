@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "followups.write": "登记后续处置",
     "followups.publish": "公示后续处置",
     "attachments.read": "查看、下载检查附件",
+    "attachments.prune": "清理从未被检查结果引用的过期附件",
     "stats.read": "查看统计、导出任务与结果登记表",
     "sync.read": "查看平台同步状态",
     "sync.operate": "操作平台同步（重发、对账）",

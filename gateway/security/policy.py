@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "followups.publish":     {"department_head": OWN_DEPARTMENT},
     "attachments.read":      {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT, "inspector": TEAM},
+    "attachments.prune":     {"county_office": ANY},
     "stats.read":            {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT},
     "sync.read":             {"county_office": ANY, "supervisor": ANY, "system": ANY,
