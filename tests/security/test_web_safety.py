@@ -134,7 +134,6 @@ def test_no_stack_trace_reaches_the_client(app, client, caplog):
 
 
 def test_an_undeclared_api_view_is_refused(app, client, auth_headers):
-    from gateway.api.errors import ApiError  # noqa: F401
 
     @app.get("/api/v1/forgotten")
     def forgotten():
