@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.migrate import upgrade
 
 
-@click.group(help="数据库管理。")
+@click.group(cls=ChineseGroup, help="数据库管理。")
 def db() -> None:
     pass
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
@@ -11,7 +12,7 @@ from gateway.demo.load import load_directories
 from gateway.migrate import upgrade
 
 
-@click.group(help="演示数据。")
+@click.group(cls=ChineseGroup, help="演示数据。")
 def demo() -> None:
     pass
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.security.principal import Principal
@@ -48,7 +49,7 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-@click.group("draw", help="双随机抽取：冻结总体、记录随机数承诺、确定随机种子、抽取，以及列表和导出公开记录。")
+@click.group("draw", cls=ChineseGroup, help="双随机抽取：冻结总体、记录随机数承诺、确定随机种子、抽取，以及列表和导出公开记录。")
 def draw_group() -> None:
     pass
 
@@ -259,7 +260,7 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
     click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
 
 
-@click.command("verify", help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺。")
+@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺。")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
 def verify_command(path: Path, announced: str | None) -> None:

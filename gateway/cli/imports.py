@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import click
+
+from gateway.cli.chinese import ChineseGroup
 from tqdm import tqdm
 
 from gateway.cli.context import CliContext, operator_principal, pass_context
@@ -12,7 +14,7 @@ from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 
 
-@click.group("import", help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
+@click.group("import", cls=ChineseGroup, help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
 def import_group() -> None:
     pass
 

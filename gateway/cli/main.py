@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.chinese import ChineseGroup, run
 from gateway.cli.context import CliContext
 
 
-@click.group(help="双随 Shuangsui Gateway：跨部门“双随机、一公开”联合抽查网关。")
+@click.group(cls=ChineseGroup, help="双随 Shuangsui Gateway：跨部门“双随机、一公开”联合抽查网关。")
 @click.option("--database-url", envvar="SHUANGSUI_DATABASE_URL", help="数据库地址（默认实例目录中的 SQLite 文件）。")
 @click.option("--instance", "instance_path", envvar="SHUANGSUI_INSTANCE_PATH", type=click.Path(), help="实例目录。")
 @click.pass_context
@@ -44,3 +45,8 @@ def _register_sync() -> None:
 
 
 _register_sync()
+
+
+def main() -> None:
+    """The ``shuangsui`` console script."""
+    run(cli)

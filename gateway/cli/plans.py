@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, _load, by_option, cli_principal, fail
@@ -14,7 +15,7 @@ KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查�
 STATUS_LABELS = {"draft": "草稿", "published": "已发布", "superseded": "已被新版本取代"}
 
 
-@click.group("plan", help="抽查计划：创建（JSON 文件，格式同 API）、发布、修订、查看。")
+@click.group("plan", cls=ChineseGroup, help="抽查计划：创建（JSON 文件，格式同 API）、发布、修订、查看。")
 def plan_group() -> None:
     pass
 

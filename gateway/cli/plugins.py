@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.plugins.describe import describe_plugins
 
 
-@click.command("plugins", help="列出已安装的部门插件、抽查事项和检查项。")
+@click.command("plugins", cls=ChineseCommand, help="列出已安装的部门插件、抽查事项和检查项。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def plugins(ctx: CliContext, as_json: bool) -> None:
@@ -29,7 +30,7 @@ def plugins(ctx: CliContext, as_json: bool) -> None:
             click.echo(f"    {i}. {item['name']}（{names.get(item['department_code'], item['department_code'])}）")
 
 
-@click.group("plugin", help="插件开发工具。")
+@click.group("plugin", cls=ChineseGroup, help="插件开发工具。")
 def plugin() -> None:
     pass
 

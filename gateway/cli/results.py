@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.results import exports, stats
@@ -42,7 +43,7 @@ def _json_default(value):
     raise TypeError(type(value).__name__)
 
 
-@click.group(help="检查结果：公示期限、监督统计与导出。")
+@click.group(cls=ChineseGroup, help="检查结果：公示期限、监督统计与导出。")
 def results() -> None:
     pass
 

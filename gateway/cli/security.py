@@ -4,6 +4,8 @@ from __future__ import annotations
 import getpass
 
 import click
+
+from gateway.cli.chinese import ChineseGroup
 from sqlalchemy import select
 
 from gateway.api.errors import ApiError
@@ -45,7 +47,7 @@ def _scope_text(role: str, department: str | None, inspector_id: int | None) -> 
 
 # ------------------------------------------------------------------------------------------ users
 
-@click.group("user", help="用户账号：新建、列出、停用、启用、重设密码。")
+@click.group("user", cls=ChineseGroup, help="用户账号：新建、列出、停用、启用、重设密码。")
 def user() -> None:
     pass
 
@@ -146,7 +148,7 @@ def user_passwd(ctx: CliContext, username, password) -> None:
 
 # ----------------------------------------------------------------------------------------- tokens
 
-@click.group("token", help="访问令牌（供程序调用 API）：新建、列出、吊销。")
+@click.group("token", cls=ChineseGroup, help="访问令牌（供程序调用 API）：新建、列出、吊销。")
 def token() -> None:
     pass
 
@@ -220,7 +222,7 @@ def token_revoke(ctx: CliContext, token_id) -> None:
 
 # ------------------------------------------------------------------------------------------ audit
 
-@click.group("audit", help="审计日志：校验哈希链、输出检查点。")
+@click.group("audit", cls=ChineseGroup, help="审计日志：校验哈希链、输出检查点。")
 def audit_group() -> None:
     pass
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.chinese import ChineseCommand
 from gateway.cli.context import CliContext, pass_context
 
 
@@ -24,7 +25,7 @@ def _gunicorn(app, host: str, port: int, workers: int, threads: int):
     return GatewayServer()
 
 
-@click.command("serve", help="启动网关（gunicorn）。")
+@click.command("serve", cls=ChineseCommand, help="启动网关（gunicorn）。")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
 @click.option("--port", default=8800, show_default=True, type=int, help="端口。")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="进程数（SQLite 默认 1，PostgreSQL 默认 2）。")
@@ -40,7 +41,7 @@ def serve(ctx: CliContext, host: str, port: int, workers: int | None, threads: i
     _gunicorn(app, host, port, workers, threads).run()
 
 
-@click.command("openapi", help="输出网关 API 的 OpenAPI 文档。")
+@click.command("openapi", cls=ChineseCommand, help="输出网关 API 的 OpenAPI 文档。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认标准输出）。")
 def openapi(output: str | None) -> None:
     from gateway.api.openapi import openapi_document_text

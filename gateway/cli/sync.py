@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
@@ -38,7 +39,7 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group("sync", help="与省级平台（国家企业信用信息公示系统（河南））的数据同步。")
+@click.group("sync", cls=ChineseGroup, help="与省级平台（国家企业信用信息公示系统（河南））的数据同步。")
 def sync_group() -> None:
     pass
 

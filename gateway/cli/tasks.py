@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.api.errors import ApiError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, by_option, cli_principal, fail
 from gateway.security.principal import Principal
 
 
-@click.group("task", help="检查任务：列表，导出检查任务书与检查指引书（可打印的 HTML），检查人员调整（第十四条）。")
+@click.group("task", cls=ChineseGroup, help="检查任务：列表，导出检查任务书与检查指引书（可打印的 HTML），检查人员调整（第十四条）。")
 def task_group() -> None:
     pass
 
