@@ -2,7 +2,8 @@
 rules (:mod:`gateway.draw.eligibility`) to build the strata and the exclusions.
 
 One query reads the targets in the plan's scope that meet, or only look related to, one of the
-plan's matters; per-matter flags are computed in SQL from each pinned matter version's criteria.
+plan's matters; per-matter flags are computed in SQL from each pinned matter version's criteria and
+packed, with the key-inspection and registration flags, into one or a few integers per target.
 Two small queries read this year's non-key task counts and higher-level inspections.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
@@ -33,8 +34,6 @@ from gateway.planning.models import Plan
 from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
 
-FETCH_ROWS = 20_000
-INACTIVE_TARGET_STATUSES_SET = INACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -98,13 +97,14 @@ def stratum_ratio(plan: Plan, matter: PlanMatterInfo, risk_class: str) -> Decima
     return max(Decimal(plan.ratios[risk_class]), matter.min_ratio)
 
 
-def yearly_inspections(session: Session, year: int) -> dict[int, int]:
-    """Target id -> number of its non-key tasks in plans of ``year`` (only targets that have some)."""
+def yearly_inspections(session: Session, year: int) -> dict[str, int]:
+    """USCC -> number of its non-key tasks in plans of ``year`` (only targets that have some)."""
     stmt = (
-        select(Task.target_id, func.count())
+        select(Target.uscc, func.count())
+        .join(Task, Task.target_id == Target.id)
         .join(Plan, Plan.id == Task.plan_id)
         .where(Plan.year == year, Task.key_inspection.is_(False))
-        .group_by(Task.target_id)
+        .group_by(Target.uscc)
     )
     return dict(session.execute(stmt).all())
 
@@ -155,13 +155,113 @@ def key_rule_clause(rule: KeyRule):
     return case((or_(*parts), 1), else_=0) if parts else literal(0)
 
 
+MATTERS_PER_CODE = 16
+"""Matter flags packed into one integer column: 8 × 3**16 stays below 2**31, so the codes are
+plain SQL integers on both databases."""
+
+
+def candidate_codes(matters: list[PlanMatterInfo], key_rule: KeyRule) -> list:
+    """SQL integers that describe a target in a few bits, so that the freeze reads three or four
+    narrow columns per target instead of one per matter.
+
+    The first holds 1 if the target is a key-inspection target, 2 if its registration is closed
+    (:data:`INACTIVE_STATUSES`), 4 if it was taken out of the active population, plus 8 times the
+    base-3 number whose digit ``i`` is :func:`matter_code_clause` of matter ``i``; past
+    :data:`MATTERS_PER_CODE` matters, further columns carry the next matters' digits.
+    """
+    first = (key_rule_clause(key_rule)
+             + case((Target.status.in_(sorted(INACTIVE_STATUSES)), 2), else_=0)
+             + case((Target.active.is_(True), 0), else_=4))
+    codes = []
+    for start in range(0, max(len(matters), 1), MATTERS_PER_CODE):
+        code = first if start == 0 else literal(0)
+        weight = 8 if start == 0 else 1
+        for matter in matters[start:start + MATTERS_PER_CODE]:
+            code = code + matter_code_clause(matter.criteria) * weight
+            weight *= 3
+        codes.append(code)
+    return codes
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the freeze does with every target of one (risk class, codes) shape."""
+
+    key: bool
+    closed: bool
+    inactive: bool
+    matched: tuple[str, ...]
+    marked: tuple[str, ...]
+
+    @property
+    def plain(self) -> bool:
+        """No rule but the yearly cap and higher-level inspections can apply to such a target."""
+        return not (self.closed or self.inactive or self.marked)
+
+
+def _decode(shape: tuple, codes: list[str]) -> _Shape:
+    first = shape[1]
+    values = []
+    for position, code in enumerate(shape[1:]):
+        rest = code >> 3 if position == 0 else code
+        for _ in codes[position * MATTERS_PER_CODE:(position + 1) * MATTERS_PER_CODE]:
+            rest, value = divmod(rest, 3)
+            values.append(value)
+    return _Shape(
+        key=bool(first & 1), closed=bool(first & 2), inactive=bool(first & 4),
+        matched=tuple(code for code, value in zip(codes, values) if value == MEETS),
+        marked=tuple(code for code, value in zip(codes, values) if value == RELATED),
+    )
+
+
+SEPARATOR = ","
+"""Joins the USCCs of one shape in SQL; a USCC is 18 digits and capital letters, never a comma."""
+
+
+def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule):
+    """(shape, USCCs) for every shape, where a shape is (risk class, code, …) of
+    :func:`candidate_codes`, over the targets in the plan's scope that meet, or only look related
+    to, one of the plan's matters.
+
+    The database groups the targets by shape and joins each group's USCCs into one string, so
+    that half a million candidates come back as a few dozen rows and never pass through a Python
+    loop one by one.
+    """
+    codes = candidate_codes(matters, key_rule)
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        # The filter repeats the code expressions, but a plain query lets PostgreSQL scan the
+        # table with parallel workers, which more than pays for it.
+        related = or_(*(code >= (8 if index == 0 else 1) for index, code in enumerate(codes)))
+        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
+            .where(scope_clause(plan.scope), related).subquery()
+        joined = func.string_agg(inner.c.uscc, SEPARATOR)
+    else:
+        # OFFSET 0 keeps SQLite from folding the filter into the inner query, so each target's
+        # codes are computed once.
+        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
+            .where(scope_clause(plan.scope)).offset(0).subquery()
+        joined = func.group_concat(inner.c.uscc, SEPARATOR)
+    shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes)))]
+    stmt = select(*shape, func.count(), joined).group_by(*shape)
+    if not postgresql:
+        stmt = stmt.where(or_(*(inner.c[f"c{i}"] >= (8 if i == 0 else 1) for i in range(len(codes)))))
+    for row in session.connection().execute(stmt):
+        *key, count, text = row
+        usccs = text.split(SEPARATOR)
+        if len(usccs) != count:
+            raise RuntimeError(f"a USCC in shape {key} contains {SEPARATOR!r}")
+        yield tuple(key), usccs
+
+
 def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
     """Every stratum's eligible population and every exclusion, for ``plan`` as of now.
 
-    The query reads, once per target, whether it meets each matter's criteria or is only related to
+    One query reads, per target, whether it meets each matter's criteria or is only related to
     the matter (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``),
-    and keeps the targets that are one or the other for some matter. The article 15 rules
-    are :func:`gateway.draw.eligibility.decide`; the loop takes a shortcut only for the common case
+    packed into a few integers (:func:`candidate_codes`). The article 15 rules are
+    :func:`gateway.draw.eligibility.decide`; the loop takes a shortcut only for the common case
     where no rule applies (operating, active, related to nothing it does not meet, no higher-level
     inspection, under the yearly cap or a key target), where ``decide`` would change nothing.
     """
@@ -170,64 +270,58 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     higher = higher_level_records(session, plan.year)
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
-
-    columns = [Target.id, Target.uscc, Target.risk_class, Target.status, Target.active,
-               key_rule_clause(key_rule).label("key")]
-    for index, matter in enumerate(matters):
-        columns.append(matter_code_clause(matter.criteria).label(f"m{index}"))
-    # OFFSET 0 keeps the database from folding the filter into the inner query, so each target's
-    # flags are computed once (the outer filter reads them).
-    inner = select(*columns).where(scope_clause(plan.scope)).offset(0).subquery()
-    flags = [inner.c[f"m{index}"] for index in range(len(matters))]
-    stmt = select(inner).where(or_(*(flag > 0 for flag in flags))) if flags else select(inner).where(false())
-
     codes = [m.code for m in matters]
     members: dict[tuple[str, str], list[str]] = {(m.code, rc): [] for m in matters for rc in RISK_CLASSES}
     keys: dict[tuple[str, str], list[str]] = {k: [] for k in members}
     exclusions: list[Exclusion] = []
-    candidates = 0
-    seen_flags: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
-    def classify(values) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        matched = tuple(code for code, value in zip(codes, values) if value == MEETS)
-        marked = tuple(code for code, value in zip(codes, values) if value == RELATED)
-        return matched, marked
+    # Group the candidates by shape (risk class and codes: a few dozen distinct values), so that
+    # the rules run once per shape and targets join their strata a whole list at a time.
+    shapes = dict(candidate_groups(session, plan, matters, key_rule))
+    candidates = sum(map(len, shapes.values()))
 
-    inactive = INACTIVE_TARGET_STATUSES_SET
-    result = session.connection().execute(stmt.execution_options(yield_per=FETCH_ROWS))
-    for row in result:
-        candidates += 1
-        target_id, uscc, risk_class, status, active, key = row[:6]
-        values = row[6:]
-        found = seen_flags.get(values)
-        if found is None:
-            found = seen_flags[values] = classify(values)
-        matched, marked = found
-        if (status not in inactive and active and not marked and uscc not in higher
-                and (key or counts.get(target_id, 0) < YEARLY_CAP)):
-            eligible = matched
+    # Targets that a higher-level inspection or (unless they are key targets) the yearly cap may
+    # take out go through the rules one by one; the others join every stratum they meet.
+    capped = {uscc for uscc, count in counts.items() if count >= YEARLY_CAP}
+    special = {False: set(higher) | capped, True: set(higher)}
+    for shape, usccs in shapes.items():
+        risk_class = shape[0]
+        decoded = _decode(shape, codes)
+        one_by_one = special[decoded.key]
+        if decoded.plain:
+            if one_by_one.isdisjoint(usccs):
+                regular, irregular = usccs, []
+            else:
+                regular = [uscc for uscc in usccs if uscc not in one_by_one]
+                irregular = [uscc for uscc in usccs if uscc in one_by_one]
+            for code in decoded.matched:
+                members[(code, risk_class)].extend(regular)
+                if decoded.key:
+                    keys[(code, risk_class)].extend(regular)
         else:
+            irregular = usccs
+        for uscc in irregular:
             barred = higher_level_matters(higher[uscc], matter_departments, levels) if uscc in higher else set()
             decision = decide(Candidate(
-                uscc=uscc, risk_class=risk_class, status=status, active=bool(active), key=bool(key),
-                matched=matched, marked=marked, higher_level=frozenset(barred),
-                inspections=counts.get(target_id, 0),
+                uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
+                active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
+                higher_level=frozenset(barred), inspections=counts.get(uscc, 0),
             ))
             exclusions.extend(decision.exclusions)
-            eligible = decision.eligible
-        for code in eligible:
-            members[(code, risk_class)].append(uscc)
-            if key:
-                keys[(code, risk_class)].append(uscc)
-    result.close()
+            for code in decision.eligible:
+                members[(code, risk_class)].append(uscc)
+                if decoded.key:
+                    keys[(code, risk_class)].append(uscc)
 
     strata = []
     key_targets = {}
     for matter in matters:
         for risk_class in RISK_CLASSES:
             stratum_key = f"{matter.code}:{risk_class}"
+            population = members[(matter.code, risk_class)]
+            population.sort()
             strata.append(Stratum(stratum_key, matter.code, stratum_ratio(plan, matter, risk_class),
-                                  tuple(members[(matter.code, risk_class)]), risk_class))
+                                  tuple(population), risk_class))
             key_targets[stratum_key] = sorted(keys[(matter.code, risk_class)])
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
     stats = {
