@@ -114,8 +114,20 @@ def select(
     """Return the ``k`` ids with the smallest tickets, in ticket order.
 
     Ties (numerically equal tickets) go to the smaller id. ``ids`` must be distinct. ``cache``
-    maps an id to its :meth:`Ticketer.entry` under this seed; passing one dict to every stratum
-    of a draw computes each target's ticket once even when it sits in several strata.
+    maps an id to its :meth:`Ticketer.entry` under this seed; passing one dict to several calls
+    computes each id's ticket once even when it is drawn from several lists.
+    """
+    return [e[TICKET_DIGITS:] for e in smallest_entries(ids, seed, k, cache=cache)]
+
+
+def smallest_entries(
+    ids: Iterable[str],
+    seed: str,
+    k: int,
+    *,
+    cache: MutableMapping[str, str] | None = None,
+) -> list[str]:
+    """:func:`select`, returning the :meth:`Ticketer.entry` strings (ticket key, then id).
 
     One pass over ``ids`` in chunks of ``C = max(k, 65536)``: each chunk keeps only the entries
     below the current k-th smallest, then the survivors are sorted and cut back to ``k``. That is
@@ -127,6 +139,10 @@ def select(
     if k == 0:
         return []
     entry = Ticketer(seed).entry
+    if cache is None and isinstance(ids, Sequence) and k < len(ids):
+        found = _below_bound(ids, entry, k)
+        if found is not None:
+            return found
     best: list[str] = []
     chunks = iter(ids)
     chunk_size = max(k, _CHUNK)
@@ -145,7 +161,28 @@ def select(
             best.sort()
             del best[k:]
     best.sort()
-    return [e[TICKET_DIGITS:] for e in best]
+    return best
+
+
+def _below_bound(ids: Sequence[str], entry, k: int) -> list[str] | None:
+    """The ``k`` smallest entries of ``ids``, found by keeping only the entries below a bound and
+    sorting those, or None when fewer than ``k`` fall below it.
+
+    Tickets are uniform on (0, 1), so the k-th smallest of N lies near k/N; the bound sits six
+    standard deviations above. Whatever the bound, if at least ``k`` entries fall below it the
+    ``k`` smallest are among them, so the answer is exact; the rare miss is left to the caller.
+    """
+    share = k / len(ids)
+    bound = share + 6 * math.sqrt(share * (1 - share) / len(ids)) + 16 / len(ids)
+    if bound >= 1:
+        return None
+    limit = f"{bound:.15f}"[2:]
+    below = [e for e in map(entry, ids) if e < limit]
+    if len(below) < k:
+        return None
+    below.sort()
+    del below[k:]
+    return below
 
 
 def ranked(ids: Iterable[str], seed: str) -> list[str]:

@@ -10,11 +10,21 @@ Pure: no Flask, no database.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from itertools import islice
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
-from gateway.draw.sampler import TICKET_DIGITS, Ticketer, exact_ratio, sample_size, select, ticket_from_key
+from gateway.draw.sampler import (
+    TICKET_DIGITS,
+    Ticketer,
+    exact_ratio,
+    sample_size,
+    select,
+    smallest_entries,
+    ticket_from_key,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +51,9 @@ class Stratum:
         if not isinstance(self.ratio, Decimal):
             object.__setattr__(self, "ratio", Decimal(self.ratio))
         population = tuple(sorted(self.population))
-        for previous, current in zip(population, population[1:]):
-            if previous == current:
-                raise ValueError(f"分层 {self.key} 的检查对象名单中重复出现 {current}")
+        if any(map(operator.eq, population, islice(population, 1, None))):
+            repeated = next(a for a, b in zip(population, population[1:]) if a == b)
+            raise ValueError(f"分层 {self.key} 的检查对象名单中重复出现 {repeated}")
         object.__setattr__(self, "population", population)
 
     @property
@@ -86,11 +96,7 @@ def select_strata(
     A target usually sits in one stratum per matter, so its ticket is computed once and shared
     through ``cache`` (see :func:`gateway.draw.sampler.select`; a fresh one if not given).
     """
-    seen: set[str] = set()
-    for stratum in strata:
-        if stratum.key in seen:
-            raise ValueError(f"分层标识重复：{stratum.key}")
-        seen.add(stratum.key)
+    _check_keys(strata)
     if cache is None:
         cache = {}
     return [
@@ -99,11 +105,27 @@ def select_strata(
     ]
 
 
+def _check_keys(strata: Sequence[Stratum]) -> None:
+    seen: set[str] = set()
+    for stratum in strata:
+        if stratum.key in seen:
+            raise ValueError(f"分层标识重复：{stratum.key}")
+        seen.add(stratum.key)
+
+
 def draw_targets(strata: Sequence[Stratum], seed: str) -> tuple[list[StratumSelection], list[JointTarget]]:
-    """Select every stratum and merge the selections into joint targets, computing each ticket once."""
-    cache: dict[str, str] = {}
-    selections = select_strata(strata, seed, cache)
-    return selections, merge_targets(selections, seed, cache)
+    """Select every stratum and merge the selections into joint targets.
+
+    The same as :func:`select_strata` then :func:`merge_targets`, faster: a target sitting in
+    several strata has its ticket computed once per stratum (cheaper than remembering every
+    ticket of a large population), and the merge reuses the drawn targets' tickets.
+    """
+    _check_keys(strata)
+    chosen = [smallest_entries(stratum.population, seed, stratum.sample_size) for stratum in strata]
+    selections = [StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
+                  for stratum, entries in zip(strata, chosen)]
+    known = {e[TICKET_DIGITS:]: e for entries in chosen for e in entries}
+    return selections, merge_targets(selections, seed, known)
 
 
 def merge_targets(
