@@ -28,6 +28,7 @@ from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
+from gateway.draw import bulk
 from gateway.draw import commitment as commitments_mod
 from gateway.draw.models import OPEN_STATUSES, Draw
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
@@ -36,14 +37,13 @@ from gateway.draw.record import (
     REQUIRED_ROLES,
     ROLE_LABELS,
     Contribution,
-    Exclusion,
     Participant,
     build_record,
     population_sha256,
     task_entry,
 )
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import merge_targets, select_strata
+from gateway.draw.strata import draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.planning.models import Plan
@@ -267,19 +267,6 @@ def pool_inspectors(session: Session, departments: Iterable[str], on: date) -> l
     ]
 
 
-def _target_ids(session: Session, usccs: list[str]) -> dict[str, int]:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # One query with the USCCs as one array parameter, instead of a query (and an IN list of
-        # 2000 bound parameters to compile) per chunk.
-        return dict(connection.exec_driver_sql("SELECT uscc, id FROM targets WHERE uscc = ANY(%s)", (usccs,)).all())
-    out: dict[str, int] = {}
-    for start in range(0, len(usccs), IN_CHUNK):
-        chunk = usccs[start:start + IN_CHUNK]
-        out.update(session.execute(select(Target.uscc, Target.id).where(Target.uscc.in_(chunk))).all())
-    return out
-
-
 def run(
     session: Session,
     principal: Principal,
@@ -314,8 +301,7 @@ def run(
     stratum_entries = draw.strata
     key_targets = {uscc for entry in stratum_entries for uscc in entry["key_targets"]}
     strata = strata_from_json(stratum_entries)
-    selections = select_strata(strata, seed)
-    targets = merge_targets(selections, seed)
+    selections, targets = draw_targets(strata, seed)
     _lap(timings, "select", clock)
 
     clock = time.perf_counter()
@@ -324,7 +310,7 @@ def run(
     departments = [facts.lead_department, *facts.cooperating_departments]
     today = local_date(now)
     inspectors = pool_inspectors(session, departments, today)
-    target_ids = _target_ids(session, [t.uscc for t in targets])
+    target_ids = bulk.target_ids(session, [t.uscc for t in targets])
     drawn = set(target_ids)
     conflicts = [
         (str(i), uscc) for i, uscc in session.execute(
@@ -349,66 +335,74 @@ def run(
     numbers = [f"{facts.number}-{n:04d}" for n in range(1, len(targets) + 1)]
     leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
     matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
-    task_columns = ("number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
+    task_columns = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
                     "key_inspection", "window_start", "window_end", "status", "created_at")
+    task_ids = bulk.reserve_ids(session, "tasks", len(targets))
     task_rows = [
-        (number, facts.id, draw_id, target_ids[t.uscc], leads(t.matters), matter_json(t.matters),
+        (task_id, number, facts.id, draw_id, target_ids[t.uscc], leads(t.matters), matter_json(t.matters),
          t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
-        for number, t in zip(numbers, targets)
+        for task_id, number, t in zip(task_ids, numbers, targets)
     ]
-    bulk_insert(session, "tasks", task_columns, task_rows)
-    task_ids = dict(session.execute(select(Task.number, Task.id).where(Task.draw_id == draw_id)).all())
-    if len(task_ids) != len(task_rows):
-        raise RuntimeError("tasks were not all written")
     department_of = {p.id: p.department for p in inspectors}
     by_id = {p.id: p for p in inspectors}
     member_columns = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
     member_rows = []
     for row, team in zip(task_rows, teams):
         lead_given = False
-        task_id, lead_department = task_ids[row[0]], row[4]
+        task_id, lead_department = row[0], row[5]
         for member in team.members:
             department = department_of[member]
             is_lead = not lead_given and department == lead_department
             lead_given = lead_given or is_lead
             member_rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
-    bulk_insert(session, "task_members", member_columns, member_rows)
-    _lap(timings, "tasks", clock)
-
-    clock = time.perf_counter()
+    # Everything the record needs from the ORM is read before the rows go in: while they do, the
+    # connection belongs to the bulk writer.
     public_id = record_id(settings, draw)
     key = settings.secret_key.encode("utf-8")
-    entries = []
-    for number, target, team in zip(numbers, targets, teams):
-        entry = task_entry(number, target, team, by_id, public_id, key)
-        entry["key_inspection"] = target.uscc in key_targets
-        entries.append(entry)
-    record = build_record(
+    record_inputs = dict(
         draw_id=public_id,
         plan=plan_record(plan, matters),
         contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
         participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
         selections=selections,
-        exclusions=[Exclusion(e["uscc"], e["reason"], e["matter"]) for e in draw.exclusions],
-        tasks=entries,
+        exclusions=draw.exclusions,
         frozen_at=iso(draw.frozen_at),
         drawn_at=iso(now),
     )
-    if record["population_sha256"] != draw.population_sha256:
-        raise RuntimeError("frozen population does not hash to the value published at freeze time")
-    extend_record(record, draw, stratum_entries)
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    extras = record_extras(draw)
+    strata_key_targets = {e["key"]: e["key_targets"] for e in stratum_entries}
+    frozen_sha256 = draw.population_sha256
+    _lap(timings, "tasks", clock)
+
+    clock = time.perf_counter()
+    with bulk.inserting(session, [("tasks", task_columns, task_rows), ("task_members", member_columns, member_rows)]):
+        entries = []
+        for number, target, team in zip(numbers, targets, teams):
+            entry = task_entry(number, target, team, by_id, public_id, key)
+            entry["key_inspection"] = target.uscc in key_targets
+            entries.append(entry)
+        record = build_record(**record_inputs, tasks=entries, validate=False)
+        if record["population_sha256"] != frozen_sha256:
+            raise RuntimeError("frozen population does not hash to the value published at freeze time")
+        record.update(extras)
+        for entry in record["strata"]:
+            entry["key_targets"] = strata_key_targets[entry["key"]]
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        record_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        team_inputs = {
+            "certified_on": today.isoformat(),
+            "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
+                            "certified": p.certified, "active": p.active} for p in inspectors],
+            "conflicts": [list(pair) for pair in conflicts],
+            "loads": loads,
+            "requests": [[r.uscc, list(r.departments)] for r in requests],
+        }
+        _lap(timings, "record_built", clock)
+    _lap(timings, "rows_written", clock)
     draw.record = text
-    draw.record_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    draw.record_sha256 = record_sha256
     draw.task_count = len(task_rows)
-    draw.team_inputs = {
-        "certified_on": today.isoformat(),
-        "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
-                        "certified": p.certified, "active": p.active} for p in inspectors],
-        "conflicts": [list(pair) for pair in conflicts],
-        "loads": loads,
-        "requests": [[r.uscc, list(r.departments)] for r in requests],
-    }
+    draw.team_inputs = team_inputs
     session.flush()
     enqueue(session, "draw", draw.id, area_code=settings.area_code, department_code=plan.lead_department)
     audit.record(session, principal, "draws.run", "draw", draw.id, {
@@ -417,24 +411,6 @@ def run(
     })
     _lap(timings, "record", clock)
     return draw
-
-
-def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert many rows (tuples in ``columns`` order, JSON already as text) in the session's
-    transaction through the driver itself (SQLite ``executemany``, PostgreSQL ``COPY``): a draw
-    writes tens of thousands of tasks and team members."""
-    if not rows:
-        return
-    connection = session.connection()
-    names = ", ".join(f'"{n}"' for n in columns)
-    if connection.dialect.name == "postgresql":
-        with connection.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
 
 @dataclass(frozen=True)
@@ -486,21 +462,18 @@ def plan_record(plan: Plan, matters: list[PlanMatterInfo]) -> dict[str, Any]:
     }
 
 
-def extend_record(record: dict[str, Any], draw: Draw, stratum_entries: list[dict[str, Any]]) -> None:
-    """What the gateway adds to the format's fields: the commitments with their salts (anyone can
-    check each revealed contribution), the key-inspection targets per stratum, the key rule and
-    the labels of the exclusion reasons."""
+def record_extras(draw: Draw) -> dict[str, Any]:
+    """What the gateway adds to the format's top-level fields: the commitments with their salts
+    (anyone can check each revealed contribution), the key rule and the labels of the exclusion
+    reasons. (It also adds each stratum's key-inspection targets, see :func:`run`.)"""
     salts = {(c["role"], c["name"]): c["salt"] for c in draw.contributions}
-    record["commitments"] = [
-        {**c, "salt": salts[(c["role"], c["name"])]} for c in draw.commitments
-    ]
-    record["committed_at"] = iso(draw.committed_at)
-    record["seeded_at"] = iso(draw.seeded_at)
-    key_targets = {e["key"]: e["key_targets"] for e in stratum_entries}
-    for entry in record["strata"]:
-        entry["key_targets"] = key_targets[entry["key"]]
-    record["key_rule"] = draw.key_rule
-    record["exclusion_reasons"] = dict(EXCLUSION_REASONS)
+    return {
+        "commitments": [{**c, "salt": salts[(c["role"], c["name"])]} for c in draw.commitments],
+        "committed_at": iso(draw.committed_at),
+        "seeded_at": iso(draw.seeded_at),
+        "key_rule": draw.key_rule,
+        "exclusion_reasons": dict(EXCLUSION_REASONS),
+    }
 
 
 # ----------------------------------------------------------------------------------------- cancel

@@ -14,6 +14,7 @@ from gateway.directory.models import Inspector, Target
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment_problems
 from gateway.draw.models import Draw
+from gateway.draw.record import record_problems
 from gateway.draw.verify import verify_record
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.audit import AuditEntry, verify_chain
@@ -58,6 +59,8 @@ def test_a_complete_draw_verifies_and_creates_one_joint_task_per_target(gateway,
 
     report = verify_record(record, expected_population_sha256=announced)
     assert report.ok, report.lines()
+    # the service builds its record without re-checking it; the full shape check must still pass
+    assert record_problems(record) == []
     assert commitment_problems(record["commitments"], record["contributions"]) == []
     assert record["seed"] == "-".join(r["digits"] for r in REVEALS)
     assert record["participants"]["witness"] == ["赵六", "钱七（新闻媒体代表）"]

@@ -1,0 +1,80 @@
+"""The draw's bulk writer (gateway.draw.bulk) on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.draw import bulk
+from gateway.planning.models import Plan
+from gateway.tasks.models import Task, TaskMember
+from tests.drawdb import build_directory, published_plan
+
+
+@pytest.fixture
+def plan_and_targets(gateway):
+    directory = build_directory(gateway, per_matter=3, per_department=2)
+    plan_id = published_plan(gateway)
+    usccs = sorted(uscc for found in directory["targets"].values() for uscc in found)[:3]
+    with gateway.read() as session:
+        lead = session.get(Plan, plan_id).lead_department
+        target_ids = bulk.target_ids(session, usccs)
+    inspector_id = directory["inspectors"][lead][0]
+    return plan_id, lead, target_ids, inspector_id
+
+
+TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
+                "key_inspection", "window_start", "window_end", "status", "created_at")
+MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
+
+
+def _rows(session, plan_id, lead, target_ids, inspector_id, when):
+    ids = bulk.reserve_ids(session, "tasks", len(target_ids))
+    tasks = [(task_id, f"TEST-{n}", plan_id, None, target_id, lead, '["crop_seed"]', n == 0,
+              date(2027, 4, 1), date(2027, 11, 30), "assigned", when)
+             for n, (task_id, target_id) in enumerate(zip(ids, target_ids.values()))]
+    members = [(task_id, inspector_id, lead, "lead", True, when, "draw") for task_id in ids]
+    return ids, tasks, members
+
+
+def test_rows_written_in_the_background_read_back_through_the_orm(gateway, plan_and_targets):
+    plan_id, lead, target_ids, inspector_id = plan_and_targets
+    assert len(target_ids) == 3
+    when = datetime(2027, 3, 1, 9, 30, 0, 123456)
+    with gateway.write() as session:
+        ids, tasks, members = _rows(session, plan_id, lead, target_ids, inspector_id, when)
+        assert ids == sorted(set(ids))
+        busy = []
+        with bulk.inserting(session, [("tasks", TASK_COLUMNS, tasks), ("task_members", MEMBER_COLUMNS, members)]):
+            busy.append(sum(range(10_000)))  # the body runs while the rows go in
+    with gateway.read() as session:
+        written = session.scalars(select(Task).where(Task.id.in_(ids)).order_by(Task.id)).all()
+        assert [t.number for t in written] == ["TEST-0", "TEST-1", "TEST-2"]
+        assert [t.key_inspection for t in written] == [True, False, False]
+        assert written[0].matter_codes == ["crop_seed"]
+        assert written[0].window_start == date(2027, 4, 1) and written[0].created_at == when
+        assert [m.inspector_id for t in written for m in t.members] == [inspector_id] * 3
+        assert all(m.active and m.added_at == when for t in written for m in t.members)
+
+
+def test_a_failed_background_insert_raises_and_writes_nothing(gateway, plan_and_targets):
+    plan_id, lead, target_ids, _ = plan_and_targets
+    when = datetime(2027, 3, 1, 9, 30)
+    with pytest.raises(Exception) as raised:
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, plan_id, lead, target_ids, 987_654_321, when)
+            # the members name an inspector that does not exist: the foreign key refuses them
+            with bulk.inserting(session, [("tasks", TASK_COLUMNS, tasks), ("task_members", MEMBER_COLUMNS, members)]):
+                pass
+    assert "foreign key" in str(raised.value).lower()
+    with gateway.read() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
+        assert session.scalar(select(func.count()).select_from(TaskMember)) == 0
+
+
+def test_reserved_ids_follow_the_existing_ones(gateway, plan_and_targets):
+    with gateway.write() as session:
+        first = bulk.reserve_ids(session, "tasks", 5)
+        second = bulk.reserve_ids(session, "tasks", 0)
+        assert len(first) == 5 and len(set(first)) == 5 and second == []
