@@ -26,7 +26,7 @@ class Task(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Human task number, e.g. 武陟联抽〔2026〕3号-0007
     number: Mapped[str] = mapped_column(String(120), unique=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))  # indexed by the unique (plan_id, target_id)
     draw_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
     lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
