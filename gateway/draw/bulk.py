@@ -1,7 +1,7 @@
 """Writing a draw's tasks and team members in bulk, inside the draw's own transaction.
 
 A draw of a large county writes tens of thousands of tasks and team members at once; these
-helpers go through the driver (SQLite ``executemany``, PostgreSQL ``COPY``) instead of the ORM,
+helpers go through the driver (SQLite ``json_each``, PostgreSQL ``COPY``) instead of the ORM,
 and hand out the new tasks' ids up front so that nothing has to be read back.
 """
 from __future__ import annotations
@@ -46,22 +46,6 @@ def target_ids(session: Session, usccs: Sequence[str]) -> dict[str, int]:
             "SELECT uscc, id FROM targets WHERE uscc IN (SELECT value FROM json_each(?))", (json.dumps(list(usccs)),)
         )
     return dict(rows.all())
-
-
-def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order, JSON already as text) in the session's
-    transaction, through the driver."""
-    if not rows:
-        return
-    connection = session.connection()
-    names = ", ".join(f'"{n}"' for n in columns)
-    if connection.dialect.name == "postgresql":
-        _copy(connection.connection.dbapi_connection, table, columns, rows)
-    else:
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
-
-
 
 
 def _copy(dbapi_connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
