@@ -138,9 +138,10 @@ def smallest_entries(
         raise ValueError(f"抽取数量不能为负数：{k}")
     if k == 0:
         return []
-    entry = Ticketer(seed).entry
+    ticketer = Ticketer(seed)
+    entry = ticketer.entry
     if cache is None and isinstance(ids, Sequence) and k < len(ids):
-        found = _below_bound(ids, entry, k)
+        found = _below_bound(ids, ticketer, k)
         if found is not None:
             return found
     best: list[str] = []
@@ -164,25 +165,53 @@ def smallest_entries(
     return best
 
 
-def _below_bound(ids: Sequence[str], entry, k: int) -> list[str] | None:
+def _below_bound(ids: Sequence[str], ticketer: "Ticketer", k: int) -> list[str] | None:
     """The ``k`` smallest entries of ``ids``, found by keeping only the entries below a bound and
     sorting those, or None when fewer than ``k`` fall below it.
 
     Tickets are uniform on (0, 1), so the k-th smallest of N lies near k/N; the bound sits six
     standard deviations above. Whatever the bound, if at least ``k`` entries fall below it the
     ``k`` smallest are among them, so the answer is exact; the rare miss is left to the caller.
+    Most ids are ruled out by their hash's last decimal digits alone (see :func:`_prefix_filter`),
+    and only the few left get a whole ticket.
     """
     share = k / len(ids)
     bound = share + 6 * math.sqrt(share * (1 - share) / len(ids)) + 16 / len(ids)
     if bound >= 1:
         return None
     limit = f"{bound:.15f}"[2:]
-    below = [e for e in map(entry, ids) if e < limit]
+    below = [e for e in map(ticketer.entry, _prefix_filter(ids, ticketer, limit)) if e < limit]
     if len(below) < k:
         return None
     below.sort()
     del below[k:]
     return below
+
+
+_PREFIX_DIGITS = 4
+
+
+def _prefix_filter(ids: Iterable[str], ticketer: "Ticketer", limit: str) -> list[str]:
+    """The ids whose tickets may lie below ``limit`` (ticket digits after "0."), a superset of
+    those that do.
+
+    A ticket's first d digits are its hash value's last d decimal digits, reversed, so they
+    follow from ``value % 10**d``. Residues whose reversed digits exceed the limit's first d
+    digits can only give larger tickets; the rest are kept for the exact comparison. That test
+    is one modulo and one set lookup, much cheaper than writing out all 78 digits.
+    """
+    digits = _PREFIX_DIGITS
+    head = limit[:digits].ljust(digits, "0")
+    admitted = frozenset(r for r in range(10**digits) if f"{r:0{digits}d}"[::-1] <= head)
+    modulus = 10**digits
+    copy, from_bytes = ticketer._prefix.copy, int.from_bytes
+    kept = []
+    for item_id in ids:  # Ticketer._value inlined: a method call per id is a third of the loop
+        state = copy()
+        state.update(item_id.encode("utf-8"))
+        if from_bytes(state.digest(), "big") % modulus in admitted:
+            kept.append(item_id)
+    return kept
 
 
 def ranked(ids: Iterable[str], seed: str) -> list[str]:

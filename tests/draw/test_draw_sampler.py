@@ -240,6 +240,30 @@ def test_selection_is_stable(ids, extra, seed, k):
         assert select([i for i in ids if i != unselected[0]], seed, k) == chosen
 
 
+@FAST
+@given(seed=seeds, k=st.integers(min_value=1, max_value=400), salt=st.integers(min_value=0, max_value=10**6))
+def test_large_populations_take_the_bounded_path_and_stay_exact(seed, k, salt):
+    # Past a few thousand ids the selection keeps only the ids whose hash's last digits can give
+    # a ticket below a bound (sampler._below_bound); the answer must equal the plain full sort.
+    ids = [f"914108{salt:06d}{n:06d}" for n in range(3000)]
+    everything = sorted(map(Ticketer(seed).entry, ids))
+    bounded = sampler_module._below_bound(ids, Ticketer(seed), k)
+    assert bounded is None or bounded == everything[:k]
+    assert select(ids, seed, k) == [e[TICKET_DIGITS:] for e in everything[:k]]
+
+
+@FAST
+@given(ids=usccs, seed=seeds, limit=st.text("0123456789", min_size=1, max_size=15))
+def test_prefix_filter_keeps_every_ticket_below_the_limit(ids, seed, limit):
+    ticketer = Ticketer(seed)
+    kept = sampler_module._prefix_filter(ids, ticketer, limit)
+    assert kept == [i for i in ids if i in set(kept)]  # order kept, nothing invented
+    assert {i for i in ids if ticketer.entry(i) < limit} <= set(kept)
+    # ...and nothing whose first digits already exceed the limit's
+    head = limit[:4].ljust(4, "0")
+    assert all(ticketer.entry(i)[:4] <= head for i in kept)
+
+
 def test_equal_tickets_go_to_the_smaller_id():
     ids = ["91410822MA00000003", "91410822MA00000001", "豫执法证-9", "91410822MA00000002"]
     with mock.patch.object(Ticketer, "_value", lambda self, item_id: 10**70):
