@@ -2,22 +2,25 @@
 
 A draw of a large county writes tens of thousands of tasks and team members at once; these
 helpers go through the driver (SQLite ``json_each``, PostgreSQL ``COPY``) instead of the ORM,
-and hand out the new tasks' ids up front so that nothing has to be read back.
+and hand out the new tasks' ids up front so that nothing has to be read back. A
+:class:`Worker` runs them in a thread of their own, so that the database works while the draw
+goes on computing.
 """
 from __future__ import annotations
 
 import json
-import threading
-from datetime import date, datetime
+import operator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, Callable, Iterator, Sequence
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
-
-def reserve_ids(session: Session, table: str, count: int) -> list[int]:
-    """``count`` fresh primary keys for ``table``'s integer ``id``.
+def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``table``'s integer ``id``, ascending.
 
     PostgreSQL draws them from the column's sequence, as a plain INSERT would. SQLite allows one
     writer at a time and the caller's transaction already holds the write lock (the draw has
@@ -25,27 +28,43 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
     """
     if count <= 0:
         return []
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(count)s)",
+        # One array rather than ``count`` rows: the driver decodes it in one go.
+        return connection.exec_driver_sql(
+            "SELECT array_agg(id ORDER BY id) FROM "
+            "(SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) AS id FROM generate_series(1, %(count)s)) AS s",
             {"table": table, "count": count},
-        )
-        return [value for (value,) in rows]
+        ).scalar_one()
     largest = connection.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar_one()
     return list(range(largest + 1, largest + 1 + count))
 
 
-def target_ids(session: Session, usccs: Sequence[str]) -> dict[str, int]:
+def target_ids(connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
     """USCC -> target id for the given USCCs, in one query whatever their number."""
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql("SELECT uscc, id FROM targets WHERE uscc = ANY(%s)", (list(usccs),))
+        # One text parameter split by the server: adapting a list of 10^5 strings costs the
+        # driver more than the lookup costs the server. A USCC never contains a comma.
+        if any("," in uscc for uscc in usccs):
+            raise ValueError("统一社会信用代码不能包含逗号")
+        rows = connection.exec_driver_sql(
+            "SELECT uscc, id FROM targets WHERE uscc = ANY(string_to_array(%s, ','))", (",".join(usccs),)
+        )
     else:
         rows = connection.exec_driver_sql(
             "SELECT uscc, id FROM targets WHERE uscc IN (SELECT value FROM json_each(?))", (json.dumps(list(usccs)),)
         )
     return dict(rows.all())
+
+
+def insert_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` through the driver."""
+    if not rows:
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        _copy(dbapi_connection, table, columns, rows)
+    else:
+        _insert_from_json(dbapi_connection, table, columns, rows)
 
 
 def _copy(dbapi_connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
@@ -74,41 +93,71 @@ def _insert_from_json(dbapi_connection, table: str, columns: tuple[str, ...], ro
     dbapi_connection.execute(f'INSERT INTO "{table}" ({names}) SELECT {values} FROM json_each(?)', (text,))
 
 
-Batch = tuple[str, tuple[str, ...], Sequence[tuple]]
+class Worker:
+    """The session's connection, lent to one thread for the duration of :func:`working`.
+
+    Jobs run there one at a time, in the order they were handed in, each in the caller's
+    transaction. PostgreSQL works in its own process meanwhile and SQLite releases the GIL inside
+    each statement step, so the caller goes on computing while the database inserts, checks and
+    indexes. Until the block ends, nothing else may use the session or its connection.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.postgresql = self.connection.dialect.name == "postgresql"
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
+        self._jobs: list[Future] = []
+        self._failed = False
+
+    def submit(self, job: Callable[..., Any], *args: Any) -> Future:
+        """Run ``job(connection, *args)`` after the jobs before it; its result comes as a future."""
+        future = self._executor.submit(self._run, job, args)
+        self._jobs.append(future)
+        return future
+
+    def _run(self, job: Callable[..., Any], args: tuple) -> Any:
+        if self._failed:
+            raise _Skipped  # the transaction is lost after a failure: the caller raises the first error
+        try:
+            return job(self.connection, *args)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple], *,
+               sort_by: str | None = None) -> Future:
+        """Queue :func:`insert_rows`.
+
+        ``sort_by`` names a foreign-key column: PostgreSQL then gets the rows in that column's
+        order, so that its per-row key checks visit the referenced table's pages in order
+        instead of at random. (SQLite gets them as given: there the primary key order is best.)
+        """
+        if self.postgresql and sort_by is not None:
+            rows = sorted(rows, key=operator.itemgetter(columns.index(sort_by)))
+        return self.submit(insert_rows, table, columns, rows)
+
+    def finish(self) -> None:
+        """Wait for every job; raise the first job's error, if any."""
+        self._executor.shutdown(wait=True)
+        for future in self._jobs:
+            error = future.exception()
+            if error is not None and not isinstance(error, _Skipped):
+                raise error
+
+
+class _Skipped(Exception):
+    """A job not run because an earlier one failed."""
 
 
 @contextmanager
-def inserting(session: Session, batches: Sequence[Batch]) -> Iterator[None]:
-    """Insert the batches (table, columns, rows; in order) while the body runs.
-
-    A worker thread writes them through the session's own connection, in its transaction, so
-    that the database checks and indexes the rows while the caller goes on: PostgreSQL in its
-    own process, SQLite with the GIL released inside each statement step. The body must not use
-    the session or its connection. Leaving the block waits for the worker and re-raises its
-    error, if any, so the caller's transaction never commits half the rows.
-    """
-    connection = session.connection()
-    dbapi_connection = connection.connection.dbapi_connection
-    postgresql = connection.dialect.name == "postgresql"
-    failures: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for table, columns, rows in batches:
-                if not rows:
-                    continue
-                if postgresql:
-                    _copy(dbapi_connection, table, columns, rows)
-                else:
-                    _insert_from_json(dbapi_connection, table, columns, rows)
-        except BaseException as exc:  # handed to the caller's thread below
-            failures.append(exc)
-
-    worker = threading.Thread(target=work, name="draw-bulk-insert", daemon=True)
-    worker.start()
+def working(session: Session) -> Iterator[Worker]:
+    """A :class:`Worker` for the block. Leaving it waits for every job; a job's error is raised
+    then (unless the block raised its own), so the caller's transaction never commits half the
+    rows."""
+    worker = Worker(session)
     try:
-        yield
-    finally:
-        worker.join()
-    if failures:
-        raise failures[0]
+        yield worker
+    except BaseException:
+        worker._executor.shutdown(wait=True)
+        raise
+    worker.finish()

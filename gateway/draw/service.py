@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -23,6 +24,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
@@ -30,6 +32,7 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk
 from gateway.draw import commitment as commitments_mod
+from gateway.draw.collector import collector_paused
 from gateway.draw.models import OPEN_STATUSES, Draw
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
@@ -95,6 +98,7 @@ def _stage_error(draw: Draw, wanted: str) -> ApiError:
 
 # ----------------------------------------------------------------------------------------- freeze
 
+@collector_paused()
 def freeze(session: Session, principal: Principal, plan_id: int, now: datetime | None = None) -> Draw:
     """Stage 1: fix the population of every stratum of a published plan."""
     authorize(principal, "draws.run")
@@ -267,6 +271,7 @@ def pool_inspectors(session: Session, departments: Iterable[str], on: date) -> l
     ]
 
 
+@collector_paused()
 def run(
     session: Session,
     principal: Principal,
@@ -301,70 +306,23 @@ def run(
     stratum_entries = draw.strata
     key_targets = {uscc for entry in stratum_entries for uscc in entry["key_targets"]}
     strata = strata_from_json(stratum_entries)
-    selections, targets = draw_targets(strata, seed)
-    _lap(timings, "select", clock)
-
-    clock = time.perf_counter()
     facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
                       plan.number, plan.window_start, plan.window_end)
-    departments = [facts.lead_department, *facts.cooperating_departments]
     today = local_date(now)
-    inspectors = pool_inspectors(session, departments, today)
-    target_ids = bulk.target_ids(session, [t.uscc for t in targets])
-    drawn = set(target_ids)
-    conflicts = [
-        (str(i), uscc) for i, uscc in session.execute(
-            select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
-            .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
-        ) if uscc in drawn
-    ]
+    # Everything the run reads through the ORM is read now: from here on the connection belongs
+    # to the database worker, which looks up and writes while this thread computes.
+    inspectors = pool_inspectors(session, [facts.lead_department, *facts.cooperating_departments], today)
+    all_conflicts = session.execute(
+        select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
+        .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
+    ).all()
     loads = _year_loads(session, facts.year)
-    needs = _Cached(lambda matters: required_departments(facts, matters, info))
-    requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
-    try:
-        teams = match_teams(requests, inspectors, seed, conflicts, loads)
-    except NoFeasibleTeam as exc:
-        name = session.scalar(select(Target.name).where(Target.uscc == exc.uscc)) or ""
-        message = (f"无法为检查对象 {name}（{exc.uscc}）组成检查组：部门 {exc.department} 没有可派出的执法检查人员"
-                   "（需持证、在岗、未在本组且与该对象无利益冲突）。未生成任何任务，请补充执法检查人员后重新抽取。")
-        raise ApiError(409, "no_feasible_team", message, {"teams": [message]},
-                       uscc=exc.uscc, department=exc.department) from None
-    _lap(timings, "teams", clock)
-
-    clock = time.perf_counter()
-    numbers = [f"{facts.number}-{n:04d}" for n in range(1, len(targets) + 1)]
-    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
-    matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
-    task_columns = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
-                    "key_inspection", "window_start", "window_end", "status", "created_at")
-    task_ids = bulk.reserve_ids(session, "tasks", len(targets))
-    task_rows = [
-        (task_id, number, facts.id, draw_id, target_ids[t.uscc], leads(t.matters), matter_json(t.matters),
-         t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
-        for task_id, number, t in zip(task_ids, numbers, targets)
-    ]
-    department_of = {p.id: p.department for p in inspectors}
-    by_id = {p.id: p for p in inspectors}
-    member_columns = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
-    member_rows = []
-    for row, team in zip(task_rows, teams):
-        lead_given = False
-        task_id, lead_department = row[0], row[5]
-        for member in team.members:
-            department = department_of[member]
-            is_lead = not lead_given and department == lead_department
-            lead_given = lead_given or is_lead
-            member_rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
-    # Everything the record needs from the ORM is read before the rows go in: while they do, the
-    # connection belongs to the bulk writer.
     public_id = record_id(settings, draw)
-    key = settings.secret_key.encode("utf-8")
     record_inputs = dict(
         draw_id=public_id,
         plan=plan_record(plan, matters),
         contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
         participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
-        selections=selections,
         exclusions=draw.exclusions,
         frozen_at=iso(draw.frozen_at),
         drawn_at=iso(now),
@@ -372,46 +330,121 @@ def run(
     extras = record_extras(draw)
     strata_key_targets = {e["key"]: e["key_targets"] for e in stratum_entries}
     frozen_sha256 = draw.population_sha256
-    _lap(timings, "tasks", clock)
+    _lap(timings, "read", clock)
 
+    try:
+        with bulk.working(session) as worker:
+            clock = time.perf_counter()
+            # No more targets can be drawn than the strata's sample sizes add up to: the ids are
+            # reserved, and each stratum's drawn targets looked up, while the next is drawn.
+            reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in strata))
+            lookups: list[Future] = []
+            selections, targets = draw_targets(
+                strata, seed, lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected)))
+            _lap(timings, "select", clock)
+
+            clock = time.perf_counter()
+            target_ids: dict[str, int] = {}
+            for lookup in lookups:
+                target_ids.update(lookup.result())
+            task_rows = _task_rows(facts, targets, reserved.result(), target_ids, key_targets, draw_id, info, now)
+            # The tasks go in while the teams are matched, the members while the record is built.
+            worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
+            conflicts = [(str(i), uscc) for i, uscc in all_conflicts if uscc in target_ids]
+            needs = _Cached(lambda matters: required_departments(facts, matters, info))
+            requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
+            teams = match_teams(requests, inspectors, seed, conflicts, loads)
+            worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inspectors, now))
+            _lap(timings, "teams", clock)
+
+            clock = time.perf_counter()
+            key = settings.secret_key.encode("utf-8")
+            by_id = {p.id: p for p in inspectors}
+            entries = []
+            for row, target, team in zip(task_rows, targets, teams):
+                entry = task_entry(row[1], target, team, by_id, public_id, key)
+                entry["key_inspection"] = row[7]
+                entries.append(entry)
+            record = build_record(**record_inputs, selections=selections, tasks=entries, validate=False)
+            if record["population_sha256"] != frozen_sha256:
+                raise RuntimeError("frozen population does not hash to the value published at freeze time")
+            record.update(extras)
+            for entry in record["strata"]:
+                entry["key_targets"] = strata_key_targets[entry["key"]]
+            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            outcome = {
+                "record": text,
+                "record_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "task_count": len(task_rows),
+                "team_inputs": {
+                    "certified_on": today.isoformat(),
+                    "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
+                                    "certified": p.certified, "active": p.active} for p in inspectors],
+                    "conflicts": [list(pair) for pair in conflicts],
+                    "loads": loads,
+                    "requests": [[r.uscc, list(r.departments)] for r in requests],
+                },
+            }
+            worker.submit(_store_outcome, draw_id, outcome)
+            _lap(timings, "record", clock)
+            clock = time.perf_counter()
+    except NoFeasibleTeam as exc:
+        name = session.scalar(select(Target.name).where(Target.uscc == exc.uscc)) or ""
+        message = (f"无法为检查对象 {name}（{exc.uscc}）组成检查组：部门 {exc.department} 没有可派出的执法检查人员"
+                   "（需持证、在岗、未在本组且与该对象无利益冲突）。未生成任何任务，请补充执法检查人员后重新抽取。")
+        raise ApiError(409, "no_feasible_team", message, {"teams": [message]},
+                       uscc=exc.uscc, department=exc.department) from None
+    _lap(timings, "database", clock)
     clock = time.perf_counter()
-    with bulk.inserting(session, [("tasks", task_columns, task_rows), ("task_members", member_columns, member_rows)]):
-        entries = []
-        for number, target, team in zip(numbers, targets, teams):
-            entry = task_entry(number, target, team, by_id, public_id, key)
-            entry["key_inspection"] = target.uscc in key_targets
-            entries.append(entry)
-        record = build_record(**record_inputs, tasks=entries, validate=False)
-        if record["population_sha256"] != frozen_sha256:
-            raise RuntimeError("frozen population does not hash to the value published at freeze time")
-        record.update(extras)
-        for entry in record["strata"]:
-            entry["key_targets"] = strata_key_targets[entry["key"]]
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        record_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        team_inputs = {
-            "certified_on": today.isoformat(),
-            "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
-                            "certified": p.certified, "active": p.active} for p in inspectors],
-            "conflicts": [list(pair) for pair in conflicts],
-            "loads": loads,
-            "requests": [[r.uscc, list(r.departments)] for r in requests],
-        }
-        _lap(timings, "record_built", clock)
-    _lap(timings, "rows_written", clock)
-    draw.record = text
-    draw.record_sha256 = record_sha256
-    draw.task_count = len(task_rows)
-    draw.team_inputs = team_inputs
-    session.flush()
+    for name, value in outcome.items():
+        set_committed_value(draw, name, value)
     enqueue(session, "draw", draw.id, area_code=settings.area_code, department_code=plan.lead_department)
     audit.record(session, principal, "draws.run", "draw", draw.id, {
-        "plan": plan.id, "number": plan.number, "tasks": len(task_rows), "record_sha256": draw.record_sha256,
+        "plan": plan.id, "number": plan.number, "tasks": draw.task_count, "record_sha256": draw.record_sha256,
         "selected": {s.key: s.sample_size for s in selections if s.sample_size},
     })
-    _lap(timings, "record", clock)
+    _lap(timings, "finish", clock)
     return draw
 
+
+TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
+                "key_inspection", "window_start", "window_end", "status", "created_at")
+MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
+
+
+def _task_rows(facts: "PlanFacts", targets: list, task_ids: list[int], target_ids: Mapping[str, int],
+               key_targets: set[str], draw_id: int, info: Mapping[str, PlanMatterInfo],
+               now: datetime) -> list[tuple]:
+    """The tasks' rows (:data:`TASK_COLUMNS`), numbered in ticket order."""
+    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
+    matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
+    return [
+        (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, target_ids[t.uscc], leads(t.matters),
+         matter_json(t.matters), t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
+        for n, task_id, t in zip(range(1, len(targets) + 1), task_ids, targets)
+    ]
+
+
+def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[PoolInspector],
+                 now: datetime) -> list[tuple]:
+    """The team members' rows (:data:`MEMBER_COLUMNS`): the first member of the task's lead
+    department leads the team."""
+    department_of = {p.id: p.department for p in inspectors}
+    rows = []
+    for row, team in zip(task_rows, teams):
+        lead_given = False
+        task_id, lead_department = row[0], row[5]
+        for member in team.members:
+            department = department_of[member]
+            is_lead = not lead_given and department == lead_department
+            lead_given = lead_given or is_lead
+            rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
+    return rows
+
+
+def _store_outcome(connection, draw_id: int, outcome: dict[str, Any]) -> None:
+    """Write the run's record and team inputs into the draw's row (a job of the database worker)."""
+    connection.execute(update(Draw).where(Draw.id == draw_id).values(**outcome))
 
 @dataclass(frozen=True)
 class PlanFacts:

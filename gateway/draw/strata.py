@@ -14,7 +14,7 @@ import operator
 from dataclasses import dataclass, field
 from itertools import islice
 from decimal import Decimal
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from gateway.draw.sampler import (
     TICKET_DIGITS,
@@ -113,18 +113,27 @@ def _check_keys(strata: Sequence[Stratum]) -> None:
         seen.add(stratum.key)
 
 
-def draw_targets(strata: Sequence[Stratum], seed: str) -> tuple[list[StratumSelection], list[JointTarget]]:
+def draw_targets(
+    strata: Sequence[Stratum], seed: str, on_selected: Callable[[StratumSelection], None] | None = None
+) -> tuple[list[StratumSelection], list[JointTarget]]:
     """Select every stratum and merge the selections into joint targets.
 
     The same as :func:`select_strata` then :func:`merge_targets`, faster: a target sitting in
     several strata has its ticket computed once per stratum (cheaper than remembering every
     ticket of a large population), and the merge reuses the drawn targets' tickets.
+    ``on_selected`` is called with each stratum's selection as soon as it is made (the service
+    starts looking the drawn targets up in the database while the next stratum is drawn).
     """
     _check_keys(strata)
-    chosen = [smallest_entries(stratum.population, seed, stratum.sample_size) for stratum in strata]
-    selections = [StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
-                  for stratum, entries in zip(strata, chosen)]
-    known = {e[TICKET_DIGITS:]: e for entries in chosen for e in entries}
+    selections = []
+    known: dict[str, str] = {}
+    for stratum in strata:
+        entries = smallest_entries(stratum.population, seed, stratum.sample_size)
+        selection = StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
+        if on_selected is not None:
+            on_selected(selection)
+        selections.append(selection)
+        known.update(zip(selection.selected, entries))
     return selections, merge_targets(selections, seed, known)
 
 

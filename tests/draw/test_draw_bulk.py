@@ -19,7 +19,7 @@ def plan_and_targets(gateway):
     usccs = sorted(uscc for found in directory["targets"].values() for uscc in found)[:3]
     with gateway.read() as session:
         lead = session.get(Plan, plan_id).lead_department
-        target_ids = bulk.target_ids(session, usccs)
+        target_ids = bulk.target_ids(session.connection(), usccs)
     inspector_id = directory["inspectors"][lead][0]
     return plan_id, lead, target_ids, inspector_id
 
@@ -30,7 +30,7 @@ MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active"
 
 
 def _rows(session, plan_id, lead, target_ids, inspector_id, when):
-    ids = bulk.reserve_ids(session, "tasks", len(target_ids))
+    ids = bulk.reserve_ids(session.connection(), "tasks", len(target_ids))
     tasks = [(task_id, f"TEST-{n}", plan_id, None, target_id, lead, '["crop_seed"]', n == 0,
               date(2027, 4, 1), date(2027, 11, 30), "assigned", when)
              for n, (task_id, target_id) in enumerate(zip(ids, target_ids.values()))]
@@ -45,8 +45,10 @@ def test_rows_written_in_the_background_read_back_through_the_orm(gateway, plan_
     with gateway.write() as session:
         ids, tasks, members = _rows(session, plan_id, lead, target_ids, inspector_id, when)
         assert ids == sorted(set(ids))
-        with bulk.inserting(session, [("tasks", TASK_COLUMNS, tasks), ("task_members", MEMBER_COLUMNS, members)]):
-            pass  # the caller's work would run here while the rows go in
+        with bulk.working(session) as worker:
+            worker.insert("tasks", TASK_COLUMNS, tasks, sort_by="target_id")
+            worker.insert("task_members", MEMBER_COLUMNS, members)
+            # the caller's work would run here while the rows go in
     with gateway.read() as session:
         written = session.scalars(select(Task).where(Task.id.in_(ids)).order_by(Task.id)).all()
         assert [t.number for t in written] == ["TEST-0", "TEST-1", "TEST-2"]
@@ -64,8 +66,9 @@ def test_a_failed_background_insert_raises_and_writes_nothing(gateway, plan_and_
         with gateway.write() as session:
             ids, tasks, members = _rows(session, plan_id, lead, target_ids, 987_654_321, when)
             # the members name an inspector that does not exist: the foreign key refuses them
-            with bulk.inserting(session, [("tasks", TASK_COLUMNS, tasks), ("task_members", MEMBER_COLUMNS, members)]):
-                pass
+            with bulk.working(session) as worker:
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+                worker.insert("task_members", MEMBER_COLUMNS, members)
     assert "foreign key" in str(raised.value).lower()
     with gateway.read() as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 0
@@ -74,6 +77,62 @@ def test_a_failed_background_insert_raises_and_writes_nothing(gateway, plan_and_
 
 def test_reserved_ids_follow_the_existing_ones(gateway, plan_and_targets):
     with gateway.write() as session:
-        first = bulk.reserve_ids(session, "tasks", 5)
-        second = bulk.reserve_ids(session, "tasks", 0)
+        first = bulk.reserve_ids(session.connection(), "tasks", 5)
+        second = bulk.reserve_ids(session.connection(), "tasks", 0)
         assert len(first) == 5 and len(set(first)) == 5 and second == []
+
+
+def test_jobs_run_in_order_and_hand_back_their_results(gateway, plan_and_targets):
+    plan_id, lead, target_ids, inspector_id = plan_and_targets
+    usccs = sorted(target_ids)
+    when = datetime(2027, 3, 1, 9, 30)
+    with gateway.write() as session:
+        with bulk.working(session) as worker:
+            reserved = worker.submit(bulk.reserve_ids, "tasks", 5)
+            found = [worker.submit(bulk.target_ids, [uscc]) for uscc in usccs]
+            ids = reserved.result()
+            looked_up = {}
+            for future in found:
+                looked_up.update(future.result())
+            assert looked_up == target_ids and ids == sorted(ids) and len(ids) == 5
+            # rows handed in out of target order: PostgreSQL gets them sorted, ids stay as given
+            tasks = [(task_id, f"TEST-{n}", plan_id, None, looked_up[uscc], lead, "[]", False,
+                      date(2027, 4, 1), date(2027, 11, 30), "assigned", when)
+                     for n, (task_id, uscc) in enumerate(zip(ids, reversed(usccs)))]
+            worker.insert("tasks", TASK_COLUMNS, tasks, sort_by="target_id")
+            worker.insert("task_members", MEMBER_COLUMNS, [(tasks[0][0], inspector_id, lead, "lead", True, when, "draw")])
+    with gateway.read() as session:
+        written = {t.number: (t.id, t.target_id) for t in session.scalars(select(Task))}
+        assert written == {row[1]: (row[0], row[4]) for row in tasks}
+        assert session.scalar(select(func.count()).select_from(TaskMember)) == 1
+
+
+def test_after_a_failed_job_the_rest_are_skipped_and_the_first_error_raised(gateway, plan_and_targets):
+    plan_id, lead, target_ids, _ = plan_and_targets
+    when = datetime(2027, 3, 1, 9, 30)
+    ran = []
+    with pytest.raises(Exception) as raised:
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, plan_id, lead, target_ids, 987_654_321, when)
+            with bulk.working(session) as worker:
+                worker.insert("task_members", MEMBER_COLUMNS, members)  # no such tasks yet: refused
+                later = worker.submit(lambda connection: ran.append("later"))
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+    assert "foreign key" in str(raised.value).lower()
+    assert ran == [] and isinstance(later.exception(), bulk._Skipped)
+    with gateway.read() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_an_error_in_the_block_waits_for_the_worker_and_wins(gateway, plan_and_targets):
+    plan_id, lead, target_ids, inspector_id = plan_and_targets
+    when = datetime(2027, 3, 1, 9, 30)
+    with pytest.raises(LookupError, match="the caller's own"):
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, plan_id, lead, target_ids, inspector_id, when)
+            with bulk.working(session) as worker:
+                inserted = worker.insert("tasks", TASK_COLUMNS, tasks)
+                raise LookupError("the caller's own")
+    assert inserted.done()  # the worker was waited for before the error left the block
+    with gateway.read() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
