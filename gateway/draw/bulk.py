@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Callable, Iterator, Sequence
 
+import orjson
+
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -89,7 +91,7 @@ def _insert_from_json(dbapi_connection, table: str, columns: tuple[str, ...], ro
     which SQLite runs without the GIL (``executemany`` would take it back after every row)."""
     names = ", ".join(f'"{n}"' for n in columns)
     values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_sqlite_value)
+    text = orjson.dumps(rows, default=_sqlite_value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode("utf-8")
     dbapi_connection.execute(f'INSERT INTO "{table}" ({names}) SELECT {values} FROM json_each(?)', (text,))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
+import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -371,10 +372,10 @@ def run(
             record.update(extras)
             for entry in record["strata"]:
                 entry["key_targets"] = strata_key_targets[entry["key"]]
-            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
             outcome = {
-                "record": text,
-                "record_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "record": encoded.decode("utf-8"),
+                "record_sha256": hashlib.sha256(encoded).hexdigest(),
                 "task_count": len(task_rows),
                 "team_inputs": {
                     "certified_on": today.isoformat(),
