@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.session import db, get_gateway
 from gateway.directory.queries import paginate
 from gateway.draw import service
+from gateway.draw.models import unpack_record
 from gateway.security import audit
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -144,9 +145,18 @@ class DrawRecord(MethodView):
         """The public draw record (format shuangsui.draw/1), exactly as published; re-run it with
         `shuangsui verify` or docs/verify_draw.py."""
         draw = _read(draw_id)
-        text = service.public_record(draw)
-        response = Response(text, mimetype="application/json")
-        response.headers["ETag"] = f'"{draw.record_sha256}"'
+        packed = service.public_record_gzip(draw)
+        # The record is stored gzip-compressed: a client that accepts gzip gets those bytes as
+        # they are (a fifth of the text), any other the text. Same text, so one hash, but each
+        # encoding is its own representation with its own ETag.
+        if request.accept_encodings["gzip"]:
+            response = Response(packed, mimetype="application/json")
+            response.headers["Content-Encoding"] = "gzip"
+            response.headers["ETag"] = f'"{draw.record_sha256}-gzip"'
+        else:
+            response = Response(unpack_record(packed), mimetype="application/json")
+            response.headers["ETag"] = f'"{draw.record_sha256}"'
+        response.headers["Vary"] = "Accept-Encoding"
         response.headers["Content-Disposition"] = f'inline; filename="draw-{draw.id}.json"'
         return response
 

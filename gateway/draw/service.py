@@ -34,7 +34,7 @@ from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk
 from gateway.draw import commitment as commitments_mod
 from gateway.draw.collector import collector_paused
-from gateway.draw.models import OPEN_STATUSES, Draw
+from gateway.draw.models import OPEN_STATUSES, Draw, pack_record, unpack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
@@ -374,7 +374,7 @@ def run(
                 entry["key_targets"] = strata_key_targets[entry["key"]]
             encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
             outcome = {
-                "record": encoded.decode("utf-8"),
+                "record_gzip": pack_record(encoded),
                 "record_sha256": hashlib.sha256(encoded).hexdigest(),
                 "task_count": len(task_rows),
                 "team_inputs": {
@@ -584,9 +584,15 @@ def draws_query(args: Mapping[str, Any]):
 
 
 def public_record(draw: Draw) -> str:
-    if draw.status != "drawn" or draw.record is None:
+    """The public record's text, exactly as published."""
+    return unpack_record(public_record_gzip(draw))
+
+
+def public_record_gzip(draw: Draw) -> bytes:
+    """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`)."""
+    if draw.status != "drawn" or draw.record_gzip is None:
         raise ApiError(404, "record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
-    return draw.record
+    return draw.record_gzip
 
 
 # ------------------------------------------------------------------------------- internal (teams)

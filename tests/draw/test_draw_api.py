@@ -1,6 +1,8 @@
 """The draw through the API and the CLI: each stage a call, the public record, export and verification."""
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -49,6 +51,12 @@ def test_every_stage_is_a_call_and_the_public_sees_everything_but_names(gateway,
     assert record.headers["ETag"] == f'"{ran.json["record_sha256"]}"'
     body = record.json
     assert body["format"] == "shuangsui.draw/1" and body["population_sha256"] == frozen.json["population_sha256"]
+    assert hashlib.sha256(record.data).hexdigest() == ran.json["record_sha256"]
+    # a client that accepts gzip gets the stored bytes, which unpack to the very same text
+    packed = client.get(f"/api/v1/draws/{draw_id}/record", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Vary"] == "Accept-Encoding" and packed.headers["ETag"] != record.headers["ETag"]
+    assert gzip.decompress(packed.data) == record.data
     assert client.get("/api/v1/draws").json["items"][0]["record_url"] == f"/api/v1/draws/{draw_id}/record"
 
     assert client.get(f"/api/v1/draws/{draw_id}/internal").status_code == 401
