@@ -602,7 +602,8 @@ def drawn_teams(session: Session, draw: Draw) -> dict[str, list[TaskMember]]:
     rows = session.execute(
         select(Target.uscc, TaskMember).join(Task, Task.id == TaskMember.task_id)
         .join(Target, Target.id == Task.target_id)
-        .where(Task.draw_id == draw.id, TaskMember.source == "draw").order_by(TaskMember.id)
+        .where(Task.plan_id == draw.plan_id, Task.draw_id == draw.id, TaskMember.source == "draw")
+        .order_by(TaskMember.id)
     )
     out: dict[str, list[TaskMember]] = {}
     for uscc, member in rows:

@@ -147,7 +147,7 @@ def build_draw(session: Session, entity_id: int, record_id: str, settings: Setti
     tasks = session.execute(
         select(Task.matter_codes, Target.uscc, Target.name)
         .join(Target, Target.id == Task.target_id)
-        .where(Task.draw_id == draw.id)
+        .where(Task.plan_id == draw.plan_id, Task.draw_id == draw.id)  # the plan's index
         .order_by(Task.id)
     ).all()
     record = {

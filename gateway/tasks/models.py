@@ -24,10 +24,14 @@ class Task(Base):
     __table_args__ = (UniqueConstraint("plan_id", "target_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Human task number, e.g. 武陟联抽〔2026〕3号-0007
-    number: Mapped[str] = mapped_column(String(120), unique=True)
+    # Human task number, e.g. 武陟联抽〔2026〕3号-0007. An identifier: compared byte by byte on
+    # PostgreSQL (code point order, as Python sorts), which also makes its unique index cheaper
+    # to fill when a draw inserts tens of thousands of tasks.
+    number: Mapped[str] = mapped_column(String(120).with_variant(String(120, collation="C"), "postgresql"),
+                                        unique=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))  # indexed by the unique (plan_id, target_id)
-    draw_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The draw that created the task (one per plan); queries go by plan_id, whose index they use.
+    draw_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
     lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
     # Codes of the matters this one visit covers ("one visit, many matters").
