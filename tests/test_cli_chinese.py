@@ -36,3 +36,44 @@ def test_errors_carry_a_chinese_prefix_and_exit_code():
     assert "运行“shuangsui import targets --help”查看帮助。" in missing.stderr and "错误：" in missing.stderr
     bad = _run("import", "targets", "/nonexistent/file.csv")
     assert bad.returncode == 2 and "错误：" in bad.stderr and "Error:" not in bad.stderr
+
+
+def test_click_usage_errors_are_chinese():
+    missing = _run("import", "targets")
+    assert "错误：缺少参数 'PATH'。" in missing.stderr and "Missing" not in missing.stderr
+    assert "用法：shuangsui import targets [选项] PATH" in missing.stderr
+    not_a_number = _run("draw", "export", "abc", "-o", "x.json")
+    assert not_a_number.returncode == 2 and "'abc' 不是有效的数字。" in not_a_number.stderr
+    unknown = _run("draw", "exprt")
+    assert "没有命令 'exprt'。" in unknown.stderr and "您是不是要用 'export'？" in unknown.stderr
+    option = _run("draw", "list", "--bogus")
+    assert "没有选项 '--bogus'。" in option.stderr
+    for result in (missing, not_a_number, unknown, option):
+        assert "Error" not in result.stderr and "Usage" not in result.stderr and "Try '" not in result.stderr
+
+
+def test_a_group_without_a_command_shows_its_help():
+    result = _run("draw")
+    assert result.stderr.startswith("用法：shuangsui draw [选项] 命令 [参数]...")
+    assert "命令：" in result.stderr and "错误：" not in result.stderr
+
+
+def test_every_translated_message_is_one_click_still_uses():
+    # click's message ids, read from its sources: a translation whose id click no longer uses
+    # would silently stop applying when click is upgraded.
+    import ast
+    from pathlib import Path
+
+    import click
+
+    from gateway.cli.chinese import CLICK_MESSAGES, CLICK_PLURALS
+
+    singles, plurals = set(), set()
+    for path in Path(click.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
+                texts = tuple(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+                if texts:
+                    (singles if node.func.id == "_" else plurals).add(texts[0] if node.func.id == "_" else texts)
+    assert set(CLICK_MESSAGES) <= singles, set(CLICK_MESSAGES) - singles
+    assert set(CLICK_PLURALS) <= plurals, set(CLICK_PLURALS) - plurals

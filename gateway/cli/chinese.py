@@ -1,15 +1,131 @@
-"""click's help screens and error prefix in Chinese, for the county users who read them."""
+"""click's help screens and messages in Chinese, for the county users who read them."""
 from __future__ import annotations
 
 import sys
 
 import click
+import click.core
+import click.decorators
+import click.exceptions
+import click.formatting
+import click.parser
+import click.termui
+import click.types
 from click.core import Argument
 
 HELP_OPTION_TEXT = "显示本帮助并退出。"
 
+# click marks its messages for gettext (``_`` and ``ngettext`` in each module) and ships no
+# translations. These are the ones a county user can meet: usage errors, bad values, prompts and
+# help labels. The keys are click's own message ids (click 8.1–8.3); an id click changes falls
+# back to English rather than failing. Placeholders stay as click fills them; a template may drop
+# one (str.format ignores the rest), as the number type's English name is dropped below.
+CLICK_MESSAGES = {
+    "Aborted!": "已中止。",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行“{command} {option}”查看帮助。",
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "位置参数",
+    "Show this message and exit.": HELP_OPTION_TEXT,
+    "Show the version and exit.": "显示版本并退出。",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
+    "(dynamic)": "（动态）",
+    "deprecated": "已弃用",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing command.": "缺少命令。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不接受取值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个取值。",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的取值无效：{message}",
+    "Invalid value: {message}": "取值无效：{message}",
+    "Value must be an iterable.": "取值必须是一组值。",
+    "unknown error": "未知错误",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的数字。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是否值，可用：{states}",
+    "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "file": "文件",
+    "directory": "目录",
+    "path": "路径",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，不是目录。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是目录，不是文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "Do you want to continue?": "是否继续？",
+    "Confirm the action without prompting.": "不经询问，直接确认。",
+    "Repeat for confirmation": "请再输入一次以确认",
+    "Error: The two entered values do not match.": "错误：两次输入不一致。",
+    "Error: invalid input": "错误：输入无效",
+    "Press any key to continue...": "按任意键继续……",
+}
+CLICK_PLURALS = {
+    ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"):
+        ("您是不是要用 {possibility}？", "（您是不是要用以下之一：{possibilities}？）"),
+    ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."):
+        ("选项 {name!r} 需要一个取值。", "选项 {name!r} 需要 {nargs} 个取值。"),
+    ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"):
+        ("多余的参数（{args}）", "多余的参数（{args}）"),
+    ("Takes {nargs} values but 1 was given.", "Takes {nargs} values but {len} were given."):
+        ("需要 {nargs} 个取值，只给了 1 个。", "需要 {nargs} 个取值，给了 {len} 个。"),
+    ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."):
+        ("{value!r} 不是 {choice}。", "{value!r} 不是 {choices} 之一。"),
+    ("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}."):
+        ("{value!r} 不符合格式 {format}。", "{value!r} 不符合以下任一格式：{formats}。"),
+    ("{len_type} values are required, but {len_value} was given.",
+     "{len_type} values are required, but {len_value} were given."):
+        ("需要 {len_type} 个取值，给了 {len_value} 个。", "需要 {len_type} 个取值，给了 {len_value} 个。"),
+}
+
+
+def gettext_zh(message: str) -> str:
+    return CLICK_MESSAGES.get(message, message)
+
+
+def ngettext_zh(singular: str, plural: str, count: int) -> str:
+    chinese = CLICK_PLURALS.get((singular, plural))
+    if chinese is None:
+        return singular if count == 1 else plural
+    return chinese[0] if count == 1 else chinese[1]
+
+
+def install_click_messages() -> None:
+    """Point click's gettext hooks at :data:`CLICK_MESSAGES` (idempotent)."""
+    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
+                   click.termui, click.types):
+        if hasattr(module, "_"):
+            module._ = gettext_zh
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext_zh
+
+
+install_click_messages()
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class ChineseContext(click.Context):
+    formatter_class = ChineseHelpFormatter
+
 
 class _ChineseHelp:
+    context_class = ChineseContext
+
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
 
@@ -30,12 +146,19 @@ class _ChineseHelp:
 
 
 class ChineseCommand(_ChineseHelp, click.Command):
-    pass
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
 
 
 class ChineseGroup(_ChineseHelp, click.Group):
     command_class = ChineseCommand
     group_class = type  # subgroups are ChineseGroups too
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _ChineseHelp.format_options(self, ctx, formatter)
@@ -53,6 +176,15 @@ class ChineseGroup(_ChineseHelp, click.Group):
                 formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
 
 
+# click >= 8.2 raises this when a group is called without a command; older versions print help.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _full_stop(message: str) -> str:
+    """click ends some messages with an English full stop outside its translatable text."""
+    return message[:-1] + "。" if message.endswith(".") else message
+
+
 def run(group: click.Group, prog_name: str = "shuangsui") -> None:
     """Run ``group`` as a program, printing click's errors with a Chinese prefix and hint."""
     try:
@@ -60,12 +192,15 @@ def run(group: click.Group, prog_name: str = "shuangsui") -> None:
     except click.exceptions.Abort:
         click.echo("已中止。", err=True)
         sys.exit(1)
+    except _NO_ARGS_IS_HELP as exc:  # a group called without a command: its help is the answer
+        click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:
         if exc.ctx is not None:
             click.echo(f"{exc.ctx.get_usage()}\n运行“{exc.ctx.command_path} --help”查看帮助。", err=True)
-        click.echo(f"错误：{exc.format_message()}", err=True)
+        click.echo(f"错误：{_full_stop(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(f"错误：{exc.format_message()}", err=True)
+        click.echo(f"错误：{_full_stop(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(result if isinstance(result, int) else 0)
