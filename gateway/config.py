@@ -56,6 +56,8 @@ class Settings:
     # Security (docs/security.md): session cookies, sign-in lock-out, in-process rate limits.
     session_cookie_secure: bool = False
     session_hours: int = 12
+    # A page session unused this long ends (0: only session_hours applies).
+    session_idle_minutes: int = 30
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     # "<requests>/<seconds>" per client address; "" or "0/1" switches a limit off.

@@ -319,12 +319,17 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def find_web_session(session: Session, cookie: str, now: datetime | None = None) -> WebSession | None:
+def find_web_session(session: Session, cookie: str, now: datetime | None = None,
+                     idle: timedelta | None = None) -> WebSession | None:
+    """The live session of ``cookie``: not signed out, not past its lifetime, its account active,
+    and, when ``idle`` is given, used within that time (``last_seen_at``)."""
     if not cookie or len(cookie) > 200:
         return None
     row = session.scalar(select(WebSession).where(WebSession.session_sha256 == sha256_hex(cookie)))
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.account.active:
+        return None
+    if idle is not None and row.last_seen_at is not None and row.last_seen_at <= now - idle:
         return None
     return row
 

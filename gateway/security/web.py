@@ -40,6 +40,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/
 # Paths outside the API that answer without a declared action (redirects, the OpenAPI document).
 UNDECLARED_OK = ("/", "/api/openapi.json")
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=10)
+# The idle timeout counts from the last recorded use, so it may end a session up to this much early.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -124,13 +126,30 @@ def _authenticate() -> None:
         return
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        row = accounts.find_web_session(db(), cookie)
+        minutes = security_state().settings.session_idle_minutes
+        now = utcnow()
+        row = accounts.find_web_session(db(), cookie, now, idle=timedelta(minutes=minutes) if minutes > 0 else None)
         if row is None:
             g.clear_session_cookie = True
             return
         g.principal = accounts.account_principal(row.account)
         g.auth_method = "session"
         g.web_session = {"id": row.id, "csrf_token": row.csrf_token}
+        if row.last_seen_at is None or row.last_seen_at < now - SESSION_TOUCH_INTERVAL:
+            _touch_session(get_gateway(), row.id, now)
+
+
+def _touch_session(gateway, session_id: int, now: datetime) -> None:
+    """Record that a page session was used, for the idle timeout (at most once a minute)."""
+    from gateway.security.models import WebSession
+
+    try:
+        with gateway.write() as session:
+            row = session.get(WebSession, session_id)
+            if row is not None:
+                row.last_seen_at = now
+    except Exception:  # bookkeeping only: never fail a request for it
+        log.warning("could not record the use of page session %s", session_id)
 
 
 def _touch_token(gateway, token_id: int, now: datetime) -> None:

@@ -38,7 +38,8 @@ def sign_in():
                 web.set_session_cookie(response, result.session_cookie, result.expires_at)
                 return response
     status = 200 if error is None else (429 if "频繁" in error else 401 if request.method == "POST" else 200)
-    return render_template("auth/sign_in.html", error=error, username=username,
+    notice = "登录已失效（已退出、超过有效期或长时间未操作），请重新登录。" if request.args.get("ended") else None
+    return render_template("auth/sign_in.html", error=error, notice=notice, username=username,
                            next=safe_next("")), status
 
 

@@ -41,7 +41,9 @@ def make_blueprint(name: str, url_prefix: str = "") -> Blueprint:
 
 def _api_error_page(exc: ApiError):
     if exc.status == 401:
-        return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path)))
+        # A session cookie that no longer opens a session: signed out elsewhere, expired or idle.
+        ended = {"ended": 1} if g.get("clear_session_cookie") else {}
+        return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
     return render_template("error.html", status=exc.status, message=exc.message,
                            errors=flat_errors(exc.errors)), exc.status
 

@@ -161,3 +161,33 @@ def test_password_change_needs_the_current_one_and_ends_sessions(gateway, client
     assert ok.status_code == 204
     assert client.get("/api/v1/auth/me").json["role"] == "public"
     assert sign_in(client, password="Another-pass-2026").status_code == 200
+
+
+def test_an_idle_page_session_ends_and_use_keeps_it_alive(gateway, client):
+    make_account(gateway)
+    assert sign_in(client).status_code == 200
+    idle = timedelta(minutes=gateway.settings.session_idle_minutes)
+    assert idle > timedelta(0)
+    # used a minute before the limit: still signed in, and the use is recorded
+    with gateway.write() as session:
+        session.scalar(select(WebSession)).last_seen_at = utcnow() - idle + timedelta(minutes=1)
+    assert client.get("/api/v1/auth/me").json["role"] == "department_operator"
+    with gateway.read() as session:
+        assert session.scalar(select(WebSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
+    # then left alone past the limit: the cookie no longer signs anyone in, and is cleared
+    with gateway.write() as session:
+        session.scalar(select(WebSession)).last_seen_at = utcnow() - idle - timedelta(seconds=1)
+    response = client.get("/api/v1/auth/me")
+    assert response.json["role"] == "public"
+    assert "shuangsui_session=;" in response.headers.get("Set-Cookie", "")
+
+
+def test_an_ended_session_sends_pages_to_sign_in_with_a_notice(gateway, client):
+    make_account(gateway)
+    assert sign_in(client).status_code == 200
+    with gateway.write() as session:
+        session.scalar(select(WebSession)).last_seen_at = utcnow() - timedelta(days=1)
+    page = client.get("/console/reassignments")
+    assert page.status_code in (302, 303) and "ended=1" in page.headers["Location"]
+    notice = client.get(page.headers["Location"])
+    assert "登录已失效" in notice.get_data(as_text=True)
