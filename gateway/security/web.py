@@ -23,6 +23,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, request
+from sqlalchemy import update
 from werkzeug.wrappers import Response
 
 from gateway.api.errors import ApiError
@@ -104,8 +105,9 @@ def security_state() -> SecurityState:
 # ----------------------------------------------------------------------------- 1. authentication
 
 def _authenticate() -> None:
-    from gateway.api.session import db, get_gateway
+    from gateway.api.session import db
     from gateway.security import accounts
+    from gateway.security.models import ApiToken, WebSession
 
     g.principal = PUBLIC
     g.auth_method = None
@@ -122,7 +124,7 @@ def _authenticate() -> None:
         g.auth_method = "token"
         now = utcnow()
         if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
-            _touch_token(get_gateway(), token.id, now)
+            _record_use(ApiToken.last_used_at, token.id, now)
         return
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -136,32 +138,19 @@ def _authenticate() -> None:
         g.auth_method = "session"
         g.web_session = {"id": row.id, "csrf_token": row.csrf_token}
         if row.last_seen_at is None or row.last_seen_at < now - SESSION_TOUCH_INTERVAL:
-            _touch_session(get_gateway(), row.id, now)
+            _record_use(WebSession.last_seen_at, row.id, now)
 
 
-def _touch_session(gateway, session_id: int, now: datetime) -> None:
-    """Record that a page session was used, for the idle timeout (at most once a minute)."""
-    from gateway.security.models import WebSession
-
-    try:
-        with gateway.write() as session:
-            row = session.get(WebSession, session_id)
-            if row is not None:
-                row.last_seen_at = now
-    except Exception:  # bookkeeping only: never fail a request for it
-        log.warning("could not record the use of page session %s", session_id)
-
-
-def _touch_token(gateway, token_id: int, now: datetime) -> None:
-    from gateway.security.models import ApiToken
+def _record_use(column, row_id: int, now: datetime) -> None:
+    """Write ``now`` into ``column`` (a token's last_used_at, a page session's last_seen_at) of row
+    ``row_id``, in a transaction of its own. Bookkeeping only: it never fails the request."""
+    from gateway.api.session import get_gateway
 
     try:
-        with gateway.write() as session:
-            token = session.get(ApiToken, token_id)
-            if token is not None:
-                token.last_used_at = now
-    except Exception:  # bookkeeping only: never fail a request for it
-        log.warning("could not record the use of API token %s", token_id)
+        with get_gateway().write() as session:
+            session.execute(update(column.class_).where(column.class_.id == row_id).values({column.key: now}))
+    except Exception:
+        log.warning("could not record the use of %s %s", column.class_.__tablename__, row_id)
 
 
 # -------------------------------------------------------------------------------- 2. rate limits
