@@ -191,3 +191,16 @@ def test_an_ended_session_sends_pages_to_sign_in_with_a_notice(gateway, client):
     assert page.status_code in (302, 303) and "ended=1" in page.headers["Location"]
     notice = client.get(page.headers["Location"])
     assert "登录已失效" in notice.get_data(as_text=True)
+
+
+def test_a_token_use_is_recorded_at_most_every_few_minutes(gateway, client):
+    with gateway.write() as session:
+        token, plaintext = accounts.issue_token(session, SYSTEM, "sync worker", "system")
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    assert client.get("/api/v1/auth/me", headers=headers).json["role"] == "system"
+    with gateway.read() as session:
+        first = session.get(ApiToken, token.id).last_used_at
+    assert first is not None and first > utcnow() - timedelta(minutes=1)
+    client.get("/api/v1/auth/me", headers=headers)
+    with gateway.read() as session:
+        assert session.get(ApiToken, token.id).last_used_at == first  # not rewritten on every request
