@@ -56,6 +56,18 @@ def check_password_strength(password: str) -> None:
                        {"password": ["密码过于简单：请混合使用字母、数字或符号。"]})
 
 
+def generate_password() -> str:
+    """A random password (24 characters, 144 bits) that passes ``check_password_strength``; for
+    accounts whose password is set by someone else and handed over once."""
+    while True:
+        candidate = secrets.token_urlsafe(18)
+        try:
+            check_password_strength(candidate)
+        except ApiError:
+            continue  # e.g. letters only: vanishingly rare, draw again
+        return candidate
+
+
 # ----------------------------------------------------------------------------------- scope checks
 
 def check_scope(session: Session, role: str, department_code: str | None, inspector_id: int | None

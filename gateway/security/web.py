@@ -112,6 +112,7 @@ def _authenticate() -> None:
     g.principal = PUBLIC
     g.auth_method = None
     g.web_session = None
+    g.token_id = None  # the id of the API token this request signed in with, if any
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, credential = header.strip().partition(" ")
@@ -122,6 +123,7 @@ def _authenticate() -> None:
             raise ApiError(401, "invalid_token", "访问令牌无效、已过期或已被吊销。")
         g.principal = accounts.token_principal(token)
         g.auth_method = "token"
+        g.token_id = token.id
         now = utcnow()
         if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
             _record_use(ApiToken.last_used_at, token.id, now)
