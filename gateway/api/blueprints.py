@@ -8,10 +8,10 @@ def register_blueprints(api: Api) -> None:
     from gateway.api.plugins import blp as plugins_blp
     from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
     from gateway.results.api import public_blp, results_blp, stats_blp
-    from gateway.security.api import audit_blp, auth_blp
+    from gateway.security.api import accounts_blp, audit_blp, auth_blp, tokens_blp
 
-    for blp in (plugins_blp, auth_blp, audit_blp, inspectors_blp, targets_blp, conflicts_blp, imports_blp,
-                results_blp, stats_blp, public_blp):
+    for blp in (plugins_blp, auth_blp, audit_blp, accounts_blp, tokens_blp, inspectors_blp, targets_blp,
+                conflicts_blp, imports_blp, results_blp, stats_blp, public_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     # Plans, draws, tasks and reassignments, higher-level inspections (issue 3).

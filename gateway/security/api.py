@@ -1,29 +1,50 @@
-"""Sign-in for pages, sign-out, who am I, password change, CSRF token."""
+"""Sign-in for pages, sign-out, who am I, password change, CSRF token; the audit log; accounts and
+API tokens (the county office's counterpart of ``shuangsui user`` and ``shuangsui token``)."""
 from __future__ import annotations
 
 from flask import g, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from gateway.api.errors import ApiError
-from gateway.api.session import get_gateway
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.errors import ApiError, not_found
+from gateway.api.session import db, get_gateway
+from gateway.db import utcnow
+from gateway.directory.queries import paginate
 from gateway.security import accounts, web
-from gateway.security.models import Account
+from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
 from schemas.security import (
+    AccountCreateSchema,
+    AccountPageSchema,
+    AccountQuerySchema,
+    AccountSchema,
+    AccountWithPasswordSchema,
     AuditPageSchema,
     AuditQuerySchema,
     AuditVerifySchema,
     CsrfSchema,
     PasswordChangeSchema,
+    PasswordResetSchema,
     PrincipalSchema,
     SignInResultSchema,
     SignInSchema,
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenPageSchema,
+    TokenQuerySchema,
+    TokenSchema,
 )
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/auth", description="登录、退出与当前身份")
 audit_blp = Blueprint("audit", __name__, url_prefix="/audit", description="审计日志（只读）与哈希链校验")
+accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts",
+                         description="用户账号：新建、列出、停用、启用、重设密码（县双随机办）")
+tokens_blp = Blueprint("tokens", __name__, url_prefix="/tokens",
+                       description="访问令牌：新建、列出、吊销（县双随机办）")
 
 
 def principal_dict() -> dict:
@@ -184,3 +205,220 @@ class AuditVerify(MethodView):
             total = audit.count_entries(session)
         return {"intact": not problems, "entries": total, "head": str(head) if head else None,
                 "problems": [{"entry_id": p.entry_id, "reason": p.reason} for p in problems]}
+
+
+# --------------------------------------------------------------------------------------- accounts
+# Every change goes through gateway.security.accounts, which checks it and writes the audit entry.
+
+def account_dict(account: Account) -> dict:
+    locked_until = account.locked_until
+    return {
+        "id": account.id,
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role,
+        "department_code": account.department_code,
+        "inspector_id": account.inspector_id,
+        "active": bool(account.active),
+        "locked": locked_until is not None and locked_until > utcnow(),
+        "has_password": account.password_hash is not None,
+        "last_login_at": account.last_login_at,
+        "created_at": account.created_at,
+    }
+
+
+def _account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise not_found("用户", account_id)
+    return account
+
+
+def _not_own_account(account: Account, what: str, hint: str = "") -> None:
+    """Refuse an administrative change to the account the request acts as (it would lock the
+    caller out, or, for a password, skip the current-password check of /auth/password)."""
+    if current_principal().user_id == account.id:
+        raise ApiError(409, "own_account", f"不能通过账号管理{what}本人的账号。{hint}".strip())
+
+
+@accounts_blp.route("")
+class Accounts(MethodView):
+    @permission("accounts.manage")
+    @accounts_blp.arguments(AccountQuerySchema, location="query")
+    @accounts_blp.response(200, AccountPageSchema)
+    def get(self, args):
+        """List accounts, by role or department (like ``shuangsui user list``); never a password hash."""
+        authorize(current_principal(), "accounts.manage")
+        stmt = select(Account).order_by(Account.id)
+        if args.get("role"):
+            stmt = stmt.where(Account.role == args["role"])
+        if args.get("department"):
+            stmt = stmt.where(Account.department_code == args["department"])
+        items, total = paginate(db(), stmt, args["page"], args["page_size"])
+        return {"items": [account_dict(a) for a in items], "total": total,
+                "page": args["page"], "page_size": args["page_size"]}
+
+    @permission("accounts.manage")
+    @accounts_blp.arguments(AccountCreateSchema)
+    @accounts_blp.response(201, AccountWithPasswordSchema)
+    def post(self, data):
+        """Create an account. Without ``password`` (and without ``no_password``) a strong password is
+        generated and returned once as ``password``; with ``no_password`` the account uses tokens only."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        password, generated = data.get("password"), None
+        if password is None and not data["no_password"]:
+            password = generated = accounts.generate_password()
+        with get_gateway().write() as session:
+            account = accounts.create_account(
+                session, principal, data["username"], data["role"],
+                department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
+                password=password, display_name=data["display_name"],
+            )
+            body = account_dict(account)
+        if generated is not None:
+            body["password"] = generated
+        return body
+
+
+@accounts_blp.route("/<int:account_id>")
+class AccountById(MethodView):
+    @permission("accounts.manage")
+    @accounts_blp.response(200, AccountSchema)
+    def get(self, account_id):
+        """One account."""
+        authorize(current_principal(), "accounts.manage")
+        return account_dict(_account(db(), account_id))
+
+
+@accounts_blp.route("/<int:account_id>/disable")
+class AccountDisable(MethodView):
+    @permission("accounts.manage")
+    @accounts_blp.response(200, AccountSchema)
+    def post(self, account_id):
+        """Disable an account: its page sessions end and all its tokens are revoked at once."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        with get_gateway().write() as session:
+            account = _account(session, account_id)
+            _not_own_account(account, "停用")
+            accounts.disable_account(session, principal, account)
+            return account_dict(account)
+
+
+@accounts_blp.route("/<int:account_id>/enable")
+class AccountEnable(MethodView):
+    @permission("accounts.manage")
+    @accounts_blp.response(200, AccountSchema)
+    def post(self, account_id):
+        """Enable an account again and clear a lock-out (revoked tokens stay revoked)."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        with get_gateway().write() as session:
+            account = _account(session, account_id)
+            accounts.enable_account(session, principal, account)
+            return account_dict(account)
+
+
+@accounts_blp.route("/<int:account_id>/password")
+class AccountPassword(MethodView):
+    @permission("accounts.manage")
+    @accounts_blp.arguments(PasswordResetSchema)
+    @accounts_blp.response(200, AccountWithPasswordSchema)
+    def post(self, data, account_id):
+        """Set a new password (generated and returned once as ``password`` when none is given); clears
+        a lock-out and ends the account's page sessions. One's own password: ``/auth/password``."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        password, generated = data.get("password"), None
+        if password is None:
+            password = generated = accounts.generate_password()
+        with get_gateway().write() as session:
+            account = _account(session, account_id)
+            _not_own_account(account, "重设", "修改本人密码请用 /api/v1/auth/password（需要当前密码）。")
+            accounts.set_password(session, principal, account, password)
+            body = account_dict(account)
+        if generated is not None:
+            body["password"] = generated
+        return body
+
+
+# ----------------------------------------------------------------------------------------- tokens
+
+def token_dict(token: ApiToken, now=None) -> dict:
+    now = now or utcnow()
+    status = "revoked" if token.revoked_at is not None else "expired" if token.expires_at <= now else "active"
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "role": token.role,
+        "department_code": token.department_code,
+        "inspector_id": token.inspector_id,
+        "username": token.account.username if token.account is not None else None,
+        "created_by": token.created_by,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "status": status,
+    }
+
+
+@tokens_blp.route("")
+class Tokens(MethodView):
+    @permission("accounts.manage")
+    @tokens_blp.arguments(TokenQuerySchema, location="query")
+    @tokens_blp.response(200, TokenPageSchema)
+    def get(self, args):
+        """List API tokens by prefix (never the token or its hash); only live ones unless ``all``,
+        like ``shuangsui token list [--all]``."""
+        authorize(current_principal(), "accounts.manage")
+        now = utcnow()
+        stmt = select(ApiToken).order_by(ApiToken.id)
+        if not args["all"]:
+            stmt = stmt.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        items, total = paginate(db(), stmt, args["page"], args["page_size"])
+        return {"items": [token_dict(t, now) for t in items], "total": total,
+                "page": args["page"], "page_size": args["page_size"]}
+
+    @permission("accounts.manage")
+    @tokens_blp.arguments(TokenCreateSchema)
+    @tokens_blp.response(201, TokenCreatedSchema)
+    def post(self, data):
+        """Create a token for an account (``username``: its role and department) or for a role
+        (``role``, ``department_code``, ``inspector_id``). The token is in the answer this once only."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        with get_gateway().write() as session:
+            account = None
+            if data.get("username"):
+                try:
+                    account = accounts.get_account(session, data["username"])
+                except ApiError as exc:  # a field of the body, not the resource of the URL
+                    raise ApiError(422, "validation_error", "提交的数据未通过校验。",
+                                   {"username": [exc.message]}) from None
+            token, plaintext = accounts.issue_token(
+                session, principal, data["name"], data.get("role") or "",
+                department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
+                days=data["days"], account=account,
+            )
+            body = token_dict(token)
+        body["token"] = plaintext
+        return body
+
+
+@tokens_blp.route("/<int:token_id>/revoke")
+class TokenRevoke(MethodView):
+    @permission("accounts.manage")
+    @tokens_blp.response(200, TokenSchema)
+    def post(self, token_id):
+        """Revoke a token at once (revoking it again changes nothing). The token this request is
+        made with cannot revoke itself: use another credential or ``shuangsui token revoke``."""
+        principal = current_principal()
+        authorize(principal, "accounts.manage")
+        if g.get("token_id") == token_id:
+            raise ApiError(409, "own_token", "不能用令牌吊销它自己：请使用其他账号或令牌，或在服务器上运行 "
+                                             "shuangsui token revoke。")
+        with get_gateway().write() as session:
+            return token_dict(accounts.revoke_token(session, principal, token_id))
