@@ -241,6 +241,18 @@ def _not_own_account(account: Account, what: str, hint: str = "") -> None:
         raise ApiError(409, "own_account", f"不能通过账号管理{what}本人的账号。{hint}".strip())
 
 
+def _change_account(account_id: int, change, not_own: str | None = None) -> dict:
+    """Apply ``change(session, principal, account)`` (a service function) and return the account."""
+    principal = current_principal()
+    authorize(principal, "accounts.manage")
+    with get_gateway().write() as session:
+        account = _account(session, account_id)
+        if not_own is not None:
+            _not_own_account(account, not_own)
+        change(session, principal, account)
+        return account_dict(account)
+
+
 @accounts_blp.route("")
 class Accounts(MethodView):
     @permission("accounts.manage")
@@ -297,13 +309,7 @@ class AccountDisable(MethodView):
     @accounts_blp.response(200, AccountSchema)
     def post(self, account_id):
         """Disable an account: its page sessions end and all its tokens are revoked at once."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        with get_gateway().write() as session:
-            account = _account(session, account_id)
-            _not_own_account(account, "停用")
-            accounts.disable_account(session, principal, account)
-            return account_dict(account)
+        return _change_account(account_id, accounts.disable_account, not_own="停用")
 
 
 @accounts_blp.route("/<int:account_id>/enable")
@@ -312,12 +318,7 @@ class AccountEnable(MethodView):
     @accounts_blp.response(200, AccountSchema)
     def post(self, account_id):
         """Enable an account again and clear a lock-out (revoked tokens stay revoked)."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        with get_gateway().write() as session:
-            account = _account(session, account_id)
-            accounts.enable_account(session, principal, account)
-            return account_dict(account)
+        return _change_account(account_id, accounts.enable_account)
 
 
 @accounts_blp.route("/<int:account_id>/password")
