@@ -253,6 +253,59 @@ def _change_account(account_id: int, change, not_own: str | None = None) -> dict
         return account_dict(account)
 
 
+# The operations themselves, shared by the API views below and the console page (gateway/web/accounts.py),
+# so that both apply the same rules (no self-disable, no self-reset, no self-revoke).
+OWN_PASSWORD_HINT = "修改本人密码请用 /api/v1/auth/password（需要当前密码）。"
+
+
+def user_add(data: dict) -> dict:
+    """``shuangsui user add``: create an account from ``AccountCreateSchema`` data. Without ``password``
+    (and without ``no_password``) one is generated and returned once as ``password``."""
+    principal = current_principal()
+    authorize(principal, "accounts.manage")
+    password, generated = data.get("password"), None
+    if password is None and not data.get("no_password"):
+        password = generated = accounts.generate_password()
+    with get_gateway().write() as session:
+        account = accounts.create_account(
+            session, principal, data["username"], data["role"],
+            department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
+            password=password, display_name=data.get("display_name") or "",
+        )
+        body = account_dict(account)
+    if generated is not None:
+        body["password"] = generated
+    return body
+
+
+def user_disable(account_id: int) -> dict:
+    """``shuangsui user disable``: never one's own account."""
+    return _change_account(account_id, accounts.disable_account, not_own="停用")
+
+
+def user_enable(account_id: int) -> dict:
+    """``shuangsui user enable`` (also clears a lock-out)."""
+    return _change_account(account_id, accounts.enable_account)
+
+
+def user_passwd(account_id: int, password: str | None = None, own_hint: str = OWN_PASSWORD_HINT) -> dict:
+    """``shuangsui user passwd``: a new password (generated and returned once as ``password`` when
+    none is given); never one's own, which needs the current one."""
+    principal = current_principal()
+    authorize(principal, "accounts.manage")
+    generated = None
+    if password is None:
+        password = generated = accounts.generate_password()
+    with get_gateway().write() as session:
+        account = _account(session, account_id)
+        _not_own_account(account, "重设", own_hint)
+        accounts.set_password(session, principal, account, password)
+        body = account_dict(account)
+    if generated is not None:
+        body["password"] = generated
+    return body
+
+
 @accounts_blp.route("")
 class Accounts(MethodView):
     @permission("accounts.manage")
@@ -276,21 +329,7 @@ class Accounts(MethodView):
     def post(self, data):
         """Create an account. Without ``password`` (and without ``no_password``) a strong password is
         generated and returned once as ``password``; with ``no_password`` the account uses tokens only."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        password, generated = data.get("password"), None
-        if password is None and not data["no_password"]:
-            password = generated = accounts.generate_password()
-        with get_gateway().write() as session:
-            account = accounts.create_account(
-                session, principal, data["username"], data["role"],
-                department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
-                password=password, display_name=data["display_name"],
-            )
-            body = account_dict(account)
-        if generated is not None:
-            body["password"] = generated
-        return body
+        return user_add(data)
 
 
 @accounts_blp.route("/<int:account_id>")
@@ -309,7 +348,7 @@ class AccountDisable(MethodView):
     @accounts_blp.response(200, AccountSchema)
     def post(self, account_id):
         """Disable an account: its page sessions end and all its tokens are revoked at once."""
-        return _change_account(account_id, accounts.disable_account, not_own="停用")
+        return user_disable(account_id)
 
 
 @accounts_blp.route("/<int:account_id>/enable")
@@ -318,7 +357,7 @@ class AccountEnable(MethodView):
     @accounts_blp.response(200, AccountSchema)
     def post(self, account_id):
         """Enable an account again and clear a lock-out (revoked tokens stay revoked)."""
-        return _change_account(account_id, accounts.enable_account)
+        return user_enable(account_id)
 
 
 @accounts_blp.route("/<int:account_id>/password")
@@ -329,19 +368,7 @@ class AccountPassword(MethodView):
     def post(self, data, account_id):
         """Set a new password (generated and returned once as ``password`` when none is given); clears
         a lock-out and ends the account's page sessions. One's own password: ``/auth/password``."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        password, generated = data.get("password"), None
-        if password is None:
-            password = generated = accounts.generate_password()
-        with get_gateway().write() as session:
-            account = _account(session, account_id)
-            _not_own_account(account, "重设", "修改本人密码请用 /api/v1/auth/password（需要当前密码）。")
-            accounts.set_password(session, principal, account, password)
-            body = account_dict(account)
-        if generated is not None:
-            body["password"] = generated
-        return body
+        return user_passwd(account_id, data.get("password"))
 
 
 # ----------------------------------------------------------------------------------------- tokens
@@ -364,6 +391,40 @@ def token_dict(token: ApiToken, now=None) -> dict:
         "revoked_at": token.revoked_at,
         "status": status,
     }
+
+
+def token_create(data: dict) -> dict:
+    """``shuangsui token create`` from ``TokenCreateSchema`` data: for an account (``username``: its
+    role and department) or for a role. The plaintext is in the result as ``token``, this once."""
+    principal = current_principal()
+    authorize(principal, "accounts.manage")
+    with get_gateway().write() as session:
+        account = None
+        if data.get("username"):
+            try:
+                account = accounts.get_account(session, data["username"])
+            except ApiError as exc:  # a field of the body, not the resource of the URL
+                raise ApiError(422, "validation_error", "提交的数据未通过校验。",
+                               {"username": [exc.message]}) from None
+        token, plaintext = accounts.issue_token(
+            session, principal, data["name"], data.get("role") or "",
+            department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
+            days=data.get("days", accounts.DEFAULT_TOKEN_DAYS), account=account,
+        )
+        body = token_dict(token)
+    body["token"] = plaintext
+    return body
+
+
+def token_revoke(token_id: int) -> dict:
+    """``shuangsui token revoke``; the token a request is made with cannot revoke itself."""
+    principal = current_principal()
+    authorize(principal, "accounts.manage")
+    if g.get("token_id") == token_id:
+        raise ApiError(409, "own_token", "不能用令牌吊销它自己：请使用其他账号或令牌，或在服务器上运行 "
+                                         "shuangsui token revoke。")
+    with get_gateway().write() as session:
+        return token_dict(accounts.revoke_token(session, principal, token_id))
 
 
 @tokens_blp.route("")
@@ -389,24 +450,7 @@ class Tokens(MethodView):
     def post(self, data):
         """Create a token for an account (``username``: its role and department) or for a role
         (``role``, ``department_code``, ``inspector_id``). The token is in the answer this once only."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        with get_gateway().write() as session:
-            account = None
-            if data.get("username"):
-                try:
-                    account = accounts.get_account(session, data["username"])
-                except ApiError as exc:  # a field of the body, not the resource of the URL
-                    raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                                   {"username": [exc.message]}) from None
-            token, plaintext = accounts.issue_token(
-                session, principal, data["name"], data.get("role") or "",
-                department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
-                days=data["days"], account=account,
-            )
-            body = token_dict(token)
-        body["token"] = plaintext
-        return body
+        return token_create(data)
 
 
 @tokens_blp.route("/<int:token_id>/revoke")
@@ -416,10 +460,4 @@ class TokenRevoke(MethodView):
     def post(self, token_id):
         """Revoke a token at once (revoking it again changes nothing). The token this request is
         made with cannot revoke itself: use another credential or ``shuangsui token revoke``."""
-        principal = current_principal()
-        authorize(principal, "accounts.manage")
-        if g.get("token_id") == token_id:
-            raise ApiError(409, "own_token", "不能用令牌吊销它自己：请使用其他账号或令牌，或在服务器上运行 "
-                                             "shuangsui token revoke。")
-        with get_gateway().write() as session:
-            return token_dict(accounts.revoke_token(session, principal, token_id))
+        return token_revoke(token_id)
