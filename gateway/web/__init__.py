@@ -15,6 +15,7 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     from gateway.web import (
+        accounts,
         auth,
         base,
         directory,
@@ -27,6 +28,6 @@ def install(app: Flask) -> None:
     )
 
     base.install_helpers(app)
-    for module in (base, public, auth, office, plans, draw, directory, tasks, results):
+    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts):
         app.register_blueprint(module.bp)
     app.register_error_handler(404, base.not_found_page)

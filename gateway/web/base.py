@@ -130,6 +130,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_office.matters", "事项清单", STAFF + ("inspector",), "web_office.matters"),
     NavItem("web_directory.targets", "名录", STAFF, "web_directory."),
     NavItem("web_office.sync", "同步状态", STAFF, "web_office.sync"),
+    NavItem("web_accounts.accounts", "账号与令牌", OFFICE, "web_accounts."),
 )
 
 
