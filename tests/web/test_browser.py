@@ -224,7 +224,8 @@ def _pages(world) -> dict[str, list[str]]:
                    "/console/reassignments", "/console/review?status=published",
                    f"/console/results/{world.published_result}", "/console/followups", "/console/deadlines",
                    "/console/matters", "/console/directory/targets", "/console/directory/inspectors",
-                   "/console/directory/import", "/console/sync"],
+                   "/console/directory/import", "/console/sync", "/console/accounts",
+                   "/console/accounts?role=inspector", "/console/tokens", "/console/tokens?all=1"],
         "head": ["/console", "/console/review", f"/console/results/{world.recorded_result}",
                  f"/console/tasks/{world.task_id}"],
         "inspector": ["/console/my-tasks", f"/console/tasks/{world.task_id}"],
@@ -251,6 +252,62 @@ def test_every_page_at_375px_is_usable(web_world):
                 failures[f"{who} {path}"] = problems
         page.context.close()
     assert failures == {}
+
+
+def test_the_county_office_creates_an_account_on_a_phone_and_it_signs_in(web_world):
+    """The accounts page at 375 px: a validation error beside its field, then the generated password
+    shown once, which signs the new account in; a token shown once, then revoked."""
+    base = web_world.base_url
+    page = web_world.new_page(PHONE)
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.locator("nav.site-nav").get_by_role("link", name="账号与令牌").click()
+    assert page.locator("h1").inner_text() == "用户账号与访问令牌"
+    assert keyboard_reaches(page, "#new-account button[type=submit]", max_tabs=150)
+
+    page.get_by_label("用户名").fill("browser-op")
+    page.get_by_label("显示名称").fill("浏览器测试操作员")
+    page.locator("#f-role").select_option("department_operator")
+    page.get_by_role("button", name="建立账号").click()
+    field = page.locator("#f-department_code").locator("xpath=..")
+    assert "has-error" in field.get_attribute("class")
+    assert field.locator(".field-error").inner_text() == "部门角色须指定所属部门。"
+    assert page.get_by_label("用户名").input_value() == "browser-op"  # what was typed stays
+    assert page_problems(page) == []
+
+    department = web_world.accounts["operator"].department
+    page.locator("#f-department_code").select_option(department)
+    page.get_by_role("button", name="建立账号").click()
+    assert "此密码只显示这一次" in page.locator(".secret-box").inner_text()
+    password = page.locator("#generated-password").inner_text().strip()
+    assert len(password) >= 20 and password not in page.url
+    assert page.locator("#accounts").get_by_text("browser-op", exact=True).count() == 1
+    assert page_problems(page) == []
+    page.goto(base + "/console/accounts")
+    assert password not in page.content()
+
+    page.goto(base + "/console/tokens")
+    page.get_by_label("令牌名称").fill("浏览器测试令牌")
+    page.get_by_label("按角色和部门").check()
+    page.locator("#f-role").select_option("supervisor")
+    page.get_by_role("button", name="建立令牌").click()
+    token = page.locator("#new-token").inner_text().strip()
+    assert token.startswith("ssg_") and token not in page.locator("#tokens").inner_text()
+    assert page_problems(page) == []
+    row = page.locator("#tokens tr", has_text="浏览器测试令牌")
+    row.get_by_role("button", name="吊销").click()
+    assert "已吊销" in page.locator(".flash-success").inner_text()
+    assert page.locator("#tokens tr", has_text="浏览器测试令牌").count() == 0
+    sign_out(page)
+
+    sign_in(page, base, "browser-op", password)
+    assert "browser-op" in page.locator(".user-box").inner_text()
+    assert page.locator("nav.site-nav").get_by_role("link", name="账号与令牌").count() == 0
+    assert page.goto(base + "/console/accounts").status == 403
+    # nothing the browser refused (CSP); the 422 and 403 answers themselves are expected
+    assert [e for e in console_errors if not e.startswith("Failed to load resource")] == []
+    page.context.close()
 
 
 def test_keyboard_reaches_the_main_controls(web_world):
