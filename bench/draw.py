@@ -12,6 +12,10 @@ stage's time, the draw's peak memory, the time to verify the exported record, an
 whole draw (freeze + run) to a floor measured in the same run (before and after the draw, the
 faster kept): selecting the eligible ids of every matter and computing their tickets in a bare
 loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
+
+On PostgreSQL the draw checks its tasks' and members' foreign keys as a set when the role may (the
+benchmark connects as a superuser); ``SHUANGSUI_DRAW_KEY_CHECKS=row`` measures PostgreSQL's own
+row-by-row checks instead (docs/deploy.md, "Database").
 """
 from __future__ import annotations
 
@@ -43,7 +47,8 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
           f"{drawn['excluded']:,} exclusions); run {drawn['run']:.2f} s: read {drawn['read']:.2f} s, "
           f"draw {drawn['select']:.2f} s, task rows and teams {drawn['teams']:.2f} s, record {drawn['record']:.2f} s "
           f"({drawn['record_mb']:.1f} MB), then waiting for the database {drawn['database']:.2f} s "
-          f"({drawn['tasks_created']:,} tasks; the database writes them while the teams and the record are computed)")
+          f"({drawn['tasks_created']:,} tasks; the database writes them while the teams and the record are computed; "
+          f"foreign keys checked {drawn['key_checks']})")
     print(f"{label}: whole {whole:.2f} s, floor {floor['seconds']:.2f} s ({floor['tickets']:,} tickets), "
           f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024); "
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "

@@ -29,12 +29,14 @@ SEED = "-".join(r["digits"] for r in REVEALS)
 
 
 def _gateway(url: str):
+    import os
     import tempfile
 
     from gateway.config import Settings
     from gateway.core import Gateway
 
-    settings = Settings(instance_path=Path(tempfile.mkdtemp()), database_url=url, secret_key="bench")
+    settings = Settings(instance_path=Path(tempfile.mkdtemp()), database_url=url, secret_key="bench",
+                        draw_key_checks=os.environ.get("SHUANGSUI_DRAW_KEY_CHECKS", "auto"))
     gateway = Gateway.create(settings)
     gateway.sync_registry()
     return gateway
@@ -116,6 +118,10 @@ def draw(url: str, record_path: str) -> dict:
         draws.commit(session, office, draw_id, [
             {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in REVEALS])
         draws.reveal_seed(session, office, draw_id, REVEALS)
+    with gateway.engine.connect() as conn:
+        from gateway.draw.foreign_keys import may_switch_triggers
+
+        set_checks = gateway.settings.draw_key_checks == "auto" and may_switch_triggers(conn)
     start = time.perf_counter()
     done = draws.run_and_record_failure(gateway, office, draw_id, timings=timings)
     timings["run"] = time.perf_counter() - start
@@ -123,6 +129,7 @@ def draw(url: str, record_path: str) -> dict:
         text = draws.public_record(draws.get_draw(session, draw_id))
     Path(record_path).write_text(text, encoding="utf-8")
     return {**timings, "eligible": eligible, "excluded": excluded, "tasks_created": done.task_count,
+            "key_checks": "as a set" if set_checks else "row by row",
             "record_mb": len(text.encode("utf-8")) / 1e6}
 
 

@@ -63,8 +63,14 @@ class Settings:
     # "<requests>/<seconds>" per client address; "" or "0/1" switches a limit off.
     rate_limit_sign_in: str = "10/60"
     rate_limit_public: str = "300/60"
+    # How a draw's bulk insert of tasks and team members has PostgreSQL check their foreign keys:
+    # "auto" as one set where the database role may set session_replication_role, else row by
+    # row; "row" always row by row (docs/deploy.md).
+    draw_key_checks: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.draw_key_checks not in ("auto", "row"):
+            raise ValueError(f"配置项 draw_key_checks 只能是 auto 或 row，而不是 {self.draw_key_checks!r}")
         if not self.database_url:
             url = "sqlite:///" + str(Path(self.instance_path) / "shuangsui.sqlite")
             object.__setattr__(self, "database_url", url)

@@ -1,10 +1,10 @@
 """Writing a draw's tasks and team members in bulk, inside the draw's own transaction.
 
 A draw of a large county writes tens of thousands of tasks and team members at once; these
-helpers go through the driver (SQLite ``json_each``, PostgreSQL ``COPY``) instead of the ORM,
-and hand out the new tasks' ids up front so that nothing has to be read back. A
-:class:`Worker` runs them in a thread of their own, so that the database works while the draw
-goes on computing.
+helpers go through the driver (SQLite ``json_each``, PostgreSQL ``COPY``, its foreign keys checked
+as a set where the role may: :mod:`gateway.draw.foreign_keys`) instead of the ORM, and hand out
+the new tasks' ids up front so that nothing has to be read back. A :class:`Worker` runs them in a
+thread of their own, so that the database works while the draw goes on computing.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import orjson
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from gateway.draw import foreign_keys
 
 
 def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
@@ -41,8 +43,12 @@ def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
-def target_ids(connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
-    """USCC -> target id for the given USCCs, in one query whatever their number."""
+def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False) -> dict[str, int]:
+    """USCC -> target id for the given USCCs, in one query whatever their number.
+
+    With ``lock``, PostgreSQL also locks the targets ``FOR KEY SHARE``, as a foreign key's check
+    would, so that none can be deleted before the transaction ends.
+    """
     if connection.dialect.name == "postgresql":
         # One text parameter split by the server: adapting a list of 10^5 strings costs the
         # driver more than the lookup costs the server. A USCC never contains a comma.
@@ -50,7 +56,8 @@ def target_ids(connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
             raise ValueError("统一社会信用代码不能包含逗号")
         # Two arrays in one row: the driver decodes them in C, leaving the GIL to the draw.
         found, ids = connection.exec_driver_sql(
-            "SELECT array_agg(uscc), array_agg(id) FROM targets WHERE uscc = ANY(string_to_array(%s, ','))",
+            "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
+            "WHERE uscc = ANY(string_to_array(%s, ','))" + (" FOR KEY SHARE" if lock else "") + ") AS found",
             (",".join(usccs),),
         ).one()
         return dict(zip(found or (), ids or ()))
@@ -107,9 +114,12 @@ class Worker:
     indexes. Until the block ends, nothing else may use the session or its connection.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, key_checks: str = "auto") -> None:
         self.connection = session.connection()
         self.postgresql = self.connection.dialect.name == "postgresql"
+        # Whether inserts check their foreign keys as a set (gateway.draw.foreign_keys).
+        self.set_checks = key_checks == "auto" and foreign_keys.may_switch_triggers(self.connection)
+        self._keys: dict[str, list[foreign_keys.ReferencingKey] | None] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []
         self._failed = False
@@ -131,15 +141,29 @@ class Worker:
 
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple], *,
                sort_by: str | None = None) -> Future:
-        """Queue :func:`insert_rows`.
+        """Queue :func:`insert_rows`, or where the worker checks keys as a set (PostgreSQL, see
+        :mod:`gateway.draw.foreign_keys`), :func:`foreign_keys.copy_checked`.
 
-        ``sort_by`` names a foreign-key column: PostgreSQL then gets the rows in that column's
-        order, so that its per-row key checks visit the referenced table's pages in order
-        instead of at random. (SQLite gets them as given: there the primary key order is best.)
+        ``sort_by`` names a foreign-key column: when PostgreSQL checks keys row by row, it then
+        gets the rows in that column's order, so that its checks visit the referenced table's
+        pages in order instead of at random. (SQLite gets them as given: there the primary key
+        order is best.)
         """
+        if self.set_checks:
+            return self.submit(self._insert_set_checked, table, columns, rows)
         if self.postgresql and sort_by is not None:
             rows = sorted(rows, key=operator.itemgetter(columns.index(sort_by)))
         return self.submit(insert_rows, table, columns, rows)
+
+    def _insert_set_checked(self, connection: Connection, table: str, columns: tuple[str, ...],
+                            rows: Sequence[tuple]) -> None:
+        if table not in self._keys:
+            self._keys[table] = foreign_keys.set_checkable_keys(connection, table)
+        keys = self._keys[table]
+        if keys is None or not foreign_keys.covers(keys, columns):
+            insert_rows(connection, table, columns, rows)
+        elif rows:
+            foreign_keys.copy_checked(connection, table, columns, rows, keys, _copy)
 
     def finish(self) -> None:
         """Wait for every job; raise the first job's error, if any."""
@@ -155,11 +179,11 @@ class _Skipped(Exception):
 
 
 @contextmanager
-def working(session: Session) -> Iterator[Worker]:
+def working(session: Session, key_checks: str = "auto") -> Iterator[Worker]:
     """A :class:`Worker` for the block. Leaving it waits for every job; a job's error is raised
     then (unless the block raised its own), so the caller's transaction never commits half the
     rows."""
-    worker = Worker(session)
+    worker = Worker(session, key_checks)
     try:
         yield worker
     except BaseException:

@@ -334,14 +334,15 @@ def run(
     _lap(timings, "read", clock)
 
     try:
-        with bulk.working(session) as worker:
+        with bulk.working(session, settings.draw_key_checks) as worker:
             clock = time.perf_counter()
             # No more targets can be drawn than the strata's sample sizes add up to: the ids are
             # reserved, and each stratum's drawn targets looked up, while the next is drawn.
             reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in strata))
             lookups: list[Future] = []
             selections, targets = draw_targets(
-                strata, seed, lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected)))
+                strata, seed,
+                lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks)))
             _lap(timings, "select", clock)
 
             clock = time.perf_counter()

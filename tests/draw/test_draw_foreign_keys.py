@@ -1,0 +1,241 @@
+"""Foreign keys checked as a set (gateway.draw.foreign_keys) on PostgreSQL, against the real catalogue."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+from psycopg import errors
+from sqlalchemy import func, select
+
+from gateway.config import Settings
+from gateway.draw import bulk, foreign_keys
+from gateway.planning.models import Plan
+from gateway.tasks.models import Task, TaskMember
+from tests.drawdb import build_directory, published_plan
+
+TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
+                "key_inspection", "window_start", "window_end", "status", "created_at")
+MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
+WHEN = datetime(2027, 3, 1, 9, 30)
+# SQLite checks each row's keys itself, cheaply; the bulk tests run there (tests/draw/test_draw_bulk.py).
+POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def directory(gateway):
+    found = build_directory(gateway, per_matter=3, per_department=2)
+    plan_id = published_plan(gateway)
+    usccs = sorted(uscc for targets in found["targets"].values() for uscc in targets)[:3]
+    with gateway.read() as session:
+        lead = session.get(Plan, plan_id).lead_department
+        target_ids = bulk.target_ids(session.connection(), usccs)
+    return {"plan": plan_id, "lead": lead, "targets": target_ids, "inspector": found["inspectors"][lead][0]}
+
+
+def _rows(session, directory, inspector_id=None):
+    ids = bulk.reserve_ids(session.connection(), "tasks", len(directory["targets"]))
+    tasks = [(task_id, f"FK-{n}", directory["plan"], None, target_id, directory["lead"], "[]", False,
+              date(2027, 4, 1), date(2027, 11, 30), "assigned", WHEN)
+             for n, (task_id, target_id) in enumerate(zip(ids, directory["targets"].values()))]
+    members = [(task_id, inspector_id or directory["inspector"], directory["lead"], "lead", True, WHEN, "draw")
+               for task_id in ids]
+    return ids, tasks, members
+
+
+def _count(gateway, model) -> int:
+    with gateway.read() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@POSTGRESQL_ONLY
+def test_the_tables_keys_are_read_from_the_catalogue(gateway):
+    with gateway.read() as session:
+        tasks = foreign_keys.set_checkable_keys(session.connection(), "tasks")
+        members = foreign_keys.set_checkable_keys(session.connection(), "task_members")
+    assert {(k.column, k.referred_table, k.referred_column) for k in tasks} == {
+        ("plan_id", "plans", "id"), ("target_id", "targets", "id"), ("lead_department", "departments", "code")}
+    assert {(k.column, k.referred_table, k.referred_column) for k in members} == {
+        ("task_id", "tasks", "id"), ("inspector_id", "inspectors", "id"), ("department_code", "departments", "code")}
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("ddl", [
+    # a trigger of the application's own: turning triggers off would skip it
+    """CREATE FUNCTION {t}_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+       CREATE TRIGGER {t}_noop AFTER INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION {t}_noop()""",
+    # a key over two columns, and a key to the table itself
+    "ALTER TABLE {t} ADD FOREIGN KEY (plan_id, target_id) REFERENCES tasks (plan_id, target_id)",
+    "ALTER TABLE {t} ADD FOREIGN KEY (parent_id) REFERENCES {t} (id)",
+])
+def test_tables_with_other_insert_triggers_or_unusual_keys_are_left_to_the_row_checks(gateway, ddl):
+    table = f"fk_probe_{uuid.uuid4().hex[:8]}"
+    with gateway.engine.connect() as conn:  # rolled back at the end, table and all
+        conn.exec_driver_sql(f"CREATE TABLE {table} (id integer PRIMARY KEY, parent_id integer, "
+                             "plan_id integer REFERENCES plans (id), target_id integer)")
+        assert [k.column for k in foreign_keys.set_checkable_keys(conn, table)] == ["plan_id"]
+        conn.exec_driver_sql(ddl.format(t=table))
+        assert foreign_keys.set_checkable_keys(conn, table) is None
+
+
+@POSTGRESQL_ONLY
+def test_who_may_switch_the_triggers_off(gateway):
+    role = f"fk_probe_{uuid.uuid4().hex[:8]}"
+    with gateway.engine.connect() as conn:  # rolled back at the end, role and grant with it
+        assert foreign_keys.may_switch_triggers(conn)  # the suite connects as a superuser
+        conn.exec_driver_sql(f"CREATE ROLE {role}")
+        conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+        assert not foreign_keys.may_switch_triggers(conn)
+        conn.exec_driver_sql("RESET ROLE")
+        conn.exec_driver_sql(f"GRANT SET ON PARAMETER session_replication_role TO {role}")
+        conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+        assert foreign_keys.may_switch_triggers(conn)
+
+
+@POSTGRESQL_ONLY
+def test_set_checked_rows_are_written_and_the_triggers_come_back_on(gateway, directory, monkeypatch):
+    copied = []
+    real_copy = foreign_keys.copy_checked
+    monkeypatch.setattr(foreign_keys, "copy_checked", lambda *a, **k: copied.append(a[1]) or real_copy(*a, **k))
+    with gateway.write() as session:
+        ids, tasks, members = _rows(session, directory)
+        with bulk.working(session) as worker:
+            assert worker.set_checks
+            worker.insert("tasks", TASK_COLUMNS, tasks, sort_by="target_id")
+            worker.insert("task_members", MEMBER_COLUMNS, members)
+        assert copied == ["tasks", "task_members"]
+        connection = session.connection()
+        assert connection.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+        # later writes of the same transaction are checked row by row again
+        connection.exec_driver_sql("SAVEPOINT later")
+        with pytest.raises(sa.exc.IntegrityError, match="fk_task_members_inspector_id_inspectors"):
+            connection.exec_driver_sql(
+                "INSERT INTO task_members (task_id, inspector_id, department_code, role, active, added_at, source) "
+                "VALUES (%s, 987654321, %s, 'member', true, now(), 'draw')", (ids[0], directory["lead"]))
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT later")
+    with gateway.read() as session:
+        written = session.scalars(select(Task).where(Task.id.in_(ids)).order_by(Task.id)).all()
+        assert [t.target_id for t in written] == list(directory["targets"].values())
+        assert [m.inspector_id for t in written for m in t.members] == [directory["inspector"]] * 3
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("column, value, constraint", [
+    ("inspector_id", 987_654_321, "fk_task_members_inspector_id_inspectors"),
+    ("department_code", "no-such-dept", "fk_task_members_department_code_departments"),
+    ("task_id", 987_654_321, "fk_task_members_task_id_tasks"),
+])
+def test_a_missing_reference_is_refused_by_name_and_nothing_is_written(gateway, directory, column, value,
+                                                                       constraint):
+    position = MEMBER_COLUMNS.index(column)
+    with pytest.raises(errors.ForeignKeyViolation) as raised:
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, directory)
+            members[-1] = members[-1][:position] + (value,) + members[-1][position + 1:]
+            with bulk.working(session) as worker:
+                assert worker.set_checks
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+                worker.insert("task_members", MEMBER_COLUMNS, members)
+    assert constraint in str(raised.value) and f"({column})=({value})" in str(raised.value)
+    assert _count(gateway, Task) == 0 and _count(gateway, TaskMember) == 0
+
+
+@POSTGRESQL_ONLY
+def test_referenced_rows_stay_locked_until_the_transaction_ends(gateway, directory):
+    """What the per-row check guarantees: nobody deletes or re-keys a referenced row meanwhile."""
+    target_id = next(iter(directory["targets"].values()))
+    other = gateway.engine.connect()
+    try:
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, directory)
+            with bulk.working(session) as worker:
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+                worker.insert("task_members", MEMBER_COLUMNS, members)
+            for table, key in (("targets", target_id), ("inspectors", directory["inspector"]),
+                               ("plans", directory["plan"])):
+                with pytest.raises(sa.exc.OperationalError) as raised:
+                    other.exec_driver_sql(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", (key,))
+                assert isinstance(raised.value.orig, errors.LockNotAvailable)
+                other.rollback()
+        # committed: the rows are free again (and still referenced, so a delete is refused)
+        other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
+        with pytest.raises(sa.exc.IntegrityError):
+            other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (target_id,))
+    finally:
+        other.rollback()
+        other.close()
+
+
+@POSTGRESQL_ONLY
+def test_the_lookup_locks_the_drawn_targets_when_asked(gateway, directory):
+    usccs = sorted(directory["targets"])
+    other = gateway.engine.connect()
+    try:
+        with gateway.write() as session:
+            assert bulk.target_ids(session.connection(), usccs[:1], lock=True) == {
+                usccs[0]: directory["targets"][usccs[0]]}
+            other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
+                                  (directory["targets"][usccs[1]],))  # not asked for: free
+            other.rollback()
+            with pytest.raises(sa.exc.OperationalError):
+                other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
+                                      (directory["targets"][usccs[0]],))
+    finally:
+        other.rollback()
+        other.close()
+
+
+@POSTGRESQL_ONLY
+def test_row_mode_leaves_the_checks_to_the_triggers(gateway, directory, monkeypatch):
+    monkeypatch.setattr(foreign_keys, "copy_checked", lambda *a, **k: pytest.fail("set checks in row mode"))
+    with pytest.raises(errors.ForeignKeyViolation):
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, directory, inspector_id=987_654_321)
+            with bulk.working(session, key_checks="row") as worker:
+                assert not worker.set_checks
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+                worker.insert("task_members", MEMBER_COLUMNS, members)
+    assert _count(gateway, Task) == 0
+
+
+def test_the_setting_takes_auto_or_row_only(tmp_path):
+    assert Settings(instance_path=tmp_path, draw_key_checks="row").draw_key_checks == "row"
+    with pytest.raises(ValueError, match="draw_key_checks"):
+        Settings(instance_path=tmp_path, draw_key_checks="never")
+
+
+class _RollBack(Exception):
+    pass
+
+
+@POSTGRESQL_ONLY
+def test_a_draw_writes_the_same_tasks_and_teams_either_way(gateway, monkeypatch):
+    from dataclasses import replace
+
+    from gateway.draw import service as draws
+    from tests.drawdb import COUNTY, build_directory, freeze_and_seed
+
+    build_directory(gateway)
+    draw_id = freeze_and_seed(gateway, published_plan(gateway))
+    copied = []
+    real_copy = foreign_keys.copy_checked
+    monkeypatch.setattr(foreign_keys, "copy_checked", lambda *a, **k: copied.append(a[1]) or real_copy(*a, **k))
+    outcomes = {}
+    for mode in ("row", "auto"):
+        try:
+            with gateway.write() as session:
+                draw = draws.run(session, COUNTY, draw_id, replace(gateway.settings, draw_key_checks=mode), now=WHEN)
+                tasks = session.execute(
+                    select(Task.number, Task.target_id, Task.lead_department, Task.matter_codes, Task.key_inspection)
+                    .where(Task.draw_id == draw_id).order_by(Task.number)).all()
+                members = session.execute(
+                    select(Task.number, TaskMember.inspector_id, TaskMember.department_code, TaskMember.role)
+                    .join(Task).where(Task.draw_id == draw_id).order_by(Task.number, TaskMember.id)).all()
+                outcomes[mode] = (draw.record_sha256, tasks, members)
+                raise _RollBack  # the same draw again, the other way
+        except _RollBack:
+            pass
+    assert copied == ["tasks", "task_members"]  # only the "auto" run checked as a set
+    assert len(outcomes["auto"][1]) > 10 and len(outcomes["auto"][2]) >= 2 * len(outcomes["auto"][1])
+    assert outcomes["auto"] == outcomes["row"]
