@@ -239,3 +239,39 @@ def test_a_draw_writes_the_same_tasks_and_teams_either_way(gateway, monkeypatch)
     assert copied == ["tasks", "task_members"]  # only the "auto" run checked as a set
     assert len(outcomes["auto"][1]) > 10 and len(outcomes["auto"][2]) >= 2 * len(outcomes["auto"][1])
     assert outcomes["auto"] == outcomes["row"]
+
+
+@POSTGRESQL_ONLY
+def test_db_upgrade_says_how_draws_will_check_keys(gateway, settings):
+    from dataclasses import replace
+    from urllib.parse import quote
+
+    from click.testing import CliRunner
+
+    from gateway.cli.db import _key_checks_notice
+    from gateway.cli.main import cli
+    from gateway.core import Gateway
+
+    done = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
+                                    "db", "upgrade"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert "按集合校验外键" in done.output  # the suite connects as a superuser
+    row_mode = Gateway.create(replace(settings, draw_key_checks="row"))
+    assert "draw_key_checks = row" in _key_checks_notice(row_mode)
+    row_mode.engine.dispose()
+
+    role = f"fk_probe_{uuid.uuid4().hex[:8]}"
+    with gateway.engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role}")
+        conn.commit()
+    # the same login, acting as an ordinary role from the start of each connection
+    as_role = settings.database_url + "?options=" + quote(f"-c role={role}")
+    other = Gateway.create(replace(settings, database_url=as_role))
+    try:
+        notice = _key_checks_notice(other)
+        assert f"GRANT SET ON PARAMETER session_replication_role TO {role};" in notice
+    finally:
+        other.engine.dispose()
+        with gateway.engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+            conn.commit()
