@@ -119,9 +119,9 @@ def draw(url: str, record_path: str) -> dict:
             {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in REVEALS])
         draws.reveal_seed(session, office, draw_id, REVEALS)
     with gateway.engine.connect() as conn:
-        from gateway.draw.foreign_keys import may_switch_triggers
+        from gateway.draw.foreign_keys import uses_set_checks
 
-        set_checks = gateway.settings.draw_key_checks == "auto" and may_switch_triggers(conn)
+        set_checks = uses_set_checks(conn, gateway.settings.draw_key_checks)
     start = time.perf_counter()
     done = draws.run_and_record_failure(gateway, office, draw_id, timings=timings)
     timings["run"] = time.perf_counter() - start

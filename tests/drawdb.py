@@ -160,3 +160,32 @@ def declare_conflict(gateway, inspector_id: int, uscc: str, reason: str = "è¿‘äº
     with gateway.write() as session:
         target_id = session.scalar(select(Target.id).where(Target.uscc == uscc))
         session.add(Conflict(inspector_id=inspector_id, target_id=target_id, reason=reason))
+
+
+def bulk_directory(gateway) -> dict[str, Any]:
+    """For the bulk writer's tests: a published plan, its lead department, three targets' ids by
+    USCC and one inspector of the lead department."""
+    from gateway.draw import bulk
+    from gateway.planning.models import Plan
+
+    found = build_directory(gateway, per_matter=3, per_department=2)
+    plan_id = published_plan(gateway)
+    usccs = sorted(uscc for targets in found["targets"].values() for uscc in targets)[:3]
+    with gateway.read() as session:
+        lead = session.get(Plan, plan_id).lead_department
+        target_ids = bulk.target_ids(session.connection(), usccs)
+    return {"plan": plan_id, "lead": lead, "targets": target_ids, "inspector": found["inspectors"][lead][0]}
+
+
+def bulk_rows(session, directory: dict[str, Any], when, inspector_id: int | None = None):
+    """Fresh task ids, one task row per target of :func:`bulk_directory` and one lead member each,
+    in the columns of ``gateway.draw.service.TASK_COLUMNS`` and ``MEMBER_COLUMNS``."""
+    from gateway.draw import bulk
+
+    ids = bulk.reserve_ids(session.connection(), "tasks", len(directory["targets"]))
+    tasks = [(task_id, f"TEST-{n}", directory["plan"], None, target_id, directory["lead"], '["crop_seed"]', n == 0,
+              date(2027, 4, 1), date(2027, 11, 30), "assigned", when)
+             for n, (task_id, target_id) in enumerate(zip(ids, directory["targets"].values()))]
+    members = [(task_id, inspector_id or directory["inspector"], directory["lead"], "lead", True, when, "draw")
+               for task_id in ids]
+    return ids, tasks, members

@@ -118,7 +118,7 @@ class Worker:
         self.connection = session.connection()
         self.postgresql = self.connection.dialect.name == "postgresql"
         # Whether inserts check their foreign keys as a set (gateway.draw.foreign_keys).
-        self.set_checks = key_checks == "auto" and foreign_keys.may_switch_triggers(self.connection)
+        self.set_checks = foreign_keys.uses_set_checks(self.connection, key_checks)
         self._keys: dict[str, list[foreign_keys.ReferencingKey] | None] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []

@@ -51,6 +51,12 @@ def may_switch_triggers(connection: Connection) -> bool:
         "SELECT has_parameter_privilege('session_replication_role', 'SET')").scalar_one()
 
 
+def uses_set_checks(connection: Connection, mode: str) -> bool:
+    """Whether bulk inserts on ``connection`` check keys as a set, given the ``draw_key_checks``
+    setting (``auto`` or ``row``)."""
+    return mode == "auto" and may_switch_triggers(connection)
+
+
 def set_checkable_keys(connection: Connection, table: str) -> list[ReferencingKey] | None:
     """``table``'s foreign keys, if :func:`copy_checked` can check them all as a set; else None
     (another trigger fires on its inserts, or a key has several columns or refers to the table)."""

@@ -7,35 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.draw import bulk
-from gateway.planning.models import Plan
+from gateway.draw.service import MEMBER_COLUMNS, TASK_COLUMNS
 from gateway.tasks.models import Task, TaskMember
-from tests.drawdb import build_directory, published_plan
+from tests.drawdb import bulk_directory, bulk_rows
 
 
 @pytest.fixture
 def plan_and_targets(gateway):
-    directory = build_directory(gateway, per_matter=3, per_department=2)
-    plan_id = published_plan(gateway)
-    usccs = sorted(uscc for found in directory["targets"].values() for uscc in found)[:3]
-    with gateway.read() as session:
-        lead = session.get(Plan, plan_id).lead_department
-        target_ids = bulk.target_ids(session.connection(), usccs)
-    inspector_id = directory["inspectors"][lead][0]
-    return plan_id, lead, target_ids, inspector_id
-
-
-TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
-                "key_inspection", "window_start", "window_end", "status", "created_at")
-MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
+    directory = bulk_directory(gateway)
+    return directory["plan"], directory["lead"], directory["targets"], directory["inspector"]
 
 
 def _rows(session, plan_id, lead, target_ids, inspector_id, when):
-    ids = bulk.reserve_ids(session.connection(), "tasks", len(target_ids))
-    tasks = [(task_id, f"TEST-{n}", plan_id, None, target_id, lead, '["crop_seed"]', n == 0,
-              date(2027, 4, 1), date(2027, 11, 30), "assigned", when)
-             for n, (task_id, target_id) in enumerate(zip(ids, target_ids.values()))]
-    members = [(task_id, inspector_id, lead, "lead", True, when, "draw") for task_id in ids]
-    return ids, tasks, members
+    directory = {"plan": plan_id, "lead": lead, "targets": target_ids, "inspector": inspector_id}
+    return bulk_rows(session, directory, when)
 
 
 def test_rows_written_in_the_background_read_back_through_the_orm(gateway, plan_and_targets):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -11,13 +11,10 @@ from sqlalchemy import func, select
 
 from gateway.config import Settings
 from gateway.draw import bulk, foreign_keys
-from gateway.planning.models import Plan
+from gateway.draw.service import MEMBER_COLUMNS, TASK_COLUMNS
 from gateway.tasks.models import Task, TaskMember
-from tests.drawdb import build_directory, published_plan
+from tests.drawdb import bulk_directory, bulk_rows, published_plan
 
-TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
-                "key_inspection", "window_start", "window_end", "status", "created_at")
-MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
 WHEN = datetime(2027, 3, 1, 9, 30)
 # SQLite checks each row's keys itself, cheaply; the bulk tests run there (tests/draw/test_draw_bulk.py).
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -25,23 +22,11 @@ POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indire
 
 @pytest.fixture
 def directory(gateway):
-    found = build_directory(gateway, per_matter=3, per_department=2)
-    plan_id = published_plan(gateway)
-    usccs = sorted(uscc for targets in found["targets"].values() for uscc in targets)[:3]
-    with gateway.read() as session:
-        lead = session.get(Plan, plan_id).lead_department
-        target_ids = bulk.target_ids(session.connection(), usccs)
-    return {"plan": plan_id, "lead": lead, "targets": target_ids, "inspector": found["inspectors"][lead][0]}
+    return bulk_directory(gateway)
 
 
 def _rows(session, directory, inspector_id=None):
-    ids = bulk.reserve_ids(session.connection(), "tasks", len(directory["targets"]))
-    tasks = [(task_id, f"FK-{n}", directory["plan"], None, target_id, directory["lead"], "[]", False,
-              date(2027, 4, 1), date(2027, 11, 30), "assigned", WHEN)
-             for n, (task_id, target_id) in enumerate(zip(ids, directory["targets"].values()))]
-    members = [(task_id, inspector_id or directory["inspector"], directory["lead"], "lead", True, WHEN, "draw")
-               for task_id in ids]
-    return ids, tasks, members
+    return bulk_rows(session, directory, WHEN, inspector_id)
 
 
 def _count(gateway, model) -> int:
