@@ -55,7 +55,9 @@ def gateway_checklist_fields(matter_code: str) -> Mapping[str, marshmallow.field
 @hookspec
 def gateway_validate_result(matter_code: str, values: Mapping[str, Any]) -> Mapping[str, list[str]] | None:
     """Called after schema validation of a recorded result. Return extra field errors
-    ({check item code: [messages in Chinese]}) or None when the values are acceptable."""
+    ({check item code: [messages in Chinese]}) or None when the values are acceptable.
+    ``values`` follow the matter version the task's plan pinned, which may be older than the
+    plugin's own: look check items up with ``values.get``."""
 
 
 @hookspec

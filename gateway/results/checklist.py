@@ -5,19 +5,32 @@ The merge is generic: for a matter, the lead plugin's ``gateway_checklist_schema
 declare gets the field its own department's plugin returns from ``gateway_checklist_fields``,
 or else the field ``schemas.checklist.field_for_item`` derives from the item. A plugin may only
 give fields for check items its own department brings to that matter.
+
+A task is inspected against the matter version its plan pinned (:func:`task_checklists`). While
+the installed plugins provide that very version, that is their merged checklist; after an update
+changed the matter, it is the pinned version's own check items, each with its derived field (the
+plugins' fields are written for their current items).
 """
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass, fields as dataclass_fields
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pluggy
 from marshmallow import RAISE, Schema, ValidationError
 
+from gateway.directory.matters import content_sha256, matter_content
 from gateway.plugins.contributions import CheckItem
 from gateway.plugins.manager import PluginError, Registry
 from schemas.checklist import OUTCOMES, BaseChecklistSchema, build_checklist_schema, field_for_item
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway.core import Gateway
+    from gateway.directory.models import MatterVersion
+    from gateway.tasks.models import Task
 
 NON_COMPLIANT = "non_compliant"
 
@@ -33,6 +46,7 @@ class MergedChecklist:
     lead_department: str
     schema_class: type[Schema]
     items: tuple[CheckItem, ...]
+    content_sha256: str  # of the matter version it checks (gateway.directory.matters)
 
     def load(self, values: Any) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, Any]]:
         """Validate ``values``: (loaded values, field errors, JSON-ready values)."""
@@ -129,7 +143,51 @@ def _build(pm: pluggy.PluginManager, registry: Registry, matter_code: str) -> Me
         lead_department=matter.department_code,
         schema_class=schema_class,
         items=items,
+        content_sha256=content_sha256(matter_content(registry, matter_code)),
     )
+
+
+_PINNED: dict[str, MergedChecklist] = {}  # by content hash: a version's content never changes
+
+
+def version_checklist(pm: pluggy.PluginManager, registry: Registry, version: "MatterVersion") -> MergedChecklist:
+    """The checklist of one stored matter version (see the module's docstring)."""
+    if version.code in registry.matters:
+        live = merged_checklist(pm, registry, version.code)
+        if live.content_sha256 == version.content_sha256:
+            return live
+    if version.content_sha256 not in _PINNED:
+        _PINNED[version.content_sha256] = _from_content(version.content, version.content_sha256)
+    return _PINNED[version.content_sha256]
+
+
+def _from_content(content: Mapping[str, Any], digest: str) -> MergedChecklist:
+    known = {f.name for f in dataclass_fields(CheckItem)}
+    items = tuple(
+        CheckItem(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in known})
+        for item in content["check_items"]
+    )
+    schema_class = build_checklist_schema(f"Checklist_{content['code']}_{digest[:12]}",
+                                          {item.code: field_for_item(item) for item in items})
+    return MergedChecklist(
+        matter_code=content["code"],
+        matter_name=content["name"],
+        lead_department=content["department_code"],
+        schema_class=schema_class,
+        items=items,
+        content_sha256=digest,
+    )
+
+
+def task_checklists(gateway: "Gateway", session: "Session", task: "Task") -> dict[str, MergedChecklist]:
+    """Matter code -> the checklist of the version the task's plan pinned, for every matter of
+    the task whose department's plugin is installed."""
+    from gateway.tasks.service import task_matters
+
+    return {
+        matter.code: version_checklist(gateway.plugin_manager, gateway.registry, matter.version)
+        for matter in task_matters(session, task) if matter.code in gateway.registry.matters
+    }
 
 
 def non_compliant_items(values: Mapping[str, Any]) -> list[str]:

@@ -26,7 +26,7 @@ from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
 from gateway.results.access import task_resource
-from gateway.results.checklist import merged_checklist
+from gateway.results.checklist import task_checklists
 from gateway.results.clock import clock_of, compute_deadline, effective_deadline
 from gateway.results.deadline import STATUS_LABELS
 from gateway.results.models import (
@@ -211,10 +211,8 @@ def task_checklist(gateway: Gateway, session: Session, principal: Principal, tas
     """What the team fills in for a task: each matter's merged checklist, the methods, the codes."""
     task = get_task(session, task_id)
     authorize(principal, "tasks.read", **task_resource(task))
-    matters = []
-    for code in task.matter_codes:
-        if code in gateway.registry.matters:
-            matters.append(merged_checklist(gateway.plugin_manager, gateway.registry, code).describe())
+    pinned = task_checklists(gateway, session, task)
+    matters = [pinned[code].describe() for code in task.matter_codes if code in pinned]
     return {
         "task_id": task.id,
         "task_number": task.number,

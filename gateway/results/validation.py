@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api.errors import ApiError
 from gateway.core import Gateway
-from gateway.results.checklist import merged_checklist, non_compliant_items
+from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
 from gateway.tasks.models import Task
@@ -107,16 +107,17 @@ def validate_result(
     checklists: dict[str, dict[str, Any]] = {}
     loaded_all: dict[str, dict[str, Any]] = {}
     problem_matters: list[str] = []
+    pinned = task_checklists(gateway, session, task)
     for matter_code in task.matter_codes:
         path = f"checklists.{matter_code}"
-        if matter_code not in gateway.registry.matters:
+        if matter_code not in pinned:
             _add(errors, path, "该抽查事项的部门插件未安装，无法校验检查表。")
             continue
         values = given.get(matter_code, {})
         if not isinstance(values, Mapping):
             _add(errors, path, "检查表应为对象（检查项编码: 检查结果）。")
             continue
-        checklist = merged_checklist(gateway.plugin_manager, gateway.registry, matter_code)
+        checklist = pinned[matter_code]
         loaded, schema_errors, dumped = checklist.load(dict(values))
         errors.update(flatten(schema_errors, path))
         for extra in gateway.hook.gateway_validate_result(matter_code=matter_code, values=loaded):

@@ -19,7 +19,7 @@ from gateway.api.session import db, get_gateway
 from gateway.results import followups
 from gateway.results import service as results
 from gateway.results.access import task_resource, visible_tasks
-from gateway.results.checklist import merged_checklist
+from gateway.results.checklist import MergedChecklist, task_checklists
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
 from gateway.security.policy import allows, authorize, permission
@@ -70,13 +70,14 @@ def form_errors(errors: dict[str, list[str]], form=None) -> dict[str, list[str]]
     return out
 
 
-def _matter_forms(gateway, task: Task, values: dict[str, dict[str, Any]], errors: dict[str, list[str]]):
+def _matter_forms(pinned: dict[str, MergedChecklist], task: Task, values: dict[str, dict[str, Any]],
+                  errors: dict[str, list[str]]):
     blocks = []
     for code in task.matter_codes:
-        if code not in gateway.registry.matters:
+        if code not in pinned:
             blocks.append({"code": code, "name": code, "missing": True, "fields": [], "errors": errors.get(f"checklists.{code}", [])})
             continue
-        checklist = merged_checklist(gateway.plugin_manager, gateway.registry, code)
+        checklist = pinned[code]
         blocks.append({
             "code": code,
             "name": checklist.matter_name,
@@ -97,12 +98,11 @@ def _posted_values(task: Task) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _raw_result(gateway, task: Task, attachment_ids: list[int]) -> dict[str, Any]:
+def _raw_result(pinned: dict[str, MergedChecklist], task: Task, attachment_ids: list[int]) -> dict[str, Any]:
     checklists = {}
     for code in task.matter_codes:
-        if code in gateway.registry.matters:
-            schema = merged_checklist(gateway.plugin_manager, gateway.registry, code).schema_class
-            checklists[code] = read_form(schema, request.form, prefix=f"checklists.{code}")
+        if code in pinned:
+            checklists[code] = read_form(pinned[code].schema_class, request.form, prefix=f"checklists.{code}")
         else:
             checklists[code] = {}
     signature: dict[str, Any] = {}
@@ -181,7 +181,7 @@ def result_form(task_id: int):
                 if exc.status in (401, 403):
                     raise
                 upload_errors.extend(m for ms in errors_of(exc).values() for m in ms)
-        raw = _raw_result(gateway, task, attachment_ids)
+        raw = _raw_result(task_checklists(gateway, session, task), task, attachment_ids)
         try:
             if upload_errors:
                 raise ApiError(422, "validation_error", "上传的文件未通过校验。", {"attachments": upload_errors})
@@ -227,7 +227,7 @@ def _store(gateway, principal, today: date, task_id: int, latest, raw, correctin
 def _render_form(gateway, session, task: Task, latest, state: dict[str, Any], errors: dict[str, list[str]],
                  correcting: bool):
     checklist = results.task_checklist(gateway, session, current_principal(), task.id)
-    blocks = _matter_forms(gateway, task, state["values"], errors)
+    blocks = _matter_forms(task_checklists(gateway, session, task), task, state["values"], errors)
     labels = dict(FIXED_LABELS)
     for block in blocks:
         for f in block["fields"]:
@@ -254,15 +254,15 @@ def _error_order(blocks) -> list[str]:
 
 # ------------------------------------------------------------------------------ one result (staff)
 
-def _checklist_rows(gateway, result: dict[str, Any]) -> list[dict[str, Any]]:
+def _checklist_rows(pinned: dict[str, MergedChecklist], result: dict[str, Any]) -> list[dict[str, Any]]:
     """The recorded checklist with labels, matter by matter."""
     out = []
     for matter in result["matters"]:
         code = matter["code"]
         values = (result["checklists"] or {}).get(code, {})
         rows = []
-        if code in gateway.registry.matters:
-            described = merged_checklist(gateway.plugin_manager, gateway.registry, code).describe()
+        if code in pinned:
+            described = pinned[code].describe()
             for f in described["fields"]:
                 value = values.get(f["code"])
                 label = f["choices"].get(value, value) if f["choices"] and value is not None else value
@@ -291,7 +291,7 @@ def result_view(result_id: int):
     resource = task_resource(task)
     latest = results.latest_version(session, task.id)
     return render_template(
-        "results/view.html", result=data, checklist=_checklist_rows(gateway, data), dispositions=dispositions,
+        "results/view.html", result=data, checklist=_checklist_rows(task_checklists(gateway, session, task), data), dispositions=dispositions,
         can_review=row.status == "recorded" and allows(principal, "results.review", departments=lead),
         can_publish=row.status == "reviewed" and allows(principal, "results.publish", departments=lead),
         can_record=allows(principal, "results.record", **resource),

@@ -119,6 +119,52 @@ def test_a_plugin_cannot_give_fields_for_another_departments_item(tmp_path):
 # --- recording -------------------------------------------------------------------------------------
 
 
+def _pin_an_older_refined_oil(world) -> list[str]:
+    """As if the commerce plugin changed the matter after the plan was published: the plan's
+    pinned version has one item the installed plugin dropped and lacks one it added. Returns the
+    pinned version's item codes."""
+    from gateway.directory.matters import content_sha256
+    from gateway.directory.models import MatterVersion
+    from gateway.planning.models import PlanMatter
+
+    with world.gateway.write() as session:
+        pinned = session.scalars(select(PlanMatter).where(PlanMatter.matter_code == "refined_oil")).one()
+        current = session.get(MatterVersion, pinned.matter_version_id)
+        content = dict(current.content, version="2024-01")
+        items = [dict(item) for item in content["check_items"] if item["code"] != "oil_fuel_upgrade"]
+        items.append(dict(items[0], code="oil_old_storage_rule", name="储油设施旧规检查", kind="outcome",
+                          choices=[], required=True))
+        content["check_items"] = items
+        older = MatterVersion(code="refined_oil", version="2024-01", department_code=current.department_code,
+                              name=current.name, content_sha256=content_sha256(content), content=content, current=False)
+        session.add(older)
+        session.flush()
+        pinned.matter_version_id = older.id
+        return [item["code"] for item in items]
+
+
+def test_a_task_is_checked_against_the_matter_version_its_plan_pinned(world):
+    pinned_items = _pin_an_older_refined_oil(world)
+    with world.gateway.read() as session:
+        described = service.task_checklist(world.gateway, session, world.head("commerce"), world.tasks["oil"])
+    [matter] = described["matters"]
+    assert [f["code"] for f in matter["fields"]] == pinned_items
+    assert "oil_old_storage_rule" in pinned_items and "oil_fuel_upgrade" not in pinned_items
+
+    error = _refused(world, "oil", world.body("oil"))  # filled in against the plugin's current items
+    assert "checklists.refined_oil.oil_old_storage_rule" in error.errors
+    assert "checklists.refined_oil.oil_fuel_upgrade" in error.errors  # not an item of the pinned version
+
+    body = world.body("oil")
+    body["checklists"]["refined_oil"] = {code: "compliant" for code in pinned_items}
+    for f in matter["fields"]:
+        if f["kind"] == "choice":
+            body["checklists"]["refined_oil"][f["code"]] = next(iter(f["choices"]))
+    stored = _record(world, "oil", body)
+    with world.gateway.read() as session:
+        assert set(session.get(InspectionResult, stored.id).checklists["refined_oil"]) == set(pinned_items)
+
+
 def test_a_valid_result_is_stored_with_its_deadline_recorder_and_audit(world):
     result = _record(world, "oil", world.body("oil"))
     with world.gateway.read() as session:
