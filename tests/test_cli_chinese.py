@@ -4,8 +4,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
+import pytest
 from click.testing import CliRunner
 
+from gateway.cli.chinese import display_width
 from gateway.cli.main import cli
 
 
@@ -23,6 +26,30 @@ def test_every_help_screen_has_chinese_headings():
         assert result.exit_code == 0, (path, result.output)
         assert result.output.startswith("用法：shuangsui"), path
         assert "显示本帮助并退出。" in result.output and "Show this message" not in result.output, path
+
+
+def test_every_option_says_in_chinese_what_it_is():
+    runner = CliRunner()
+    for path, command in [((), cli), *_walk(cli)]:
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help and any("\u4e00" <= c <= "\u9fff" for c in param.help), (path, param.opts)
+        # the options' value placeholders (arguments keep the names the docs use, e.g. DRAW, FILE)
+        options = runner.invoke(cli, [*path, "--help"], prog_name="shuangsui").output.split("选项：")[1]
+        for english in ("INTEGER", "TEXT", "BOOLEAN", "FLOAT", "PATH", "FILENAME", "FILE", "DIRECTORY"):
+            assert f" {english}" not in options, (path, english)
+
+
+@pytest.mark.parametrize("path", [("results", "stats"), ("draw", "list"), ()])
+def test_option_descriptions_line_up_in_terminal_columns(path):
+    shown = CliRunner().invoke(cli, [*path, "--help"], prog_name="shuangsui").output
+    rows = shown.split("选项：\n")[1].split("\n\n")[0].splitlines()
+    starts = set()
+    for row in rows:
+        term, _, description = row.strip().partition("  ")
+        if description.strip():
+            starts.add(display_width(row) - display_width(description.lstrip()))
+    assert len(rows) >= 3 and len(starts) == 1, shown
 
 
 def _run(*args):

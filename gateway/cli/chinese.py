@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 
 import click
 import click.core
@@ -114,9 +115,44 @@ def install_click_messages() -> None:
 install_click_messages()
 
 
+TYPE_METAVARS = {"integer": "整数", "integer range": "整数", "float": "数字", "float range": "数字",
+                 "text": "文本", "boolean": "是或否", "uuid": "UUID"}
+"""Metavars for click's value types whose names click does not translate (its paths and files it does)."""
+
+
+def _chinese_metavars(params) -> None:
+    for param in params:
+        if isinstance(param, click.Option) and param.metavar is None and not param.is_flag \
+                and param.type.name in TYPE_METAVARS:
+            param.metavar = TYPE_METAVARS[param.type.name] + ("..." if param.nargs != 1 else "")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in click.unstyle(text))
+
+
 class ChineseHelpFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        """click's definition list, aligned by display width (an option's metavar may be Chinese)."""
+        rows = list(rows)
+        first_col = min(max((display_width(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = click.wrap_text(second, max(self.width - first_col - 2, 10), preserve_paragraphs=True).splitlines()
+            self.write(f"{lines[0]}\n" if lines else "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
 
 class ChineseContext(click.Context):
@@ -149,6 +185,7 @@ class ChineseCommand(_ChineseHelp, click.Command):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("options_metavar", "[选项]")
         super().__init__(*args, **kwargs)
+        _chinese_metavars(self.params)
 
 
 class ChineseGroup(_ChineseHelp, click.Group):
@@ -159,6 +196,7 @@ class ChineseGroup(_ChineseHelp, click.Group):
         kwargs.setdefault("options_metavar", "[选项]")
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(*args, **kwargs)
+        _chinese_metavars(self.params)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _ChineseHelp.format_options(self, ctx, formatter)

@@ -204,8 +204,8 @@ def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -
 
 
 @draw_group.command("list", help="列出抽取。")
-@click.option("--year", type=int)
-@click.option("--plan", "plan_id", type=int)
+@click.option("--year", type=int, help="只列出该年度的抽取。")
+@click.option("--plan", "plan_id", type=int, help="只列出该计划（计划 ID）的抽取。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json: bool) -> None:

@@ -105,7 +105,7 @@ def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str,
 
 
 @plan_group.command("list", help="列出计划。")
-@click.option("--year", type=int)
+@click.option("--year", type=int, help="只列出该年度的计划。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, year: int | None, as_json: bool) -> None:

@@ -85,7 +85,8 @@ def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date
 @click.option("--plan", "plan_id", type=int, help="计划 ID。")
 @click.option("--department", help="牵头部门编码。")
 @click.option("--as-of", callback=_date, help="按该日期计算逾期（默认今天）。")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True,
+              help="输出格式：表格、JSON、CSV 或 Excel。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（csv/xlsx 必填）。")
 @pass_context
 def stats_command(ctx: CliContext, year, plan_id, department, as_of, fmt, output) -> None:

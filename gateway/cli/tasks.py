@@ -19,8 +19,8 @@ def task_group() -> None:
 
 
 @task_group.command("list", help="列出检查任务。")
-@click.option("--plan", "plan_id", type=int)
-@click.option("--draw", "draw_id", type=int)
+@click.option("--plan", "plan_id", type=int, help="只列出该计划（计划 ID）的任务。")
+@click.option("--draw", "draw_id", type=int, help="只列出该抽取（抽取 ID）生成的任务。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_json: bool) -> None:
@@ -62,7 +62,8 @@ def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | N
 
 @task_group.command("sheet", help="导出检查任务书（HTML）。")
 @click.argument("task_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出的 HTML 文件。")
 @by_option
 @pass_context
 def sheet_command(ctx: CliContext, task_id: int, output: Path, by: str | None) -> None:
@@ -71,7 +72,8 @@ def sheet_command(ctx: CliContext, task_id: int, output: Path, by: str | None) -
 
 @task_group.command("guide", help="导出检查指引书（HTML）。")
 @click.argument("task_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出的 HTML 文件。")
 @by_option
 @pass_context
 def guide_command(ctx: CliContext, task_id: int, output: Path, by: str | None) -> None:
