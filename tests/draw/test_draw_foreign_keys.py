@@ -260,3 +260,43 @@ def test_db_upgrade_says_how_draws_will_check_keys(gateway, settings):
         with gateway.engine.connect() as conn:
             conn.exec_driver_sql(f"DROP ROLE {role}")
             conn.commit()
+
+
+@POSTGRESQL_ONLY
+def test_an_ordinary_role_with_the_grant_draws_with_set_checks(gateway, settings, monkeypatch):
+    """The production set-up of docs/deploy.md: no superuser, only GRANT SET ON PARAMETER."""
+    from dataclasses import replace
+    from urllib.parse import quote
+
+    from gateway.core import Gateway
+    from gateway.draw import service as draws
+    from tests.drawdb import COUNTY, build_directory, freeze_and_seed
+
+    build_directory(gateway)
+    draw_id = freeze_and_seed(gateway, published_plan(gateway))
+    role = f"fk_app_{uuid.uuid4().hex[:8]}"
+    with gateway.engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role}")
+        conn.exec_driver_sql(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+        conn.exec_driver_sql(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        conn.exec_driver_sql(f"GRANT SET ON PARAMETER session_replication_role TO {role}")
+        conn.commit()
+    app = Gateway.create(replace(settings, database_url=settings.database_url + "?options=" + quote(f"-c role={role}")))
+    copied = []
+    real_copy = foreign_keys.copy_checked
+    monkeypatch.setattr(foreign_keys, "copy_checked", lambda *a, **k: copied.append(a[1]) or real_copy(*a, **k))
+    try:
+        with app.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT current_user, current_setting('is_superuser')").one() == (role, "off")
+        drawn = draws.run_and_record_failure(app, COUNTY, draw_id)
+        assert drawn.status == "drawn" and drawn.task_count > 0
+        assert copied == ["tasks", "task_members"]
+        assert _count(gateway, Task) == drawn.task_count
+    finally:
+        app.engine.dispose()
+        with gateway.engine.connect() as conn:
+            conn.exec_driver_sql(f"REVOKE SET ON PARAMETER session_replication_role FROM {role}")
+            conn.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+            conn.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+            conn.commit()
