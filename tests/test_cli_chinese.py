@@ -28,16 +28,19 @@ def test_every_help_screen_has_chinese_headings():
         assert "显示本帮助并退出。" in result.output and "Show this message" not in result.output, path
 
 
-def test_every_option_says_in_chinese_what_it_is():
+def test_every_option_and_argument_says_in_chinese_what_it_is():
     runner = CliRunner()
     for path, command in [((), cli), *_walk(cli)]:
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
                 assert param.help and any("\u4e00" <= c <= "\u9fff" for c in param.help), (path, param.opts)
-        # the options' value placeholders (arguments keep the names the docs use, e.g. DRAW, FILE)
-        options = runner.invoke(cli, [*path, "--help"], prog_name="shuangsui").output.split("选项：")[1]
+            if isinstance(param, click.Argument):  # named in Chinese, or by its choices
+                metavar = param.make_metavar(click.Context(command))
+                assert metavar.startswith(("{", "[{")) or any("\u4e00" <= c <= "\u9fff" for c in metavar), \
+                    (path, param.name, metavar)
+        shown = runner.invoke(cli, [*path, "--help"], prog_name="shuangsui").output
         for english in ("INTEGER", "TEXT", "BOOLEAN", "FLOAT", "PATH", "FILENAME", "FILE", "DIRECTORY"):
-            assert f" {english}" not in options, (path, english)
+            assert f" {english}" not in shown, (path, english)
 
 
 @pytest.mark.parametrize("path", [("results", "stats"), ("draw", "list"), ()])
@@ -67,8 +70,8 @@ def test_errors_carry_a_chinese_prefix_and_exit_code():
 
 def test_click_usage_errors_are_chinese():
     missing = _run("import", "targets")
-    assert "错误：缺少参数 'PATH'。" in missing.stderr and "Missing" not in missing.stderr
-    assert "用法：shuangsui import targets [选项] PATH" in missing.stderr
+    assert "错误：缺少参数 '文件'。" in missing.stderr and "Missing" not in missing.stderr
+    assert "用法：shuangsui import targets [选项] 文件" in missing.stderr
     not_a_number = _run("draw", "export", "abc", "-o", "x.json")
     assert not_a_number.returncode == 2 and "'abc' 不是有效的数字。" in not_a_number.stderr
     unknown = _run("draw", "exprt")

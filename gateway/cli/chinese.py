@@ -119,12 +119,23 @@ TYPE_METAVARS = {"integer": "整数", "integer range": "整数", "float": "数�
                  "text": "文本", "boolean": "是或否", "uuid": "UUID"}
 """Metavars for click's value types whose names click does not translate (its paths and files it does)."""
 
+ARGUMENT_METAVARS = {
+    "path": "文件", "name": "名称", "username": "用户名", "token_id": "令牌编号", "plan_id": "计划编号",
+    "draw_id": "抽取编号", "task_id": "任务编号", "request_id": "申请编号", "record_ids": "记录编号",
+}
+"""How the usage line names a command's arguments (click would print the parameter's name)."""
+
 
 def _chinese_metavars(params) -> None:
     for param in params:
-        if isinstance(param, click.Option) and param.metavar is None and not param.is_flag \
-                and param.type.name in TYPE_METAVARS:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, click.Option) and not param.is_flag and param.type.name in TYPE_METAVARS:
             param.metavar = TYPE_METAVARS[param.type.name] + ("..." if param.nargs != 1 else "")
+        elif isinstance(param, Argument) and param.name in ARGUMENT_METAVARS \
+                and param.type.get_metavar(param=param, ctx=None) is None:
+            name = ARGUMENT_METAVARS[param.name]
+            param.metavar = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
 
 
 def display_width(text: str) -> int:
