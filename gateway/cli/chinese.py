@@ -1,6 +1,7 @@
 """click's help screens and messages in Chinese, for the county users who read them."""
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 
@@ -91,8 +92,12 @@ CLICK_PLURALS = {
 }
 
 
+CLICK_INDIRECT_MESSAGES = {"required": "必填"}
+"""Ids click hands to gettext through a variable (``_(extra["required"])``), not as a literal."""
+
+
 def gettext_zh(message: str) -> str:
-    return CLICK_MESSAGES.get(message, message)
+    return CLICK_MESSAGES.get(message) or CLICK_INDIRECT_MESSAGES.get(message, message)
 
 
 def ngettext_zh(singular: str, plural: str, count: int) -> str:
@@ -143,9 +148,50 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in click.unstyle(text))
 
 
+_TOKEN = re.compile(r"[\x21-\x7e]+|.")  # an ASCII word, or any other single character
+_NO_LINE_START = set("，。、；：？！）》」』】%,.;:?!)")
+
+
+def wrap_display(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns, one blank line between its
+    paragraphs: Chinese breaks between any two characters (never before a closing mark), other
+    text at spaces. A paragraph starting with click's ``\\b`` marker keeps its lines."""
+    lines: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        if lines:
+            lines.append("")
+        if paragraph.startswith("\b"):
+            lines.extend(paragraph[1:].strip("\n").splitlines())
+            continue
+        line: list[str] = []  # tokens
+        for token in _TOKEN.findall(" ".join(paragraph.split())):
+            if token == " ":
+                if line and line[-1] != " ":
+                    line.append(token)
+                continue
+            if not line or display_width("".join(line) + token) <= width:
+                line.append(token)
+            elif token in _NO_LINE_START and len(line) > 1 and line[-1] != " ":
+                # a closing mark never starts a line: the character before it goes along
+                lines.append("".join(line[:-1]).rstrip())
+                line = [line[-1], token]
+            else:
+                lines.append("".join(line).rstrip())
+                line = [token]
+        if line:
+            lines.append("".join(line).rstrip())
+    return lines
+
+
 class ChineseHelpFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_text(self, text: str) -> None:
+        """click's re-indented paragraphs, wrapped by display width."""
+        indent = " " * self.current_indent
+        for line in wrap_display(text, max(self.width - self.current_indent, 11)):
+            self.write(f"{indent}{line}\n" if line else "\n")
 
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
         """click's definition list, aligned by display width (an option's metavar may be Chinese)."""
@@ -160,7 +206,7 @@ class ChineseHelpFormatter(click.HelpFormatter):
                 self.write(" " * (first_col - display_width(first)))
             else:
                 self.write("\n" + " " * (first_col + self.current_indent))
-            lines = click.wrap_text(second, max(self.width - first_col - 2, 10), preserve_paragraphs=True).splitlines()
+            lines = wrap_display(second, max(self.width - first_col - self.current_indent, 10))
             self.write(f"{lines[0]}\n" if lines else "\n")
             for line in lines[1:]:
                 self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
