@@ -138,7 +138,7 @@ def _chinese_metavars(params) -> None:
         if isinstance(param, click.Option) and not param.is_flag and param.type.name in TYPE_METAVARS:
             param.metavar = TYPE_METAVARS[param.type.name] + ("..." if param.nargs != 1 else "")
         elif isinstance(param, Argument) and param.name in ARGUMENT_METAVARS \
-                and param.type.get_metavar(param=param, ctx=None) is None:
+                and not isinstance(param.type, (click.Choice, click.DateTime)):  # those show their values
             name = ARGUMENT_METAVARS[param.name]
             param.metavar = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
 
