@@ -23,7 +23,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from gateway.directory.matters import content_sha256, matter_content
 from gateway.plugins.contributions import CheckItem
 from gateway.plugins.manager import PluginError, Registry
-from schemas.checklist import OUTCOMES, BaseChecklistSchema, build_checklist_schema, field_for_item
+from schemas.checklist import OUTCOMES, BaseChecklistSchema, build_checklist_schema, field_for_item, schema_from_items
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -167,8 +167,7 @@ def _from_content(content: Mapping[str, Any], digest: str) -> MergedChecklist:
         CheckItem(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k in known})
         for item in content["check_items"]
     )
-    schema_class = build_checklist_schema(f"Checklist_{content['code']}_{digest[:12]}",
-                                          {item.code: field_for_item(item) for item in items})
+    schema_class = schema_from_items(items, name=f"Checklist_{content['code']}_{digest[:12]}")
     return MergedChecklist(
         matter_code=content["code"],
         matter_name=content["name"],
