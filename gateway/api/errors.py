@@ -8,6 +8,16 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from gateway.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 from schemas.i18n import translate_errors
 
 log = logging.getLogger(__name__)
@@ -27,16 +37,34 @@ _HTTP_CODES = {
 }
 
 
-class ApiError(Exception):
-    """Raised anywhere below a view to answer with a clean 4xx."""
+# The one place a domain error becomes an HTTP status.
+STATUS_OF_ERROR: dict[type[DomainError], int] = {
+    BadRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooManyRequests: 429,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status that answers ``exc``."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF_ERROR:
+            return STATUS_OF_ERROR[cls]
+    return 422
+
+
+class ApiError(DomainError):
+    """A domain error that names its HTTP status itself: for transport code only (views, auth)."""
 
     def __init__(self, status: int, code: str, message: str, errors: Any = None, **details: Any):
-        super().__init__(message)
+        super().__init__(code, message, errors, **details)
         self.status = status
-        self.code = code
-        self.message = message
-        self.errors = errors
-        self.details = details
 
 
 def error_body(code: str, message: str, errors: Any = None, **details: Any) -> dict[str, Any]:
@@ -56,12 +84,12 @@ def not_found(what: str, key: object) -> ApiError:
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
         response = jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details))
         if exc.details.get("retry_after"):
             response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
-        return response, exc.status
+        return response, status_of(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.generate import DemoShape
@@ -35,7 +35,7 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
 
     try:
         done = ensure_demo_draw(gateway, seed=seed)
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(f"演示抽取未能完成：{exc.message}") from None
     click.echo(
         f"演示联合抽查计划 {done['plan_number']} 已发布，抽取 {done['draw_id']} 已完成（见证人在场），"

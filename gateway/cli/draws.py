@@ -9,6 +9,7 @@ import click
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.security.principal import Principal
 
@@ -24,7 +25,7 @@ def by_option(func):
     return click.option("--by", "by", metavar="姓名", help="操作人姓名（记入抽取记录与审计日志，默认当前系统用户）。")(func)
 
 
-def fail(exc: ApiError) -> click.ClickException:
+def fail(exc: DomainError) -> click.ClickException:
     """The error as a command failure: the message, then one line per field (dotted path)."""
     lines = [exc.message]
 
@@ -95,7 +96,7 @@ def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
         with gateway.write() as session:
             draw = service.freeze(session, cli_principal(by), plan_id)
             data = service.draw_dict(draw, gateway.settings)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     _show(data)
     click.echo(f"请公布总体摘要 {data['population_sha256']}，然后由各参与者作出随机数承诺：shuangsui draw commit {data['id']} …")
@@ -140,7 +141,7 @@ def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: st
     try:
         with gateway.write() as session:
             draw = service.commit(session, cli_principal(by), draw_id, data["commitments"])
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     click.echo(f"已记录 {len(draw.commitments)} 份随机数承诺。现在请各参与者揭示：shuangsui draw seed {draw_id} …")
 
@@ -165,7 +166,7 @@ def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesse
     try:
         with gateway.write() as session:
             draw = service.reveal_seed(session, cli_principal(by), draw_id, data["contributions"], data["witnesses"])
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     click.echo(f"随机种子已确定：{draw.seed}。下一步：shuangsui draw run {draw_id}")
 
@@ -180,7 +181,7 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
     gateway = ctx.gateway()
     try:
         draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     with gateway.read() as session:
         _show(service.draw_dict(service.get_draw(session, draw.id), gateway.settings))
@@ -198,7 +199,7 @@ def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -
     try:
         with gateway.write() as session:
             service.cancel(session, cli_principal(by), draw_id, reason)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     click.echo(f"抽取 {draw_id} 已取消。")
 
@@ -238,7 +239,7 @@ def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
     try:
         with gateway.read() as session:
             data = service.draw_dict(service.get_draw(session, draw_id), gateway.settings)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     click.echo(_json(data)) if as_json else _show(data)
 
@@ -254,7 +255,7 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
     try:
         with gateway.read() as session:
             text = service.public_record(service.get_draw(session, draw_id))
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     output.write_text(text, encoding="utf-8")
     click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, _load, by_option, cli_principal, fail
 
@@ -59,7 +59,7 @@ def _write(ctx: CliContext, action) -> dict:
             result = action(session, gateway)
             plan, warnings = result if isinstance(result, tuple) else (result, [])
             return service.plan_dict(session, plan, warnings)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
 
 
@@ -135,7 +135,7 @@ def show_command(ctx: CliContext, plan_id: int, as_json: bool) -> None:
     try:
         with gateway.read() as session:
             plan = service.plan_dict(session, service.get_plan(session, plan_id))
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     click.echo(_json(plan)) if as_json else _detail(plan)
 

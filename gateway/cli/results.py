@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.results import exports, stats
 from gateway.results.clock import china_today, deadline_lists
@@ -135,7 +135,7 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
             headers, rows = build(gateway, session, CLI_PRINCIPAL, plan_id=plan_id, department=department, year=year)
             audit.record(session, CLI_PRINCIPAL, f"exports.{what}", "export", what,
                          {"rows": len(rows), "plan_id": plan_id, "department": department})
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.message) from None
     if output.suffix.lower() == ".csv":
         output.write_bytes(exports.to_csv(headers, rows))
@@ -158,7 +158,7 @@ def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: 
 
     try:
         report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.message) from None
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
     if not report.attachments:

@@ -8,7 +8,7 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context
 from gateway.db import utcnow
 from gateway.security import accounts, audit
@@ -27,7 +27,7 @@ def cli_principal() -> Principal:
     return Principal(role="system", name=f"cli:{user}")
 
 
-def _fail(exc: ApiError) -> click.ClickException:
+def _fail(exc: DomainError) -> click.ClickException:
     detail = ""
     flat = [m for msgs in (exc.errors or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
     if exc.errors and flat != [exc.message]:
@@ -71,7 +71,7 @@ def user_add(ctx: CliContext, username, role, department, inspector_id, display_
                 inspector_id=inspector_id, password=None if no_password else password, display_name=display_name,
             )
             text = _scope_text(account.role, account.department_code, account.inspector_id)
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已新建用户 {username}（{text}）。")
 
@@ -114,7 +114,7 @@ def user_disable(ctx: CliContext, username) -> None:
     try:
         with ctx.gateway().write() as session:
             accounts.disable_account(session, cli_principal(), accounts.get_account(session, username))
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
 
@@ -126,7 +126,7 @@ def user_enable(ctx: CliContext, username) -> None:
     try:
         with ctx.gateway().write() as session:
             accounts.enable_account(session, cli_principal(), accounts.get_account(session, username))
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已启用用户 {username}。")
 
@@ -141,7 +141,7 @@ def user_passwd(ctx: CliContext, username, password) -> None:
     try:
         with ctx.gateway().write() as session:
             accounts.set_password(session, cli_principal(), accounts.get_account(session, username), password)
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已重设用户 {username} 的密码。")
 
@@ -175,7 +175,7 @@ def token_create(ctx: CliContext, name, username, role, department, inspector_id
             scope = _scope_text(row.role, row.department_code, row.inspector_id)
             expires = row.expires_at.strftime("%Y-%m-%d %H:%M")
             token_id = row.id
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已新建访问令牌 {token_id}（{scope}，有效期至 {expires} UTC）。")
     click.echo("令牌只显示这一次，请立即妥善保存：")
@@ -215,7 +215,7 @@ def token_revoke(ctx: CliContext, token_id) -> None:
         with ctx.gateway().write() as session:
             row = accounts.revoke_token(session, cli_principal(), token_id)
             name = row.name
-    except ApiError as exc:
+    except DomainError as exc:
         raise _fail(exc) from None
     click.echo(f"已吊销访问令牌 {token_id}（{name}）。")
 

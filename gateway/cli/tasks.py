@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.cli.draws import _json, by_option, cli_principal, fail
 from gateway.security.principal import Principal
@@ -54,7 +54,7 @@ def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | N
                 html = render_task_sheet(session, task, gateway.hook)
             else:
                 html = render_guide(session, task, gateway.hook)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
     output.write_text(html, encoding="utf-8")
     click.echo(f"已写入 {output}，用浏览器打开即可打印。")
@@ -125,7 +125,7 @@ def _act(ctx: CliContext, action) -> dict:
         with gateway.write() as session:
             item = action(session, gateway)
             return reassign.reassignment_dict(session, item)
-    except ApiError as exc:
+    except DomainError as exc:
         raise fail(exc) from None
 
 

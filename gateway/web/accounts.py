@@ -19,7 +19,8 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import ApiError, status_of
+from gateway.errors import DomainError
 from gateway.api.session import get_gateway
 from gateway.db import utcnow
 from gateway.directory.models import Inspector
@@ -60,10 +61,10 @@ def create_account():
     state = _account_state()
     try:
         made = ops.user_add(_load(AccountCreateSchema(), *_account_body(state)))
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
-        return _accounts_page(state=state, errors=_account_errors(exc), status=exc.status)
+        return _accounts_page(state=state, errors=_account_errors(exc), status=status_of(exc))
     flash(f"账号 {made['username']} 已建立。", "success")
     return _accounts_page(secret=_secret(made, "created"))
 
@@ -174,7 +175,7 @@ def _account_body(state: dict[str, str]) -> tuple[dict[str, Any], dict[str, list
     return body, errors
 
 
-def _account_errors(exc: ApiError) -> dict[str, list[str]]:
+def _account_errors(exc: DomainError) -> dict[str, list[str]]:
     errors = errors_by_name(flat_errors(errors_of(exc)))
     if "no_password" in errors:
         errors.setdefault("password_mode", []).extend(errors.pop("no_password"))
@@ -195,13 +196,13 @@ def create_token():
     state = _token_state()
     try:
         made = ops.token_create(_load(TokenCreateSchema(), *_token_body(state)))
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
         errors = errors_by_name(flat_errors(errors_of(exc)))
         if exc.code == "account_disabled":
             errors = {"username": [exc.message]}
-        return _tokens_page(state=state, errors=errors, status=exc.status)
+        return _tokens_page(state=state, errors=errors, status=status_of(exc))
     flash(f"访问令牌“{made['name']}”已建立。", "success")
     return _tokens_page(new_token=made)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, make_response, redirect, render_template, request, url_for
 
-from gateway.api.errors import ApiError
+from gateway.errors import DomainError
 from gateway.api.session import get_gateway
 from gateway.security import accounts, web
 from gateway.security.api import perform_sign_in
@@ -30,7 +30,7 @@ def sign_in():
         else:
             try:
                 result = perform_sign_in(username, password)
-            except ApiError as exc:
+            except DomainError as exc:
                 error = exc.message
             else:
                 target = safe_next(home_for(result.account.role))

@@ -14,8 +14,9 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.api.session import get_gateway
+from gateway.errors import DomainError
 from gateway.security.principal import ROLE_LABELS, current_principal
 
 log = logging.getLogger(__name__)
@@ -33,19 +34,20 @@ bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets
 def make_blueprint(name: str, url_prefix: str = "") -> Blueprint:
     """A web blueprint whose errors are HTML pages (the API keeps its JSON errors)."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix or None)
-    blueprint.register_error_handler(ApiError, _api_error_page)
+    blueprint.register_error_handler(DomainError, _api_error_page)
     blueprint.register_error_handler(HTTPException, _http_error_page)
     blueprint.register_error_handler(Exception, _unexpected_error_page)
     return blueprint
 
 
-def _api_error_page(exc: ApiError):
-    if exc.status == 401:
+def _api_error_page(exc: DomainError):
+    status = status_of(exc)
+    if status == 401:
         # A session cookie that no longer opens a session: signed out elsewhere, expired or idle.
         ended = {"ended": 1} if g.get("clear_session_cookie") else {}
         return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
-    return render_template("error.html", status=exc.status, message=exc.message,
-                           errors=flat_errors(exc.errors)), exc.status
+    return render_template("error.html", status=status, message=exc.message,
+                           errors=flat_errors(exc.errors)), status
 
 
 def _http_error_page(exc: HTTPException):
@@ -78,7 +80,7 @@ def _unexpected_error_page(exc: Exception):
                            errors={}), 500
 
 
-bp.register_error_handler(ApiError, _api_error_page)
+bp.register_error_handler(DomainError, _api_error_page)
 bp.register_error_handler(HTTPException, _http_error_page)
 
 
@@ -264,20 +266,20 @@ def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def errors_of(exc: ApiError) -> dict[str, list[str]]:
+def errors_of(exc: DomainError) -> dict[str, list[str]]:
     errors = flat_errors(exc.errors)
     if not errors:
         errors = {"_schema": [exc.message]}
     return errors
 
 
-def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, ApiError | None]:
-    """Run a service call; on ApiError flash its message and return it instead of raising.
+def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:
+    """Run a service call; on a domain error flash its message and return it instead of raising.
     401 and 403 are not caught: they become the sign-in redirect and the refusal page."""
     try:
         value = action()
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
         flash(exc.message, "error")
         for path, messages in flat_errors(exc.errors).items():

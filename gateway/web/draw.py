@@ -16,7 +16,8 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.directory.models import Target
 from gateway.draw import service
@@ -159,11 +160,11 @@ def commit(draw_id: int):
         with gateway.write() as session:
             service.commit(session, current_principal(), draw_id,
                               [{k: r[k] for k in ("role", "name", "commitment")} for r in rows])
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
         return projector(draw_id, errors=_index_errors(errors_of(exc), rows, "commitments"), form=form,
-                         status=exc.status)
+                         status=status_of(exc))
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
 
 
@@ -204,10 +205,10 @@ def seed(draw_id: int):
     try:
         with gateway.write() as session:
             service.reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
-        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=exc.status)
+        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=status_of(exc))
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
 
 

@@ -12,7 +12,8 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import ApiError, status_of
+from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.directory.models import RISK_CLASSES, Target
 from gateway.planning import service
@@ -179,7 +180,7 @@ def _load(schema, body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(422, "validation_error", "提交的数据未通过校验。", exc.messages) from None
 
 
-def _web_errors(exc: ApiError) -> dict[str, list[str]]:
+def _web_errors(exc: DomainError) -> dict[str, list[str]]:
     errors = errors_by_name(flat_errors(errors_of(exc)))
     if "matters" in errors and not [v for v in request.form.getlist("matters") if v]:
         errors["matters"] = ["请至少选择一个抽查事项。"]
@@ -197,10 +198,10 @@ def new():
         with gateway.write() as session:
             plan = service.create_plan(session, current_principal(), data, gateway.settings)
             plan_id, number = plan.id, plan.number
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
-        return _render("new", _state_from_form(), _web_errors(exc), status=exc.status)
+        return _render("new", _state_from_form(), _web_errors(exc), status=status_of(exc))
     flash(f"计划草稿已保存，计划文号 {number}。发布前可继续修改。", "success")
     return redirect(url_for("web_plans.detail", plan_id=plan_id))
 
@@ -219,10 +220,10 @@ def edit(plan_id: int):
         changes = _load(PlanUpdateSchema(), body)
         with gateway.write() as write:
             service.update_plan(write, principal, plan_id, changes)
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
-        return _render("edit", _state_from_form(), _web_errors(exc), plan=data, status=exc.status)
+        return _render("edit", _state_from_form(), _web_errors(exc), plan=data, status=status_of(exc))
     flash("计划草稿已更新。", "success")
     return redirect(url_for("web_plans.detail", plan_id=plan_id))
 
@@ -243,10 +244,10 @@ def amend(plan_id: int):
         with gateway.write() as write:
             amended = service.amend_plan(write, principal, plan_id, changes)
             new_id = amended.id
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
-        return _render("amend", _state_from_form(), _web_errors(exc), plan=data, status=exc.status)
+        return _render("amend", _state_from_form(), _web_errors(exc), plan=data, status=status_of(exc))
     flash("修订稿已保存为新版本草稿；发布后取代原版本。", "success")
     return redirect(url_for("web_plans.detail", plan_id=new_id))
 

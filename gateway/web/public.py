@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.draw import service as draw_service
 from gateway.results import public as public_service
@@ -48,8 +49,8 @@ def search():
             items, total = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
             targets = Page(items, total, page_number(), SEARCH_PAGE_SIZE)
             results, _ = public_service.public_results(gateway, session, principal, q, 1, 10)
-        except ApiError as exc:
-            if exc.status != 422:
+        except DomainError as exc:
+            if status_of(exc) != 422:
                 raise
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:

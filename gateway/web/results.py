@@ -14,7 +14,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import ApiError, status_of
+from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.results import followups
 from gateway.results import service as results
@@ -177,8 +178,8 @@ def result_form(task_id: int):
                 with gateway.write() as write:
                     attachment = results.upload_attachment(gateway, write, principal, task.id, upload.filename, upload.read())
                     attachment_ids.append(attachment.id)
-            except ApiError as exc:
-                if exc.status in (401, 403):
+            except DomainError as exc:
+                if status_of(exc) in (401, 403):
                     raise
                 upload_errors.extend(m for ms in errors_of(exc).values() for m in ms)
         raw = _raw_result(task_checklists(gateway, session, task), task, attachment_ids)
@@ -186,12 +187,12 @@ def result_form(task_id: int):
             if upload_errors:
                 raise ApiError(422, "validation_error", "上传的文件未通过校验。", {"attachments": upload_errors})
             stored = _store(gateway, principal, today, task.id, latest, raw, correcting)
-        except ApiError as exc:
-            if exc.status in (401, 403):
+        except DomainError as exc:
+            if status_of(exc) in (401, 403):
                 raise
             errors = form_errors(errors_of(exc), request.form)
             state = _state_from_form(task, attachment_ids)
-            return _render_form(gateway, session, task, latest, state, errors, correcting), 422 if exc.status == 422 else exc.status
+            return _render_form(gateway, session, task, latest, state, errors, correcting), 422 if status_of(exc) == 422 else status_of(exc)
         flash(f"检查结果已提交（第 {stored} 版），等待牵头部门审核。", "success")
         return redirect(url_for("web_tasks.detail", task_id=task.id))
     if latest is not None:
@@ -413,8 +414,8 @@ def record_disposition(result_id: int):
     try:
         with gateway.write() as session:
             followups.record_disposition(gateway, session, principal, result_id, body, today=today)
-    except ApiError as exc:
-        if exc.status in (401, 403):
+    except DomainError as exc:
+        if status_of(exc) in (401, 403):
             raise
         flash(exc.message, "error")
         for messages in form_errors(errors_of(exc)).values():

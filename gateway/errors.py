@@ -1,0 +1,89 @@
+"""Named domain errors, raised by services; each transport (API, pages, CLI) translates them once.
+
+A domain error knows its stable machine ``code``, a Chinese ``message`` and, where input was at
+fault, ``errors`` (field or row -> Chinese message). It knows nothing of HTTP: the API maps each
+class to a status in ``gateway.api.errors``; pages show the message; the CLI exits with it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code = "domain_error"
+    message = "操作未能完成。"
+
+    def __init__(self, code: str | None = None, message: str | None = None, errors: Any = None, **details: Any):
+        self.code = code or type(self).code
+        self.message = message or type(self).message
+        self.errors = errors
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.errors:
+            from schemas.i18n import translate_errors  # schemas imports nothing of gateway; kept lazy for the pure modules
+
+            body["errors"] = translate_errors(self.errors)
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class Invalid(DomainError):
+    """The input breaks a rule (a field, a row, a state transition's precondition on input)."""
+
+    code = "validation_error"
+    message = "提交的数据未通过校验。"
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+    code = "not_found"
+    message = "请求的资源不存在。"
+
+    @classmethod
+    def of(cls, what: str, key: object) -> "NotFound":
+        shown = str(key)
+        if len(shown) > 40:  # never echo a hostile megabyte back
+            shown = shown[:40] + "…"
+        return cls("not_found", f"{what} {shown} 不存在。")
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (already published, duplicate, wrong stage)."""
+
+    code = "conflict"
+    message = "与现有数据冲突。"
+
+
+class Forbidden(DomainError):
+    """The signed-in caller may not do this."""
+
+    code = "forbidden"
+    message = "无权执行此操作。"
+
+
+class Unauthenticated(DomainError):
+    """No valid sign-in or token."""
+
+    code = "unauthenticated"
+    message = "需要登录或有效的访问令牌。"
+
+
+class TooManyRequests(DomainError):
+    """Throttled; ``details['retry_after']`` says after how many seconds to try again."""
+
+    code = "too_many_requests"
+    message = "请求过于频繁，请稍后再试。"
+
+
+class BadRequest(DomainError):
+    """The request cannot be read at all."""
+
+    code = "bad_request"
+    message = "请求格式不正确。"
