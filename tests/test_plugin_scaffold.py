@@ -51,7 +51,6 @@ def test_writes_a_complete_distribution(tmp_path):
         "README.md",
         "pyproject.toml",
         "shuangsui_fishery/__init__.py",
-        "shuangsui_fishery/checklist.py",
         "shuangsui_fishery/content.py",
         "shuangsui_fishery/plugin.py",
         "tests/test_fishery_plugin.py",

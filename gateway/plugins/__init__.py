@@ -9,8 +9,10 @@ from gateway.plugins.contributions import (
     Matter,
     TARGET_TYPES,
     TargetCriteria,
+    items_for,
 )
 from gateway.plugins.hookspecs import hookimpl, hookspec
+from gateway.plugins.rules import problem_description_required
 
 __all__ = [
     "CheckItem",
@@ -21,4 +23,6 @@ __all__ = [
     "TargetCriteria",
     "hookimpl",
     "hookspec",
+    "items_for",
+    "problem_description_required",
 ]

@@ -5,7 +5,7 @@ through these types (datasette-style registered contributions).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 JURISDICTION_LEVELS = ("county", "city", "province", "national")
@@ -39,12 +39,14 @@ class CheckItem:
     ``department_code`` is who brings it: the matter's lead department, or a
     cooperating department adding its own item to another department's matter.
     ``kind`` is one of VALUE_KINDS; ``choices`` applies to ``choice``.
+    Left empty, ``matter_code``, ``department_code`` and ``order`` are filled in by the
+    :class:`Matter` that lists the item, or by :func:`items_for`.
     """
 
     code: str
-    matter_code: str
-    department_code: str
-    name: str
+    matter_code: str = ""
+    department_code: str = ""
+    name: str = ""
     content: str = ""
     legal_basis: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
@@ -55,6 +57,8 @@ class CheckItem:
     order: int = 0
 
     def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError(f"check item {self.code}: name is required")
         if self.kind not in VALUE_KINDS:
             raise ValueError(f"check item {self.code}: unknown kind {self.kind!r}")
         if self.kind == "choice" and not self.choices:
@@ -85,8 +89,9 @@ class Matter:
     """An inspection matter (抽查事项) that a department leads.
 
     ``min_ratio`` is the department's minimum yearly sampling ratio (article 15),
-    a Decimal in (0, 1]. ``check_items`` are the lead department's own items;
-    cooperating departments add theirs through ``gateway_check_items``.
+    a Decimal in (0, 1]. ``check_items`` are the lead department's own items (see
+    :func:`items_for` for what is filled in); cooperating departments add theirs through
+    ``gateway_check_items``.
     """
 
     code: str
@@ -107,8 +112,21 @@ class Matter:
             object.__setattr__(self, "min_ratio", Decimal(str(self.min_ratio)))
         if not (Decimal(0) < self.min_ratio <= Decimal(1)):
             raise ValueError(f"matter {self.code}: min_ratio must be in (0, 1]")
-        for item in self.check_items:
-            if item.matter_code != self.code:
-                raise ValueError(
-                    f"matter {self.code}: check item {item.code} names matter {item.matter_code}"
-                )
+        object.__setattr__(self, "check_items", items_for(self.code, self.department_code, *self.check_items))
+
+
+def items_for(matter_code: str, department_code: str, *items: CheckItem) -> tuple[CheckItem, ...]:
+    """``items`` as brought by ``department_code`` to ``matter_code``: an empty matter or department
+    is filled in, and an unset ``order`` becomes the item's position (from 1). An item naming
+    another matter is refused."""
+    out = []
+    for position, item in enumerate(items, start=1):
+        if item.matter_code and item.matter_code != matter_code:
+            raise ValueError(f"matter {matter_code}: check item {item.code} names matter {item.matter_code}")
+        out.append(replace(
+            item,
+            matter_code=matter_code,
+            department_code=item.department_code or department_code,
+            order=item.order or position,
+        ))
+    return tuple(out)

@@ -1,7 +1,9 @@
 """Hook specifications of the ``gateway`` project.
 
-Every hook is named ``gateway_*``. A department plugin implements
-``gateway_department`` and whichever of the others it needs.
+Every hook is named ``gateway_*``. A department plugin implements ``gateway_department``
+and whichever of the others it needs. The gateway registers its own defaults first
+(:mod:`gateway.plugins.defaults`, as pluggy's eggsample host registers its ``lib``), so a
+plugin implements a hook only where it differs from them.
 """
 from __future__ import annotations
 
@@ -40,9 +42,11 @@ def gateway_check_items() -> list[CheckItem]:
 
 @hookspec(firstresult=True)
 def gateway_checklist_schema(matter_code: str) -> type[marshmallow.Schema] | None:
-    """Called when the engine builds a matter's checklist. The lead plugin returns its marshmallow
-    schema class (one field per own check item, field name = check item code); other plugins
-    return None. Without one, the engine derives the fields from the check items."""
+    """Called when the engine builds a matter's checklist: the marshmallow schema class of the
+    lead department's items (one field per item, field name = check item code). The gateway's
+    default derives it from the matter's check items (``schemas.checklist.field_for_item``); a
+    lead plugin implements this hook only for a field the items cannot describe, and returns
+    None for other matters."""
 
 
 @hookspec

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pluggy
 
-from gateway.plugins import hookspecs
+from gateway.plugins import defaults, hookspecs
 from gateway.plugins.contributions import CheckItem, Department, Matter
 
 
@@ -19,10 +19,12 @@ def build_plugin_manager(
     extra_plugins: Iterable[tuple[str, object]] = (),
     load_entry_points: bool = True,
 ) -> pluggy.PluginManager:
-    """Return a new manager with the entry-point plugins (optionally filtered by ``allow``,
-    a list of entry-point names) plus ``extra_plugins`` given as (name, module_or_object)."""
+    """Return a new manager with the gateway's defaults (:mod:`gateway.plugins.defaults`), the
+    entry-point plugins (optionally filtered by ``allow``, a list of entry-point names) and
+    ``extra_plugins`` given as (name, module_or_object)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
+    pm.register(defaults.DefaultsPlugin(pm), name=defaults.NAME)
     if load_entry_points:
         if allow is None:
             pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
@@ -83,10 +85,40 @@ def _results_by_plugin(pm: pluggy.PluginManager, hook_name: str):
 
 
 def load_registry(pm: pluggy.PluginManager) -> Registry:
-    """Collect and validate every contribution; raise PluginError naming the plugins at fault."""
+    """Collect and validate every contribution; raise PluginError naming the plugins at fault.
+
+    A department's ``parent_code`` need not be loaded: departments above the county usually
+    are not."""
+    departments, department_plugin = _collect_departments(pm)
+    plugin_department = {name: code for code, name in department_plugin.items()}
+    matters: dict[str, Matter] = {}
+    items: dict[str, list[CheckItem]] = {}
+    item_owner: dict[tuple[str, str], str] = {}
+    for name, matter in _collect_matters(pm, departments, plugin_department):
+        matters[matter.code] = matter
+        items[matter.code] = []
+        for item in matter.check_items:
+            _add_item(items, item_owner, item, name)
+    for name, item in _collect_cooperating_items(pm, departments, plugin_department, matters):
+        _add_item(items, item_owner, item, name)
+
+    ordered = {
+        code: tuple(sorted(lst, key=lambda i: (i.department_code != matters[code].department_code, i.order)))
+        for code, lst in items.items()
+    }
+    return Registry(
+        plugins=_plugin_infos(pm, plugin_department),
+        departments=departments,
+        matters=matters,
+        check_items=ordered,
+        department_plugin=department_plugin,
+    )
+
+
+def _collect_departments(pm: pluggy.PluginManager) -> tuple[dict[str, Department], dict[str, str]]:
+    """The departments by code, and department code -> the name of the plugin declaring it."""
     departments: dict[str, Department] = {}
     department_plugin: dict[str, str] = {}
-    plugin_department: dict[str, str | None] = {}
     for name, _plugin, dept in _results_by_plugin(pm, "gateway_department"):
         if dept is None:
             continue
@@ -98,22 +130,17 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
             )
         departments[dept.code] = dept
         department_plugin[dept.code] = name
-        plugin_department[name] = dept.code
+    return departments, department_plugin
 
-    for code, dept in departments.items():
-        if dept.parent_code and dept.parent_code not in departments:
-            # parents above the county are usually not installed; that is allowed
-            pass
 
-    matters: dict[str, Matter] = {}
+def _collect_matters(pm, departments, plugin_department) -> Iterator[tuple[str, Matter]]:
+    """(plugin name, matter) for each matter a plugin's own department leads."""
     matter_plugin: dict[str, str] = {}
-    item_owner: dict[tuple[str, str], str] = {}
-    items: dict[str, list[CheckItem]] = {}
     for name, _plugin, contributed in _results_by_plugin(pm, "gateway_matters"):
         for matter in contributed or ():
             if not isinstance(matter, Matter):
                 raise PluginError(f"插件 {name} 的 gateway_matters 返回了非 Matter 对象")
-            if matter.code in matters:
+            if matter.code in matter_plugin:
                 raise PluginError(
                     f"抽查事项编码 {matter.code} 重复：插件 {matter_plugin[matter.code]} 与插件 {name} 都声明了它"
                 )
@@ -125,12 +152,12 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
                 raise PluginError(
                     f"插件 {name} 只能声明本部门牵头的抽查事项，事项 {matter.code} 的牵头部门是 {matter.department_code}"
                 )
-            matters[matter.code] = matter
             matter_plugin[matter.code] = name
-            items[matter.code] = []
-            for item in matter.check_items:
-                _add_item(items, item_owner, item, name)
+            yield name, matter
 
+
+def _collect_cooperating_items(pm, departments, plugin_department, matters) -> Iterator[tuple[str, CheckItem]]:
+    """(plugin name, item) for each item a plugin's department brings to another's matter."""
     for name, _plugin, contributed in _results_by_plugin(pm, "gateway_check_items"):
         for item in contributed or ():
             if not isinstance(item, CheckItem):
@@ -149,32 +176,17 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
                 raise PluginError(
                     f"插件 {name} 的检查项 {item.code}：牵头部门的检查项应在抽查事项中声明"
                 )
-            _add_item(items, item_owner, item, name)
+            yield name, item
 
-    ordered = {
-        code: tuple(
-            sorted(
-                lst,
-                key=lambda i: (i.department_code != matters[code].department_code, i.order),
-            )
-        )
-        for code, lst in items.items()
-    }
-    plugins = tuple(
-        PluginInfo(
-            name=pm.get_name(plugin),
-            version=_plugin_version(pm, plugin),
-            department_code=plugin_department.get(pm.get_name(plugin)),
-        )
-        for plugin in pm.get_plugins()
+
+def _plugin_infos(pm: pluggy.PluginManager, plugin_department: dict[str, str]) -> tuple[PluginInfo, ...]:
+    names = {plugin: pm.get_name(plugin) for plugin in pm.get_plugins()}
+    infos = (
+        PluginInfo(name=name, version=_plugin_version(pm, plugin), department_code=plugin_department.get(name))
+        for plugin, name in names.items()
+        if name != defaults.NAME
     )
-    return Registry(
-        plugins=tuple(sorted(plugins, key=lambda p: p.name)),
-        departments=departments,
-        matters=matters,
-        check_items=ordered,
-        department_plugin=department_plugin,
-    )
+    return tuple(sorted(infos, key=lambda p: p.name))
 
 
 def _add_item(items, item_owner, item: CheckItem, plugin_name: str) -> None:

@@ -1,8 +1,9 @@
 """Write a new department plugin distribution from the templates in ``templates/``.
 
 ``shuangsui plugin new NAME`` calls :func:`scaffold_plugin`. The result is a complete,
-installable distribution (pyproject, package with a sample department, matter and checklist
-schema, tests) whose own tests pass once it is installed next to the gateway.
+installable distribution (pyproject, package with a sample department and matter, the hooks
+where it differs from the gateway's defaults, tests) whose own tests pass once it is installed
+next to the gateway.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ _FILES = {
     "README.md.tmpl": "README.md",
     "package/__init__.py.tmpl": "{package}/__init__.py",
     "package/content.py.tmpl": "{package}/content.py",
-    "package/checklist.py.tmpl": "{package}/checklist.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "tests/test_plugin.py.tmpl": "tests/test_{name}_plugin.py",
 }
@@ -40,7 +40,7 @@ def check_plugin_name(name: str) -> str:
 
 
 def plugin_names(name: str) -> dict[str, str]:
-    """The identifiers a plugin called ``name`` gets (distribution, package, codes, class name)."""
+    """The identifiers a plugin called ``name`` gets (distribution, package, codes)."""
     check_plugin_name(name)
     return {
         "name": name,
@@ -48,7 +48,6 @@ def plugin_names(name: str) -> dict[str, str]:
         "package": "shuangsui_" + name,
         "matter_code": f"{name}_sample",
         "prefix": name,
-        "class_name": "".join(part.capitalize() for part in name.split("_")) + "Sample",
     }
 
 

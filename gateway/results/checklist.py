@@ -106,7 +106,7 @@ def _build(pm: pluggy.PluginManager, registry: Registry, matter_code: str) -> Me
     by_code = {item.code: item for item in items}
     plugin_department = {plugin: dept for dept, plugin in registry.department_plugin.items()}
 
-    base = pm.hook.gateway_checklist_schema(matter_code=matter_code) or BaseChecklistSchema
+    base = pm.hook.gateway_checklist_schema(matter_code=matter_code)
     if not (isinstance(base, type) and issubclass(base, Schema)):
         raise ChecklistError(f"抽查事项 {matter_code} 的 gateway_checklist_schema 返回的不是 marshmallow Schema 类")
     declared = set(base._declared_fields)

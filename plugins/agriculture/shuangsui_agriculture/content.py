@@ -6,13 +6,9 @@ from decimal import Decimal
 
 from gateway.plugins import CheckItem, Department, Matter, TargetCriteria
 
-DEPARTMENT_CODE = "agriculture"
-MATTER_CODE = "crop_seed"
-
 DEPARTMENT = Department(
-    code=DEPARTMENT_CODE,
+    code="agriculture",
     name="武陟县农业农村局",
-    level="county",
     parent_code="jiaozuo_agriculture",
     short_name="县农业农村局",
 )
@@ -25,8 +21,6 @@ _SEED_LAW = "《中华人民共和国种子法》"
 _ITEMS = (
     CheckItem(
         code="seed_licence",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="种子生产经营许可",
         content="是否取得农作物种子生产经营许可证并在有效期内；生产经营的作物种类、品种、生产地点和有效区域"
         "是否与许可证载明事项一致；是否存在伪造、变造、买卖、租借许可证的情况。",
@@ -35,27 +29,19 @@ _ITEMS = (
             "《农作物种子生产经营许可管理办法》（农业部令2016年第5号）",
         ),
         methods=("书面检查", "信息比对"),
-        kind="outcome",
         help_text="查验许可证原件，与中国种业大数据平台的许可信息比对。",
-        order=1,
     ),
     CheckItem(
         code="seed_variety",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="品种审定和登记",
         content="生产经营的主要农作物品种是否通过审定，应当登记的非主要农作物品种是否已经登记；"
         "是否以未审定、未登记品种的名义推广、销售。",
         legal_basis=(f"{_SEED_LAW}第二十二条、第二十三条",),
         methods=("书面检查", "信息比对"),
-        kind="outcome",
         help_text="逐个品种核对审定（登记）编号和适宜种植区域。",
-        order=2,
     ),
     CheckItem(
         code="seed_labelling",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="标签和使用说明",
         content="销售的种子是否经过加工、分级、包装，是否附有标签和使用说明；标签是否标注种子类别、品种名称、"
         "审定（登记）编号、适宜种植区域及季节、生产经营者及注册地、质量指标、检疫证明编号、"
@@ -65,27 +51,19 @@ _ITEMS = (
             "《农作物种子标签和使用说明管理办法》（农业部令2016年第6号）",
         ),
         methods=("实地核查",),
-        kind="outcome",
         help_text="在库房和销售场所随机抽取包装，逐项核对标签内容。",
-        order=3,
     ),
     CheckItem(
         code="seed_archives",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="生产经营档案",
         content="是否建立和保存包括种子来源、产地、数量、质量、销售去向、销售日期和有关责任人员等内容的"
         "生产经营档案，保证可追溯。",
         legal_basis=(f"{_SEED_LAW}第三十六条",),
         methods=("书面检查",),
-        kind="outcome",
         help_text="抽取本年度生产或购进的批次，从档案追到销售去向。",
-        order=4,
     ),
     CheckItem(
         code="seed_quality_testing",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="种子质量检验",
         content="是否执行种子生产技术规程和种子检验、检疫规程；每批种子是否有发芽率、净度、纯度、水分的"
         "检验记录，质量是否达到标签标注值和国家标准。",
@@ -95,67 +73,51 @@ _ITEMS = (
             "《粮食作物种子 第1部分：禾谷类》（GB 4404.1）",
         ),
         methods=("书面检查", "抽样检验"),
-        kind="outcome",
         help_text="查阅检验报告和原始记录；对质量存疑的批次抽样送法定种子质量检验机构检验。"
         "判定为“不符合”的，须记录抽取样品数。",
-        order=5,
     ),
     CheckItem(
         code="seed_sample_count",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="抽取样品数（份）",
         content="本次检查抽取的种子样品份数，未抽样填0。",
         legal_basis=("《农作物种子质量监督抽查管理办法》（农业部令第50号）",),
         methods=("抽样检验",),
         kind="integer",
         help_text="抽样应填写抽样单，由检查对象签字确认。",
-        order=6,
     ),
     CheckItem(
         code="seed_stock_kg",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="检查时库存种子数量（千克）",
         content="检查时库房内待售种子的数量，按千克填写。",
         methods=("实地核查",),
         kind="decimal",
         help_text="与进销存台账核对。",
-        order=7,
     ),
     CheckItem(
         code="seed_fake_inferior",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="假、劣种子",
         content="是否存在生产经营假种子、劣种子的情况（以非种子冒充种子、以此品种冒充他品种、品种种类产地与标签"
         "不符、质量低于国家标准或标签标注指标等）。",
         legal_basis=(f"{_SEED_LAW}第四十九条",),
         methods=("实地核查", "抽样检验"),
-        kind="outcome",
         help_text="“符合”表示未发现假、劣种子。",
-        order=8,
     ),
     CheckItem(
         code="seed_problem_description",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="问题描述",
         content="发现问题时，写明问题事实、涉及品种和批次、证据和整改要求。",
         kind="text",
         required=False,
         help_text="任一检查项为“不符合”时必填。",
-        order=9,
     ),
 )
 
-CHECK_ITEMS = {item.code: item for item in _ITEMS}
 
 MATTER = Matter(
-    code=MATTER_CODE,
+    code="crop_seed",
     field="种子生产企业专项检查",
     name="农作物种子质量检查",
-    department_code=DEPARTMENT_CODE,
+    department_code="agriculture",
     check_items=_ITEMS,
     legal_basis=(
         f"{_SEED_LAW}第三十一条、第三十三条、第三十六条、第四十一条、第四十七条、第四十九条",
@@ -171,7 +133,6 @@ MATTER = Matter(
         scope_keywords=("种子",),
     ),
     target_description="武陟县对口监管的持有农作物种子生产经营许可证的种子企业",
-    version="1",
 )
 
 GUIDE_TEXT = """\

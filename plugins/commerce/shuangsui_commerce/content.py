@@ -15,13 +15,9 @@ from decimal import Decimal
 
 from gateway.plugins import CheckItem, Department, Matter, TargetCriteria
 
-DEPARTMENT_CODE = "commerce"
-MATTER_CODE = "refined_oil"
-
 DEPARTMENT = Department(
-    code=DEPARTMENT_CODE,
+    code="commerce",
     name="武陟县商务局",
-    level="county",
     parent_code="jiaozuo_commerce",
     short_name="县商务局",
 )
@@ -43,96 +39,66 @@ _INVOICE_LAW = "《中华人民共和国发票管理办法》第十九条、第�
 _ITEMS = (
     CheckItem(
         code="oil_licence",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="成品油经营资质",
         content="是否取得成品油零售经营批准证书并在有效期内；证载企业名称、经营地址、经营类别与实际经营一致；"
         "证书正本在经营场所显著位置悬挂。",
         legal_basis=(_LICENCE_LAW, "《国务院对确需保留的行政审批项目设定行政许可的决定》（国务院令第412号）附件第183项"),
         methods=("书面检查", "信息比对"),
-        kind="outcome",
         help_text="查验批准证书原件，与全国石油市场管理信息系统中的许可信息比对。",
-        order=1,
     ),
     CheckItem(
         code="oil_operating_conditions",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="经营条件",
         content="是否持续具备许可时的经营条件：加油站（油库）设施、储油罐及加油机、安全和消防设施、"
         "专业人员等与许可时一致，未发生降低许可条件的变化。",
         legal_basis=(_LICENCE_LAW,),
         methods=("实地核查", "书面检查"),
-        kind="outcome",
         help_text="对照许可档案实地核对储罐数量与容积、加油机台数、站内布局。",
-        order=2,
     ),
     CheckItem(
         code="oil_certificate_transfer",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="非法转让成品油经营批准证书",
         content="是否存在出租、出借、转让或者以承包、挂靠等形式变相转让成品油经营批准证书的情况。",
         legal_basis=(_LICENCE_LAW, _PERMIT_LAW),
         methods=("实地核查", "书面检查"),
-        kind="outcome",
         help_text="核对实际经营者与持证企业是否一致，查看承包、租赁合同和财务往来。",
-        order=3,
     ),
     CheckItem(
         code="oil_unlicensed_construction",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="擅自新建、迁建、扩建加油站或油库",
         content="是否存在未经许可擅自新建、迁建、扩建加油站或者油库的情况，包括擅自增加储罐、加油机或改变站址。",
         legal_basis=(_LICENCE_LAW, _PERMIT_LAW),
         methods=("实地核查", "信息比对"),
-        kind="outcome",
         help_text="以许可时的平面布置图为准，现场核对站址、储罐和加油机。",
-        order=4,
     ),
     CheckItem(
         code="oil_invoices_records",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="购销票据和台账",
         content="成品油是否从具有合法经营资格的企业购进；进货票据、销售发票是否齐全并依法开具和取得；"
         "购销台账是否如实记录油品来源、数量和去向。",
         legal_basis=("《成品油流通管理办法》（商务部令2025年第4号）", _INVOICE_LAW),
         methods=("书面检查", "信息比对"),
-        kind="outcome",
         help_text="抽查近三个月进货发票与购销台账，核对供货企业资质和进销存数量。",
-        order=5,
     ),
     CheckItem(
         code="oil_internal_rules",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="内部管理制度",
         content="是否制定并落实油品进货查验、质量管理、计量管理、安全管理、购销台账和统计报送等内部管理制度。",
         legal_basis=("《成品油流通管理办法》（商务部令2025年第4号）",),
         methods=("书面检查",),
-        kind="outcome",
         help_text="查阅制度文本及执行记录，询问从业人员对制度的掌握情况。",
-        order=6,
     ),
     CheckItem(
         code="oil_fuel_upgrade",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="油品升级",
         content="销售的车用汽油、车用柴油是否符合现行国家标准（GB 17930、GB 19147 第六阶段要求）；"
         "是否向汽车和摩托车销售普通柴油或其他非机动车用燃料。",
         legal_basis=(_AIR_LAW, "《车用汽油》（GB 17930—2016）", "《车用柴油》（GB 19147—2016）"),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查看油品出厂合格证或质量检验报告、加油机油品标识。需要抽样检验的，移交市场监管部门。",
-        order=7,
     ),
     CheckItem(
         code="oil_business_type",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="经营类别",
         content="检查对象实际从事的成品油经营类别。",
         legal_basis=("《成品油流通管理办法》（商务部令2025年第4号）第三条",),
@@ -140,29 +106,24 @@ _ITEMS = (
         kind="choice",
         choices=BUSINESS_TYPES,
         help_text="按实际经营活动选择：零售（加油站）、批发或仓储。",
-        order=8,
     ),
     CheckItem(
         code="oil_problem_description",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="问题描述",
         content="发现问题时，写明问题事实、证据和整改要求。",
         kind="text",
         required=False,
         help_text="任一检查项为“不符合”时必填。",
-        order=9,
     ),
 )
 
-CHECK_ITEMS = {item.code: item for item in _ITEMS}
 
 
 MATTER = Matter(
-    code=MATTER_CODE,
+    code="refined_oil",
     field="成品油市场监管",
     name="成品油经营资质及经营违法违规情况检查",
-    department_code=DEPARTMENT_CODE,
+    department_code="commerce",
     check_items=_ITEMS,
     legal_basis=(
         "《成品油流通管理办法》（商务部令2025年第4号）第三条、第四条、第十条",
@@ -180,7 +141,6 @@ MATTER = Matter(
         scope_keywords=("成品油", "汽油", "柴油", "加油"),
     ),
     target_description="具有成品油经营批准证书的企业",
-    version="1",
 )
 
 GUIDE_TEXT = """\

@@ -11,13 +11,9 @@ from decimal import Decimal
 
 from gateway.plugins import CheckItem, Department, Matter, TargetCriteria
 
-DEPARTMENT_CODE = "emergency"
-MATTER_CODE = "work_safety"
-
 DEPARTMENT = Department(
-    code=DEPARTMENT_CODE,
+    code="emergency",
     name="武陟县应急管理局",
-    level="county",
     parent_code="jiaozuo_emergency",
     short_name="县应急管理局",
 )
@@ -27,21 +23,15 @@ _LAW = "《中华人民共和国安全生产法》"
 _ITEMS = (
     CheckItem(
         code="ws_safety_rules",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="制定本单位安全生产规章制度情况",
         content="是否建立健全并落实全员安全生产责任制；是否制定本单位安全生产规章制度和操作规程，"
         "并随法规、标准和生产条件的变化及时修订。",
         legal_basis=(f"{_LAW}第四条，第二十一条第（一）项、第（二）项",),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查阅责任制、规章制度和岗位操作规程文本，抽问岗位人员，核对制度与现场作业是否一致。",
-        order=1,
     ),
     CheckItem(
         code="ws_safety_training",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="本单位对从业人员进行安全生产教育和培训情况",
         content="是否制定并实施安全生产教育和培训计划；从业人员（含被派遣劳动者、实习学生）是否经培训合格上岗；"
         "是否建立安全生产教育和培训档案；特种作业人员是否持证上岗。",
@@ -50,27 +40,19 @@ _ITEMS = (
             "《生产经营单位安全培训规定》（国家安全生产监督管理总局令第3号）",
         ),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查阅培训计划、培训档案和考核记录，现场核验特种作业操作证。",
-        order=2,
     ),
     CheckItem(
         code="ws_risk_control",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="制定风险分级管控措施情况",
         content="是否建立安全风险分级管控制度，辨识评估本单位安全风险，按照风险分级采取相应的管控措施，"
         "并在重点区域设置风险告知。",
         legal_basis=(f"{_LAW}第二十一条第（五）项、第四十一条第一款、第一百零一条",),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查阅风险辨识清单和分级管控台账，现场核对重大风险点的管控措施和告知卡。",
-        order=3,
     ),
     CheckItem(
         code="ws_hazard_investigation",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="事故隐患排查治理情况",
         content="是否建立健全并落实生产安全事故隐患排查治理制度，如实记录隐患排查治理情况并向从业人员通报；"
         "重大事故隐患是否按规定报告并治理销号。",
@@ -79,14 +61,10 @@ _ITEMS = (
             "《安全生产事故隐患排查治理暂行规定》（国家安全生产监督管理总局令第16号）",
         ),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查阅隐患排查记录和整改台账，现场复核已销号隐患的整改情况。",
-        order=4,
     ),
     CheckItem(
         code="ws_emergency_plan",
-        matter_code=MATTER_CODE,
-        department_code=DEPARTMENT_CODE,
         name="制定、实施生产安全事故应急救援预案情况",
         content="是否制定生产安全事故应急救援预案并与县级预案相衔接，是否按规定评审（论证）、备案并向从业人员公布；"
         "是否定期组织演练并记录。",
@@ -96,19 +74,16 @@ _ITEMS = (
             "《生产安全事故应急预案管理办法》（应急管理部令第2号修正）",
         ),
         methods=("书面检查", "实地核查"),
-        kind="outcome",
         help_text="查阅预案文本、评审和备案材料、演练记录，询问从业人员应急处置职责。",
-        order=5,
     ),
 )
 
-CHECK_ITEMS = {item.code: item for item in _ITEMS}
 
 MATTER = Matter(
-    code=MATTER_CODE,
+    code="work_safety",
     field="安全生产",
     name="对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查",
-    department_code=DEPARTMENT_CODE,
+    department_code="emergency",
     check_items=_ITEMS,
     legal_basis=(
         f"{_LAW}第四条、第二十一条、第二十八条、第四十一条、第六十五条、第八十一条",
@@ -124,7 +99,6 @@ MATTER = Matter(
         scope_keywords=("制造", "生产", "加工", "危险化学品", "烟花爆竹", "仓储", "冶炼", "矿"),
     ),
     target_description="武陟县对口监管的生产经营单位",
-    version="1",
 )
 
 GUIDE_TEXT = """\
