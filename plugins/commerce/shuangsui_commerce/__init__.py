@@ -1,2 +1,1 @@
 """Shuangsui Gateway plugin of the Wuzhi County Commerce Bureau (武陟县商务局)."""
-__version__ = "0.1.0"

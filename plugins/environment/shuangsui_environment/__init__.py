@@ -1,2 +1,1 @@
 """Shuangsui Gateway plugin of the Wuzhi County Environmental Protection Bureau (武陟县环境保护局)."""
-__version__ = "0.1.0"

@@ -1,2 +1,1 @@
 """Shuangsui Gateway plugin of the Wuzhi County Market Supervision Administration (武陟县市场监督管理局)."""
-__version__ = "0.1.0"
