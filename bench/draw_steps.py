@@ -96,6 +96,7 @@ def floor(url: str) -> dict:
 
 def draw(url: str, record_path: str) -> dict:
     from gateway.draw import service as draws
+    from gateway.draw import timing
     from gateway.draw.commitment import commitment
     from gateway.planning import service as plans
     from gateway.security.principal import Principal
@@ -123,8 +124,9 @@ def draw(url: str, record_path: str) -> dict:
 
         set_checks = uses_set_checks(conn, gateway.settings.draw_key_checks)
     start = time.perf_counter()
-    done = draws.run_and_record_failure(gateway, office, draw_id, timings=timings)
-    timings["run"] = time.perf_counter() - start
+    with timing.recorded() as stages:
+        done = draws.run_and_record_failure(gateway, office, draw_id)
+    timings.update(stages, run=time.perf_counter() - start)
     with gateway.read() as session:
         text = draws.public_record(draws.get_draw(session, draw_id))
     Path(record_path).write_text(text, encoding="utf-8")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -31,7 +30,7 @@ from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
-from gateway.draw import bulk
+from gateway.draw import bulk, timing
 from gateway.draw import commitment as commitments_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.models import OPEN_STATUSES, Draw, pack_record, unpack_record
@@ -273,140 +272,178 @@ def pool_inspectors(session: Session, departments: Iterable[str], on: date) -> l
 
 
 @collector_paused()
-def run(
-    session: Session,
-    principal: Principal,
-    draw_id: int,
-    settings: Settings,
-    now: datetime | None = None,
-    timings: dict[str, float] | None = None,
-) -> Draw:
+def run(session: Session, principal: Principal, draw_id: int, settings: Settings, now: datetime | None = None) -> Draw:
     """Stage 4: draw the targets, match the teams, create the tasks and publish the record.
 
     One transaction: if any team cannot be formed nothing is written, and the error names the
     target and the department. Only one request can pass the guarded status change, so a second
-    draw of the same plan gets 409 even when both arrive at once.
+    draw of the same plan gets 409 even when both arrive at once. Stage timings go to
+    :mod:`gateway.draw.timing` when the benchmark records them.
     """
     authorize(principal, "draws.run")
     now = now or utcnow()
-    clock = time.perf_counter()
-    taken = session.execute(
-        update(Draw).where(Draw.id == draw_id, Draw.status == "seeded")
-        .values(status="drawn", open_year=None, drawn_at=now, drawn_by=principal.label)
-        .execution_options(synchronize_session=False)
-    )
-    draw = get_draw(session, draw_id)
-    if taken.rowcount != 1:
-        session.refresh(draw)
-        raise _stage_error(draw, "抽取")
-    session.refresh(draw)
-    plan = draw.plan
-    matters = plan_matters(session, plan)
-    info = {m.code: m for m in matters}
-    seed = draw.seed
-    stratum_entries = draw.strata
-    key_targets = {uscc for entry in stratum_entries for uscc in entry["key_targets"]}
-    strata = strata_from_json(stratum_entries)
-    facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
-                      plan.number, plan.window_start, plan.window_end)
-    today = local_date(now)
-    # Everything the run reads through the ORM is read now: from here on the connection belongs
-    # to the database worker, which looks up and writes while this thread computes.
-    inspectors = pool_inspectors(session, [facts.lead_department, *facts.cooperating_departments], today)
-    all_conflicts = session.execute(
-        select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
-        .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
-    ).all()
-    loads = _year_loads(session, facts.year)
-    public_id = record_id(settings, draw)
-    record_inputs = dict(
-        draw_id=public_id,
-        plan=plan_record(plan, matters),
-        contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
-        participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
-        exclusions=draw.exclusions,
-        frozen_at=iso(draw.frozen_at),
-        drawn_at=iso(now),
-    )
-    extras = record_extras(draw)
-    strata_key_targets = {e["key"]: e["key_targets"] for e in stratum_entries}
-    frozen_sha256 = draw.population_sha256
-    _lap(timings, "read", clock)
-
+    timing.restart()
+    draw = _take_for_run(session, principal, draw_id, now)
+    inputs = _read_run_inputs(session, draw, settings, now)
+    timing.lap("read")
     try:
         with bulk.working(session, settings.draw_key_checks) as worker:
-            clock = time.perf_counter()
-            # No more targets can be drawn than the strata's sample sizes add up to: the ids are
-            # reserved, and each stratum's drawn targets looked up, while the next is drawn.
-            reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in strata))
-            lookups: list[Future] = []
-            selections, targets = draw_targets(
-                strata, seed,
-                lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks)))
-            _lap(timings, "select", clock)
-
-            clock = time.perf_counter()
-            target_ids: dict[str, int] = {}
-            for lookup in lookups:
-                target_ids.update(lookup.result())
-            task_rows = _task_rows(facts, targets, reserved.result(), target_ids, key_targets, draw_id, info, now)
-            # The tasks go in while the teams are matched, the members while the record is built.
-            worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-            conflicts = [(str(i), uscc) for i, uscc in all_conflicts if uscc in target_ids]
-            needs = _Cached(lambda matters: required_departments(facts, matters, info))
-            requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
-            teams = match_teams(requests, inspectors, seed, conflicts, loads)
-            worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inspectors, now))
-            _lap(timings, "teams", clock)
-
-            clock = time.perf_counter()
-            key = settings.secret_key.encode("utf-8")
-            by_id = {p.id: p for p in inspectors}
-            entries = []
-            for row, target, team in zip(task_rows, targets, teams):
-                entry = task_entry(row[1], target, team, by_id, public_id, key)
-                entry["key_inspection"] = row[7]
-                entries.append(entry)
-            record = build_record(**record_inputs, selections=selections, tasks=entries, validate=False)
-            if record["population_sha256"] != frozen_sha256:
-                raise RuntimeError("frozen population does not hash to the value published at freeze time")
-            record.update(extras)
-            for entry in record["strata"]:
-                entry["key_targets"] = strata_key_targets[entry["key"]]
-            encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
-            outcome = {
-                "record_gzip": pack_record(encoded),
-                "record_sha256": hashlib.sha256(encoded).hexdigest(),
-                "task_count": len(task_rows),
-                "team_inputs": {
-                    "certified_on": today.isoformat(),
-                    "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
-                                    "certified": p.certified, "active": p.active} for p in inspectors],
-                    "conflicts": [list(pair) for pair in conflicts],
-                    "loads": loads,
-                    "requests": [[r.uscc, list(r.departments)] for r in requests],
-                },
-            }
-            worker.submit(_store_outcome, draw_id, outcome)
-            _lap(timings, "record", clock)
-            clock = time.perf_counter()
+            timing.restart()
+            outcome, selections = _draw_and_store(worker, inputs, draw_id, settings, now)
     except NoFeasibleTeam as exc:
         name = session.scalar(select(Target.name).where(Target.uscc == exc.uscc)) or ""
         message = (f"无法为检查对象 {name}（{exc.uscc}）组成检查组：部门 {exc.department} 没有可派出的执法检查人员"
                    "（需持证、在岗、未在本组且与该对象无利益冲突）。未生成任何任务，请补充执法检查人员后重新抽取。")
         raise ApiError(409, "no_feasible_team", message, {"teams": [message]},
                        uscc=exc.uscc, department=exc.department) from None
-    _lap(timings, "database", clock)
-    clock = time.perf_counter()
+    timing.lap("database")
     for name, value in outcome.items():
         set_committed_value(draw, name, value)
+    plan = draw.plan
     enqueue(session, "draw", draw.id, area_code=settings.area_code, department_code=plan.lead_department)
     audit.record(session, principal, "draws.run", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "tasks": draw.task_count, "record_sha256": draw.record_sha256,
         "selected": {s.key: s.sample_size for s in selections if s.sample_size},
     })
-    _lap(timings, "finish", clock)
+    timing.lap("finish")
     return draw
+
+
+def _take_for_run(session: Session, principal: Principal, draw_id: int, now: datetime) -> Draw:
+    """The seeded draw, marked drawn by a guarded status change that only one request passes."""
+    taken = session.execute(
+        update(Draw).where(Draw.id == draw_id, Draw.status == "seeded")
+        .values(status="drawn", open_year=None, drawn_at=now, drawn_by=principal.label)
+        .execution_options(synchronize_session=False)
+    )
+    draw = get_draw(session, draw_id)
+    session.refresh(draw)
+    if taken.rowcount != 1:
+        raise _stage_error(draw, "抽取")
+    return draw
+
+
+@dataclass(frozen=True)
+class _RunInputs:
+    """What a run reads through the ORM, read before the database worker takes the connection."""
+
+    facts: PlanFacts
+    info: dict[str, PlanMatterInfo]
+    seed: Any
+    strata: list
+    key_targets: set[str]
+    strata_key_targets: dict[str, list[str]]
+    inspectors: list[PoolInspector]
+    all_conflicts: list
+    loads: dict[str, int]
+    public_id: str
+    record_inputs: dict[str, Any]
+    extras: dict[str, Any]
+    frozen_sha256: str
+    today: date
+
+
+def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: datetime) -> _RunInputs:
+    plan = draw.plan
+    matters = plan_matters(session, plan)
+    stratum_entries = draw.strata
+    facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
+                      plan.number, plan.window_start, plan.window_end)
+    today = local_date(now)
+    inspectors = pool_inspectors(session, [facts.lead_department, *facts.cooperating_departments], today)
+    public_id = record_id(settings, draw)
+    return _RunInputs(
+        facts=facts,
+        info={m.code: m for m in matters},
+        seed=draw.seed,
+        strata=strata_from_json(stratum_entries),
+        key_targets={uscc for entry in stratum_entries for uscc in entry["key_targets"]},
+        strata_key_targets={e["key"]: e["key_targets"] for e in stratum_entries},
+        inspectors=inspectors,
+        all_conflicts=session.execute(
+            select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
+            .where(Conflict.inspector_id.in_([int(p.id) for p in inspectors]))
+        ).all(),
+        loads=_year_loads(session, facts.year),
+        public_id=public_id,
+        record_inputs=dict(
+            draw_id=public_id,
+            plan=plan_record(plan, matters),
+            contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
+            participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
+            exclusions=draw.exclusions,
+            frozen_at=iso(draw.frozen_at),
+            drawn_at=iso(now),
+        ),
+        extras=record_extras(draw),
+        frozen_sha256=draw.population_sha256,
+        today=today,
+    )
+
+
+def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
+                    now: datetime) -> tuple[dict[str, Any], list]:
+    """Draw the targets and match the teams while ``worker`` looks up and writes the tasks, members
+    and outcome; return the outcome (the draw's new column values) and the strata's selections."""
+    facts, info = inputs.facts, inputs.info
+    # No more targets can be drawn than the strata's sample sizes add up to: the ids are
+    # reserved, and each stratum's drawn targets looked up, while the next is drawn.
+    reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in inputs.strata))
+    lookups: list[Future] = []
+    selections, targets = draw_targets(
+        inputs.strata, inputs.seed,
+        lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks)))
+    timing.lap("select")
+
+    target_ids: dict[str, int] = {}
+    for lookup in lookups:
+        target_ids.update(lookup.result())
+    task_rows = _task_rows(facts, targets, reserved.result(), target_ids, inputs.key_targets, draw_id, info, now)
+    # The tasks go in while the teams are matched, the members while the record is built.
+    worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
+    conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
+    needs = _Cached(lambda matters: required_departments(facts, matters, info))
+    requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
+    teams = match_teams(requests, inputs.inspectors, inputs.seed, conflicts, inputs.loads)
+    worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, now))
+    timing.lap("teams")
+
+    outcome = _run_outcome(inputs, settings, selections, task_rows, targets, teams, conflicts, requests)
+    worker.submit(_store_outcome, draw_id, outcome)
+    timing.lap("record")
+    return outcome, selections
+
+
+def _run_outcome(inputs: _RunInputs, settings: Settings, selections: list, task_rows: list[tuple], targets: list,
+                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest]) -> dict[str, Any]:
+    """The public record, packed, and the team inputs it was matched from: the draw's new values."""
+    key = settings.secret_key.encode("utf-8")
+    by_id = {p.id: p for p in inputs.inspectors}
+    entries = []
+    for row, target, team in zip(task_rows, targets, teams):
+        entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
+        entry["key_inspection"] = row[7]
+        entries.append(entry)
+    record = build_record(**inputs.record_inputs, selections=selections, tasks=entries, validate=False)
+    if record["population_sha256"] != inputs.frozen_sha256:
+        raise RuntimeError("frozen population does not hash to the value published at freeze time")
+    record.update(inputs.extras)
+    for entry in record["strata"]:
+        entry["key_targets"] = inputs.strata_key_targets[entry["key"]]
+    encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
+    return {
+        "record_gzip": pack_record(encoded),
+        "record_sha256": hashlib.sha256(encoded).hexdigest(),
+        "task_count": len(task_rows),
+        "team_inputs": {
+            "certified_on": inputs.today.isoformat(),
+            "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
+                            "certified": p.certified, "active": p.active} for p in inputs.inspectors],
+            "conflicts": [list(pair) for pair in conflicts],
+            "loads": inputs.loads,
+            "requests": [[r.uscc, list(r.departments)] for r in requests],
+        },
+    }
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
@@ -474,11 +511,6 @@ class _Cached:
         if key not in self.known:
             self.known[key] = self.func(key)
         return self.known[key]
-
-
-def _lap(timings: dict[str, float] | None, name: str, started: float) -> None:
-    if timings is not None:
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def plan_record(plan: Plan, matters: list[PlanMatterInfo]) -> dict[str, Any]:
@@ -655,13 +687,12 @@ def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str,
 
 
 
-def run_and_record_failure(gateway, principal: Principal, draw_id: int,
-                           timings: dict[str, float] | None = None) -> Draw:
+def run_and_record_failure(gateway, principal: Principal, draw_id: int) -> Draw:
     """:func:`run` in its own transaction; a draw that fails for want of a team is rolled back
     entirely, and the failed attempt is then written to the audit log on its own."""
     try:
         with gateway.write() as session:
-            return run(session, principal, draw_id, gateway.settings, timings=timings)
+            return run(session, principal, draw_id, gateway.settings)
     except ApiError as exc:
         if exc.code == "no_feasible_team":
             with gateway.write() as session:

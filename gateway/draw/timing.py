@@ -1,0 +1,44 @@
+"""Stage timings of a draw run, kept only while a caller records them (the benchmark,
+bench/draw_steps.py); otherwise :func:`lap` and :func:`restart` do nothing."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+
+class _Laps:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+
+_current: ContextVar[_Laps | None] = ContextVar("draw_timings", default=None)
+
+
+@contextmanager
+def recorded() -> Iterator[dict[str, float]]:
+    """Record the stage timings of the draw runs inside the block: stage name -> seconds."""
+    laps = _Laps()
+    token = _current.set(laps)
+    try:
+        yield laps.seconds
+    finally:
+        _current.reset(token)
+
+
+def restart() -> None:
+    """Start timing the next stage from now."""
+    laps = _current.get()
+    if laps is not None:
+        laps.started = time.perf_counter()
+
+
+def lap(name: str) -> None:
+    """Add the time since the last lap (or restart) to stage ``name``; the next stage starts now."""
+    laps = _current.get()
+    if laps is not None:
+        now = time.perf_counter()
+        laps.seconds[name] = laps.seconds.get(name, 0.0) + now - laps.started
+        laps.started = now
