@@ -89,88 +89,13 @@ def validate_result(
     errors: dict[str, list[str]] = {}
     if not isinstance(raw, Mapping):
         raise ApiError(422, "validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
-    schema = CorrectionInputSchema() if correction else ResultInputSchema()
-    try:
-        data = schema.load(raw)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        # the checklist values are validated below, matter by matter, with their own paths
-        messages = {k: v for k, v in messages.items() if k != "checklists" or not isinstance(raw.get("checklists"), Mapping)}
-        errors.update(flatten(messages))
-        data = exc.valid_data if isinstance(exc.valid_data, dict) else {}
-
-    # checklists: every matter of the task, every field of its merged checklist
-    given = raw.get("checklists") if isinstance(raw.get("checklists"), Mapping) else {}
-    for key in given:
-        if key not in task.matter_codes:
-            _add(errors, f"checklists.{key}", "本任务不包含该抽查事项。")
-    checklists: dict[str, dict[str, Any]] = {}
-    loaded_all: dict[str, dict[str, Any]] = {}
-    problem_matters: list[str] = []
-    pinned = task_checklists(gateway, session, task)
-    for matter_code in task.matter_codes:
-        path = f"checklists.{matter_code}"
-        if matter_code not in pinned:
-            _add(errors, path, "该抽查事项的部门插件未安装，无法校验检查表。")
-            continue
-        values = given.get(matter_code, {})
-        if not isinstance(values, Mapping):
-            _add(errors, path, "检查表应为对象（检查项编码: 检查结果）。")
-            continue
-        checklist = pinned[matter_code]
-        loaded, schema_errors, dumped = checklist.load(dict(values))
-        errors.update(flatten(schema_errors, path))
-        for extra in gateway.hook.gateway_validate_result(matter_code=matter_code, values=loaded):
-            if extra:
-                for field, messages in extra.items():
-                    for message in messages:
-                        _add(errors, f"{path}.{field}", message)
-        loaded_all[matter_code] = loaded
-        checklists[matter_code] = dumped
-        if non_compliant_items(loaded):
-            problem_matters.append(matter_code)
-
-    # result codes: the SAMR table's combination rules, and agreement with the checklist
-    codes = data.get("result_codes")
-    if isinstance(codes, list):
-        for problem in check_codes(codes):
-            _add(errors, "result_codes" if problem.index is None else f"result_codes.{problem.index}", problem.message)
-        known = [c for c in codes if c in RESULT_CODES]
-        if problem_matters and known and not RULES.has_problems(known):
-            _add(errors, "result_codes", "检查表中有“不符合”的检查项，检查结果代码应为发现问题的代码（如 E、A）。")
-
-    # methods: those the task's matters list
-    methods = data.get("methods")
-    if isinstance(methods, list):
-        allowed = allowed_methods(gateway, task)
-        seen: set[str] = set()
-        for index, method in enumerate(methods):
-            if method not in allowed:
-                _add(errors, f"methods.{index}", f"检查方式“{method}”不是本任务抽查事项规定的方式（{'、'.join(allowed)}）。")
-            elif method in seen:
-                _add(errors, f"methods.{index}", f"检查方式“{method}”重复。")
-            seen.add(method)
-
-    # completion date: not in the future, not before the task window opens
-    completed_on = data.get("completed_on")
-    completed_late = False
-    if isinstance(completed_on, date):
-        if completed_on > today:
-            _add(errors, "completed_on", f"检查完成日期不能晚于今天（{today.isoformat()}）。")
-        if completed_on < task.window_start:
-            _add(errors, "completed_on", f"检查完成日期不能早于任务检查期限的开始日（{task.window_start.isoformat()}）。")
-        completed_late = completed_on > task.window_end
-
-    # attachments: uploaded to this task
+    data = _load_input(raw, correction, errors)
+    checklists, loaded_all, problem_matters = _check_checklists(gateway, session, task, raw, errors)
+    _check_result_codes(data.get("result_codes"), problem_matters, errors)
+    _check_methods(data.get("methods"), allowed_methods(gateway, task), errors)
+    completed_late = _check_completed_on(data.get("completed_on"), task, today, errors)
     attachment_ids = data.get("attachment_ids") or []
-    if attachment_ids:
-        found = set(session.scalars(
-            select(Attachment.id).where(Attachment.id.in_(attachment_ids), Attachment.task_id == task.id)
-        ))
-        for index, attachment_id in enumerate(attachment_ids):
-            if attachment_id not in found:
-                _add(errors, f"attachment_ids.{index}", f"附件 {attachment_id} 不存在或不属于本任务。")
-
+    _check_attachments(session, task, attachment_ids, errors)
     if errors:
         raise ApiError(
             422, "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
@@ -191,3 +116,98 @@ def validate_result(
         requires_follow_up=requires_follow_up(codes),
         problem_matters=problem_matters,
     )
+
+
+def _load_input(raw: Mapping, correction: bool, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The result's own fields, loaded as far as they are valid; the checklists are checked apart."""
+    schema = CorrectionInputSchema() if correction else ResultInputSchema()
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        # the checklist values are validated below, matter by matter, with their own paths
+        messages = {k: v for k, v in messages.items() if k != "checklists" or not isinstance(raw.get("checklists"), Mapping)}
+        errors.update(flatten(messages))
+        return exc.valid_data if isinstance(exc.valid_data, dict) else {}
+
+
+def _check_checklists(
+    gateway: Gateway, session: Session, task: Task, raw: Mapping, errors: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
+    """Every matter of the task, every field of its merged checklist, and the plugins' rules:
+    (JSON-ready values, loaded values, the matters with a 不符合 item)."""
+    given = raw.get("checklists") if isinstance(raw.get("checklists"), Mapping) else {}
+    for key in given:
+        if key not in task.matter_codes:
+            _add(errors, f"checklists.{key}", "本任务不包含该抽查事项。")
+    checklists: dict[str, dict[str, Any]] = {}
+    loaded_all: dict[str, dict[str, Any]] = {}
+    problem_matters: list[str] = []
+    pinned = task_checklists(gateway, session, task)
+    for matter_code in task.matter_codes:
+        path = f"checklists.{matter_code}"
+        if matter_code not in pinned:
+            _add(errors, path, "该抽查事项的部门插件未安装，无法校验检查表。")
+            continue
+        values = given.get(matter_code, {})
+        if not isinstance(values, Mapping):
+            _add(errors, path, "检查表应为对象（检查项编码: 检查结果）。")
+            continue
+        loaded, schema_errors, dumped = pinned[matter_code].load(dict(values))
+        errors.update(flatten(schema_errors, path))
+        for extra in gateway.hook.gateway_validate_result(matter_code=matter_code, values=loaded):
+            for field, messages in (extra or {}).items():
+                for message in messages:
+                    _add(errors, f"{path}.{field}", message)
+        loaded_all[matter_code] = loaded
+        checklists[matter_code] = dumped
+        if non_compliant_items(loaded):
+            problem_matters.append(matter_code)
+    return checklists, loaded_all, problem_matters
+
+
+def _check_result_codes(codes: Any, problem_matters: list[str], errors: dict[str, list[str]]) -> None:
+    """The SAMR table's combination rules, and agreement with the checklists."""
+    if not isinstance(codes, list):
+        return
+    for problem in check_codes(codes):
+        _add(errors, "result_codes" if problem.index is None else f"result_codes.{problem.index}", problem.message)
+    known = [c for c in codes if c in RESULT_CODES]
+    if problem_matters and known and not RULES.has_problems(known):
+        _add(errors, "result_codes", "检查表中有“不符合”的检查项，检查结果代码应为发现问题的代码（如 E、A）。")
+
+
+def _check_methods(methods: Any, allowed: list[str], errors: dict[str, list[str]]) -> None:
+    """Only methods the task's matters list, each once."""
+    if not isinstance(methods, list):
+        return
+    seen: set[str] = set()
+    for index, method in enumerate(methods):
+        if method not in allowed:
+            _add(errors, f"methods.{index}", f"检查方式“{method}”不是本任务抽查事项规定的方式（{'、'.join(allowed)}）。")
+        elif method in seen:
+            _add(errors, f"methods.{index}", f"检查方式“{method}”重复。")
+        seen.add(method)
+
+
+def _check_completed_on(completed_on: Any, task: Task, today: date, errors: dict[str, list[str]]) -> bool:
+    """Not in the future, not before the task window opens; True when after the window closed."""
+    if not isinstance(completed_on, date):
+        return False
+    if completed_on > today:
+        _add(errors, "completed_on", f"检查完成日期不能晚于今天（{today.isoformat()}）。")
+    if completed_on < task.window_start:
+        _add(errors, "completed_on", f"检查完成日期不能早于任务检查期限的开始日（{task.window_start.isoformat()}）。")
+    return completed_on > task.window_end
+
+
+def _check_attachments(session: Session, task: Task, attachment_ids: list[int], errors: dict[str, list[str]]) -> None:
+    """Every attachment uploaded to this task."""
+    if not attachment_ids:
+        return
+    found = set(session.scalars(
+        select(Attachment.id).where(Attachment.id.in_(attachment_ids), Attachment.task_id == task.id)
+    ))
+    for index, attachment_id in enumerate(attachment_ids):
+        if attachment_id not in found:
+            _add(errors, f"attachment_ids.{index}", f"附件 {attachment_id} 不存在或不属于本任务。")
