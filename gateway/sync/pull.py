@@ -21,9 +21,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.directory.importing.importer import inspection_key
@@ -116,7 +117,6 @@ def plan_scope_usccs(session, plan) -> list[str]:
 def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], PlatformClient] | None = None,
               principal: Principal = SYSTEM, year: int | None = None, concurrency: int | None = None) -> PullReport:
     """Fetch and store the higher-level inspections of a plan's targets; the report says what came in."""
-    from gateway.higher_level.models import HigherLevelInspection
     from gateway.planning.models import Plan
 
     authorize(principal, "inspections.import")
@@ -129,7 +129,36 @@ def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], Pl
         usccs = plan_scope_usccs(session, plan)
         lines = department_lines(list(session.scalars(select(Department))), settings.county_name)
     report = PullReport(plan_id=plan_id, year=year, targets=len(usccs))
-    factory = client_factory or (lambda: PlatformClient.from_settings(settings))
+    fetch = _fetcher(client_factory or (lambda: PlatformClient.from_settings(settings)), year)
+    found: dict[str, dict[str, Any]] = {}
+    unmapped: set[str] = set()
+    workers = max(1, concurrency or settings.sync_pull_concurrency)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for uscc, inspections, error in pool.map(fetch, usccs):
+            if inspections is None:
+                report.failed.append({"uscc": uscc, "error": error})
+                continue
+            report.inspections_seen += len(inspections)
+            for item in inspections:
+                values = _higher_level_values(item, uscc, year, lines)
+                if values is None:
+                    continue
+                if not values["department_code"]:
+                    unmapped.add(values["authority"])
+                found[values["record_key"]] = values
+    report.higher_level = len(found)
+    report.unmapped_authorities = sorted(unmapped)
+    with gateway.write() as session:
+        _store(session, found, report)
+        audit.record(session, principal, "inspections.pull", "plan", plan_id, {
+            "year": year, "targets": report.targets, "higher_level": report.higher_level,
+            "created": report.created, "updated": report.updated, "failed": len(report.failed),
+        })
+    return report
+
+
+def _fetcher(factory: Callable[[], PlatformClient], year: int):
+    """uscc -> (uscc, its inspections or None, the read error), with one client per thread."""
     local = threading.local()
 
     def fetch(uscc: str) -> tuple[str, list[dict[str, Any]] | None, str]:
@@ -141,60 +170,51 @@ def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], Pl
             return uscc, None, error.message
         return uscc, list(answer.get("inspections") or []), ""
 
-    found: dict[str, dict[str, Any]] = {}
-    unmapped: set[str] = set()
-    workers = max(1, concurrency or settings.sync_pull_concurrency)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for uscc, inspections, error in pool.map(fetch, usccs):
-            if inspections is None:
-                report.failed.append({"uscc": uscc, "error": error})
-                continue
-            report.inspections_seen += len(inspections)
-            for item in inspections:
-                if LEVEL_RANK.get(str(item.get("authority_level")), 0) <= LEVEL_RANK["county"]:
-                    continue
-                try:
-                    inspected_on = date.fromisoformat(str(item.get("completed_on")))
-                except ValueError:
-                    continue
-                if inspected_on.year != year:
-                    continue
-                authority = str(item.get("authority") or "")[:200]
-                department = match_department(authority, lines)
-                if not department:
-                    unmapped.add(authority)
-                values = {
-                    "uscc": str(item.get("uscc") or uscc), "authority": authority,
-                    "level": str(item["authority_level"]), "inspected_on": inspected_on,
-                    "department_code": department, "matter_code": "",
-                    "reference": str(item.get("id") or "")[:100], "year": inspected_on.year,
-                }
-                values["record_key"] = inspection_key(values)
-                found[values["record_key"]] = values
-    report.higher_level = len(found)
-    report.unmapped_authorities = sorted(unmapped)
-    with gateway.write() as session:
-        existing = {}
-        keys = list(found)
-        for start in range(0, len(keys), 500):
-            for row in session.scalars(select(HigherLevelInspection).where(
-                    HigherLevelInspection.record_key.in_(keys[start:start + 500]))):
-                existing[row.record_key] = row
-        for key, values in found.items():
-            row = existing.get(key)
-            if row is None:
-                session.add(HigherLevelInspection(source="platform", **values))
-                report.created += 1
-            else:
-                changed = False
-                for name, value in values.items():
-                    if getattr(row, name) != value:
-                        setattr(row, name, value)
-                        changed = True
-                report.updated += int(changed)
-        session.flush()
-        audit.record(session, principal, "inspections.pull", "plan", plan_id, {
-            "year": year, "targets": report.targets, "higher_level": report.higher_level,
-            "created": report.created, "updated": report.updated, "failed": len(report.failed),
-        })
-    return report
+    return fetch
+
+
+def _higher_level_values(item: Mapping[str, Any], uscc: str, year: int, lines: dict[str, str]) -> dict[str, Any] | None:
+    """The row of one inspection the platform reports, or None unless a department above the
+    county completed it in ``year``. An unknown authority gets an empty department code."""
+    if LEVEL_RANK.get(str(item.get("authority_level")), 0) <= LEVEL_RANK["county"]:
+        return None
+    try:
+        inspected_on = date.fromisoformat(str(item.get("completed_on")))
+    except ValueError:
+        return None
+    if inspected_on.year != year:
+        return None
+    authority = str(item.get("authority") or "")[:200]
+    values = {
+        "uscc": str(item.get("uscc") or uscc), "authority": authority,
+        "level": str(item["authority_level"]), "inspected_on": inspected_on,
+        "department_code": match_department(authority, lines), "matter_code": "",
+        "reference": str(item.get("id") or "")[:100], "year": inspected_on.year,
+    }
+    values["record_key"] = inspection_key(values)
+    return values
+
+
+def _store(session: Session, found: dict[str, dict[str, Any]], report: PullReport) -> None:
+    """Insert the new inspections and update the changed ones, counting both in ``report``."""
+    from gateway.higher_level.models import HigherLevelInspection
+
+    existing = {}
+    keys = list(found)
+    for start in range(0, len(keys), 500):
+        for row in session.scalars(select(HigherLevelInspection).where(
+                HigherLevelInspection.record_key.in_(keys[start:start + 500]))):
+            existing[row.record_key] = row
+    for key, values in found.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(HigherLevelInspection(source="platform", **values))
+            report.created += 1
+        else:
+            changed = False
+            for name, value in values.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+                    changed = True
+            report.updated += int(changed)
+    session.flush()
