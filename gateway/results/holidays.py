@@ -31,11 +31,13 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 import chinese_calendar
+from marshmallow import RAISE, Schema, ValidationError, fields
 
 HOLIDAYS_FILE_ENV = "SHUANGSUI_HOLIDAYS_FILE"
 DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parent / "data" / "holidays.json"
@@ -54,9 +56,6 @@ _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五",
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_RE = re.compile(r"^\d{4}$")
 _TOP_KEYS = {"note", "years"}
-_YEAR_KEYS = {"source", "note", "holidays", "workdays"}
-_HOLIDAY_KEYS = {"name", "start", "end"}
-_WORKDAY_KEYS = {"name", "date"}
 
 # English names used by chinesecalendar -> the Chinese names shown to users.
 _LIBRARY_NAMES_ZH = {h.value: h.chinese for h in chinese_calendar.Holiday}
@@ -244,126 +243,166 @@ def _parse_year(key: Any, block: Any, problems: list[str]) -> YearTable | None:
     if not MIN_FILE_YEAR <= year <= MAX_FILE_YEAR:
         problems.append(f"年份 {year} 超出范围（{MIN_FILE_YEAR}–{MAX_FILE_YEAR}）")
         return None
-    if not isinstance(block, dict):
-        problems.append(f"{where}：内容必须是 JSON 对象，含 \"holidays\" 和 \"workdays\"")
+    loaded = _load(_YearSchema(), block, where, problems, "holidays、workdays、source、note", entry=False)
+    if loaded is None:
         return None
-    count = len(problems)
-    for name in sorted(set(block) - _YEAR_KEYS):
-        problems.append(f"{where}：未知字段 \"{name}\"（只允许 holidays、workdays、source、note）")
-    for name in ("source", "note"):
-        if name in block and not isinstance(block[name], str):
-            problems.append(f"{where}：字段 \"{name}\" 必须是文字")
-    for name in ("holidays", "workdays"):
-        if name not in block:
-            problems.append(f"{where}：缺少字段 \"{name}\"（没有时写空列表 []）")
-        elif not isinstance(block[name], list):
-            problems.append(f"{where}：字段 \"{name}\" 必须是列表 [ ... ]")
-    if len(problems) > count:
-        return None
-
     entries_ok = len(problems)
+    holiday_schema, workday_schema = _entry_schemas(year)
+    holidays = _holiday_days(loaded["holidays"], holiday_schema, where, problems)
+    workdays = _workdays(loaded["workdays"], workday_schema, holidays, where, problems)
+    if len(problems) == entries_ok:
+        for day, name in sorted(_required_holidays(year).items()):
+            if day not in holidays:
+                problems.append(f"{where}：缺少法定节假日 {day}（{name}），请按国务院通知补全 holidays")
+    return YearTable(year, loaded.get("source", ""), MappingProxyType(holidays), MappingProxyType(workdays))
+
+
+# The year blocks and their entries are checked with marshmallow schemas whose messages are the
+# Chinese problems; _load names where each one is.
+
+class _Name(fields.Field):
+    default_error_messages = {"null": "节日名称必须是非空文字，如 \"国庆节\""}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("节日名称必须是非空文字，如 \"国庆节\"")
+        return value.strip()
+
+
+class _Day(fields.Field):
+    """A YYYY-MM-DD date in ``year``, or in the December before: a year's notice may start the New
+    Year holiday, or a make-up day for it, then."""
+
+    default_error_messages = {"null": "日期 null 格式无效，应为 YYYY-MM-DD"}
+
+    def __init__(self, year: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.year = year
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str) or not _DATE_RE.match(value):
+            raise ValidationError(f"日期 {json.dumps(value, ensure_ascii=False)} 格式无效，应为 YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"日期 \"{value}\" 不存在") from None
+        year = self.year
+        if day.year != year and not (day.year == year - 1 and day.month == 12):
+            raise ValidationError(
+                f"日期 {day} 不属于 {year} 年（只允许 {year} 年内的日期，或 {year - 1} 年 12 月里元旦放假调休的日期）"
+            )
+        return day
+
+
+def _text(name: str) -> fields.String:
+    message = f"字段 \"{name}\" 必须是文字"
+    return fields.String(allow_none=False, error_messages={"invalid": message, "null": message})
+
+
+def _entry_list(name: str) -> fields.List:
+    message = f"字段 \"{name}\" 必须是列表 [ ... ]"
+    return fields.List(fields.Raw(allow_none=True), required=True, error_messages={
+        "required": f"缺少字段 \"{name}\"（没有时写空列表 []）", "invalid": message, "null": message,
+    })
+
+
+class _YearSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"type": "内容必须是 JSON 对象，含 \"holidays\" 和 \"workdays\""}
+    source = _text("source")
+    note = _text("note")
+    holidays = _entry_list("holidays")
+    workdays = _entry_list("workdays")
+
+
+@lru_cache(maxsize=None)
+def _entry_schemas(year: int) -> tuple[Schema, Schema]:
+    """The schemas of one holiday block (name, start, end) and one make-up working day (name, date)."""
+    def entry(**fields_: fields.Field) -> Schema:
+        schema_class = Schema.from_dict(fields_)
+        schema_class.error_messages = {"type": f"每一项必须是 JSON 对象，字段为 {'、'.join(sorted(fields_))}"}
+        return schema_class(unknown=RAISE)
+
+    return (
+        entry(name=_Name(**_required("name")), start=_Day(year, **_required("start")), end=_Day(year)),
+        entry(name=_Name(**_required("name")), date=_Day(year, **_required("date"))),
+    )
+
+
+def _required(name: str) -> dict[str, Any]:
+    return {"required": True, "error_messages": {"required": f"缺少字段 \"{name}\""}}
+
+
+def _load(schema: Schema, value: Any, where: str, problems: list[str], allowed: str,
+          entry: bool = True) -> dict[str, Any] | None:
+    """``value`` loaded, or None with its problems added, named ``where``. An entry's field values
+    are checked once its fields are right, and a bad one is named ``where.field``."""
+    try:
+        return schema.load(value)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    unknown = sorted(name for name in errors if name not in schema.fields and name != "_schema")
+    found = [f"{where}：{message}" for message in errors.get("_schema", [])]
+    found += [f"{where}：未知字段 \"{name}\"（只允许 {allowed}）" for name in unknown]
+    named = [name for name in schema.fields if name in errors]
+    if not entry:
+        found += [f"{where}：{message}" for name in named for message in errors[name]]
+    else:
+        missing = [name for name in named if errors[name] == [schema.fields[name].error_messages["required"]]]
+        found += [f"{where}：{message}" for name in missing for message in errors[name]]
+        if not found:
+            found += [f"{where}.{name}：{message}" for name in named for message in errors[name]]
+    problems.extend(found)
+    return None
+
+
+def _holiday_days(entries: list, schema: Schema, where: str, problems: list[str]) -> dict[date, str]:
+    """Every rest day of the valid holiday blocks, with its holiday's name."""
     holidays: dict[date, str] = {}
-    for index, entry in enumerate(block["holidays"]):
+    for index, raw in enumerate(entries):
         where_entry = f"{where} holidays[{index}]"
-        if not _check_entry(entry, _HOLIDAY_KEYS, ("name", "start"), where_entry, problems):
+        entry = _load(schema, raw, where_entry, problems, "end、name、start")
+        if entry is None:
             continue
-        name = _parse_name(entry, where_entry, problems)
-        start = _parse_day(entry, "start", year, where_entry, problems)
-        end = _parse_day(entry, "end", year, where_entry, problems) if "end" in entry else start
-        if name is None or start is None or end is None:
-            continue
+        start = entry["start"]
+        end = entry.get("end") or start
         if end < start:
             problems.append(f"{where_entry}：结束日期 end {end} 早于开始日期 start {start}")
             continue
         span = (end - start).days + 1
         if span > MAX_HOLIDAY_SPAN_DAYS:
-            problems.append(
-                f"{where_entry}：{start} 至 {end} 共 {span} 天，超过 {MAX_HOLIDAY_SPAN_DAYS} 天，"
-                "请核对日期"
-            )
+            problems.append(f"{where_entry}：{start} 至 {end} 共 {span} 天，超过 {MAX_HOLIDAY_SPAN_DAYS} 天，请核对日期")
             continue
         for offset in range(span):
             day = start + timedelta(days=offset)
             if day in holidays:
                 problems.append(f"{where_entry}：{day} 重复列为放假日（已属于“{holidays[day]}”）")
             else:
-                holidays[day] = name
+                holidays[day] = entry["name"]
+    return holidays
 
+
+def _workdays(entries: list, schema: Schema, holidays: Mapping[date, str], where: str,
+              problems: list[str]) -> dict[date, str]:
+    """The valid make-up working weekends, with their holiday's name."""
     workdays: dict[date, str] = {}
-    for index, entry in enumerate(block["workdays"]):
-        where_entry = f"{where} workdays[{index}]"
-        if not _check_entry(entry, _WORKDAY_KEYS, ("name", "date"), where_entry, problems):
+    for index, raw in enumerate(entries):
+        entry = _load(schema, raw, f"{where} workdays[{index}]", problems, "date、name")
+        if entry is None:
             continue
-        name = _parse_name(entry, where_entry, problems)
-        day = _parse_day(entry, "date", year, where_entry, problems)
-        if name is None or day is None:
-            continue
+        where_entry = f"{where} workdays[{index}].date"
+        day = entry["date"]
         if day.weekday() < 5:
-            problems.append(
-                f"{where_entry}.date：{day} 是{_weekday_zh(day)}，本来就是工作日；"
-                "调休上班日只能是星期六或星期日"
-            )
+            problems.append(f"{where_entry}：{day} 是{_weekday_zh(day)}，本来就是工作日；调休上班日只能是星期六或星期日")
         elif day in workdays:
-            problems.append(f"{where_entry}.date：{day} 重复列为调休上班日")
+            problems.append(f"{where_entry}：{day} 重复列为调休上班日")
         elif day in holidays:
-            problems.append(f"{where_entry}.date：{day} 同时列为放假日（“{holidays[day]}”）和调休上班日")
+            problems.append(f"{where_entry}：{day} 同时列为放假日（“{holidays[day]}”）和调休上班日")
         else:
-            workdays[day] = name
-
-    entries_valid = len(problems) == entries_ok
-    for day, name in sorted(_required_holidays(year).items()):
-        if entries_valid and day not in holidays:
-            problems.append(f"{where}：缺少法定节假日 {day}（{name}），请按国务院通知补全 holidays")
-
-    source = block.get("source", "")
-    return YearTable(year, source, MappingProxyType(holidays), MappingProxyType(workdays))
-
-
-def _check_entry(
-    entry: Any, allowed: set[str], required: tuple[str, ...], where: str, problems: list[str]
-) -> bool:
-    if not isinstance(entry, dict):
-        fields_text = "、".join(sorted(allowed))
-        problems.append(f"{where}：每一项必须是 JSON 对象，字段为 {fields_text}")
-        return False
-    ok = True
-    for name in sorted(set(entry) - allowed):
-        problems.append(f"{where}：未知字段 \"{name}\"（只允许 {'、'.join(sorted(allowed))}）")
-        ok = False
-    for name in required:
-        if name not in entry:
-            problems.append(f"{where}：缺少字段 \"{name}\"")
-            ok = False
-    return ok
-
-
-def _parse_name(entry: dict, where: str, problems: list[str]) -> str | None:
-    name = entry["name"]
-    if not isinstance(name, str) or not name.strip():
-        problems.append(f"{where}.name：节日名称必须是非空文字，如 \"国庆节\"")
-        return None
-    return name.strip()
-
-
-def _parse_day(entry: dict, key: str, year: int, where: str, problems: list[str]) -> date | None:
-    value = entry[key]
-    if not isinstance(value, str) or not _DATE_RE.match(value):
-        problems.append(f"{where}.{key}：日期 {json.dumps(value, ensure_ascii=False)} 格式无效，应为 YYYY-MM-DD")
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        problems.append(f"{where}.{key}：日期 \"{value}\" 不存在")
-        return None
-    # A year's notice may start the New Year holiday, or a make-up day for it, in late December
-    # of the year before; nothing else may fall outside the year.
-    if day.year != year and not (day.year == year - 1 and day.month == 12):
-        problems.append(
-            f"{where}.{key}：日期 {day} 不属于 {year} 年（只允许 {year} 年内的日期，"
-            f"或 {year - 1} 年 12 月里元旦放假调休的日期）"
-        )
-        return None
-    return day
+            workdays[day] = entry["name"]
+    return workdays
 
 
 def _merge_years(years: Mapping[int, YearTable], problems: list[str]) -> dict[date, tuple[bool, str]]:

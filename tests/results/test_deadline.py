@@ -357,6 +357,14 @@ BAD_FILES = [
         id="empty-name",
     ),
     pytest.param(
+        _holidays_with(5, {"name": None, "start": None, "end": "2028-10-07"}),
+        ["2028 年 holidays[5].name：节日名称必须是非空文字", "2028 年 holidays[5].start：日期 null 格式无效"],
+        id="null-values",
+    ),
+    pytest.param(
+        _with(source=None), ["2028 年：字段 \"source\" 必须是文字"], id="null-source"
+    ),
+    pytest.param(
         _holidays_with(5, {"start": "2028-10-01", "end": "2028-10-07"}),
         ["2028 年 holidays[5]：缺少字段 \"name\""],
         id="missing-name",
