@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import IO, Callable, Iterable
+from typing import IO, Callable, Iterable, Iterator
 
 from sqlalchemy.engine import Connection
 
@@ -89,12 +89,7 @@ def import_file(
     try:
         fmt = detect_format(filename)
         rows = iter_records(stream, fmt)
-        header_number, header = next(rows, (0, None))
-        if header is None:
-            raise ImportFileError("文件为空：第 1 行应为表头。")
-        mapping, problems = map_headers(header, columns)
-        if problems:
-            raise ImportFileError("表头有误（第 1 行）：" + " ".join(problems))
+        mapping = _header_mapping(rows, columns)
         report = ImportReport(kind=kind)
         present = [c.key for c in mapping.values()]
         # Columns with no cell in the file take their defaults on insert and stay as they are on update.
@@ -145,6 +140,17 @@ def import_file(
     if progress is not None:
         progress(report.total_rows)
     return report
+
+
+def _header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int, Column]:
+    """The file's first row read as the header: column index -> the column it names."""
+    _number, header = next(rows, (0, None))
+    if header is None:
+        raise ImportFileError("文件为空：第 1 行应为表头。")
+    mapping, problems = map_headers(header, columns)
+    if problems:
+        raise ImportFileError("表头有误（第 1 行）：" + " ".join(problems))
+    return mapping
 
 
 def _parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], report: ImportReport) -> dict | None:
