@@ -1,7 +1,7 @@
 """A matter's checklist, merged from the lead plugin and the cooperating plugins.
 
-The merge is generic: for a matter, the lead plugin's ``gateway_checklist_schema`` is the base
-(``schemas.checklist.BaseChecklistSchema`` without one); every check item the base does not
+The merge is generic: for a matter, ``gateway_checklist_schema`` gives the base (the gateway's
+default derives it from the lead's items, :mod:`gateway.plugins.defaults`); every check item the base does not
 declare gets the field its own department's plugin returns from ``gateway_checklist_fields``,
 or else the field ``schemas.checklist.field_for_item`` derives from the item. A plugin may only
 give fields for check items its own department brings to that matter.
@@ -23,7 +23,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from gateway.directory.matters import content_sha256, matter_content
 from gateway.plugins.contributions import CheckItem
 from gateway.plugins.manager import PluginError, Registry
-from schemas.checklist import OUTCOMES, BaseChecklistSchema, build_checklist_schema, field_for_item, schema_from_items
+from schemas.checklist import OUTCOMES, build_checklist_schema, field_for_item, schema_from_items
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
