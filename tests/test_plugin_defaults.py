@@ -4,10 +4,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from marshmallow import fields, validate
 
 from gateway.plugins import CheckItem, Department, Matter, hookimpl, items_for, problem_description_required
 from gateway.plugins.manager import build_plugin_manager, load_registry
 from gateway.results.checklist import merged_checklist
+from schemas.checklist import BaseChecklistSchema
 
 
 def _matter(*items: CheckItem) -> Matter:
@@ -67,3 +69,23 @@ def test_problem_description_required():
         "desc": ["存在“不符合”的检查项，必须填写问题描述。"]
     }
     assert problem_description_required({"a": "non_compliant", "desc": "漏油"}, "desc") == {}
+
+
+class FisheryWithOwnSchema(Fishery):
+    """A lead plugin whose one field says more than its item can: at most 99 boats."""
+
+    @hookimpl
+    def gateway_checklist_schema(self, matter_code):
+        if matter_code != "boats":
+            return None
+        return BaseChecklistSchema.from_dict({
+            "boat_licence": fields.String(required=True),
+            "boat_count": fields.Integer(required=True, validate=validate.Range(max=99)),
+        })
+
+
+def test_a_lead_plugins_own_schema_wins_over_the_default():
+    pm = build_plugin_manager(load_entry_points=False, extra_plugins=[("fishery", FisheryWithOwnSchema())])
+    registry = load_registry(pm)
+    _, errors, _ = merged_checklist(pm, registry, "boats").load({"boat_licence": "compliant", "boat_count": 100})
+    assert list(errors) == ["boat_count"]
