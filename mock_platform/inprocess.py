@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import re
 from contextlib import ContextDecorator
-from http.client import RemoteDisconnected
-from typing import Any, Mapping
+from http.client import IncompleteRead, RemoteDisconnected
+from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 import responses
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from mock_platform.backend import Backend
 from mock_platform.client import PlatformHandle
-from mock_platform.http import DropConnection, HoldConnection, Request
+from mock_platform.dispatch import handle
+from mock_platform.http import BrokenBody, DropConnection, HoldConnection, Request
 from mock_platform.settings import DEFAULT_ACCESS_KEY, DEFAULT_BASE_URL, DEFAULT_SECRET, Settings
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -72,6 +73,20 @@ def request_from_prepared(prepared: requests.PreparedRequest) -> Request:
 def _dropped(prepared: requests.PreparedRequest) -> requests.ConnectionError:
     reason = ProtocolError("Connection aborted.", RemoteDisconnected("Remote end closed connection without response"))
     return requests.ConnectionError(reason, request=prepared)
+
+
+def _broken(outcome: BrokenBody, request: Request, prepared: requests.PreparedRequest,
+            sleep: Callable[[float], None]) -> tuple[int, dict[str, str], bytes]:
+    """What ``requests`` raises reading a body cut short, or one paused longer than the read timeout."""
+    answer = outcome.answer
+    if outcome.pause is None:
+        missing = len(answer.body) - outcome.keep
+        reason = ProtocolError("Connection broken: IncompleteRead", IncompleteRead(answer.body[:outcome.keep], missing))
+        raise requests.exceptions.ChunkedEncodingError(reason, request=prepared)
+    if request.client_timeout is not None and request.client_timeout < outcome.pause:
+        raise requests.ConnectionError(ReadTimeoutError(None, prepared.url, "Read timed out."), request=prepared)
+    sleep(outcome.pause)
+    return answer.status, dict(answer.headers), answer.body
 
 
 class MockedContext(ContextDecorator):
@@ -127,14 +142,17 @@ class MockedContext(ContextDecorator):
     def _callback(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         assert self.platform is not None
         request = request_from_prepared(prepared)
-        outcome = self.platform.backend.handle(request)
+        backend = self.platform.backend
+        outcome = handle(backend, request)
         if isinstance(outcome, DropConnection):
             raise _dropped(prepared)
         if isinstance(outcome, HoldConnection):
             if request.client_timeout is not None and request.client_timeout < outcome.seconds:
                 raise requests.ReadTimeout(f"mock platform held the request longer than the read timeout ({request.client_timeout} s)", request=prepared)
-            self.platform.backend.sleep(outcome.seconds)
+            backend.sleep(outcome.seconds)
             raise _dropped(prepared)
+        if isinstance(outcome, BrokenBody):
+            return _broken(outcome, request, prepared, backend.sleep)
         return outcome.status, dict(outcome.headers), outcome.body
 
 
