@@ -185,13 +185,14 @@ class MockedContext(ContextDecorator):
         mock, self._mock = self._mock, None
         if mock is None:
             return
-        platform, self.platform = self.platform, None
+        platform = self.platform
         try:
             expectations = platform.backend.expectations if platform else None
             if (exc_type is None and self._options["assert_all_requests_are_fired"] and platform is not None
                     and expectations is not None and (expectations.items or expectations.strict)):
                 platform.assert_all_requests_are_fired()
         finally:
+            self.platform = None
             if self._owned:
                 mock.stop()
                 mock.reset()

@@ -44,7 +44,10 @@ def mock_platform_server_process() -> Iterator[ServerPlatform]:
 
 
 @pytest.fixture
-def mock_platform_server(mock_platform_server_process: ServerPlatform) -> ServerPlatform:
-    """The standalone mock platform, reset for this test."""
+def mock_platform_server(mock_platform_server_process: ServerPlatform) -> Iterator[ServerPlatform]:
+    """The standalone mock platform, reset for this test; its expectations are checked at teardown."""
     mock_platform_server_process.control.reset()
-    return mock_platform_server_process
+    yield mock_platform_server_process
+    report = mock_platform_server_process.control.expectations()
+    if report["expectations"] or report["strict"]:
+        mock_platform_server_process.assert_all_requests_are_fired()
