@@ -95,7 +95,7 @@ class BrokenFaultsSchema(ContractSchema):
 
 class TargetedFaultSchema(ContractSchema):
     fault = fields.String(required=True, validate=OneOf(TARGETED_KINDS), error_messages=_TEXT)
-    times = _int(1, 1_000_000, 1, "How many matching requests fail.")
+    times = _int(0, 1_000_000, 1, "How many matching requests fail (GET /_control/faults: how many strikes are left).")
     status = _int(400, 599, 503, "HTTP status of an error fault.")
     phase = fields.String(load_default=None, allow_none=True, validate=OneOf(PHASES), error_messages=_TEXT,
                           metadata={"description": "Default as for the rate faults: errors and hangs before, drops after; broken answers always after."})

@@ -173,6 +173,13 @@ class FaultSchedule:
         self.steps = 0
         self.remaining = [t.times for t in self.config.targeted]
 
+    def to_json(self) -> dict[str, Any]:
+        """The configuration, each targeted fault's ``times`` being the strikes it has left."""
+        data = self.config.to_json()
+        for entry, left in zip(data["targeted"], self.remaining):
+            entry["times"] = left
+        return data
+
     def applies_to(self, path: str) -> bool:
         return path.startswith(self.config.scope)
 

@@ -68,7 +68,7 @@ def seed_inspections(ctx: Context) -> Response:
 
 
 def get_faults(ctx: Context) -> Response:
-    return json_response(200, ctx.backend.faults.config.to_json())
+    return json_response(200, ctx.backend.faults.to_json())
 
 
 def set_faults(ctx: Context) -> Response:
