@@ -122,7 +122,9 @@ class MockedContext(ContextDecorator):
         self.base_url = base_url.rstrip("/")
         if urlsplit(self.base_url).path:
             raise ValueError("base_url must be scheme://host[:port] without a path")
-        if backend is None and clock is not None:
+        if clock is not None:
+            if backend is not None:
+                raise ValueError("give the clock to the Backend you pass: Backend(clock=...)")
             Clock(clock)  # a wrong clock fails here, not at the first request
         self._options: dict[str, Any] = dict(
             base_url=base_url, settings=settings, credentials=credentials, backend=backend,

@@ -156,6 +156,8 @@ def test_a_datetime_clock_is_accepted_and_a_wrong_one_fails_at_once() -> None:
         mock_platform.Backend(clock=lambda: "2024-05-27")  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError):
         mock_platform.mocked(clock="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        mock_platform.mocked(backend=backend, clock=at)
 
 
 def test_the_clock_control_pins_today_for_dates_and_receipts(platform: PlatformHandle) -> None:
