@@ -10,13 +10,14 @@ Three ways to run it, one backend and one route table:
 This package never imports ``gateway``; the contract it emulates lives in ``schemas``.
 """
 from mock_platform.backend import Backend
-from mock_platform.client import ControlClient, ControlError, PlatformHandle
+from mock_platform.client import Call, Calls, ControlClient, ControlError, PlatformHandle
 from mock_platform.faults import FaultConfig
 from mock_platform.inprocess import MockedPlatform, mocked
 from mock_platform.server_process import ServerPlatform
 from mock_platform.settings import DEFAULT_ACCESS_KEY, DEFAULT_BASE_URL, DEFAULT_SECRET, Settings
+from schemas.signing import PlatformAuth
 
 __all__ = [
-    "Backend", "ControlClient", "ControlError", "DEFAULT_ACCESS_KEY", "DEFAULT_BASE_URL", "DEFAULT_SECRET",
-    "FaultConfig", "MockedPlatform", "PlatformHandle", "ServerPlatform", "Settings", "mocked",
+    "Backend", "Call", "Calls", "ControlClient", "ControlError", "DEFAULT_ACCESS_KEY", "DEFAULT_BASE_URL", "DEFAULT_SECRET",
+    "FaultConfig", "MockedPlatform", "PlatformAuth", "PlatformHandle", "ServerPlatform", "Settings", "mocked",
 ]

@@ -47,7 +47,7 @@ def authenticate(
     if skew_ms > max_skew_seconds * 1000:
         raise _refuse(
             "timestamp_skew",
-            f"请求时间戳与平台时间相差 {skew_ms // 1000} 秒，超过允许的 {max_skew_seconds} 秒，请校准时钟",
+            f"请求时间戳与平台时间相差 {-(-skew_ms // 1000)} 秒，超过允许的 {max_skew_seconds} 秒，请校准时钟",
             server_time_ms=now_ms, max_skew_seconds=max_skew_seconds,
         )
     text = signing.string_to_sign(request.method, request.path, request.query, timestamp, nonce, request.body)

@@ -8,15 +8,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from flask import Flask, request
 from flask import Response as FlaskResponse
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mock_platform import routes
 from mock_platform.backend import Backend
-from mock_platform.http import DropConnection, HoldConnection, Outcome, Request
+from mock_platform.dispatch import dispatch
+from mock_platform.http import BrokenBody, DropConnection, HoldConnection, Outcome, Request
 
 FAULT_KEY = "mock_platform.fault"
 
@@ -35,11 +37,28 @@ def _request_from_flask() -> Request:
     )
 
 
-def _answer(outcome: Outcome) -> FlaskResponse:
+def _answer(outcome: Outcome, sleep: Callable[[float], None]) -> FlaskResponse:
     if isinstance(outcome, (DropConnection, HoldConnection)):
         request.environ[FAULT_KEY] = outcome
         return FlaskResponse(status=500)
+    if isinstance(outcome, BrokenBody):
+        return _broken(outcome, sleep)
     return FlaskResponse(outcome.body, status=outcome.status, headers=dict(outcome.headers))
+
+
+def _broken(outcome: BrokenBody, sleep: Callable[[float], None]) -> FlaskResponse:
+    """Headers promising the whole body, then half of it; then the rest after a pause, or a closed socket."""
+    answer = outcome.answer
+
+    def body() -> Iterator[bytes]:
+        yield answer.body[:outcome.keep]
+        if outcome.pause is None:
+            raise ConnectionDropped("mock_platform cut the body short")
+        sleep(outcome.pause)
+        yield answer.body[outcome.keep:]
+
+    headers = {**dict(answer.headers), "Content-Length": str(len(answer.body))}
+    return FlaskResponse(body(), status=answer.status, headers=headers, direct_passthrough=True)
 
 
 def create_app(backend: Backend) -> Flask:
@@ -49,7 +68,7 @@ def create_app(backend: Backend) -> Flask:
 
     def view_for(route: routes.Route) -> Callable[..., FlaskResponse]:
         def view(**args: str) -> FlaskResponse:
-            return _answer(backend.dispatch(route, args, _request_from_flask()))
+            return _answer(dispatch(backend, route, args, _request_from_flask()), backend.sleep)
 
         return view
 
@@ -59,11 +78,12 @@ def create_app(backend: Backend) -> Flask:
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> FlaskResponse:
-        return _answer(backend.dispatch(routes.NOT_FOUND, {}, _request_from_flask()))
+        return _answer(dispatch(backend, routes.NOT_FOUND, {}, _request_from_flask()), backend.sleep)
 
     @app.errorhandler(405)
-    def method_not_allowed(error: Exception) -> FlaskResponse:
-        return _answer(backend.dispatch(routes.METHOD_NOT_ALLOWED, {}, _request_from_flask()))
+    def method_not_allowed(error: MethodNotAllowed) -> FlaskResponse:
+        allowed = {"allowed": routes.allowed_methods(error.valid_methods)}
+        return _answer(dispatch(backend, routes.METHOD_NOT_ALLOWED, allowed, _request_from_flask()), backend.sleep)
 
     app.wsgi_app = FaultMiddleware(app.wsgi_app, backend.sleep)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,9 @@ from typing import Any, Iterable, Mapping
 
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+MAX_IDEMPOTENCY_KEY = 255
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,17 @@ class HoldConnection:
     seconds: float
 
 
-TransportFault = DropConnection | HoldConnection
+@dataclass(frozen=True)
+class BrokenBody:
+    """Send ``answer``'s status and headers (its full ``Content-Length``) and its first ``keep`` bytes;
+    then, with ``pause``, the rest after ``pause`` seconds (a slow body), else nothing (a truncated body)."""
+
+    answer: Response
+    keep: int
+    pause: float | None = None
+
+
+TransportFault = DropConnection | HoldConnection | BrokenBody
 Outcome = Response | TransportFault
 
 

@@ -10,21 +10,21 @@ import json
 import re
 import sys
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Sequence
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-import schemas
-from mock_platform.backend import IDEMPOTENCY_HEADER, INJECTED_ERRORS, REPLAYED_HEADER
+from mock_platform.faults import BROKEN_KINDS, INJECTED_ERROR, INJECTED_ERRORS
+from mock_platform.http import IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY, REPLAYED_HEADER
 from mock_platform.routes import ROUTES, Route
-from mock_platform.settings import DEFAULT_BASE_URL
+from mock_platform.settings import DEFAULT_BASE_URL, OPENAPI_DOCUMENT
 from schemas import signing
-from schemas.platform import RECORD_SCHEMAS, ErrorSchema
+from schemas.platform import RECORD_ID_PATTERN, RECORD_SCHEMAS, USCC_PATTERN, ErrorSchema
 
-API_VERSION = "1.0.0"
-DOCUMENT_PATH = Path(schemas.__file__).resolve().parent / "openapi" / "platform.json"
+API_VERSION = "1.1.0"
+DOCUMENT_PATH = OPENAPI_DOCUMENT
+PATH_RULE = re.compile(r"<(?:\w+:)?(\w+)>")
 
 SIGNATURE_SCHEMES = {
     "AccessKey": (signing.ACCESS_KEY_HEADER, "The access key."),
@@ -37,11 +37,16 @@ AUTH_ERRORS = (
     "timestamp_skew, signature_mismatch, nonce_reused"
 )
 PATH_PARAMETERS = {
-    "record_id": "The sender's record id.",
-    "uscc": "Unified Social Credit Code (统一社会信用代码).",
-    "plan_number": "Plan number (计划编号).",
-    "task_number": "Task number (任务编号).",
+    "record_id": ("The sender's record id.", {"type": "string", "pattern": RECORD_ID_PATTERN}),
+    "uscc": ("Unified Social Credit Code (统一社会信用代码), compact and upper case.", {"type": "string", "pattern": USCC_PATTERN}),
+    "plan_number": ("Plan number (计划编号), percent-encoded; may contain /.", {"type": "string", "minLength": 1, "maxLength": 64}),
+    "task_number": ("Task number (任务编号), percent-encoded; may contain /.", {"type": "string", "minLength": 1, "maxLength": 64}),
 }
+RATE_LIMITED = "rate_limited (Retry-After says when to retry)"
+UNEXPECTED = "unexpected_request (only while the test's expectations are strict or ordered)"
+INJECTED_4XX = f"Only under fault injection: {INJECTED_ERROR[0]} (any 4xx status a test asks for)"
+INJECTED_5XX = ("Only under fault injection: " + ", ".join(code for code, _ in INJECTED_ERRORS.values())
+                + f", {INJECTED_ERROR[0]}; or an HTML page from a proxy (html_502)")
 TAGS = (
     ("records", "Push records and read back your own (signed)."),
     ("public", "Public reads, no signature."),
@@ -51,12 +56,23 @@ TAGS = (
 DESCRIPTION = (
     "The contract between Shuangsui Gateway and the provincial platform (国家企业信用信息公示系统（河南）), "
     "as emulated by mock_platform. Errors are {\"code\": <stable machine code>, \"message\": <简体中文>, ...}. "
+    "A path no operation serves answers 404 not_found (components/responses/NotFound); a method a path does "
+    "not serve answers 405 method_not_allowed with an Allow header (components/responses/MethodNotAllowed). "
+    "Under fault injection the mock may also send broken answers: " + ", ".join(BROKEN_KINDS) + ". "
     "Full guide: docs/platform-api.md."
 )
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
+def _error(description: str, html: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": "Error"}}
+    if html:
+        content["text/html"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _retry_after(description: str) -> dict[str, Any]:
+    return {**_error(description),
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait."}}}
 
 
 def _operation(route: Route) -> dict[str, Any]:
@@ -71,12 +87,12 @@ def _operation(route: Route) -> dict[str, Any]:
     for code, codes in route.errors:
         responses[str(code)] = {"description": codes} if route.html else _error(codes)
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": PATH_PARAMETERS[name]}
-        for name in re.findall(r"<(\w+)>", route.rule)
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS[name][1], "description": PATH_PARAMETERS[name][0]}
+        for name in PATH_RULE.findall(route.rule)
     ]
     parameters += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
-        for name, kind, text in route.query
+        {"name": arg.name, "in": "query", "required": False, "schema": arg.schema(), "description": arg.description}
+        for arg in route.query
     ]
     operation: dict[str, Any] = {
         "operationId": route.name,
@@ -89,16 +105,20 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.signed:
         operation["security"] = [{name: [] for name in SIGNATURE_SCHEMES}]
         responses["401"] = _error(AUTH_ERRORS)
-        responses["429"] = {**_error("rate_limited (Retry-After says when to retry)"),
-                            "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}}
+    if route.signed or route.faultable:
+        responses["429"] = _retry_after(RATE_LIMITED + ("" if route.signed else "; only from injected bursts"))
     if route.idempotent:
         parameters.append({
-            "name": IDEMPOTENCY_HEADER, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
+            "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY, "pattern": "^[\\x20-\\x7e]+$"},
             "description": "Replays the first answer to a request with the same key (per access key) and the same body.",
         })
         ok["headers"] = {REPLAYED_HEADER: {"schema": {"type": "string"}, "description": "\"true\" on a replayed answer."}}
+    if route.tag != "control":
+        responses["501"] = _error(UNEXPECTED)
     if route.faultable:
-        responses["5XX"] = _error("Only under fault injection: " + ", ".join(code for code, _ in INJECTED_ERRORS.values()))
+        responses["4XX"] = _error(INJECTED_4XX)
+        responses["5XX"] = _error(INJECTED_5XX, html=True)
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
@@ -121,11 +141,16 @@ def _document() -> str:
     for name, (header, text) in SIGNATURE_SCHEMES.items():
         spec.components.security_scheme(name, {"type": "apiKey", "in": "header", "name": header, "description": text})
     spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.response("NotFound", _error("not_found: no operation serves this path"))
+    spec.components.response("MethodNotAllowed", {
+        **_error("method_not_allowed: the path does not serve this method"),
+        "headers": {"Allow": {"schema": {"type": "string"}, "description": "The methods the path serves, e.g. GET, HEAD."}},
+    })
     for schema in RECORD_SCHEMAS.values():
         spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        path = re.sub(r"<(\w+)>", r"{\1}", route.rule)
+        path = PATH_RULE.sub(r"{\1}", route.rule)
         paths.setdefault(path, {})[route.method.lower()] = _operation(route)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

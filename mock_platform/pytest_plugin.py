@@ -13,15 +13,26 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+import responses
 
 from mock_platform.inprocess import MockedPlatform, mocked
 from mock_platform.server_process import ServerPlatform
 
 
 @pytest.fixture
-def mock_platform() -> Iterator[MockedPlatform]:
-    """A fresh mock platform served in process for this test."""
-    with mocked() as platform:
+def mock_platform_responses_mock() -> responses.RequestsMock | None:
+    """The ``responses.RequestsMock`` the ``mock_platform`` fixture joins; override it to pass in yours.
+
+    ``None`` (the default): inside ``@responses.activate`` the platform joins responses' default mock,
+    otherwise it runs its own (``mock_platform.responses``).
+    """
+    return None
+
+
+@pytest.fixture
+def mock_platform(mock_platform_responses_mock: responses.RequestsMock | None) -> Iterator[MockedPlatform]:
+    """A fresh mock platform served in process for this test; its expectations are checked at teardown."""
+    with mocked(responses_mock=mock_platform_responses_mock) as platform:
         yield platform
 
 
@@ -33,7 +44,10 @@ def mock_platform_server_process() -> Iterator[ServerPlatform]:
 
 
 @pytest.fixture
-def mock_platform_server(mock_platform_server_process: ServerPlatform) -> ServerPlatform:
-    """The standalone mock platform, reset for this test."""
+def mock_platform_server(mock_platform_server_process: ServerPlatform) -> Iterator[ServerPlatform]:
+    """The standalone mock platform, reset for this test; its expectations are checked at teardown."""
     mock_platform_server_process.control.reset()
-    return mock_platform_server_process
+    yield mock_platform_server_process
+    report = mock_platform_server_process.control.expectations()
+    if report["expectations"] or report["strict"]:
+        mock_platform_server_process.assert_all_requests_are_fired()

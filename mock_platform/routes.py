@@ -15,6 +15,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 
 from mock_platform import control_schemas as cs
 from mock_platform.endpoints import control, meta, public, records
+from mock_platform.endpoints.bodies import QueryArg
 from mock_platform.http import Response
 from schemas.platform import (
     KIND_LABELS, RECORD_SCHEMAS, BatchResponseSchema, PublicDrawResultSchema, PublicPlanSchema,
@@ -43,8 +44,9 @@ class Route:
     body: Schema | type[Schema] | None = None
     ok: tuple[int, str, Schema | type[Schema] | None] = (200, "OK", None)
     errors: tuple[tuple[int, str], ...] = ()
-    query: tuple[tuple[str, str, str], ...] = ()
+    query: tuple[QueryArg, ...] = ()
     html: bool = False
+    kind: str | None = None
 
     @property
     def faultable(self) -> bool:
@@ -59,7 +61,7 @@ def _record_routes(kind: str) -> list[Route]:
             f"Push a batch of {kind} ({label}批量上报)",
             "Each record gets its own outcome: accepted, duplicate (same id and content), conflict "
             "(same id, other content) or rejected (field errors). The answer is HTTP 200 whatever the outcomes.",
-            signed=True, idempotent=True, body=batch_request_schema(kind),
+            signed=True, idempotent=True, body=batch_request_schema(kind), kind=kind,
             ok=(200, "Per-record outcomes", BatchResponseSchema),
             errors=(
                 (400, "invalid_json, invalid_batch, empty_batch, invalid_idempotency_key"),
@@ -72,14 +74,13 @@ def _record_routes(kind: str) -> list[Route]:
             f"list_{kind}", "GET", f"/api/v1/{kind}", partial(records.list_own, kind=kind), "records",
             f"List the sender's {kind} ({label}), oldest first",
             "For reconciliation: page through everything the platform holds from this access key.",
-            signed=True, ok=(200, "One page", RecordPageSchema), errors=((400, "invalid_query"),),
-            query=(("after", "integer", "Return records after this position (next_after of the previous page)."),
-                   ("limit", "integer", "Page size, 1 to 1000 (default 100).")),
+            signed=True, ok=(200, "One page", RecordPageSchema), errors=((400, "invalid_query"),), kind=kind,
+            query=(records.AFTER, records.LIMIT),
         ),
         Route(
             f"get_{kind}", "GET", f"/api/v1/{kind}/<record_id>", partial(records.get_own, kind=kind), "records",
             f"Read one of the sender's {kind} ({label}) with its receipt",
-            signed=True, ok=(200, "The stored record", StoredRecordSchema), errors=((404, "record_not_found"),),
+            signed=True, ok=(200, "The stored record", StoredRecordSchema), errors=((404, "record_not_found"),), kind=kind,
         ),
     ]
 
@@ -92,15 +93,15 @@ ROUTES: tuple[Route, ...] = (
         "Includes other authorities' records; the gateway uses it to exclude targets a higher level inspected this year.",
         ok=(200, "The target's inspections, newest first", TargetInspectionsSchema),
         errors=((400, "invalid_uscc, invalid_query"),),
-        query=(("year", "integer", "Only inspections completed in this year."),),
+        query=(public.YEAR,),
     ),
     Route(
-        "public_plan", "GET", "/api/v1/public/plans/<plan_number>", public.plan, "public",
+        "public_plan", "GET", "/api/v1/public/plans/<path:plan_number>", public.plan, "public",
         "A published plan (抽查计划) with the draws made under it",
         ok=(200, "The latest plan published under this number", PublicPlanSchema), errors=((404, "plan_not_found"),),
     ),
     Route(
-        "public_draw_result", "GET", "/api/v1/public/draw-results/<task_number>", public.draw_result, "public",
+        "public_draw_result", "GET", "/api/v1/public/draw-results/<path:task_number>", public.draw_result, "public",
         "A published draw result (抽取结果)",
         ok=(200, "The latest draw result for this task", PublicDrawResultSchema),
         errors=((404, "draw_result_not_found"),),
@@ -137,10 +138,27 @@ ROUTES: tuple[Route, ...] = (
           ok=(200, "Faults", cs.FaultConfigSchema), errors=BODY_ERRORS),
     Route("control_clear_faults", "DELETE", "/_control/faults", control.clear_faults, "control",
           "Stop injecting faults", ok=(200, "Faults", cs.FaultConfigSchema)),
+    Route("control_get_clock", "GET", "/_control/clock", control.get_clock, "control",
+          "The platform's clock", ok=(200, "Clock", cs.ClockStateSchema)),
+    Route("control_set_clock", "PUT", "/_control/clock", control.set_clock, "control",
+          "Pin the platform's clock (today, receipts, received_at and the signature window follow it)",
+          body=cs.ClockSchema, ok=(200, "Clock", cs.ClockStateSchema), errors=BODY_ERRORS),
+    Route("control_clear_clock", "DELETE", "/_control/clock", control.clear_clock, "control",
+          "Back to the start-up clock", ok=(200, "Clock", cs.ClockStateSchema)),
+    Route("control_get_expectations", "GET", "/_control/expectations", control.get_expectations, "control",
+          "How the requests so far met the expectations", ok=(200, "Report", cs.ExpectationsReportSchema)),
+    Route("control_set_expectations", "PUT", "/_control/expectations", control.set_expectations, "control",
+          "Replace the expectations and their mode (strict, ordered)", body=cs.ExpectationsSchema,
+          ok=(200, "Report", cs.ExpectationsReportSchema), errors=BODY_ERRORS),
+    Route("control_add_expectation", "POST", "/_control/expectations", control.add_expectation, "control",
+          "Add one expectation", body=cs.ExpectationSchema, ok=(201, "Report", cs.ExpectationsReportSchema),
+          errors=BODY_ERRORS),
+    Route("control_clear_expectations", "DELETE", "/_control/expectations", control.clear_expectations, "control",
+          "Forget the expectations (and leave strict mode)", ok=(200, "Report", cs.ExpectationsReportSchema)),
     Route("control_received", "GET", "/_control/received", control.received, "control",
           "What was received, in order, with per-record counts of duplicates",
           ok=(200, "Report", cs.ReceivedSchema), errors=((400, "invalid_query"),),
-          query=(("kind", "string", "Only this kind of record."),)),
+          query=(control.KIND,)),
     Route("control_requests", "GET", "/_control/requests", control.request_log, "control",
           "Every non-control request, in order, with its status and injected fault",
           ok=(200, "Request log", cs.RequestLogSchema)),
@@ -152,13 +170,18 @@ BY_NAME = {route.name: route for route in ROUTES}
 URL_MAP = Map([Rule(route.rule, endpoint=route.name, methods=[route.method]) for route in ROUTES])
 
 
+def allowed_methods(methods: object) -> str:
+    """The ``Allow`` header for a path's methods."""
+    return ", ".join(sorted(methods or ()))  # type: ignore[call-overload]
+
+
 def match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     """The route for a request and its path arguments (NOT_FOUND / METHOD_NOT_ALLOWED otherwise)."""
     adapter = URL_MAP.bind("platform", "/")
     try:
         name, args = adapter.match(path, method)
-    except MethodNotAllowed:
-        return METHOD_NOT_ALLOWED, {}
+    except MethodNotAllowed as error:
+        return METHOD_NOT_ALLOWED, {"allowed": allowed_methods(error.valid_methods)}
     except (NotFound, RequestRedirect):
         return NOT_FOUND, {}
     return BY_NAME[str(name)], dict(args)

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Mapping
 
+import schemas
 from schemas.platform import MAX_BATCH_RECORDS
+
+OPENAPI_DOCUMENT = Path(schemas.__file__).resolve().parent / "openapi" / "platform.json"
 
 DEFAULT_BASE_URL = "http://platform.mock"
 DEFAULT_ACCESS_KEY = "mock-access-key"

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS requests (
     fault TEXT,
     replayed INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS exchanges (seq INTEGER PRIMARY KEY, detail TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
     access_key TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS nonces (
 );
 CREATE TABLE IF NOT EXISTS kv (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-DATA_TABLES = ("records", "entities", "events", "requests", "idempotency", "nonces", "kv")
+DATA_TABLES = ("records", "entities", "events", "requests", "exchanges", "idempotency", "nonces", "kv")
 SEED_SENDER = "_seed"
 
 
@@ -241,9 +242,19 @@ class Store:
             (status, access_key, fault, int(replayed), seq),
         )
 
+    def record_exchange(self, seq: int, detail: dict[str, Any]) -> None:
+        """What was sent and answered (query, headers, bodies) for request ``seq``."""
+        self._db.execute("INSERT OR REPLACE INTO exchanges (seq, detail) VALUES (?, ?)", (seq, _dump(detail)))
+
     def requests(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM requests ORDER BY seq")
-        return [{**dict(row), "replayed": bool(row["replayed"])} for row in rows]
+        rows = self._db.execute(
+            "SELECT requests.*, exchanges.detail FROM requests LEFT JOIN exchanges USING (seq) ORDER BY seq"
+        )
+        return [
+            {**{k: row[k] for k in row.keys() if k != "detail"}, "replayed": bool(row["replayed"]),
+             **(json.loads(row["detail"]) if row["detail"] else {})}
+            for row in rows
+        ]
 
     # --- idempotency keys and nonces ------------------------------------------------------------
 

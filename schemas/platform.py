@@ -13,10 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import uscc as stdnum_uscc
-
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, missing, pre_load, validate, validates_schema
+from schemas import uscc as uscc_rule
 from schemas.result_codes import RESULT_CODES, check_codes
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
@@ -24,7 +22,12 @@ CHINA_TZ = timezone(timedelta(hours=8), "CST")
 MAX_BATCH_RECORDS = 100  # the platform's default limit of records per batch
 
 RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+USCC_PATTERN = uscc_rule.PATTERN
+USCC_MESSAGES = {
+    "length": "统一社会信用代码应为 18 位",
+    "characters": "统一社会信用代码含有不允许的字符",
+    "check": "统一社会信用代码校验位不正确",
+}
 
 PLAN_TYPES = {"joint": "跨部门联合抽查", "department": "部门抽查"}
 INSPECTION_TYPES = {
@@ -159,14 +162,9 @@ class Uscc(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return stdnum_uscc.validate(text)
-        except stdnum_errors.InvalidLength:
-            message = "统一社会信用代码应为 18 位"
-        except stdnum_errors.InvalidChecksum:
-            message = "统一社会信用代码校验位不正确"
-        except stdnum_errors.ValidationError:
-            message = "统一社会信用代码含有不允许的字符"
-        raise ValidationError([field_error("invalid_uscc", message)])
+            return uscc_rule.validate(text)
+        except uscc_rule.UsccError as problem:
+            raise ValidationError([field_error("invalid_uscc", USCC_MESSAGES[problem.reason])]) from None
 
 
 def parse_uscc(value: str) -> str:
@@ -239,6 +237,17 @@ class ContractSchema(Schema):
         "unknown": field_error("unknown_field", "未知字段"),
         "type": field_error("not_an_object", "应为 JSON 对象"),
     }
+
+    @pre_load
+    def _null_is_omitted(self, data: Any, **kwargs: Any) -> Any:
+        """``null`` for an optional field with a default means the same as leaving it out."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value for key, value in data.items()
+            if not (value is None and key in self.fields and self.fields[key].load_default is not missing
+                    and not self.fields[key].allow_none)
+        }
 
 
 class RecordSchema(ContractSchema):
@@ -354,6 +363,7 @@ class InspectionResultRecordSchema(RecordSchema):
             error_messages=_TEXT_MESSAGES,
         ),
         required=True,
+        validate=Length(1, len(RESULT_CODES), unit="项"),
         error_messages=_LIST_MESSAGES,
         metadata={
             "title": "检查结果",

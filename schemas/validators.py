@@ -4,33 +4,23 @@ from __future__ import annotations
 import re
 
 from marshmallow import ValidationError
-from stdnum.cn import uscc as _uscc
-from stdnum.exceptions import ValidationError as StdnumError
+
+from schemas import uscc as _uscc
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _CERT = re.compile(r"^[0-9A-Za-z\-]{6,40}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# stdnum.cn.uscc's format: eight digits, then characters of its 31-letter alphabet.
-_COMPACT_USCC = re.compile(r"^[0-9]{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}$")
 
 
 def normalise_uscc(value: str) -> str:
     """Return the compact, upper-case USCC, or raise ValidationError with the reason in Chinese."""
     if not isinstance(value, str):
         raise ValidationError("统一社会信用代码必须是字符串。")
-    # Import files hold millions of codes already in compact form: check those against stdnum's
-    # alphabet here and let stdnum compute only the check digit (its cleaning step dominates otherwise).
-    if _COMPACT_USCC.match(value):
-        if _uscc.calc_check_digit(value) != value[-1]:
-            raise ValidationError("统一社会信用代码校验位错误或含非法字符。")
-        return value
-    compact = _uscc.compact(value)
-    if len(compact) != 18:
-        raise ValidationError("统一社会信用代码应为 18 位。")
     try:
-        return _uscc.validate(compact)
-    except StdnumError:
-        raise ValidationError("统一社会信用代码校验位错误或含非法字符。") from None
+        return _uscc.validate(value)
+    except _uscc.UsccError as problem:
+        message = "统一社会信用代码应为 18 位。" if problem.reason == "length" else "统一社会信用代码校验位错误或含非法字符。"
+        raise ValidationError(message) from None
 
 
 def validate_uscc(value: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -31,11 +32,46 @@ def load(schema: Schema, data: Any) -> Any:
         raise ApiError(400, "invalid_request", "请求内容校验未通过", errors=flatten_errors(error.messages)) from None
 
 
-def int_arg(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    """An integer query parameter within [low, high]; 400 ``invalid_query`` otherwise."""
-    raw = request.arg(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, "invalid_query", f"查询参数 {name} 应为 {low} 至 {high} 之间的整数", parameter=name)
-    return int(raw)
+@dataclass(frozen=True)
+class IntArg:
+    """An integer query parameter within [low, high]: read by the handler, described by the OpenAPI document."""
+
+    name: str
+    low: int
+    high: int
+    default: int | None
+    description: str
+
+    def read(self, request: Request) -> int | None:
+        """Its value; 400 ``invalid_query`` when it is not an integer in range."""
+        raw = request.arg(self.name)
+        if raw is None:
+            return self.default
+        if not (raw.isascii() and raw.isdigit()) or not self.low <= int(raw) <= self.high:
+            raise ApiError(400, "invalid_query", f"查询参数 {self.name} 应为 {self.low} 至 {self.high} 之间的整数", parameter=self.name)
+        return int(raw)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.low, "maximum": self.high,
+                **({"default": self.default} if self.default is not None else {})}
+
+
+@dataclass(frozen=True)
+class ChoiceArg:
+    """A query parameter naming one of ``choices``."""
+
+    name: str
+    choices: tuple[str, ...]
+    description: str
+
+    def read(self, request: Request) -> str | None:
+        raw = request.arg(self.name)
+        if raw is not None and raw not in self.choices:
+            raise ApiError(400, "invalid_query", f"查询参数 {self.name} 应为 " + "、".join(self.choices), parameter=self.name)
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
+QueryArg = IntArg | ChoiceArg

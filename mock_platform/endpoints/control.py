@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from mock_platform import control_schemas as cs
 from mock_platform.context import Context
-from mock_platform.endpoints.bodies import load, read_json
+from mock_platform.endpoints.bodies import ChoiceArg, load, read_json
+from mock_platform.expectations import Expectations
 from mock_platform.faults import FaultConfig
 from mock_platform.http import ApiError, Response, json_response
 from mock_platform.ledger import content_sha256, normalise, received_report
 from schemas.platform import RECORD_SCHEMAS
+
+
+KIND = ChoiceArg("kind", tuple(RECORD_SCHEMAS), "Only this kind of record.")
 
 
 def health(ctx: Context) -> Response:
@@ -64,7 +68,7 @@ def seed_inspections(ctx: Context) -> Response:
 
 
 def get_faults(ctx: Context) -> Response:
-    return json_response(200, ctx.backend.faults.config.to_json())
+    return json_response(200, ctx.backend.faults.to_json())
 
 
 def set_faults(ctx: Context) -> Response:
@@ -79,11 +83,44 @@ def clear_faults(ctx: Context) -> Response:
 
 
 def received(ctx: Context) -> Response:
-    kind = ctx.request.arg("kind")
-    if kind is not None and kind not in RECORD_SCHEMAS:
-        raise ApiError(400, "invalid_query", "查询参数 kind 应为 " + "、".join(RECORD_SCHEMAS), parameter="kind")
+    kind = KIND.read(ctx.request)
     return json_response(200, received_report(ctx.backend.store, kind))
 
 
 def request_log(ctx: Context) -> Response:
     return json_response(200, {"requests": ctx.backend.store.requests()})
+
+
+def get_clock(ctx: Context) -> Response:
+    return json_response(200, ctx.backend.clock.to_json())
+
+
+def set_clock(ctx: Context) -> Response:
+    data = load(cs.ClockSchema(), read_json(ctx.request))
+    ctx.backend.clock.pin(data["now"], frozen=data["frozen"])
+    return json_response(200, ctx.backend.clock.to_json())
+
+
+def clear_clock(ctx: Context) -> Response:
+    ctx.backend.clock.unpin()
+    return json_response(200, ctx.backend.clock.to_json())
+
+
+def get_expectations(ctx: Context) -> Response:
+    return json_response(200, ctx.backend.expectations.report())
+
+
+def set_expectations(ctx: Context) -> Response:
+    ctx.backend.expectations = Expectations.from_json(load(cs.ExpectationsSchema(), read_json(ctx.request)))
+    return json_response(200, ctx.backend.expectations.report())
+
+
+def add_expectation(ctx: Context) -> Response:
+    data = load(cs.ExpectationSchema(), read_json(ctx.request))
+    ctx.backend.expectations.add(data["method"], data["path"], data["times"])
+    return json_response(201, ctx.backend.expectations.report())
+
+
+def clear_expectations(ctx: Context) -> Response:
+    ctx.backend.expectations = Expectations()
+    return json_response(200, ctx.backend.expectations.report())

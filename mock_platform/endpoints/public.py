@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from mock_platform import html, views
 from mock_platform.context import Context
-from mock_platform.endpoints.bodies import int_arg
+from mock_platform.endpoints.bodies import IntArg
 from mock_platform.http import ApiError, Response, html_response, json_response
 from schemas.platform import parse_uscc
+
+
+YEAR = IntArg("year", 2000, 2100, None, "Only inspections completed in this year.")
 
 
 def _checked_uscc(uscc: str) -> str:
@@ -18,7 +21,7 @@ def _checked_uscc(uscc: str) -> str:
 def target_inspections(ctx: Context, uscc: str) -> Response:
     """``GET /api/v1/public/entities/<uscc>/inspections?year=``: every authority's results."""
     uscc = _checked_uscc(uscc)
-    year = int_arg(ctx.request, "year", None, 2000, 2100)
+    year = YEAR.read(ctx.request)
     return json_response(200, views.target_inspections(ctx.backend.store, uscc, year))
 
 

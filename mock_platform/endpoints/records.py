@@ -4,10 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from mock_platform.context import Context
-from mock_platform.endpoints.bodies import int_arg, read_json
+from mock_platform.endpoints.bodies import IntArg, read_json
 from mock_platform.http import ApiError, Response, json_response
 from mock_platform.ledger import Push, push_batch
 from schemas.platform import KIND_LABELS
+
+
+AFTER = IntArg("after", 0, 2**62, 0, "Return records after this position (next_after of the previous page).")
+LIMIT = IntArg("limit", 1, 1000, 100, "Page size.")
 
 
 def _records_of(body: Any, max_records: int) -> list[Any]:
@@ -38,8 +42,8 @@ def push(ctx: Context, kind: str) -> Response:
 
 def list_own(ctx: Context, kind: str) -> Response:
     """``GET /api/v1/<kind>?after=&limit=``: the sender's records, oldest first, a page at a time."""
-    after = int_arg(ctx.request, "after", 0, 0, 2**62)
-    limit = int_arg(ctx.request, "limit", 100, 1, 1000)
+    after = AFTER.read(ctx.request)
+    limit = LIMIT.read(ctx.request)
     assert ctx.access_key is not None and after is not None and limit is not None
     page = ctx.backend.store.list_records(ctx.access_key, kind, after, limit + 1)
     items, more = page[:limit], len(page) > limit

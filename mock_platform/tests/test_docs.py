@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mock_platform.backend import INJECTED_ERRORS
+from mock_platform.faults import INJECTED_ERRORS
 from mock_platform.routes import ROUTES, Route
 from mock_platform.server_process import PROJECT_ROOT
 from schemas.platform import RECORD_SCHEMAS
@@ -34,7 +34,7 @@ def test_every_error_code_is_documented(code: str) -> None:
 
 def documented_forms(route: Route) -> set[str]:
     """How the guide may name a route: exactly, or per kind as ``/api/v1/{kind}``."""
-    path = re.sub(r"<(\w+)>", r"{\1}", route.rule).replace("{record_id}", "{id}")
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.rule).replace("{record_id}", "{id}")
     forms = {f"{route.method} {path}"}
     for kind in RECORD_SCHEMAS:
         if path.startswith(f"/api/v1/{kind}") and not path.endswith("/batch"):

@@ -1,6 +1,8 @@
 """Idempotency-Key: the first answer is replayed; a key reused for another body is refused."""
 from __future__ import annotations
 
+import json
+
 from mock_platform.client import PlatformHandle
 from mock_platform.tests.builders import inspection, push
 from schemas.signing import PlatformAuth
@@ -22,14 +24,26 @@ def test_without_a_key_the_resend_is_a_duplicate(platform: PlatformHandle) -> No
     assert push(platform, "inspection-results", [inspection()]).json()["results"][0]["outcome"] == "duplicate"
 
 
-def test_error_answers_are_replayed_too(platform: PlatformHandle) -> None:
+def test_a_batch_refused_as_a_whole_is_not_kept_so_the_key_stays_usable(platform: PlatformHandle) -> None:
     platform.control.update_settings(max_batch_records=1)
     records = [inspection(1), inspection(2)]
     first = push(platform, "inspection-results", records, headers={"Idempotency-Key": "too-big"})
     platform.control.update_settings(max_batch_records=10)
     again = push(platform, "inspection-results", records, headers={"Idempotency-Key": "too-big"})
-    assert first.status_code == again.status_code == 413
-    assert again.headers["Idempotency-Replayed"] == "true"
+    assert (first.status_code, again.status_code) == (413, 200)
+    assert "Idempotency-Replayed" not in again.headers
+    assert again.json()["summary"]["accepted"] == 2
+
+
+def test_a_keyed_415_is_not_replayed_once_the_content_type_is_fixed(platform: PlatformHandle) -> None:
+    body = json.dumps({"records": [inspection()]}).encode()
+    session = platform.session()
+    url = platform.url("/api/v1/inspection-results/batch")
+    wrong = session.post(url, data=body, headers={"Idempotency-Key": "k415", "Content-Type": "text/plain"}, timeout=10)
+    right = session.post(url, data=body, headers={"Idempotency-Key": "k415", "Content-Type": "application/json"}, timeout=10)
+    assert (wrong.status_code, right.status_code) == (415, 200)
+    replay = session.post(url, data=body, headers={"Idempotency-Key": "k415", "Content-Type": "application/json"}, timeout=10)
+    assert replay.headers["Idempotency-Replayed"] == "true" and replay.content == right.content
 
 
 def test_a_key_reused_for_another_body_is_refused(platform: PlatformHandle) -> None:
