@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gateway.api.errors import ApiError
+from gateway.errors import Forbidden, Unauthenticated
 from gateway.security.principal import Principal
 
 ANY = "any"                  # everything of that kind
@@ -166,8 +166,8 @@ def check_declared(principal: Principal, action: str) -> None:
 
 def _refuse(principal: Principal, action: str):
     if principal.is_public:
-        raise ApiError(401, "unauthenticated", "请先登录，或在请求中提供有效的访问令牌。")
-    raise ApiError(403, "forbidden", "无权执行此操作。", action=action)
+        raise Unauthenticated("unauthenticated", "请先登录，或在请求中提供有效的访问令牌。")
+    raise Forbidden("forbidden", "无权执行此操作。", action=action)
 
 
 # --------------------------------------------------------------------------------------- listings

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.api.errors import status_of
 from gateway.api.session import get_gateway
-from gateway.errors import DomainError
+from gateway.errors import DomainError, Forbidden, Unauthenticated
 from gateway.security.principal import ROLE_LABELS, current_principal
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def department_choices() -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------------- form errors
 
 def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """An ApiError's ``errors`` (nested or dotted) as {dotted.path: [messages]}."""
+    """A domain error's ``errors`` (nested or dotted) as {dotted.path: [messages]}."""
     out: dict[str, list[str]] = {}
     if isinstance(errors, Mapping):
         for key, value in errors.items():
@@ -273,14 +273,21 @@ def errors_of(exc: DomainError) -> dict[str, list[str]]:
     return errors
 
 
+def refusal_status(exc: DomainError) -> int:
+    """The status of a page that shows a service's refusal beside the form. A refusal of the caller
+    rather than of the input is raised on: the blueprint shows sign-in or the refusal page."""
+    if isinstance(exc, (Unauthenticated, Forbidden)):
+        raise exc
+    return status_of(exc)
+
+
 def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:
-    """Run a service call; on a domain error flash its message and return it instead of raising.
-    401 and 403 are not caught: they become the sign-in redirect and the refusal page."""
+    """Run a service call; on a domain error flash its message and return it instead of raising
+    (except a refusal of the caller, see :func:`refusal_status`)."""
     try:
         value = action()
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
+        refusal_status(exc)
         flash(exc.message, "error")
         for path, messages in flat_errors(exc.errors).items():
             for message in messages:
