@@ -53,12 +53,13 @@ from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
-from gateway.planning.service import CHINA_TZ, get_plan, local_date
+from gateway.planning.service import get_plan, local_date
 from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task, TaskMember
+from schemas.common import CHINA_TZ
 
 STATUS_LABELS = {
     "frozen": "总体已冻结",

@@ -8,7 +8,7 @@ the version it amends.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -27,8 +27,8 @@ from gateway.security import audit
 from gateway.security.policy import PUBLISHED, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
+from schemas.common import CHINA_TZ
 
-CHINA_TZ = timezone(timedelta(hours=8))
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
 EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "frequency", "window_start", "window_end", "description")
 DEFAULT_KEY_RULE = KeyRule().as_dict()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from flask_smorest import Blueprint
+
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.security.principal import Principal
 
@@ -135,14 +137,9 @@ def permission(action: str):
         raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
 
     def mark(func):
-        setattr(func, VIEW_ACTION_ATTR, action)
-        apidoc = getattr(func, "_apidoc", None)
-        apidoc = dict(apidoc) if apidoc else {}
-        manual = dict(apidoc.get("manual_doc", {}))
-        manual["x-permission"] = {"action": action, "roles": {r: s for r, s in PERMISSIONS[action].items()}}
-        apidoc["manual_doc"] = manual
-        func._apidoc = apidoc
-        return func
+        setattr(func, VIEW_ACTION_ATTR, action)  # copied onto the wrapper by doc's functools.wraps
+        roles = {role: scope for role, scope in PERMISSIONS[action].items()}
+        return Blueprint.doc(**{"x-permission": {"action": action, "roles": roles}})(func)
 
     return mark
 

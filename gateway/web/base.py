@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
@@ -18,10 +18,10 @@ from gateway.api.errors import status_of
 from gateway.api.session import get_gateway
 from gateway.errors import DomainError, Forbidden, Unauthenticated
 from gateway.security.principal import ROLE_LABELS, current_principal
+from schemas.common import CHINA_TZ
 
 log = logging.getLogger(__name__)
 
-CHINA_TZ = timezone(timedelta(hours=8))
 SITE_NAME = "武陟县“双随机、一公开”跨部门联合抽查平台"
 PAGE_SIZE = 20
 
