@@ -34,18 +34,18 @@ bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets
 def make_blueprint(name: str, url_prefix: str = "") -> Blueprint:
     """A web blueprint whose errors are HTML pages (the API keeps its JSON errors)."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix or None)
-    blueprint.register_error_handler(DomainError, _api_error_page)
+    blueprint.register_error_handler(DomainError, _domain_error_page)
     blueprint.register_error_handler(HTTPException, _http_error_page)
     blueprint.register_error_handler(Exception, _unexpected_error_page)
     return blueprint
 
 
-def _api_error_page(exc: DomainError):
-    status = status_of(exc)
-    if status == 401:
+def _domain_error_page(exc: DomainError):
+    if isinstance(exc, Unauthenticated):
         # A session cookie that no longer opens a session: signed out elsewhere, expired or idle.
         ended = {"ended": 1} if g.get("clear_session_cookie") else {}
         return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
+    status = status_of(exc)
     return render_template("error.html", status=status, message=exc.message,
                            errors=flat_errors(exc.errors)), status
 
@@ -80,7 +80,7 @@ def _unexpected_error_page(exc: Exception):
                            errors={}), 500
 
 
-bp.register_error_handler(DomainError, _api_error_page)
+bp.register_error_handler(DomainError, _domain_error_page)
 bp.register_error_handler(HTTPException, _http_error_page)
 
 
@@ -288,11 +288,13 @@ def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[A
         value = action()
     except DomainError as exc:
         refusal_status(exc)
-        flash(exc.message, "error")
-        for path, messages in flat_errors(exc.errors).items():
+        shown = [exc.message]
+        for messages in flat_errors(exc.errors).values():
             for message in messages:
-                if message != exc.message:
-                    flash(message, "error")
+                if message not in shown:
+                    shown.append(message)
+        for message in shown:
+            flash(message, "error")
         return None, exc
     if success:
         flash(success, "success")

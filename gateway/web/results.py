@@ -408,18 +408,12 @@ def record_disposition(result_id: int):
     supersedes = request.form.get("supersedes_id", type=int)
     if supersedes:
         body["supersedes_id"] = supersedes
-    try:
+
+    def record() -> None:
         with gateway.write() as session:
             followups.record_disposition(gateway, session, principal, result_id, body, today=today)
-    except DomainError as exc:
-        refusal_status(exc)
-        flash(exc.message, "error")
-        for messages in form_errors(errors_of(exc)).values():
-            for message in messages:
-                if message != exc.message:
-                    flash(message, "error")
-        return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
-    flash("后续处置已录入，待部门负责人公示。", "success")
+
+    run_action(record, "后续处置已录入，待部门负责人公示。")
     return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
 
 
