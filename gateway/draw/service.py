@@ -288,7 +288,7 @@ def run(
 
     One transaction: if any team cannot be formed nothing is written, and the error names the
     target and the department. Only one request can pass the guarded status change, so a second
-    draw of the same plan gets 409 even when both arrive at once.
+    draw of the same plan is refused as a ``Conflict`` even when both arrive at once.
     """
     authorize(principal, "draws.run")
     now = now or utcnow()

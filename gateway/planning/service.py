@@ -264,7 +264,7 @@ def _apply(plan: Plan, values: Mapping[str, Any], kinds: tuple[str, ...] = ()) -
 
 
 def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    """Check a whole plan (after merging changes) and resolve its matters; raise 422 naming fields."""
+    """Check a whole plan (after merging changes) and resolve its matters; raise ``Invalid`` naming fields."""
     errors: dict[str, list[str]] = {}
     departments = {d.code: d for d in session.scalars(select(Department).where(Department.installed.is_(True)))}
     lead = data["lead_department"]

@@ -113,7 +113,7 @@ def allows(
 
 
 def authorize(principal: Principal, action: str, **resource) -> None:
-    """Raise 401 for the public, 403 for anyone else, unless ``allows``."""
+    """Raise ``Unauthenticated`` for the public, ``Forbidden`` for anyone else, unless ``allows``."""
     if allows(principal, action, **resource):
         return
     _refuse(principal, action)
@@ -171,9 +171,9 @@ def _refuse(principal: Principal, action: str):
 
 def visible_departments(principal: Principal, action: str) -> list[str] | None:
     """For listings: None when the principal sees every department's rows for ``action``, else
-    the departments it may see (its own). Raises 401/403 when the role has no scope at all, and
-    for scopes that are not about departments (team, published): use ``scope_of`` for those and
-    filter by ``principal.inspector_id`` or by publication."""
+    the departments it may see (its own). Refuses as ``authorize`` does when the role has no scope
+    at all, and for scopes that are not about departments (team, published): use ``scope_of`` for
+    those and filter by ``principal.inspector_id`` or by publication."""
     scope = scope_of(principal, action)
     if scope is None:
         _refuse(principal, action)
