@@ -26,15 +26,14 @@ class GatewayApi(Api):
     ERROR_SCHEMA = ErrorSchema
     DEFAULT_ERROR_RESPONSE_NAME = "Error"
 
-    def _register_responses(self):
-        super()._register_responses()
+    def init_app(self, app: Flask, *args, **kwargs) -> None:
+        super().init_app(app, *args, **kwargs)
         # flask-smorest registers its default error response as "DEFAULT_ERROR" whatever the name
-        # above says; register ours so every operation's "default" reference resolves.
-        from flask_smorest.utils import prepare_response
-
-        response = {"description": "错误（统一格式：code、message、errors）", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+        # above says; register ours on the spec so every operation's "default" reference resolves.
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, {
+            "description": "错误（统一格式：code、message、errors）",
+            "content": {self.DEFAULT_RESPONSE_CONTENT_TYPE: {"schema": self.ERROR_SCHEMA}},
+        }, lazy=True)
 
 
 def api_spec_config() -> dict:

@@ -87,3 +87,24 @@ class BadRequest(DomainError):
 
     code = "bad_request"
     message = "请求格式不正确。"
+
+
+class TooLarge(Invalid):
+    """An upload or value is larger than the rule allows."""
+
+    code = "payload_too_large"
+    message = "上传内容过大。"
+
+
+class UnsupportedType(Invalid):
+    """An upload's content is not of a kind this gateway accepts."""
+
+    code = "unsupported_media_type"
+    message = "不支持的内容类型。"
+
+
+class Corrupted(DomainError):
+    """Stored data failed its own integrity check: nobody's input is at fault, an administrator must look."""
+
+    code = "data_corrupted"
+    message = "数据已损坏，请联系系统管理员。"

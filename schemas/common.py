@@ -1,9 +1,12 @@
-"""Wire shapes every API shares: errors and pages."""
+"""Wire shapes every API shares: errors, pages, timestamps, and the time zone of every date."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from marshmallow import Schema, fields, validate
+
+# China Standard Time: the calendar of the county, of its deadlines and of the provincial platform.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 class ErrorSchema(Schema):

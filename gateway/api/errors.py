@@ -11,14 +11,16 @@ from werkzeug.exceptions import HTTPException
 from gateway.errors import (
     BadRequest,
     Conflict,
+    Corrupted,
     DomainError,
     Forbidden,
     Invalid,
     NotFound,
+    TooLarge,
     TooManyRequests,
     Unauthenticated,
+    UnsupportedType,
 )
-from schemas.i18n import translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -44,49 +46,31 @@ STATUS_OF_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
+    UnsupportedType: 415,
     Invalid: 422,
     TooManyRequests: 429,
+    Corrupted: 500,
 }
 
 
 def status_of(exc: DomainError) -> int:
-    """The HTTP status that answers ``exc``."""
-    if isinstance(exc, ApiError):
-        return exc.status
+    """The HTTP status that answers ``exc``: that of its nearest class in ``STATUS_OF_ERROR``."""
     for cls in type(exc).__mro__:
         if cls in STATUS_OF_ERROR:
             return STATUS_OF_ERROR[cls]
     return 422
 
 
-class ApiError(DomainError):
-    """A domain error that names its HTTP status itself: for transport code only (views, auth)."""
-
-    def __init__(self, status: int, code: str, message: str, errors: Any = None, **details: Any):
-        super().__init__(code, message, errors, **details)
-        self.status = status
-
-
 def error_body(code: str, message: str, errors: Any = None, **details: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if errors:
-        body["errors"] = translate_errors(errors)
-    if details:
-        body["details"] = details
-    return body
-
-
-def not_found(what: str, key: object) -> ApiError:
-    shown = str(key)
-    if len(shown) > 40:  # never echo a hostile megabyte back
-        shown = shown[:40] + "…"
-    return ApiError(404, "not_found", f"{what} {shown} 不存在。")
+    """The body of an error the transport answers itself (HTTP errors, database refusals)."""
+    return DomainError(code, message, errors, **details).to_dict()
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        response = jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details))
+        response = jsonify(exc.to_dict())
         if exc.details.get("retry_after"):
             response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
         return response, status_of(exc)

@@ -15,6 +15,9 @@ import click.termui
 import click.types
 from click.core import Argument
 
+from gateway.errors import DomainError
+from schemas.i18n import translate_errors
+
 HELP_OPTION_TEXT = "显示本帮助并退出。"
 
 # click marks its messages for gettext (``_`` and ``ngettext`` in each module) and ships no
@@ -216,6 +219,38 @@ class ChineseContext(click.Context):
     formatter_class = ChineseHelpFormatter
 
 
+def failure(exc: DomainError) -> click.ClickException:
+    """A domain error as a command failure (exit code 1): the message, then one line per field or
+    row (dotted path) whose message says more than the message itself."""
+    lines = [exc.message]
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lines.extend(f"  {prefix}：{v}" for v in value if v != exc.message)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}.{index}", inner)
+        elif value != exc.message:
+            lines.append(f"  {prefix}：{value}")
+
+    walk("", translate_errors(exc.errors or {}))
+    return click.ClickException("\n".join(lines))
+
+
+class _DomainErrorsFail:
+    """Every command and group turns the domain errors of the services it calls into its failure,
+    so a command body calls services without catching anything."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise failure(exc) from None
+
+
 class _ChineseHelp:
     context_class = ChineseContext
 
@@ -238,14 +273,14 @@ class _ChineseHelp:
         return option
 
 
-class ChineseCommand(_ChineseHelp, click.Command):
+class ChineseCommand(_DomainErrorsFail, _ChineseHelp, click.Command):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("options_metavar", "[选项]")
         super().__init__(*args, **kwargs)
         _chinese_metavars(self.params)
 
 
-class ChineseGroup(_ChineseHelp, click.Group):
+class ChineseGroup(_DomainErrorsFail, _ChineseHelp, click.Group):
     command_class = ChineseCommand
     group_class = type  # subgroups are ChineseGroups too
 

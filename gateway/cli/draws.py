@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
-from gateway.api.errors import ApiError
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.errors import Invalid
 from gateway.security.principal import Principal
 
 ROLE_CHOICES = ("organiser", "operator", "supervisor", "witness")
@@ -23,27 +22,6 @@ def cli_principal(by: str | None) -> Principal:
 
 def by_option(func):
     return click.option("--by", "by", metavar="姓名", help="操作人姓名（记入抽取记录与审计日志，默认当前系统用户）。")(func)
-
-
-def fail(exc: DomainError) -> click.ClickException:
-    """The error as a command failure: the message, then one line per field (dotted path)."""
-    lines = [exc.message]
-
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            lines.extend(f"  {prefix}：{v}" for v in value)
-        elif isinstance(value, list):
-            for index, inner in enumerate(value):
-                walk(f"{prefix}.{index}", inner)
-        else:
-            lines.append(f"  {prefix}：{value}")
-
-    if exc.errors:
-        walk("", exc.errors)
-    return click.ClickException("\n".join(lines))
 
 
 def _json(data) -> str:
@@ -92,12 +70,9 @@ def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
     from gateway.draw import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            draw = service.freeze(session, cli_principal(by), plan_id)
-            data = service.draw_dict(draw, gateway.settings)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        draw = service.freeze(session, cli_principal(by), plan_id)
+        data = service.draw_dict(draw, gateway.settings)
     _show(data)
     click.echo(f"请公布总体摘要 {data['population_sha256']}，然后由各参与者作出随机数承诺：shuangsui draw commit {data['id']} …")
 
@@ -138,11 +113,8 @@ def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: st
     body = {"commitments": [dict(zip(("role", "name", "commitment"), _parts(i, 3, "角色:姓名:承诺值"))) for i in items]}
     data = _load(CommitSchema, body)
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            draw = service.commit(session, cli_principal(by), draw_id, data["commitments"])
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        draw = service.commit(session, cli_principal(by), draw_id, data["commitments"])
     click.echo(f"已记录 {len(draw.commitments)} 份随机数承诺。现在请各参与者揭示：shuangsui draw seed {draw_id} …")
 
 
@@ -163,11 +135,8 @@ def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesse
     }
     data = _load(SeedSchema, body)
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            draw = service.reveal_seed(session, cli_principal(by), draw_id, data["contributions"], data["witnesses"])
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        draw = service.reveal_seed(session, cli_principal(by), draw_id, data["contributions"], data["witnesses"])
     click.echo(f"随机种子已确定：{draw.seed}。下一步：shuangsui draw run {draw_id}")
 
 
@@ -179,10 +148,7 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
     from gateway.draw import service
 
     gateway = ctx.gateway()
-    try:
-        draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
-    except DomainError as exc:
-        raise fail(exc) from None
+    draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
     with gateway.read() as session:
         _show(service.draw_dict(service.get_draw(session, draw.id), gateway.settings))
 
@@ -196,11 +162,8 @@ def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -
     from gateway.draw import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            service.cancel(session, cli_principal(by), draw_id, reason)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        service.cancel(session, cli_principal(by), draw_id, reason)
     click.echo(f"抽取 {draw_id} 已取消。")
 
 
@@ -236,11 +199,8 @@ def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
     from gateway.draw import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.read() as session:
-            data = service.draw_dict(service.get_draw(session, draw_id), gateway.settings)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.read() as session:
+        data = service.draw_dict(service.get_draw(session, draw_id), gateway.settings)
     click.echo(_json(data)) if as_json else _show(data)
 
 
@@ -252,11 +212,8 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
     from gateway.draw import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.read() as session:
-            text = service.public_record(service.get_draw(session, draw_id))
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.read() as session:
+        text = service.public_record(service.get_draw(session, draw_id))
     output.write_text(text, encoding="utf-8")
     click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
 
@@ -290,12 +247,10 @@ def verify_command(path: Path, announced: str | None) -> None:
 def _load(schema_class, body: dict) -> dict:
     from marshmallow import ValidationError
 
-    from schemas.i18n import translate_errors
-
     try:
         return schema_class().load(body)
     except ValidationError as exc:
-        raise fail(ApiError(422, "validation_error", "参数未通过校验。", translate_errors(exc.messages))) from None
+        raise Invalid("validation_error", "参数未通过校验。", exc.messages) from None
 
 
 COMMANDS = [draw_group, verify_command]

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
-from gateway.cli.draws import _json, _load, by_option, cli_principal, fail
+from gateway.cli.draws import _json, _load, by_option, cli_principal
 
 KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布", "superseded": "已被新版本取代"}
@@ -54,13 +53,10 @@ def _write(ctx: CliContext, action) -> dict:
     from gateway.planning import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            result = action(session, gateway)
-            plan, warnings = result if isinstance(result, tuple) else (result, [])
-            return service.plan_dict(session, plan, warnings)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        result = action(session, gateway)
+        plan, warnings = result if isinstance(result, tuple) else (result, [])
+        return service.plan_dict(session, plan, warnings)
 
 
 @plan_group.command("create", help="由 JSON 文件创建计划草稿（字段同 POST /api/v1/plans）。")
@@ -132,11 +128,8 @@ def show_command(ctx: CliContext, plan_id: int, as_json: bool) -> None:
     from gateway.planning import service
 
     gateway = ctx.gateway()
-    try:
-        with gateway.read() as session:
-            plan = service.plan_dict(session, service.get_plan(session, plan_id))
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.read() as session:
+        plan = service.plan_dict(session, service.get_plan(session, plan_id))
     click.echo(_json(plan)) if as_json else _detail(plan)
 
 

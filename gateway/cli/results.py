@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
 from gateway.results import exports, stats
 from gateway.results.clock import china_today, deadline_lists
@@ -130,13 +129,10 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
     _check_department(ctx, department)
     gateway = ctx.gateway()
     build = exports.task_rows if what == "tasks" else exports.result_rows
-    try:
-        with gateway.write() as session:
-            headers, rows = build(gateway, session, CLI_PRINCIPAL, plan_id=plan_id, department=department, year=year)
-            audit.record(session, CLI_PRINCIPAL, f"exports.{what}", "export", what,
-                         {"rows": len(rows), "plan_id": plan_id, "department": department})
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with gateway.write() as session:
+        headers, rows = build(gateway, session, CLI_PRINCIPAL, plan_id=plan_id, department=department, year=year)
+        audit.record(session, CLI_PRINCIPAL, f"exports.{what}", "export", what,
+                     {"rows": len(rows), "plan_id": plan_id, "department": department})
     if output.suffix.lower() == ".csv":
         output.write_bytes(exports.to_csv(headers, rows))
     else:
@@ -156,10 +152,7 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
 def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
     from gateway.results.pruning import prune_attachments as prune
 
-    try:
-        report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
     if not report.attachments:
         click.echo(f"没有需要清理的附件（上传早于 {cutoff} UTC 且未被任何检查结果引用）。")

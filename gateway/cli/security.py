@@ -8,7 +8,6 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from sqlalchemy import select
 
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context
 from gateway.db import utcnow
 from gateway.security import accounts, audit
@@ -25,15 +24,6 @@ def cli_principal() -> Principal:
     except Exception:
         user = "unknown"
     return Principal(role="system", name=f"cli:{user}")
-
-
-def _fail(exc: DomainError) -> click.ClickException:
-    detail = ""
-    flat = [m for msgs in (exc.errors or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
-    if exc.errors and flat != [exc.message]:
-        detail = "；".join(f"{field}：{'、'.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
-                          for field, msgs in exc.errors.items())
-    return click.ClickException(exc.message + (f"（{detail}）" if detail else ""))
 
 
 def _scope_text(role: str, department: str | None, inspector_id: int | None) -> str:
@@ -64,15 +54,12 @@ def user() -> None:
 def user_add(ctx: CliContext, username, role, department, inspector_id, display_name, password, no_password) -> None:
     if not no_password and password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
-    try:
-        with ctx.gateway().write() as session:
-            account = accounts.create_account(
-                session, cli_principal(), username, role, department_code=department,
-                inspector_id=inspector_id, password=None if no_password else password, display_name=display_name,
-            )
-            text = _scope_text(account.role, account.department_code, account.inspector_id)
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        account = accounts.create_account(
+            session, cli_principal(), username, role, department_code=department,
+            inspector_id=inspector_id, password=None if no_password else password, display_name=display_name,
+        )
+        text = _scope_text(account.role, account.department_code, account.inspector_id)
     click.echo(f"已新建用户 {username}（{text}）。")
 
 
@@ -111,11 +98,8 @@ def user_list(ctx: CliContext, role, department) -> None:
 @click.argument("username")
 @pass_context
 def user_disable(ctx: CliContext, username) -> None:
-    try:
-        with ctx.gateway().write() as session:
-            accounts.disable_account(session, cli_principal(), accounts.get_account(session, username))
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        accounts.disable_account(session, cli_principal(), accounts.get_account(session, username))
     click.echo(f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
 
 
@@ -123,11 +107,8 @@ def user_disable(ctx: CliContext, username) -> None:
 @click.argument("username")
 @pass_context
 def user_enable(ctx: CliContext, username) -> None:
-    try:
-        with ctx.gateway().write() as session:
-            accounts.enable_account(session, cli_principal(), accounts.get_account(session, username))
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        accounts.enable_account(session, cli_principal(), accounts.get_account(session, username))
     click.echo(f"已启用用户 {username}。")
 
 
@@ -138,11 +119,8 @@ def user_enable(ctx: CliContext, username) -> None:
 def user_passwd(ctx: CliContext, username, password) -> None:
     if password is None:
         password = click.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
-    try:
-        with ctx.gateway().write() as session:
-            accounts.set_password(session, cli_principal(), accounts.get_account(session, username), password)
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        accounts.set_password(session, cli_principal(), accounts.get_account(session, username), password)
     click.echo(f"已重设用户 {username} 的密码。")
 
 
@@ -165,18 +143,15 @@ def token() -> None:
 def token_create(ctx: CliContext, name, username, role, department, inspector_id, days) -> None:
     if not username and not role:
         raise click.ClickException("请用 --user 指定用户，或用 --role 指定角色。")
-    try:
-        with ctx.gateway().write() as session:
-            account = accounts.get_account(session, username) if username else None
-            row, plaintext = accounts.issue_token(
-                session, cli_principal(), name, role or "", department_code=department,
-                inspector_id=inspector_id, days=days, account=account,
-            )
-            scope = _scope_text(row.role, row.department_code, row.inspector_id)
-            expires = row.expires_at.strftime("%Y-%m-%d %H:%M")
-            token_id = row.id
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        account = accounts.get_account(session, username) if username else None
+        row, plaintext = accounts.issue_token(
+            session, cli_principal(), name, role or "", department_code=department,
+            inspector_id=inspector_id, days=days, account=account,
+        )
+        scope = _scope_text(row.role, row.department_code, row.inspector_id)
+        expires = row.expires_at.strftime("%Y-%m-%d %H:%M")
+        token_id = row.id
     click.echo(f"已新建访问令牌 {token_id}（{scope}，有效期至 {expires} UTC）。")
     click.echo("令牌只显示这一次，请立即妥善保存：")
     click.echo(plaintext)
@@ -211,12 +186,9 @@ def token_list(ctx: CliContext, show_all) -> None:
 @click.argument("token_id", type=int)
 @pass_context
 def token_revoke(ctx: CliContext, token_id) -> None:
-    try:
-        with ctx.gateway().write() as session:
-            row = accounts.revoke_token(session, cli_principal(), token_id)
-            name = row.name
-    except DomainError as exc:
-        raise _fail(exc) from None
+    with ctx.gateway().write() as session:
+        row = accounts.revoke_token(session, cli_principal(), token_id)
+        name = row.name
     click.echo(f"已吊销访问令牌 {token_id}（{name}）。")
 
 

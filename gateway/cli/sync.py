@@ -10,7 +10,6 @@ import sys
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
 from gateway.sync.models import RECORD_KINDS
@@ -122,11 +121,8 @@ def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
 
     gateway = ctx.gateway()
     for record_id in record_ids:
-        try:
-            with gateway.write() as session:
-                data = service.resend(session, operator_principal(), record_id, gateway.settings, rebuild=rebuild)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
+        with gateway.write() as session:
+            data = service.resend(session, operator_principal(), record_id, gateway.settings, rebuild=rebuild)
         note = "（内容已按更正后的数据重新生成）" if data["payload_changed"] else ""
         click.echo(f"{record_id} 已重新排队，将由同步进程推送{note}。")
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context, operator_principal
-from gateway.cli.draws import _json, by_option, cli_principal, fail
+from gateway.cli.draws import _json, by_option, cli_principal
 from gateway.security.principal import Principal
 
 
@@ -46,16 +45,13 @@ def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | N
 
     gateway = ctx.gateway()
     principal = cli_principal(by)
-    try:
-        with gateway.write() as session:
-            task = service.read_task(session, principal, task_id)
-            if which == "sheet":
-                audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
-                html = render_task_sheet(session, task, gateway.hook)
-            else:
-                html = render_guide(session, task, gateway.hook)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        task = service.read_task(session, principal, task_id)
+        if which == "sheet":
+            audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
+            html = render_task_sheet(session, task, gateway.hook)
+        else:
+            html = render_guide(session, task, gateway.hook)
     output.write_text(html, encoding="utf-8")
     click.echo(f"已写入 {output}，用浏览器打开即可打印。")
 
@@ -121,12 +117,9 @@ def _act(ctx: CliContext, action) -> dict:
     from gateway.tasks import reassign
 
     gateway = ctx.gateway()
-    try:
-        with gateway.write() as session:
-            item = action(session, gateway)
-            return reassign.reassignment_dict(session, item)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with gateway.write() as session:
+        item = action(session, gateway)
+        return reassign.reassignment_dict(session, item)
 
 
 @reassign_group.command("request", short_help="申请调整检查组中的一名执法检查人员。", help=(

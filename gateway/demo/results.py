@@ -26,11 +26,11 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
 from gateway.core import Gateway
 from gateway.directory.matters import current_matter_versions
 from gateway.directory.models import INACTIVE_TARGET_STATUSES, Inspector, Target
 from gateway.directory.queries import criteria_clause
+from gateway.errors import DomainError
 from gateway.planning.models import Plan, PlanMatter
 from gateway.results import followups, service
 from gateway.results.checklist import merged_checklist
@@ -243,7 +243,7 @@ def load_demo_results(gateway: Gateway, today: date | None = None) -> dict[str, 
             continue
         try:
             _make(gateway, task_id, state, completed, today, n)
-        except ApiError as exc:  # a plugin rule this generic checklist does not meet: next task
+        except DomainError as exc:  # a plugin rule this generic checklist does not meet: next task
             log.warning("demo result for task %s (%s) not made: %s %s", task_id, state, exc.message, exc.errors)
             continue
         done[state] = task_id

@@ -9,13 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory import service
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
 from gateway.directory.queries import inspector_search, paginate, target_search
+from gateway.errors import Invalid
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
@@ -267,15 +267,15 @@ def _run_import(kind: str, args):
     allowed = visible_departments(principal, action) if kind == "inspectors" else None
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
     try:
         report = run_import(get_gateway(), principal, kind, upload.stream, upload.filename,
                             partial=args["partial"], allowed_departments=allowed)
     except ImportFileError as exc:
-        raise ApiError(422, "import_file_invalid", str(exc)) from None
+        raise Invalid("import_file_invalid", str(exc)) from None
     if not report.committed:
-        raise ApiError(
-            422, "import_rows_invalid",
+        raise Invalid(
+            "import_rows_invalid",
             f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
             report=report.as_dict(),
         )

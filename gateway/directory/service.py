@@ -6,9 +6,10 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.directory.models import Conflict, Department, Inspector, Target, join_licences, split_licences
 from gateway.directory.privacy import mask_certificate, mask_phone
+from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
+from gateway.errors import Invalid, NotFound
 
 INSPECTOR_FIELDS = (
     "department_code", "name", "gender", "unit", "position", "expertise",
@@ -40,21 +41,21 @@ def target_dict(target: Target) -> dict[str, Any]:
 def _check_department(session: Session, code: str) -> None:
     dept = session.get(Department, code)
     if dept is None or not dept.installed:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"department_code": [f"部门 {code} 不存在或其插件未安装。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"department_code": [f"部门 {code} 不存在或其插件未安装。"]})
 
 
 def _check_certificate_unique(session: Session, number: str, own_id: int | None = None) -> None:
     other = session.scalar(select(Inspector).where(Inspector.certificate_no == number))
     if other is not None and other.id != own_id:
-        raise ApiError(409, "duplicate_certificate_no", "执法证号已存在。",
-                       {"certificate_no": [f"执法证号 {number} 已登记在另一名执法检查人员名下。"]})
+        raise ConflictError("duplicate_certificate_no", "执法证号已存在。",
+                            {"certificate_no": [f"执法证号 {number} 已登记在另一名执法检查人员名下。"]})
 
 
 def get_inspector(session: Session, inspector_id: int) -> Inspector:
     inspector = session.get(Inspector, inspector_id)
     if inspector is None:
-        raise not_found("执法检查人员", inspector_id)
+        raise NotFound.of("执法检查人员", inspector_id)
     return inspector
 
 
@@ -83,14 +84,14 @@ def update_inspector(session: Session, inspector_id: int, data: Mapping[str, Any
 def get_target(session: Session, uscc: str) -> Target:
     target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
     if target is None:
-        raise not_found("检查对象", uscc)
+        raise NotFound.of("检查对象", uscc)
     return target
 
 
 def create_target(session: Session, data: Mapping[str, Any]) -> Target:
     if session.scalar(select(Target.id).where(Target.uscc == data["uscc"])) is not None:
-        raise ApiError(409, "duplicate_uscc", "检查对象已存在。",
-                       {"uscc": [f"统一社会信用代码 {data['uscc']} 已在检查对象名录中。"]})
+        raise ConflictError("duplicate_uscc", "检查对象已存在。",
+                            {"uscc": [f"统一社会信用代码 {data['uscc']} 已在检查对象名录中。"]})
     target = Target(**{f: data[f] for f in TARGET_FIELDS if f in data})
     target.licences = join_licences(data.get("licences", []))
     session.add(target)
@@ -126,7 +127,7 @@ def declare_conflict(session: Session, data: Mapping[str, Any]) -> Conflict:
         select(Conflict).where(Conflict.inspector_id == inspector.id, Conflict.target_id == target.id)
     )
     if existing is not None:
-        raise ApiError(409, "duplicate_conflict", "该回避关系已登记。")
+        raise ConflictError("duplicate_conflict", "该回避关系已登记。")
     conflict = Conflict(inspector_id=inspector.id, target_id=target.id, reason=data["reason"])
     session.add(conflict)
     session.flush()

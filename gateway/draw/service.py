@@ -26,13 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, timing
 from gateway.draw import commitment as commitments_mod
 from gateway.draw.collector import collector_paused
+from gateway.draw.errors import UnstaffedDraw
 from gateway.draw.models import OPEN_STATUSES, Draw, pack_record, unpack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
@@ -49,13 +49,16 @@ from gateway.draw.sampler import SeedError, build_seed, sample_size
 from gateway.draw.strata import draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
+from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
+from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
-from gateway.planning.service import CHINA_TZ, get_plan, local_date
+from gateway.planning.service import get_plan, local_date
 from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task, TaskMember
+from schemas.common import CHINA_TZ
 
 STATUS_LABELS = {
     "frozen": "总体已冻结",
@@ -82,18 +85,18 @@ def iso(moment: datetime | None) -> str | None:
 def get_draw(session: Session, draw_id: int) -> Draw:
     draw = session.get(Draw, draw_id)
     if draw is None:
-        raise not_found("抽取", draw_id)
+        raise NotFound.of("抽取", draw_id)
     return draw
 
 
-def _stage_error(draw: Draw, wanted: str) -> ApiError:
+def _stage_error(draw: Draw, wanted: str) -> ConflictError:
     if draw.status == "drawn":
-        return ApiError(409, "draw_finished", f"抽取 {draw.id} 已完成，不能再次进行任何阶段。")
+        return ConflictError("draw_finished", f"抽取 {draw.id} 已完成，不能再次进行任何阶段。")
     if draw.status == "cancelled":
-        return ApiError(409, "draw_cancelled", f"抽取 {draw.id} 已取消。")
-    return ApiError(409, "wrong_stage",
-                    f"抽取 {draw.id} 当前阶段为“{STATUS_LABELS[draw.status]}”，不能进行“{wanted}”。",
-                    stage=draw.status)
+        return ConflictError("draw_cancelled", f"抽取 {draw.id} 已取消。")
+    return ConflictError("wrong_stage",
+                         f"抽取 {draw.id} 当前阶段为“{STATUS_LABELS[draw.status]}”，不能进行“{wanted}”。",
+                         stage=draw.status)
 
 
 # ----------------------------------------------------------------------------------------- freeze
@@ -106,15 +109,15 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     if plan.status != "published":
         message = ("计划尚未发布，不能抽取。" if plan.status == "draft"
                    else f"计划 {plan.number} 第 {plan.version} 版已被新版本取代，请对现行版本抽取。")
-        raise ApiError(409, "plan_not_published", message, {"plan_id": [message]})
+        raise ConflictError("plan_not_published", message, {"plan_id": [message]})
     existing = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
     if existing is not None:
-        raise ApiError(409, "draw_exists", f"计划 {plan.number} 已有抽取（抽取 {existing.id}），同一计划只能抽取一次。",
-                       draw_id=existing.id)
+        raise ConflictError("draw_exists", f"计划 {plan.number} 已有抽取（抽取 {existing.id}），同一计划只能抽取一次。",
+                            draw_id=existing.id)
     open_draw = session.scalar(select(Draw).where(Draw.open_year == plan.year))
     if open_draw is not None:
-        raise ApiError(
-            409, "draw_in_progress",
+        raise ConflictError(
+            "draw_in_progress",
             f"{plan.year} 年度的抽取 {open_draw.id}（计划 {open_draw.plan.number}）尚未完成；同一年度的抽取须逐个进行，"
             "以保证每户每年至多两次非重点抽查。请先完成或取消该抽取。",
             draw_id=open_draw.id,
@@ -146,7 +149,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         session.flush()
     except IntegrityError:
         # Another request froze this plan (or another plan of the year) at the same moment.
-        raise ApiError(409, "draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
+        raise ConflictError("draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
@@ -177,7 +180,7 @@ def commit(session: Session, principal: Principal, draw_id: int, commitments: li
             "组织人员、技术操作人员和监督人员都必须贡献随机数：缺少" + "、".join(missing) + "。"
         )
     if errors:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
+        raise Invalid("validation_error", "提交的数据未通过校验。", errors)
     draw.commitments = [
         {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"]}
         for order, item in enumerate(commitments, start=1)
@@ -206,7 +209,7 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
         except SeedError as exc:
             errors["contributions"] = [str(exc)]
     if errors:
-        raise ApiError(422, "validation_error", "揭示的随机数未通过核对，随机种子未确定。", errors)
+        raise Invalid("validation_error", "揭示的随机数未通过核对，随机种子未确定。", errors)
     participants: dict[str, list[str]] = {}
     for person in [*ordered, *({"role": "witness", "name": w["name"]} for w in witnesses)]:
         names = participants.setdefault(person["role"], [])
@@ -277,7 +280,7 @@ def run(session: Session, principal: Principal, draw_id: int, settings: Settings
 
     One transaction: if any team cannot be formed nothing is written, and the error names the
     target and the department. Only one request can pass the guarded status change, so a second
-    draw of the same plan gets 409 even when both arrive at once. Stage timings go to
+    draw of the same plan is refused as a ``Conflict`` even when both arrive at once. Stage timings go to
     :mod:`gateway.draw.timing` when the benchmark records them.
     """
     authorize(principal, "draws.run")
@@ -294,8 +297,8 @@ def run(session: Session, principal: Principal, draw_id: int, settings: Settings
         name = session.scalar(select(Target.name).where(Target.uscc == exc.uscc)) or ""
         message = (f"无法为检查对象 {name}（{exc.uscc}）组成检查组：部门 {exc.department} 没有可派出的执法检查人员"
                    "（需持证、在岗、未在本组且与该对象无利益冲突）。未生成任何任务，请补充执法检查人员后重新抽取。")
-        raise ApiError(409, "no_feasible_team", message, {"teams": [message]},
-                       uscc=exc.uscc, department=exc.department) from None
+        raise UnstaffedDraw("no_feasible_team", message, {"teams": [message]},
+                            uscc=exc.uscc, department=exc.department) from None
     timing.lap("database")
     for name, value in outcome.items():
         set_committed_value(draw, name, value)
@@ -624,7 +627,7 @@ def public_record(draw: Draw) -> str:
 def public_record_gzip(draw: Draw) -> bytes:
     """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`)."""
     if draw.status != "drawn" or draw.record_gzip is None:
-        raise ApiError(404, "record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
+        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
     return draw.record_gzip
 
 
@@ -661,7 +664,7 @@ def verify_draw_teams(session: Session, draw: Draw):
 
 def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str, Any]:
     if draw.status != "drawn":
-        raise ApiError(404, "record_not_ready", f"抽取 {draw.id} 尚未完成。")
+        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成。")
     from gateway.draw.record import opaque_inspector_id
 
     report, teams = verify_draw_teams(session, draw)
@@ -693,9 +696,8 @@ def run_and_record_failure(gateway, principal: Principal, draw_id: int) -> Draw:
     try:
         with gateway.write() as session:
             return run(session, principal, draw_id, gateway.settings)
-    except ApiError as exc:
-        if exc.code == "no_feasible_team":
-            with gateway.write() as session:
-                audit.record(session, principal, "draws.run_failed", "draw", draw_id,
-                             {"uscc": exc.details.get("uscc"), "department": exc.details.get("department")})
+    except UnstaffedDraw as exc:
+        with gateway.write() as session:
+            audit.record(session, principal, "draws.run_failed", "draw", draw_id,
+                         {"uscc": exc.details.get("uscc"), "department": exc.details.get("department")})
         raise

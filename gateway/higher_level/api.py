@@ -7,11 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.queries import paginate
+from gateway.errors import Invalid
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -87,13 +87,13 @@ class HigherLevelImport(MethodView):
         authorize(principal, "inspections.import")
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
         try:
             report = run_import(get_gateway(), principal, "inspections", upload.stream, upload.filename,
                                 partial=args["partial"])
         except ImportFileError as exc:
-            raise ApiError(422, "import_file_invalid", str(exc)) from None
+            raise Invalid("import_file_invalid", str(exc)) from None
         if not report.committed:
-            raise ApiError(422, "import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
-                           report.as_dict()["errors"], report=report.as_dict())
+            raise Invalid("import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
+                          report.as_dict()["errors"], report=report.as_dict())
         return report.as_dict()

@@ -8,27 +8,27 @@ the version it amends.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
 from gateway.draw.eligibility import KeyRule
+from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning import numbering
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
 from gateway.security.policy import PUBLISHED, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
+from schemas.common import CHINA_TZ
 
-CHINA_TZ = timezone(timedelta(hours=8))
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
 EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "frequency", "window_start", "window_end", "description")
 DEFAULT_KEY_RULE = KeyRule().as_dict()
@@ -39,8 +39,8 @@ def local_date(moment: datetime) -> date:
     return moment.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).date()
 
 
-def invalid(errors: dict[str, list[str]]) -> ApiError:
-    return ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
+def invalid(errors: dict[str, list[str]]) -> Invalid:
+    return Invalid("validation_error", "提交的数据未通过校验。", errors)
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -48,7 +48,7 @@ def invalid(errors: dict[str, list[str]]) -> ApiError:
 def get_plan(session: Session, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise not_found("抽查计划", plan_id)
+        raise NotFound.of("抽查计划", plan_id)
     return plan
 
 
@@ -221,7 +221,7 @@ def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapp
     plan = get_plan(session, plan_id)
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "draft":
-        raise ApiError(409, "plan_immutable", "已发布的计划不能修改；如需调整，请以新版本修订并说明理由。")
+        raise Conflict("plan_immutable", "已发布的计划不能修改；如需调整，请以新版本修订并说明理由。")
     lead = data.get("lead_department", plan.lead_department)
     if lead != plan.lead_department:
         authorize(principal, "plans.write", departments=[lead])
@@ -264,7 +264,7 @@ def _apply(plan: Plan, values: Mapping[str, Any], kinds: tuple[str, ...] = ()) -
 
 
 def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    """Check a whole plan (after merging changes) and resolve its matters; raise 422 naming fields."""
+    """Check a whole plan (after merging changes) and resolve its matters; raise ``Invalid`` naming fields."""
     errors: dict[str, list[str]] = {}
     departments = {d.code: d for d in session.scalars(select(Department).where(Department.installed.is_(True)))}
     lead = data["lead_department"]
@@ -338,13 +338,13 @@ def publish_plan(
     plan = get_plan(session, plan_id)
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "draft":
-        raise ApiError(409, "plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
+        raise Conflict("plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
     now = now or utcnow()
     warnings = []
     if plan.amends_id is not None:
         previous = get_plan(session, plan.amends_id)
         if previous.status != "published":
-            raise ApiError(409, "plan_superseded", f"被修订的第 {previous.version} 版已被其他版本取代，本修订稿不能发布。")
+            raise Conflict("plan_superseded", f"被修订的第 {previous.version} 版已被其他版本取代，本修订稿不能发布。")
         _refuse_if_drawn(session, previous)
         previous.status = "superseded"
         plan.published_late = previous.published_late
@@ -371,8 +371,8 @@ def _refuse_if_drawn(session: Session, plan: Plan) -> None:
 
     draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
     if draw is not None:
-        raise ApiError(
-            409, "plan_in_draw",
+        raise Conflict(
+            "plan_in_draw",
             f"计划 {plan.number}（第 {plan.version} 版）已进入抽取程序（抽取 {draw.id}，状态 {draw.status}），不能修订；"
             "尚未完成的抽取可先取消。",
         )
@@ -383,11 +383,11 @@ def amend_plan(session: Session, principal: Principal, plan_id: int, data: Mappi
     plan = get_plan(session, plan_id)
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "published":
-        raise ApiError(409, "plan_not_published", "只能修订现行有效（已发布且未被取代）的计划。")
+        raise Conflict("plan_not_published", "只能修订现行有效（已发布且未被取代）的计划。")
     _refuse_if_drawn(session, plan)
     pending = session.scalar(select(Plan.id).where(Plan.amends_id == plan.id, Plan.status == "draft"))
     if pending is not None:
-        raise ApiError(409, "amendment_pending", f"该计划已有待发布的修订稿（计划 {pending}），请先完成或修改该修订稿。")
+        raise Conflict("amendment_pending", f"该计划已有待发布的修订稿（计划 {pending}），请先完成或修改该修订稿。")
     changes = {k: v for k, v in data.items() if k != "reason"}
     values = _validated(session, {**_plan_values(plan), **changes})
     version = session.scalar(select(func.max(Plan.version)).where(Plan.number == plan.number)) + 1

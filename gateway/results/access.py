@@ -45,10 +45,10 @@ def published_exists(task_id_column=Task.id) -> ColumnElement[bool]:
 
 
 def visible_tasks(principal: Principal, action: str) -> ColumnElement[bool]:
-    """A WHERE clause on ``Task`` selecting what ``principal`` may ``action``; 401/403 if nothing."""
+    """A WHERE clause on ``Task`` selecting what ``principal`` may ``action``; refused if nothing."""
     scope = scope_of(principal, action)
     if scope is None:
-        authorize(principal, action)  # raises the right 401 or 403
+        authorize(principal, action)  # raises Unauthenticated or Forbidden
     if scope == ANY:
         return true()
     if scope == OWN_DEPARTMENT:

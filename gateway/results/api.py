@@ -10,9 +10,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
 from gateway.api.session import db, get_gateway
 from gateway.directory.queries import paginate
+from gateway.errors import Forbidden, Invalid, Unauthenticated
 from gateway.results import credit, exports, followups, public, service, stats
 from gateway.results.access import visible_tasks
 from gateway.results.clock import china_today, deadline_lists
@@ -67,7 +67,7 @@ def _json_body(schema) -> dict[str, Any]:
 def _body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
-        raise ApiError(422, "validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
+        raise Invalid("validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
     return data
 
 
@@ -76,7 +76,7 @@ def _internal():
     internal shapes carry who recorded a result and who signed for the target)."""
     principal = current_principal()
     if principal.is_public:
-        raise ApiError(401, "unauthenticated", "请先登录。公众查询请使用 /api/v1/public/ 下的公开查询接口。")
+        raise Unauthenticated("unauthenticated", "请先登录。公众查询请使用 /api/v1/public/ 下的公开查询接口。")
     return principal
 
 
@@ -152,7 +152,7 @@ class TaskResults(MethodView):
         for version in versions:
             try:
                 service.authorize_read(session, principal, version)
-            except ApiError:
+            except (Forbidden, Unauthenticated):
                 continue
             readable.append(version)
         if not readable:
@@ -197,7 +197,7 @@ class TaskAttachments(MethodView):
         """Upload a photo (JPEG/PNG) or a scanned PDF for the task (the team); stored by SHA-256."""
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["请上传照片（JPEG/PNG）或 PDF 扫描件。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传照片（JPEG/PNG）或 PDF 扫描件。"]})
         content = upload.read()
         gateway = get_gateway()
         with gateway.write() as session:

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from gateway.api.errors import ApiError
+from gateway.errors import Corrupted, Invalid, TooLarge, UnsupportedType
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -61,24 +61,24 @@ def check_upload(filename: str, content: bytes) -> tuple[FileType, str]:
     """Validate an upload; return its type and cleaned name, or raise a 4xx naming ``file``."""
     name = clean_filename(filename)
     if not name:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["文件名不能为空。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["文件名不能为空。"]})
     if len(content) < MIN_BYTES:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"file": ["文件为空或内容不完整。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["文件为空或内容不完整。"]})
     file_type = sniff(content)
     if file_type is None:
-        raise ApiError(
-            415, "unsupported_attachment_type", f"附件只接受{ACCEPTED}。",
+        raise UnsupportedType(
+            "unsupported_attachment_type", f"附件只接受{ACCEPTED}。",
             {"file": [f"文件内容不是{ACCEPTED}（按文件内容判断，与文件名无关）。"]},
         )
     extension = os.path.splitext(name)[1].lower()
     if extension not in file_type.extensions:
-        raise ApiError(
-            415, "attachment_extension_mismatch", "文件扩展名与文件内容不符。",
+        raise UnsupportedType(
+            "attachment_extension_mismatch", "文件扩展名与文件内容不符。",
             {"file": [f"文件内容是{file_type.label}，扩展名应为 {' 或 '.join(file_type.extensions)}，而不是“{extension or '无扩展名'}”。"]},
         )
     if len(content) > file_type.max_bytes:
-        raise ApiError(
-            413, "attachment_too_large", "附件过大。",
+        raise TooLarge(
+            "attachment_too_large", "附件过大。",
             {"file": [f"{file_type.label}不能超过 {file_type.max_bytes // MIB} MB（本文件 {len(content) / MIB:.1f} MB）。"]},
         )
     return file_type, name
@@ -119,5 +119,5 @@ def read_blob(instance_path: Path, sha256: str) -> bytes:
     """The stored bytes, checked against their hash (a changed file on disk is an error, not data)."""
     content = blob_path(instance_path, sha256).read_bytes()
     if hashlib.sha256(content).hexdigest() != sha256:
-        raise ApiError(500, "attachment_corrupted", "附件文件已损坏或被修改，请联系系统管理员。")
+        raise Corrupted("attachment_corrupted", "附件文件已损坏或被修改，请联系系统管理员。")
     return content

@@ -11,7 +11,7 @@ version and no published one is "open", and its status is overdue, due soon or o
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,8 +32,7 @@ from gateway.results.deadline import (
 from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
+from schemas.common import CHINA_TZ
 
 
 def china_today() -> date:

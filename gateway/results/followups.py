@@ -17,9 +17,9 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.core import Gateway
 from gateway.db import utcnow
+from gateway.errors import Conflict, Forbidden, Invalid, NotFound
 from gateway.results import risk
 from gateway.results.access import task_departments, task_resource
 from gateway.results.clock import compute_deadline, effective_deadline
@@ -54,7 +54,7 @@ def disposition_kinds() -> list[dict[str, Any]]:
 def get_disposition(session: Session, disposition_id: int, *, for_update: bool = False) -> Disposition:
     disposition = session.get(Disposition, disposition_id, with_for_update={"of": Disposition} if for_update else None)
     if disposition is None:
-        raise not_found("后续处置", disposition_id)
+        raise NotFound.of("后续处置", disposition_id)
     return disposition
 
 
@@ -111,19 +111,19 @@ def record_disposition(
     authorize(principal, "followups.write", **task_resource(task))
     department = principal.department_code
     if department not in task_departments(task):
-        raise ApiError(403, "forbidden", "只有参与该任务的部门才能录入后续处置。")
+        raise Forbidden("forbidden", "只有参与该任务的部门才能录入后续处置。")
     if not result.is_published:
-        raise ApiError(409, "result_not_published", "检查结果公示后才能录入后续处置。")
+        raise Conflict("result_not_published", "检查结果公示后才能录入后续处置。")
     current = latest_published(session, task.id)
     if current.id != result.id:
-        raise ApiError(409, "result_superseded",
+        raise Conflict("result_superseded",
                        f"该检查结果已被第 {current.version} 版更正，请在最新版本上录入后续处置。", result_id=current.id)
     if not result.has_problems:
-        raise ApiError(409, "result_without_problems", "该检查结果未发现问题，无需后续处置。")
+        raise Conflict("result_without_problems", "该检查结果未发现问题，无需后续处置。")
 
     errors: dict[str, list[str]] = {}
     if not isinstance(raw, Mapping):
-        raise ApiError(422, "validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
+        raise Invalid("validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
     try:
         data = DispositionInputSchema().load(raw)
     except ValidationError as exc:
@@ -155,7 +155,7 @@ def record_disposition(
         if not (data.get("correction_reason") or "").strip():
             errors.setdefault("correction_reason", []).append("更正后续处置必须填写更正原因。")
     if errors:
-        raise ApiError(422, "disposition_invalid", f"后续处置未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors)
+        raise Invalid("disposition_invalid", f"后续处置未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors)
 
     deadline = compute_deadline(gateway.settings, data["decided_on"])
     disposition = Disposition(
@@ -179,7 +179,7 @@ def delete_disposition(session: Session, principal: Principal, disposition_id: i
     disposition = get_disposition(session, disposition_id)
     authorize(principal, "followups.write", departments=[disposition.department_code])
     if disposition.is_published:
-        raise ApiError(409, "disposition_published", "已公示的后续处置不能删除，如需更正请提交更正记录。")
+        raise Conflict("disposition_published", "已公示的后续处置不能删除，如需更正请提交更正记录。")
     audit.record(session, principal, "followups.delete", "disposition", disposition.id,
                  {"result_id": disposition.result_id, "kind": disposition.kind})
     session.delete(disposition)
@@ -192,7 +192,7 @@ def publish_disposition(
     disposition = get_disposition(session, disposition_id, for_update=True)
     authorize(principal, "followups.publish", departments=[disposition.department_code])
     if disposition.is_published:
-        raise ApiError(409, "disposition_published", "该后续处置已公示。")
+        raise Conflict("disposition_published", "该后续处置已公示。")
     deadline = effective_deadline(gateway.settings, disposition)
     disposition.deadline = deadline.due
     disposition.deadline_provisional = deadline.provisional

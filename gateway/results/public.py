@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import contains, paginate
+from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
@@ -126,7 +126,7 @@ def public_plans(gateway: Gateway, session: Session, principal: Principal, year:
 def _public_plan(session: Session, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None or plan.status not in PUBLIC_PLAN_STATUSES:
-        raise not_found("抽查计划", plan_id)
+        raise NotFound.of("抽查计划", plan_id)
     return plan
 
 
@@ -255,7 +255,7 @@ def public_results(
 def public_result(gateway: Gateway, session: Session, principal: Principal, result_id: int) -> dict[str, Any]:
     result = session.get(InspectionResult, result_id)
     if result is None or not result.is_published:
-        raise not_found("检查结果", result_id)
+        raise NotFound.of("检查结果", result_id)
     authorize(principal, "results.read", published=True)
     return public_result_dict(gateway, session, result)
 
@@ -279,7 +279,7 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     """Targets by USCC or name, with how many published results each has (the public's entry point)."""
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
     count = (
         select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
         .where(Task.target_id == Target.id, InspectionResult.status == "published")
@@ -298,7 +298,7 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
     authorize(principal, "results.read", published=True)
     target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
     if target is None:
-        raise not_found("检查对象", uscc)
+        raise NotFound.of("检查对象", uscc)
     results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
                                    .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc())))
     dispositions = session.scalars(

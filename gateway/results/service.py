@@ -19,9 +19,9 @@ from typing import Any, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.core import Gateway
 from gateway.db import utcnow
+from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise not_found("检查任务", task_id)
+        raise NotFound.of("检查任务", task_id)
     return task
 
 
@@ -62,7 +62,7 @@ def get_result(session: Session, result_id: int, *, for_update: bool = False) ->
     lock = {"of": InspectionResult} if for_update else None  # eager joins are outer joins: lock only this row
     result = session.get(InspectionResult, result_id, with_for_update=lock)
     if result is None:
-        raise not_found("检查结果", result_id)
+        raise NotFound.of("检查结果", result_id)
     return result
 
 
@@ -261,7 +261,7 @@ def read_attachment(gateway: Gateway, session: Session, principal: Principal, at
     """An attachment's bytes, for authorised users only (never the public: photos show people)."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
-        raise not_found("附件", attachment_id)
+        raise NotFound.of("附件", attachment_id)
     task = get_task(session, attachment.task_id)
     authorize(principal, "attachments.read", **task_resource(task))
     content = files.read_blob(gateway.settings.instance_path, attachment.sha256)
@@ -314,9 +314,9 @@ def record_result(
     existing = latest_version(session, task.id)
     if existing is not None:
         if existing.is_published:
-            raise ApiError(409, "result_published", "该任务的检查结果已公示，如需更正请提交更正（生成新版本）。",
+            raise Conflict("result_published", "该任务的检查结果已公示，如需更正请提交更正（生成新版本）。",
                            result_id=existing.id)
-        raise ApiError(409, "result_exists", "该任务已有检查结果，请修改现有结果。", result_id=existing.id)
+        raise Conflict("result_exists", "该任务已有检查结果，请修改现有结果。", result_id=existing.id)
     clean = validate_result(gateway, session, task, raw, today=today)
     result = InspectionResult(
         task_id=task.id, version=1, status="recorded",
@@ -338,9 +338,9 @@ def update_result(
     task = result.task
     authorize(principal, "results.record", **task_resource(task))
     if result.is_published:
-        raise ApiError(409, "result_published", "已公示的检查结果不能修改，如需更正请提交更正（生成新版本）。")
+        raise Conflict("result_published", "已公示的检查结果不能修改，如需更正请提交更正（生成新版本）。")
     if result.status == "reviewed":
-        raise ApiError(409, "result_reviewed", "检查结果已审核，不能再修改；如需修改请由牵头部门退回。")
+        raise Conflict("result_reviewed", "检查结果已审核，不能再修改；如需修改请由牵头部门退回。")
     clean = validate_result(gateway, session, task, raw, today=today, correction=result.supersedes_id is not None)
     _apply_clean(gateway, session, result, clean)
     if result.supersedes_id is not None:
@@ -363,10 +363,10 @@ def correct_result(
     task = base.task
     authorize(principal, "results.record", **task_resource(task))
     if not base.is_published:
-        raise ApiError(409, "result_not_published", "该检查结果尚未公示，请直接修改，无需更正。")
+        raise Conflict("result_not_published", "该检查结果尚未公示，请直接修改，无需更正。")
     latest = latest_version(session, task.id)
     if latest.id != base.id:
-        raise ApiError(409, "correction_pending" if not latest.is_published else "result_superseded",
+        raise Conflict("correction_pending" if not latest.is_published else "result_superseded",
                        f"该任务已有第 {latest.version} 版检查结果，只能更正最新公示的版本。", result_id=latest.id)
     clean = validate_result(gateway, session, task, raw, today=today, correction=True)
     result = InspectionResult(
@@ -390,10 +390,10 @@ def review_result(
     task = result.task
     authorize(principal, "results.review", departments=[task.lead_department])
     if result.status != "recorded":
-        raise ApiError(409, "result_not_recorded",
+        raise Conflict("result_not_recorded",
                        f"只能审核“已录入”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
     if not approve and not (note or "").strip():
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"note": ["退回修改时必须填写退回原因。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["退回修改时必须填写退回原因。"]})
     result.status = "reviewed" if approve else "returned"
     result.reviewed_by = principal.label
     result.reviewed_at = utcnow()
@@ -413,7 +413,7 @@ def publish_result(
     task = result.task
     authorize(principal, "results.publish", departments=[task.lead_department])
     if result.status != "reviewed":
-        raise ApiError(409, "result_not_reviewed",
+        raise Conflict("result_not_reviewed",
                        f"只能公示“已审核”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
     deadline = effective_deadline(gateway.settings, result)
     result.deadline = deadline.due

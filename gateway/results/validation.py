@@ -15,8 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError
 from gateway.core import Gateway
+from gateway.errors import Invalid
 from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
@@ -88,7 +88,7 @@ def validate_result(
 ) -> CleanResult:
     errors: dict[str, list[str]] = {}
     if not isinstance(raw, Mapping):
-        raise ApiError(422, "validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
+        raise Invalid("validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
     data = _load_input(raw, correction, errors)
     checklists, loaded_all, problem_matters = _check_checklists(gateway, session, task, raw, errors)
     _check_result_codes(data.get("result_codes"), problem_matters, errors)
@@ -97,8 +97,8 @@ def validate_result(
     attachment_ids = data.get("attachment_ids") or []
     _check_attachments(session, task, attachment_ids, errors)
     if errors:
-        raise ApiError(
-            422, "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
+        raise Invalid(
+            "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
         )
     codes = list(data["result_codes"])
     return CleanResult(

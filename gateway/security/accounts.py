@@ -15,8 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError
 from gateway.db import utcnow
+from gateway.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from gateway.security import audit
 from gateway.security.models import Account, ApiToken, WebSession
 from gateway.security.principal import ROLES, Principal
@@ -44,16 +44,16 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ApiError(422, "weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。",
-                       {"password": [f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。"]})
+        raise Invalid("weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。",
+                      {"password": [f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。"]})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ApiError(422, "weak_password", f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。",
-                       {"password": [f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。"]})
+        raise Invalid("weak_password", f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。",
+                      {"password": [f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。"]})
     kinds = sum((any(c.isdigit() for c in password), any(c.isalpha() for c in password),
                  any(not c.isalnum() for c in password)))
     if kinds < 2 or len(set(password)) < 4:
-        raise ApiError(422, "weak_password", "密码过于简单：请混合使用字母、数字或符号。",
-                       {"password": ["密码过于简单：请混合使用字母、数字或符号。"]})
+        raise Invalid("weak_password", "密码过于简单：请混合使用字母、数字或符号。",
+                      {"password": ["密码过于简单：请混合使用字母、数字或符号。"]})
 
 
 def generate_password() -> str:
@@ -63,7 +63,7 @@ def generate_password() -> str:
         candidate = secrets.token_urlsafe(18)
         try:
             check_password_strength(candidate)
-        except ApiError:
+        except Invalid:
             continue  # e.g. letters only: vanishingly rare, draw again
         return candidate
 
@@ -76,34 +76,34 @@ def check_scope(session: Session, role: str, department_code: str | None, inspec
     from gateway.directory.models import Department, Inspector
 
     if role not in ACCOUNT_ROLES:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"role": [f"角色须为：{'、'.join(ACCOUNT_ROLES)}。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"role": [f"角色须为：{'、'.join(ACCOUNT_ROLES)}。"]})
     if role == "inspector":
         if inspector_id is None:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                           {"inspector_id": ["执法检查人员账号须关联执法检查人员名录中的一人。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。",
+                          {"inspector_id": ["执法检查人员账号须关联执法检查人员名录中的一人。"]})
         inspector = session.get(Inspector, inspector_id)
         if inspector is None:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                           {"inspector_id": [f"执法检查人员 {inspector_id} 不存在。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。",
+                          {"inspector_id": [f"执法检查人员 {inspector_id} 不存在。"]})
         if department_code is not None and department_code != inspector.department_code:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                           {"department_code": ["执法检查人员账号的部门须与其名录中的部门一致。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。",
+                          {"department_code": ["执法检查人员账号的部门须与其名录中的部门一致。"]})
         department_code = inspector.department_code
     elif inspector_id is not None:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"inspector_id": ["只有执法检查人员账号可以关联执法检查人员。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"inspector_id": ["只有执法检查人员账号可以关联执法检查人员。"]})
     if role in DEPARTMENT_ROLES:
         if not department_code:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                           {"department_code": ["部门角色须指定所属部门。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。",
+                          {"department_code": ["部门角色须指定所属部门。"]})
         dept = session.get(Department, department_code)
         if dept is None or not dept.installed:
-            raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                           {"department_code": [f"部门 {department_code} 不存在或其插件未安装。"]})
+            raise Invalid("validation_error", "提交的数据未通过校验。",
+                          {"department_code": [f"部门 {department_code} 不存在或其插件未安装。"]})
     elif department_code:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"department_code": ["该角色不属于某个部门，不能指定部门。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"department_code": ["该角色不属于某个部门，不能指定部门。"]})
     else:
         department_code = None
     return department_code, inspector_id
@@ -124,10 +124,10 @@ def create_account(
 ) -> Account:
     username = (username or "").strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"username": ["用户名须为 1 至 64 个字母、数字或 . _ - @。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"username": ["用户名须为 1 至 64 个字母、数字或 . _ - @。"]})
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
-        raise ApiError(409, "duplicate_username", f"用户名 {username} 已存在。", {"username": ["用户名已存在。"]})
+        raise Conflict("duplicate_username", f"用户名 {username} 已存在。", {"username": ["用户名已存在。"]})
     department_code, inspector_id = check_scope(session, role, department_code, inspector_id)
     account = Account(
         username=username, display_name=display_name or username, role=role,
@@ -147,7 +147,7 @@ def create_account(
 def get_account(session: Session, username: str) -> Account:
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        raise ApiError(404, "not_found", f"用户 {username} 不存在。")
+        raise NotFound.of("用户", username)
     return account
 
 
@@ -204,13 +204,13 @@ def issue_token(
     """Create a token; return the row and the plaintext, which is never stored and shown only now."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"name": ["令牌名称须为 1 至 100 个字符。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"name": ["令牌名称须为 1 至 100 个字符。"]})
     if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"days": [f"有效期须为 1 至 {MAX_TOKEN_DAYS} 天。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"days": [f"有效期须为 1 至 {MAX_TOKEN_DAYS} 天。"]})
     if account is not None:
         if not account.active:
-            raise ApiError(422, "account_disabled", f"用户 {account.username} 已停用。")
+            raise Invalid("account_disabled", f"用户 {account.username} 已停用。")
         # A user's token never reaches further than the user.
         role, department_code, inspector_id = account.role, account.department_code, account.inspector_id
     department_code, inspector_id = check_scope(session, role, department_code, inspector_id)
@@ -233,7 +233,7 @@ def issue_token(
 def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise ApiError(404, "not_found", f"令牌 {token_id} 不存在。")
+        raise NotFound.of("令牌", token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(session, actor, "tokens.revoke", "api_token", token.id, {"name": token.name, "prefix": token.prefix})
@@ -285,7 +285,7 @@ def sign_in(
     account = session.scalar(select(Account).where(Account.username == (username or "").strip()))
     if account is None or account.password_hash is None or not account.active:
         _verify(_DUMMY_HASH, password)
-        raise ApiError(401, "invalid_credentials", "用户名或密码错误。")
+        raise Unauthenticated("invalid_credentials", "用户名或密码错误。")
     who = account_principal(account)
     if account.locked_until is not None and account.locked_until > now:
         raise _locked(account, now)
@@ -301,7 +301,7 @@ def sign_in(
             audit.record(session, who, "auth.locked", "account", account.id,
                          {"username": account.username, "until": account.locked_until.isoformat()})
             raise _locked(account, now)
-        raise ApiError(401, "invalid_credentials", "用户名或密码错误。")
+        raise Unauthenticated("invalid_credentials", "用户名或密码错误。")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_logins = 0
@@ -317,11 +317,11 @@ def sign_in(
     return SignIn(account, cookie, csrf, expires)
 
 
-def _locked(account: Account, now: datetime) -> ApiError:
+def _locked(account: Account, now: datetime) -> Forbidden:
     seconds = max(int((account.locked_until - now).total_seconds()), 1)
     minutes = (seconds + 59) // 60
-    return ApiError(403, "account_locked", f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
-                    retry_after=seconds)
+    return Forbidden("account_locked", f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
+                     retry_after=seconds)
 
 
 def _verify(stored: str, password: str) -> bool:

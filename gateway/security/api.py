@@ -9,10 +9,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
 from gateway.directory.queries import paginate
+from gateway.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from gateway.security import accounts, web
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
@@ -66,7 +66,7 @@ def perform_sign_in(username: str, password: str) -> accounts.SignIn:
     web.limit_sign_in()
     gateway = get_gateway()
     settings = gateway.settings
-    error: ApiError | None = None
+    error: DomainError | None = None
     with gateway.write() as session:
         try:
             result = accounts.sign_in(
@@ -75,7 +75,7 @@ def perform_sign_in(username: str, password: str) -> accounts.SignIn:
                 lockout_minutes=settings.login_lockout_minutes,
                 session_hours=settings.session_hours,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc  # commit the failure count and the audit entry, then refuse
     if error is not None:
         raise error
@@ -151,14 +151,14 @@ class Password(MethodView):
         """Change one's own password; every other session of the account ends."""
         principal = current_principal()
         if principal.user_id is None:
-            raise ApiError(403, "no_account", "该令牌不属于任何用户账号，无法修改密码。")
+            raise Forbidden("no_account", "该令牌不属于任何用户账号，无法修改密码。")
         web.limit_sign_in()
         with get_gateway().write() as session:
             account = session.get(Account, principal.user_id)
             if account is None or account.password_hash is None or not accounts._verify(
                 account.password_hash, data["current_password"]
             ):
-                error = ApiError(422, "invalid_credentials", "当前密码不正确。", {"current_password": ["当前密码不正确。"]})
+                error = Invalid("invalid_credentials", "当前密码不正确。", {"current_password": ["当前密码不正确。"]})
             else:
                 error = None
                 accounts.set_password(session, principal, account, data["new_password"])
@@ -230,7 +230,7 @@ def account_dict(account: Account) -> dict:
 def _account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise not_found("用户", account_id)
+        raise NotFound.of("用户", account_id)
     return account
 
 
@@ -238,7 +238,7 @@ def _not_own_account(account: Account, what: str, hint: str = "") -> None:
     """Refuse an administrative change to the account the request acts as (it would lock the
     caller out, or, for a password, skip the current-password check of /auth/password)."""
     if current_principal().user_id == account.id:
-        raise ApiError(409, "own_account", f"不能通过账号管理{what}本人的账号。{hint}".strip())
+        raise Conflict("own_account", f"不能通过账号管理{what}本人的账号。{hint}".strip())
 
 
 def _change_account(account_id: int, change, not_own: str | None = None) -> dict:
@@ -403,9 +403,9 @@ def token_create(data: dict) -> dict:
         if data.get("username"):
             try:
                 account = accounts.get_account(session, data["username"])
-            except ApiError as exc:  # a field of the body, not the resource of the URL
-                raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                               {"username": [exc.message]}) from None
+            except NotFound as exc:  # a field of the body, not the resource of the URL
+                raise Invalid("validation_error", "提交的数据未通过校验。",
+                              {"username": [exc.message]}) from None
         token, plaintext = accounts.issue_token(
             session, principal, data["name"], data.get("role") or "",
             department_code=data.get("department_code"), inspector_id=data.get("inspector_id"),
@@ -421,7 +421,7 @@ def token_revoke(token_id: int) -> dict:
     principal = current_principal()
     authorize(principal, "accounts.manage")
     if g.get("token_id") == token_id:
-        raise ApiError(409, "own_token", "不能用令牌吊销它自己：请使用其他账号或令牌，或在服务器上运行 "
+        raise Conflict("own_token", "不能用令牌吊销它自己：请使用其他账号或令牌，或在服务器上运行 "
                                          "shuangsui token revoke。")
     with get_gateway().write() as session:
         return token_dict(accounts.revoke_token(session, principal, token_id))

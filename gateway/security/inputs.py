@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import request
 
-from gateway.api.errors import ApiError
+from gateway.errors import BadRequest
 
 _BAD_CHARS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
@@ -53,7 +53,7 @@ def check_request_input() -> None:
         if raw:
             _check_json(raw, problems)
     if problems:
-        raise ApiError(400, "invalid_input", "请求含有不允许的字符或超出范围的数值，未做任何更改。", problems)
+        raise BadRequest("invalid_input", "请求含有不允许的字符或超出范围的数值，未做任何更改。", problems)
 
 
 def _label(name: str) -> str:

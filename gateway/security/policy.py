@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gateway.api.errors import ApiError
+from flask_smorest import Blueprint
+
+from gateway.errors import Forbidden, Unauthenticated
 from gateway.security.principal import Principal
 
 ANY = "any"                  # everything of that kind
@@ -111,7 +113,7 @@ def allows(
 
 
 def authorize(principal: Principal, action: str, **resource) -> None:
-    """Raise 401 for the public, 403 for anyone else, unless ``allows``."""
+    """Raise ``Unauthenticated`` for the public, ``Forbidden`` for anyone else, unless ``allows``."""
     if allows(principal, action, **resource):
         return
     _refuse(principal, action)
@@ -135,14 +137,9 @@ def permission(action: str):
         raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
 
     def mark(func):
-        setattr(func, VIEW_ACTION_ATTR, action)
-        apidoc = getattr(func, "_apidoc", None)
-        apidoc = dict(apidoc) if apidoc else {}
-        manual = dict(apidoc.get("manual_doc", {}))
-        manual["x-permission"] = {"action": action, "roles": {r: s for r, s in PERMISSIONS[action].items()}}
-        apidoc["manual_doc"] = manual
-        func._apidoc = apidoc
-        return func
+        setattr(func, VIEW_ACTION_ATTR, action)  # copied onto the wrapper by doc's functools.wraps
+        roles = {role: scope for role, scope in PERMISSIONS[action].items()}
+        return Blueprint.doc(**{"x-permission": {"action": action, "roles": roles}})(func)
 
     return mark
 
@@ -166,17 +163,17 @@ def check_declared(principal: Principal, action: str) -> None:
 
 def _refuse(principal: Principal, action: str):
     if principal.is_public:
-        raise ApiError(401, "unauthenticated", "请先登录，或在请求中提供有效的访问令牌。")
-    raise ApiError(403, "forbidden", "无权执行此操作。", action=action)
+        raise Unauthenticated("unauthenticated", "请先登录，或在请求中提供有效的访问令牌。")
+    raise Forbidden("forbidden", "无权执行此操作。", action=action)
 
 
 # --------------------------------------------------------------------------------------- listings
 
 def visible_departments(principal: Principal, action: str) -> list[str] | None:
     """For listings: None when the principal sees every department's rows for ``action``, else
-    the departments it may see (its own). Raises 401/403 when the role has no scope at all, and
-    for scopes that are not about departments (team, published): use ``scope_of`` for those and
-    filter by ``principal.inspector_id`` or by publication."""
+    the departments it may see (its own). Refuses as ``authorize`` does when the role has no scope
+    at all, and for scopes that are not about departments (team, published): use ``scope_of`` for
+    those and filter by ``principal.inspector_id`` or by publication."""
     scope = scope_of(principal, action)
     if scope is None:
         _refuse(principal, action)

@@ -26,8 +26,8 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
-from gateway.api.errors import ApiError
 from gateway.db import utcnow
+from gateway.errors import Forbidden, TooManyRequests, Unauthenticated
 from gateway.security.principal import PUBLIC
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,10 @@ def _authenticate() -> None:
     if header is not None:
         scheme, _, credential = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
-            raise ApiError(401, "invalid_token", "访问令牌格式不正确：应为 Authorization: Bearer <令牌>。")
+            raise Unauthenticated("invalid_token", "访问令牌格式不正确：应为 Authorization: Bearer <令牌>。")
         token = accounts.find_token(db(), credential.strip())
         if token is None:
-            raise ApiError(401, "invalid_token", "访问令牌无效、已过期或已被吊销。")
+            raise Unauthenticated("invalid_token", "访问令牌无效、已过期或已被吊销。")
         g.principal = accounts.token_principal(token)
         g.auth_method = "token"
         g.token_id = token.id
@@ -161,14 +161,14 @@ def _rate_limit_public() -> None:
     if g.principal.is_public and request.method != "OPTIONS":
         wait = security_state().public_limiter.hit(client_address())
         if wait:
-            raise ApiError(429, "too_many_requests", f"请求过于频繁，请 {wait} 秒后再试。", retry_after=wait)
+            raise TooManyRequests("too_many_requests", f"请求过于频繁，请 {wait} 秒后再试。", retry_after=wait)
 
 
 def limit_sign_in() -> None:
     """Called by the sign-in views: per client address."""
     wait = security_state().sign_in_limiter.hit(client_address())
     if wait:
-        raise ApiError(429, "too_many_requests", f"登录尝试过于频繁，请 {wait} 秒后再试。", retry_after=wait)
+        raise TooManyRequests("too_many_requests", f"登录尝试过于频繁，请 {wait} 秒后再试。", retry_after=wait)
 
 
 def client_address() -> str:
@@ -217,7 +217,7 @@ def _check_csrf() -> None:
         anon = request.cookies.get(CSRF_COOKIE)
         expected = _anonymous_token(anon) if anon and len(anon) <= 100 else None
     if not sent or not expected or not hmac.compare_digest(str(sent), expected):
-        raise ApiError(403, "csrf_failed", "页面已过期或请求来源不可信，请刷新页面后重试。")
+        raise Forbidden("csrf_failed", "页面已过期或请求来源不可信，请刷新页面后重试。")
 
 
 # -------------------------------------------------------------------------------- 4. permission
@@ -233,7 +233,7 @@ def _check_permission() -> None:
         if request.endpoint == "static" or request.path in UNDECLARED_OK or not request.path.startswith("/api/"):
             return
         log.error("view %s declares no action (gateway.security.policy.permission): refused", request.endpoint)
-        raise ApiError(403, "action_not_declared", "该接口未声明权限动作，已拒绝访问。")
+        raise Forbidden("action_not_declared", "该接口未声明权限动作，已拒绝访问。")
     g.action = action
     check_declared(g.principal, action)
 

@@ -14,7 +14,7 @@ platform allows is rejected there and lands in the dead-letter list with the pla
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import select
@@ -24,8 +24,7 @@ from gateway.config import Settings
 from gateway.directory.models import Department, MatterVersion, Target
 from gateway.planning.models import Plan
 from gateway.sync.outbox import platform_record_id
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
+from schemas.common import CHINA_TZ
 
 # Outbox kind -> the platform's URL segment (POST /api/v1/<segment>/batch).
 PLATFORM_KINDS = {"plan": "plans", "draw": "draw-results", "result": "inspection-results", "disposition": "follow-ups"}

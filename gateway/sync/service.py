@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
+from gateway.errors import Conflict, Invalid, NotFound
 from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
@@ -21,7 +21,7 @@ from gateway.sync.status import record_dict
 def get_row(session: Session, record_id: str) -> OutboxRecord:
     row = session.scalar(select(OutboxRecord).where(OutboxRecord.record_id == record_id))
     if row is None:
-        raise not_found("推送记录", record_id)
+        raise NotFound.of("推送记录", record_id)
     return row
 
 
@@ -41,12 +41,12 @@ def resend(session: Session, principal: Principal, record_id: str, settings: Set
     authorize(principal, "sync.operate", departments=[row.department_code])
     now = utcnow()
     if row.state == "delivered":
-        raise ApiError(409, "already_delivered", f"记录 {record_id} 已送达省级平台（回执 "
+        raise Conflict("already_delivered", f"记录 {record_id} 已送达省级平台（回执 "
                        f"{(row.receipt or {}).get('receipt', '无')}），无需重发。")
     if row.state == "in_flight" and row.lease_expires_at is not None and row.lease_expires_at > now:
-        raise ApiError(409, "in_flight", f"记录 {record_id} 正在由同步进程 {row.lease_owner} 推送，请稍后再试。")
+        raise Conflict("in_flight", f"记录 {record_id} 正在由同步进程 {row.lease_owner} 推送，请稍后再试。")
     if rebuild and row.state != "dead":
-        raise ApiError(409, "rebuild_not_allowed",
+        raise Conflict("rebuild_not_allowed",
                        f"只有死信记录可以按更正后的数据重新生成（该记录当前状态：{STATE_LABELS.get(row.state, row.state)}）；"
                        "平台可能已收到的记录不能改变内容。")
     previous = {"state": row.state, "outcome": row.last_outcome,
@@ -56,7 +56,7 @@ def resend(session: Session, principal: Principal, record_id: str, settings: Set
         try:
             payload = build_record(session, row.kind, row.entity_id, row.record_id, settings)
         except BuildError as error:
-            raise ApiError(422, "rebuild_failed", f"无法重新生成记录 {record_id}：{error.message}") from None
+            raise Invalid("rebuild_failed", f"无法重新生成记录 {record_id}：{error.message}") from None
         changed = payload != row.payload
         row.payload = payload
     row.state = "pending"

@@ -18,13 +18,14 @@ from typing import Any, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import ApiError, not_found
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Target
 from gateway.draw.models import Draw
 from gateway.draw.service import _year_loads, pool_inspectors
 from gateway.draw.teams import NoFeasibleTeam, Team, replacement
+from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
+from gateway.errors import Invalid, NotFound
 from gateway.planning.numbering import county_short_name
 from gateway.planning.service import local_date
 from gateway.security import audit
@@ -40,7 +41,7 @@ STATUS_LABELS = {"requested": "待审批", "approved": "已批准", "rejected": 
 def get_reassignment(session: Session, reassignment_id: int) -> Reassignment:
     item = session.get(Reassignment, reassignment_id)
     if item is None:
-        raise not_found("人员调整申请", reassignment_id)
+        raise NotFound.of("人员调整申请", reassignment_id)
     return item
 
 
@@ -54,18 +55,18 @@ def request(session: Session, principal: Principal, task_id: int, data: Mapping[
     authorize(principal, "reassignments.request", departments=task_departments(task), team=task_team_ids(task))
     member = next((m for m in task.members if m.active and m.inspector_id == inspector_id), None)
     if member is None:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。",
-                       {"inspector_id": [f"执法检查人员 {inspector_id} 不在任务 {task.number} 的检查组中。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。",
+                      {"inspector_id": [f"执法检查人员 {inspector_id} 不在任务 {task.number} 的检查组中。"]})
     # The member's department, or the inspector concerned, may ask.
     authorize(principal, "reassignments.request", departments=[member.department_code], team=[inspector_id])
     if data["reason_code"] not in REASSIGNMENT_REASONS:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", {"reason_code": ["调整原因无效。"]})
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"reason_code": ["调整原因无效。"]})
     if task.status != "assigned":
-        raise ApiError(409, "task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
+        raise ConflictError("task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
     pending = session.scalar(select(Reassignment.id).where(
         Reassignment.member_id == member.id, Reassignment.status == "requested"))
     if pending is not None:
-        raise ApiError(409, "reassignment_pending", f"该人员已有待审批的调整申请（{pending}）。")
+        raise ConflictError("reassignment_pending", f"该人员已有待审批的调整申请（{pending}）。")
     item = Reassignment(
         task_id=task.id, member_id=member.id, inspector_id=inspector_id, department_code=member.department_code,
         reason_code=data["reason_code"], reason=data["reason"], status="requested", requested_by=principal.label,
@@ -85,14 +86,14 @@ def approve(session: Session, principal: Principal, reassignment_id: int, note: 
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
     if item.status != "requested":
-        raise ApiError(409, "reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+        raise ConflictError("reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
     now = now or utcnow()
     task = get_task(session, item.task_id)
     if task.status != "assigned":
-        raise ApiError(409, "task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
+        raise ConflictError("task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
     draw = session.get(Draw, task.draw_id) if task.draw_id is not None else None
     if draw is None or not draw.seed:
-        raise ApiError(409, "no_draw", f"任务 {task.number} 不是由抽取生成的，无法按抽取规则替换。")
+        raise ConflictError("no_draw", f"任务 {task.number} 不是由抽取生成的，无法按抽取规则替换。")
     target = session.get(Target, task.target_id)
     today = local_date(now)
     inspectors = pool_inspectors(session, [item.department_code], today)
@@ -104,8 +105,8 @@ def approve(session: Session, principal: Principal, reassignment_id: int, note: 
     try:
         chosen = replacement(team, str(item.inspector_id), inspectors, draw.seed, conflicts, loads)
     except NoFeasibleTeam as exc:
-        raise ApiError(
-            409, "no_replacement",
+        raise ConflictError(
+            "no_replacement",
             f"部门 {exc.department} 没有可替换的执法检查人员（需持证、在岗、未曾在本组且与 {target.name}（{target.uscc}）"
             "无利益冲突），未作调整。",
             {"department": [exc.department]},
@@ -148,7 +149,7 @@ def reject(session: Session, principal: Principal, reassignment_id: int, note: s
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
     if item.status != "requested":
-        raise ApiError(409, "reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+        raise ConflictError("reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
     item.status = "rejected"
     item.decided_by = principal.label
     item.decided_at = now or utcnow()
@@ -167,7 +168,7 @@ def file(session: Session, principal: Principal, reassignment_id: int, settings:
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.file")
     if item.status != "approved" or item.filing_status != "pending":
-        raise ApiError(409, "not_fileable", "只有已批准且尚未备案的人员调整才能备案。")
+        raise ConflictError("not_fileable", "只有已批准且尚未备案的人员调整才能备案。")
     now = now or utcnow()
     year = local_date(now).year
     prefix = f"{county_short_name(settings.county_name)}调备〔{year}〕"

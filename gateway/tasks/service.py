@@ -7,8 +7,8 @@ from typing import Any, Mapping
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api.errors import not_found
 from gateway.directory.models import Department, MatterVersion, Target
+from gateway.errors import NotFound
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
 from gateway.security.principal import Principal
@@ -27,7 +27,7 @@ EVENT_LABELS = {
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise not_found("检查任务", task_id)
+        raise NotFound.of("检查任务", task_id)
     return task
 
 

@@ -1,7 +1,7 @@
 """The web pages: server-rendered Jinja templates in Simplified Chinese, one blueprint per area.
 
 Views here are thin. They call the service functions of each part of the workflow (directory,
-planning, draw, tasks, results, sync) with the request's principal, and turn ``ApiError`` into
+planning, draw, tasks, results, sync) with the request's principal, and turn domain errors into
 messages shown on the page (field errors beside their fields). Nothing here decides who may do
 what: views declare their action with ``gateway.security.policy.permission`` and the services
 call ``authorize``.

@@ -19,17 +19,25 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError, status_of
-from gateway.errors import DomainError
 from gateway.api.session import get_gateway
 from gateway.db import utcnow
 from gateway.directory.models import Inspector
+from gateway.errors import DomainError, Invalid
 from gateway.security import api as ops
 from gateway.security.accounts import ACCOUNT_ROLES, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
-from gateway.web.base import department_choices, errors_of, flat_errors, make_blueprint, paged, run_action, safe_next
+from gateway.web.base import (
+    department_choices,
+    errors_of,
+    flat_errors,
+    make_blueprint,
+    paged,
+    refusal_status,
+    run_action,
+    safe_next,
+)
 from gateway.web.forms import errors_by_name
 from schemas.security import AccountCreateSchema, TokenCreateSchema
 
@@ -62,9 +70,8 @@ def create_account():
     try:
         made = ops.user_add(_load(AccountCreateSchema(), *_account_body(state)))
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return _accounts_page(state=state, errors=_account_errors(exc), status=status_of(exc))
+        status = refusal_status(exc)
+        return _accounts_page(state=state, errors=_account_errors(exc), status=status)
     flash(f"账号 {made['username']} 已建立。", "success")
     return _accounts_page(secret=_secret(made, "created"))
 
@@ -197,12 +204,11 @@ def create_token():
     try:
         made = ops.token_create(_load(TokenCreateSchema(), *_token_body(state)))
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
+        status = refusal_status(exc)
         errors = errors_by_name(flat_errors(errors_of(exc)))
         if exc.code == "account_disabled":
             errors = {"username": [exc.message]}
-        return _tokens_page(state=state, errors=errors, status=status_of(exc))
+        return _tokens_page(state=state, errors=errors, status=status)
     flash(f"访问令牌“{made['name']}”已建立。", "success")
     return _tokens_page(new_token=made)
 
@@ -307,7 +313,7 @@ def _load(schema, body: dict[str, Any], errors: dict[str, list[str]]) -> dict[st
         for key, messages in flat_errors(exc.messages).items():
             errors.setdefault(key, []).extend(messages)
     if errors:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
+        raise Invalid("validation_error", "提交的数据未通过校验。", errors)
     return data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.api.errors import status_of
 from gateway.api.session import get_gateway
-from gateway.errors import DomainError
+from gateway.errors import DomainError, Forbidden, Unauthenticated
 from gateway.security.principal import ROLE_LABELS, current_principal
+from schemas.common import CHINA_TZ
 
 log = logging.getLogger(__name__)
 
-CHINA_TZ = timezone(timedelta(hours=8))
 SITE_NAME = "武陟县“双随机、一公开”跨部门联合抽查平台"
 PAGE_SIZE = 20
 
@@ -34,18 +34,18 @@ bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets
 def make_blueprint(name: str, url_prefix: str = "") -> Blueprint:
     """A web blueprint whose errors are HTML pages (the API keeps its JSON errors)."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix or None)
-    blueprint.register_error_handler(DomainError, _api_error_page)
+    blueprint.register_error_handler(DomainError, _domain_error_page)
     blueprint.register_error_handler(HTTPException, _http_error_page)
     blueprint.register_error_handler(Exception, _unexpected_error_page)
     return blueprint
 
 
-def _api_error_page(exc: DomainError):
-    status = status_of(exc)
-    if status == 401:
+def _domain_error_page(exc: DomainError):
+    if isinstance(exc, Unauthenticated):
         # A session cookie that no longer opens a session: signed out elsewhere, expired or idle.
         ended = {"ended": 1} if g.get("clear_session_cookie") else {}
         return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
+    status = status_of(exc)
     return render_template("error.html", status=status, message=exc.message,
                            errors=flat_errors(exc.errors)), status
 
@@ -80,7 +80,7 @@ def _unexpected_error_page(exc: Exception):
                            errors={}), 500
 
 
-bp.register_error_handler(DomainError, _api_error_page)
+bp.register_error_handler(DomainError, _domain_error_page)
 bp.register_error_handler(HTTPException, _http_error_page)
 
 
@@ -247,7 +247,7 @@ def department_choices() -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------------- form errors
 
 def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """An ApiError's ``errors`` (nested or dotted) as {dotted.path: [messages]}."""
+    """A domain error's ``errors`` (nested or dotted) as {dotted.path: [messages]}."""
     out: dict[str, list[str]] = {}
     if isinstance(errors, Mapping):
         for key, value in errors.items():
@@ -273,19 +273,28 @@ def errors_of(exc: DomainError) -> dict[str, list[str]]:
     return errors
 
 
+def refusal_status(exc: DomainError) -> int:
+    """The status of a page that shows a service's refusal beside the form. A refusal of the caller
+    rather than of the input is raised on: the blueprint shows sign-in or the refusal page."""
+    if isinstance(exc, (Unauthenticated, Forbidden)):
+        raise exc
+    return status_of(exc)
+
+
 def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:
-    """Run a service call; on a domain error flash its message and return it instead of raising.
-    401 and 403 are not caught: they become the sign-in redirect and the refusal page."""
+    """Run a service call; on a domain error flash its message and return it instead of raising
+    (except a refusal of the caller, see :func:`refusal_status`)."""
     try:
         value = action()
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        flash(exc.message, "error")
-        for path, messages in flat_errors(exc.errors).items():
+        refusal_status(exc)
+        shown = [exc.message]
+        for messages in flat_errors(exc.errors).values():
             for message in messages:
-                if message != exc.message:
-                    flash(message, "error")
+                if message not in shown:
+                    shown.append(message)
+        for message in shown:
+            flash(message, "error")
         return None, exc
     if success:
         flash(success, "success")

@@ -16,17 +16,16 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from gateway.api.errors import status_of
-from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.directory.models import Target
 from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
+from gateway.errors import DomainError
 from gateway.planning import service as plans
 from gateway.security import audit
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
-from gateway.web.base import errors_of, make_blueprint, run_action
+from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
 
 bp = make_blueprint("web_draw", "/console/draws")
 
@@ -161,10 +160,8 @@ def commit(draw_id: int):
             service.commit(session, current_principal(), draw_id,
                               [{k: r[k] for k in ("role", "name", "commitment")} for r in rows])
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return projector(draw_id, errors=_index_errors(errors_of(exc), rows, "commitments"), form=form,
-                         status=status_of(exc))
+        status = refusal_status(exc)
+        return projector(draw_id, errors=_index_errors(errors_of(exc), rows, "commitments"), form=form, status=status)
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
 
 
@@ -206,9 +203,8 @@ def seed(draw_id: int):
         with gateway.write() as session:
             service.reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=status_of(exc))
+        status = refusal_status(exc)
+        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=status)
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
 
 

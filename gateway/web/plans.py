@@ -12,15 +12,14 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError, status_of
-from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.directory.models import RISK_CLASSES, Target
+from gateway.errors import DomainError, Invalid
 from gateway.planning import service
 from gateway.results.clock import china_today
 from gateway.security.policy import allows, permission
 from gateway.security.principal import current_principal
-from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, run_action
+from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name
 from schemas.planning import PlanAmendSchema, PlanCreateSchema, PlanUpdateSchema
 
@@ -177,7 +176,7 @@ def _load(schema, body: dict[str, Any]) -> dict[str, Any]:
     try:
         return schema.load(body)
     except ValidationError as exc:
-        raise ApiError(422, "validation_error", "提交的数据未通过校验。", exc.messages) from None
+        raise Invalid("validation_error", "提交的数据未通过校验。", exc.messages) from None
 
 
 def _web_errors(exc: DomainError) -> dict[str, list[str]]:
@@ -199,9 +198,8 @@ def new():
             plan = service.create_plan(session, current_principal(), data, gateway.settings)
             plan_id, number = plan.id, plan.number
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return _render("new", _state_from_form(), _web_errors(exc), status=status_of(exc))
+        status = refusal_status(exc)
+        return _render("new", _state_from_form(), _web_errors(exc), status=status)
     flash(f"计划草稿已保存，计划文号 {number}。发布前可继续修改。", "success")
     return redirect(url_for("web_plans.detail", plan_id=plan_id))
 
@@ -221,9 +219,8 @@ def edit(plan_id: int):
         with gateway.write() as write:
             service.update_plan(write, principal, plan_id, changes)
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return _render("edit", _state_from_form(), _web_errors(exc), plan=data, status=status_of(exc))
+        status = refusal_status(exc)
+        return _render("edit", _state_from_form(), _web_errors(exc), plan=data, status=status)
     flash("计划草稿已更新。", "success")
     return redirect(url_for("web_plans.detail", plan_id=plan_id))
 
@@ -245,9 +242,8 @@ def amend(plan_id: int):
             amended = service.amend_plan(write, principal, plan_id, changes)
             new_id = amended.id
     except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        return _render("amend", _state_from_form(), _web_errors(exc), plan=data, status=status_of(exc))
+        status = refusal_status(exc)
+        return _render("amend", _state_from_form(), _web_errors(exc), plan=data, status=status)
     flash("修订稿已保存为新版本草稿；发布后取代原版本。", "success")
     return redirect(url_for("web_plans.detail", plan_id=new_id))
 

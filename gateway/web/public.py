@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from gateway.api.errors import status_of
-from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
 from gateway.draw import service as draw_service
+from gateway.errors import Invalid
 from gateway.results import public as public_service
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -49,9 +48,7 @@ def search():
             items, total = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
             targets = Page(items, total, page_number(), SEARCH_PAGE_SIZE)
             results, _ = public_service.public_results(gateway, session, principal, q, 1, 10)
-        except DomainError as exc:
-            if status_of(exc) != 422:
-                raise
+        except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:
         error = "请输入统一社会信用代码或名称。" if "q" in request.args else None

@@ -14,9 +14,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError, status_of
-from gateway.errors import DomainError
 from gateway.api.session import db, get_gateway
+from gateway.errors import DomainError, Invalid
 from gateway.results import followups
 from gateway.results import service as results
 from gateway.results.access import task_resource, visible_tasks
@@ -26,7 +25,7 @@ from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
-from gateway.web.base import errors_of, make_blueprint, paged, run_action
+from gateway.web.base import errors_of, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name, form_fields, read_form
 
 bp = make_blueprint("web_results", "/console")
@@ -179,20 +178,18 @@ def result_form(task_id: int):
                     attachment = results.upload_attachment(gateway, write, principal, task.id, upload.filename, upload.read())
                     attachment_ids.append(attachment.id)
             except DomainError as exc:
-                if status_of(exc) in (401, 403):
-                    raise
+                refusal_status(exc)
                 upload_errors.extend(m for ms in errors_of(exc).values() for m in ms)
         raw = _raw_result(task_checklists(gateway, session, task), task, attachment_ids)
         try:
             if upload_errors:
-                raise ApiError(422, "validation_error", "上传的文件未通过校验。", {"attachments": upload_errors})
+                raise Invalid("validation_error", "上传的文件未通过校验。", {"attachments": upload_errors})
             stored = _store(gateway, principal, today, task.id, latest, raw, correcting)
         except DomainError as exc:
-            if status_of(exc) in (401, 403):
-                raise
+            status = refusal_status(exc)
             errors = form_errors(errors_of(exc), request.form)
             state = _state_from_form(task, attachment_ids)
-            return _render_form(gateway, session, task, latest, state, errors, correcting), 422 if status_of(exc) == 422 else status_of(exc)
+            return _render_form(gateway, session, task, latest, state, errors, correcting), status
         flash(f"检查结果已提交（第 {stored} 版），等待牵头部门审核。", "success")
         return redirect(url_for("web_tasks.detail", task_id=task.id))
     if latest is not None:
@@ -411,19 +408,12 @@ def record_disposition(result_id: int):
     supersedes = request.form.get("supersedes_id", type=int)
     if supersedes:
         body["supersedes_id"] = supersedes
-    try:
+
+    def record() -> None:
         with gateway.write() as session:
             followups.record_disposition(gateway, session, principal, result_id, body, today=today)
-    except DomainError as exc:
-        if status_of(exc) in (401, 403):
-            raise
-        flash(exc.message, "error")
-        for messages in form_errors(errors_of(exc)).values():
-            for message in messages:
-                if message != exc.message:
-                    flash(message, "error")
-        return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
-    flash("后续处置已录入，待部门负责人公示。", "success")
+
+    run_action(record, "后续处置已录入，待部门负责人公示。")
     return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
 
 

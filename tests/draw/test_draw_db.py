@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.directory.models import Inspector, Target
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment_problems
 from gateway.draw.models import Draw
 from gateway.draw.record import record_problems
 from gateway.draw.verify import verify_record
+from gateway.errors import DomainError
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.audit import AuditEntry, verify_chain
 from gateway.security.principal import Principal
@@ -176,28 +177,28 @@ def test_stages_run_in_order_and_only_once(gateway, directory):
         draw_id = draw.id
     for stage in (lambda s: draws.reveal_seed(s, COUNTY, draw_id, REVEALS),
                   lambda s: draws.run(s, COUNTY, draw_id, gateway.settings)):
-        with pytest.raises(ApiError) as caught, gateway.write() as session:
+        with pytest.raises(DomainError) as caught, gateway.write() as session:
             stage(session)
-        assert caught.value.status == 409 and caught.value.code == "wrong_stage"
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+        assert status_of(caught.value) == 409 and caught.value.code == "wrong_stage"
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.freeze(session, COUNTY, plan_id)
     assert caught.value.code == "draw_exists"
     other_plan = published_plan(gateway)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.freeze(session, COUNTY, other_plan)
     assert caught.value.code == "draw_in_progress"
     with gateway.write() as session:
         draws.commit(session, COUNTY, draw_id, commitments_for())
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.commit(session, COUNTY, draw_id, commitments_for())
     assert caught.value.code == "wrong_stage"
     with gateway.write() as session:
         draws.reveal_seed(session, COUNTY, draw_id, REVEALS)
     draws.run_and_record_failure(gateway, COUNTY, draw_id)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.run(session, COUNTY, draw_id, gateway.settings)
     assert caught.value.code == "draw_finished"
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.cancel(session, COUNTY, draw_id, "想重新抽")
     assert caught.value.code == "draw_finished"
     with gateway.write() as session:  # the year is free again
@@ -211,11 +212,11 @@ def test_revealed_digits_must_match_the_commitments(gateway, directory):
         draws.commit(session, COUNTY, draw_id, commitments_for())
     changed = [dict(r) for r in REVEALS]
     changed[1]["digits"] = "89793239"
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.reveal_seed(session, COUNTY, draw_id, changed)
-    assert caught.value.status == 422 and "contributions.1.digits" in caught.value.errors
+    assert status_of(caught.value) == 422 and "contributions.1.digits" in caught.value.errors
     missing = REVEALS[:3] + [{"role": "witness", "name": "不速之客", "digits": "1", "salt": "salt-salt"}]
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.reveal_seed(session, COUNTY, draw_id, missing)
     assert set(caught.value.errors) == {"contributions", "contributions.3.name"}
     with gateway.read() as session:
@@ -228,9 +229,9 @@ def test_commitments_need_the_three_roles(gateway, directory):
         draw_id = draws.freeze(session, COUNTY, plan_id).id
     no_supervisor = [c for c in commitments_for() if c["role"] != "supervisor"] + [
         {"role": "witness", "name": "孙八", "commitment": "0" * 64}]
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.commit(session, COUNTY, draw_id, no_supervisor)
-    assert caught.value.status == 422 and "监督人员" in caught.value.errors["commitments"][0]
+    assert status_of(caught.value) == 422 and "监督人员" in caught.value.errors["commitments"][0]
 
 
 def test_no_feasible_team_names_target_and_department_and_writes_nothing(gateway, directory):
@@ -240,10 +241,10 @@ def test_no_feasible_team_names_target_and_department_and_writes_nothing(gateway
     with gateway.write() as session:
         for inspector in session.scalars(select(Inspector).where(Inspector.department_code == crop)):
             inspector.active = False
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         draws.run_and_record_failure(gateway, COUNTY, draw_id)
     error = caught.value
-    assert error.status == 409 and error.code == "no_feasible_team"
+    assert status_of(error) == 409 and error.code == "no_feasible_team"
     assert error.details["department"] == crop and error.details["uscc"] in error.message
     with gateway.read() as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 0
@@ -292,9 +293,9 @@ def test_cancelled_draw_stays_on_record_and_frees_the_plan(gateway, directory):
 def test_only_the_county_office_runs_draws(gateway, directory):
     plan_id = published_plan(gateway)
     for role in ("department_head", "department_operator", "supervisor", "inspector", "public"):
-        with pytest.raises(ApiError) as caught, gateway.write() as session:
+        with pytest.raises(DomainError) as caught, gateway.write() as session:
             draws.freeze(session, Principal(role=role, department_code="market"), plan_id)
-        assert caught.value.status in (401, 403)
+        assert status_of(caught.value) in (401, 403)
 
 
 def test_drafts_and_superseded_plans_are_not_drawn(gateway, directory):
@@ -303,6 +304,6 @@ def test_drafts_and_superseded_plans_are_not_drawn(gateway, directory):
 
     with gateway.write() as session:
         draft = plans.create_plan(session, COUNTY, plan_body(gateway), gateway.settings)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.freeze(session, COUNTY, draft.id)
     assert caught.value.code == "plan_not_published"

@@ -23,12 +23,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 from sqlalchemy import func, select, text
 
-from gateway.api.errors import ApiError
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Conflict, Inspector
 from gateway.draw import service as draws
 from gateway.draw.eligibility import LEVEL_RANK
 from gateway.draw.models import Draw
+from gateway.errors import DomainError
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.planning import service as plans
 from gateway.planning.models import Plan
@@ -211,7 +211,7 @@ def _draw(gateway, plan_id: int, digits) -> tuple[int, bool]:
         draw_id = draw.id
     try:
         draws.run_and_record_failure(gateway, COUNTY, draw_id)
-    except ApiError as exc:
+    except DomainError as exc:
         assert exc.code == "no_feasible_team" and exc.details["department"] in gateway.registry.departments
         with gateway.write() as session:
             assert session.scalar(select(func.count()).select_from(Task).where(Task.draw_id == draw_id)) == 0

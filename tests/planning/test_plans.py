@@ -6,8 +6,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.directory.models import MatterVersion
+from gateway.errors import DomainError
 from gateway.planning import service
 from gateway.planning.models import Plan
 from gateway.planning.numbering import county_short_name, department_mark
@@ -93,9 +94,9 @@ def test_invalid_plans_are_refused_naming_the_field_and_nothing_is_written(gatew
     for overrides, field in INVALID:
         if overrides.get("kind") == "annual":
             overrides = {**overrides, "lead": gateway.registry.matters["refined_oil"].department_code}
-        with pytest.raises(ApiError) as caught, gateway.write() as session:
+        with pytest.raises(DomainError) as caught, gateway.write() as session:
             service.create_plan(session, COUNTY, plan_body(gateway, **overrides), gateway.settings)
-        assert caught.value.status == 422
+        assert status_of(caught.value) == 422
         assert field in caught.value.errors, (overrides, caught.value.errors)
     with gateway.read() as session:
         assert session.scalar(select(Plan.id)) is None
@@ -120,13 +121,13 @@ def test_publication_after_march_is_recorded_as_late_and_enqueued(gateway):
 
 def test_published_plan_is_immutable_and_amended_by_a_new_version(gateway):
     plan_id = published_plan(gateway)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         service.update_plan(session, COUNTY, plan_id, {"title": "改过的标题"})
-    assert caught.value.status == 409
+    assert status_of(caught.value) == 409
     with gateway.write() as session:
         amended = service.amend_plan(session, COUNTY, plan_id, {"reason": "窗口期调整", "window_end": date(YEAR, 12, 15)})
         amended_id, number = amended.id, amended.number
-        with pytest.raises(ApiError) as pending:
+        with pytest.raises(DomainError) as pending:
             service.amend_plan(session, COUNTY, plan_id, {"reason": "再改一次"})
         assert pending.value.code == "amendment_pending"
     with gateway.write() as session:
@@ -146,7 +147,7 @@ def test_a_plan_in_a_draw_cannot_be_amended(gateway):
     build_directory(gateway, per_matter=4)
     plan_id = published_plan(gateway)
     complete_draw(gateway, plan_id)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         service.amend_plan(session, COUNTY, plan_id, {"reason": "抽取后修改"})
     assert caught.value.code == "plan_in_draw"
 
@@ -157,12 +158,12 @@ def test_department_heads_write_only_their_own_department_plans(gateway):
     mine = create(gateway, principal=head, kind="annual", matters=["refined_oil"], lead=lead)
     assert mine["created_by"].endswith("局长")
     other = next(code for code in gateway.registry.departments if code != lead)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         service.publish_plan(session, Principal(role="department_head", department_code=other), mine["id"],
                              gateway.settings)
-    assert caught.value.status == 403
+    assert status_of(caught.value) == 403
     for role in ("department_operator", "inspector", "supervisor", "public"):
-        with pytest.raises(ApiError), gateway.write() as session:
+        with pytest.raises(DomainError), gateway.write() as session:
             service.create_plan(session, Principal(role=role, department_code=lead), plan_body(gateway),
                                 gateway.settings)
 

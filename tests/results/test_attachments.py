@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.results import attachments as files
 from gateway.results import service
 from gateway.results.models import InspectionResult
@@ -22,8 +23,8 @@ def _upload(world, name, content, who="c1", task="oil"):
         return service.upload_attachment(world.gateway, session, world.inspector(who), world.tasks[task], name, content).id
 
 
-def _refused(call) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def _refused(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         call()
     return caught.value
 
@@ -36,13 +37,13 @@ def test_types_are_sniffed_from_content_not_the_name():
     assert files.check_upload("现场照片.JPG", JPEG)[1] == "现场照片.JPG"
     assert files.check_upload("../../etc/检查表.pdf", PDF)[1] == "检查表.pdf"
     error = _refused(lambda: files.check_upload("photo.jpg", b"just some text, not a photo at all"))
-    assert (error.status, error.code, list(error.errors)) == (415, "unsupported_attachment_type", ["file"])
+    assert (status_of(error), error.code, list(error.errors)) == (415, "unsupported_attachment_type", ["file"])
     error = _refused(lambda: files.check_upload("scan.pdf", PNG))
-    assert (error.status, error.code) == (415, "attachment_extension_mismatch")
+    assert (status_of(error), error.code) == (415, "attachment_extension_mismatch")
     error = _refused(lambda: files.check_upload("big.jpg", JPEG[:3] + bytes(10 * files.MIB)))
-    assert (error.status, error.code) == (413, "attachment_too_large")
-    assert _refused(lambda: files.check_upload("empty.pdf", b"%PDF-")).status == 422
-    assert _refused(lambda: files.check_upload("", PDF)).status == 422
+    assert (status_of(error), error.code) == (413, "attachment_too_large")
+    assert status_of(_refused(lambda: files.check_upload("empty.pdf", b"%PDF-"))) == 422
+    assert status_of(_refused(lambda: files.check_upload("", PDF))) == 422
 
 
 def test_stored_once_by_content_hash_under_the_instance_folder(world):
@@ -62,7 +63,7 @@ def test_stored_once_by_content_hash_under_the_instance_folder(world):
 
 
 def test_only_the_team_uploads(world):
-    assert _refused(lambda: _upload(world, "x.pdf", PDF, who="a1")).status == 403
+    assert status_of(_refused(lambda: _upload(world, "x.pdf", PDF, who="a1"))) == 403
     assert not (world.gateway.settings.instance_path / "attachments").exists()
 
 
@@ -70,7 +71,7 @@ def test_a_result_links_its_tasks_attachments_only(world):
     photo = _upload(world, "现场.png", PNG)
     scan = _upload(world, "检查表.pdf", PDF)
     other = _upload(world, "别的任务.pdf", PDF, who="m2", task="lab")
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         world.record("oil", world.body("oil", attachment_ids=[photo, other, 999]))
     assert set(caught.value.errors) == {"attachment_ids.1", "attachment_ids.2"}
     result_id = world.record("oil", world.body("oil", attachment_ids=[scan, photo]))

@@ -6,7 +6,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.results import service
 from gateway.security.audit import AuditEntry
 from gateway.sync.models import OutboxRecord
@@ -23,8 +24,8 @@ def _race(world, call, n=6):
             with world.gateway.write() as session:
                 call(session)
             outcome = "ok"
-        except ApiError as exc:
-            outcome = exc.status
+        except DomainError as exc:
+            outcome = status_of(exc)
         with lock:
             outcomes.append(outcome)
 

@@ -8,8 +8,9 @@ import pytest
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.core import Gateway
+from gateway.errors import DomainError
 from gateway.plugins import CheckItem, Department, hookimpl
 from gateway.results import service
 from gateway.results.checklist import ChecklistError, merged_checklist
@@ -26,8 +27,8 @@ def _record(world, task_key, body, principal=None, today=None):
                                      today=today or world.today)
 
 
-def _refused(world, task_key, body, **kw) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def _refused(world, task_key, body, **kw) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         _record(world, task_key, body, **kw)
     return caught.value
 
@@ -192,7 +193,7 @@ def test_missing_item_wrong_type_and_no_signature_name_every_field_and_store_not
     del body["signature"]                                            # neither signature nor refusal
     body["completed_on"] = "三十日"                                   # not a date
     error = _refused(world, "oil", body)
-    assert error.status == 422 and error.code == "result_invalid"
+    assert status_of(error) == 422 and error.code == "result_invalid"
     assert set(error.errors) == {
         "checklists.refined_oil.oil_licence",
         "checklists.refined_oil.mkt_oil_quality",
@@ -291,10 +292,10 @@ def test_only_the_tasks_team_records(world):
     body = world.body("oil")
     for principal in (world.inspector("c2"), world.inspector("a1"), world.head("commerce"), world.office):
         error = _refused(world, "oil", body, principal=principal)
-        assert error.status == 403
+        assert status_of(error) == 403
     from gateway.security.principal import PUBLIC
 
-    assert _refused(world, "oil", body, principal=PUBLIC).status == 401
+    assert status_of(_refused(world, "oil", body, principal=PUBLIC)) == 401
     # the cooperating department's inspector on the team may record
     _record(world, "oil", body, principal=world.inspector("m1"))
 
@@ -302,7 +303,7 @@ def test_only_the_tasks_team_records(world):
 def test_a_second_first_version_is_refused(world):
     first = _record(world, "oil", world.body("oil"))
     error = _refused(world, "oil", world.body("oil"))
-    assert (error.status, error.code, error.details["result_id"]) == (409, "result_exists", first.id)
+    assert (status_of(error), error.code, error.details["result_id"]) == (409, "result_exists", first.id)
 
 
 class Spy:

@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.directory.models import Target
 from gateway.directory.queries import target_search
+from gateway.errors import DomainError
 from gateway.results import credit, followups, risk
 from gateway.results.models import DISPOSITION_KINDS, Disposition, ImmutableRecordError, RiskEvent
 from gateway.sync.models import OutboxRecord
@@ -25,8 +26,8 @@ def _problem_body(world, codes=("A", "D")):
     return body
 
 
-def _refused(call) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def _refused(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         call()
     return caught.value
 
@@ -49,7 +50,7 @@ def test_a_disposition_needs_a_published_problem_and_each_kind_what_it_needs(wor
     world.review(result_id, "commerce")
     world.publish(result_id, "commerce")
     error = _refused(lambda: world.dispose(result_id, "commerce", {**PENALTY, "decision_number": ""}))
-    assert (error.status, set(error.errors)) == (422, {"decision_number"})
+    assert (status_of(error), set(error.errors)) == (422, {"decision_number"})
     error = _refused(lambda: world.dispose(result_id, "commerce", {
         "kind": "transfer_to_judiciary", "decided_on": "2026-10-25", "description": "涉嫌非法经营罪"}))
     assert set(error.errors) == {"receiving_authority", "decided_on"}   # no authority; in the future
@@ -62,18 +63,18 @@ def test_a_disposition_needs_a_published_problem_and_each_kind_what_it_needs(wor
 
 def test_only_the_tasks_departments_write_and_only_the_head_publishes(world):
     result_id = world.published("oil", _problem_body(world))
-    assert _refused(lambda: world.dispose(result_id, "agriculture", PENALTY)).status == 403
+    assert status_of(_refused(lambda: world.dispose(result_id, "agriculture", PENALTY))) == 403
     # market is on the team: it may record its own disposition (e.g. its quality finding)
     rectified = world.dispose(result_id, "market", {"kind": "rectified", "decided_on": "2026-10-15",
                                                     "description": "复查确认计量器具已检定合格。"}, publish=False)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         with world.gateway.write() as session:
             followups.publish_disposition(world.gateway, session, world.operator("market"), rectified, today=world.today)
-    assert caught.value.status == 403
-    with pytest.raises(ApiError) as caught:
+    assert status_of(caught.value) == 403
+    with pytest.raises(DomainError) as caught:
         with world.gateway.write() as session:
             followups.publish_disposition(world.gateway, session, world.head("commerce"), rectified, today=world.today)
-    assert caught.value.status == 403
+    assert status_of(caught.value) == 403
 
 
 def test_publication_queues_the_outbox_and_freezes_the_disposition(world):
@@ -89,7 +90,7 @@ def test_publication_queues_the_outbox_and_freezes_the_disposition(world):
     with pytest.raises(ImmutableRecordError):
         with world.gateway.write() as session:
             session.get(Disposition, disposition_id).description = "改"
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         with world.gateway.write() as session:
             followups.delete_disposition(session, world.operator("commerce"), disposition_id)
     assert caught.value.code == "disposition_published"
@@ -107,7 +108,7 @@ def test_publication_queues_the_outbox_and_freezes_the_disposition(world):
 def test_an_unpublished_disposition_can_be_withdrawn(world):
     result_id = world.published("oil", _problem_body(world))
     disposition_id = world.dispose(result_id, "commerce", PENALTY, publish=False)
-    with pytest.raises(ApiError):
+    with pytest.raises(DomainError):
         with world.gateway.write() as session:
             followups.delete_disposition(session, world.operator("agriculture"), disposition_id)
     with world.gateway.write() as session:

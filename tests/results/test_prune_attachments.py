@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.cli.main import cli
 from gateway.db import utcnow
+from gateway.errors import DomainError
 from gateway.results import attachments as files
 from gateway.results import service
 from gateway.results.models import Attachment
@@ -118,7 +119,7 @@ def test_a_missing_file_is_reported_and_a_negative_age_refused(world, uploads, r
 
 
 def test_only_the_county_office_prunes(world, uploads):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         prune_attachments(world.gateway, world.head("commerce"), 7)
-    assert caught.value.status == 403
+    assert status_of(caught.value) == 403
     assert uploads["orphan"] in _ids(world)

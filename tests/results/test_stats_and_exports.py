@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.results import exports, stats
 
 AS_OF = date(2026, 10, 20)
@@ -54,12 +55,12 @@ def test_counts_per_department_and_plan(world):
     # a department sees its own statistics
     own = _stats(world, world.operator("market"))
     assert [r["key"] for r in own["departments"]] == ["market"]
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         _stats(world, world.operator("market"), department="commerce")
-    assert caught.value.status == 403
-    with pytest.raises(ApiError) as caught:
+    assert status_of(caught.value) == 403
+    with pytest.raises(DomainError) as caught:
         _stats(world, world.inspector("c1"))
-    assert caught.value.status == 403
+    assert status_of(caught.value) == 403
 
 
 def test_statistics_api_in_json_csv_and_excel(world, client_as):

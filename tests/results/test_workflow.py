@@ -7,7 +7,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
+from gateway.errors import DomainError
 from gateway.results import public, service
 from gateway.results.models import ImmutableRecordError, InspectionResult
 from gateway.security.principal import PUBLIC
@@ -15,8 +16,8 @@ from gateway.sync.models import OutboxRecord
 from gateway.tasks.models import Task
 
 
-def _refused(call) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def _refused(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         call()
     return caught.value
 
@@ -33,17 +34,17 @@ def test_only_the_lead_department_reviews_and_only_its_head_publishes(world):
                      world.head("agriculture"),  # not on the task at all
                      world.inspector("c1"),      # the recorder
                      world.office, world.supervisor):
-        assert _refused(lambda: _do(world, review, outsider, result_id, True)).status == 403
-    assert _refused(lambda: _do(world, review, PUBLIC, result_id, True)).status == 401
+        assert status_of(_refused(lambda: _do(world, review, outsider, result_id, True))) == 403
+    assert status_of(_refused(lambda: _do(world, review, PUBLIC, result_id, True))) == 401
 
     # publishing needs a reviewed result first
     error = _refused(lambda: _do(world, service.publish_result, world.head("commerce"), result_id, today=world.today))
-    assert (error.status, error.code) == (409, "result_not_reviewed")
+    assert (status_of(error), error.code) == (409, "result_not_reviewed")
 
     _do(world, review, world.operator("commerce"), result_id, True)   # the lead department's operator reviews
     for outsider in (world.operator("commerce"), world.head("market"), world.office):
         error = _refused(lambda: _do(world, service.publish_result, outsider, result_id, today=world.today))
-        assert error.status == 403
+        assert status_of(error) == 403
     published = _do(world, service.publish_result, world.head("commerce"), result_id, today=world.today)
     assert published.status == "published"
 
@@ -73,10 +74,10 @@ def test_a_published_result_cannot_be_edited_reviewed_or_published_again(world):
     result_id = world.published("oil")
     error = _refused(lambda: _do(world, service.update_result, world.inspector("c1"), result_id,
                                  world.body("oil", remarks="改一改"), today=world.today))
-    assert (error.status, error.code) == (409, "result_published")
-    assert _refused(lambda: _do(world, service.review_result, world.head("commerce"), result_id, True)).status == 409
-    assert _refused(lambda: _do(world, service.publish_result, world.head("commerce"), result_id,
-                                today=world.today)).status == 409
+    assert (status_of(error), error.code) == (409, "result_published")
+    assert status_of(_refused(lambda: _do(world, service.review_result, world.head("commerce"), result_id, True))) == 409
+    assert status_of(_refused(lambda: _do(world, service.publish_result, world.head("commerce"), result_id,
+                                today=world.today))) == 409
     error = _refused(lambda: world.record("oil"))
     assert error.code == "result_published"
     # whatever code path tries it, the row itself refuses to change or go
@@ -99,8 +100,8 @@ def test_return_and_edit_before_publication(world):
         assert session.get(InspectionResult, result_id).status == "returned"
         assert session.get(Task, world.tasks["oil"]).status == "recorded"
     # another department's inspector cannot edit it; the team can, and it is recorded again
-    assert _refused(lambda: _do(world, service.update_result, world.inspector("a1"), result_id,
-                                world.body("oil"), today=world.today)).status == 403
+    assert status_of(_refused(lambda: _do(world, service.update_result, world.inspector("a1"), result_id,
+                                world.body("oil"), today=world.today))) == 403
     body = world.body("oil", signature={"status": "signed", "signer_name": "周建华", "signer_title": "法定代表人"})
     _do(world, service.update_result, world.inspector("m1"), result_id, body, today=world.today)
     with world.gateway.read() as session:
@@ -125,8 +126,8 @@ def test_a_correction_is_a_new_version_with_a_reason_published_in_turn(world):
     error = _refused(lambda: _do(world, service.correct_result, world.inspector("c1"), first, correction,
                                  today=world.today))
     assert set(error.errors) == {"reason"}
-    assert _refused(lambda: _do(world, service.correct_result, world.head("commerce"), first,
-                                {**correction, "reason": "x"}, today=world.today)).status == 403
+    assert status_of(_refused(lambda: _do(world, service.correct_result, world.head("commerce"), first,
+                                {**correction, "reason": "x"}, today=world.today))) == 403
     second = _do(world, service.correct_result, world.inspector("c1"), first,
                  {**correction, "reason": "原结果漏记购销台账问题"}, today=world.today)
     assert (second.version, second.supersedes_id, second.status) == (2, first, "recorded")
@@ -160,8 +161,8 @@ def test_reading_a_result(world):
                        world.supervisor):
             service.authorize_read(session, reader, result)
         for outsider in (world.inspector("a1"), world.head("agriculture")):
-            assert _refused(lambda: service.authorize_read(session, outsider, result)).status == 403
-        assert _refused(lambda: service.authorize_read(session, PUBLIC, result)).status == 401
+            assert status_of(_refused(lambda: service.authorize_read(session, outsider, result))) == 403
+        assert status_of(_refused(lambda: service.authorize_read(session, PUBLIC, result))) == 401
         shown = service.result_dict(world.gateway, session, result, world.today)
         assert shown["result_description"] == "未发现问题"
         assert shown["clock_status"] == "on_track" and shown["deadline"] == date(2026, 11, 3)

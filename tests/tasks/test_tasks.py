@@ -7,10 +7,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from gateway.api.errors import ApiError
+from gateway.api.errors import status_of
 from gateway.directory.models import Conflict, Inspector
 from gateway.draw.models import Draw
 from gateway.draw.sampler import Ticketer
+from gateway.errors import DomainError
 from gateway.security.audit import AuditEntry
 from gateway.security.principal import Principal
 from gateway.tasks import reassign
@@ -165,24 +166,24 @@ def test_reassignment_rules(gateway, drawn):
     leaving, department, _ = team_of(gateway, task_id)[0]
     inspector = Principal(role="inspector", inspector_id=leaving, department_code=department)
     head = Principal(role="department_head", department_code=department)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         reassign.request(session, head, task_id, {"inspector_id": 999999, "reason_code": "other", "reason": "x"})
-    assert caught.value.status == 422 and "inspector_id" in caught.value.errors
+    assert status_of(caught.value) == 422 and "inspector_id" in caught.value.errors
     with gateway.write() as session:
         item = reassign.request(session, inspector, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "出差"})
         item_id = item.id
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "再次"})
     assert caught.value.code == "reassignment_pending"
     others = [i for i, _, _ in team_of(gateway, task_id)[1:]]
     if others:
-        with pytest.raises(ApiError) as caught, gateway.write() as session:  # an inspector asks only for themself
+        with pytest.raises(DomainError) as caught, gateway.write() as session:  # an inspector asks only for themself
             reassign.request(session, inspector, task_id, {"inspector_id": others[0], "reason_code": "other", "reason": "x"})
-        assert caught.value.status == 403
+        assert status_of(caught.value) == 403
     with gateway.write() as session:
         reassign.reject(session, head, item_id, "理由不充分")
     assert team_of(gateway, task_id)[0][0] == leaving
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         reassign.file(session, COUNTY, item_id, gateway.settings)
     assert caught.value.code == "not_fileable"
 
@@ -196,7 +197,7 @@ def test_no_replacement_left_changes_nothing(gateway, drawn):
         for person in session.scalars(select(Inspector).where(Inspector.department_code == department)):
             if person.id != leaving:
                 person.active = False
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
+    with pytest.raises(DomainError) as caught, gateway.write() as session:
         reassign.approve(session, head, item_id)
     assert caught.value.code == "no_replacement" and department in caught.value.message
     assert team_of(gateway, task_id)[0][0] == leaving
