@@ -20,6 +20,7 @@ from gateway.core import Gateway
 from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
+from gateway.security.disclosure import personal_data_problems
 from gateway.tasks.models import Task
 from schemas.result_codes import RESULT_CODES, check_codes, requires_follow_up
 from schemas.results import CorrectionInputSchema, ResultInputSchema
@@ -170,6 +171,10 @@ def validate_result(
         for index, attachment_id in enumerate(attachment_ids):
             if attachment_id not in found:
                 _add(errors, f"attachment_ids.{index}", f"附件 {attachment_id} 不存在或不属于本任务。")
+
+    for field, messages in personal_data_problems(session, {"remarks": data.get("remarks"), "reason": data.get("reason")}).items():
+        for message in messages:
+            _add(errors, field, message)
 
     if errors:
         raise ApiError(
