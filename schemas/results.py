@@ -443,12 +443,19 @@ class ResultPlanRefSchema(Schema):
     year = fields.Integer()
 
 
+class PublicResultTargetSchema(ResultTargetRefSchema):
+    address = fields.String()
+    legal_representative = fields.String()
+
+
 class PublicResultSchema(Schema):
     id = fields.Integer()
     version = fields.Integer()
     task_number = fields.String()
     plan = fields.Nested(ResultPlanRefSchema)
-    target = fields.Nested(ResultTargetRefSchema)
+    target = fields.Nested(PublicResultTargetSchema, metadata={
+        "description": "The target as it stood when this version was published (a later edit of the "
+                       "directory does not change it; a correction publishes a new version)."})
     matters = fields.List(fields.Nested(ResultMatterRefSchema))
     authority = fields.String(metadata={"description": "检查实施机关 (the lead department)"})
     departments = fields.List(fields.String(), metadata={"description": "Departments of the inspection team."})

@@ -34,6 +34,7 @@ from gateway.results.models import (
     SIGNATURE_LABELS,
     Attachment,
     InspectionResult,
+    target_snapshot,
 )
 from gateway.results.validation import CleanResult, allowed_methods, validate_result
 from gateway.security import audit
@@ -428,6 +429,7 @@ def publish_result(
     result.deadline = deadline.due
     result.deadline_provisional = deadline.provisional
     result.status = "published"
+    result.public_target = target_snapshot(task.target)
     result.published_by = principal.label
     result.published_at = utcnow()
     result.published_on = today
