@@ -10,18 +10,13 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.directory import _text
 
 SIGNATURE_STATUSES = ("signed", "refused")
 RESULT_STATUSES = ("recorded", "returned", "reviewed", "published")
 EXPORT_FORMATS = ("json", "csv", "xlsx")
 
 SIGNATURE_REQUIRED = "必须记录检查对象签字确认情况，或记录其拒绝签字及说明（第十八条）。"
-
-
-def _text(max_len: int, required: bool = False, **kw) -> fields.String:
-    if not required:
-        kw.setdefault("load_default", "")
-    return fields.String(required=required, validate=validate.Length(min=1 if required else 0, max=max_len), **kw)
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -443,12 +438,19 @@ class ResultPlanRefSchema(Schema):
     year = fields.Integer()
 
 
+class PublicResultTargetSchema(ResultTargetRefSchema):
+    address = fields.String()
+    legal_representative = fields.String()
+
+
 class PublicResultSchema(Schema):
     id = fields.Integer()
     version = fields.Integer()
     task_number = fields.String()
     plan = fields.Nested(ResultPlanRefSchema)
-    target = fields.Nested(ResultTargetRefSchema)
+    target = fields.Nested(PublicResultTargetSchema, metadata={
+        "description": "The target as it stood when this version was published (a later edit of the "
+                       "directory does not change it; a correction publishes a new version)."})
     matters = fields.List(fields.Nested(ResultMatterRefSchema))
     authority = fields.String(metadata={"description": "检查实施机关 (the lead department)"})
     departments = fields.List(fields.String(), metadata={"description": "Departments of the inspection team."})

@@ -9,7 +9,12 @@ from schemas import uscc as _uscc
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _CERT = re.compile(r"^[0-9A-Za-z\-]{6,40}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0/C1 controls (tab, line feed and carriage return allowed), bidirectional overrides and isolates
+# (text that reads differently from what it is), lone surrogates (not encodable) and non-characters.
+_BAD_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+CHARS_MESSAGE = "含有不允许的字符（控制字符、无效编码或文字方向控制符）。"
 
 
 def normalise_uscc(value: str) -> str:
@@ -37,7 +42,11 @@ def validate_certificate_no(value: str) -> None:
         raise ValidationError("执法证号应为 6 至 40 位字母、数字或连字符。")
 
 
+def has_bad_chars(text: str) -> bool:
+    return bool(_BAD_CHARS.search(text))
+
+
 def validate_text(value: str) -> None:
-    """Refuse control characters, which have no place in a name or address."""
-    if _CONTROL.search(value):
-        raise ValidationError("含有不可见的控制字符。")
+    """The one text check of every entry point (JSON, forms, import files, the command line)."""
+    if has_bad_chars(value):
+        raise ValidationError(CHARS_MESSAGE)

@@ -279,6 +279,21 @@ class ChineseCommand(_DomainErrorsFail, _ChineseHelp, click.Command):
         super().__init__(*args, **kwargs)
         _chinese_metavars(self.params)
 
+    def invoke(self, ctx: click.Context):
+        _check_text_params(ctx)
+        return super().invoke(ctx)
+
+
+def _check_text_params(ctx: click.Context) -> None:
+    """The command line's entry to the one text check (schemas.validators.validate_text)."""
+    from schemas.validators import CHARS_MESSAGE, has_bad_chars
+
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) and has_bad_chars(v) for v in values):
+            raise click.BadParameter(CHARS_MESSAGE, ctx=ctx, param=param)
+
 
 class ChineseGroup(_DomainErrorsFail, _ChineseHelp, click.Group):
     command_class = ChineseCommand

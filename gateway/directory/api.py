@@ -1,9 +1,6 @@
 """The directories' API: inspectors, targets, declared conflicts and bulk import."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -19,6 +16,7 @@ from gateway.errors import Invalid
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
+from gateway.spreadsheets import CSV_MIMETYPE, to_csv
 from schemas.common import PageArgsSchema
 from schemas.directory import (
     ConflictPageSchema,
@@ -100,22 +98,12 @@ class InspectorExport(MethodView):
             rows = list(session.scalars(inspector_search({}, departments=[department])))
             audit.record(session, principal, "inspectors.export", "department", department,
                          {"count": len(rows), "fields": ["phone", "certificate_no"]})
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([label for _, label in EXPORT_COLUMNS])
-        for inspector in rows:
-            data = service.inspector_dict(inspector)
-            writer.writerow([_csv_cell(data[key]) for key, _ in EXPORT_COLUMNS])
-        response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+        content = to_csv([label for _, label in EXPORT_COLUMNS],
+                         ([service.inspector_dict(i)[key] for key, _ in EXPORT_COLUMNS] for i in rows))
+        response = Response(content, mimetype=CSV_MIMETYPE)
         response.headers["Content-Disposition"] = f'attachment; filename="inspectors-{department}.csv"'
         response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else ("是" if value is True else "否" if value is False else str(value))
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @inspectors_blp.route("/<int:inspector_id>")

@@ -1,9 +1,9 @@
 """Changing the directories: inspectors, targets and declared conflicts."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Conflict, Department, Inspector, Target, join_licences, split_licences
@@ -74,11 +74,32 @@ def update_inspector(session: Session, inspector_id: int, data: Mapping[str, Any
         _check_department(session, data["department_code"])
     if "certificate_no" in data:
         _check_certificate_unique(session, data["certificate_no"], inspector.id)
+    moved = "department_code" in data and data["department_code"] != inspector.department_code
     for f in INSPECTOR_FIELDS:
         if f in data:
             setattr(inspector, f, data[f])
     session.flush()
+    if moved:
+        align_accounts(session, [inspector.id])
     return inspector
+
+
+def align_accounts(session: Session, inspector_ids: Iterable[int]) -> None:
+    """An inspector's accounts and tokens follow the directory record to its department: the
+    account's department and the directory's never disagree (every move of an inspector calls this)."""
+    from gateway.security.models import Account, ApiToken
+
+    ids = sorted(set(inspector_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for model in (Account, ApiToken):
+            department = (
+                select(Inspector.department_code).where(Inspector.id == model.inspector_id).scalar_subquery()
+            )
+            session.execute(
+                update(model).where(model.inspector_id.in_(chunk)).values(department_code=department)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def get_target(session: Session, uscc: str) -> Target:

@@ -24,6 +24,7 @@ from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning import numbering
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
+from gateway.security.disclosure import check_public_text, personal_data_problems
 from gateway.security.policy import PUBLISHED, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
@@ -315,6 +316,8 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             errors.setdefault(name, []).append(f"检查时间应在计划年度 {year} 年内。")
     if data["window_end"] < data["window_start"]:
         errors.setdefault("window_end", []).append("检查结束日期不能早于开始日期。")
+    for field, messages in personal_data_problems(session, {f: data.get(f) for f in ("title", "description")}).items():
+        errors.setdefault(field, []).extend(messages)
     ratios = data["ratios"]
     missing = [rc for rc in RISK_CLASSES if rc not in ratios]
     if missing:
@@ -355,6 +358,7 @@ def publish_plan(
             warnings.append(
                 f"计划于 {local_date(now).isoformat()} 发布，晚于 {plan.year} 年 3 月 31 日，已记录为逾期发布（第十一条）。"
             )
+    check_public_text(session, {"title": plan.title, "description": plan.description, "amend_reason": plan.amend_reason})
     plan.status = "published"
     plan.published_at = now
     plan.published_by = principal.label
@@ -389,6 +393,7 @@ def amend_plan(session: Session, principal: Principal, plan_id: int, data: Mappi
     if pending is not None:
         raise Conflict("amendment_pending", f"该计划已有待发布的修订稿（计划 {pending}），请先完成或修改该修订稿。")
     changes = {k: v for k, v in data.items() if k != "reason"}
+    check_public_text(session, {"reason": data["reason"]})
     values = _validated(session, {**_plan_values(plan), **changes})
     version = session.scalar(select(func.max(Plan.version)).where(Plan.number == plan.number)) + 1
     amended = Plan(

@@ -414,26 +414,11 @@ def supervision_stats(args):
     if args["format"] == "csv":
         content = exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows)
         return _file_response(content, exports.CSV_MIMETYPE, f"监督统计-{stamp}.csv")
-    content = _stats_workbook(headers, dept_rows, plan_rows, stamp)
+    content = exports.to_xlsx_sheets([
+        ("按部门", f"双随机抽查监督统计（按部门，截至{stamp}）", headers, dept_rows),
+        ("按计划", f"双随机抽查监督统计（按计划，截至{stamp}）", headers, plan_rows),
+    ])
     return _file_response(content, exports.XLSX_MIMETYPE, f"监督统计-{stamp}.xlsx")
-
-
-def _stats_workbook(headers, dept_rows, plan_rows, stamp) -> bytes:
-    from openpyxl import load_workbook
-
-    first = load_workbook(io.BytesIO(exports.to_xlsx(f"双随机抽查监督统计（按部门，截至{stamp}）", headers, dept_rows, "按部门")))
-    second = load_workbook(io.BytesIO(exports.to_xlsx(f"双随机抽查监督统计（按计划，截至{stamp}）", headers, plan_rows, "按计划")))
-    sheet = first.create_sheet("按计划")
-    source = second.active
-    for row in source.iter_rows(values_only=True):
-        sheet.append(list(row))
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    for key, dim in source.column_dimensions.items():
-        sheet.column_dimensions[key].width = dim.width
-    sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    first.save(out)
-    return out.getvalue()
 
 
 @stats_blp.route("/exports/tasks")

@@ -2,20 +2,12 @@
 
 The column layouts follow the registers county offices keep (抽查任务清单, 抽查检查结果登记表): a
 序号 column first, then plan and task numbers, the target, the matters, the departments, dates
-and states. CSV is UTF-8 with a byte-order mark so that Excel opens it with the right encoding.
+and states, written by ``gateway.spreadsheets``.
 Internal exports name the team's inspectors (name and department only, never phone or
 certificate numbers); the public query never does.
 """
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime
-from typing import Any, Iterable, Sequence
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,8 +22,8 @@ from gateway.tasks.models import Task
 from schemas.platform import DISPOSITIONS
 from schemas.result_codes import describe
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+# The files themselves are written by the one export writer (formula injection neutralised there).
+from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx, to_xlsx_sheets  # noqa: E402,F401
 
 TASK_STATUS_LABELS = {"assigned": "待检查", "recorded": "已录入结果", "reviewed": "结果已审核", "published": "结果已公示"}
 
@@ -44,62 +36,6 @@ RESULT_HEADERS = (
     "检查方式", "检查完成日期", "检查结果代码", "检查结果", "签字情况", "结果版本", "更正原因", "结果状态",
     "公示截止日期", "截止日期说明", "公示日期", "是否按时公示", "后续处置", "录入人",
 )
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if value is None:
-        return ""
-    return value
-
-
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
-    """One sheet: a merged title row, bold shaded headers, frozen panes, fitted column widths."""
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = sheet[:31]
-    ws.append([title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(headers), 1))
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    ws.append(list(headers))
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for column in range(1, len(headers) + 1):
-        cell = ws.cell(row=2, column=column)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    widths = [_width(h) for h in headers]
-    for row in rows:
-        values = [_cell(v) for v in row]
-        ws.append(values)
-        for i, value in enumerate(values):
-            widths[i] = max(widths[i], _width(value))
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 6), 60)
-    ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _width(value: Any) -> int:
-    text = str(value)
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
 def _filtered_tasks(session: Session, principal: Principal, action: str, plan_id, department, year):

@@ -27,6 +27,7 @@ from gateway.results.models import DISPOSITION_KINDS, DISPOSITION_STATUS_LABELS,
 from gateway.results.service import department_name, get_result, latest_published
 from gateway.results.validation import flatten
 from gateway.security import audit
+from gateway.security.disclosure import check_public_text, personal_data_problems
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
@@ -45,6 +46,10 @@ NEED_MESSAGES = {
     "decision_number": "行政处罚必须填写行政处罚决定书文号。",
     "receiving_authority": "移送案件必须填写接收机关。",
 }
+
+
+# What the public query shows of a disposition as typed (gateway.security.disclosure checks it).
+PUBLIC_TEXT_FIELDS = ("description", "decision_number", "receiving_authority", "correction_reason")
 
 
 def disposition_kinds() -> list[dict[str, Any]]:
@@ -154,6 +159,9 @@ def record_disposition(
             errors.setdefault("supersedes_id", []).append("该后续处置已有更正记录。")
         if not (data.get("correction_reason") or "").strip():
             errors.setdefault("correction_reason", []).append("更正后续处置必须填写更正原因。")
+    public = {f: data.get(f) for f in PUBLIC_TEXT_FIELDS}
+    for field, messages in personal_data_problems(session, public).items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise Invalid("disposition_invalid", f"后续处置未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors)
 
@@ -193,6 +201,7 @@ def publish_disposition(
     authorize(principal, "followups.publish", departments=[disposition.department_code])
     if disposition.is_published:
         raise Conflict("disposition_published", "该后续处置已公示。")
+    check_public_text(session, {f: getattr(disposition, f) for f in PUBLIC_TEXT_FIELDS})
     deadline = effective_deadline(gateway.settings, disposition)
     disposition.deadline = deadline.due
     disposition.deadline_provisional = deadline.provisional

@@ -122,6 +122,9 @@ class InspectionResult(Base):
     # The publication day in China (the day the article 19 clock compares with the deadline).
     published_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     published_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # What the public saw of the target when this version was published ({name, address,
+    # legal_representative}): a later edit of the directory does not rewrite a published result.
+    public_target: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
     task: Mapped[Task] = relationship(lazy="joined")
     attachments: Mapped[list[Attachment]] = relationship(
@@ -131,6 +134,19 @@ class InspectionResult(Base):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    def target_as_published(self) -> dict[str, str]:
+        """The target as the public sees this version: its snapshot once published."""
+        target = self.task.target
+        shown = self.public_target or target_snapshot(target)
+        return {"uscc": target.uscc, **shown}
+
+
+PUBLIC_TARGET_FIELDS = ("name", "address", "legal_representative")
+
+
+def target_snapshot(target: Target) -> dict[str, str]:
+    return {f: getattr(target, f) or "" for f in PUBLIC_TARGET_FIELDS}
 
 
 # The platform contract's disposition kinds (labels in ``schemas.platform.DISPOSITIONS``).

@@ -203,7 +203,7 @@ def public_result_dict(gateway: Gateway, session: Session, result: InspectionRes
         "version": result.version,
         "task_number": task.number,
         "plan": {"id": plan.id, "number": plan.number, "title": plan.title, "year": plan.year} if plan else {},
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
+        "target": result.target_as_published(),
         "matters": matter_refs(gateway, task.matter_codes),
         "authority": department_name(gateway, task.lead_department),
         "departments": departments,

@@ -34,9 +34,11 @@ from gateway.results.models import (
     SIGNATURE_LABELS,
     Attachment,
     InspectionResult,
+    target_snapshot,
 )
 from gateway.results.validation import CleanResult, allowed_methods, validate_result
 from gateway.security import audit
+from gateway.security.disclosure import check_public_text
 from gateway.security.policy import allows, authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
@@ -382,6 +384,11 @@ def correct_result(
     return result
 
 
+def public_texts(result: InspectionResult) -> dict[str, str]:
+    """The free text of a result that its publication shows to everyone."""
+    return {"remarks": result.remarks, "correction_reason": result.correction_reason}
+
+
 def review_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, approve: bool, note: str = ""
 ) -> InspectionResult:
@@ -394,6 +401,8 @@ def review_result(
                        f"只能审核“已录入”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
     if not approve and not (note or "").strip():
         raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["退回修改时必须填写退回原因。"]})
+    if approve:
+        check_public_text(session, public_texts(result))
     result.status = "reviewed" if approve else "returned"
     result.reviewed_by = principal.label
     result.reviewed_at = utcnow()
@@ -415,10 +424,12 @@ def publish_result(
     if result.status != "reviewed":
         raise Conflict("result_not_reviewed",
                        f"只能公示“已审核”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    check_public_text(session, public_texts(result))
     deadline = effective_deadline(gateway.settings, result)
     result.deadline = deadline.due
     result.deadline_provisional = deadline.provisional
     result.status = "published"
+    result.public_target = target_snapshot(task.target)
     result.published_by = principal.label
     result.published_at = utcnow()
     result.published_on = today

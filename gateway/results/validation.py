@@ -20,6 +20,7 @@ from gateway.errors import Invalid
 from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
+from gateway.security.disclosure import personal_data_problems
 from gateway.tasks.models import Task
 from schemas.result_codes import RESULT_CODES, check_codes, requires_follow_up
 from schemas.results import CorrectionInputSchema, ResultInputSchema
@@ -96,6 +97,11 @@ def validate_result(
     completed_late = _check_completed_on(data.get("completed_on"), task, today, errors)
     attachment_ids = data.get("attachment_ids") or []
     _check_attachments(session, task, attachment_ids, errors)
+
+    for field, messages in personal_data_problems(session, {"remarks": data.get("remarks"), "reason": data.get("reason")}).items():
+        for message in messages:
+            _add(errors, field, message)
+
     if errors:
         raise Invalid(
             "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors

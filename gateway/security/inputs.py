@@ -14,23 +14,15 @@ Everything refused gets 400 ``invalid_input`` naming the field, and changes noth
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import request
 
 from gateway.errors import BadRequest
+from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
-_BAD_CHARS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
 MAX_JSON_DEPTH = 32
 MAX_JSON_INT = 2**31 - 1  # PostgreSQL INTEGER; ids and counts fit, anything larger is not ours
-CHARS_MESSAGE = "含有不允许的字符（控制字符、无效编码或文字方向控制符）。"
-
-
-def has_bad_chars(text: str) -> bool:
-    return bool(_BAD_CHARS.search(text))
 
 
 def check_request_input() -> None:

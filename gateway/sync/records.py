@@ -187,7 +187,7 @@ def build_results(session: Session, wanted: dict[int, str], settings: Settings) 
     rows = session.execute(
         select(InspectionResult.id, InspectionResult.status, InspectionResult.supersedes_id,
                InspectionResult.correction_reason, InspectionResult.remarks, InspectionResult.completed_on,
-               InspectionResult.result_codes, Task.id.label("task_id"), Task.number, Task.plan_id,
+               InspectionResult.result_codes, InspectionResult.public_target, Task.id.label("task_id"), Task.number, Task.plan_id,
                Task.lead_department, Task.matter_codes, Target.uscc, Target.name)
         .join(Task, Task.id == InspectionResult.task_id)
         .join(Target, Target.id == Task.target_id)
@@ -231,7 +231,7 @@ def build_results(session: Session, wanted: dict[int, str], settings: Settings) 
             "result_codes": list(r.result_codes),
             "remarks": _clip(remarks, RESULT_REMARKS_MAX),
             "uscc": r.uscc,
-            "target_name": r.name,
+            "target_name": (r.public_target or {}).get("name") or r.name,  # the name as published
         }
     return out
 

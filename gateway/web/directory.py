@@ -7,9 +7,6 @@ directory part's own import (the same code as ``POST /api/v1/imports/<kind>``).
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, render_template, request
 
 from gateway.api.session import db, get_gateway
@@ -20,6 +17,7 @@ from gateway.directory.importing.run import run_import
 from gateway.directory.queries import inspector_search, target_search
 from gateway.security.policy import allows, authorize, permission, visible_departments
 from gateway.security.principal import current_principal
+from gateway.spreadsheets import CSV_MIMETYPE, to_csv
 from gateway.web.base import department_choices, make_blueprint, paged
 
 bp = make_blueprint("web_directory", "/console/directory")
@@ -112,8 +110,6 @@ def import_template(kind: str):
     """An empty file with the Chinese headers the import accepts (UTF-8 with BOM, for Excel)."""
     if kind not in KINDS:
         abort(404)
-    out = io.StringIO()
-    csv.writer(out).writerow([c.headers[0] for c in KINDS[kind][1]])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response = Response(to_csv([c.headers[0] for c in KINDS[kind][1]], []), mimetype=CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response

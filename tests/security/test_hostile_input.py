@@ -164,3 +164,18 @@ def test_huge_spreadsheets_hit_the_row_limit(gateway, county, monkeypatch):
     assert counts(gateway) == (0, 0)
     ok = upload(county, "targets", "ok.csv", "\n".join(",".join(r) for r in rows[:40]).encode("utf-8"))
     assert ok.status_code == 200 and ok.json["created"] == 39
+
+
+@pytest.mark.parametrize("value", ["王\u202e五", "王\x00五", "王\u2066五", "王\x85五"])
+def test_the_command_line_runs_the_same_text_check(gateway, settings, value):
+    from click.testing import CliRunner
+
+    from gateway.cli.main import cli
+    from gateway.security.models import Account
+
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
+                                      "user", "add", "wang", "--role", "supervisor", "--name", value, "--no-password"])
+    assert result.exit_code != 0
+    assert "文字方向控制符" in result.output and "--name" in result.output
+    with gateway.read() as session:
+        assert session.scalar(select(Account.id).where(Account.username == "wang")) is None

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import IO, Callable, Iterable, Iterator
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from gateway.db import utcnow
@@ -18,7 +19,8 @@ from gateway.directory.importing.columns import (
     map_headers,
 )
 from gateway.directory.importing.tabular import TabularError, detect_format, iter_records
-from gateway.directory.models import join_licences
+from gateway.directory.models import Inspector, join_licences
+from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
 MAX_LISTED_ERRORS = 1000
 KINDS = {
@@ -48,6 +50,10 @@ class ImportReport:
     committed: bool = False
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    # Inspectors only, for the audit: the certificate numbers written (personal, never in as_dict)
+    # and the ids of existing inspectors the file moves to another department.
+    written_certificates: list[str] = field(default_factory=list, repr=False)
+    moved_inspector_ids: list[int] = field(default_factory=list)
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -56,6 +62,7 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        del data["written_certificates"], data["moved_inspector_ids"]
         data["errors"] = [asdict(e) for e in self.errors]
         return data
 
@@ -101,6 +108,7 @@ def import_file(
         defaults = {c.key: c.default for c in columns}
         allowed = set(allowed_departments) if allowed_departments is not None else None
         seen: dict[str, int] = {}
+        existing = _existing_inspectors(conn) if kind == "inspectors" else {}
         now = utcnow()
         # sqlite3's datetime adapter would format the same stamp once per row.
         stamp = now.isoformat(" ") if conn.dialect.name == "sqlite" else now
@@ -111,6 +119,8 @@ def import_file(
             values = _parse_row(row_number, cells, mapping, report)
             if values is not None and kind == "inspectors":
                 values = _resolve_department(row_number, values, departments or {}, allowed, report)
+            if values is not None and kind == "inspectors":
+                values = _check_takeover(row_number, values, existing, allowed, report)
             if values is not None and kind == "inspections":
                 values = _complete_inspection(row_number, values, departments or {}, known_matters, report)
             if values is not None:
@@ -126,6 +136,11 @@ def import_file(
             record = {**defaults, **constants, **values}
             if kind == "targets":
                 record["licences"] = join_licences(record["licences"])
+            elif kind == "inspectors":
+                report.written_certificates.append(record["certificate_no"])
+                known = existing.get(record["certificate_no"])
+                if known is not None and known[1] != record["department_code"]:
+                    report.moved_inspector_ids.append(known[0])
             upserter.add(tuple(record[c] for c in written[:-2]) + (stamp, stamp))
             if progress is not None and report.total_rows % 10_000 == 0:
                 progress(report.total_rows)
@@ -158,6 +173,10 @@ def _parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], re
     ok = True
     for index, column in mapping.items():
         raw = cells[index] if index < len(cells) else ""
+        if has_bad_chars(raw):
+            report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”：{CHARS_MESSAGE}"))
+            ok = False
+            continue
         if not raw:
             if column.required:
                 report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”为必填项。"))
@@ -201,6 +220,25 @@ def inspection_key(values: dict) -> str:
     else:
         raw = f"row|{values['uscc']}|{values['authority']}|{values['inspected_on']}|{values.get('matter_code', '')}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _existing_inspectors(conn: Connection) -> dict[str, tuple[int, str]]:
+    """{certificate number: (id, department)} of the directory as it stands (a county's few thousand)."""
+    rows = conn.execute(select(Inspector.certificate_no, Inspector.id, Inspector.department_code))
+    return {cert: (inspector_id, dept) for cert, inspector_id, dept in rows}
+
+
+TAKEOVER_MESSAGE = "“执法证号”：该执法证号已登记在另一名执法检查人员名下，本行未导入。"
+
+
+def _check_takeover(row_number, values, existing, allowed, report) -> dict | None:
+    """A row may not change an inspector of a department the importer may not write. The message
+    says no more than the duplicate rule does: neither the department nor the person."""
+    known = existing.get(values["certificate_no"])
+    if allowed is not None and known is not None and known[1] not in allowed:
+        report.add_error(RowError(row_number, "certificate_no", TAKEOVER_MESSAGE))
+        return None
+    return values
 
 
 def _resolve_department(row_number, values, departments, allowed, report) -> dict | None:

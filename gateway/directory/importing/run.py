@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from typing import IO, Callable, Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
+from gateway.directory.models import Inspector
+from gateway.directory.service import align_accounts
 from gateway.directory.importing.importer import ImportReport, import_file
 from gateway.directory.importing.labels import department_labels
 from gateway.security import audit
@@ -41,8 +44,22 @@ def run_import(
                 tx.rollback()
                 return report
             with Session(bind=conn) as session:  # joins the import's transaction
-                audit.record(session, principal, f"{kind}.import", "import", kind, {
+                details = {
                     "created": report.created, "updated": report.updated, "rejected": report.rejected,
                     "rows": report.total_rows, "departments": allowed,
-                })
+                }
+                if kind == "inspectors":
+                    align_accounts(session, report.moved_inspector_ids)
+                    details["inspector_ids"] = _inspector_ids(session, report.written_certificates)
+                    details["moved_inspector_ids"] = sorted(report.moved_inspector_ids)
+                audit.record(session, principal, f"{kind}.import", "import", kind, details)
     return report
+
+
+def _inspector_ids(session: Session, certificates: list[str]) -> list[int]:
+    """The ids of the inspectors an import created or changed (the audit names ids, never numbers)."""
+    ids: list[int] = []
+    for start in range(0, len(certificates), 500):
+        chunk = certificates[start:start + 500]
+        ids.extend(session.scalars(select(Inspector.id).where(Inspector.certificate_no.in_(chunk))))
+    return sorted(ids)
