@@ -10,12 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway.api.errors import ApiError
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.directory import service
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
-from gateway.directory.queries import inspector_search, paginate, target_search
+from gateway.directory.queries import inspector_search, target_search
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
@@ -41,10 +42,6 @@ conflicts_blp = Blueprint("conflicts", __name__, url_prefix="/conflicts", descri
 imports_blp = Blueprint("imports", __name__, url_prefix="/imports", description="批量导入")
 
 
-def _page(items, total, args):
-    return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
-
-
 @inspectors_blp.route("")
 class Inspectors(MethodView):
     @permission("directory.read")
@@ -56,8 +53,7 @@ class Inspectors(MethodView):
         Department operators and heads see their own department's inspectors only."""
         departments = visible_departments(current_principal(), "directory.read")
         stmt = inspector_search(args, departments=departments)
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return _page([service.inspector_dict(i, masked=True) for i in items], total, args)
+        return query_page(db(), stmt, args).map(lambda i: service.inspector_dict(i, masked=True))
 
     @permission("directory.write")
     @inspectors_blp.arguments(InspectorSchema)
@@ -173,8 +169,7 @@ class Targets(MethodView):
     @targets_blp.response(200, TargetPageSchema)
     def get(self, args):
         """Search targets by township, level, type, business scope, licence, risk class, lists."""
-        items, total = paginate(db(), target_search(args), args["page"], args["page_size"])
-        return _page([service.target_dict(t) for t in items], total, args)
+        return query_page(db(), target_search(args), args).map(service.target_dict)
 
     @permission("targets.write")
     @targets_blp.arguments(TargetSchema)
@@ -235,8 +230,7 @@ class Conflicts(MethodView):
         if departments is not None:
             stmt = stmt.join(Inspector, Inspector.id == Conflict.inspector_id).where(
                 Inspector.department_code.in_(departments))
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return _page([service.conflict_dict(c) for c in items], total, args)
+        return query_page(db(), stmt, args).map(service.conflict_dict)
 
     @permission("directory.write")
     @conflicts_blp.arguments(ConflictSchema)

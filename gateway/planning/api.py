@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.directory.queries import paginate
 from gateway.planning import service
 from gateway.security.policy import permission
 from gateway.security.principal import current_principal
@@ -30,9 +30,7 @@ class Plans(MethodView):
         """List plans. The public sees published (and superseded) plans only."""
         session = db()
         stmt = service.plans_query(current_principal(), args)
-        items, total = paginate(session, stmt, args["page"], args["page_size"])
-        return {"items": [service.plan_dict(session, p) for p in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(session, stmt, args).map_batch(lambda plans: service.plan_dicts(session, plans))
 
     @permission("plans.write")
     @plans_blp.arguments(PlanCreateSchema)

@@ -80,15 +80,36 @@ def plans_query(principal: Principal, args: Mapping[str, Any]):
 
 
 def plan_dict(session: Session, plan: Plan, warnings: list[str] | None = None) -> dict[str, Any]:
+    return plan_dicts(session, [plan], warnings)[0]
+
+
+def plan_dicts(session: Session, plans: list[Plan], warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """:func:`plan_dict` of each plan; matter versions, department names, amendments and draws are
+    read in one query each for all of them."""
+    from gateway.draw.models import Draw  # the draw's models import the plan's
+
+    if not plans:
+        return []
+    ids = [p.id for p in plans]
     versions = {v.id: v for v in session.scalars(
-        select(MatterVersion).where(MatterVersion.id.in_([m.matter_version_id for m in plan.matters]))
+        select(MatterVersion).where(MatterVersion.id.in_({m.matter_version_id for p in plans for m in p.matters}))
     )}
+    names = dict(session.execute(select(Department.code, Department.name).where(
+        Department.code.in_({c for p in plans for c in plan_departments(p)}))).all())
+    superseded_by = dict(session.execute(
+        select(Plan.amends_id, func.min(Plan.id)).where(Plan.amends_id.in_(ids), Plan.status != "draft")
+        .group_by(Plan.amends_id)
+    ).all())
+    draws: dict[int, Any] = {}
+    for draw in session.scalars(select(Draw).where(Draw.plan_id.in_(ids)).order_by(Draw.id.desc())):
+        draws.setdefault(draw.plan_id, draw)
+    return [_plan_dict(p, versions, names, superseded_by.get(p.id), draws.get(p.id), warnings) for p in plans]
+
+
+def _plan_dict(plan: Plan, versions: Mapping[int, MatterVersion], names: Mapping[str, str],
+               superseded_by: int | None, draw: Any, warnings: list[str] | None) -> dict[str, Any]:
     matters = [_matter_entry(pm, versions[pm.matter_version_id]) for pm in plan.matters]
     codes = plan_departments(plan)
-    names = dict(session.execute(select(Department.code, Department.name).where(Department.code.in_(codes))).all())
-    superseded_by = session.scalar(
-        select(Plan.id).where(Plan.amends_id == plan.id, Plan.status != "draft").order_by(Plan.id)
-    )
     return {
         "id": plan.id,
         "number": plan.number,
@@ -117,7 +138,7 @@ def plan_dict(session: Session, plan: Plan, warnings: list[str] | None = None) -
         "superseded_by_id": superseded_by,
         "created_by": plan.created_by,
         "created_at": plan.created_at,
-        "draw": _draw_summary(session, plan),
+        "draw": {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256} if draw else None,
         "warnings": warnings or [],
     }
 
@@ -161,15 +182,6 @@ def _text(value: Decimal) -> str:
 def _scope(scope: Mapping[str, Any] | None) -> dict[str, list[str]]:
     scope = scope or {}
     return {k: list(scope.get(k, [])) for k in ("townships", "target_types", "levels")}
-
-
-def _draw_summary(session: Session, plan: Plan) -> dict[str, Any] | None:
-    from gateway.draw.models import Draw
-
-    draw = session.scalar(select(Draw).where(Draw.plan_id == plan.id).order_by(Draw.id.desc()).limit(1))
-    if draw is None:
-        return None
-    return {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256}
 
 
 # ---------------------------------------------------------------------------------------- writing

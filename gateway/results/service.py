@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.api.errors import ApiError, not_found
 from gateway.core import Gateway
 from gateway.db import utcnow
+from gateway.directory.models import Target
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
-from gateway.results.access import task_resource
+from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import task_checklists
 from gateway.results.clock import clock_of, compute_deadline, effective_deadline
 from gateway.results.deadline import STATUS_LABELS
@@ -105,6 +106,40 @@ def authorize_read(session: Session, principal: Principal, result: InspectionRes
     authorize(principal, "results.read", **{**task_resource(result.task), "published": result.is_published})
 
 
+def readable_versions(session: Session, principal: Principal, task: Task) -> list[InspectionResult]:
+    """The versions of a task's result ``principal`` may read; refused if it may read none and is
+    outside the task's scope."""
+    readable = [v for v in versions_of(session, task.id)
+                if allows(principal, "results.read", **{**task_resource(task), "published": v.is_published})]
+    if not readable:
+        authorize(principal, "results.read", **{**task_resource(task), "published": False})
+    return readable
+
+
+def results_query(principal: Principal, args: Mapping[str, Any]) -> Select:
+    """Result versions ``principal`` may read, filtered by status, lead department, plan or USCC,
+    newest first."""
+    stmt = select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).where(
+        visible_tasks(principal, "results.read")
+    )
+    if args.get("status"):
+        stmt = stmt.where(InspectionResult.status == args["status"])
+    if args.get("department"):
+        stmt = stmt.where(Task.lead_department == args["department"])
+    if args.get("plan_id"):
+        stmt = stmt.where(Task.plan_id == args["plan_id"])
+    if args.get("uscc"):
+        stmt = stmt.join(Target, Target.id == Task.target_id).where(Target.uscc == args["uscc"].strip().upper())
+    return stmt.order_by(InspectionResult.id.desc())
+
+
+def attachments_of(session: Session, principal: Principal, task_id: int) -> list[Attachment]:
+    """The attachments uploaded to a task, oldest first."""
+    task = get_task(session, task_id)
+    authorize(principal, "attachments.read", **task_resource(task))
+    return list(session.scalars(select(Attachment).where(Attachment.task_id == task.id).order_by(Attachment.id)))
+
+
 # --- serialisation --------------------------------------------------------------------------------
 
 
@@ -149,11 +184,35 @@ def result_dict(
     """A result version as the API shows it. ``full=False`` (a published result read by someone
     outside the task's departments and team) leaves out the people: who recorded, reviewed and
     published it, who signed for the target, and the attachments."""
+    return result_dicts(gateway, session, [result], today, full=full)[0]
+
+
+def result_dicts(
+    gateway: Gateway, session: Session, results: list[InspectionResult], today: date, *,
+    full: bool | Callable[[InspectionResult], bool] = True,
+) -> list[dict[str, Any]]:
+    """:func:`result_dict` of each result; their plans and which tasks are published are read in
+    one query each. ``full`` may say per result whether it is shown in full."""
+    if not results:
+        return []
+    task_ids = {r.task_id for r in results}
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
+    published = set(session.scalars(select(InspectionResult.task_id).where(
+        InspectionResult.task_id.in_(task_ids), InspectionResult.status == "published").distinct()))
+    return [
+        _result_dict(gateway, r, today, plans.get(r.task.plan_id), r.task_id in published,
+                     full=full(r) if callable(full) else full)
+        for r in results
+    ]
+
+
+def _result_dict(
+    gateway: Gateway, result: InspectionResult, today: date, plan: Plan | None, task_published: bool, *, full: bool
+) -> dict[str, Any]:
     task = result.task
-    plan = session.get(Plan, task.plan_id)
     deadline = effective_deadline(gateway.settings, result)
     clock_status = None
-    if not result.is_published and not task_is_published(session, task.id):
+    if not result.is_published and not task_published:
         _, clock_status, _ = clock_of(gateway.settings, result, today)
     data = {
         "id": result.id,

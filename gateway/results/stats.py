@@ -15,16 +15,19 @@ A principal whose ``stats.read`` scope is its own department sees the tasks its 
 """
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Iterable
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.planning.models import Plan
+from gateway.results import exports
 from gateway.results.clock import clock_of, effective_deadline
 from gateway.results.deadline import DUE_SOON, OVERDUE
 from gateway.results.models import Disposition, InspectionResult
@@ -162,3 +165,31 @@ def table(rows: list[dict[str, Any]], totals: dict[str, Any] | None = None) -> t
     if totals is not None:
         out.append([totals[k] for k in keys])
     return [HEADERS[k] for k in keys], out
+
+
+def stats_file(data: dict[str, Any], file_format: str) -> tuple[bytes, str, str]:
+    """The statistics as a CSV or Excel file: its content, media type and download name."""
+    headers, dept_rows = table(data["departments"], data["totals"])
+    _, plan_rows = table(data["plans"])
+    stamp = data["as_of"].isoformat()
+    if file_format == "csv":
+        content = exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows)
+        return content, exports.CSV_MIMETYPE, f"监督统计-{stamp}.csv"
+    return _workbook(headers, dept_rows, plan_rows, stamp), exports.XLSX_MIMETYPE, f"监督统计-{stamp}.xlsx"
+
+
+def _workbook(headers, dept_rows, plan_rows, stamp) -> bytes:
+    """One workbook, a sheet per lead department and a sheet per plan."""
+    first = load_workbook(io.BytesIO(exports.to_xlsx(f"双随机抽查监督统计（按部门，截至{stamp}）", headers, dept_rows, "按部门")))
+    second = load_workbook(io.BytesIO(exports.to_xlsx(f"双随机抽查监督统计（按计划，截至{stamp}）", headers, plan_rows, "按计划")))
+    sheet = first.create_sheet("按计划")
+    source = second.active
+    for row in source.iter_rows(values_only=True):
+        sheet.append(list(row))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    for key, dim in source.column_dimensions.items():
+        sheet.column_dimensions[key].width = dim.width
+    sheet.freeze_panes = "A3"
+    out = io.BytesIO()
+    first.save(out)
+    return out.getvalue()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.api.errors import ApiError, not_found
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
-from gateway.directory.queries import paginate
+from gateway.api.pagination import query_page
 from gateway.security import accounts, web
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
@@ -174,7 +174,7 @@ class AuditLog(MethodView):
     @audit_blp.response(200, AuditPageSchema)
     def get(self, args):
         """Audit entries, newest first, filtered by action or entity."""
-        from sqlalchemy import func, select
+        from sqlalchemy import select
 
         from gateway.api.session import db
         from gateway.security.audit import AuditEntry
@@ -184,10 +184,7 @@ class AuditLog(MethodView):
         for name in ("action", "entity_type", "entity_id"):
             if args.get(name):
                 stmt = stmt.where(getattr(AuditEntry, name) == args[name])
-        total = db().scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = db().scalars(stmt.order_by(AuditEntry.id.desc()).limit(args["page_size"])
-                            .offset((args["page"] - 1) * args["page_size"]))
-        return {"items": list(rows), "total": int(total or 0), "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt.order_by(AuditEntry.id.desc()), args)
 
 
 @audit_blp.route("/verify")
@@ -319,9 +316,7 @@ class Accounts(MethodView):
             stmt = stmt.where(Account.role == args["role"])
         if args.get("department"):
             stmt = stmt.where(Account.department_code == args["department"])
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return {"items": [account_dict(a) for a in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt, args).map(account_dict)
 
     @permission("accounts.manage")
     @accounts_blp.arguments(AccountCreateSchema)
@@ -440,9 +435,7 @@ class Tokens(MethodView):
         stmt = select(ApiToken).order_by(ApiToken.id)
         if not args["all"]:
             stmt = stmt.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return {"items": [token_dict(t, now) for t in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt, args).map(lambda t: token_dict(t, now))
 
     @permission("accounts.manage")
     @tokens_blp.arguments(TokenCreateSchema)

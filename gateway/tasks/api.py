@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
-from gateway.directory.queries import paginate
 from gateway.security import audit
 from gateway.security.policy import TEAM, permission, scope_of, visible_departments
 from gateway.security.principal import current_principal
@@ -41,9 +41,8 @@ class Tasks(MethodView):
     def get(self, args):
         """Tasks the caller may see: all (county office, supervisors), its department's, or its own team's."""
         session = db()
-        items, total = paginate(session, service.tasks_query(current_principal(), args), args["page"], args["page_size"])
-        return {"items": [service.task_dict(session, t) for t in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        page = query_page(session, service.tasks_query(current_principal(), args), args)
+        return page.map_batch(lambda tasks: service.task_dicts(session, tasks))
 
 
 @tasks_blp.route("/<int:task_id>")
@@ -140,9 +139,8 @@ class Reassignments(MethodView):
             if args.get(name):
                 stmt = stmt.where(getattr(Reassignment, name) == args[name])
         session = db()
-        items, total = paginate(session, stmt.order_by(Reassignment.id), args["page"], args["page_size"])
-        return {"items": [reassign.reassignment_dict(session, r) for r in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        page = query_page(session, stmt.order_by(Reassignment.id), args)
+        return page.map(lambda r: reassign.reassignment_dict(session, r))
 
 
 @reassignments_blp.route("/<int:reassignment_id>")
