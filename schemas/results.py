@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.platform import DISPOSITIONS
+from schemas.result_codes import describe
 
 SIGNATURE_STATUSES = ("signed", "refused")
 RESULT_STATUSES = ("recorded", "returned", "reviewed", "published")
@@ -180,7 +182,7 @@ class AttachmentSchema(Schema):
     size = fields.Integer()
     uploaded_by = fields.String()
     uploaded_at = UtcDateTime()
-    url = fields.String()
+    url = computed(fields.String, lambda a: f"/api/v1/attachments/{a.id}")
 
 
 class SignatureOutSchema(Schema):
@@ -192,6 +194,8 @@ class SignatureOutSchema(Schema):
 
 
 class ResultSchema(Schema):
+    """A result version (dumped from ``gateway.results.views.ResultView``)."""
+
     id = fields.Integer()
     task_id = fields.Integer()
     task_number = fields.String()
@@ -208,7 +212,7 @@ class ResultSchema(Schema):
     matters = fields.List(fields.Nested(ResultMatterRefSchema))
     checklists = fields.Dict()
     result_codes = fields.List(fields.String())
-    result_description = fields.String()
+    result_description = computed(fields.String, lambda r: describe(r.result_codes))
     has_problems = fields.Boolean()
     requires_follow_up = fields.Boolean()
     methods = fields.List(fields.String())
@@ -275,6 +279,8 @@ class TaskChecklistSchema(Schema):
 
 
 class DispositionSchema(Schema):
+    """A follow-up disposition (dumped from ``gateway.results.views.DispositionView``)."""
+
     id = fields.Integer()
     result_id = fields.Integer()
     task_id = fields.Integer()
@@ -283,7 +289,7 @@ class DispositionSchema(Schema):
     department_code = fields.String()
     department_name = fields.String()
     kind = fields.String()
-    kind_label = fields.String()
+    kind_label = computed(fields.String, lambda d: DISPOSITIONS[d.kind])
     decision_number = fields.String()
     receiving_authority = fields.String()
     decided_on = fields.Date()

@@ -14,9 +14,11 @@ from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.results import credit, followups, service
 from gateway.results.clock import china_today, deadline_lists
+from gateway.results.views import DispositionView
 from gateway.security import audit
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
+from schemas.common import python_values
 from schemas.results import (
     AttachmentSchema,
     AttachmentUploadSchema,
@@ -107,9 +109,9 @@ class TaskResults(MethodView):
         task = service.get_task(session, task_id)
         readable = service.readable_versions(session, principal, task)
         full = service.in_full_scope(principal, task)
-        shown = service.result_dicts(gateway, session, readable, china_today(), full=full)
+        shown = service.result_views(gateway, session, readable, china_today(), full=full)
         if full and shown:
-            _audit_personal_read(principal, "task", task.id, {"result_ids": [r["id"] for r in shown]})
+            _audit_personal_read(principal, "task", task.id, {"result_ids": [r.id for r in shown]})
         return shown
 
     @permission("results.record")
@@ -131,7 +133,7 @@ class TaskAttachments(MethodView):
     @results_blp.response(200, AttachmentSchema(many=True))
     def get(self, task_id: int):
         """Attachments uploaded to a task."""
-        return [service.attachment_dict(a) for a in service.attachments_of(db(), current_principal(), task_id)]
+        return service.attachments_of(db(), current_principal(), task_id)
 
     @permission("results.record")
     @results_blp.arguments(AttachmentUploadSchema, location="files")
@@ -145,7 +147,7 @@ class TaskAttachments(MethodView):
         gateway = get_gateway()
         with gateway.write() as session:
             attachment = service.upload_attachment(gateway, session, current_principal(), task_id, upload.filename, content)
-            return service.attachment_dict(attachment)
+            return python_values(AttachmentSchema(), attachment)
 
 
 @results_blp.route("/attachments/<int:attachment_id>")
@@ -175,9 +177,9 @@ def list_results(args):
     """Result versions the caller may read, newest first."""
     gateway, session, principal = get_gateway(), db(), internal_principal()
     page = query_page(session, service.results_query(principal, args), args)
-    page = page.map_batch(lambda results: service.result_dicts(gateway, session, results, china_today()))
+    page = page.map_batch(lambda results: service.result_views(gateway, session, results, china_today()))
     if page.items:
-        _audit_personal_read(principal, "inspection_result", "list", {"result_ids": [r["id"] for r in page.items]})
+        _audit_personal_read(principal, "inspection_result", "list", {"result_ids": [r.id for r in page.items]})
     return page
 
 
@@ -204,7 +206,7 @@ class ResultById(MethodView):
         result = service.get_result(session, result_id)
         service.authorize_read(session, principal, result)
         full = service.in_full_scope(principal, result.task)
-        shown = service.result_dict(gateway, session, result, china_today(), full=full)
+        shown = service.result_views(gateway, session, [result], china_today(), full=full)[0]
         if full:
             _audit_personal_read(principal, "inspection_result", result.id, {"task_id": result.task_id})
         return shown
@@ -261,8 +263,7 @@ class ResultDispositions(MethodView):
         gateway, session, principal = get_gateway(), db(), internal_principal()
         result = service.get_result(session, result_id)
         service.authorize_read(session, principal, result)
-        rows = followups.dispositions_of_task(session, result.task_id)
-        return [followups.disposition_dict(gateway, d) for d in rows]
+        return [DispositionView(gateway, d) for d in followups.dispositions_of_task(session, result.task_id)]
 
     @permission("followups.write")
     @results_blp.doc(requestBody=_json_body(DispositionInputSchema))
@@ -285,7 +286,7 @@ class DispositionById(MethodView):
         disposition = followups.get_disposition(session, disposition_id)
         authorize(principal, "results.read", **{**service.task_resource(disposition.result.task),
                                                  "published": disposition.is_published})
-        return followups.disposition_dict(gateway, disposition)
+        return DispositionView(gateway, disposition)
 
     @permission("followups.write")
     @results_blp.response(204)
