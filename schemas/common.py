@@ -52,6 +52,19 @@ def IdArg(**kwargs) -> fields.Integer:
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class RowView:
+    """A stored row as a response schema dumps it: the view sets the values only the gateway can
+    compute (names, labels, deadlines, what a reader may not see); every other attribute is the
+    row's own, so the schema alone says which fields the shape has."""
+
+    row: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "row":  # not set yet
+            raise AttributeError(name)
+        return getattr(self.row, name)
+
+
 class _Computed:
     """A field whose value is computed from the whole object being dumped; a mapping (values
     already computed, see :func:`python_values`) gives its own."""
@@ -82,10 +95,15 @@ def python_values(schema: Schema, obj: Any) -> dict[str, Any]:
             continue
         inner = field.inner if isinstance(field, fields.List) else None
         if isinstance(field, fields.Nested) and value is not None:
-            value = [python_values(field.schema, v) for v in value] if field.many else python_values(field.schema, value)
+            value = [_nested(field.schema, v) for v in value] if field.many else _nested(field.schema, value)
         elif isinstance(inner, fields.Nested) and value is not None:
-            value = [python_values(inner.schema, v) for v in value]
+            value = [_nested(inner.schema, v) for v in value]
         elif inner is not None and value is not None:
             value = list(value)
         out[field.data_key or name] = value
     return out
+
+
+def _nested(schema: Schema, value: Any) -> Any:
+    """An object's values for a nested schema; a mapping is data already and stays as it is."""
+    return value if isinstance(value, Mapping) else python_values(schema, value)

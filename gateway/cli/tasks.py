@@ -124,7 +124,7 @@ def _act(ctx: CliContext, action) -> dict:
     try:
         with gateway.write() as session:
             item = action(session, gateway)
-            return reassign.reassignment_dict(session, item)
+            return reassign.reassignment_dict(item)
     except DomainError as exc:
         raise fail(exc) from None
 
@@ -214,7 +214,7 @@ def reassign_list(ctx: CliContext, as_json: bool) -> None:
     from gateway.tasks.models import Reassignment
 
     with ctx.gateway().read() as session:
-        items = [reassign.reassignment_dict(session, r)
+        items = [reassign.reassignment_dict(r)
                  for r in session.scalars(select(Reassignment).order_by(Reassignment.id))]
     if as_json:
         click.echo(_json(items))

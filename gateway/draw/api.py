@@ -46,7 +46,7 @@ class Draws(MethodView):
         """List draws (public)."""
         authorize(current_principal(), "draws.read", published=True)
         settings = get_gateway().settings
-        return query_page(db(), service.draws_query(args), args).map(lambda d: service.draw_dict(d, settings))
+        return query_page(db(), service.draws_query(args), args).map(lambda d: service.DrawView(d, settings))
 
     @permission("draws.run")
     @draws_blp.arguments(DrawCreateSchema)
@@ -66,7 +66,7 @@ class DrawById(MethodView):
     @draws_blp.response(200, DrawSchema)
     def get(self, draw_id):
         """One draw: its stages with who and when, the strata sizes, commitments, seed, record link."""
-        return service.draw_dict(_read(draw_id), get_gateway().settings)
+        return service.DrawView(_read(draw_id), get_gateway().settings)
 
 
 @draws_blp.route("/<int:draw_id>/population")

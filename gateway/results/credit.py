@@ -19,7 +19,8 @@ from gateway.results import risk
 from gateway.results.access import visible_tasks
 from gateway.results.followups import disposition_dict
 from gateway.results.models import Disposition, InspectionResult, RiskEvent
-from gateway.results.service import department_name, matter_refs, result_views, team_department_names
+from gateway.results.service import result_views, team_department_names
+from gateway.results.views import department_name, matter_refs
 from gateway.security.policy import authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task

@@ -23,7 +23,8 @@ from gateway.directory.queries import contains
 from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
-from gateway.results.service import department_name, matter_refs, team_department_names
+from gateway.results.service import team_department_names
+from gateway.results.views import department_name, matter_refs
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task

@@ -31,7 +31,7 @@ from gateway.results.checklist import task_checklists
 from gateway.results.clock import compute_deadline, effective_deadline
 from gateway.results.models import RESULT_STATUS_LABELS, Attachment, InspectionResult
 from gateway.results.validation import CleanResult, allowed_methods, validate_result
-from gateway.results.views import ResultView, department_name, matter_refs
+from gateway.results.views import ResultView, department_name
 from gateway.security import audit
 from gateway.security.policy import allows, authorize
 from gateway.security.principal import Principal

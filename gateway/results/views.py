@@ -1,9 +1,8 @@
 """Results and dispositions as the response schemas (``schemas.results``) dump them.
 
-A view is the stored row plus what only the gateway knows about it: names from the plugin
-registry, labels from the gateway's tables, the article 19 deadline and clock, and what a reader
-outside the task's departments and team must not see. Every other attribute is the row's own,
-so the schema says once which fields a result has.
+Each view (``schemas.common.RowView``) adds to the stored row what only the gateway knows about
+it: names from the plugin registry, labels from the gateway's tables, the article 19 deadline and
+clock, and what a reader outside the task's departments and team must not see.
 """
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from gateway.results.models import (
     Disposition,
     InspectionResult,
 )
-from schemas.common import python_values
+from schemas.common import RowView, python_values
 from schemas.results import DispositionSchema, ResultSchema
 
 
@@ -37,14 +36,7 @@ def matter_refs(gateway: Gateway, codes: list[str]) -> list[dict[str, str]]:
     ]
 
 
-class _RowView:
-    row: Any
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, name)
-
-
-class ResultView(_RowView):
+class ResultView(RowView):
     """A result version. ``full=False`` (a published result read by someone outside the task's
     departments and team) leaves out the people: who recorded, reviewed and published it, who
     signed for the target, and the attachments. ``task_published``: whether any version of the
@@ -84,7 +76,7 @@ class ResultView(_RowView):
         return python_values(ResultSchema(), self)
 
 
-class DispositionView(_RowView):
+class DispositionView(RowView):
     """A follow-up disposition with its department's name, labels and article 19 deadline."""
 
     def __init__(self, gateway: Gateway, disposition: Disposition):

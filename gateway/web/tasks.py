@@ -84,7 +84,7 @@ def detail(task_id: int):
         versions = [{"id": v.id, "version": v.version, "status": v.status, "recorded_by": v.recorded_by,
                      "recorded_at": v.recorded_at, "published_on": v.published_on}
                     for v in results.versions_of(session, task.id)]
-        reassignments = [reassign.reassignment_dict(session, r) for r in session.scalars(
+        reassignments = [reassign.reassignment_dict(r) for r in session.scalars(
             select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
         resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
     can_record = allows(principal, "results.record", **resource)
@@ -160,7 +160,7 @@ def reassignments():
         stmt = stmt.where(Reassignment.status == status)
     if request.args.get("filing") == "pending":
         stmt = stmt.where(Reassignment.filing_status == "pending")
-    page = paged(session, stmt.order_by(Reassignment.id.desc()), lambda r: reassign.reassignment_dict(session, r))
+    page = paged(session, stmt.order_by(Reassignment.id.desc()), lambda r: reassign.reassignment_dict(r))
     can_decide = {r["id"]: allows(principal, "reassignments.approve", departments=[r["department"]]) for r in page.items}
     return render_template("tasks/reassignments.html", page=page, can_decide=can_decide,
                            can_file=allows(principal, "reassignments.file"), status=status,
@@ -184,7 +184,7 @@ def decide(reassignment_id: int, decision: str):
         with gateway.write() as session:
             if decision == "approve":
                 item = reassign.approve(session, principal, reassignment_id, note)
-                return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(session, item)['replacement_name']}，待县双随机办备案。"
+                return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(item)['replacement_name']}，待县双随机办备案。"
             if decision == "reject":
                 reassign.reject(session, principal, reassignment_id, note)
                 return "已不予批准，检查组保持不变。"
