@@ -30,7 +30,7 @@ class Plans(MethodView):
         """List plans. The public sees published (and superseded) plans only."""
         session = db()
         stmt = service.plans_query(current_principal(), args)
-        return query_page(session, stmt, args).map_batch(lambda plans: service.plan_dicts(session, plans))
+        return query_page(session, stmt, args).map_batch(lambda plans: service.plan_views(session, plans))
 
     @permission("plans.write")
     @plans_blp.arguments(PlanCreateSchema)
@@ -50,7 +50,7 @@ class PlanById(MethodView):
     def get(self, plan_id):
         """One plan with its matters (and versions), strata and ratios, and its draw if any."""
         session = db()
-        return service.plan_dict(session, service.read_plan(session, current_principal(), plan_id))
+        return service.plan_views(session, [service.read_plan(session, current_principal(), plan_id)])[0]
 
     @permission("plans.write")
     @plans_blp.arguments(PlanUpdateSchema)

@@ -40,7 +40,7 @@ class Tasks(MethodView):
         """Tasks the caller may see: all (county office, supervisors), its department's, or its own team's."""
         session = db()
         page = query_page(session, service.tasks_query(current_principal(), args), args)
-        return page.map_batch(lambda tasks: service.task_dicts(session, tasks))
+        return page.map_batch(lambda tasks: service.task_views(session, tasks))
 
 
 @tasks_blp.route("/<int:task_id>")

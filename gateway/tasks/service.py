@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from marshmallow import missing
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,8 @@ from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskEvent, TaskMember
+from schemas.common import RowView, python_values
+from schemas.tasks import TaskSchema
 
 EVENT_LABELS = {
     "created": "抽取生成任务",
@@ -109,47 +112,34 @@ def department_names(session: Session) -> dict[str, str]:
 
 
 def task_dict(session: Session, task: Task, with_team: bool = False) -> dict[str, Any]:
-    return task_dicts(session, [task], with_team=with_team)[0]
+    """A task as the API shows it, with Python values (for the pages and the command line)."""
+    return python_values(TaskSchema(), task_views(session, [task], with_team=with_team)[0])
 
 
-def task_dicts(session: Session, tasks: list[Task], with_team: bool = False) -> list[dict[str, Any]]:
-    """:func:`task_dict` of each task; plans, matters and department names read once for all."""
+def task_views(session: Session, tasks: list[Task], with_team: bool = False) -> list["TaskView"]:
+    """What ``TaskSchema`` dumps for each task; plans, matters and department names are read once
+    for all of them. The team is shown in a single task's view only (``with_team``)."""
     if not tasks:
         return []
     plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({t.plan_id for t in tasks})))}
     matters = matters_of_tasks(session, tasks)
-    names = department_names(session) if with_team else {}
-    return [_task_dict(t, plans[t.plan_id], matters[t.id], names if with_team else None) for t in tasks]
+    names = department_names(session) if with_team else None
+    return [TaskView(t, plans[t.plan_id], matters[t.id], names) for t in tasks]
 
 
-def _task_dict(task: Task, plan: Plan, matters: list[TaskMatter], names: dict[str, str] | None) -> dict[str, Any]:
-    data = {
-        "id": task.id,
-        "number": task.number,
-        "plan_id": task.plan_id,
-        "plan_number": plan.number,
-        "plan_title": plan.title,
-        "draw_id": task.draw_id,
-        "uscc": task.target.uscc,
-        "target_name": task.target.name,
-        "township": task.target.township,
-        "matters": [{"code": m.code, "name": m.version.name, "department": m.department} for m in matters],
-        "lead_department": task.lead_department,
-        "key_inspection": task.key_inspection,
-        "window_start": task.window_start,
-        "window_end": task.window_end,
-        "status": task.status,
-        "created_at": task.created_at,
-        "departments": sorted({m.department_code for m in task.members if m.active}),
-    }
-    if names is not None:
-        data["team"] = [
+class TaskView(RowView):
+    def __init__(self, task: Task, plan: Plan, matters: list[TaskMatter], names: dict[str, str] | None):
+        self.row = task
+        self.plan_number, self.plan_title = plan.number, plan.title
+        self.uscc, self.target_name, self.township = task.target.uscc, task.target.name, task.target.township
+        self.matters = [{"code": m.code, "name": m.version.name, "department": m.department} for m in matters]
+        self.departments = sorted({m.department_code for m in task.members if m.active})
+        self.team = missing if names is None else [
             {"member_id": m.id, "inspector_id": m.inspector_id, "name": m.inspector.name,
              "department": m.department_code, "department_name": names.get(m.department_code, m.department_code),
              "role": m.role, "source": m.source}
             for m in task.members if m.active
         ]
-    return data
 
 
 def history(session: Session, task: Task) -> list[dict[str, Any]]:
