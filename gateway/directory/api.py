@@ -20,7 +20,7 @@ from gateway.directory.queries import inspector_search, target_search
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
-from schemas.common import PageArgsSchema
+from schemas.common import PageArgsSchema, python_values
 from schemas.directory import (
     ConflictPageSchema,
     ConflictSchema,
@@ -53,7 +53,7 @@ class Inspectors(MethodView):
         Department operators and heads see their own department's inspectors only."""
         departments = visible_departments(current_principal(), "directory.read")
         stmt = inspector_search(args, departments=departments)
-        return query_page(db(), stmt, args).map(lambda i: service.inspector_dict(i, masked=True))
+        return query_page(db(), stmt, args).map(lambda i: service.InspectorView(i, masked=True))
 
     @permission("directory.write")
     @inspectors_blp.arguments(InspectorSchema)
@@ -169,7 +169,7 @@ class Targets(MethodView):
     @targets_blp.response(200, TargetPageSchema)
     def get(self, args):
         """Search targets by township, level, type, business scope, licence, risk class, lists."""
-        return query_page(db(), target_search(args), args).map(service.target_dict)
+        return query_page(db(), target_search(args), args).map(service.TargetView)
 
     @permission("targets.write")
     @targets_blp.arguments(TargetSchema)
@@ -190,7 +190,7 @@ class TargetByUscc(MethodView):
     @targets_blp.response(200, TargetSchema)
     def get(self, uscc):
         """One target by its USCC."""
-        return service.target_dict(service.get_target(db(), uscc))
+        return service.TargetView(service.get_target(db(), uscc))
 
     @permission("targets.write")
     @targets_blp.arguments(TargetUpdateSchema)
@@ -230,7 +230,7 @@ class Conflicts(MethodView):
         if departments is not None:
             stmt = stmt.join(Inspector, Inspector.id == Conflict.inspector_id).where(
                 Inspector.department_code.in_(departments))
-        return query_page(db(), stmt, args).map(service.conflict_dict)
+        return query_page(db(), stmt, args).map(service.ConflictView)
 
     @permission("directory.write")
     @conflicts_blp.arguments(ConflictSchema)
@@ -244,7 +244,7 @@ class Conflicts(MethodView):
             conflict = service.declare_conflict(session, data)
             audit.record(session, principal, "conflicts.create", "conflict", conflict.id,
                          {"inspector_id": conflict.inspector_id, "uscc": conflict.target.uscc})
-            return service.conflict_dict(conflict)
+            return python_values(ConflictSchema(), service.ConflictView(conflict))
 
 
 class ImportArgsSchema(Schema):

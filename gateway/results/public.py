@@ -24,12 +24,13 @@ from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
 from gateway.results.service import team_department_names
-from gateway.results.views import department_name, matter_refs
+from gateway.results.views import DispositionView, department_name, matter_refs
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
-from schemas.platform import DISPOSITIONS, ENTITY_TYPES
-from schemas.result_codes import describe
+from schemas.platform import ENTITY_TYPES
+from schemas.common import RowView, python_values
+from schemas.results import PublicDispositionSchema, PublicPlanSchema, PublicResultSchema
 
 PUBLIC_PLAN_STATUSES = ("published", "superseded")
 PLAN_KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
@@ -91,44 +92,32 @@ def _plan_dicts(gateway: Gateway, session: Session, plans: list[Plan]) -> list[d
             counts[plan_id] += n
             if draw_id is not None:
                 draws[plan_id].add(draw_id)
-    return [_plan_dict(gateway, p, counts[p.id], sorted(draws[p.id])) for p in plans]
+    return [python_values(PublicPlanSchema(), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
 
 
-def _plan_dict(gateway: Gateway, plan: Plan, task_count: int, draw_ids: list[int]) -> dict[str, Any]:
-    return {
-        "id": plan.id,
-        "number": plan.number,
-        "version": plan.version,
-        "year": plan.year,
-        "kind": plan.kind,
-        "kind_label": PLAN_KIND_LABELS.get(plan.kind, plan.kind),
-        "title": plan.title,
-        "status": plan.status,
-        "lead_department_name": department_name(gateway, plan.lead_department),
-        "matters": [
+class PublicPlanView(RowView):
+    """A published plan as ``PublicPlanSchema`` dumps it: labels and names, how many tasks it drew,
+    and links to its draws' public records."""
+
+    def __init__(self, gateway: Gateway, plan: Plan, task_count: int, draw_ids: list[int]):
+        self.row = plan
+        self.kind_label = PLAN_KIND_LABELS.get(plan.kind, plan.kind)
+        self.lead_department_name = department_name(gateway, plan.lead_department)
+        self.matters = [
             {"code": m.matter_code, "name": gateway.registry.matters[m.matter_code].name
              if m.matter_code in gateway.registry.matters else m.matter_code,
              "department_name": department_name(gateway, m.department_code)}
             for m in plan.matters
-        ],
-        "ratios": dict(plan.ratios or {}),
-        "frequency": plan.frequency,
-        "window_start": plan.window_start,
-        "window_end": plan.window_end,
-        "description": plan.description,
-        "published_at": plan.published_at,
-        "published_late": plan.published_late,
-        "amends_id": plan.amends_id,
-        "amend_reason": plan.amend_reason,
-        "task_count": task_count,
-        "draw_ids": draw_ids,
-        "links": {
+        ]
+        self.ratios = dict(plan.ratios or {})
+        self.task_count = task_count
+        self.draw_ids = draw_ids
+        self.links = {
             "tasks": f"/api/v1/public/plans/{plan.id}/tasks",
             # the draw's own public endpoints: its summary and the verifiable shuangsui.draw/1 record
             "draws": [f"/api/v1/draws/{d}" for d in draw_ids],
             "draw_records": [f"/api/v1/draws/{d}/record" for d in draw_ids],
-        },
-    }
+        }
 
 
 def public_plans(gateway: Gateway, session: Session, principal: Principal, year: int | None, page: int, page_size: int):
@@ -198,20 +187,8 @@ def _latest_published(session: Session, task_ids: Iterable[int]) -> dict[int, In
 
 
 def public_disposition_dict(gateway: Gateway, disposition: Disposition) -> dict[str, Any]:
-    return {
-        "id": disposition.id,
-        "result_id": disposition.result_id,
-        "kind": disposition.kind,
-        "kind_label": DISPOSITIONS[disposition.kind],
-        "department_name": department_name(gateway, disposition.department_code),
-        "decision_number": disposition.decision_number,
-        "receiving_authority": disposition.receiving_authority,
-        "decided_on": disposition.decided_on,
-        "description": disposition.description,
-        "published_on": disposition.published_on,
-        "supersedes_id": disposition.supersedes_id,
-        "correction_reason": disposition.correction_reason,
-    }
+    """A published disposition as the public sees it, with Python values."""
+    return python_values(PublicDispositionSchema(), DispositionView(gateway, disposition))
 
 
 def public_result_dicts(gateway: Gateway, session: Session, results: list[InspectionResult]) -> list[dict[str, Any]]:
@@ -227,39 +204,32 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
                              .order_by(Disposition.id)):
         dispositions[d.task_id].append(d)
     return [
-        _public_result_dict(gateway, r, plans.get(r.task.plan_id),
-                            [e for e in versions[r.task_id] if e.version < r.version], dispositions[r.task_id])
+        python_values(PublicResultSchema(), PublicResultView(
+            gateway, r, plans.get(r.task.plan_id), [e for e in versions[r.task_id] if e.version < r.version],
+            dispositions[r.task_id]))
         for r in results
     ]
 
 
-def _public_result_dict(gateway: Gateway, result: InspectionResult, plan: Plan | None,
-                        earlier: list[InspectionResult], dispositions: list[Disposition]) -> dict[str, Any]:
-    task = result.task
-    departments = team_department_names(gateway, task)
-    return {
-        "id": result.id,
-        "version": result.version,
-        "task_number": task.number,
-        "plan": {"id": plan.id, "number": plan.number, "title": plan.title, "year": plan.year} if plan else {},
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
-        "matters": matter_refs(gateway, task.matter_codes),
-        "authority": department_name(gateway, task.lead_department),
-        "departments": departments,
-        "inspection_type": INSPECTION_TYPE_LABELS[len(departments) > 1 or (plan is not None and plan.kind == "joint")],
-        "methods": list(result.methods),
-        "completed_on": result.completed_on,
-        "result_codes": list(result.result_codes),
-        "result_description": describe(result.result_codes),
-        "remarks": result.remarks,
-        "published_on": result.published_on,
-        "correction_reason": result.correction_reason,
-        "history": [
+class PublicResultView(RowView):
+    """A published result as ``PublicResultSchema`` dumps it: the inspection's facts, its team by
+    departments, its earlier published versions and its published dispositions."""
+
+    def __init__(self, gateway: Gateway, result: InspectionResult, plan: Plan | None,
+                 earlier: list[InspectionResult], dispositions: list[Disposition]):
+        self.row = result
+        task = result.task
+        self.task_number, self.target = task.number, task.target
+        self.plan = plan or {}
+        self.matters = matter_refs(gateway, task.matter_codes)
+        self.authority = department_name(gateway, task.lead_department)
+        self.departments = team_department_names(gateway, task)
+        self.inspection_type = INSPECTION_TYPE_LABELS[len(self.departments) > 1 or (plan is not None and plan.kind == "joint")]
+        self.history = [
             {"result_id": r.id, "version": r.version, "published_on": r.published_on, "correction_reason": r.correction_reason}
             for r in earlier
-        ],
-        "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
-    }
+        ]
+        self.dispositions = [DispositionView(gateway, d) for d in dispositions]
 
 
 def _current_published_results():

@@ -17,6 +17,7 @@ from gateway.security import accounts, web
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
+from schemas.common import RowView, python_values
 from schemas.security import (
     AccountCreateSchema,
     AccountPageSchema,
@@ -207,21 +208,20 @@ class AuditVerify(MethodView):
 # --------------------------------------------------------------------------------------- accounts
 # Every change goes through gateway.security.accounts, which checks it and writes the audit entry.
 
+class AccountView(RowView):
+    """An account as ``AccountSchema`` dumps it: whether it is locked out and has a password,
+    never the hash."""
+
+    def __init__(self, account: Account):
+        self.row = account
+        self.active = bool(account.active)
+        self.locked = account.locked_until is not None and account.locked_until > utcnow()
+        self.has_password = account.password_hash is not None
+
+
 def account_dict(account: Account) -> dict:
-    locked_until = account.locked_until
-    return {
-        "id": account.id,
-        "username": account.username,
-        "display_name": account.display_name,
-        "role": account.role,
-        "department_code": account.department_code,
-        "inspector_id": account.inspector_id,
-        "active": bool(account.active),
-        "locked": locked_until is not None and locked_until > utcnow(),
-        "has_password": account.password_hash is not None,
-        "last_login_at": account.last_login_at,
-        "created_at": account.created_at,
-    }
+    """An account as the API shows it, with Python values (for the pages)."""
+    return python_values(AccountSchema(), AccountView(account))
 
 
 def _account(session: Session, account_id: int) -> Account:
@@ -316,7 +316,7 @@ class Accounts(MethodView):
             stmt = stmt.where(Account.role == args["role"])
         if args.get("department"):
             stmt = stmt.where(Account.department_code == args["department"])
-        return query_page(db(), stmt, args).map(account_dict)
+        return query_page(db(), stmt, args).map(AccountView)
 
     @permission("accounts.manage")
     @accounts_blp.arguments(AccountCreateSchema)
@@ -334,7 +334,7 @@ class AccountById(MethodView):
     def get(self, account_id):
         """One account."""
         authorize(current_principal(), "accounts.manage")
-        return account_dict(_account(db(), account_id))
+        return AccountView(_account(db(), account_id))
 
 
 @accounts_blp.route("/<int:account_id>/disable")
@@ -368,24 +368,19 @@ class AccountPassword(MethodView):
 
 # ----------------------------------------------------------------------------------------- tokens
 
+class TokenView(RowView):
+    """A token as ``TokenSchema`` dumps it: the account it acts for and whether it is active."""
+
+    def __init__(self, token: ApiToken, now=None):
+        now = now or utcnow()
+        self.row = token
+        self.username = token.account.username if token.account is not None else None
+        self.status = "revoked" if token.revoked_at is not None else "expired" if token.expires_at <= now else "active"
+
+
 def token_dict(token: ApiToken, now=None) -> dict:
-    now = now or utcnow()
-    status = "revoked" if token.revoked_at is not None else "expired" if token.expires_at <= now else "active"
-    return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
-        "role": token.role,
-        "department_code": token.department_code,
-        "inspector_id": token.inspector_id,
-        "username": token.account.username if token.account is not None else None,
-        "created_by": token.created_by,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-        "status": status,
-    }
+    """A token as the API shows it, with Python values (for the pages)."""
+    return python_values(TokenSchema(), TokenView(token, now))
 
 
 def token_create(data: dict) -> dict:
@@ -435,7 +430,7 @@ class Tokens(MethodView):
         stmt = select(ApiToken).order_by(ApiToken.id)
         if not args["all"]:
             stmt = stmt.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-        return query_page(db(), stmt, args).map(lambda t: token_dict(t, now))
+        return query_page(db(), stmt, args).map(lambda t: TokenView(t, now))
 
     @permission("accounts.manage")
     @tokens_blp.arguments(TokenCreateSchema)
