@@ -8,7 +8,6 @@ compared between a key with one row and a key with several.
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from datetime import date
 
@@ -26,6 +25,7 @@ from gateway.planning.models import Plan
 from gateway.results.models import Disposition, InspectionResult
 from gateway.security.accounts import issue_token
 from gateway.security.principal import Principal
+from tests.urls import fill_rule
 
 TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=300, inspectors_per_department=6, conflicts=4, seed=410823)
@@ -87,15 +87,6 @@ def counting(engine):
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _fill(rule, values) -> str | None:
-    url = rule.rule
-    for name in rule.arguments:
-        if name not in values:
-            return None
-        url = re.sub(r"<[^>]*\b" + name + r">", str(values[name]), url)
-    return url
-
-
 def _get(client, gateway, url, query):
     client.get(url, query_string=query)  # once uncounted: a token's first use of the day is written
     with counting(gateway.engine) as statements:
@@ -103,25 +94,22 @@ def _get(client, gateway, url, query):
     return response, statements
 
 
-def test_every_paged_list_runs_as_many_statements_for_one_row_as_for_many(demo, app, auth_headers):
+def test_every_paged_list_runs_as_many_statements_for_one_row_as_for_many(demo, app, client_as):
     gateway = demo
     with gateway.read() as session:
         published = session.scalar(select(InspectionResult).where(InspectionResult.status == "published")
                                    .order_by(InspectionResult.id))
         values = {"plan_id": published.task.plan_id, "task_id": published.task_id,
                   "result_id": published.id, "uscc": published.task.target.uscc}
-    headers = {"office": auth_headers("county_office"), "public": {}}
-    client = app.test_client()
+    clients = {"office": client_as("county_office"), "public": app.test_client()}
     checked, too_small, grown = {}, set(), []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
             continue
-        url = _fill(rule, values)
+        url = fill_rule(rule, values)
         if url is None:
             continue
-        for who, head in headers.items():
-            client.environ_base.pop("HTTP_AUTHORIZATION", None)
-            client.environ_base.update({"HTTP_AUTHORIZATION": v for v in head.values()})
+        for who, client in clients.items():
             query = QUERIES.get(rule.rule, {})
             one, one_statements = _get(client, gateway, url, {**query, "page_size": 1})
             if one.status_code != 200 or not one.is_json or not isinstance(one.json, dict) \
@@ -141,7 +129,7 @@ def test_every_paged_list_runs_as_many_statements_for_one_row_as_for_many(demo, 
     assert MUST_CHECK <= set(checked), (sorted(MUST_CHECK - set(checked)), sorted(too_small))
 
 
-def test_unpaged_lists_run_as_many_statements_for_one_row_as_for_many(demo, app, auth_headers):
+def test_unpaged_lists_run_as_many_statements_for_one_row_as_for_many(demo, client_as):
     gateway = demo
     with gateway.read() as session:
         per_task = dict(session.execute(
@@ -155,8 +143,7 @@ def test_unpaged_lists_run_as_many_statements_for_one_row_as_for_many(demo, app,
         result_of = {t: session.scalar(select(InspectionResult.id).where(InspectionResult.task_id == t).limit(1))
                      for t in by_task}
     assert per_task[versions] >= 2, "the demo has a corrected result"
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = auth_headers("county_office")["Authorization"]
+    client = client_as("county_office")
 
     def compare(one_url, many_url):
         one, one_statements = _get(client, gateway, one_url, {})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from gateway.api.session import db, get_gateway
 from gateway.results import service as results
 from gateway.security import audit
-from gateway.security.policy import TEAM, allows, permission, scope_of, visible_departments
+from gateway.security.policy import TEAM, allows, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.tasks import reassign, sheets
 from gateway.tasks import service
@@ -146,21 +146,12 @@ def request_reassignment(task_id: int):
 @permission("tasks.read")
 def reassignments():
     principal, session = current_principal(), db()
-    stmt = select(Reassignment)
-    # The same scope as the tasks part's own listing: an inspector sees the requests about them,
-    # a department its own, the office and supervisors everything.
-    if scope_of(principal, "tasks.read") == TEAM:
-        stmt = stmt.where(Reassignment.inspector_id == (principal.inspector_id or -1))
-    else:
-        departments = visible_departments(principal, "tasks.read")
-        if departments is not None:
-            stmt = stmt.where(Reassignment.department_code.in_(departments))
     status = request.args.get("status") or ""
-    if status in ("requested", "approved", "rejected"):
-        stmt = stmt.where(Reassignment.status == status)
-    if request.args.get("filing") == "pending":
-        stmt = stmt.where(Reassignment.filing_status == "pending")
-    page = paged(session, stmt.order_by(Reassignment.id.desc()), lambda r: reassign.reassignment_dict(r))
+    args = {"status": status if status in ("requested", "approved", "rejected") else None,
+            "filing_status": "pending" if request.args.get("filing") == "pending" else None}
+    # The same scope as the API's listing, newest first.
+    stmt = reassign.reassignments_query(principal, args).order_by(None).order_by(Reassignment.id.desc())
+    page = paged(session, stmt, reassign.reassignment_dict)
     can_decide = {r["id"]: allows(principal, "reassignments.approve", departments=[r["department"]]) for r in page.items}
     return render_template("tasks/reassignments.html", page=page, can_decide=can_decide,
                            can_file=allows(principal, "reassignments.file"), status=status,
