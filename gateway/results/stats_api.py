@@ -57,17 +57,8 @@ def supervision_stats(args):
 @stats_blp.doc(**_FILE_DOC)
 def export_tasks(args):
     """The task list (抽查任务清单) as Excel or CSV, Chinese headers."""
-    gateway, principal = get_gateway(), current_principal()
-    with gateway.write() as session:  # lists inspectors' names: audited
-        headers, rows = exports.task_rows(gateway, session, principal, plan_id=args.get("plan_id"),
-                                          department=args.get("department"), year=args.get("year"))
-        audit.record(session, principal, "exports.tasks", "export", "tasks",
-                     {"rows": len(rows), "plan_id": args.get("plan_id"), "department": args.get("department")})
-    stamp = china_today().isoformat()
-    if args["format"] == "csv":
-        return _file_response(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, f"抽查任务清单-{stamp}.csv")
-    content = exports.to_xlsx("双随机抽查任务清单", headers, rows, "抽查任务清单")
-    return _file_response(content, exports.XLSX_MIMETYPE, f"抽查任务清单-{stamp}.xlsx")
+    # lists inspectors' names: audited
+    return _export(args, current_principal(), exports.task_rows, "tasks", "抽查任务清单", "双随机抽查任务清单", "抽查任务清单")
 
 
 @stats_blp.route("/exports/results")
@@ -76,14 +67,20 @@ def export_tasks(args):
 @stats_blp.doc(**_FILE_DOC)
 def export_results(args):
     """The results register (抽查检查结果登记表) as Excel or CSV, Chinese headers."""
-    gateway, principal = get_gateway(), internal_principal()
+    return _export(args, internal_principal(), exports.result_rows, "results", "抽查检查结果", "双随机抽查检查结果登记表",
+                   "检查结果")
+
+
+def _export(args, principal, rows_of, what: str, file_name: str, title: str, sheet: str) -> Response:
+    """The rows ``rows_of`` gives for the filters in ``args``, as a CSV or Excel file; audited."""
+    gateway = get_gateway()
     with gateway.write() as session:
-        headers, rows = exports.result_rows(gateway, session, principal, plan_id=args.get("plan_id"),
-                                            department=args.get("department"), year=args.get("year"))
-        audit.record(session, principal, "exports.results", "export", "results",
+        headers, rows = rows_of(gateway, session, principal, plan_id=args.get("plan_id"),
+                                department=args.get("department"), year=args.get("year"))
+        audit.record(session, principal, f"exports.{what}", "export", what,
                      {"rows": len(rows), "plan_id": args.get("plan_id"), "department": args.get("department")})
     stamp = china_today().isoformat()
     if args["format"] == "csv":
-        return _file_response(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, f"抽查检查结果-{stamp}.csv")
-    content = exports.to_xlsx("双随机抽查检查结果登记表", headers, rows, "检查结果")
-    return _file_response(content, exports.XLSX_MIMETYPE, f"抽查检查结果-{stamp}.xlsx")
+        return _file_response(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, f"{file_name}-{stamp}.csv")
+    content = exports.to_xlsx(title, headers, rows, sheet)
+    return _file_response(content, exports.XLSX_MIMETYPE, f"{file_name}-{stamp}.xlsx")
