@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
-from marshmallow import Schema, fields, validate
+from typing import Any, Callable, Mapping
+
+from marshmallow import Schema, fields, missing, validate
 
 # China Standard Time: the calendar of the county, of its deadlines and of the provincial platform.
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
@@ -51,3 +53,60 @@ MAX_ID = 2**31 - 1  # database INTEGER
 def IdArg(**kwargs) -> fields.Integer:
     """An id in a query string: a positive database INTEGER (larger ones cannot name anything)."""
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class RowView:
+    """A stored row as a response schema dumps it: the view sets the values only the gateway can
+    compute (names, labels, deadlines, what a reader may not see); every other attribute is the
+    row's own, so the schema alone says which fields the shape has."""
+
+    row: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "row":  # not set yet
+            raise AttributeError(name)
+        return getattr(self.row, name)
+
+
+class _Computed:
+    """A field whose value is computed from the whole object being dumped; a mapping (values
+    already computed, see :func:`python_values`) gives its own."""
+
+    def __init__(self, value: Callable[[Any], Any], **kwargs):
+        super().__init__(**kwargs)
+        self._value = value
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        if isinstance(obj, Mapping):
+            return obj.get(attr, missing)
+        return self._value(obj)
+
+
+def computed(field: type[fields.Field], value: Callable[[Any], Any], **kwargs) -> fields.Field:
+    """A ``field`` (its type, so the OpenAPI document keeps it; unlike ``fields.Function``, which
+    has none) whose dumped value is ``value(obj)``, e.g. ``computed(fields.String, lambda r: ...)``."""
+    return type(f"Computed{field.__name__}", (_Computed, field), {})(value, **kwargs)
+
+
+def python_values(schema: Schema, obj: Any) -> dict[str, Any]:
+    """What ``schema.dump(obj)`` holds, with Python values left as they are (dates stay dates):
+    for pages and plugins that compute with them, from the same declaration as the API's JSON."""
+    out: dict[str, Any] = {}
+    for name, field in schema.dump_fields.items():
+        value = field.get_value(obj, field.attribute or name)
+        if value is missing:
+            continue
+        inner = field.inner if isinstance(field, fields.List) else None
+        if isinstance(field, fields.Nested) and value is not None:
+            value = [_nested(field.schema, v) for v in value] if field.many else _nested(field.schema, value)
+        elif isinstance(inner, fields.Nested) and value is not None:
+            value = [_nested(inner.schema, v) for v in value]
+        elif inner is not None and value is not None:
+            value = list(value)
+        out[field.data_key or name] = value
+    return out
+
+
+def _nested(schema: Schema, value: Any) -> Any:
+    """An object's values for a nested schema; a mapping is data already and stays as it is."""
+    return value if isinstance(value, Mapping) else python_values(schema, value)

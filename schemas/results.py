@@ -11,6 +11,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import _text
+from schemas.common import computed
+from schemas.platform import DISPOSITIONS
+from schemas.result_codes import describe
 
 SIGNATURE_STATUSES = ("signed", "refused")
 RESULT_STATUSES = ("recorded", "returned", "reviewed", "published")
@@ -175,7 +178,7 @@ class AttachmentSchema(Schema):
     size = fields.Integer()
     uploaded_by = fields.String()
     uploaded_at = UtcDateTime()
-    url = fields.String()
+    url = computed(fields.String, lambda a: f"/api/v1/attachments/{a.id}")
 
 
 class SignatureOutSchema(Schema):
@@ -187,6 +190,8 @@ class SignatureOutSchema(Schema):
 
 
 class ResultSchema(Schema):
+    """A result version (dumped from ``gateway.results.views.ResultView``)."""
+
     id = fields.Integer()
     task_id = fields.Integer()
     task_number = fields.String()
@@ -203,7 +208,7 @@ class ResultSchema(Schema):
     matters = fields.List(fields.Nested(ResultMatterRefSchema))
     checklists = fields.Dict()
     result_codes = fields.List(fields.String())
-    result_description = fields.String()
+    result_description = computed(fields.String, lambda r: describe(r.result_codes))
     has_problems = fields.Boolean()
     requires_follow_up = fields.Boolean()
     methods = fields.List(fields.String())
@@ -270,6 +275,8 @@ class TaskChecklistSchema(Schema):
 
 
 class DispositionSchema(Schema):
+    """A follow-up disposition (dumped from ``gateway.results.views.DispositionView``)."""
+
     id = fields.Integer()
     result_id = fields.Integer()
     task_id = fields.Integer()
@@ -278,7 +285,7 @@ class DispositionSchema(Schema):
     department_code = fields.String()
     department_name = fields.String()
     kind = fields.String()
-    kind_label = fields.String()
+    kind_label = computed(fields.String, lambda d: DISPOSITIONS[d.kind])
     decision_number = fields.String()
     receiving_authority = fields.String()
     decided_on = fields.Date()
@@ -413,7 +420,7 @@ class PublicDispositionSchema(Schema):
     id = fields.Integer()
     result_id = fields.Integer()
     kind = fields.String()
-    kind_label = fields.String()
+    kind_label = computed(fields.String, lambda d: DISPOSITIONS[d.kind])
     department_name = fields.String()
     decision_number = fields.String()
     receiving_authority = fields.String()
@@ -458,7 +465,7 @@ class PublicResultSchema(Schema):
     methods = fields.List(fields.String())
     completed_on = fields.Date()
     result_codes = fields.List(fields.String())
-    result_description = fields.String()
+    result_description = computed(fields.String, lambda r: describe(r.result_codes))
     remarks = fields.String()
     published_on = fields.Date()
     correction_reason = fields.String()

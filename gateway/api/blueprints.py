@@ -7,7 +7,9 @@ from flask_smorest import Api
 def register_blueprints(api: Api) -> None:
     from gateway.api.plugins import blp as plugins_blp
     from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
-    from gateway.results.api import public_blp, results_blp, stats_blp
+    from gateway.results.api import results_blp
+    from gateway.results.public_api import public_blp
+    from gateway.results.stats_api import stats_blp
     from gateway.security.api import accounts_blp, audit_blp, auth_blp, tokens_blp
 
     for blp in (plugins_blp, auth_blp, audit_blp, accounts_blp, tokens_blp, inspectors_blp, targets_blp,

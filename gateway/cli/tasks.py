@@ -119,7 +119,7 @@ def _act(ctx: CliContext, action) -> dict:
     gateway = ctx.gateway()
     with gateway.write() as session:
         item = action(session, gateway)
-        return reassign.reassignment_dict(session, item)
+        return reassign.reassignment_dict(item)
 
 
 @reassign_group.command("request", short_help="申请调整检查组中的一名执法检查人员。", help=(
@@ -207,7 +207,7 @@ def reassign_list(ctx: CliContext, as_json: bool) -> None:
     from gateway.tasks.models import Reassignment
 
     with ctx.gateway().read() as session:
-        items = [reassign.reassignment_dict(session, r)
+        items = [reassign.reassignment_dict(r)
                  for r in session.scalars(select(Reassignment).order_by(Reassignment.id))]
     if as_json:
         click.echo(_json(items))

@@ -6,18 +6,20 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.directory import service
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
-from gateway.directory.queries import inspector_search, paginate, target_search
+from gateway.directory.queries import inspector_search, target_search
 from gateway.errors import Invalid
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, to_csv
 from schemas.common import PageArgsSchema
+from schemas.common import python_values
 from schemas.directory import (
     ConflictPageSchema,
     ConflictSchema,
@@ -39,10 +41,6 @@ conflicts_blp = Blueprint("conflicts", __name__, url_prefix="/conflicts", descri
 imports_blp = Blueprint("imports", __name__, url_prefix="/imports", description="批量导入")
 
 
-def _page(items, total, args):
-    return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
-
-
 @inspectors_blp.route("")
 class Inspectors(MethodView):
     @permission("directory.read")
@@ -54,8 +52,7 @@ class Inspectors(MethodView):
         Department operators and heads see their own department's inspectors only."""
         departments = visible_departments(current_principal(), "directory.read")
         stmt = inspector_search(args, departments=departments)
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return _page([service.inspector_dict(i, masked=True) for i in items], total, args)
+        return query_page(db(), stmt, args).map(lambda i: service.InspectorView(i, masked=True))
 
     @permission("directory.write")
     @inspectors_blp.arguments(InspectorSchema)
@@ -161,8 +158,7 @@ class Targets(MethodView):
     @targets_blp.response(200, TargetPageSchema)
     def get(self, args):
         """Search targets by township, level, type, business scope, licence, risk class, lists."""
-        items, total = paginate(db(), target_search(args), args["page"], args["page_size"])
-        return _page([service.target_dict(t) for t in items], total, args)
+        return query_page(db(), target_search(args), args).map(service.TargetView)
 
     @permission("targets.write")
     @targets_blp.arguments(TargetSchema)
@@ -183,7 +179,7 @@ class TargetByUscc(MethodView):
     @targets_blp.response(200, TargetSchema)
     def get(self, uscc):
         """One target by its USCC."""
-        return service.target_dict(service.get_target(db(), uscc))
+        return service.TargetView(service.get_target(db(), uscc))
 
     @permission("targets.write")
     @targets_blp.arguments(TargetUpdateSchema)
@@ -223,8 +219,7 @@ class Conflicts(MethodView):
         if departments is not None:
             stmt = stmt.join(Inspector, Inspector.id == Conflict.inspector_id).where(
                 Inspector.department_code.in_(departments))
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return _page([service.conflict_dict(c) for c in items], total, args)
+        return query_page(db(), stmt, args).map(service.ConflictView)
 
     @permission("directory.write")
     @conflicts_blp.arguments(ConflictSchema)
@@ -238,7 +233,7 @@ class Conflicts(MethodView):
             conflict = service.declare_conflict(session, data)
             audit.record(session, principal, "conflicts.create", "conflict", conflict.id,
                          {"inspector_id": conflict.inspector_id, "uscc": conflict.target.uscc})
-            return service.conflict_dict(conflict)
+            return python_values(ConflictSchema(), service.ConflictView(conflict))
 
 
 class ImportArgsSchema(Schema):

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import Select, and_, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, false, or_, select
 
 from gateway.directory.models import Inspector, Target
 from gateway.plugins.contributions import TargetCriteria
@@ -69,8 +68,3 @@ def inspector_search(args: Mapping[str, Any], departments: list[str] | None = No
         stmt = stmt.where(contains(Inspector.name, args["q"].strip()))
     return stmt.order_by(Inspector.id)
 
-
-def paginate(session: Session, stmt: Select, page: int, page_size: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    return items, int(total or 0)

@@ -10,6 +10,8 @@ from gateway.directory.models import Conflict, Department, Inspector, Target, jo
 from gateway.directory.privacy import mask_certificate, mask_phone
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
+from schemas.common import RowView, python_values
+from schemas.directory import InspectorSchema, TargetSchema
 
 INSPECTOR_FIELDS = (
     "department_code", "name", "gender", "unit", "position", "expertise",
@@ -22,20 +24,41 @@ TARGET_FIELDS = (
 )
 
 
+class InspectorView(RowView):
+    """An inspector as ``InspectorSchema`` dumps it; ``masked`` (listings) hides most of the
+    phone and certificate numbers."""
+
+    def __init__(self, inspector: Inspector, masked: bool = False):
+        self.row = inspector
+        if masked:
+            self.phone = mask_phone(inspector.phone)
+            self.certificate_no = mask_certificate(inspector.certificate_no)
+
+
+class TargetView(RowView):
+    """A target as ``TargetSchema`` dumps it: its licences as a list."""
+
+    def __init__(self, target: Target):
+        self.row = target
+        self.licences = split_licences(target.licences)
+
+
+class ConflictView(RowView):
+    """A declared conflict as ``ConflictSchema`` dumps it: the target by its USCC."""
+
+    def __init__(self, conflict: Conflict):
+        self.row = conflict
+        self.uscc = conflict.target.uscc
+
+
 def inspector_dict(inspector: Inspector, masked: bool = False) -> dict[str, Any]:
-    data = {f: getattr(inspector, f) for f in INSPECTOR_FIELDS}
-    data["id"] = inspector.id
-    if masked:
-        data["phone"] = mask_phone(inspector.phone)
-        data["certificate_no"] = mask_certificate(inspector.certificate_no)
-    return data
+    """An inspector as the API shows it, with Python values (for the pages and the CSV export)."""
+    return python_values(InspectorSchema(), InspectorView(inspector, masked))
 
 
 def target_dict(target: Target) -> dict[str, Any]:
-    data = {f: getattr(target, f) for f in TARGET_FIELDS}
-    data["id"] = target.id
-    data["licences"] = split_licences(target.licences)
-    return data
+    """A target as the API shows it, with Python values (for the pages)."""
+    return python_values(TargetSchema(), TargetView(target))
 
 
 def _check_department(session: Session, code: str) -> None:
@@ -129,16 +152,6 @@ def update_target(session: Session, uscc: str, data: Mapping[str, Any]) -> Targe
         target.licences = join_licences(data["licences"])
     session.flush()
     return target
-
-
-def conflict_dict(conflict: Conflict) -> dict[str, Any]:
-    return {
-        "id": conflict.id,
-        "inspector_id": conflict.inspector_id,
-        "uscc": conflict.target.uscc,
-        "reason": conflict.reason,
-        "declared_at": conflict.declared_at,
-    }
 
 
 def declare_conflict(session: Session, data: Mapping[str, Any]) -> Conflict:

@@ -8,8 +8,8 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.directory.queries import paginate
 from gateway.draw import service
 from gateway.draw.models import unpack_record
 from gateway.security import audit
@@ -45,10 +45,8 @@ class Draws(MethodView):
     def get(self, args):
         """List draws (public)."""
         authorize(current_principal(), "draws.read", published=True)
-        items, total = paginate(db(), service.draws_query(args), args["page"], args["page_size"])
         settings = get_gateway().settings
-        return {"items": [service.draw_dict(d, settings) for d in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), service.draws_query(args), args).map(lambda d: service.DrawView(d, settings))
 
     @permission("draws.run")
     @draws_blp.arguments(DrawCreateSchema)
@@ -68,7 +66,7 @@ class DrawById(MethodView):
     @draws_blp.response(200, DrawSchema)
     def get(self, draw_id):
         """One draw: its stages with who and when, the strata sizes, commitments, seed, record link."""
-        return service.draw_dict(_read(draw_id), get_gateway().settings)
+        return service.DrawView(_read(draw_id), get_gateway().settings)
 
 
 @draws_blp.route("/<int:draw_id>/population")

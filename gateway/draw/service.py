@@ -59,6 +59,8 @@ from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task, TaskMember
 from schemas.common import CHINA_TZ
+from schemas.common import RowView, python_values
+from schemas.draws import DrawSchema
 
 STATUS_LABELS = {
     "frozen": "总体已冻结",
@@ -567,38 +569,27 @@ def cancel(session: Session, principal: Principal, draw_id: int, reason: str, no
 
 # ---------------------------------------------------------------------------------------- reading
 
+class DrawView(RowView):
+    """A draw as ``DrawSchema`` dumps it: its public record id, its plan, its counts, and the seed's
+    contributions once the seed is revealed."""
+
+    def __init__(self, draw: Draw, settings: Settings):
+        self.row = draw
+        plan = draw.plan
+        revealed = draw.status in ("seeded", "drawn") or (draw.status == "cancelled" and draw.seed is not None)
+        self.record_id = record_id(settings, draw)
+        self.plan = {"id": plan.id, "number": plan.number, "version": plan.version, "title": plan.title,
+                     "year": plan.year, "kind": plan.kind, "lead_department": plan.lead_department}
+        self.strata = draw.stats.get("strata", [])
+        self.exclusions = draw.stats.get("exclusions", {})
+        self.contributions = [{k: c[k] for k in ("order", "role", "name", "digits", "salt")}
+                              for c in draw.contributions] if revealed and draw.contributions else None
+        self.record_url = f"/api/v1/draws/{draw.id}/record" if draw.status == "drawn" else None
+
+
 def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
-    plan = draw.plan
-    revealed = draw.status in ("seeded", "drawn") or (draw.status == "cancelled" and draw.seed is not None)
-    return {
-        "id": draw.id,
-        "record_id": record_id(settings, draw),
-        "plan": {"id": plan.id, "number": plan.number, "version": plan.version, "title": plan.title,
-                 "year": plan.year, "kind": plan.kind, "lead_department": plan.lead_department},
-        "status": draw.status,
-        "population_sha256": draw.population_sha256,
-        "strata": draw.stats.get("strata", []),
-        "exclusions": draw.stats.get("exclusions", {}),
-        "frozen_at": draw.frozen_at,
-        "frozen_by": draw.frozen_by,
-        "commitments": draw.commitments,
-        "committed_at": draw.committed_at,
-        "committed_by": draw.committed_by,
-        "contributions": [{k: c[k] for k in ("order", "role", "name", "digits", "salt")}
-                          for c in draw.contributions] if revealed and draw.contributions else None,
-        "participants": draw.participants,
-        "seed": draw.seed,
-        "seeded_at": draw.seeded_at,
-        "seeded_by": draw.seeded_by,
-        "drawn_at": draw.drawn_at,
-        "drawn_by": draw.drawn_by,
-        "task_count": draw.task_count,
-        "record_sha256": draw.record_sha256,
-        "record_url": f"/api/v1/draws/{draw.id}/record" if draw.status == "drawn" else None,
-        "cancelled_at": draw.cancelled_at,
-        "cancelled_by": draw.cancelled_by,
-        "cancel_reason": draw.cancel_reason,
-    }
+    """A draw as the API shows it, with Python values (for the pages and the command line)."""
+    return python_values(DrawSchema(), DrawView(draw, settings))
 
 
 def population_dict(draw: Draw) -> dict[str, Any]:

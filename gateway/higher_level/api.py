@@ -10,8 +10,8 @@ from sqlalchemy import select
 from gateway.api.session import db, get_gateway
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
-from gateway.directory.queries import paginate
 from gateway.errors import Invalid
+from gateway.api.pagination import query_page
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -52,8 +52,6 @@ class HigherLevelImportFileSchema(Schema):
 
 
 HigherLevelPageSchema = page_schema(HigherLevelInspectionSchema, "HigherLevelInspectionPage")
-FIELDS = ("id", "uscc", "authority", "level", "department_code", "matter_code", "inspected_on", "year",
-          "reference", "source")
 
 
 @higher_level_blp.route("")
@@ -68,9 +66,7 @@ class HigherLevelInspections(MethodView):
             stmt = stmt.where(HigherLevelInspection.year == args["year"])
         if args.get("uscc"):
             stmt = stmt.where(HigherLevelInspection.uscc == args["uscc"].strip().upper())
-        items, total = paginate(db(), stmt.order_by(HigherLevelInspection.id), args["page"], args["page_size"])
-        return {"items": [{f: getattr(i, f) for f in FIELDS} for i in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt.order_by(HigherLevelInspection.id), args)
 
 
 @higher_level_blp.route("/import")

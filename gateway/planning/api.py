@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.directory.queries import paginate
 from gateway.planning import service
 from gateway.security.policy import permission
 from gateway.security.principal import current_principal
@@ -30,9 +30,7 @@ class Plans(MethodView):
         """List plans. The public sees published (and superseded) plans only."""
         session = db()
         stmt = service.plans_query(current_principal(), args)
-        items, total = paginate(session, stmt, args["page"], args["page_size"])
-        return {"items": [service.plan_dict(session, p) for p in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(session, stmt, args).map_batch(lambda plans: service.plan_views(session, plans))
 
     @permission("plans.write")
     @plans_blp.arguments(PlanCreateSchema)
@@ -52,7 +50,7 @@ class PlanById(MethodView):
     def get(self, plan_id):
         """One plan with its matters (and versions), strata and ratios, and its draw if any."""
         session = db()
-        return service.plan_dict(session, service.read_plan(session, current_principal(), plan_id))
+        return service.plan_views(session, [service.read_plan(session, current_principal(), plan_id)])[0]
 
     @permission("plans.write")
     @plans_blp.arguments(PlanUpdateSchema)

@@ -29,6 +29,8 @@ from gateway.security.policy import PUBLISHED, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from schemas.common import CHINA_TZ
+from schemas.common import RowView, python_values
+from schemas.planning import PlanSchema
 
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
 EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "frequency", "window_start", "window_end", "description")
@@ -81,46 +83,49 @@ def plans_query(principal: Principal, args: Mapping[str, Any]):
 
 
 def plan_dict(session: Session, plan: Plan, warnings: list[str] | None = None) -> dict[str, Any]:
+    """A plan as the API shows it, with Python values (for the pages and the command line)."""
+    return python_values(PlanSchema(), plan_views(session, [plan], warnings)[0])
+
+
+def plan_views(session: Session, plans: list[Plan], warnings: list[str] | None = None) -> list[PlanView]:
+    """What ``PlanSchema`` dumps for each plan; matter versions, department names, amendments and
+    draws are read in one query each for all of them."""
+    from gateway.draw.models import Draw  # the draw's models import the plan's
+
+    if not plans:
+        return []
+    ids = [p.id for p in plans]
     versions = {v.id: v for v in session.scalars(
-        select(MatterVersion).where(MatterVersion.id.in_([m.matter_version_id for m in plan.matters]))
+        select(MatterVersion).where(MatterVersion.id.in_({m.matter_version_id for p in plans for m in p.matters}))
     )}
-    matters = [_matter_entry(pm, versions[pm.matter_version_id]) for pm in plan.matters]
-    codes = plan_departments(plan)
-    names = dict(session.execute(select(Department.code, Department.name).where(Department.code.in_(codes))).all())
-    superseded_by = session.scalar(
-        select(Plan.id).where(Plan.amends_id == plan.id, Plan.status != "draft").order_by(Plan.id)
-    )
-    return {
-        "id": plan.id,
-        "number": plan.number,
-        "version": plan.version,
-        "kind": plan.kind,
-        "year": plan.year,
-        "title": plan.title,
-        "status": plan.status,
-        "lead_department": plan.lead_department,
-        "cooperating_departments": list(plan.cooperating_departments),
-        "departments": {code: names.get(code, code) for code in codes},
-        "matters": matters,
-        "scope": _scope(plan.scope),
-        "ratios": dict(plan.ratios),
-        "strata": strata_preview(plan.ratios, matters),
-        "key_rule": {**DEFAULT_KEY_RULE, **(plan.key_rule or {})},
-        "frequency": plan.frequency,
-        "window_start": plan.window_start,
-        "window_end": plan.window_end,
-        "description": plan.description,
-        "published_at": plan.published_at,
-        "published_by": plan.published_by,
-        "published_late": plan.published_late,
-        "amends_id": plan.amends_id,
-        "amend_reason": plan.amend_reason,
-        "superseded_by_id": superseded_by,
-        "created_by": plan.created_by,
-        "created_at": plan.created_at,
-        "draw": _draw_summary(session, plan),
-        "warnings": warnings or [],
-    }
+    names = dict(session.execute(select(Department.code, Department.name).where(
+        Department.code.in_({c for p in plans for c in plan_departments(p)}))).all())
+    superseded_by = dict(session.execute(
+        select(Plan.amends_id, func.min(Plan.id)).where(Plan.amends_id.in_(ids), Plan.status != "draft")
+        .group_by(Plan.amends_id)
+    ).all())
+    draws: dict[int, Any] = {}
+    for draw in session.scalars(select(Draw).where(Draw.plan_id.in_(ids)).order_by(Draw.id.desc())):
+        draws.setdefault(draw.plan_id, draw)
+    return [PlanView(p, versions, names, superseded_by.get(p.id), draws.get(p.id), warnings) for p in plans]
+
+
+class PlanView(RowView):
+    """A plan as ``PlanSchema`` dumps it: its departments by name, its matters as pinned, the
+    strata it implies, the plan that supersedes it and its draw."""
+
+    def __init__(self, plan: Plan, versions: Mapping[int, MatterVersion], names: Mapping[str, str],
+                 superseded_by: int | None, draw: Any, warnings: list[str] | None):
+        self.row = plan
+        self.matters = [_matter_entry(pm, versions[pm.matter_version_id]) for pm in plan.matters]
+        self.departments = {code: names.get(code, code) for code in plan_departments(plan)}
+        self.scope = _scope(plan.scope)
+        self.ratios = dict(plan.ratios)
+        self.strata = strata_preview(plan.ratios, self.matters)
+        self.key_rule = {**DEFAULT_KEY_RULE, **(plan.key_rule or {})}
+        self.superseded_by_id = superseded_by
+        self.draw = {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256} if draw else None
+        self.warnings = warnings or []
 
 
 def _matter_entry(pm: PlanMatter, version: MatterVersion) -> dict[str, Any]:
@@ -162,15 +167,6 @@ def _text(value: Decimal) -> str:
 def _scope(scope: Mapping[str, Any] | None) -> dict[str, list[str]]:
     scope = scope or {}
     return {k: list(scope.get(k, [])) for k in ("townships", "target_types", "levels")}
-
-
-def _draw_summary(session: Session, plan: Plan) -> dict[str, Any] | None:
-    from gateway.draw.models import Draw
-
-    draw = session.scalar(select(Draw).where(Draw.plan_id == plan.id).order_by(Draw.id.desc()).limit(1))
-    if draw is None:
-        return None
-    return {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256}
 
 
 # ---------------------------------------------------------------------------------------- writing

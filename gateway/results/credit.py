@@ -19,7 +19,8 @@ from gateway.results import risk
 from gateway.results.access import visible_tasks
 from gateway.results.followups import disposition_dict
 from gateway.results.models import Disposition, InspectionResult, RiskEvent
-from gateway.results.service import department_name, matter_refs, result_dict, team_department_names
+from gateway.results.service import result_views, team_department_names
+from gateway.results.views import department_name, matter_refs
 from gateway.security.policy import authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
@@ -86,7 +87,7 @@ def credit_view(gateway: Gateway, session: Session, principal: Principal, uscc: 
             }
             for t in tasks
         ],
-        "results": [result_dict(gateway, session, r, today, full=r.task_id in in_scope) for r in results],
+        "results": [v.values() for v in result_views(gateway, session, results, today, full=lambda r: r.task_id in in_scope)],
         "dispositions": [disposition_dict(gateway, d) for d in dispositions],
         "risk_events": [
             {

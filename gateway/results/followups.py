@@ -23,9 +23,10 @@ from gateway.errors import Conflict, Forbidden, Invalid, NotFound
 from gateway.results import risk
 from gateway.results.access import task_departments, task_resource
 from gateway.results.clock import compute_deadline, effective_deadline
-from gateway.results.models import DISPOSITION_KINDS, DISPOSITION_STATUS_LABELS, Disposition
-from gateway.results.service import department_name, get_result, latest_published
+from gateway.results.models import DISPOSITION_KINDS, Disposition
+from gateway.results.service import get_result, latest_published
 from gateway.results.validation import flatten
+from gateway.results.views import DispositionView
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text, personal_data_problems
 from gateway.security.policy import authorize
@@ -71,34 +72,8 @@ def chain_root(session: Session, disposition: Disposition) -> int:
 
 
 def disposition_dict(gateway: Gateway, disposition: Disposition) -> dict[str, Any]:
-    task = disposition.result.task
-    deadline = effective_deadline(gateway.settings, disposition)
-    return {
-        "id": disposition.id,
-        "result_id": disposition.result_id,
-        "task_id": disposition.task_id,
-        "task_number": task.number,
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
-        "department_code": disposition.department_code,
-        "department_name": department_name(gateway, disposition.department_code),
-        "kind": disposition.kind,
-        "kind_label": DISPOSITIONS[disposition.kind],
-        "decision_number": disposition.decision_number,
-        "receiving_authority": disposition.receiving_authority,
-        "decided_on": disposition.decided_on,
-        "description": disposition.description,
-        "status": disposition.status,
-        "status_label": DISPOSITION_STATUS_LABELS[disposition.status],
-        "supersedes_id": disposition.supersedes_id,
-        "correction_reason": disposition.correction_reason,
-        "deadline": deadline.due,
-        "deadline_provisional": deadline.provisional,
-        "recorded_by": disposition.recorded_by,
-        "recorded_at": disposition.recorded_at,
-        "published_by": disposition.published_by,
-        "published_at": disposition.published_at,
-        "published_on": disposition.published_on,
-    }
+    """A disposition as the API shows it, with Python values (for the pages)."""
+    return DispositionView(gateway, disposition).values()
 
 
 def dispositions_of_task(session: Session, task_id: int, published_only: bool = False) -> list[Disposition]:

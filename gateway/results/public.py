@@ -9,24 +9,28 @@ the one place that decides.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from typing import Any, Iterable
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from gateway.core import Gateway
 from gateway.directory.models import Target
-from gateway.directory.queries import contains, paginate
+from gateway.directory.queries import contains
 from gateway.errors import Invalid, NotFound
+from gateway.api.pagination import fetch_page
 from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
-from gateway.results.service import department_name, matter_refs, team_department_names
+from gateway.results.service import team_department_names
+from gateway.results.views import DispositionView, department_name, matter_refs
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
-from schemas.platform import DISPOSITIONS, ENTITY_TYPES
-from schemas.result_codes import describe
+from schemas.platform import ENTITY_TYPES
+from schemas.common import RowView, python_values
+from schemas.results import PublicDispositionSchema, PublicPlanSchema, PublicResultSchema
 
 PUBLIC_PLAN_STATUSES = ("published", "superseded")
 PLAN_KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
@@ -75,43 +79,45 @@ def public_matters(gateway: Gateway, principal: Principal) -> list[dict[str, Any
 # --- plans and drawn tasks ------------------------------------------------------------------------
 
 
-def _plan_dict(gateway: Gateway, session: Session, plan: Plan) -> dict[str, Any]:
-    task_count = session.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0
-    draw_ids = sorted(d for d in session.scalars(select(Task.draw_id).where(Task.plan_id == plan.id).distinct()) if d is not None)
-    return {
-        "id": plan.id,
-        "number": plan.number,
-        "version": plan.version,
-        "year": plan.year,
-        "kind": plan.kind,
-        "kind_label": PLAN_KIND_LABELS.get(plan.kind, plan.kind),
-        "title": plan.title,
-        "status": plan.status,
-        "lead_department_name": department_name(gateway, plan.lead_department),
-        "matters": [
+def _plan_dicts(gateway: Gateway, session: Session, plans: list[Plan]) -> list[dict[str, Any]]:
+    """Public plans, with each plan's task count and draws read in one query for all of them."""
+    ids = [p.id for p in plans]
+    counts: dict[int, int] = defaultdict(int)
+    draws: dict[int, set[int]] = defaultdict(set)
+    if ids:
+        for plan_id, draw_id, n in session.execute(
+            select(Task.plan_id, Task.draw_id, func.count(Task.id)).where(Task.plan_id.in_(ids))
+            .group_by(Task.plan_id, Task.draw_id)
+        ):
+            counts[plan_id] += n
+            if draw_id is not None:
+                draws[plan_id].add(draw_id)
+    return [python_values(PublicPlanSchema(), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
+
+
+class PublicPlanView(RowView):
+    """A published plan as ``PublicPlanSchema`` dumps it: labels and names, how many tasks it drew,
+    and links to its draws' public records."""
+
+    def __init__(self, gateway: Gateway, plan: Plan, task_count: int, draw_ids: list[int]):
+        self.row = plan
+        self.kind_label = PLAN_KIND_LABELS.get(plan.kind, plan.kind)
+        self.lead_department_name = department_name(gateway, plan.lead_department)
+        self.matters = [
             {"code": m.matter_code, "name": gateway.registry.matters[m.matter_code].name
              if m.matter_code in gateway.registry.matters else m.matter_code,
              "department_name": department_name(gateway, m.department_code)}
             for m in plan.matters
-        ],
-        "ratios": dict(plan.ratios or {}),
-        "frequency": plan.frequency,
-        "window_start": plan.window_start,
-        "window_end": plan.window_end,
-        "description": plan.description,
-        "published_at": plan.published_at,
-        "published_late": plan.published_late,
-        "amends_id": plan.amends_id,
-        "amend_reason": plan.amend_reason,
-        "task_count": task_count,
-        "draw_ids": draw_ids,
-        "links": {
+        ]
+        self.ratios = dict(plan.ratios or {})
+        self.task_count = task_count
+        self.draw_ids = draw_ids
+        self.links = {
             "tasks": f"/api/v1/public/plans/{plan.id}/tasks",
             # the draw's own public endpoints: its summary and the verifiable shuangsui.draw/1 record
             "draws": [f"/api/v1/draws/{d}" for d in draw_ids],
             "draw_records": [f"/api/v1/draws/{d}/record" for d in draw_ids],
-        },
-    }
+        }
 
 
 def public_plans(gateway: Gateway, session: Session, principal: Principal, year: int | None, page: int, page_size: int):
@@ -119,8 +125,8 @@ def public_plans(gateway: Gateway, session: Session, principal: Principal, year:
     stmt = select(Plan).where(Plan.status.in_(PUBLIC_PLAN_STATUSES))
     if year:
         stmt = stmt.where(Plan.year == year)
-    items, total = paginate(session, stmt.order_by(Plan.year.desc(), Plan.id.desc()), page, page_size)
-    return [_plan_dict(gateway, session, p) for p in items], total
+    found = fetch_page(session, stmt.order_by(Plan.year.desc(), Plan.id.desc()), page, page_size)
+    return found.map_batch(lambda plans: _plan_dicts(gateway, session, plans))
 
 
 def _public_plan(session: Session, plan_id: int) -> Plan:
@@ -132,7 +138,7 @@ def _public_plan(session: Session, plan_id: int) -> Plan:
 
 def public_plan(gateway: Gateway, session: Session, principal: Principal, plan_id: int) -> dict[str, Any]:
     authorize(principal, "plans.read", published=True)
-    return _plan_dict(gateway, session, _public_plan(session, plan_id))
+    return _plan_dicts(gateway, session, [_public_plan(session, plan_id)])[0]
 
 
 def public_plan_tasks(gateway: Gateway, session: Session, principal: Principal, plan_id: int, page: int, page_size: int):
@@ -140,11 +146,12 @@ def public_plan_tasks(gateway: Gateway, session: Session, principal: Principal, 
     authorize(principal, "draws.read", published=True)
     plan = _public_plan(session, plan_id)
     stmt = select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
-    items, total = paginate(session, stmt, page, page_size)
-    out = []
-    for task in items:
-        published = _latest_published(session, task.id)
-        out.append({
+    found = fetch_page(session, stmt, page, page_size)
+    published = _latest_published(session, [t.id for t in found.items])
+
+    def row(task: Task) -> dict[str, Any]:
+        result = published.get(task.id)
+        return {
             "task_number": task.number,
             "draw_id": task.draw_id,
             "target": {"uscc": task.target.uscc, "name": task.target.name},
@@ -153,74 +160,76 @@ def public_plan_tasks(gateway: Gateway, session: Session, principal: Principal, 
             "key_inspection": task.key_inspection,
             "window_start": task.window_start,
             "window_end": task.window_end,
-            "result_id": published.id if published else None,
-        })
-    return out, total
+            "result_id": result.id if result else None,
+        }
+
+    return found.map(row)
 
 
 # --- results and dispositions ---------------------------------------------------------------------
 
 
-def _latest_published(session: Session, task_id: int) -> InspectionResult | None:
-    return session.scalar(
-        select(InspectionResult).where(InspectionResult.task_id == task_id, InspectionResult.status == "published")
-        .order_by(InspectionResult.version.desc()).limit(1)
-    )
+def _published_versions(session: Session, task_ids: Iterable[int]) -> dict[int, list[InspectionResult]]:
+    """The published versions of each task, oldest first, in one query."""
+    versions: dict[int, list[InspectionResult]] = defaultdict(list)
+    ids = set(task_ids)
+    if ids:
+        for result in session.scalars(
+            select(InspectionResult).where(InspectionResult.task_id.in_(ids), InspectionResult.status == "published")
+            .order_by(InspectionResult.version).options(lazyload("*"))  # only the versions' own columns are shown
+        ):
+            versions[result.task_id].append(result)
+    return versions
+
+
+def _latest_published(session: Session, task_ids: Iterable[int]) -> dict[int, InspectionResult]:
+    return {task_id: versions[-1] for task_id, versions in _published_versions(session, task_ids).items()}
 
 
 def public_disposition_dict(gateway: Gateway, disposition: Disposition) -> dict[str, Any]:
-    return {
-        "id": disposition.id,
-        "result_id": disposition.result_id,
-        "kind": disposition.kind,
-        "kind_label": DISPOSITIONS[disposition.kind],
-        "department_name": department_name(gateway, disposition.department_code),
-        "decision_number": disposition.decision_number,
-        "receiving_authority": disposition.receiving_authority,
-        "decided_on": disposition.decided_on,
-        "description": disposition.description,
-        "published_on": disposition.published_on,
-        "supersedes_id": disposition.supersedes_id,
-        "correction_reason": disposition.correction_reason,
-    }
+    """A published disposition as the public sees it, with Python values."""
+    return python_values(PublicDispositionSchema(), DispositionView(gateway, disposition))
 
 
-def public_result_dict(gateway: Gateway, session: Session, result: InspectionResult) -> dict[str, Any]:
-    task = result.task
-    plan = session.get(Plan, task.plan_id)
-    departments = team_department_names(gateway, task)
-    earlier = session.scalars(
-        select(InspectionResult).where(
-            InspectionResult.task_id == task.id, InspectionResult.status == "published",
-            InspectionResult.version < result.version,
-        ).order_by(InspectionResult.version)
-    )
-    dispositions = session.scalars(
-        select(Disposition).where(Disposition.task_id == task.id, Disposition.status == "published").order_by(Disposition.id)
-    )
-    return {
-        "id": result.id,
-        "version": result.version,
-        "task_number": task.number,
-        "plan": {"id": plan.id, "number": plan.number, "title": plan.title, "year": plan.year} if plan else {},
-        "target": result.target_as_published(),
-        "matters": matter_refs(gateway, task.matter_codes),
-        "authority": department_name(gateway, task.lead_department),
-        "departments": departments,
-        "inspection_type": INSPECTION_TYPE_LABELS[len(departments) > 1 or (plan is not None and plan.kind == "joint")],
-        "methods": list(result.methods),
-        "completed_on": result.completed_on,
-        "result_codes": list(result.result_codes),
-        "result_description": describe(result.result_codes),
-        "remarks": result.remarks,
-        "published_on": result.published_on,
-        "correction_reason": result.correction_reason,
-        "history": [
+def public_result_dicts(gateway: Gateway, session: Session, results: list[InspectionResult]) -> list[dict[str, Any]]:
+    """Published results as the public sees them; plans, earlier versions and dispositions are read
+    in one query each for all the results."""
+    if not results:
+        return []
+    task_ids = {r.task_id for r in results}
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
+    versions = _published_versions(session, task_ids)
+    dispositions: dict[int, list[Disposition]] = defaultdict(list)
+    for d in session.scalars(select(Disposition).where(Disposition.task_id.in_(task_ids), Disposition.status == "published")
+                             .order_by(Disposition.id)):
+        dispositions[d.task_id].append(d)
+    return [
+        python_values(PublicResultSchema(), PublicResultView(
+            gateway, r, plans.get(r.task.plan_id), [e for e in versions[r.task_id] if e.version < r.version],
+            dispositions[r.task_id]))
+        for r in results
+    ]
+
+
+class PublicResultView(RowView):
+    """A published result as ``PublicResultSchema`` dumps it: the inspection's facts, its team by
+    departments, its earlier published versions and its published dispositions."""
+
+    def __init__(self, gateway: Gateway, result: InspectionResult, plan: Plan | None,
+                 earlier: list[InspectionResult], dispositions: list[Disposition]):
+        self.row = result
+        task = result.task
+        self.task_number, self.target = task.number, result.target_as_published()
+        self.plan = plan or {}
+        self.matters = matter_refs(gateway, task.matter_codes)
+        self.authority = department_name(gateway, task.lead_department)
+        self.departments = team_department_names(gateway, task)
+        self.inspection_type = INSPECTION_TYPE_LABELS[len(self.departments) > 1 or (plan is not None and plan.kind == "joint")]
+        self.history = [
             {"result_id": r.id, "version": r.version, "published_on": r.published_on, "correction_reason": r.correction_reason}
             for r in earlier
-        ],
-        "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
-    }
+        ]
+        self.dispositions = [DispositionView(gateway, d) for d in dispositions]
 
 
 def _current_published_results():
@@ -248,8 +257,8 @@ def public_results(
         stmt = stmt.where(_uscc_or_name(q))
     if plan_id:
         stmt = stmt.where(Task.plan_id == plan_id)
-    items, total = paginate(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()), page, page_size)
-    return [public_result_dict(gateway, session, r) for r in items], total
+    found = fetch_page(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()), page, page_size)
+    return found.map_batch(lambda results: public_result_dicts(gateway, session, results))
 
 
 def public_result(gateway: Gateway, session: Session, principal: Principal, result_id: int) -> dict[str, Any]:
@@ -257,7 +266,7 @@ def public_result(gateway: Gateway, session: Session, principal: Principal, resu
     if result is None or not result.is_published:
         raise NotFound.of("检查结果", result_id)
     authorize(principal, "results.read", published=True)
-    return public_result_dict(gateway, session, result)
+    return public_result_dicts(gateway, session, [result])[0]
 
 
 def public_dispositions(gateway: Gateway, session: Session, principal: Principal, q: str | None, page: int, page_size: int):
@@ -268,8 +277,8 @@ def public_dispositions(gateway: Gateway, session: Session, principal: Principal
     )
     if q:
         stmt = stmt.where(_uscc_or_name(q))
-    items, total = paginate(session, stmt.order_by(Disposition.published_on.desc(), Disposition.id.desc()), page, page_size)
-    return [public_disposition_dict(gateway, d) for d in items], total
+    found = fetch_page(session, stmt.order_by(Disposition.published_on.desc(), Disposition.id.desc()), page, page_size)
+    return found.map(lambda d: public_disposition_dict(gateway, d))
 
 
 # --- targets -------------------------------------------------------------------------------------
@@ -280,18 +289,14 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
-    count = (
-        select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
-        .where(Task.target_id == Target.id, InspectionResult.status == "published")
-        .correlate(Target).scalar_subquery()
-    )
-    stmt = select(Target, count).where(_uscc_or_name(q)).order_by(Target.name, Target.id)
-    total = session.scalar(select(func.count()).select_from(select(Target.id).where(_uscc_or_name(q)).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return [
-        {"uscc": t.uscc, "name": t.name, "township": t.township, "published_results": int(n or 0)}
-        for t, n in rows
-    ], int(total)
+    found = fetch_page(session, select(Target).where(_uscc_or_name(q)).order_by(Target.name, Target.id), page, page_size)
+    counts = dict(session.execute(
+        select(Task.target_id, func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+        .where(Task.target_id.in_([t.id for t in found.items]), InspectionResult.status == "published")
+        .group_by(Task.target_id)
+    ).all())
+    return found.map(lambda t: {"uscc": t.uscc, "name": t.name, "township": t.township,
+                                "published_results": int(counts.get(t.id, 0))})
 
 
 def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> dict[str, Any]:
@@ -311,6 +316,6 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
         "type_label": TARGET_TYPE_LABELS.get(target.type, target.type),
         "township": target.township,
         "lists": risk.list_labels(target),
-        "results": [public_result_dict(gateway, session, r) for r in results],
+        "results": public_result_dicts(gateway, session, results),
         "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
     }

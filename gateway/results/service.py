@@ -14,36 +14,36 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.db import utcnow
 from gateway.errors import Conflict, Invalid, NotFound
+from gateway.directory.models import Target
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
-from gateway.results.access import task_resource
+from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import task_checklists
-from gateway.results.clock import clock_of, compute_deadline, effective_deadline
-from gateway.results.deadline import STATUS_LABELS
+from gateway.results.clock import compute_deadline, effective_deadline
 from gateway.results.models import (
     RESULT_STATUS_LABELS,
-    SIGNATURE_LABELS,
     Attachment,
     InspectionResult,
     target_snapshot,
 )
 from gateway.results.validation import CleanResult, allowed_methods, validate_result
+from gateway.results.views import ResultView, department_name
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text
 from gateway.security.policy import allows, authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task
-from schemas.result_codes import RESULT_CODES, describe
+from schemas.result_codes import RESULT_CODES
 
 log = logging.getLogger(__name__)
 
@@ -107,19 +107,41 @@ def authorize_read(session: Session, principal: Principal, result: InspectionRes
     authorize(principal, "results.read", **{**task_resource(result.task), "published": result.is_published})
 
 
+def readable_versions(session: Session, principal: Principal, task: Task) -> list[InspectionResult]:
+    """The versions of a task's result ``principal`` may read; refused if it may read none and is
+    outside the task's scope."""
+    readable = [v for v in versions_of(session, task.id)
+                if allows(principal, "results.read", **{**task_resource(task), "published": v.is_published})]
+    if not readable:
+        authorize(principal, "results.read", **{**task_resource(task), "published": False})
+    return readable
+
+
+def results_query(principal: Principal, args: Mapping[str, Any]) -> Select:
+    """Result versions ``principal`` may read, filtered by status, lead department, plan or USCC,
+    newest first."""
+    stmt = select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).where(
+        visible_tasks(principal, "results.read")
+    )
+    if args.get("status"):
+        stmt = stmt.where(InspectionResult.status == args["status"])
+    if args.get("department"):
+        stmt = stmt.where(Task.lead_department == args["department"])
+    if args.get("plan_id"):
+        stmt = stmt.where(Task.plan_id == args["plan_id"])
+    if args.get("uscc"):
+        stmt = stmt.join(Target, Target.id == Task.target_id).where(Target.uscc == args["uscc"].strip().upper())
+    return stmt.order_by(InspectionResult.id.desc())
+
+
+def attachments_of(session: Session, principal: Principal, task_id: int) -> list[Attachment]:
+    """The attachments uploaded to a task, oldest first."""
+    task = get_task(session, task_id)
+    authorize(principal, "attachments.read", **task_resource(task))
+    return list(session.scalars(select(Attachment).where(Attachment.task_id == task.id).order_by(Attachment.id)))
+
+
 # --- serialisation --------------------------------------------------------------------------------
-
-
-def department_name(gateway: Gateway, code: str) -> str:
-    dept = gateway.registry.departments.get(code)
-    return dept.name if dept else code
-
-
-def matter_refs(gateway: Gateway, codes: list[str]) -> list[dict[str, str]]:
-    return [
-        {"code": c, "name": gateway.registry.matters[c].name if c in gateway.registry.matters else c}
-        for c in codes
-    ]
 
 
 def team_department_names(gateway: Gateway, task: Task) -> list[str]:
@@ -131,82 +153,30 @@ def team_department_names(gateway: Gateway, task: Task) -> list[str]:
     return [department_name(gateway, c) for c in codes]
 
 
-def attachment_dict(attachment: Attachment) -> dict[str, Any]:
-    return {
-        "id": attachment.id,
-        "task_id": attachment.task_id,
-        "sha256": attachment.sha256,
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "uploaded_by": attachment.uploaded_by,
-        "uploaded_at": attachment.uploaded_at,
-        "url": f"/api/v1/attachments/{attachment.id}",
-    }
-
-
 def result_dict(
     gateway: Gateway, session: Session, result: InspectionResult, today: date, *, full: bool = True
 ) -> dict[str, Any]:
-    """A result version as the API shows it. ``full=False`` (a published result read by someone
-    outside the task's departments and team) leaves out the people: who recorded, reviewed and
-    published it, who signed for the target, and the attachments."""
-    task = result.task
-    plan = session.get(Plan, task.plan_id)
-    deadline = effective_deadline(gateway.settings, result)
-    clock_status = None
-    if not result.is_published and not task_is_published(session, task.id):
-        _, clock_status, _ = clock_of(gateway.settings, result, today)
-    data = {
-        "id": result.id,
-        "task_id": task.id,
-        "task_number": task.number,
-        "plan_id": task.plan_id,
-        "plan_number": plan.number if plan else "",
-        "version": result.version,
-        "status": result.status,
-        "status_label": RESULT_STATUS_LABELS[result.status],
-        "supersedes_id": result.supersedes_id,
-        "correction_reason": result.correction_reason,
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
-        "lead_department": task.lead_department,
-        "lead_department_name": department_name(gateway, task.lead_department),
-        "matters": matter_refs(gateway, task.matter_codes),
-        "checklists": result.checklists,
-        "result_codes": list(result.result_codes),
-        "result_description": describe(result.result_codes),
-        "has_problems": result.has_problems,
-        "requires_follow_up": result.requires_follow_up,
-        "methods": list(result.methods),
-        "completed_on": result.completed_on,
-        "completed_late": result.completed_late,
-        "deadline": deadline.due,
-        "deadline_provisional": deadline.provisional,
-        "clock_status": clock_status,
-        "clock_status_label": STATUS_LABELS.get(clock_status, "已公示" if result.is_published else ""),
-        "signature": {
-            "status": result.signature_status,
-            "status_label": SIGNATURE_LABELS[result.signature_status],
-            "signer_name": result.signer_name,
-            "signer_title": result.signer_title,
-            "refusal_note": result.refusal_note,
-        },
-        "remarks": result.remarks,
-        "attachments": [attachment_dict(a) for a in result.attachments],
-        "recorded_by": result.recorded_by,
-        "recorded_at": result.recorded_at,
-        "reviewed_by": result.reviewed_by,
-        "reviewed_at": result.reviewed_at,
-        "review_note": result.review_note,
-        "published_by": result.published_by,
-        "published_at": result.published_at,
-        "published_on": result.published_on,
-        "published_on_time": result.published_on_time,
-    }
-    if not full:
-        data["signature"].update(signer_name="", signer_title="", refusal_note="")
-        data.update(recorded_by="", reviewed_by="", published_by="", review_note="", attachments=[])
-    return data
+    """A result version as the API shows it, with Python values (for pages and plugins)."""
+    return result_views(gateway, session, [result], today, full=full)[0].values()
+
+
+def result_views(
+    gateway: Gateway, session: Session, results: list[InspectionResult], today: date, *,
+    full: bool | Callable[[InspectionResult], bool] = True,
+) -> list[ResultView]:
+    """What ``ResultSchema`` dumps for each result; their plans and which of their tasks are
+    published are read in one query each. ``full`` may say per result whether it is shown in full."""
+    if not results:
+        return []
+    task_ids = {r.task_id for r in results}
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
+    published = set(session.scalars(select(InspectionResult.task_id).where(
+        InspectionResult.task_id.in_(task_ids), InspectionResult.status == "published").distinct()))
+    return [
+        ResultView(gateway, r, today, plans.get(r.task.plan_id), r.task_id in published,
+                   full=full(r) if callable(full) else full)
+        for r in results
+    ]
 
 
 def task_checklist(gateway: Gateway, session: Session, principal: Principal, task_id: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.planning.models import Plan
+from gateway.results import exports
 from gateway.results.clock import clock_of, effective_deadline
 from gateway.results.deadline import DUE_SOON, OVERDUE
 from gateway.results.models import Disposition, InspectionResult
@@ -162,3 +163,21 @@ def table(rows: list[dict[str, Any]], totals: dict[str, Any] | None = None) -> t
     if totals is not None:
         out.append([totals[k] for k in keys])
     return [HEADERS[k] for k in keys], out
+
+
+def stats_file(data: dict[str, Any], file_format: str) -> tuple[bytes, str, str]:
+    """The statistics as a CSV or Excel file: its content, media type and download name."""
+    headers, dept_rows = table(data["departments"], data["totals"])
+    _, plan_rows = table(data["plans"])
+    stamp = data["as_of"].isoformat()
+    if file_format == "csv":
+        content = exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows)
+        return content, exports.CSV_MIMETYPE, f"监督统计-{stamp}.csv"
+    return _workbook(headers, dept_rows, plan_rows, stamp), exports.XLSX_MIMETYPE, f"监督统计-{stamp}.xlsx"
+
+
+def _workbook(headers, dept_rows, plan_rows, stamp) -> bytes:
+    return exports.to_xlsx_sheets([
+        ("按部门", f"双随机抽查监督统计（按部门，截至{stamp}）", headers, dept_rows),
+        ("按计划", f"双随机抽查监督统计（按计划，截至{stamp}）", headers, plan_rows),
+    ])

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
-from gateway.directory.queries import paginate
 from gateway.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from gateway.api.pagination import query_page
 from gateway.security import accounts, web
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
+from schemas.common import RowView, python_values
 from schemas.security import (
     AccountCreateSchema,
     AccountPageSchema,
@@ -174,7 +175,7 @@ class AuditLog(MethodView):
     @audit_blp.response(200, AuditPageSchema)
     def get(self, args):
         """Audit entries, newest first, filtered by action or entity."""
-        from sqlalchemy import func, select
+        from sqlalchemy import select
 
         from gateway.api.session import db
         from gateway.security.audit import AuditEntry
@@ -184,10 +185,7 @@ class AuditLog(MethodView):
         for name in ("action", "entity_type", "entity_id"):
             if args.get(name):
                 stmt = stmt.where(getattr(AuditEntry, name) == args[name])
-        total = db().scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = db().scalars(stmt.order_by(AuditEntry.id.desc()).limit(args["page_size"])
-                            .offset((args["page"] - 1) * args["page_size"]))
-        return {"items": list(rows), "total": int(total or 0), "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt.order_by(AuditEntry.id.desc()), args)
 
 
 @audit_blp.route("/verify")
@@ -210,21 +208,20 @@ class AuditVerify(MethodView):
 # --------------------------------------------------------------------------------------- accounts
 # Every change goes through gateway.security.accounts, which checks it and writes the audit entry.
 
+class AccountView(RowView):
+    """An account as ``AccountSchema`` dumps it: whether it is locked out and has a password,
+    never the hash."""
+
+    def __init__(self, account: Account):
+        self.row = account
+        self.active = bool(account.active)
+        self.locked = account.locked_until is not None and account.locked_until > utcnow()
+        self.has_password = account.password_hash is not None
+
+
 def account_dict(account: Account) -> dict:
-    locked_until = account.locked_until
-    return {
-        "id": account.id,
-        "username": account.username,
-        "display_name": account.display_name,
-        "role": account.role,
-        "department_code": account.department_code,
-        "inspector_id": account.inspector_id,
-        "active": bool(account.active),
-        "locked": locked_until is not None and locked_until > utcnow(),
-        "has_password": account.password_hash is not None,
-        "last_login_at": account.last_login_at,
-        "created_at": account.created_at,
-    }
+    """An account as the API shows it, with Python values (for the pages)."""
+    return python_values(AccountSchema(), AccountView(account))
 
 
 def _account(session: Session, account_id: int) -> Account:
@@ -319,9 +316,7 @@ class Accounts(MethodView):
             stmt = stmt.where(Account.role == args["role"])
         if args.get("department"):
             stmt = stmt.where(Account.department_code == args["department"])
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return {"items": [account_dict(a) for a in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt, args).map(AccountView)
 
     @permission("accounts.manage")
     @accounts_blp.arguments(AccountCreateSchema)
@@ -339,7 +334,7 @@ class AccountById(MethodView):
     def get(self, account_id):
         """One account."""
         authorize(current_principal(), "accounts.manage")
-        return account_dict(_account(db(), account_id))
+        return AccountView(_account(db(), account_id))
 
 
 @accounts_blp.route("/<int:account_id>/disable")
@@ -373,24 +368,19 @@ class AccountPassword(MethodView):
 
 # ----------------------------------------------------------------------------------------- tokens
 
+class TokenView(RowView):
+    """A token as ``TokenSchema`` dumps it: the account it acts for and whether it is active."""
+
+    def __init__(self, token: ApiToken, now=None):
+        now = now or utcnow()
+        self.row = token
+        self.username = token.account.username if token.account is not None else None
+        self.status = "revoked" if token.revoked_at is not None else "expired" if token.expires_at <= now else "active"
+
+
 def token_dict(token: ApiToken, now=None) -> dict:
-    now = now or utcnow()
-    status = "revoked" if token.revoked_at is not None else "expired" if token.expires_at <= now else "active"
-    return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
-        "role": token.role,
-        "department_code": token.department_code,
-        "inspector_id": token.inspector_id,
-        "username": token.account.username if token.account is not None else None,
-        "created_by": token.created_by,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-        "status": status,
-    }
+    """A token as the API shows it, with Python values (for the pages)."""
+    return python_values(TokenSchema(), TokenView(token, now))
 
 
 def token_create(data: dict) -> dict:
@@ -440,9 +430,7 @@ class Tokens(MethodView):
         stmt = select(ApiToken).order_by(ApiToken.id)
         if not args["all"]:
             stmt = stmt.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-        items, total = paginate(db(), stmt, args["page"], args["page_size"])
-        return {"items": [token_dict(t, now) for t in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), stmt, args).map(lambda t: TokenView(t, now))
 
     @permission("accounts.manage")
     @tokens_blp.arguments(TokenCreateSchema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.security.policy import permission, visible_departments
 from gateway.security.principal import current_principal
@@ -44,7 +45,7 @@ class DeadLetters(MethodView):
         page, size = args["page"], args["page_size"]
         items, total = dead_letters(db(), departments=departments, kind=args.get("kind"),
                                     offset=(page - 1) * size, limit=size)
-        return {"items": items, "total": total, "page": page, "page_size": size}
+        return Page(items, total, page, size)
 
 
 @sync_blp.route(f"/records/{RECORD_ID}")

@@ -12,7 +12,9 @@ from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.results.deadline import DUE_SOON, ON_TRACK, OVERDUE, STATUS_LABELS, due_status, working_days_between
 from gateway.sync.models import KIND_LABELS, OUTBOX_STATES, RECORD_KINDS, STATE_LABELS, OutboxRecord, SyncWorker
+from schemas.common import RowView, python_values
 from schemas.platform import today_in_china
+from schemas.sync import DeadLetterSchema, OutboxRecordSchema
 
 UNDELIVERED = ("pending", "in_flight", "dead")
 
@@ -55,38 +57,35 @@ def deadline_alert(session: Session, settings: Settings, *, today: date | None =
             "working_days_left": left, "status": status, "status_label": STATUS_LABELS[status], "message": message}
 
 
+class DeadLetterView(RowView):
+    """An outbox row as ``DeadLetterSchema`` dumps it: label, the platform's field errors, times as text."""
+
+    def __init__(self, row: OutboxRecord):
+        self.row = row
+        self.kind_label = KIND_LABELS.get(row.kind, row.kind)
+        self.errors = (row.field_errors or {}).get("errors", []) if isinstance(row.field_errors, dict) else []
+        self.created_at = _iso(row.created_at)
+        self.last_attempt_at = _iso(row.last_attempt_at)
+        self.due_date = _iso(row.due_date.date()) if row.due_date else None
+
+
+class OutboxRecordView(DeadLetterView):
+    """One outbox row in full, as ``OutboxRecordSchema`` dumps it (its payload is public
+    information: what the platform shows)."""
+
+    def __init__(self, row: OutboxRecord):
+        super().__init__(row)
+        self.next_attempt_at = _iso(row.next_attempt_at)
+        self.lease_expires_at = _iso(row.lease_expires_at)
+        self.delivered_at = _iso(row.delivered_at)
+
+
 def dead_letter_dict(row: OutboxRecord) -> dict[str, Any]:
-    errors = (row.field_errors or {}).get("errors", []) if isinstance(row.field_errors, dict) else []
-    return {
-        "record_id": row.record_id,
-        "kind": row.kind,
-        "kind_label": KIND_LABELS.get(row.kind, row.kind),
-        "entity_id": row.entity_id,
-        "department_code": row.department_code,
-        "state": row.state,
-        "attempts": row.attempts,
-        "generation": row.generation,
-        "last_outcome": row.last_outcome,
-        "last_error": row.last_error,
-        "errors": errors,
-        "created_at": _iso(row.created_at),
-        "last_attempt_at": _iso(row.last_attempt_at),
-        "due_date": _iso(row.due_date.date()) if row.due_date else None,
-    }
+    return python_values(DeadLetterSchema(), DeadLetterView(row))
 
 
 def record_dict(row: OutboxRecord) -> dict[str, Any]:
-    """One outbox row in full (its payload is public information: what the platform shows)."""
-    data = dead_letter_dict(row)
-    data.update({
-        "next_attempt_at": _iso(row.next_attempt_at),
-        "lease_owner": row.lease_owner,
-        "lease_expires_at": _iso(row.lease_expires_at),
-        "delivered_at": _iso(row.delivered_at),
-        "receipt": row.receipt,
-        "payload": row.payload,
-    })
-    return data
+    return python_values(OutboxRecordSchema(), OutboxRecordView(row))
 
 
 def dead_letters(session: Session, *, departments: Iterable[str] | None = None, kind: str | None = None,

@@ -4,16 +4,14 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
-from gateway.directory.queries import paginate
 from gateway.security import audit
-from gateway.security.policy import TEAM, permission, scope_of, visible_departments
+from gateway.security.policy import permission
 from gateway.security.principal import current_principal
 from gateway.tasks import reassign, service
-from gateway.tasks.models import Reassignment
 from gateway.tasks.sheets import render_guide, render_task_sheet
 from schemas.tasks import (
     DecisionSchema,
@@ -41,9 +39,8 @@ class Tasks(MethodView):
     def get(self, args):
         """Tasks the caller may see: all (county office, supervisors), its department's, or its own team's."""
         session = db()
-        items, total = paginate(session, service.tasks_query(current_principal(), args), args["page"], args["page_size"])
-        return {"items": [service.task_dict(session, t) for t in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        page = query_page(session, service.tasks_query(current_principal(), args), args)
+        return page.map_batch(lambda tasks: service.task_views(session, tasks))
 
 
 @tasks_blp.route("/<int:task_id>")
@@ -106,10 +103,7 @@ class TaskReassignments(MethodView):
     @tasks_blp.response(200, ReassignmentSchema(many=True))
     def get(self, task_id):
         """The task's reassignment requests."""
-        session = db()
-        task = service.read_task(session, current_principal(), task_id)
-        items = session.scalars(select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))
-        return [reassign.reassignment_dict(session, r) for r in items]
+        return [reassign.ReassignmentView(r) for r in reassign.reassignments_of(db(), current_principal(), task_id)]
 
     @permission("reassignments.request")
     @tasks_blp.arguments(ReassignmentRequestSchema)
@@ -118,7 +112,7 @@ class TaskReassignments(MethodView):
         """Ask to replace one team member (conflict of interest or another special reason)."""
         with get_gateway().write() as session:
             item = reassign.request(session, current_principal(), task_id, data)
-            return reassign.reassignment_dict(session, item)
+            return reassign.reassignment_dict(item)
 
 
 @reassignments_blp.route("")
@@ -128,21 +122,7 @@ class Reassignments(MethodView):
     @reassignments_blp.response(200, ReassignmentPageSchema)
     def get(self, args):
         """Reassignments the caller may see (department heads: theirs to decide; county office: all, to file)."""
-        principal = current_principal()
-        stmt = select(Reassignment)
-        if scope_of(principal, "tasks.read") == TEAM:
-            stmt = stmt.where(Reassignment.inspector_id == (principal.inspector_id or -1))
-        else:
-            departments = visible_departments(principal, "tasks.read")
-            if departments is not None:
-                stmt = stmt.where(Reassignment.department_code.in_(departments))
-        for name in ("status", "filing_status", "task_id"):
-            if args.get(name):
-                stmt = stmt.where(getattr(Reassignment, name) == args[name])
-        session = db()
-        items, total = paginate(session, stmt.order_by(Reassignment.id), args["page"], args["page_size"])
-        return {"items": [reassign.reassignment_dict(session, r) for r in items], "total": total,
-                "page": args["page"], "page_size": args["page_size"]}
+        return query_page(db(), reassign.reassignments_query(current_principal(), args), args).map(reassign.ReassignmentView)
 
 
 @reassignments_blp.route("/<int:reassignment_id>")
@@ -154,7 +134,7 @@ class ReassignmentById(MethodView):
         session = db()
         item = reassign.get_reassignment(session, reassignment_id)
         service.read_task(session, current_principal(), item.task_id)
-        return reassign.reassignment_dict(session, item)
+        return reassign.ReassignmentView(item)
 
 
 @reassignments_blp.route("/<int:reassignment_id>/approve")
@@ -166,7 +146,7 @@ class ReassignmentApprove(MethodView):
         """The department head approves: the replacement is drawn by the draw's rule and joins the team."""
         with get_gateway().write() as session:
             item = reassign.approve(session, current_principal(), reassignment_id, data.get("note", ""))
-            return reassign.reassignment_dict(session, item)
+            return reassign.reassignment_dict(item)
 
 
 @reassignments_blp.route("/<int:reassignment_id>/reject")
@@ -178,7 +158,7 @@ class ReassignmentReject(MethodView):
         """The department head refuses the request (the team stays as drawn)."""
         with get_gateway().write() as session:
             item = reassign.reject(session, current_principal(), reassignment_id, data["note"])
-            return reassign.reassignment_dict(session, item)
+            return reassign.reassignment_dict(item)
 
 
 @reassignments_blp.route("/<int:reassignment_id>/file")
@@ -191,4 +171,4 @@ class ReassignmentFile(MethodView):
         gateway = get_gateway()
         with gateway.write() as session:
             item = reassign.file(session, current_principal(), reassignment_id, gateway.settings, data.get("note", ""))
-            return reassign.reassignment_dict(session, item)
+            return reassign.reassignment_dict(item)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
@@ -29,10 +29,12 @@ from gateway.errors import Invalid, NotFound
 from gateway.planning.numbering import county_short_name
 from gateway.planning.service import local_date
 from gateway.security import audit
-from gateway.security.policy import authorize
+from gateway.security.policy import TEAM, authorize, scope_of, visible_departments
 from gateway.security.principal import Principal
 from gateway.tasks.models import REASSIGNMENT_REASONS, Reassignment, Task, TaskEvent, TaskMember
-from gateway.tasks.service import get_task, task_departments, task_team_ids
+from gateway.tasks.service import get_task, read_task, task_departments, task_team_ids
+from schemas.common import RowView, python_values
+from schemas.tasks import ReassignmentSchema
 
 REASON_LABELS = {"conflict_of_interest": "与检查对象有利害关系，依法回避", "other": "其他特殊原因"}
 STATUS_LABELS = {"requested": "待审批", "approved": "已批准", "rejected": "未批准"}
@@ -187,32 +189,43 @@ def file(session: Session, principal: Principal, reassignment_id: int, settings:
     return item
 
 
-def reassignment_dict(session: Session, item: Reassignment) -> dict[str, Any]:
-    task = session.get(Task, item.task_id)
-    names = {}
-    for member in task.members:
-        names[member.inspector_id] = member.inspector.name
-    return {
-        "id": item.id,
-        "task_id": item.task_id,
-        "task_number": task.number,
-        "inspector_id": item.inspector_id,
-        "inspector_name": names.get(item.inspector_id, ""),
-        "department": item.department_code,
-        "reason_code": item.reason_code,
-        "reason_label": REASON_LABELS[item.reason_code],
-        "reason": item.reason,
-        "status": item.status,
-        "requested_by": item.requested_by,
-        "requested_at": item.requested_at,
-        "decided_by": item.decided_by,
-        "decided_at": item.decided_at,
-        "decision_note": item.decision_note,
-        "replacement_inspector_id": item.replacement_inspector_id,
-        "replacement_name": names.get(item.replacement_inspector_id, "") if item.replacement_inspector_id else "",
-        "filing_status": item.filing_status,
-        "filing_number": item.filing_number,
-        "filed_by": item.filed_by,
-        "filed_at": item.filed_at,
-        "filing_note": item.filing_note,
-    }
+def reassignments_query(principal: Principal, args: Mapping[str, Any]) -> Select:
+    """Reassignments ``principal`` may see (an inspector: its own; department roles: their
+    departments'), by status, filing status or task, oldest first."""
+    stmt = select(Reassignment)
+    if scope_of(principal, "tasks.read") == TEAM:
+        stmt = stmt.where(Reassignment.inspector_id == (principal.inspector_id or -1))
+    else:
+        departments = visible_departments(principal, "tasks.read")
+        if departments is not None:
+            stmt = stmt.where(Reassignment.department_code.in_(departments))
+    for name in ("status", "filing_status", "task_id"):
+        if args.get(name):
+            stmt = stmt.where(getattr(Reassignment, name) == args[name])
+    return stmt.order_by(Reassignment.id)
+
+
+def reassignments_of(session: Session, principal: Principal, task_id: int) -> list[Reassignment]:
+    """A task's reassignment requests, oldest first."""
+    task = read_task(session, principal, task_id)
+    return list(session.scalars(select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id)))
+
+
+class ReassignmentView(RowView):
+    """A reassignment as ``ReassignmentSchema`` dumps it, with its task's number and the names of
+    the inspector replaced and of the replacement."""
+
+    def __init__(self, item: Reassignment):
+        self.row = item
+        task = item.task
+        names = {m.inspector_id: m.inspector.name for m in task.members}
+        self.task_number = task.number
+        self.inspector_name = names.get(item.inspector_id, "")
+        self.department = item.department_code
+        self.reason_label = REASON_LABELS[item.reason_code]
+        self.replacement_name = names.get(item.replacement_inspector_id, "") if item.replacement_inspector_id else ""
+
+
+def reassignment_dict(item: Reassignment) -> dict[str, Any]:
+    """A reassignment as the API shows it, with Python values (for the pages and the command line)."""
+    return python_values(ReassignmentSchema(), ReassignmentView(item))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from marshmallow import missing
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,8 @@ from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskEvent, TaskMember
+from schemas.common import RowView, python_values
+from schemas.tasks import TaskSchema
 
 EVENT_LABELS = {
     "created": "抽取生成任务",
@@ -86,12 +89,22 @@ class TaskMatter:
 
 def task_matters(session: Session, task: Task) -> list[TaskMatter]:
     """The task's matters with the content of the version its plan pinned, in plan order."""
+    return matters_of_tasks(session, [task])[task.id]
+
+
+def matters_of_tasks(session: Session, tasks: list[Task]) -> dict[int, list[TaskMatter]]:
+    """:func:`task_matters` of each task (by id), in one query."""
     rows = session.execute(
         select(PlanMatter, MatterVersion).join(MatterVersion, MatterVersion.id == PlanMatter.matter_version_id)
-        .where(PlanMatter.plan_id == task.plan_id, PlanMatter.matter_code.in_(task.matter_codes))
+        .where(PlanMatter.plan_id.in_({t.plan_id for t in tasks}),
+               PlanMatter.matter_code.in_({c for t in tasks for c in t.matter_codes}))
         .order_by(PlanMatter.id)
-    )
-    return [TaskMatter(pm.matter_code, pm.department_code, version) for pm, version in rows]
+    ).all()
+    return {
+        task.id: [TaskMatter(pm.matter_code, pm.department_code, version) for pm, version in rows
+                  if pm.plan_id == task.plan_id and pm.matter_code in task.matter_codes]
+        for task in tasks
+    }
 
 
 def department_names(session: Session) -> dict[str, str]:
@@ -99,36 +112,34 @@ def department_names(session: Session) -> dict[str, str]:
 
 
 def task_dict(session: Session, task: Task, with_team: bool = False) -> dict[str, Any]:
-    plan = session.get(Plan, task.plan_id)
-    matters = task_matters(session, task)
-    data = {
-        "id": task.id,
-        "number": task.number,
-        "plan_id": task.plan_id,
-        "plan_number": plan.number,
-        "plan_title": plan.title,
-        "draw_id": task.draw_id,
-        "uscc": task.target.uscc,
-        "target_name": task.target.name,
-        "township": task.target.township,
-        "matters": [{"code": m.code, "name": m.version.name, "department": m.department} for m in matters],
-        "lead_department": task.lead_department,
-        "key_inspection": task.key_inspection,
-        "window_start": task.window_start,
-        "window_end": task.window_end,
-        "status": task.status,
-        "created_at": task.created_at,
-        "departments": sorted({m.department_code for m in task.members if m.active}),
-    }
-    if with_team:
-        names = department_names(session)
-        data["team"] = [
+    """A task as the API shows it, with Python values (for the pages and the command line)."""
+    return python_values(TaskSchema(), task_views(session, [task], with_team=with_team)[0])
+
+
+def task_views(session: Session, tasks: list[Task], with_team: bool = False) -> list["TaskView"]:
+    """What ``TaskSchema`` dumps for each task; plans, matters and department names are read once
+    for all of them. The team is shown in a single task's view only (``with_team``)."""
+    if not tasks:
+        return []
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({t.plan_id for t in tasks})))}
+    matters = matters_of_tasks(session, tasks)
+    names = department_names(session) if with_team else None
+    return [TaskView(t, plans[t.plan_id], matters[t.id], names) for t in tasks]
+
+
+class TaskView(RowView):
+    def __init__(self, task: Task, plan: Plan, matters: list[TaskMatter], names: dict[str, str] | None):
+        self.row = task
+        self.plan_number, self.plan_title = plan.number, plan.title
+        self.uscc, self.target_name, self.township = task.target.uscc, task.target.name, task.target.township
+        self.matters = [{"code": m.code, "name": m.version.name, "department": m.department} for m in matters]
+        self.departments = sorted({m.department_code for m in task.members if m.active})
+        self.team = missing if names is None else [
             {"member_id": m.id, "inspector_id": m.inspector_id, "name": m.inspector.name,
              "department": m.department_code, "department_name": names.get(m.department_code, m.department_code),
              "role": m.role, "source": m.source}
             for m in task.members if m.active
         ]
-    return data
 
 
 def history(session: Session, task: Task) -> list[dict[str, Any]]:

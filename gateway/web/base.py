@@ -3,7 +3,6 @@ template filters, form-error helpers and pagination."""
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -15,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from gateway.api.errors import status_of
+from gateway.api.pagination import Page, fetch_page
 from gateway.api.session import get_gateway
 from gateway.errors import DomainError, Forbidden, Unauthenticated
 from gateway.security.principal import ROLE_LABELS, current_principal
@@ -303,26 +303,6 @@ def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[A
 
 # ------------------------------------------------------------------------------------ pagination
 
-@dataclass(frozen=True)
-class Page:
-    items: list
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def page_number() -> int:
     try:
         return max(1, min(int(request.args.get("page", 1)), 100_000))
@@ -337,11 +317,7 @@ def page_url(number: int) -> str:
 
 
 def paged(session, stmt, transform: Callable[[Any], Any] = lambda x: x, page_size: int = PAGE_SIZE) -> Page:
-    from gateway.directory.queries import paginate
-
-    number = page_number()
-    items, total = paginate(session, stmt, number, page_size)
-    return Page([transform(i) for i in items], total, number, page_size)
+    return fetch_page(session, stmt, page_number(), page_size).map(transform)
 
 
 def form_list(name: str) -> list[str]:

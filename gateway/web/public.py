@@ -14,7 +14,8 @@ from gateway.errors import Invalid
 from gateway.results import public as public_service
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
-from gateway.web.base import Page, make_blueprint, page_number
+from gateway.api.pagination import Page
+from gateway.web.base import make_blueprint, page_number
 from gateway.web.draw import draw_view
 
 bp = make_blueprint("web_public")
@@ -28,8 +29,8 @@ def home():
     if q:
         return redirect(url_for("web_public.search", q=q))
     gateway, session, principal = get_gateway(), db(), current_principal()
-    recent, _ = public_service.public_results(gateway, session, principal, None, 1, 5)
-    plans, _ = public_service.public_plans(gateway, session, principal, None, 1, 5)
+    recent = public_service.public_results(gateway, session, principal, None, 1, 5).items
+    plans = public_service.public_plans(gateway, session, principal, None, 1, 5).items
     return render_template("public/home.html", recent=recent, plans=plans,
                            matter_count=len(gateway.registry.matters),
                            department_count=len(gateway.registry.departments))
@@ -45,9 +46,8 @@ def search():
     results: list = []
     if q:
         try:
-            items, total = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
-            targets = Page(items, total, page_number(), SEARCH_PAGE_SIZE)
-            results, _ = public_service.public_results(gateway, session, principal, q, 1, 10)
+            targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
+            results = public_service.public_results(gateway, session, principal, q, 1, 10).items
         except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:
@@ -80,8 +80,8 @@ def matters():
 @permission("plans.read")
 def plans():
     year = request.args.get("year", type=int)
-    items, total = public_service.public_plans(get_gateway(), db(), current_principal(), year, page_number(), 20)
-    return render_template("public/plans.html", plans=Page(items, total, page_number(), 20), year=year)
+    plans = public_service.public_plans(get_gateway(), db(), current_principal(), year, page_number(), 20)
+    return render_template("public/plans.html", plans=plans, year=year)
 
 
 @bp.route("/plans/<int:plan_id>")
@@ -89,9 +89,8 @@ def plans():
 def plan(plan_id: int):
     gateway, session, principal = get_gateway(), db(), current_principal()
     view = public_service.public_plan(gateway, session, principal, plan_id)
-    items, total = public_service.public_plan_tasks(gateway, session, principal, plan_id, page_number(), 50)
-    draws = _plan_draws(plan_id)
-    return render_template("public/plan.html", plan=view, tasks=Page(items, total, page_number(), 50), draws=draws)
+    tasks = public_service.public_plan_tasks(gateway, session, principal, plan_id, page_number(), 50)
+    return render_template("public/plan.html", plan=view, tasks=tasks, draws=_plan_draws(plan_id))
 
 
 def _plan_draws(plan_id: int) -> list[dict]:

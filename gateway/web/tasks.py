@@ -10,7 +10,7 @@ from sqlalchemy import select
 from gateway.api.session import db, get_gateway
 from gateway.results import service as results
 from gateway.security import audit
-from gateway.security.policy import TEAM, allows, permission, scope_of, visible_departments
+from gateway.security.policy import TEAM, allows, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.tasks import reassign, sheets
 from gateway.tasks import service
@@ -84,7 +84,7 @@ def detail(task_id: int):
         versions = [{"id": v.id, "version": v.version, "status": v.status, "recorded_by": v.recorded_by,
                      "recorded_at": v.recorded_at, "published_on": v.published_on}
                     for v in results.versions_of(session, task.id)]
-        reassignments = [reassign.reassignment_dict(session, r) for r in session.scalars(
+        reassignments = [reassign.reassignment_dict(r) for r in session.scalars(
             select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
         resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
     can_record = allows(principal, "results.record", **resource)
@@ -146,21 +146,12 @@ def request_reassignment(task_id: int):
 @permission("tasks.read")
 def reassignments():
     principal, session = current_principal(), db()
-    stmt = select(Reassignment)
-    # The same scope as the tasks part's own listing: an inspector sees the requests about them,
-    # a department its own, the office and supervisors everything.
-    if scope_of(principal, "tasks.read") == TEAM:
-        stmt = stmt.where(Reassignment.inspector_id == (principal.inspector_id or -1))
-    else:
-        departments = visible_departments(principal, "tasks.read")
-        if departments is not None:
-            stmt = stmt.where(Reassignment.department_code.in_(departments))
     status = request.args.get("status") or ""
-    if status in ("requested", "approved", "rejected"):
-        stmt = stmt.where(Reassignment.status == status)
-    if request.args.get("filing") == "pending":
-        stmt = stmt.where(Reassignment.filing_status == "pending")
-    page = paged(session, stmt.order_by(Reassignment.id.desc()), lambda r: reassign.reassignment_dict(session, r))
+    args = {"status": status if status in ("requested", "approved", "rejected") else None,
+            "filing_status": "pending" if request.args.get("filing") == "pending" else None}
+    # The same scope as the API's listing, newest first.
+    stmt = reassign.reassignments_query(principal, args).order_by(None).order_by(Reassignment.id.desc())
+    page = paged(session, stmt, reassign.reassignment_dict)
     can_decide = {r["id"]: allows(principal, "reassignments.approve", departments=[r["department"]]) for r in page.items}
     return render_template("tasks/reassignments.html", page=page, can_decide=can_decide,
                            can_file=allows(principal, "reassignments.file"), status=status,
@@ -184,7 +175,7 @@ def decide(reassignment_id: int, decision: str):
         with gateway.write() as session:
             if decision == "approve":
                 item = reassign.approve(session, principal, reassignment_id, note)
-                return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(session, item)['replacement_name']}，待县双随机办备案。"
+                return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(item)['replacement_name']}，待县双随机办备案。"
             if decision == "reject":
                 reassign.reject(session, principal, reassignment_id, note)
                 return "已不予批准，检查组保持不变。"

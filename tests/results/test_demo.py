@@ -2,7 +2,6 @@
 demo data holds no inspector's name, phone or certificate number."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -17,6 +16,7 @@ from gateway.results.clock import deadline_lists
 from gateway.results.models import Disposition, InspectionResult
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
+from tests.urls import fill_rule
 
 TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=400, inspectors_per_department=8, conflicts=4, seed=410823)
@@ -53,15 +53,6 @@ def test_demo_results_cover_every_state_and_load_once(demo):
         assert len(session.scalars(select(InspectionResult)).all()) == count
 
 
-def _fill(rule, values) -> str | None:
-    url = rule.rule
-    for name in rule.arguments:
-        if name not in values:
-            return None
-        url = re.sub(r"<[^>]*\b" + name + r">", str(values[name]), url)
-    return url
-
-
 def test_no_public_endpoint_shows_an_inspector(demo, app):
     gateway, summary, _ = demo
     with gateway.read() as session:
@@ -85,7 +76,7 @@ def test_no_public_endpoint_shows_an_inspector(demo, app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
             continue
-        url = _fill(rule, values)
+        url = fill_rule(rule, values)
         if url is None:
             continue
         for args in (query, name_query, {}):

@@ -139,12 +139,12 @@ def test_a_correction_is_a_new_version_with_a_reason_published_in_turn(world):
         # the task stays published while its correction is processed; version 1 is untouched
         assert session.get(Task, world.tasks["oil"]).status == "published"
         assert session.get(InspectionResult, first).result_codes == ["1"]
-        shown = public.public_results(world.gateway, session, PUBLIC, world.targets["oil"], 1, 10)[0]
+        shown = public.public_results(world.gateway, session, PUBLIC, world.targets["oil"], 1, 10).items
         assert [r["version"] for r in shown] == [1]
     world.review(second.id, "commerce")
     world.publish(second.id, "commerce", today=date(2026, 10, 21))
     with world.gateway.read() as session:
-        shown = public.public_results(world.gateway, session, PUBLIC, world.targets["oil"], 1, 10)[0]
+        shown = public.public_results(world.gateway, session, PUBLIC, world.targets["oil"], 1, 10).items
         assert [(r["version"], r["result_codes"], r["correction_reason"]) for r in shown] == [
             (2, ["E"], "原结果漏记购销台账问题")
         ]
