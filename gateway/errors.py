@@ -23,13 +23,19 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:
+        """The one error body: ``code``, ``message`` and, when there is anything to name, ``errors``:
+        field (or row) -> messages, and the facts the refusal names (``action``, ``result_id``,
+        ``retry_after``…)."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
+        errors: Any = None
         if self.errors:
             from schemas.i18n import translate_errors  # schemas imports nothing of gateway; kept lazy for the pure modules
 
-            body["errors"] = translate_errors(self.errors)
+            errors = translate_errors(self.errors)
         if self.details:
-            body["details"] = self.details
+            errors = {**self.details, **(errors if isinstance(errors, dict) else {"_schema": errors} if errors else {})}
+        if errors:
+            body["errors"] = errors
         return body
 
 

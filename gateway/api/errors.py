@@ -18,7 +18,6 @@ from gateway.errors import (
     TooManyRequests,
     Unauthenticated,
 )
-from schemas.i18n import translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +67,7 @@ class ApiError(DomainError):
 
 
 def error_body(code: str, message: str, errors: Any = None, **details: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if errors:
-        body["errors"] = translate_errors(errors)
-    if details:
-        body["details"] = details
-    return body
+    return DomainError(code, message, errors, **details).to_dict()
 
 
 def not_found(what: str, key: object) -> ApiError:
@@ -86,7 +80,7 @@ def not_found(what: str, key: object) -> ApiError:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        response = jsonify(error_body(exc.code, exc.message, exc.errors, **exc.details))
+        response = jsonify(exc.to_dict())
         if exc.details.get("retry_after"):
             response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
         return response, status_of(exc)

@@ -4,7 +4,8 @@ For every request, in this order:
 1. **Authenticate**: ``Authorization: Bearer <token>`` (machines), else the page session cookie
    (people), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
    silent fall-back to the public.
-2. **Rate-limit** the public (per client address) when configured.
+2. **Rate-limit** the public (per client address) when configured; sign-in is also throttled per
+   client address and username (``check_sign_in_failures``), never per account alone.
 3. **CSRF**: an unsafe request that relies on the session cookie, or posts a form, must carry the
    CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field). Bearer-token calls are exempt:
    a browser never adds that header by itself.
@@ -74,6 +75,10 @@ class SecurityState:
         self.settings = settings
         self.sign_in_limiter = RateLimiter(settings.rate_limit_sign_in)
         self.public_limiter = RateLimiter(settings.rate_limit_public)
+        # Failed sign-ins per (client address, username), existing or not (docs/security.md).
+        self.sign_in_failures = RateLimiter(
+            f"{settings.login_max_failures}/{settings.login_lockout_minutes * 60}"
+            if settings.login_max_failures > 0 and settings.login_lockout_minutes > 0 else "")
 
 
 def install(app: Flask) -> None:
@@ -171,6 +176,22 @@ def limit_sign_in() -> None:
         raise ApiError(429, "too_many_requests", f"登录尝试过于频繁，请 {wait} 秒后再试。", retry_after=wait)
 
 
+def sign_in_failure_key(username: str) -> str:
+    """Failed sign-ins are counted per client address and username: someone guessing from one
+    address slows down only that address, never the account's owner signing in from elsewhere."""
+    return f"{client_address()}\n{(username or '').strip()}"
+
+
+def check_sign_in_failures(username: str) -> None:
+    """Refuse, the same way whether or not the account exists, while this address has had too
+    many failed sign-ins for ``username``."""
+    wait = security_state().sign_in_failures.wait(sign_in_failure_key(username))
+    if wait:
+        minutes = (wait + 59) // 60
+        raise ApiError(429, "too_many_requests",
+                       f"该用户名从本机登录失败次数过多，请 {minutes} 分钟后再试。", retry_after=wait)
+
+
 def client_address() -> str:
     # Deployments behind a reverse proxy wrap the app in werkzeug's ProxyFix (docs/security.md).
     return request.remote_addr or "unknown"
@@ -248,6 +269,8 @@ def _check_input() -> None:
 # ---------------------------------------------------------------------------------- 5. response
 
 def set_session_cookie(response: Response, value: str, expires: datetime) -> None:
+    # A stale cookie sent with this request must not be cleared over the new one.
+    g.clear_session_cookie = False
     response.set_cookie(
         SESSION_COOKIE, value, expires=expires, path="/", httponly=True, samesite="Lax",
         secure=bool(security_state().settings.session_cookie_secure),

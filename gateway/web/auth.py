@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, make_response, redirect, render_template, request, url_for
 
+from gateway.api.errors import status_of
 from gateway.errors import DomainError
 from gateway.api.session import get_gateway
 from gateway.security import accounts, web
@@ -20,24 +21,23 @@ def sign_in():
     principal = current_principal()
     if request.method == "GET" and not principal.is_public:
         return redirect(safe_next(home_for(principal.role)))
-    error = None
+    error, status = None, 200
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         if not username or not password:
-            error = "请输入用户名和密码。"
+            error, status = "请输入用户名和密码。", 401
         else:
             try:
                 result = perform_sign_in(username, password)
             except DomainError as exc:
-                error = exc.message
+                error, status = exc.message, status_of(exc)
             else:
                 target = safe_next(home_for(result.account.role))
                 response = make_response(redirect(target))
                 web.set_session_cookie(response, result.session_cookie, result.expires_at)
                 return response
-    status = 200 if error is None else (429 if "频繁" in error else 401 if request.method == "POST" else 200)
     notice = "登录已失效（已退出、超过有效期或长时间未操作），请重新登录。" if request.args.get("ended") else None
     return render_template("auth/sign_in.html", error=error, notice=notice, username=username,
                            next=safe_next("")), status
