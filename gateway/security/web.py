@@ -11,7 +11,8 @@ For every request, in this order:
    a browser never adds that header by itself.
 4. **Permission**: the view's declared action (``policy.permission``) must be open to the role,
    checked before the view parses its arguments; an API view that declares nothing is refused.
-5. **Input boundary** (``inputs.py``): control characters, lone surrogates, bidi overrides,
+5. **Media type**: a view that reads a JSON body refuses any other body with 415.
+6. **Input boundary** (``inputs.py``): control characters, lone surrogates, bidi overrides,
    out-of-range integers and absurd JSON nesting are refused with 400 before any view sees them.
 Every response gets the security headers; cookies are HttpOnly, SameSite=Lax, Secure when configured.
 """
@@ -98,6 +99,7 @@ def install(app: Flask) -> None:
     app.before_request(_rate_limit_public)
     app.before_request(_check_csrf)
     app.before_request(_check_permission)
+    app.before_request(_check_media_type)
     app.before_request(_check_input)
     app.after_request(_finish_response)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -257,6 +259,23 @@ def _check_permission() -> None:
         raise ApiError(403, "action_not_declared", "该接口未声明权限动作，已拒绝访问。")
     g.action = action
     check_declared(g.principal, action)
+
+
+def _check_media_type() -> None:
+    """A view that reads a JSON body is sent JSON: a form-encoded, XML or unlabelled body is
+    refused with 415 rather than read as an empty object."""
+    from gateway.security.policy import view_handler
+
+    if request.method in SAFE_METHODS or request.endpoint is None or request.is_json:
+        return
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    handler = view_handler(view, request.method) if view is not None else None
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    if any(p.get("in") == "json" for p in parameters):
+        raise ApiError(415, "unsupported_media_type",
+                       "请求体须为 JSON，并声明 Content-Type: application/json。")
 
 
 def _check_input() -> None:
