@@ -41,6 +41,8 @@ class Person:
 class Demo:
     people: dict[int, Person]
     values: dict[str, list] = field(default_factory=dict)
+    # how results and dispositions name who recorded, reviewed and published them
+    officials: set[str] = field(default_factory=set)
     # inspector ids on each task's team (also those reassigned away), and each task's departments
     team_of_task: dict[int, set[int]] = field(default_factory=dict)
     departments_of_task: dict[int, set[str]] = field(default_factory=dict)
@@ -105,6 +107,11 @@ def describe(gateway) -> Demo:
         people = {i.id: Person(i.id, i.department_code, i.name, i.phone, i.certificate_no)
                   for i in session.scalars(select(Inspector))}
         demo = Demo(people)
+        for row in session.execute(select(InspectionResult.recorded_by, InspectionResult.reviewed_by,
+                                          InspectionResult.published_by)):
+            demo.officials |= {name for name in row if name}
+        for row in session.execute(select(Disposition.recorded_by, Disposition.published_by)):
+            demo.officials |= {name for name in row if name}
         tasks = session.scalars(select(Task).order_by(Task.id)).all()
         for task in tasks:
             members = session.scalars(select(TaskMember).where(TaskMember.task_id == task.id)).all()
