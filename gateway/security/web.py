@@ -181,7 +181,7 @@ def limit_sign_in() -> None:
 def sign_in_failure_key(username: str) -> str:
     """Failed sign-ins are counted per client address and username: someone guessing from one
     address slows down only that address, never the account's owner signing in from elsewhere."""
-    return f"{client_address()}\n{(username or '').strip()}"
+    return f"{client_address()}\n{(username or '').strip()[:200]}"
 
 
 def check_sign_in_failures(username: str) -> None:
