@@ -54,25 +54,20 @@ class Demo:
         """A department sees its own inspectors, and by name those it works with on a task."""
         colleagues = {i for t, team in self.team_of_task.items() if department in self.departments_of_task[t]
                       for i in team}
-        hidden = set()
-        for person in self.people.values():
-            if person.department == department:
-                continue
-            hidden |= {person.phone, person.certificate}
-            if person.id not in colleagues:
-                hidden.add(person.name)
-        return hidden
+        return self._hidden({p.id for p in self.people.values() if p.department == department}, colleagues)
 
     def secrets_hidden_from_inspector(self, inspector_id: int) -> set[str]:
         """An inspector sees teammates by name only, and nobody else at all."""
         teammates = {i for team in self.team_of_task.values() if inspector_id in team for i in team}
+        return self._hidden({inspector_id}, teammates)
+
+    def _hidden(self, in_full: set[int], by_name: set[int]) -> set[str]:
         hidden = set()
         for person in self.people.values():
-            if person.id == inspector_id:
-                continue
-            hidden |= {person.phone, person.certificate}
-            if person.id not in teammates:
-                hidden.add(person.name)
+            if person.id not in in_full:
+                hidden |= {person.phone, person.certificate}
+                if person.id not in by_name:
+                    hidden.add(person.name)
         return hidden
 
 
