@@ -24,16 +24,16 @@ class DomainError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The one error body: ``code``, ``message`` and, when there is anything to name, ``errors``:
-        field (or row) -> messages, and the facts the refusal names (``action``, ``result_id``,
-        ``retry_after``…)."""
+        field (or row) -> messages, with the facts the refusal names (``action``, ``result_id``,
+        ``retry_after``…) beside them; or a file's list of row errors, which stands alone."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         errors: Any = None
         if self.errors:
             from schemas.i18n import translate_errors  # schemas imports nothing of gateway; kept lazy for the pure modules
 
             errors = translate_errors(self.errors)
-        if self.details:
-            errors = {**self.details, **(errors if isinstance(errors, dict) else {"_schema": errors} if errors else {})}
+        if not isinstance(errors, list):
+            errors = {**self.details, **(errors or {})}
         if errors:
             body["errors"] = errors
         return body

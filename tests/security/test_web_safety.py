@@ -151,8 +151,9 @@ def test_refusals_name_their_facts_under_errors_never_details(client_as):
     assert refused.json == {"code": "forbidden", "message": "无权执行此操作。", "errors": {"action": "targets.write"}}
     assert ApiError(409, "result_exists", "该任务已有检查结果。", result_id=7).to_dict() == {
         "code": "result_exists", "message": "该任务已有检查结果。", "errors": {"result_id": 7}}
-    assert error_body("import_rows_invalid", "有错误。", {"2": {"name": ["必填。"]}}, report={"rows": 3}) == {
-        "code": "import_rows_invalid", "message": "有错误。", "errors": {"report": {"rows": 3}, "2": {"name": ["必填。"]}}}
+    assert error_body("conflict", "冲突。", {"name": ["已存在。"]}, result_id=3) == {
+        "code": "conflict", "message": "冲突。", "errors": {"result_id": 3, "name": ["已存在。"]}}
+    assert "details" not in error_body("too_many_requests", "请稍后。", retry_after=9)
 
 
 @pytest.mark.parametrize("body, content_type", [
