@@ -33,7 +33,8 @@ class DomainError(Exception):
 
             errors = translate_errors(self.errors)
         if not isinstance(errors, list):
-            errors = {**self.details, **(errors or {})}
+            fields = errors if isinstance(errors, dict) else {"_schema": [errors]} if errors else {}
+            errors = {**self.details, **fields}
         if errors:
             body["errors"] = errors
         return body
