@@ -284,10 +284,8 @@ def sign_in(
     usable = account is not None and account.password_hash is not None and account.active
     verified = _verify(account.password_hash if usable else _DUMMY_HASH, password) and usable
     if not verified:
-        audit.record(session, Principal(role="public", name=address), "auth.sign_in_failed", "account",
-                     account.id if account is not None else "",
-                     {"username": username[:64], "address": address,
-                      "reason": _failure_reason(account, usable)})
+        audit_failed_sign_in(session, username, address, _failure_reason(account, usable),
+                             account.id if account is not None else "")
         raise ApiError(401, "invalid_credentials", "用户名或密码错误。")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
@@ -301,6 +299,12 @@ def sign_in(
                  {"username": account.username, "address": address})
     session.flush()
     return SignIn(account, cookie, csrf, expires)
+
+
+def audit_failed_sign_in(session: Session, username: str, address: str, reason: str, account_id: object = "") -> None:
+    """``auth.sign_in_failed``, by the public at ``address``: the username as typed, never the password."""
+    audit.record(session, Principal(role="public", name=address), "auth.sign_in_failed", "account", account_id,
+                 {"username": (username or "").strip()[:64], "address": address, "reason": reason})
 
 
 def _failure_reason(account: Account | None, usable: bool) -> str:

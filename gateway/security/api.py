@@ -62,21 +62,23 @@ def principal_dict() -> dict:
 
 def perform_sign_in(username: str, password: str) -> accounts.SignIn:
     """Check a password and open a session. A failure is audited (and committed) before raising,
-    and counted against this client address and username (``web.check_sign_in_failures``).
+    and counted against this client address and username (``web.sign_in_throttled``).
     Page views call this and then ``web.set_session_cookie`` on their response."""
     web.limit_sign_in()
-    web.check_sign_in_failures(username)
-    gateway = get_gateway()
+    gateway, address = get_gateway(), web.client_address()
     failures, key = web.security_state().sign_in_failures, web.sign_in_failure_key(username)
-    error: ApiError | None = None
+    error = web.sign_in_throttled(username)
     with gateway.write() as session:
-        try:
-            result = accounts.sign_in(session, username, password, session_hours=gateway.settings.session_hours,
-                                      address=web.client_address())
-        except ApiError as exc:
-            error = exc  # commit the audit entry, then refuse
+        if error is not None:
+            accounts.audit_failed_sign_in(session, username, address, "throttled")
+        else:
+            try:
+                result = accounts.sign_in(session, username, password, session_hours=gateway.settings.session_hours,
+                                          address=address)
+            except ApiError as exc:
+                error = exc  # commit the audit entry, then refuse
+                failures.record(key)
     if error is not None:
-        failures.record(key)
         raise error
     failures.forget(key)
     return result

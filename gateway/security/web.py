@@ -5,7 +5,7 @@ For every request, in this order:
    (people), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
    silent fall-back to the public.
 2. **Rate-limit** the public (per client address) when configured; sign-in is also throttled per
-   client address and username (``check_sign_in_failures``), never per account alone.
+   client address and username (``sign_in_throttled``), never per account alone.
 3. **CSRF**: an unsafe request that relies on the session cookie, or posts a form, must carry the
    CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field). Bearer-token calls are exempt:
    a browser never adds that header by itself.
@@ -184,14 +184,15 @@ def sign_in_failure_key(username: str) -> str:
     return f"{client_address()}\n{(username or '').strip()[:200]}"
 
 
-def check_sign_in_failures(username: str) -> None:
-    """Refuse, the same way whether or not the account exists, while this address has had too
-    many failed sign-ins for ``username``."""
+def sign_in_throttled(username: str) -> ApiError | None:
+    """The refusal (the same whether or not the account exists) while this address has had too
+    many failed sign-ins for ``username``; None when it may try."""
     wait = security_state().sign_in_failures.wait(sign_in_failure_key(username))
-    if wait:
-        minutes = (wait + 59) // 60
-        raise ApiError(429, "too_many_requests",
-                       f"该用户名从本机登录失败次数过多，请 {minutes} 分钟后再试。", retry_after=wait)
+    if not wait:
+        return None
+    minutes = (wait + 59) // 60
+    return ApiError(429, "too_many_requests", f"该用户名从本机登录失败次数过多，请 {minutes} 分钟后再试。",
+                    retry_after=wait)
 
 
 def client_address() -> str:

@@ -185,14 +185,15 @@ def test_every_failed_sign_in_is_audited_with_the_client_address(gateway, thrott
     make_account(gateway)
     here = client_at(throttled_app, "10.0.0.4")
     sign_in(here, password="Wrong-password-1")
-    sign_in(here, "nobody")
+    assert [sign_in(here, "nobody").status_code for _ in range(4)] == [401, 401, 401, 429]
     assert sign_in(here).status_code == 200
     with gateway.read() as session:
         entries = [(e.action, e.actor_role, e.details) for e in session.scalars(
             select(AuditEntry).where(AuditEntry.action.like("auth.%")).order_by(AuditEntry.id))]
     failed = [(role, d["username"], d["address"], d["reason"]) for action, role, d in entries
               if action == "auth.sign_in_failed"]
-    assert failed == [("public", "op1", "10.0.0.4", "wrong_password"), ("public", "nobody", "10.0.0.4", "unknown_user")]
+    assert failed == [("public", "op1", "10.0.0.4", "wrong_password")] + [
+        ("public", "nobody", "10.0.0.4", "unknown_user")] * 3 + [("public", "nobody", "10.0.0.4", "throttled")]
     assert entries[-1][0] == "auth.sign_in" and entries[-1][2]["address"] == "10.0.0.4"
     assert PASSWORD not in str(entries) and "Wrong-password-1" not in str(entries)
 
