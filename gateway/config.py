@@ -53,11 +53,13 @@ class Settings:
     public_base_url: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     holidays_file: str = ""
-    # Security (docs/security.md): session cookies, sign-in lock-out, in-process rate limits.
+    # Security (docs/security.md): session cookies, the sign-in throttle, in-process rate limits.
     session_cookie_secure: bool = False
     session_hours: int = 12
     # A page session unused this long ends (0: only session_hours applies).
     session_idle_minutes: int = 30
+    # Sign-in throttle: this many failures for one username from one client address within this many
+    # minutes make that address wait (no account is ever locked); 0 switches it off.
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     # "<requests>/<seconds>" per client address; "" or "0/1" switches a limit off.

@@ -23,13 +23,20 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:
+        """The one error body: ``code``, ``message`` and, when there is anything to name, ``errors``:
+        field (or row) -> messages, with the facts the refusal names (``action``, ``result_id``,
+        ``retry_after``…) beside them; or a file's list of row errors, which stands alone."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
+        errors: Any = None
         if self.errors:
             from schemas.i18n import translate_errors  # schemas imports nothing of gateway; kept lazy for the pure modules
 
-            body["errors"] = translate_errors(self.errors)
-        if self.details:
-            body["details"] = self.details
+            errors = translate_errors(self.errors)
+        if not isinstance(errors, list):
+            fields = errors if isinstance(errors, dict) else {"_schema": [errors]} if errors else {}
+            errors = {**self.details, **fields}
+        if errors:
+            body["errors"] = errors
         return body
 
 

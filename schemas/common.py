@@ -16,8 +16,8 @@ class ErrorSchema(Schema):
 
     code = fields.String(required=True, metadata={"description": "stable machine code, e.g. validation_error"})
     message = fields.String(required=True, metadata={"description": "explanation in Simplified Chinese"})
-    errors = fields.Dict(metadata={"description": "field -> messages, or row -> field -> messages"})
-    details = fields.Dict()
+    errors = fields.Dict(metadata={"description": "field -> messages, or row -> field -> messages; and the facts "
+                                                  "a refusal names (action, result_id, retry_after…)"})
 
 
 class PageArgsSchema(Schema):

@@ -108,7 +108,6 @@ class AccountSchema(Schema):
     department_code = fields.String(allow_none=True)
     inspector_id = fields.Integer(allow_none=True)
     active = fields.Boolean(required=True)
-    locked = fields.Boolean(required=True, metadata={"description": "locked out after repeated failed sign-ins"})
     has_password = fields.Boolean(required=True, metadata={"description": "false: token-only (machine) account"})
     last_login_at = UtcDateTime(allow_none=True)
     created_at = UtcDateTime(required=True)

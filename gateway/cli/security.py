@@ -68,7 +68,6 @@ def user_add(ctx: CliContext, username, role, department, inspector_id, display_
 @click.option("--department", help="只列出该部门。")
 @pass_context
 def user_list(ctx: CliContext, role, department) -> None:
-    now = utcnow()
     lines = []
     with ctx.gateway().read() as session:
         stmt = select(Account).order_by(Account.id)
@@ -79,8 +78,6 @@ def user_list(ctx: CliContext, role, department) -> None:
         for a in session.scalars(stmt):
             if not a.active:
                 state = "已停用"
-            elif a.locked_until is not None and a.locked_until > now:
-                state = "已锁定"
             else:
                 state = "正常" if a.password_hash else "正常（仅令牌）"
             last = a.last_login_at.strftime("%Y-%m-%d %H:%M") if a.last_login_at else "-"
@@ -103,7 +100,7 @@ def user_disable(ctx: CliContext, username) -> None:
     click.echo(f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
 
 
-@user.command("enable", help="重新启用用户并解除登录锁定（已吊销的令牌不会恢复）。")
+@user.command("enable", help="重新启用用户（已吊销的令牌不会恢复）。")
 @click.argument("username")
 @pass_context
 def user_enable(ctx: CliContext, username) -> None:
@@ -112,7 +109,7 @@ def user_enable(ctx: CliContext, username) -> None:
     click.echo(f"已启用用户 {username}。")
 
 
-@user.command("passwd", help="重设用户密码（同时解除锁定并结束其全部会话）。")
+@user.command("passwd", help="重设用户密码（同时结束其全部会话）。")
 @click.argument("username")
 @click.option("--password", help="新密码（不提供则交互输入）。")
 @pass_context

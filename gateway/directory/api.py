@@ -260,7 +260,6 @@ def _run_import(kind: str, args):
         raise Invalid(
             "import_rows_invalid",
             f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
-            report=report.as_dict(),
         )
     return report.as_dict()
 

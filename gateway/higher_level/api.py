@@ -91,5 +91,5 @@ class HigherLevelImport(MethodView):
             raise Invalid("import_file_invalid", str(exc)) from None
         if not report.committed:
             raise Invalid("import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
-                          report.as_dict()["errors"], report=report.as_dict())
+                          report.as_dict()["errors"])
         return report.as_dict()

@@ -25,7 +25,7 @@ from gateway.planning import numbering
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text, personal_data_problems
-from gateway.security.policy import PUBLISHED, authorize, scope_of
+from gateway.security.policy import PUBLISHED, allows, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from schemas.common import CHINA_TZ
@@ -56,8 +56,12 @@ def get_plan(session: Session, plan_id: int) -> Plan:
 
 
 def read_plan(session: Session, principal: Principal, plan_id: int) -> Plan:
-    plan = get_plan(session, plan_id)
-    authorize(principal, "plans.read", departments=plan_departments(plan), published=plan.status != "draft")
+    """The plan, for someone who may read it; a draft is "not found" to anyone who may not see it
+    (the public, inspectors), exactly like a missing id, so that drafts cannot be counted."""
+    plan = session.get(Plan, plan_id)
+    if plan is None or not allows(principal, "plans.read", departments=plan_departments(plan),
+                                  published=plan.status != "draft"):
+        raise NotFound.of("抽查计划", plan_id)
     return plan
 
 

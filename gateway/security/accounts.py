@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
-from gateway.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from gateway.errors import Conflict, Invalid, NotFound, Unauthenticated
 from gateway.security import audit
 from gateway.security.models import Account, ApiToken, WebSession
 from gateway.security.principal import ROLES, Principal
@@ -131,7 +131,7 @@ def create_account(
     department_code, inspector_id = check_scope(session, role, department_code, inspector_id)
     account = Account(
         username=username, display_name=display_name or username, role=role,
-        department_code=department_code, inspector_id=inspector_id, active=True, failed_logins=0,
+        department_code=department_code, inspector_id=inspector_id, active=True,
     )
     if password is not None:
         check_password_strength(password)
@@ -155,8 +155,6 @@ def set_password(session: Session, actor: Principal, account: Account, password:
     check_password_strength(password)
     account.password_hash = hash_password(password)
     account.password_changed_at = utcnow()
-    account.failed_logins = 0
-    account.locked_until = None
     _end_sessions(session, account.id)
     audit.record(session, actor, "accounts.password", "account", account.id, {"username": account.username})
 
@@ -173,8 +171,6 @@ def disable_account(session: Session, actor: Principal, account: Account) -> Non
 
 def enable_account(session: Session, actor: Principal, account: Account) -> None:
     account.active = True
-    account.failed_logins = 0
-    account.locked_until = None
     audit.record(session, actor, "accounts.enable", "account", account.id, {"username": account.username})
 
 
@@ -274,54 +270,50 @@ def sign_in(
     username: str,
     password: str,
     *,
-    max_failures: int,
-    lockout_minutes: int,
     session_hours: int,
+    address: str = "",
     now: datetime | None = None,
 ) -> SignIn:
-    """Check the password; on success open a page session. Raises 401 (wrong or unknown, one
-    message for both) or 403 ``account_locked``. Commit the caller's transaction either way."""
+    """Check the password; on success open a page session. Raises 401 ``invalid_credentials``
+    for a wrong password and for an unknown, disabled or password-less account alike, after the
+    same work (one argon2 verification) and with the same audit entry. Commit the caller's
+    transaction either way, so that the failure is audited."""
     now = now or utcnow()
-    account = session.scalar(select(Account).where(Account.username == (username or "").strip()))
-    if account is None or account.password_hash is None or not account.active:
-        _verify(_DUMMY_HASH, password)
-        raise Unauthenticated("invalid_credentials", "用户名或密码错误。")
-    who = account_principal(account)
-    if account.locked_until is not None and account.locked_until > now:
-        raise _locked(account, now)
-    if not _verify(account.password_hash, password):
-        if account.locked_until is not None:  # an expired lock-out starts a fresh count
-            account.locked_until = None
-            account.failed_logins = 0
-        account.failed_logins = (account.failed_logins or 0) + 1
-        audit.record(session, who, "auth.sign_in_failed", "account", account.id,
-                     {"username": account.username, "failures": account.failed_logins})
-        if account.failed_logins >= max_failures:
-            account.locked_until = now + timedelta(minutes=lockout_minutes)
-            audit.record(session, who, "auth.locked", "account", account.id,
-                         {"username": account.username, "until": account.locked_until.isoformat()})
-            raise _locked(account, now)
+    username = (username or "").strip()
+    account = session.scalar(select(Account).where(Account.username == username))
+    usable = account is not None and account.password_hash is not None and account.active
+    verified = _verify(account.password_hash if usable else _DUMMY_HASH, password) and usable
+    if not verified:
+        audit_failed_sign_in(session, username, address, _failure_reason(account, usable),
+                             account.id if account is not None else "")
         raise Unauthenticated("invalid_credentials", "用户名或密码错误。")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-    account.failed_logins = 0
-    account.locked_until = None
     account.last_login_at = now
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=session_hours)
     session.add(WebSession(session_sha256=sha256_hex(cookie), account_id=account.id, csrf_token=csrf,
                            created_at=now, expires_at=expires, last_seen_at=now))
-    audit.record(session, who, "auth.sign_in", "account", account.id, {"username": account.username})
+    audit.record(session, account_principal(account), "auth.sign_in", "account", account.id,
+                 {"username": account.username, "address": address})
     session.flush()
     return SignIn(account, cookie, csrf, expires)
 
 
-def _locked(account: Account, now: datetime) -> Forbidden:
-    seconds = max(int((account.locked_until - now).total_seconds()), 1)
-    minutes = (seconds + 59) // 60
-    return Forbidden("account_locked", f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
-                     retry_after=seconds)
+def audit_failed_sign_in(session: Session, username: str, address: str, reason: str, account_id: object = "") -> None:
+    """``auth.sign_in_failed``, by the public at ``address``: the username as typed, never the password."""
+    audit.record(session, Principal(role="public", name=address), "auth.sign_in_failed", "account", account_id,
+                 {"username": (username or "").strip()[:64], "address": address, "reason": reason})
+
+
+def _failure_reason(account: Account | None, usable: bool) -> str:
+    """For the audit log only (never in the answer)."""
+    if account is None:
+        return "unknown_user"
+    if not account.active:
+        return "disabled"
+    return "wrong_password" if usable else "no_password"
 
 
 def _verify(stored: str, password: str) -> bool:

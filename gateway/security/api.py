@@ -62,24 +62,26 @@ def principal_dict() -> dict:
 
 
 def perform_sign_in(username: str, password: str) -> accounts.SignIn:
-    """Check a password and open a session; failures are counted (and committed) before raising.
+    """Check a password and open a session. A failure is audited (and committed) before raising,
+    and counted against this client address and username (``web.sign_in_throttled``).
     Page views call this and then ``web.set_session_cookie`` on their response."""
     web.limit_sign_in()
-    gateway = get_gateway()
-    settings = gateway.settings
-    error: DomainError | None = None
+    gateway, address = get_gateway(), web.client_address()
+    failures, key = web.security_state().sign_in_failures, web.sign_in_failure_key(username)
+    error = web.sign_in_throttled(username)
     with gateway.write() as session:
-        try:
-            result = accounts.sign_in(
-                session, username, password,
-                max_failures=settings.login_max_failures,
-                lockout_minutes=settings.login_lockout_minutes,
-                session_hours=settings.session_hours,
-            )
-        except DomainError as exc:
-            error = exc  # commit the failure count and the audit entry, then refuse
+        if error is not None:
+            accounts.audit_failed_sign_in(session, username, address, "throttled")
+        else:
+            try:
+                result = accounts.sign_in(session, username, password, session_hours=gateway.settings.session_hours,
+                                          address=address)
+            except DomainError as exc:
+                error = exc  # commit the audit entry, then refuse
+                failures.record(key)
     if error is not None:
         raise error
+    failures.forget(key)
     return result
 
 
@@ -92,7 +94,8 @@ class SignIn(MethodView):
         """Sign in with a username and password; sets the HttpOnly session cookie.
 
         Send the returned ``csrf_token`` as ``X-CSRF-Token`` with every later change made through
-        the session. Repeated failures lock the account for a while."""
+        the session. Repeated failures for one username from one client address make that
+        address wait (429 ``too_many_requests``), whether or not the account exists."""
         result = perform_sign_in(data["username"], data["password"])
         account = result.account
         body = {
@@ -209,13 +212,11 @@ class AuditVerify(MethodView):
 # Every change goes through gateway.security.accounts, which checks it and writes the audit entry.
 
 class AccountView(RowView):
-    """An account as ``AccountSchema`` dumps it: whether it is locked out and has a password,
-    never the hash."""
+    """An account as ``AccountSchema`` dumps it: whether it has a password, never the hash."""
 
     def __init__(self, account: Account):
         self.row = account
         self.active = bool(account.active)
-        self.locked = account.locked_until is not None and account.locked_until > utcnow()
         self.has_password = account.password_hash is not None
 
 
@@ -351,7 +352,7 @@ class AccountEnable(MethodView):
     @permission("accounts.manage")
     @accounts_blp.response(200, AccountSchema)
     def post(self, account_id):
-        """Enable an account again and clear a lock-out (revoked tokens stay revoked)."""
+        """Enable an account again (revoked tokens stay revoked)."""
         return user_enable(account_id)
 
 
@@ -361,8 +362,8 @@ class AccountPassword(MethodView):
     @accounts_blp.arguments(PasswordResetSchema)
     @accounts_blp.response(200, AccountWithPasswordSchema)
     def post(self, data, account_id):
-        """Set a new password (generated and returned once as ``password`` when none is given); clears
-        a lock-out and ends the account's page sessions. One's own password: ``/auth/password``."""
+        """Set a new password (generated and returned once as ``password`` when none is given); ends
+        the account's page sessions. One's own password: ``/auth/password``."""
         return user_passwd(account_id, data.get("password"))
 
 

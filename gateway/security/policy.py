@@ -144,15 +144,20 @@ def permission(action: str):
     return mark
 
 
+def view_handler(view_func, method: str):
+    """The function that answers HTTP ``method`` behind ``view_func`` (a MethodView's method), or None."""
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is None:
+        return view_func
+    handler = getattr(view_class, method.lower(), None)
+    if handler is None and method.upper() == "HEAD":
+        handler = getattr(view_class, "get", None)
+    return handler
+
+
 def view_action(view_func, method: str) -> str | None:
     """The action declared by the view behind ``view_func`` for HTTP ``method``, or None."""
-    view_class = getattr(view_func, "view_class", None)
-    if view_class is not None:
-        handler = getattr(view_class, method.lower(), None)
-        if handler is None and method.upper() == "HEAD":
-            handler = getattr(view_class, "get", None)
-        return getattr(handler, VIEW_ACTION_ATTR, None) if handler is not None else None
-    return getattr(view_func, VIEW_ACTION_ATTR, None)
+    return getattr(view_handler(view_func, method), VIEW_ACTION_ATTR, None)
 
 
 def check_declared(principal: Principal, action: str) -> None:

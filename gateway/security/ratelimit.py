@@ -26,7 +26,9 @@ def parse_limit(text: str) -> tuple[int, float] | None:
 
 
 class RateLimiter:
-    """``hit(key)`` returns 0 when allowed, else the seconds to wait (an integer >= 1)."""
+    """At most ``count`` events per key in any ``window`` seconds. ``hit(key)`` counts a request and
+    returns 0 when allowed, else the seconds to wait (an integer >= 1); ``wait``/``record``/``forget``
+    let a caller count only some events (failures) and look before it counts."""
 
     def __init__(self, limit: str, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
         parsed = parse_limit(limit)
@@ -38,21 +40,48 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key: str) -> int:
+        """Count a request under ``key`` unless over the limit: 0 when allowed, else the wait."""
+        with self._lock:
+            wait = self._wait(key)
+            if not wait:
+                self._record(key)
+            return wait
+
+    def wait(self, key: str) -> int:
+        """The seconds ``key`` must wait before its next request (0: none), counting nothing."""
+        with self._lock:
+            return self._wait(key)
+
+    def record(self, key: str) -> None:
+        """Count one event under ``key`` (a failed sign-in, say) whatever the limit says."""
+        with self._lock:
+            self._record(key)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
+    def _wait(self, key: str) -> int:
         if not self.enabled:
             return 0
         now = self.clock()
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                if len(self._hits) >= self.max_keys:
-                    self._sweep(now)
-                hits = self._hits[key] = deque()
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.count:
-                return max(1, math.ceil(hits[0] + self.window - now))
-            hits.append(now)
-            return 0
+        hits = self._hits.get(key)
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if hits is not None and len(hits) >= self.count:
+            return max(1, math.ceil(hits[0] + self.window - now))
+        return 0
+
+    def _record(self, key: str) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self.max_keys:
+                self._sweep(now)
+            hits = self._hits[key] = deque()
+        hits.append(now)
 
     def reset(self) -> None:
         with self._lock:

@@ -4,13 +4,15 @@ For every request, in this order:
 1. **Authenticate**: ``Authorization: Bearer <token>`` (machines), else the page session cookie
    (people), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
    silent fall-back to the public.
-2. **Rate-limit** the public (per client address) when configured.
+2. **Rate-limit** the public (per client address) when configured; sign-in is also throttled per
+   client address and username (``sign_in_throttled``), never per account alone.
 3. **CSRF**: an unsafe request that relies on the session cookie, or posts a form, must carry the
    CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field). Bearer-token calls are exempt:
    a browser never adds that header by itself.
 4. **Permission**: the view's declared action (``policy.permission``) must be open to the role,
    checked before the view parses its arguments; an API view that declares nothing is refused.
-5. **Input boundary** (``inputs.py``): control characters, lone surrogates, bidi overrides,
+5. **Media type**: a view that reads a JSON body refuses any other body with 415.
+6. **Input boundary** (``inputs.py``): control characters, lone surrogates, bidi overrides,
    out-of-range integers and absurd JSON nesting are refused with 400 before any view sees them.
 Every response gets the security headers; cookies are HttpOnly, SameSite=Lax, Secure when configured.
 """
@@ -27,7 +29,7 @@ from sqlalchemy import update
 from werkzeug.wrappers import Response
 
 from gateway.db import utcnow
-from gateway.errors import Forbidden, TooManyRequests, Unauthenticated
+from gateway.errors import Forbidden, TooManyRequests, Unauthenticated, UnsupportedType
 from gateway.security.principal import PUBLIC
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,10 @@ class SecurityState:
         self.settings = settings
         self.sign_in_limiter = RateLimiter(settings.rate_limit_sign_in)
         self.public_limiter = RateLimiter(settings.rate_limit_public)
+        # Failed sign-ins per (client address, username), existing or not (docs/security.md).
+        self.sign_in_failures = RateLimiter(
+            f"{settings.login_max_failures}/{settings.login_lockout_minutes * 60}"
+            if settings.login_max_failures > 0 and settings.login_lockout_minutes > 0 else "")
 
 
 def install(app: Flask) -> None:
@@ -93,6 +99,7 @@ def install(app: Flask) -> None:
     app.before_request(_rate_limit_public)
     app.before_request(_check_csrf)
     app.before_request(_check_permission)
+    app.before_request(_check_media_type)
     app.before_request(_check_input)
     app.after_request(_finish_response)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -171,6 +178,23 @@ def limit_sign_in() -> None:
         raise TooManyRequests("too_many_requests", f"登录尝试过于频繁，请 {wait} 秒后再试。", retry_after=wait)
 
 
+def sign_in_failure_key(username: str) -> str:
+    """Failed sign-ins are counted per client address and username: someone guessing from one
+    address slows down only that address, never the account's owner signing in from elsewhere."""
+    return f"{client_address()}\n{(username or '').strip()[:200]}"
+
+
+def sign_in_throttled(username: str) -> TooManyRequests | None:
+    """The refusal (the same whether or not the account exists) while this address has had too
+    many failed sign-ins for ``username``; None when it may try."""
+    wait = security_state().sign_in_failures.wait(sign_in_failure_key(username))
+    if not wait:
+        return None
+    minutes = (wait + 59) // 60
+    return TooManyRequests("too_many_requests", f"该用户名从本机登录失败次数过多，请 {minutes} 分钟后再试。",
+                           retry_after=wait)
+
+
 def client_address() -> str:
     # Deployments behind a reverse proxy wrap the app in werkzeug's ProxyFix (docs/security.md).
     return request.remote_addr or "unknown"
@@ -238,6 +262,24 @@ def _check_permission() -> None:
     check_declared(g.principal, action)
 
 
+def _check_media_type() -> None:
+    """A view that reads a JSON body is sent JSON: a form-encoded, XML or unlabelled body is
+    refused with 415 rather than read as an empty object."""
+    from gateway.security.policy import view_handler
+
+    if request.method in SAFE_METHODS or request.endpoint is None or request.is_json:
+        return
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    handler = view_handler(view, request.method) if view is not None else None
+    # flask-smorest offers no public way to ask which locations a view's arguments read; its
+    # ``arguments`` decorator records them on the view's ``_apidoc``, which is read here and nowhere written.
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    if any(p.get("in") == "json" for p in parameters):
+        raise UnsupportedType("unsupported_media_type", "请求体须为 JSON，并声明 Content-Type: application/json。")
+
+
 def _check_input() -> None:
     from gateway.security.inputs import check_request_input
 
@@ -248,6 +290,8 @@ def _check_input() -> None:
 # ---------------------------------------------------------------------------------- 5. response
 
 def set_session_cookie(response: Response, value: str, expires: datetime) -> None:
+    # A stale cookie sent with this request must not be cleared over the new one.
+    g.clear_session_cookie = False
     response.set_cookie(
         SESSION_COOKIE, value, expires=expires, path="/", httponly=True, samesite="Lax",
         secure=bool(security_state().settings.session_cookie_secure),

@@ -82,13 +82,18 @@ def request(session: Session, principal: Principal, task_id: int, data: Mapping[
     return item
 
 
+def _still_requested(item: Reassignment) -> None:
+    if item.status != "requested":
+        # the labels say it themselves: 该申请已批准 / 该申请未批准
+        raise ConflictError("reassignment_decided", f"该申请{STATUS_LABELS[item.status]}，不能再次审批。")
+
+
 def approve(session: Session, principal: Principal, reassignment_id: int, note: str = "",
             now: datetime | None = None) -> Reassignment:
     """The unit head approves: the replacement is drawn by the draw's rule and joins the team."""
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
-    if item.status != "requested":
-        raise ConflictError("reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+    _still_requested(item)
     now = now or utcnow()
     task = get_task(session, item.task_id)
     if task.status != "assigned":
@@ -150,8 +155,7 @@ def reject(session: Session, principal: Principal, reassignment_id: int, note: s
            now: datetime | None = None) -> Reassignment:
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
-    if item.status != "requested":
-        raise ConflictError("reassignment_decided", f"该申请已{STATUS_LABELS[item.status]}，不能再次审批。")
+    _still_requested(item)
     item.status = "rejected"
     item.decided_by = principal.label
     item.decided_at = now or utcnow()

@@ -90,7 +90,7 @@ def disable_account(account_id: int):
 def enable_account(account_id: int):
     made, _ = run_action(lambda: ops.user_enable(account_id))
     if made:
-        flash(f"账号 {made['username']} 已启用，锁定已解除（已吊销的令牌不会恢复）。", "success")
+        flash(f"账号 {made['username']} 已启用（已吊销的令牌不会恢复）。", "success")
     return redirect(safe_next(url_for("web_accounts.accounts")))
 
 
@@ -141,8 +141,6 @@ def _account_row(account: Account) -> dict[str, Any]:
     statuses = []
     if not row["active"]:
         statuses.append(("disabled", "已停用"))
-    elif row["locked"]:
-        statuses.append(("locked", "已锁定"))
     if not row["has_password"]:
         statuses.append(("token_only", "仅令牌"))
     if not statuses:

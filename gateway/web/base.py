@@ -31,20 +31,40 @@ bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets
 
 # ------------------------------------------------------------------------------------ blueprints
 
+CONSOLE_PREFIX = "/console"
+
+
 def make_blueprint(name: str, url_prefix: str = "") -> Blueprint:
-    """A web blueprint whose errors are HTML pages (the API keeps its JSON errors)."""
+    """A web blueprint whose errors are HTML pages (the API keeps its JSON errors).
+
+    Every page under ``/console`` is for signed-in staff: an anonymous visitor is sent to sign-in
+    before the view runs, whatever the view's action would let the public read. The public reaches
+    published things through the public pages only."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix or None)
     blueprint.register_error_handler(DomainError, _domain_error_page)
     blueprint.register_error_handler(HTTPException, _http_error_page)
     blueprint.register_error_handler(Exception, _unexpected_error_page)
+    if (url_prefix or "").startswith(CONSOLE_PREFIX):
+        blueprint.before_request(_staff_only)
     return blueprint
+
+
+def _staff_only():
+    if current_principal().is_public:
+        return sign_in_redirect()
+    return None
+
+
+def sign_in_redirect():
+    """To the sign-in page, coming back here afterwards (with a notice when a session just ended)."""
+    ended = {"ended": 1} if g.get("clear_session_cookie") else {}
+    return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
 
 
 def _domain_error_page(exc: DomainError):
     if isinstance(exc, Unauthenticated):
         # A session cookie that no longer opens a session: signed out elsewhere, expired or idle.
-        ended = {"ended": 1} if g.get("clear_session_cookie") else {}
-        return redirect(url_for("web_auth.sign_in", next=local_path(request.full_path), **ended))
+        return sign_in_redirect()
     status = status_of(exc)
     return render_template("error.html", status=status, message=exc.message,
                            errors=flat_errors(exc.errors)), status

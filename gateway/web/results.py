@@ -282,8 +282,9 @@ def result_view(result_id: int):
     gateway, session, principal = get_gateway(), db(), current_principal()
     row = results.get_result(session, result_id)
     results.authorize_read(session, principal, row)
-    data = results.result_dict(gateway, session, row, china_today())
     task = row.task
+    # Outside its departments and team, a role reads a published result as published facts: no official named.
+    data = results.result_dict(gateway, session, row, china_today(), full=results.in_full_scope(principal, task))
     lead = [task.lead_department]
     dispositions = [followups.disposition_dict(gateway, d) for d in followups.dispositions_of_task(session, task.id)]
     resource = task_resource(task)

@@ -177,13 +177,27 @@ def api_body(gateway, **kwargs):
     return body
 
 
+def inspector_id(gateway) -> int:
+    from gateway.directory.models import Inspector
+
+    with gateway.write() as session:
+        inspector = Inspector(department_code="market", name="检查员", gender="male", certificate_no="4108239900001")
+        session.add(inspector)
+        session.flush()
+        return inspector.id
+
+
 def test_api_plan_lifecycle_and_public_view(gateway, client_as, client):
     office = client_as("county_office")
     created = office.post("/api/v1/plans", json=api_body(gateway))
     assert created.status_code == 201, created.json
     plan_id = created.json["id"]
     assert created.json["status"] == "draft"
-    assert client.get(f"/api/v1/plans/{plan_id}").status_code == 401  # drafts are not public
+    # a draft answers like a missing id to whoever may not see it, so drafts cannot be counted
+    missing = client.get(f"/api/v1/plans/{plan_id + 1000}")
+    for reader in (client, client_as("inspector", inspector_id=inspector_id(gateway))):
+        draft = reader.get(f"/api/v1/plans/{plan_id}")
+        assert (draft.status_code, draft.json["code"]) == (missing.status_code, missing.json["code"]) == (404, "not_found")
     assert client.get("/api/v1/plans").json["total"] == 0
     patched = office.patch(f"/api/v1/plans/{plan_id}", json={"ratios": {"A": 0.05, "B": "0.06", "C": "0.1", "D": "0.5"}})
     assert patched.status_code == 200, patched.json

@@ -118,21 +118,104 @@ def test_wrong_password_and_unknown_user_look_the_same(gateway, client):
     assert wrong.json["code"] == "invalid_credentials"
 
 
-def test_lock_out_after_repeated_failures(gateway, client):
+def client_at(app, address: str):
+    """A test client whose requests come from ``address``."""
+    test_client = app.test_client()
+    test_client.environ_base["REMOTE_ADDR"] = address
+    return test_client
+
+
+@pytest.fixture
+def throttled_app(gateway, settings):
+    from dataclasses import replace
+
+    from gateway.app import create_app
+
+    gateway.settings = replace(settings, rate_limit_sign_in="", login_max_failures=3, login_lockout_minutes=15)
+    application = create_app(gateway=gateway)
+    application.config["TESTING"] = True
+    return application
+
+
+def test_failures_slow_down_the_address_for_that_username_never_the_account(gateway, throttled_app):
     make_account(gateway)
-    limit = gateway.settings.login_max_failures
-    codes = [sign_in(client, password=f"Wrong-password-{i}").json["code"] for i in range(limit)]
-    assert codes == ["invalid_credentials"] * (limit - 1) + ["account_locked"]
-    locked = sign_in(client)  # even the right password, while locked
-    assert locked.status_code == 403 and locked.json["code"] == "account_locked"
-    assert int(locked.headers["Retry-After"]) > 0
-    with gateway.read() as session:
-        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
-    assert actions.count("auth.sign_in_failed") == limit and "auth.locked" in actions
-    # when the lock-out has passed, the right password works again
+    here, elsewhere = client_at(throttled_app, "10.0.0.1"), client_at(throttled_app, "10.0.0.2")
+    for username in ("op1", "nobody"):  # a real account and an unknown name go the same way
+        answers = [sign_in(here, username, password=f"Wrong-password-{i}") for i in range(3)]
+        assert [(a.status_code, a.json["code"]) for a in answers] == [(401, "invalid_credentials")] * 3
+    throttled = {name: sign_in(here, name) for name in ("op1", "nobody")}  # even the right password
+    assert throttled["op1"].status_code == throttled["nobody"].status_code == 429
+    same = [{k: v for k, v in r.json.items() if k != "errors"} for r in throttled.values()]
+    assert same[0] == same[1] and same[0]["code"] == "too_many_requests"
+    assert 0 < int(throttled["op1"].headers["Retry-After"]) <= 15 * 60
+    # the owner, signing in from elsewhere, is not locked out by someone else's guesses
+    assert sign_in(elsewhere).status_code == 200
+    # and this address may still try other usernames
+    assert sign_in(here, "someone-else").json["code"] == "invalid_credentials"
+
+
+def test_a_successful_sign_in_clears_the_failures_of_its_address(gateway, throttled_app):
+    make_account(gateway)
+    for round_ in range(3):
+        here = client_at(throttled_app, "10.0.0.3")  # a fresh browser: no session yet
+        assert [sign_in(here, password="Wrong-password-1").status_code for _ in range(2)] == [401, 401]
+        assert sign_in(here).status_code == 200, round_
+
+
+def test_unknown_disabled_and_password_less_accounts_cost_one_password_check(gateway, client, monkeypatch):
+    make_account(gateway)
+    make_account(gateway, "gone")
     with gateway.write() as session:
-        session.scalar(select(Account)).locked_until = utcnow() - timedelta(seconds=1)
-    assert sign_in(client).status_code == 200
+        accounts.disable_account(session, SYSTEM, accounts.get_account(session, "gone"))
+        accounts.create_account(session, SYSTEM, "tokens-only", "supervisor")
+    checked = []
+    real_verify = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda stored, password: checked.append(stored) or real_verify(stored, password))
+    answers = {}
+    for username, password in (("op1", "Wrong-password-1"), ("nobody", PASSWORD), ("gone", PASSWORD),
+                               ("tokens-only", PASSWORD)):
+        checked.clear()
+        answers[username] = sign_in(client, username, password)
+        assert len(checked) == 1 and checked[0].startswith("$argon2id$"), username
+    assert {r.status_code for r in answers.values()} == {401}
+    assert len({str(r.json) for r in answers.values()}) == 1
+
+
+def test_every_failed_sign_in_is_audited_with_the_client_address(gateway, throttled_app):
+    make_account(gateway)
+    here = client_at(throttled_app, "10.0.0.4")
+    sign_in(here, password="Wrong-password-1")
+    assert [sign_in(here, "nobody").status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert sign_in(here).status_code == 200
+    with gateway.read() as session:
+        entries = [(e.action, e.actor_role, e.details) for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("auth.%")).order_by(AuditEntry.id))]
+    failed = [(role, d["username"], d["address"], d["reason"]) for action, role, d in entries
+              if action == "auth.sign_in_failed"]
+    assert failed == [("public", "op1", "10.0.0.4", "wrong_password")] + [
+        ("public", "nobody", "10.0.0.4", "unknown_user")] * 3 + [("public", "nobody", "10.0.0.4", "throttled")]
+    assert entries[-1][0] == "auth.sign_in" and entries[-1][2]["address"] == "10.0.0.4"
+    assert PASSWORD not in str(entries) and "Wrong-password-1" not in str(entries)
+
+
+@pytest.mark.parametrize("through", ["api", "page"])
+def test_signing_in_over_a_stale_session_cookie_keeps_the_new_session(gateway, client, through):
+    from gateway.security.web import SESSION_COOKIE
+
+    from tests.web.harness import csrf_from
+
+    make_account(gateway)
+    csrf = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    client.set_cookie(SESSION_COOKIE, "a-session-that-ended-long-ago")
+    if through == "api":
+        response = sign_in(client)
+        assert response.status_code == 200
+    else:
+        response = client.post("/sign-in", data={"username": "op1", "password": PASSWORD, "csrf_token": csrf})
+        assert response.status_code in (302, 303)
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(SESSION_COOKIE + "=")]
+    assert len(cookies) == 1 and not cookies[0].startswith(SESSION_COOKIE + "=;"), cookies
+    assert client.get("/api/v1/auth/me").json["username"] == "op1"
 
 
 def test_disabled_account_loses_sessions_and_tokens(gateway, client):

@@ -141,3 +141,35 @@ def test_an_undeclared_api_view_is_refused(app, client, auth_headers):
 
     response = client.get("/api/v1/forgotten", headers=auth_headers("county_office"))
     assert response.status_code == 403 and response.json["code"] == "action_not_declared"
+
+
+def test_refusals_name_their_facts_under_errors_never_details(client_as):
+    from gateway.api.errors import error_body
+    from gateway.errors import Conflict
+
+    refused = client_as("supervisor").post("/api/v1/targets", json={})
+    assert refused.status_code == 403
+    assert refused.json == {"code": "forbidden", "message": "无权执行此操作。", "errors": {"action": "targets.write"}}
+    assert Conflict("result_exists", "该任务已有检查结果。", result_id=7).to_dict() == {
+        "code": "result_exists", "message": "该任务已有检查结果。", "errors": {"result_id": 7}}
+    assert error_body("conflict", "冲突。", {"name": ["已存在。"]}, result_id=3) == {
+        "code": "conflict", "message": "冲突。", "errors": {"result_id": 3, "name": ["已存在。"]}}
+    assert "details" not in error_body("too_many_requests", "请稍后。", retry_after=9)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("name=x&uscc=y", "application/x-www-form-urlencoded"),
+    ("<target><name>x</name></target>", "application/xml"),
+    ("<target/>", "text/xml"),
+    ('{"name": "x"}', None),
+])
+def test_a_json_endpoint_refuses_other_bodies_with_415(client_as, body, content_type):
+    county = client_as("county_office")
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = county.post("/api/v1/targets", data=body, headers=headers)
+    assert response.status_code == 415, response.json
+    assert response.json["code"] == "unsupported_media_type" and "JSON" in response.json["message"]
+    # JSON itself still reaches the schema; uploads still reach their multipart endpoints
+    assert county.post("/api/v1/targets", json={}).status_code == 422
+    upload = county.post("/api/v1/imports/targets", data={}, content_type="multipart/form-data")
+    assert upload.status_code != 415

@@ -127,7 +127,7 @@ def test_refusals_exit_1_with_a_chinese_message(gateway, drawn, shuangsui):
     rejected = shuangsui("reject", str(item_id), "--as-head", drawn["department"], "--note", "理由不充分")
     assert rejected.exit_code == 0 and "检查组保持不变" in rejected.output
     decided = shuangsui("approve", str(item_id), "--as-head", drawn["department"])
-    assert decided.exit_code == 1 and "该申请已未批准，不能再次审批" in decided.output
+    assert decided.exit_code == 1 and "该申请未批准，不能再次审批" in decided.output
     missing = shuangsui("file", "424242")
     assert missing.exit_code == 1 and "424242" in missing.output
     with gateway.read() as session:

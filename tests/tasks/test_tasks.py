@@ -113,6 +113,9 @@ def test_reassignment_request_approval_replacement_and_filing(gateway, drawn, cl
     assert approved.status_code == 200, approved.json
     replacement = approved.json["replacement_inspector_id"]
     assert approved.json["status"] == "approved" and approved.json["filing_status"] == "pending"
+    again = client_as("department_head", department=department).post(f"/api/v1/reassignments/{item_id}/reject",
+                                                                     json={"note": "再议"})
+    assert (again.status_code, again.json["message"]) == (409, "该申请已批准，不能再次审批。")
 
     # The replacement is the draw's own rule: lowest (load, ticket) in the department, not on the team.
     with gateway.read() as session:
