@@ -30,6 +30,7 @@ run: install
 		--platform-state instance/mock_platform.sqlite
 
 test: install
+	$(VENV)/bin/ruff check .
 	@$(PY) -m tests.pg_status || true
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 

@@ -23,6 +23,8 @@ ALL_ROLES = ("county_office", "department_operator", "department_head", "inspect
 
 
 def run(url: str, folder: Path, roles: list[str], examples: int, seed: int | None) -> int:
+    from sqlalchemy import select
+
     from gateway.app import create_app
     from gateway.config import Settings
     from gateway.core import Gateway
@@ -31,7 +33,6 @@ def run(url: str, folder: Path, roles: list[str], examples: int, seed: int | Non
     from gateway.directory.models import Inspector
     from gateway.security import accounts
     from gateway.security.principal import SYSTEM
-    from sqlalchemy import select
     from tests.security.fuzzing import run_fuzz
 
     settings = Settings(instance_path=folder, database_url=url, secret_key="fuzz",

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
-
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker

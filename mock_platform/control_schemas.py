@@ -10,7 +10,15 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from mock_platform.faults import BROKEN_KINDS, PHASES, TARGETED_KINDS
 from schemas.platform import (
-    RECORD_SCHEMAS, ContractSchema, EntitySchema, Length, OneOf, Range, Regexp, coded_messages, field_error,
+    RECORD_SCHEMAS,
+    ContractSchema,
+    EntitySchema,
+    Length,
+    OneOf,
+    Range,
+    Regexp,
+    coded_messages,
+    field_error,
     nested_list,
 )
 

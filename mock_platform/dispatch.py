@@ -15,7 +15,14 @@ from mock_platform.backend import Backend
 from mock_platform.context import Context
 from mock_platform.faults import NO_FAULT, Decision, Probe, fault_outcome
 from mock_platform.http import (
-    IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY, REPLAYED_HEADER, ApiError, BrokenBody, Outcome, Request, Response,
+    IDEMPOTENCY_HEADER,
+    MAX_IDEMPOTENCY_KEY,
+    REPLAYED_HEADER,
+    ApiError,
+    BrokenBody,
+    Outcome,
+    Request,
+    Response,
 )
 from mock_platform.store import SavedResponse
 

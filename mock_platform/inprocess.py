@@ -30,8 +30,8 @@ import responses
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from mock_platform.backend import Backend
-from mock_platform.clock import Clock, ClockSource
 from mock_platform.client import PlatformHandle
+from mock_platform.clock import Clock, ClockSource
 from mock_platform.dispatch import handle
 from mock_platform.http import BrokenBody, DropConnection, HoldConnection, Request
 from mock_platform.settings import DEFAULT_ACCESS_KEY, DEFAULT_BASE_URL, DEFAULT_SECRET, Settings

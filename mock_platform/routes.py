@@ -18,8 +18,15 @@ from mock_platform.endpoints import control, meta, public, records
 from mock_platform.endpoints.bodies import QueryArg
 from mock_platform.http import Response
 from schemas.platform import (
-    KIND_LABELS, RECORD_SCHEMAS, BatchResponseSchema, PublicDrawResultSchema, PublicPlanSchema,
-    RecordPageSchema, StoredRecordSchema, TargetInspectionsSchema, batch_request_schema,
+    KIND_LABELS,
+    RECORD_SCHEMAS,
+    BatchResponseSchema,
+    PublicDrawResultSchema,
+    PublicPlanSchema,
+    RecordPageSchema,
+    StoredRecordSchema,
+    TargetInspectionsSchema,
+    batch_request_schema,
 )
 
 BODY_ERRORS = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_platform.store import StoredRecord, Store
+from mock_platform.store import Store, StoredRecord
 from schemas.platform import AUTHORITY_LEVELS, DISPOSITIONS, INSPECTION_TYPES, PLAN_TYPES
 from schemas.result_codes import describe
 

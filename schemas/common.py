@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
-
 from typing import Any, Callable, Mapping
 
 from marshmallow import Schema, fields, missing, validate

@@ -14,11 +14,10 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, missing, pre_load, validate, validates_schema
-from schemas import uscc as uscc_rule
 
+from schemas import uscc as uscc_rule
 from schemas.common import CHINA_TZ
 from schemas.result_codes import RESULT_CODES, check_codes
-
 
 MAX_BATCH_RECORDS = 100  # the platform's default limit of records per batch
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
 from schemas.directory import _text
-from schemas.common import computed
 from schemas.platform import DISPOSITIONS
 from schemas.result_codes import describe
 

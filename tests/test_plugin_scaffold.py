@@ -9,12 +9,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 import shuangsui_agriculture.plugin as agriculture_plugin
 import shuangsui_commerce.plugin as commerce_plugin
 import shuangsui_emergency.plugin as emergency_plugin
 import shuangsui_environment.plugin as environment_plugin
 import shuangsui_market.plugin as market_plugin
+
 from gateway.plugins.manager import build_plugin_manager, load_registry
 from gateway.plugins.scaffold import scaffold_plugin
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 import shuangsui_agriculture.plugin as agriculture_plugin
 import shuangsui_commerce.plugin as commerce_plugin
 import shuangsui_emergency.plugin as emergency_plugin
 import shuangsui_environment.plugin as environment_plugin
 import shuangsui_market.plugin as market_plugin
+
 from gateway.plugins import CheckItem, Department, Matter, hookimpl
 from gateway.plugins.manager import PluginError, build_plugin_manager, load_registry
 from schemas.checklist import build_checklist_schema, field_for_item

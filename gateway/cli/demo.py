@@ -4,11 +4,11 @@ from __future__ import annotations
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.errors import DomainError
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
+from gateway.errors import DomainError
 from gateway.migrate import upgrade
 
 

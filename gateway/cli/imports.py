@@ -5,10 +5,9 @@ import json
 from pathlib import Path
 
 import click
-
-from gateway.cli.chinese import ChineseGroup
 from tqdm import tqdm
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import

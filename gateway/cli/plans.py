@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, pass_context, operator_principal
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.cli.draws import _json, _load, by_option, cli_principal
 
 KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}

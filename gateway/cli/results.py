@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, pass_context, operator_principal
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.results import exports, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS

@@ -4,10 +4,9 @@ from __future__ import annotations
 import getpass
 
 import click
-
-from gateway.cli.chinese import ChineseGroup
 from sqlalchemy import select
 
+from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.db import utcnow
 from gateway.security import accounts, audit

@@ -14,6 +14,7 @@ from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
 from gateway.sync.models import RECORD_KINDS
 
+
 def _logging(verbose: bool) -> None:
     from gateway.security.redact import install_log_redaction
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, pass_context, operator_principal
+from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.cli.draws import _json, by_option, cli_principal
 from gateway.security.principal import Principal
 

@@ -5,6 +5,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
@@ -18,8 +19,7 @@ from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, to_csv
-from schemas.common import PageArgsSchema
-from schemas.common import python_values
+from schemas.common import PageArgsSchema, python_values
 from schemas.directory import (
     ConflictPageSchema,
     ConflictSchema,
@@ -33,7 +33,6 @@ from schemas.directory import (
     TargetSchema,
     TargetUpdateSchema,
 )
-from sqlalchemy import select
 
 inspectors_blp = Blueprint("inspectors", __name__, url_prefix="/inspectors", description="执法检查人员名录")
 targets_blp = Blueprint("targets", __name__, url_prefix="/targets", description="检查对象名录")

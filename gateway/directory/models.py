@@ -135,9 +135,9 @@ class Conflict(Base):
 
 
 def join_licences(licences: list[str] | tuple[str, ...]) -> str:
-    cleaned = [l.strip() for l in licences if l and l.strip()]
+    cleaned = [name.strip() for name in licences if name and name.strip()]
     return "|" + "|".join(cleaned) + "|" if cleaned else ""
 
 
 def split_licences(stored: str) -> list[str]:
-    return [l for l in (stored or "").split("|") if l]
+    return [name for name in (stored or "").split("|") if name]

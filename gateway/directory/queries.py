@@ -27,7 +27,7 @@ def criteria_clause(criteria: TargetCriteria):
     if criteria.target_types:
         clauses.append(Target.type.in_(criteria.target_types))
     if criteria.required_licences:
-        clauses.append(or_(*(has_licence(l) for l in criteria.required_licences)))
+        clauses.append(or_(*(has_licence(name) for name in criteria.required_licences)))
     if criteria.scope_keywords:
         clauses.append(or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords)))
     return and_(*clauses) if clauses else and_(True)

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterator, Sequence
 
 import orjson
-
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 

@@ -35,7 +35,6 @@ from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
 
 
-
 @dataclass(frozen=True)
 class PlanMatterInfo:
     """A plan's matter as the draw uses it (from the pinned matter version)."""
@@ -128,7 +127,7 @@ def matter_code_clause(criteria: TargetCriteria):
     The cheapest condition is tested first and the others only when it holds, so a target unrelated
     to the matter costs one test.
     """
-    licences = or_(*(has_licence(l) for l in criteria.required_licences)) if criteria.required_licences else None
+    licences = or_(*(has_licence(name) for name in criteria.required_licences)) if criteria.required_licences else None
     keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
                 if criteria.scope_keywords else None)
     types = Target.type.in_(criteria.target_types) if criteria.target_types else None

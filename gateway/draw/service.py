@@ -58,8 +58,7 @@ from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task, TaskMember
-from schemas.common import CHINA_TZ
-from schemas.common import RowView, python_values
+from schemas.common import CHINA_TZ, RowView, python_values
 from schemas.draws import DrawSchema
 
 STATUS_LABELS = {

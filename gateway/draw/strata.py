@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from itertools import islice
 from decimal import Decimal
+from itertools import islice
 from typing import Callable, Iterable, Mapping, Sequence
 
 from gateway.draw.sampler import (

@@ -7,11 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.errors import Invalid
-from gateway.api.pagination import query_page
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal

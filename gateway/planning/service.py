@@ -28,8 +28,7 @@ from gateway.security.disclosure import check_public_text, personal_data_problem
 from gateway.security.policy import PUBLISHED, allows, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
-from schemas.common import CHINA_TZ
-from schemas.common import RowView, python_values
+from schemas.common import CHINA_TZ, RowView, python_values
 from schemas.planning import PlanSchema
 
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March

@@ -3,11 +3,11 @@
 Department plugins import ``hookimpl`` and the contribution dataclasses from here.
 """
 from gateway.plugins.contributions import (
+    JURISDICTION_LEVELS,
+    TARGET_TYPES,
     CheckItem,
     Department,
-    JURISDICTION_LEVELS,
     Matter,
-    TARGET_TYPES,
     TargetCriteria,
     items_for,
 )

@@ -9,10 +9,10 @@ from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.errors import Invalid, Unauthenticated
 from gateway.results import credit, followups, service
-from gateway.api.pagination import query_page
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.views import DispositionView
 from gateway.security import audit

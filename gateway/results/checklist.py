@@ -14,7 +14,8 @@ plugins' fields are written for their current items).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, fields as dataclass_fields
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import TYPE_CHECKING, Any, Mapping
 
 import pluggy

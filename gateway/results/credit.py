@@ -94,7 +94,7 @@ def credit_view(gateway: Gateway, session: Session, principal: Principal, uscc: 
                 "id": e.id, "source_type": e.source_type, "source_id": e.source_id, "rules": list(e.rules),
                 "reason": "；".join(_rule_reason(r) for r in e.rules),
                 "risk_class_before": e.risk_class_before, "risk_class_after": e.risk_class_after,
-                "lists_set": [risk.RULES.list_labels.get(l, l) for l in e.lists_set], "at": e.at,
+                "lists_set": [risk.RULES.list_labels.get(code, code) for code in e.lists_set], "at": e.at,
             }
             for e in events
         ],

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from gateway.results.holidays import WorkingCalendar, require_date, calendar_for
+from gateway.results.holidays import WorkingCalendar, calendar_for, require_date
 
 # Article 19: results are published within 20 working days of finishing the inspection.
 PUBLICATION_WORKING_DAYS = 20

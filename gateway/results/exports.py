@@ -18,12 +18,12 @@ from gateway.results.clock import effective_deadline
 from gateway.results.models import RESULT_STATUS_LABELS, SIGNATURE_LABELS, Disposition, InspectionResult
 from gateway.results.service import department_name
 from gateway.security.principal import Principal
-from gateway.tasks.models import Task
-from schemas.platform import DISPOSITIONS
-from schemas.result_codes import describe
 
 # The files themselves are written by the one export writer (formula injection neutralised there).
 from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx, to_xlsx_sheets  # noqa: E402,F401
+from gateway.tasks.models import Task
+from schemas.platform import DISPOSITIONS
+from schemas.result_codes import describe
 
 TASK_STATUS_LABELS = {"assigned": "待检查", "recorded": "已录入结果", "reviewed": "结果已审核", "published": "结果已公示"}
 

@@ -15,11 +15,11 @@ from typing import Any, Iterable
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
+from gateway.api.pagination import fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import contains
 from gateway.errors import Invalid, NotFound
-from gateway.api.pagination import fetch_page
 from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
@@ -28,8 +28,8 @@ from gateway.results.views import DispositionView, department_name, matter_refs
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
-from schemas.platform import ENTITY_TYPES
 from schemas.common import RowView, python_values
+from schemas.platform import ENTITY_TYPES
 from schemas.results import PublicDispositionSchema, PublicPlanSchema, PublicResultSchema
 
 PUBLIC_PLAN_STATUSES = ("published", "superseded")

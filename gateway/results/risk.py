@@ -57,7 +57,7 @@ class RiskRules:
         return Effect(
             raise_steps=max(e.raise_steps for e in effects),
             at_least=max(at_least, key=self.risk_classes.index) if at_least else None,
-            lists=tuple(sorted({l for e in effects for l in e.lists})),
+            lists=tuple(sorted({code for e in effects for code in e.lists})),
             reason="；".join(e.reason for e in effects if e.reason),
         )
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.db import utcnow
-from gateway.errors import Conflict, Invalid, NotFound
 from gateway.directory.models import Target
+from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import g, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
 from gateway.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from gateway.api.pagination import query_page
 from gateway.security import accounts, web
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission

@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
 from gateway.security import audit
 from gateway.security.policy import permission
 from gateway.security.principal import current_principal
+from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
 from gateway.tasks import reassign, service
 from gateway.tasks.sheets import render_guide, render_task_sheet
 from schemas.tasks import (

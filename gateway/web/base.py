@@ -349,7 +349,7 @@ def as_markup(text: str) -> Markup:
 
 
 def pairs(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"value": v, "label": l} for v, l in items]
+    return [{"value": value, "label": label} for value, label in items]
 
 
 @bp.app_template_global()

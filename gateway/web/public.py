@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.draw import service as draw_service
 from gateway.errors import Invalid
 from gateway.results import public as public_service
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
-from gateway.api.pagination import Page
 from gateway.web.base import make_blueprint, page_number
 from gateway.web.draw import draw_view
 

@@ -12,8 +12,7 @@ from gateway.results import service as results
 from gateway.security import audit
 from gateway.security.policy import TEAM, allows, permission, scope_of
 from gateway.security.principal import current_principal
-from gateway.tasks import reassign, sheets
-from gateway.tasks import service
+from gateway.tasks import reassign, service, sheets
 from gateway.tasks.models import Reassignment
 from gateway.web.base import local_path, make_blueprint, paged, run_action
 

@@ -10,7 +10,6 @@ from mock_platform.http import ApiError, Response, json_response
 from mock_platform.ledger import content_sha256, normalise, received_report
 from schemas.platform import RECORD_SCHEMAS
 
-
 KIND = ChoiceArg("kind", tuple(RECORD_SCHEMAS), "Only this kind of record.")
 
 

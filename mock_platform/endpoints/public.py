@@ -7,7 +7,6 @@ from mock_platform.endpoints.bodies import IntArg
 from mock_platform.http import ApiError, Response, html_response, json_response
 from schemas.platform import parse_uscc
 
-
 YEAR = IntArg("year", 2000, 2100, None, "Only inspections completed in this year.")
 
 

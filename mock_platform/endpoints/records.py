@@ -9,7 +9,6 @@ from mock_platform.http import ApiError, Response, json_response
 from mock_platform.ledger import Push, push_batch
 from schemas.platform import KIND_LABELS
 
-
 AFTER = IntArg("after", 0, 2**62, 0, "Return records after this position (next_after of the previous page).")
 LIMIT = IntArg("limit", 1, 1000, 100, "Page size.")
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 SUITE = Path(__file__).resolve().parent / "integrator"
 ALLOWED = {"__future__", "base64", "datetime", "hashlib", "hmac", "json", "secrets", "time", "typing", "urllib",
            "pytest", "requests", "responses", "mock_platform"}

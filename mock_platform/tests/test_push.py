@@ -7,7 +7,16 @@ import pytest
 
 from mock_platform.client import PlatformHandle
 from mock_platform.tests.builders import (
-    BUILDERS, TIMEOUT, body_of, draw_result, follow_up, future_day, inspection, make_uscc, post_raw, push,
+    BUILDERS,
+    TIMEOUT,
+    body_of,
+    draw_result,
+    follow_up,
+    future_day,
+    inspection,
+    make_uscc,
+    post_raw,
+    push,
 )
 from schemas.platform import RECORD_SCHEMAS, BatchResponseSchema, ErrorSchema, RecordPageSchema, StoredRecordSchema
 

@@ -20,7 +20,8 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from gateway.demo.generate import make_uscc

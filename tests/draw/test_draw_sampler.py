@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal, localcontext
-
 from unittest import mock
 
 import pytest
-from consistent_sampler import first_fraction, sampler, sha256_uniform as reference_uniform
+from consistent_sampler import first_fraction, sampler
+from consistent_sampler import sha256_uniform as reference_uniform
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

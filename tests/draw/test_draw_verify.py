@@ -11,7 +11,6 @@ from gateway.draw.teams import Team
 from gateway.draw.verify import verify_public_inspectors, verify_record, verify_teams
 
 
-
 def findings(report):
     return {f.subject: f for f in (*report.checks, *report.strata)}
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.draw.commitment import check_reveal, commitment, commitment_problems, salt_problem
 from gateway.draw.eligibility import Candidate, HigherLevelRecord, KeyRule, decide, higher_level_matters

@@ -28,11 +28,11 @@ from gateway.results.holidays import (
     DEFAULT_HOLIDAYS_FILE,
     HOLIDAYS_FILE_ENV,
     HolidayDataError,
+    WorkingCalendar,
     calendar_for,
     holidays_file_setting,
     library_years,
     load_holiday_file,
-    WorkingCalendar,
     resolve_holidays_file,
 )
 

@@ -34,7 +34,7 @@ def test_only_the_lead_department_reviews_and_only_its_head_publishes(world):
                      world.head("agriculture"),  # not on the task at all
                      world.inspector("c1"),      # the recorder
                      world.office, world.supervisor):
-        assert status_of(_refused(lambda: _do(world, review, outsider, result_id, True))) == 403
+        assert status_of(_refused(lambda outsider=outsider: _do(world, review, outsider, result_id, True))) == 403
     assert status_of(_refused(lambda: _do(world, review, PUBLIC, result_id, True))) == 401
 
     # publishing needs a reviewed result first
@@ -43,7 +43,7 @@ def test_only_the_lead_department_reviews_and_only_its_head_publishes(world):
 
     _do(world, review, world.operator("commerce"), result_id, True)   # the lead department's operator reviews
     for outsider in (world.operator("commerce"), world.head("market"), world.office):
-        error = _refused(lambda: _do(world, service.publish_result, outsider, result_id, today=world.today))
+        error = _refused(lambda outsider=outsider: _do(world, service.publish_result, outsider, result_id, today=world.today))
         assert status_of(error) == 403
     published = _do(world, service.publish_result, world.head("commerce"), result_id, today=world.today)
     assert published.status == "published"
@@ -161,7 +161,7 @@ def test_reading_a_result(world):
                        world.supervisor):
             service.authorize_read(session, reader, result)
         for outsider in (world.inspector("a1"), world.head("agriculture")):
-            assert status_of(_refused(lambda: service.authorize_read(session, outsider, result))) == 403
+            assert status_of(_refused(lambda outsider=outsider: service.authorize_read(session, outsider, result))) == 403
         assert status_of(_refused(lambda: service.authorize_read(session, PUBLIC, result))) == 401
         shown = service.result_dict(world.gateway, session, result, world.today)
         assert shown["result_description"] == "未发现问题"

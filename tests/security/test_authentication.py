@@ -201,7 +201,6 @@ def test_every_failed_sign_in_is_audited_with_the_client_address(gateway, thrott
 @pytest.mark.parametrize("through", ["api", "page"])
 def test_signing_in_over_a_stale_session_cookie_keeps_the_new_session(gateway, client, through):
     from gateway.security.web import SESSION_COOKIE
-
     from tests.web.harness import csrf_from
 
     make_account(gateway)

@@ -28,9 +28,10 @@ def test_plan_and_draw_records(gateway):
 
     draw_id = complete_draw(gateway, plan_id)
     draw = built(gateway, "draw", draw_id)
+    from sqlalchemy import func, select
+
     from gateway.draw.models import Draw
     from gateway.tasks.models import Task
-    from sqlalchemy import func, select
 
     with gateway.read() as session:
         row = session.get(Draw, draw_id)

@@ -245,8 +245,8 @@ def test_sqlite_allows_one_worker_postgresql_many(gateway, platform, make_worker
 
 
 def test_a_record_that_cannot_be_built_is_dead_lettered_with_the_reason(gateway, platform, make_worker):
-    from tests.drawdb import COUNTY, plan_body
     from gateway.planning import service as plans
+    from tests.drawdb import COUNTY, plan_body
 
     with gateway.write() as session:
         draft = plans.create_plan(session, COUNTY, plan_body(gateway), gateway.settings)

@@ -51,7 +51,6 @@ class WebWorld:
         """A username for ``role`` (created on first use), password ``harness.PASSWORD``."""
         from gateway.security import accounts
         from gateway.security.principal import Principal
-
         from tests.web.harness import PASSWORD
 
         username = key

@@ -171,7 +171,6 @@ def _fill_result_form(page, gateway, matters, leave_out_first: bool = False, onl
     """Fill the generated checklist with values every plugin accepts; return the id of the field
     left empty (the first of the first matter) when ``leave_out_first``."""
     from gateway.results.checklist import merged_checklist
-
     from tests.results.conftest import sample_values
 
     skipped = None

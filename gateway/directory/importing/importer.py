@@ -116,20 +116,13 @@ def import_file(
             if not any(cells):
                 continue
             report.total_rows += 1
-            values = _parse_row(row_number, cells, mapping, report)
-            if values is not None and kind == "inspectors":
-                values = _resolve_department(row_number, values, departments or {}, allowed, report)
-            if values is not None and kind == "inspectors":
-                values = _check_takeover(row_number, values, existing, allowed, report)
-            if values is not None and kind == "inspections":
-                values = _complete_inspection(row_number, values, departments or {}, known_matters, report)
+            values = _checked_row(kind, row_number, _parse_row(row_number, cells, mapping, report), report,
+                                  departments or {}, allowed, existing, known_matters)
             if values is not None:
-                first = seen.get(values[key])
-                if first is not None:
+                first = seen.setdefault(values[key], row_number)
+                if first != row_number:
                     report.add_error(RowError(row_number, key, f"与第 {first} 行重复。"))
                     values = None
-                else:
-                    seen[values[key]] = row_number
             if values is None:
                 report.rejected += 1
                 continue
@@ -155,6 +148,18 @@ def import_file(
     if progress is not None:
         progress(report.total_rows)
     return report
+
+
+def _checked_row(kind: str, row_number: int, values: dict | None, report: ImportReport, departments: dict[str, str],
+                 allowed: set[str] | None, existing: dict, known_matters: set[str] | None) -> dict | None:
+    """A parsed row after its kind's own checks (department, takeover, inspection details); None if refused."""
+    if values is not None and kind == "inspectors":
+        values = _resolve_department(row_number, values, departments, allowed, report)
+    if values is not None and kind == "inspectors":
+        values = _check_takeover(row_number, values, existing, allowed, report)
+    if values is not None and kind == "inspections":
+        values = _complete_inspection(row_number, values, departments, known_matters, report)
+    return values
 
 
 def _header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int, Column]:

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
-from gateway.directory.models import Inspector
-from gateway.directory.service import align_accounts
 from gateway.directory.importing.importer import ImportReport, import_file
 from gateway.directory.importing.labels import department_labels
+from gateway.directory.models import Inspector
+from gateway.directory.service import align_accounts
 from gateway.security import audit
 from gateway.security.principal import Principal
 

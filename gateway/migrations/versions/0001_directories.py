@@ -4,9 +4,8 @@ Revision ID: 0001_directories
 Revises: 
 Create Date: 2026-11-27 04:15:24.090384
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_directories'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 0002_plans_tasks
 Revises: 0001_directories
 Create Date: 2026-11-27 04:21:20.138623
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_plans_tasks'
 down_revision = '0001_directories'

@@ -4,9 +4,8 @@ Revision ID: 0003_audit_outbox
 Revises: 0002_plans_tasks
 Create Date: 2026-11-27 04:22:18.516533
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_audit_outbox'
 down_revision = '0002_plans_tasks'

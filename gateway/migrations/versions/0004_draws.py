@@ -4,9 +4,8 @@ Revision ID: 0004_draws
 Revises: 0003_audit_outbox
 Create Date: 2026-11-27
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_draws'
 down_revision = '0003_audit_outbox'

@@ -4,9 +4,8 @@ Revision ID: 0005_results
 Revises: 0003_audit_outbox
 Create Date: 2026-11-27 04:31:18.433305
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_results'
 down_revision = '0003_audit_outbox'

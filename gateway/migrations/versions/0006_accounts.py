@@ -4,9 +4,8 @@ Revision ID: 0006_accounts
 Revises: 0003_audit_outbox
 Create Date: 2026-11-27 04:27:07.039283
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006_accounts'
 down_revision = '0003_audit_outbox'

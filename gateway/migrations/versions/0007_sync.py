@@ -4,9 +4,8 @@ Revision ID: 0007_sync
 Revises: 0003_audit_outbox
 Create Date: 2026-11-27 12:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_sync'
 down_revision = '0003_audit_outbox'

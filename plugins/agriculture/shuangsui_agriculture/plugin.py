@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from gateway.plugins import hookimpl, problem_description_required
-
 from shuangsui_agriculture.content import DEPARTMENT, GUIDE_TEXT, MATTER
 
 

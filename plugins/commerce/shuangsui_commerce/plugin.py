@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from gateway.plugins import hookimpl, problem_description_required
-
 from shuangsui_commerce.content import DEPARTMENT, GUIDE_TEXT, MATTER
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from marshmallow import ValidationError
-
 import shuangsui_commerce.plugin as commerce_plugin
-from gateway.plugins.manager import build_plugin_manager, load_registry
+from marshmallow import ValidationError
 from shuangsui_commerce.content import LICENCES
+
+from gateway.plugins.manager import build_plugin_manager, load_registry
 
 GOOD = {
     "oil_licence": "compliant",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from gateway.plugins import hookimpl
-
 from shuangsui_emergency.content import DEPARTMENT, GUIDE_TEXT, MATTER
 
 

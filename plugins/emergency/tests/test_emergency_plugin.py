@@ -4,9 +4,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import shuangsui_emergency.plugin as emergency_plugin
 from marshmallow import ValidationError
 
-import shuangsui_emergency.plugin as emergency_plugin
 from gateway.plugins.manager import build_plugin_manager, load_registry
 
 APPENDIX_ITEMS = {

@@ -6,9 +6,12 @@ A purely cooperating plugin: a department and check items on market supervision'
 from __future__ import annotations
 
 from gateway.plugins import hookimpl
-
 from shuangsui_environment.content import (
-    CATEGORY_ITEM, COOPERATING_ITEMS, DEPARTMENT, ENVIRONMENTAL_CATEGORY, MATTER_CODE,
+    CATEGORY_ITEM,
+    COOPERATING_ITEMS,
+    DEPARTMENT,
+    ENVIRONMENTAL_CATEGORY,
+    MATTER_CODE,
 )
 
 

@@ -6,13 +6,13 @@ the lead plugins market cooperates with are registered beside it.
 from __future__ import annotations
 
 import pytest
-from marshmallow import ValidationError
-
 import shuangsui_agriculture.plugin as agriculture_plugin
 import shuangsui_commerce.plugin as commerce_plugin
 import shuangsui_emergency.plugin as emergency_plugin
 import shuangsui_environment.plugin as environment_plugin
 import shuangsui_market.plugin as market_plugin
+from marshmallow import ValidationError
+
 from gateway.plugins.manager import PluginError, build_plugin_manager, load_registry
 from schemas.checklist import build_checklist_schema, field_for_item
 

@@ -7,7 +7,6 @@ the unknown matter (the plugin manager's rule for check items).
 from __future__ import annotations
 
 from gateway.plugins import hookimpl, problem_description_required
-
 from shuangsui_market.content import COOPERATING_ITEMS, DEPARTMENT, GUIDE_TEXT, MATTER
 
 
