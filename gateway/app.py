@@ -9,10 +9,13 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from gateway import __version__
+from gateway.api.blueprints import register_blueprints
 from gateway.api.errors import register_error_handlers
 from gateway.api.session import close_session
 from gateway.config import Settings
 from gateway.core import Gateway
+from gateway.security import web
+from gateway.web import install as install_web
 from schemas.common import ErrorSchema
 
 
@@ -82,14 +85,11 @@ def create_app(
     app.teardown_appcontext(close_session)
     api = GatewayApi(app)
     register_error_handlers(app)  # after the Api, so ours replace flask-smorest's handlers
-    from gateway.api.blueprints import register_blueprints
 
     register_blueprints(api)
-    from gateway.security import web
 
     web.install(app)
 
-    from gateway.web import install as install_web
 
     install_web(app)  # the pages in Chinese; "/" is the public home page
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
 from gateway.db import make_engine, make_sessionmaker
+from gateway.directory.matters import sync_registry
 from gateway.plugins.manager import Registry, build_plugin_manager, load_registry
 
 
@@ -72,7 +73,6 @@ class Gateway:
             session.close()
 
     def sync_registry(self) -> None:
-        from gateway.directory.matters import sync_registry
 
         with self.write() as session:
             sync_registry(session, self.registry)

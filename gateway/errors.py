@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.i18n import translate_errors
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
@@ -29,7 +31,6 @@ class DomainError(Exception):
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         errors: Any = None
         if self.errors:
-            from schemas.i18n import translate_errors  # schemas imports nothing of gateway; kept lazy for the pure modules
 
             errors = translate_errors(self.errors)
         if not isinstance(errors, list):

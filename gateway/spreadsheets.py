@@ -14,6 +14,10 @@ import io
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Werkzeug appends "; charset=utf-8" to text types itself; naming it here would send it twice.
 CSV_MIMETYPE = "text/csv"
@@ -56,8 +60,6 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], s
 def to_xlsx_sheets(sheets: Iterable[tuple[str, str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     """A workbook of (sheet name, title, headers, rows): each sheet has a merged title row, bold
     shaded headers, frozen panes and fitted column widths."""
-    from openpyxl import Workbook
-
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, title, headers, rows in sheets:
@@ -68,9 +70,6 @@ def to_xlsx_sheets(sheets: Iterable[tuple[str, str, Sequence[str], Iterable[Sequ
 
 
 def _fill_sheet(ws, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     _append(ws, [title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(headers), 1))
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)

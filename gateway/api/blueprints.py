@@ -3,29 +3,30 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from gateway.api.plugins import blp as plugins_blp
+from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
+from gateway.draw.api import draws_blp
+from gateway.higher_level.api import higher_level_blp
+from gateway.planning.api import plans_blp
+from gateway.results.api import results_blp
+from gateway.results.public_api import public_blp
+from gateway.results.stats_api import stats_blp
+from gateway.security.api import accounts_blp, audit_blp, auth_blp, tokens_blp
+from gateway.sync.api import sync_blp
+from gateway.tasks.api import reassignments_blp, tasks_blp
+
 
 def register_blueprints(api: Api) -> None:
-    from gateway.api.plugins import blp as plugins_blp
-    from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
-    from gateway.results.api import results_blp
-    from gateway.results.public_api import public_blp
-    from gateway.results.stats_api import stats_blp
-    from gateway.security.api import accounts_blp, audit_blp, auth_blp, tokens_blp
 
     for blp in (plugins_blp, auth_blp, audit_blp, accounts_blp, tokens_blp, inspectors_blp, targets_blp,
                 conflicts_blp, imports_blp, results_blp, stats_blp, public_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     # Plans, draws, tasks and reassignments, higher-level inspections (issue 3).
-    from gateway.draw.api import draws_blp
-    from gateway.higher_level.api import higher_level_blp
-    from gateway.planning.api import plans_blp
-    from gateway.tasks.api import reassignments_blp, tasks_blp
 
     for blp in (plans_blp, draws_blp, tasks_blp, reassignments_blp, higher_level_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     # Platform sync: status, dead letters, resend (issue 6).
-    from gateway.sync.api import sync_blp
 
     api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -106,7 +106,6 @@ def register_error_handlers(app: Flask) -> None:
     def _data_error(exc: Exception):
         # A value the database cannot store (too long, out of range, NUL) that no validator caught:
         # the input's fault, answered as such; logged so the missing validator gets added.
-        from flask import request
 
         log.warning("database refused a value (%s) in %s %s: add a validator",
                     type(getattr(exc, "orig", exc)).__name__, request.method, request.url_rule)

@@ -5,14 +5,15 @@ import json
 import tempfile
 from pathlib import Path
 
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.core import Gateway
+
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi" / "gateway.json"
 
 
 def openapi_document() -> dict:
     """Build the document from an app on a throw-away database (the API does not depend on plugins)."""
-    from gateway.app import create_app
-    from gateway.config import Settings
-    from gateway.core import Gateway
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(instance_path=Path(tmp), database_url="sqlite://", secret_key="openapi")

@@ -17,6 +17,7 @@ from click.core import Argument
 
 from gateway.errors import DomainError
 from schemas.i18n import translate_errors
+from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
 HELP_OPTION_TEXT = "显示本帮助并退出。"
 
@@ -286,7 +287,6 @@ class ChineseCommand(_DomainErrorsFail, _ChineseHelp, click.Command):
 
 def _check_text_params(ctx: click.Context) -> None:
     """The command line's entry to the one text check (schemas.validators.validate_text)."""
-    from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
     for param in ctx.command.params:
         value = ctx.params.get(param.name)

@@ -6,8 +6,10 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
+from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
+from gateway.demo.results import STATE_LABELS, load_demo_results
 from gateway.errors import DomainError
 from gateway.migrate import upgrade
 
@@ -31,7 +33,6 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
         f"演示数据已载入：检查对象 {counts['targets']} 户，执法检查人员 {counts['inspectors']} 名，"
         f"回避关系 {counts['conflicts']} 条。"
     )
-    from gateway.demo.draw import ensure_demo_draw
 
     try:
         done = ensure_demo_draw(gateway, seed=seed)
@@ -41,7 +42,6 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
         f"演示联合抽查计划 {done['plan_number']} 已发布，抽取 {done['draw_id']} 已完成（见证人在场），"
         f"生成检查任务 {done['tasks']} 项；公开记录：shuangsui draw export {done['draw_id']} -o draw.json"
     )
-    from gateway.demo.results import STATE_LABELS, load_demo_results
 
     results = load_demo_results(gateway)
     if results["states"]:

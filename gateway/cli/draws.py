@@ -6,11 +6,18 @@ import sys
 from pathlib import Path
 
 import click
+from marshmallow import ValidationError
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.draw import service
+from gateway.draw.commitment import commitment, commitment_problems, salt_problem
+from gateway.draw.record import EXCLUSION_REASONS
+from gateway.draw.service import STATUS_LABELS
+from gateway.draw.verify import verify_record
 from gateway.errors import Invalid
 from gateway.security.principal import Principal
+from schemas.draws import CommitSchema, SeedSchema
 
 ROLE_CHOICES = ("organiser", "operator", "supervisor", "witness")
 
@@ -42,7 +49,6 @@ def _show(draw: dict) -> None:
         click.echo(f"    分层 {s['key']}：总体 {s['population']} 户（重点 {s['key_targets']}），比例 {s['ratio']}，"
                    f"应抽 {s['sample_size']} 户")
     if draw["exclusions"]:
-        from gateway.draw.record import EXCLUSION_REASONS
 
         click.echo("  排除：" + "；".join(f"{EXCLUSION_REASONS.get(k, k)} {v} 条" for k, v in draw["exclusions"].items()))
     for c in draw["commitments"] or []:
@@ -57,7 +63,6 @@ def _show(draw: dict) -> None:
 
 
 def _status(status: str) -> str:
-    from gateway.draw.service import STATUS_LABELS
 
     return STATUS_LABELS.get(status, status)
 
@@ -67,7 +72,6 @@ def _status(status: str) -> str:
 @by_option
 @pass_context
 def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     with gateway.write() as session:
@@ -81,7 +85,6 @@ def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 @click.option("--digits", required=True, help="自己的随机数字串（如掷骰结果）。")
 @click.option("--salt", required=True, help="自己选的盐值（至少 8 个可打印字符，揭示时同时公开）。")
 def commitment_command(digits: str, salt: str) -> None:
-    from gateway.draw.commitment import commitment, salt_problem
 
     problem = salt_problem(salt)
     if problem:
@@ -107,8 +110,6 @@ def _parts(value: str, count: int, what: str) -> list[str]:
 @by_option
 @pass_context
 def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: str | None) -> None:
-    from gateway.draw import service
-    from schemas.draws import CommitSchema
 
     body = {"commitments": [dict(zip(("role", "name", "commitment"), _parts(i, 3, "角色:姓名:承诺值"))) for i in items]}
     data = _load(CommitSchema, body)
@@ -126,8 +127,6 @@ def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: st
 @by_option
 @pass_context
 def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesses: tuple[str, ...], by: str | None) -> None:
-    from gateway.draw import service
-    from schemas.draws import SeedSchema
 
     body = {
         "contributions": [dict(zip(("role", "name", "digits", "salt"), _parts(i, 4, "角色:姓名:数字:盐值"))) for i in items],
@@ -145,7 +144,6 @@ def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesse
 @by_option
 @pass_context
 def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
@@ -159,7 +157,6 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
 @by_option
 @pass_context
 def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     with gateway.write() as session:
@@ -173,7 +170,6 @@ def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json: bool) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -196,7 +192,6 @@ def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -209,7 +204,6 @@ def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件。")
 @pass_context
 def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
-    from gateway.draw import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -222,8 +216,6 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
 def verify_command(path: Path, announced: str | None) -> None:
-    from gateway.draw.commitment import commitment_problems
-    from gateway.draw.verify import verify_record
 
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -245,7 +237,6 @@ def verify_command(path: Path, announced: str | None) -> None:
 
 
 def _load(schema_class, body: dict) -> dict:
-    from marshmallow import ValidationError
 
     try:
         return schema_class().load(body)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli import db, demo, draws, imports, plans, plugins, results, security, serve, sync, tasks
 from gateway.cli.chinese import ChineseGroup, run
 from gateway.cli.context import CliContext
 
@@ -16,7 +17,6 @@ def cli(ctx: click.Context, database_url: str | None, instance_path: str | None)
 
 
 def _register() -> None:
-    from gateway.cli import db, demo, imports, plugins, results, security, serve
 
     for module in (db, demo, imports, plugins, serve, security, results):
         for command in module.COMMANDS:
@@ -27,7 +27,6 @@ _register()
 
 
 def _register_plans_draws_tasks() -> None:
-    from gateway.cli import draws, plans, tasks
 
     for module in (plans, draws, tasks):
         for command in module.COMMANDS:
@@ -38,7 +37,6 @@ _register_plans_draws_tasks()
 
 
 def _register_sync() -> None:
-    from gateway.cli import sync
 
     for command in sync.COMMANDS:
         cli.add_command(command)

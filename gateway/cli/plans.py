@@ -9,6 +9,8 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.cli.draws import _json, _load, by_option, cli_principal
+from gateway.planning import service
+from schemas.planning import PlanAmendSchema, PlanCreateSchema
 
 KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布", "superseded": "已被新版本取代"}
@@ -50,7 +52,6 @@ def _detail(plan: dict) -> None:
 
 
 def _write(ctx: CliContext, action) -> dict:
-    from gateway.planning import service
 
     gateway = ctx.gateway()
     with gateway.write() as session:
@@ -64,8 +65,6 @@ def _write(ctx: CliContext, action) -> dict:
 @by_option
 @pass_context
 def create_command(ctx: CliContext, path: Path, by: str | None) -> None:
-    from gateway.planning import service
-    from schemas.planning import PlanCreateSchema
 
     data = _load(PlanCreateSchema, _read_body(path))
     plan = _write(ctx, lambda s, g: service.create_plan(s, cli_principal(by), data, g.settings))
@@ -77,7 +76,6 @@ def create_command(ctx: CliContext, path: Path, by: str | None) -> None:
 @by_option
 @pass_context
 def publish_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
-    from gateway.planning import service
 
     plan = _write(ctx, lambda s, g: service.publish_plan(s, cli_principal(by), plan_id, g.settings))
     _detail(plan)
@@ -90,8 +88,6 @@ def publish_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 @by_option
 @pass_context
 def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str, by: str | None) -> None:
-    from gateway.planning import service
-    from schemas.planning import PlanAmendSchema
 
     body = _read_body(path) if path else {}
     data = _load(PlanAmendSchema, {**body, "reason": reason})
@@ -105,7 +101,6 @@ def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str,
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, year: int | None, as_json: bool) -> None:
-    from gateway.planning import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -125,7 +120,6 @@ def list_command(ctx: CliContext, year: int | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def show_command(ctx: CliContext, plan_id: int, as_json: bool) -> None:
-    from gateway.planning import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:

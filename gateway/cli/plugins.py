@@ -9,6 +9,7 @@ import click
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.plugins.describe import describe_plugins
+from gateway.plugins.scaffold import scaffold_plugin
 
 
 @click.command("plugins", cls=ChineseCommand, help="列出已安装的部门插件、抽查事项和检查项。")
@@ -39,7 +40,6 @@ def plugin() -> None:
 @click.argument("name")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."), help="输出目录。")
 def plugin_new(name: str, dest: Path) -> None:
-    from gateway.plugins.scaffold import scaffold_plugin
 
     try:
         path = scaffold_plugin(name, dest)

@@ -16,6 +16,7 @@ from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.results import exports, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
+from gateway.results.pruning import prune_attachments as prune
 from gateway.security import audit
 
 CLI_PRINCIPAL = operator_principal()
@@ -150,7 +151,6 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
 @click.option("--by", "by", metavar="姓名", help="操作人姓名（记入审计日志，默认当前系统用户）。")
 @pass_context
 def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
-    from gateway.results.pruning import prune_attachments as prune
 
     report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")

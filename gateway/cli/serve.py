@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import click
 
+from gateway.api.openapi import openapi_document_text
+from gateway.app import create_app
 from gateway.cli.chinese import ChineseCommand
 from gateway.cli.context import CliContext, pass_context
 
 
 def _gunicorn(app, host: str, port: int, workers: int, threads: int):
+    # lazy: gunicorn runs only on Unix and only this command needs it; every other command works without it
     from gunicorn.app.base import BaseApplication
 
     class GatewayServer(BaseApplication):
@@ -32,7 +35,6 @@ def _gunicorn(app, host: str, port: int, workers: int, threads: int):
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数。")
 @pass_context
 def serve(ctx: CliContext, host: str, port: int, workers: int | None, threads: int) -> None:
-    from gateway.app import create_app
 
     gateway = ctx.gateway()
     app = create_app(gateway=gateway)
@@ -44,7 +46,6 @@ def serve(ctx: CliContext, host: str, port: int, workers: int | None, threads: i
 @click.command("openapi", cls=ChineseCommand, help="输出网关 API 的 OpenAPI 文档。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认标准输出）。")
 def openapi(output: str | None) -> None:
-    from gateway.api.openapi import openapi_document_text
 
     text = openapi_document_text()
     if output:

@@ -11,12 +11,17 @@ import click
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.security.redact import install_log_redaction
+from gateway.sync import service
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
 from gateway.sync.models import RECORD_KINDS
+from gateway.sync.pull import pull_plan
+from gateway.sync.reconcile import reconcile
+from gateway.sync.status import dead_letters, format_status, sync_status
+from gateway.sync.worker import SingleWorkerError, Worker
 
 
 def _logging(verbose: bool) -> None:
-    from gateway.security.redact import install_log_redaction
 
     install_log_redaction()
     root = logging.getLogger()
@@ -50,7 +55,6 @@ def sync_group() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="输出每一批的详细日志。")
 @pass_context
 def run(ctx: CliContext, once: bool, batch_size: int | None, verbose: bool) -> None:
-    from gateway.sync.worker import SingleWorkerError, Worker
 
     _logging(verbose)
     gateway = ctx.gateway()
@@ -81,7 +85,6 @@ def run(ctx: CliContext, once: bool, batch_size: int | None, verbose: bool) -> N
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def status(ctx: CliContext, as_json: bool) -> None:
-    from gateway.sync.status import format_status, sync_status
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -97,7 +100,6 @@ def status(ctx: CliContext, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def dead_letters_command(ctx: CliContext, kind: str | None, as_json: bool) -> None:
-    from gateway.sync.status import dead_letters
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -118,7 +120,6 @@ def dead_letters_command(ctx: CliContext, kind: str | None, as_json: bool) -> No
 @click.option("--rebuild", is_flag=True, help="按实体当前（已更正）的数据重新生成记录内容（仅限死信）。")
 @pass_context
 def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
-    from gateway.sync import service
 
     gateway = ctx.gateway()
     for record_id in record_ids:
@@ -134,7 +135,6 @@ def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def reconcile_command(ctx: CliContext, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    from gateway.sync.reconcile import reconcile
 
     try:
         report = reconcile(ctx.gateway(), _client(ctx), kinds=kinds or RECORD_KINDS, dry_run=dry_run,
@@ -154,7 +154,6 @@ def reconcile_command(ctx: CliContext, kinds: tuple[str, ...], dry_run: bool, as
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def pull(ctx: CliContext, plan_id: int, year: int | None, concurrency: int | None, as_json: bool) -> None:
-    from gateway.sync.pull import pull_plan
 
     gateway = ctx.gateway()
     _client(ctx).close()  # fails early, in Chinese, when the platform is not configured

@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.cli.draws import _json, by_option, cli_principal
+from gateway.security import audit
 from gateway.security.principal import Principal
+from gateway.tasks import reassign, service
+from gateway.tasks.models import Reassignment
+from gateway.tasks.reassign import STATUS_LABELS
+from gateway.tasks.sheets import render_guide, render_task_sheet
 
 
 @click.group("task", cls=ChineseGroup, help="检查任务：列表，导出检查任务书与检查指引书（可打印的 HTML），检查人员调整（第十四条）。")
@@ -23,7 +29,6 @@ def task_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_json: bool) -> None:
-    from gateway.tasks import service
 
     gateway = ctx.gateway()
     with gateway.read() as session:
@@ -39,9 +44,6 @@ def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_j
 
 
 def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | None) -> None:
-    from gateway.security import audit
-    from gateway.tasks import service
-    from gateway.tasks.sheets import render_guide, render_task_sheet
 
     gateway = ctx.gateway()
     principal = cli_principal(by)
@@ -100,7 +102,6 @@ def _department_principal(ctx: CliContext, role: str, department: str, by: str |
 
 
 def _line(item: dict) -> str:
-    from gateway.tasks.reassign import STATUS_LABELS
 
     replacement = (f"，替换为 {item['replacement_name']}（{item['replacement_inspector_id']}）"
                    if item["replacement_inspector_id"] else "")
@@ -114,7 +115,6 @@ def _line(item: dict) -> str:
 
 def _act(ctx: CliContext, action) -> dict:
     """Run one reassignment step in a write transaction; a refusal becomes a command failure."""
-    from gateway.tasks import reassign
 
     gateway = ctx.gateway()
     with gateway.write() as session:
@@ -135,7 +135,6 @@ def _act(ctx: CliContext, action) -> dict:
 @pass_context
 def reassign_request(ctx: CliContext, task_id: int, as_department: str, inspector_id: int, reason_kind: str,
                      reason: str, by: str | None) -> None:
-    from gateway.tasks import reassign
 
     if not reason.strip():
         raise click.ClickException("情况说明不能为空。")
@@ -160,7 +159,6 @@ def _decision_options(func):
 @_decision_options
 @pass_context
 def reassign_approve(ctx: CliContext, request_id: int, as_head: str, note: str, by: str | None) -> None:
-    from gateway.tasks import reassign
 
     principal = _department_principal(ctx, "department_head", as_head, by)
     item = _act(ctx, lambda session, _gateway: reassign.approve(session, principal, request_id, note))
@@ -175,7 +173,6 @@ def reassign_approve(ctx: CliContext, request_id: int, as_head: str, note: str, 
 @_decision_options
 @pass_context
 def reassign_reject(ctx: CliContext, request_id: int, as_head: str, note: str, by: str | None) -> None:
-    from gateway.tasks import reassign
 
     principal = _department_principal(ctx, "department_head", as_head, by)
     if not note.strip():
@@ -190,7 +187,6 @@ def reassign_reject(ctx: CliContext, request_id: int, as_head: str, note: str, b
 @by_option
 @pass_context
 def reassign_file(ctx: CliContext, request_id: int, note: str, by: str | None) -> None:
-    from gateway.tasks import reassign
 
     item = _act(ctx, lambda session, gateway: reassign.file(session, cli_principal(by), request_id,
                                                              gateway.settings, note))
@@ -201,10 +197,7 @@ def reassign_file(ctx: CliContext, request_id: int, note: str, by: str | None) -
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_context
 def reassign_list(ctx: CliContext, as_json: bool) -> None:
-    from sqlalchemy import select
 
-    from gateway.tasks import reassign
-    from gateway.tasks.models import Reassignment
 
     with ctx.gateway().read() as session:
         items = [reassign.reassignment_dict(r)

@@ -10,6 +10,7 @@ from gateway.directory.models import Conflict, Department, Inspector, Target, jo
 from gateway.directory.privacy import mask_certificate, mask_phone
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
+from gateway.security.models import Account, ApiToken
 from schemas.common import RowView, python_values
 from schemas.directory import InspectorSchema, TargetSchema
 
@@ -110,7 +111,6 @@ def update_inspector(session: Session, inspector_id: int, data: Mapping[str, Any
 def align_accounts(session: Session, inspector_ids: Iterable[int]) -> None:
     """An inspector's accounts and tokens follow the directory record to its department: the
     account's department and the directory's never disagree (every move of an inspector calls this)."""
-    from gateway.security.models import Account, ApiToken
 
     ids = sorted(set(inspector_ids))
     for start in range(0, len(ids), 500):

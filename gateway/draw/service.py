@@ -42,6 +42,7 @@ from gateway.draw.record import (
     Contribution,
     Participant,
     build_record,
+    opaque_inspector_id,
     population_sha256,
     task_entry,
 )
@@ -49,6 +50,7 @@ from gateway.draw.sampler import SeedError, build_seed, sample_size
 from gateway.draw.strata import draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
+from gateway.draw.verify import verify_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
@@ -639,7 +641,6 @@ def drawn_teams(session: Session, draw: Draw) -> dict[str, list[TaskMember]]:
 
 def verify_draw_teams(session: Session, draw: Draw):
     """Re-run the team matching from the inputs kept at draw time and compare with the teams as drawn."""
-    from gateway.draw.verify import verify_teams
 
     inputs = draw.team_inputs or {}
     inspectors = [PoolInspector(i["id"], i["certificate"], i["department"], i["certified"], i["active"])
@@ -655,7 +656,6 @@ def verify_draw_teams(session: Session, draw: Draw):
 def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str, Any]:
     if draw.status != "drawn":
         raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成。")
-    from gateway.draw.record import opaque_inspector_id
 
     report, teams = verify_draw_teams(session, draw)
     public_id = record_id(settings, draw)

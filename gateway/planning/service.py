@@ -20,6 +20,7 @@ from gateway.db import utcnow
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
 from gateway.draw.eligibility import KeyRule
+from gateway.draw.models import Draw
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning import numbering
 from gateway.planning.models import Plan, PlanMatter
@@ -93,7 +94,6 @@ def plan_dict(session: Session, plan: Plan, warnings: list[str] | None = None) -
 def plan_views(session: Session, plans: list[Plan], warnings: list[str] | None = None) -> list[PlanView]:
     """What ``PlanSchema`` dumps for each plan; matter versions, department names, amendments and
     draws are read in one query each for all of them."""
-    from gateway.draw.models import Draw  # the draw's models import the plan's
 
     if not plans:
         return []
@@ -370,7 +370,6 @@ def publish_plan(
 
 
 def _refuse_if_drawn(session: Session, plan: Plan) -> None:
-    from gateway.draw.models import Draw
 
     draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
     if draw is not None:

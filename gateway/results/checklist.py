@@ -24,6 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from gateway.directory.matters import content_sha256, matter_content
 from gateway.plugins.contributions import CheckItem
 from gateway.plugins.manager import PluginError, Registry
+from gateway.tasks.service import task_matters
 from schemas.checklist import OUTCOMES, build_checklist_schema, field_for_item, schema_from_items
 
 if TYPE_CHECKING:
@@ -182,7 +183,6 @@ def _from_content(content: Mapping[str, Any], digest: str) -> MergedChecklist:
 def task_checklists(gateway: "Gateway", session: "Session", task: "Task") -> dict[str, MergedChecklist]:
     """Matter code -> the checklist of the version the task's plan pinned, for every matter of
     the task whose department's plugin is installed."""
-    from gateway.tasks.service import task_matters
 
     return {
         matter.code: version_checklist(gateway.plugin_manager, gateway.registry, matter.version)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
+from gateway.directory.models import Department, Inspector
 from gateway.errors import Conflict, Invalid, NotFound, Unauthenticated
 from gateway.security import audit
 from gateway.security.models import Account, ApiToken, WebSession
@@ -73,7 +74,6 @@ def generate_password() -> str:
 def check_scope(session: Session, role: str, department_code: str | None, inspector_id: int | None
                 ) -> tuple[str | None, int | None]:
     """Validate a (role, department, inspector) scope; return the normalised department and inspector."""
-    from gateway.directory.models import Department, Inspector
 
     if role not in ACCOUNT_ROLES:
         raise Invalid("validation_error", "提交的数据未通过校验。",

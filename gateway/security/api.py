@@ -12,7 +12,8 @@ from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
 from gateway.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from gateway.security import accounts, web
+from gateway.security import accounts, audit, web
+from gateway.security.audit import AuditEntry
 from gateway.security.models import Account, ApiToken
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import ROLE_LABELS, current_principal
@@ -177,10 +178,7 @@ class AuditLog(MethodView):
     @audit_blp.response(200, AuditPageSchema)
     def get(self, args):
         """Audit entries, newest first, filtered by action or entity."""
-        from sqlalchemy import select
 
-        from gateway.api.session import db
-        from gateway.security.audit import AuditEntry
 
         authorize(current_principal(), "audit.read")
         stmt = select(AuditEntry)
@@ -196,7 +194,6 @@ class AuditVerify(MethodView):
     @audit_blp.response(200, AuditVerifySchema)
     def get(self):
         """Walk the hash chain; name every edited entry and every range of deleted ones."""
-        from gateway.security import audit
 
         authorize(current_principal(), "audit.read")
         with get_gateway().read() as session:

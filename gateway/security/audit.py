@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
-from sqlalchemy import JSON, DateTime, Integer, String, select, text
+from sqlalchemy import JSON, DateTime, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway.db import Base, utcnow
@@ -169,7 +169,6 @@ def find_breaks(
 
 
 def count_entries(session: Session) -> int:
-    from sqlalchemy import func
 
     return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import g, has_request_context
+
 ROLES = (
     "county_office",       # 县双随机一公开领导小组办公室
     "department_operator",  # 部门操作员
@@ -51,7 +53,6 @@ def current_principal() -> Principal:
 
     Outside a request (CLI, workers), the caller passes its principal explicitly instead.
     """
-    from flask import g, has_request_context
 
     if not has_request_context():
         return SYSTEM

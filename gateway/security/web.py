@@ -28,9 +28,16 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
+from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
 from gateway.errors import Forbidden, TooManyRequests, Unauthenticated, UnsupportedType
+from gateway.security import accounts
+from gateway.security.inputs import check_request_input
+from gateway.security.models import ApiToken, WebSession
+from gateway.security.policy import check_declared, view_action, view_handler
 from gateway.security.principal import PUBLIC
+from gateway.security.ratelimit import RateLimiter
+from gateway.security.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +78,6 @@ class SecurityState:
     """Per-application security objects (rate limiters), in ``app.extensions["shuangsui_security"]``."""
 
     def __init__(self, settings) -> None:
-        from gateway.security.ratelimit import RateLimiter
 
         self.settings = settings
         self.sign_in_limiter = RateLimiter(settings.rate_limit_sign_in)
@@ -84,7 +90,6 @@ class SecurityState:
 
 def install(app: Flask) -> None:
     """Wire authentication, rate limits, CSRF, permissions and headers into ``app``."""
-    from gateway.security.redact import install_log_redaction
 
     install_log_redaction()
     settings = app.extensions["shuangsui"].settings
@@ -112,9 +117,6 @@ def security_state() -> SecurityState:
 # ----------------------------------------------------------------------------- 1. authentication
 
 def _authenticate() -> None:
-    from gateway.api.session import db
-    from gateway.security import accounts
-    from gateway.security.models import ApiToken, WebSession
 
     g.principal = PUBLIC
     g.auth_method = None
@@ -153,7 +155,6 @@ def _authenticate() -> None:
 def _record_use(column, row_id: int, now: datetime) -> None:
     """Write ``now`` into ``column`` (a token's last_used_at, a page session's last_seen_at) of row
     ``row_id``, in a transaction of its own. Bookkeeping only: it never fails the request."""
-    from gateway.api.session import get_gateway
 
     try:
         with get_gateway().write() as session:
@@ -247,7 +248,6 @@ def _check_csrf() -> None:
 # -------------------------------------------------------------------------------- 4. permission
 
 def _check_permission() -> None:
-    from gateway.security.policy import check_declared, view_action
 
     if request.endpoint is None or request.method == "OPTIONS":
         return  # 404 / 405 / automatic OPTIONS answer on their own
@@ -265,7 +265,6 @@ def _check_permission() -> None:
 def _check_media_type() -> None:
     """A view that reads a JSON body is sent JSON: a form-encoded, XML or unlabelled body is
     refused with 415 rather than read as an empty object."""
-    from gateway.security.policy import view_handler
 
     if request.method in SAFE_METHODS or request.endpoint is None or request.is_json:
         return
@@ -281,7 +280,6 @@ def _check_media_type() -> None:
 
 
 def _check_input() -> None:
-    from gateway.security.inputs import check_request_input
 
     if request.endpoint is not None and request.method != "OPTIONS":
         check_request_input()

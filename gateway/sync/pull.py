@@ -29,6 +29,9 @@ from sqlalchemy.orm import Session
 from gateway.core import Gateway
 from gateway.directory.importing.importer import inspection_key
 from gateway.directory.models import Department, Target
+from gateway.draw.population import matter_code_clause, plan_matters, scope_clause
+from gateway.higher_level.models import HigherLevelInspection
+from gateway.planning.models import Plan
 from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import SYSTEM, Principal
@@ -103,7 +106,6 @@ class PullReport:
 
 def plan_scope_usccs(session, plan) -> list[str]:
     """The USCCs of every target the plan's draw would consider (scope, related to a matter)."""
-    from gateway.draw.population import matter_code_clause, plan_matters, scope_clause
 
     matters = plan_matters(session, plan)
     if not matters:
@@ -117,7 +119,6 @@ def plan_scope_usccs(session, plan) -> list[str]:
 def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], PlatformClient] | None = None,
               principal: Principal = SYSTEM, year: int | None = None, concurrency: int | None = None) -> PullReport:
     """Fetch and store the higher-level inspections of a plan's targets; the report says what came in."""
-    from gateway.planning.models import Plan
 
     authorize(principal, "inspections.import")
     settings = gateway.settings
@@ -197,7 +198,6 @@ def _higher_level_values(item: Mapping[str, Any], uscc: str, year: int, lines: d
 
 def _store(session: Session, found: dict[str, dict[str, Any]], report: PullReport) -> None:
     """Insert the new inspections and update the changed ones, counting both in ``report``."""
-    from gateway.higher_level.models import HigherLevelInspection
 
     existing = {}
     keys = list(found)

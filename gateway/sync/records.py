@@ -22,8 +22,11 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.directory.models import Department, MatterVersion, Target
+from gateway.draw.models import Draw
 from gateway.planning.models import Plan
+from gateway.results.models import Disposition, InspectionResult
 from gateway.sync.outbox import platform_record_id
+from gateway.tasks.models import Task, TaskMember
 from schemas.common import CHINA_TZ
 
 # Outbox kind -> the platform's URL segment (POST /api/v1/<segment>/batch).
@@ -133,8 +136,6 @@ def draw_task_number(plan: Plan, draw_id: int) -> str:
 
 
 def build_draw(session: Session, entity_id: int, record_id: str, settings: Settings) -> dict[str, Any]:
-    from gateway.draw.models import Draw
-    from gateway.tasks.models import Task
 
     draw = session.get(Draw, entity_id)
     if draw is None:
@@ -180,8 +181,6 @@ def _task_name(plan_matters: list[dict[str, str]], plan: Plan, matter_codes: Ite
 def build_results(session: Session, wanted: dict[int, str], settings: Settings) -> dict[int, dict[str, Any] | BuildError]:
     """Inspection-result records for many results at once (entity id -> record, or the reason there
     is none): a handful of queries for a whole batch instead of several per record."""
-    from gateway.results.models import InspectionResult
-    from gateway.tasks.models import Task, TaskMember
 
     ids = list(wanted)
     rows = session.execute(
@@ -246,7 +245,6 @@ def build_result(session: Session, entity_id: int, record_id: str, settings: Set
 # ----------------------------------------------------------------------------------- disposition
 
 def build_disposition(session: Session, entity_id: int, record_id: str, settings: Settings) -> dict[str, Any]:
-    from gateway.results.models import Disposition
 
     disposition = session.get(Disposition, entity_id)
     if disposition is None:
@@ -322,15 +320,12 @@ def published_entities(session: Session, kind: str) -> list[Published]:
         ).all()
         return [Published("plan", pid, dept) for pid, dept in rows]
     if kind == "draw":
-        from gateway.draw.models import Draw
 
         rows = session.execute(
             select(Draw.id, Plan.lead_department).join(Plan, Plan.id == Draw.plan_id).where(Draw.status == "drawn")
         ).all()
         return [Published("draw", did, dept) for did, dept in rows]
     if kind == "result":
-        from gateway.results.models import InspectionResult
-        from gateway.tasks.models import Task
 
         rows = session.execute(
             select(InspectionResult.id, Task.lead_department, InspectionResult.deadline)
@@ -339,7 +334,6 @@ def published_entities(session: Session, kind: str) -> list[Published]:
         ).all()
         return [Published("result", rid, dept, _midnight(deadline)) for rid, dept, deadline in rows]
     if kind == "disposition":
-        from gateway.results.models import Disposition
 
         rows = session.execute(
             select(Disposition.id, Disposition.department_code, Disposition.deadline)

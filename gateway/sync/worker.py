@@ -49,6 +49,7 @@ from gateway.sync.backoff import Backoff
 from gateway.sync.client import PlatformClient, PushAnswer, batch_body
 from gateway.sync.models import RECORD_KINDS, OutboxRecord, SyncWorker
 from gateway.sync.records import PLATFORM_KINDS, BuildError, build_many
+from gateway.sync.status import deadline_alert
 from schemas.platform import MAX_BATCH_RECORDS
 
 log = logging.getLogger("gateway.sync")
@@ -594,7 +595,6 @@ class Worker:
     def check_deadlines(self, every: timedelta = timedelta(minutes=10)) -> str | None:
         """Log the alert line when the oldest undelivered record nears its deadline (at most every
         ``every``, and whenever the alert changes)."""
-        from gateway.sync.status import deadline_alert
 
         now = self.clock()
         with self.gateway.read() as session:

@@ -12,20 +12,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from gateway.web import accounts, auth, base, directory, draw, office, plans, public, results, tasks
+
 
 def install(app: Flask) -> None:
-    from gateway.web import (
-        accounts,
-        auth,
-        base,
-        directory,
-        draw,
-        office,
-        plans,
-        public,
-        results,
-        tasks,
-    )
 
     base.install_helpers(app)
     for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts):

@@ -9,15 +9,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from gateway.api.errors import status_of
+from gateway.api.errors import error_body, status_of
 from gateway.api.pagination import Page, fetch_page
 from gateway.api.session import get_gateway
 from gateway.errors import DomainError, Forbidden, Unauthenticated
 from gateway.security.principal import ROLE_LABELS, current_principal
+from gateway.security.web import csrf_token
 from schemas.common import CHINA_TZ
 
 log = logging.getLogger(__name__)
@@ -80,9 +82,7 @@ def _http_error_page(exc: HTTPException):
 
 def not_found_page(exc):
     """A URL that matches no route: an HTML page for people, the API's JSON error under /api/."""
-    from flask import jsonify
 
-    from gateway.api.errors import error_body
 
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(error_body("not_found", "请求的资源不存在。")), 404
@@ -90,7 +90,6 @@ def not_found_page(exc):
 
 
 def _unexpected_error_page(exc: Exception):
-    from sqlalchemy.exc import IntegrityError
 
     if isinstance(exc, IntegrityError):
         return render_template("error.html", status=409, message="与现有数据冲突（可能是并发提交），请刷新后重试。",
@@ -354,7 +353,6 @@ def pairs(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
 
 @bp.app_template_global()
 def csrf_field() -> Markup:
-    from gateway.security.web import csrf_token
 
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % csrf_token()
 

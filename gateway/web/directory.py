@@ -15,7 +15,7 @@ from gateway.directory.importing.columns import INSPECTOR_COLUMNS, TARGET_COLUMN
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.queries import inspector_search, target_search
-from gateway.security.policy import allows, authorize, permission, visible_departments
+from gateway.security.policy import allows, authorize, permission, scope_of, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, to_csv
 from gateway.web.base import department_choices, make_blueprint, paged
@@ -56,7 +56,6 @@ def inspectors():
 
 
 def allows_any_write(principal) -> bool:
-    from gateway.security.policy import scope_of
 
     return scope_of(principal, "directory.write") is not None
 

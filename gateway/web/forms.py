@@ -18,6 +18,8 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import Schema, fields, validate
 
+from schemas.i18n import translate
+
 MAX_RADIOS = 5
 LONG_TEXT = 200
 REQUIRED_MESSAGE = "此项为必填项，请填写或选择。"
@@ -153,7 +155,6 @@ def form_fields(
 
 
 def _friendly(message: str) -> str:
-    from schemas.i18n import translate
 
     text = translate(message)
     return REQUIRED_MESSAGE if text in ("缺少必填字段。", "该字段不能为空值。") else text

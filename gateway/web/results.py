@@ -21,7 +21,7 @@ from gateway.results import service as results
 from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import MergedChecklist, task_checklists
 from gateway.results.clock import china_today, deadline_lists
-from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
+from gateway.results.models import RESULT_STATUS_LABELS, Attachment, InspectionResult
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
@@ -230,7 +230,6 @@ def _render_form(gateway, session, task: Task, latest, state: dict[str, Any], er
     for block in blocks:
         for f in block["fields"]:
             labels[f.name] = f.label
-    from gateway.results.models import Attachment
 
     attachments = list(session.scalars(select(Attachment).where(Attachment.task_id == task.id).order_by(Attachment.id)))
     ordered_errors = {k: errors[k] for k in _error_order(blocks) if k in errors}

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Iterator
 
+from openpyxl import load_workbook
+
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
 # Larger files are split and imported in parts (Excel itself stops at 1,048,576 rows).
@@ -99,8 +101,6 @@ def check_xlsx_container(raw: IO[bytes]) -> None:
 
 
 def iter_xlsx(raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
     check_xlsx_container(raw)
     try:
         workbook = load_workbook(raw, read_only=True, data_only=True)
