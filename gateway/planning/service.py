@@ -22,6 +22,7 @@ from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
 from gateway.draw.eligibility import KeyRule
 from gateway.planning import numbering
+from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
 from gateway.security.policy import PUBLISHED, authorize, scope_of
@@ -339,6 +340,7 @@ def publish_plan(
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "draft":
         raise ApiError(409, "plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
+    refuse_if_plugin_missing(session, plan, "发布")
     now = now or utcnow()
     warnings = []
     if plan.amends_id is not None:
