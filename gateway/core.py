@@ -77,5 +77,15 @@ class Gateway:
         with self.write() as session:
             sync_registry(session, self.registry)
 
+    def sync_registry_at_start(self) -> None:
+        """Bring the stored departments and matter versions in line with the plugins as they are
+        now (an upgraded, added or disabled plugin), so that a new plan pins what ``GET /matters``
+        shows. A database not yet migrated is left to ``shuangsui db upgrade``. Raises PluginError
+        when a plugin changed a matter without raising its version."""
+        from gateway.migrate import is_at_head
+
+        if is_at_head(self.engine):
+            self.sync_registry()
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -20,6 +20,16 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def is_at_head(engine) -> bool:
+    """Whether the database behind ``engine`` has been migrated to the newest revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config("")).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
 def check(database_url: str) -> None:
     """Raise if the models and the migrations disagree."""
     command.check(alembic_config(database_url))
