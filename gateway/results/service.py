@@ -26,7 +26,7 @@ from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
 from gateway.results.access import task_resource
-from gateway.results.checklist import task_checklists
+from gateway.results.checklist import task_checklists, unavailable_matters
 from gateway.results.clock import clock_of, compute_deadline, effective_deadline
 from gateway.results.deadline import STATUS_LABELS
 from gateway.results.models import (
@@ -221,6 +221,7 @@ def task_checklist(gateway: Gateway, session: Session, principal: Principal, tas
         "window_end": task.window_end,
         "methods": allowed_methods(gateway, task),
         "matters": matters,
+        "unavailable": unavailable_matters(gateway, session, task),
         "result_codes": result_code_table(),
     }
 
