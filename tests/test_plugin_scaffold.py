@@ -121,3 +121,28 @@ def test_generated_tests_pass_once_installed(tmp_path):
     result = run_generated_tests(root, [site], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 passed" in result.stdout
+
+
+@pytest.mark.parametrize("department_name, short", [
+    (None, "示例部门"),
+    ("武陟县渔业局", "武陟县渔业局"),
+    ("武陟县卫生健康委员会", "武陟县卫生健康委员会"),
+    ("武陟县公共场所卫生监督所", "县公共场所卫生监督所"),
+])
+def test_the_short_name_is_never_cut_mid_word(tmp_path, department_name, short):
+    root = scaffold_plugin("health", tmp_path, department_name=department_name)
+    namespace: dict = {}
+    exec((root / "shuangsui_health/content.py").read_text(encoding="utf-8"), namespace)
+    assert namespace["DEPARTMENT"].short_name == short
+
+
+def test_the_command_takes_the_department_name_and_short_name(tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["plugin", "new", "health", "--dest", str(tmp_path),
+                                      "--department-name", "武陟县卫生健康委员会", "--short-name", "县卫健委"])
+    assert result.exit_code == 0, result.output
+    content = (tmp_path / "health/shuangsui_health/content.py").read_text(encoding="utf-8")
+    assert "name='武陟县卫生健康委员会', short_name='县卫健委'" in content
