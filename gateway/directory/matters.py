@@ -30,9 +30,15 @@ def matter_content(registry: Registry, code: str) -> dict[str, Any]:
     """A matter with every check item (lead's and cooperating departments'), as plain JSON data."""
     matter = registry.matters[code]
     data = _jsonable(asdict(matter))
-    data["check_items"] = [_jsonable(asdict(item)) for item in registry.check_items[code]]
+    data["check_items"] = [_item_content(item) for item in registry.check_items[code]]
     data["cooperating_departments"] = list(registry.cooperating_departments(code))
     return data
+
+
+def _item_content(item) -> dict[str, Any]:
+    """An item as JSON data; open bounds are left out, so that matters stored before items had
+    bounds keep their content hash."""
+    return {k: v for k, v in _jsonable(asdict(item)).items() if not (k in ("minimum", "maximum") and v is None)}
 
 
 def content_sha256(content: dict[str, Any]) -> str:
