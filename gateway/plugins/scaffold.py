@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from string import Template
 
@@ -24,7 +24,17 @@ _FILES = {
     "package/content.py.tmpl": "{package}/content.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "tests/test_plugin.py.tmpl": "tests/test_{name}_plugin.py",
+    "tests/test_integration.py.tmpl": "tests/test_{name}_integration.py",
 }
+
+
+def gateway_requirement(version: str | None = None) -> str:
+    """The requirement a new plugin pins: this gateway's series, within which the plugin API keeps
+    its compatibility promise (docs/plugins.md): the minor series while 0.x, the major from 1.0."""
+    version = version or metadata.version("shuangsui-gateway")
+    major, minor = (int(part) for part in version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"shuangsui-gateway>={major}.{minor},<{upper}"
 
 
 def check_plugin_name(name: str) -> str:
@@ -78,6 +88,7 @@ def scaffold_plugin(
     """
     values = plugin_names(name)
     dept = department_name or f"示例部门（{name}）"
+    values["gateway_requirement"] = gateway_requirement()
     values["department_name_repr"] = repr(dept)
     values["short_name_repr"] = repr(short_name or ("示例部门" if department_name is None else short_name_for(dept)))
 
