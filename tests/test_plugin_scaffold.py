@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,54 @@ def test_the_command_takes_the_department_name_and_short_name(tmp_path):
 ])
 def test_the_scaffold_pins_the_gateway_series(version, requirement):
     assert gateway_requirement(version) == requirement
+
+
+def test_an_installed_scaffolded_plugin_joins_a_joint_plan_with_an_in_tree_matter_and_draws(
+    installed_fishery, database_url, tmp_path, monkeypatch
+):
+    from sqlalchemy import select
+
+    from gateway.config import Settings
+    from gateway.core import Gateway
+    from gateway.draw import service as draws
+    from gateway.planning import service as plans
+    from gateway.tasks.models import Task
+    from gateway.testing.world import OFFICE, REVEALS, add_inspectors, add_target, commitments_for, matter_target
+
+    _, site = installed_fishery
+    monkeypatch.syspath_prepend(str(site))
+    gateway = Gateway.create(Settings(instance_path=tmp_path, database_url=database_url, secret_key="x"))
+    try:
+        gateway.sync_registry()
+        registry = gateway.registry
+        assert registry.departments["fishery"].name == "武陟县渔业局"
+        matters = ["fishery_sample", "work_safety"]
+        with gateway.write() as session:
+            for serial, code in enumerate(matters * 3, start=1):
+                add_target(session, matter_target(registry, code, 500 + serial, risk_class="D"))
+            add_inspectors(session, ["fishery", "emergency", "market"], per_department=3)
+            year = date.today().year
+            plan = plans.create_plan(session, OFFICE, {
+                "kind": "joint", "year": year, "title": f"{year}年度渔业与安全生产联合抽查计划",
+                "lead_department": "fishery", "matters": matters, "scope": {},
+                "ratios": dict.fromkeys("ABCD", "1"), "key_rule": {}, "frequency": "每年1次",
+                "window_start": date(year, 1, 1),
+                "window_end": date(year, 12, 31), "description": "",
+            }, gateway.settings)
+            assert plan.cooperating_departments == ["emergency", "market"]
+            plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
+            draw = draws.freeze(session, OFFICE, plan.id)
+            draws.commit(session, OFFICE, draw.id, commitments_for())
+            draws.reveal_seed(session, OFFICE, draw.id, REVEALS, [{"name": "钱七（新闻媒体代表）"}])
+            plan_id, draw_id = plan.id, draw.id
+        drawn = draws.run_and_record_failure(gateway, OFFICE, draw_id)
+        assert drawn.status == "drawn"
+        with gateway.read() as session:
+            tasks = list(session.scalars(select(Task).where(Task.plan_id == plan_id)))
+            fishery_tasks = [t for t in tasks if "fishery_sample" in t.matter_codes]
+            assert fishery_tasks and any("work_safety" in t.matter_codes for t in tasks)
+            for task in fishery_tasks:
+                leader = next(m for m in task.members if m.active and m.role == "lead")
+                assert leader.department_code == "fishery"
+    finally:
+        gateway.dispose()
