@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from gateway.cli.main import cli
 from gateway.config import Settings
 from gateway.core import Gateway
+from tests.test_plugins_versions import changed_commerce
 
 
 def test_api_lists_five_departments_and_the_joint_matters(client):
@@ -79,26 +80,6 @@ def test_instance_config_file_is_read_and_environment_wins(tmp_path):
     assert (settings.county_name, settings.sync_batch_size) == ("温县", 9)
 
 
-def _changed_commerce_plugin():
-    """The real commerce plugin, with its matter's name changed (as after a change in the law)."""
-    import dataclasses
-
-    import shuangsui_commerce.plugin as real
-
-    from gateway.plugins import hookimpl
-
-    class Changed:
-        @hookimpl
-        def gateway_department(self):
-            return real.gateway_department()
-
-        @hookimpl
-        def gateway_matters(self):
-            return [dataclasses.replace(m, name=m.name + "（2027 修订）", version="2") for m in real.gateway_matters()]
-
-    return Changed()
-
-
 def test_changed_matter_content_makes_a_new_version_and_keeps_the_old(gateway, settings):
     from dataclasses import replace
 
@@ -107,7 +88,7 @@ def test_changed_matter_content_makes_a_new_version_and_keeps_the_old(gateway, s
     from gateway.directory.models import MatterVersion
 
     others = ("agriculture", "emergency", "market", "environment")
-    changed = Gateway.create(replace(settings, plugins=others), extra_plugins=[("commerce", _changed_commerce_plugin())])
+    changed = Gateway.create(replace(settings, plugins=others), extra_plugins=[("commerce", changed_commerce("2", "（2027 修订）"))])
     changed.sync_registry()
     with changed.read() as s:
         versions = [(v.version, v.current, v.name) for v in s.scalars(

@@ -12,6 +12,7 @@ from gateway.plugins import hookimpl
 from gateway.tasks import sheets
 from gateway.tasks.models import Task
 from tests.drawdb import build_directory, complete_draw, published_plan
+from tests.test_plugins_versions import changed_commerce
 
 
 class VersionedGuide:
@@ -20,21 +21,6 @@ class VersionedGuide:
     @hookimpl
     def gateway_guide_text(self, matter_code, version):
         return f"按第 {version} 版程序检查 {matter_code}" if matter_code == "refined_oil" else None
-
-
-def _commerce_v2():
-    import shuangsui_commerce.plugin as real
-
-    class Upgraded:
-        @hookimpl
-        def gateway_department(self):
-            return real.gateway_department()
-
-        @hookimpl
-        def gateway_matters(self):
-            return [dataclasses.replace(m, name=m.name + "（2027 修订）", version="2") for m in real.gateway_matters()]
-
-    return Upgraded()
 
 
 def _first_task(gw: Gateway, plan_id: int) -> int:
@@ -48,7 +34,7 @@ def test_the_guide_text_hook_receives_the_pinned_version(gateway, settings):
     complete_draw(gateway, plan_id)
     others = ("agriculture", "emergency", "market", "environment")
     upgraded = Gateway.create(dataclasses.replace(settings, plugins=others),
-                              extra_plugins=[("commerce", _commerce_v2()), ("guide", VersionedGuide())])
+                              extra_plugins=[("commerce", changed_commerce("2", "（2027 修订）")), ("guide", VersionedGuide())])
     try:
         upgraded.sync_registry()
         with upgraded.read() as session:

@@ -18,7 +18,7 @@ from gateway.plugins.manager import PluginError, build_plugin_manager
 OTHERS = ("agriculture", "emergency", "market", "environment")
 
 
-def _commerce(version: str | None, suffix: str = "（修订）"):
+def changed_commerce(version: str | None, suffix: str = "（修订）"):
     """The real commerce plugin with its matter's name changed and ``version`` (None: unchanged)."""
     import shuangsui_commerce.plugin as real
 
@@ -42,7 +42,7 @@ def _versions(gw: Gateway, code: str = "refined_oil") -> list[tuple[str, bool]]:
 
 
 def test_changed_content_under_the_same_version_is_refused_naming_plugin_and_matter(gateway, settings):
-    changed = Gateway.create(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", _commerce(None))])
+    changed = Gateway.create(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", changed_commerce(None))])
     try:
         with pytest.raises(PluginError, match=r"插件 commerce 的抽查事项 refined_oil 内容已改变，但版本号仍为 1"):
             changed.sync_registry()
@@ -63,7 +63,7 @@ def test_a_cooperating_plugin_removed_keeps_the_version_number(gateway, settings
 def test_the_application_syncs_at_start_so_a_new_plan_pins_the_upgraded_version(gateway, settings):
     from gateway.app import create_app
 
-    app = create_app(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", _commerce("2"))])
+    app = create_app(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", changed_commerce("2"))])
     try:
         assert _versions(gateway) == [("1", False), ("2", True)]
         assert app.test_client().get("/api/v1/matters").status_code == 200
@@ -75,7 +75,7 @@ def test_the_application_refuses_to_start_on_changed_content_under_the_same_vers
     from gateway.app import create_app
 
     with pytest.raises(PluginError, match="refined_oil"):
-        create_app(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", _commerce(None))])
+        create_app(dataclasses.replace(settings, plugins=OTHERS), extra_plugins=[("commerce", changed_commerce(None))])
 
 
 def test_an_unmigrated_database_is_left_to_db_upgrade(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -84,21 +85,33 @@ def commitments_for(reveals=REVEALS) -> list[dict[str, str]]:
 
 def checklist_values(gateway: Gateway, matter_code: str) -> dict[str, Any]:
     """A complete, all-compliant checklist for ``matter_code`` (its merged checklist: lead and
-    cooperating items), from each field's kind."""
+    cooperating items), from each field's kind and the item's bounds."""
+    checklist = merged_checklist(gateway.plugin_manager, gateway.registry, matter_code)
+    items = {item.code: item for item in checklist.items}
     values: dict[str, Any] = {}
-    for f in merged_checklist(gateway.plugin_manager, gateway.registry, matter_code).describe()["fields"]:
+    for f in checklist.describe()["fields"]:
         kind = f["kind"]
         if kind == "outcome":
             values[f["code"]] = "compliant"
         elif kind == "boolean":
             values[f["code"]] = True
         elif kind in ("integer", "decimal"):
-            values[f["code"]] = 1 if kind == "integer" else "1"
+            values[f["code"]] = _number_within(items.get(f["code"]), kind)
         elif kind == "choice":
             values[f["code"]] = next(iter(f["choices"]))
         elif f["required"]:
             values[f["code"]] = "无"
     return values
+
+
+def _number_within(item, kind: str) -> int | str:
+    value = Decimal(3) if kind == "integer" else Decimal("120.5")
+    low, high = getattr(item, "minimum", None), getattr(item, "maximum", None)
+    if low is not None and value < low:
+        value = low
+    if high is not None and value > high:
+        value = high
+    return int(value) if kind == "integer" else str(value)
 
 
 @dataclass(frozen=True)
