@@ -82,10 +82,16 @@ class Gateway:
         now (an upgraded, added or disabled plugin), so that a new plan pins what ``GET /matters``
         shows. A database not yet migrated is left to ``shuangsui db upgrade``. Raises PluginError
         when a plugin changed a matter without raising its version."""
+        from sqlalchemy.exc import IntegrityError
+
         from gateway.migrate import is_at_head
 
-        if is_at_head(self.engine):
+        if not is_at_head(self.engine):
+            return
+        try:
             self.sync_registry()
+        except IntegrityError:
+            self.sync_registry()  # another process, started at the same moment, recorded the change first
 
     def dispose(self) -> None:
         self.engine.dispose()
