@@ -10,7 +10,7 @@ PLATFORM_PORT ?= 8900
 DEMO_TARGETS ?= 20000
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench openapi screenshots clean
+.PHONY: install run test test-extra-plugin bench openapi screenshots clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ test: install
 	$(VENV)/bin/ruff check .
 	@$(PY) -m tests.pg_status || true
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# The suite again with a sixth, scaffolded department plugin installed (a CI leg): the core's
+# tests must hold with any extra well-formed plugin.
+EXTRA_PLUGIN := $(CURDIR)/instance/extra-plugin
+test-extra-plugin: install
+	rm -rf $(EXTRA_PLUGIN) && mkdir -p $(EXTRA_PLUGIN)
+	$(SHUANGSUI) plugin new public_hygiene --dest $(EXTRA_PLUGIN)/src --department-name 武陟县卫生健康委员会
+	$(PY) -m pip install --quiet --no-deps --target $(EXTRA_PLUGIN)/site $(EXTRA_PLUGIN)/src/public_hygiene
+	PYTHONPATH=$(EXTRA_PLUGIN)/site $(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/import.py

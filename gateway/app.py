@@ -69,7 +69,9 @@ def create_app(
     extra_plugins: Iterable[tuple[str, object]] = (),
 ) -> Flask:
     """Build the WSGI application. Pass ``gateway`` to share one with the caller (tests, CLI)."""
-    gateway = gateway or Gateway.create(settings, extra_plugins=extra_plugins)
+    if gateway is None:
+        gateway = Gateway.create(settings, extra_plugins=extra_plugins)
+        gateway.sync_registry_at_start()
     settings = gateway.settings
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
     app.config.update(

@@ -7,11 +7,13 @@ from typing import Iterable, Iterator
 
 import pluggy
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
 from gateway.db import make_engine, make_sessionmaker
 from gateway.directory.matters import sync_registry
+from gateway.migrate import is_at_head
 from gateway.plugins.manager import Registry, build_plugin_manager, load_registry
 
 
@@ -76,6 +78,20 @@ class Gateway:
 
         with self.write() as session:
             sync_registry(session, self.registry)
+
+    def sync_registry_at_start(self) -> None:
+        """Bring the stored departments and matter versions in line with the plugins as they are
+        now (an upgraded, added or disabled plugin), so that a new plan pins what ``GET /matters``
+        shows. A database not yet migrated is left to ``shuangsui db upgrade``. Raises PluginError
+        when a plugin changed a matter without raising its version."""
+
+
+        if not is_at_head(self.engine):
+            return
+        try:
+            self.sync_registry()
+        except IntegrityError:
+            self.sync_registry()  # another process, started at the same moment, recorded the change first
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,7 +2,7 @@
 
 A checklist has one field per check item, named by the check item's code. This module
 does not import ``gateway``: anything with the attributes of
-``gateway.plugins.CheckItem`` (code, name, kind, choices, required, help_text) works.
+``gateway.plugins.CheckItem`` (code, name, kind, choices, required, help_text; minimum and maximum optional) works.
 """
 from __future__ import annotations
 
@@ -40,10 +40,12 @@ def field_for_item(item: Any) -> fields.Field:
         return fields.String(validate=validate.OneOf(list(OUTCOMES)), **common)
     if item.kind == "boolean":
         return fields.Boolean(**common)
+    low, high = getattr(item, "minimum", None), getattr(item, "maximum", None)
     if item.kind == "integer":
-        return fields.Integer(strict=True, validate=validate.Range(min=0), **common)
+        return fields.Integer(strict=True, validate=validate.Range(min=max(low or 0, 0), max=high), **common)
     if item.kind == "decimal":
-        return fields.Decimal(as_string=True, **common)
+        bounds = [validate.Range(min=low, max=high)] if low is not None or high is not None else []
+        return fields.Decimal(as_string=True, validate=bounds, **common)
     if item.kind == "choice":
         meta["choices"] = {c: c for c in item.choices}
         return fields.String(validate=validate.OneOf(list(item.choices)), **common)

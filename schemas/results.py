@@ -262,6 +262,14 @@ class ResultCodeSchema(Schema):
     counts_as_problem = fields.Boolean()
 
 
+class UnavailableMatterSchema(Schema):
+    matter_code = fields.String()
+    matter_name = fields.String(metadata={"description": "The name in the version the plan pinned"})
+    version = fields.String()
+    lead_department = fields.String()
+    reason = fields.String(metadata={"description": "Why no result can be recorded for it, in Chinese"})
+
+
 class TaskChecklistSchema(Schema):
     task_id = fields.Integer()
     task_number = fields.String()
@@ -270,6 +278,8 @@ class TaskChecklistSchema(Schema):
     window_end = fields.Date()
     methods = fields.List(fields.String())
     matters = fields.List(fields.Nested(MatterChecklistSchema))
+    unavailable = fields.List(fields.Nested(UnavailableMatterSchema), metadata={
+        "description": "The task's matters whose department's plugin is not installed or not enabled"})
     result_codes = fields.List(fields.Nested(ResultCodeSchema))
 
 

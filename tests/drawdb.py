@@ -7,79 +7,27 @@ here names a department except as the plugins do.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
-from typing import Any, Iterable
+from datetime import date
+from typing import Any
 
 from gateway.demo.generate import make_uscc
-from gateway.directory.models import Conflict, Inspector, Target, join_licences
+from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import service as draws
-from gateway.draw.commitment import commitment
 from gateway.planning import service as plans
 from gateway.security.principal import Principal
+from gateway.testing import world as kit
+from gateway.testing.world import REVEALS, add_target, commitments_for, matter_target  # noqa: F401 (shared)
 
 COUNTY = Principal(role="county_office", name="测试办公室")
 SUPERVISOR = Principal(role="supervisor", name="监督员")
 YEAR = date.today().year + 1  # a plan published now for next year is on time
 RATIOS = {"A": "0.3", "B": "0.3", "C": "0.5", "D": "1"}
 
-REVEALS = [
-    {"role": "organiser", "name": "张三", "digits": "31415926535", "salt": "salt-organiser"},
-    {"role": "operator", "name": "李四", "digits": "89793238", "salt": "salt-operator-1"},
-    {"role": "supervisor", "name": "王五", "digits": "46264338", "salt": "salt-supervisor"},
-    {"role": "witness", "name": "赵六", "digits": "3279", "salt": "salt-witness-01"},
-]
-
-
-def commitments_for(reveals: Iterable[dict[str, str]] = REVEALS) -> list[dict[str, str]]:
-    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals]
-
-
-def matter_target(registry, matter_code: str, serial: int, risk_class: str = "B", **overrides) -> dict[str, Any]:
-    """A target that meets ``matter_code``'s criteria."""
-    criteria = registry.matters[matter_code].criteria
-    kind = criteria.target_types[0] if criteria.target_types else "enterprise"
-    data = {
-        "uscc": make_uscc(kind, serial),
-        "name": f"武陟县测试{serial}号单位",
-        "type": kind,
-        "township": "木城街道",
-        "business_scope": "；".join(criteria.scope_keywords[:1]) or "综合经营",
-        "licences": list(criteria.required_licences[:1]),
-        "risk_class": risk_class,
-        "status": "operating",
-    }
-    data.update(overrides)
-    return data
-
-
-def add_target(session, data: dict[str, Any]) -> Target:
-    values = dict(data)
-    licences = values.pop("licences", [])
-    target = Target(**values, licences=join_licences(licences))
-    session.add(target)
-    session.flush()
-    return target
-
 
 def add_inspectors(session, registry, per_department: int = 4, today: date | None = None) -> dict[str, list[Inspector]]:
     """``per_department`` certified, active inspectors in every department, plus one expired and one
     inactive (never drawn)."""
-    today = today or date.today()
-    out: dict[str, list[Inspector]] = {}
-    for index, code in enumerate(sorted(registry.departments), start=1):
-        people = []
-        for serial in range(per_department + 2):
-            inspector = Inspector(
-                department_code=code, name=f"{code}检查员{serial}", gender="male",
-                certificate_no=f"4108{index:02d}{serial:05d}", phone="13800000000",
-                certificate_valid_until=today - timedelta(days=1) if serial == per_department else today + timedelta(days=900),
-                active=serial != per_department + 1,
-            )
-            session.add(inspector)
-            people.append(inspector)
-        out[code] = people
-    session.flush()
-    return out
+    return kit.add_inspectors(session, registry.departments, per_department, today)
 
 
 def build_directory(gateway, per_matter: int = 12, per_department: int = 4, seed: int = 7) -> dict[str, Any]:

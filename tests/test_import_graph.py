@@ -105,7 +105,7 @@ def test_every_import_inside_a_function_says_why_it_is_lazy():
     """Imports belong at the top of a module; one that must wait (a platform-only package, say)
     carries a comment on the line above saying why."""
     unexplained = []
-    for name, path in _modules().items():
+    for path in _modules().values():
         lines = path.read_text(encoding="utf-8").splitlines()
         tree = ast.parse("\n".join(lines))
         for function in ast.walk(tree):

@@ -30,7 +30,9 @@ class CliContext:
     def gateway(self) -> Gateway:
         if self._gateway is None:
             try:
-                self._gateway = Gateway.create(self.settings())
+                gateway = Gateway.create(self.settings())
+                gateway.sync_registry_at_start()
+                self._gateway = gateway
             except PluginError as exc:
                 raise click.ClickException(f"插件加载失败：{exc}") from None
         return self._gateway

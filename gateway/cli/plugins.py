@@ -39,10 +39,12 @@ def plugin() -> None:
 @plugin.command("new", help="生成一个新的部门插件工程骨架。")
 @click.argument("name")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."), help="输出目录。")
-def plugin_new(name: str, dest: Path) -> None:
+@click.option("--department-name", metavar="中文名称", help="部门全称，如“武陟县卫生健康委员会”；省略时为示例名称。")
+@click.option("--short-name", metavar="中文名称", help="部门简称，用于表格；省略时由全称得出（如“县卫生健康委员会”）。")
+def plugin_new(name: str, dest: Path, department_name: str | None, short_name: str | None) -> None:
 
     try:
-        path = scaffold_plugin(name, dest)
+        path = scaffold_plugin(name, dest, department_name=department_name, short_name=short_name)
     except (ValueError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已生成插件工程：{path}")

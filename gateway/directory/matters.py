@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Department, MatterVersion
-from gateway.plugins.manager import Registry
+from gateway.plugins.manager import PluginError, Registry
 
 
 def _jsonable(value: Any) -> Any:
@@ -30,9 +30,15 @@ def matter_content(registry: Registry, code: str) -> dict[str, Any]:
     """A matter with every check item (lead's and cooperating departments'), as plain JSON data."""
     matter = registry.matters[code]
     data = _jsonable(asdict(matter))
-    data["check_items"] = [_jsonable(asdict(item)) for item in registry.check_items[code]]
+    data["check_items"] = [_item_content(item) for item in registry.check_items[code]]
     data["cooperating_departments"] = list(registry.cooperating_departments(code))
     return data
+
+
+def _item_content(item) -> dict[str, Any]:
+    """An item as JSON data; open bounds are left out, so that matters stored before items had
+    bounds keep their content hash."""
+    return {k: v for k, v in _jsonable(asdict(item)).items() if not (k in ("minimum", "maximum") and v is None)}
 
 
 def content_sha256(content: dict[str, Any]) -> str:
@@ -70,6 +76,7 @@ def sync_registry(session: Session, registry: Registry) -> None:
         for v in same:
             v.current = v is match
         if match is None:
+            _refuse_same_version(registry, content, same)
             session.add(
                 MatterVersion(
                     code=code,
@@ -85,6 +92,33 @@ def sync_registry(session: Session, registry: Registry) -> None:
         if v.code not in registry.matters:
             v.current = False
     session.flush()
+
+
+def _lead_part(content: dict[str, Any]) -> dict[str, Any]:
+    """What the lead plugin alone decides: the matter without the cooperating departments' items."""
+    lead = content["department_code"]
+    part = {k: v for k, v in content.items() if k != "cooperating_departments"}
+    part["check_items"] = [i for i in content["check_items"] if i["department_code"] == lead]
+    return part
+
+
+def _refuse_same_version(registry: Registry, content: dict[str, Any], stored: list[MatterVersion]) -> None:
+    """A lead plugin that changed its matter must raise ``Matter.version``: two different
+    contents stored as one "第 N 版" would make the published list ambiguous. Only cooperating
+    departments' items (a cooperating plugin added, removed or upgraded) may change under one
+    version."""
+    mine = content_sha256(_lead_part(content))
+    for row in stored:
+        if row.version == content["version"] and content_sha256(_lead_part(row.content)) != mine:
+            plugin = registry.department_plugin[content["department_code"]]
+            raise PluginError(
+                f"插件 {plugin} 的抽查事项 {content['code']} 内容已改变，但版本号仍为 {content['version']}："
+                f"请在该插件中提高 Matter 的 version（例如改为 \"{_next(content['version'])}\"）后重新安装"
+            )
+
+
+def _next(version: str) -> str:
+    return str(int(version) + 1) if version.isdigit() else version + ".1"
 
 
 def current_matter_versions(session: Session) -> dict[str, MatterVersion]:

@@ -53,6 +53,7 @@ from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.draw.verify import verify_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
+from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan
 from gateway.planning.service import get_plan, local_date
 from gateway.security import audit
@@ -113,6 +114,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         message = ("计划尚未发布，不能抽取。" if plan.status == "draft"
                    else f"计划 {plan.number} 第 {plan.version} 版已被新版本取代，请对现行版本抽取。")
         raise ConflictError("plan_not_published", message, {"plan_id": [message]})
+    refuse_if_plugin_missing(session, plan, "冻结抽取对象")
     existing = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
     if existing is not None:
         raise ConflictError("draw_exists", f"计划 {plan.number} 已有抽取（抽取 {existing.id}），同一计划只能抽取一次。",
@@ -289,6 +291,7 @@ def run(session: Session, principal: Principal, draw_id: int, settings: Settings
     authorize(principal, "draws.run")
     now = now or utcnow()
     timing.restart()
+    refuse_if_plugin_missing(session, get_draw(session, draw_id).plan, "抽取")
     draw = _take_for_run(session, principal, draw_id, now)
     inputs = _read_run_inputs(session, draw, settings, now)
     timing.lap("read")

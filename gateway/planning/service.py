@@ -23,6 +23,7 @@ from gateway.draw.eligibility import KeyRule
 from gateway.draw.models import Draw
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning import numbering
+from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text, personal_data_problems
@@ -341,6 +342,7 @@ def publish_plan(
     authorize(principal, "plans.write", departments=[plan.lead_department])
     if plan.status != "draft":
         raise Conflict("plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
+    refuse_if_plugin_missing(session, plan, "发布")
     now = now or utcnow()
     warnings = []
     if plan.amends_id is not None:

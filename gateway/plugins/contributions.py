@@ -55,6 +55,10 @@ class CheckItem:
     required: bool = True
     help_text: str = ""
     order: int = 0
+    # Bounds of an ``integer`` or ``decimal`` value, inclusive; None leaves that side open (an
+    # integer is never below 0).
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -63,6 +67,19 @@ class CheckItem:
             raise ValueError(f"check item {self.code}: unknown kind {self.kind!r}")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"check item {self.code}: kind 'choice' needs choices")
+        self._check_bounds()
+
+    def _check_bounds(self) -> None:
+        for name in ("minimum", "maximum"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.kind not in ("integer", "decimal"):
+                raise ValueError(f"check item {self.code}: {name} applies to integer and decimal items only")
+            if not isinstance(value, Decimal):
+                object.__setattr__(self, name, Decimal(str(value)))
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"check item {self.code}: minimum {self.minimum} is above maximum {self.maximum}")
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def gateway_violation_found(matter_code: str, result: Mapping[str, Any]) -> None
 
 
 @hookspec(firstresult=True)
-def gateway_guide_text(matter_code: str) -> str | None:
+def gateway_guide_text(matter_code: str, version: str) -> str | None:
     """Called when the inspection guide (检查指引书) is rendered. Return extra guidance text in
-    Chinese for ``matter_code`` (procedure, cautions), or None."""
+    Chinese for ``matter_code`` (procedure, cautions), or None. ``version`` is the matter version
+    the task's plan pinned, which may be older than the plugin's own; an implementation may leave
+    the parameter out when its text never changed."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Iterable, Iterator
 
 import pluggy
@@ -29,12 +30,25 @@ def build_plugin_manager(
         if allow is None:
             pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
         else:
+            _refuse_unknown_names(allow)
             for name in allow:
                 pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP, name=name)
     for name, plugin in extra_plugins:
         pm.register(plugin, name=name)
     pm.check_pending()
     return pm
+
+
+def _refuse_unknown_names(allow: Iterable[str]) -> None:
+    """A name in the allow-list that no installed plugin has is a typo or a missing install:
+    starting without that department would silently drop its matters."""
+    installed = sorted({ep.name for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)})
+    unknown = [name for name in allow if name not in installed]
+    if unknown:
+        raise PluginError(
+            f"插件允许列表（SHUANGSUI_PLUGINS 或配置项 plugins）中的 {'、'.join(unknown)} 不是已安装的插件；"
+            f"已安装的插件：{'、'.join(installed) or '无'}"
+        )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from string import Template
 
@@ -24,7 +24,17 @@ _FILES = {
     "package/content.py.tmpl": "{package}/content.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "tests/test_plugin.py.tmpl": "tests/test_{name}_plugin.py",
+    "tests/test_integration.py.tmpl": "tests/test_{name}_integration.py",
 }
+
+
+def gateway_requirement(version: str | None = None) -> str:
+    """The requirement a new plugin pins: this gateway's series, within which the plugin API keeps
+    its compatibility promise (docs/plugins.md): the minor series while 0.x, the major from 1.0."""
+    version = version or metadata.version("shuangsui-gateway")
+    major, minor = (int(part) for part in version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"shuangsui-gateway>={major}.{minor},<{upper}"
 
 
 def check_plugin_name(name: str) -> str:
@@ -51,19 +61,36 @@ def plugin_names(name: str) -> dict[str, str]:
     }
 
 
-def scaffold_plugin(name: str, dest: Path, *, department_name: str | None = None) -> Path:
+SHORT_NAME_MAX = 10
+_PLACE = re.compile(r"^.+?[省市县区](?=.)")
+
+
+def short_name_for(department_name: str) -> str:
+    """A short name for tables, never cut mid-word: the name itself when short enough, else the
+    name with its place replaced by its level (``某某县卫生健康委员会`` -> ``县卫生健康委员会``)."""
+    if len(department_name) <= SHORT_NAME_MAX:
+        return department_name
+    place = _PLACE.match(department_name)
+    return place.group(0)[-1] + department_name[place.end():] if place else department_name
+
+
+def scaffold_plugin(
+    name: str, dest: Path, *, department_name: str | None = None, short_name: str | None = None
+) -> Path:
     """Create the distribution ``dest/NAME`` for a department plugin called ``name`` and return
     its path.
 
     ``name`` becomes the entry-point name and department code; the distribution is
     ``shuangsui-NAME`` and the package ``shuangsui_NAME``. ``department_name`` is the Chinese
-    name of the department (a sample name when omitted). Raises ValueError for an unusable
-    name and FileExistsError when ``dest/NAME`` already exists.
+    name of the department (a sample name when omitted) and ``short_name`` its short name for
+    tables (derived from the name when omitted, see :func:`short_name_for`). Raises ValueError
+    for an unusable name and FileExistsError when ``dest/NAME`` already exists.
     """
     values = plugin_names(name)
     dept = department_name or f"示例部门（{name}）"
+    values["gateway_requirement"] = gateway_requirement()
     values["department_name_repr"] = repr(dept)
-    values["short_name_repr"] = repr(dept[:10])
+    values["short_name_repr"] = repr(short_name or ("示例部门" if department_name is None else short_name_for(dept)))
 
     root = Path(dest) / name
     if root.exists():

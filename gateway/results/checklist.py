@@ -190,6 +190,24 @@ def task_checklists(gateway: "Gateway", session: "Session", task: "Task") -> dic
     }
 
 
+def unavailable_matters(gateway: "Gateway", session: "Session", task: "Task") -> list[dict[str, Any]]:
+    """The task's matters whose lead department's plugin is not installed or not enabled: each
+    with the name and version its plan pinned and why no result can be recorded for it."""
+
+    return [
+        {
+            "matter_code": matter.code,
+            "matter_name": matter.version.name,
+            "version": matter.version.version,
+            "lead_department": matter.department,
+            "reason": (f"抽查事项“{matter.version.name}”（第 {matter.version.version} 版）的牵头部门 "
+                       f"{matter.department} 的插件未安装或未启用，暂不能录入该事项的检查结果；"
+                       "请县级协调机构安装并启用该插件。"),
+        }
+        for matter in task_matters(session, task) if matter.code not in gateway.registry.matters
+    ]
+
+
 def non_compliant_items(values: Mapping[str, Any]) -> list[str]:
     """Codes of the check items whose outcome is 不符合."""
     return [code for code, value in values.items() if value == NON_COMPLIANT]

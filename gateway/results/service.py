@@ -27,7 +27,7 @@ from gateway.planning.models import Plan
 from gateway.results import attachments as files
 from gateway.results import risk
 from gateway.results.access import task_resource, visible_tasks
-from gateway.results.checklist import task_checklists
+from gateway.results.checklist import task_checklists, unavailable_matters
 from gateway.results.clock import compute_deadline, effective_deadline
 from gateway.results.models import (
     RESULT_STATUS_LABELS,
@@ -193,6 +193,7 @@ def task_checklist(gateway: Gateway, session: Session, principal: Principal, tas
         "window_end": task.window_end,
         "methods": allowed_methods(gateway, task),
         "matters": matters,
+        "unavailable": unavailable_matters(gateway, session, task),
         "result_codes": result_code_table(),
     }
 

@@ -160,9 +160,12 @@ def _check_checklists(
             _add(errors, path, "检查表应为对象（检查项编码: 检查结果）。")
             continue
         loaded, schema_errors, dumped = pinned[matter_code].load(dict(values))
-        errors.update(flatten(schema_errors, path))
+        refused = flatten(schema_errors, path)
+        errors.update(refused)
         for extra in gateway.hook.gateway_validate_result(matter_code=matter_code, values=loaded):
             for field, messages in (extra or {}).items():
+                if f"{path}.{field}" in refused:
+                    continue  # the schema's message on that field says it already: one reason per field
                 for message in messages:
                     _add(errors, f"{path}.{field}", message)
         loaded_all[matter_code] = loaded

@@ -37,7 +37,8 @@ def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
             (i for i in content.get("check_items", []) if i.get("department_code") in present),
             key=lambda i: (i.get("department_code") != matter.department, i.get("order", 0)),
         )
-        guide_text = hook.gateway_guide_text(matter_code=matter.code) if hook is not None else None
+        guide_text = (hook.gateway_guide_text(matter_code=matter.code, version=matter.version.version)
+                      if hook is not None else None)
         matters.append({
             "code": matter.code,
             "name": matter.version.name,

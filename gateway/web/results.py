@@ -71,11 +71,13 @@ def form_errors(errors: dict[str, list[str]], form=None) -> dict[str, list[str]]
 
 
 def _matter_forms(pinned: dict[str, MergedChecklist], task: Task, values: dict[str, dict[str, Any]],
-                  errors: dict[str, list[str]]):
+                  errors: dict[str, list[str]], unavailable: list[dict[str, Any]]):
     blocks = []
+    missing = {m["matter_code"]: m for m in unavailable}
     for code in task.matter_codes:
         if code not in pinned:
-            blocks.append({"code": code, "name": code, "missing": True, "fields": [], "errors": errors.get(f"checklists.{code}", [])})
+            blocks.append({"code": code, "name": missing[code]["matter_name"], "missing": missing[code]["reason"],
+                           "fields": [], "errors": errors.get(f"checklists.{code}", [])})
             continue
         checklist = pinned[code]
         blocks.append({
@@ -225,7 +227,8 @@ def _store(gateway, principal, today: date, task_id: int, latest, raw, correctin
 def _render_form(gateway, session, task: Task, latest, state: dict[str, Any], errors: dict[str, list[str]],
                  correcting: bool):
     checklist = results.task_checklist(gateway, session, current_principal(), task.id)
-    blocks = _matter_forms(task_checklists(gateway, session, task), task, state["values"], errors)
+    blocks = _matter_forms(task_checklists(gateway, session, task), task, state["values"], errors,
+                           checklist["unavailable"])
     labels = dict(FIXED_LABELS)
     for block in blocks:
         for f in block["fields"]:

@@ -24,9 +24,9 @@ from gateway.directory.matters import current_matter_versions
 from gateway.directory.models import Inspector, Target, join_licences
 from gateway.planning.models import Plan, PlanMatter
 from gateway.results import followups, service
-from gateway.results.checklist import merged_checklist
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
+from gateway.testing.world import checklist_values
 
 TODAY = date(2026, 10, 20)
 WINDOW = (date(2026, 4, 1), date(2026, 10, 31))
@@ -53,22 +53,7 @@ def sample_values(gateway: Gateway, matter_code: str) -> dict[str, Any]:
     """A valid, all-compliant checklist for any matter, from its merged checklist's fields."""
     if matter_code == "refined_oil":
         return dict(OIL_VALUES)
-    values: dict[str, Any] = {}
-    for f in merged_checklist(gateway.plugin_manager, gateway.registry, matter_code).describe()["fields"]:
-        kind = f["kind"]
-        if kind == "outcome":
-            values[f["code"]] = "compliant"
-        elif kind == "boolean":
-            values[f["code"]] = True
-        elif kind == "integer":
-            values[f["code"]] = 3
-        elif kind == "decimal":
-            values[f["code"]] = "120.5"
-        elif kind == "choice":
-            values[f["code"]] = next(iter(f["choices"]))
-        elif f["required"]:
-            values[f["code"]] = "无"
-    return values
+    return checklist_values(gateway, matter_code)
 
 
 @dataclass

@@ -21,10 +21,10 @@ from gateway.directory.matters import current_matter_versions
 from gateway.directory.models import Inspector, Target
 from gateway.planning.models import Plan, PlanMatter
 from gateway.results import service
-from gateway.results.checklist import merged_checklist
 from gateway.results.validation import allowed_methods
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
+from gateway.testing.world import checklist_values
 
 MATTER = "refined_oil"
 SIGNED = {"status": "signed", "signer_name": "周建华", "signer_title": "站长"}
@@ -32,22 +32,7 @@ SIGNED = {"status": "signed", "signer_name": "周建华", "signer_title": "站�
 
 def sample_values(gateway: Gateway, matter_code: str) -> dict[str, Any]:
     """A complete, all-compliant checklist for ``matter_code`` from its merged checklist."""
-    values: dict[str, Any] = {}
-    for f in merged_checklist(gateway.plugin_manager, gateway.registry, matter_code).describe()["fields"]:
-        kind = f["kind"]
-        if kind == "outcome":
-            values[f["code"]] = "compliant"
-        elif kind == "boolean":
-            values[f["code"]] = True
-        elif kind == "integer":
-            values[f["code"]] = 3
-        elif kind == "decimal":
-            values[f["code"]] = "120.5"
-        elif kind == "choice":
-            values[f["code"]] = next(iter(f["choices"]))
-        elif f["required"]:
-            values[f["code"]] = "无"
-    return values
+    return checklist_values(gateway, matter_code)
 
 
 @dataclass

@@ -156,9 +156,9 @@ INSPECTOR_COLUMNS = (
     Column("gender", ("性别", "gender"), choice(GENDER_LABELS, "性别"), required=True),
     Column("unit", ("单位", "所在单位", "unit"), text(200)),
     Column("position", ("职务", "position"), text(100)),
-    Column("expertise", ("专业特长", "专长", "expertise"), text(200)),
+    Column("expertise", ("专业特长", "专长", "专业", "专业领域", "expertise"), text(200)),
     Column("certificate_no", ("执法证号", "执法证件号", "certificate_no"), _validated(validate_certificate_no), required=True, personal=True),
-    Column("certificate_valid_until", ("证件有效期至", "执法证有效期至", "certificate_valid_until"), iso_date, default=None),
+    Column("certificate_valid_until", ("证件有效期至", "执法证有效期至", "证件有效期", "执法证有效期", "有效期至", "certificate_valid_until"), iso_date, default=None),
     Column("phone", ("联系电话", "电话", "phone"), _validated(validate_phone), personal=True),
     Column("active", ("在岗", "是否在岗", "active"), boolean, default=True),
 )
@@ -177,6 +177,11 @@ INSPECTION_COLUMNS = (
 )
 
 
+def accepted_headers(columns: tuple[Column, ...]) -> str:
+    """Each column's headers, the required ones marked: what an unknown column could have meant."""
+    return "；".join(("*" if c.required else "") + "/".join(c.headers) for c in columns)
+
+
 def map_headers(header_row: list[str], columns: tuple[Column, ...]) -> tuple[dict[int, Column], list[str]]:
     """Match header cells to columns. Returns {cell index: column} and the problems found."""
     by_header = {h.lower(): c for c in columns for h in c.headers}
@@ -189,7 +194,7 @@ def map_headers(header_row: list[str], columns: tuple[Column, ...]) -> tuple[dic
             continue
         column = by_header.get(name)
         if column is None:
-            problems.append(f"未知列“{cell}”。")
+            problems.append(f"未知列“{cell}”。可用的列：{accepted_headers(columns)}。")
             continue
         if column.key in seen:
             problems.append(f"列“{cell}”与第 {seen[column.key] + 1} 列重复。")

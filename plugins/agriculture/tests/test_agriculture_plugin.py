@@ -132,9 +132,9 @@ def test_problem_needs_description_and_stock_not_negative(pm):
 
 
 def test_guide_text(pm):
-    guide = pm.hook.gateway_guide_text(matter_code="crop_seed")
+    guide = pm.hook.gateway_guide_text(matter_code="crop_seed", version="1")
     assert "抽样" in guide and "签字" in guide
-    assert pm.hook.gateway_guide_text(matter_code="work_safety") is None
+    assert pm.hook.gateway_guide_text(matter_code="work_safety", version="1") is None
 
 
 def test_found_through_entry_point():

@@ -143,9 +143,9 @@ def test_validate_result_ignores_other_matters(pm):
 
 
 def test_guide_text(pm):
-    guide = pm.hook.gateway_guide_text(matter_code="refined_oil")
+    guide = pm.hook.gateway_guide_text(matter_code="refined_oil", version="1")
     assert "批准证书" in guide and "20个工作日" in guide
-    assert pm.hook.gateway_guide_text(matter_code="testing_bodies") is None
+    assert pm.hook.gateway_guide_text(matter_code="testing_bodies", version="1") is None
 
 
 def test_found_through_entry_point():

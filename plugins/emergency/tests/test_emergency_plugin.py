@@ -85,8 +85,8 @@ def test_checklist_schema(pm):
 
 def test_hooks_answer_only_for_own_matter(pm):
     assert pm.hook.gateway_checklist_schema(matter_code="crop_seed") is None
-    assert "应急救援预案" in pm.hook.gateway_guide_text(matter_code="work_safety")
-    assert pm.hook.gateway_guide_text(matter_code="crop_seed") is None
+    assert "应急救援预案" in pm.hook.gateway_guide_text(matter_code="work_safety", version="1")
+    assert pm.hook.gateway_guide_text(matter_code="crop_seed", version="1") is None
     assert pm.hook.gateway_validate_result(matter_code="work_safety", values=GOOD) == []
 
 

@@ -112,7 +112,7 @@ def test_hooks_ignore_other_matters():
     only = build_plugin_manager(load_entry_points=False, extra_plugins=[("environment", environment_plugin)])
     # a cooperating plugin neither owns a checklist schema nor the guide of the matter
     assert only.hook.gateway_checklist_schema(matter_code="testing_bodies") is None
-    assert only.hook.gateway_guide_text(matter_code="testing_bodies") is None
+    assert only.hook.gateway_guide_text(matter_code="testing_bodies", version="1") is None
 
 
 def test_found_through_entry_points():

@@ -158,11 +158,11 @@ def test_validate_result(pm):
 
 
 def test_guide_text(pm):
-    assert "不实或者虚假报告" in pm.hook.gateway_guide_text(matter_code="testing_bodies")
+    assert "不实或者虚假报告" in pm.hook.gateway_guide_text(matter_code="testing_bodies", version="1")
     # the other matters' guides come from their lead plugins, not from market
-    assert "成品油" in pm.hook.gateway_guide_text(matter_code="refined_oil")
+    assert "成品油" in pm.hook.gateway_guide_text(matter_code="refined_oil", version="1")
     only_market = build_plugin_manager(load_entry_points=False, extra_plugins=[("market", market_plugin)])
-    assert only_market.hook.gateway_guide_text(matter_code="refined_oil") is None
+    assert only_market.hook.gateway_guide_text(matter_code="refined_oil", version="1") is None
 
 
 def test_found_through_entry_points():

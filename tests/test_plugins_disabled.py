@@ -1,0 +1,68 @@
+"""A plan whose department's plugin was disabled cannot be published, frozen or drawn (issue 22, bug 1)."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from gateway.core import Gateway
+from gateway.draw import service as draws
+from gateway.errors import Conflict
+from gateway.planning import service as plans
+from tests.drawdb import COUNTY, build_directory, freeze_and_seed, plan_body, published_plan
+
+# refined_oil is led by commerce with market cooperating; environment cooperates on market's matter.
+WITHOUT_MARKET = ("commerce", "agriculture", "emergency")
+
+
+def _without_market(settings) -> Gateway:
+    """The gateway started again with market supervision's plugin left out of the allow-list."""
+    gw = Gateway.create(dataclasses.replace(settings, plugins=WITHOUT_MARKET))
+    gw.sync_registry()
+    return gw
+
+
+def _refused(exc: pytest.ExceptionInfo) -> None:
+    assert exc.value.code == "department_plugin_missing"
+    assert "market" in exc.value.message and "插件未安装或未启用" in exc.value.message
+    assert exc.value.details["departments"] == ["market"]
+
+
+def test_publishing_refused_naming_the_department(gateway, settings):
+    with gateway.write() as session:
+        plan_id = plans.create_plan(session, COUNTY, plan_body(gateway, matters=["refined_oil"]), settings).id
+    restricted = _without_market(settings)
+    try:
+        with pytest.raises(Conflict) as exc, restricted.write() as session:
+            plans.publish_plan(session, COUNTY, plan_id, settings)
+        _refused(exc)
+        with restricted.read() as session:
+            assert plans.get_plan(session, plan_id).status == "draft"
+    finally:
+        restricted.dispose()
+
+
+def test_freezing_refused_naming_the_department(gateway, settings):
+    build_directory(gateway, per_matter=4, per_department=2)
+    plan_id = published_plan(gateway, matters=["refined_oil"])
+    restricted = _without_market(settings)
+    try:
+        with pytest.raises(Conflict) as exc, restricted.write() as session:
+            draws.freeze(session, COUNTY, plan_id)
+        _refused(exc)
+    finally:
+        restricted.dispose()
+
+
+def test_running_refused_naming_the_department(gateway, settings):
+    build_directory(gateway, per_matter=4, per_department=2)
+    draw_id = freeze_and_seed(gateway, published_plan(gateway, matters=["refined_oil"]))
+    restricted = _without_market(settings)
+    try:
+        with pytest.raises(Conflict) as exc, restricted.write() as session:
+            draws.run(session, COUNTY, draw_id, settings)
+        _refused(exc)
+        with restricted.read() as session:
+            assert draws.get_draw(session, draw_id).status == "seeded"
+    finally:
+        restricted.dispose()
