@@ -7,7 +7,7 @@ from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import _text
 
 PARTICIPANT_ROLES = ("organiser", "operator", "supervisor", "witness")
-DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled")
+DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
 
 
 class DrawCreateSchema(Schema):
@@ -111,6 +111,10 @@ class DrawSchema(Schema):
     cancelled_at = UtcDateTime(allow_none=True)
     cancelled_by = fields.String()
     cancel_reason = fields.String()
+    superseded_by_plan = fields.Integer(allow_none=True, metadata={
+        "description": "the amended plan version that replaced a seeded draw's plan"})
+    would_be_selection = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), allow_none=True,
+                                     metadata={"description": "a superseded draw: per stratum, the USCCs its seed selects"})
 
 
 class DrawQuerySchema(PageArgsSchema):

@@ -187,7 +187,7 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
         _show(service.draw_dict(service.get_draw(session, draw.id), gateway.settings))
 
 
-@draw_group.command("cancel", help="取消尚未完成的抽取（保留记录并公开取消理由）。")
+@draw_group.command("cancel", help="取消随机种子公开前的抽取（保留记录并公开取消理由）。")
 @click.argument("draw_id", type=int)
 @click.option("--reason", required=True, help="取消理由。")
 @by_option

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gateway.db import Base, utcnow
 from gateway.planning.models import Plan
 
-DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled")
+DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
+# Before the reveal a draw can still be cancelled (with a reason); from the reveal on it cannot.
+CANCELLABLE_STATUSES = ("frozen", "committed")
 OPEN_STATUSES = ("frozen", "committed", "seeded")
 
 

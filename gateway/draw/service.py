@@ -33,7 +33,9 @@ from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, timing
 from gateway.draw import commitment as commitments_mod
 from gateway.draw.collector import collector_paused
-from gateway.draw.models import OPEN_STATUSES, Draw, pack_record, unpack_record
+from gateway.errors import Conflict as StateConflict
+from gateway.errors import Invalid
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record, unpack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
@@ -63,6 +65,7 @@ STATUS_LABELS = {
     "seeded": "随机种子已确定",
     "drawn": "抽取已完成",
     "cancelled": "已取消",
+    "superseded": "计划已修订，本次抽取不再执行（种子与应选结果仍公开）",
 }
 IN_CHUNK = 2000
 
@@ -546,10 +549,18 @@ def record_extras(draw: Draw) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- cancel
 
 def cancel(session: Session, principal: Principal, draw_id: int, reason: str, now: datetime | None = None) -> Draw:
-    """Cancel a draw that has not run; it stays on record (public) with the reason."""
+    """Cancel a draw before its seed is revealed; it stays on record (public) with the reason."""
     authorize(principal, "draws.run")
+    reason = (reason or "").strip()
+    if not reason:
+        message = "取消抽取必须说明原因，原因将随抽取一并公开。"
+        raise Invalid("validation_error", message, {"reason": [message]})
     draw = get_draw(session, draw_id)
-    if draw.status not in OPEN_STATUSES:
+    if draw.status == "seeded":
+        # Anyone can now compute the outcome: cancelling would let the office draw again with new digits.
+        raise StateConflict("seed_revealed", f"抽取 {draw.id} 的随机种子已公开，任何人都能算出抽取结果，不能取消。"
+                       "抽取失败时请以同一种子重新执行抽取；计划有误请修订计划，本次抽取及其应选结果仍公开。")
+    if draw.status not in CANCELLABLE_STATUSES:
         raise _stage_error(draw, "取消")
     draw.status = "cancelled"
     draw.active_plan_id = None
@@ -562,11 +573,30 @@ def cancel(session: Session, principal: Principal, draw_id: int, reason: str, no
     return draw
 
 
+def supersede_seeded(session: Session, principal: Principal, plan: Plan, by_plan: Plan) -> Draw | None:
+    """When an amendment of ``plan`` is published while its draw is seeded, that draw is not run
+    (the amended version gets its own draw) but stays public with its seed and the selection it
+    would have made, so that nobody can quietly swap an unwelcome outcome for a new one."""
+    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id, Draw.status == "seeded"))
+    if draw is None:
+        return None
+    selections, _ = draw_targets(strata_from_json(draw.strata), draw.seed)
+    draw.stats = {**draw.stats, "would_be_selection": {s.stratum.key: list(s.selected) for s in selections},
+                  "superseded_by_plan": by_plan.id}
+    draw.status = "superseded"
+    draw.active_plan_id = None
+    draw.open_year = None
+    session.flush()
+    audit.record(session, principal, "draws.supersede", "draw", draw.id,
+                 {"plan": plan.id, "by_plan": by_plan.id, "seed": draw.seed})
+    return draw
+
+
 # ---------------------------------------------------------------------------------------- reading
 
 def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
     plan = draw.plan
-    revealed = draw.status in ("seeded", "drawn") or (draw.status == "cancelled" and draw.seed is not None)
+    revealed = draw.seed is not None
     return {
         "id": draw.id,
         "record_id": record_id(settings, draw),
@@ -595,6 +625,8 @@ def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
         "cancelled_at": draw.cancelled_at,
         "cancelled_by": draw.cancelled_by,
         "cancel_reason": draw.cancel_reason,
+        "superseded_by_plan": draw.stats.get("superseded_by_plan"),
+        "would_be_selection": draw.stats.get("would_be_selection"),
     }
 
 

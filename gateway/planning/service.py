@@ -347,6 +347,9 @@ def publish_plan(
             raise ApiError(409, "plan_superseded", f"被修订的第 {previous.version} 版已被其他版本取代，本修订稿不能发布。")
         _refuse_if_drawn(session, previous)
         previous.status = "superseded"
+        from gateway.draw.service import supersede_seeded
+
+        supersede_seeded(session, principal, previous, plan)
         plan.published_late = previous.published_late
     else:
         deadline = date(plan.year, *PUBLICATION_DEADLINE)
@@ -369,12 +372,16 @@ def publish_plan(
 def _refuse_if_drawn(session: Session, plan: Plan) -> None:
     from gateway.draw.models import Draw
 
-    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
+    from gateway.draw.models import CANCELLABLE_STATUSES
+
+    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id, Draw.status.in_(CANCELLABLE_STATUSES)))
     if draw is not None:
+        # Once the seed is revealed the draw cannot be cancelled, so the plan may be amended; the
+        # earlier draw and its would-be selection stay public.
         raise ApiError(
             409, "plan_in_draw",
             f"计划 {plan.number}（第 {plan.version} 版）已进入抽取程序（抽取 {draw.id}，状态 {draw.status}），不能修订；"
-            "尚未完成的抽取可先取消。",
+            "随机种子公开前的抽取可先说明理由取消。",
         )
 
 

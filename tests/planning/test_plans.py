@@ -140,15 +140,19 @@ def test_published_plan_is_immutable_and_amended_by_a_new_version(gateway):
         assert [m.matter_version_id for m in new.matters] == [m.matter_version_id for m in old.matters]
 
 
-def test_a_plan_in_a_draw_cannot_be_amended(gateway):
+def test_a_drawn_plan_is_amended_by_a_new_version_and_its_draw_stays_public(gateway):
+    from gateway.draw.models import Draw
     from tests.drawdb import build_directory
 
     build_directory(gateway, per_matter=4)
     plan_id = published_plan(gateway)
-    complete_draw(gateway, plan_id)
-    with pytest.raises(ApiError) as caught, gateway.write() as session:
-        service.amend_plan(session, COUNTY, plan_id, {"reason": "抽取后修改"})
-    assert caught.value.code == "plan_in_draw"
+    draw_id = complete_draw(gateway, plan_id)
+    with gateway.write() as session:
+        amended = service.amend_plan(session, COUNTY, plan_id, {"reason": "抽取后发现计划有误"})
+        service.publish_plan(session, COUNTY, amended.id, gateway.settings)
+    with gateway.read() as session:
+        draw = session.get(Draw, draw_id)
+        assert (draw.status, draw.plan_id) == ("drawn", plan_id) and draw.record is not None
 
 
 def test_department_heads_write_only_their_own_department_plans(gateway):
