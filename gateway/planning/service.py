@@ -20,11 +20,12 @@ from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
+from gateway.errors import Forbidden
 from gateway.draw.eligibility import KeyRule
 from gateway.planning import numbering
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
-from gateway.security.policy import PUBLISHED, authorize, scope_of
+from gateway.security.policy import ANY, PUBLISHED, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 
@@ -174,8 +175,17 @@ def _draw_summary(session: Session, plan: Plan) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------------------------------- writing
 
+def authorize_plan_write(principal: Principal, kind: str, lead_department: str) -> None:
+    """Who may write a plan: its lead department (``plans.write``); a joint plan spans departments,
+    so it needs ``plans.write`` over every department — the county office's (article 11)."""
+    authorize(principal, "plans.write", departments=[lead_department])
+    if kind == "joint" and scope_of(principal, "plans.write") != ANY:
+        raise Forbidden("joint_plan_county_office", "跨部门联合抽查计划由县双随机办制定、发布和修订；"
+                        "部门负责人只能制定本部门的年度抽查计划。")
+
+
 def create_plan(session: Session, principal: Principal, data: Mapping[str, Any], settings: Settings) -> Plan:
-    authorize(principal, "plans.write", departments=[data["lead_department"]])
+    authorize_plan_write(principal, data.get("kind", ""), data["lead_department"])
     values = _validated(session, dict(data))
     plan = Plan(
         number=plan_number(session, values["kind"], values["year"], values["lead_department"], settings),
@@ -219,12 +229,10 @@ def _next_serial(session: Session, prefix: str, year: int) -> int:
 def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any],
                 settings: Settings | None = None) -> Plan:
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
+    authorize_plan_write(principal, data.get("kind", plan.kind), data.get("lead_department", plan.lead_department))
     if plan.status != "draft":
         raise ApiError(409, "plan_immutable", "已发布的计划不能修改；如需调整，请以新版本修订并说明理由。")
-    lead = data.get("lead_department", plan.lead_department)
-    if lead != plan.lead_department:
-        authorize(principal, "plans.write", departments=[lead])
     values = _validated(session, {**_plan_values(plan), **data})
     renumber = any(values[k] != getattr(plan, k) for k in ("kind", "year", "lead_department"))
     _apply(plan, values, kinds=("kind", "year", "lead_department"))
@@ -336,7 +344,7 @@ def publish_plan(
 ) -> tuple[Plan, list[str]]:
     """Publish a draft; returns the plan and warnings (late publication)."""
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
     if plan.status != "draft":
         raise ApiError(409, "plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
     now = now or utcnow()
@@ -388,7 +396,7 @@ def _refuse_if_drawn(session: Session, plan: Plan) -> None:
 def amend_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any]) -> Plan:
     """Start a new version of a published plan: a draft with the reason and the changes."""
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
     if plan.status != "published":
         raise ApiError(409, "plan_not_published", "只能修订现行有效（已发布且未被取代）的计划。")
     _refuse_if_drawn(session, plan)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from gateway.api.errors import ApiError
 from gateway.directory.models import MatterVersion
+from gateway.errors import DomainError
 from gateway.planning import service
 from gateway.planning.models import Plan
 from gateway.planning.numbering import county_short_name, department_mark
@@ -169,6 +170,28 @@ def test_department_heads_write_only_their_own_department_plans(gateway):
         with pytest.raises(ApiError), gateway.write() as session:
             service.create_plan(session, Principal(role=role, department_code=lead), plan_body(gateway),
                                 gateway.settings)
+
+
+def test_joint_plans_are_the_county_office_s(gateway, client_as):
+    lead = gateway.registry.matters["refined_oil"].department_code
+    head = Principal(role="department_head", name="局长", department_code=lead)
+    with pytest.raises(DomainError) as created, gateway.write() as session:
+        service.create_plan(session, head, plan_body(gateway, lead=lead), gateway.settings)
+    assert created.value.code == "joint_plan_county_office"
+    office_draft = create(gateway, lead=lead)
+    annual = create(gateway, principal=head, kind="annual", matters=["refined_oil"], lead=lead)
+    with pytest.raises(DomainError) as published, gateway.write() as session:
+        service.publish_plan(session, head, office_draft["id"], gateway.settings)
+    assert published.value.code == "joint_plan_county_office"
+    with pytest.raises(DomainError) as turned, gateway.write() as session:  # nor turn his annual plan joint
+        service.update_plan(session, head, annual["id"], {"kind": "joint", "matters": list(gateway.registry.matters)})
+    assert turned.value.code == "joint_plan_county_office"
+    with gateway.read() as session:
+        assert session.get(Plan, office_draft["id"]).status == "draft"
+        assert session.get(Plan, annual["id"]).kind == "annual"
+    response = client_as("department_head", department=lead).post("/api/v1/plans", json=api_body(gateway, lead=lead))
+    assert response.status_code == 403 and response.get_json()["code"] == "joint_plan_county_office"
+    assert "县双随机办" in response.get_json()["message"]
 
 
 # ---------------------------------------------------------------------------------------------- API
