@@ -30,8 +30,29 @@ REVEALS = [
 ]
 
 
+# Who the contributors are (article 16): organiser, operator and supervisor distinct persons, the
+# supervisor from outside the organising office; a witness of a listed category.
+PEOPLE = {
+    "张三": {"unit": "县双随机办", "identity": "410822199001010011"},
+    "李四": {"unit": "县政务服务中心", "identity": "410822199002020022"},
+    "王五": {"unit": "县纪委监委派驻组", "identity": "410822199003030033"},
+    "赵六": {"category": "市场主体代表"},
+}
+WITNESSES = [{"name": "钱七", "category": "新闻媒体代表"}]
+
+
+def person(role: str, name: str) -> dict[str, str]:
+    """The unit, identity or category of a contributor (made up for names not in PEOPLE)."""
+    if name in PEOPLE:
+        return PEOPLE[name]
+    if role == "witness":
+        return {"category": "行业协会代表"}
+    return {"unit": f"{name}所在单位", "identity": f"ID-{role}-{name}"}
+
+
 def commitments_for(reveals: Iterable[dict[str, str]] = REVEALS) -> list[dict[str, str]]:
-    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals]
+    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]),
+             **person(r["role"], r["name"])} for r in reveals]
 
 
 def matter_target(registry, matter_code: str, serial: int, risk_class: str = "B", **overrides) -> dict[str, Any]:
@@ -144,7 +165,7 @@ def freeze_and_seed(gateway, plan_id: int, reveals=REVEALS) -> int:
     with gateway.write() as session:
         draw = draws.freeze(session, COUNTY, plan_id)
         draws.commit(session, COUNTY, draw.id, commitments_for(reveals))
-        draws.reveal_seed(session, COUNTY, draw.id, reveals, [{"name": "钱七（新闻媒体代表）"}])
+        draws.reveal_seed(session, COUNTY, draw.id, reveals, WITNESSES)
         return draw.id
 
 

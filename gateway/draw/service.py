@@ -32,6 +32,7 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, timing
 from gateway.draw import commitment as commitments_mod
+from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.errors import Conflict as StateConflict
 from gateway.errors import Invalid
@@ -160,8 +161,12 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
 # ----------------------------------------------------------------------------------------- commit
 
 def commit(session: Session, principal: Principal, draw_id: int, commitments: list[Mapping[str, Any]],
-           now: datetime | None = None) -> Draw:
-    """Stage 2: record every contributor's commitment, in the order the seed will join them."""
+           now: datetime | None = None, secret: str = "") -> Draw:
+    """Stage 2: record every contributor's commitment, in the order the seed will join them.
+
+    Organiser, technical operator and supervisor are distinct persons (by identity, kept only as a
+    digest keyed with ``secret``), the supervisor from another unit than the organiser's; a
+    witness is of a listed category (:mod:`gateway.draw.witnesses`)."""
     authorize(principal, "draws.run")
     draw = get_draw(session, draw_id)
     if draw.status != "frozen":
@@ -179,11 +184,19 @@ def commit(session: Session, principal: Principal, draw_id: int, commitments: li
         errors.setdefault("commitments", []).append(
             "组织人员、技术操作人员和监督人员都必须贡献随机数：缺少" + "、".join(missing) + "。"
         )
+    for field, messages in witnesses_mod.participant_errors(commitments).items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise ApiError(422, "validation_error", "提交的数据未通过校验。", errors)
     draw.commitments = [
-        {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"]}
+        {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"],
+         **({"unit": item["unit"].strip()} if (item.get("unit") or "").strip() else {}),
+         **({"category": item["category"]} if item["role"] == "witness" else {})}
         for order, item in enumerate(commitments, start=1)
+    ]
+    draw.identity_digests = [
+        witnesses_mod.identity_digest(item["identity"], secret) if witnesses_mod.normalise_identity(item.get("identity"))
+        else None for item in commitments
     ]
     draw.status = "committed"
     draw.committed_at = now or utcnow()
@@ -202,7 +215,9 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
     draw = get_draw(session, draw_id)
     if draw.status != "committed":
         raise _stage_error(draw, "揭示随机数、确定随机种子")
+    witnesses = list(witnesses)
     ordered, errors = commitments_mod.check_reveal(draw.commitments or [], contributions)
+    errors.update(witnesses_mod.witness_errors(witnesses))
     if not errors:
         try:
             seed = build_seed([c["digits"] for c in ordered])
@@ -217,6 +232,9 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
             names.append(person["name"])
     draw.contributions = ordered
     draw.participants = participants
+    present = [{"name": c["name"], "category": c["category"]} for c in draw.commitments if c["role"] == "witness"]
+    draw.witnesses = present + [{"name": w["name"], "category": w["category"]} for w in witnesses
+                                if w["name"] not in {x["name"] for x in present}]
     draw.seed = seed
     draw.status = "seeded"
     draw.seeded_at = now or utcnow()
@@ -542,6 +560,7 @@ def record_extras(draw: Draw) -> dict[str, Any]:
         "committed_at": iso(draw.committed_at),
         "seeded_at": iso(draw.seeded_at),
         "key_rule": draw.key_rule,
+        "witnesses": draw.witnesses or [],
         "exclusion_reasons": dict(EXCLUSION_REASONS),
     }
 
@@ -614,6 +633,7 @@ def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
         "contributions": [{k: c[k] for k in ("order", "role", "name", "digits", "salt")}
                           for c in draw.contributions] if revealed and draw.contributions else None,
         "participants": draw.participants,
+        "witnesses": draw.witnesses,
         "seed": draw.seed,
         "seeded_at": draw.seeded_at,
         "seeded_by": draw.seeded_by,

@@ -216,7 +216,10 @@ def _draw(gateway, plan_id: int, digits) -> tuple[int, bool]:
         with gateway.write() as session:
             assert session.scalar(select(func.count()).select_from(Task).where(Task.draw_id == draw_id)) == 0
             assert session.get(Draw, draw_id).status == "seeded"
-            draws.cancel(session, COUNTY, draw_id, "无法组成检查组")
+            # a revealed draw is not cancelled: the plan is amended, which supersedes it and frees the year
+            amended = plans.amend_plan(session, COUNTY, plan_id, {"reason": "无法组成检查组"})
+            plans.publish_plan(session, COUNTY, amended.id, gateway.settings)
+            assert session.get(Draw, draw_id).status == "superseded"
         return draw_id, False
     return draw_id, True
 
