@@ -283,11 +283,14 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
     click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
 
 
-@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺。")
+@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺；"
+               "或一份人员调整替换记录（shuangsui.reassignment/1）：重新计算替换人员。")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
 def verify_command(path: Path, announced: str | None) -> None:
     from gateway.draw.commitment import commitment_problems
+    from gateway.draw.reassignment import FORMAT as REASSIGNMENT_FORMAT
+    from gateway.draw.reassignment import reassignment_problems
     from gateway.draw.verify import verify_record
 
     try:
@@ -295,6 +298,11 @@ def verify_command(path: Path, announced: str | None) -> None:
     except (OSError, ValueError) as exc:
         click.echo(f"无法读取抽取记录：{exc}", err=True)
         sys.exit(2)
+    if isinstance(record, dict) and record.get("format") == REASSIGNMENT_FORMAT:
+        problems = reassignment_problems(record)
+        click.echo(f"人员调整替换记录 {record.get('id')}：" + ("重新计算一致" if not problems else "；".join(problems)))
+        click.echo("结论：一致，替换人员可复现" if not problems else "结论：不一致")
+        sys.exit(0 if not problems else 1)
     report = verify_record(record, expected_population_sha256=announced)
     lines = report.lines()
     ok = report.ok
