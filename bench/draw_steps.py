@@ -117,7 +117,8 @@ def draw(url: str, record_path: str) -> dict:
     timings["freeze"] = time.perf_counter() - start
     with gateway.write() as session:
         draws.commit(session, office, draw_id, [
-            {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in REVEALS])
+            {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]),
+             "unit": f"{r['role']}-unit", "identity": f"bench-{r['role']}"} for r in REVEALS])
         draws.reveal_seed(session, office, draw_id, REVEALS)
     with gateway.engine.connect() as conn:
         from gateway.draw.foreign_keys import uses_set_checks

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Re-run the target selection of a Shuangsui Gateway public draw record (shuangsui.draw/1).
+"""Re-run the target selection of a Shuangsui Gateway public draw record (shuangsui.draw/1), or
+the choice of a replacement inspector in a reassignment record (shuangsui.reassignment/1).
 
 Usage:  python verify_draw.py RECORD.json [--population-sha256 HEX]
 
@@ -127,6 +128,32 @@ def check_stratum(stratum, seed):
         return ["格式错误：{!r}".format(error)]
 
 
+REASSIGNMENT_FORMAT = "shuangsui.reassignment/1"
+
+
+def check_reassignment(record):
+    """Why a reassignment record does not re-run (empty if it does): the nonce matches the
+    commitment published at the request, the seed is draw seed|record id|nonce, and the replacement
+    is the candidate outside the barred ids with the lowest (load, ticket of its id under the seed)."""
+    try:
+        problems = []
+        if sha256_hex(record["nonce"]) != record["nonce_commitment"]:
+            problems.append("揭示的随机值与申请时公布的承诺值不符")
+        if "|".join([record["draw_seed"], record["id"], record["nonce"]]) != record["seed"]:
+            problems.append("替换种子应为 抽取种子|调整记录编号|随机值")
+        if record["leaving"] not in record["barred"]:
+            problems.append("被替换人员应在排除名单中")
+        seed_hash = sha256_hex(record["seed"])
+        ranked = sorted((c["load"], ticket_key(ticket(c["id"], seed_hash)), c["id"])
+                        for c in record["candidates"] if c["id"] not in set(record["barred"]))
+        chosen = ranked[0][2] if ranked else None
+        if chosen != record["replacement"]:
+            problems.append("按记录重新计算的替换人员为 {}，记录为 {}".format(chosen, record["replacement"]))
+        return problems
+    except (KeyError, TypeError, ValueError) as error:
+        return ["格式错误：{!r}".format(error)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="核验双随机抽取记录（shuangsui.draw/1）")
     parser.add_argument("record", help="抽取记录 JSON 文件")
@@ -142,6 +169,11 @@ def main(argv=None):
     except (OSError, ValueError) as error:
         print("无法读取抽取记录：{}".format(error))
         return 2
+    if record.get("format") == REASSIGNMENT_FORMAT:
+        problems = check_reassignment(record)
+        print("人员调整替换记录 {}：{}".format(record.get("id"), "；".join(problems) or "重新计算一致"))
+        print("结论：不一致" if problems else "结论：一致，替换人员可复现")
+        return 1 if problems else 0
     lines, bad_strata, ok = check_record(record, args.population_sha256)
     print("\n".join(lines))
     if ok:

@@ -7,7 +7,9 @@ from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
 from schemas.directory import _text
 
 PARTICIPANT_ROLES = ("organiser", "operator", "supervisor", "witness")
-DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled")
+# Article 16's witnesses: a closed list.
+WITNESS_CATEGORIES = ("市场主体代表", "行业协会代表", "纪检部门代表", "新闻媒体代表")
+DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
 
 
 class DrawCreateSchema(Schema):
@@ -24,6 +26,13 @@ class CommitmentSchema(Schema):
 
     role = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_ROLES))
     name = _text(50, required=True)
+    unit = _text(100, metadata={"description": "the participant's unit (public); organiser, operator and "
+                                                "supervisor; the supervisor's differs from the organiser's"})
+    identity = _text(64, load_only=True, metadata={
+        "description": "ID document or staff card number: required of organiser, operator and supervisor, "
+                       "distinct per person; never published (kept as a keyed digest)"})
+    category = fields.String(validate=validate.OneOf(WITNESS_CATEGORIES),
+                             metadata={"description": "a witness's category (required of witnesses)"})
     commitment = fields.String(
         required=True,
         validate=validate.Regexp(r"^[0-9a-f]{64}$", error="承诺值应为 64 位小写十六进制（SHA-256）。"),
@@ -55,7 +64,8 @@ class WitnessSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = _text(100, required=True, metadata={"description": "e.g. 钱七（新闻媒体代表）"})
+    name = _text(100, required=True, metadata={"description": "e.g. 钱七"})
+    category = fields.String(required=True, validate=validate.OneOf(WITNESS_CATEGORIES))
 
 
 class SeedSchema(Schema):
@@ -100,6 +110,7 @@ class DrawSchema(Schema):
     committed_by = fields.String()
     contributions = fields.List(fields.Dict(), allow_none=True)
     participants = fields.Dict(allow_none=True)
+    witnesses = fields.List(fields.Dict(), allow_none=True, metadata={"description": "[{name, category}]"})
     seed = fields.String(allow_none=True)
     seeded_at = UtcDateTime(allow_none=True)
     seeded_by = fields.String()
@@ -111,6 +122,10 @@ class DrawSchema(Schema):
     cancelled_at = UtcDateTime(allow_none=True)
     cancelled_by = fields.String()
     cancel_reason = fields.String()
+    superseded_by_plan = fields.Integer(allow_none=True, metadata={
+        "description": "the amended plan version that replaced a seeded draw's plan"})
+    would_be_selection = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), allow_none=True,
+                                     metadata={"description": "a superseded draw: per stratum, the USCCs its seed selects"})
 
 
 class DrawQuerySchema(PageArgsSchema):

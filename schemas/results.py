@@ -319,7 +319,7 @@ class DispositionKindSchema(Schema):
 
 
 class DeadlineItemSchema(Schema):
-    result_id = fields.Integer()
+    result_id = fields.Integer(allow_none=True, metadata={"description": "null: a task never recorded"})
     task_id = fields.Integer()
     task_number = fields.String()
     target = fields.Nested(ResultTargetRefSchema)
@@ -327,12 +327,13 @@ class DeadlineItemSchema(Schema):
     lead_department_name = fields.String()
     status = fields.String()
     status_label = fields.String()
-    completed_on = fields.Date()
+    completed_on = fields.Date(allow_none=True)
     deadline = fields.Date()
     deadline_provisional = fields.Boolean()
     clock_status = fields.String()
     clock_status_label = fields.String()
     working_days_left = fields.Integer(metadata={"description": "negative: working days overdue"})
+    team_lead = fields.Dict(allow_none=True, metadata={"description": "who records: inspector_id, name, department"})
 
 
 class DeadlineDepartmentSchema(Schema):
@@ -340,6 +341,7 @@ class DeadlineDepartmentSchema(Schema):
     name = fields.String()
     overdue = fields.Integer()
     due_soon = fields.Integer()
+    not_recorded = fields.Integer(metadata={"description": "of overdue: tasks never recorded after their window"})
 
 
 class DeadlineListSchema(Schema):

@@ -90,6 +90,26 @@ class RejectionSchema(Schema):
     note = _text(1000, required=True)
 
 
+class ReassignmentRecordSchema(Schema):
+    """``shuangsui.reassignment/1``: see gateway/draw/reassignment.py."""
+
+    format = fields.String()
+    id = fields.String()
+    draw_id = fields.String()
+    task_number = fields.String()
+    uscc = fields.String()
+    department = fields.String()
+    reason_code = fields.String()
+    nonce_commitment = fields.String()
+    nonce = fields.String()
+    draw_seed = fields.String()
+    seed = fields.String()
+    leaving = fields.String()
+    barred = fields.List(fields.String())
+    candidates = fields.List(fields.Dict())
+    replacement = fields.String()
+
+
 class ReassignmentSchema(Schema):
     id = fields.Integer()
     task_id = fields.Integer()
@@ -106,6 +126,9 @@ class ReassignmentSchema(Schema):
     decided_by = fields.String()
     decided_at = UtcDateTime(allow_none=True)
     decision_note = fields.String()
+    nonce_commitment = fields.String(allow_none=True, metadata={
+        "description": "sha256_hex of the nonce drawn at the request, revealed by the approval"})
+    record_url = fields.String(allow_none=True)
     replacement_inspector_id = fields.Integer(allow_none=True)
     replacement_name = fields.String()
     filing_status = fields.String(allow_none=True, metadata={"enum": ["pending", "filed", None]})

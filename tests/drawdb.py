@@ -16,7 +16,15 @@ from gateway.draw import service as draws
 from gateway.planning import service as plans
 from gateway.security.principal import Principal
 from gateway.testing import world as kit
-from gateway.testing.world import REVEALS, add_target, commitments_for, matter_target  # noqa: F401 (shared)
+from gateway.testing.world import (  # noqa: F401 (shared)
+    PEOPLE,
+    REVEALS,
+    WITNESSES,
+    add_target,
+    commitments_for,
+    matter_target,
+    person,
+)
 
 COUNTY = Principal(role="county_office", name="测试办公室")
 SUPERVISOR = Principal(role="supervisor", name="监督员")
@@ -92,7 +100,7 @@ def freeze_and_seed(gateway, plan_id: int, reveals=REVEALS) -> int:
     with gateway.write() as session:
         draw = draws.freeze(session, COUNTY, plan_id)
         draws.commit(session, COUNTY, draw.id, commitments_for(reveals))
-        draws.reveal_seed(session, COUNTY, draw.id, reveals, [{"name": "钱七（新闻媒体代表）"}])
+        draws.reveal_seed(session, COUNTY, draw.id, reveals, WITNESSES)
         return draw.id
 
 

@@ -182,7 +182,7 @@ def test_an_installed_scaffolded_plugin_joins_a_joint_plan_with_an_in_tree_matte
     from gateway.draw import service as draws
     from gateway.planning import service as plans
     from gateway.tasks.models import Task
-    from gateway.testing.world import OFFICE, REVEALS, add_inspectors, add_target, commitments_for, matter_target
+    from gateway.testing.world import OFFICE, REVEALS, WITNESSES, add_inspectors, add_target, commitments_for, matter_target
 
     _, site = installed_fishery
     monkeypatch.syspath_prepend(str(site))
@@ -207,8 +207,8 @@ def test_an_installed_scaffolded_plugin_joins_a_joint_plan_with_an_in_tree_matte
             assert plan.cooperating_departments == ["emergency", "market"]
             plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
             draw = draws.freeze(session, OFFICE, plan.id)
-            draws.commit(session, OFFICE, draw.id, commitments_for())
-            draws.reveal_seed(session, OFFICE, draw.id, REVEALS, [{"name": "钱七（新闻媒体代表）"}])
+            draws.commit(session, OFFICE, draw.id, commitments_for(), secret=gateway.settings.secret_key)
+            draws.reveal_seed(session, OFFICE, draw.id, REVEALS, WITNESSES)
             plan_id, draw_id = plan.id, draw.id
         drawn = draws.run_and_record_failure(gateway, OFFICE, draw_id)
         assert drawn.status == "drawn"

@@ -12,6 +12,8 @@ from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.draw import service
 from gateway.draw.commitment import commitment, commitment_problems, salt_problem
+from gateway.draw.reassignment import FORMAT as REASSIGNMENT_FORMAT
+from gateway.draw.reassignment import reassignment_problems
 from gateway.draw.record import EXCLUSION_REASONS
 from gateway.draw.service import STATUS_LABELS
 from gateway.draw.verify import verify_record
@@ -103,19 +105,40 @@ def _parts(value: str, count: int, what: str) -> list[str]:
     return parts
 
 
-@draw_group.command("commit", help="第二步：按顺序记录每位参与者的随机数承诺（组织人员、技术操作人员、监督人员必须各有一份）。")
+def _commitment_item(value: str) -> dict[str, str]:
+    """``role:name:hex:unit:identity`` for organiser, operator and supervisor, ``witness:name:hex:category``."""
+    role, name, tail = _parts(value, 3, "角色:姓名:承诺值:…")
+    hex_value, *rest = tail.split(":")
+    if role == "witness":
+        return {"role": role, "name": name, "commitment": hex_value, "category": ":".join(rest)}
+    if len(rest) != 2 or not all(rest):
+        raise click.BadParameter(f"组织人员、技术操作人员和监督人员应为 角色:姓名:承诺值:单位:证件号码：{value}")
+    return {"role": role, "name": name, "commitment": hex_value, "unit": rest[0], "identity": rest[1]}
+
+
+def _witness_item(value: str) -> dict[str, str]:
+    name, _, category = value.rpartition(":")
+    if not name or not category:
+        raise click.BadParameter(f"见证人应为 姓名:类别：{value}")
+    return {"name": name, "category": category}
+
+
+@draw_group.command("commit", help="第二步：按顺序记录每位参与者的随机数承诺（组织人员、技术操作人员、监督人员必须各有一份，且是不同的人）。")
 @click.argument("draw_id", type=int)
-@click.option("--commitment", "items", multiple=True, required=True, metavar="角色:姓名:承诺值",
-              help="例如 organiser:张三:3f1a…（64 位十六进制）；按随机种子的拼接顺序重复给出。")
+@click.option("--commitment", "items", multiple=True, required=True, metavar="角色:姓名:承诺值:…",
+              help="组织人员、技术操作人员、监督人员为 角色:姓名:承诺值:单位:证件号码（证件号码不公开，"
+                   "监督人员须来自组织单位以外），见证人为 witness:姓名:承诺值:类别（市场主体代表、行业协会代表、"
+                   "纪检部门代表、新闻媒体代表）；按随机种子的拼接顺序重复给出。")
 @by_option
 @pass_context
 def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: str | None) -> None:
 
-    body = {"commitments": [dict(zip(("role", "name", "commitment"), _parts(i, 3, "角色:姓名:承诺值"))) for i in items]}
+    body = {"commitments": [_commitment_item(i) for i in items]}
     data = _load(CommitSchema, body)
     gateway = ctx.gateway()
     with gateway.write() as session:
-        draw = service.commit(session, cli_principal(by), draw_id, data["commitments"])
+        draw = service.commit(session, cli_principal(by), draw_id, data["commitments"],
+                               secret=gateway.settings.secret_key)
     click.echo(f"已记录 {len(draw.commitments)} 份随机数承诺。现在请各参与者揭示：shuangsui draw seed {draw_id} …")
 
 
@@ -123,14 +146,15 @@ def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: st
 @click.argument("draw_id", type=int)
 @click.option("--contribution", "items", multiple=True, required=True, metavar="角色:姓名:数字:盐值",
               help="例如 organiser:张三:31415926535:r4nd0m-salt")
-@click.option("--witness", "witnesses", multiple=True, metavar="姓名", help="到场见证人（可重复）。")
+@click.option("--witness", "witnesses", multiple=True, metavar="姓名:类别",
+              help="到场见证人及其类别（市场主体代表、行业协会代表、纪检部门代表、新闻媒体代表），可重复。")
 @by_option
 @pass_context
 def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesses: tuple[str, ...], by: str | None) -> None:
 
     body = {
         "contributions": [dict(zip(("role", "name", "digits", "salt"), _parts(i, 4, "角色:姓名:数字:盐值"))) for i in items],
-        "witnesses": [{"name": w} for w in witnesses],
+        "witnesses": [_witness_item(w) for w in witnesses],
     }
     data = _load(SeedSchema, body)
     gateway = ctx.gateway()
@@ -151,7 +175,7 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
         _show(service.draw_dict(service.get_draw(session, draw.id), gateway.settings))
 
 
-@draw_group.command("cancel", help="取消尚未完成的抽取（保留记录并公开取消理由）。")
+@draw_group.command("cancel", help="取消随机种子公开前的抽取（保留记录并公开取消理由）。")
 @click.argument("draw_id", type=int)
 @click.option("--reason", required=True, help="取消理由。")
 @by_option
@@ -212,7 +236,8 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
     click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
 
 
-@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺。")
+@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺；"
+               "或一份人员调整替换记录（shuangsui.reassignment/1）：重新计算替换人员。")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
 def verify_command(path: Path, announced: str | None) -> None:
@@ -222,6 +247,11 @@ def verify_command(path: Path, announced: str | None) -> None:
     except (OSError, ValueError) as exc:
         click.echo(f"无法读取抽取记录：{exc}", err=True)
         sys.exit(2)
+    if isinstance(record, dict) and record.get("format") == REASSIGNMENT_FORMAT:
+        problems = reassignment_problems(record)
+        click.echo(f"人员调整替换记录 {record.get('id')}：" + ("重新计算一致" if not problems else "；".join(problems)))
+        click.echo("结论：一致，替换人员可复现" if not problems else "结论：不一致")
+        sys.exit(0 if not problems else 1)
     report = verify_record(record, expected_population_sha256=announced)
     lines = report.lines()
     ok = report.ok

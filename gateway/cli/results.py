@@ -48,7 +48,8 @@ def results() -> None:
     pass
 
 
-@results.command("overdue", help="列出逾期未公示和即将到期的检查结果（第十九条：检查完成后20个工作日内公示），按部门分组。")
+@results.command("overdue", help="列出逾期未公示和即将到期的检查结果（第十九条：检查完成后20个工作日内公示），"
+                 "以及窗口期已结束仍未录入结果的检查任务（含组长），按部门分组。")
 @click.option("--department", help="只看该牵头部门（部门编码）。")
 @click.option("--soon-days", default=DEFAULT_SOON_DAYS, show_default=True, type=click.IntRange(0, 20),
               help="剩余工作日不超过该数即为“即将到期”。")
@@ -68,15 +69,19 @@ def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date
     click.echo(f"截至 {today.isoformat()}：逾期未公示 {len(data['overdue'])} 条，即将到期 {len(data['due_soon'])} 条。")
     for dept in data["departments"]:
         click.echo("")
-        click.echo(f"【{dept['name']}】逾期 {dept['overdue']} 条，即将到期 {dept['due_soon']} 条")
+        click.echo(f"【{dept['name']}】逾期 {dept['overdue']} 条（其中窗口期结束未录入结果 {dept['not_recorded']} 条），"
+                   f"即将到期 {dept['due_soon']} 条")
         for key, title in (("overdue", "逾期"), ("due_soon", "即将到期")):
             for item in (i for i in data[key] if i["lead_department"] == dept["code"]):
                 left = item["working_days_left"]
                 when = f"已逾期 {-left} 个工作日" if left < 0 else f"剩余 {left} 个工作日"
                 provisional = "（暂定）" if item["deadline_provisional"] else ""
+                done = f"完成 {item['completed_on'].isoformat()}" if item["completed_on"] else "未检查"
+                lead = item.get("team_lead")
+                who = f"  组长 {lead['name']}" if lead else ""
                 click.echo(
-                    f"  [{title}] {item['task_number']}  {item['target']['name']}  完成 {item['completed_on'].isoformat()}"
-                    f"  截止 {item['deadline'].isoformat()}{provisional}  {when}  {item['status_label']}"
+                    f"  [{title}] {item['task_number']}  {item['target']['name']}  {done}"
+                    f"  截止 {item['deadline'].isoformat()}{provisional}  {when}  {item['status_label']}{who}"
                 )
 
 

@@ -161,7 +161,8 @@ def _decision_options(func):
 def reassign_approve(ctx: CliContext, request_id: int, as_head: str, note: str, by: str | None) -> None:
 
     principal = _department_principal(ctx, "department_head", as_head, by)
-    item = _act(ctx, lambda session, _gateway: reassign.approve(session, principal, request_id, note))
+    item = _act(ctx, lambda session, gateway: reassign.approve(session, principal, request_id, note,
+                                                              settings=gateway.settings))
     click.echo(f"已批准调整申请 {item['id']}：{item['inspector_name']} 由 {item['replacement_name']}"
                f"（{item['replacement_inspector_id']}）替换，待县双随机办备案。")
 

@@ -21,13 +21,14 @@ from gateway.security.principal import Principal
 
 DEMO_RATIOS = {"A": "0.03", "B": "0.05", "C": "0.1", "D": "0.2"}
 # Who takes part in the demo's draw ceremony (article 16), with made-up names.
+# (role, name, unit or witness category, identity: made-up staff card numbers, never published)
 DEMO_PEOPLE = (
-    ("organiser", "县双随机办 张建华"),
-    ("operator", "县政务服务中心 李明"),
-    ("supervisor", "县纪委监委派驻组 王丽"),
-    ("witness", "企业代表 赵磊"),
+    ("organiser", "张建华", "县双随机办", "WZ-SSB-0001"),
+    ("operator", "李明", "县政务服务中心", "WZ-ZWFW-0002"),
+    ("supervisor", "王丽", "县纪委监委派驻组", "WZ-JW-0003"),
+    ("witness", "赵磊", "市场主体代表", ""),
 )
-DEMO_WITNESSES = ("新闻媒体代表 刘洋",)
+DEMO_WITNESSES = ({"name": "刘洋", "category": "新闻媒体代表"},)
 
 
 def demo_principal() -> Principal:
@@ -79,18 +80,21 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
     reveals = [
         {"role": role, "name": name, "digits": "".join(rng.choice("0123456789") for _ in range(8)),
          "salt": "demo-" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))}
-        for role, name in DEMO_PEOPLE
+        for role, name, _, _ in DEMO_PEOPLE
     ]
+    who = {name: ({"category": unit} if role == "witness" else {"unit": unit, "identity": identity})
+           for role, name, unit, identity in DEMO_PEOPLE}
     with gateway.write() as session:
         draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan_id))
         if draw is None:
             draw = draws.freeze(session, principal, plan_id)
         if draw.status == "frozen":
             draws.commit(session, principal, draw.id, [
-                {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals
-            ])
+                {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]), **who[r["name"]]}
+                for r in reveals
+            ], secret=gateway.settings.secret_key)
         if draw.status == "committed":
-            draws.reveal_seed(session, principal, draw.id, reveals, [{"name": w} for w in DEMO_WITNESSES])
+            draws.reveal_seed(session, principal, draw.id, reveals, list(DEMO_WITNESSES))
         draw_id, status = draw.id, draw.status
     if status == "seeded":
         draws.run_and_record_failure(gateway, principal, draw_id)

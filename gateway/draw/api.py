@@ -92,7 +92,8 @@ class DrawCommitments(MethodView):
         """Stage 2, commit: each contributor's sha256_hex(salt + "|" + digits), in the order the seed joins them."""
         gateway = get_gateway()
         with gateway.write() as session:
-            draw = service.commit(session, current_principal(), draw_id, data["commitments"])
+            draw = service.commit(session, current_principal(), draw_id, data["commitments"],
+                                  secret=gateway.settings.secret_key)
             return service.draw_dict(draw, gateway.settings)
 
 

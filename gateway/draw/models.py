@@ -17,7 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gateway.db import Base, utcnow
 from gateway.planning.models import Plan
 
-DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled")
+DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
+# Before the reveal a draw can still be cancelled (with a reason); from the reveal on it cannot.
+CANCELLABLE_STATUSES = ("frozen", "committed")
 OPEN_STATUSES = ("frozen", "committed", "seeded")
 
 
@@ -47,6 +49,10 @@ class Draw(Base):
 
     # Commit: [{order, role, name, commitment}] — fixed before any digit is revealed.
     commitments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # Per commitment, in order: the keyed digest of the participant's identity (never published).
+    identity_digests: Mapped[list[str | None] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    # Every witness present, [{name, category}] (public).
+    witnesses: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
     committed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     committed_by: Mapped[str] = mapped_column(String(200), default="")
 

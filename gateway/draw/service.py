@@ -31,9 +31,10 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, timing
 from gateway.draw import commitment as commitments_mod
+from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
-from gateway.draw.models import OPEN_STATUSES, Draw, pack_record, unpack_record
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record, unpack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
@@ -70,6 +71,7 @@ STATUS_LABELS = {
     "seeded": "随机种子已确定",
     "drawn": "抽取已完成",
     "cancelled": "已取消",
+    "superseded": "计划已修订，本次抽取不再执行（种子与应选结果仍公开）",
 }
 IN_CHUNK = 2000
 
@@ -165,8 +167,12 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
 # ----------------------------------------------------------------------------------------- commit
 
 def commit(session: Session, principal: Principal, draw_id: int, commitments: list[Mapping[str, Any]],
-           now: datetime | None = None) -> Draw:
-    """Stage 2: record every contributor's commitment, in the order the seed will join them."""
+           now: datetime | None = None, secret: str = "") -> Draw:
+    """Stage 2: record every contributor's commitment, in the order the seed will join them.
+
+    Organiser, technical operator and supervisor are distinct persons (by identity, kept only as a
+    digest keyed with ``secret``), the supervisor from another unit than the organiser's; a
+    witness is of a listed category (:mod:`gateway.draw.witnesses`)."""
     authorize(principal, "draws.run")
     draw = get_draw(session, draw_id)
     if draw.status != "frozen":
@@ -184,11 +190,19 @@ def commit(session: Session, principal: Principal, draw_id: int, commitments: li
         errors.setdefault("commitments", []).append(
             "组织人员、技术操作人员和监督人员都必须贡献随机数：缺少" + "、".join(missing) + "。"
         )
+    for field, messages in witnesses_mod.participant_errors(commitments).items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise Invalid("validation_error", "提交的数据未通过校验。", errors)
     draw.commitments = [
-        {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"]}
+        {"order": order, "role": item["role"], "name": item["name"], "commitment": item["commitment"],
+         **({"unit": item["unit"].strip()} if (item.get("unit") or "").strip() else {}),
+         **({"category": item["category"]} if item["role"] == "witness" else {})}
         for order, item in enumerate(commitments, start=1)
+    ]
+    draw.identity_digests = [
+        witnesses_mod.identity_digest(item["identity"], secret) if witnesses_mod.normalise_identity(item.get("identity"))
+        else None for item in commitments
     ]
     draw.status = "committed"
     draw.committed_at = now or utcnow()
@@ -207,7 +221,9 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
     draw = get_draw(session, draw_id)
     if draw.status != "committed":
         raise _stage_error(draw, "揭示随机数、确定随机种子")
+    witnesses = list(witnesses)
     ordered, errors = commitments_mod.check_reveal(draw.commitments or [], contributions)
+    errors.update(witnesses_mod.witness_errors(witnesses))
     if not errors:
         try:
             seed = build_seed([c["digits"] for c in ordered])
@@ -222,6 +238,9 @@ def reveal_seed(session: Session, principal: Principal, draw_id: int, contributi
             names.append(person["name"])
     draw.contributions = ordered
     draw.participants = participants
+    present = [{"name": c["name"], "category": c["category"]} for c in draw.commitments if c["role"] == "witness"]
+    draw.witnesses = present + [{"name": w["name"], "category": w["category"]} for w in witnesses
+                                if w["name"] not in {x["name"] for x in present}]
     draw.seed = seed
     draw.status = "seeded"
     draw.seeded_at = now or utcnow()
@@ -548,6 +567,7 @@ def record_extras(draw: Draw) -> dict[str, Any]:
         "committed_at": iso(draw.committed_at),
         "seeded_at": iso(draw.seeded_at),
         "key_rule": draw.key_rule,
+        "witnesses": draw.witnesses or [],
         "exclusion_reasons": dict(EXCLUSION_REASONS),
     }
 
@@ -555,10 +575,18 @@ def record_extras(draw: Draw) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- cancel
 
 def cancel(session: Session, principal: Principal, draw_id: int, reason: str, now: datetime | None = None) -> Draw:
-    """Cancel a draw that has not run; it stays on record (public) with the reason."""
+    """Cancel a draw before its seed is revealed; it stays on record (public) with the reason."""
     authorize(principal, "draws.run")
+    reason = (reason or "").strip()
+    if not reason:
+        message = "取消抽取必须说明原因，原因将随抽取一并公开。"
+        raise Invalid("validation_error", message, {"reason": [message]})
     draw = get_draw(session, draw_id)
-    if draw.status not in OPEN_STATUSES:
+    if draw.status == "seeded":
+        # Anyone can now compute the outcome: cancelling would let the office draw again with new digits.
+        raise ConflictError("seed_revealed", f"抽取 {draw.id} 的随机种子已公开，任何人都能算出抽取结果，不能取消。"
+                       "抽取失败时请以同一种子重新执行抽取；计划有误请修订计划，本次抽取及其应选结果仍公开。")
+    if draw.status not in CANCELLABLE_STATUSES:
         raise _stage_error(draw, "取消")
     draw.status = "cancelled"
     draw.active_plan_id = None
@@ -580,7 +608,7 @@ class DrawView(RowView):
     def __init__(self, draw: Draw, settings: Settings):
         self.row = draw
         plan = draw.plan
-        revealed = draw.status in ("seeded", "drawn") or (draw.status == "cancelled" and draw.seed is not None)
+        revealed = draw.seed is not None
         self.record_id = record_id(settings, draw)
         self.plan = {"id": plan.id, "number": plan.number, "version": plan.version, "title": plan.title,
                      "year": plan.year, "kind": plan.kind, "lead_department": plan.lead_department}
@@ -589,6 +617,8 @@ class DrawView(RowView):
         self.contributions = [{k: c[k] for k in ("order", "role", "name", "digits", "salt")}
                               for c in draw.contributions] if revealed and draw.contributions else None
         self.record_url = f"/api/v1/draws/{draw.id}/record" if draw.status == "drawn" else None
+        self.superseded_by_plan = draw.stats.get("superseded_by_plan")
+        self.would_be_selection = draw.stats.get("would_be_selection")
 
 
 def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:

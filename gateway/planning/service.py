@@ -20,14 +20,15 @@ from gateway.db import utcnow
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
 from gateway.draw.eligibility import KeyRule
-from gateway.draw.models import Draw
-from gateway.errors import Conflict, Invalid, NotFound
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw
+from gateway.draw.superseding import supersede_seeded
+from gateway.errors import Conflict, Forbidden, Invalid, NotFound
 from gateway.planning import numbering
 from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text, personal_data_problems
-from gateway.security.policy import PUBLISHED, allows, authorize, scope_of
+from gateway.security.policy import ANY, PUBLISHED, allows, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from schemas.common import CHINA_TZ, RowView, python_values
@@ -175,8 +176,17 @@ def _scope(scope: Mapping[str, Any] | None) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------------------------- writing
 
+def authorize_plan_write(principal: Principal, kind: str, lead_department: str) -> None:
+    """Who may write a plan: its lead department (``plans.write``); a joint plan spans departments,
+    so it needs ``plans.write`` over every department — the county office's (article 11)."""
+    authorize(principal, "plans.write", departments=[lead_department])
+    if kind == "joint" and scope_of(principal, "plans.write") != ANY:
+        raise Forbidden("joint_plan_county_office", "跨部门联合抽查计划由县双随机办制定、发布和修订；"
+                        "部门负责人只能制定本部门的年度抽查计划。")
+
+
 def create_plan(session: Session, principal: Principal, data: Mapping[str, Any], settings: Settings) -> Plan:
-    authorize(principal, "plans.write", departments=[data["lead_department"]])
+    authorize_plan_write(principal, data.get("kind", ""), data["lead_department"])
     values = _validated(session, dict(data))
     plan = Plan(
         number=plan_number(session, values["kind"], values["year"], values["lead_department"], settings),
@@ -220,12 +230,10 @@ def _next_serial(session: Session, prefix: str, year: int) -> int:
 def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any],
                 settings: Settings | None = None) -> Plan:
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
+    authorize_plan_write(principal, data.get("kind", plan.kind), data.get("lead_department", plan.lead_department))
     if plan.status != "draft":
         raise Conflict("plan_immutable", "已发布的计划不能修改；如需调整，请以新版本修订并说明理由。")
-    lead = data.get("lead_department", plan.lead_department)
-    if lead != plan.lead_department:
-        authorize(principal, "plans.write", departments=[lead])
     values = _validated(session, {**_plan_values(plan), **data})
     renumber = any(values[k] != getattr(plan, k) for k in ("kind", "year", "lead_department"))
     _apply(plan, values, kinds=("kind", "year", "lead_department"))
@@ -339,7 +347,7 @@ def publish_plan(
 ) -> tuple[Plan, list[str]]:
     """Publish a draft; returns the plan and warnings (late publication)."""
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
     if plan.status != "draft":
         raise Conflict("plan_not_draft", f"计划 {plan.number}（第 {plan.version} 版）已发布，不能再次发布。")
     refuse_if_plugin_missing(session, plan, "发布")
@@ -351,6 +359,7 @@ def publish_plan(
             raise Conflict("plan_superseded", f"被修订的第 {previous.version} 版已被其他版本取代，本修订稿不能发布。")
         _refuse_if_drawn(session, previous)
         previous.status = "superseded"
+        supersede_seeded(session, principal, previous, plan)
         plan.published_late = previous.published_late
     else:
         deadline = date(plan.year, *PUBLICATION_DEADLINE)
@@ -372,20 +381,21 @@ def publish_plan(
 
 
 def _refuse_if_drawn(session: Session, plan: Plan) -> None:
-
-    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
+    draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id, Draw.status.in_(CANCELLABLE_STATUSES)))
     if draw is not None:
+        # Once the seed is revealed the draw cannot be cancelled, so the plan may be amended; the
+        # earlier draw and its would-be selection stay public.
         raise Conflict(
             "plan_in_draw",
             f"计划 {plan.number}（第 {plan.version} 版）已进入抽取程序（抽取 {draw.id}，状态 {draw.status}），不能修订；"
-            "尚未完成的抽取可先取消。",
+            "随机种子公开前的抽取可先说明理由取消。",
         )
 
 
 def amend_plan(session: Session, principal: Principal, plan_id: int, data: Mapping[str, Any]) -> Plan:
     """Start a new version of a published plan: a draft with the reason and the changes."""
     plan = get_plan(session, plan_id)
-    authorize(principal, "plans.write", departments=[plan.lead_department])
+    authorize_plan_write(principal, plan.kind, plan.lead_department)
     if plan.status != "published":
         raise Conflict("plan_not_published", "只能修订现行有效（已发布且未被取代）的计划。")
     _refuse_if_drawn(session, plan)

@@ -8,13 +8,17 @@ office adds the year to the data file; an exact one never changes.
 The clock runs for a task until its first publication: a task with a published version is done
 (a later correction has no deadline of its own); a task with a recorded, returned or reviewed
 version and no published one is "open", and its status is overdue, due soon or on track.
+
+A task nobody has recorded is overdue too once its inspection window has ended (articles 19, 30):
+it is on the overdue list with ``status`` ``not_recorded``, its window's end as the deadline, and
+its team lead (组长, who records), so that the office sees who is behind.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
@@ -78,6 +82,43 @@ def open_results(session: Session, principal: Principal, department: str | None 
     return list(session.scalars(stmt))
 
 
+NOT_RECORDED = "not_recorded"
+NOT_RECORDED_LABEL = "窗口期已结束，未录入检查结果"
+
+
+def unrecorded_tasks(session: Session, principal: Principal, today: date, department: str | None = None) -> list[Task]:
+    """Tasks visible to ``principal`` whose window ended before ``today`` without any recorded result."""
+    stmt = (
+        select(Task)
+        .where(visible_tasks(principal, "results.read"), Task.window_end < today,
+               ~exists().where(InspectionResult.task_id == Task.id))
+        .order_by(Task.window_end, Task.id)
+    )
+    if department:
+        stmt = stmt.where(Task.lead_department == department)
+    return list(session.scalars(stmt))
+
+
+def _team_lead(task: Task) -> dict[str, Any] | None:
+    lead = next((m for m in task.members if m.active and m.role == "lead"), None)
+    return None if lead is None else {"inspector_id": lead.inspector_id, "name": lead.inspector.name,
+                                      "department": lead.department_code}
+
+
+def _unrecorded_item(settings: Settings, task: Task, today: date, department_name: str) -> dict[str, Any]:
+    holidays = settings.holidays_file or None
+    return {
+        "result_id": None, "task_id": task.id, "task_number": task.number,
+        "target": {"uscc": task.target.uscc, "name": task.target.name},
+        "lead_department": task.lead_department, "lead_department_name": department_name,
+        "status": NOT_RECORDED, "status_label": NOT_RECORDED_LABEL, "completed_on": None,
+        "deadline": task.window_end, "deadline_provisional": False,
+        "clock_status": OVERDUE, "clock_status_label": STATUS_LABELS[OVERDUE],
+        "working_days_left": working_days_between(today, task.window_end, holidays_file=holidays),
+        "team_lead": _team_lead(task),
+    }
+
+
 def deadline_lists(
     settings: Settings,
     registry,
@@ -88,7 +129,8 @@ def deadline_lists(
     department: str | None = None,
     soon_days: int = DEFAULT_SOON_DAYS,
 ) -> dict[str, Any]:
-    """Overdue and due-soon results, with a count per lead department."""
+    """Overdue and due-soon results, and the tasks never recorded after their window, with counts
+    per lead department (``not_recorded`` counts the latter, which ``overdue`` includes)."""
     overdue: list[dict[str, Any]] = []
     due_soon: list[dict[str, Any]] = []
     per_department: dict[str, dict[str, Any]] = {}
@@ -113,14 +155,16 @@ def deadline_lists(
             "clock_status": status,
             "clock_status_label": STATUS_LABELS[status],
             "working_days_left": left,
+            "team_lead": _team_lead(task),
         }
         (overdue if status == OVERDUE else due_soon).append(item)
-        counts = per_department.setdefault(
-            task.lead_department,
-            {"code": task.lead_department, "name": item["lead_department_name"], "overdue": 0, "due_soon": 0},
-        )
-        counts[status] += 1
-    overdue.sort(key=lambda i: (i["deadline"], i["result_id"]))
+        _count(per_department, item, status)
+    for task in unrecorded_tasks(session, principal, today, department):
+        dept = registry.departments.get(task.lead_department)
+        item = _unrecorded_item(settings, task, today, dept.name if dept else task.lead_department)
+        overdue.append(item)
+        _count(per_department, item, OVERDUE, NOT_RECORDED)
+    overdue.sort(key=lambda i: (i["deadline"], i["result_id"] or 0, i["task_id"]))
     due_soon.sort(key=lambda i: (i["deadline"], i["result_id"]))
     return {
         "as_of": today,
@@ -129,3 +173,11 @@ def deadline_lists(
         "overdue": overdue,
         "due_soon": due_soon,
     }
+
+
+def _count(per_department: dict[str, dict[str, Any]], item: dict[str, Any], *keys: str) -> None:
+    counts = per_department.setdefault(item["lead_department"], {
+        "code": item["lead_department"], "name": item["lead_department_name"],
+        "overdue": 0, "due_soon": 0, NOT_RECORDED: 0})
+    for key in keys:
+        counts[key] += 1

@@ -5,7 +5,8 @@ For each task drawn (counted for its lead department: "who leads, who records, w
 - ``inspected``: a result has been recorded;
 - ``published``: a version has been published; ``published_on_time`` when the first publication
   day was on or before the article 19 deadline, else ``published_late``;
-- ``overdue`` / ``due_soon``: not yet published and past / close to the deadline on ``as_of``;
+- ``overdue`` / ``due_soon``: not yet published and past / close to the deadline on ``as_of``; a task
+  never recorded is overdue once its inspection window has ended;
 - ``problems_found``: the current version (latest published, else latest) found problems (the
   result-code kinds listed as problems in ``risk_rules.json``);
 - ``follow_up_required``: its codes call for a follow-up (the result-code table's flag);
@@ -76,9 +77,12 @@ class Row:
                 setattr(self, name, getattr(self, name) + 1)
 
 
-def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published_disposition: bool, as_of: date) -> dict[str, bool]:
+def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published_disposition: bool, as_of: date,
+               window_end: date | None = None) -> dict[str, bool]:
     flags = {"drawn": True}
     if not versions:
+        # never recorded: overdue once the inspection window has ended (articles 19, 30)
+        flags["overdue"] = window_end is not None and window_end < as_of
         return flags
     flags["inspected"] = True
     published = [v for v in versions if v.is_published]
@@ -136,7 +140,7 @@ def supervision_stats(
     by_plan: dict[int, Row] = {}
     totals = Row(key="total", name="合计")
     for task, plan in rows:
-        flags = task_flags(gateway, versions.get(task.id, []), task.id in disposed, as_of)
+        flags = task_flags(gateway, versions.get(task.id, []), task.id in disposed, as_of, task.window_end)
         by_department.setdefault(
             task.lead_department, Row(key=task.lead_department, name=department_name(gateway, task.lead_department))
         ).add(flags)

@@ -7,8 +7,9 @@ from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
+from gateway.errors import NotFound
 from gateway.security import audit
-from gateway.security.policy import permission
+from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from gateway.security.web import PRINTABLE_DOCUMENT_POLICY
 from gateway.tasks import reassign, service
@@ -17,6 +18,7 @@ from schemas.tasks import (
     DecisionSchema,
     ReassignmentPageSchema,
     ReassignmentQuerySchema,
+    ReassignmentRecordSchema,
     ReassignmentRequestSchema,
     ReassignmentSchema,
     RejectionSchema,
@@ -144,9 +146,26 @@ class ReassignmentApprove(MethodView):
     @reassignments_blp.response(200, ReassignmentSchema)
     def post(self, data, reassignment_id):
         """The department head approves: the replacement is drawn by the draw's rule and joins the team."""
-        with get_gateway().write() as session:
-            item = reassign.approve(session, current_principal(), reassignment_id, data.get("note", ""))
+        gateway = get_gateway()
+        with gateway.write() as session:
+            item = reassign.approve(session, current_principal(), reassignment_id, data.get("note", ""),
+                                    settings=gateway.settings)
             return reassign.reassignment_dict(item)
+
+
+@reassignments_blp.route("/<int:reassignment_id>/record")
+class ReassignmentRecord(MethodView):
+    @permission("draws.read")
+    @reassignments_blp.response(200, ReassignmentRecordSchema)
+    def get(self, reassignment_id):
+        """The public record of an approved replacement (format shuangsui.reassignment/1): the nonce
+        committed at the request and revealed at the approval, the seed, the candidates by the draw
+        record's opaque ids with their loads, and the choice; re-run it with `shuangsui verify`."""
+        authorize(current_principal(), "draws.read", published=True)
+        record = reassign.public_record(reassign.get_reassignment(db(), reassignment_id))
+        if record is None:
+            raise NotFound("record_not_ready", f"人员调整 {reassignment_id} 尚未批准，还没有公开的替换记录。")
+        return record
 
 
 @reassignments_blp.route("/<int:reassignment_id>/reject")

@@ -103,6 +103,11 @@ class Reassignment(Base):
     status: Mapped[str] = mapped_column(String(16), default="requested")
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Who asked (account, inspector or name): never the one who decides.
+    requested_by_key: Mapped[str] = mapped_column(String(200), default="")
+    # Drawn by the gateway at the request, published only as its SHA-256 until the approval reveals it.
+    nonce: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    nonce_commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decision_note: Mapped[str] = mapped_column(Text, default="")

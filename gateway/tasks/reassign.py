@@ -2,16 +2,20 @@
 
 1. *Request*: a team member's department (or the inspector concerned) asks, with a reason code
    (conflict of interest or other) and an explanation.
-2. *Decision* by the head of that department: rejected, or approved. On approval the replacement is
-   computed by the draw's own rule (:func:`gateway.draw.teams.replacement`: the eligible inspector of
-   the same department with the lowest (current load, ticket under the draw's seed), not on the team
-   before and without a declared conflict), so it is reproducible; the inputs are kept.
+2. *Decision* by the head of that department — never by whoever asked: rejected, or approved. On
+   approval the replacement is computed by the draw's own rule (:func:`gateway.draw.teams.replacement`:
+   the eligible inspector of the same department with the lowest (current load, ticket), not on the
+   team before and without a declared conflict), with tickets under a seed that neither party knew
+   before the approval (:mod:`gateway.draw.reassignment`: the draw's seed, the request and a nonce
+   the gateway committed to at the request and reveals at the approval). The public record of the
+   replacement lets anyone re-run it.
 3. *Filing*: the approved change is filed with the county office (备案), which gives it a number.
 
 Every step is in the task's history and in the audit log. Nothing else changes a team.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -21,11 +25,14 @@ from sqlalchemy.orm import Session
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Target
+from gateway.draw import reassignment as record_mod
 from gateway.draw.models import Draw
-from gateway.draw.service import _year_loads, pool_inspectors
+from gateway.draw.record import opaque_inspector_id
+from gateway.draw.service import _year_loads, pool_inspectors, record_id
+from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, replacement
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
-from gateway.errors import Invalid, NotFound
+from gateway.errors import Forbidden, Invalid, NotFound
 from gateway.planning.numbering import county_short_name
 from gateway.planning.service import local_date
 from gateway.security import audit
@@ -51,6 +58,21 @@ def _event(session: Session, task: Task, principal: Principal, action: str, deta
     session.add(TaskEvent(task_id=task.id, actor=principal.label, action=action, details=details))
 
 
+def person_key(principal: Principal) -> str:
+    """Who a principal is, for "the requester never decides": the account, else the inspector, else
+    the name given (commands run on the server name their operator)."""
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    if principal.inspector_id is not None:
+        return f"inspector:{principal.inspector_id}"
+    return f"name:{principal.name}"
+
+
+def _refuse_own_request(principal: Principal, item: Reassignment) -> None:
+    if item.requested_by_key and person_key(principal) == item.requested_by_key:
+        raise Forbidden("requester_cannot_decide", "提出人员调整申请的人不能审批自己的申请，请由本部门其他负责人审批。")
+
+
 def request(session: Session, principal: Principal, task_id: int, data: Mapping[str, Any]) -> Reassignment:
     task = get_task(session, task_id)
     inspector_id = data["inspector_id"]
@@ -69,9 +91,12 @@ def request(session: Session, principal: Principal, task_id: int, data: Mapping[
         Reassignment.member_id == member.id, Reassignment.status == "requested"))
     if pending is not None:
         raise ConflictError("reassignment_pending", f"该人员已有待审批的调整申请（{pending}）。")
+    nonce = secrets.token_hex(32)  # revealed only by the approval: nobody can foresee the replacement
     item = Reassignment(
         task_id=task.id, member_id=member.id, inspector_id=inspector_id, department_code=member.department_code,
         reason_code=data["reason_code"], reason=data["reason"], status="requested", requested_by=principal.label,
+        requested_by_key=person_key(principal), nonce=nonce,
+        nonce_commitment=record_mod.nonce_commitment(nonce),
     )
     session.add(item)
     session.flush()
@@ -89,10 +114,12 @@ def _still_requested(item: Reassignment) -> None:
 
 
 def approve(session: Session, principal: Principal, reassignment_id: int, note: str = "",
-            now: datetime | None = None) -> Reassignment:
-    """The unit head approves: the replacement is drawn by the draw's rule and joins the team."""
+            now: datetime | None = None, *, settings: Settings) -> Reassignment:
+    """The unit head approves: the replacement is drawn by the draw's rule and joins the team
+    (``settings`` give the draw record's id and the key of its opaque inspector ids)."""
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
+    _refuse_own_request(principal, item)
     _still_requested(item)
     now = now or utcnow()
     task = get_task(session, item.task_id)
@@ -109,8 +136,14 @@ def approve(session: Session, principal: Principal, reassignment_id: int, note: 
         select(Conflict.inspector_id).where(Conflict.target_id == target.id))]
     loads = _year_loads(session, draw.year)
     team = Team(target.uscc, tuple(everyone))
+    public_id = record_id(settings, draw)
+    opaque = {p.id: opaque_inspector_id(public_id, p.id, settings.secret_key.encode("utf-8")) for p in inspectors}
+    nonce = item.nonce or secrets.token_hex(32)
+    seed = record_mod.reassignment_seed(draw.seed, f"{public_id}-reassignment-{item.id}", nonce)
+    # Tickets of the opaque ids the draw record shows, so that anyone can re-run the choice.
+    by_opaque = [PoolInspector(p.id, opaque[p.id], p.department, p.certified, p.active) for p in inspectors]
     try:
-        chosen = replacement(team, str(item.inspector_id), inspectors, draw.seed, conflicts, loads)
+        chosen = replacement(team, str(item.inspector_id), by_opaque, seed, conflicts, loads)
     except NoFeasibleTeam as exc:
         raise ConflictError(
             "no_replacement",
@@ -137,10 +170,19 @@ def approve(session: Session, principal: Principal, reassignment_id: int, note: 
     item.decision_note = note
     item.replacement_inspector_id = int(chosen)
     item.replacement_member_id = joining.id
+    barred = sorted(set(everyone) | {i for i, _ in conflicts}, key=int)
     item.replacement_inputs = {
         "draw_id": draw.id, "certified_on": today.isoformat(), "department": item.department_code,
-        "barred": sorted(set(everyone) | {i for i, _ in conflicts}, key=int),
-        "loads": {p.id: loads.get(p.id, 0) for p in candidates},
+        "barred": barred, "loads": {p.id: loads.get(p.id, 0) for p in candidates},
+        "record": {
+            "format": record_mod.FORMAT, "id": f"{public_id}-reassignment-{item.id}", "draw_id": public_id,
+            "task_number": task.number, "uscc": target.uscc, "department": item.department_code,
+            "reason_code": item.reason_code, "nonce_commitment": record_mod.nonce_commitment(nonce), "nonce": nonce,
+            "draw_seed": draw.seed, "seed": seed, "leaving": opaque[str(item.inspector_id)],
+            "barred": sorted(opaque[i] for i in barred if i in opaque),
+            "candidates": [{"id": opaque[p.id], "load": loads.get(p.id, 0)} for p in inspectors if p.eligible],
+            "replacement": opaque[chosen],
+        },
     }
     item.filing_status = "pending"
     session.flush()
@@ -155,6 +197,7 @@ def reject(session: Session, principal: Principal, reassignment_id: int, note: s
            now: datetime | None = None) -> Reassignment:
     item = get_reassignment(session, reassignment_id)
     authorize(principal, "reassignments.approve", departments=[item.department_code])
+    _refuse_own_request(principal, item)
     _still_requested(item)
     item.status = "rejected"
     item.decided_by = principal.label
@@ -228,8 +271,14 @@ class ReassignmentView(RowView):
         self.department = item.department_code
         self.reason_label = REASON_LABELS[item.reason_code]
         self.replacement_name = names.get(item.replacement_inspector_id, "") if item.replacement_inspector_id else ""
+        self.record_url = f"/api/v1/reassignments/{item.id}/record" if public_record(item) else None
 
 
 def reassignment_dict(item: Reassignment) -> dict[str, Any]:
     """A reassignment as the API shows it, with Python values (for the pages and the command line)."""
     return python_values(ReassignmentSchema(), ReassignmentView(item))
+
+
+def public_record(item: Reassignment) -> dict[str, Any] | None:
+    """The replacement's public record (format ``shuangsui.reassignment/1``) once approved."""
+    return (item.replacement_inputs or {}).get("record") if item.status == "approved" else None

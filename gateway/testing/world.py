@@ -79,8 +79,29 @@ def add_inspectors(session, departments, per_department: int = 4, today: date | 
     return out
 
 
+# Who the contributors are (article 16): organiser, operator and supervisor distinct persons, the
+# supervisor from outside the organising office; a witness of a listed category.
+PEOPLE = {
+    "张三": {"unit": "县双随机办", "identity": "410822199001010011"},
+    "李四": {"unit": "县政务服务中心", "identity": "410822199002020022"},
+    "王五": {"unit": "县纪委监委派驻组", "identity": "410822199003030033"},
+    "赵六": {"category": "市场主体代表"},
+}
+WITNESSES = [{"name": "钱七", "category": "新闻媒体代表"}]
+
+
+def person(role: str, name: str) -> dict[str, str]:
+    """The unit, identity or category of a contributor (made up for names not in PEOPLE)."""
+    if name in PEOPLE:
+        return PEOPLE[name]
+    if role == "witness":
+        return {"category": "行业协会代表"}
+    return {"unit": f"{name}所在单位", "identity": f"ID-{role}-{name}"}
+
+
 def commitments_for(reveals=REVEALS) -> list[dict[str, str]]:
-    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"])} for r in reveals]
+    return [{"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]),
+             **person(r["role"], r["name"])} for r in reveals]
 
 
 def checklist_values(gateway: Gateway, matter_code: str) -> dict[str, Any]:
@@ -165,8 +186,8 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2) -> Drawn
         plan = plans.create_plan(session, OFFICE, body, gateway.settings)
         plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
         draw = draws.freeze(session, OFFICE, plan.id)
-        draws.commit(session, OFFICE, draw.id, commitments_for())
-        draws.reveal_seed(session, OFFICE, draw.id, REVEALS, [{"name": "钱七（新闻媒体代表）"}])
+        draws.commit(session, OFFICE, draw.id, commitments_for(), secret=gateway.settings.secret_key)
+        draws.reveal_seed(session, OFFICE, draw.id, REVEALS, WITNESSES)
         plan_id, draw_id = plan.id, draw.id
     draws.run_and_record_failure(gateway, OFFICE, draw_id)
     with gateway.read() as session:

@@ -26,6 +26,7 @@ from gateway.security import audit
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
+from schemas.draws import WITNESS_CATEGORIES
 
 bp = make_blueprint("web_draw", "/console/draws")
 
@@ -129,7 +130,7 @@ def projector(draw_id: int, errors: dict | None = None, form: dict | None = None
     return render_template(
         "draw/projector.html", **view, errors=errors or {}, form=form or {},
         can_run=allows(principal, "draws.run"), can_internal=allows(principal, "draws.read_internal"),
-        role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES,
+        role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
     ), status
 
 
@@ -139,6 +140,7 @@ def commit(draw_id: int):
     roles = request.form.getlist("role")
     names = request.form.getlist("name")
     values = request.form.getlist("commitment")
+    units, identities, categories = (_padded(request.form.getlist(f), len(roles)) for f in ("unit", "identity", "category"))
     rows, errors = [], {}
     for index, (role, name, value) in enumerate(zip(roles, names, values)):
         name, value = name.strip(), value.strip().lower()
@@ -150,19 +152,46 @@ def commit(draw_id: int):
             errors.setdefault(f"role-{index}", []).append("请选择参与人角色。")
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
             errors.setdefault(f"commitment-{index}", []).append("承诺值应为 64 位十六进制：请先输入随机数字，页面会自动计算。")
-        rows.append({"role": role, "name": name, "commitment": value, "index": index})
-    form = {"rows": [{"role": r, "name": n, "commitment": c} for r, n, c in zip(roles, names, values)]}
+        rows.append({"role": role, "name": name, "commitment": value, "index": index, "unit": units[index].strip(),
+                     "identity": identities[index].strip(), "category": categories[index]})
+    # The identity is never sent back to the page.
+    form = {"rows": [{"role": r, "name": n, "commitment": c, "unit": u, "category": k}
+                     for r, n, c, u, k in zip(roles, names, values, units, categories)]}
     if errors:
         return projector(draw_id, errors=errors, form=form, status=422)
     gateway = get_gateway()
     try:
         with gateway.write() as session:
             service.commit(session, current_principal(), draw_id,
-                              [{k: r[k] for k in ("role", "name", "commitment")} for r in rows])
+                           [{k: r[k] for k in ("role", "name", "commitment", "unit", "identity", "category")} for r in rows],
+                           secret=gateway.settings.secret_key)
     except DomainError as exc:
         status = refusal_status(exc)
         return projector(draw_id, errors=_index_errors(errors_of(exc), rows, "commitments"), form=form, status=status)
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
+
+
+def _padded(values: list[str], length: int) -> list[str]:
+    return [*values, *[""] * (length - len(values))]
+
+
+def _witness_lines(text: str) -> tuple[list[dict[str, str]], list[str]]:
+    """Lines like ``钱七（新闻媒体代表）``: each names a witness and one listed category."""
+    witnesses, problems = [], []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        found = [c for c in WITNESS_CATEGORIES if c in line]
+        name = line
+        for category in found:
+            name = name.replace(f"（{category}）", "").replace(f"({category})", "").replace(category, "")
+        name = name.strip(" ，,、：:")[:100]
+        if len(found) != 1 or not name:
+            problems.append(f"“{line[:40]}”：请写成 姓名（类别），类别为" + "、".join(WITNESS_CATEGORIES) + "之一。")
+        else:
+            witnesses.append({"name": name, "category": found[0]})
+    return witnesses, problems
 
 
 def _index_errors(errors: dict[str, list[str]], rows: list[dict], prefix: str) -> dict[str, list[str]]:
@@ -194,7 +223,9 @@ def seed(draw_id: int):
             errors.setdefault(f"digits-{r['index']}", []).append("请输入该参与人此前承诺的随机数字（只含数字 0–9）。")
         if not item["salt"]:
             errors.setdefault(f"salt-{r['index']}", []).append("请输入承诺时使用的盐值。")
-    witnesses = [{"name": line.strip()[:100]} for line in (request.form.get("witnesses") or "").splitlines() if line.strip()]
+    witnesses, problems = _witness_lines(request.form.get("witnesses") or "")
+    if problems:
+        errors["witnesses"] = problems
     form = {"reveals": {r["index"]: item for item, r in zip(reveals, rows)}, "witnesses": request.form.get("witnesses", "")}
     if errors:
         return projector(draw_id, errors=errors, form=form, status=422)

@@ -173,7 +173,7 @@ def decide(reassignment_id: int, decision: str):
     def act():
         with gateway.write() as session:
             if decision == "approve":
-                item = reassign.approve(session, principal, reassignment_id, note)
+                item = reassign.approve(session, principal, reassignment_id, note, settings=gateway.settings)
                 return f"已批准：按抽取规则替换为 {reassign.reassignment_dict(item)['replacement_name']}，待县双随机办备案。"
             if decision == "reject":
                 reassign.reject(session, principal, reassignment_id, note)

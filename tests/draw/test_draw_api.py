@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gateway.cli.main import cli
 from gateway.draw.commitment import commitment
-from tests.drawdb import REVEALS, build_directory, commitments_for, published_plan
+from tests.drawdb import REVEALS, WITNESSES, build_directory, commitments_for, person, published_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
 
@@ -38,7 +38,7 @@ def test_every_stage_is_a_call_and_the_public_sees_everything_but_names(gateway,
     committed = office.post(f"/api/v1/draws/{draw_id}/commitments", json={"commitments": commitments_for()})
     assert committed.status_code == 200 and committed.json["status"] == "committed"
     assert client.get(f"/api/v1/draws/{draw_id}").json["contributions"] is None  # nothing revealed yet
-    seeded = office.post(f"/api/v1/draws/{draw_id}/seed", json={"contributions": REVEALS, "witnesses": [{"name": "钱七"}]})
+    seeded = office.post(f"/api/v1/draws/{draw_id}/seed", json={"contributions": REVEALS, "witnesses": WITNESSES})
     assert seeded.status_code == 200, seeded.json
     assert seeded.json["seed"] == "31415926535-89793238-46264338-3279"
     ran = office.post(f"/api/v1/draws/{draw_id}/run")
@@ -73,6 +73,12 @@ def test_run_refused_to_other_roles(gateway, client_as):
         assert client_as(role).post("/api/v1/draws", json={"plan_id": plan_id}).status_code == 403
 
 
+def _spec(reveal, hex_value):
+    who = person(reveal["role"], reveal["name"])
+    extra = [who["category"]] if reveal["role"] == "witness" else [who["unit"], who["identity"]]
+    return ":".join([reveal["role"], reveal["name"], hex_value, *extra])
+
+
 def _cli(settings, *args):
     runner = CliRunner()
     return runner.invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path), *args],
@@ -92,9 +98,9 @@ def test_cli_stages_export_and_verification(gateway, settings, tmp_path):
         hashes.append(made.output.strip())
         assert hashes[-1] == commitment(reveal["digits"], reveal["salt"])
     committed = _cli(settings, "draw", "commit", draw_id,
-                     *[a for r, h in zip(REVEALS, hashes) for a in ("--commitment", f"{r['role']}:{r['name']}:{h}")])
+                     *[a for r, h in zip(REVEALS, hashes) for a in ("--commitment", _spec(r, h))])
     assert committed.exit_code == 0, committed.output
-    seeded = _cli(settings, "draw", "seed", draw_id, "--witness", "钱七",
+    seeded = _cli(settings, "draw", "seed", draw_id, "--witness", "钱七:新闻媒体代表",
                   *[a for r in REVEALS for a in ("--contribution", f"{r['role']}:{r['name']}:{r['digits']}:{r['salt']}")])
     assert seeded.exit_code == 0, seeded.output
     ran = _cli(settings, "draw", "run", draw_id)

@@ -25,6 +25,7 @@ from gateway.tasks.models import Task, TaskMember
 from tests.drawdb import (
     COUNTY,
     REVEALS,
+    WITNESSES,
     YEAR,
     build_directory,
     commitments_for,
@@ -54,7 +55,7 @@ def test_a_complete_draw_verifies_and_creates_one_joint_task_per_target(gateway,
     draw_id = frozen.id
     with gateway.write() as session:
         draws.commit(session, COUNTY, draw_id, commitments_for())
-        draws.reveal_seed(session, COUNTY, draw_id, REVEALS, [{"name": "钱七（新闻媒体代表）"}])
+        draws.reveal_seed(session, COUNTY, draw_id, REVEALS, WITNESSES)
     draws.run_and_record_failure(gateway, COUNTY, draw_id)
     record = record_of(gateway, draw_id)
 
@@ -64,7 +65,8 @@ def test_a_complete_draw_verifies_and_creates_one_joint_task_per_target(gateway,
     assert record_problems(record) == []
     assert commitment_problems(record["commitments"], record["contributions"]) == []
     assert record["seed"] == "-".join(r["digits"] for r in REVEALS)
-    assert record["participants"]["witness"] == ["赵六", "钱七（新闻媒体代表）"]
+    assert record["participants"]["witness"] == ["赵六", "钱七"]
+    assert record["witnesses"] == [{"name": "赵六", "category": "市场主体代表"}, {"name": "钱七", "category": "新闻媒体代表"}]
     # ratio floor and exact sample sizes
     for stratum in record["strata"]:
         matter = gateway.registry.matters[stratum["matter"]]

@@ -20,7 +20,7 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
@@ -217,7 +217,10 @@ def _draw(gateway, plan_id: int, digits) -> tuple[int, bool]:
         with gateway.write() as session:
             assert session.scalar(select(func.count()).select_from(Task).where(Task.draw_id == draw_id)) == 0
             assert session.get(Draw, draw_id).status == "seeded"
-            draws.cancel(session, COUNTY, draw_id, "无法组成检查组")
+            # a revealed draw is not cancelled: the plan is amended, which supersedes it and frees the year
+            amended = plans.amend_plan(session, COUNTY, plan_id, {"reason": "无法组成检查组"})
+            plans.publish_plan(session, COUNTY, amended.id, gateway.settings)
+            assert session.get(Draw, draw_id).status == "superseded"
         return draw_id, False
     return draw_id, True
 
@@ -249,3 +252,88 @@ def test_no_draw_breaks_the_rules(gateway, scenario):
         event(f"key-inspection tasks: {key > 0}")
         for reason in reasons:
             event(f"excluded: {reason}")
+
+
+# ------------------------------------------------ a revealed seed's selection cannot be steered
+
+ACTIONS = st.lists(st.one_of(
+    st.tuples(st.just("cancel")), st.tuples(st.just("run")), st.tuples(st.just("refreeze")),
+    st.tuples(st.just("amend")), st.tuples(st.just("commit")), st.tuples(st.just("reseed")),
+    st.tuples(st.just("deactivate"), st.integers(0, 200)),
+    st.tuples(st.just("risk"), st.integers(0, 200), st.sampled_from("ABCD")),
+), min_size=1, max_size=6)
+
+
+_CLIENTS: dict[int, dict] = {}
+
+
+def _selection_of(client, draw_id: int) -> tuple[str, dict[str, list[str]]]:
+    """(status, per stratum the USCCs the draw's revealed seed selects), as the public sees them."""
+    from gateway.draw.strata import Stratum, draw_targets
+
+    shown = client.get(f"/api/v1/draws/{draw_id}").get_json()
+    assert "status" in shown, shown
+    if shown["status"] == "drawn":
+        record = client.get(f"/api/v1/draws/{draw_id}/record").get_json()
+        return shown["status"], {s["key"]: s["selected"] for s in record["strata"]}
+    if shown["status"] == "superseded":
+        return shown["status"], shown["would_be_selection"]
+    population = client.get(f"/api/v1/draws/{draw_id}/population").get_json()
+    strata = [Stratum(s["key"], s["matter"], Decimal(s["ratio"]), tuple(s["population"]), s["risk_class"])
+              for s in population["strata"]]
+    selections, _ = draw_targets(strata, shown["seed"])
+    return shown["status"], {s.key: list(s.selected) for s in selections}
+
+
+def _act(account, action, draw_id, plan_id, usccs, commitments, reveals) -> None:
+    kind = action[0]
+    if kind == "cancel":
+        account.post(f"/api/v1/draws/{draw_id}/cancel", json={"reason": "结果不理想，重新抽取"})
+    elif kind == "run":
+        account.post(f"/api/v1/draws/{draw_id}/run")
+    elif kind == "refreeze":
+        account.post("/api/v1/draws", json={"plan_id": plan_id})
+    elif kind == "amend":
+        amended = account.post(f"/api/v1/plans/{plan_id}/amendments", json={"reason": "调整比例"})
+        if amended.status_code == 201:
+            account.post(f"/api/v1/plans/{amended.get_json()['id']}/publish")
+    elif kind == "commit":
+        account.post(f"/api/v1/draws/{draw_id}/commitments", json={"commitments": commitments})
+    elif kind == "reseed":
+        account.post(f"/api/v1/draws/{draw_id}/seed", json={"contributions": reveals, "witnesses": []})
+    elif kind == "deactivate":
+        account.post(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}/deactivate")
+    elif kind == "risk":
+        account.patch(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}", json={"risk_class": action[2]})
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(actions=ACTIONS, role=st.sampled_from(["county_office", "department_head"]))
+@example(actions=[("cancel",), ("refreeze",), ("commit",), ("reseed",), ("run",)], role="county_office")
+@example(actions=[("deactivate", 0), ("risk", 1, "D"), ("amend",), ("run",)], role="county_office")
+def test_no_sequence_of_calls_by_one_account_changes_what_a_revealed_seed_selects(
+        gateway, client_as, actions, role):
+    from tests.drawdb import build_directory, freeze_and_seed, published_plan
+
+    _reset(gateway)
+    clients = _CLIENTS.setdefault(id(client_as), {})  # one account per role for every example
+    for name in ("supervisor", role):
+        if name not in clients:
+            clients[name] = client_as(name, department="market") if name == "department_head" else client_as(name)
+    client = clients["supervisor"]  # watches what the public sees, without the public's rate limit
+    found = build_directory(gateway, per_matter=4, per_department=2)
+    plan_id = published_plan(gateway)
+    draw_id = freeze_and_seed(gateway, plan_id)
+    status, expected = _selection_of(client, draw_id)
+    seed = client.get(f"/api/v1/draws/{draw_id}").get_json()["seed"]
+    assert status == "seeded" and any(expected.values())
+    other = [dict(r, digits=r["digits"][::-1]) for r in REVEALS]
+    account = clients[role]
+    usccs = sorted(u for targets in found["targets"].values() for u in targets)
+    for action in actions:
+        _act(account, action, draw_id, plan_id, usccs, commitments_for(other), other)
+        status, selected = _selection_of(client, draw_id)
+        assert status in ("seeded", "drawn", "superseded"), action
+        assert client.get(f"/api/v1/draws/{draw_id}").get_json()["seed"] == seed
+        assert selected == expected, action

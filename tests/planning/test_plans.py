@@ -141,15 +141,19 @@ def test_published_plan_is_immutable_and_amended_by_a_new_version(gateway):
         assert [m.matter_version_id for m in new.matters] == [m.matter_version_id for m in old.matters]
 
 
-def test_a_plan_in_a_draw_cannot_be_amended(gateway):
+def test_a_drawn_plan_is_amended_by_a_new_version_and_its_draw_stays_public(gateway):
+    from gateway.draw.models import Draw
     from tests.drawdb import build_directory
 
     build_directory(gateway, per_matter=4)
     plan_id = published_plan(gateway)
-    complete_draw(gateway, plan_id)
-    with pytest.raises(DomainError) as caught, gateway.write() as session:
-        service.amend_plan(session, COUNTY, plan_id, {"reason": "抽取后修改"})
-    assert caught.value.code == "plan_in_draw"
+    draw_id = complete_draw(gateway, plan_id)
+    with gateway.write() as session:
+        amended = service.amend_plan(session, COUNTY, plan_id, {"reason": "抽取后发现计划有误"})
+        service.publish_plan(session, COUNTY, amended.id, gateway.settings)
+    with gateway.read() as session:
+        draw = session.get(Draw, draw_id)
+        assert (draw.status, draw.plan_id) == ("drawn", plan_id) and draw.record is not None
 
 
 def test_department_heads_write_only_their_own_department_plans(gateway):
@@ -166,6 +170,28 @@ def test_department_heads_write_only_their_own_department_plans(gateway):
         with pytest.raises(DomainError), gateway.write() as session:
             service.create_plan(session, Principal(role=role, department_code=lead), plan_body(gateway),
                                 gateway.settings)
+
+
+def test_joint_plans_are_the_county_office_s(gateway, client_as):
+    lead = gateway.registry.matters["refined_oil"].department_code
+    head = Principal(role="department_head", name="局长", department_code=lead)
+    with pytest.raises(DomainError) as created, gateway.write() as session:
+        service.create_plan(session, head, plan_body(gateway, lead=lead), gateway.settings)
+    assert created.value.code == "joint_plan_county_office"
+    office_draft = create(gateway, lead=lead)
+    annual = create(gateway, principal=head, kind="annual", matters=["refined_oil"], lead=lead)
+    with pytest.raises(DomainError) as published, gateway.write() as session:
+        service.publish_plan(session, head, office_draft["id"], gateway.settings)
+    assert published.value.code == "joint_plan_county_office"
+    with pytest.raises(DomainError) as turned, gateway.write() as session:  # nor turn his annual plan joint
+        service.update_plan(session, head, annual["id"], {"kind": "joint", "matters": list(gateway.registry.matters)})
+    assert turned.value.code == "joint_plan_county_office"
+    with gateway.read() as session:
+        assert session.get(Plan, office_draft["id"]).status == "draft"
+        assert session.get(Plan, annual["id"]).kind == "annual"
+    response = client_as("department_head", department=lead).post("/api/v1/plans", json=api_body(gateway, lead=lead))
+    assert response.status_code == 403 and response.get_json()["code"] == "joint_plan_county_office"
+    assert "县双随机办" in response.get_json()["message"]
 
 
 # ---------------------------------------------------------------------------------------------- API

@@ -66,8 +66,8 @@ def test_overdue_and_due_soon_per_department(world):
     ]
     assert data["overdue"][0]["clock_status_label"] == "已逾期"
     assert data["departments"] == [
-        {"code": "commerce", "name": "武陟县商务局", "overdue": 1, "due_soon": 0},
-        {"code": "market", "name": "武陟县市场监督管理局", "overdue": 0, "due_soon": 1},
+        {"code": "commerce", "name": "武陟县商务局", "overdue": 1, "due_soon": 0, "not_recorded": 0},
+        {"code": "market", "name": "武陟县市场监督管理局", "overdue": 0, "due_soon": 1, "not_recorded": 0},
     ]
     assert [i["result_id"] for i in _lists(world, department="market")["due_soon"]] == [lab]
     assert _lists(world, department="market")["overdue"] == []

@@ -9,8 +9,6 @@ from sqlalchemy import select
 
 from gateway.cli.main import cli
 from gateway.directory.models import Inspector
-from gateway.draw.models import Draw
-from gateway.draw.sampler import Ticketer
 from gateway.security.audit import AuditEntry
 from gateway.tasks.models import Reassignment, Task
 from tests.drawdb import build_directory, complete_draw, published_plan
@@ -79,18 +77,24 @@ def test_request_approve_file_and_list(gateway, drawn, shuangsui):
     assert text.exit_code == 0 and "已批准" in text.output and row["filing_number"] in text.output
 
 
-def test_replacement_is_reproducible_from_the_recorded_inputs(gateway, drawn, shuangsui):
-    """The replacement is the draw's own rule on the kept inputs: lowest (load, ticket under the seed)."""
+def test_replacement_is_reproducible_from_the_recorded_inputs(gateway, drawn, shuangsui, settings):
+    """The replacement is the draw's own rule on the kept inputs: lowest (load, ticket of the draw
+    record's opaque id under the seed the approval revealed); the public record re-runs it."""
+    from gateway.config import _instance_secret
+    from gateway.draw.reassignment import choose, reassignment_problems
+    from gateway.draw.record import opaque_inspector_id
+
     item_id = _request(shuangsui, drawn, kind="other", reason="病假")
     approved = shuangsui("approve", str(item_id), "--as-head", drawn["department"])
     assert approved.exit_code == 0, approved.output
     with gateway.read() as session:
         item = session.get(Reassignment, item_id)
-        draw = session.get(Draw, session.get(Task, drawn["task_id"]).draw_id)
-        loads = item.replacement_inputs["loads"]
-        ticketer = Ticketer(draw.seed)
-        certs = dict(session.execute(select(Inspector.id, Inspector.certificate_no)).all())
-        expected = int(min(loads, key=lambda i: (loads[i], ticketer.key(certs[int(i)]), i)))
+        record = item.replacement_inputs["record"]
+        assert reassignment_problems(record) == []
+        key = _instance_secret(settings.instance_path).encode("utf-8")  # the command's own key
+        by_opaque = {opaque_inspector_id(record["draw_id"], str(i), key): i
+                     for i in session.scalars(select(Inspector.id))}
+        expected = by_opaque[choose(record["candidates"], record["barred"], record["seed"])]
         assert item.replacement_inspector_id == expected
         assert str(drawn["leaving"]) in item.replacement_inputs["barred"]
     assert f"（{expected}）替换" in approved.output

@@ -123,9 +123,16 @@ def test_reassignment_request_approval_replacement_and_filing(gateway, drawn, cl
         draw = session.get(Draw, task.draw_id)
         item = session.get(Reassignment, item_id)
         loads = item.replacement_inputs["loads"]
-        ticketer = Ticketer(draw.seed)
-        certs = dict(session.execute(select(Inspector.id, Inspector.certificate_no)).all())
-        expected = min(loads, key=lambda i: (loads[i], ticketer.key(certs[int(i)]), i))
+        record = item.replacement_inputs["record"]
+        # tickets of the draw record's opaque ids under the seed the approval revealed
+        ticketer = Ticketer(record["seed"])
+        opaque = {c["id"]: c for c in record["candidates"]}
+        from gateway.draw.record import opaque_inspector_id
+
+        key = gateway.settings.secret_key.encode("utf-8")
+        ids = {i: opaque_inspector_id(record["draw_id"], i, key) for i in loads}
+        assert set(ids.values()) <= set(opaque)
+        expected = min(loads, key=lambda i: (loads[i], ticketer.key(ids[i]), i))
         assert int(expected) == replacement
         members = {m.inspector_id: m for m in task.members}
         assert members[leaving].active is False and members[replacement].active is True
@@ -150,18 +157,80 @@ def test_reassignment_request_approval_replacement_and_filing(gateway, drawn, cl
         assert report.ok  # the teams as drawn still re-run exactly
 
 
-def test_reassignment_is_reproducible(gateway, drawn):
-    """The same request approved again on the same draw (the first approval undone) picks the same person."""
+def test_reassignment_is_reproducible_from_its_public_record(gateway, drawn, client, settings, tmp_path):
+    """Anyone re-runs the replacement from its record: `shuangsui verify` and docs/verify_draw.py."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from gateway.cli.main import cli
+    from gateway.draw.reassignment import reassignment_problems
+
+    task_id = drawn["task_id"]
+    leaving, department, _ = team_of(gateway, task_id)[0]
+    operator = Principal(role="department_operator", name="办事员", department_code=department)
+    head = Principal(role="department_head", name="局长", department_code=department)
+    with gateway.write() as session:
+        item = reassign.request(session, operator, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "病假"})
+        item_id = item.id
+    pending = client.get(f"/api/v1/reassignments/{item_id}/record")
+    assert pending.status_code == 404
+    with gateway.write() as session:
+        reassign.approve(session, head, item_id, settings=gateway.settings)
+    record = client.get(f"/api/v1/reassignments/{item_id}/record").get_json()
+    assert record["format"] == "shuangsui.reassignment/1" and reassignment_problems(record) == []
+    with gateway.read() as session:
+        draw = session.get(Draw, drawn["draw_id"])
+        drawn_record = json.loads(draw.record)
+        commitment_value = session.get(Reassignment, item_id).nonce_commitment
+        assert record["draw_seed"] == draw.seed and record["seed"].startswith(draw.seed + "|")
+    # the opaque ids are the draw record's: the leaving member is on that task's team there
+    task_entry = next(t for t in drawn_record["tasks"] if t["uscc"] == record["uscc"])
+    assert record["leaving"] in json.dumps(task_entry)
+    assert commitment_value == record["nonce_commitment"]
+    path = tmp_path / "reassignment.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    script = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
+    ran = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
+    assert ran.returncode == 0 and "一致" in ran.stdout, ran.stdout
+    verified = CliRunner().invoke(cli, ["verify", str(path)])
+    assert verified.exit_code == 0 and "一致" in verified.output
+    others = [c["id"] for c in record["candidates"] if c["id"] not in record["barred"] and c["id"] != record["replacement"]]
+    if others:  # naming anyone else is caught by both
+        path.write_text(json.dumps(dict(record, replacement=others[0]), ensure_ascii=False), encoding="utf-8")
+        assert subprocess.run([sys.executable, str(script), str(path)], capture_output=True).returncode == 1
+        assert CliRunner().invoke(cli, ["verify", str(path)]).exit_code == 1
+
+
+def test_the_requester_never_decides_and_cannot_foresee_the_replacement(gateway, drawn, client_as):
     task_id = drawn["task_id"]
     leaving, department, _ = team_of(gateway, task_id)[0]
     head = Principal(role="department_head", name="局长", department_code=department)
     with gateway.write() as session:
         item = reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "病假"})
-        first = reassign.approve(session, head, item.id).replacement_inspector_id
-        session.rollback()
+        item_id, commitment_value = item.id, item.nonce_commitment
+    for decide in (lambda s: reassign.approve(s, head, item_id, settings=gateway.settings),
+                   lambda s: reassign.reject(s, head, item_id, "自己驳回")):
+        with pytest.raises(DomainError) as caught, gateway.write() as session:
+            decide(session)
+        assert caught.value.code == "requester_cannot_decide"
+    assert team_of(gateway, task_id)[0][0] == leaving
+    # What the requester sees before the decision: the commitment to the nonce, never the nonce.
+    viewed = client_as("department_head", department=department).get(f"/api/v1/reassignments/{item_id}").get_json()
+    assert viewed["nonce_commitment"] == commitment_value and "nonce" not in viewed
+    with gateway.read() as session:
+        assert session.get(Reassignment, item_id).nonce not in json.dumps(viewed)
+    # Through the API, the same account is refused too.
+    head_client = client_as("department_head", department=department)
     with gateway.write() as session:
-        item = reassign.request(session, head, task_id, {"inspector_id": leaving, "reason_code": "other", "reason": "病假"})
-        assert reassign.approve(session, head, item.id).replacement_inspector_id == first
+        session.get(Reassignment, item_id).status = "rejected"
+    mine = head_client.post(f"/api/v1/tasks/{task_id}/reassignments",
+                            json={"inspector_id": leaving, "reason_code": "other", "reason": "再次"})
+    assert mine.status_code == 201, mine.get_json()
+    refused = head_client.post(f"/api/v1/reassignments/{mine.get_json()['id']}/approve", json={})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "requester_cannot_decide"
 
 
 def test_reassignment_rules(gateway, drawn):
@@ -200,8 +269,9 @@ def test_no_replacement_left_changes_nothing(gateway, drawn):
         for person in session.scalars(select(Inspector).where(Inspector.department_code == department)):
             if person.id != leaving:
                 person.active = False
+    other_head = Principal(role="department_head", name="副局长", department_code=department)
     with pytest.raises(DomainError) as caught, gateway.write() as session:
-        reassign.approve(session, head, item_id)
+        reassign.approve(session, other_head, item_id, settings=gateway.settings)
     assert caught.value.code == "no_replacement" and department in caught.value.message
     assert team_of(gateway, task_id)[0][0] == leaving
     with gateway.read() as session:

@@ -79,6 +79,11 @@ def test_witnessed_draw_then_result_published_and_found_by_the_public(web_world)
     for index, (name, digits) in enumerate(PARTICIPANTS):
         assert office.locator(f"#role-{index}").input_value() == roles[index]
         office.locator(f"#name-{index}").fill(name)
+        if roles[index] == "witness":
+            office.locator(f"#category-{index}").select_option("市场主体代表")
+        else:  # article 16: three different persons, the supervisor from outside the office
+            office.locator(f"#unit-{index}").fill(("县双随机办", "县政务服务中心", "县纪委监委派驻组")[index])
+            office.locator(f"#identity-{index}").fill(f"41082219900101{index:04d}")
         office.locator(f"#digits-{index}").fill(digits)
         expect(office.locator(f"#salt-{index}")).to_have_value(re.compile(r"^[0-9a-f]{24}$"))
         salt = office.locator(f"#salt-{index}").input_value()
