@@ -135,6 +135,9 @@ PAGE_CHECK_JS = """
 
 
 def page_problems(page) -> list[str]:
+    # A click that submits a form returns once the new page's element is there, which can be before
+    # its stylesheet has loaded on a busy machine; layout is judged on the finished page.
+    page.wait_for_load_state("load")
     return page.evaluate(PAGE_CHECK_JS)
 
 
