@@ -108,3 +108,20 @@ def test_a_key_ratio_names_a_plan_matter_and_is_not_below_its_ordinary_ratios(ga
     with pytest.raises(DomainError) as raised, gateway.write() as session:
         plans.create_plan(session, COUNTY, body, gateway.settings)
     assert raised.value.code == "validation_error" and list(raised.value.errors) == [field]
+
+
+def test_the_plan_api_names_a_bad_key_ratio_and_shows_the_key_strata(gateway, client_as):
+    office = client_as("county_office")
+    matter = sorted(gateway.registry.matters)[0]
+    body = plan_body(gateway, ratios=LOW, key_rule={"ratios": {matter: "2"}})
+    body.update(window_start=body["window_start"].isoformat(), window_end=body["window_end"].isoformat())
+    refused = office.post("/api/v1/plans", json=body)
+    assert refused.status_code == 422 and refused.json["code"] == "validation_error", refused.json
+    assert "key_rule" in refused.json["errors"] and "0 到 1" in json.dumps(refused.json["errors"], ensure_ascii=False)
+    body["key_rule"] = {"ratios": {matter: "0.5"}}
+    created = office.post("/api/v1/plans", json=body)
+    assert created.status_code == 201, created.json
+    strata = {s["key"]: s for s in created.json["strata"]}
+    assert strata[f"{matter}:key"]["ratio"] == "0.5" and strata[f"{matter}:key"]["risk_class"] == ""
+    assert created.json["key_rule"]["ratios"] == {matter: "0.5"}
+    assert all(strata[f"{code}:key"]["ratio"] == "1" for code in gateway.registry.matters if code != matter)
