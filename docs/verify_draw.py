@@ -84,6 +84,12 @@ def check_record(record, announced_sha256=None):
         ok = False
     else:
         lines.append("总体摘要：一致（{}）".format(population_sha256))
+    key_reasons = check_key_strata(record, strata)
+    if key_reasons:
+        lines.append("重点抽查分层：不一致（{}）".format("；".join(key_reasons)))
+        ok = False
+    else:
+        lines.append("重点抽查分层：一致")
     for position, stratum in enumerate(strata, start=1):
         key = stratum.get("key", "#{}".format(position)) if isinstance(stratum, dict) else "#{}".format(position)
         reasons = check_stratum(stratum, seed)
@@ -125,6 +131,35 @@ def check_stratum(stratum, seed):
             reasons.append("抽中名单与重新计算结果不同")
         return reasons
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        return ["格式错误：{!r}".format(error)]
+
+
+def check_key_strata(record, strata):
+    """Why the key strata do not match (empty if they do). Key targets (article 15/28) sit only in
+    their matter's "<matter>:key" stratum, whose ratio is the plan's key ratio for the matter
+    (key_rule.ratios; "1", all of them, if not named), never below an ordinary stratum's ratio of
+    the matter. A record made before key strata existed has none, and nothing to check here."""
+    try:
+        key_strata = {s["matter"]: s for s in strata if s["key"] == s["matter"] + ":key"}
+        if not key_strata:
+            return []
+        ratios = (record.get("key_rule") or {}).get("ratios") or {}
+        reasons = []
+        for matter in sorted({s["matter"] for s in strata}):
+            key_stratum = key_strata.get(matter)
+            if key_stratum is None:
+                reasons.append("事项 {} 缺少重点抽查分层".format(matter))
+                continue
+            ordinary = [s for s in strata if s["matter"] == matter and s is not key_stratum]
+            expected = max([Decimal(str(ratios.get(matter, "1")))] + [Decimal(s["ratio"]) for s in ordinary])
+            if Decimal(key_stratum["ratio"]) != expected:
+                reasons.append("分层 {} 的比例应为 {}，记录为 {}".format(
+                    key_stratum["key"], format(expected.normalize(), "f"), key_stratum["ratio"]))
+            keyed = set(key_stratum["population"])
+            if any(keyed.intersection(s["population"]) or s.get("key_targets") for s in ordinary):
+                reasons.append("事项 {} 的重点抽查对象应只在分层 {} 中".format(matter, key_stratum["key"]))
+        return reasons
+    except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError) as error:
         return ["格式错误：{!r}".format(error)]
 
 

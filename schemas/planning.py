@@ -64,7 +64,8 @@ class ScopeSchema(Schema):
 
 
 class KeyRuleSchema(Schema):
-    """Key-inspection (重点抽查) targets: they bypass the yearly cap of two and are counted apart."""
+    """Key-inspection (重点抽查) targets: they bypass the yearly cap of two, are counted apart and are
+    drawn in their own stratum per matter, all of them unless ``ratios`` names a higher share."""
 
     class Meta:
         unknown = RAISE
@@ -74,6 +75,9 @@ class KeyRuleSchema(Schema):
     serious_violation_list = fields.Boolean(load_default=True)
     min_complaints = fields.Integer(load_default=3, allow_none=True, strict=True,
                                     validate=validate.Range(min=1, max=100_000))
+    ratios = fields.Dict(keys=fields.String(), values=RatioField(), load_default=dict, metadata={
+        "description": "matter code -> share of its key targets drawn (article 15/28: key targets are "
+                       "inspected apart, in the stratum <matter>:key); a matter not named draws all of them"})
 
 
 def _unique(values):

@@ -11,12 +11,16 @@
 - A target already inspected twice this year outside key inspection is left out
   (``cap_reached``), unless it is a key-inspection target under the plan's :class:`KeyRule`: those
   bypass the cap, and their inspections are counted apart (they never count toward the cap).
+- Key targets are inspected as article 15/28 asks (应当实施重点抽查): they leave their risk-class
+  stratum and form one stratum per matter, ``<matter>:key``, drawn at the plan's key ratio for that
+  matter (:meth:`KeyRule.ratio`; all of them unless the plan states a ratio).
 
 Pure: no Flask, no database.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from gateway.draw.record import Exclusion
@@ -27,6 +31,11 @@ YEARLY_CAP = 2
 INACTIVE_STATUSES = frozenset(("closed", "liquidating", "deregistered", "revoked", "cancelled", "moved_out"))
 LEVEL_RANK = {"county": 0, "city": 1, "province": 2, "national": 3}
 ALL_MATTERS = "*"
+
+KEY_RATIO = "1"
+"""Key targets are all inspected unless the plan states a ratio for the matter."""
+KEY_STRATUM = "key"
+"""The suffix of a matter's key-target stratum key: ``<matter>:key``."""
 
 KEY_REASON_LABELS = {
     "risk_class": "信用风险分类较高",
@@ -44,12 +53,20 @@ class KeyRule:
     on the abnormal-operation list (if ``abnormal_list``), or on the serious-violation list (if
     ``serious_violation_list``), or it has at least ``min_complaints`` complaints (None: complaints
     alone never make a key target).
+
+    ``ratios`` maps a matter code to the share of its key targets drawn (a decimal string); a
+    matter not named draws all of them (:data:`KEY_RATIO`).
     """
 
     risk_classes: tuple[str, ...] = ("D",)
     abnormal_list: bool = True
     serious_violation_list: bool = True
     min_complaints: int | None = 3
+    ratios: Mapping[str, str] = field(default_factory=dict)
+
+    def ratio(self, matter: str) -> Decimal:
+        """The share of ``matter``'s key targets the plan draws."""
+        return Decimal(str(self.ratios.get(matter, KEY_RATIO)))
 
     def reasons(self, risk_class: str, abnormal: bool, serious: bool, complaints: int) -> list[str]:
         """The codes of :data:`KEY_REASON_LABELS` that make a target a key target (empty: not key)."""
@@ -70,6 +87,7 @@ class KeyRule:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["risk_classes"] = list(self.risk_classes)
+        data["ratios"] = dict(self.ratios)
         return data
 
     @classmethod
@@ -77,7 +95,9 @@ class KeyRule:
         data = dict(data or {})
         if "risk_classes" in data:
             data["risk_classes"] = tuple(data["risk_classes"])
-        known = {"risk_classes", "abnormal_list", "serious_violation_list", "min_complaints"}
+        if "ratios" in data:
+            data["ratios"] = {str(k): str(v) for k, v in dict(data["ratios"] or {}).items()}
+        known = {"risk_classes", "abnormal_list", "serious_violation_list", "min_complaints", "ratios"}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -20,6 +20,7 @@ from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Ta
 from gateway.directory.queries import contains, has_licence
 from gateway.draw.eligibility import (
     INACTIVE_STATUSES,
+    KEY_STRATUM,
     YEARLY_CAP,
     Candidate,
     HigherLevelRecord,
@@ -94,6 +95,17 @@ def scope_clause(scope: dict[str, Any] | None):
 
 def stratum_ratio(plan: Plan, matter: PlanMatterInfo, risk_class: str) -> Decimal:
     return max(Decimal(plan.ratios[risk_class]), matter.min_ratio)
+
+
+def key_stratum(matter: str) -> str:
+    """The key of ``matter``'s key-target stratum."""
+    return f"{matter}:{KEY_STRATUM}"
+
+
+def key_ratio(plan: Plan, matter: PlanMatterInfo, key_rule: KeyRule) -> Decimal:
+    """The ratio of ``matter``'s key stratum: the plan's key ratio, never below an ordinary
+    stratum's ratio of the matter (key targets are inspected at least as often as the others)."""
+    return max(key_rule.ratio(matter.code), *(stratum_ratio(plan, matter, rc) for rc in RISK_CLASSES))
 
 
 def yearly_inspections(session: Session, year: int) -> dict[str, int]:
@@ -270,8 +282,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
     codes = [m.code for m in matters]
-    members: dict[tuple[str, str], list[str]] = {(m.code, rc): [] for m in matters for rc in RISK_CLASSES}
-    keys: dict[tuple[str, str], list[str]] = {k: [] for k in members}
+    members: dict[tuple[str, str], list[str]] = {(m.code, rc): [] for m in matters for rc in (*RISK_CLASSES, KEY_STRATUM)}
     exclusions: list[Exclusion] = []
 
     # Group the candidates by shape (risk class and codes: a few dozen distinct values), so that
@@ -287,6 +298,8 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
         risk_class = shape[0]
         decoded = _decode(shape, codes)
         one_by_one = special[decoded.key]
+        # Key targets are inspected apart (article 15/28): their own stratum per matter.
+        stratum = KEY_STRATUM if decoded.key else risk_class
         if decoded.plain:
             if one_by_one.isdisjoint(usccs):
                 regular, irregular = usccs, []
@@ -294,9 +307,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
                 regular = [uscc for uscc in usccs if uscc not in one_by_one]
                 irregular = [uscc for uscc in usccs if uscc in one_by_one]
             for code in decoded.matched:
-                members[(code, risk_class)].extend(regular)
-                if decoded.key:
-                    keys[(code, risk_class)].extend(regular)
+                members[(code, stratum)].extend(regular)
         else:
             irregular = usccs
         for uscc in irregular:
@@ -308,20 +319,18 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
             ))
             exclusions.extend(decision.exclusions)
             for code in decision.eligible:
-                members[(code, risk_class)].append(uscc)
-                if decoded.key:
-                    keys[(code, risk_class)].append(uscc)
+                members[(code, stratum)].append(uscc)
 
     strata = []
     key_targets = {}
     for matter in matters:
         for risk_class in RISK_CLASSES:
-            stratum_key = f"{matter.code}:{risk_class}"
-            population = members[(matter.code, risk_class)]
-            population.sort()
-            strata.append(Stratum(stratum_key, matter.code, stratum_ratio(plan, matter, risk_class),
-                                  tuple(population), risk_class))
-            key_targets[stratum_key] = sorted(keys[(matter.code, risk_class)])
+            strata.append(Stratum(f"{matter.code}:{risk_class}", matter.code, stratum_ratio(plan, matter, risk_class),
+                                  tuple(sorted(members[(matter.code, risk_class)])), risk_class))
+            key_targets[strata[-1].key] = []
+        population = tuple(sorted(members[(matter.code, KEY_STRATUM)]))
+        strata.append(Stratum(key_stratum(matter.code), matter.code, key_ratio(plan, matter, key_rule), population))
+        key_targets[strata[-1].key] = list(population)
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
     stats = {
         "candidates": candidates,

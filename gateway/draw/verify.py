@@ -10,8 +10,10 @@ Pure: no Flask, no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
+from gateway.draw.eligibility import KEY_RATIO, KEY_STRATUM
 from gateway.draw.record import (
     opaque_inspector_id,
     population_digests,
@@ -39,6 +41,7 @@ CHECK_LABELS = {
     "seed": "随机种子",
     "population_sha256": "总体摘要",
     "tasks": "检查任务",
+    "key_strata": "重点抽查分层",
 }
 _MAX_LISTED = 5
 
@@ -117,6 +120,7 @@ def verify_record(record: Any, *, expected_population_sha256: str | None = None)
         for position, (entry, problems) in enumerate(zip(entries, shape), start=1)
     )
     checks.append(_tasks_finding(record, well_formed, seed, cache))
+    checks.append(_key_strata_finding(record, well_formed))
     return VerifyReport(tuple(checks), strata)
 
 
@@ -159,6 +163,36 @@ def _stratum_finding(
     if expected != entry["selected"]:
         reasons.append("抽中名单与重新计算结果不同：" + _first_difference(expected, entry["selected"]))
     return Finding(name, not reasons, "；".join(reasons) or MATCH)
+
+
+def _key_strata_finding(record: Mapping[str, Any], well_formed: list) -> Finding:
+    """Key targets (article 15/28) sit in their matter's ``<matter>:key`` stratum only, drawn at the
+    plan's key ratio for the matter (all of them unless ``key_rule.ratios`` names one), never below
+    an ordinary stratum's ratio of the matter. Records made before key strata existed have none."""
+    suffix = ":" + KEY_STRATUM
+    key_entries = {e["matter"]: e for e in well_formed if e["key"] == e["matter"] + suffix}
+    if not key_entries:
+        return Finding("key_strata", True, "本记录未设重点抽查分层")
+    rule = record.get("key_rule") if isinstance(record.get("key_rule"), Mapping) else {}
+    ratios = rule.get("ratios") if isinstance(rule.get("ratios"), Mapping) else {}
+    reasons = []
+    for matter in dict.fromkeys(e["matter"] for e in well_formed):
+        entry = key_entries.get(matter)
+        ordinary = [e for e in well_formed if e["matter"] == matter and e is not entry]
+        if entry is None:
+            reasons.append(f"事项 {matter} 缺少重点抽查分层 {matter}{suffix}")
+            continue
+        try:
+            expected = max(Decimal(str(ratios.get(matter, KEY_RATIO))), *(Decimal(e["ratio"]) for e in ordinary))
+        except (ArithmeticError, ValueError):
+            reasons.append(f"事项 {matter} 的重点抽查比例格式错误")
+            continue
+        if Decimal(entry["ratio"]) != expected:
+            reasons.append(f"分层 {entry['key']} 的比例应为 {format(expected.normalize(), 'f')}，记录为 {entry['ratio']}")
+        keyed = set(entry["population"])
+        if any(keyed.intersection(e["population"]) or e.get("key_targets") for e in ordinary):
+            reasons.append(f"事项 {matter} 的重点抽查对象应只在分层 {entry['key']} 中")
+    return Finding("key_strata", not reasons, "；".join(reasons[:_MAX_LISTED]) or MATCH)
 
 
 def _first_difference(expected: Sequence[str], recorded: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
-from gateway.draw.eligibility import KeyRule
+from gateway.draw.eligibility import KEY_STRATUM, KeyRule
 from gateway.draw.models import CANCELLABLE_STATUSES, Draw
 from gateway.draw.superseding import supersede_seeded
 from gateway.errors import Conflict, Forbidden, Invalid, NotFound
@@ -126,8 +126,8 @@ class PlanView(RowView):
         self.departments = {code: names.get(code, code) for code in plan_departments(plan)}
         self.scope = _scope(plan.scope)
         self.ratios = dict(plan.ratios)
-        self.strata = strata_preview(plan.ratios, self.matters)
         self.key_rule = {**DEFAULT_KEY_RULE, **(plan.key_rule or {})}
+        self.strata = strata_preview(plan.ratios, self.matters, KeyRule.from_dict(self.key_rule))
         self.superseded_by_id = superseded_by
         self.draw = {"id": draw.id, "status": draw.status, "population_sha256": draw.population_sha256} if draw else None
         self.warnings = warnings or []
@@ -147,22 +147,41 @@ def _matter_entry(pm: PlanMatter, version: MatterVersion) -> dict[str, Any]:
     }
 
 
-def strata_preview(ratios: Mapping[str, str], matters: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Every stratum (matter × risk class) with its ratio: the larger of the plan's and the minimum."""
+def strata_preview(ratios: Mapping[str, str], matters: list[dict[str, Any]], key_rule: KeyRule) -> list[dict[str, str]]:
+    """Every stratum (matter × risk class) with its ratio: the larger of the plan's and the minimum;
+    then the matter's key stratum (article 15/28), never drawn at a lower ratio than the others."""
     out = []
     for matter in matters:
         minimum = Decimal(matter["min_ratio"])
+        ordinary = []
         for risk_class in RISK_CLASSES:
             plan_ratio = Decimal(ratios[risk_class])
-            out.append({
-                "key": f"{matter['code']}:{risk_class}",
-                "matter": matter["code"],
-                "risk_class": risk_class,
-                "plan_ratio": _text(plan_ratio),
-                "min_ratio": _text(minimum),
-                "ratio": _text(max(plan_ratio, minimum)),
-            })
+            ordinary.append(max(plan_ratio, minimum))
+            out.append(_preview_entry(matter, risk_class, risk_class, plan_ratio, minimum, ordinary[-1]))
+        plan_ratio = key_rule.ratio(matter["code"])
+        out.append(_preview_entry(matter, KEY_STRATUM, "", plan_ratio, minimum, max(plan_ratio, *ordinary)))
     return out
+
+
+def _preview_entry(matter: Mapping[str, Any], suffix: str, risk_class: str, plan_ratio: Decimal,
+                   minimum: Decimal, ratio: Decimal) -> dict[str, str]:
+    return {"key": f"{matter['code']}:{suffix}", "matter": matter["code"], "risk_class": risk_class,
+            "plan_ratio": _text(plan_ratio), "min_ratio": _text(minimum), "ratio": _text(ratio)}
+
+
+def _key_ratio_errors(key_rule: Mapping[str, Any], ratios: Mapping[str, Any],
+                      minimums: Mapping[str, Decimal]) -> dict[str, list[str]]:
+    """A key ratio names one of the plan's matters and is not below its ordinary strata's ratios."""
+    errors: dict[str, list[str]] = {}
+    for code, ratio in dict(key_rule.get("ratios") or {}).items():
+        field = f"key_rule.ratios.{code}"
+        if code not in minimums:
+            errors[field] = [f"重点抽查比例所指事项 {code} 不在本计划中。"]
+            continue
+        ordinary = max(minimums[code], *(Decimal(str(ratios[rc])) for rc in RISK_CLASSES))
+        if Decimal(str(ratio)) < ordinary:
+            errors[field] = [f"事项 {code} 的重点抽查比例不能低于其普通分层的抽查比例 {_text(ordinary)}。"]
+    return errors
 
 
 def _text(value: Decimal) -> str:
@@ -283,6 +302,7 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     pinned: dict[str, int] = data.get("_pinned", {})
     pinned_rows = {v.id: v for v in session.scalars(select(MatterVersion).where(MatterVersion.id.in_(list(pinned.values()))))} if pinned else {}
     plan_matters: list[PlanMatter] = []
+    minimums: dict[str, Decimal] = {}
     involved: list[str] = [lead]
     related: set[str] = set()  # departments leading or cooperating on the plan's matters
     for code in data["matters"]:
@@ -292,6 +312,7 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             continue
         plan_matters.append(PlanMatter(matter_code=code, matter_version_id=version.id,
                                        department_code=version.department_code))
+        minimums[code] = Decimal(str(version.content.get("min_ratio", "0")))
         for dept in (version.department_code, *version.content.get("cooperating_departments", [])):
             related.add(dept)
             if dept not in involved:
@@ -330,6 +351,8 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     missing = [rc for rc in RISK_CLASSES if rc not in ratios]
     if missing:
         errors.setdefault("ratios", []).append("应为每个信用风险分类设定抽查比例：缺少 " + "、".join(missing))
+    else:
+        errors.update(_key_ratio_errors(data.get("key_rule") or {}, ratios, minimums))
     if errors:
         raise invalid(errors)
     values = dict(data)

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Conflict, Inspector
 from gateway.draw import service as draws
-from gateway.draw.eligibility import LEVEL_RANK
+from gateway.draw.eligibility import LEVEL_RANK, KeyRule
 from gateway.draw.models import Draw
 from gateway.errors import DomainError
 from gateway.higher_level.models import HigherLevelInspection
@@ -149,7 +149,13 @@ def _check_draw(gateway, draw_id: int, first: bool) -> None:
         for entry in draw.strata:
             minimum = info[entry["matter"]].min_ratio
             ratio = Decimal(entry["ratio"])
-            assert ratio == max(Decimal(plan.ratios[entry["risk_class"]]), minimum) >= minimum
+            if entry["key"] == f"{entry['matter']}:key":  # key targets: all of them unless the plan says less
+                ordinary = max(max(Decimal(plan.ratios[rc]), minimum) for rc in "ABCD")
+                assert ratio == max(KeyRule.from_dict(plan.key_rule).ratio(entry["matter"]), ordinary)
+                assert entry["key_targets"] == entry["population"]
+            else:
+                assert ratio == max(Decimal(plan.ratios[entry["risk_class"]]), minimum) >= minimum
+                assert entry["key_targets"] == []
             size = draw.stats["strata"][[s["key"] for s in draw.stats["strata"]].index(entry["key"])]["sample_size"]
             assert size == math.ceil(ratio * len(entry["population"]))
         record = json.loads(draw.record)

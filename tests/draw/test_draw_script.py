@@ -51,7 +51,7 @@ def test_script_accepts_an_untouched_record(tmp_path, record):
     result = run_script(tmp_path, record, "--population-sha256", record["population_sha256"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("结论：一致，抽取结果可复现")
-    assert result.stdout.count("：一致") == 3 + len(record["strata"])
+    assert result.stdout.count("：一致") == 4 + len(record["strata"])  # seed, population, key strata, each stratum
 
 
 @pytest.mark.parametrize("field", ["selected", "population", "seed"])

@@ -68,7 +68,8 @@ def test_matters_are_pinned_to_their_current_version_and_strata_use_the_minimum(
         assert stratum["plan_ratio"] == "0.01"
         assert stratum["ratio"] == str(max(minimum, minimum.__class__("0.01")).normalize())
         assert by_key[f"{matter['code']}:D"]["ratio"] == "1"
-    assert len(plan["strata"]) == 4 * len(plan["matters"])
+        assert by_key[f"{matter['code']}:key"]["ratio"] == "1"  # key targets: all of them by default
+    assert len(plan["strata"]) == 5 * len(plan["matters"])
 
 
 def test_joint_plan_lists_every_department_taking_part(gateway):

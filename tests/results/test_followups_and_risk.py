@@ -151,8 +151,9 @@ def test_the_next_draw_puts_the_target_in_its_new_stratum_and_under_key_inspecti
 
     assert population() == ({"refined_oil:B"}, set())
     world.published("oil", _problem_body(world, codes=("A", "6")))
-    # class B → C, and on the abnormal-operation list: the plan's key rule (default) makes it a key target
-    assert population() == ({"refined_oil:C"}, {"refined_oil:C"})
+    # class B → C, and on the abnormal-operation list: the plan's key rule (default) makes it a key
+    # target, drawn apart in the matter's key stratum (article 15/28)
+    assert population() == ({"refined_oil:key"}, {"refined_oil:key"})
 
 
 def test_corrections_do_not_stack_and_dispositions_add_their_own_rule(world):
