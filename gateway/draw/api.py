@@ -75,11 +75,11 @@ class DrawPopulation(MethodView):
     @draws_blp.response(200, PopulationSchema)
     def get(self, draw_id):
         """The frozen populations (USCCs per stratum, key-inspection targets) and every exclusion with its reason."""
-        data = service.population_dict(_read(draw_id))
+        view = service.PopulationView(_read(draw_id))
         # Hundreds of thousands of codes: the lists go out as stored, only the head through the schema.
-        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(data)
-        body["strata"] = data["strata"]
-        body["exclusions"] = data["exclusions"]
+        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(view)
+        body["strata"] = view.strata
+        body["exclusions"] = view.exclusions
         return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
@@ -172,6 +172,6 @@ class DrawInternal(MethodView):
         gateway = get_gateway()
         with gateway.write() as session:
             draw = service.get_draw(session, draw_id)
-            data = service.internal_dict(session, draw, gateway.settings)
+            data = service.internal_view(session, draw, gateway.settings)
             audit.record(session, principal, "draws.read_internal", "draw", draw.id, {"fields": ["inspector names"]})
             return data

@@ -293,9 +293,9 @@ def teams(draw_id: int):
     gateway = get_gateway()
     with gateway.write() as session:
         row = service.get_draw(session, draw_id)
-        data = service.internal_dict(session, row, gateway.settings)
+        data = service.internal_view(session, row, gateway.settings)
         audit.record(session, principal, "draws.read_internal", "draw", row.id, {"fields": ["inspector names"]})
         plan_title = row.plan.title
-    names = _target_names([t["uscc"] for t in data["tasks"]])
+    names = _target_names([t["uscc"] for t in data.tasks])
     return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=plan_title,
                            departments={c: d.name for c, d in gateway.registry.departments.items()})
