@@ -694,6 +694,7 @@ class InternalDrawView:
     findings: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     initial_load: dict[str, Any]
+    plan_title: str
 
 
 def internal_view(session: Session, draw: Draw, settings: Settings) -> InternalDrawView:
@@ -711,7 +712,17 @@ def internal_view(session: Session, draw: Draw, settings: Settings) -> InternalD
              for task in json.loads(draw.record)["tasks"]]
     return InternalDrawView(draw.id, report.ok,
                             [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
-                            tasks, (draw.team_inputs or {}).get("loads", {}))
+                            tasks, (draw.team_inputs or {}).get("loads", {}), draw.plan.title)
+
+
+def read_internal(gateway, principal: Principal, draw_id: int) -> InternalDrawView:
+    """:func:`internal_view` for a supervisor or the office; the read of the names is audited."""
+    authorize(principal, "draws.read_internal")
+    with gateway.write() as session:
+        draw = get_draw(session, draw_id)
+        view = internal_view(session, draw, gateway.settings)
+        audit.record(session, principal, "draws.read_internal", "draw", draw.id, {"fields": ["inspector names"]})
+    return view
 
 
 def run_and_record_failure(gateway, principal: Principal, draw_id: int) -> Draw:
