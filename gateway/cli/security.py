@@ -98,18 +98,20 @@ def _echo_table(header: str, lines: list[str], empty: str) -> None:
 @click.argument("username")
 @pass_context
 def user_disable(ctx: CliContext, username) -> None:
-    with ctx.gateway().write() as session:
-        accounts.disable_account(session, cli_principal(), accounts.get_account(session, username))
-    click.echo(f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
+    _switch_user(ctx, username, accounts.disable_account, f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
 
 
 @user.command("enable", help="重新启用用户（已吊销的令牌不会恢复）。")
 @click.argument("username")
 @pass_context
 def user_enable(ctx: CliContext, username) -> None:
+    _switch_user(ctx, username, accounts.enable_account, f"已启用用户 {username}。")
+
+
+def _switch_user(ctx: CliContext, username: str, switch, done: str) -> None:
     with ctx.gateway().write() as session:
-        accounts.enable_account(session, cli_principal(), accounts.get_account(session, username))
-    click.echo(f"已启用用户 {username}。")
+        switch(session, cli_principal(), accounts.get_account(session, username))
+    click.echo(done)
 
 
 @user.command("passwd", help="重设用户密码（同时结束其全部会话）。")
