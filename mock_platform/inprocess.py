@@ -105,6 +105,14 @@ class MockedContext(ContextDecorator):
     Decorating a class decorates each of its ``test*`` methods (as moto does), each call getting a
     fresh platform. On exit, unless an exception is on its way out, the platform's expectations are
     checked (:meth:`PlatformHandle.assert_all_requests_are_fired`) when any were set.
+
+    ``credentials`` maps access keys to secrets (default ``mock-access-key`` / ``mock-secret``);
+    the handle's ``access_key`` and ``secret`` are the first pair. Pass ``backend`` to share one
+    platform between blocks, ``responses_mock`` to add the platform to a ``RequestsMock`` you run
+    (inside ``@responses.activate`` the platform joins responses' default mock by itself). ``clock``
+    gives epoch seconds or a ``datetime`` (or is a fixed one). ``strict`` answers 501 to any request
+    no expectation allows; on exit the expectations are checked unless ``assert_all_requests_are_fired``
+    is false.
     """
 
     def __init__(
@@ -221,27 +229,6 @@ class MockedContext(ContextDecorator):
             return _broken(outcome, request, prepared, backend.sleep)
         return outcome.status, dict(outcome.headers), outcome.body
 
-def mocked(
-    base_url: str = DEFAULT_BASE_URL,
-    *,
-    settings: Settings | None = None,
-    credentials: Mapping[str, str] | None = None,
-    backend: Backend | None = None,
-    responses_mock: responses.RequestsMock | None = None,
-    clock: ClockSource | None = None,
-    strict: bool = False,
-    assert_all_requests_are_fired: bool = True,
-) -> MockedContext:
-    """Serve a mock platform in process through ``responses`` (context manager or decorator).
 
-    ``credentials`` maps access keys to secrets (default ``mock-access-key`` / ``mock-secret``);
-    the handle's ``access_key`` and ``secret`` are the first pair. Pass ``backend`` to share one
-    platform between blocks, ``responses_mock`` to add the platform to a ``RequestsMock`` you run
-    (inside ``@responses.activate`` the platform joins responses' default mock by itself). ``clock``
-    gives epoch seconds or a ``datetime`` (or is a fixed one). ``strict`` answers 501 to any request
-    no expectation allows; on exit the expectations are checked unless ``assert_all_requests_are_fired``
-    is false.
-    """
-    return MockedContext(base_url, settings=settings, credentials=credentials, backend=backend,
-                         responses_mock=responses_mock, clock=clock, strict=strict,
-                         assert_all_requests_are_fired=assert_all_requests_are_fired)
+# ``mocked(...)``: the context manager and decorator, named as moto names its own.
+mocked = MockedContext

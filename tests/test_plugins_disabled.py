@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
@@ -15,11 +17,15 @@ from tests.drawdb import COUNTY, build_directory, freeze_and_seed, plan_body, pu
 WITHOUT_MARKET = ("commerce", "agriculture", "emergency")
 
 
-def _without_market(settings) -> Gateway:
+@contextmanager
+def _without_market(settings) -> Iterator[Gateway]:
     """The gateway started again with market supervision's plugin left out of the allow-list."""
     gw = Gateway.create(dataclasses.replace(settings, plugins=WITHOUT_MARKET))
-    gw.sync_registry()
-    return gw
+    try:
+        gw.sync_registry()
+        yield gw
+    finally:
+        gw.dispose()
 
 
 def _refused(exc: pytest.ExceptionInfo) -> None:
@@ -31,38 +37,29 @@ def _refused(exc: pytest.ExceptionInfo) -> None:
 def test_publishing_refused_naming_the_department(gateway, settings):
     with gateway.write() as session:
         plan_id = plans.create_plan(session, COUNTY, plan_body(gateway, matters=["refined_oil"]), settings).id
-    restricted = _without_market(settings)
-    try:
+    with _without_market(settings) as restricted:
         with pytest.raises(Conflict) as exc, restricted.write() as session:
             plans.publish_plan(session, COUNTY, plan_id, settings)
         _refused(exc)
         with restricted.read() as session:
             assert plans.get_plan(session, plan_id).status == "draft"
-    finally:
-        restricted.dispose()
 
 
 def test_freezing_refused_naming_the_department(gateway, settings):
     build_directory(gateway, per_matter=4, per_department=2)
     plan_id = published_plan(gateway, matters=["refined_oil"])
-    restricted = _without_market(settings)
-    try:
+    with _without_market(settings) as restricted:
         with pytest.raises(Conflict) as exc, restricted.write() as session:
             draws.freeze(session, COUNTY, plan_id)
         _refused(exc)
-    finally:
-        restricted.dispose()
 
 
 def test_running_refused_naming_the_department(gateway, settings):
     build_directory(gateway, per_matter=4, per_department=2)
     draw_id = freeze_and_seed(gateway, published_plan(gateway, matters=["refined_oil"]))
-    restricted = _without_market(settings)
-    try:
+    with _without_market(settings) as restricted:
         with pytest.raises(Conflict) as exc, restricted.write() as session:
             draws.run(session, COUNTY, draw_id, settings)
         _refused(exc)
         with restricted.read() as session:
             assert draws.get_draw(session, draw_id).status == "seeded"
-    finally:
-        restricted.dispose()

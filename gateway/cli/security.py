@@ -82,10 +82,14 @@ def user_list(ctx: CliContext, role, department) -> None:
             last = a.last_login_at.strftime("%Y-%m-%d %H:%M") if a.last_login_at else "-"
             lines.append(f"{a.id}\t{a.username}\t{ROLE_LABELS.get(a.role, a.role)}\t{a.department_code or '-'}\t"
                          f"{a.inspector_id or '-'}\t{state}\t{last}")
+    _echo_table("编号\t用户名\t角色\t部门\t执法检查人员\t状态\t最近登录", lines, "没有用户账号。")
+
+
+def _echo_table(header: str, lines: list[str], empty: str) -> None:
     if not lines:
-        click.echo("没有用户账号。")
+        click.echo(empty)
         return
-    click.echo("编号\t用户名\t角色\t部门\t执法检查人员\t状态\t最近登录")
+    click.echo(header)
     for line in lines:
         click.echo(line)
 
@@ -94,18 +98,20 @@ def user_list(ctx: CliContext, role, department) -> None:
 @click.argument("username")
 @pass_context
 def user_disable(ctx: CliContext, username) -> None:
-    with ctx.gateway().write() as session:
-        accounts.disable_account(session, cli_principal(), accounts.get_account(session, username))
-    click.echo(f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
+    _switch_user(ctx, username, accounts.disable_account, f"已停用用户 {username}，其会话已结束、访问令牌已吊销。")
 
 
 @user.command("enable", help="重新启用用户（已吊销的令牌不会恢复）。")
 @click.argument("username")
 @pass_context
 def user_enable(ctx: CliContext, username) -> None:
+    _switch_user(ctx, username, accounts.enable_account, f"已启用用户 {username}。")
+
+
+def _switch_user(ctx: CliContext, username: str, switch, done: str) -> None:
     with ctx.gateway().write() as session:
-        accounts.enable_account(session, cli_principal(), accounts.get_account(session, username))
-    click.echo(f"已启用用户 {username}。")
+        switch(session, cli_principal(), accounts.get_account(session, username))
+    click.echo(done)
 
 
 @user.command("passwd", help="重设用户密码（同时结束其全部会话）。")
@@ -170,12 +176,7 @@ def token_list(ctx: CliContext, show_all) -> None:
             last = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "-"
             listed.append(f"{t.id}\t{t.name}\t{t.prefix}…\t{_scope_text(t.role, t.department_code, t.inspector_id)}\t"
                           f"{owner}\t{t.expires_at:%Y-%m-%d}\t{state}\t{last}")
-    if not listed:
-        click.echo("没有访问令牌。")
-        return
-    click.echo("编号\t名称\t前缀\t角色/部门\t用户\t到期\t状态\t最近使用")
-    for line in listed:
-        click.echo(line)
+    _echo_table("编号\t名称\t前缀\t角色/部门\t用户\t到期\t状态\t最近使用", listed, "没有访问令牌。")
 
 
 @token.command("revoke", help="吊销访问令牌（立即失效）。")

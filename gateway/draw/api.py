@@ -12,7 +12,6 @@ from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.draw import service
 from gateway.draw.models import unpack_record
-from gateway.security import audit
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from schemas.draws import (
@@ -75,11 +74,11 @@ class DrawPopulation(MethodView):
     @draws_blp.response(200, PopulationSchema)
     def get(self, draw_id):
         """The frozen populations (USCCs per stratum, key-inspection targets) and every exclusion with its reason."""
-        data = service.population_dict(_read(draw_id))
+        view = service.PopulationView(_read(draw_id))
         # Hundreds of thousands of codes: the lists go out as stored, only the head through the schema.
-        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(data)
-        body["strata"] = data["strata"]
-        body["exclusions"] = data["exclusions"]
+        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(view)
+        body["strata"] = view.strata
+        body["exclusions"] = view.exclusions
         return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
@@ -167,11 +166,4 @@ class DrawInternal(MethodView):
     def get(self, draw_id):
         """For supervisors: the teams as drawn, by name, with the opaque ids of the public record,
         and the team matching re-run from the inputs kept at draw time (the read is audited)."""
-        principal = current_principal()
-        authorize(principal, "draws.read_internal")
-        gateway = get_gateway()
-        with gateway.write() as session:
-            draw = service.get_draw(session, draw_id)
-            data = service.internal_dict(session, draw, gateway.settings)
-            audit.record(session, principal, "draws.read_internal", "draw", draw.id, {"fields": ["inspector names"]})
-            return data
+        return service.read_internal(get_gateway(), current_principal(), draw_id)

@@ -626,14 +626,13 @@ def draw_dict(draw: Draw, settings: Settings) -> dict[str, Any]:
     return python_values(DrawSchema(), DrawView(draw, settings))
 
 
-def population_dict(draw: Draw) -> dict[str, Any]:
-    return {
-        "draw_id": draw.id,
-        "population_sha256": draw.population_sha256,
-        "frozen_at": draw.frozen_at,
-        "strata": draw.strata,
-        "exclusions": [{**e, "reason_label": EXCLUSION_REASONS[e["reason"]]} for e in draw.exclusions],
-    }
+class PopulationView(RowView):
+    """A draw's frozen populations as ``PopulationSchema`` dumps it, each exclusion with its reason's label."""
+
+    def __init__(self, draw: Draw):
+        self.row = draw
+        self.draw_id = draw.id
+        self.exclusions = [{**e, "reason_label": EXCLUSION_REASONS[e["reason"]]} for e in draw.exclusions]
 
 
 def draws_query(args: Mapping[str, Any]):
@@ -686,31 +685,44 @@ def verify_draw_teams(session: Session, draw: Draw):
     return report, teams
 
 
-def internal_dict(session: Session, draw: Draw, settings: Settings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class InternalDrawView:
+    """The teams as drawn, by name, as ``InternalDrawSchema`` dumps them, with the team matching re-run."""
+
+    draw_id: int
+    teams_ok: bool
+    findings: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    initial_load: dict[str, Any]
+    plan_title: str
+
+
+def internal_view(session: Session, draw: Draw, settings: Settings) -> InternalDrawView:
     if draw.status != "drawn":
         raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成。")
 
     report, teams = verify_draw_teams(session, draw)
     public_id = record_id(settings, draw)
     key = settings.secret_key.encode("utf-8")
-    record = json.loads(draw.record)
-    tasks = []
-    for task in record["tasks"]:
-        members = teams.get(task["uscc"], [])
-        tasks.append({
-            "number": task["number"], "uscc": task["uscc"],
-            "inspectors": [{"inspector_id": m.inspector_id, "name": m.inspector.name, "department": m.department_code,
-                            "role": m.role, "opaque_id": opaque_inspector_id(public_id, str(m.inspector_id), key)}
-                           for m in members],
-        })
-    return {
-        "draw_id": draw.id,
-        "teams_ok": report.ok,
-        "findings": [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
-        "tasks": tasks,
-        "initial_load": (draw.team_inputs or {}).get("loads", {}),
-    }
+    tasks = [{"number": task["number"], "uscc": task["uscc"],
+              "inspectors": [{"inspector_id": m.inspector_id, "name": m.inspector.name,
+                              "department": m.department_code, "role": m.role,
+                              "opaque_id": opaque_inspector_id(public_id, str(m.inspector_id), key)}
+                             for m in teams.get(task["uscc"], [])]}
+             for task in json.loads(draw.record)["tasks"]]
+    return InternalDrawView(draw.id, report.ok,
+                            [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
+                            tasks, (draw.team_inputs or {}).get("loads", {}), draw.plan.title)
 
+
+def read_internal(gateway, principal: Principal, draw_id: int) -> InternalDrawView:
+    """:func:`internal_view` for a supervisor or the office; the read of the names is audited."""
+    authorize(principal, "draws.read_internal")
+    with gateway.write() as session:
+        draw = get_draw(session, draw_id)
+        view = internal_view(session, draw, gateway.settings)
+        audit.record(session, principal, "draws.read_internal", "draw", draw.id, {"fields": ["inspector names"]})
+    return view
 
 
 def run_and_record_failure(gateway, principal: Principal, draw_id: int) -> Draw:

@@ -315,7 +315,7 @@ def publish_disposition(disposition_id: int):
 def credit_view(uscc: str):
     """A target's credit view: history, results, dispositions, lists, risk class and risk events."""
     gateway, principal = get_gateway(), current_principal()
+    view = credit.credit_view(gateway, db(), principal, uscc, china_today())
     with gateway.write() as session:  # reading the signer's name and the team is audited
-        view = credit.credit_view(gateway, session, principal, uscc, china_today())
-        audit.record(session, principal, "credit.read", "target", view["target"]["uscc"], {})
+        audit.record(session, principal, "credit.read", "target", view.target.uscc, {})
     return view

@@ -6,24 +6,25 @@ and the risk events that published records caused, with the rule behind each.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
+from gateway.directory.models import Target
 from gateway.directory.service import get_target
 from gateway.planning.models import Plan
 from gateway.results import risk
 from gateway.results.access import visible_tasks
-from gateway.results.followups import disposition_dict
 from gateway.results.models import Disposition, InspectionResult, RiskEvent
 from gateway.results.service import result_views, team_department_names
-from gateway.results.views import department_name, matter_refs
+from gateway.results.views import DispositionView, ResultView, department_name, matter_refs
 from gateway.security.policy import authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
+from schemas.common import RowView
 
 
 def _rule_reason(rule: str) -> str:
@@ -33,7 +34,44 @@ def _rule_reason(rule: str) -> str:
     return effect.reason if effect else rule
 
 
-def credit_view(gateway: Gateway, session: Session, principal: Principal, uscc: str, today: date) -> dict[str, Any]:
+class InspectionHistoryView(RowView):
+    """A task in the target's inspection history, as ``InspectionHistorySchema`` dumps it."""
+
+    def __init__(self, gateway: Gateway, task: Task, plan: Plan | None):
+        self.row = task
+        self.task_id, self.task_number = task.id, task.number
+        self.plan_number = plan.number if plan else ""
+        self.plan_title = plan.title if plan else ""
+        self.year = plan.year if plan else task.window_start.year
+        self.matters = matter_refs(gateway, task.matter_codes)
+        self.lead_department_name = department_name(gateway, task.lead_department)
+        self.departments = team_department_names(gateway, task)
+
+
+class RiskEventView(RowView):
+    """A risk event with the reasons of its rules and the labels of the lists it set."""
+
+    def __init__(self, event: RiskEvent):
+        self.row = event
+        self.rules = list(event.rules)
+        self.reason = "；".join(_rule_reason(r) for r in event.rules)
+        self.lists_set = [risk.RULES.list_labels.get(code, code) for code in event.lists_set]
+
+
+@dataclass(frozen=True)
+class CreditView:
+    """A target's credit view as ``CreditViewSchema`` dumps it."""
+
+    target: Target
+    lists: list[str]
+    risk_class: str
+    inspections: list[InspectionHistoryView]
+    results: list[ResultView]
+    dispositions: list[DispositionView]
+    risk_events: list[RiskEventView]
+
+
+def credit_view(gateway: Gateway, session: Session, principal: Principal, uscc: str, today: date) -> CreditView:
     authorize(principal, "targets.read")
     target = get_target(session, uscc)
 
@@ -65,37 +103,10 @@ def credit_view(gateway: Gateway, session: Session, principal: Principal, uscc: 
             ).order_by(Disposition.id)
         ))
     events = session.scalars(select(RiskEvent).where(RiskEvent.target_id == target.id).order_by(RiskEvent.id))
-    return {
-        "target": {
-            "uscc": target.uscc, "name": target.name, "type": target.type, "township": target.township,
-            "status": target.status, "risk_class": target.risk_class, "abnormal_list": target.abnormal_list,
-            "serious_violation_list": target.serious_violation_list, "complaint_count": target.complaint_count,
-        },
-        "lists": risk.list_labels(target),
-        "risk_class": target.risk_class,
-        "inspections": [
-            {
-                "task_id": t.id, "task_number": t.number,
-                "plan_number": plans[t.plan_id].number if t.plan_id in plans else "",
-                "plan_title": plans[t.plan_id].title if t.plan_id in plans else "",
-                "year": plans[t.plan_id].year if t.plan_id in plans else t.window_start.year,
-                "matters": matter_refs(gateway, t.matter_codes),
-                "lead_department_name": department_name(gateway, t.lead_department),
-                "departments": team_department_names(gateway, t),
-                "key_inspection": t.key_inspection, "window_start": t.window_start, "window_end": t.window_end,
-                "status": t.status,
-            }
-            for t in tasks
-        ],
-        "results": [v.values() for v in result_views(gateway, session, results, today, full=lambda r: r.task_id in in_scope)],
-        "dispositions": [disposition_dict(gateway, d) for d in dispositions],
-        "risk_events": [
-            {
-                "id": e.id, "source_type": e.source_type, "source_id": e.source_id, "rules": list(e.rules),
-                "reason": "；".join(_rule_reason(r) for r in e.rules),
-                "risk_class_before": e.risk_class_before, "risk_class_after": e.risk_class_after,
-                "lists_set": [risk.RULES.list_labels.get(code, code) for code in e.lists_set], "at": e.at,
-            }
-            for e in events
-        ],
-    }
+    return CreditView(
+        target=target, lists=risk.list_labels(target), risk_class=target.risk_class,
+        inspections=[InspectionHistoryView(gateway, t, plans.get(t.plan_id)) for t in tasks],
+        results=result_views(gateway, session, results, today, full=lambda r: r.task_id in in_scope),
+        dispositions=[DispositionView(gateway, d) for d in dispositions],
+        risk_events=[RiskEventView(e) for e in events],
+    )

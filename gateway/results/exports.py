@@ -38,14 +38,20 @@ RESULT_HEADERS = (
 )
 
 
-def _filtered_tasks(session: Session, principal: Principal, action: str, plan_id, department, year):
-    stmt = select(Task, Plan).join(Plan, Plan.id == Task.plan_id).where(visible_tasks(principal, action))
+def tasks_with_plans(plan_id=None, department=None, year=None):
+    """``(Task, Plan)`` rows, narrowed to one plan, lead department and year where given."""
+    stmt = select(Task, Plan).join(Plan, Plan.id == Task.plan_id)
     if plan_id:
         stmt = stmt.where(Task.plan_id == plan_id)
     if department:
         stmt = stmt.where(Task.lead_department == department)
     if year:
         stmt = stmt.where(Plan.year == year)
+    return stmt
+
+
+def _filtered_tasks(session: Session, principal: Principal, action: str, plan_id, department, year):
+    stmt = tasks_with_plans(plan_id, department, year).where(visible_tasks(principal, action))
     return session.execute(stmt.order_by(Plan.id, Task.number)).all()
 
 

@@ -149,21 +149,19 @@ def public_plan_tasks(gateway: Gateway, session: Session, principal: Principal, 
     found = fetch_page(session, stmt, page, page_size)
     published = _latest_published(session, [t.id for t in found.items])
 
-    def row(task: Task) -> dict[str, Any]:
-        result = published.get(task.id)
-        return {
-            "task_number": task.number,
-            "draw_id": task.draw_id,
-            "target": {"uscc": task.target.uscc, "name": task.target.name},
-            "matters": matter_refs(gateway, task.matter_codes),
-            "departments": team_department_names(gateway, task),
-            "key_inspection": task.key_inspection,
-            "window_start": task.window_start,
-            "window_end": task.window_end,
-            "result_id": result.id if result else None,
-        }
+    return found.map(lambda task: PublicPlanTaskView(gateway, task, published.get(task.id)))
 
-    return found.map(row)
+
+class PublicPlanTaskView(RowView):
+    """A drawn task of a published plan as ``PublicPlanTaskSchema`` dumps it: the team's
+    departments, never its people, and the published result if there is one."""
+
+    def __init__(self, gateway: Gateway, task: Task, result: InspectionResult | None):
+        self.row = task
+        self.task_number = task.number
+        self.matters = matter_refs(gateway, task.matter_codes)
+        self.departments = team_department_names(gateway, task)
+        self.result_id = result.id if result else None
 
 
 # --- results and dispositions ---------------------------------------------------------------------
@@ -295,11 +293,18 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
         .where(Task.target_id.in_([t.id for t in found.items]), InspectionResult.status == "published")
         .group_by(Task.target_id)
     ).all())
-    return found.map(lambda t: {"uscc": t.uscc, "name": t.name, "township": t.township,
-                                "published_results": int(counts.get(t.id, 0))})
+    return found.map(lambda t: PublicTargetHit(t, int(counts.get(t.id, 0))))
 
 
-def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> dict[str, Any]:
+class PublicTargetHit(RowView):
+    """A target found by the public search, with how many published results it has."""
+
+    def __init__(self, target: Target, published_results: int):
+        self.row = target
+        self.published_results = published_results
+
+
+def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> PublicTargetView:
     authorize(principal, "results.read", published=True)
     target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
     if target is None:
@@ -309,13 +314,16 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
     dispositions = session.scalars(
         select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published").order_by(Disposition.id)
     )
-    return {
-        "uscc": target.uscc,
-        "name": target.name,
-        "type": target.type,
-        "type_label": TARGET_TYPE_LABELS.get(target.type, target.type),
-        "township": target.township,
-        "lists": risk.list_labels(target),
-        "results": public_result_dicts(gateway, session, results),
-        "dispositions": [public_disposition_dict(gateway, d) for d in dispositions],
-    }
+    return PublicTargetView(target, public_result_dicts(gateway, session, results),
+                            [public_disposition_dict(gateway, d) for d in dispositions])
+
+
+class PublicTargetView(RowView):
+    """A target as ``PublicTargetSchema`` dumps it: its lists, published results and dispositions."""
+
+    def __init__(self, target: Target, results: list[dict[str, Any]], dispositions: list[dict[str, Any]]):
+        self.row = target
+        self.type_label = TARGET_TYPE_LABELS.get(target.type, target.type)
+        self.lists = risk.list_labels(target)
+        self.results = results
+        self.dispositions = dispositions

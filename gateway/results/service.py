@@ -43,6 +43,7 @@ from gateway.security.policy import allows, authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task
+from schemas.common import RowView
 from schemas.result_codes import RESULT_CODES
 
 log = logging.getLogger(__name__)
@@ -179,23 +180,24 @@ def result_views(
     ]
 
 
-def task_checklist(gateway: Gateway, session: Session, principal: Principal, task_id: int) -> dict[str, Any]:
-    """What the team fills in for a task: each matter's merged checklist, the methods, the codes."""
+class TaskChecklistView(RowView):
+    """What the team fills in for a task, as ``TaskChecklistSchema`` dumps it: each matter's merged
+    checklist (as pinned by the plan), the methods, the matters unavailable, the result codes."""
+
+    def __init__(self, gateway: Gateway, session: Session, task: Task):
+        self.row = task
+        self.task_id, self.task_number = task.id, task.number
+        pinned = task_checklists(gateway, session, task)
+        self.matters = [pinned[code].describe() for code in task.matter_codes if code in pinned]
+        self.methods = allowed_methods(gateway, task)
+        self.unavailable = unavailable_matters(gateway, session, task)
+        self.result_codes = result_code_table()
+
+
+def task_checklist(gateway: Gateway, session: Session, principal: Principal, task_id: int) -> TaskChecklistView:
     task = get_task(session, task_id)
     authorize(principal, "tasks.read", **task_resource(task))
-    pinned = task_checklists(gateway, session, task)
-    matters = [pinned[code].describe() for code in task.matter_codes if code in pinned]
-    return {
-        "task_id": task.id,
-        "task_number": task.number,
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
-        "window_start": task.window_start,
-        "window_end": task.window_end,
-        "methods": allowed_methods(gateway, task),
-        "matters": matters,
-        "unavailable": unavailable_matters(gateway, session, task),
-        "result_codes": result_code_table(),
-    }
+    return TaskChecklistView(gateway, session, task)
 
 
 def result_code_table() -> list[dict[str, Any]]:

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
-from gateway.planning.models import Plan
 from gateway.results import exports
 from gateway.results.clock import clock_of, effective_deadline
 from gateway.results.deadline import DUE_SOON, OVERDUE
@@ -112,13 +111,7 @@ def supervision_stats(
         authorize(principal, "stats.read")
     if department and scope != ANY:
         authorize(principal, "stats.read", departments=[department])
-    stmt = select(Task, Plan).join(Plan, Plan.id == Task.plan_id).order_by(Task.id)
-    if year:
-        stmt = stmt.where(Plan.year == year)
-    if plan_id:
-        stmt = stmt.where(Task.plan_id == plan_id)
-    if department:
-        stmt = stmt.where(Task.lead_department == department)
+    stmt = exports.tasks_with_plans(plan_id, department, year).order_by(Task.id)
     if scope == OWN_DEPARTMENT:
         stmt = stmt.where(Task.lead_department == (principal.department_code or ""))
     rows = session.execute(stmt).all()

@@ -2,6 +2,9 @@
 API tokens (the county office's counterpart of ``shuangsui user`` and ``shuangsui token``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import g, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -48,17 +51,27 @@ tokens_blp = Blueprint("tokens", __name__, url_prefix="/tokens",
                        description="访问令牌：新建、列出、吊销（县双随机办）")
 
 
-def principal_dict() -> dict:
+@dataclass(frozen=True)
+class PrincipalView:
+    """Who a request acts as, as ``PrincipalSchema`` (and ``SignInResultSchema``) dump it."""
+
+    role: str
+    username: str
+    department_code: str | None
+    inspector_id: int | None
+    auth_method: str | None
+    csrf_token: str | None
+    expires_at: datetime | None = None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+def current_principal_view() -> PrincipalView:
     principal = current_principal()
-    return {
-        "role": principal.role,
-        "role_label": ROLE_LABELS.get(principal.role, principal.role),
-        "username": principal.name,
-        "department_code": principal.department_code,
-        "inspector_id": principal.inspector_id,
-        "auth_method": g.get("auth_method"),
-        "csrf_token": g.web_session["csrf_token"] if g.get("web_session") else None,
-    }
+    return PrincipalView(principal.role, principal.name, principal.department_code, principal.inspector_id,
+                         g.get("auth_method"), g.web_session["csrf_token"] if g.get("web_session") else None)
 
 
 def perform_sign_in(username: str, password: str) -> accounts.SignIn:
@@ -98,16 +111,8 @@ class SignIn(MethodView):
         address wait (429 ``too_many_requests``), whether or not the account exists."""
         result = perform_sign_in(data["username"], data["password"])
         account = result.account
-        body = {
-            "role": account.role,
-            "role_label": ROLE_LABELS.get(account.role, account.role),
-            "username": account.username,
-            "department_code": account.department_code,
-            "inspector_id": account.inspector_id,
-            "auth_method": "session",
-            "csrf_token": result.csrf_token,
-            "expires_at": result.expires_at,
-        }
+        body = PrincipalView(account.role, account.username, account.department_code, account.inspector_id,
+                             "session", result.csrf_token, result.expires_at)
         response = make_response(jsonify(SignInResultSchema().dump(body)), 200)
         web.set_session_cookie(response, result.session_cookie, result.expires_at)
         return response
@@ -134,7 +139,7 @@ class Me(MethodView):
     @auth_blp.response(200, PrincipalSchema)
     def get(self):
         """Who the request acts as (the public when nobody signed in)."""
-        return principal_dict()
+        return current_principal_view()
 
 
 @auth_blp.route("/csrf")

@@ -61,6 +61,16 @@ class OutboxRecord(Base):
     # accepted, duplicate, rejected, conflict, build_failed, timeout, connection_error, http_503, ...
     last_outcome: Mapped[str] = mapped_column(String(32), default="")
 
+    def requeue(self, now: datetime, outcome: str, error: str = "") -> None:
+        """Back to pending as a new generation, with nothing of the last attempt or delivery kept."""
+        self.state = "pending"
+        self.next_attempt_at = now
+        self.generation = (self.generation or 0) + 1
+        self.batch_key = self.lease_owner = self.lease_expires_at = None
+        self.field_errors = self.receipt = self.delivered_at = None
+        self.last_outcome = outcome
+        self.last_error = error
+
 
 class SyncWorker(Base):
     """A running sync worker: its lease on being alive, and what it has done.

@@ -135,14 +135,7 @@ def _reconcile_kind(session: Session, gateway: Gateway, kind: str, held: dict[st
         if row.state == "delivered":
             if stored is None:
                 if not dry_run:
-                    row.state = "pending"
-                    row.next_attempt_at = now
-                    row.generation = (row.generation or 0) + 1
-                    row.batch_key = None
-                    row.receipt = None
-                    row.delivered_at = None
-                    row.last_outcome = "requeued_by_reconcile"
-                    row.last_error = "对账发现平台上没有该记录，已重新排队推送"
+                    row.requeue(now, "requeued_by_reconcile", "对账发现平台上没有该记录，已重新排队推送")
                 report.differences.append(Difference(kind, record_id, "missing_on_platform",
                                                      "reported" if dry_run else "requeued"))
             elif ours is not None and stored.get("content_sha256") != ours:

@@ -59,16 +59,7 @@ def resend(session: Session, principal: Principal, record_id: str, settings: Set
             raise Invalid("rebuild_failed", f"无法重新生成记录 {record_id}：{error.message}") from None
         changed = payload != row.payload
         row.payload = payload
-    row.state = "pending"
-    row.next_attempt_at = now
-    row.generation = (row.generation or 0) + 1
-    row.batch_key = None
-    row.lease_owner = None
-    row.lease_expires_at = None
-    row.field_errors = None
-    row.receipt = None
-    row.last_outcome = "resend_requested"
-    row.last_error = ""
+    row.requeue(now, "resend_requested")
     session.flush()
     audit.record(session, principal, "sync.resend", "outbox", record_id,
                  {"kind": row.kind, "rebuild": rebuild, "payload_changed": changed, "previous": previous,

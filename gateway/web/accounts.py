@@ -79,18 +79,21 @@ def create_account():
 @bp.route("/accounts/<int:account_id>/disable", methods=["POST"])
 @permission("accounts.manage")
 def disable_account(account_id: int):
-    made, _ = run_action(lambda: ops.user_disable(account_id))
-    if made:
-        flash(f"账号 {made['username']} 已停用：其登录会话已结束，其访问令牌已全部吊销。", "success")
-    return redirect(safe_next(url_for("web_accounts.accounts")))
+    return _switch_account(lambda: ops.user_disable(account_id),
+                           "账号 {username} 已停用：其登录会话已结束，其访问令牌已全部吊销。")
 
 
 @bp.route("/accounts/<int:account_id>/enable", methods=["POST"])
 @permission("accounts.manage")
 def enable_account(account_id: int):
-    made, _ = run_action(lambda: ops.user_enable(account_id))
+    return _switch_account(lambda: ops.user_enable(account_id), "账号 {username} 已启用（已吊销的令牌不会恢复）。")
+
+
+def _switch_account(action, done: str):
+    """Disable or enable an account; ``done`` is said (with the account's fields) when it was."""
+    made, _ = run_action(action)
     if made:
-        flash(f"账号 {made['username']} 已启用（已吊销的令牌不会恢复）。", "success")
+        flash(done.format(**made), "success")
     return redirect(safe_next(url_for("web_accounts.accounts")))
 
 

@@ -22,7 +22,6 @@ from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
 from gateway.errors import DomainError
 from gateway.planning import service as plans
-from gateway.security import audit
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
@@ -288,14 +287,8 @@ def printable(draw_id: int):
 @permission("draws.read_internal")
 def teams(draw_id: int):
     """The teams by name (office, supervisors), with the team matching re-run; the read is audited."""
-    principal = current_principal()
-    authorize(principal, "draws.read_internal")
     gateway = get_gateway()
-    with gateway.write() as session:
-        row = service.get_draw(session, draw_id)
-        data = service.internal_dict(session, row, gateway.settings)
-        audit.record(session, principal, "draws.read_internal", "draw", row.id, {"fields": ["inspector names"]})
-        plan_title = row.plan.title
-    names = _target_names([t["uscc"] for t in data["tasks"]])
-    return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=plan_title,
+    data = service.read_internal(gateway, current_principal(), draw_id)
+    names = _target_names([t["uscc"] for t in data.tasks])
+    return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=data.plan_title,
                            departments={c: d.name for c, d in gateway.registry.departments.items()})

@@ -228,7 +228,7 @@ def _render_form(gateway, session, task: Task, latest, state: dict[str, Any], er
                  correcting: bool):
     checklist = results.task_checklist(gateway, session, current_principal(), task.id)
     blocks = _matter_forms(task_checklists(gateway, session, task), task, state["values"], errors,
-                           checklist["unavailable"])
+                           checklist.unavailable)
     labels = dict(FIXED_LABELS)
     for block in blocks:
         for f in block["fields"]:

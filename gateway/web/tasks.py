@@ -48,12 +48,7 @@ def _list_args() -> dict:
 @bp.route("/tasks")
 @permission("tasks.read")
 def index():
-    principal, session = current_principal(), db()
-    args = _list_args()
-    page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
-    states = _result_states(session, [t["id"] for t in page.items])
-    return render_template("tasks/index.html", page=page, args=args, states=states,
-                           status_labels=TASK_STATUS_LABELS, mine=False)
+    return _task_list(current_principal(), mine=False)
 
 
 @bp.route("/my-tasks")
@@ -62,12 +57,15 @@ def my_tasks():
     principal = current_principal()
     if scope_of(principal, "tasks.read") != TEAM:
         return redirect(url_for("web_tasks.index"))
-    session = db()
-    args = _list_args()
+    return _task_list(principal, mine=True)
+
+
+def _task_list(principal, *, mine: bool):
+    session, args = db(), _list_args()
     page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
     states = _result_states(session, [t["id"] for t in page.items])
     return render_template("tasks/index.html", page=page, args=args, states=states,
-                           status_labels=TASK_STATUS_LABELS, mine=True)
+                           status_labels=TASK_STATUS_LABELS, mine=mine)
 
 
 @bp.route("/tasks/<int:task_id>")

@@ -121,11 +121,11 @@ def test_teams_follow_the_rules_and_internal_check_matches(gateway, directory):
             assert sum(m.role == "lead" for m in members) == 1
             if task.target.uscc == d_target:
                 assert inspector_id not in {m.inspector_id for m in members}
-        internal = draws.internal_dict(session, draw, gateway.settings)
-        assert internal["teams_ok"] is True
+        internal = draws.internal_view(session, draw, gateway.settings)
+        assert internal.teams_ok is True
         record = json.loads(draw.record)
         opaque = {t["number"]: sorted(i["id"] for i in t["inspectors"]) for t in record["tasks"]}
-        assert all(sorted(i["opaque_id"] for i in t["inspectors"]) == opaque[t["number"]] for t in internal["tasks"])
+        assert all(sorted(i["opaque_id"] for i in t["inspectors"]) == opaque[t["number"]] for t in internal.tasks)
         text = draw.record
         for person in inspectors.values():
             assert person.certificate_no not in text and person.name not in text and person.phone not in text

@@ -148,7 +148,7 @@ def test_a_task_is_checked_against_the_matter_version_its_plan_pinned(world):
     pinned_items = _pin_an_older_refined_oil(world)
     with world.gateway.read() as session:
         described = service.task_checklist(world.gateway, session, world.head("commerce"), world.tasks["oil"])
-    [matter] = described["matters"]
+    [matter] = described.matters
     assert [f["code"] for f in matter["fields"]] == pinned_items
     assert "oil_old_storage_rule" in pinned_items and "oil_fuel_upgrade" not in pinned_items
 

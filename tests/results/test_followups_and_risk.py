@@ -14,6 +14,8 @@ from gateway.errors import DomainError
 from gateway.results import credit, followups, risk
 from gateway.results.models import DISPOSITION_KINDS, Disposition, ImmutableRecordError, RiskEvent
 from gateway.sync.models import OutboxRecord
+from schemas.common import python_values
+from schemas.results import CreditViewSchema
 
 PENALTY = {"kind": "administrative_penalty", "decision_number": "武商罚决字〔2026〕12号",
            "decided_on": "2026-10-12", "description": "责令停业整顿并处罚款五万元。"}
@@ -209,7 +211,8 @@ def test_the_credit_view_shows_history_results_dispositions_lists_and_risk(world
     result_id = world.published("oil", _problem_body(world, codes=("A", "6")))
     world.dispose(result_id, "commerce", PENALTY)
     with world.gateway.read() as session:
-        view = credit.credit_view(world.gateway, session, world.head("commerce"), world.targets["oil"], world.today)
+        view = python_values(CreditViewSchema(), credit.credit_view(world.gateway, session, world.head("commerce"),
+                                                                    world.targets["oil"], world.today))
     # A + 6 raised B → C and listed it; the published penalty raised C → D
     assert view["risk_class"] == "D" and view["lists"] == ["经营异常名录"]
     assert [(i["task_number"], i["status"], i["departments"]) for i in view["inspections"]] == [
@@ -222,7 +225,8 @@ def test_the_credit_view_shows_history_results_dispositions_lists_and_risk(world
     assert "受到行政处罚" in view["risk_events"][1]["reason"]
     # another department sees the target and the risk, but not the tasks it has no part in
     with world.gateway.read() as session:
-        other = credit.credit_view(world.gateway, session, world.head("agriculture"), world.targets["oil"], world.today)
+        other = python_values(CreditViewSchema(), credit.credit_view(world.gateway, session, world.head("agriculture"),
+                                                                     world.targets["oil"], world.today))
     assert other["inspections"] == [] and [r["id"] for r in other["results"]] == [result_id]  # published: readable
     assert other["risk_class"] == "D"
 
