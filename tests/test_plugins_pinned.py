@@ -149,3 +149,15 @@ def test_a_matter_whose_plugin_is_gone_says_why_with_its_pinned_name(gateway, se
         assert "market 的插件未安装或未启用" in page
     finally:
         restricted.dispose()
+
+
+def test_the_guide_marks_the_plugins_additions_and_the_countys_defaults(gateway, client_as):
+    build_directory(gateway, per_matter=4, per_department=2)
+    plan_id = published_plan(gateway, matters=["refined_oil"])
+    complete_draw(gateway, plan_id)
+    guide = _render(gateway, _first_task(gateway, plan_id), sheets.render_guide)
+    matter = gateway.registry.matters["refined_oil"]
+    assert matter.appendix_text in guide
+    assert "经营类别<span class=\"small\">（清单外补充）</span>" in guide
+    assert "油品升级情况<span class=\"small\">（清单外补充）</span>" not in guide
+    assert "最低抽查比例、抽查频次、检查对象条件为本县设定的默认值，并非法律法规规定" in guide
