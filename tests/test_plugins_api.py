@@ -123,3 +123,11 @@ def test_uninstalled_plugin_leaves_the_catalogue_and_is_marked_in_the_database(g
         current = s.scalar(select(MatterVersion).where(MatterVersion.code == "testing_bodies", MatterVersion.current.is_(True)))
         assert "environment" not in current.content["cooperating_departments"]
     without.dispose()
+
+
+def test_the_public_matter_list_marks_county_defaults_and_plugin_additions(client):
+    matters = {m["code"]: m for m in client.get("/api/v1/public/matters").json}
+    assert matters["work_safety"]["county_defaults"] == ["最低抽查比例", "抽查频次", "检查对象条件"]
+    assert matters["testing_bodies"]["field"] == "环境监测机构双随机监督抽查"
+    items = {i["name"]: i["beyond_appendix"] for i in matters["refined_oil"]["check_items"]}
+    assert items["未经许可擅自新建、迁建和扩建加油站或油库"] is False and items["经营类别"] is True
