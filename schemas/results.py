@@ -565,6 +565,7 @@ class PublicCheckItemSchema(Schema):
     department_name = fields.String()
     legal_basis = fields.List(fields.String())
     methods = fields.List(fields.String())
+    beyond_appendix = fields.Boolean(metadata={"description": "插件在联合抽查事项清单原文之外补充的检查项"})
 
 
 class PublicMatterSchema(Schema):
@@ -579,6 +580,8 @@ class PublicMatterSchema(Schema):
     frequency = fields.String()
     methods = fields.List(fields.String())
     target_description = fields.String()
+    county_defaults = fields.List(fields.String(), metadata={
+        "description": "本县设定的默认值（如最低抽查比例、抽查频次），并非法律法规规定，可在抽查计划中调整"})
     check_items = fields.List(fields.Nested(PublicCheckItemSchema))
 
 

@@ -37,6 +37,15 @@ def test_cli_plugins_json(settings):
     }
     for plugin in data["plugins"]:
         assert plugin["version"]
+    matters = {m["code"]: m for m in data["matters"]}
+    oil = matters["refined_oil"]
+    assert oil["appendix_text"].startswith("1. 成品油经营资质，即是否具备经营条件。")
+    assert oil["county_defaults"] == ["min_ratio", "frequency", "criteria"]
+    assert oil["guide_text"].startswith("成品油市场联合抽查检查指引")
+    marked = {i["code"]: i["beyond_appendix"] for i in oil["check_items"]}
+    assert marked["oil_fuel_upgrade"] is False and marked["oil_business_type"] is True
+    commerce = next(p for p in data["plugins"] if p["name"] == "commerce")
+    assert {i["code"]: i["beyond_appendix"] for i in commerce["check_items"]}["oil_problem_description"] is True
 
 
 def test_allow_list_setting_limits_plugins(tmp_path, database_url):
@@ -88,13 +97,13 @@ def test_changed_matter_content_makes_a_new_version_and_keeps_the_old(gateway, s
     from gateway.directory.models import MatterVersion
 
     others = ("agriculture", "emergency", "market", "environment")
-    changed = Gateway.create(replace(settings, plugins=others), extra_plugins=[("commerce", changed_commerce("2", "（2027 修订）"))])
+    changed = Gateway.create(replace(settings, plugins=others), extra_plugins=[("commerce", changed_commerce("3", "（2027 修订）"))])
     changed.sync_registry()
     with changed.read() as s:
         versions = [(v.version, v.current, v.name) for v in s.scalars(
             select(MatterVersion).where(MatterVersion.code == "refined_oil").order_by(MatterVersion.id))]
     changed.dispose()
-    assert [(v, c) for v, c, _ in versions] == [(gateway.registry.matters["refined_oil"].version, False), ("2", True)]
+    assert [(v, c) for v, c, _ in versions] == [(gateway.registry.matters["refined_oil"].version, False), ("3", True)]
     assert versions[1][2].endswith("（2027 修订）")
 
 
@@ -114,3 +123,11 @@ def test_uninstalled_plugin_leaves_the_catalogue_and_is_marked_in_the_database(g
         current = s.scalar(select(MatterVersion).where(MatterVersion.code == "testing_bodies", MatterVersion.current.is_(True)))
         assert "environment" not in current.content["cooperating_departments"]
     without.dispose()
+
+
+def test_the_public_matter_list_marks_county_defaults_and_plugin_additions(client):
+    matters = {m["code"]: m for m in client.get("/api/v1/public/matters").json}
+    assert matters["work_safety"]["county_defaults"] == ["最低抽查比例", "抽查频次", "检查对象条件"]
+    assert matters["testing_bodies"]["field"] == "环境监测机构双随机监督抽查"
+    items = {i["name"]: i["beyond_appendix"] for i in matters["refined_oil"]["check_items"]}
+    assert items["未经许可擅自新建、迁建和扩建加油站或油库"] is False and items["经营类别"] is True

@@ -5,6 +5,7 @@ and, for the installed distributions, through their real ``shuangsui_gateway`` e
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,25 @@ APPENDIX = {
     "crop_seed": ("agriculture", ("market",)),
     "work_safety": ("emergency", ("market",)),
     "testing_bodies": ("market", ("environment",)),
+}
+
+# The appendix of the county's rules, 《武陟县市场监管领域部门联合抽查事项清单（第一版）》, copied word for
+# word: matter -> (抽查领域, 抽查事项, 检查对象).
+APPENDIX_TEXT = {
+    "refined_oil": (
+        "成品油市场监管",
+        "1. 成品油经营资质，即是否具备经营条件。2. 成品油经营违法违规情况，即检查是否非法转让成品油经营批准证书、"
+        "未经许可擅自新建、迁建和扩建加油站或油库、购销票据、制度制定、油品升级情况等。",
+        "具有成品油经营批准证书的企业",
+    ),
+    "crop_seed": ("种子生产企业专项检查", "农作物种子质量检查", "武陟县对口监管企业"),
+    "work_safety": (
+        "对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查",
+        "1、制定本单位安全生产规章制度情况；2、本单位对从业人员进行安全生产教育和培训情况；3、制定风险分级管控措施情况；"
+        "4、事故隐患排查治理情况；5、制定、实施生产安全事故应急救援预案情况。6、企业登记事项检查。",
+        "武陟县对口生产经营单位",
+    ),
+    "testing_bodies": ("环境监测机构双随机监督抽查", "检验检测机构检查", "检验检测机构"),
 }
 
 DEPARTMENT_NAMES = {
@@ -83,6 +103,44 @@ def test_every_matter_carries_real_content(five):
             assert item.name and item.content and item.help_text, item.code
             if item.kind == "outcome":
                 assert item.legal_basis and item.methods, item.code
+
+
+def test_fields_and_matters_are_the_appendix_text_word_for_word(five):
+    _pm, registry = five
+    for code, (field, cell, targets) in APPENDIX_TEXT.items():
+        matter = registry.matters[code]
+        assert (matter.field, matter.appendix_text, matter.target_description) == (field, cell, targets), code
+        # the name is the 抽查事项 cell, or where the cell lists items, pieces of the row's own words
+        assert matter.name != field, code
+        assert matter.name == cell or all(part in field + cell for part in matter.name.split("；")), code
+
+
+def test_refined_oil_items_are_the_appendix_words():
+    _pm, registry = registry_of("commerce")
+    names = [i.name for i in registry.check_items["refined_oil"] if not i.beyond_appendix]
+    assert names == ["成品油经营资质", "是否具备经营条件", "非法转让成品油经营批准证书",
+                     "未经许可擅自新建、迁建和扩建加油站或油库", "购销票据", "制度制定", "油品升级情况"]
+    assert registry.matters["refined_oil"].name == "成品油经营资质；成品油经营违法违规情况"
+
+
+def test_an_item_not_worded_as_in_the_appendix_is_marked_as_the_plugins_addition(five):
+    _pm, registry = five
+    for code, (_field, cell, _targets) in APPENDIX_TEXT.items():
+        for item in registry.check_items[code]:
+            assert item.beyond_appendix == (item.name not in cell), (code, item.code, item.name)
+
+
+def test_ratios_frequencies_and_criteria_no_rule_gives_are_the_countys_defaults(five):
+    _pm, registry = five
+    for code in APPENDIX_TEXT:
+        assert set(registry.matters[code].county_defaults) == {"min_ratio", "frequency", "criteria"}, code
+    with pytest.raises(ValueError, match="county_defaults"):
+        replace(registry.matters["crop_seed"], county_defaults=("legal_basis",))
+
+
+def test_matters_changed_for_the_appendix_raised_their_version(five):
+    _pm, registry = five
+    assert {code: m.version for code, m in registry.matters.items()} == dict.fromkeys(APPENDIX_TEXT, "2")
 
 
 def test_licence_criteria_are_exact_strings(five):

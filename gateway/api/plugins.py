@@ -34,6 +34,10 @@ class MatterSchema(Schema):
     criteria = fields.Dict()
     target_description = fields.String()
     version = fields.String()
+    appendix_text = fields.String(metadata={"description": "联合抽查事项清单中该事项的原文"})
+    county_defaults = fields.List(fields.String(), metadata={
+        "description": "无规定依据、由本县设定的默认项（min_ratio、frequency、criteria），可在计划中调整"})
+    guide_text = fields.String()
 
 
 class CatalogueSchema(Schema):

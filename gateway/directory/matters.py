@@ -27,18 +27,26 @@ def _jsonable(value: Any) -> Any:
 
 
 def matter_content(registry: Registry, code: str) -> dict[str, Any]:
-    """A matter with every check item (lead's and cooperating departments'), as plain JSON data."""
+    """A matter with every check item (lead's and cooperating departments') and its guide text, as
+    plain JSON data: what a plan pins, so that its sheets and guides never follow a later upgrade."""
     matter = registry.matters[code]
-    data = _jsonable(asdict(matter))
-    data["check_items"] = [_item_content(item) for item in registry.check_items[code]]
+    data = _without_unset(_jsonable(asdict(matter)), _OPTIONAL_MATTER_FIELDS)
+    data["check_items"] = [_without_unset(_jsonable(asdict(item)), _OPTIONAL_ITEM_FIELDS)
+                           for item in registry.check_items[code]]
     data["cooperating_departments"] = list(registry.cooperating_departments(code))
+    if registry.guide_texts.get(code):
+        data["guide_text"] = registry.guide_texts[code]
     return data
 
 
-def _item_content(item) -> dict[str, Any]:
-    """An item as JSON data; open bounds are left out, so that matters stored before items had
-    bounds keep their content hash."""
-    return {k: v for k, v in _jsonable(asdict(item)).items() if not (k in ("minimum", "maximum") and v is None)}
+# Fields added after matters were first stored: left out while unset, so that a matter not using
+# them keeps its content hash (and its version) across gateway upgrades.
+_OPTIONAL_ITEM_FIELDS = ("minimum", "maximum", "beyond_appendix")
+_OPTIONAL_MATTER_FIELDS = ("appendix_text", "county_defaults")
+
+
+def _without_unset(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in optional and v in (None, False, "", []))}
 
 
 def content_sha256(content: dict[str, Any]) -> str:
@@ -94,10 +102,14 @@ def sync_registry(session: Session, registry: Registry) -> None:
     session.flush()
 
 
-def _lead_part(content: dict[str, Any]) -> dict[str, Any]:
-    """What the lead plugin alone decides: the matter without the cooperating departments' items."""
+def _lead_part(content: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """What the lead plugin alone decides: the matter without the cooperating departments' items.
+    A version ``stored`` before guide texts were pinned is compared without its guide text: the
+    gateway started pinning it, the plugin did not change."""
     lead = content["department_code"]
     part = {k: v for k, v in content.items() if k != "cooperating_departments"}
+    if "guide_text" not in stored:
+        part.pop("guide_text", None)
     part["check_items"] = [i for i in content["check_items"] if i["department_code"] == lead]
     return part
 
@@ -107,9 +119,8 @@ def _refuse_same_version(registry: Registry, content: dict[str, Any], stored: li
     contents stored as one "第 N 版" would make the published list ambiguous. Only cooperating
     departments' items (a cooperating plugin added, removed or upgraded) may change under one
     version."""
-    mine = content_sha256(_lead_part(content))
     for row in stored:
-        if row.version == content["version"] and content_sha256(_lead_part(row.content)) != mine:
+        if row.version == content["version"] and _lead_part(content, row.content) != _lead_part(row.content, row.content):
             plugin = registry.department_plugin[content["department_code"]]
             raise PluginError(
                 f"插件 {plugin} 的抽查事项 {content['code']} 内容已改变，但版本号仍为 {content['version']}："

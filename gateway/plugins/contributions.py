@@ -16,6 +16,9 @@ TARGET_TYPES = ("enterprise", "individual_business", "farmer_cooperative", "othe
 # Value kinds a check item can take; the engine turns each into a marshmallow field.
 VALUE_KINDS = ("outcome", "boolean", "integer", "decimal", "text", "choice")
 
+# What of a matter a county may set where no rule does (Matter.county_defaults), and how it is shown.
+COUNTY_DEFAULTABLE = {"min_ratio": "最低抽查比例", "frequency": "抽查频次", "criteria": "检查对象条件"}
+
 
 @dataclass(frozen=True)
 class Department:
@@ -59,6 +62,9 @@ class CheckItem:
     # integer is never below 0).
     minimum: Decimal | None = None
     maximum: Decimal | None = None
+    # True for an item the plugin adds beyond the text of the joint matter list (the appendix of
+    # the county's rules): shown as such, so that nobody reads it as the list's own wording.
+    beyond_appendix: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -109,6 +115,10 @@ class Matter:
     a Decimal in (0, 1]. ``check_items`` are the lead department's own items (see
     :func:`items_for` for what is filled in); cooperating departments add theirs through
     ``gateway_check_items``.
+
+    ``appendix_text`` is the matter's 抽查事项 cell of the joint matter list, word for word.
+    ``county_defaults`` names what no rule gives and the county chose (of ``min_ratio``,
+    ``frequency``, ``criteria``): shown as the county's defaults, which a plan may change — not as law.
     """
 
     code: str
@@ -123,8 +133,13 @@ class Matter:
     criteria: TargetCriteria = field(default_factory=TargetCriteria)
     target_description: str = ""
     version: str = "1"
+    appendix_text: str = ""
+    county_defaults: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        unknown = [name for name in self.county_defaults if name not in COUNTY_DEFAULTABLE]
+        if unknown:
+            raise ValueError(f"matter {self.code}: county_defaults names unknown attributes {unknown}")
         if not isinstance(self.min_ratio, Decimal):
             object.__setattr__(self, "min_ratio", Decimal(str(self.min_ratio)))
         if not (Decimal(0) < self.min_ratio <= Decimal(1)):

@@ -14,6 +14,10 @@ def describe_plugins(registry: Registry) -> dict[str, Any]:
     for code, matter in registry.matters.items():
         content = matter_content(registry, code)
         content["lead_department"] = matter.department_code
+        content["appendix_text"] = matter.appendix_text
+        content["county_defaults"] = list(matter.county_defaults)
+        for item in content["check_items"]:
+            item["beyond_appendix"] = item.get("beyond_appendix", False)
         matters.append(content)
     plugins = []
     for info in registry.plugins:
@@ -26,7 +30,8 @@ def describe_plugins(registry: Registry) -> dict[str, Any]:
                 "department": info.department_code,
                 "matters": [m.code for m in registry.matters.values() if m.department_code == info.department_code],
                 "check_items": [
-                    {"matter": item.matter_code, "code": item.code, "name": item.name}
+                    {"matter": item.matter_code, "code": item.code, "name": item.name,
+                     "beyond_appendix": item.beyond_appendix}
                     for items in registry.check_items.values()
                     for item in items
                     if item.department_code == info.department_code

@@ -78,7 +78,9 @@ def gateway_violation_found(matter_code: str, result: Mapping[str, Any]) -> None
 
 @hookspec(firstresult=True)
 def gateway_guide_text(matter_code: str, version: str) -> str | None:
-    """Called when the inspection guide (检查指引书) is rendered. Return extra guidance text in
-    Chinese for ``matter_code`` (procedure, cautions), or None. ``version`` is the matter version
-    the task's plan pinned, which may be older than the plugin's own; an implementation may leave
-    the parameter out when its text never changed."""
+    """Called at start-up for each matter the plugin leads, with the matter's own ``version``:
+    return extra guidance text in Chinese for the inspection guide (检查指引书) of ``matter_code``
+    (procedure, cautions), or None. The text is stored with the matter version, so a changed text
+    needs a new version, and a task's guide shows the text of the version its plan pinned. Only a
+    version stored before texts were kept is asked again, with its older ``version``; an
+    implementation may leave the parameter out when its text never changed."""

@@ -68,6 +68,8 @@ class Registry:
     # matter code -> all its check items (lead's first, then cooperating), in order
     check_items: dict[str, tuple[CheckItem, ...]] = field(hash=False)
     department_plugin: dict[str, str] = field(hash=False)
+    # matter code -> the lead plugin's guide text (gateway_guide_text) for the matter's own version
+    guide_texts: dict[str, str] = field(default_factory=dict, hash=False)
 
     def cooperating_departments(self, matter_code: str) -> tuple[str, ...]:
         lead = self.matters[matter_code].department_code
@@ -126,7 +128,13 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
         matters=matters,
         check_items=ordered,
         department_plugin=department_plugin,
+        guide_texts=_guide_texts(pm, matters),
     )
+
+
+def _guide_texts(pm: pluggy.PluginManager, matters: dict[str, Matter]) -> dict[str, str]:
+    texts = {code: pm.hook.gateway_guide_text(matter_code=code, version=m.version) for code, m in matters.items()}
+    return {code: text for code, text in texts.items() if text}
 
 
 def _collect_departments(pm: pluggy.PluginManager) -> tuple[dict[str, Department], dict[str, str]]:

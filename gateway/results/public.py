@@ -21,6 +21,7 @@ from gateway.directory.models import Target
 from gateway.directory.queries import contains
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
+from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.results import risk
 from gateway.results.models import Disposition, InspectionResult
 from gateway.results.service import team_department_names
@@ -64,9 +65,11 @@ def public_matters(gateway: Gateway, principal: Principal) -> list[dict[str, Any
             "frequency": matter.frequency,
             "methods": list(matter.methods),
             "target_description": matter.target_description,
+            "county_defaults": [COUNTY_DEFAULTABLE[n] for n in matter.county_defaults],
             "check_items": [
                 {
                     "code": item.code, "name": item.name, "content": item.content,
+                    "beyond_appendix": item.beyond_appendix,
                     "department_name": department_name(gateway, item.department_code),
                     "legal_basis": list(item.legal_basis), "methods": list(item.methods),
                 }

@@ -1,8 +1,10 @@
 """The printable task sheet (检查任务书) and inspection guide (检查指引书) of a task (article 17).
 
-Both are rendered from plugin content: the matter versions the plan pinned (check items, legal
-basis, methods) and the lead plugin's ``gateway_guide_text`` hook. Inspectors appear by name and
-department only — never their phone or certificate numbers.
+Both are rendered from the matter versions the plan pinned — check items of every department the
+checklist requires, legal basis, methods and the guide text — never from the plugins as installed
+now. Only a version stored before guide texts were pinned asks the lead plugin's
+``gateway_guide_text`` hook, with that version. Inspectors appear by name and department only —
+never their phone or certificate numbers.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.draw.service import iso
 from gateway.planning.models import Plan
+from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.tasks.models import Task
 from gateway.tasks.service import department_names, task_matters
 
@@ -29,29 +32,28 @@ _env.filters["cn_date"] = _cn_date
 
 def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
     plan = session.get(Plan, task.plan_id)
-    present = {plan.lead_department, *plan.cooperating_departments}
     matters = []
     for matter in task_matters(session, task):
         content = matter.version.content
         items = sorted(
-            (i for i in content.get("check_items", []) if i.get("department_code") in present),
+            content.get("check_items", []),
             key=lambda i: (i.get("department_code") != matter.department, i.get("order", 0)),
         )
-        guide_text = (hook.gateway_guide_text(matter_code=matter.code, version=matter.version.version)
-                      if hook is not None else None)
         matters.append({
             "code": matter.code,
             "name": matter.version.name,
             "field": content.get("field", ""),
             "version": matter.version.version,
             "department": matter.department,
-            "cooperating": [d for d in content.get("cooperating_departments", []) if d in present],
+            "cooperating": content.get("cooperating_departments", []),
+            "appendix_text": content.get("appendix_text", ""),
+            "county_defaults": [COUNTY_DEFAULTABLE.get(n, n) for n in content.get("county_defaults", [])],
             "target_description": content.get("target_description", ""),
             "legal_basis": content.get("legal_basis", []),
             "methods": content.get("methods", []),
             "frequency": content.get("frequency", ""),
             "items": items,
-            "guide_text": guide_text or "",
+            "guide_text": _guide_text(matter, hook),
         })
     team = [{"name": m.inspector.name, "department": m.department_code, "role": m.role}
             for m in task.members if m.active]
@@ -64,6 +66,13 @@ def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
         "departments": department_names(session),
         "generated_at": iso(utcnow()),
     }
+
+
+def _guide_text(matter, hook) -> str:
+    content = matter.version.content
+    if "guide_text" in content or hook is None:
+        return content.get("guide_text", "")
+    return hook.gateway_guide_text(matter_code=matter.code, version=matter.version.version) or ""
 
 
 def render_task_sheet(session: Session, task: Task, hook=None) -> str:

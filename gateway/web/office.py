@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from gateway.api.session import db, get_gateway
+from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.plugins.describe import describe_plugins
 from gateway.results.clock import china_today
 from gateway.results.stats import supervision_stats
@@ -50,7 +51,7 @@ def matters():
     type_labels = {"enterprise": "企业", "individual_business": "个体工商户", "farmer_cooperative": "农民专业合作社",
                    "other_unit": "其他单位"}
     return render_template("office/matters.html", catalogue=catalogue, departments=departments,
-                           type_labels=type_labels)
+                           type_labels=type_labels, default_labels=COUNTY_DEFAULTABLE)
 
 
 @bp.route("/sync")

@@ -21,6 +21,7 @@ _SEED_LAW = "《中华人民共和国种子法》"
 _ITEMS = (
     CheckItem(
         code="seed_licence",
+        beyond_appendix=True,
         name="种子生产经营许可",
         content="是否取得农作物种子生产经营许可证并在有效期内；生产经营的作物种类、品种、生产地点和有效区域"
         "是否与许可证载明事项一致；是否存在伪造、变造、买卖、租借许可证的情况。",
@@ -33,6 +34,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_variety",
+        beyond_appendix=True,
         name="品种审定和登记",
         content="生产经营的主要农作物品种是否通过审定，应当登记的非主要农作物品种是否已经登记；"
         "是否以未审定、未登记品种的名义推广、销售。",
@@ -42,6 +44,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_labelling",
+        beyond_appendix=True,
         name="标签和使用说明",
         content="销售的种子是否经过加工、分级、包装，是否附有标签和使用说明；标签是否标注种子类别、品种名称、"
         "审定（登记）编号、适宜种植区域及季节、生产经营者及注册地、质量指标、检疫证明编号、"
@@ -55,6 +58,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_archives",
+        beyond_appendix=True,
         name="生产经营档案",
         content="是否建立和保存包括种子来源、产地、数量、质量、销售去向、销售日期和有关责任人员等内容的"
         "生产经营档案，保证可追溯。",
@@ -64,6 +68,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_quality_testing",
+        beyond_appendix=True,
         name="种子质量检验",
         content="是否执行种子生产技术规程和种子检验、检疫规程；每批种子是否有发芽率、净度、纯度、水分的"
         "检验记录，质量是否达到标签标注值和国家标准。",
@@ -78,6 +83,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_sample_count",
+        beyond_appendix=True,
         name="抽取样品数（份）",
         content="本次检查抽取的种子样品份数，未抽样填0。",
         legal_basis=("《农作物种子质量监督抽查管理办法》（农业部令第50号）",),
@@ -87,6 +93,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_stock_kg",
+        beyond_appendix=True,
         name="检查时库存种子数量（千克）",
         content="检查时库房内待售种子的数量，按千克填写。",
         methods=("实地核查",),
@@ -95,6 +102,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_fake_inferior",
+        beyond_appendix=True,
         name="假、劣种子",
         content="是否存在生产经营假种子、劣种子的情况（以非种子冒充种子、以此品种冒充他品种、品种种类产地与标签"
         "不符、质量低于国家标准或标签标注指标等）。",
@@ -104,6 +112,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="seed_problem_description",
+        beyond_appendix=True,
         name="问题描述",
         content="发现问题时，写明问题事实、涉及品种和批次、证据和整改要求。",
         kind="text",
@@ -117,6 +126,7 @@ MATTER = Matter(
     code="crop_seed",
     field="种子生产企业专项检查",
     name="农作物种子质量检查",
+    appendix_text="农作物种子质量检查",
     department_code="agriculture",
     check_items=_ITEMS,
     legal_basis=(
@@ -132,7 +142,9 @@ MATTER = Matter(
         required_licences=(SEED_LICENCE,),
         scope_keywords=("种子",),
     ),
-    target_description="武陟县对口监管的持有农作物种子生产经营许可证的种子企业",
+    target_description="武陟县对口监管企业",
+    county_defaults=("min_ratio", "frequency", "criteria"),
+    version="2",
 )
 
 GUIDE_TEXT = """\

@@ -36,6 +36,9 @@ _PERMIT_LAW = "《中华人民共和国行政许可法》第八十条、第八�
 _AIR_LAW = "《中华人民共和国大气污染防治法》第六十五条、第一百零三条"
 _INVOICE_LAW = "《中华人民共和国发票管理办法》第十九条、第二十条"
 
+APPENDIX_TEXT = ("1. 成品油经营资质，即是否具备经营条件。2. 成品油经营违法违规情况，即检查是否非法转让成品油经营批准证书、"
+                 "未经许可擅自新建、迁建和扩建加油站或油库、购销票据、制度制定、油品升级情况等。")
+
 _ITEMS = (
     CheckItem(
         code="oil_licence",
@@ -48,7 +51,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="oil_operating_conditions",
-        name="经营条件",
+        name="是否具备经营条件",
         content="是否持续具备许可时的经营条件：加油站（油库）设施、储油罐及加油机、安全和消防设施、"
         "专业人员等与许可时一致，未发生降低许可条件的变化。",
         legal_basis=(_LICENCE_LAW,),
@@ -65,7 +68,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="oil_unlicensed_construction",
-        name="擅自新建、迁建、扩建加油站或油库",
+        name="未经许可擅自新建、迁建和扩建加油站或油库",
         content="是否存在未经许可擅自新建、迁建、扩建加油站或者油库的情况，包括擅自增加储罐、加油机或改变站址。",
         legal_basis=(_LICENCE_LAW, _PERMIT_LAW),
         methods=("实地核查", "信息比对"),
@@ -73,7 +76,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="oil_invoices_records",
-        name="购销票据和台账",
+        name="购销票据",
         content="成品油是否从具有合法经营资格的企业购进；进货票据、销售发票是否齐全并依法开具和取得；"
         "购销台账是否如实记录油品来源、数量和去向。",
         legal_basis=("《成品油流通管理办法》（商务部令2025年第4号）", _INVOICE_LAW),
@@ -82,7 +85,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="oil_internal_rules",
-        name="内部管理制度",
+        name="制度制定",
         content="是否制定并落实油品进货查验、质量管理、计量管理、安全管理、购销台账和统计报送等内部管理制度。",
         legal_basis=("《成品油流通管理办法》（商务部令2025年第4号）",),
         methods=("书面检查",),
@@ -90,7 +93,7 @@ _ITEMS = (
     ),
     CheckItem(
         code="oil_fuel_upgrade",
-        name="油品升级",
+        name="油品升级情况",
         content="销售的车用汽油、车用柴油是否符合现行国家标准（GB 17930、GB 19147 第六阶段要求）；"
         "是否向汽车和摩托车销售普通柴油或其他非机动车用燃料。",
         legal_basis=(_AIR_LAW, "《车用汽油》（GB 17930—2016）", "《车用柴油》（GB 19147—2016）"),
@@ -106,6 +109,7 @@ _ITEMS = (
         kind="choice",
         choices=BUSINESS_TYPES,
         help_text="按实际经营活动选择：零售（加油站）、批发或仓储。",
+        beyond_appendix=True,
     ),
     CheckItem(
         code="oil_problem_description",
@@ -114,6 +118,7 @@ _ITEMS = (
         kind="text",
         required=False,
         help_text="任一检查项为“不符合”时必填。",
+        beyond_appendix=True,
     ),
 )
 
@@ -122,7 +127,8 @@ _ITEMS = (
 MATTER = Matter(
     code="refined_oil",
     field="成品油市场监管",
-    name="成品油经营资质及经营违法违规情况检查",
+    name="成品油经营资质；成品油经营违法违规情况",
+    appendix_text=APPENDIX_TEXT,
     department_code="commerce",
     check_items=_ITEMS,
     legal_basis=(
@@ -141,6 +147,8 @@ MATTER = Matter(
         scope_keywords=("成品油", "汽油", "柴油", "加油"),
     ),
     target_description="具有成品油经营批准证书的企业",
+    county_defaults=("min_ratio", "frequency", "criteria"),
+    version="2",
 )
 
 GUIDE_TEXT = """\

@@ -55,7 +55,7 @@ def test_refined_oil_matter_content(registry):
     assert matter.criteria.target_types == ("enterprise",)
     assert "成品油零售经营批准证书" in matter.criteria.required_licences
     assert matter.criteria.required_licences == LICENCES
-    assert matter.version == "1"
+    assert matter.version == "2"  # version 1 renamed the appendix's items
 
 
 def test_appendix_violations_are_separate_items(registry):
@@ -73,9 +73,11 @@ def test_appendix_violations_are_separate_items(registry):
         "oil_problem_description",
     ]
     names = {item.code: item.name for item in items}
-    assert "非法转让" in names["oil_certificate_transfer"]
-    assert "新建、迁建、扩建" in names["oil_unlicensed_construction"]
-    assert names["oil_fuel_upgrade"] == "油品升级"
+    assert names["oil_certificate_transfer"] == "非法转让成品油经营批准证书"
+    assert names["oil_unlicensed_construction"] == "未经许可擅自新建、迁建和扩建加油站或油库"
+    assert (names["oil_invoices_records"], names["oil_internal_rules"]) == ("购销票据", "制度制定")
+    assert names["oil_fuel_upgrade"] == "油品升级情况"
+    assert [i.code for i in items if i.beyond_appendix] == ["oil_business_type", "oil_problem_description"]
     assert all(item.department_code == "commerce" for item in items)
     outcome_items = [item for item in items if item.kind == "outcome"]
     assert len(outcome_items) == 7

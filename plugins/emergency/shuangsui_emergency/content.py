@@ -20,6 +20,9 @@ DEPARTMENT = Department(
 
 _LAW = "《中华人民共和国安全生产法》"
 
+APPENDIX_TEXT = ("1、制定本单位安全生产规章制度情况；2、本单位对从业人员进行安全生产教育和培训情况；3、制定风险分级管控措施情况；"
+                 "4、事故隐患排查治理情况；5、制定、实施生产安全事故应急救援预案情况。6、企业登记事项检查。")
+
 _ITEMS = (
     CheckItem(
         code="ws_safety_rules",
@@ -81,8 +84,9 @@ _ITEMS = (
 
 MATTER = Matter(
     code="work_safety",
-    field="安全生产",
-    name="对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查",
+    field="对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查",
+    name="生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况",
+    appendix_text=APPENDIX_TEXT,
     department_code="emergency",
     check_items=_ITEMS,
     legal_basis=(
@@ -98,7 +102,9 @@ MATTER = Matter(
         required_licences=(),
         scope_keywords=("制造", "生产", "加工", "危险化学品", "烟花爆竹", "仓储", "冶炼", "矿"),
     ),
-    target_description="武陟县对口监管的生产经营单位",
+    target_description="武陟县对口生产经营单位",
+    county_defaults=("min_ratio", "frequency", "criteria"),
+    version="2",
 )
 
 GUIDE_TEXT = """\

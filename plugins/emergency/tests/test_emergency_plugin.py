@@ -51,7 +51,9 @@ def test_work_safety_has_exactly_the_appendix_items_1_to_5(registry):
 
 def test_work_safety_matter_content(registry):
     matter = registry.matters["work_safety"]
-    assert matter.name == "对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查"
+    assert matter.field == "对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查"
+    assert matter.name == "生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况"
+    assert matter.version == "2"
     assert matter.min_ratio == Decimal("0.05")
     assert matter.frequency == "每年不少于1次"
     assert matter.criteria.required_licences == ()

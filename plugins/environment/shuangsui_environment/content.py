@@ -26,6 +26,7 @@ COOPERATING_ITEMS = items_for(
     DEPARTMENT.code,
     CheckItem(
         code="env_monitoring_standards",
+        beyond_appendix=True,
         name="执行环境监测标准和技术规范",
         content="采样、样品保存和运输、分析测试是否执行国家生态环境监测标准和技术规范；现场采样是否有采样记录、"
         "影像资料等可追溯证据。",
@@ -35,6 +36,7 @@ COOPERATING_ITEMS = items_for(
     ),
     CheckItem(
         code="env_monitoring_equipment",
+        beyond_appendix=True,
         name="监测设备",
         content="是否使用符合国家标准的监测设备，监测仪器是否按规定检定或者校准并在有效期内，"
         "自动监测设备是否正常运行。",
@@ -44,6 +46,7 @@ COOPERATING_ITEMS = items_for(
     ),
     CheckItem(
         code="env_quality_control",
+        beyond_appendix=True,
         name="监测质量控制",
         content="是否按标准和技术规范实施全程序质量控制（全程序空白、平行样、加标回收、质控样等），质控记录是否完整。",
         legal_basis=(_SUPPLEMENT,),
@@ -52,6 +55,7 @@ COOPERATING_ITEMS = items_for(
     ),
     CheckItem(
         code="env_data_authenticity",
+        beyond_appendix=True,
         name="监测数据真实性",
         content="是否存在篡改、伪造监测数据或者出具虚假监测报告的情况。",
         legal_basis=(

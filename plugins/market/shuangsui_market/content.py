@@ -36,6 +36,7 @@ _PUBLICITY_RULES = "《企业信息公示暂行条例》（国务院令第654号
 _LEAD_ITEMS = (
     CheckItem(
         code="tb_qualification",
+        beyond_appendix=True,
         name="资质认定证书和能力范围",
         content="是否取得检验检测机构资质认定证书并在有效期内；是否超出资质认定证书规定的检验检测能力范围"
         "向社会出具具有证明作用的数据、结果；是否按规定使用资质认定标志；机构名称、地址、法定代表人、"
@@ -46,6 +47,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_conditions",
+        beyond_appendix=True,
         name="基本条件和技术能力",
         content="检验检测技术人员和管理人员、固定工作场所和环境条件、检验检测设备设施是否持续符合资质认定条件；"
         "仪器设备是否按规定检定或者校准并在有效期内。",
@@ -55,6 +57,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_management_system",
+        beyond_appendix=True,
         name="管理体系运行",
         content="是否建立并有效运行保证检验检测活动独立、公正、科学、诚信的管理体系；是否按计划开展内部审核和管理评审。",
         legal_basis=(
@@ -66,6 +69,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_reports",
+        beyond_appendix=True,
         name="检验检测报告",
         content="抽查的检验检测报告是否存在不实或者虚假情形（未经检验检测即出具报告、伪造变造原始数据和记录、"
         "减少或者变更应当检验检测的项目、调换样品、伪造授权签字人签名等）；报告是否由授权签字人签发。",
@@ -76,6 +80,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_records",
+        beyond_appendix=True,
         name="原始记录和报告归档",
         content="检验检测原始记录和报告是否按规定归档留存、保存期限不少于6年，能否保证可追溯。",
         legal_basis=(_SUPERVISION_RULES,),
@@ -84,6 +89,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_reports_reviewed",
+        beyond_appendix=True,
         name="抽查报告份数",
         content="本次检查抽查的检验检测报告份数。",
         methods=("书面检查",),
@@ -92,6 +98,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_body_category",
+        beyond_appendix=True,
         name="机构类别",
         content="检验检测机构的主要业务领域。",
         methods=("书面检查",),
@@ -101,6 +108,7 @@ _LEAD_ITEMS = (
     ),
     CheckItem(
         code="tb_problem_description",
+        beyond_appendix=True,
         name="问题描述",
         content="发现问题时，写明问题事实、涉及的报告编号、证据和整改要求。",
         kind="text",
@@ -112,8 +120,9 @@ _LEAD_ITEMS = (
 
 MATTER = Matter(
     code="testing_bodies",
-    field="环境监测机构",
+    field="环境监测机构双随机监督抽查",
     name="检验检测机构检查",
+    appendix_text="检验检测机构检查",
     department_code=DEPARTMENT.code,
     check_items=_LEAD_ITEMS,
     legal_basis=(
@@ -129,13 +138,16 @@ MATTER = Matter(
         required_licences=(TESTING_LICENCE,),
         scope_keywords=("检验", "检测", "监测"),
     ),
-    target_description="取得检验检测机构资质认定证书的检验检测机构",
+    target_description="检验检测机构",
+    county_defaults=("min_ratio", "frequency", "criteria"),
+    version="2",
 )
 
 
-def _registration_item(code: str, extra: str = "", order: int = 0) -> CheckItem:
+def _registration_item(code: str, extra: str = "", order: int = 0, beyond_appendix: bool = True) -> CheckItem:
     return CheckItem(
         code=code,
+        beyond_appendix=beyond_appendix,
         name="企业登记事项检查",
         content="营业执照登记的名称、住所（经营场所）、经营范围、法定代表人（负责人）等登记事项与实际情况是否一致；"
         "登记事项发生变化是否依法办理变更登记；营业执照是否置于住所或者主要经营场所的醒目位置。" + extra,
@@ -149,6 +161,7 @@ def _registration_item(code: str, extra: str = "", order: int = 0) -> CheckItem:
 def _publicity_item(code: str) -> CheckItem:
     return CheckItem(
         code=code,
+        beyond_appendix=True,
         name="企业信息公示",
         content="是否按时报送并公示上一年度年度报告；行政许可取得、变更、延续等信息是否自形成之日起20个工作日内"
         "通过国家企业信用信息公示系统向社会公示；公示信息是否真实、及时。",
@@ -167,6 +180,7 @@ COOPERATING_ITEMS = (
         _publicity_item("mkt_oil_publicity"),
         CheckItem(
             code="mkt_oil_quality",
+            beyond_appendix=True,
             name="成品油质量",
             content="是否建立并执行进货检查验收制度，验明油品合格证明；是否存在掺杂掺假、以次充好、"
             "以不合格油品冒充合格油品的情况。",
@@ -179,6 +193,7 @@ COOPERATING_ITEMS = (
         ),
         CheckItem(
             code="mkt_oil_metering",
+            beyond_appendix=True,
             name="加油机计量",
             content="在用加油机是否经强制检定合格并在检定周期内，铅封是否完好，是否存在改动计量器具、安装作弊装置的情况。",
             legal_basis=(
@@ -197,7 +212,7 @@ COOPERATING_ITEMS = (
         _publicity_item("mkt_seed_publicity"),
     ),
     # Row 3, work safety: the appendix's item 6.
-    *items_for("work_safety", DEPARTMENT.code, _registration_item("mkt_ws_registration", order=6)),
+    *items_for("work_safety", DEPARTMENT.code, _registration_item("mkt_ws_registration", order=6, beyond_appendix=False)),
 )
 
 GUIDE_TEXT = """\

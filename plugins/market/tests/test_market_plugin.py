@@ -67,7 +67,8 @@ def test_department(registry):
 def test_testing_bodies_matter(registry):
     matter = registry.matters["testing_bodies"]
     assert matter.department_code == "market"
-    assert (matter.field, matter.name) == ("环境监测机构", "检验检测机构检查")
+    assert (matter.field, matter.name) == ("环境监测机构双随机监督抽查", "检验检测机构检查")
+    assert matter.version == "2"
     assert matter.criteria.required_licences == ("检验检测机构资质认定证书",)
     assert set(matter.criteria.target_types) == {"enterprise", "other_unit"}
     assert matter.min_ratio == Decimal("0.05")
