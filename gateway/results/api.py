@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.errors import Invalid, Unauthenticated
-from gateway.results import credit, followups, service
+from gateway.results import credit, followups, listing, service
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.views import DispositionView
 from gateway.security import audit
@@ -29,6 +29,10 @@ from schemas.results import (
     DispositionInputSchema,
     DispositionKindSchema,
     DispositionSchema,
+    ListingDecisionSchema,
+    ListingProposalPageSchema,
+    ListingProposalSchema,
+    ListingQuerySchema,
     ResultCodeSchema,
     ResultInputSchema,
     ResultPageSchema,
@@ -229,6 +233,28 @@ def review(data, result_id: int):
     with gateway.write() as session:
         result = service.review_result(gateway, session, principal, result_id, data["approve"], data.get("note", ""))
         return service.result_dict(gateway, session, result, china_today())
+
+
+@results_blp.route("/listing-proposals")
+@permission("listing.read")
+@results_blp.arguments(ListingQuerySchema, location="query")
+@results_blp.response(200, ListingProposalPageSchema)
+def listing_proposals(args):
+    """Proposals to put a target on a list (经营异常名录), newest first: published results propose,
+    market supervision's head decides (article 24)."""
+    session = db()
+    return query_page(session, listing.proposals_query(current_principal(), args), args).map(listing.ListingView)
+
+
+@results_blp.route("/listing-proposals/<int:proposal_id>/decision", methods=["POST"])
+@permission("listing.decide")
+@results_blp.arguments(ListingDecisionSchema)
+@results_blp.response(200, ListingProposalSchema)
+def decide_listing(data, proposal_id: int):
+    """Accept (the target is listed) or reject a waiting proposal, with a note: market supervision's head."""
+    with get_gateway().write() as session:
+        proposal = listing.decide(session, current_principal(), proposal_id, accept=data["accept"], note=data["note"])
+        return python_values(ListingProposalSchema(), listing.ListingView(proposal))
 
 
 @results_blp.route("/results/<int:result_id>/publish", methods=["POST"])

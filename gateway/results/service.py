@@ -25,7 +25,7 @@ from gateway.directory.models import Target
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
-from gateway.results import risk
+from gateway.results import listing, risk
 from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import task_checklists, unavailable_matters
 from gateway.results.clock import compute_deadline, effective_deadline
@@ -418,6 +418,7 @@ def publish_result(
         audit.record(session, principal, "targets.risk_raised", "target", task.target.uscc,
                      {"risk_event_id": event.id, "from": event.risk_class_before, "to": event.risk_class_after,
                       "lists": event.lists_set, "rules": event.rules})
+    listing.propose_for_result(session, principal, result)
     return result
 
 
