@@ -65,7 +65,8 @@ def decide(session: Session, principal: Principal, proposal_id: int, *, accept: 
     note = (note or "").strip()
     if not note:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["请填写决定理由。"]})
-    proposal = session.get(ListingProposal, proposal_id, with_for_update=True)
+    proposal = session.scalar(select(ListingProposal).where(ListingProposal.id == proposal_id)
+                              .with_for_update(of=ListingProposal))
     if proposal is None:
         raise NotFound.of("列入名录提请", proposal_id)
     if proposal.status != "pending":
