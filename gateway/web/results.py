@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 
 from gateway.api.session import db, get_gateway
 from gateway.errors import DomainError, Invalid
-from gateway.results import followups
+from gateway.results import followups, listing
 from gateway.results import service as results
 from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import MergedChecklist, task_checklists
 from gateway.results.clock import china_today, deadline_lists
-from gateway.results.models import RESULT_STATUS_LABELS, Attachment, InspectionResult
+from gateway.results.models import LISTING_STATUS_LABELS, RESULT_STATUS_LABELS, Attachment, InspectionResult
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
@@ -439,6 +439,36 @@ def disposition_action(disposition_id: int, action: str):
     if result_id:
         return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
     return redirect(url_for("web_results.followups"))
+
+
+# ----------------------------------------------------------------------------- list membership
+
+@bp.route("/listing")
+@permission("listing.read")
+def listing_proposals():
+    """Proposals to list a target (article 24), and market supervision's head's decision on each."""
+    principal = current_principal()
+    status = request.args.get("status") or "pending"
+    if status not in LISTING_STATUS_LABELS:
+        status = "pending"
+    page = paged(db(), listing.proposals_query(principal, {"status": status}), listing.ListingView)
+    can_decide = allows(principal, "listing.decide", departments=[listing.REGISTRATION_AUTHORITY])
+    return render_template("results/listing.html", page=page, status=status, statuses=LISTING_STATUS_LABELS,
+                           can_decide=can_decide)
+
+
+@bp.route("/listing/<int:proposal_id>/decision", methods=["POST"])
+@permission("listing.decide")
+def decide_listing(proposal_id: int):
+    gateway, principal = get_gateway(), current_principal()
+    accept = request.form.get("decision") == "accept"
+
+    def act():
+        with gateway.write() as session:
+            listing.decide(session, principal, proposal_id, accept=accept, note=request.form.get("note") or "")
+
+    run_action(act, "已决定列入经营异常名录，公示页随之显示。" if accept else "已决定不列入。")
+    return redirect(url_for("web_results.listing_proposals"))
 
 
 # ------------------------------------------------------------------------------ the article 19 clock

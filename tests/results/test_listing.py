@@ -101,3 +101,26 @@ def test_decisions_by_the_command_line(world):
     assert done.exit_code == 0, done.output
     assert "已决定列入" in done.output
     assert _proposals(world) == [("abnormal_list", "accepted", "commerce", True)]
+
+
+def test_decisions_on_the_console_page(world, client_as, client):
+    world.published("oil", _unreachable_body(world))
+    supervisor = client_as("supervisor").get("/console/listing")
+    assert supervisor.status_code == 200
+    html = supervisor.get_data(as_text=True)
+    assert world.targets["oil"] in html and "待决定" in html and "decision\"" not in html   # reads, cannot decide
+    head = client_as("department_head", department="market")
+    html = head.get("/console/listing").get_data(as_text=True)
+    assert "/decision\"" in html
+    with world.gateway.read() as session:
+        proposal_id = session.scalar(select(ListingProposal.id))
+    refused = client_as("department_head", department="commerce").post(
+        f"/console/listing/{proposal_id}/decision", data={"decision": "accept", "note": "x"})
+    assert refused.status_code == 403
+    no_note = head.post(f"/console/listing/{proposal_id}/decision", data={"decision": "accept", "note": ""})
+    assert no_note.status_code == 302 and _public_lists(client, world) == []
+    done = head.post(f"/console/listing/{proposal_id}/decision", data={"decision": "accept", "note": "核实无误"})
+    assert done.status_code == 302
+    assert _public_lists(client, world) == ["经营异常名录"]
+    decided = head.get("/console/listing", query_string={"status": "accepted"}).get_data(as_text=True)
+    assert "核实无误" in decided
