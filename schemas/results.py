@@ -628,3 +628,19 @@ class ListingQuerySchema(PageArgsSchema):
 class ListingDecisionSchema(Schema):
     accept = fields.Boolean(required=True, metadata={"description": "true: 列入; false: 不列入"})
     note = _text(1000, required=True, metadata={"description": "The reason for the decision."})
+
+
+# --- a cooperating department's own items (article 5) --------------------------------------------
+
+
+class ContributionInputSchema(Schema):
+    checklists = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True, metadata={
+        "description": "{matter code: {check item code: value}}: only the caller's department's items."})
+
+
+class ContributionSchema(Schema):
+    task_id = fields.Integer()
+    department_code = fields.String()
+    checklists = fields.Dict()
+    recorded_by = fields.String()
+    updated_at = UtcDateTime()

@@ -214,6 +214,22 @@ class RiskEvent(Base):
     target: Mapped[Target] = relationship(lazy="joined")
 
 
+class ResultContribution(Base):
+    """A cooperating department's own check items of a task, saved by its member on the team
+    (article 5): the lead department's member submits the whole result, which takes them in."""
+
+    __tablename__ = "result_contributions"
+    __table_args__ = (UniqueConstraint("task_id", "department_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    department_code: Mapped[str] = mapped_column(String(64))
+    checklists: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_inspector_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 LISTING_STATUSES = ("pending", "accepted", "rejected")
 LISTING_STATUS_LABELS = {"pending": "待决定", "accepted": "已决定列入", "rejected": "已决定不列入"}
 
