@@ -101,3 +101,21 @@ def test_contributions_by_api(world, client_as):
     listed = client_as("inspector", inspector_id=c1.inspector_id).get(
         f"/api/v1/tasks/{world.tasks['oil']}/contributions")
     assert listed.status_code == 200 and [r["department_code"] for r in listed.json] == ["market"]
+
+
+def test_the_console_gives_a_cooperating_member_its_own_items(world, client_as):
+    items = _items_by_department(world)
+    values = world.body("oil")["checklists"]["refined_oil"]
+    market_item, commerce_item = items["market"][0], items["commerce"][0]
+    task_id = world.tasks["oil"]
+    m1 = client_as("inspector", inspector_id=world.inspector("m1").inspector_id)
+    assert m1.get(f"/console/tasks/{task_id}/result").headers["Location"].endswith(f"/console/tasks/{task_id}/contribution")
+    html = m1.get(f"/console/tasks/{task_id}/contribution").get_data(as_text=True)
+    assert f'name="checklists.refined_oil.{market_item}"' in html
+    assert f'name="checklists.refined_oil.{commerce_item}"' not in html
+    value = values[market_item]
+    posted = {f"checklists.refined_oil.{market_item}": str(value).lower() if isinstance(value, bool) else str(value)}
+    assert m1.post(f"/console/tasks/{task_id}/contribution", data=posted).status_code == 302
+    with world.gateway.read() as session:
+        saved = [(r.department_code, r.checklists) for r in contributions.contributions_of(session, session.get(Task, task_id))]
+    assert saved == [("market", {"refined_oil": {market_item: value}})]
