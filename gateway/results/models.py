@@ -230,7 +230,6 @@ class ResultContribution(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-LISTING_STATUSES = ("pending", "accepted", "rejected")
 LISTING_STATUS_LABELS = {"pending": "待决定", "accepted": "已决定列入", "rejected": "已决定不列入"}
 
 
