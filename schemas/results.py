@@ -594,3 +594,56 @@ class AttachmentUploadSchema(Schema):
 
 class ExportFormatSchema(ExportQuerySchema):
     format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
+# --- list membership (article 24) ----------------------------------------------------------------
+
+LISTING_STATUSES = ("pending", "accepted", "rejected")
+
+
+class ListingProposalSchema(Schema):
+    id = fields.Integer()
+    uscc = fields.String()
+    target_name = fields.String()
+    list_name = fields.String(metadata={"description": "abnormal_list 经营异常名录 / serious_violation_list"})
+    list_label = fields.String()
+    result_id = fields.Integer(metadata={"description": "The published result that proposed it."})
+    proposed_by_department = fields.String()
+    reason = fields.String()
+    status = fields.String(metadata={"enum": list(LISTING_STATUSES)})
+    status_label = fields.String()
+    proposed_at = UtcDateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)
+
+
+ListingProposalPageSchema = page_schema(ListingProposalSchema, "ListingProposalPage")
+
+
+class ListingQuerySchema(PageArgsSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(LISTING_STATUSES))
+
+
+class ListingDecisionSchema(Schema):
+    accept = fields.Boolean(required=True, metadata={"description": "true: 列入; false: 不列入"})
+    note = _text(1000, required=True, metadata={"description": "The reason for the decision."})
+
+
+# --- a cooperating department's own items (article 5) --------------------------------------------
+
+
+class ContributionInputSchema(Schema):
+    checklists = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True, metadata={
+        "description": "{matter code: {check item code: value}}: only the caller's department's items."})
+
+
+class ContributionSchema(Schema):
+    task_id = fields.Integer()
+    department_code = fields.String()
+    checklists = fields.Dict()
+    recorded_by = fields.String()
+    updated_at = UtcDateTime()

@@ -130,7 +130,7 @@ TYPE_METAVARS = {"integer": "整数", "integer range": "整数", "float": "数�
 
 ARGUMENT_METAVARS = {
     "path": "文件", "name": "名称", "username": "用户名", "token_id": "令牌编号", "plan_id": "计划编号",
-    "draw_id": "抽取编号", "task_id": "任务编号", "request_id": "申请编号", "record_ids": "记录编号",
+    "draw_id": "抽取编号", "task_id": "任务编号", "request_id": "申请编号", "proposal_id": "提请编号", "record_ids": "记录编号",
 }
 """How the usage line names a command's arguments (click would print the parameter's name)."""
 

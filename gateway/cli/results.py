@@ -13,11 +13,14 @@ import click
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
-from gateway.results import exports, stats
+from gateway.results import exports, listing, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
 from gateway.results.pruning import prune_attachments as prune
 from gateway.security import audit
+from gateway.security.principal import Principal
+from schemas.common import python_values
+from schemas.results import ListingProposalSchema
 
 CLI_PRINCIPAL = operator_principal()
 
@@ -172,6 +175,47 @@ def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: 
     missing = f"，{len(report.missing_files)} 个文件原已不存在" if report.missing_files else ""
     click.echo(f"已删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
                f"（约 {report.bytes_freed} 字节）{missing}，已记入审计日志。")
+
+
+@results.group("listing", cls=ChineseGroup, help=(
+    "列入经营异常名录的提请（第二十四条）：检查结果公示时提请，由市场监管部门负责人决定列入或不列入。"))
+def listing_group() -> None:
+    pass
+
+
+def _proposal_line(item: dict) -> str:
+    decided = f"\t{item['decided_by']}：{item['decision_note']}" if item["decided_by"] else ""
+    return (f"{item['id']}\t{item['uscc']}\t{item['target_name']}\t{item['list_label']}\t"
+            f"{item['reason']}\t{item['status_label']}{decided}")
+
+
+@listing_group.command("list", help="列出列入名录的提请（默认只列待决定的）。")
+@click.option("--all", "show_all", is_flag=True, help="也列出已决定的提请。")
+@pass_context
+def listing_list(ctx: CliContext, show_all: bool) -> None:
+    with ctx.gateway().read() as session:
+        rows = session.scalars(listing.proposals_query(CLI_PRINCIPAL, {} if show_all else {"status": "pending"})).all()
+        items = [python_values(ListingProposalSchema(), listing.ListingView(p)) for p in rows]
+    for item in items:
+        click.echo(_proposal_line(item))
+    if not items:
+        click.echo("没有列入名录的提请。")
+
+
+@listing_group.command("decide", help=(
+    "以市场监管部门负责人的身份决定一项提请：--accept 列入（公示页随之显示），--reject 不列入；须用 --note 说明理由。"))
+@click.argument("proposal_id", type=int)
+@click.option("--accept/--reject", "accept", required=True, help="列入或不列入。")
+@click.option("--note", required=True, help="决定理由。")
+@click.option("--by", "by", metavar="姓名", help="负责人姓名（记入审计日志，默认当前系统用户）。")
+@pass_context
+def listing_decide(ctx: CliContext, proposal_id: int, accept: bool, note: str, by: str | None) -> None:
+    head = Principal(role="department_head", department_code=listing.REGISTRATION_AUTHORITY,
+                     name=by or CLI_PRINCIPAL.name)
+    with ctx.gateway().write() as session:
+        item = python_values(ListingProposalSchema(),
+                             listing.ListingView(listing.decide(session, head, proposal_id, accept=accept, note=note)))
+    click.echo(f"提请 {item['id']}（{item['target_name']}，{item['list_label']}）：{item['status_label']}。")
 
 
 COMMANDS = [results]

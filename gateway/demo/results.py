@@ -8,7 +8,9 @@ authorization, the clock, the outbox, the risk rules), leaves on them:
 - a result **reviewed** by the lead department;
 - a result **published** with no problem found, and one published with a **correction** pending;
 - a result recorded long enough ago to be **overdue**, and one **due soon**;
-- a result with problems, published, with a **follow-up** (an administrative penalty) published.
+- a result with problems, published, with a **follow-up** (an administrative penalty) published;
+- a result published with code 6 (cannot be reached at the registered address): its **proposal**
+  to list the target on the 经营异常名录 awaits market supervision's decision (article 24).
 
 Only when the database holds no task at all (no demo draw yet) does it create a small plan and
 its tasks itself, through the models, so that the results have something to rest on.
@@ -43,10 +45,12 @@ from gateway.tasks.models import Task, TaskMember
 
 log = logging.getLogger(__name__)
 
-STATES = ("recorded", "returned", "reviewed", "published", "corrected", "overdue", "due_soon", "followed_up")
+STATES = ("recorded", "returned", "reviewed", "published", "corrected", "overdue", "due_soon", "followed_up",
+          "listing_proposed")
 STATE_LABELS = {
     "recorded": "已录入", "returned": "已退回修改", "reviewed": "已审核", "published": "已公示",
     "corrected": "已公示并提交更正", "overdue": "逾期未公示", "due_soon": "即将到期", "followed_up": "已公示后续处置",
+    "listing_proposed": "已公示并提请列入经营异常名录",
 }
 FALLBACK_TITLE = "检查结果演示用联合抽查计划"
 SIGNERS = (("王建设", "法定代表人"), ("李红梅", "负责人"), ("赵国强", "站长"), ("孙丽", "质量负责人"))
@@ -255,8 +259,9 @@ def load_demo_results(gateway: Gateway, today: date | None = None) -> dict[str, 
 
 
 def _make(gateway: Gateway, task_id: int, state: str, completed: date, today: date, n: int) -> None:
-    problem = "现场检查发现购销台账记录不全，已当场指出。" if state == "followed_up" else None
-    codes = ["A", "D"] if state == "followed_up" else ["1"]
+    problem = {"followed_up": "现场检查发现购销台账记录不全，已当场指出。",
+               "listing_proposed": "按登记的住所两次前往均无法联系，现场已无经营迹象。"}.get(state)
+    codes = {"followed_up": ["A", "D"], "listing_proposed": ["A", "6"]}.get(state, ["1"])
 
     def run(action: Callable, *args, **kwargs):
         with gateway.write() as session:

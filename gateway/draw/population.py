@@ -109,7 +109,8 @@ def key_ratio(plan: Plan, matter: PlanMatterInfo, key_rule: KeyRule) -> Decimal:
 
 
 def yearly_inspections(session: Session, year: int) -> dict[str, int]:
-    """USCC -> number of its non-key tasks in plans of ``year`` (only targets that have some)."""
+    """USCC -> number of its non-key tasks in plans of ``year``, plus the county departments'
+    inspections done outside the gateway that year (pulled or imported; only targets that have some)."""
     stmt = (
         select(Target.uscc, func.count())
         .join(Task, Task.target_id == Target.id)
@@ -117,13 +118,20 @@ def yearly_inspections(session: Session, year: int) -> dict[str, int]:
         .where(Plan.year == year, Task.key_inspection.is_(False))
         .group_by(Target.uscc)
     )
-    return dict(session.execute(stmt).all())
+    counts = dict(session.execute(stmt).all())
+    outside = (select(HigherLevelInspection.uscc, func.count())
+               .where(HigherLevelInspection.year == year, HigherLevelInspection.level == "county")
+               .group_by(HigherLevelInspection.uscc))
+    for uscc, count in session.execute(outside):
+        counts[uscc] = counts.get(uscc, 0) + count
+    return counts
 
 
 def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLevelRecord]]:
     out: dict[str, list[HigherLevelRecord]] = {}
     stmt = select(HigherLevelInspection.uscc, HigherLevelInspection.level, HigherLevelInspection.department_code,
-                  HigherLevelInspection.matter_code).where(HigherLevelInspection.year == year)
+                  HigherLevelInspection.matter_code).where(HigherLevelInspection.year == year,
+                                                          HigherLevelInspection.level != "county")
     for uscc, level, department, matter in session.execute(stmt):
         out.setdefault(uscc, []).append(HigherLevelRecord(level, department or "", matter or ""))
     return out

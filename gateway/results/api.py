@@ -12,7 +12,8 @@ from flask_smorest import Blueprint
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.errors import Invalid, Unauthenticated
-from gateway.results import credit, followups, service
+from gateway.results import contributions, credit, followups, listing, service
+from gateway.results.access import task_resource
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.views import DispositionView
 from gateway.security import audit
@@ -22,6 +23,8 @@ from schemas.common import python_values
 from schemas.results import (
     AttachmentSchema,
     AttachmentUploadSchema,
+    ContributionInputSchema,
+    ContributionSchema,
     CorrectionInputSchema,
     CreditViewSchema,
     DeadlineListSchema,
@@ -29,6 +32,10 @@ from schemas.results import (
     DispositionInputSchema,
     DispositionKindSchema,
     DispositionSchema,
+    ListingDecisionSchema,
+    ListingProposalPageSchema,
+    ListingProposalSchema,
+    ListingQuerySchema,
     ResultCodeSchema,
     ResultInputSchema,
     ResultPageSchema,
@@ -120,6 +127,30 @@ class TaskResults(MethodView):
     def post(self, task_id: int):
         """Record the task's result (the task's team). Every invalid field is named; nothing is stored."""
         return _store(lambda g, s, p, today: service.record_result(g, s, p, task_id, _body(), today=today))
+
+
+@results_blp.route("/tasks/<int:task_id>/contribution", methods=["PUT"])
+@permission("results.record")
+@results_blp.arguments(ContributionInputSchema)
+@results_blp.response(200, ContributionSchema)
+def save_contribution(data, task_id: int):
+    """A cooperating department's member on the team saves its department's own check items (a
+    partial result); the lead department's member submits the whole result, which takes them in."""
+    gateway = get_gateway()
+    with gateway.write() as session:
+        row = contributions.save_contribution(gateway, session, current_principal(), task_id, data["checklists"])
+        return python_values(ContributionSchema(), row)
+
+
+@results_blp.route("/tasks/<int:task_id>/contributions")
+@permission("tasks.read")
+@results_blp.response(200, ContributionSchema(many=True))
+def task_contributions(task_id: int):
+    """The cooperating departments' saved items of a task (for the lead's member before submitting)."""
+    session, principal = db(), internal_principal()
+    task = service.get_task(session, task_id)
+    authorize(principal, "tasks.read", **task_resource(task))
+    return contributions.contributions_of(session, task)
 
 
 def _store(action):
@@ -229,6 +260,28 @@ def review(data, result_id: int):
     with gateway.write() as session:
         result = service.review_result(gateway, session, principal, result_id, data["approve"], data.get("note", ""))
         return service.result_dict(gateway, session, result, china_today())
+
+
+@results_blp.route("/listing-proposals")
+@permission("listing.read")
+@results_blp.arguments(ListingQuerySchema, location="query")
+@results_blp.response(200, ListingProposalPageSchema)
+def listing_proposals(args):
+    """Proposals to put a target on a list (经营异常名录), newest first: published results propose,
+    market supervision's head decides (article 24)."""
+    session = db()
+    return query_page(session, listing.proposals_query(current_principal(), args), args).map(listing.ListingView)
+
+
+@results_blp.route("/listing-proposals/<int:proposal_id>/decision", methods=["POST"])
+@permission("listing.decide")
+@results_blp.arguments(ListingDecisionSchema)
+@results_blp.response(200, ListingProposalSchema)
+def decide_listing(data, proposal_id: int):
+    """Accept (the target is listed) or reject a waiting proposal, with a note: market supervision's head."""
+    with get_gateway().write() as session:
+        proposal = listing.decide(session, current_principal(), proposal_id, accept=data["accept"], note=data["note"])
+        return python_values(ListingProposalSchema(), listing.ListingView(proposal))
 
 
 @results_blp.route("/results/<int:result_id>/publish", methods=["POST"])

@@ -214,6 +214,47 @@ class RiskEvent(Base):
     target: Mapped[Target] = relationship(lazy="joined")
 
 
+class ResultContribution(Base):
+    """A cooperating department's own check items of a task, saved by its member on the team
+    (article 5): the lead department's member submits the whole result, which takes them in."""
+
+    __tablename__ = "result_contributions"
+    __table_args__ = (UniqueConstraint("task_id", "department_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    department_code: Mapped[str] = mapped_column(String(64))
+    checklists: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_by_inspector_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+LISTING_STATUS_LABELS = {"pending": "待决定", "accepted": "已决定列入", "rejected": "已决定不列入"}
+
+
+class ListingProposal(Base):
+    """A published result's proposal to put its target on a list (article 24). Listing is the
+    registration authority's lawful decision: only its head's decision sets the target's flag."""
+
+    __tablename__ = "listing_proposals"
+    __table_args__ = (UniqueConstraint("result_id", "list_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    list_name: Mapped[str] = mapped_column(String(32))
+    result_id: Mapped[int] = mapped_column(ForeignKey("inspection_results.id"))
+    proposed_by_department: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    proposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    target: Mapped[Target] = relationship(lazy="joined")
+
+
 def _refuse_changes_once_published(_mapper, _connection, target) -> None:
     state = inspect(target)
     status_history = state.attrs.status.history

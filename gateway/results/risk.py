@@ -4,6 +4,9 @@ The rule is data: ``gateway/results/data/risk_rules.json`` (format ``shuangsui.r
 It says which result-code kinds count as "problems found", and what each result code and each
 disposition kind does to the target: raise its risk class by some steps, lift it to at least a
 class, set list flags (经营异常名录 ``abnormal_list``, 严重违法失信名单 ``serious_violation_list``).
+A result code never sets a list itself: listing is the registration authority's decision
+(article 24), so a result code ``propose``s a list and ``gateway.results.listing`` files the
+proposal that market supervision's head decides.
 
 The flags live on the target itself (``Target.risk_class``, ``abnormal_list``,
 ``serious_violation_list``), which is what later plans' strata (matter × risk class) and the
@@ -35,6 +38,7 @@ class Effect:
     at_least: str | None = None
     lists: tuple[str, ...] = ()
     reason: str = ""
+    propose: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class RiskRules:
             at_least=max(at_least, key=self.risk_classes.index) if at_least else None,
             lists=tuple(sorted({code for e in effects for code in e.lists})),
             reason="；".join(e.reason for e in effects if e.reason),
+            propose=tuple(sorted({code for e in effects for code in e.propose})),
         )
 
     def apply(self, baseline: str, current: str, effect: Effect) -> str:
@@ -89,27 +94,32 @@ def parse_rules(document: Mapping[str, Any], disposition_kinds: Iterable[str]) -
     if problem_kinds - known_kinds:
         raise ValueError(f"problem_kinds {sorted(problem_kinds - known_kinds)} are not kinds of the result-code table")
 
-    def effect(where: str, row: Mapping[str, Any]) -> Effect:
-        unknown = set(row) - {"raise", "at_least", "lists", "reason"}
+    def effect(where: str, row: Mapping[str, Any], *, proposes: bool = False) -> Effect:
+        unknown = set(row) - {"raise", "at_least", "lists", "propose", "reason"}
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        if proposes and "lists" in row:
+            raise ValueError(f"{where}: a result code only proposes a list (propose); the registration "
+                             "authority's decision sets it")
+        if not proposes and "propose" in row:
+            raise ValueError(f"{where}: propose is for result codes")
         steps = row.get("raise", 0)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"{where}: raise must be a non-negative integer")
         at_least = row.get("at_least")
         if at_least is not None and at_least not in classes:
             raise ValueError(f"{where}: at_least must be one of {list(classes)}")
-        row_lists = tuple(row.get("lists", ()))
-        for name in row_lists:
+        row_lists, proposed = tuple(row.get("lists", ())), tuple(row.get("propose", ()))
+        for name in row_lists + proposed:
             if name not in lists:
                 raise ValueError(f"{where}: unknown list {name!r}")
-        return Effect(steps, at_least, row_lists, str(row.get("reason", "")))
+        return Effect(steps, at_least, row_lists, str(row.get("reason", "")), proposed)
 
     codes = {}
     for code, row in document.get("result_codes", {}).items():
         if code not in RESULT_CODES:
             raise ValueError(f"result_codes: {code!r} is not in the result-code table")
-        codes[code] = effect(f"result_codes.{code}", row)
+        codes[code] = effect(f"result_codes.{code}", row, proposes=True)
     kinds = set(disposition_kinds)
     dispositions = {}
     for kind, row in document.get("dispositions", {}).items():

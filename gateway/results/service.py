@@ -25,7 +25,7 @@ from gateway.directory.models import Target
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
-from gateway.results import risk
+from gateway.results import contributions, listing, risk
 from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import task_checklists, unavailable_matters
 from gateway.results.clock import compute_deadline, effective_deadline
@@ -286,13 +286,14 @@ def record_result(
     """Record a task's first result (the team only)."""
     task = get_task(session, task_id)
     authorize(principal, "results.record", **task_resource(task))
+    contributions.require_lead_member(principal, task)
     existing = latest_version(session, task.id)
     if existing is not None:
         if existing.is_published:
             raise Conflict("result_published", "该任务的检查结果已公示，如需更正请提交更正（生成新版本）。",
                            result_id=existing.id)
         raise Conflict("result_exists", "该任务已有检查结果，请修改现有结果。", result_id=existing.id)
-    clean = validate_result(gateway, session, task, raw, today=today)
+    clean = validate_result(gateway, session, task, contributions.merge_into(session, task, raw), today=today)
     result = InspectionResult(
         task_id=task.id, version=1, status="recorded",
         recorded_by=principal.label, recorded_by_inspector_id=principal.inspector_id,
@@ -312,11 +313,14 @@ def update_result(
     result = get_result(session, result_id, for_update=True)
     task = result.task
     authorize(principal, "results.record", **task_resource(task))
+    contributions.require_lead_member(principal, task)
     if result.is_published:
         raise Conflict("result_published", "已公示的检查结果不能修改，如需更正请提交更正（生成新版本）。")
     if result.status == "reviewed":
         raise Conflict("result_reviewed", "检查结果已审核，不能再修改；如需修改请由牵头部门退回。")
-    clean = validate_result(gateway, session, task, raw, today=today, correction=result.supersedes_id is not None)
+    correction = result.supersedes_id is not None
+    clean = validate_result(gateway, session, task, raw if correction else contributions.merge_into(session, task, raw),
+                            today=today, correction=correction)
     _apply_clean(gateway, session, result, clean)
     if result.supersedes_id is not None:
         result.correction_reason = clean.reason
@@ -337,6 +341,7 @@ def correct_result(
     base = get_result(session, result_id, for_update=True)
     task = base.task
     authorize(principal, "results.record", **task_resource(task))
+    contributions.require_lead_member(principal, task)
     if not base.is_published:
         raise Conflict("result_not_published", "该检查结果尚未公示，请直接修改，无需更正。")
     latest = latest_version(session, task.id)
@@ -420,6 +425,7 @@ def publish_result(
         audit.record(session, principal, "targets.risk_raised", "target", task.target.uscc,
                      {"risk_event_id": event.id, "from": event.risk_class_before, "to": event.risk_class_after,
                       "lists": event.lists_set, "rules": event.rules})
+    listing.propose_for_result(session, principal, result)
     return result
 
 

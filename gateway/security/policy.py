@@ -57,6 +57,10 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "results.read":          {"public": PUBLISHED, "county_office": ANY, "supervisor": ANY,
                               "department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT,
                               "inspector": TEAM, "system": ANY},
+    "listing.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
+                              "department_head": ANY},
+    # Listing is the registration authority's decision: its head (listing.REGISTRATION_AUTHORITY).
+    "listing.decide":        {"department_head": OWN_DEPARTMENT},
     "followups.write":       {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "followups.publish":     {"department_head": OWN_DEPARTMENT},
     "attachments.read":      {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,

@@ -1,5 +1,6 @@
 """Pull: other authorities' inspections of the targets in a plan's scope, from the platform's public
-read endpoint, into the higher-level inspections the draw excludes (article 15).
+read endpoint, into the higher-level inspections the draw excludes, and the county departments'
+inspections done outside the gateway that the yearly cap counts (article 15).
 
 For every target a plan could draw (its scope, and related to one of its matters: the same
 candidates the freeze reads), ``GET /api/v1/public/entities/{uscc}/inspections?year=<plan year>``
@@ -8,6 +9,11 @@ lists every authority's inspection results. Those by an authority above the coun
 (``gateway.higher_level.models``), keyed like the draw's own import (``inspection_key``: the
 authority and its record id), so pulling again updates rather than duplicates, and a record also
 imported from a spreadsheet with the same reference is the same row.
+
+County-level inspections are kept too, with their source (``source`` "platform", ``reference`` the
+platform's record id), unless they are the gateway's own published results (record ids
+``<area>-result-<id>``: their tasks already count). They exclude nothing, but each counts toward
+the target's yearly cap (``gateway.draw.population.yearly_inspections``).
 
 The county department "of the same line" is found by name: a provincial 河南省市场监督管理局 or
 国家市场监督管理总局 belongs to the line of 武陟县市场监督管理局, 河南省商务厅 to 武陟县商务局. A record
@@ -36,6 +42,7 @@ from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import SYSTEM, Principal
 from gateway.sync.client import PlatformClient, PlatformReadError
+from gateway.sync.outbox import platform_record_id
 
 LEVEL_RANK = {"county": 0, "city": 1, "province": 2, "national": 3}
 _SUFFIXES = ("总局", "委员会", "厅", "局", "委")
@@ -83,6 +90,7 @@ class PullReport:
     targets: int = 0
     inspections_seen: int = 0
     higher_level: int = 0
+    county_level: int = 0
     created: int = 0
     updated: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
@@ -94,7 +102,8 @@ class PullReport:
     def format(self) -> str:
         lines = [
             f"计划 {self.plan_id}（{self.year} 年）：查询检查对象 {self.targets} 个，平台检查记录 {self.inspections_seen} 条，"
-            f"其中上级部门检查 {self.higher_level} 条（新增 {self.created}，更新 {self.updated}）。"
+            f"其中上级部门检查 {self.higher_level} 条、本县部门在本系统外的检查 {self.county_level} 条"
+            f"（新增 {self.created}，更新 {self.updated}）。"
         ]
         if self.unmapped_authorities:
             lines.append("以下检查机关未能对应到本县部门，按“覆盖全部事项”排除：" + "、".join(self.unmapped_authorities))
@@ -133,6 +142,7 @@ def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], Pl
     fetch = _fetcher(client_factory or (lambda: PlatformClient.from_settings(settings)), year)
     found: dict[str, dict[str, Any]] = {}
     unmapped: set[str] = set()
+    own_records = platform_record_id(settings.area_code, "result", 0)[:-1]
     workers = max(1, concurrency or settings.sync_pull_concurrency)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for uscc, inspections, error in pool.map(fetch, usccs):
@@ -141,18 +151,20 @@ def pull_plan(gateway: Gateway, plan_id: int, *, client_factory: Callable[[], Pl
                 continue
             report.inspections_seen += len(inspections)
             for item in inspections:
-                values = _higher_level_values(item, uscc, year, lines)
+                values = _inspection_values(item, uscc, year, lines, own_records)
                 if values is None:
                     continue
-                if not values["department_code"]:
+                if not values["department_code"] and values["level"] != "county":
                     unmapped.add(values["authority"])
                 found[values["record_key"]] = values
-    report.higher_level = len(found)
+    report.county_level = sum(v["level"] == "county" for v in found.values())
+    report.higher_level = len(found) - report.county_level
     report.unmapped_authorities = sorted(unmapped)
     with gateway.write() as session:
         _store(session, found, report)
         audit.record(session, principal, "inspections.pull", "plan", plan_id, {
             "year": year, "targets": report.targets, "higher_level": report.higher_level,
+            "county_level": report.county_level,
             "created": report.created, "updated": report.updated, "failed": len(report.failed),
         })
     return report
@@ -174,10 +186,13 @@ def _fetcher(factory: Callable[[], PlatformClient], year: int):
     return fetch
 
 
-def _higher_level_values(item: Mapping[str, Any], uscc: str, year: int, lines: dict[str, str]) -> dict[str, Any] | None:
-    """The row of one inspection the platform reports, or None unless a department above the
-    county completed it in ``year``. An unknown authority gets an empty department code."""
-    if LEVEL_RANK.get(str(item.get("authority_level")), 0) <= LEVEL_RANK["county"]:
+def _inspection_values(item: Mapping[str, Any], uscc: str, year: int, lines: dict[str, str],
+                       own_records: str) -> dict[str, Any] | None:
+    """The row of one inspection the platform reports, or None unless a department at or above the
+    county completed it in ``year`` (and, at the county, outside the gateway: its record id does not
+    start with ``own_records``). An unknown authority gets an empty department code."""
+    level = str(item.get("authority_level"))
+    if level not in LEVEL_RANK or (level == "county" and str(item.get("id") or "").startswith(own_records)):
         return None
     try:
         inspected_on = date.fromisoformat(str(item.get("completed_on")))
@@ -188,7 +203,7 @@ def _higher_level_values(item: Mapping[str, Any], uscc: str, year: int, lines: d
     authority = str(item.get("authority") or "")[:200]
     values = {
         "uscc": str(item.get("uscc") or uscc), "authority": authority,
-        "level": str(item["authority_level"]), "inspected_on": inspected_on,
+        "level": level, "inspected_on": inspected_on,
         "department_code": match_department(authority, lines), "matter_code": "",
         "reference": str(item.get("id") or "")[:100], "year": inspected_on.year,
     }

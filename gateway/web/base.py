@@ -147,6 +147,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_results.review_list", "结果审核与公示", DEPARTMENT + ("county_office", "supervisor"),
             "web_results.review"),
     NavItem("web_results.followups", "后续处置", DEPARTMENT + ("county_office", "supervisor"), "web_results.followup"),
+    NavItem("web_results.listing_proposals", "名录提请", DEPARTMENT + ("county_office", "supervisor"),
+            "web_results.listing"),
     NavItem("web_results.deadlines", "逾期提醒", STAFF, "web_results.deadlines"),
     NavItem("web_office.matters", "事项清单", STAFF + ("inspector",), "web_office.matters"),
     NavItem("web_directory.targets", "名录", STAFF, "web_directory."),

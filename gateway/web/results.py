@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 
 from gateway.api.session import db, get_gateway
 from gateway.errors import DomainError, Invalid
-from gateway.results import followups
+from gateway.results import contributions, followups, listing
 from gateway.results import service as results
 from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import MergedChecklist, task_checklists
 from gateway.results.clock import china_today, deadline_lists
-from gateway.results.models import RESULT_STATUS_LABELS, Attachment, InspectionResult
+from gateway.results.models import LISTING_STATUS_LABELS, RESULT_STATUS_LABELS, Attachment, InspectionResult
 from gateway.security.policy import allows, authorize, permission
 from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
@@ -162,6 +162,8 @@ def result_form(task_id: int):
     session = db()
     task = results.get_task(session, task_id)
     authorize(principal, "results.record", **task_resource(task))
+    if contributions.team_department(principal, task) not in (None, task.lead_department):
+        return redirect(url_for("web_results.contribution_form", task_id=task.id))  # article 5
     latest = results.latest_version(session, task.id)
     correcting = latest is not None and latest.is_published and request.values.get("correct") == "1"
     if latest is not None and latest.status in ("reviewed", "published") and not correcting:
@@ -199,9 +201,49 @@ def result_form(task_id: int):
         if correcting:
             state["reason"] = ""
     else:
-        state = {"values": {}, "result_codes": [], "methods": [], "completed_on": today.isoformat(),
+        saved: dict[str, dict[str, Any]] = {}
+        for row in contributions.contributions_of(session, task):   # the cooperating members' items
+            for code, values in row.checklists.items():
+                saved.setdefault(code, {}).update(values)
+        state = {"values": saved, "result_codes": [], "methods": [], "completed_on": today.isoformat(),
                  "signature": {}, "remarks": "", "attachment_ids": [], "reason": ""}
     return _render_form(gateway, session, task, latest, state, errors, correcting)
+
+
+@bp.route("/tasks/<int:task_id>/contribution", methods=["GET", "POST"])
+@permission("results.record")
+def contribution_form(task_id: int):
+    """A cooperating member's form: its own department's check items only (article 5)."""
+    gateway, principal, session = get_gateway(), current_principal(), db()
+    task = results.get_task(session, task_id)
+    authorize(principal, "results.record", **task_resource(task))
+    department = contributions.team_department(principal, task)
+    pinned = task_checklists(gateway, session, task)
+    own = {code: {i.code for i in cl.items if i.department_code == department} for code, cl in pinned.items()}
+    own = {code: items for code, items in own.items() if items}
+    values = next((c.checklists for c in contributions.contributions_of(session, task)
+                   if c.department_code == department), {})
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        given = {code: {k: v for k, v in read_form(pinned[code].schema_class, request.form,
+                                                    prefix=f"checklists.{code}").items() if k in items}
+                 for code, items in own.items()}
+
+        def save():
+            with gateway.write() as write:
+                contributions.save_contribution(gateway, write, principal, task.id, given)
+
+        _, error = run_action(save, "本部门检查项已保存，由牵头部门的检查人员提交完整结果。")
+        if error is None:
+            return redirect(url_for("web_tasks.detail", task_id=task.id))
+        status, errors, values = refusal_status(error), errors_by_name(errors_of(error)), _posted_values(task)
+    blocks = [{"code": code, "name": pinned[code].matter_name,
+               "fields": [f for f in form_fields(pinned[code].schema_class, prefix=f"checklists.{code}",
+                                                 values=values.get(code, {}), errors=errors) if f.key in items]}
+              for code, items in own.items()]
+    return render_template("results/contribution.html", task=task, blocks=blocks,
+                           department=gateway.registry.departments.get(department or "")), status
 
 
 def _store(gateway, principal, today: date, task_id: int, latest, raw, correcting: bool) -> int:
@@ -439,6 +481,36 @@ def disposition_action(disposition_id: int, action: str):
     if result_id:
         return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
     return redirect(url_for("web_results.followups"))
+
+
+# ----------------------------------------------------------------------------- list membership
+
+@bp.route("/listing")
+@permission("listing.read")
+def listing_proposals():
+    """Proposals to list a target (article 24), and market supervision's head's decision on each."""
+    principal = current_principal()
+    status = request.args.get("status") or "pending"
+    if status not in LISTING_STATUS_LABELS:
+        status = "pending"
+    page = paged(db(), listing.proposals_query(principal, {"status": status}), listing.ListingView)
+    can_decide = allows(principal, "listing.decide", departments=[listing.REGISTRATION_AUTHORITY])
+    return render_template("results/listing.html", page=page, status=status, statuses=LISTING_STATUS_LABELS,
+                           can_decide=can_decide)
+
+
+@bp.route("/listing/<int:proposal_id>/decision", methods=["POST"])
+@permission("listing.decide")
+def decide_listing(proposal_id: int):
+    gateway, principal = get_gateway(), current_principal()
+    accept = request.form.get("decision") == "accept"
+
+    def act():
+        with gateway.write() as session:
+            listing.decide(session, principal, proposal_id, accept=accept, note=request.form.get("note") or "")
+
+    run_action(act, "已决定列入经营异常名录，公示页随之显示。" if accept else "已决定不列入。")
+    return redirect(url_for("web_results.listing_proposals"))
 
 
 # ------------------------------------------------------------------------------ the article 19 clock

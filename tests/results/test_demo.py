@@ -13,7 +13,7 @@ from gateway.demo.load import load_directories
 from gateway.demo.results import STATES, load_demo_results
 from gateway.directory.models import Inspector
 from gateway.results.clock import deadline_lists
-from gateway.results.models import Disposition, InspectionResult
+from gateway.results.models import Disposition, InspectionResult, ListingProposal
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
 from tests.urls import fill_rule
@@ -42,6 +42,9 @@ def test_demo_results_cover_every_state_and_load_once(demo):
         assert statuses == {"recorded", "returned", "reviewed", "published"}
         assert any(r.version == 2 and r.supersedes_id for r in results)
         assert session.scalar(select(Disposition).where(Disposition.status == "published")) is not None
+        proposal = session.scalar(select(ListingProposal))
+        assert (proposal.status, proposal.target.abnormal_list) == ("pending", False)
+        assert proposal.target_id == session.get(Task, summary["states"]["listing_proposed"]).target_id
         office = Principal(role="county_office", name="测试")
         lists = deadline_lists(gateway.settings, gateway.registry, session, office, today=TODAY)
         assert [i["task_id"] for i in lists["overdue"]] == [summary["states"]["overdue"]]

@@ -296,8 +296,10 @@ def test_only_the_tasks_team_records(world):
     from gateway.security.principal import PUBLIC
 
     assert status_of(_refused(world, "oil", body, principal=PUBLIC)) == 401
-    # the cooperating department's inspector on the team may record
-    _record(world, "oil", body, principal=world.inspector("m1"))
+    # the cooperating department's inspector on the team fills its own items only (article 5)
+    error = _refused(world, "oil", body, principal=world.inspector("m1"))
+    assert (status_of(error), error.code) == (403, "lead_records_result")
+    _record(world, "oil", body)
 
 
 def test_a_second_first_version_is_refused(world):

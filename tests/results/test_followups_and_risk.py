@@ -11,8 +11,8 @@ from gateway.api.errors import status_of
 from gateway.directory.models import Target
 from gateway.directory.queries import target_search
 from gateway.errors import DomainError
-from gateway.results import credit, followups, risk
-from gateway.results.models import DISPOSITION_KINDS, Disposition, ImmutableRecordError, RiskEvent
+from gateway.results import credit, followups, listing, risk
+from gateway.results.models import DISPOSITION_KINDS, Disposition, ImmutableRecordError, ListingProposal, RiskEvent
 from gateway.sync.models import OutboxRecord
 from schemas.common import python_values
 from schemas.results import CreditViewSchema
@@ -32,6 +32,13 @@ def _refused(call) -> DomainError:
     with pytest.raises(DomainError) as caught:
         call()
     return caught.value
+
+
+def _list_it(world):
+    """Market supervision's head accepts the waiting listing proposal (article 24)."""
+    with world.gateway.write() as session:
+        proposal = session.scalar(select(ListingProposal).where(ListingProposal.status == "pending"))
+        listing.decide(session, world.head("market"), proposal.id, accept=True, note="实地核查无法联系。")
 
 
 def _target(world, key="oil"):
@@ -129,14 +136,15 @@ def test_a_published_problem_raises_the_targets_risk_flags(world):
     world.review(result_id, "commerce")
     world.publish(result_id, "commerce")
     target = _target(world)
-    assert (target.risk_class, target.abnormal_list) == ("C", True)
+    assert (target.risk_class, target.abnormal_list) == ("C", False)  # code 6 only proposes the list
+    _list_it(world)
     # the directory search the next plan's strata use (matter × risk class) now finds it in class C
     with world.gateway.read() as session:
         found = session.scalars(target_search({"risk_class": "C", "list": "abnormal"})).all()
         assert [t.uscc for t in found] == [world.targets["oil"]]
         event = session.scalar(select(RiskEvent))
         assert (event.rules, event.risk_class_before, event.risk_class_after, event.lists_set) == (
-            ["result_code:A", "result_code:6"], "B", "C", ["abnormal_list"])
+            ["result_code:A", "result_code:6"], "B", "C", [])
 
 
 def test_the_next_draw_puts_the_target_in_its_new_stratum_and_under_key_inspection(world):
@@ -153,6 +161,8 @@ def test_the_next_draw_puts_the_target_in_its_new_stratum_and_under_key_inspecti
 
     assert population() == ({"refined_oil:B"}, set())
     world.published("oil", _problem_body(world, codes=("A", "6")))
+    assert population() == ({"refined_oil:C"}, set())
+    _list_it(world)
     # class B → C, and on the abnormal-operation list: the plan's key rule (default) makes it a key
     # target, drawn apart in the matter's key stratum (article 15/28)
     assert population() == ({"refined_oil:key"}, {"refined_oil:key"})
@@ -192,7 +202,8 @@ def test_the_rules_file_is_checked():
     for broken, message in (
         ({**good, "result_codes": {"Z": {"raise": 1}}}, "not in the result-code table"),
         ({**good, "result_codes": {"A": {"raise": -1}}}, "non-negative"),
-        ({**good, "result_codes": {"A": {"lists": ["blacklist"]}}}, "unknown list"),
+        ({**good, "result_codes": {"A": {"propose": ["blacklist"]}}}, "unknown list"),
+        ({**good, "result_codes": {"6": {"lists": ["abnormal_list"]}}}, "only proposes a list"),
         ({**good, "dispositions": {"warning": {"raise": 1}}}, "unknown disposition kind"),
         ({**good, "problem_kinds": ["bad_kind"]}, "not kinds of the result-code table"),
         ({**good, "format": "x"}, "format"),
@@ -210,10 +221,11 @@ def test_the_rules_file_is_checked():
 def test_the_credit_view_shows_history_results_dispositions_lists_and_risk(world):
     result_id = world.published("oil", _problem_body(world, codes=("A", "6")))
     world.dispose(result_id, "commerce", PENALTY)
+    _list_it(world)
     with world.gateway.read() as session:
         view = python_values(CreditViewSchema(), credit.credit_view(world.gateway, session, world.head("commerce"),
                                                                     world.targets["oil"], world.today))
-    # A + 6 raised B → C and listed it; the published penalty raised C → D
+    # A + 6 raised B → C and proposed the list, which market supervision accepted; the penalty raised C → D
     assert view["risk_class"] == "D" and view["lists"] == ["经营异常名录"]
     assert [(i["task_number"], i["status"], i["departments"]) for i in view["inspections"]] == [
         (f"{world.plan_number}-0001", "published", ["武陟县商务局", "武陟县市场监督管理局"])]
@@ -221,7 +233,7 @@ def test_the_credit_view_shows_history_results_dispositions_lists_and_risk(world
         (result_id, "发现问题待后续处理：通过登记的住所（经营场所）无法联系")]  # labels from the table
     assert [d["decision_number"] for d in view["dispositions"]] == ["武商罚决字〔2026〕12号"]
     assert [(e["risk_class_before"], e["risk_class_after"], e["lists_set"]) for e in view["risk_events"]] == [
-        ("B", "C", ["经营异常名录"]), ("C", "D", [])]
+        ("B", "C", []), ("C", "D", [])]
     assert "受到行政处罚" in view["risk_events"][1]["reason"]
     # another department sees the target and the risk, but not the tasks it has no part in
     with world.gateway.read() as session:

@@ -103,7 +103,7 @@ def test_return_and_edit_before_publication(world):
     assert status_of(_refused(lambda: _do(world, service.update_result, world.inspector("a1"), result_id,
                                 world.body("oil"), today=world.today))) == 403
     body = world.body("oil", signature={"status": "signed", "signer_name": "周建华", "signer_title": "法定代表人"})
-    _do(world, service.update_result, world.inspector("m1"), result_id, body, today=world.today)
+    _do(world, service.update_result, world.inspector("c1"), result_id, body, today=world.today)
     with world.gateway.read() as session:
         result = session.get(InspectionResult, result_id)
         assert (result.status, result.signer_title) == ("recorded", "法定代表人")

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from gateway.directory.models import Department
+from gateway.directory.models import Department, Target
 from gateway.draw import service as draws
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.sync.client import PlatformClient
@@ -59,9 +59,11 @@ def test_pulled_higher_level_inspections_exclude_targets_from_the_draw(gateway, 
         assert report.targets == len(plan_scope_usccs(session, session.get(Plan, plan_id))) >= len(oil)
         rows = {r.uscc: r for r in session.scalars(select(HigherLevelInspection))}
         session.expunge_all()
-    assert (report.higher_level, report.created, report.updated, report.failed) == (3, 3, 0, [])
+    assert (report.higher_level, report.county_level, report.created, report.updated, report.failed) == (
+        3, 1, 4, 0, [])
     assert report.unmapped_authorities == ["国家税务总局"]
-    assert set(rows) == {oil[0], oil[1], oil[4]}
+    assert set(rows) == {oil[0], oil[1], oil[2], oil[4]}
+    assert (rows[oil[2]].level, rows[oil[2]].reference, rows[oil[2]].source) == ("county", "county-1", "platform")
     assert (rows[oil[0]].department_code, rows[oil[0]].level) == ("market", "province")
     assert (rows[oil[1]].department_code, rows[oil[1]].reference, rows[oil[1]].source) == (lead, "city-1", "platform")
     assert rows[oil[4]].department_code == "" and rows[oil[4]].year == THIS_YEAR
@@ -76,3 +78,28 @@ def test_pulled_higher_level_inspections_exclude_targets_from_the_draw(gateway, 
     # the oil matter; a provincial market-supervision inspection does not touch a matter commerce leads.
     assert oil[1] in excluded and oil[4] in excluded
     assert oil[0] not in excluded and oil[2] not in excluded and oil[3] not in excluded
+
+
+def test_county_inspections_outside_the_gateway_count_toward_the_yearly_cap(gateway, platform):
+    directory = build_directory(gateway, per_matter=6)
+    plan_id = published_plan(gateway, year=THIS_YEAR)
+    oil = directory["targets"]["refined_oil"]
+    capped, under = oil[1], oil[5]
+    with gateway.write() as session:   # neither is a key target, which the cap would not bind
+        for target in session.scalars(select(Target).where(Target.uscc.in_([capped, under]))):
+            target.risk_class, target.abnormal_list, target.serious_violation_list = "B", False, False
+    this_year = date(THIS_YEAR, 3, 1)
+    own = f"{gateway.settings.area_code}-result-9"   # the gateway's own published result: its task counts already
+    platform.control.seed_inspections([
+        inspection("county-a", capped, "武陟县商务局", "county", this_year),
+        inspection("county-b", capped, "武陟县市场监督管理局", "county", this_year),
+        inspection("county-c", under, "武陟县商务局", "county", this_year),
+        inspection(own, under, "武陟县商务局", "county", this_year),
+    ])
+    report = pull_plan(gateway, plan_id, client_factory=lambda: PlatformClient.from_settings(gateway.settings))
+    assert (report.county_level, report.higher_level) == (3, 0)
+    with gateway.write() as session:
+        draw = draws.freeze(session, COUNTY, plan_id)
+        reasons = {(e["uscc"], e["reason"]) for e in draw.exclusions}
+    assert (capped, "cap_reached") in reasons
+    assert not {(under, "cap_reached"), (capped, "higher_level_inspected"), (under, "higher_level_inspected")} & reasons

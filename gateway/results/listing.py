@@ -1,0 +1,94 @@
+"""List membership is the registration authority's decision (articles 5, 24).
+
+A published result whose codes ``propose`` a list (``risk_rules.json``) files a
+``ListingProposal``; the target's flag stays as it was. Market supervision's department head
+accepts or rejects it with a note, and only an acceptance sets the flag the public target page
+shows (经营异常名录).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.errors import Conflict, Invalid, NotFound
+from gateway.results import risk
+from gateway.results.models import LISTING_STATUS_LABELS, InspectionResult, ListingProposal
+from gateway.security import audit
+from gateway.security.policy import authorize
+from gateway.security.principal import Principal
+from schemas.common import RowView
+
+REGISTRATION_AUTHORITY = "market"   # 市场监督管理局: registers market entities and keeps their lists
+
+
+def propose_for_result(session: Session, principal: Principal, result: InspectionResult,
+                       rules: risk.RiskRules = risk.RULES) -> list[ListingProposal]:
+    """File the proposals a just-published result makes; none for a list the target is on or for
+    which a proposal already waits."""
+    target = result.task.target
+    reasons: dict[str, list[str]] = {}
+    for code in result.result_codes:
+        effect = rules.result_codes.get(code)
+        for name in effect.propose if effect else ():
+            reasons.setdefault(name, []).append(effect.reason)
+    filed = []
+    for name, why in reasons.items():
+        waiting = session.scalar(select(ListingProposal.id).where(
+            ListingProposal.target_id == target.id, ListingProposal.list_name == name,
+            ListingProposal.status == "pending"))
+        if getattr(target, name) or waiting is not None:
+            continue
+        proposal = ListingProposal(target_id=target.id, list_name=name, result_id=result.id,
+                                   proposed_by_department=result.task.lead_department, reason="；".join(why))
+        session.add(proposal)
+        session.flush()
+        audit.record(session, principal, "listing.propose", "listing_proposal", proposal.id,
+                     {"uscc": target.uscc, "list": name, "result_id": result.id})
+        filed.append(proposal)
+    return filed
+
+
+def proposals_query(principal: Principal, args: Mapping[str, Any]) -> Select:
+    authorize(principal, "listing.read")
+    stmt = select(ListingProposal).order_by(ListingProposal.id.desc())
+    if args.get("status"):
+        stmt = stmt.where(ListingProposal.status == args["status"])
+    return stmt
+
+
+def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> ListingProposal:
+    """The registration authority's head accepts (the flag is set) or rejects a waiting proposal."""
+    authorize(principal, "listing.decide", departments=[REGISTRATION_AUTHORITY])
+    note = (note or "").strip()
+    if not note:
+        raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["请填写决定理由。"]})
+    proposal = session.scalar(select(ListingProposal).where(ListingProposal.id == proposal_id)
+                              .with_for_update(of=ListingProposal))
+    if proposal is None:
+        raise NotFound.of("列入名录提请", proposal_id)
+    if proposal.status != "pending":
+        raise Conflict("listing_decided",
+                       f"该提请已决定（{LISTING_STATUS_LABELS[proposal.status]}），不能再次决定。")
+    proposal.status = "accepted" if accept else "rejected"
+    proposal.decided_by = principal.label
+    proposal.decided_at = utcnow()
+    proposal.decision_note = note
+    if accept:
+        setattr(proposal.target, proposal.list_name, True)
+    session.flush()
+    audit.record(session, principal, "listing.decide", "listing_proposal", proposal.id,
+                 {"uscc": proposal.target.uscc, "list": proposal.list_name, "accepted": accept})
+    return proposal
+
+
+class ListingView(RowView):
+    """A proposal with its target named and its list and status labelled."""
+
+    def __init__(self, proposal: ListingProposal):
+        self.row = proposal
+        self.uscc, self.target_name = proposal.target.uscc, proposal.target.name
+        self.list_label = risk.RULES.list_labels.get(proposal.list_name, proposal.list_name)
+        self.status_label = LISTING_STATUS_LABELS[proposal.status]
