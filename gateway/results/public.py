@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any, Iterable
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from gateway.api.pagination import fetch_page
 from gateway.core import Gateway
@@ -201,7 +201,11 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
     plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
     versions = _published_versions(session, task_ids)
     dispositions: dict[int, list[Disposition]] = defaultdict(list)
+    # Their results and tasks are the ones just read: no second round of their collections.
+    quiet = joinedload(Disposition.result)
     for d in session.scalars(select(Disposition).where(Disposition.task_id.in_(task_ids), Disposition.status == "published")
+                             .options(quiet.lazyload(InspectionResult.attachments),
+                                      quiet.joinedload(InspectionResult.task).lazyload(Task.members))
                              .order_by(Disposition.id)):
         dispositions[d.task_id].append(d)
     return [

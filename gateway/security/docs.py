@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "results.review": "审核检查结果",
     "results.publish": "公示检查结果",
     "results.read": "查看检查结果",
+    "listing.read": "查看列入经营异常名录等名录的提请",
+    "listing.decide": "决定名录提请（登记机关：市场监管部门负责人）",
     "followups.write": "登记后续处置",
     "followups.publish": "公示后续处置",
     "attachments.read": "查看、下载检查附件",

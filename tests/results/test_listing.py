@@ -42,7 +42,8 @@ def test_a_lead_departments_code_6_proposes_and_the_public_label_waits_for_the_d
     assert _proposals(world) == [("abnormal_list", "accepted", "commerce", True)]
     assert _public_lists(client, world) == ["经营异常名录"]
     with world.gateway.read() as session:
-        actions = [a for (a,) in session.execute(select(AuditEntry.action).where(AuditEntry.entity_type == "listing_proposal"))]
+        actions = [a for (a,) in session.execute(select(AuditEntry.action).where(AuditEntry.entity_type == "listing_proposal")
+                                                  .order_by(AuditEntry.id))]
     assert actions == ["listing.propose", "listing.decide"]
 
 
