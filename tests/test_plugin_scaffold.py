@@ -71,7 +71,7 @@ def test_writes_a_complete_distribution(tmp_path):
         "README.md",
         "pyproject.toml",
         "shuangsui_fishery/__init__.py",
-        "shuangsui_fishery/content.py",
+        "shuangsui_fishery/content.toml",
         "shuangsui_fishery/plugin.py",
         "tests/test_fishery_integration.py",
         "tests/test_fishery_plugin.py",
@@ -82,7 +82,8 @@ def test_writes_a_complete_distribution(tmp_path):
     assert project["dependencies"] == [gateway_requirement()]
     for path in root.rglob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
-    assert "name='武陟县渔业局'" in (root / "shuangsui_fishery/content.py").read_text(encoding="utf-8")
+    content = tomllib.loads((root / "shuangsui_fishery/content.toml").read_text(encoding="utf-8"))
+    assert content["department"]["name"] == "武陟县渔业局"
 
 
 @pytest.mark.parametrize("name", ["", "a", "Fishery", "fish-ery", "1fish", "fish__ery", "fishery_", "class", "x" * 31])
@@ -146,9 +147,8 @@ def test_generated_tests_pass_once_installed(installed_fishery):
 ])
 def test_the_short_name_is_never_cut_mid_word(tmp_path, department_name, short):
     root = scaffold_plugin("health", tmp_path, department_name=department_name)
-    namespace: dict = {}
-    exec((root / "shuangsui_health/content.py").read_text(encoding="utf-8"), namespace)
-    assert namespace["DEPARTMENT"].short_name == short
+    content = tomllib.loads((root / "shuangsui_health/content.toml").read_text(encoding="utf-8"))
+    assert content["department"]["short_name"] == short
 
 
 def test_the_command_takes_the_department_name_and_short_name(tmp_path):
@@ -159,8 +159,8 @@ def test_the_command_takes_the_department_name_and_short_name(tmp_path):
     result = CliRunner().invoke(cli, ["plugin", "new", "health", "--dest", str(tmp_path),
                                       "--department-name", "武陟县卫生健康委员会", "--short-name", "县卫健委"])
     assert result.exit_code == 0, result.output
-    content = (tmp_path / "health/shuangsui_health/content.py").read_text(encoding="utf-8")
-    assert "name='武陟县卫生健康委员会', short_name='县卫健委'" in content
+    content = tomllib.loads((tmp_path / "health/shuangsui_health/content.toml").read_text(encoding="utf-8"))
+    assert content["department"] == {"code": "health", "name": "武陟县卫生健康委员会", "short_name": "县卫健委"}
 
 
 @pytest.mark.parametrize("version, requirement", [

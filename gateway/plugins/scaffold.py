@@ -1,12 +1,13 @@
 """Write a new department plugin distribution from the templates in ``templates/``.
 
 ``shuangsui plugin new NAME`` calls :func:`scaffold_plugin`. The result is a complete,
-installable distribution (pyproject, package with a sample department and matter, the hooks
-where it differs from the gateway's defaults, tests) whose own tests pass once it is installed
-next to the gateway.
+installable distribution (pyproject, package with a sample department and matter in
+``content.toml``, the hooks where it differs from the gateway's defaults, tests) whose own tests
+pass once it is installed next to the gateway.
 """
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from importlib import metadata, resources
@@ -21,7 +22,7 @@ _FILES = {
     "pyproject.toml.tmpl": "pyproject.toml",
     "README.md.tmpl": "README.md",
     "package/__init__.py.tmpl": "{package}/__init__.py",
-    "package/content.py.tmpl": "{package}/content.py",
+    "package/content.toml.tmpl": "{package}/content.toml",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "tests/test_plugin.py.tmpl": "tests/test_{name}_plugin.py",
     "tests/test_integration.py.tmpl": "tests/test_{name}_integration.py",
@@ -89,8 +90,10 @@ def scaffold_plugin(
     values = plugin_names(name)
     dept = department_name or f"示例部门（{name}）"
     values["gateway_requirement"] = gateway_requirement()
-    values["department_name_repr"] = repr(dept)
-    values["short_name_repr"] = repr(short_name or ("示例部门" if department_name is None else short_name_for(dept)))
+    # a JSON string is a TOML basic string
+    values["department_name_toml"] = json.dumps(dept, ensure_ascii=False)
+    short = short_name or ("示例部门" if department_name is None else short_name_for(dept))
+    values["short_name_toml"] = json.dumps(short, ensure_ascii=False)
 
     root = Path(dest) / name
     if root.exists():

@@ -1,27 +1,22 @@
-"""Hooks of the Agriculture and Rural Affairs Bureau plugin (entry point ``agriculture``)."""
+"""Hooks of the Agriculture and Rural Affairs Bureau plugin (entry point ``agriculture``): its
+department, the crop-seed matter and its guide text are in ``content.toml``; here only its
+validation."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from gateway.plugins import hookimpl, problem_description_required
-from shuangsui_agriculture.content import DEPARTMENT, GUIDE_TEXT, MATTER
+from gateway.plugins.content import load_content
 
-
-@hookimpl
-def gateway_department():
-    return DEPARTMENT
-
-
-@hookimpl
-def gateway_matters():
-    return [MATTER]
+CONTENT = load_content(__package__)
+gateway_department, gateway_matters, gateway_check_items, gateway_guide_text = CONTENT.hooks()
 
 
 @hookimpl
 def gateway_validate_result(matter_code, values):
     """A 不符合 quality verdict rests on samples; the stock cannot be negative; any 不符合 needs
     a problem description."""
-    if matter_code != MATTER.code:
+    if matter_code != "crop_seed":
         return None
     errors = {}
     if values.get("seed_quality_testing") == "non_compliant" and not (values.get("seed_sample_count") or 0) > 0:
@@ -33,8 +28,3 @@ def gateway_validate_result(matter_code, values):
         pass
     errors.update(problem_description_required(values, "seed_problem_description"))
     return errors or None
-
-
-@hookimpl
-def gateway_guide_text(matter_code):
-    return GUIDE_TEXT if matter_code == MATTER.code else None

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 import shuangsui_commerce.plugin as commerce_plugin
 from marshmallow import ValidationError
-from shuangsui_commerce.content import LICENCES
 
 from gateway.plugins.manager import build_plugin_manager, load_registry
+
+# Licence names exactly as they are recorded on targets (matched verbatim).
+LICENCES = ("成品油零售经营批准证书", "成品油批发经营批准证书", "成品油仓储经营批准证书", "成品油经营批准证书")
 
 GOOD = {
     "oil_licence": "compliant",

@@ -1,20 +1,8 @@
-"""Hooks of the Emergency Management Bureau plugin (entry point ``emergency``)."""
+"""Hooks of the Emergency Management Bureau plugin (entry point ``emergency``): its department, the
+work-safety matter and its guide text, all in ``content.toml``; no hook of its own."""
 from __future__ import annotations
 
-from gateway.plugins import hookimpl
-from shuangsui_emergency.content import DEPARTMENT, GUIDE_TEXT, MATTER
+from gateway.plugins.content import load_content
 
-
-@hookimpl
-def gateway_department():
-    return DEPARTMENT
-
-
-@hookimpl
-def gateway_matters():
-    return [MATTER]
-
-
-@hookimpl
-def gateway_guide_text(matter_code):
-    return GUIDE_TEXT if matter_code == MATTER.code else None
+CONTENT = load_content(__package__)
+gateway_department, gateway_matters, gateway_check_items, gateway_guide_text = CONTENT.hooks()

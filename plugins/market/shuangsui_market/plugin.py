@@ -1,4 +1,6 @@
-"""Hooks of the Market Supervision Administration plugin (entry point ``market``).
+"""Hooks of the Market Supervision Administration plugin (entry point ``market``): its department,
+the testing-bodies matter, its guide text and its cooperating check items are in ``content.toml``;
+here only its validation.
 
 Its cooperating check items name the matters of the commerce, agriculture and emergency
 plugins, so those must be installed too: without them start-up stops with a message naming
@@ -7,37 +9,20 @@ the unknown matter (the plugin manager's rule for check items).
 from __future__ import annotations
 
 from gateway.plugins import hookimpl, problem_description_required
-from shuangsui_market.content import COOPERATING_ITEMS, DEPARTMENT, GUIDE_TEXT, MATTER
+from gateway.plugins.content import load_content
 
-
-@hookimpl
-def gateway_department():
-    return DEPARTMENT
-
-
-@hookimpl
-def gateway_matters():
-    return [MATTER]
-
-
-@hookimpl
-def gateway_check_items():
-    return list(COOPERATING_ITEMS)
+CONTENT = load_content(__package__)
+gateway_department, gateway_matters, gateway_check_items, gateway_guide_text = CONTENT.hooks()
 
 
 @hookimpl
 def gateway_validate_result(matter_code, values):
     """A 不符合 report verdict rests on reports reviewed; any 不符合 (also on the environmental
     items) needs a problem description."""
-    if matter_code != MATTER.code:
+    if matter_code != "testing_bodies":
         return None
     errors = {}
     if values.get("tb_reports") == "non_compliant" and not (values.get("tb_reports_reviewed") or 0) > 0:
         errors["tb_reports_reviewed"] = ["检验检测报告判定为“不符合”时，抽查报告份数必须大于0。"]
     errors.update(problem_description_required(values, "tb_problem_description"))
     return errors or None
-
-
-@hookimpl
-def gateway_guide_text(matter_code):
-    return GUIDE_TEXT if matter_code == MATTER.code else None
