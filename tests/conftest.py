@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.config import Settings
-from gateway.core import Gateway
 from gateway.migrate import upgrade
+from gateway.testing.app import app_for_tests, clients_as, synced_gateway, token_headers
 
 PG_ADMIN_URL = os.environ.get("SHUANGSUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SKIP_MESSAGE = (
@@ -110,22 +110,18 @@ def settings(tmp_path, database_url) -> Settings:
     return Settings(instance_path=tmp_path / "instance", database_url=database_url, secret_key="test-secret")
 
 
+# The gateway, the application, tokens and clients are the plugin author's kit's
+# (gateway.testing.app, behind the shuangsui_* fixtures), on the suite's databases.
 @pytest.fixture
 def gateway(settings):
     """The gateway with every installed plugin, on a migrated database with plugins synced."""
-    gw = Gateway.create(settings)
-    gw.sync_registry()
-    yield gw
-    gw.dispose()
+    with synced_gateway(settings) as gw:
+        yield gw
 
 
 @pytest.fixture
 def app(gateway):
-    from gateway.app import create_app
-
-    application = create_app(gateway=gateway)
-    application.config["TESTING"] = True
-    return application
+    return app_for_tests(gateway)
 
 
 @pytest.fixture
@@ -133,7 +129,6 @@ def client(app):
     return app.test_client()
 
 
-# ------------------------------------------------------------------------------ authentication
 # Department roles default to this department when a test does not name one.
 DEFAULT_TEST_DEPARTMENT = "market"
 
@@ -147,38 +142,11 @@ def auth_headers(gateway):
     Department roles default to ``market``; an inspector token needs ``inspector_id`` (its
     department is the inspector's own). Tokens are cached per scope within a test.
     """
-    from gateway.security import accounts
-    from gateway.security.principal import Principal
-
-    made: dict[tuple, dict[str, str]] = {}
-
-    def make(role: str, department: str | None = None, inspector_id: int | None = None) -> dict[str, str]:
-        if role == "public":
-            return {}
-        if role in ("department_operator", "department_head") and department is None:
-            department = DEFAULT_TEST_DEPARTMENT
-        key = (role, department, inspector_id)
-        if key not in made:
-            with gateway.write() as session:
-                _, plaintext = accounts.issue_token(
-                    session, Principal(role="system", name="pytest"), f"pytest-{role}", role,
-                    department_code=department, inspector_id=inspector_id, days=1,
-                )
-            made[key] = {"Authorization": f"Bearer {plaintext}"}
-        return dict(made[key])
-
-    return make
+    return token_headers(gateway, DEFAULT_TEST_DEPARTMENT)
 
 
 @pytest.fixture
 def client_as(app, auth_headers):
     """Factory: ``client_as(role, department=None, inspector_id=None)`` -> a Flask test client that
     sends that role's token with every request (same arguments as ``auth_headers``)."""
-
-    def make(role: str, department: str | None = None, inspector_id: int | None = None):
-        test_client = app.test_client()
-        for name, value in auth_headers(role, department, inspector_id).items():
-            test_client.environ_base["HTTP_" + name.upper().replace("-", "_")] = value
-        return test_client
-
-    return make
+    return clients_as(app, auth_headers)

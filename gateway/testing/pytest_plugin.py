@@ -16,12 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from gateway.app import create_app
 from gateway.config import Settings
-from gateway.core import Gateway
 from gateway.migrate import upgrade
-from gateway.security import accounts
-from gateway.security.principal import Principal
+from gateway.testing.app import app_for_tests, clients_as, synced_gateway, token_headers
 from gateway.testing.world import draw_task_for
 
 POSTGRESQL_ENV = "SHUANGSUI_TEST_POSTGRESQL"
@@ -101,19 +98,13 @@ def shuangsui_settings(tmp_path, shuangsui_database_url, shuangsui_plugins):
 @pytest.fixture
 def shuangsui_gateway(shuangsui_settings):
     """The gateway with the installed plugins, on the test's database with the plugins synced."""
-
-    gateway = Gateway.create(shuangsui_settings)
-    gateway.sync_registry()
-    yield gateway
-    gateway.dispose()
+    with synced_gateway(shuangsui_settings) as gateway:
+        yield gateway
 
 
 @pytest.fixture
 def shuangsui_app(shuangsui_gateway):
-
-    app = create_app(gateway=shuangsui_gateway)
-    app.config["TESTING"] = True
-    return app
+    return app_for_tests(shuangsui_gateway)
 
 
 @pytest.fixture
@@ -128,32 +119,14 @@ def shuangsui_token(shuangsui_gateway) -> Callable[..., dict[str, str]]:
     headers ``{"Authorization": "Bearer …"}`` of a real token for that role (``"public"``: ``{}``).
     Roles: county_office, department_head, department_operator (these two need ``department``),
     inspector (needs ``inspector_id``; takes the inspector's department), supervisor, system."""
-
-    def make(role: str, department: str | None = None, inspector_id: int | None = None) -> dict[str, str]:
-        if role == "public":
-            return {}
-        with shuangsui_gateway.write() as session:
-            _, plaintext = accounts.issue_token(
-                session, Principal(role="system", name="pytest"), f"pytest-{role}", role,
-                department_code=department, inspector_id=inspector_id, days=1,
-            )
-        return {"Authorization": f"Bearer {plaintext}"}
-
-    return make
+    return token_headers(shuangsui_gateway)
 
 
 @pytest.fixture
 def shuangsui_client_as(shuangsui_app, shuangsui_token):
     """Factory: ``shuangsui_client_as(role, department=None, inspector_id=None)`` -> a test client
     that sends that role's token with every request."""
-
-    def make(role: str, department: str | None = None, inspector_id: int | None = None):
-        client = shuangsui_app.test_client()
-        for name, value in shuangsui_token(role, department, inspector_id).items():
-            client.environ_base[f"HTTP_{name.upper()}"] = value
-        return client
-
-    return make
+    return clients_as(shuangsui_app, shuangsui_token)
 
 
 @pytest.fixture
