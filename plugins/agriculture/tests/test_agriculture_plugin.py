@@ -8,6 +8,7 @@ import shuangsui_agriculture.plugin as agriculture_plugin
 from marshmallow import ValidationError
 
 from gateway.plugins.manager import build_plugin_manager, load_registry
+from gateway.testing.plugins import plugin_fixtures
 
 GOOD = {
     "seed_licence": "compliant",
@@ -21,14 +22,7 @@ GOOD = {
 }
 
 
-@pytest.fixture()
-def pm():
-    return build_plugin_manager(load_entry_points=False, extra_plugins=[("agriculture", agriculture_plugin)])
-
-
-@pytest.fixture()
-def registry(pm):
-    return load_registry(pm)
+pm, registry = plugin_fixtures(agriculture=agriculture_plugin)
 
 
 @pytest.fixture()

@@ -8,6 +8,7 @@ import shuangsui_commerce.plugin as commerce_plugin
 from marshmallow import ValidationError
 
 from gateway.plugins.manager import build_plugin_manager, load_registry
+from gateway.testing.plugins import plugin_fixtures
 
 # Licence names exactly as they are recorded on targets (matched verbatim).
 LICENCES = ("成品油零售经营批准证书", "成品油批发经营批准证书", "成品油仓储经营批准证书", "成品油经营批准证书")
@@ -24,14 +25,7 @@ GOOD = {
 }
 
 
-@pytest.fixture()
-def pm():
-    return build_plugin_manager(load_entry_points=False, extra_plugins=[("commerce", commerce_plugin)])
-
-
-@pytest.fixture()
-def registry(pm):
-    return load_registry(pm)
+pm, registry = plugin_fixtures(commerce=commerce_plugin)
 
 
 def test_registry_loads_department(registry):

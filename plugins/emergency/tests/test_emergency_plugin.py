@@ -8,6 +8,7 @@ import shuangsui_emergency.plugin as emergency_plugin
 from marshmallow import ValidationError
 
 from gateway.plugins.manager import build_plugin_manager, load_registry
+from gateway.testing.plugins import plugin_fixtures
 
 APPENDIX_ITEMS = {
     "ws_safety_rules": "制定本单位安全生产规章制度情况",
@@ -19,14 +20,7 @@ APPENDIX_ITEMS = {
 GOOD = {code: "compliant" for code in APPENDIX_ITEMS}
 
 
-@pytest.fixture()
-def pm():
-    return build_plugin_manager(load_entry_points=False, extra_plugins=[("emergency", emergency_plugin)])
-
-
-@pytest.fixture()
-def registry(pm):
-    return load_registry(pm)
+pm, registry = plugin_fixtures(emergency=emergency_plugin)
 
 
 def test_registry_loads_department(registry):

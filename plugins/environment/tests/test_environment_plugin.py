@@ -14,34 +14,16 @@ import shuangsui_market.plugin as market_plugin
 from marshmallow import ValidationError
 
 from gateway.plugins.manager import PluginError, build_plugin_manager, load_registry
-from schemas.checklist import build_checklist_schema, field_for_item
+from gateway.testing.plugins import merged_schema, plugin_fixtures
 
-OTHERS = [
-    ("commerce", commerce_plugin),
-    ("agriculture", agriculture_plugin),
-    ("emergency", emergency_plugin),
-    ("market", market_plugin),
-]
+OTHERS = {"commerce": commerce_plugin, "agriculture": agriculture_plugin, "emergency": emergency_plugin,
+          "market": market_plugin}
 ENV_ITEMS = ["env_monitoring_standards", "env_monitoring_equipment", "env_quality_control", "env_data_authenticity"]
-MARKET_GOOD = {
-    "tb_qualification": "compliant",
-    "tb_conditions": "compliant",
-    "tb_management_system": "compliant",
-    "tb_reports": "compliant",
-    "tb_records": "compliant",
-    "tb_reports_reviewed": 5,
-    "tb_body_category": "生态环境监测",
-}
+MARKET_ITEMS = ["tb_qualification", "tb_conditions", "tb_management_system", "tb_reports", "tb_records"]
+MARKET_GOOD = {**dict.fromkeys(MARKET_ITEMS, "compliant"), "tb_reports_reviewed": 5, "tb_body_category": "生态环境监测"}
 
 
-@pytest.fixture()
-def pm():
-    return build_plugin_manager(load_entry_points=False, extra_plugins=[*OTHERS, ("environment", environment_plugin)])
-
-
-@pytest.fixture()
-def registry(pm):
-    return load_registry(pm)
+pm, registry = plugin_fixtures(**OTHERS, environment=environment_plugin)
 
 
 def test_department_without_matters(registry):
@@ -73,14 +55,7 @@ def test_needs_the_market_plugin():
 
 
 def test_merged_checklist(pm, registry):
-    extra = {
-        i.code: field_for_item(i)
-        for i in registry.check_items["testing_bodies"]
-        if i.department_code != "market"
-    }
-    schema = build_checklist_schema(
-        "testing_bodies", extra, base=pm.hook.gateway_checklist_schema(matter_code="testing_bodies")
-    )()
+    schema = merged_schema(pm, registry, "testing_bodies")
     values = dict(MARKET_GOOD, **{code: "compliant" for code in ENV_ITEMS})
     assert schema.load(values) == values
     with pytest.raises(ValidationError) as err:

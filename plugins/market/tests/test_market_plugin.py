@@ -15,9 +15,9 @@ import shuangsui_market.plugin as market_plugin
 from marshmallow import ValidationError
 
 from gateway.plugins.manager import PluginError, build_plugin_manager, load_registry
-from schemas.checklist import build_checklist_schema, field_for_item
+from gateway.testing.plugins import merged_schema, plugin_fixtures
 
-LEADS = [("commerce", commerce_plugin), ("agriculture", agriculture_plugin), ("emergency", emergency_plugin)]
+LEADS = {"commerce": commerce_plugin, "agriculture": agriculture_plugin, "emergency": emergency_plugin}
 
 GOOD = {
     "tb_qualification": "compliant",
@@ -30,21 +30,7 @@ GOOD = {
 }
 
 
-@pytest.fixture()
-def pm():
-    return build_plugin_manager(load_entry_points=False, extra_plugins=[*LEADS, ("market", market_plugin)])
-
-
-@pytest.fixture()
-def registry(pm):
-    return load_registry(pm)
-
-
-def merged_schema(pm, registry, matter_code):
-    """The checklist the engine builds: the lead's schema plus the cooperating items' fields."""
-    lead = registry.matters[matter_code].department_code
-    extra = {i.code: field_for_item(i) for i in registry.check_items[matter_code] if i.department_code != lead}
-    return build_checklist_schema(matter_code, extra, base=pm.hook.gateway_checklist_schema(matter_code=matter_code))
+pm, registry = plugin_fixtures(**LEADS, market=market_plugin)
 
 
 def test_market_alone_names_the_unknown_matter():
@@ -123,7 +109,7 @@ def test_checklist_schema_good_and_bad(pm, registry):
 
 
 def test_merged_work_safety_checklist_has_six_fields(pm, registry):
-    schema = merged_schema(pm, registry, "work_safety")()
+    schema = merged_schema(pm, registry, "work_safety")
     values = {i.code: "compliant" for i in registry.check_items["work_safety"]}
     assert len(values) == 6
     assert schema.load(values) == values
@@ -134,7 +120,7 @@ def test_merged_work_safety_checklist_has_six_fields(pm, registry):
 
 
 def test_merged_refined_oil_checklist(pm, registry):
-    schema = merged_schema(pm, registry, "refined_oil")()
+    schema = merged_schema(pm, registry, "refined_oil")
     values = {i.code: "compliant" for i in registry.check_items["refined_oil"] if i.kind == "outcome"}
     values["oil_business_type"] = "零售"
     assert schema.load(values) == values
