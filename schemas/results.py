@@ -401,19 +401,15 @@ class CreditViewSchema(Schema):
     risk_events = fields.List(fields.Nested(RiskEventSchema))
 
 
-class StatsRowSchema(Schema):
-    key = fields.String()
-    name = fields.String()
-    drawn = fields.Integer()
-    inspected = fields.Integer()
-    published = fields.Integer()
-    published_on_time = fields.Integer()
-    published_late = fields.Integer()
-    overdue = fields.Integer()
-    due_soon = fields.Integer()
-    problems_found = fields.Integer()
-    follow_up_required = fields.Integer()
-    followed_up = fields.Integer()
+# What the supervision statistics count per row (gateway.results.stats), in their order.
+STATS_COUNTERS = (
+    "drawn", "inspected", "published", "published_on_time", "published_late", "overdue", "due_soon",
+    "problems_found", "follow_up_required", "followed_up",
+)
+StatsRowSchema = Schema.from_dict(
+    {"key": fields.String(), "name": fields.String(), **{name: fields.Integer() for name in STATS_COUNTERS}},
+    name="StatsRowSchema",
+)
 
 
 class StatsSchema(Schema):

@@ -105,18 +105,25 @@ def _team_lead(task: Task) -> dict[str, Any] | None:
                                       "department": lead.department_code}
 
 
-def _unrecorded_item(settings: Settings, task: Task, today: date, department_name: str) -> dict[str, Any]:
-    holidays = settings.holidays_file or None
+def _item(task: Task, department_name: str, status: str, status_label: str, deadline: date, clock_status: str,
+          working_days_left: int, *, result: InspectionResult | None = None,
+          provisional: bool = False) -> dict[str, Any]:
+    """One row of the deadline lists: a result's, or (``result`` None) a task's never recorded."""
     return {
-        "result_id": None, "task_id": task.id, "task_number": task.number,
+        "result_id": result.id if result else None, "task_id": task.id, "task_number": task.number,
         "target": {"uscc": task.target.uscc, "name": task.target.name},
         "lead_department": task.lead_department, "lead_department_name": department_name,
-        "status": NOT_RECORDED, "status_label": NOT_RECORDED_LABEL, "completed_on": None,
-        "deadline": task.window_end, "deadline_provisional": False,
-        "clock_status": OVERDUE, "clock_status_label": STATUS_LABELS[OVERDUE],
-        "working_days_left": working_days_between(today, task.window_end, holidays_file=holidays),
+        "status": status, "status_label": status_label, "completed_on": result.completed_on if result else None,
+        "deadline": deadline, "deadline_provisional": provisional,
+        "clock_status": clock_status, "clock_status_label": STATUS_LABELS[clock_status],
+        "working_days_left": working_days_left,
         "team_lead": _team_lead(task),
     }
+
+
+def _unrecorded_item(settings: Settings, task: Task, today: date, department_name: str) -> dict[str, Any]:
+    left = working_days_between(today, task.window_end, holidays_file=settings.holidays_file or None)
+    return _item(task, department_name, NOT_RECORDED, NOT_RECORDED_LABEL, task.window_end, OVERDUE, left)
 
 
 def deadline_lists(
@@ -140,23 +147,9 @@ def deadline_lists(
             continue
         task = result.task
         dept = registry.departments.get(task.lead_department)
-        item = {
-            "result_id": result.id,
-            "task_id": task.id,
-            "task_number": task.number,
-            "target": {"uscc": task.target.uscc, "name": task.target.name},
-            "lead_department": task.lead_department,
-            "lead_department_name": dept.name if dept else task.lead_department,
-            "status": result.status,
-            "status_label": RESULT_STATUS_LABELS[result.status],
-            "completed_on": result.completed_on,
-            "deadline": deadline.due,
-            "deadline_provisional": deadline.provisional,
-            "clock_status": status,
-            "clock_status_label": STATUS_LABELS[status],
-            "working_days_left": left,
-            "team_lead": _team_lead(task),
-        }
+        item = _item(task, dept.name if dept else task.lead_department, result.status,
+                     RESULT_STATUS_LABELS[result.status], deadline.due, status, left,
+                     result=result, provisional=deadline.provisional)
         (overdue if status == OVERDUE else due_soon).append(item)
         _count(per_department, item, status)
     for task in unrecorded_tasks(session, principal, today, department):

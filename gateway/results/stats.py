@@ -17,7 +17,7 @@ A principal whose ``stats.read`` scope is its own department sees the tasks its 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, field, make_dataclass
 from datetime import date
 from typing import Any, Iterable
 
@@ -33,11 +33,9 @@ from gateway.results.service import department_name
 from gateway.security.policy import ANY, OWN_DEPARTMENT, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
+from schemas.results import STATS_COUNTERS
 
-COUNTERS = (
-    "drawn", "inspected", "published", "published_on_time", "published_late", "overdue", "due_soon",
-    "problems_found", "follow_up_required", "followed_up",
-)
+COUNTERS = STATS_COUNTERS
 # Column headers of the exports, in order (Chinese, as the office reads them).
 HEADERS = {
     "key": "编码",
@@ -55,25 +53,18 @@ HEADERS = {
 }
 
 
-@dataclass
-class Row:
-    key: str
-    name: str
-    drawn: int = 0
-    inspected: int = 0
-    published: int = 0
-    published_on_time: int = 0
-    published_late: int = 0
-    overdue: int = 0
-    due_soon: int = 0
-    problems_found: int = 0
-    follow_up_required: int = 0
-    followed_up: int = 0
+def _add(row, flags: dict[str, bool]) -> None:
+    for name in COUNTERS:
+        if flags.get(name):
+            setattr(row, name, getattr(row, name) + 1)
 
-    def add(self, flags: dict[str, bool]) -> None:
-        for name in COUNTERS:
-            if flags.get(name):
-                setattr(self, name, getattr(self, name) + 1)
+
+# One row of the statistics: its key and name, then a count per counter (from 0); ``add(flags)``
+# counts a task.
+Row = make_dataclass(
+    "Row", [("key", str), ("name", str), *((name, int, field(default=0)) for name in COUNTERS)],
+    namespace={"add": _add},
+)
 
 
 def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published_disposition: bool, as_of: date,

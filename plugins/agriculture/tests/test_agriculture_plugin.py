@@ -32,12 +32,7 @@ def schema(pm):
 
 def test_registry_loads_department(registry):
     dept = registry.departments["agriculture"]
-    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == (
-        "武陟县农业农村局",
-        "county",
-        "jiaozuo_agriculture",
-        "县农业农村局",
-    )
+    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == ("武陟县农业农村局", "county", "jiaozuo_agriculture", "县农业农村局")
 
 
 def test_crop_seed_matter_content(registry):

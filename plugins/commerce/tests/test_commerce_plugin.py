@@ -13,16 +13,9 @@ from gateway.testing.plugins import plugin_fixtures
 # Licence names exactly as they are recorded on targets (matched verbatim).
 LICENCES = ("成品油零售经营批准证书", "成品油批发经营批准证书", "成品油仓储经营批准证书", "成品油经营批准证书")
 
-GOOD = {
-    "oil_licence": "compliant",
-    "oil_operating_conditions": "compliant",
-    "oil_certificate_transfer": "compliant",
-    "oil_unlicensed_construction": "compliant",
-    "oil_invoices_records": "compliant",
-    "oil_internal_rules": "compliant",
-    "oil_fuel_upgrade": "compliant",
-    "oil_business_type": "零售",
-}
+OUTCOME_ITEMS = ("oil_licence", "oil_operating_conditions", "oil_certificate_transfer", "oil_unlicensed_construction",
+                 "oil_invoices_records", "oil_internal_rules", "oil_fuel_upgrade")
+GOOD = {**dict.fromkeys(OUTCOME_ITEMS, "compliant"), "oil_business_type": "零售"}
 
 
 pm, registry = plugin_fixtures(commerce=commerce_plugin)

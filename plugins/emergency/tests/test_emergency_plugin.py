@@ -25,12 +25,7 @@ pm, registry = plugin_fixtures(emergency=emergency_plugin)
 
 def test_registry_loads_department(registry):
     dept = registry.departments["emergency"]
-    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == (
-        "武陟县应急管理局",
-        "county",
-        "jiaozuo_emergency",
-        "县应急管理局",
-    )
+    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == ("武陟县应急管理局", "county", "jiaozuo_emergency", "县应急管理局")
 
 
 def test_work_safety_has_exactly_the_appendix_items_1_to_5(registry):

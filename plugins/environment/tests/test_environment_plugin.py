@@ -28,12 +28,7 @@ pm, registry = plugin_fixtures(**OTHERS, environment=environment_plugin)
 
 def test_department_without_matters(registry):
     dept = registry.departments["environment"]
-    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == (
-        "武陟县环境保护局",
-        "county",
-        "jiaozuo_environment",
-        "县环保局",
-    )
+    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == ("武陟县环境保护局", "county", "jiaozuo_environment", "县环保局")
     assert not [m for m in registry.matters.values() if m.department_code == "environment"]
 
 

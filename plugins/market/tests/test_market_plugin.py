@@ -42,12 +42,7 @@ def test_market_alone_names_the_unknown_matter():
 
 def test_department(registry):
     dept = registry.departments["market"]
-    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == (
-        "武陟县市场监督管理局",
-        "county",
-        "jiaozuo_market",
-        "县市场监管局",
-    )
+    assert (dept.name, dept.level, dept.parent_code, dept.short_name) == ("武陟县市场监督管理局", "county", "jiaozuo_market", "县市场监管局")
 
 
 def test_testing_bodies_matter(registry):
