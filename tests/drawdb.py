@@ -110,6 +110,13 @@ def complete_draw(gateway, plan_id: int, reveals=REVEALS) -> int:
     return draw_id
 
 
+def drawn_directory(gateway) -> int:
+    """A small directory (6 targets a matter, 5 inspectors a department) and a published joint plan
+    drawn into tasks: the draw's id."""
+    build_directory(gateway, per_matter=6, per_department=5)
+    return complete_draw(gateway, published_plan(gateway))
+
+
 def declare_conflict(gateway, inspector_id: int, uscc: str, reason: str = "近亲属在该单位任职") -> None:
     from sqlalchemy import select
 

@@ -2,33 +2,31 @@
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, ContextManager
 
 import pytest
+from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.draw import service as draws
 from gateway.errors import Conflict
 from gateway.planning import service as plans
+from gateway.testing.app import synced_gateway
 from tests.drawdb import COUNTY, build_directory, freeze_and_seed, plan_body, published_plan
 
 # refined_oil is led by commerce with market cooperating; environment cooperates on market's matter.
 WITHOUT_MARKET = ("commerce", "agriculture", "emergency")
 
 
-@contextmanager
-def _without_market(settings) -> Iterator[Gateway]:
+def _without_market(settings) -> ContextManager[Gateway]:
     """The gateway started again with market supervision's plugin left out of the allow-list."""
-    gw = Gateway.create(dataclasses.replace(settings, plugins=WITHOUT_MARKET))
-    try:
-        gw.sync_registry()
-        yield gw
-    finally:
-        gw.dispose()
+    return synced_gateway(dataclasses.replace(settings, plugins=WITHOUT_MARKET))
 
 
-def _refused(exc: pytest.ExceptionInfo) -> None:
+def _refused(restricted: Gateway, act: Callable[[Session], object]) -> None:
+    """``act`` in a transaction of ``restricted`` is refused, naming market supervision."""
+    with pytest.raises(Conflict) as exc, restricted.write() as session:
+        act(session)
     assert exc.value.code == "department_plugin_missing"
     assert "market" in exc.value.message and "插件未安装或未启用" in exc.value.message
     assert exc.value.details["departments"] == ["market"]
@@ -38,9 +36,7 @@ def test_publishing_refused_naming_the_department(gateway, settings):
     with gateway.write() as session:
         plan_id = plans.create_plan(session, COUNTY, plan_body(gateway, matters=["refined_oil"]), settings).id
     with _without_market(settings) as restricted:
-        with pytest.raises(Conflict) as exc, restricted.write() as session:
-            plans.publish_plan(session, COUNTY, plan_id, settings)
-        _refused(exc)
+        _refused(restricted, lambda session: plans.publish_plan(session, COUNTY, plan_id, settings))
         with restricted.read() as session:
             assert plans.get_plan(session, plan_id).status == "draft"
 
@@ -49,17 +45,13 @@ def test_freezing_refused_naming_the_department(gateway, settings):
     build_directory(gateway, per_matter=4, per_department=2)
     plan_id = published_plan(gateway, matters=["refined_oil"])
     with _without_market(settings) as restricted:
-        with pytest.raises(Conflict) as exc, restricted.write() as session:
-            draws.freeze(session, COUNTY, plan_id)
-        _refused(exc)
+        _refused(restricted, lambda session: draws.freeze(session, COUNTY, plan_id))
 
 
 def test_running_refused_naming_the_department(gateway, settings):
     build_directory(gateway, per_matter=4, per_department=2)
     draw_id = freeze_and_seed(gateway, published_plan(gateway, matters=["refined_oil"]))
     with _without_market(settings) as restricted:
-        with pytest.raises(Conflict) as exc, restricted.write() as session:
-            draws.run(session, COUNTY, draw_id, settings)
-        _refused(exc)
+        _refused(restricted, lambda session: draws.run(session, COUNTY, draw_id, settings))
         with restricted.read() as session:
             assert draws.get_draw(session, draw_id).status == "seeded"

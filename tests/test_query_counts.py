@@ -25,7 +25,7 @@ from gateway.planning.models import Plan
 from gateway.results.models import Disposition, InspectionResult
 from gateway.security.accounts import issue_token
 from gateway.security.principal import Principal
-from tests.urls import fill_rule
+from tests.urls import api_get_urls
 
 TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=300, inspectors_per_department=6, conflicts=4, seed=410823)
@@ -103,12 +103,7 @@ def test_every_paged_list_runs_as_many_statements_for_one_row_as_for_many(demo, 
                   "result_id": published.id, "uscc": published.task.target.uscc}
     clients = {"office": client_as("county_office"), "public": app.test_client()}
     checked, too_small, grown = {}, set(), []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
-            continue
-        url = fill_rule(rule, values)
-        if url is None:
-            continue
+    for rule, url in api_get_urls(app, values):
         for who, client in clients.items():
             query = QUERIES.get(rule.rule, {})
             one, one_statements = _get(client, gateway, url, {**query, "page_size": 1})

@@ -12,3 +12,13 @@ def fill_rule(rule, values) -> str | None:
             return None
         url = re.sub(r"<[^>]*\b" + name + r">", str(values[name]), url)
     return url
+
+
+def api_get_urls(app, values):
+    """(rule, URL) of every GET endpoint of the API whose arguments ``values`` fill in."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
+            continue
+        url = fill_rule(rule, values)
+        if url is not None:
+            yield rule, url

@@ -16,7 +16,7 @@ from gateway.results.clock import deadline_lists
 from gateway.results.models import Disposition, InspectionResult, ListingProposal
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
-from tests.urls import fill_rule
+from tests.urls import api_get_urls
 
 TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=400, inspectors_per_department=8, conflicts=4, seed=410823)
@@ -76,12 +76,7 @@ def test_no_public_endpoint_shows_an_inspector(demo, app):
         name_query = {"q": task.target.name[3:7], "page_size": 500}
     client = app.test_client()
     walked, shown = [], 0
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
-            continue
-        url = fill_rule(rule, values)
-        if url is None:
-            continue
+    for _rule, url in api_get_urls(app, values):
         for args in (query, name_query, {}):
             response = client.get(url, query_string=args)
             walked.append((url, response.status_code))

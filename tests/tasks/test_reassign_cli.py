@@ -11,13 +11,12 @@ from gateway.cli.main import cli
 from gateway.directory.models import Inspector
 from gateway.security.audit import AuditEntry
 from gateway.tasks.models import Reassignment, Task
-from tests.drawdb import build_directory, complete_draw, published_plan
+from tests.drawdb import drawn_directory
 
 
 @pytest.fixture
 def drawn(gateway):
-    build_directory(gateway, per_matter=6, per_department=5)
-    draw_id = complete_draw(gateway, published_plan(gateway))
+    draw_id = drawn_directory(gateway)
     with gateway.read() as session:
         task = session.scalars(select(Task).where(Task.draw_id == draw_id).order_by(Task.id)).first()
         member = next(m for m in task.members if m.active)

@@ -16,13 +16,12 @@ from gateway.security.audit import AuditEntry
 from gateway.security.principal import Principal
 from gateway.tasks import reassign
 from gateway.tasks.models import Reassignment, Task, TaskMember
-from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
+from tests.drawdb import COUNTY, YEAR, build_directory, drawn_directory, published_plan
 
 
 @pytest.fixture
 def drawn(gateway):
-    build_directory(gateway, per_matter=6, per_department=5)
-    draw_id = complete_draw(gateway, published_plan(gateway))
+    draw_id = drawn_directory(gateway)
     with gateway.read() as session:
         task = session.scalars(select(Task).where(Task.draw_id == draw_id).order_by(Task.id)).first()
         multi = max(session.scalars(select(Task).where(Task.draw_id == draw_id)), key=lambda t: len(t.matter_codes))
