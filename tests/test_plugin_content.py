@@ -78,6 +78,8 @@ def test_every_table_becomes_its_contribution_type(package):
     assert (catch.kind, catch.minimum, catch.maximum, catch.order) == ("decimal", Decimal(0), Decimal("100.5"), 2)
     assert content.guide_texts == {"fish_sample": "指引\n"}
     assert content.check_items == ()
+    with pytest.raises(KeyError, match="another_matter"):
+        content.matter("another_matter")
 
 
 def test_the_hooks_hand_the_content_to_the_registry(package):

@@ -50,7 +50,10 @@ class PluginContent:
     guide_texts: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
 
     def matter(self, code: str) -> Matter:
-        return next(m for m in self.matters if m.code == code)
+        for matter in self.matters:
+            if matter.code == code:
+                return matter
+        raise KeyError(f"no matter {code!r} in this content")
 
     def hooks(self) -> tuple[Callable[..., Any], ...]:
         """The hooks handing the content out, to be bound to a plugin module's names."""
