@@ -133,6 +133,15 @@ class CapsListSchema(Schema):
     items = fields.List(fields.Nested(CapsSchema), required=True)
 
 
+class LedgerExportSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    department = fields.String(validate=validate.Length(max=64))
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
 class TargetLedgerQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE

@@ -2,8 +2,10 @@
 yearly caps (published by the county office, public to read)."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -12,15 +14,18 @@ from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.ledger import service
 from gateway.ledger.models import RegisteredInspection
-from gateway.ledger.views import registration_dict, target_ledger
+from gateway.ledger.views import LEDGER_HEADERS, ledger_rows, registration_dict, target_ledger
+from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
+from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from schemas.common import python_values
 from schemas.ledger import (
     CapsListSchema,
     CapsPublishSchema,
     CapsQuerySchema,
     CapsSchema,
+    LedgerExportSchema,
     RegisteredInspectionPageSchema,
     RegistrationQuerySchema,
     RegistrationResultSchema,
@@ -75,6 +80,29 @@ class TargetLedgerView(MethodView):
         """A target's ledger for a year (default: this year) with its counts against the caps."""
         authorize(current_principal(), "ledger.read")
         return target_ledger(db(), uscc[:18], args.get("year") or date.today().year)
+
+
+@ledger_blp.route("/export")
+@permission("ledger.read")
+@ledger_blp.arguments(LedgerExportSchema, location="query")
+@ledger_blp.doc(responses={"200": {"description": "The year's ledger (Excel or CSV, Chinese headers).", "content": {
+    XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+    "text/csv": {"schema": {"type": "string", "format": "binary"}}}}})
+def export_ledger(args):
+    """The year's ledger of every inspection (检查台账), as Excel or CSV; audited."""
+    principal = current_principal()
+    authorize(principal, "ledger.read")
+    with get_gateway().write() as session:
+        rows = ledger_rows(session, args["year"], args.get("department"))
+        audit.record(session, principal, "exports.ledger", "export", "ledger",
+                     {"rows": len(rows), "year": args["year"], "department": args.get("department")})
+    name = f"检查台账-{args['year']}"
+    if args["format"] == "csv":
+        content, mimetype, name = to_csv(LEDGER_HEADERS, rows), CSV_MIMETYPE, name + ".csv"
+    else:
+        content = to_xlsx(f"{args['year']} 年度涉企检查台账", LEDGER_HEADERS, rows, "检查台账")
+        mimetype, name = XLSX_MIMETYPE, name + ".xlsx"
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @ledger_blp.route("/caps")

@@ -87,3 +87,26 @@ def test_bad_registrations_are_refused_and_nothing_is_written(gateway, client_as
     duplicate = operator.post("/api/v1/ledger/inspections", json=body(uscc, department))
     assert duplicate.status_code == 409 and "reference" in duplicate.json["errors"]
     assert registered_count(gateway) == 1
+
+
+def test_the_ledger_export_lists_every_channel(gateway, client_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    directory = build_directory(gateway)
+    uscc = directory["targets"]["refined_oil"][0]
+    department = gateway.registry.matters["refined_oil"].department_code
+    operator = client_as("department_operator", department)
+    assert operator.post("/api/v1/ledger/inspections", json=body(uscc, department)).status_code == 201
+    assert operator.post("/api/v1/ledger/inspections", json=body(uscc, department, channel="complaint",
+                                                                  reference="TS-9")).status_code == 201
+    csv = operator.get("/api/v1/ledger/export", query_string={"year": TODAY.year, "format": "csv"})
+    assert csv.status_code == 200
+    text = csv.get_data().decode("utf-8-sig")
+    assert "检查渠道" in text.splitlines()[0] and "专项检查" in text and "投诉举报核查" in text
+    book = load_workbook(io.BytesIO(operator.get("/api/v1/ledger/export", query_string={"year": TODAY.year}).data))
+    values = [row for row in book.active.iter_rows(values_only=True) if row and row[1] == uscc]
+    assert sorted(row[3] for row in values) == ["专项检查", "投诉举报核查"]
+    assert client_as("inspector", inspector_id=directory["inspectors"][department][0]).get(
+        "/api/v1/ledger/export", query_string={"year": TODAY.year}).status_code == 403
