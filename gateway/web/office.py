@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from gateway.api.session import db, get_gateway
+from gateway.ledger.service import over_cap_registrations
 from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.plugins.describe import describe_plugins
 from gateway.results.clock import china_today
@@ -39,6 +40,7 @@ def dashboard():
         problems=charts.problems_chart(rows), overdue=charts.overdue_chart(rows),
         legend=charts.legend, percent=charts.percent_text,
         can_draw=allows(principal, "draws.run"), can_plan=allows(principal, "plans.write"),
+        over_cap=len(over_cap_registrations(session, year)) if allows(principal, "ledger.read") else None,
     )
 
 
