@@ -3,7 +3,9 @@
 A published result whose codes ``propose`` a list (``risk_rules.json``) files a
 ``ListingProposal``; the target's flag stays as it was. Market supervision's department head
 accepts or rejects it with a note, and only an acceptance sets the flag the public target page
-shows (经营异常名录).
+shows (经营异常名录). The registration authority is the installed department whose plugin
+says so (:func:`gateway.directory.eligibility.registration_authority`); the acceptance is logged
+as an eligibility change (reason ``listing_decision``).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
+from gateway.directory import eligibility
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.results import risk
 from gateway.results.models import LISTING_STATUS_LABELS, InspectionResult, ListingProposal
@@ -20,8 +23,6 @@ from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from schemas.common import RowView
-
-REGISTRATION_AUTHORITY = "market"   # 市场监督管理局: registers market entities and keeps their lists
 
 
 def propose_for_result(session: Session, principal: Principal, result: InspectionResult,
@@ -61,7 +62,7 @@ def proposals_query(principal: Principal, args: Mapping[str, Any]) -> Select:
 
 def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> ListingProposal:
     """The registration authority's head accepts (the flag is set) or rejects a waiting proposal."""
-    authorize(principal, "listing.decide", departments=[REGISTRATION_AUTHORITY])
+    authorize(principal, "listing.decide", departments=eligibility.owner_departments(session))
     note = (note or "").strip()
     if not note:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["请填写决定理由。"]})
@@ -77,7 +78,8 @@ def decide(session: Session, principal: Principal, proposal_id: int, *, accept: 
     proposal.decided_at = utcnow()
     proposal.decision_note = note
     if accept:
-        setattr(proposal.target, proposal.list_name, True)
+        eligibility.record_changes(session, principal, proposal.target, {proposal.list_name: True},
+                                   "listing_decision", "listing")
     session.flush()
     audit.record(session, principal, "listing.decide", "listing_proposal", proposal.id,
                  {"uscc": proposal.target.uscc, "list": proposal.list_name, "accepted": accept})

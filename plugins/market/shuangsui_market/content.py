@@ -17,6 +17,7 @@ DEPARTMENT = Department(
     name="武陟县市场监督管理局",
     parent_code="jiaozuo_market",
     short_name="县市场监管局",
+    registration_authority=True,
 )
 
 # Licence name exactly as recorded on targets (matched verbatim).
