@@ -87,7 +87,7 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
     with gateway.write() as session:
         draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan_id))
         if draw is None:
-            draw = draws.freeze(session, principal, plan_id)
+            draw = draws.freeze(session, principal, plan_id, secret=gateway.settings.secret_key)
         if draw.status == "frozen":
             draws.commit(session, principal, draw.id, [
                 {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]), **who[r["name"]]}
