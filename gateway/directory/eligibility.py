@@ -17,6 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
+from gateway.directory.importing.columns import STATUS_LABELS
 from gateway.directory.models import (
     ELIGIBILITY_FIELDS,
     ELIGIBILITY_REASONS,
@@ -97,6 +98,15 @@ def parse_value(field: str, text: Any) -> Any:
     if text not in allowed:
         raise _invalid("value", f"{FIELD_LABELS[field]} 的取值应为 " + "、".join(allowed) + " 之一。")
     return text
+
+
+def value_label(field: str, text: str) -> str:
+    """A logged value in Chinese: 是/否, ``B 类``, or the status's first Chinese name."""
+    if field in BOOLEAN_FIELDS:
+        return {"true": "是", "false": "否"}.get(text, text)
+    if field == "risk_class":
+        return f"{text} 类"
+    return next((label for label, code in STATUS_LABELS.items() if code == text and label != code), text)
 
 
 def changed_fields(target: Target | None, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -45,11 +45,13 @@ def _draw_with_changes(gateway):
     draw_id = complete_draw(gateway, plan_id)
     with gateway.read() as session:
         record = json.loads(draws.public_record(draws.get_draw(session, draw_id)))
+    record["_draw_id"] = draw_id
     return record, matter, raised, closed, before
 
 
 def test_the_record_lists_the_changes_that_moved_targets_before_the_freeze(gateway, tmp_path):
     record, matter, raised, closed, before = _draw_with_changes(gateway)
+    del record["_draw_id"]
     section = record["eligibility_changes"]
     moves = {m["uscc"]: m for m in section["moves"]}
     assert set(moves) == {raised, closed}  # the change before publication is not listed
@@ -79,6 +81,7 @@ def _tampered(record, change) -> dict:
 
 def test_verify_and_the_script_refuse_a_section_that_does_not_fit_the_frozen_strata(gateway, tmp_path):
     record, matter, raised, closed, _ = _draw_with_changes(gateway)
+    del record["_draw_id"]
     unhashed = copy.deepcopy(record)
     unhashed["eligibility_changes"]["moves"].pop()
     wrong_in = _tampered(record, lambda s: s["moves"][0]["moved_in"].append(f"{matter}:A"))
@@ -95,6 +98,16 @@ def test_verify_and_the_script_refuse_a_section_that_does_not_fit_the_frozen_str
 
 def test_a_record_without_the_section_still_verifies(gateway, tmp_path):
     record, *_ = _draw_with_changes(gateway)
-    del record["eligibility_changes"]
+    del record["eligibility_changes"], record["_draw_id"]
     assert verify_record(record).ok
     assert run_script(tmp_path, record).returncode == 0
+
+
+def test_the_public_draw_page_shows_the_changes_in_chinese(gateway, client):
+    record, matter, raised, closed, _ = _draw_with_changes(gateway)
+    page = client.get(f"/draws/{record['_draw_id']}").get_data(as_text=True)
+    assert "冻结前抽取资格变更" in page
+    assert raised in page and closed in page
+    assert "在册（参与抽取）：是 → 否" in page and "不属于本县监管范围" in page
+    assert "信用风险分类：B 类 → D 类" in page and "重点抽查对象" in page
+    assert "测试办公室" not in page and "市场监管局负责人" not in page
