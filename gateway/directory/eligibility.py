@@ -138,6 +138,20 @@ def record_changes(session: Session, principal: Principal, target: Target, chang
     return rows
 
 
+def log_imported(session: Session, principal: Principal, changes: list[tuple]) -> None:
+    """Log the changes an import wrote (``(uscc, field, old, new, reason)``; already applied)."""
+    ids: dict[str, int] = {}
+    usccs = sorted({c[0] for c in changes})
+    for start in range(0, len(usccs), 500):
+        ids.update(session.execute(select(Target.uscc, Target.id).where(Target.uscc.in_(usccs[start:start + 500]))).all())
+    at = utcnow()
+    session.add_all(EligibilityChange(
+        target_id=ids[uscc], uscc=uscc, field=name, old_value=value_text(old), new_value=value_text(new),
+        reason_code=reason, source="import", actor=principal.label, actor_role=principal.role,
+        actor_department=principal.department_code or "", changed_at=at) for uscc, name, old, new, reason in changes)
+    session.flush()
+
+
 def change(session: Session, principal: Principal, target: Target, changes: Mapping[str, Any],
            reason: str | None, source: str) -> list[EligibilityChange]:
     """The owner (registration authority or county office) changes eligibility fields directly.

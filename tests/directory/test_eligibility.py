@@ -2,6 +2,8 @@
 county office, with a reason code; other departments propose; every change is logged."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -145,3 +147,41 @@ def test_two_registration_authorities_are_refused_at_start_up():
         load_registry(pm)
     none = build_plugin_manager(load_entry_points=False, extra_plugins=[("one", _department_plugin("one", False))])
     assert load_registry(none).registration_authority is None
+
+
+# ------------------------------------------------------------------------------------ the import
+
+def _import(client, rows: list[list[str]]):
+    from tests.directory.test_import import csv_bytes
+
+    header = ["统一社会信用代码", "名称", "主体类型", "信用风险分类", "经营异常名录", "变更原因"]
+    data = {"file": (io.BytesIO(csv_bytes(header, rows)), "targets.csv")}
+    return client.post("/api/v1/imports/targets", data=data, content_type="multipart/form-data")
+
+
+def test_an_import_that_changes_eligibility_needs_a_reason_per_row_and_the_owner(client_as, gateway):
+    first, second = _create(client_as, 1), _create(client_as, 2)
+    new = target_body(3)["uscc"]
+    rows = [[first, "武陟县测试1有限公司", "企业", "D", "否", ""],             # a change without a reason
+            [second, "武陟县测试2有限公司", "企业", "B", "是", "原因不明"],    # a reason not on the list
+            [new, "武陟县测试3有限公司", "企业", "C", "否", ""]]               # a new target: no change
+    office = client_as("county_office")
+    refused = _import(office, rows)
+    assert refused.status_code == 422, refused.json
+    errors = {(e["row"], e["field"]) for e in refused.json["errors"]}
+    assert errors == {(2, "reason_code"), (3, "reason_code")}
+    assert office.get(f"/api/v1/targets/{first}").json["risk_class"] == "B"
+
+    rows[0][5], rows[1][5] = "credit_reclassified", "登记机关列入或移出名录的决定"
+    by_agriculture = _import(client_as("department_operator", "agriculture"), rows)
+    assert by_agriculture.status_code == 422
+    assert {e["row"] for e in by_agriculture.json["errors"]} == {2, 3}
+    assert "请提出变更提议" in by_agriculture.json["errors"][0]["message"]
+
+    done = _import(client_as("department_operator", "market"), rows)
+    assert done.status_code == 200, done.json
+    assert office.get(f"/api/v1/targets/{first}").json["risk_class"] == "D"
+    assert _changes(gateway, first) == [("risk_class", "B", "D", "credit_reclassified", "import", "department_operator", "market")]
+    assert _changes(gateway, second) == [("abnormal_list", "false", "true", "listing_decision", "import",
+                                          "department_operator", "market")]
+    assert _changes(gateway, new) == []
