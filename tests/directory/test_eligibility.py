@@ -185,3 +185,28 @@ def test_an_import_that_changes_eligibility_needs_a_reason_per_row_and_the_owner
     assert _changes(gateway, second) == [("abnormal_list", "false", "true", "listing_decision", "import",
                                           "department_operator", "market")]
     assert _changes(gateway, new) == []
+
+
+# ------------------------------------------------------------------------------------ the console
+
+def test_the_console_page_carries_a_proposal_and_the_owners_decision(client_as, gateway):
+    uscc = _create(client_as)
+    agriculture = client_as("department_operator", "agriculture")
+    form = {"uscc": uscc, "field": "risk_class", "value": "D", "reason_code": "credit_reclassified", "note": "多次投诉"}
+    assert agriculture.post("/console/directory/eligibility/proposals", data={**form, "reason_code": ""}).status_code == 302
+    assert "没有待决定的提议" in agriculture.get("/console/directory/eligibility").get_data(as_text=True)
+    assert agriculture.post("/console/directory/eligibility/proposals", data=form).status_code == 302
+    page = agriculture.get("/console/directory/eligibility").get_data(as_text=True)
+    assert "信用风险分类 → D" in page and "信用风险分类调整" in page and "采纳" not in page.split("<tbody>")[1]
+
+    market = client_as("department_head", "market")
+    page = market.get("/console/directory/eligibility").get_data(as_text=True)
+    assert 'value="accept"' in page
+    with gateway.read() as session:
+        proposal = session.scalar(select(eligibility.EligibilityProposal.id))
+    assert agriculture.post(f"/console/directory/eligibility/{proposal}/decision",
+                            data={"decision": "accept", "note": "同意"}).status_code == 403
+    assert market.post(f"/console/directory/eligibility/{proposal}/decision",
+                       data={"decision": "accept", "note": "经核实"}).status_code == 302
+    assert client_as("county_office").get(f"/api/v1/targets/{uscc}").json["risk_class"] == "D"
+    assert _changes(gateway, uscc) == [("risk_class", "B", "D", "credit_reclassified", "proposal", "department_head", "market")]
