@@ -211,24 +211,33 @@ def propose(session: Session, principal: Principal, target: Target, data: Mappin
 def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> EligibilityProposal:
     """The owner accepts (the change is applied and logged, source ``proposal``) or rejects."""
     authorize(principal, "targets.eligibility", departments=owner_departments(session))
-    note = (note or "").strip()
-    if not note:
-        raise _invalid("note", "请填写决定理由。")
-    proposal = session.scalar(select(EligibilityProposal).where(EligibilityProposal.id == proposal_id)
-                              .with_for_update(of=EligibilityProposal))
-    if proposal is None:
-        raise NotFound.of("抽取资格变更提议", proposal_id)
-    if proposal.status != "pending":
-        raise Conflict("eligibility_proposal_decided",
-                       f"该提议已决定（{PROPOSAL_STATUS_LABELS[proposal.status]}），不能再次决定。")
-    proposal.status = "accepted" if accept else "rejected"
-    proposal.decided_by, proposal.decided_at, proposal.decision_note = principal.label, utcnow(), note
+    proposal = settle(session, principal, EligibilityProposal, proposal_id, accept, note,
+                      noun="提议", what="抽取资格变更提议", code="eligibility_proposal_decided",
+                      labels=PROPOSAL_STATUS_LABELS)
     if accept:
         value = parse_value(proposal.field, proposal.new_value)
         record_changes(session, principal, proposal.target, {proposal.field: value}, proposal.reason_code, "proposal")
     session.flush()
     audit.record(session, principal, "eligibility.decide", "eligibility_proposal", proposal.id,
                  {"uscc": proposal.target.uscc, "field": proposal.field, "accepted": accept})
+    return proposal
+
+
+def settle(session: Session, principal: Principal, model: Any, proposal_id: int, accept: bool, note: str, *,
+           noun: str, what: str, code: str, labels: Mapping[str, str]) -> Any:
+    """Mark a waiting proposal (an eligibility proposal or a listing proposal: a row with ``status``,
+    ``decided_by``, ``decided_at`` and ``decision_note``) accepted or rejected, locked against a
+    concurrent decision; a decision needs a note, and a decided proposal is not decided again."""
+    note = (note or "").strip()
+    if not note:
+        raise _invalid("note", "请填写决定理由。")
+    proposal = session.scalar(select(model).where(model.id == proposal_id).with_for_update(of=model))
+    if proposal is None:
+        raise NotFound.of(what, proposal_id)
+    if proposal.status != "pending":
+        raise Conflict(code, f"该{noun}已决定（{labels[proposal.status]}），不能再次决定。")
+    proposal.status = "accepted" if accept else "rejected"
+    proposal.decided_by, proposal.decided_at, proposal.decision_note = principal.label, utcnow(), note
     return proposal
 
 

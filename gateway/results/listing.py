@@ -14,9 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
 from gateway.directory import eligibility
-from gateway.errors import Conflict, Invalid, NotFound
 from gateway.results import risk
 from gateway.results.models import LISTING_STATUS_LABELS, InspectionResult, ListingProposal
 from gateway.security import audit
@@ -63,20 +61,8 @@ def proposals_query(principal: Principal, args: Mapping[str, Any]) -> Select:
 def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> ListingProposal:
     """The registration authority's head accepts (the flag is set) or rejects a waiting proposal."""
     authorize(principal, "listing.decide", departments=eligibility.owner_departments(session))
-    note = (note or "").strip()
-    if not note:
-        raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["请填写决定理由。"]})
-    proposal = session.scalar(select(ListingProposal).where(ListingProposal.id == proposal_id)
-                              .with_for_update(of=ListingProposal))
-    if proposal is None:
-        raise NotFound.of("列入名录提请", proposal_id)
-    if proposal.status != "pending":
-        raise Conflict("listing_decided",
-                       f"该提请已决定（{LISTING_STATUS_LABELS[proposal.status]}），不能再次决定。")
-    proposal.status = "accepted" if accept else "rejected"
-    proposal.decided_by = principal.label
-    proposal.decided_at = utcnow()
-    proposal.decision_note = note
+    proposal = eligibility.settle(session, principal, ListingProposal, proposal_id, accept, note, noun="提请",
+                                  what="列入名录提请", code="listing_decided", labels=LISTING_STATUS_LABELS)
     if accept:
         eligibility.record_changes(session, principal, proposal.target, {proposal.list_name: True},
                                    "listing_decision", "listing")
