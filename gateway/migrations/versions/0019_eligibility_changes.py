@@ -23,6 +23,9 @@ def upgrade() -> None:
                                    server_default=sa.false()))
     with op.batch_alter_table("draws") as batch:
         batch.add_column(sa.Column("eligibility_changes", sa.JSON(), nullable=True))
+    # Issue 15, item 12: a plan adjusts a matter's minimum ratio where it is a county default.
+    with op.batch_alter_table("plans") as batch:
+        batch.add_column(sa.Column("min_ratios", sa.JSON(), nullable=True))
     op.create_table(
         "target_eligibility_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +73,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("eligibility_proposals")
     op.drop_table("target_eligibility_changes")
+    with op.batch_alter_table("plans") as batch:
+        batch.drop_column("min_ratios")
     with op.batch_alter_table("draws") as batch:
         batch.drop_column("eligibility_changes")
     with op.batch_alter_table("departments") as batch:
