@@ -18,14 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("departments") as batch:
-        batch.add_column(sa.Column("registration_authority", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-    with op.batch_alter_table("draws") as batch:
-        batch.add_column(sa.Column("eligibility_changes", sa.JSON(), nullable=True))
+    # Plain ADD COLUMN: a batch copy would drop and recreate departments and plans, which other
+    # tables' rows refer to.
+    op.add_column("departments", sa.Column("registration_authority", sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
+    op.add_column("draws", sa.Column("eligibility_changes", sa.JSON(), nullable=True))
     # Issue 15, item 12: a plan adjusts a matter's minimum ratio where it is a county default.
-    with op.batch_alter_table("plans") as batch:
-        batch.add_column(sa.Column("min_ratios", sa.JSON(), nullable=True))
+    op.add_column("plans", sa.Column("min_ratios", sa.JSON(), nullable=True))
     op.create_table(
         "target_eligibility_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,9 +72,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("eligibility_proposals")
     op.drop_table("target_eligibility_changes")
-    with op.batch_alter_table("plans") as batch:
-        batch.drop_column("min_ratios")
-    with op.batch_alter_table("draws") as batch:
-        batch.drop_column("eligibility_changes")
-    with op.batch_alter_table("departments") as batch:
-        batch.drop_column("registration_authority")
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy would drop and recreate plans and
+    # departments, which other tables' rows refer to.
+    for table, column in (("plans", "min_ratios"), ("draws", "eligibility_changes"),
+                          ("departments", "registration_authority")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
