@@ -98,6 +98,12 @@ def check_record(record, announced_sha256=None):
         ok = False
     else:
         lines.append("检查次数上限：一致")
+    if record.get("eligibility_changes") is None:
+        lines.append("冻结前抽取资格变更：本记录未列（早于该部分的记录）")
+    else:
+        move_reasons = check_eligibility_changes(record["eligibility_changes"], strata)
+        lines.append("冻结前抽取资格变更：" + ("不一致（{}）".format("；".join(move_reasons)) if move_reasons else "一致"))
+        ok = ok and not move_reasons
     for position, stratum in enumerate(strata, start=1):
         key = stratum.get("key", "#{}".format(position)) if isinstance(stratum, dict) else "#{}".format(position)
         reasons = check_stratum(stratum, seed)
@@ -197,6 +203,35 @@ def check_caps(record):
                     counts["by_department"].get(departments[matter], 0) < section["per_department"]:
                 reasons.append("对象 {} 未达每部门上限 {}（事项 {}）".format(
                     exclusion["uscc"], section["per_department"], matter))
+        return reasons
+    except (KeyError, TypeError, AttributeError) as error:
+        return ["格式错误：{!r}".format(error)]
+
+
+def check_eligibility_changes(section, strata):
+    """Why the "eligibility_changes" section does not match (empty if it does): its moves hash to
+    moves_sha256; a target listed as moved into a stratum is in it, one moved out of a stratum is
+    not (and the stratum exists); every change has a listed reason and falls between the plan's
+    publication and the freeze (the section's window)."""
+    try:
+        reasons = []
+        if canonical_sha256(section["moves"]) != section["moves_sha256"]:
+            reasons.append("变更列表与 moves_sha256 不符")
+        members = {s["key"]: set(s["population"]) for s in strata}
+        window = section["window"]
+        for move in section["moves"]:
+            uscc = move["uscc"]
+            reasons += ["{} 列为移入 {}，但不在该分层中".format(uscc, key)
+                        for key in move["moved_in"] if uscc not in members.get(key, ())]
+            reasons += ["{} 列为移出 {}，但该分层不存在或仍含该对象".format(uscc, key)
+                        for key in move["moved_out"] if key not in members or uscc in members[key]]
+            if not move["changes"]:
+                reasons.append("{} 未列出引起变动的变更".format(uscc))
+            for change in move["changes"]:
+                if change["reason"] not in section["reasons"]:
+                    reasons.append("{} 的变更原因代码未知：{!r}".format(uscc, change["reason"]))
+                if not window["from"] <= change["at"] <= window["to"]:
+                    reasons.append("{} 的变更时间 {} 不在公布至冻结的期间内".format(uscc, change["at"]))
         return reasons
     except (KeyError, TypeError, AttributeError) as error:
         return ["格式错误：{!r}".format(error)]

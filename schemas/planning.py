@@ -12,6 +12,11 @@ PLAN_KINDS = ("annual", "joint")
 PLAN_STATUSES = ("draft", "published", "superseded")
 
 
+# Where a matter's minimum ratio in a plan comes from, as the plan shows it: a rule's, the county's
+# default (never to be read as law), or this plan's adjustment of that default.
+MIN_RATIO_SOURCES = {"rule": "规定", "county_default": "县级默认", "plan": "本计划调整"}
+
+
 class RatioField(fields.Field):
     """A sampling ratio between 0 and 1 as an exact decimal; sent and returned as a string
     (``"0.05"``); a JSON number is accepted and read through its decimal text."""
@@ -102,6 +107,10 @@ class PlanCreateSchema(Schema):
     scope = fields.Nested(ScopeSchema, load_default=dict)
     ratios = fields.Nested(RatiosSchema, required=True)
     key_rule = fields.Nested(KeyRuleSchema, load_default=dict)
+    min_ratios = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)), values=RatioField(),
+                             load_default=dict, metadata={
+                                 "description": "matter code -> this plan's minimum ratio, for a matter whose "
+                                                "minimum is a county default (县级默认); shown as 本计划调整"})
     frequency = _text(100, required=True)
     window_start = fields.Date(required=True)
     window_end = fields.Date(required=True)
@@ -146,6 +155,9 @@ class PlanMatterSchema(Schema):
     department = fields.String()
     cooperating_departments = fields.List(fields.String())
     min_ratio = fields.String()
+    min_ratio_source = fields.String(metadata={
+        "enum": list(MIN_RATIO_SOURCES), "description": "rule (规定), county_default (县级默认) or plan (本计划调整)"})
+    min_ratio_label = fields.String()
 
 
 class PlanStratumSchema(Schema):
@@ -173,6 +185,7 @@ class PlanSchema(Schema):
     ratios = fields.Dict(keys=fields.String(), values=fields.String())
     strata = fields.List(fields.Nested(PlanStratumSchema))
     key_rule = fields.Nested(KeyRuleSchema)
+    min_ratios = fields.Dict(keys=fields.String(), values=fields.String())
     frequency = fields.String()
     window_start = fields.Date()
     window_end = fields.Date()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from gateway.api.plugins import blp as plugins_blp
-from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
+from gateway.directory.api import conflicts_blp, eligibility_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
 from gateway.higher_level.api import higher_level_blp
 from gateway.ledger.api import ledger_blp
@@ -20,7 +20,7 @@ from gateway.tasks.api import reassignments_blp, tasks_blp
 def register_blueprints(api: Api) -> None:
 
     for blp in (plugins_blp, auth_blp, audit_blp, accounts_blp, tokens_blp, inspectors_blp, targets_blp,
-                conflicts_blp, imports_blp, results_blp, stats_blp, public_blp):
+                eligibility_blp, conflicts_blp, imports_blp, results_blp, stats_blp, public_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     # Plans, draws, tasks and reassignments, higher-level inspections (issue 3).

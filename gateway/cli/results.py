@@ -13,6 +13,7 @@ import click
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.directory import eligibility
 from gateway.results import exports, listing, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
@@ -210,9 +211,9 @@ def listing_list(ctx: CliContext, show_all: bool) -> None:
 @click.option("--by", "by", metavar="姓名", help="负责人姓名（记入审计日志，默认当前系统用户）。")
 @pass_context
 def listing_decide(ctx: CliContext, proposal_id: int, accept: bool, note: str, by: str | None) -> None:
-    head = Principal(role="department_head", department_code=listing.REGISTRATION_AUTHORITY,
-                     name=by or CLI_PRINCIPAL.name)
     with ctx.gateway().write() as session:
+        head = Principal(role="department_head", department_code=eligibility.registration_authority(session),
+                         name=by or CLI_PRINCIPAL.name)
         item = python_values(ListingProposalSchema(),
                              listing.ListingView(listing.decide(session, head, proposal_id, accept=accept, note=note)))
     click.echo(f"提请 {item['id']}（{item['target_name']}，{item['list_label']}）：{item['status_label']}。")

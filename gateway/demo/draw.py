@@ -12,6 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.core import Gateway
+from gateway.directory import eligibility
+from gateway.directory.models import Target
+from gateway.directory.queries import criteria_clause
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment
 from gateway.draw.models import Draw
@@ -63,6 +66,23 @@ def demo_plan_body(gateway: Gateway, year: int) -> dict[str, Any]:
     }
 
 
+def demo_pre_freeze_change(session, gateway: Gateway) -> str | None:
+    """Between the plan's publication and the freeze, the registration authority records one target
+    of the first matter that has any as closed (reason 经核实已停业或歇业): the public draw record then
+    shows the target leaving its stratum, with the reason. Returns its USCC."""
+    authority = eligibility.registration_authority(session)
+    actor = (Principal(role="department_head", name="演示数据", department_code=authority) if authority
+             else demo_principal())
+    for matter in gateway.registry.matters.values():
+        target = session.scalar(select(Target).where(
+            criteria_clause(matter.criteria), Target.active.is_(True), Target.status == "operating")
+            .order_by(Target.uscc).limit(1))
+        if target is not None:
+            eligibility.change(session, actor, target, {"status": "closed"}, "business_closed", "page")
+            return target.uscc
+    return None
+
+
 def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 410823) -> dict[str, Any]:
     """Make sure the demo's joint plan is published and its draw completed; return a summary."""
     today = today or date.today()
@@ -87,7 +107,8 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
     with gateway.write() as session:
         draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan_id))
         if draw is None:
-            draw = draws.freeze(session, principal, plan_id)
+            demo_pre_freeze_change(session, gateway)
+            draw = draws.freeze(session, principal, plan_id, secret=gateway.settings.secret_key)
         if draw.status == "frozen":
             draws.commit(session, principal, draw.id, [
                 {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]), **who[r["name"]]}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.directory import service
+from gateway.directory import eligibility, service
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
@@ -23,11 +23,16 @@ from schemas.common import PageArgsSchema, python_values
 from schemas.directory import (
     ConflictPageSchema,
     ConflictSchema,
+    EligibilityChangePageSchema,
+    EligibilityDecisionSchema,
+    EligibilityProposalPageSchema,
+    EligibilityProposalSchema,
     ImportReportSchema,
     InspectorPageSchema,
     InspectorQuerySchema,
     InspectorSchema,
     InspectorUpdateSchema,
+    ReasonArgsSchema,
     TargetPageSchema,
     TargetQuerySchema,
     TargetSchema,
@@ -36,6 +41,8 @@ from schemas.directory import (
 
 inspectors_blp = Blueprint("inspectors", __name__, url_prefix="/inspectors", description="执法检查人员名录")
 targets_blp = Blueprint("targets", __name__, url_prefix="/targets", description="检查对象名录")
+eligibility_blp = Blueprint("eligibility_proposals", __name__, url_prefix="/eligibility-proposals",
+                            description="抽取资格变更提议")
 conflicts_blp = Blueprint("conflicts", __name__, url_prefix="/conflicts", description="回避关系")
 imports_blp = Blueprint("imports", __name__, url_prefix="/imports", description="批量导入")
 
@@ -167,7 +174,7 @@ class Targets(MethodView):
         principal = current_principal()
         authorize(principal, "targets.write")
         with get_gateway().write() as session:
-            target = service.create_target(session, data)
+            target = service.create_target(session, data, principal)
             audit.record(session, principal, "targets.create", "target", target.uscc, {})
             return service.target_dict(target)
 
@@ -190,20 +197,76 @@ class TargetByUscc(MethodView):
 
 @targets_blp.route("/<string:uscc>/deactivate")
 class TargetDeactivate(MethodView):
-    @permission("targets.write")
+    @permission("targets.eligibility")
+    @targets_blp.arguments(ReasonArgsSchema, location="query")
     @targets_blp.response(200, TargetSchema)
-    def post(self, uscc):
-        """Take a target out of the directory's active population (records stay)."""
-        return _change_target(uscc, {"active": False}, "targets.deactivate")
+    def post(self, args, uscc):
+        """Take a target out of the directory's active population (records stay): the registration
+        authority or the county office, with a reason code (``?reason_code=``)."""
+        return _change_target(uscc, {"active": False, "reason_code": args.get("reason_code")}, "targets.deactivate")
 
 
 def _change_target(uscc: str, data: dict, action: str) -> dict:
     principal = current_principal()
     authorize(principal, "targets.write")
     with get_gateway().write() as session:
-        target = service.update_target(session, uscc, data)
-        audit.record(session, principal, action, "target", target.uscc, {"fields": sorted(data)})
+        target = service.update_target(session, uscc, data, principal)
+        audit.record(session, principal, action, "target", target.uscc,
+                     {"fields": sorted(k for k in data if k != "reason_code"), "reason": data.get("reason_code")})
         return service.target_dict(target)
+
+
+@targets_blp.route("/<string:uscc>/eligibility-changes")
+class TargetEligibilityChanges(MethodView):
+    @permission("targets.read")
+    @targets_blp.arguments(PageArgsSchema, location="query")
+    @targets_blp.response(200, EligibilityChangePageSchema)
+    def get(self, args, uscc):
+        """Every logged change of the target's eligibility fields, newest first (append-only)."""
+        service.get_target(db(), uscc)
+        return query_page(db(), eligibility.changes_query(uscc), args).map(eligibility.ChangeView)
+
+
+@targets_blp.route("/<string:uscc>/eligibility-proposals")
+class TargetEligibilityProposals(MethodView):
+    @permission("targets.write")
+    @targets_blp.arguments(EligibilityProposalSchema)
+    @targets_blp.response(201, EligibilityProposalSchema)
+    def post(self, data, uscc):
+        """Propose a change of one eligibility field; the registration authority or the county
+        office decides."""
+        principal = current_principal()
+        with get_gateway().write() as session:
+            proposal = eligibility.propose(session, principal, service.get_target(session, uscc), data)
+            return python_values(EligibilityProposalSchema(), eligibility.ProposalView(proposal))
+
+
+class ProposalQuerySchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(tuple(eligibility.PROPOSAL_STATUS_LABELS)))
+
+
+@eligibility_blp.route("")
+class EligibilityProposals(MethodView):
+    @permission("targets.read")
+    @eligibility_blp.arguments(ProposalQuerySchema, location="query")
+    @eligibility_blp.response(200, EligibilityProposalPageSchema)
+    def get(self, args):
+        """Proposals to change targets' eligibility, newest first (``status``: pending, accepted, rejected)."""
+        return query_page(db(), eligibility.proposals_query(args), args).map(eligibility.ProposalView)
+
+
+@eligibility_blp.route("/<int:proposal_id>/decision")
+class EligibilityDecision(MethodView):
+    @permission("targets.eligibility")
+    @eligibility_blp.arguments(EligibilityDecisionSchema)
+    @eligibility_blp.response(200, EligibilityProposalSchema)
+    def post(self, data, proposal_id):
+        """The registration authority or the county office accepts (applies) or rejects a proposal."""
+        with get_gateway().write() as session:
+            proposal = eligibility.decide(session, current_principal(), proposal_id,
+                                          accept=data["accept"], note=data["note"])
+            return python_values(EligibilityProposalSchema(), eligibility.ProposalView(proposal))
+
 
 
 @conflicts_blp.route("")

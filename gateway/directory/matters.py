@@ -69,10 +69,12 @@ def sync_registry(session: Session, registry: Registry) -> None:
         row.parent_code = dept.parent_code
         row.plugin = registry.department_plugin[code]
         row.installed = True
+        row.registration_authority = dept.registration_authority
         session.add(row)
     for code, row in existing.items():
         if code not in registry.departments:
             row.installed = False
+            row.registration_authority = False
     session.flush()
 
     versions = list(session.scalars(select(MatterVersion)))

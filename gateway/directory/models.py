@@ -15,10 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, utcnow
+from schemas.directory import ELIGIBILITY_FIELDS, ELIGIBILITY_REASONS, ELIGIBILITY_SOURCES  # noqa: F401  (re-exported)
 
 TARGET_STATUSES = ("operating", "closed", "liquidating", "deregistered", "revoked", "cancelled", "moved_out")
 # Statuses that take a target out of every draw (article 15 exclusions: deregistered or closed).
@@ -39,6 +41,8 @@ class Department(Base):
     parent_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     plugin: Mapped[str] = mapped_column(String(100), default="")
     installed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The registration authority (at most one installed department; see contributions.Department).
+    registration_authority: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MatterVersion(Base):
@@ -141,3 +145,56 @@ def join_licences(licences: list[str] | tuple[str, ...]) -> str:
 
 def split_licences(stored: str) -> list[str]:
     return [name for name in (stored or "").split("|") if name]
+
+
+class EligibilityChange(Base):
+    """One change of one eligibility field of a target: append-only (never updated or deleted).
+
+    ``actor`` names who did it (internal, like the audit log); the public draw record shows only an
+    opaque id derived from it with the gateway's secret."""
+
+    __tablename__ = "target_eligibility_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(String(32))
+    new_value: Mapped[str] = mapped_column(String(32))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_department: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class EligibilityProposal(Base):
+    """A department that does not own eligibility data proposes a change; the registration
+    authority (or the county office) accepts, which applies it, or rejects it."""
+
+    __tablename__ = "eligibility_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    new_value: Mapped[str] = mapped_column(String(32))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    proposed_by_department: Mapped[str] = mapped_column(String(64), default="")
+    proposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    target: Mapped[Target] = relationship(lazy="joined")
+
+
+def _append_only(_mapper, _connection, _target) -> None:
+    raise RuntimeError("target_eligibility_changes is append-only")
+
+
+event.listen(EligibilityChange, "before_update", _append_only)
+event.listen(EligibilityChange, "before_delete", _append_only)

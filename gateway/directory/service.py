@@ -6,11 +6,21 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.directory.models import Conflict, Department, Inspector, Target, join_licences, split_licences
+from gateway.directory import eligibility
+from gateway.directory.models import (
+    ELIGIBILITY_FIELDS,
+    Conflict,
+    Department,
+    Inspector,
+    Target,
+    join_licences,
+    split_licences,
+)
 from gateway.directory.privacy import mask_certificate, mask_phone
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
 from gateway.security.models import Account, ApiToken
+from gateway.security.principal import SYSTEM, Principal
 from schemas.common import RowView, python_values
 from schemas.directory import InspectorSchema, TargetSchema
 
@@ -132,21 +142,39 @@ def get_target(session: Session, uscc: str) -> Target:
     return target
 
 
-def create_target(session: Session, data: Mapping[str, Any]) -> Target:
+def create_target(session: Session, data: Mapping[str, Any], principal: Principal = SYSTEM,
+                  source: str = "api") -> Target:
+    """A new target. It starts with the default eligibility (operating, active, class B, on no
+    list); other eligibility values are changes of the owner's, with a reason, logged as such."""
     if session.scalar(select(Target.id).where(Target.uscc == data["uscc"])) is not None:
         raise ConflictError("duplicate_uscc", "检查对象已存在。",
                             {"uscc": [f"统一社会信用代码 {data['uscc']} 已在检查对象名录中。"]})
-    target = Target(**{f: data[f] for f in TARGET_FIELDS if f in data})
+    target = Target(**{f: data[f] for f in TARGET_FIELDS if f in data and f not in ELIGIBILITY_FIELDS})
     target.licences = join_licences(data.get("licences", []))
+    defaults = {f: Target.__table__.c[f].default.arg for f in ELIGIBILITY_FIELDS}
+    moved = {f: v for f, v in eligibility.changed_fields(None, data).items() if v != defaults[f]}
+    if moved:
+        # Checked before anything is written: a refused target is not added at all.
+        eligibility.check_reason(data.get("reason_code"))
+        if not eligibility.may_change(session, principal):
+            eligibility.raise_not_owner(session)
+    for f, value in defaults.items():
+        setattr(target, f, value)
     session.add(target)
     session.flush()
+    eligibility.change(session, principal, target, moved, data.get("reason_code"), source)
     return target
 
 
-def update_target(session: Session, uscc: str, data: Mapping[str, Any]) -> Target:
+def update_target(session: Session, uscc: str, data: Mapping[str, Any], principal: Principal = SYSTEM,
+                  source: str = "api") -> Target:
+    """Change a target; its eligibility fields only by their owner, with a reason code (else
+    nothing is written)."""
     target = get_target(session, uscc)
+    eligibility.change(session, principal, target, eligibility.changed_fields(target, data),
+                       data.get("reason_code"), source)
     for f in TARGET_FIELDS:
-        if f in data and f != "uscc":
+        if f in data and f != "uscc" and f not in ELIGIBILITY_FIELDS:
             setattr(target, f, data[f])
     if "licences" in data:
         target.licences = join_licences(data["licences"])

@@ -44,6 +44,9 @@ class Draw(Base):
     # sample_size; and the number of exclusions per reason.
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     key_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The eligibility changes between the plan's publication and the freeze that moved a target
+    # into or out of a stratum (gateway.draw.moves); None for draws frozen before it existed.
+    eligibility_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     frozen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     frozen_by: Mapped[str] = mapped_column(String(200))
 

@@ -36,7 +36,7 @@ from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.models import InspectionCaps
 from gateway.ledger.queries import TargetCounts, counts_by_target, current_caps
-from gateway.planning.models import Plan
+from gateway.planning.models import Plan, min_ratio_of
 from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
 
@@ -76,7 +76,7 @@ def plan_matters(session: Session, plan: Plan) -> list[PlanMatterInfo]:
             code=pm.matter_code,
             department=pm.department_code,
             cooperating=tuple(content.get("cooperating_departments", [])),
-            min_ratio=Decimal(str(content.get("min_ratio", "0"))),
+            min_ratio=min_ratio_of(content, plan.min_ratios or {}, pm.matter_code)[0],
             criteria=TargetCriteria(
                 target_types=tuple(criteria.get("target_types", ())),
                 required_licences=tuple(criteria.get("required_licences", ())),

@@ -24,6 +24,7 @@ import json
 import operator
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from itertools import islice
 from typing import Any, Iterable, Mapping, Sequence
@@ -31,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from gateway.draw.sampler import SeedError, build_seed, exact_ratio
 from gateway.draw.strata import JointTarget, Stratum, StratumSelection
 from gateway.draw.teams import Inspector, Team
+from schemas.common import CHINA_TZ
 
 FORMAT = "shuangsui.draw/1"
 ALGORITHM = {"name": "consistent-sampler", "version": "1.0.10"}
@@ -95,6 +97,18 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def canonical_sha256(value: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``value``."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A naive UTC time as ISO 8601 in China time, e.g. 2026-04-02T10:00:00+08:00."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).isoformat(timespec="seconds")
 
 
 def ratio_text(ratio: Decimal | int | str) -> str:

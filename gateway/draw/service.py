@@ -17,7 +17,7 @@ import hashlib
 import json
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 import orjson
@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
-from gateway.draw import bulk, timing
+from gateway.draw import bulk, moves, timing
 from gateway.draw import commitment as commitments_mod
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
@@ -43,6 +43,7 @@ from gateway.draw.record import (
     Contribution,
     Participant,
     build_record,
+    iso,
     opaque_inspector_id,
     population_sha256,
     task_entry,
@@ -62,7 +63,7 @@ from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from gateway.tasks.models import Task, TaskMember
-from schemas.common import CHINA_TZ, RowView, python_values
+from schemas.common import RowView, python_values
 from schemas.draws import DrawSchema
 
 STATUS_LABELS = {
@@ -79,13 +80,6 @@ IN_CHUNK = 2000
 def record_id(settings: Settings, draw: Draw) -> str:
     """The draw's id in its public record (also its platform record id)."""
     return f"{settings.area_code}-draw-{draw.id}"
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A naive UTC time as ISO 8601 in China time, e.g. 2026-04-02T10:00:00+08:00."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).isoformat(timespec="seconds")
 
 
 def get_draw(session: Session, draw_id: int) -> Draw:
@@ -108,8 +102,11 @@ def _stage_error(draw: Draw, wanted: str) -> ConflictError:
 # ----------------------------------------------------------------------------------------- freeze
 
 @collector_paused()
-def freeze(session: Session, principal: Principal, plan_id: int, now: datetime | None = None) -> Draw:
-    """Stage 1: fix the population of every stratum of a published plan."""
+def freeze(session: Session, principal: Principal, plan_id: int, now: datetime | None = None,
+           secret: str = "") -> Draw:
+    """Stage 1: fix the population of every stratum of a published plan, and list the eligibility
+    changes since its publication that moved targets between strata (``secret`` keys the changes'
+    opaque actor ids: pass the gateway's)."""
     authorize(principal, "draws.run")
     plan = get_plan(session, plan_id)
     if plan.status != "published":
@@ -132,6 +129,8 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     matters = plan_matters(session, plan)
     population = compute_population(session, plan, matters)
     strata = strata_json(population)
+    now = now or utcnow()
+    moved = moves.build_section(session, plan, matters, strata, now, secret)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
         population_sha256=population_sha256(population.strata),
@@ -148,8 +147,8 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             "candidates": population.stats["candidates"],
             **({"inspection_caps": population.caps} if population.caps is not None else {}),
         },
-        key_rule=dict(plan.key_rule or {}),
-        frozen_at=now or utcnow(), frozen_by=principal.label,
+        key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
+        frozen_at=now, frozen_by=principal.label,
     )
     number = plan.number
     session.add(draw)
@@ -161,6 +160,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
+        "eligibility_moves": len(moved["moves"]), "eligibility_moves_sha256": moved["moves_sha256"],
     })
     return draw
 
@@ -572,6 +572,7 @@ def record_extras(draw: Draw) -> dict[str, Any]:
         "exclusion_reasons": dict(EXCLUSION_REASONS),
         # The county's yearly caps the freeze applied, with the excluded targets' counts.
         **({"inspection_caps": draw.stats["inspection_caps"]} if "inspection_caps" in (draw.stats or {}) else {}),
+        **moves.record_section(draw),
     }
 
 

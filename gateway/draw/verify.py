@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
+    canonical_sha256,
     opaque_inspector_id,
     population_digests,
     record_problems,
@@ -43,6 +44,7 @@ CHECK_LABELS = {
     "tasks": "检查任务",
     "key_strata": "重点抽查分层",
     "inspection_caps": "检查次数上限",
+    "eligibility_changes": "冻结前抽取资格变更",
 }
 _MAX_LISTED = 5
 
@@ -123,6 +125,7 @@ def verify_record(record: Any, *, expected_population_sha256: str | None = None)
     checks.append(_tasks_finding(record, well_formed, seed, cache))
     checks.append(_key_strata_finding(record, well_formed))
     checks.append(caps_finding(record))
+    checks.append(eligibility_finding(record, well_formed))
     return VerifyReport(tuple(checks), strata)
 
 
@@ -251,6 +254,43 @@ def caps_finding(record: Mapping[str, Any]) -> Finding:
             break
     ok = not reasons
     return Finding("inspection_caps", ok, "；".join(reasons) if reasons else f"{MATCH}（{len(capped)} 项排除）")
+def eligibility_finding(record: Mapping[str, Any], well_formed: list) -> Finding:
+    """The ``eligibility_changes`` section (:mod:`gateway.draw.moves`): its moves hash to
+    ``moves_sha256``; each listed target is in every stratum it moved into and in none it moved out
+    of, each named stratum exists, and each change has a known reason and falls in the window.
+    Records made before the section existed have none and pass."""
+    section = record.get("eligibility_changes")
+    if section is None:
+        return Finding("eligibility_changes", True, "本记录未列抽取资格变更（早于该部分的记录）")
+    if not isinstance(section, Mapping) or not isinstance(section.get("moves"), list):
+        return Finding("eligibility_changes", False, "eligibility_changes 格式错误")
+    reasons = []
+    if canonical_sha256(section["moves"]) != section.get("moves_sha256"):
+        reasons.append("变更列表与 moves_sha256 不符")
+    members = {e["key"]: set(e["population"]) for e in well_formed}
+    known = section.get("reasons") if isinstance(section.get("reasons"), Mapping) else {}
+    window = section.get("window") if isinstance(section.get("window"), Mapping) else {}
+    for move in section["moves"]:
+        reasons += _move_problems(move, members, known, window)
+    return Finding("eligibility_changes", not reasons, "；".join(reasons[:_MAX_LISTED]) or MATCH)
+
+
+def _move_problems(move: Any, members: Mapping[str, set], known: Mapping[str, Any], window: Mapping[str, Any]) -> list[str]:
+    try:
+        uscc, moved_in, moved_out, changes = move["uscc"], move["moved_in"], move["moved_out"], move["changes"]
+        problems = [f"{uscc} 列为移入 {key}，但不在该分层中" for key in moved_in if uscc not in members.get(key, ())]
+        problems += [f"{uscc} 列为移出 {key}，但该分层不存在或仍含该对象" for key in moved_out
+                     if key not in members or uscc in members[key]]
+        if not changes:
+            problems.append(f"{uscc} 未列出引起变动的变更")
+        for change in changes:
+            if change["reason"] not in known:
+                problems.append(f"{uscc} 的变更原因代码未知：{change['reason']!r}")
+            if not window.get("from", "") <= change["at"] <= window.get("to", ""):
+                problems.append(f"{uscc} 的变更时间 {change['at']} 不在公布至冻结的期间内")
+        return problems
+    except (KeyError, TypeError):
+        return ["eligibility_changes 中有格式错误的条目"]
 
 
 def _first_difference(expected: Sequence[str], recorded: Sequence[str]) -> str:

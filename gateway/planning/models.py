@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Mapping
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,6 +37,9 @@ class Plan(Base):
     # Which targets get key inspection (article 15: high risk, complaints, abnormal or serious-violation
     # list): they bypass the yearly cap and are counted apart. See gateway.draw.population.KeyRule.
     key_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Matter code -> this plan's minimum ratio for the matter, where the matter's minimum is a county
+    # default (Matter.county_defaults names min_ratio) and the plan adjusts it (本计划调整).
+    min_ratios: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, default=dict)
     frequency: Mapped[str] = mapped_column(String(100), default="")
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
@@ -67,3 +71,12 @@ class PlanMatter(Base):
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
 
     plan: Mapped[Plan] = relationship(back_populates="matters")
+
+
+def min_ratio_of(content: Mapping[str, Any], adjusted: Mapping[str, str], code: str) -> tuple[Decimal, str]:
+    """A plan's minimum ratio for a matter and where it comes from (:data:`MIN_RATIO_SOURCES`): the
+    plan's adjustment, else the pinned version's minimum, a county default or a rule's."""
+    if code in adjusted:
+        return Decimal(str(adjusted[code])), "plan"
+    source = "county_default" if "min_ratio" in content.get("county_defaults", ()) else "rule"
+    return Decimal(str(content.get("min_ratio", "0"))), source

@@ -25,17 +25,18 @@ from gateway.draw.superseding import supersede_seeded
 from gateway.errors import Conflict, Forbidden, Invalid, NotFound
 from gateway.planning import numbering
 from gateway.planning.installed import refuse_if_plugin_missing
-from gateway.planning.models import Plan, PlanMatter
+from gateway.planning.models import Plan, PlanMatter, min_ratio_of
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text, personal_data_problems
 from gateway.security.policy import ANY, PUBLISHED, allows, authorize, scope_of
 from gateway.security.principal import Principal
 from gateway.sync.outbox import enqueue
 from schemas.common import CHINA_TZ, RowView, python_values
-from schemas.planning import PlanSchema
+from schemas.planning import MIN_RATIO_SOURCES, PlanSchema
 
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
-EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "frequency", "window_start", "window_end", "description")
+EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "min_ratios", "frequency", "window_start", "window_end",
+                   "description")
 DEFAULT_KEY_RULE = KeyRule().as_dict()
 
 
@@ -122,7 +123,8 @@ class PlanView(RowView):
     def __init__(self, plan: Plan, versions: Mapping[int, MatterVersion], names: Mapping[str, str],
                  superseded_by: int | None, draw: Any, warnings: list[str] | None):
         self.row = plan
-        self.matters = [_matter_entry(pm, versions[pm.matter_version_id]) for pm in plan.matters]
+        self.matters = [_matter_entry(pm, versions[pm.matter_version_id], plan.min_ratios or {}) for pm in plan.matters]
+        self.min_ratios = dict(plan.min_ratios or {})
         self.departments = {code: names.get(code, code) for code in plan_departments(plan)}
         self.scope = _scope(plan.scope)
         self.ratios = dict(plan.ratios)
@@ -133,8 +135,9 @@ class PlanView(RowView):
         self.warnings = warnings or []
 
 
-def _matter_entry(pm: PlanMatter, version: MatterVersion) -> dict[str, Any]:
+def _matter_entry(pm: PlanMatter, version: MatterVersion, adjusted: Mapping[str, str]) -> dict[str, Any]:
     content = version.content
+    minimum, source = min_ratio_of(content, adjusted, pm.matter_code)
     return {
         "code": pm.matter_code,
         "name": version.name,
@@ -143,7 +146,9 @@ def _matter_entry(pm: PlanMatter, version: MatterVersion) -> dict[str, Any]:
         "matter_version_id": version.id,
         "department": pm.department_code,
         "cooperating_departments": list(content.get("cooperating_departments", [])),
-        "min_ratio": str(content.get("min_ratio", "0")),
+        "min_ratio": _text(minimum),
+        "min_ratio_source": source,
+        "min_ratio_label": MIN_RATIO_SOURCES[source],
     }
 
 
@@ -181,6 +186,19 @@ def _key_ratio_errors(key_rule: Mapping[str, Any], ratios: Mapping[str, Any],
         ordinary = max(minimums[code], *(Decimal(str(ratios[rc])) for rc in RISK_CLASSES))
         if Decimal(str(ratio)) < ordinary:
             errors[field] = [f"事项 {code} 的重点抽查比例不能低于其普通分层的抽查比例 {_text(ordinary)}。"]
+    return errors
+
+
+def _min_ratio_errors(adjusted: Mapping[str, Any], plan_matters: Mapping[str, PlanMatter],
+                      versions: Mapping[str, MatterVersion]) -> dict[str, list[str]]:
+    """A plan adjusts only the minimum ratio of one of its matters whose minimum is a county default."""
+    errors: dict[str, list[str]] = {}
+    for code in adjusted:
+        field = f"min_ratios.{code}"
+        if code not in plan_matters:
+            errors[field] = [f"调整最低抽查比例的事项 {code} 不在本计划中。"]
+        elif "min_ratio" not in versions[code].content.get("county_defaults", ()):
+            errors[field] = [f"事项 {code} 的最低抽查比例由规定给出，不是县级默认值，不能按计划调整。"]
     return errors
 
 
@@ -265,6 +283,7 @@ def update_plan(session: Session, principal: Principal, plan_id: int, data: Mapp
 
 def _plan_values(plan: Plan) -> dict[str, Any]:
     values = {k: getattr(plan, k) for k in EDITABLE_FIELDS}
+    values["min_ratios"] = dict(plan.min_ratios or {})
     values.update({
         "kind": plan.kind, "year": plan.year, "lead_department": plan.lead_department,
         "matters": [m.matter_code for m in plan.matters],
@@ -312,7 +331,7 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             continue
         plan_matters.append(PlanMatter(matter_code=code, matter_version_id=version.id,
                                        department_code=version.department_code))
-        minimums[code] = Decimal(str(version.content.get("min_ratio", "0")))
+        minimums[code], _source = min_ratio_of(version.content, data.get("min_ratios") or {}, code)
         for dept in (version.department_code, *version.content.get("cooperating_departments", [])):
             related.add(dept)
             if dept not in involved:
@@ -347,6 +366,8 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         errors.setdefault("window_end", []).append("检查结束日期不能早于开始日期。")
     for field, messages in personal_data_problems(session, {f: data.get(f) for f in ("title", "description")}).items():
         errors.setdefault(field, []).extend(messages)
+    errors.update(_min_ratio_errors(data.get("min_ratios") or {}, {pm.matter_code: pm for pm in plan_matters},
+                                    {**current, **{v.code: v for v in pinned_rows.values()}}))
     ratios = data["ratios"]
     missing = [rc for rc in RISK_CLASSES if rc not in ratios]
     if missing:
@@ -361,6 +382,7 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     values["ratios"] = {rc: str(ratios[rc]) for rc in RISK_CLASSES}
     values["scope"] = _scope(data.get("scope"))
     values["key_rule"] = {**DEFAULT_KEY_RULE, **dict(data.get("key_rule") or {})}
+    values["min_ratios"] = {code: str(ratio) for code, ratio in dict(data.get("min_ratios") or {}).items()}
     values.setdefault("description", "")
     return values
 

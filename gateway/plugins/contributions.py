@@ -29,6 +29,10 @@ class Department:
     level: str = "county"
     parent_code: str | None = None
     short_name: str = ""
+    # The registration authority (登记机关, market supervision in a county): it keeps the master
+    # data that decides who may be drawn (status, active, risk class, list membership) and decides
+    # listings. At most one installed department may say so (checked at start-up).
+    registration_authority: bool = False
 
     def __post_init__(self) -> None:
         if self.level not in JURISDICTION_LEVELS:

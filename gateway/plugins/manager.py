@@ -71,6 +71,12 @@ class Registry:
     # matter code -> the lead plugin's guide text (gateway_guide_text) for the matter's own version
     guide_texts: dict[str, str] = field(default_factory=dict, hash=False)
 
+    @property
+    def registration_authority(self) -> str | None:
+        """The code of the department that is the registration authority, None if none is
+        installed (then the county office alone decides eligibility and nobody decides listings)."""
+        return next((code for code, d in self.departments.items() if d.registration_authority), None)
+
     def cooperating_departments(self, matter_code: str) -> tuple[str, ...]:
         lead = self.matters[matter_code].department_code
         seen: list[str] = []
@@ -152,6 +158,10 @@ def _collect_departments(pm: pluggy.PluginManager) -> tuple[dict[str, Department
             )
         departments[dept.code] = dept
         department_plugin[dept.code] = name
+    authorities = [department_plugin[code] for code, d in departments.items() if d.registration_authority]
+    if len(authorities) > 1:
+        raise PluginError("只能有一个部门是登记机关（registration_authority）：插件 " + "、".join(authorities)
+                          + " 都声明了")
     return departments, department_plugin
 
 

@@ -189,7 +189,7 @@ def publish_disposition(
         session, "disposition", disposition.id, area_code=gateway.settings.area_code,
         department_code=disposition.department_code, due_date=datetime.combine(deadline.due, time()),
     )
-    event = risk.apply_disposition(session, disposition, chain_root(session, disposition))
+    event = risk.apply_disposition(session, disposition, chain_root(session, disposition), principal=principal)
     audit.record(session, principal, "followups.publish", "disposition", disposition.id,
                  {"result_id": disposition.result_id, "kind": disposition.kind})
     if event is not None:

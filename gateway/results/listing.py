@@ -3,7 +3,9 @@
 A published result whose codes ``propose`` a list (``risk_rules.json``) files a
 ``ListingProposal``; the target's flag stays as it was. Market supervision's department head
 accepts or rejects it with a note, and only an acceptance sets the flag the public target page
-shows (经营异常名录).
+shows (经营异常名录). The registration authority is the installed department whose plugin
+says so (:func:`gateway.directory.eligibility.registration_authority`); the acceptance is logged
+as an eligibility change (reason ``listing_decision``).
 """
 from __future__ import annotations
 
@@ -12,16 +14,13 @@ from typing import Any, Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
-from gateway.errors import Conflict, Invalid, NotFound
+from gateway.directory import eligibility
 from gateway.results import risk
 from gateway.results.models import LISTING_STATUS_LABELS, InspectionResult, ListingProposal
 from gateway.security import audit
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
 from schemas.common import RowView
-
-REGISTRATION_AUTHORITY = "market"   # 市场监督管理局: registers market entities and keeps their lists
 
 
 def propose_for_result(session: Session, principal: Principal, result: InspectionResult,
@@ -61,23 +60,12 @@ def proposals_query(principal: Principal, args: Mapping[str, Any]) -> Select:
 
 def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> ListingProposal:
     """The registration authority's head accepts (the flag is set) or rejects a waiting proposal."""
-    authorize(principal, "listing.decide", departments=[REGISTRATION_AUTHORITY])
-    note = (note or "").strip()
-    if not note:
-        raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["请填写决定理由。"]})
-    proposal = session.scalar(select(ListingProposal).where(ListingProposal.id == proposal_id)
-                              .with_for_update(of=ListingProposal))
-    if proposal is None:
-        raise NotFound.of("列入名录提请", proposal_id)
-    if proposal.status != "pending":
-        raise Conflict("listing_decided",
-                       f"该提请已决定（{LISTING_STATUS_LABELS[proposal.status]}），不能再次决定。")
-    proposal.status = "accepted" if accept else "rejected"
-    proposal.decided_by = principal.label
-    proposal.decided_at = utcnow()
-    proposal.decision_note = note
+    authorize(principal, "listing.decide", departments=eligibility.owner_departments(session))
+    proposal = eligibility.settle(session, principal, ListingProposal, proposal_id, accept, note, noun="提请",
+                                  what="列入名录提请", code="listing_decided", labels=LISTING_STATUS_LABELS)
     if accept:
-        setattr(proposal.target, proposal.list_name, True)
+        eligibility.record_changes(session, principal, proposal.target, {proposal.list_name: True},
+                                   "listing_decision", "listing")
     session.flush()
     audit.record(session, principal, "listing.decide", "listing_proposal", proposal.id,
                  {"uscc": proposal.target.uscc, "list": proposal.list_name, "accepted": accept})

@@ -24,8 +24,10 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.directory import eligibility
 from gateway.directory.models import RISK_CLASSES, Target
 from gateway.results.models import DISPOSITION_KINDS, Disposition, InspectionResult, RiskEvent
+from gateway.security.principal import SYSTEM, Principal
 from schemas.result_codes import RESULT_CODES
 
 RULES_FORMAT = "shuangsui.risk_rules/1"
@@ -148,7 +150,7 @@ def _chain_baseline(session: Session, chain: str, target: Target) -> str:
 
 def _apply(
     session: Session, target: Target, effect: Effect | None, *, source_type: str, source_id: int,
-    chain: str, rules_applied: list[str], rules: RiskRules,
+    chain: str, rules_applied: list[str], rules: RiskRules, principal: Principal = SYSTEM,
 ) -> RiskEvent | None:
     if effect is None:
         return None
@@ -158,9 +160,9 @@ def _apply(
     newly_set = [name for name in effect.lists if not getattr(target, name)]
     if after == before and not newly_set:
         return None
-    target.risk_class = after
-    for name in newly_set:
-        setattr(target, name, True)
+    # Logged as eligibility changes (reason ``risk_rule``): the publisher's act moved the target.
+    eligibility.record_changes(session, principal, target, {"risk_class": after, **dict.fromkeys(newly_set, True)},
+                               "risk_rule", "risk_rule")
     event = RiskEvent(
         target_id=target.id, source_type=source_type, source_id=source_id, chain=chain,
         rules=rules_applied, baseline_risk_class=baseline, risk_class_before=before,
@@ -171,24 +173,27 @@ def _apply(
     return event
 
 
-def apply_result(session: Session, result: InspectionResult, rules: RiskRules = RULES) -> RiskEvent | None:
+def apply_result(session: Session, result: InspectionResult, rules: RiskRules = RULES,
+                 principal: Principal = SYSTEM) -> RiskEvent | None:
     """Raise the target's flags for a just-published result version (None when nothing changes)."""
     applied = [c for c in result.result_codes if c in rules.result_codes]
     effect = rules.combine(rules.result_codes[c] for c in applied)
     return _apply(
         session, result.task.target, effect, source_type="result", source_id=result.id,
         chain=f"result:{result.task_id}", rules_applied=[f"result_code:{c}" for c in applied], rules=rules,
+        principal=principal,
     )
 
 
-def apply_disposition(session: Session, disposition: Disposition, root_id: int, rules: RiskRules = RULES) -> RiskEvent | None:
+def apply_disposition(session: Session, disposition: Disposition, root_id: int, rules: RiskRules = RULES,
+                      principal: Principal = SYSTEM) -> RiskEvent | None:
     """Raise the target's flags for a just-published disposition (``root_id``: first of its chain)."""
     effect = rules.dispositions.get(disposition.kind)
     target = session.get(Target, disposition.target_id)
     return _apply(
         session, target, effect, source_type="disposition", source_id=disposition.id,
         chain=f"disposition:{root_id}", rules_applied=[f"disposition:{disposition.kind}"] if effect else [],
-        rules=rules,
+        rules=rules, principal=principal,
     )
 
 

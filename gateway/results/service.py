@@ -418,7 +418,7 @@ def publish_result(
         session, "result", result.id, area_code=gateway.settings.area_code,
         department_code=task.lead_department, due_date=datetime.combine(deadline.due, time()),
     )
-    event = risk.apply_result(session, result)
+    event = risk.apply_result(session, result, principal=principal)
     audit.record(session, principal, "results.publish", "inspection_result", result.id,
                  _audit_details(result, on_time=result.published_on_time, deadline=deadline.due.isoformat()))
     if event is not None:

@@ -34,7 +34,12 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "directory.export":      {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "directory.write":       {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT},
+    # Non-eligibility fields of a target; other departments' eligibility proposals.
     "targets.write":         {"county_office": ANY, "department_operator": ANY, "department_head": ANY},
+    # Eligibility fields (status, active, risk class, lists) and decisions on proposals: the
+    # registration authority's department (eligibility.owner_departments) or the county office.
+    "targets.eligibility":   {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
     "plans.read":            {"public": PUBLISHED, "county_office": ANY, "supervisor": ANY,
                               "department_operator": ANY, "department_head": ANY, "inspector": PUBLISHED,
                               "system": ANY},
@@ -59,7 +64,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "inspector": TEAM, "system": ANY},
     "listing.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
                               "department_head": ANY},
-    # Listing is the registration authority's decision: its head (listing.REGISTRATION_AUTHORITY).
+    # Listing is the registration authority's decision: its head (eligibility.registration_authority).
     "listing.decide":        {"department_head": OWN_DEPARTMENT},
     "followups.write":       {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "followups.publish":     {"department_head": OWN_DEPARTMENT},

@@ -185,7 +185,7 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2) -> Drawn
         }
         plan = plans.create_plan(session, OFFICE, body, gateway.settings)
         plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
-        draw = draws.freeze(session, OFFICE, plan.id)
+        draw = draws.freeze(session, OFFICE, plan.id, secret=gateway.settings.secret_key)
         draws.commit(session, OFFICE, draw.id, commitments_for(), secret=gateway.settings.secret_key)
         draws.reveal_seed(session, OFFICE, draw.id, REVEALS, WITNESSES)
         plan_id, draw_id = plan.id, draw.id

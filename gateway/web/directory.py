@@ -7,18 +7,19 @@ directory part's own import (the same code as ``POST /api/v1/imports/<kind>``).
 """
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from gateway.api.session import db, get_gateway
-from gateway.directory import service
+from gateway.directory import eligibility, service
 from gateway.directory.importing.columns import INSPECTOR_COLUMNS, TARGET_COLUMNS
 from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
+from gateway.directory.models import ELIGIBILITY_REASONS
 from gateway.directory.queries import inspector_search, target_search
 from gateway.security.policy import allows, authorize, permission, scope_of, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, to_csv
-from gateway.web.base import department_choices, make_blueprint, paged
+from gateway.web.base import department_choices, make_blueprint, paged, run_action
 
 bp = make_blueprint("web_directory", "/console/directory")
 
@@ -112,3 +113,49 @@ def import_template(kind: str):
     response = Response(to_csv([c.headers[0] for c in KINDS[kind][1]], []), mimetype=CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response
+
+
+# ------------------------------------------------------------------ eligibility changes (article 15)
+
+@bp.route("/eligibility")
+@permission("targets.read")
+def eligibility_proposals():
+    """Other departments' proposals to change a target's eligibility, and the owner's decisions."""
+    principal = current_principal()
+    status = request.args.get("status") or "pending"
+    if status not in eligibility.PROPOSAL_STATUS_LABELS:
+        status = "pending"
+    session = db()
+    page = paged(session, eligibility.proposals_query({"status": status}), eligibility.ProposalView)
+    return render_template(
+        "directory/eligibility.html", page=page, status=status, statuses=eligibility.PROPOSAL_STATUS_LABELS,
+        can_decide=eligibility.may_change(session, principal), can_propose=allows(principal, "targets.write"),
+        fields=eligibility.FIELD_LABELS, reasons=ELIGIBILITY_REASONS, owner=eligibility.registration_authority(session))
+
+
+@bp.route("/eligibility/proposals", methods=["POST"])
+@permission("targets.write")
+def propose_eligibility():
+    gateway, principal = get_gateway(), current_principal()
+    form = {k: (request.form.get(k) or "").strip() for k in ("uscc", "field", "value", "reason_code", "note")}
+
+    def act():
+        with gateway.write() as session:
+            eligibility.propose(session, principal, service.get_target(session, form["uscc"]), form)
+
+    run_action(act, "已提出变更提议，待登记机关或县双随机办决定。")
+    return redirect(url_for("web_directory.eligibility_proposals"))
+
+
+@bp.route("/eligibility/<int:proposal_id>/decision", methods=["POST"])
+@permission("targets.eligibility")
+def decide_eligibility(proposal_id: int):
+    gateway, principal = get_gateway(), current_principal()
+    accept = request.form.get("decision") == "accept"
+
+    def act():
+        with gateway.write() as session:
+            eligibility.decide(session, principal, proposal_id, accept=accept, note=request.form.get("note") or "")
+
+    run_action(act, "已采纳，检查对象随之变更并记入变更日志。" if accept else "已决定不采纳。")
+    return redirect(url_for("web_directory.eligibility_proposals", status="pending"))

@@ -17,6 +17,7 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from gateway.api.session import db, get_gateway
+from gateway.directory.eligibility import value_label
 from gateway.directory.models import Target
 from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
@@ -71,11 +72,33 @@ def draw_view(row) -> dict[str, Any]:
         selected_total = sum(len(s["selected"]) for s in record["strata"])
     return {
         "draw": data, "stages": stages, "strata": strata, "exclusions": exclusions, "record": record,
+        "moves": moves_view(row.eligibility_changes, matter_names),
         "tasks": tasks, "task_total": len(record["tasks"]) if record else 0, "selected_total": selected_total,
         "shown_tasks": SHOWN_TASKS, "role_labels": ROLE_LABELS,
         "population_total": sum(s.get("population", 0) for s in data["strata"]),
         "sample_total": sum(s.get("sample_size", 0) for s in data["strata"]),
     }
+
+
+def moves_view(section: dict[str, Any] | None, matter_names: dict[str, str]) -> dict[str, Any] | None:
+    """The record's ``eligibility_changes`` section in Chinese: who moved between which strata
+    before the freeze, and why (None for draws frozen before the section existed)."""
+    if section is None:
+        return None
+
+    def stratum(key: str) -> str:
+        matter, _, group = key.rpartition(":")
+        return f"{matter_names.get(matter, matter)} · " + ("重点抽查对象" if group == "key" else f"{group} 类")
+
+    labels, reasons = section["fields"], section["reasons"]
+    names = _target_names([m["uscc"] for m in section["moves"]])
+    return {"window": section["window"], "sha256": section["moves_sha256"], "moves": [{
+        "uscc": m["uscc"], "name": names.get(m["uscc"], ""),
+        "moved_out": [stratum(k) for k in m["moved_out"]], "moved_in": [stratum(k) for k in m["moved_in"]],
+        "changes": [{**c, "field": labels.get(c["field"], c["field"]), "reason": reasons.get(c["reason"], c["reason"]),
+                     "old": value_label(c["field"], c["old"]), "new": value_label(c["field"], c["new"])}
+                    for c in m["changes"]],
+    } for m in section["moves"]]}
 
 
 def _target_names(usccs: list[str]) -> dict[str, str]:
@@ -111,7 +134,7 @@ def freeze():
 
     def act():
         with gateway.write() as session:
-            return service.freeze(session, current_principal(), plan_id or 0).id
+            return service.freeze(session, current_principal(), plan_id or 0, secret=gateway.settings.secret_key).id
 
     draw_id, error = run_action(act, "抽查对象范围已冻结，population_sha256 已公开。")
     if error is not None:

@@ -79,7 +79,8 @@ def _options() -> dict[str, Any]:
     names = dict(departments)
     matters = [{"code": code, "name": m.name, "field": m.field, "lead": names.get(m.department_code, m.department_code),
                 "cooperating": [names.get(d, d) for d in registry.cooperating_departments(code)],
-                "min_ratio": str(m.min_ratio)} for code, m in registry.matters.items()]
+                "min_ratio": str(m.min_ratio), "county_default": "min_ratio" in m.county_defaults}
+               for code, m in registry.matters.items()]
     townships = [t for t in db().scalars(select(Target.township).distinct().order_by(Target.township)) if t]
     return {"departments": departments, "matters": matters, "townships": townships[:200],
             "kind_options": KIND_OPTIONS, "type_options": TYPE_OPTIONS, "risk_classes": RISK_CLASSES,
@@ -97,6 +98,7 @@ def _form_body(include: tuple[str, ...] | None = None) -> dict[str, Any]:
         "cooperating_departments": [v for v in form.getlist("cooperating_departments") if v],
         "matters": [v for v in form.getlist("matters") if v],
         "ratios": {rc: (form.get(f"ratios.{rc}") or "").strip() for rc in RISK_CLASSES},
+        "min_ratios": _min_ratios(form),
         "scope": {"townships": [v for v in form.getlist("scope.townships") if v],
                   "target_types": [v for v in form.getlist("scope.target_types") if v], "levels": []},
         "key_rule": {"risk_classes": [v for v in form.getlist("key_rule.risk_classes") if v],
@@ -116,6 +118,13 @@ def _form_body(include: tuple[str, ...] | None = None) -> dict[str, Any]:
     return body
 
 
+def _min_ratios(form) -> dict[str, str]:
+    """The plan's adjustments of county-default minimum ratios: ``min_ratios.<matter>`` fields left
+    empty keep the default."""
+    return {key.split(".", 1)[1]: value.strip() for key, value in form.items()
+            if key.startswith("min_ratios.") and value.strip()}
+
+
 def _int(value: Any) -> Any:
     text = (value or "").strip() if isinstance(value, str) else value
     if text in ("", None):
@@ -131,6 +140,7 @@ def _state_from_plan(data: dict[str, Any]) -> dict[str, Any]:
         "kind": data["kind"], "year": data["year"], "title": data["title"], "lead_department": data["lead_department"],
         "cooperating_departments": data["cooperating_departments"], "matters": [m["code"] for m in data["matters"]],
         "ratios": data["ratios"], "scope": data["scope"], "key_rule": data["key_rule"], "frequency": data["frequency"],
+        "min_ratios": data.get("min_ratios") or {},
         "window_start": data["window_start"].isoformat(), "window_end": data["window_end"].isoformat(),
         "description": data["description"], "reason": "",
     }
@@ -143,6 +153,7 @@ def _state_from_form() -> dict[str, Any]:
         "lead_department": form.get("lead_department", ""),
         "cooperating_departments": form.getlist("cooperating_departments"), "matters": form.getlist("matters"),
         "ratios": {rc: form.get(f"ratios.{rc}", "") for rc in RISK_CLASSES},
+        "min_ratios": _min_ratios(form),
         "scope": {"townships": form.getlist("scope.townships"), "target_types": form.getlist("scope.target_types")},
         "key_rule": {"risk_classes": form.getlist("key_rule.risk_classes"),
                      "abnormal_list": form.get("key_rule.abnormal_list") == "1",
@@ -160,7 +171,7 @@ def _blank_state() -> dict[str, Any]:
     return {
         "kind": "joint", "year": year, "title": f"{year} 年度武陟县跨部门联合“双随机、一公开”抽查计划",
         "lead_department": principal.department_code or "", "cooperating_departments": [], "matters": [],
-        "ratios": dict(DEFAULT_RATIOS), "scope": {"townships": [], "target_types": []},
+        "ratios": dict(DEFAULT_RATIOS), "min_ratios": {}, "scope": {"townships": [], "target_types": []},
         "key_rule": {"risk_classes": ["D"], "abnormal_list": True, "serious_violation_list": True, "min_complaints": 3},
         "frequency": "每年一次", "window_start": f"{year}-04-01", "window_end": f"{year}-10-31", "description": "",
         "reason": "",

@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from sqlalchemy import func, select
 
 from gateway.api.session import db, get_gateway
+from gateway.directory import eligibility
 from gateway.errors import DomainError, Invalid
 from gateway.results import contributions, followups, listing
 from gateway.results import service as results
@@ -494,7 +495,7 @@ def listing_proposals():
     if status not in LISTING_STATUS_LABELS:
         status = "pending"
     page = paged(db(), listing.proposals_query(principal, {"status": status}), listing.ListingView)
-    can_decide = allows(principal, "listing.decide", departments=[listing.REGISTRATION_AUTHORITY])
+    can_decide = allows(principal, "listing.decide", departments=eligibility.owner_departments(db()))
     return render_template("results/listing.html", page=page, status=status, statuses=LISTING_STATUS_LABELS,
                            can_decide=can_decide)
 

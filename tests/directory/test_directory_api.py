@@ -39,10 +39,11 @@ def test_target_create_read_update_deactivate(client):
     assert created.json["licences"] == [OIL]
 
     assert client.get(f"/api/v1/targets/{uscc}").json["name"] == "武陟县测试1有限公司"
-    patched = client.patch(f"/api/v1/targets/{uscc}", json={"risk_class": "D", "abnormal_list": True})
+    patched = client.patch(f"/api/v1/targets/{uscc}", json={"risk_class": "D", "abnormal_list": True,
+                                                            "reason_code": "credit_reclassified"})
     assert patched.status_code == 200
     assert (patched.json["risk_class"], patched.json["abnormal_list"]) == ("D", True)
-    gone = client.post(f"/api/v1/targets/{uscc}/deactivate")
+    gone = client.post(f"/api/v1/targets/{uscc}/deactivate", query_string={"reason_code": "business_closed"})
     assert gone.json["active"] is False
     assert client.get("/api/v1/targets", query_string={"active": "true"}).json["total"] == 0
 
@@ -77,9 +78,11 @@ def test_duplicate_uscc_gets_409(client):
 def test_target_search_filters(client):
     client.post("/api/v1/targets", json=target_body(10))
     client.post("/api/v1/targets", json=target_body(11, township="詹店镇", licences=[], business_scope="种子销售",
-                                                  risk_class="D", serious_violation_list=True))
+                                                  risk_class="D", serious_violation_list=True,
+                                                  reason_code="credit_reclassified"))
     client.post("/api/v1/targets", json=target_body(12, type="individual_business", uscc=make_uscc("individual_business", 12),
-                                                  licences=[], business_scope="百货零售", abnormal_list=True))
+                                                  licences=[], business_scope="百货零售", abnormal_list=True,
+                                                  reason_code="listing_decision"))
 
     def total(**query):
         return client.get("/api/v1/targets", query_string=query).json["total"]

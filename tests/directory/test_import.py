@@ -106,10 +106,11 @@ def test_partial_keeps_good_rows_and_reports_the_rest(gateway):
 
 def test_reimport_updates_instead_of_duplicating(gateway):
     run_import(gateway, "targets", csv_bytes(ZH_TARGET_HEADER, target_rows(3)), "t.csv")
-    rows = target_rows(4)
-    rows[0][6] = "D"
-    report = run_import(gateway, "targets", csv_bytes(ZH_TARGET_HEADER, rows), "t.csv")
+    rows = [row + ["信用风险分类调整"] for row in target_rows(4)]
+    rows[0][6] = "D"  # a change of eligibility: it names its reason (issue 15)
+    report = run_import(gateway, "targets", csv_bytes(ZH_TARGET_HEADER + ["变更原因"], rows), "t.csv")
     assert (report.created, report.updated) == (1, 3)
+    assert report.eligibility_changes == [(make_uscc("enterprise", 1), "risk_class", "C", "D", "credit_reclassified")]
     assert count(gateway, Target) == 4
     with gateway.read() as s:
         assert s.scalar(select(Target.risk_class).where(Target.uscc == make_uscc("enterprise", 1))) == "D"

@@ -39,7 +39,8 @@ from tests.drawdb import COUNTY, REVEALS, YEAR, add_target, commitments_for, pla
 
 RATIOS = st.sampled_from(["0", "0.05", "0.3", "0.5", "1", "1", "1"])
 TABLES = ("task_events", "reassignments", "task_members", "tasks", "draws", "plan_matters", "plans", "conflicts",
-          "higher_level_inspections", "inspectors", "targets", "outbox", "audit_log")
+          "higher_level_inspections", "inspectors", "target_eligibility_changes", "eligibility_proposals",
+          "targets", "outbox", "audit_log")
 
 
 @st.composite
@@ -308,9 +309,11 @@ def _act(account, action, draw_id, plan_id, usccs, commitments, reveals) -> None
     elif kind == "reseed":
         account.post(f"/api/v1/draws/{draw_id}/seed", json={"contributions": reveals, "witnesses": []})
     elif kind == "deactivate":
-        account.post(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}/deactivate")
+        account.post(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}/deactivate",
+                     query_string={"reason_code": "business_closed"})
     elif kind == "risk":
-        account.patch(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}", json={"risk_class": action[2]})
+        account.patch(f"/api/v1/targets/{usccs[action[1] % len(usccs)]}",
+                      json={"risk_class": action[2], "reason_code": "credit_reclassified"})
 
 
 @settings(max_examples=6, deadline=None, derandomize=True,

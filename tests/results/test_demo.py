@@ -56,6 +56,17 @@ def test_demo_results_cover_every_state_and_load_once(demo):
         assert len(session.scalars(select(InspectionResult)).all()) == count
 
 
+def test_the_demo_record_shows_a_pre_freeze_change_with_its_reason_and_key_strata(demo, client):
+    gateway, _, draw = demo
+    record = client.get(f"/api/v1/draws/{draw['draw_id']}/record").get_json()
+    moves = record["eligibility_changes"]["moves"]
+    assert len(moves) == 1 and moves[0]["moved_out"] and moves[0]["moved_in"] == []
+    assert moves[0]["changes"][0]["reason"] == "business_closed"
+    assert any(s["key"].endswith(":key") and s["population"] for s in record["strata"])
+    page = client.get(f"/draws/{draw['draw_id']}").get_data(as_text=True)
+    assert moves[0]["uscc"] in page and "经核实已停业或歇业" in page and "重点抽查对象" in page
+
+
 def test_no_public_endpoint_shows_an_inspector(demo, app):
     gateway, summary, _ = demo
     with gateway.read() as session:

@@ -92,7 +92,7 @@ def test_cutting_off_the_end_is_found_with_a_checkpoint(gateway, settings):
 def test_api_changes_append_to_the_chain(gateway, client_as):
     county = client_as("county_office")
     county.post("/api/v1/targets", json={"uscc": "91410823000000772B", "name": "甲公司", "type": "enterprise"})
-    county.patch("/api/v1/targets/91410823000000772B", json={"risk_class": "D"})
+    county.patch("/api/v1/targets/91410823000000772B", json={"risk_class": "D", "reason_code": "credit_reclassified"})
     with gateway.read() as session:
         entries = list(session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
         assert [e.action for e in entries][-2:] == ["targets.create", "targets.update"]

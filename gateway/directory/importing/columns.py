@@ -7,7 +7,14 @@ from typing import Callable
 
 from marshmallow import ValidationError
 
-from schemas.directory import GENDERS, JURISDICTION_LEVELS, RISK_CLASSES, TARGET_STATUSES, TARGET_TYPES
+from schemas.directory import (
+    ELIGIBILITY_REASONS,
+    GENDERS,
+    JURISDICTION_LEVELS,
+    RISK_CLASSES,
+    TARGET_STATUSES,
+    TARGET_TYPES,
+)
 from schemas.ledger import CHANNEL_LABELS, REGISTERED_CHANNEL_CODES
 from schemas.validators import normalise_uscc, validate_certificate_no, validate_phone, validate_text
 
@@ -24,6 +31,7 @@ class Column:
     required: bool = False
     default: object = ""
     personal: bool = False  # never echo the value in a report
+    stored: bool = True  # False: read from the file but not a column of the table (a reason code)
 
 
 def _validated(validator: Callable[[str], object]) -> Callable[[str], str]:
@@ -127,6 +135,7 @@ STATUS_LABELS = _bilingual({
     "moved_out": ("迁出", "已迁出"),
 })
 GENDER_LABELS = _bilingual({"male": ("男",), "female": ("女",)})
+REASON_LABELS = _bilingual({code: (label,) for code, label in ELIGIBILITY_REASONS.items()})
 RISK_LABELS = {**{c: c for c in RISK_CLASSES}, **{f"{c}类": c for c in RISK_CLASSES}}
 
 assert set(TYPE_LABELS.values()) == set(TARGET_TYPES)
@@ -149,6 +158,9 @@ TARGET_COLUMNS = (
     Column("abnormal_list", ("经营异常名录", "列入经营异常名录", "abnormal_list"), boolean, default=False),
     Column("serious_violation_list", ("严重违法失信名单", "列入严重违法失信名单", "serious_violation_list"), boolean, default=False),
     Column("complaint_count", ("投诉举报次数", "投诉举报数", "complaint_count"), non_negative_int, default=0),
+    # Required on a row that changes an existing target's eligibility fields (ELIGIBILITY_FIELDS).
+    Column("reason_code", ("变更原因", "原因代码", "reason_code"), choice(REASON_LABELS, "变更原因"), default=None,
+           stored=False),
 )
 
 INSPECTOR_COLUMNS = (

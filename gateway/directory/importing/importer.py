@@ -19,7 +19,7 @@ from gateway.directory.importing.columns import (
     map_headers,
 )
 from gateway.directory.importing.tabular import TabularError, detect_format, iter_records
-from gateway.directory.models import Inspector, join_licences
+from gateway.directory.models import ELIGIBILITY_FIELDS, Inspector, Target, join_licences
 from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
 MAX_LISTED_ERRORS = 1000
@@ -54,6 +54,9 @@ class ImportReport:
     # and the ids of existing inspectors the file moves to another department.
     written_certificates: list[str] = field(default_factory=list, repr=False)
     moved_inspector_ids: list[int] = field(default_factory=list)
+    # Targets only, for the eligibility log: (uscc, field, old, new, reason code) of every changed
+    # eligibility field of an existing target.
+    eligibility_changes: list[tuple] = field(default_factory=list, repr=False)
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -62,7 +65,7 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        del data["written_certificates"], data["moved_inspector_ids"]
+        del data["written_certificates"], data["moved_inspector_ids"], data["eligibility_changes"]
         data["errors"] = [asdict(e) for e in self.errors]
         return data
 
@@ -82,6 +85,7 @@ def import_file(
     allowed_departments: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
     matters: Iterable[str] | None = None,
+    eligibility_owner: bool = True,
 ) -> ImportReport:
     """Import ``stream`` into ``kind`` ("targets", "inspectors" or "inspections") on ``conn``'s open
     transaction. ``matters`` lists the known matter codes (checked in inspection records).
@@ -89,6 +93,9 @@ def import_file(
     Returns the report; ``report.committed`` says whether the caller should commit (no errors,
     or ``partial``). ``departments`` maps every accepted department label (code, name, short
     name) to its code; ``allowed_departments`` limits which codes this caller may write.
+    A target row that changes an existing target's eligibility fields needs a reason code, and
+    ``eligibility_owner`` (the registration authority or the county office; else the row is
+    refused); the changes are listed in ``report.eligibility_changes`` for the log.
     """
     if kind not in KINDS:
         raise ImportFileError(f"未知的导入类型 {kind}。")
@@ -98,17 +105,19 @@ def import_file(
         rows = iter_records(stream, fmt)
         mapping = header_mapping(rows, columns)
         report = ImportReport(kind=kind)
-        present = [c.key for c in mapping.values()]
+        present = [c.key for c in mapping.values() if c.stored]
         # Columns with no cell in the file take their defaults on insert and stay as they are on update.
         constants = {"active": True} if kind == "targets" else {"source": "import"} if kind == "inspections" else {}
         derived = ["record_key", "year"] if kind == "inspections" else []
-        written = [c.key for c in columns] + derived + list(constants) + ["created_at", "updated_at"]
+        written = [c.key for c in columns if c.stored] + derived + list(constants) + ["created_at", "updated_at"]
         upserter = Upserter(conn, table, key, written, present + [d for d in derived if d != key] + ["updated_at"])
         known_matters = set(matters) if matters is not None else None
         defaults = {c.key: c.default for c in columns}
         allowed = set(allowed_departments) if allowed_departments is not None else None
         seen: dict[str, int] = {}
         existing = _existing_inspectors(conn) if kind == "inspectors" else {}
+        watched = [f for f in ELIGIBILITY_FIELDS if f in present] if kind == "targets" else []
+        standing = _existing_eligibility(conn, watched) if watched else {}
         now = utcnow()
         # sqlite3's datetime adapter would format the same stamp once per row.
         stamp = now.isoformat(" ") if conn.dialect.name == "sqlite" else now
@@ -127,13 +136,10 @@ def import_file(
                 report.rejected += 1
                 continue
             record = {**defaults, **constants, **values}
-            if kind == "targets":
-                record["licences"] = join_licences(record["licences"])
-            elif kind == "inspectors":
-                report.written_certificates.append(record["certificate_no"])
-                known = existing.get(record["certificate_no"])
-                if known is not None and known[1] != record["department_code"]:
-                    report.moved_inspector_ids.append(known[0])
+            if watched and not _eligibility_row(row_number, record, standing, watched, eligibility_owner, report):
+                report.rejected += 1
+                continue
+            _prepare(kind, record, existing, report)
             upserter.add(tuple(record[c] for c in written[:-2]) + (stamp, stamp))
             if progress is not None and report.total_rows % 10_000 == 0:
                 progress(report.total_rows)
@@ -148,6 +154,17 @@ def import_file(
     if progress is not None:
         progress(report.total_rows)
     return report
+
+
+def _prepare(kind: str, record: dict, existing: dict, report: ImportReport) -> None:
+    """A checked row made ready to write: licences joined; an inspector's moves noted for the audit."""
+    if kind == "targets":
+        record["licences"] = join_licences(record["licences"])
+    elif kind == "inspectors":
+        report.written_certificates.append(record["certificate_no"])
+        known = existing.get(record["certificate_no"])
+        if known is not None and known[1] != record["department_code"]:
+            report.moved_inspector_ids.append(known[0])
 
 
 def _checked_row(kind: str, row_number: int, values: dict | None, report: ImportReport, departments: dict[str, str],
@@ -225,6 +242,34 @@ def inspection_key(values: dict) -> str:
     else:
         raw = f"row|{values['uscc']}|{values['authority']}|{values['inspected_on']}|{values.get('matter_code', '')}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _existing_eligibility(conn: Connection, watched: list[str]) -> dict[str, tuple]:
+    """{USCC: its values of the ``watched`` eligibility fields} of the directory as it stands."""
+    rows = conn.execute(select(Target.uscc, *(Target.__table__.c[f] for f in watched)))
+    return {uscc: tuple(values) for uscc, *values in rows}
+
+
+def _eligibility_row(row_number: int, record: dict, standing: dict[str, tuple], watched: list[str], owner: bool,
+                     report: ImportReport) -> bool:
+    """Whether a target row may be written: a change of an existing target's eligibility fields
+    needs a reason code and the owner; the changes go to the report for the log."""
+    old = standing.get(record["uscc"])
+    if old is None:
+        return True  # a new target: its first registration, not a change
+    changed = [(f, was, record[f]) for f, was in zip(watched, old) if was != record[f]]
+    if not changed:
+        return True
+    if not owner:
+        report.add_error(RowError(row_number, changed[0][0], "登记状态、在册、信用风险分类与名录属登记机关或县双随机办的"
+                                  "主数据，本行会改变它们，未导入；请提出变更提议。"))
+        return False
+    if not record.get("reason_code"):
+        report.add_error(RowError(row_number, "reason_code", "本行改变了检查对象的抽取资格（"
+                                  + "、".join(f for f, _, _ in changed) + "），须填写“变更原因”。"))
+        return False
+    report.eligibility_changes += [(record["uscc"], f, was, now, record["reason_code"]) for f, was, now in changed]
+    return True
 
 
 def _existing_inspectors(conn: Connection) -> dict[str, tuple[int, str]]:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
+from gateway.directory import eligibility
 from gateway.directory.importing.importer import ImportReport, import_file
 from gateway.directory.importing.labels import department_labels
 from gateway.directory.models import Inspector
@@ -32,6 +33,8 @@ def run_import(
     whether anything was written.
     """
     allowed = list(allowed_departments) if allowed_departments is not None else None
+    with gateway.read() as session:
+        owner = eligibility.may_change(session, principal)
     with gateway.engine.connect() as conn:
         conn = conn.execution_options(sqlite_immediate=True)
         with conn.begin() as tx:
@@ -39,6 +42,7 @@ def run_import(
                 conn, kind, stream, filename, partial=partial,
                 departments=department_labels(gateway.registry),
                 allowed_departments=allowed, progress=progress, matters=gateway.registry.matters,
+                eligibility_owner=owner,
             )
             if not report.committed:
                 tx.rollback()
@@ -48,6 +52,9 @@ def run_import(
                     "created": report.created, "updated": report.updated, "rejected": report.rejected,
                     "rows": report.total_rows, "departments": allowed,
                 }
+                if report.eligibility_changes:
+                    eligibility.log_imported(session, principal, report.eligibility_changes)
+                    details["eligibility_changes"] = len(report.eligibility_changes)
                 if kind == "inspectors":
                     align_accounts(session, report.moved_inspector_ids)
                     details["inspector_ids"] = _inspector_ids(session, report.written_certificates)
