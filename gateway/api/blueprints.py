@@ -6,6 +6,7 @@ from flask_smorest import Api
 from gateway.api.plugins import blp as plugins_blp
 from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
+from gateway.enterprise.api import notices_blp, portal_blp, ratings_blp, statements_blp
 from gateway.higher_level.api import higher_level_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
@@ -30,3 +31,8 @@ def register_blueprints(api: Api) -> None:
     # Platform sync: status, dead letters, resend (issue 6).
 
     api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)
+
+    # The inspected enterprise's side: notices, statements, ratings, the portal (issue 17).
+
+    for blp in (notices_blp, statements_blp, ratings_blp, portal_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)

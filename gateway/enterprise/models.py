@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gateway.db import Base, utcnow
 
 ACCESS_CODE_PURPOSES = ("sign_in", "check_in")
-DELIVERY_METHODS = ("in_person", "post", "sms", "email", "platform")
 DELIVERY_METHOD_LABELS = {"in_person": "直接送达", "post": "邮寄送达", "sms": "短信送达", "email": "电子邮件送达",
                           "platform": "平台送达"}
 

@@ -72,6 +72,20 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "sync.operate":          {"county_office": ANY, "system": ANY},
     "audit.read":            {"county_office": ANY, "supervisor": ANY},
+    # The inspected enterprise's side (gateway/enterprise). Role "enterprise" belongs to no account
+    # or token: it is a portal session opened with an access code (gateway.enterprise.sessions).
+    "notices.send":          {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
+    "portal.sign_in":        {**_EVERYONE, "enterprise": ANY},
+    "portal.use":            {"enterprise": ANY},
+    "statements.read":       {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT, "inspector": TEAM},
+    "statements.answer":     {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
+    # Ratings are anonymous to the inspecting department: it reads aggregates of at least
+    # gateway.enterprise.ratings.MIN_RATINGS_SHOWN ratings; only the office reads each rating.
+    "ratings.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
+    "ratings.read_each":     {"county_office": ANY},
     "accounts.manage":       {"county_office": ANY},
 }
 
