@@ -179,7 +179,7 @@ class PortalInspectionSchema(Schema):
     window_end = fields.Date()
     status = fields.String()
     team = fields.List(fields.Nested(PortalMemberSchema))
-    notice = fields.Nested(NoticeSchema(exclude=("printable_url",)), allow_none=True)
+    notice = fields.Nested(NoticeSchema, allow_none=True)
     draft_result = fields.Nested(PortalResultSchema, allow_none=True)
     published_result = fields.Nested(PortalResultSchema, allow_none=True)
     statement_due = fields.Date(allow_none=True)

@@ -141,7 +141,7 @@ class Ratings(MethodView):
     @ratings_blp.arguments(RatingQuerySchema, location="query")
     @ratings_blp.response(200, RatingPageSchema)
     def get(self, args):
-        """Every single rating (the county office only)."""
+        """Every single rating (the county office and supervisors; never a department)."""
         session = db()
         return query_page(session, ratings.each_rating_query(current_principal()), args)
 
@@ -154,7 +154,7 @@ def _uscc() -> str:
 
 @portal_blp.route("/sign-in")
 class PortalSignIn(MethodView):
-    @permission("portal.sign_in")
+    @permission("auth.sign_in")
     @portal_blp.arguments(PortalSignInSchema)
     @portal_blp.response(200, PortalSignInResultSchema)
     def post(self, data):

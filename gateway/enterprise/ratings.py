@@ -2,8 +2,8 @@
 
 A department (``ratings.read``, own department) gets only aggregates of its inspections, and only
 once at least ``MIN_RATINGS_SHOWN`` ratings exist; below that it learns the count is too small and
-nothing else. Single ratings (score, comment, task) are read by the office alone
-(``ratings.read_each``). No other API, page or export shows a rating.
+nothing else. Single ratings (score, comment, task) are read by the office and the supervisors alone
+(``ratings.read_each``), never by a department. No other API, page or export shows a rating.
 """
 from __future__ import annotations
 
@@ -47,6 +47,6 @@ def rating_summaries(session: Session, principal: Principal) -> list[dict[str, A
 
 
 def each_rating_query(principal: Principal) -> Select:
-    """Every single rating, newest first: the office only (``ratings.read_each``)."""
-    visible_departments(principal, "ratings.read_each")  # refuses every role but the office
+    """Every single rating, newest first: the office and supervisors only (``ratings.read_each``)."""
+    visible_departments(principal, "ratings.read_each")  # refuses every department role
     return select(Rating).order_by(Rating.id.desc())
