@@ -15,6 +15,7 @@ from gateway.security.principal import current_principal
 from gateway.tasks import reassign, service, sheets
 from gateway.tasks.models import Reassignment
 from gateway.web.base import local_path, make_blueprint, paged, run_action
+from gateway.web.notices import notice_panel
 
 bp = make_blueprint("web_tasks", "/console")
 
@@ -84,6 +85,7 @@ def detail(task_id: int):
         reassignments = [reassign.reassignment_dict(r) for r in session.scalars(
             select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
         resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
+        enterprise = notice_panel(session, principal, task)
     can_record = allows(principal, "results.record", **resource)
     can_request = allows(principal, "reassignments.request", **resource) and data["status"] == "assigned"
     requestable = [m for m in data["team"]
@@ -91,7 +93,7 @@ def detail(task_id: int):
     return render_template("tasks/detail.html", task=data, history=history, versions=versions,
                            reassignments=reassignments, can_record=can_record, can_request=can_request,
                            requestable=requestable, status_labels=TASK_STATUS_LABELS, reason_options=REASON_OPTIONS,
-                           errors={})
+                           errors={}, enterprise=enterprise)
 
 
 @bp.route("/tasks/<int:task_id>/sheet")

@@ -182,3 +182,21 @@ def test_ratings_are_anonymous_to_the_department(app, client, client_as, world):
     with world.gateway.write() as session, pytest.raises(Exception) as early:
         portal.rate(session, world.targets["seed"], world.tasks["seed"], 3, "")
     assert early.value.code == "not_inspected_yet"
+
+
+def test_console_generates_the_notice_records_delivery_and_answers_a_statement(app, client_as, world):
+    head = client_as("department_head", "commerce")
+    task_id = world.tasks["oil"]
+    printed = head.post(f"/console/tasks/{task_id}/notice", data={"contact": CONTACT})
+    text = printed.get_data(as_text=True)
+    assert printed.status_code == 200 and "检查通知书" in text and CONTACT in text
+    code = re.search(r"访问码：([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", text).group(1)
+    assert head.post(f"/console/tasks/{task_id}/notice/delivery", data={"method": "post", "note": "EMS"}).status_code == 302
+    page = head.get(f"/console/tasks/{task_id}").get_data(as_text=True)
+    assert "邮寄送达" in page and "查看通知书" in page
+    # The code printed on the notice signs the enterprise in.
+    enterprise, _ = sign_in(app, world.targets["oil"], code)
+    assert enterprise.get("/portal/inspections").status_code == 200
+    # A cooperating department sees the task but may not generate its notice.
+    market = client_as("department_head", "market").get(f"/console/tasks/{task_id}").get_data(as_text=True)
+    assert "生成检查通知书" not in market and "查看通知书" in market
