@@ -7,6 +7,7 @@ from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.draw import ensure_demo_draw
+from gateway.demo.enterprise import issue_demo_access_code
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATE_LABELS, load_demo_results
@@ -52,8 +53,12 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
     if results["skipped"] and results["states"]:
         click.echo("未能生成的演示状态（检查期限尚未开始足够久或任务不足）："
                    + "、".join(STATE_LABELS[s] for s in results["skipped"]))
-    base_url = base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800"
-    click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url.rstrip("/")))
+    base_url = (base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800").rstrip("/")
+    click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url))
+    access = issue_demo_access_code(gateway)
+    if access is not None:
+        click.echo(f"企业服务试用：打开 {base_url}/portal/ ，统一社会信用代码 {access.uscc}，访问码 {access.code}"
+                   f"（检查任务 {access.task_number} 的检查通知书；只能登录一次，登录后页面显示新的访问码）")
 
 
 COMMANDS = [demo]
