@@ -76,7 +76,7 @@ def enterprise_tasks(session: Session, uscc: str) -> list[Task]:
 
 
 def own_task(session: Session, uscc: str, task_id: int, *, for_update: bool = False) -> Task:
-    task = session.get(Task, task_id, with_for_update=for_update)
+    task = session.get(Task, task_id, with_for_update={"of": Task} if for_update else None)
     if task is None or task.target.uscc != uscc:
         raise NotFound.of("检查任务", task_id)
     return task

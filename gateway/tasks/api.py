@@ -58,10 +58,14 @@ class TaskById(MethodView):
             return service.task_dict(session, task, with_team=True)
 
 
-def printable_html(text: str) -> Response:
+def _html(text: str) -> Response:
     response = Response(text, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PRINTABLE_DOCUMENT_POLICY
     return response
+
+
+# The enterprise's notice (gateway.enterprise) is served as the same kind of printable document.
+printable_html = _html
 
 
 @tasks_blp.route("/<int:task_id>/sheet")
@@ -75,7 +79,7 @@ class TaskSheet(MethodView):
         with gateway.write() as session:
             task = service.read_task(session, principal, task_id)
             audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
-            return printable_html(render_task_sheet(session, task, gateway.hook))
+            return _html(render_task_sheet(session, task, gateway.hook))
 
 
 @tasks_blp.route("/<int:task_id>/guide")
@@ -86,7 +90,7 @@ class TaskGuide(MethodView):
         """The printable inspection guide (检查指引书): per matter, items, legal basis, methods, guidance."""
         session = db()
         task = service.read_task(session, current_principal(), task_id)
-        return printable_html(render_guide(session, task, get_gateway().hook))
+        return _html(render_guide(session, task, get_gateway().hook))
 
 
 @tasks_blp.route("/<int:task_id>/history")

@@ -294,16 +294,17 @@ def errors_of(exc: DomainError) -> dict[str, list[str]]:
     return errors
 
 
-def error_status(exc: DomainError) -> int:
-    """The status of a page that shows any refusal itself (the enterprise portal's sign-in form)."""
-    return status_of(exc)
-
-
 def refusal_status(exc: DomainError) -> int:
     """The status of a page that shows a service's refusal beside the form. A refusal of the caller
     rather than of the input is raised on: the blueprint shows sign-in or the refusal page."""
     if isinstance(exc, (Unauthenticated, Forbidden)):
         raise exc
+    return status_of(exc)
+
+
+def input_refusal_status(exc: DomainError) -> int:
+    """The status of a public form whose credential is its own input (an access code): every
+    refusal, a wrong code's included, is shown beside the form, never as a sign-in redirect."""
     return status_of(exc)
 
 

@@ -16,7 +16,7 @@ from gateway.results.clock import china_today
 from gateway.security import web
 from gateway.security.principal import current_principal
 from gateway.tasks.api import printable_html
-from gateway.web.base import error_status, flat_errors, make_blueprint, run_action
+from gateway.web.base import flat_errors, input_refusal_status, make_blueprint, run_action
 
 bp = make_blueprint("web_portal", "/portal")
 SCORE_LABELS = {5: "5 分 · 非常满意", 4: "4 分 · 满意", 3: "3 分 · 一般", 2: "2 分 · 不满意", 1: "1 分 · 非常不满意"}
@@ -39,7 +39,7 @@ def sign_in():
         result = portal.sign_in(get_gateway(), form["uscc"], request.form.get("code", ""), web.client_address())
     except DomainError as exc:
         return render_template("portal/sign_in.html", form=form, error=exc.message,
-                               errors=flat_errors(exc.errors)), error_status(exc)
+                               errors=flat_errors(exc.errors)), input_refusal_status(exc)
     response = make_response(render_template("portal/next_code.html", result=result))
     set_portal_cookie(response, result.cookie, result.expires_at)
     return response

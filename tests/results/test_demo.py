@@ -8,12 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from gateway.demo.draw import ensure_demo_draw
-from gateway.demo.enterprise import issue_demo_access_code
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATES, load_demo_results
 from gateway.directory.models import Inspector
-from gateway.enterprise import portal
 from gateway.results.clock import deadline_lists
 from gateway.results.models import Disposition, InspectionResult, ListingProposal
 from gateway.security.principal import Principal
@@ -125,15 +123,3 @@ def test_without_any_task_the_demo_makes_its_own_plan_and_tasks(gateway):
             involved = {d for code in t.matter_codes
                         for d in (registry.matters[code].department_code, *registry.cooperating_departments(code))}
             assert len({m.department_code for m in t.team}) >= min(2, len(involved))
-
-
-def test_demo_prints_an_access_code_that_signs_in(demo):
-    gateway, _, _ = demo
-    access = issue_demo_access_code(gateway)
-    assert access is not None and len(access.code) == 14
-    signed = portal.sign_in(gateway, access.uscc, access.code, "127.0.0.1")
-    assert signed.uscc == access.uscc and signed.next_code != access.code
-    with gateway.read() as session:
-        entries = portal.overview(gateway, session, access.uscc, TODAY)
-    assert access.task_number in [e["task_number"] for e in entries]
-    assert any(e["draft_result"] is not None for e in entries)  # something to file a statement on
