@@ -152,6 +152,16 @@ class EvidenceSchema(Schema):
     uploaded_at = UtcDateTime()
 
 
+class PortalNoticeSchema(Schema):
+    """The notice as the enterprise's portal lists it."""
+
+    generated_at = UtcDateTime()
+    contact = fields.String()
+    delivery_method = fields.String(allow_none=True)
+    delivered_at = UtcDateTime(allow_none=True)
+    printable_url = computed(fields.String, lambda n: f"/api/v1/portal/inspections/{n.task_id}/notice")
+
+
 class PortalResultSchema(Schema):
     id = fields.Integer()
     version = fields.Integer()
@@ -179,7 +189,7 @@ class PortalInspectionSchema(Schema):
     window_end = fields.Date()
     status = fields.String()
     team = fields.List(fields.Nested(PortalMemberSchema))
-    notice = fields.Nested(NoticeSchema, allow_none=True)
+    notice = fields.Nested(PortalNoticeSchema, allow_none=True)
     draft_result = fields.Nested(PortalResultSchema, allow_none=True)
     published_result = fields.Nested(PortalResultSchema, allow_none=True)
     statement_due = fields.Date(allow_none=True)

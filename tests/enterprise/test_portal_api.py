@@ -99,6 +99,8 @@ def test_recusal_request_lands_in_reassignment(app, client_as, world):
     enterprise, signed = sign_in(app, world.targets["oil"], issue_notice(client_as, world))
     inspections = enterprise.get("/api/v1/portal/inspections").get_json()
     assert [i["task_id"] for i in inspections] == [world.tasks["oil"]]
+    notice_url = inspections[0]["notice"]["printable_url"]
+    assert enterprise.get(notice_url).status_code == 200 and inspections[0]["notice"]["contact"] == CONTACT
     member = next(m for m in inspections[0]["team"] if m["name"] == world.names["c1"])
     asked = enterprise.post(f"/api/v1/portal/inspections/{world.tasks['oil']}/recusals",
                             json={"member_id": member["member_id"], "reason": "该检查人员系我公司股东的近亲属。"})
