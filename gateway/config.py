@@ -53,6 +53,10 @@ class Settings:
     public_base_url: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     holidays_file: str = ""
+    # The enterprise's side (docs/enterprise.md): working days after an inspection's completion in
+    # which the enterprise may file a statement (陈述申辩) on the draft result; days an access code lives.
+    statement_working_days: int = 5
+    access_code_days: int = 90
     # Security (docs/security.md): session cookies, the sign-in throttle, in-process rate limits.
     session_cookie_secure: bool = False
     session_hours: int = 12

@@ -478,6 +478,9 @@ class PublicResultSchema(Schema):
     correction_reason = fields.String()
     history = fields.List(fields.Nested(PublicCorrectionSchema))
     dispositions = fields.List(fields.Nested(PublicDispositionSchema))
+    statement_filed = fields.Boolean(metadata={
+        "description": "The enterprise filed a statement (陈述申辩) on the draft, answered by the lead department "
+                       "before publication (the statement itself is not public)."})
 
 
 PublicResultPageSchema = page_schema(PublicResultSchema, "PublicResultPage")

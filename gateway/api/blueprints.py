@@ -6,6 +6,7 @@ from flask_smorest import Api
 from gateway.api.plugins import blp as plugins_blp
 from gateway.directory.api import conflicts_blp, eligibility_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
+from gateway.enterprise.api import notices_blp, portal_blp, ratings_blp, statements_blp
 from gateway.higher_level.api import higher_level_blp
 from gateway.ledger.api import ledger_blp
 from gateway.planning.api import plans_blp
@@ -35,3 +36,7 @@ def register_blueprints(api: Api) -> None:
     # The ledger of every inspection and the yearly caps (issue 16).
 
     api.register_blueprint(ledger_blp, url_prefix="/api/v1" + ledger_blp.url_prefix)
+    # The inspected enterprise's side: notices, statements, ratings, the portal (issue 17).
+
+    for blp in (notices_blp, statements_blp, ratings_blp, portal_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)

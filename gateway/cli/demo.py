@@ -7,6 +7,7 @@ from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.draw import ensure_demo_draw
+from gateway.demo.enterprise import issue_demo_access_code
 from gateway.demo.generate import DemoShape
 from gateway.demo.ledger import load_demo_ledger
 from gateway.demo.load import load_directories
@@ -57,8 +58,12 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
     if made["registered"]:
         click.echo(f"检查台账：已公布本年度检查次数上限，登记各渠道检查 {made['registered']} 项，"
                    f"其中企业 {made['over_cap']} 超过上限一次（已说明法定理由）。")
-    base_url = base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800"
-    click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url.rstrip("/")))
+    base_url = (base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800").rstrip("/")
+    click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url))
+    access = issue_demo_access_code(gateway)
+    if access is not None:
+        click.echo(f"企业服务试用：打开 {base_url}/portal/ ，统一社会信用代码 {access.uscc}，访问码 {access.code}"
+                   f"（检查任务 {access.task_number} 的检查通知书；只能登录一次，登录后页面显示新的访问码）")
 
 
 COMMANDS = [demo]

@@ -19,6 +19,7 @@ from gateway.api.pagination import fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import contains
+from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.plugins.contributions import COUNTY_DEFAULTABLE
@@ -208,10 +209,11 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
                                       quiet.joinedload(InspectionResult.task).lazyload(Task.members))
                              .order_by(Disposition.id)):
         dispositions[d.task_id].append(d)
+    with_statements = statements_filed(session, task_ids)
     return [
         python_values(PublicResultSchema(), PublicResultView(
             gateway, r, plans.get(r.task.plan_id), [e for e in versions[r.task_id] if e.version < r.version],
-            dispositions[r.task_id]))
+            dispositions[r.task_id], r.task_id in with_statements))
         for r in results
     ]
 
@@ -221,8 +223,9 @@ class PublicResultView(RowView):
     departments, its earlier published versions and its published dispositions."""
 
     def __init__(self, gateway: Gateway, result: InspectionResult, plan: Plan | None,
-                 earlier: list[InspectionResult], dispositions: list[Disposition]):
+                 earlier: list[InspectionResult], dispositions: list[Disposition], statement_filed: bool = False):
         self.row = result
+        self.statement_filed = statement_filed
         task = result.task
         self.task_number, self.target = task.number, result.target_as_published()
         self.plan = plan or {}

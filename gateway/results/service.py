@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.core import Gateway
 from gateway.db import utcnow
 from gateway.directory.models import Target
+from gateway.enterprise import statements as enterprise_statements
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
 from gateway.results import attachments as files
@@ -219,6 +220,12 @@ def upload_attachment(
     """Store a photo or PDF for a task (team members only), by its content hash."""
     task = get_task(session, task_id)
     authorize(principal, "results.record", **task_resource(task))
+    return store_attachment(gateway, session, principal, task, filename, content)
+
+
+def store_attachment(gateway: Gateway, session: Session, principal: Principal, task: Task, filename: str,
+                     content: bytes) -> Attachment:
+    """Check, store and audit one upload for ``task``; the caller has decided that ``principal`` may."""
     file_type, name = files.check_upload(filename, content)
     digest = files.store_blob(gateway.settings.instance_path, content)
     attachment = Attachment(
@@ -402,6 +409,9 @@ def publish_result(
     if result.status != "reviewed":
         raise Conflict("result_not_reviewed",
                        f"只能公示“已审核”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    block = enterprise_statements.publication_block(gateway.settings, session, result, today)
+    if block is not None:
+        raise block
     check_public_text(session, public_texts(result))
     deadline = effective_deadline(gateway.settings, result)
     result.deadline = deadline.due

@@ -22,7 +22,8 @@ _EVERYONE = {"public": ANY, "county_office": ANY, "department_operator": ANY, "d
 _SIGNED_IN = {role: ANY for role in _EVERYONE if role != "public"}
 
 PERMISSIONS: dict[str, dict[str, str]] = {
-    "auth.sign_in":          dict(_EVERYONE),
+    # Staff sign in with a password; an enterprise with an access code (its portal, gateway/enterprise).
+    "auth.sign_in":          {**_EVERYONE, "enterprise": ANY},
     "auth.self":             dict(_SIGNED_IN),
     "catalogue.read":        {"public": ANY, "county_office": ANY, "department_operator": ANY, "department_head": ANY,
                               "inspector": ANY, "supervisor": ANY, "system": ANY},
@@ -77,6 +78,20 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "sync.operate":          {"county_office": ANY, "system": ANY},
     "audit.read":            {"county_office": ANY, "supervisor": ANY},
+    # The inspected enterprise's side (gateway/enterprise). Role "enterprise" belongs to no account
+    # or token: it is a portal session opened with an access code (gateway.enterprise.sessions).
+    "notices.send":          {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
+    "portal.use":            {"enterprise": ANY},
+    "statements.read":       {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT, "inspector": TEAM},
+    "statements.answer":     {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
+    # Ratings are anonymous to the inspecting department: it reads aggregates of at least
+    # gateway.enterprise.ratings.MIN_RATINGS_SHOWN ratings; only the office (and the supervisors, who
+    # read everything and inspect nobody) read each rating.
+    "ratings.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
+    "ratings.read_each":     {"county_office": ANY, "supervisor": ANY},
     "accounts.manage":       {"county_office": ANY},
     # The ledger of every inspection of a target (issue 16): every department sees all of it, so
     # that a visit can be joined with or spared after another department's.

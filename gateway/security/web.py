@@ -2,7 +2,8 @@
 
 For every request, in this order:
 1. **Authenticate**: ``Authorization: Bearer <token>`` (machines), else the page session cookie
-   (people), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
+   (people), else an enterprise's portal session cookie (``gateway.enterprise.sessions``: role
+   ``enterprise``, its own CSRF token), else the public. Sets ``flask.g.principal``. A bad or expired token is a 401, never a
    silent fall-back to the public.
 2. **Rate-limit** the public (per client address) when configured; sign-in is also throttled per
    client address and username (``sign_in_throttled``), never per account alone.
@@ -30,6 +31,8 @@ from werkzeug.wrappers import Response
 
 from gateway.api.session import db, get_gateway
 from gateway.db import utcnow
+from gateway.enterprise import sessions as portal_sessions
+from gateway.enterprise.access_codes import enterprise_principal
 from gateway.errors import Forbidden, TooManyRequests, Unauthenticated, UnsupportedType
 from gateway.security import accounts
 from gateway.security.inputs import check_request_input
@@ -150,6 +153,22 @@ def _authenticate() -> None:
         g.web_session = {"id": row.id, "csrf_token": row.csrf_token}
         if row.last_seen_at is None or row.last_seen_at < now - SESSION_TOUCH_INTERVAL:
             _record_use(WebSession.last_seen_at, row.id, now)
+        return
+    _authenticate_portal()
+
+
+def _authenticate_portal() -> None:
+    """An enterprise signed in to its portal (never together with a staff credential)."""
+    cookie = request.cookies.get(portal_sessions.PORTAL_COOKIE)
+    if not cookie:
+        return
+    row = portal_sessions.find_session(db(), cookie)
+    if row is None:
+        g.clear_portal_cookie = True
+        return
+    g.principal = enterprise_principal(row.uscc)
+    g.auth_method = "portal"
+    g.web_session = {"id": row.id, "csrf_token": row.csrf_token}
 
 
 def _record_use(column, row_id: int, now: datetime) -> None:
@@ -225,7 +244,7 @@ def _anonymous_token(anon: str) -> str:
 def csrf_required() -> bool:
     if request.method in SAFE_METHODS or g.get("auth_method") == "token":
         return False
-    if g.get("auth_method") == "session":
+    if g.get("auth_method") in ("session", "portal"):
         return True
     return (request.mimetype or "") in FORM_TYPES
 
@@ -307,7 +326,7 @@ def _finish_response(response: Response) -> Response:
     settings = security_state().settings
     if settings.session_cookie_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if g.get("auth_method") or request.cookies.get(SESSION_COOKIE):
+    if g.get("auth_method") or request.cookies.get(SESSION_COOKIE) or request.cookies.get(portal_sessions.PORTAL_COOKIE):
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
         response.vary.add("Authorization")
@@ -316,4 +335,7 @@ def _finish_response(response: Response) -> Response:
                             secure=bool(settings.session_cookie_secure))
     if g.get("clear_session_cookie"):
         clear_session_cookie(response)
+    if g.get("clear_portal_cookie"):
+        response.delete_cookie(portal_sessions.PORTAL_COOKIE, path="/", httponly=True, samesite="Lax",
+                               secure=bool(settings.session_cookie_secure))
     return response

@@ -64,6 +64,10 @@ def _html(text: str) -> Response:
     return response
 
 
+# The enterprise's notice (gateway.enterprise) is served as the same kind of printable document.
+printable_html = _html
+
+
 @tasks_blp.route("/<int:task_id>/sheet")
 class TaskSheet(MethodView):
     @permission("tasks.read")

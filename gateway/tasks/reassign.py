@@ -83,8 +83,16 @@ def request(session: Session, principal: Principal, task_id: int, data: Mapping[
                       {"inspector_id": [f"执法检查人员 {inspector_id} 不在任务 {task.number} 的检查组中。"]})
     # The member's department, or the inspector concerned, may ask.
     authorize(principal, "reassignments.request", departments=[member.department_code], team=[inspector_id])
-    if data["reason_code"] not in REASSIGNMENT_REASONS:
+    return open_request(session, principal, task, member, data["reason_code"], data["reason"])
+
+
+def open_request(session: Session, principal: Principal, task: Task, member: TaskMember, reason_code: str,
+                 reason: str) -> Reassignment:
+    """Record the request to replace ``member``; the caller has decided that ``principal`` may ask
+    (``request`` for staff; the enterprise's recusal request, gateway.enterprise.portal)."""
+    if reason_code not in REASSIGNMENT_REASONS:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"reason_code": ["调整原因无效。"]})
+    inspector_id = member.inspector_id
     if task.status != "assigned":
         raise ConflictError("task_started", f"任务 {task.number} 已录入检查结果，检查组不能再调整。")
     pending = session.scalar(select(Reassignment.id).where(
@@ -94,7 +102,7 @@ def request(session: Session, principal: Principal, task_id: int, data: Mapping[
     nonce = secrets.token_hex(32)  # revealed only by the approval: nobody can foresee the replacement
     item = Reassignment(
         task_id=task.id, member_id=member.id, inspector_id=inspector_id, department_code=member.department_code,
-        reason_code=data["reason_code"], reason=data["reason"], status="requested", requested_by=principal.label,
+        reason_code=reason_code, reason=reason, status="requested", requested_by=principal.label,
         requested_by_key=person_key(principal), nonce=nonce,
         nonce_commitment=record_mod.nonce_commitment(nonce),
     )

@@ -26,6 +26,10 @@ def _cn_date(value: date) -> str:
     return f"{value.year} 年 {value.month} 月 {value.day} 日"
 
 
+# The notice (gateway.enterprise.notices) prints its dates the same way.
+cn_date = _cn_date
+
+
 _env = Environment(loader=PackageLoader("gateway.tasks", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["cn_date"] = _cn_date
 

@@ -15,6 +15,7 @@ from gateway.security.principal import current_principal
 from gateway.tasks import reassign, service, sheets
 from gateway.tasks.models import Reassignment
 from gateway.web.base import local_path, make_blueprint, paged, run_action
+from gateway.web.notices import notice_panel
 
 bp = make_blueprint("web_tasks", "/console")
 
@@ -78,6 +79,7 @@ def detail(task_id: int):
         audit.record(session, principal, "tasks.read_team", "task", task.id, {"fields": ["inspector names"]})
         data = service.task_dict(session, task, with_team=True)
         history = service.history(session, task)
+        enterprise = notice_panel(session, principal, task)
         versions = [{"id": v.id, "version": v.version, "status": v.status, "recorded_by": v.recorded_by,
                      "recorded_at": v.recorded_at, "published_on": v.published_on}
                     for v in results.versions_of(session, task.id)]
@@ -88,7 +90,7 @@ def detail(task_id: int):
     can_request = allows(principal, "reassignments.request", **resource) and data["status"] == "assigned"
     requestable = [m for m in data["team"]
                    if allows(principal, "reassignments.request", departments=[m["department"]], team=[m["inspector_id"]])]
-    return render_template("tasks/detail.html", task=data, history=history, versions=versions,
+    return render_template("tasks/detail.html", enterprise=enterprise, task=data, history=history, versions=versions,
                            reassignments=reassignments, can_record=can_record, can_request=can_request,
                            requestable=requestable, status_labels=TASK_STATUS_LABELS, reason_options=REASON_OPTIONS,
                            errors={})

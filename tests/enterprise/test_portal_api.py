@@ -1,0 +1,204 @@
+"""The enterprise's side through the API: the notice is not public, the portal signs in with the
+access code, a recusal request lands in the reassignment flow, ratings stay anonymous."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from gateway.enterprise import portal
+from gateway.enterprise.models import Rating
+from gateway.results import service
+from gateway.security.audit import AuditEntry
+from gateway.tasks.models import Reassignment, Task, TaskMember
+from tests.enterprise.test_access_codes import wrong_secret
+
+CONTACT = "武陟县商务局 张科长 0391-7221234"
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, rate_limit_sign_in="")  # these tests sign in more often than a person would
+
+
+def issue_notice(client_as, world, key="oil", department="commerce") -> str:
+    answer = client_as("department_head", department).post(f"/api/v1/tasks/{world.tasks[key]}/notice",
+                                                           json={"contact": CONTACT})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["access_code"]
+
+
+def sign_in(app, uscc: str, code: str):
+    client = app.test_client()
+    answer = client.post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": code})
+    assert answer.status_code == 200, answer.get_json()
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = answer.get_json()["csrf_token"]
+    return client, answer.get_json()
+
+
+def test_notice_is_for_staff_of_the_task_and_the_enterprise_only(app, client, client_as, world):
+    code = issue_notice(client_as, world)
+    task_id = world.tasks["oil"]
+    url = f"/api/v1/tasks/{task_id}/notice"
+    assert client.get(url).status_code == 401  # the public
+    assert client_as("department_head", "agriculture").get(url).status_code == 403  # not on this task
+    certificate = "4108232600001"  # c1's certificate number
+    staff = client_as("department_operator", "market").get(url)  # market is on the team
+    assert staff.status_code == 200 and certificate in staff.get_data(as_text=True)
+    assert code not in staff.get_data(as_text=True)  # the code is shown at generation only
+    enterprise, _ = sign_in(app, world.targets["oil"], code)
+    own = enterprise.get(f"/api/v1/portal/inspections/{task_id}/notice")
+    text = own.get_data(as_text=True)
+    assert own.status_code == 200 and certificate in text and "陈述" in text and "申请回避" in text and CONTACT in text
+    other, _ = sign_in(app, world.targets["lab"], issue_notice(client_as, world, "lab", "market"))
+    assert other.get(f"/api/v1/portal/inspections/{task_id}/notice").status_code == 404
+    # Public pages and the public API never carry the certificate number.
+    for path in ("/api/v1/public/results", f"/public/tasks/{task_id}", "/public"):
+        assert certificate not in client.get(path).get_data(as_text=True)
+    delivered = client_as("department_operator", "commerce").post(f"/api/v1/tasks/{task_id}/notice/delivery",
+                                                                  json={"method": "in_person", "note": "交法定代表人"})
+    assert delivered.status_code == 200
+    body = delivered.get_json()
+    assert body["delivery_method"] == "in_person" and body["delivered_by"] and body["delivered_at"]
+    # Generating needs the lead department or the office; a cooperating department may not.
+    assert client_as("department_head", "market").post(url, json={"contact": CONTACT}).status_code == 403
+
+
+def test_portal_sign_in_is_one_time_and_locks_a_code_after_five_wrong_tries(app, client_as, world):
+    code = issue_notice(client_as, world)
+    uscc = world.targets["oil"]
+    anonymous = app.test_client()
+    unknown = anonymous.post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": "2222-3333-4444"})
+    assert unknown.status_code == 401 and "访问码不正确" in unknown.get_json()["message"]
+    malformed = anonymous.post("/api/v1/portal/sign-in", json={"uscc": "12", "code": "？"})
+    assert malformed.status_code == 422 and "统一社会信用代码" in malformed.get_json()["message"]
+    for _ in range(4):
+        assert anonymous.post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": wrong_secret(code)}).status_code == 401
+    locked = anonymous.post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": code.replace("-", "")[:4] + "-2345-6789"})
+    assert locked.status_code == 403 and locked.get_json()["code"] == "access_code_locked"
+    assert anonymous.post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": code}).status_code == 403
+    # A new notice gives a new code; it signs in once and hands out the next one.
+    fresh = issue_notice(client_as, world)
+    enterprise, body = sign_in(app, uscc, fresh)
+    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", body["next_code"])
+    again = app.test_client().post("/api/v1/portal/sign-in", json={"uscc": uscc, "code": fresh})
+    assert again.status_code == 401 and again.get_json()["code"] == "access_code_used"
+    sign_in(app, uscc, body["next_code"])
+    # The portal session is not a staff session.
+    assert enterprise.get("/api/v1/tasks").status_code == 403
+    assert enterprise.get("/api/v1/portal/inspections").status_code == 200
+    with world.gateway.read() as session:
+        actions = list(session.scalars(select(AuditEntry.action)))
+    assert actions.count("enterprise.sign_in") == 2 and actions.count("enterprise.access_code.lock") == 1
+    assert actions.count("enterprise.access_code.refuse") >= 8
+
+
+def test_recusal_request_lands_in_reassignment(app, client_as, world):
+    enterprise, signed = sign_in(app, world.targets["oil"], issue_notice(client_as, world))
+    inspections = enterprise.get("/api/v1/portal/inspections").get_json()
+    assert [i["task_id"] for i in inspections] == [world.tasks["oil"]]
+    notice_url = inspections[0]["notice"]["printable_url"]
+    assert enterprise.get(notice_url).status_code == 200 and inspections[0]["notice"]["contact"] == CONTACT
+    member = next(m for m in inspections[0]["team"] if m["name"] == world.names["c1"])
+    asked = enterprise.post(f"/api/v1/portal/inspections/{world.tasks['oil']}/recusals",
+                            json={"member_id": member["member_id"], "reason": "该检查人员系我公司股东的近亲属。"})
+    assert asked.status_code == 201, asked.get_json()
+    # A change through the portal session needs its CSRF token.
+    del enterprise.environ_base["HTTP_X_CSRF_TOKEN"]
+    refused = enterprise.post(f"/api/v1/portal/inspections/{world.tasks['oil']}/recusals",
+                              json={"member_id": member["member_id"], "reason": "再次申请"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "csrf_failed"
+    listed = client_as("department_head", "commerce").get(f"/api/v1/tasks/{world.tasks['oil']}/reassignments").get_json()
+    assert len(listed) == 1
+    assert listed[0]["status"] == "requested" and listed[0]["reason_code"] == "conflict_of_interest"
+    assert "近亲属" in listed[0]["reason"] and listed[0]["inspector_id"] == world.inspectors["c1"]
+    with world.gateway.read() as session:
+        item = session.scalar(select(Reassignment))
+        assert item.requested_by.startswith("检查对象企业")
+    # Someone not in the team cannot be named.
+    wrong = enterprise.post(f"/api/v1/portal/inspections/{world.tasks['oil']}/recusals",
+                            json={"member_id": 99999, "reason": "无"}, headers={"X-CSRF-Token": signed["csrf_token"]})
+    assert wrong.status_code == 422
+
+
+def rated_tasks(world, count: int) -> list[int]:
+    """``count`` more market-led tasks (copies of the lab task for new targets), each with a recorded result."""
+    ids = []
+    with world.gateway.write() as session:
+        lab = session.get(Task, world.tasks["lab"])
+        for n in range(count):
+            target = type(lab.target)(uscc=f"91410823MA{n:07d}X"[:17] + "X", name=f"测试检测{n}号", type="enterprise",
+                                      township="木城街道", business_scope="检验检测服务", risk_class="B")
+            session.add(target)
+            session.flush()
+            task = Task(number=f"{lab.number}-{n}", plan_id=lab.plan_id, target_id=target.id, lead_department="market",
+                        matter_codes=list(lab.matter_codes), window_start=lab.window_start, window_end=lab.window_end)
+            for member in lab.members:
+                task.members.append(TaskMember(inspector_id=member.inspector_id, department_code=member.department_code,
+                                               role=member.role))
+            session.add(task)
+            session.flush()
+            ids.append(task.id)
+    for task_id in ids:
+        with world.gateway.write() as session:
+            service.record_result(world.gateway, session, world.inspector("m2"), task_id, world.body("lab"),
+                                  today=world.today)
+    return ids
+
+
+def test_ratings_are_anonymous_to_the_department(app, client, client_as, world):
+    task_ids = rated_tasks(world, 5)
+    marker = "评价标记-仅县双随机办可见"
+    head = client_as("department_head", "market")
+    for n, task_id in enumerate(task_ids):
+        with world.gateway.write() as session:
+            uscc = session.get(Task, task_id).target.uscc
+            portal.rate(session, uscc, task_id, 5 - (n % 2), f"{marker}{n}")
+        summary = head.get("/api/v1/ratings/summary").get_json()
+        assert [s["department_code"] for s in summary] == ["market"]
+        assert summary[0]["count"] == n + 1
+        if n < 4:
+            assert summary[0]["shown"] is False and summary[0]["average"] is None and summary[0]["scores"] is None
+    assert summary[0]["shown"] is True and summary[0]["average"] == pytest.approx(4.6)
+    assert summary[0]["scores"] == {"1": 0, "2": 0, "3": 0, "4": 2, "5": 3}
+    assert head.get("/api/v1/ratings").status_code == 403
+    office = client_as("county_office").get("/api/v1/ratings").get_json()
+    assert office["total"] == 5 and {r["comment"] for r in office["items"]} == {f"{marker}{n}" for n in range(5)}
+    # No other page or API gives the department a single rating: every GET route it may call, with
+    # every id the world holds, and the comments never show.
+    with world.gateway.read() as session:
+        ids = {str(i) for i in [*task_ids, *world.tasks.values(), *session.scalars(select(Rating.id))]}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        paths = {re.sub(r"<[^>]+>", i, rule.rule) for i in ids} if rule.arguments else {rule.rule}
+        for path in paths:
+            for caller in (head, client_as("department_operator", "market"), client):
+                assert marker.encode() not in caller.get(path).get_data(), path
+    # One rating per inspection, and only after it took place.
+    with world.gateway.write() as session, pytest.raises(Exception) as twice:
+        portal.rate(session, session.get(Task, task_ids[0]).target.uscc, task_ids[0], 3, "")
+    assert twice.value.code == "already_rated"
+    with world.gateway.write() as session, pytest.raises(Exception) as early:
+        portal.rate(session, world.targets["seed"], world.tasks["seed"], 3, "")
+    assert early.value.code == "not_inspected_yet"
+
+
+def test_console_generates_the_notice_records_delivery_and_answers_a_statement(app, client_as, world):
+    head = client_as("department_head", "commerce")
+    task_id = world.tasks["oil"]
+    printed = head.post(f"/console/tasks/{task_id}/notice", data={"contact": CONTACT})
+    text = printed.get_data(as_text=True)
+    assert printed.status_code == 200 and "检查通知书" in text and CONTACT in text
+    code = re.search(r"访问码：([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", text).group(1)
+    assert head.post(f"/console/tasks/{task_id}/notice/delivery", data={"method": "post", "note": "EMS"}).status_code == 302
+    page = head.get(f"/console/tasks/{task_id}").get_data(as_text=True)
+    assert "邮寄送达" in page and "查看通知书" in page
+    # The code printed on the notice signs the enterprise in.
+    enterprise, _ = sign_in(app, world.targets["oil"], code)
+    assert enterprise.get("/portal/inspections").status_code == 200
+    # A cooperating department sees the task but may not generate its notice.
+    market = client_as("department_head", "market").get(f"/console/tasks/{task_id}").get_data(as_text=True)
+    assert "生成检查通知书" not in market and "查看通知书" in market
