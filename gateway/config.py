@@ -53,6 +53,9 @@ class Settings:
     public_base_url: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     holidays_file: str = ""
+    # The county's Ed25519 signing keys for inspection codes (docs/enterprise.md): a folder of
+    # private keys (mode 600) and the public key set; "" means <instance>/signing-keys.
+    signing_keys_path: str = ""
     # Security (docs/security.md): session cookies, the sign-in throttle, in-process rate limits.
     session_cookie_secure: bool = False
     session_hours: int = 12

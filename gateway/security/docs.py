@@ -44,6 +44,10 @@ ACTION_LABELS = {
     "stats.read": "查看统计、导出任务与结果登记表",
     "sync.read": "查看平台同步状态",
     "sync.operate": "操作平台同步（重发、对账）",
+    "codes.verify": "核验检查码、查看已公布的签名公钥",
+    "codes.issue": "出示任务的检查码（任务书、手机任务页）",
+    "checkins.confirm": "企业凭通知书上的访问码确认检查组到场（扫码入企）",
+    "checkins.locate": "检查组经同意补充到场位置",
     "audit.read": "查看审计日志、校验审计链",
     "accounts.manage": "管理用户账号与访问令牌",
 }
