@@ -23,6 +23,9 @@ ROLE_LABELS = {
     "supervisor": "监督人员",
     "system": "系统",
     "public": "公众",
+    # Not a role of any account or token: the audit log's actor when an enterprise acts in its
+    # portal or with its access code (gateway.enterprise.access_codes.enterprise_principal).
+    "enterprise": "检查对象企业",
 }
 
 
