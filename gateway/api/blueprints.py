@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from gateway.api.plugins import blp as plugins_blp
+from gateway.codes.api import codes_blp
 from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
 from gateway.higher_level.api import higher_level_blp
@@ -30,3 +31,7 @@ def register_blueprints(api: Api) -> None:
     # Platform sync: status, dead letters, resend (issue 6).
 
     api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)
+
+    # Inspection codes and check-ins (issue 17).
+
+    api.register_blueprint(codes_blp, url_prefix="/api/v1" + codes_blp.url_prefix)

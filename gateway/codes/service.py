@@ -116,6 +116,17 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="l", micro=False).svg_inline(scale=2, border=2, omitsize=True)
 
 
+def code_block(session: Session, settings: Settings, task: Task, base_url: str) -> dict[str, str] | None:
+    """The code as the task sheet and the team's phone show it (QR, address, key), or None for a
+    task no draw created."""
+    try:
+        code = issue(session, settings, task)
+    except Conflict:
+        return None
+    url = code_url(base_url or settings.public_base_url, code)
+    return {"token": code, "url": url, "svg": qr_svg(url), "kid": token.parse(code)[0]["kid"]}
+
+
 @dataclass
 class TaskCode:
     task_id: int

@@ -302,6 +302,12 @@ def refusal_status(exc: DomainError) -> int:
     return status_of(exc)
 
 
+def input_refusal_status(exc: DomainError) -> int:
+    """The status of a public form whose credential is its own input (an access code): every
+    refusal, a wrong code's included, is shown beside the form, never as a sign-in redirect."""
+    return status_of(exc)
+
+
 def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:
     """Run a service call; on a domain error flash its message and return it instead of raising
     (except a refusal of the caller, see :func:`refusal_status`)."""

@@ -1,4 +1,4 @@
-"""A drawn task of the market plugin's testing-bodies matter (a real plan, freeze, seed and draw)."""
+"""Drawn tasks of the market plugin's testing-bodies matter (a real plan, freeze, seed and draw)."""
 from __future__ import annotations
 
 import pytest
@@ -8,4 +8,5 @@ from gateway.testing.world import DrawnTask, draw_task_for
 
 @pytest.fixture
 def drawn(gateway) -> DrawnTask:
-    return draw_task_for(gateway, "testing_bodies")
+    """A drawn task whose team has not checked in yet."""
+    return draw_task_for(gateway, "testing_bodies", checked_in=False)
