@@ -6,6 +6,7 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
+from gateway.demo.codes import demo_code
 from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
@@ -54,6 +55,10 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
                    + "、".join(STATE_LABELS[s] for s in results["skipped"]))
     base_url = base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800"
     click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url.rstrip("/")))
+    code = demo_code(gateway, base_url)
+    if code is not None:
+        click.echo(f"试一试检查码（任务 {code['task_number']}，检查对象 {code['uscc']}）：用手机打开 {code['url']} "
+                   f"核验；确认检查人员到场时输入访问码 {code['access_code']}。")
 
 
 COMMANDS = [demo]

@@ -15,6 +15,7 @@ departure is recorded when the result records the target's signature.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
 
 from sqlalchemy import select
@@ -40,12 +41,13 @@ def is_site_visit(methods: Iterable[str]) -> bool:
     return any(method not in NON_SITE_METHODS for method in methods)
 
 
-def check_in(gateway, code: str, access_code: str, *, remote_addr: str) -> CheckIn:
+def check_in(gateway, code: str, access_code: str, *, remote_addr: str, today: date | None = None) -> CheckIn:
     """Confirm the arrival of the team named by the scanned ``code`` with the enterprise's
-    ``access_code``. Refuses a code that is not genuine or not current, and an access code that is
-    not this task's (nothing is written then, and the access code stays unused)."""
+    ``access_code``. Refuses a code that is not genuine or not current (on ``today``, China's date
+    by default), and an access code that is not this task's (nothing is written then, and the
+    access code stays unused)."""
     with gateway.read() as session:
-        status = codes.read_code(session, gateway.settings, code)
+        status = codes.read_code(session, gateway.settings, code, today)
     if not status.genuine:
         raise Invalid("code_not_genuine", "检查码无法验证，不能确认到场：" + "；".join(status.problems),
                       {"token": status.problems})

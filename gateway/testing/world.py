@@ -9,14 +9,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.codes import checkins
-from gateway.codes import service as inspection_codes
 from gateway.core import Gateway
+from gateway.demo.codes import confirm_arrival
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Inspector, Target, join_licences
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment
-from gateway.enterprise.access_codes import issue_access_code
 from gateway.planning import service as plans
 from gateway.plugins.manager import Registry
 from gateway.results.checklist import merged_checklist
@@ -165,16 +163,6 @@ class DrawnTask:
         return body
 
 
-def check_in_team(gateway: Gateway, task_id: int) -> None:
-    """The enterprise confirms the team's arrival (扫码入企), as on site: the office issues the
-    task's access code, and the code shown by the team is checked in with it."""
-    with gateway.write() as session:
-        task = session.get(Task, task_id)
-        access_code = issue_access_code(session, task, actor=OFFICE)
-        code = inspection_codes.issue(session, gateway.settings, task)
-    checkins.check_in(gateway, code, access_code, remote_addr="127.0.0.1")
-
-
 def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_in: bool = True) -> DrawnTask:
     """Targets for ``matter_code``, inspectors in the departments it involves, a plan for this
     year (joint when other departments bring items, else the lead's annual plan) published,
@@ -210,7 +198,7 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_
                       if m.active and m.department_code == matter.department_code)
         task_id = task.id
     if checked_in:
-        check_in_team(gateway, task_id)
+        confirm_arrival(gateway, task_id)
     return DrawnTask(plan_id=plan_id, draw_id=draw_id, task_id=task_id, matter_code=matter_code,
                      inspector_id=leader, values=checklist_values(gateway, matter_code),
                      methods=tuple(matter.methods))

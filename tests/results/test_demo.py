@@ -7,6 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from gateway.codes import checkins
+from gateway.codes.checkins import is_site_visit
+from gateway.codes.models import CheckIn
+from gateway.codes.service import read_code
+from gateway.demo.codes import demo_code
 from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
@@ -123,3 +128,19 @@ def test_without_any_task_the_demo_makes_its_own_plan_and_tasks(gateway):
             involved = {d for code in t.matter_codes
                         for d in (registry.matters[code].department_code, *registry.cooperating_departments(code))}
             assert len({m.department_code for m in t.team}) >= min(2, len(involved))
+
+
+def test_demo_site_results_were_checked_in_and_the_demo_code_works(demo, client):
+    gateway, summary, _ = demo
+    with gateway.read() as session:
+        site = [r for r in session.scalars(select(InspectionResult)) if is_site_visit(r.methods)]
+        checked_in = set(session.scalars(select(CheckIn.task_id)))
+        assert site and {r.task_id for r in site} <= checked_in
+    shown = demo_code(gateway, "http://127.0.0.1:8800")
+    token = shown["url"].split("/code/")[1]
+    status = client.get("/api/v1/inspection-codes/status", query_string={"token": token}).json
+    assert status["genuine"] is True and status["task_number"] == shown["task_number"]
+    with gateway.read() as session:
+        status = read_code(session, gateway.settings, token, today=TODAY)
+    assert status.current, status.not_current
+    checkins.check_in(gateway, token, shown["access_code"], remote_addr="127.0.0.1", today=TODAY)
