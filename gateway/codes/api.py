@@ -26,7 +26,7 @@ codes_blp = Blueprint("inspection_codes", __name__, url_prefix="/inspection-code
 
 @codes_blp.route("/keys")
 class Keys(MethodView):
-    @permission("codes.verify")
+    @permission("codes.read")
     @codes_blp.response(200, KeySetSchema)
     def get(self):
         """The county's public signing keys, active and retired (also at /.well-known/shuangsui-keys.json)."""
@@ -35,7 +35,7 @@ class Keys(MethodView):
 
 @codes_blp.route("/status")
 class Status(MethodView):
-    @permission("codes.verify")
+    @permission("codes.read")
     @codes_blp.arguments(CodeQuerySchema, location="query")
     @codes_blp.response(200, CodeStatusSchema)
     def get(self, args):
@@ -45,7 +45,7 @@ class Status(MethodView):
 
 @codes_blp.route("/tasks/<int:task_id>")
 class TaskCode(MethodView):
-    @permission("codes.issue")
+    @permission("codes.read_task")
     @codes_blp.response(200, TaskCodeSchema)
     def get(self, task_id):
         """A task's inspection code as it stands (the team shows it on the phone; the sheet prints it)."""

@@ -140,7 +140,7 @@ def read_task_code(session: Session, settings: Settings, principal: Principal, t
                    base_url: str) -> TaskCode:
     """A task's code for those who may read the task (its team shows it on the phone)."""
     task = get_task(session, task_id)
-    authorize(principal, "codes.issue", departments=task_departments(task), team=task_team_ids(task))
+    authorize(principal, "codes.read_task", departments=task_departments(task), team=task_team_ids(task))
     code = issue(session, settings, task)
     return TaskCode(task.id, task.number, code, token.parse(code)[0]["kid"],
                     code_url(base_url or settings.public_base_url, code))

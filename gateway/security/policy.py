@@ -73,11 +73,12 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "sync.operate":          {"county_office": ANY, "system": ANY},
     # Inspection codes (docs/enterprise.md): anyone checks a scanned code and the published keys;
     # those who may read a task show its code; the enterprise confirms the team's arrival with the
-    # access code from the notice (no account); the team adds its phone's location, with consent.
-    "codes.verify":          dict(_EVERYONE),
-    "codes.issue":           {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+    # access code from the notice: without any account (a signed-in staff member, the team
+    # included, cannot confirm an arrival); the team adds its phone's location, with consent.
+    "codes.read":          dict(_EVERYONE),
+    "codes.read_task":           {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT, "inspector": TEAM},
-    "checkins.confirm":      dict(_EVERYONE),
+    "checkins.confirm":      {"public": ANY},
     "checkins.locate":       {"inspector": TEAM},
     "audit.read":            {"county_office": ANY, "supervisor": ANY},
     "accounts.manage":       {"county_office": ANY},

@@ -15,7 +15,7 @@ bp = make_blueprint("web_codes")
 
 
 @bp.route("/.well-known/shuangsui-keys.json")
-@permission("codes.verify")
+@permission("codes.read")
 def well_known_keys():
     response = jsonify(keys.published_keys(get_gateway().settings))
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -23,7 +23,7 @@ def well_known_keys():
 
 
 @bp.route("/code/<string:code>")
-@permission("codes.verify")
+@permission("codes.read")
 def scan(code: str):
     return _page(code)
 
