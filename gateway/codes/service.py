@@ -184,12 +184,14 @@ def read_code(session: Session, settings: Settings, code: str, today: date | Non
     today = today or datetime.now(CHINA_TZ).date()
     task = session.scalar(select(Task).where(Task.number == str(claims.get("task", ""))))
     not_current, current_claims, draw = _compare(session, settings, task, claims)
-    window = claims.get("window") if isinstance(claims.get("window"), list) else None
-    if check.ok and window and not not_current:
-        if today < date.fromisoformat(window[0]):
-            not_current.append(f"检查时间窗口尚未开始（{window[0]} 起）。")
-        elif today > date.fromisoformat(window[1]):
-            not_current.append(f"检查时间窗口已结束（{window[1]} 止）。")
+    start, end = _window(claims.get("window"))
+    if check.ok and start and end and not not_current:
+        if today < start:
+            not_current.append(f"检查时间窗口尚未开始（{start.isoformat()} 起）。")
+        elif today > end:
+            not_current.append(f"检查时间窗口已结束（{end.isoformat()} 止）。")
+    cuts = claims.get("cuts") if isinstance(claims.get("cuts"), dict) else {}
+    departments = (current_claims or claims).get("departments")
     names = dict(session.execute(select(Department.code, Department.name)).all())
     return CodeStatus(
         genuine=check.ok, current=check.ok and not not_current, problems=check.problems, not_current=not_current,
@@ -198,13 +200,21 @@ def read_code(session: Session, settings: Settings, code: str, today: date | Non
         plan_number=str(claims.get("plan", "")), plan_title=draw.plan.title if draw is not None else "",
         draw_id=str(claims.get("draw", "")),
         record_url=f"/api/v1/draws/{draw.id}/record" if draw is not None else None,
-        window_start=date.fromisoformat(window[0]) if window else None,
-        window_end=date.fromisoformat(window[1]) if window else None,
-        departments=[{"code": c, "name": names.get(c, c)} for c in (current_claims or claims).get("departments", [])],
+        window_start=start, window_end=end,
+        departments=[{"code": str(c), "name": names.get(c, str(c))}
+                     for c in (departments if isinstance(departments, list) else []) if isinstance(c, (str, int))],
         team=_team(task, current_claims, names, today),
-        stratum_cuts=dict(claims.get("cuts") or {}), ticket=str(claims.get("ticket", "")),
+        stratum_cuts={str(k): str(v) for k, v in cuts.items()}, ticket=str(claims.get("ticket", "")),
         task_id=task.id if task is not None else None,
     )
+
+
+def _window(value: Any) -> tuple[date | None, date | None]:
+    """The code's window as dates; (None, None) when a forged code holds something else."""
+    try:
+        return date.fromisoformat(value[0]), date.fromisoformat(value[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None, None
 
 
 def _compare(session: Session, settings: Settings, task: Task | None, claims: dict[str, Any]):

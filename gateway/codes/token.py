@@ -164,8 +164,8 @@ def proof_problems(claims: Mapping[str, Any]) -> list[str]:
             return ["检查码缺少分层截止值，不能证明被抽中。"]
         return [f"分层 {key}：票号不小于截止值 {cut}，不能证明被抽中。" for key, cut in cuts.items()
                 if not below_cut(expected, cut)]
-    except (TypeError, ValueError, KeyError) as exc:
-        return [f"抽取证明格式错误：{exc}"]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return ["抽取证明格式错误：票号、随机种子或分层截止值不是应有的形式。"]
 
 
 def below_cut(ticket_text: str, cut: str) -> bool:

@@ -195,3 +195,13 @@ def test_the_team_sees_its_code_on_the_phone_and_the_sheet(gateway, drawn, clien
         f"/api/v1/inspection-codes/tasks/{drawn.task_id}").status_code == 403
     sheet = client_as("county_office").get(f"/api/v1/tasks/{drawn.task_id}/sheet").get_data(as_text=True)
     assert "检查码" in sheet and "<svg" in sheet
+
+
+def test_a_forged_code_of_the_right_shape_is_shown_as_not_genuine_never_a_500(gateway, drawn, client):
+    code = code_of(gateway, drawn.task_id)
+    for changes in ({"window": "always"}, {"window": ["x", 3]}, {"cuts": {"a": 5}}, {"cuts": []},
+                    {"departments": {"a": 1}}, {"ticket": None, "seed": 7}, {"task": ["x"]}):
+        forged = tampered(code, **changes)
+        answer = client.get("/api/v1/inspection-codes/status", query_string={"token": forged})
+        assert answer.status_code == 200 and answer.json["genuine"] is False, (changes, answer.json)
+        assert client.get(f"/code/{forged}").status_code == 200
