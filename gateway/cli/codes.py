@@ -62,7 +62,7 @@ def rotate_command(ctx: CliContext) -> None:
 @pass_context
 def verify_code_command(ctx: CliContext, code: str, keys_path: Path | None, record_path: Path | None) -> None:
     try:
-        keyset = json.loads(keys_path.read_text("utf-8")) if keys_path else keys.published_keys(ctx.settings())
+        keyset = json.loads(keys_path.read_text("utf-8")) if keys_path else keys.published_keys(ctx.settings(), generate=False)
         record = record_path.read_bytes() if record_path else None
         check = token.verify(code.strip().removeprefix("/code/").split("/code/")[-1], keyset)
     except (OSError, ValueError) as exc:

@@ -118,9 +118,11 @@ def rotate(settings: Settings) -> str:
         return _new_key(folder, _read_keyset(folder))
 
 
-def published_keys(settings: Settings) -> dict[str, Any]:
-    """The public key set as published at ``/.well-known/shuangsui-keys.json`` (a key exists)."""
-    signing_key(settings)
+def published_keys(settings: Settings, *, generate: bool = True) -> dict[str, Any]:
+    """The public key set as published at ``/.well-known/shuangsui-keys.json`` (with ``generate``,
+    the first key is made if there is none)."""
+    if generate:
+        signing_key(settings)
     keyset = _read_keyset(key_folder(settings))
     return {"format": KEYS_FORMAT, "county": settings.county_name, "area_code": settings.area_code,
             "keys": keyset["keys"]}

@@ -205,3 +205,15 @@ def test_a_forged_code_of_the_right_shape_is_shown_as_not_genuine_never_a_500(ga
         answer = client.get("/api/v1/inspection-codes/status", query_string={"token": forged})
         assert answer.status_code == 200 and answer.json["genuine"] is False, (changes, answer.json)
         assert client.get(f"/code/{forged}").status_code == 200
+
+
+def test_keys_commands_generate_list_and_rotate(tmp_path):
+    instance = tmp_path / "instance"
+    first = run(str(SHUANGSUI), "--instance", str(instance), "keys", "generate", cwd=tmp_path)
+    assert first.returncode == 0 and "在用签名密钥" in first.stdout
+    rotated = run(str(SHUANGSUI), "--instance", str(instance), "keys", "rotate", cwd=tmp_path)
+    listed = run(str(SHUANGSUI), "--instance", str(instance), "keys", "list", cwd=tmp_path)
+    assert rotated.returncode == listed.returncode == 0
+    assert listed.stdout.count("在用") == 1 and listed.stdout.count("已停用") == 1
+    assert (instance / "signing-keys").stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (instance / "signing-keys").glob("*.pem"))
