@@ -195,6 +195,9 @@ def test_the_team_sees_its_code_on_the_phone_and_the_sheet(gateway, drawn, clien
         f"/api/v1/inspection-codes/tasks/{drawn.task_id}").status_code == 403
     sheet = client_as("county_office").get(f"/api/v1/tasks/{drawn.task_id}/sheet").get_data(as_text=True)
     assert "检查码" in sheet and "<svg" in sheet
+    for page in (f"/console/tasks/{drawn.task_id}", f"/console/tasks/{drawn.task_id}/sheet"):
+        html = inspector.get(page).get_data(as_text=True)
+        assert 'class="card inspection-code"' in html and "<svg" in html and "/code/" in html
 
 
 def test_a_forged_code_of_the_right_shape_is_shown_as_not_genuine_never_a_500(gateway, drawn, client):
