@@ -57,6 +57,9 @@ class Settings:
     # which the enterprise may file a statement (陈述申辩) on the draft result; days an access code lives.
     statement_working_days: int = 5
     access_code_days: int = 90
+    # The county's Ed25519 signing keys for inspection codes (docs/enterprise.md): a folder of
+    # private keys (mode 600) and the public key set; "" means <instance>/signing-keys.
+    signing_keys_path: str = ""
     # Security (docs/security.md): session cookies, the sign-in throttle, in-process rate limits.
     session_cookie_secure: bool = False
     session_hours: int = 12

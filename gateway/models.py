@@ -1,4 +1,5 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+from gateway.codes import models as code_models  # noqa: F401
 from gateway.db import Base
 from gateway.directory import models as directory_models  # noqa: F401
 from gateway.draw import models as draw_models  # noqa: F401  (also the higher-level inspections)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from gateway.api.plugins import blp as plugins_blp
+from gateway.codes.api import codes_blp
 from gateway.directory.api import conflicts_blp, eligibility_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
 from gateway.enterprise.api import notices_blp, portal_blp, ratings_blp, statements_blp
@@ -40,3 +41,6 @@ def register_blueprints(api: Api) -> None:
 
     for blp in (notices_blp, statements_blp, ratings_blp, portal_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+    # Inspection codes and check-ins (issue 17).
+
+    api.register_blueprint(codes_blp, url_prefix="/api/v1" + codes_blp.url_prefix)

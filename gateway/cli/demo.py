@@ -6,6 +6,7 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
+from gateway.demo.codes import demo_code
 from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.enterprise import issue_demo_access_code
 from gateway.demo.generate import DemoShape
@@ -64,6 +65,10 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
     if access is not None:
         click.echo(f"企业服务试用：打开 {base_url}/portal/ ，统一社会信用代码 {access.uscc}，访问码 {access.code}"
                    f"（检查任务 {access.task_number} 的检查通知书；只能登录一次，登录后页面显示新的访问码）")
+    code = demo_code(gateway, base_url)
+    if code is not None:
+        click.echo(f"试一试检查码（任务 {code['task_number']}，检查对象 {code['uscc']}）：用手机打开 {code['url']} "
+                   f"核验；确认检查人员到场时输入访问码 {code['access_code']}。")
 
 
 COMMANDS = [demo]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import db, demo, draws, imports, plans, plugins, results, security, serve, sync, tasks
+from gateway.cli import codes, db, demo, draws, imports, plans, plugins, results, security, serve, sync, tasks
 from gateway.cli.chinese import ChineseGroup, run
 from gateway.cli.context import CliContext
 
@@ -43,6 +43,15 @@ def _register_sync() -> None:
 
 
 _register_sync()
+
+
+def _register_codes() -> None:
+
+    for command in codes.COMMANDS:
+        cli.add_command(command)
+
+
+_register_codes()
 
 
 def main() -> None:

@@ -28,7 +28,9 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select
 
+from gateway.codes.checkins import is_site_visit
 from gateway.core import Gateway
+from gateway.demo.codes import confirm_arrival
 from gateway.directory.matters import current_matter_versions
 from gateway.directory.models import INACTIVE_TARGET_STATUSES, Inspector, Target
 from gateway.directory.queries import criteria_clause
@@ -240,6 +242,8 @@ def load_demo_results(gateway: Gateway, today: date | None = None) -> dict[str, 
             "published": today - timedelta(days=12),
             "corrected": today - timedelta(days=16),
             "followed_up": today - timedelta(days=20),
+            # Published states lie past the enterprise's statement window (5 working days).
+            "listing_proposed": today - timedelta(days=10),
         }.get(state, today - timedelta(days=2))
         if completed < windows[task_id]:
             skipped.append(state)
@@ -270,9 +274,11 @@ def _make(gateway: Gateway, task_id: int, state: str, completed: date, today: da
     with gateway.read() as session:
         task = session.get(Task, task_id)
         recorder = _team_principal(session, task)
-        lead = task.lead_department
+        lead, drawn = task.lead_department, task.draw_id is not None
         matters, methods = list(task.matter_codes), allowed_methods(gateway, task)[:2]
     body = _body(gateway, matters, methods, completed, n, codes, problem)
+    if is_site_visit(methods) and drawn:
+        confirm_arrival(gateway, task_id, today=completed)  # the enterprise confirmed the team's arrival
     result = service.store_and_notify(
         gateway, recorder, today,
         lambda g, s, p, day: service.record_result(g, s, p, task_id, body, today=day),

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from gateway.codes import keys as signing_keys
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
@@ -404,7 +405,7 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
             frozen_at=iso(draw.frozen_at),
             drawn_at=iso(now),
         ),
-        extras=record_extras(draw),
+        extras={**record_extras(draw), **signing_keys.record_section(settings)},
         frozen_sha256=draw.population_sha256,
         today=today,
     )

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from gateway.codes import checkins
 from gateway.core import Gateway
 from gateway.db import utcnow
 from gateway.directory.models import Target
@@ -255,6 +256,7 @@ def read_attachment(gateway: Gateway, session: Session, principal: Principal, at
 
 
 def _apply_clean(gateway: Gateway, session: Session, result: InspectionResult, clean: CleanResult) -> None:
+    checkins.require_for_result(session, session.get(Task, result.task_id), clean.methods)
     deadline = compute_deadline(gateway.settings, clean.completed_on)
     result.checklists = clean.checklists
     result.result_codes = clean.result_codes
@@ -276,6 +278,9 @@ def _apply_clean(gateway: Gateway, session: Session, result: InspectionResult, c
 
 
 def _sync_task_status(session: Session, task: Task, latest: InspectionResult) -> None:
+    """The task's status follows its latest result; a result the target signed ends the team's visit."""
+    if latest.signature_status == "signed":
+        checkins.record_departure(session, task, latest.id)
     if task_is_published(session, task.id):
         task.status = "published"
     else:

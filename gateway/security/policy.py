@@ -77,6 +77,15 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "sync.read":             {"county_office": ANY, "supervisor": ANY, "system": ANY,
                               "department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "sync.operate":          {"county_office": ANY, "system": ANY},
+    # Inspection codes (docs/enterprise.md): anyone checks a scanned code and the published keys;
+    # those who may read a task show its code; the enterprise confirms the team's arrival with the
+    # access code from the notice: without any account (a signed-in staff member, the team
+    # included, cannot confirm an arrival); the team adds its phone's location, with consent.
+    "codes.read":          dict(_EVERYONE),
+    "codes.read_task":           {"county_office": ANY, "supervisor": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT, "inspector": TEAM},
+    "checkins.confirm":      {"public": ANY, "enterprise": ANY},
+    "checkins.locate":       {"inspector": TEAM},
     "audit.read":            {"county_office": ANY, "supervisor": ANY},
     # The inspected enterprise's side (gateway/enterprise). Role "enterprise" belongs to no account
     # or token: it is a portal session opened with an access code (gateway.enterprise.sessions).

@@ -1,12 +1,13 @@
 """The tasks' API: tasks, printable task sheets and guides, history, and article 14 reassignments."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
+from gateway.codes import service as inspection_codes
 from gateway.errors import NotFound
 from gateway.security import audit
 from gateway.security.policy import authorize, permission
@@ -79,7 +80,8 @@ class TaskSheet(MethodView):
         with gateway.write() as session:
             task = service.read_task(session, principal, task_id)
             audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
-            return _html(render_task_sheet(session, task, gateway.hook))
+            code = inspection_codes.code_block(session, gateway.settings, task, request.host_url)
+            return _html(render_task_sheet(session, task, gateway.hook, code))
 
 
 @tasks_blp.route("/<int:task_id>/guide")

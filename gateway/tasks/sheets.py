@@ -34,7 +34,9 @@ _env = Environment(loader=PackageLoader("gateway.tasks", "templates"), autoescap
 _env.filters["cn_date"] = _cn_date
 
 
-def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
+def sheet_context(session: Session, task: Task, hook=None, code: dict[str, str] | None = None) -> dict[str, Any]:
+    """What the sheet and the guide show; ``code`` is the task's inspection code block
+    (:func:`gateway.codes.service.code_block`), printed on the sheet as a QR."""
     plan = session.get(Plan, task.plan_id)
     matters = []
     for matter in task_matters(session, task):
@@ -69,6 +71,7 @@ def sheet_context(session: Session, task: Task, hook=None) -> dict[str, Any]:
         "team": team,
         "departments": department_names(session),
         "generated_at": iso(utcnow()),
+        "code": code,
     }
 
 
@@ -79,8 +82,8 @@ def _guide_text(matter, hook) -> str:
     return hook.gateway_guide_text(matter_code=matter.code, version=matter.version.version) or ""
 
 
-def render_task_sheet(session: Session, task: Task, hook=None) -> str:
-    return _env.get_template("task_sheet.html").render(**sheet_context(session, task, hook))
+def render_task_sheet(session: Session, task: Task, hook=None, code: dict[str, str] | None = None) -> str:
+    return _env.get_template("task_sheet.html").render(**sheet_context(session, task, hook, code))
 
 
 def render_guide(session: Session, task: Task, hook) -> str:

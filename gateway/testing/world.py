@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.core import Gateway
+from gateway.demo.codes import confirm_arrival
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Inspector, Target, join_licences
 from gateway.draw import service as draws
@@ -162,10 +163,11 @@ class DrawnTask:
         return body
 
 
-def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2) -> DrawnTask:
+def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_in: bool = True) -> DrawnTask:
     """Targets for ``matter_code``, inspectors in the departments it involves, a plan for this
     year (joint when other departments bring items, else the lead's annual plan) published,
-    frozen, seeded and drawn; returns its first task."""
+    frozen, seeded and drawn; returns its first task, whose team has checked in on site unless
+    ``checked_in`` is false (a site-visit result needs the check-in)."""
     registry = gateway.registry
     matter = registry.matters[matter_code]
     departments = [matter.department_code, *registry.cooperating_departments(matter_code)]
@@ -195,6 +197,8 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2) -> Drawn
         leader = next(m.inspector_id for m in task.members
                       if m.active and m.department_code == matter.department_code)
         task_id = task.id
+    if checked_in:
+        confirm_arrival(gateway, task_id)
     return DrawnTask(plan_id=plan_id, draw_id=draw_id, task_id=task_id, matter_code=matter_code,
                      inspector_id=leader, values=checklist_values(gateway, matter_code),
                      methods=tuple(matter.methods))

@@ -12,13 +12,28 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.web import accounts, auth, base, directory, draw, ledger, notices, office, plans, portal, public, results, tasks
+from gateway.web import (
+    accounts,
+    auth,
+    base,
+    codes,
+    directory,
+    draw,
+    ledger,
+    notices,
+    office,
+    plans,
+    portal,
+    public,
+    results,
+    tasks,
+)
 
 
 def install(app: Flask) -> None:
 
     base.install_helpers(app)
-    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, portal, notices):
+    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, portal, notices, codes):
         app.register_blueprint(module.bp)
     app.register_blueprint(ledger.bp)
     app.register_blueprint(ledger.public_bp)

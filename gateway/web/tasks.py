@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from gateway.api.session import db, get_gateway
+from gateway.codes import service as inspection_codes
 from gateway.results import service as results
 from gateway.security import audit
 from gateway.security.policy import TEAM, allows, permission, scope_of
@@ -86,6 +87,7 @@ def detail(task_id: int):
         reassignments = [reassign.reassignment_dict(r) for r in session.scalars(
             select(Reassignment).where(Reassignment.task_id == task.id).order_by(Reassignment.id))]
         resource = {"departments": service.task_departments(task), "team": service.task_team_ids(task)}
+        code = inspection_codes.code_block(session, gateway.settings, task, request.host_url)
     can_record = allows(principal, "results.record", **resource)
     can_request = allows(principal, "reassignments.request", **resource) and data["status"] == "assigned"
     requestable = [m for m in data["team"]
@@ -93,7 +95,7 @@ def detail(task_id: int):
     return render_template("tasks/detail.html", enterprise=enterprise, task=data, history=history, versions=versions,
                            reassignments=reassignments, can_record=can_record, can_request=can_request,
                            requestable=requestable, status_labels=TASK_STATUS_LABELS, reason_options=REASON_OPTIONS,
-                           errors={})
+                           errors={}, code=code)
 
 
 @bp.route("/tasks/<int:task_id>/sheet")
@@ -118,7 +120,8 @@ def _printable(task_id: int, kind: str):
         task = service.read_task(session, principal, task_id)
         if kind == "sheet":
             audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
-        context = context_of(session, task, gateway.hook)
+        code = inspection_codes.code_block(session, gateway.settings, task, request.host_url) if kind == "sheet" else None
+        context = context_of(session, task, gateway.hook, code)
         return render_template(f"tasks/{kind}.html", **context)
 
 

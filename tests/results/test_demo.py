@@ -7,6 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from gateway.codes import checkins
+from gateway.codes.checkins import is_site_visit
+from gateway.codes.models import CheckIn
+from gateway.codes.service import read_code
+from gateway.demo.codes import demo_code
 from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
@@ -153,3 +158,17 @@ def test_demo_ledger_has_every_channel_published_caps_and_one_enterprise_over_it
     assert load_demo_ledger(gateway, today=TODAY) == {"registered": 0, "over_cap": None}
     with gateway.read() as session:
         assert len(session.scalars(select(RegisteredInspection)).all()) == len(rows)
+def test_demo_site_results_were_checked_in_and_the_demo_code_works(demo, client):
+    gateway, summary, _ = demo
+    with gateway.read() as session:
+        site = [r for r in session.scalars(select(InspectionResult)) if is_site_visit(r.methods)]
+        checked_in = set(session.scalars(select(CheckIn.task_id)))
+        assert site and {r.task_id for r in site} <= checked_in
+    shown = demo_code(gateway, "http://127.0.0.1:8800")
+    token = shown["url"].split("/code/")[1]
+    status = client.get("/api/v1/inspection-codes/status", query_string={"token": token}).json
+    assert status["genuine"] is True and status["task_number"] == shown["task_number"]
+    with gateway.read() as session:
+        status = read_code(session, gateway.settings, token, today=TODAY)
+    assert status.current, status.not_current
+    checkins.check_in(gateway, token, shown["access_code"], remote_addr="127.0.0.1", today=TODAY)

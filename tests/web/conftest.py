@@ -80,6 +80,7 @@ def web_world(tmp_path_factory):
     from gateway.app import create_app
     from gateway.config import Settings
     from gateway.core import Gateway
+    from gateway.demo.codes import confirm_arrival
     from gateway.migrate import upgrade
     from gateway.results import service as results
     from gateway.security.principal import Principal
@@ -111,6 +112,7 @@ def web_world(tmp_path_factory):
         body = {"checklists": {m: sample_values(gateway, m) for m in matters}, "result_codes": ["1"],
                 "methods": [_first_method(gateway, matters)], "completed_on": today.isoformat(),
                 "signature": dict(SIGNED), "remarks": ""}
+        confirm_arrival(gateway, task_id, today=today)  # a site visit: the enterprise confirmed the arrival
         with gateway.write() as session:
             inspector = Principal(role="inspector", name="测试检查员", inspector_id=recorder)
             recorded_ids.append((results.record_result(gateway, session, inspector, task_id, body, today=today).id,

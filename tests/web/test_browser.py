@@ -58,9 +58,12 @@ def test_sign_in_per_role(web_world):
 
 
 def test_witnessed_draw_then_result_published_and_found_by_the_public(web_world):
+    from gateway.codes.service import issue as issue_code
     from gateway.draw.models import Draw
     from gateway.draw.verify import verify_record
+    from gateway.enterprise.access_codes import issue_access_code
     from gateway.tasks.models import Task
+    from tests.drawdb import COUNTY
 
     gateway, base = web_world.gateway, web_world.base_url
 
@@ -121,6 +124,20 @@ def test_witnessed_draw_then_result_published_and_found_by_the_public(web_world)
         matters = list(task.matter_codes)
         recorder = next(m for m in task.members if m.active and m.role == "lead")
         recorder_id, recorder_name, certificate = recorder.inspector_id, recorder.inspector.name, recorder.inspector.certificate_no
+    # --- on arrival the enterprise scans the team's code and confirms with its access code -------
+    with gateway.write() as session:
+        task = session.get(Task, task_id)
+        code, access_code = issue_code(session, gateway.settings, task), issue_access_code(session, task, actor=COUNTY)
+    enterprise = web_world.new_page(PHONE)
+    enterprise.goto(f"{base}/code/{code}")
+    assert "真实有效的检查" in enterprise.locator("#code-verdict").inner_text()
+    assert certificate not in enterprise.content() and recorder_name not in enterprise.content()
+    assert page_problems(enterprise) == []
+    enterprise.get_by_label("访问码（见检查通知书）").fill(access_code)
+    enterprise.get_by_role("button", name="确认到场").click()
+    assert "已确认检查组到场" in enterprise.locator("#checkin-done").inner_text()
+    enterprise.context.close()
+
     inspector = web_world.account(f"inspector-{recorder_id}", "inspector", inspector_id=recorder_id)
     phone = web_world.new_page(PHONE)
     sign_in(phone, base, inspector)

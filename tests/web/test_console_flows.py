@@ -91,6 +91,7 @@ def test_reassignment_is_requested_approved_and_filed(gateway, client_as):
 
 
 def test_a_result_with_a_photo_then_a_disposition(gateway, client_as):
+    from gateway.demo.codes import confirm_arrival
     from gateway.results import service as results
     from gateway.results.checklist import merged_checklist
     from gateway.results.models import Disposition, InspectionResult
@@ -105,6 +106,7 @@ def test_a_result_with_a_photo_then_a_disposition(gateway, client_as):
     stored = None
     for task_id, lead, matters, recorder in entries:
         inspector = client_as("inspector", inspector_id=recorder)
+        confirm_arrival(gateway, task_id)  # a site visit: the enterprise confirmed the team's arrival
         form = {"methods": _method(gateway, matters), "result_codes": ["A", "D"],
                 "completed_on": date.today().isoformat(), "signature.status": "refused",
                 "signature.refusal_note": "负责人拒绝签字，两名检查人员在场见证。"}

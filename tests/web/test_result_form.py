@@ -55,6 +55,8 @@ def fire_world(settings):
     complete_draw(gateway, plan_id)
     from sqlalchemy import select
 
+    from gateway.demo.codes import confirm_arrival
+
     with gateway.write() as session:
         task = session.scalar(select(Task).where(Task.plan_id == plan_id).order_by(Task.id))
         recorder = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
@@ -62,6 +64,7 @@ def fire_world(settings):
         _, token = accounts.issue_token(session, Principal(role="system", name="pytest"), "pytest", "inspector",
                                         inspector_id=recorder, days=1)
         task_id = task.id
+    confirm_arrival(gateway, task_id)  # the form records a site visit: the enterprise confirmed the arrival
     app = create_app(gateway=gateway)
     app.config["TESTING"] = True
     client = app.test_client()
