@@ -77,9 +77,12 @@ def _check_base(latest: InspectionResult | None, base: str) -> None:
 
 
 def _bind_signature(session: Session, task_id: int, result: InspectionResult, attachment_id: int | None) -> None:
-    """The drawn signature (a PNG uploaded to the task) becomes part of the result, by its hash."""
-    if result.signature_status != "signed" or not attachment_id:
+    """The drawn signature (a PNG uploaded to the task) becomes part of the result, by its hash; a
+    change sent without a new drawing keeps the one stored (a refusal has none)."""
+    if result.signature_status != "signed":
         result.signature_attachment_id, result.signature_sha256 = None, ""
+        return
+    if not attachment_id:
         return
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.task_id != task_id or attachment.content_type != SIGNATURE_TYPE:

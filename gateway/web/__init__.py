@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.web import accounts, auth, base, directory, draw, office, plans, public, results, tasks
+from gateway.web import accounts, auth, base, directory, draw, field, office, plans, public, results, tasks
 
 
 def install(app: Flask) -> None:
@@ -20,4 +20,6 @@ def install(app: Flask) -> None:
     base.install_helpers(app)
     for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts):
         app.register_blueprint(module.bp)
+    app.register_blueprint(field.bp)
+    app.register_blueprint(field.console_bp)
     app.register_error_handler(404, base.not_found_page)
