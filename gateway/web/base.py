@@ -302,6 +302,11 @@ def refusal_status(exc: DomainError) -> int:
     return status_of(exc)
 
 
+def refusal_json(exc: DomainError, **extra: Any):
+    """A service's refusal as the API words it, for a page's script (with ``extra`` facts beside)."""
+    return jsonify({**exc.to_dict(), **extra}), status_of(exc)
+
+
 def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:
     """Run a service call; on a domain error flash its message and return it instead of raising
     (except a refusal of the caller, see :func:`refusal_status`)."""

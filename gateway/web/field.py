@@ -18,7 +18,6 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, send_from_directory
 from werkzeug.datastructures import MultiDict
 
-from gateway.api.errors import status_of
 from gateway.api.session import db, get_gateway
 from gateway.errors import Conflict, DomainError, Invalid
 from gateway.results import idempotency
@@ -28,7 +27,7 @@ from gateway.results.clock import china_today
 from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
 from gateway.security.policy import permission
 from gateway.security.principal import current_principal
-from gateway.web.base import make_blueprint
+from gateway.web.base import make_blueprint, refusal_json
 from gateway.web.results import _raw_result, _state_from_result, form_errors
 
 # The service worker is served from the site's root so that its scope may cover /console/.
@@ -79,16 +78,16 @@ def server_fields(result: InspectionResult) -> list[list[str]]:
     return pairs
 
 
-def _conflict_body(exc: Conflict) -> dict[str, Any]:
-    body = exc.to_dict()
+def _stored_version(exc: Conflict) -> dict[str, Any] | None:
+    """The version a conflict is with, to show beside the phone's."""
     result_id = exc.details.get("result_id")
-    if result_id:
-        stored = results.get_result(db(), result_id)
-        body["server"] = {"fields": server_fields(stored), "stamp": idempotency.stamp(stored),
-                          "status": stored.status, "status_label": RESULT_STATUS_LABELS[stored.status],
-                          "review_note": stored.review_note, "editable": stored.status in ("recorded", "returned"),
-                          "signed_image": bool(stored.signature_sha256), "version": stored.version}
-    return body
+    if not result_id:
+        return None
+    stored = results.get_result(db(), result_id)
+    return {"fields": server_fields(stored), "stamp": idempotency.stamp(stored),
+            "status": stored.status, "status_label": RESULT_STATUS_LABELS[stored.status],
+            "review_note": stored.review_note, "editable": stored.status in ("recorded", "returned"),
+            "version": stored.version}
 
 
 @console_bp.route("/tasks/<int:task_id>/result/sync", methods=["POST"])
@@ -112,11 +111,9 @@ def sync(task_id: int):
                                           str(body.get("base") or ""), raw, today=china_today(),
                                           signature_attachment_id=signature if isinstance(signature, int) else None)
     except Conflict as exc:
-        return jsonify(_conflict_body(exc)), status_of(exc)
+        return refusal_json(exc, server=_stored_version(exc))
     except DomainError as exc:
-        answer = exc.to_dict()
-        answer["fields"] = form_errors(exc.errors or {}) if isinstance(exc.errors, dict) else {}
-        return jsonify(answer), status_of(exc)
+        return refusal_json(exc, fields=form_errors(exc.errors) if isinstance(exc.errors, dict) else {})
     db().rollback()  # the request's read session began before the write: read what it stored
     latest = results.latest_version(db(), task_id)
     return jsonify({"replayed": done.replayed, "result_id": done.result_id, "version": done.version,
