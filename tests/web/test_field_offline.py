@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.field_pages import BUDGET, page_weight, report
-from tests.web.harness import sign_in, sign_out
+from tests.web.harness import keyboard_reaches, page_problems, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -143,6 +143,9 @@ def test_offline_draft_signature_photo_then_submitted_once_and_a_conflict(web_wo
         _until(page, "() => navigator.serviceWorker.controller !== null")
         for path in (f"/console/tasks/{task_id}", f"/console/tasks/{task_id}/sheet", f"/console/tasks/{task_id}/result"):
             page.goto(base + path)
+        # One-handed at this width: no sideways scrolling, every field labelled and keyboard-reachable.
+        assert page_problems(page) == []
+        assert keyboard_reaches(page, "#sig-clear", max_tabs=200)
 
         # Offline: the cached task and form open; fill, sign, photograph.
         context.set_offline(True)
