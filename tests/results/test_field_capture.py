@@ -162,3 +162,37 @@ def test_a_drawn_signature_must_be_a_png_of_the_task(world, client_as):
     assert refused.status_code == 422
     assert "signature.image" in refused.json["errors"]
     assert _count(world.gateway, InspectionResult, task_id=task) == 0
+
+
+def _form_pairs(body: dict) -> list[list[str]]:
+    """A result body as the form's fields, the way the phone's page sends them."""
+    pairs = [[f"checklists.{m}.{k}", "true" if v is True else "false" if v is False else str(v)]
+             for m, values in body["checklists"].items() for k, v in values.items()]
+    pairs += [["result_codes", c] for c in body["result_codes"]] + [["methods", m] for m in body["methods"]]
+    pairs += [["completed_on", body["completed_on"]], ["remarks", body["remarks"]]]
+    return pairs + [[f"signature.{k}", v] for k, v in body["signature"].items()]
+
+
+def test_the_phone_page_sends_the_form_once_and_sees_a_conflict_beside_its_version(world, client_as):
+    team = client_as("inspector", inspector_id=world.inspectors["c1"])
+    task = world.tasks["oil"]
+    url = f"/console/tasks/{task}/result/sync"
+    sent = {"key": "page-0006-first-submit", "base": "", "fields": _form_pairs(world.body("oil", remarks="手机一"))}
+    first = team.post(url, json=sent)
+    assert first.status_code == 201, first.get_data(as_text=True)[:500]
+    assert team.post(url, json=sent).json["replayed"] is True
+    assert _count(world.gateway, InspectionResult, task_id=task) == 1
+
+    changed = team.post(url, json={"key": "page-0006-second-phone", "base": first.json["stamp"],
+                                   "fields": _form_pairs(world.body("oil", remarks="手机二"))})
+    assert changed.status_code == 201
+    stale = team.post(url, json={"key": "page-0006-first-phone-b", "base": first.json["stamp"],
+                                 "fields": _form_pairs(world.body("oil", remarks="手机一改"))})
+    assert (stale.status_code, stale.json["code"]) == (409, "result_conflict")
+    assert ["remarks", "手机二"] in stale.json["server"]["fields"]
+    assert stale.json["server"]["stamp"] == changed.json["stamp"] and stale.json["server"]["editable"] is True
+
+    invalid = team.post(url, json={"key": "page-0006-invalid-form", "base": changed.json["stamp"],
+                                   "fields": [["remarks", "缺少检查表"]]})
+    assert invalid.status_code == 422
+    assert "result_codes" in invalid.json["fields"] and "signature.status" in invalid.json["fields"]
