@@ -225,7 +225,7 @@
     form.addEventListener('submit', async (event) => {
       if (form.dataset.cleared) return;
       event.preventDefault();
-      const waiting = (await drafts.all()).length;
+      const waiting = (await drafts.all()).filter((d) => d.state !== 'posted').length;
       if (waiting && !window.confirm(`手机上还有 ${waiting} 项检查结果未提交，退出登录会把它们从手机上删除。确定退出？`)) return;
       await clearAll();
       form.dataset.cleared = '1';

@@ -7,8 +7,9 @@
  * - Photos from the camera are resized on the phone to at most LONG_SIDE px on the long side and
  *   re-encoded as JPEG of at most MAX_BYTES (which also drops EXIF, location included), unless
  *   the inspector keeps the original for evidence.
- * - Submitting queues the result with a fresh idempotency key; field.js sends it now or when
- *   the network returns. A conflict shows both versions side by side and lets the inspector choose.
+ * - Submitting offline, or with a drawing or photos, queues the result with a fresh idempotency
+ *   key; field.js sends it now or when the network returns. A conflict shows both versions side
+ *   by side and lets the inspector choose. Online with neither, the form simply posts.
  * Without JavaScript the form posts as before.
  */
 'use strict';
@@ -69,11 +70,18 @@
     notice.hidden = !text;
   }
 
-  async function update(change) {
-    const draft = await current();
-    change(draft);
-    draft.updatedAt = Date.now();
-    return F.drafts.put(draft);
+  /* Read, change and write the draft, one change after another (typing, the signature and the
+   * photos save at once: none may write over another's change). */
+  let pending = Promise.resolve();
+  function update(change) {
+    const next = pending.then(async () => {
+      const draft = await current();
+      change(draft);
+      draft.updatedAt = Date.now();
+      return F.drafts.put(draft);
+    });
+    pending = next.catch(() => null);
+    return next;
   }
 
   function saveSoon() {
@@ -305,22 +313,44 @@
     });
   }
 
+  /* A refusal that came back after the phone was offline: each message beside its field. */
+  function showErrors(errors) {
+    for (const old of form.querySelectorAll('.field-error[data-field]')) old.remove();
+    for (const [name, messages] of Object.entries(errors)) {
+      const el = form.querySelector(`[name="${CSS.escape(name)}"]`);
+      const box = el ? el.closest('.field, fieldset') : notice;
+      if (el) {
+        box.classList.add('has-error');
+        el.setAttribute('aria-invalid', 'true');
+      }
+      for (const message of messages) {
+        const p = document.createElement('p');
+        p.className = 'field-error';
+        p.dataset.field = name;
+        p.textContent = el ? message : `${name}：${message}`;
+        box.append(p);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------ submit
+  /* Online, with nothing only the phone holds (drawing, photos), the form posts as it does without
+   * JavaScript (errors beside the fields); the draft is kept until the next page shows it landed. */
   async function submit(event) {
     event.preventDefault();
     clearTimeout(saveTimer);
-    const status = form.querySelector('input[name="signature.status"]:checked');
-    const draft = await current();
-    if (status && status.value === 'signed' && !draft.signature && !form.dataset.fieldSigned) {
-      sigState.textContent = '请检查对象在签名框内手写签名后再提交。';
-      document.getElementById('sig-clear').focus();
+    const fields = collect();
+    const plain = navigator.onLine;
+    const draft = await update((d) => {
+      d.fields = fields;
+      d.state = plain && !d.signature && !(d.photos || []).length ? 'posted' : 'queued';
+      d.key = F.randomKey();
+      d.errors = null;
+    });
+    if (draft.state === 'posted') {
+      form.submit();
       return;
     }
-    draft.fields = collect();
-    draft.key = F.randomKey();
-    draft.state = 'queued';
-    draft.errors = null;
-    await F.drafts.put(draft);
     say(navigator.onLine ? '正在提交…' : '已保存在本机，联网后自动提交（待同步）。');
     F.sync();
   }
@@ -336,22 +366,30 @@
       say('检查结果有冲突，请在下方对照两个版本后决定。', 'error');
       showConflict(event.draft);
     } else if (event.type === 'invalid') {
-      const messages = Object.values(event.draft.errors || {}).flat();
-      say([event.draft.message].concat(messages).join(' '), 'error');
+      say(event.draft.message, 'error');
+      showErrors(event.draft.errors || {});
     }
   });
 
   async function start() {
     setUpSignature();
     setUpConflict();
-    const draft = await F.drafts.get(taskId);
+    let draft = await F.drafts.get(taskId);
+    if (draft && draft.state === 'posted' && draft.base !== (form.dataset.fieldBase || '')) {
+      await F.drafts.remove(taskId);  // the form's post landed: the server's version is shown
+      draft = null;
+    }
     if (draft) {
+      if (draft.state === 'posted') draft.state = 'draft';
       restore(draft.fields);
       if (draft.signature) await showSignature(draft.signature.blob);
       showPhotos(draft.photos);
       if (draft.state === 'queued') say('已保存在本机，联网后自动提交（待同步）。');
       else if (draft.state === 'conflict') showConflict(draft);
-      else if (draft.state === 'invalid') say(draft.message, 'error');
+      else if (draft.state === 'invalid') {
+        say(draft.message, 'error');
+        showErrors(draft.errors || {});
+      }
       else say('已恢复保存在本机的草稿。');
     }
     signed(Boolean(draft && draft.signature));
