@@ -6,6 +6,7 @@ from gateway.draw import models as draw_models  # noqa: F401  (also the higher-l
 from gateway.enterprise import models as enterprise_models  # noqa: F401
 from gateway.ledger import models as ledger_models  # noqa: F401
 from gateway.planning import models as planning_models  # noqa: F401
+from gateway.results import field_models  # noqa: F401
 from gateway.results import models as result_models  # noqa: F401
 from gateway.security import audit as audit_models  # noqa: F401
 from gateway.security import models as security_models  # noqa: F401

@@ -186,6 +186,9 @@ class SignatureOutSchema(Schema):
     signer_name = fields.String()
     signer_title = fields.String()
     refusal_note = fields.String()
+    image_attachment_id = fields.Integer(allow_none=True, metadata={
+        "description": "The handwritten signature drawn on the phone (a PNG attachment), if any."})
+    image_sha256 = fields.String(metadata={"description": "Its SHA-256, part of the result ('' when none)."})
 
 
 class ResultSchema(Schema):

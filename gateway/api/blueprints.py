@@ -12,6 +12,7 @@ from gateway.higher_level.api import higher_level_blp
 from gateway.ledger.api import ledger_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
+from gateway.results.field_api import field_blp
 from gateway.results.public_api import public_blp
 from gateway.results.stats_api import stats_blp
 from gateway.security.api import accounts_blp, audit_blp, auth_blp, tokens_blp
@@ -22,7 +23,7 @@ from gateway.tasks.api import reassignments_blp, tasks_blp
 def register_blueprints(api: Api) -> None:
 
     for blp in (plugins_blp, auth_blp, audit_blp, accounts_blp, tokens_blp, inspectors_blp, targets_blp,
-                eligibility_blp, conflicts_blp, imports_blp, results_blp, stats_blp, public_blp):
+                eligibility_blp, conflicts_blp, imports_blp, results_blp, field_blp, stats_blp, public_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     # Plans, draws, tasks and reassignments, higher-level inspections (issue 3).

@@ -108,6 +108,9 @@ class InspectionResult(Base):
     signer_name: Mapped[str] = mapped_column(String(50), default="")
     signer_title: Mapped[str] = mapped_column(String(100), default="")
     refusal_note: Mapped[str] = mapped_column(Text, default="")
+    # The handwritten signature drawn on the phone (a PNG attachment) and its SHA-256, when there is one.
+    signature_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"), nullable=True)
+    signature_sha256: Mapped[str] = mapped_column(String(64), default="")
     remarks: Mapped[str] = mapped_column(Text, default="")
 
     recorded_by: Mapped[str] = mapped_column(String(200))

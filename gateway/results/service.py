@@ -271,6 +271,8 @@ def _apply_clean(gateway: Gateway, session: Session, result: InspectionResult, c
     result.signer_name = clean.signature.get("signer_name", "").strip() if clean.signature["status"] == "signed" else ""
     result.signer_title = clean.signature.get("signer_title", "").strip() if clean.signature["status"] == "signed" else ""
     result.refusal_note = clean.signature.get("refusal_note", "").strip() if clean.signature["status"] == "refused" else ""
+    if clean.signature["status"] != "signed":  # a drawn signature belongs to a signed result only
+        result.signature_attachment_id, result.signature_sha256 = None, ""
     result.remarks = clean.remarks
     result.attachments = list(
         session.scalars(select(Attachment).where(Attachment.id.in_(clean.attachment_ids)).order_by(Attachment.id))

@@ -66,6 +66,8 @@ class ResultView(RowView):
             "signer_name": result.signer_name if full else "",
             "signer_title": result.signer_title if full else "",
             "refusal_note": result.refusal_note if full else "",
+            "image_attachment_id": result.signature_attachment_id if full else None,
+            "image_sha256": result.signature_sha256 if full else "",
         }
         if not full:
             self.recorded_by = self.reviewed_by = self.published_by = self.review_note = ""

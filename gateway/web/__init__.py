@@ -19,6 +19,7 @@ from gateway.web import (
     codes,
     directory,
     draw,
+    field,
     ledger,
     notices,
     office,
@@ -37,4 +38,6 @@ def install(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(ledger.bp)
     app.register_blueprint(ledger.public_bp)
+    app.register_blueprint(field.bp)
+    app.register_blueprint(field.console_bp)
     app.register_error_handler(404, base.not_found_page)

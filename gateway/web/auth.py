@@ -52,4 +52,6 @@ def sign_out():
             accounts.sign_out(session, cookie)
     response = make_response(redirect(url_for("web_public.home")))
     web.clear_session_cookie(response)
+    # What the inspector's phone kept for offline use (pages, drafts, the service worker) goes too.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

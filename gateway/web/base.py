@@ -308,6 +308,9 @@ def input_refusal_status(exc: DomainError) -> int:
     """The status of a public form whose credential is its own input (an access code): every
     refusal, a wrong code's included, is shown beside the form, never as a sign-in redirect."""
     return status_of(exc)
+def refusal_json(exc: DomainError, **extra: Any):
+    """A service's refusal as the API words it, for a page's script (with ``extra`` facts beside)."""
+    return jsonify({**exc.to_dict(), **extra}), status_of(exc)
 
 
 def run_action(action: Callable[[], Any], success: str | None = None) -> tuple[Any, DomainError | None]:

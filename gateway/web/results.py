@@ -101,31 +101,33 @@ def _posted_values(task: Task) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _raw_result(pinned: dict[str, MergedChecklist], task: Task, attachment_ids: list[int]) -> dict[str, Any]:
+def _raw_result(pinned: dict[str, MergedChecklist], task: Task, attachment_ids: list[int], form=None) -> dict[str, Any]:
+    """The result the form (``request.form``, or the same fields sent by the phone's page) describes."""
+    form = request.form if form is None else form
     checklists = {}
     for code in task.matter_codes:
         if code in pinned:
-            checklists[code] = read_form(pinned[code].schema_class, request.form, prefix=f"checklists.{code}")
+            checklists[code] = read_form(pinned[code].schema_class, form, prefix=f"checklists.{code}")
         else:
             checklists[code] = {}
     signature: dict[str, Any] = {}
     for key in ("status", "signer_name", "signer_title", "refusal_note"):
-        value = (request.form.get(f"signature.{key}") or "").strip()
+        value = (form.get(f"signature.{key}") or "").strip()
         if value:
             signature[key] = value
     raw: dict[str, Any] = {
         "checklists": checklists,
-        "result_codes": [c for c in request.form.getlist("result_codes") if c],
-        "methods": [m for m in request.form.getlist("methods") if m],
+        "result_codes": [c for c in form.getlist("result_codes") if c],
+        "methods": [m for m in form.getlist("methods") if m],
         "signature": signature,
-        "remarks": (request.form.get("remarks") or "").strip(),
+        "remarks": (form.get("remarks") or "").strip(),
         "attachment_ids": attachment_ids,
     }
-    completed = (request.form.get("completed_on") or "").strip()
+    completed = (form.get("completed_on") or "").strip()
     if completed:
         raw["completed_on"] = completed
-    if "reason" in request.form:
-        raw["reason"] = (request.form.get("reason") or "").strip()
+    if "reason" in form:
+        raw["reason"] = (form.get("reason") or "").strip()
     return raw
 
 

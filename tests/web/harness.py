@@ -99,7 +99,10 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="退出登录").click()
+    button = page.get_by_role("button", name="退出登录")
+    button.click()
+    # An inspector's page first clears what the phone kept offline, then posts the form.
+    button.wait_for(state="detached")
     page.wait_for_load_state("domcontentloaded")
 
 
