@@ -69,6 +69,9 @@ class Settings:
     # "auto" as one set where the database role may set session_replication_role, else row by
     # row; "row" always row by row (docs/deploy.md).
     draw_key_checks: str = "auto"
+    # A plan must be filed (备案) with the county justice bureau before its draw is frozen (2025 rules:
+    # 凡检查必审批; docs/ledger.md). Off only where the county files plans outside the gateway.
+    draw_requires_filing: bool = True
 
     def __post_init__(self) -> None:
         if self.draw_key_checks not in ("auto", "row"):

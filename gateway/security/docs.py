@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "targets.write": "新增、修改、停用、导入检查对象",
     "plans.read": "查看抽查计划",
     "plans.write": "编制、发布抽查计划",
+    "plans.file": "录入抽查计划在县司法局的备案编号和日期",
     "draws.run": "冻结名单、录入种子、执行抽取",
     "draws.read": "查看抽取结果（公开记录）",
     "draws.read_internal": "查看抽取内部记录（含检查组匹配）",

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_operator": ANY, "department_head": ANY, "inspector": PUBLISHED,
                               "system": ANY},
     "plans.write":           {"county_office": ANY, "department_head": OWN_DEPARTMENT},
+    "plans.file":            {"county_office": ANY},
     "draws.run":             {"county_office": ANY},
     "draws.read":            {"public": PUBLISHED, "county_office": ANY, "supervisor": ANY,
                               "department_operator": ANY, "department_head": ANY, "inspector": PUBLISHED,

@@ -104,7 +104,10 @@ MATTER = Matter(
     ),
     target_description="武陟县对口生产经营单位",
     county_defaults=("min_ratio", "frequency", "criteria"),
-    version="2",
+    # Every item is checked on the unit's documents (rules, training records, risk-grading and
+    # hidden-hazard registers, the emergency plan): a written check suffices unless a plan says why not.
+    non_site_methods=("书面检查",),
+    version="3",
 )
 
 GUIDE_TEXT = """\
