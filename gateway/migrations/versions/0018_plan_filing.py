@@ -17,16 +17,16 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN (SQLite 3.35+ drops a column in place): a batch would rebuild "plans", which
+# draws, tasks and plan_matters reference, and SQLite refuses to drop a referenced table.
 def upgrade() -> None:
-    with op.batch_alter_table("plans") as batch:
-        batch.add_column(sa.Column("site_visit_reasons", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
-        batch.add_column(sa.Column("filing_number", sa.String(length=100), nullable=False, server_default=""))
-        batch.add_column(sa.Column("filed_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("filed_by", sa.String(length=200), nullable=False, server_default=""))
-        batch.add_column(sa.Column("filed_at", sa.DateTime(), nullable=True))
+    op.add_column("plans", sa.Column("site_visit_reasons", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+    op.add_column("plans", sa.Column("filing_number", sa.String(length=100), nullable=False, server_default=""))
+    op.add_column("plans", sa.Column("filed_on", sa.Date(), nullable=True))
+    op.add_column("plans", sa.Column("filed_by", sa.String(length=200), nullable=False, server_default=""))
+    op.add_column("plans", sa.Column("filed_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("plans") as batch:
-        for name in ("filed_at", "filed_by", "filed_on", "filing_number", "site_visit_reasons"):
-            batch.drop_column(name)
+    for name in ("filed_at", "filed_by", "filed_on", "filing_number", "site_visit_reasons"):
+        op.drop_column("plans", name)
