@@ -1,0 +1,56 @@
+"""The ledger's tables: inspections registered outside the draw, and the published yearly caps."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, utcnow
+
+
+class RegisteredInspection(Base):
+    """An inspection of a target outside the draw (专项检查, 投诉举报核查, 转办交办, 日常巡查, 案件办理),
+    registered by its department. ``over_cap_reason`` is the legal reason stated when it exceeds a
+    cap ('' when it does not); ``joint_task_id`` is set when the visit was joined into a joint task."""
+
+    __tablename__ = "registered_inspections"
+    __table_args__ = (Index("ix_registered_inspections_year_uscc", "year", "uscc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    legal_reason_code: Mapped[str] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    inspected_on: Mapped[date] = mapped_column(Date)
+    year: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    over_cap_reason: Mapped[str] = mapped_column(Text, default="")
+    joint_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InspectionCaps(Base):
+    """The caps the county office publishes for a year: at most ``per_department`` inspections of one
+    target by one department, and ``total`` by all departments together (同一部门每年不超过2次，各部门
+    合计不超过4次). Versioned like plans: each publication is a new version, and the current caps of
+    a year are its latest published version. ``exempt_channels`` do not count; with
+    ``key_targets_exempt`` the freeze does not exclude article 15 key targets for the caps."""
+
+    __tablename__ = "inspection_caps"
+    __table_args__ = (UniqueConstraint("year", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    per_department: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    exempt_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_targets_exempt: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The document that sets them (文号 or title), shown on the public page.
+    basis: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    published_by: Mapped[str] = mapped_column(String(200), default="")

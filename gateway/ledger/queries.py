@@ -1,0 +1,187 @@
+"""Reading the ledger: every inspection of a target in one UNION query, the yearly counts in one
+grouped query (never one query per target), and the current caps of a year.
+
+The ledger has three sources, read together:
+
+- drawn tasks (``tasks`` of plans of the year; a task exists only once its draw has run, so tasks of
+  cancelled or superseded draws never exist), channel ``drawn``, department the task's lead;
+- higher-level inspections (``higher_level_inspections``, imported or pulled), channel ``higher_level``;
+- registered inspections (``registered_inspections``), their own channel.
+
+Whether an entry counts toward the caps depends on its channel alone: it counts unless the year's
+caps (or, before any are published, :data:`gateway.ledger.channels.DEFAULT_EXEMPT`) exempt it.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Integer, String, case, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from gateway.directory.models import Target
+from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger.channels import DEFAULT_EXEMPT
+from gateway.ledger.models import InspectionCaps, RegisteredInspection
+from gateway.planning.models import Plan
+from gateway.tasks.models import Task
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One inspection of a target, whatever its channel. ``counts``: it counts toward the caps (its
+    channel is not exempt). ``task_id`` is the drawn task (or the joint task a registered visit was
+    joined into); ``registered_id`` the registered inspection's id."""
+
+    channel: str
+    uscc: str
+    department_code: str
+    on: date
+    year: int
+    reference: str
+    legal_reason_code: str
+    source: str
+    counts: bool
+    task_id: int | None = None
+    registered_id: int | None = None
+    over_cap_reason: str = ""
+
+
+@dataclass(frozen=True)
+class TargetCounts:
+    """A target's inspections this year that count toward the caps: in all, and per department."""
+
+    total: int = 0
+    by_department: dict[str, int] = field(default_factory=dict)
+
+
+def current_caps(session: Session, year: int) -> InspectionCaps | None:
+    """The caps in force for ``year``: its latest published version (None: none published)."""
+    return session.scalar(
+        select(InspectionCaps)
+        .where(InspectionCaps.year == year, InspectionCaps.published_at.is_not(None))
+        .order_by(InspectionCaps.version.desc()).limit(1)
+    )
+
+
+def exempt_channels(caps: InspectionCaps | None) -> frozenset[str]:
+    """The channels that do not count under ``caps`` (the defaults when none are published)."""
+    return DEFAULT_EXEMPT if caps is None else frozenset(caps.exempt_channels or ())
+
+
+def _sources(*, uscc: str | None, year: int | None, department: str | None, usccs: Collection[str] | None,
+             detail: bool, exempt: Collection[str] = ()):
+    """The three SELECTs of the ledger, filtered alike (columns named the same in each)."""
+    drawn = (select(literal("drawn", String).label("channel"), Target.uscc.label("uscc"),
+                    Task.lead_department.label("department_code"))
+             .select_from(Task).join(Target, Target.id == Task.target_id).join(Plan, Plan.id == Task.plan_id))
+    higher = select(literal("higher_level", String).label("channel"), HigherLevelInspection.uscc.label("uscc"),
+                    HigherLevelInspection.department_code.label("department_code"))
+    registered = select(RegisteredInspection.channel.label("channel"), RegisteredInspection.uscc.label("uscc"),
+                        RegisteredInspection.department_code.label("department_code"))
+    if detail:
+        drawn = drawn.add_columns(
+            Task.window_start.label("on"), Plan.year.label("year"), Task.number.label("reference"),
+            literal("plan", String).label("legal_reason_code"), literal("draw", String).label("source"),
+            Task.id.label("task_id"), null().cast(Integer).label("registered_id"),
+            literal("", String).label("over_cap_reason"))
+        higher = higher.add_columns(
+            HigherLevelInspection.inspected_on.label("on"), HigherLevelInspection.year.label("year"),
+            HigherLevelInspection.reference.label("reference"),
+            literal("higher_level", String).label("legal_reason_code"), HigherLevelInspection.source.label("source"),
+            null().cast(Integer).label("task_id"), null().cast(Integer).label("registered_id"),
+            literal("", String).label("over_cap_reason"))
+        registered = registered.add_columns(
+            RegisteredInspection.inspected_on.label("on"), RegisteredInspection.year.label("year"),
+            RegisteredInspection.reference.label("reference"),
+            RegisteredInspection.legal_reason_code.label("legal_reason_code"),
+            RegisteredInspection.source.label("source"), RegisteredInspection.joint_task_id.label("task_id"),
+            RegisteredInspection.id.label("registered_id"),
+            RegisteredInspection.over_cap_reason.label("over_cap_reason"))
+    parts = []
+    for stmt, uscc_col, year_col, dept_col, channel in (
+        (drawn, Target.uscc, Plan.year, Task.lead_department, "drawn"),
+        (higher, HigherLevelInspection.uscc, HigherLevelInspection.year, HigherLevelInspection.department_code,
+         "higher_level"),
+        (registered, RegisteredInspection.uscc, RegisteredInspection.year, RegisteredInspection.department_code,
+         None),
+    ):
+        if channel in exempt:
+            continue
+        if channel is None and exempt:
+            stmt = stmt.where(RegisteredInspection.channel.notin_(sorted(exempt)))
+        if uscc is not None:
+            stmt = stmt.where(uscc_col == uscc)
+        if usccs is not None:
+            stmt = stmt.where(uscc_col.in_(sorted(usccs)))
+        if year is not None:
+            stmt = stmt.where(year_col == year)
+        if department is not None:
+            stmt = stmt.where(dept_col == department)
+        parts.append(stmt)
+    return parts
+
+
+def _exempt_by_year(session: Session, years: Iterable[int]) -> dict[int, frozenset[str]]:
+    """Year -> its exempt channels, from the current caps of each year (one query)."""
+    latest = (select(InspectionCaps.year, func.max(InspectionCaps.version).label("version"))
+              .where(InspectionCaps.year.in_(sorted(set(years))), InspectionCaps.published_at.is_not(None))
+              .group_by(InspectionCaps.year).subquery())
+    rows = session.execute(select(InspectionCaps.year, InspectionCaps.exempt_channels).join(
+        latest, (latest.c.year == InspectionCaps.year) & (latest.c.version == InspectionCaps.version)))
+    return {year: frozenset(channels or ()) for year, channels in rows}
+
+
+def ledger_entries(session: Session, *, uscc: str | None = None, year: int | None = None,
+                   department: str | None = None) -> list[LedgerEntry]:
+    """Every inspection in the ledger matching the filters, oldest first (one UNION query, plus one
+    for the years' exempt channels)."""
+    union = union_all(*_sources(uscc=uscc, year=year, department=department, usccs=None, detail=True)).subquery()
+    rows = session.execute(select(union).order_by(union.c.on, union.c.channel, union.c.reference)).all()
+    exempt = _exempt_by_year(session, {row.year for row in rows})
+    return [
+        LedgerEntry(
+            channel=row.channel, uscc=row.uscc, department_code=row.department_code or "", on=row.on,
+            year=row.year, reference=row.reference or "", legal_reason_code=row.legal_reason_code,
+            source=row.source or "", counts=row.channel not in exempt.get(row.year, DEFAULT_EXEMPT),
+            task_id=row.task_id, registered_id=row.registered_id, over_cap_reason=row.over_cap_reason or "",
+        )
+        for row in rows
+    ]
+
+
+def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
+                     caps: InspectionCaps | None = None, at_cap_only: bool = False) -> dict[str, TargetCounts]:
+    """USCC -> its counted inspections in ``year`` (only targets that have some), in one grouped query.
+
+    ``caps`` (default: the year's current caps) decides which channels are exempt. With
+    ``at_cap_only`` (and caps), only targets at a cap come back: ``total`` at least ``caps.total`` or
+    one department at least ``caps.per_department``; the database filters them with window
+    functions, so a freeze over a million targets reads only those few.
+    """
+    if caps is None:
+        caps = current_caps(session, year)
+    parts = _sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
+                     exempt=exempt_channels(caps))
+    if not parts:
+        return {}
+    union = union_all(*parts).subquery()
+    department = func.coalesce(union.c.department_code, "")
+    grouped = select(union.c.uscc, department.label("department_code"), func.count().label("n")) \
+        .group_by(union.c.uscc, department)
+    if at_cap_only and caps is not None:
+        inner = grouped.subquery()
+        windowed = select(inner.c.uscc, inner.c.department_code, inner.c.n,
+                          func.sum(inner.c.n).over(partition_by=inner.c.uscc).label("total"),
+                          # A record naming no department counts in the total only.
+                          func.max(case((inner.c.department_code != "", inner.c.n), else_=0))
+                          .over(partition_by=inner.c.uscc).label("most")).subquery()
+        stmt = select(windowed.c.uscc, windowed.c.department_code, windowed.c.n).where(
+            (windowed.c.total >= caps.total) | (windowed.c.most >= caps.per_department))
+    else:
+        stmt = grouped
+    found: dict[str, dict[str, int]] = {}
+    for uscc, department_code, n in session.execute(stmt):
+        found.setdefault(uscc, {})[department_code] = int(n)
+    return {uscc: TargetCounts(sum(by.values()), by) for uscc, by in found.items()}
