@@ -7,6 +7,7 @@ from gateway.api.plugins import blp as plugins_blp
 from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
 from gateway.higher_level.api import higher_level_blp
+from gateway.ledger.visits_api import visits_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
 from gateway.results.public_api import public_blp
@@ -30,3 +31,7 @@ def register_blueprints(api: Api) -> None:
     # Platform sync: status, dead letters, resend (issue 6).
 
     api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)
+
+    # Repeat-visit warnings and joint visits (issue 16 item 3).
+
+    api.register_blueprint(visits_blp, url_prefix="/api/v1" + visits_blp.url_prefix)

@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "plans.read": "查看抽查计划",
     "plans.write": "编制、发布抽查计划",
     "plans.file": "录入抽查计划在县司法局的备案编号和日期",
+    "visits.check": "登记或安排检查前，查看其他部门近期对同一对象的检查（重复检查预警）",
+    "visits.join": "将本部门的检查并入其他部门尚未实施的检查任务（联合检查）",
     "draws.run": "冻结名单、录入种子、执行抽取",
     "draws.read": "查看抽取结果（公开记录）",
     "draws.read_internal": "查看抽取内部记录（含检查组匹配）",

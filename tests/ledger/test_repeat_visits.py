@@ -1,0 +1,98 @@
+"""Repeat-visit warnings and joining another department's task (issue 16 item 3)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from gateway.directory.models import Inspector
+from gateway.ledger.models import RegisteredInspection
+from gateway.security.audit import AuditEntry
+from gateway.tasks.models import Task
+from gateway.testing.world import add_inspectors, checklist_values, draw_task_for
+
+LEAD_MATTER = "refined_oil"     # commerce leads it
+JOINING_MATTER = "work_safety"  # emergency leads it
+
+
+def _setup(gateway):
+    drawn = draw_task_for(gateway, LEAD_MATTER)
+    joining = gateway.registry.matters[JOINING_MATTER].department_code
+    with gateway.write() as session:
+        task = session.get(Task, drawn.task_id)
+        uscc, start = task.target.uscc, task.window_start
+        if not session.scalar(select(Inspector.id).where(Inspector.department_code == joining)):
+            add_inspectors(session, [joining], per_department=2)
+        inspector_id = session.scalar(select(Inspector.id).where(
+            Inspector.department_code == joining, Inspector.active.is_(True),
+            Inspector.certificate_valid_until > date.today()).order_by(Inspector.id))
+        registered = RegisteredInspection(
+            uscc=uscc, department_code=joining, channel="routine", legal_reason_code="routine_patrol",
+            inspected_on=start + timedelta(days=12), year=start.year, reference="应急巡查-001", source="api")
+        session.add(registered)
+        session.flush()
+        registered_id = registered.id
+    return drawn, joining, uscc, start, inspector_id, registered_id
+
+
+def test_a_visit_near_another_department_s_is_warned_and_joined_into_one_task(gateway, client_as):
+    drawn, joining, uscc, start, inspector_id, registered_id = _setup(gateway)
+    lead = gateway.registry.matters[LEAD_MATTER].department_code
+    operator = client_as("department_operator", department=joining)
+
+    near = operator.get(f"/api/v1/visits/repeats?uscc={uscc}&department={joining}&on={start + timedelta(days=12)}")
+    assert near.status_code == 200 and near.json["days"] == 30
+    drawn_warning = next(w for w in near.json["warnings"] if w["channel"] == "drawn")
+    assert drawn_warning["department_code"] == lead and drawn_warning["days_apart"] == 12
+    assert drawn_warning["joinable"] is True and drawn_warning["task_id"] == drawn.task_id
+    assert "相隔 12 天" in drawn_warning["message"]
+    # its own registered visit is never a warning; far from the drawn visit, nothing is warned
+    assert all(w["department_code"] != joining for w in near.json["warnings"])
+    far = operator.get(f"/api/v1/visits/repeats?uscc={uscc}&department={joining}&on={start + timedelta(days=45)}")
+    assert far.json["warnings"] == []
+    # the lead department sees the joining department's registered visit the other way round
+    back = client_as("department_operator", department=lead).get(
+        f"/api/v1/visits/repeats?uscc={uscc}&department={lead}&on={start}")
+    assert [(w["channel"], w["department_code"], w["joinable"]) for w in back.json["warnings"]] == [
+        ("routine", joining, False)]
+
+    body = {"task_id": drawn.task_id, "matter_code": JOINING_MATTER, "inspector_ids": [inspector_id],
+            "registered_id": registered_id, "reason": "同月巡查，合并为一次联合检查"}
+    # another department may not join on the joining department's behalf
+    assert client_as("department_head", department=lead).post("/api/v1/visits/joins", json=body).status_code == 403
+    joined = client_as("department_head", department=joining).post("/api/v1/visits/joins", json=body)
+    assert joined.status_code == 200, joined.json
+    assert [m["code"] for m in joined.json["matters"]] == [LEAD_MATTER, JOINING_MATTER]
+    assert {(m["inspector_id"], m["source"]) for m in joined.json["team"]} >= {(inspector_id, "join")}
+    again = client_as("department_head", department=joining).post("/api/v1/visits/joins", json=body)
+    assert again.status_code == 409
+    with gateway.read() as session:
+        assert session.get(RegisteredInspection, registered_id).joint_task_id == drawn.task_id
+        assert session.scalar(select(AuditEntry).where(AuditEntry.action == "visits.join")) is not None
+
+    # one visit, both checklists: the lead's inspector records one result covering both matters
+    inspector = client_as("inspector", inspector_id=drawn.inspector_id)
+    checklist = inspector.get(f"/api/v1/tasks/{drawn.task_id}/checklist").json
+    assert [m["matter_code"] for m in checklist["matters"]] == [LEAD_MATTER, JOINING_MATTER]
+    body = drawn.result_body()
+    missing = inspector.post(f"/api/v1/tasks/{drawn.task_id}/results", json=body)
+    assert missing.status_code == 422  # the joined matter's checklist is required too
+    body["checklists"][JOINING_MATTER] = checklist_values(gateway, JOINING_MATTER)
+    recorded = inspector.post(f"/api/v1/tasks/{drawn.task_id}/results", json=body)
+    assert recorded.status_code == 201, recorded.json
+
+    # a task with a result can no longer be joined
+    warned = operator.get(f"/api/v1/visits/repeats?uscc={uscc}&department={joining}&on={start}")
+    assert all(not w["joinable"] for w in warned.json["warnings"])
+
+
+def test_a_join_names_the_department_s_own_certified_inspectors(gateway, client_as):
+    drawn, joining, _, _, inspector_id, _ = _setup(gateway)
+    with gateway.read() as session:
+        stranger = session.scalar(select(Inspector.id).where(Inspector.department_code != joining))
+    head = client_as("department_head", department=joining)
+    body = {"task_id": drawn.task_id, "matter_code": JOINING_MATTER, "inspector_ids": [stranger]}
+    refused = head.post("/api/v1/visits/joins", json=body)
+    assert refused.status_code == 422 and "inspector_ids.0" in refused.json["errors"]
+    with gateway.read() as session:
+        assert session.get(Task, drawn.task_id).matter_codes == [LEAD_MATTER]  # nothing half-written
