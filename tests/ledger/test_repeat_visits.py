@@ -1,12 +1,12 @@
 """Repeat-visit warnings and joining another department's task (issue 16 item 3)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from gateway.directory.models import Inspector
-from gateway.ledger.models import RegisteredInspection
+from gateway.ledger.models import InspectionCaps, RegisteredInspection
 from gateway.security.audit import AuditEntry
 from gateway.tasks.models import Task
 from gateway.testing.world import add_inspectors, checklist_values, draw_task_for
@@ -96,3 +96,22 @@ def test_a_join_names_the_department_s_own_certified_inspectors(gateway, client_
     assert refused.status_code == 422 and "inspector_ids.0" in refused.json["errors"]
     with gateway.read() as session:
         assert session.get(Task, drawn.task_id).matter_codes == [LEAD_MATTER]  # nothing half-written
+
+
+def test_the_office_dashboard_lists_enterprises_by_inspections_against_the_caps(gateway, client_as):
+    drawn, joining, uscc, start, _, _ = _setup(gateway)
+    with gateway.write() as session:
+        session.add(InspectionCaps(year=start.year, version=1, per_department=1, total=4,
+                                   exempt_channels=["complaint", "referral", "case"], key_targets_exempt=True,
+                                   published_at=datetime(start.year, 1, 2), published_by="县双随机办"))
+        session.add(RegisteredInspection(
+            uscc=uscc, department_code=joining, channel="complaint", legal_reason_code="complaint",
+            inspected_on=start + timedelta(days=20), year=start.year, reference="投诉-9", source="api"))
+        name = session.get(Task, drawn.task_id).target.name
+    page = client_as("county_office").get(f"/console?year={start.year}").get_data(as_text=True)
+    section = page[page.index("企业受检频次"):]
+    row = section[section.index(name):section.index("</tr>", section.index(name))]
+    # three inspections in all; the complaint is exempt, so two count, one per department: at the cap of 1
+    assert '<td data-label="受检次数" class="num">3</td>' in row
+    assert '<td data-label="计入上限" class="num">2 / 4</td>' in row
+    assert "已达上限" in row and "高频检查" not in row
