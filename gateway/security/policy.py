@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "system": ANY},
     "plans.write":           {"county_office": ANY, "department_head": OWN_DEPARTMENT},
     "plans.file":            {"county_office": ANY},
+    "annual.read":           dict(_EVERYONE),
     "visits.check":          {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
                               "department_head": ANY, "system": ANY},
     "visits.join":           {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
