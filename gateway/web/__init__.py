@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.web import accounts, auth, base, directory, draw, office, plans, public, results, tasks
+from gateway.web import accounts, auth, base, directory, draw, office, plans, public, results, tasks, visits
 
 
 def install(app: Flask) -> None:
 
     base.install_helpers(app)
-    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts):
+    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, visits):
         app.register_blueprint(module.bp)
     app.register_error_handler(404, base.not_found_page)

@@ -115,3 +115,17 @@ def test_the_office_dashboard_lists_enterprises_by_inspections_against_the_caps(
     assert '<td data-label="受检次数" class="num">3</td>' in row
     assert '<td data-label="计入上限" class="num">2 / 4</td>' in row
     assert "已达上限" in row and "高频检查" not in row
+
+
+def test_the_console_page_warns_and_joins(gateway, client_as):
+    drawn, joining, uscc, start, inspector_id, _ = _setup(gateway)
+    head = client_as("department_head", department=joining)
+    query = f"uscc={uscc}&department={joining}&on={start + timedelta(days=5)}"
+    page = head.get(f"/console/visits?{query}").get_data(as_text=True)
+    assert "重复检查预警" in page and "相隔 5 天" in page and "并入该检查任务" in page
+    response = head.post("/console/visits/joins", data={
+        "task_id": drawn.task_id, "matter_code": JOINING_MATTER, "inspector_ids": str(inspector_id),
+        "uscc": uscc, "department": joining, "on": str(start)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/console/tasks/{drawn.task_id}")
+    with gateway.read() as session:
+        assert session.get(Task, drawn.task_id).matter_codes == [LEAD_MATTER, JOINING_MATTER]
