@@ -90,6 +90,14 @@ def check_record(record, announced_sha256=None):
         ok = False
     else:
         lines.append("重点抽查分层：一致")
+    caps_reasons = check_caps(record)
+    if caps_reasons is None:
+        lines.append("检查次数上限：本记录未适用")
+    elif caps_reasons:
+        lines.append("检查次数上限：不一致（{}）".format("；".join(caps_reasons)))
+        ok = False
+    else:
+        lines.append("检查次数上限：一致")
     for position, stratum in enumerate(strata, start=1):
         key = stratum.get("key", "#{}".format(position)) if isinstance(stratum, dict) else "#{}".format(position)
         reasons = check_stratum(stratum, seed)
@@ -160,6 +168,37 @@ def check_key_strata(record, strata):
                 reasons.append("事项 {} 的重点抽查对象应只在分层 {} 中".format(matter, key_stratum["key"]))
         return reasons
     except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError) as error:
+        return ["格式错误：{!r}".format(error)]
+
+
+def check_caps(record):
+    """Why the exclusions for the county's yearly inspection caps are not justified by the counts
+    the record carries (empty if they are; None if the record applied no caps). An exclusion naming
+    no matter needs the target's total at the total cap; one naming a matter needs the count of the
+    matter's department at the per-department cap; each total is the sum of its departments."""
+    capped = [e for e in record.get("exclusions") or [] if e.get("reason") == "inspection_cap_reached"]
+    section = record.get("inspection_caps")
+    if section is None:
+        return ["有因检查次数上限排除的对象，但记录没有 inspection_caps 部分"] if capped else None
+    try:
+        departments = {m["code"]: m["department"] for m in record["plan"]["matters"]}
+        reasons = []
+        for uscc, counts in sorted(section["counts"].items()):
+            if counts["total"] != sum(counts["by_department"].values()):
+                reasons.append("对象 {} 的检查次数合计与各部门之和不符".format(uscc))
+        for exclusion in capped:
+            counts = section["counts"].get(exclusion["uscc"])
+            matter = exclusion.get("matter")
+            if counts is None:
+                reasons.append("对象 {} 未列出检查次数".format(exclusion["uscc"]))
+            elif matter is None and counts["total"] < section["total"]:
+                reasons.append("对象 {} 未达合计上限 {}".format(exclusion["uscc"], section["total"]))
+            elif matter is not None and counts["total"] < section["total"] and \
+                    counts["by_department"].get(departments[matter], 0) < section["per_department"]:
+                reasons.append("对象 {} 未达每部门上限 {}（事项 {}）".format(
+                    exclusion["uscc"], section["per_department"], matter))
+        return reasons
+    except (KeyError, TypeError, AttributeError) as error:
         return ["格式错误：{!r}".format(error)]
 
 

@@ -11,6 +11,11 @@
 - A target already inspected twice this year outside key inspection is left out
   (``cap_reached``), unless it is a key-inspection target under the plan's :class:`KeyRule`: those
   bypass the cap, and their inspections are counted apart (they never count toward the cap).
+- A target at one of the yearly caps the county office published (2025 rules: 国办发〔2024〕54号;
+  :class:`YearCaps`, counted from the ledger over every channel that is not exempt) is left out
+  (``inspection_cap_reached``): of every matter when its total reached the total cap, else of the
+  matters whose department reached the per-department cap. Key targets are not excluded for the
+  caps when the caps say so (``key_targets_exempt``, the default).
 - Key targets are inspected as article 15/28 asks (应当实施重点抽查): they leave their risk-class
   stratum and form one stratum per matter, ``<matter>:key``, drawn at the plan's key ratio for that
   matter (:meth:`KeyRule.ratio`; all of them unless the plan states a ratio).
@@ -101,6 +106,32 @@ class KeyRule:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+CAPS_REASON = "inspection_cap_reached"
+"""The exclusion reason of a target at one of the county's yearly caps (:class:`YearCaps`)."""
+
+
+@dataclass(frozen=True)
+class YearCaps:
+    """The county office's caps for a year as the freeze applies them: at most ``per_department``
+    counted inspections of one target by one department and ``total`` by all departments."""
+
+    per_department: int
+    total: int
+    key_targets_exempt: bool = True
+
+    def applies(self, key: bool) -> bool:
+        """Whether the caps can exclude a target (key targets only if they are not exempt)."""
+        return not (key and self.key_targets_exempt)
+
+    def barred(self, total: int, by_department: Mapping[str, int],
+               matter_departments: Mapping[str, str]) -> tuple[bool, frozenset[str]]:
+        """(the total cap is reached, the matters whose department reached the per-department cap)."""
+        if total >= self.total:
+            return True, frozenset(matter_departments)
+        return False, frozenset(matter for matter, department in matter_departments.items()
+                                if by_department.get(department, 0) >= self.per_department)
+
+
 @dataclass(frozen=True)
 class HigherLevelRecord:
     """An inspection by another authority: its level, and the department line and matter it covers
@@ -144,7 +175,8 @@ class Candidate:
 
     ``matched`` are the plan's matters whose criteria it meets, ``marked`` those it only looks
     related to; ``higher_level`` the matters a higher-level inspection excludes it from;
-    ``inspections`` its non-key inspections this year.
+    ``inspections`` its non-key inspections this year; ``capped_total`` / ``capped``: the county's
+    yearly caps bar it from every matter / from these matters (:meth:`YearCaps.barred`).
     """
 
     uscc: str
@@ -156,6 +188,8 @@ class Candidate:
     marked: tuple[str, ...] = ()
     higher_level: frozenset[str] = field(default_factory=frozenset)
     inspections: int = 0
+    capped_total: bool = False
+    capped: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -181,6 +215,12 @@ def decide(candidate: Candidate, cap: int = YEARLY_CAP) -> Decision:
     else:
         exclusions += [Exclusion(uscc, "higher_level_inspected", m) for m in barred]
     eligible = tuple(m for m in matched if m not in candidate.higher_level)
+    if eligible and candidate.capped_total:
+        exclusions.append(Exclusion(uscc, CAPS_REASON))
+        eligible = ()
+    elif eligible and candidate.capped.intersection(eligible):
+        exclusions += [Exclusion(uscc, CAPS_REASON, m) for m in eligible if m in candidate.capped]
+        eligible = tuple(m for m in eligible if m not in candidate.capped)
     if eligible and not candidate.key and candidate.inspections >= cap:
         exclusions.append(Exclusion(uscc, "cap_reached"))
         eligible = ()

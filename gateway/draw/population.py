@@ -4,7 +4,8 @@ rules (:mod:`gateway.draw.eligibility`) to build the strata and the exclusions.
 One query reads the targets in the plan's scope that meet, or only look related to, one of the
 plan's matters; per-matter flags are computed in SQL from each pinned matter version's criteria and
 packed, with the key-inspection and registration flags, into one or a few integers per target.
-Two small queries read this year's non-key task counts and higher-level inspections.
+Two small queries read this year's non-key task counts and higher-level inspections, and one
+grouped query over the ledger the targets at the county's yearly caps (:mod:`gateway.ledger.queries`).
 """
 from __future__ import annotations
 
@@ -19,18 +20,22 @@ from sqlalchemy.orm import Session
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
 from gateway.directory.queries import contains, has_licence
 from gateway.draw.eligibility import (
+    CAPS_REASON,
     INACTIVE_STATUSES,
     KEY_STRATUM,
     YEARLY_CAP,
     Candidate,
     HigherLevelRecord,
     KeyRule,
+    YearCaps,
     decide,
     higher_level_matters,
 )
 from gateway.draw.record import Exclusion, ratio_text
 from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger.models import InspectionCaps
+from gateway.ledger.queries import TargetCounts, counts_by_target, current_caps
 from gateway.planning.models import Plan
 from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
@@ -55,6 +60,8 @@ class Population:
     key_targets: dict[str, list[str]]
     exclusions: list[Exclusion]
     stats: dict[str, Any] = field(default_factory=dict)
+    caps: dict[str, Any] | None = None
+    """The record's ``inspection_caps`` section (None: no caps published for the year)."""
 
 
 def plan_matters(session: Session, plan: Plan) -> list[PlanMatterInfo]:
@@ -135,6 +142,39 @@ def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLe
     for uscc, level, department, matter in session.execute(stmt):
         out.setdefault(uscc, []).append(HigherLevelRecord(level, department or "", matter or ""))
     return out
+
+
+def targets_at_cap(session: Session, year: int) -> tuple[InspectionCaps | None, YearCaps | None,
+                                                         dict[str, TargetCounts]]:
+    """The year's published caps, as a row and as the freeze applies them, and the counts of the
+    targets at one of them. Only those targets come back from the ledger: one grouped query, never
+    one per target (nothing when no caps are published)."""
+    published = current_caps(session, year)
+    if published is None:
+        return None, None, {}
+    caps = YearCaps(published.per_department, published.total, published.key_targets_exempt)
+    return published, caps, counts_by_target(session, year, caps=published, at_cap_only=True)
+
+
+def caps_section(caps: InspectionCaps | None, counts: dict[str, TargetCounts],
+                 exclusions: Iterable[Exclusion]) -> dict[str, Any] | None:
+    """The draw record's ``inspection_caps`` section: the caps the freeze applied and, for every
+    target they excluded, its counted inspections, so that anyone can re-check each exclusion
+    (None when no caps were published)."""
+    if caps is None:
+        return None
+    excluded = {e.uscc for e in exclusions if e.reason == CAPS_REASON}
+    return {
+        "year": caps.year,
+        "version": caps.version,
+        "per_department": caps.per_department,
+        "total": caps.total,
+        "exempt_channels": sorted(caps.exempt_channels or ()),
+        "key_targets_exempt": caps.key_targets_exempt,
+        "basis": caps.basis,
+        "counts": {uscc: {"total": counts[uscc].total, "by_department": dict(sorted(counts[uscc].by_department.items()))}
+                   for uscc in sorted(excluded)},
+    }
 
 
 MEETS, RELATED = 2, 1
@@ -286,6 +326,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     """
     key_rule = KeyRule.from_dict(plan.key_rule)
     counts = yearly_inspections(session, plan.year)
+    published, caps, at_cap = targets_at_cap(session, plan.year)
     higher = higher_level_records(session, plan.year)
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
@@ -301,7 +342,8 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     # Targets that a higher-level inspection or (unless they are key targets) the yearly cap may
     # take out go through the rules one by one; the others join every stratum they meet.
     capped = {uscc for uscc, count in counts.items() if count >= YEARLY_CAP}
-    special = {False: set(higher) | capped, True: set(higher)}
+    special = {False: set(higher) | capped | set(at_cap),
+               True: set(higher) | (set(at_cap) if caps and caps.applies(True) else set())}
     for shape, usccs in shapes.items():
         risk_class = shape[0]
         decoded = _decode(shape, codes)
@@ -320,10 +362,14 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
             irregular = usccs
         for uscc in irregular:
             barred = higher_level_matters(higher[uscc], matter_departments, levels) if uscc in higher else set()
+            capped_total, capped_matters = (caps.barred(at_cap[uscc].total, at_cap[uscc].by_department,
+                                                        matter_departments)
+                                            if uscc in at_cap and caps.applies(decoded.key) else (False, frozenset()))
             decision = decide(Candidate(
                 uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
                 active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
                 higher_level=frozenset(barred), inspections=counts.get(uscc, 0),
+                capped_total=capped_total, capped=capped_matters,
             ))
             exclusions.extend(decision.exclusions)
             for code in decision.eligible:
@@ -346,7 +392,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
         "key_targets": sum(len(v) for v in key_targets.values()),
         "exclusions": dict(Counter(e.reason for e in exclusions)),
     }
-    return Population(strata, key_targets, exclusions, stats)
+    return Population(strata, key_targets, exclusions, stats, caps_section(published, at_cap, exclusions))
 
 
 def strata_json(population: Population) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ EXCLUSION_REASONS = {
     "higher_level_inspected": "本年度已被上级部门抽查",
     "deregistered_or_closed": "已注销或已关闭停业",
     "criteria_not_met": "不符合抽查对象条件",
+    "inspection_cap_reached": "本年度检查次数已达县双随机办公布的上限",
 }
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")

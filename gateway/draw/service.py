@@ -150,6 +150,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             ],
             "exclusions": population.stats["exclusions"],
             "candidates": population.stats["candidates"],
+            **({"inspection_caps": population.caps} if population.caps is not None else {}),
         },
         key_rule=dict(plan.key_rule or {}),
         frozen_at=now or utcnow(), frozen_by=principal.label,
@@ -573,6 +574,8 @@ def record_extras(draw: Draw) -> dict[str, Any]:
         "key_rule": draw.key_rule,
         "witnesses": draw.witnesses or [],
         "exclusion_reasons": dict(EXCLUSION_REASONS),
+        # The county's yearly caps the freeze applied, with the excluded targets' counts.
+        **({"inspection_caps": draw.stats["inspection_caps"]} if "inspection_caps" in (draw.stats or {}) else {}),
     }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from gateway.draw.eligibility import KEY_RATIO, KEY_STRATUM
+from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
     opaque_inspector_id,
     population_digests,
@@ -42,6 +42,7 @@ CHECK_LABELS = {
     "population_sha256": "总体摘要",
     "tasks": "检查任务",
     "key_strata": "重点抽查分层",
+    "inspection_caps": "检查次数上限",
 }
 _MAX_LISTED = 5
 
@@ -121,6 +122,7 @@ def verify_record(record: Any, *, expected_population_sha256: str | None = None)
     )
     checks.append(_tasks_finding(record, well_formed, seed, cache))
     checks.append(_key_strata_finding(record, well_formed))
+    checks.append(caps_finding(record))
     return VerifyReport(tuple(checks), strata)
 
 
@@ -193,6 +195,62 @@ def _key_strata_finding(record: Mapping[str, Any], well_formed: list) -> Finding
         if any(keyed.intersection(e["population"]) or e.get("key_targets") for e in ordinary):
             reasons.append(f"事项 {matter} 的重点抽查对象应只在分层 {entry['key']} 中")
     return Finding("key_strata", not reasons, "；".join(reasons[:_MAX_LISTED]) or MATCH)
+
+
+def _caps_problems(section: Any) -> list[str]:
+    """Shape problems of the ``inspection_caps`` section."""
+    if not isinstance(section, Mapping):
+        return ["inspection_caps 应为 JSON 对象"]
+    problems = [f"inspection_caps.{name} 应为正整数" for name in ("per_department", "total")
+                if not (type(section.get(name)) is int and section[name] > 0)]
+    counts = section.get("counts")
+    if not isinstance(counts, Mapping):
+        return problems + ["inspection_caps.counts 应为 JSON 对象"]
+    for uscc, entry in counts.items():
+        by_department = entry.get("by_department") if isinstance(entry, Mapping) else None
+        if not (isinstance(by_department, Mapping) and all(type(n) is int and n >= 0 for n in by_department.values())
+                and type(entry.get("total")) is int):
+            problems.append(f"对象 {uscc} 的检查次数格式错误")
+        elif entry["total"] != sum(by_department.values()):
+            problems.append(f"对象 {uscc} 的检查次数合计 {entry['total']} 与各部门次数之和 {sum(by_department.values())} 不符")
+    return problems
+
+
+def caps_finding(record: Mapping[str, Any]) -> Finding:
+    """Each exclusion for the county's yearly caps (2025 rules) is justified by the counts the record
+    carries: one naming no matter by the target's total at the total cap, one naming a matter by the
+    count of the matter's department at the per-department cap. Records of years without published
+    caps have no ``inspection_caps`` section and no such exclusion."""
+    capped = [e for e in record.get("exclusions") or () if isinstance(e, Mapping) and e.get("reason") == CAPS_REASON]
+    section = record.get("inspection_caps")
+    if section is None:
+        if capped:
+            return Finding("inspection_caps", False, "记录有因检查次数上限排除的对象，但没有 inspection_caps 部分")
+        return Finding("inspection_caps", True, "本记录未适用检查次数上限")
+    problems = _caps_problems(section)
+    if problems:
+        return Finding("inspection_caps", False, "；".join(problems[:_MAX_LISTED]))
+    caps = YearCaps(section["per_department"], section["total"])
+    departments = _matter_departments(record.get("plan"))
+    reasons = []
+    for exclusion in capped:
+        uscc, matter = exclusion["uscc"], exclusion.get("matter")
+        counts = section["counts"].get(uscc)
+        if counts is None:
+            reasons.append(f"对象 {uscc} 因检查次数上限被排除，但记录未列出其检查次数")
+            continue
+        whole, matters = caps.barred(counts["total"], counts["by_department"], departments)
+        if matter is None and not whole:
+            reasons.append(f"对象 {uscc} 本年度计入次数 {counts['total']} 未达合计上限 {caps.total}，不应排除")
+        elif matter is not None and matter not in matters:
+            department = departments.get(matter, "?")
+            reasons.append(f"对象 {uscc} 在部门 {department} 的计入次数 {counts['by_department'].get(department, 0)} "
+                           f"未达每部门上限 {caps.per_department}，不应排除出事项 {matter}")
+        if len(reasons) >= _MAX_LISTED:
+            reasons.append("……")
+            break
+    ok = not reasons
+    return Finding("inspection_caps", ok, "；".join(reasons) if reasons else f"{MATCH}（{len(capped)} 项排除）")
 
 
 def _first_difference(expected: Sequence[str], recorded: Sequence[str]) -> str:

@@ -50,6 +50,10 @@ ACTION_LABELS = {
     "sync.operate": "操作平台同步（重发、对账）",
     "audit.read": "查看审计日志、校验审计链",
     "accounts.manage": "管理用户账号与访问令牌",
+    "ledger.read": "查看检查台账（检查对象本年度接受的全部检查）",
+    "ledger.register": "登记双随机抽查以外的检查（专项检查、投诉举报核查、转办交办、日常巡查、案件办理）",
+    "caps.read": "查看县双随机办公布的年度检查次数上限（公开）",
+    "caps.publish": "公布年度检查次数上限",
 }
 
 

@@ -78,6 +78,14 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "sync.operate":          {"county_office": ANY, "system": ANY},
     "audit.read":            {"county_office": ANY, "supervisor": ANY},
     "accounts.manage":       {"county_office": ANY},
+    # The ledger of every inspection of a target (issue 16): every department sees all of it, so
+    # that a visit can be joined with or spared after another department's.
+    "ledger.read":           {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
+                              "department_head": ANY, "system": ANY},
+    "ledger.register":       {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
+                              "department_head": OWN_DEPARTMENT},
+    "caps.read":             dict(_EVERYONE),
+    "caps.publish":          {"county_office": ANY},
 }
 
 
