@@ -20,7 +20,7 @@ visits_blp = Blueprint("visits", __name__, url_prefix="/visits",
 
 @visits_blp.route("/repeats")
 class RepeatVisits(MethodView):
-    @permission("visits.check")
+    @permission("visits.read")
     @visits_blp.arguments(RepeatVisitQuerySchema, location="query")
     @visits_blp.response(200, RepeatVisitsSchema)
     def get(self, args):

@@ -94,7 +94,7 @@ def task_matters(session: Session, task: Task) -> list[TaskMatter]:
 
 def matters_of_tasks(session: Session, tasks: list[Task]) -> dict[int, list[TaskMatter]]:
     """:func:`task_matters` of each task (by id): the plan's matters, then those another department
-    joined into the task (:class:`TaskJoin`, a second query only when a task has several matters)."""
+    joined into the task (:class:`TaskJoin`); two queries for all of them."""
     rows = session.execute(
         select(PlanMatter, MatterVersion).join(MatterVersion, MatterVersion.id == PlanMatter.matter_version_id)
         .where(PlanMatter.plan_id.in_({t.plan_id for t in tasks}),
@@ -104,7 +104,7 @@ def matters_of_tasks(session: Session, tasks: list[Task]) -> dict[int, list[Task
     joined = session.execute(
         select(TaskJoin, MatterVersion).join(MatterVersion, MatterVersion.id == TaskJoin.matter_version_id)
         .where(TaskJoin.task_id.in_({t.id for t in tasks})).order_by(TaskJoin.id)
-    ).all() if any(len(t.matter_codes) > 1 for t in tasks) else []
+    ).all()
     out = {}
     for task in tasks:
         extra = [TaskMatter(j.matter_code, j.department_code, version) for j, version in joined if j.task_id == task.id]

@@ -19,7 +19,7 @@ bp = make_blueprint("web_visits", "/console/visits")
 
 
 @bp.route("")
-@permission("visits.check")
+@permission("visits.read")
 def check():
     """The form (target, department, day) and, once sent, the warnings with a join form for each
     joinable task."""
