@@ -4,9 +4,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.app import create_app
+from gateway.cli.main import cli
 from gateway.draw.models import Draw
 from gateway.planning import service
 from gateway.security.audit import AuditEntry
@@ -106,3 +108,14 @@ def test_a_site_visit_for_a_matter_checkable_off_site_states_a_public_reason(gat
     matters = {m["code"]: m for m in public.get(f"/api/v1/public/plans/{plan_id}").json["matters"]}
     assert matters[non_site[0]]["site_visit_reason"] == reason
     assert reason in public.get(f"/plans/{plan_id}").get_data(as_text=True)
+
+
+def test_the_command_line_files_a_plan(gateway, settings):
+    plan_id = _published(gateway)
+    base = ["--database-url", settings.database_url, "--instance", str(settings.instance_path), "plan", "file",
+            str(plan_id), "--number", FILING["filing_number"]]
+    bad = CliRunner().invoke(cli, [*base, "--on", "昨天"])
+    assert bad.exit_code == 1 and "filed_on" in bad.output
+    done = CliRunner().invoke(cli, [*base, "--on", FILING["filed_on"]])
+    assert done.exit_code == 0, done.output
+    assert f"已备案：{FILING['filing_number']}" in done.output
