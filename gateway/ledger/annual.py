@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Department
-from gateway.errors import Conflict
+from gateway.errors import Conflict, NotFound
 from gateway.ledger.channels import CHANNELS, channel_label
 from gateway.ledger.queries import current_caps, ledger_entries
 from gateway.planning.models import Plan
@@ -30,6 +30,8 @@ from gateway.results.models import InspectionResult
 from gateway.spreadsheets import to_csv, to_xlsx
 from gateway.tasks.models import Task, TaskJoin, TaskMember
 from schemas.result_codes import label as result_label
+
+FIRST_YEAR = 2000  # as plans (schemas.planning); the XLSX stamp needs a year the ZIP format can date
 
 HEADERS = ("年度", "部门代码", "部门", "检查渠道", "检查次数", "计入上限次数", "联合检查次数", "联合检查占比",
            "同一部门年度上限", "各部门合计年度上限", "检查结果（按结果代码，仅双随机抽查）")
@@ -75,6 +77,8 @@ class AnnualRelease:
 
 def annual_release(session: Session, year: int, today: date) -> AnnualRelease:
     """The release of ``year``, which must have ended by ``today``."""
+    if year < FIRST_YEAR:
+        raise NotFound("annual_release_not_found", f"没有 {year} 年度的检查数据。")
     if year >= today.year:
         raise Conflict("annual_release_not_due", f"{year} 年度尚未结束，年度检查数据于次年 1 月公开。")
     entries = ledger_entries(session, year=year)

@@ -87,3 +87,4 @@ def test_the_previous_year_is_released_as_a_page_csv_and_xlsx_the_command_writes
 def test_a_year_not_ended_is_not_released(client):
     assert client.get(f"/annual/{date.today().year}").status_code == 409
     assert client.get(f"/annual/{date.today().year - 1}/pdf").status_code == 404
+    assert client.get("/annual/0").status_code == 404
