@@ -1,6 +1,6 @@
 """Benchmark: the joint draw on a large directory, on SQLite and PostgreSQL, against a floor.
 
-    python bench/draw.py [--targets 1000000] [--inspectors 300] [--db sqlite|postgresql|both]
+    python bench/draw.py [--targets 1000000] [--inspectors 300] [--ledger-rows 3] [--db sqlite|postgresql|both]
 
 Loads the demo directory (``--targets`` targets, ``--inspectors`` inspectors spread over the
 installed departments; on PostgreSQL then VACUUM ANALYZE and CHECKPOINT, as a county's database
@@ -12,6 +12,10 @@ stage's time, the draw's peak memory, the time to verify the exported record, an
 whole draw (freeze + run) to a floor measured in the same run (before and after the draw, the
 faster kept): selecting the eligible ids of every matter and computing their tickets in a bare
 loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
+
+With ``--ledger-rows N`` (default 3) every target also has N inspections registered outside the draw
+in the plan's year and the year has published caps (docs/ledger.md), so the freeze reads the ledger's
+counts and excludes the targets at a cap (every tenth target reaches its per-department cap).
 
 On PostgreSQL the draw checks its tasks' and members' foreign keys as a set when the role may (the
 benchmark connects as a superuser); ``SHUANGSUI_DRAW_KEY_CHECKS=row`` measures PostgreSQL's own
@@ -30,10 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available, run_child  # noqa: E402
 
 
-def measure(label: str, url: str, folder: Path, targets: int, per_department: int) -> None:
+def measure(label: str, url: str, folder: Path, targets: int, per_department: int, ledger_rows: int = 0) -> None:
     loaded = run_child("bench.draw_steps", "load", url, str(targets), str(per_department))
     print(f"{label}: directory loaded in {loaded['seconds']:.1f} s ({loaded['targets']:,} targets, "
           f"{loaded['inspectors']} inspectors, {loaded['conflicts']} conflicts)")
+    if ledger_rows:
+        registered = run_child("bench.draw_steps", "ledger", url, str(ledger_rows))
+        print(f"{label}: ledger loaded in {registered['seconds']:.1f} s ({ledger_rows * loaded['targets']:,} "
+              f"registered inspections, caps 2 per department / 4 in all)")
     record = folder / f"{label}-draw.json"
     # The floor is measured before and after the draw and the faster run kept, so that a busy
     # machine at one moment does not flatter the ratio.
@@ -61,6 +69,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=1_000_000)
     parser.add_argument("--inspectors", type=int, default=300, help="in all, spread evenly over the departments")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--ledger-rows", type=int, default=3, help="registered inspections per target (0: none)")
     args = parser.parse_args()
     from gateway.plugins.manager import build_plugin_manager, load_registry
 
@@ -70,14 +79,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.db in ("sqlite", "both"):
-            measure("SQLite", fresh_sqlite(folder, "draw"), folder, args.targets, per_department)
+            measure("SQLite", fresh_sqlite(folder, "draw"), folder, args.targets, per_department, args.ledger_rows)
         if args.db in ("postgresql", "both"):
             if not pg_available():
                 print("PostgreSQL: not reachable, skipped")
                 return
             url = fresh_postgresql("draw")
             try:
-                measure("PostgreSQL", url, folder, args.targets, per_department)
+                measure("PostgreSQL", url, folder, args.targets, per_department, args.ledger_rows)
             finally:
                 drop_postgresql(url)
 

@@ -1,6 +1,7 @@
 """One measured step of bench/draw.py, run in its own process so its peak memory is its own.
 
     python -m bench.draw_steps load URL TARGETS INSPECTORS_PER_DEPARTMENT
+    python -m bench.draw_steps ledger URL ROWS_PER_TARGET
     python -m bench.draw_steps floor URL
     python -m bench.draw_steps draw URL RECORD_PATH
     python -m bench.draw_steps verify RECORD_PATH
@@ -60,6 +61,43 @@ def load(url: str, targets: int, per_department: int) -> dict:
             conn.exec_driver_sql("VACUUM ANALYZE")
             conn.exec_driver_sql("CHECKPOINT")
     return {"seconds": seconds, **counts}
+
+
+def ledger(url: str, rows_per_target: int) -> dict:
+    """Register ``rows_per_target`` inspections outside the draw for every target in the plan's
+    year (one INSERT … SELECT per row number), and publish caps of 2 per department and 4 in all.
+    Channels cycle over routine, special, complaint (exempt); every tenth target has all its rows
+    from one department, so that it reaches the per-department cap and the freeze excludes it."""
+    from sqlalchemy import case, insert, literal, select
+
+    from gateway.db import utcnow
+    from gateway.directory.models import Target
+    from gateway.ledger import service as ledger_service
+    from gateway.ledger.models import RegisteredInspection
+    from gateway.security.principal import Principal
+
+    gateway = _gateway(url)
+    departments = sorted(gateway.registry.departments)
+    channels = ("routine", "special", "complaint")
+    start = time.perf_counter()
+    with gateway.write() as session:
+        ledger_service.publish_caps(session, Principal(role="county_office", name="基准测试"), year=YEAR,
+                                    per_department=2, total=4, basis="基准测试")
+        for k in range(rows_per_target):
+            department = case((Target.id % 10 == 0, departments[0]), else_=departments[k % len(departments)])
+            columns = ("uscc", "department_code", "channel", "legal_reason_code", "legal_basis", "inspected_on",
+                       "year", "reference", "source", "over_cap_reason", "created_by", "created_at")
+            session.execute(insert(RegisteredInspection).from_select(columns, select(
+                Target.uscc, department, literal(channels[k % len(channels)]), literal("bench"), literal(""),
+                literal(date(YEAR, 2, 1 + k % 28)), literal(YEAR), literal(""), literal("import"), literal(""),
+                literal("bench"), literal(utcnow()))))
+    if gateway.engine.dialect.name == "postgresql":
+        with gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE registered_inspections")
+    else:
+        with gateway.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE registered_inspections")
+    return {"seconds": time.perf_counter() - start}
 
 
 def plan_body(gateway) -> dict:
@@ -150,6 +188,8 @@ if __name__ == "__main__":
     step, *args = sys.argv[1:]
     if step == "load":
         result = load(args[0], int(args[1]), int(args[2]))
+    elif step == "ledger":
+        result = ledger(args[0], int(args[1]))
     elif step == "floor":
         result = floor(args[0])
     elif step == "draw":

@@ -7,6 +7,7 @@ from gateway.api.plugins import blp as plugins_blp
 from gateway.directory.api import conflicts_blp, imports_blp, inspectors_blp, targets_blp
 from gateway.draw.api import draws_blp
 from gateway.higher_level.api import higher_level_blp
+from gateway.ledger.api import ledger_blp
 from gateway.ledger.visits_api import visits_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
@@ -35,3 +36,7 @@ def register_blueprints(api: Api) -> None:
     # Repeat-visit warnings and joint visits (issue 16 item 3).
 
     api.register_blueprint(visits_blp, url_prefix="/api/v1" + visits_blp.url_prefix)
+
+    # The ledger of every inspection and the yearly caps (issue 16).
+
+    api.register_blueprint(ledger_blp, url_prefix="/api/v1" + ledger_blp.url_prefix)

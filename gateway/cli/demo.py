@@ -8,6 +8,7 @@ from gateway.cli.context import CliContext, pass_context
 from gateway.demo.accounts import create_demo_accounts, describe_demo_accounts
 from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
+from gateway.demo.ledger import load_demo_ledger
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATE_LABELS, load_demo_results
 from gateway.demo.visits import ensure_demo_repeat_visit
@@ -59,6 +60,10 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
     if results["skipped"] and results["states"]:
         click.echo("未能生成的演示状态（检查期限尚未开始足够久或任务不足）："
                    + "、".join(STATE_LABELS[s] for s in results["skipped"]))
+    made = load_demo_ledger(gateway)
+    if made["registered"]:
+        click.echo(f"检查台账：已公布本年度检查次数上限，登记各渠道检查 {made['registered']} 项，"
+                   f"其中企业 {made['over_cap']} 超过上限一次（已说明法定理由）。")
     base_url = base_url or gateway.settings.public_base_url or "http://127.0.0.1:8800"
     click.echo(describe_demo_accounts(create_demo_accounts(gateway), base_url=base_url.rstrip("/")))
 

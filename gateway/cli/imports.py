@@ -9,8 +9,10 @@ from tqdm import tqdm
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
-from gateway.directory.importing.importer import ImportFileError
+from gateway.directory.importing.importer import ImportFileError, ImportReport
+from gateway.directory.importing.labels import department_labels
 from gateway.directory.importing.run import run_import
+from gateway.ledger.importing import import_registrations
 
 
 @click.group("import", cls=ChineseGroup, help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
@@ -35,6 +37,11 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
             bar.close()
             raise click.ClickException(str(exc)) from None
     bar.close()
+    _report(report, report_path)
+
+
+def _report(report: ImportReport, report_path: Path | None, partial: bool = True) -> None:
+    """Write the per-row report, show the first errors, and fail when nothing was imported."""
     if report_path is not None:
         report_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
     for error in report.errors[:50]:
@@ -44,7 +51,7 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
     if not report.committed:
         raise click.ClickException(
             f"共 {report.total_rows} 行，发现 {report.error_count} 处错误，未导入任何数据。"
-            "修正后重新导入，或使用 --partial 只导入正确的行。"
+            + ("修正后重新导入，或使用 --partial 只导入正确的行。" if partial else "修正后重新导入。")
         )
     click.echo(
         f"导入完成：共 {report.total_rows} 行，新增 {report.created}，更新 {report.updated}，拒绝 {report.rejected}。"
@@ -66,5 +73,24 @@ for _kind, _label in (("targets", "检查对象名录"), ("inspectors", "执法�
         return command
 
     _make(_kind, _label)
+
+
+
+@import_group.command("registered-inspections",
+                      help="导入各部门登记的双随机抽查以外的检查（专项检查、投诉举报核查、转办交办、日常巡查、案件办理），"
+                           "记入检查台账。任何一行有误则整个文件不导入；超过年度检查次数上限的行须填写“超过上限理由”。")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="将逐行报告写入 JSON 文件。")
+@pass_context
+def import_registered(ctx: CliContext, path: Path, report_path: Path | None) -> None:
+    gateway = ctx.gateway()
+    with path.open("rb") as stream, gateway.write() as session:
+        try:
+            report = import_registrations(session, operator_principal(), stream, path.name,
+                                          departments=department_labels(gateway.registry))
+        except ImportFileError as exc:
+            raise click.ClickException(str(exc)) from None
+    _report(report, report_path, partial=False)
+
 
 COMMANDS = [import_group]

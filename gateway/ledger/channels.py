@@ -3,7 +3,8 @@
 - ``drawn``: a task of a draw (双随机抽查);
 - ``higher_level``: an inspection by another authority, or by a county department outside the
   gateway, imported or pulled (:class:`gateway.higher_level.models.HigherLevelInspection`);
-- the channels a department registers itself (:data:`REGISTERED_CHANNELS`).
+- the channels a department registers itself (:data:`REGISTERED_CHANNELS`): ``special`` 专项检查,
+  ``complaint`` 投诉举报核查, ``referral`` 转办交办, ``routine`` 日常巡查, ``case`` 案件办理.
 
 :data:`DEFAULT_EXEMPT` are the channels that, unless the county office's caps say otherwise, do not
 count toward the yearly caps: 国办发〔2024〕54号 exempts inspections driven by complaints and reports,
@@ -11,18 +12,12 @@ by referrals from other bodies, and by the handling of a case (see ``docs/ledger
 """
 from __future__ import annotations
 
-CHANNELS = {
-    "drawn": "双随机抽查",
-    "higher_level": "上级部门检查",
-    "special": "专项检查",
-    "complaint": "投诉举报核查",
-    "referral": "转办交办",
-    "routine": "日常巡查",
-    "case": "案件办理",
-}
-"""Channel code -> Chinese label."""
+from schemas.ledger import CHANNEL_LABELS, REGISTERED_CHANNEL_CODES
 
-REGISTERED_CHANNELS = ("special", "complaint", "referral", "routine", "case")
+CHANNELS = CHANNEL_LABELS
+"""Channel code -> Chinese label (declared with the wire shapes, :mod:`schemas.ledger`)."""
+
+REGISTERED_CHANNELS = REGISTERED_CHANNEL_CODES
 """The channels a department registers by API, page or import (the others are written by the gateway)."""
 
 DEFAULT_EXEMPT = frozenset({"complaint", "referral", "case"})

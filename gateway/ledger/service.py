@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.directory.models import Department, Target
-from gateway.errors import Conflict, Invalid, NotFound
+from gateway.errors import Conflict, DomainError, Invalid, NotFound
 from gateway.ledger.channels import CHANNELS, DEFAULT_EXEMPT, REGISTERED_CHANNELS, SOURCES
 from gateway.ledger.models import InspectionCaps, RegisteredInspection
 from gateway.ledger.queries import TargetCounts, counts_by_target, current_caps, exempt_channels
@@ -82,7 +82,7 @@ def field_errors(values: Mapping[str, Any], *, today: date, departments: Iterabl
     return errors
 
 
-def _cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
+def cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
     data = {key: values.get(key) for key in REGISTRATION_FIELDS}
     for key in ("uscc", "department_code", "channel", "legal_reason_code", "legal_basis", "reference",
                 "over_cap_reason"):
@@ -91,48 +91,90 @@ def _cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+class RegistrationChecks:
+    """Checks registrations against the database as it stands, read once for a whole batch (one
+    query per kind, never one per row), and counts each accepted registration so that a later one
+    of the same batch sees it."""
+
+    def __init__(self, session: Session, rows: list[dict[str, Any]], today: date):
+        usccs = sorted({row["uscc"] for row in rows})
+        self.today = today
+        self.departments = set(session.scalars(select(Department.code)))
+        self.targets: set[str] = set()
+        for start in range(0, len(usccs), 500):
+            self.targets.update(session.scalars(select(Target.uscc).where(Target.uscc.in_(usccs[start:start + 500]))))
+        references = sorted({row["reference"] for row in rows if row["reference"]})
+        self.references: set[tuple[str, str]] = set()
+        for start in range(0, len(references), 500):
+            self.references.update(tuple(row) for row in session.execute(select(
+                RegisteredInspection.department_code, RegisteredInspection.reference,
+            ).where(RegisteredInspection.reference.in_(references[start:start + 500]))).all())
+        years = {row["inspected_on"].year for row in rows if isinstance(row.get("inspected_on"), date)}
+        self.caps = {year: current_caps(session, year) for year in years}
+        self.counts = {year: counts_by_target(session, year, usccs=usccs if len(usccs) <= 500 else None,
+                                              caps=self.caps[year]) for year in years}
+
+    def error(self, data: dict[str, Any]) -> tuple[CapCheck | None, DomainError | None]:
+        """Where ``data`` leaves its target against the caps, or the error that refuses it."""
+        errors = field_errors(data, today=self.today, departments=self.departments)
+        if errors:
+            return None, Invalid("validation_error", "提交的数据未通过校验。", errors)
+        if data["uscc"] not in self.targets:
+            return None, Invalid("unknown_target", "检查对象不存在。",
+                                 {"uscc": f"统一社会信用代码 {data['uscc']} 不在检查对象名录中。"})
+        if data["reference"] and (data["department_code"], data["reference"]) in self.references:
+            return None, Conflict("duplicate_reference", f"本部门已登记编号为 {data['reference']} 的检查。",
+                                  {"reference": "同一部门的检查编号不能重复。"})
+        year = data["inspected_on"].year
+        caps = self.caps[year]
+        check = cap_check(caps, self.counts[year].get(data["uscc"]), data["department_code"], data["channel"])
+        if check.over and not data["over_cap_reason"]:
+            return check, Invalid("over_cap_reason_required", check.message(caps), {OVER_CAP_FIELD: check.message(caps)})
+        return check, None
+
+    def accept(self, data: dict[str, Any], check: CapCheck) -> None:
+        """Count an accepted registration for the rows after it."""
+        if data["reference"]:
+            self.references.add((data["department_code"], data["reference"]))
+        if check.counted:
+            counts = self.counts[data["inspected_on"].year]
+            known = counts.get(data["uscc"]) or TargetCounts()
+            by_department = {**known.by_department,
+                             data["department_code"]: known.by_department.get(data["department_code"], 0) + 1}
+            counts[data["uscc"]] = TargetCounts(known.total + 1, by_department)
+
+
 def register(session: Session, principal: Principal, values: Mapping[str, Any], *, source: str = "api",
              today: date | None = None) -> tuple[RegisteredInspection, CapCheck]:
     """Register one inspection outside the draw; refuses (nothing written) a bad field, an unknown
     target, a reference the department already used, or an over-cap inspection without a reason."""
-    data = _cleaned(values)
+    data = cleaned(values)
     authorize(principal, "ledger.register", departments=[data["department_code"]])
-    departments = session.scalars(select(Department.code)).all()
-    errors = field_errors(data, today=today or date.today(), departments=departments)
-    if errors:
-        raise Invalid("validation_error", "提交的数据未通过校验。", errors)
-    if session.scalar(select(Target.id).where(Target.uscc == data["uscc"])) is None:
-        raise Invalid("unknown_target", "检查对象不存在。", {"uscc": f"统一社会信用代码 {data['uscc']} 不在检查对象名录中。"})
-    if data["reference"] and session.scalar(select(RegisteredInspection.id).where(
-            RegisteredInspection.department_code == data["department_code"],
-            RegisteredInspection.reference == data["reference"])) is not None:
-        raise Conflict("duplicate_reference", f"本部门已登记编号为 {data['reference']} 的检查。",
-                       {"reference": "同一部门的检查编号不能重复。"})
-    year = data["inspected_on"].year
-    caps = current_caps(session, year)
-    check = cap_check(caps, counts_by_target(session, year, usccs=[data["uscc"]], caps=caps).get(data["uscc"]),
-                      data["department_code"], data["channel"])
-    if check.over and not data["over_cap_reason"]:
-        raise Invalid("over_cap_reason_required", check.message(caps), {OVER_CAP_FIELD: check.message(caps)})
-    row = _insert(session, principal, data, source, check)
-    return row, check
+    check, error = RegistrationChecks(session, [data], today or date.today()).error(data)
+    if error is not None:
+        raise error
+    return insert(session, principal, [(data, check)], source)[0], check
 
 
-def _insert(session: Session, principal: Principal, data: dict[str, Any], source: str,
-            check: CapCheck) -> RegisteredInspection:
+def insert(session: Session, principal: Principal, accepted: list[tuple[dict[str, Any], CapCheck]],
+           source: str) -> list[RegisteredInspection]:
+    """Write checked registrations, with one audit entry (an over-cap reason is kept only when the
+    registration is over a cap)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    row = RegisteredInspection(**data, year=data["inspected_on"].year, source=source, created_by=principal.label,
-                               created_at=utcnow())
-    if not check.over:
-        row.over_cap_reason = ""
-    session.add(row)
+    now = utcnow()
+    rows = [RegisteredInspection(**{**data, "over_cap_reason": data["over_cap_reason"] if check.over else ""},
+                                 year=data["inspected_on"].year, source=source, created_by=principal.label,
+                                 created_at=now)
+            for data, check in accepted]
+    session.add_all(rows)
     session.flush()
-    audit.record(session, principal, "ledger.register", "registered_inspection", row.id, {
-        "uscc": row.uscc, "department": row.department_code, "channel": row.channel, "source": source,
-        "over_cap": list(check.over),
-    })
-    return row
+    audit.record(session, principal, "ledger.register", "registered_inspection",
+                 rows[0].id if len(rows) == 1 else f"{rows[0].id}-{rows[-1].id}", {
+                     "count": len(rows), "source": source, "ids": [row.id for row in rows][:1000],
+                     "over_cap": [row.id for row, (_, check) in zip(rows, accepted) if check.over],
+                 })
+    return rows
 
 
 def publish_caps(session: Session, principal: Principal, *, year: int, per_department: int, total: int,

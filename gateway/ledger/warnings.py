@@ -57,3 +57,9 @@ def repeat_visits(session: Session, uscc: str, department: str, on: date, days: 
                                apart, entry.reference, entry.task_id if entry.channel == "drawn" else None,
                                joinable, message))
     return out
+
+
+def registration_warnings(session: Session, row, days: int, today: date) -> list[RepeatVisit]:
+    """The warnings of a registered inspection (``RegisteredInspection`` ``row``): the API answers
+    them as ``repeat_visits``, the registration page flashes them."""
+    return repeat_visits(session, row.uscc, row.department_code, row.inspected_on, days, today=today)

@@ -85,7 +85,8 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_head": ANY, "system": ANY},
     "ledger.register":       {"county_office": ANY, "department_operator": OWN_DEPARTMENT,
                               "department_head": OWN_DEPARTMENT},
-    "caps.read":             dict(_EVERYONE),
+    # Published caps are public (only published versions exist to be read).
+    "caps.read":             {**_EVERYONE, "public": PUBLISHED, "inspector": PUBLISHED},
     "caps.publish":          {"county_office": ANY},
 }
 

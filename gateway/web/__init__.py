@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.web import accounts, auth, base, directory, draw, office, plans, public, results, tasks, visits
+from gateway.web import accounts, auth, base, directory, draw, ledger, office, plans, public, results, tasks, visits
 
 
 def install(app: Flask) -> None:
@@ -20,4 +20,6 @@ def install(app: Flask) -> None:
     base.install_helpers(app)
     for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, visits):
         app.register_blueprint(module.bp)
+    app.register_blueprint(ledger.bp)
+    app.register_blueprint(ledger.public_bp)
     app.register_error_handler(404, base.not_found_page)

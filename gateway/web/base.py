@@ -138,6 +138,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_public.matters", "抽查事项清单", ("public",), "web_public.matter"),
     NavItem("web_public.plans", "抽查计划与抽取记录", ("public",), "web_public.plan"),
     NavItem("web_public.annual_latest", "年度检查数据", ("public",), "web_public.annual"),
+    NavItem("web_ledger_public.public_caps", "检查次数上限", ("public",), "web_ledger_public."),
     NavItem("web_office.dashboard", "工作台", STAFF, "web_office.dashboard"),
     NavItem("web_tasks.my_tasks", "我的任务", ("inspector",), "web_tasks.my"),
     NavItem("web_plans.index", "抽查计划", STAFF, "web_plans."),
@@ -154,6 +155,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_results.deadlines", "逾期提醒", STAFF, "web_results.deadlines"),
     NavItem("web_office.matters", "事项清单", STAFF + ("inspector",), "web_office.matters"),
     NavItem("web_directory.targets", "名录", STAFF, "web_directory."),
+    NavItem("web_ledger.index", "检查台账", STAFF, "web_ledger."),
     NavItem("web_office.sync", "同步状态", STAFF, "web_office.sync"),
     NavItem("web_accounts.accounts", "账号与令牌", OFFICE, "web_accounts."),
 )

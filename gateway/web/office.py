@@ -7,6 +7,7 @@ from flask import redirect, render_template, request, url_for
 
 from gateway.api.session import db, get_gateway
 from gateway.ledger.frequency import most_inspected
+from gateway.ledger.service import over_cap_registrations
 from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.plugins.describe import describe_plugins
 from gateway.results.clock import china_today
@@ -42,6 +43,7 @@ def dashboard():
         legend=charts.legend, percent=charts.percent_text,
         can_draw=allows(principal, "draws.run"), can_plan=allows(principal, "plans.write"),
         caps=caps, frequent=frequent, high_frequency=gateway.settings.high_frequency_inspections,
+        over_cap=len(over_cap_registrations(session, year)) if allows(principal, "ledger.read") else None,
     )
 
 

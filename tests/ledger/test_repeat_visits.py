@@ -129,3 +129,14 @@ def test_the_console_page_warns_and_joins(gateway, client_as):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/console/tasks/{drawn.task_id}")
     with gateway.read() as session:
         assert session.get(Task, drawn.task_id).matter_codes == [LEAD_MATTER, JOINING_MATTER]
+
+
+def test_registering_a_visit_answers_its_repeat_visit_warnings(gateway, client_as):
+    drawn, joining, uscc, start, _, _ = _setup(gateway)
+    on = min(date.today(), start + timedelta(days=3))
+    response = client_as("department_operator", department=joining).post("/api/v1/ledger/inspections", json={
+        "uscc": uscc, "department_code": joining, "channel": "special", "legal_reason_code": "special_campaign",
+        "inspected_on": on.isoformat(), "reference": "专项-7"})
+    assert response.status_code == 201, response.json
+    drawn_warning = next(w for w in response.json["repeat_visits"] if w["channel"] == "drawn")
+    assert drawn_warning["task_id"] == drawn.task_id and drawn_warning["days_apart"] == (on - start).days

@@ -123,3 +123,27 @@ def test_without_any_task_the_demo_makes_its_own_plan_and_tasks(gateway):
             involved = {d for code in t.matter_codes
                         for d in (registry.matters[code].department_code, *registry.cooperating_departments(code))}
             assert len({m.department_code for m in t.team}) >= min(2, len(involved))
+
+
+def test_demo_ledger_has_every_channel_published_caps_and_one_enterprise_over_its_cap(demo):
+    from gateway.demo.ledger import load_demo_ledger
+    from gateway.ledger.channels import REGISTERED_CHANNELS
+    from gateway.ledger.models import RegisteredInspection
+    from gateway.ledger.queries import current_caps
+    from gateway.ledger.views import target_ledger
+
+    gateway, _summary, _draw = demo
+    made = load_demo_ledger(gateway, today=TODAY)
+    assert made["registered"] >= len(REGISTERED_CHANNELS)
+    with gateway.read() as session:
+        rows = session.scalars(select(RegisteredInspection)).all()
+        assert {r.channel for r in rows} == set(REGISTERED_CHANNELS)
+        caps = current_caps(session, TODAY.year)
+        assert (caps.per_department, caps.total) == (2, 4)
+        over = [r for r in rows if r.over_cap_reason]
+        assert over and {r.uscc for r in over} == {made["over_cap"]}
+        busy = target_ledger(session, made["over_cap"], TODAY.year)
+        assert busy.at_cap and max(busy.by_department.values()) > caps.per_department
+    assert load_demo_ledger(gateway, today=TODAY) == {"registered": 0, "over_cap": None}
+    with gateway.read() as session:
+        assert len(session.scalars(select(RegisteredInspection)).all()) == len(rows)

@@ -8,6 +8,7 @@ from typing import Callable
 from marshmallow import ValidationError
 
 from schemas.directory import GENDERS, JURISDICTION_LEVELS, RISK_CLASSES, TARGET_STATUSES, TARGET_TYPES
+from schemas.ledger import CHANNEL_LABELS, REGISTERED_CHANNEL_CODES
 from schemas.validators import normalise_uscc, validate_certificate_no, validate_phone, validate_text
 
 
@@ -174,6 +175,20 @@ INSPECTION_COLUMNS = (
     Column("department_code", ("对口部门", "对应部门", "department", "department_code"), text(200)),
     Column("matter_code", ("抽查事项", "事项编码", "matter", "matter_code"), text(64)),
     Column("reference", ("检查编号", "任务编号", "reference"), text(100)),
+)
+
+# Inspections a department registers outside the draw (gateway.ledger, issue 16).
+CHANNEL_IMPORT_LABELS = _bilingual({code: (CHANNEL_LABELS[code],) for code in REGISTERED_CHANNEL_CODES})
+
+REGISTRATION_COLUMNS = (
+    Column("uscc", ("统一社会信用代码", "信用代码", "uscc"), _validated(normalise_uscc), required=True),
+    Column("department_code", ("检查部门", "部门", "department", "department_code"), text(200), required=True),
+    Column("channel", ("检查渠道", "检查类别", "channel"), choice(CHANNEL_IMPORT_LABELS, "检查渠道"), required=True),
+    Column("legal_reason_code", ("法定事由代码", "事由代码", "legal_reason_code"), text(64), required=True),
+    Column("legal_basis", ("法律依据", "检查依据", "legal_basis"), text(1000)),
+    Column("inspected_on", ("检查日期", "inspected_on"), iso_date, required=True),
+    Column("reference", ("检查编号", "文书编号", "reference"), text(100)),
+    Column("over_cap_reason", ("超过上限理由", "超限理由", "over_cap_reason"), text(1000)),
 )
 
 

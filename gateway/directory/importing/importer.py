@@ -96,7 +96,7 @@ def import_file(
     try:
         fmt = detect_format(filename)
         rows = iter_records(stream, fmt)
-        mapping = _header_mapping(rows, columns)
+        mapping = header_mapping(rows, columns)
         report = ImportReport(kind=kind)
         present = [c.key for c in mapping.values()]
         # Columns with no cell in the file take their defaults on insert and stay as they are on update.
@@ -116,7 +116,7 @@ def import_file(
             if not any(cells):
                 continue
             report.total_rows += 1
-            values = _checked_row(kind, row_number, _parse_row(row_number, cells, mapping, report), report,
+            values = _checked_row(kind, row_number, parse_row(row_number, cells, mapping, report), report,
                                   departments or {}, allowed, existing, known_matters)
             if values is not None:
                 first = seen.setdefault(values[key], row_number)
@@ -162,7 +162,7 @@ def _checked_row(kind: str, row_number: int, values: dict | None, report: Import
     return values
 
 
-def _header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int, Column]:
+def header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int, Column]:
     """The file's first row read as the header: column index -> the column it names."""
     _number, header = next(rows, (0, None))
     if header is None:
@@ -173,7 +173,7 @@ def _header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int,
     return mapping
 
 
-def _parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], report: ImportReport) -> dict | None:
+def parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], report: ImportReport) -> dict | None:
     values: dict[str, object] = {}
     ok = True
     for index, column in mapping.items():

@@ -1,0 +1,166 @@
+"""Wire shapes of the ledger (issue 16): registering an inspection outside the draw, a target's
+ledger with its counts against the caps, and the yearly caps the county office publishes."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.directory import UsccField, _text
+from schemas.visits import RepeatVisitSchema
+
+CHANNEL_LABELS = {
+    "drawn": "双随机抽查",
+    "higher_level": "上级部门检查",
+    "special": "专项检查",
+    "complaint": "投诉举报核查",
+    "referral": "转办交办",
+    "routine": "日常巡查",
+    "case": "案件办理",
+}
+"""The ledger's channels, code -> Chinese label (``gateway.ledger.channels`` documents each)."""
+CHANNEL_CODES = tuple(CHANNEL_LABELS)
+REGISTERED_CHANNEL_CODES = ("special", "complaint", "referral", "routine", "case")
+
+
+class RegistrationSchema(Schema):
+    """An inspection outside the draw, as a department registers it."""
+
+    class Meta:
+        unknown = RAISE
+
+    uscc = UsccField(required=True)
+    department_code = _text(64, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(REGISTERED_CHANNEL_CODES),
+                            metadata={"description": "special 专项检查, complaint 投诉举报核查, referral 转办交办, "
+                                                     "routine 日常巡查, case 案件办理"})
+    legal_reason_code = _text(64, required=True, metadata={"description": "the legal reason's code"})
+    legal_basis = _text(1000, metadata={"description": "the provision relied on"})
+    inspected_on = fields.Date(required=True)
+    reference = _text(100, metadata={"description": "the department's own number; unique per department"})
+    over_cap_reason = _text(1000, metadata={"description": "required when the inspection exceeds a cap"})
+
+
+class RegisteredInspectionSchema(Schema):
+    id = fields.Integer()
+    uscc = fields.String()
+    department_code = fields.String()
+    channel = fields.String(metadata={"enum": list(CHANNEL_CODES)})
+    channel_label = computed(fields.String, lambda row: CHANNEL_LABELS.get(row.channel, row.channel))
+    legal_reason_code = fields.String()
+    legal_basis = fields.String()
+    inspected_on = fields.Date()
+    year = fields.Integer()
+    reference = fields.String()
+    source = fields.String(metadata={"enum": ["api", "page", "import"]})
+    over_cap_reason = fields.String()
+    joint_task_id = fields.Integer(allow_none=True)
+    created_by = fields.String()
+    created_at = UtcDateTime()
+
+
+class RegistrationResultSchema(RegisteredInspectionSchema):
+    """A new registration, with where it leaves the target against the caps."""
+
+    counted = fields.Boolean(metadata={"description": "it counts toward the caps (its channel is not exempt)"})
+    total_this_year = fields.Integer()
+    department_this_year = fields.Integer()
+    over_caps = fields.List(fields.String(), metadata={"description": "per_department and/or total"})
+    repeat_visits = fields.List(fields.Nested(RepeatVisitSchema), metadata={
+        "description": "other departments' inspections of the target within repeat_visit_days (a warning); "
+                       "an open drawn task among them may be joined (POST /visits/joins)"})
+
+
+class RegistrationQuerySchema(PageArgsSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    uscc = fields.String(validate=validate.Length(max=18))
+    department = fields.String(validate=validate.Length(max=64))
+    over_cap = fields.Boolean(metadata={"description": "only registrations over a cap"})
+    id = IdArg()
+
+
+RegisteredInspectionPageSchema = page_schema(RegisteredInspectionSchema, "RegisteredInspectionPage")
+
+
+class LedgerEntrySchema(Schema):
+    channel = fields.String(metadata={"enum": list(CHANNEL_CODES)})
+    channel_label = computed(fields.String, lambda entry: CHANNEL_LABELS.get(entry.channel, entry.channel))
+    uscc = fields.String()
+    department_code = fields.String()
+    on = fields.Date()
+    year = fields.Integer()
+    reference = fields.String()
+    legal_reason_code = fields.String()
+    source = fields.String()
+    counts = fields.Boolean(metadata={"description": "counts toward the caps"})
+    task_id = fields.Integer(allow_none=True)
+    registered_id = fields.Integer(allow_none=True)
+    over_cap_reason = fields.String()
+
+
+class CapsSchema(Schema):
+    year = fields.Integer()
+    version = fields.Integer()
+    per_department = fields.Integer()
+    total = fields.Integer()
+    exempt_channels = fields.List(fields.String())
+    key_targets_exempt = fields.Boolean()
+    basis = fields.String()
+    published_at = UtcDateTime()
+    published_by = fields.String()
+
+
+class CapsPublishSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    per_department = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    total = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    exempt_channels = fields.List(fields.String(validate=validate.OneOf(CHANNEL_CODES)), load_default=None,
+                                  validate=validate.Length(max=len(CHANNEL_CODES)),
+                                  metadata={"description": "default: complaint, referral, case"})
+    key_targets_exempt = fields.Boolean(load_default=True)
+    basis = _text(500, metadata={"description": "the document that sets the caps"})
+
+
+class CapsQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class CapsListSchema(Schema):
+    items = fields.List(fields.Nested(CapsSchema), required=True)
+
+
+class LedgerExportSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    department = fields.String(validate=validate.Length(max=64))
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
+class TargetLedgerQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class TargetLedgerSchema(Schema):
+    """A target's ledger for a year: every inspection and its counts against the current caps."""
+
+    uscc = fields.String()
+    year = fields.Integer()
+    entries = fields.List(fields.Nested(LedgerEntrySchema))
+    total = fields.Integer(metadata={"description": "inspections that count toward the caps"})
+    by_department = fields.Dict(keys=fields.String(), values=fields.Integer())
+    caps = fields.Nested(CapsSchema, allow_none=True)
+    at_cap = fields.Boolean()
+
