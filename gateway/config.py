@@ -76,6 +76,15 @@ class Settings:
     # "auto" as one set where the database role may set session_replication_role, else row by
     # row; "row" always row by row (docs/deploy.md).
     draw_key_checks: str = "auto"
+    # A plan must be filed (备案) with the county justice bureau before its draw is frozen (2025 rules:
+    # 凡检查必审批; docs/ledger.md). Off only where the county files plans outside the gateway.
+    draw_requires_filing: bool = True
+    # Repeat-visit warning (docs/ledger.md): a department registering or planning a visit is warned of
+    # another department's inspection of the same target within this many days before or after it.
+    repeat_visit_days: int = 30
+    # The office's dashboard flags an enterprise inspected this many times this year (every channel,
+    # exempt ones too) as high-frequency.
+    high_frequency_inspections: int = 6
 
     def __post_init__(self) -> None:
         if self.draw_key_checks not in ("auto", "row"):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
@@ -53,19 +55,37 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
-    return to_xlsx_sheets([(sheet, title, headers, rows)])
+def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1",
+            stamp: datetime | None = None) -> bytes:
+    return to_xlsx_sheets([(sheet, title, headers, rows)], stamp=stamp)
 
 
-def to_xlsx_sheets(sheets: Iterable[tuple[str, str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+def to_xlsx_sheets(sheets: Iterable[tuple[str, str, Sequence[str], Iterable[Sequence[Any]]]],
+                   stamp: datetime | None = None) -> bytes:
     """A workbook of (sheet name, title, headers, rows): each sheet has a merged title row, bold
-    shaded headers, frozen panes and fitted column widths."""
+    shaded headers, frozen panes and fitted column widths. With ``stamp``, every time the file
+    holds (the archive's entries, the document's created and modified) is ``stamp``, so the same
+    data gives the same bytes (a published file and its command-line copy)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, title, headers, rows in sheets:
         _fill_sheet(workbook.create_sheet(name[:31]), title, headers, rows)
     out = io.BytesIO()
     workbook.save(out)
+    return out.getvalue() if stamp is None else _stamped(out.getvalue(), stamp)
+
+
+def _stamped(data: bytes, stamp: datetime) -> bytes:
+    """``data`` (an xlsx archive) with every entry dated ``stamp`` and the core properties' times too."""
+    moment = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + moment, content)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6]), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

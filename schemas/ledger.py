@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
 from schemas.directory import UsccField, _text
+from schemas.visits import RepeatVisitSchema
 
 CHANNEL_LABELS = {
     "drawn": "双随机抽查",
@@ -64,6 +65,9 @@ class RegistrationResultSchema(RegisteredInspectionSchema):
     total_this_year = fields.Integer()
     department_this_year = fields.Integer()
     over_caps = fields.List(fields.String(), metadata={"description": "per_department and/or total"})
+    repeat_visits = fields.List(fields.Nested(RepeatVisitSchema), metadata={
+        "description": "other departments' inspections of the target within repeat_visit_days (a warning); "
+                       "an open drawn task among them may be joined (POST /visits/joins)"})
 
 
 class RegistrationQuerySchema(PageArgsSchema):

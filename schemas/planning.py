@@ -115,6 +115,11 @@ class PlanCreateSchema(Schema):
     window_start = fields.Date(required=True)
     window_end = fields.Date(required=True)
     description = _text(4000)
+    site_visit_reasons = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)), values=_text(500, required=True),
+        load_default=dict, metadata={
+            "description": "matter code -> why the plan visits the site for a matter its plugin marks as "
+                           "checkable by written check or data comparison (non_site_methods); public"})
 
     @validates_schema(skip_on_field_errors=True)
     def _window(self, data, **kwargs):
@@ -158,6 +163,26 @@ class PlanMatterSchema(Schema):
     min_ratio_source = fields.String(metadata={
         "enum": list(MIN_RATIO_SOURCES), "description": "rule (规定), county_default (县级默认) or plan (本计划调整)"})
     min_ratio_label = fields.String()
+    non_site_methods = fields.List(fields.String(), metadata={
+        "description": "书面检查/信息比对 methods that suffice for this matter (empty: a site visit is needed)"})
+    site_visit = fields.Boolean(metadata={
+        "description": "the plan visits the site for this matter (always, when non_site_methods is empty)"})
+    site_visit_reason = fields.String(metadata={"description": "why, for a matter that could be checked off site"})
+
+
+class PlanFilingSchema(Schema):
+    """The plan's filing (备案) with the county justice bureau, as the bureau's receipt gives it."""
+
+    class Meta:
+        unknown = RAISE
+
+    filing_number = _text(100, required=True, metadata={"description": "the justice bureau's filing number, e.g. 武司备〔2026〕12号"})
+    filed_on = fields.Date(required=True, metadata={"description": "the date of filing"})
+
+
+class PlanFilingViewSchema(PlanFilingSchema):
+    filed_by = fields.String()
+    filed_at = UtcDateTime()
 
 
 class PlanStratumSchema(Schema):
@@ -199,6 +224,9 @@ class PlanSchema(Schema):
     created_by = fields.String()
     created_at = UtcDateTime()
     draw = fields.Dict(allow_none=True, metadata={"description": "the plan's draw (id, status), if any"})
+    site_visit_reasons = fields.Dict(keys=fields.String(), values=fields.String())
+    filing = fields.Nested(PlanFilingViewSchema, allow_none=True,
+                           metadata={"description": "the filing (备案) with the county justice bureau, if recorded"})
     warnings = fields.List(fields.String())
 
 

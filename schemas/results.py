@@ -515,6 +515,16 @@ class PublicPlanMatterSchema(Schema):
     code = fields.String()
     name = fields.String()
     department_name = fields.String()
+    non_site_methods = fields.List(fields.String(), metadata={
+        "description": "书面检查/信息比对 methods that suffice for the matter (empty: a site visit is needed)"})
+    site_visit = fields.Boolean(metadata={"description": "the plan visits the site for this matter"})
+    site_visit_reason = fields.String(metadata={
+        "description": "why the plan visits the site for a matter that could be checked off site"})
+
+
+class PublicPlanFilingSchema(Schema):
+    filing_number = fields.String(metadata={"description": "the county justice bureau's filing number"})
+    filed_on = fields.Date()
 
 
 class PublicPlanSchema(Schema):
@@ -537,6 +547,8 @@ class PublicPlanSchema(Schema):
     published_late = fields.Boolean()
     amends_id = fields.Integer(allow_none=True)
     amend_reason = fields.String()
+    filing = fields.Nested(PublicPlanFilingSchema, allow_none=True,
+                           metadata={"description": "the plan's filing (备案) with the county justice bureau"})
     task_count = fields.Integer()
     draw_ids = fields.List(fields.Integer())
     links = fields.Dict(metadata={"description": "Where to read more: the plan's drawn tasks and draw records."})

@@ -34,7 +34,7 @@ class TeamMemberSchema(Schema):
     department = fields.String()
     department_name = fields.String()
     role = fields.String(metadata={"enum": ["lead", "member"]})
-    source = fields.String(metadata={"enum": ["draw", "reassignment"]})
+    source = fields.String(metadata={"enum": ["draw", "reassignment", "join"]})
 
 
 class TaskSchema(Schema):

@@ -24,6 +24,7 @@ from gateway.testing.world import (  # noqa: F401 (shared)
     commitments_for,
     matter_target,
     person,
+    publish_filed,
 )
 
 COUNTY = Principal(role="county_office", name="测试办公室")
@@ -92,7 +93,7 @@ def plan_body(gateway, kind: str = "joint", year: int = YEAR, matters: list[str]
 def published_plan(gateway, **kwargs) -> int:
     with gateway.write() as session:
         plan = plans.create_plan(session, COUNTY, plan_body(gateway, **kwargs), gateway.settings)
-        plans.publish_plan(session, COUNTY, plan.id, gateway.settings)
+        publish_filed(session, COUNTY, plan.id, gateway.settings)
         return plan.id
 
 

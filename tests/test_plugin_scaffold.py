@@ -18,6 +18,7 @@ import shuangsui_market.plugin as market_plugin
 
 from gateway.plugins.manager import build_plugin_manager, load_registry
 from gateway.plugins.scaffold import gateway_requirement, scaffold_plugin
+from gateway.testing.world import publish_filed
 
 REPO = Path(__file__).resolve().parents[1]
 FIVE = [
@@ -205,7 +206,7 @@ def test_an_installed_scaffolded_plugin_joins_a_joint_plan_with_an_in_tree_matte
                 "window_end": date(year, 12, 31), "description": "",
             }, gateway.settings)
             assert plan.cooperating_departments == ["emergency", "market"]
-            plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
+            publish_filed(session, OFFICE, plan.id, gateway.settings)
             draw = draws.freeze(session, OFFICE, plan.id)
             draws.commit(session, OFFICE, draw.id, commitments_for(), secret=gateway.settings.secret_key)
             draws.reveal_seed(session, OFFICE, draw.id, REVEALS, WITNESSES)

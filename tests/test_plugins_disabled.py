@@ -12,7 +12,7 @@ from gateway.draw import service as draws
 from gateway.errors import Conflict
 from gateway.planning import service as plans
 from gateway.testing.app import synced_gateway
-from tests.drawdb import COUNTY, build_directory, freeze_and_seed, plan_body, published_plan
+from tests.drawdb import COUNTY, build_directory, freeze_and_seed, plan_body, publish_filed, published_plan
 
 # refined_oil is led by commerce with market cooperating; environment cooperates on market's matter.
 WITHOUT_MARKET = ("commerce", "agriculture", "emergency")
@@ -36,7 +36,7 @@ def test_publishing_refused_naming_the_department(gateway, settings):
     with gateway.write() as session:
         plan_id = plans.create_plan(session, COUNTY, plan_body(gateway, matters=["refined_oil"]), settings).id
     with _without_market(settings) as restricted:
-        _refused(restricted, lambda session: plans.publish_plan(session, COUNTY, plan_id, settings))
+        _refused(restricted, lambda session: publish_filed(session, COUNTY, plan_id, settings))
         with restricted.read() as session:
             assert plans.get_plan(session, plan_id).status == "draft"
 

@@ -10,6 +10,7 @@ from gateway.draw.api import draws_blp
 from gateway.enterprise.api import notices_blp, portal_blp, ratings_blp, statements_blp
 from gateway.higher_level.api import higher_level_blp
 from gateway.ledger.api import ledger_blp
+from gateway.ledger.visits_api import visits_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
 from gateway.results.field_api import field_blp
@@ -34,6 +35,10 @@ def register_blueprints(api: Api) -> None:
     # Platform sync: status, dead letters, resend (issue 6).
 
     api.register_blueprint(sync_blp, url_prefix="/api/v1" + sync_blp.url_prefix)
+
+    # Repeat-visit warnings and joint visits (issue 16 item 3).
+
+    api.register_blueprint(visits_blp, url_prefix="/api/v1" + visits_blp.url_prefix)
 
     # The ledger of every inspection and the yearly caps (issue 16).
 

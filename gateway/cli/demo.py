@@ -13,8 +13,10 @@ from gateway.demo.generate import DemoShape
 from gateway.demo.ledger import load_demo_ledger
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATE_LABELS, load_demo_results
+from gateway.demo.visits import ensure_demo_repeat_visit
 from gateway.errors import DomainError
 from gateway.migrate import upgrade
+from gateway.results.clock import china_today
 
 
 @click.group(cls=ChineseGroup, help="演示数据。")
@@ -46,6 +48,11 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
         f"生成检查任务 {done['tasks']} 项；公开记录：shuangsui draw export {done['draw_id']} -o draw.json"
     )
 
+    visit = ensure_demo_repeat_visit(gateway, done["draw_id"], china_today())
+    if visit and visit["warnings"]:
+        click.echo(f"演示重复检查预警：部门 {visit['department']} 于 {visit['on'].isoformat()} 登记的日常巡查与"
+                   f"{len(visit['warnings'])} 次其他部门检查相隔不到 {gateway.settings.repeat_visit_days} 天"
+                   f"（控制台“重复检查预警”，对象 {visit['uscc']}）。")
     results = load_demo_results(gateway)
     if results["states"]:
         made = "、".join(STATE_LABELS[s] for s in results["states"])

@@ -77,7 +77,8 @@ def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 
     gateway = ctx.gateway()
     with gateway.write() as session:
-        draw = service.freeze(session, cli_principal(by), plan_id, secret=gateway.settings.secret_key)
+        draw = service.freeze(session, cli_principal(by), plan_id, secret=gateway.settings.secret_key,
+                               require_filing=gateway.settings.draw_requires_filing)
         data = service.draw_dict(draw, gateway.settings)
     _show(data)
     click.echo(f"请公布总体摘要 {data['population_sha256']}，然后由各参与者作出随机数承诺：shuangsui draw commit {data['id']} …")

@@ -10,7 +10,8 @@ from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.cli.draws import _json, _load, by_option, cli_principal
 from gateway.planning import service
-from schemas.planning import PlanAmendSchema, PlanCreateSchema
+from gateway.planning.filing import file_plan
+from schemas.planning import PlanAmendSchema, PlanCreateSchema, PlanFilingSchema
 
 KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽查计划"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布", "superseded": "已被新版本取代"}
@@ -79,6 +80,20 @@ def publish_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 
     plan = _write(ctx, lambda s, g: service.publish_plan(s, cli_principal(by), plan_id, g.settings))
     _detail(plan)
+
+
+@plan_group.command("file", help="录入计划在县司法局的备案编号和备案日期（抽取前须备案，见配置项 draw_requires_filing）。")
+@click.argument("plan_id", type=int)
+@click.option("--number", "filing_number", required=True, help="备案编号，例如 武司行检备〔2026〕7号。")
+@click.option("--on", "filed_on", required=True, help="备案日期 YYYY-MM-DD。")
+@by_option
+@pass_context
+def file_command(ctx: CliContext, plan_id: int, filing_number: str, filed_on: str, by: str | None) -> None:
+
+    data = _load(PlanFilingSchema, {"filing_number": filing_number, "filed_on": filed_on})
+    plan = _write(ctx, lambda s, g: file_plan(s, cli_principal(by), plan_id, data))
+    _detail(plan)
+    click.echo(f"  已备案：{plan['filing']['filing_number']}（{plan['filing']['filed_on'].isoformat()}）")
 
 
 @plan_group.command("amend", help="以新版本修订已发布的计划：JSON 文件给出要改的字段，--reason 说明理由。")

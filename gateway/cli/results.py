@@ -14,6 +14,7 @@ import click
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
 from gateway.directory import eligibility
+from gateway.ledger.annual import annual_release, release_files
 from gateway.results import exports, listing, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
@@ -217,6 +218,22 @@ def listing_decide(ctx: CliContext, proposal_id: int, accept: bool, note: str, b
         item = python_values(ListingProposalSchema(),
                              listing.ListingView(listing.decide(session, head, proposal_id, accept=accept, note=note)))
     click.echo(f"提请 {item['id']}（{item['target_name']}，{item['list_label']}）：{item['status_label']}。")
+
+
+@results.command("annual-release", help=(
+    "写出某一年度涉企行政检查数据公开文件（按部门和检查渠道：检查次数、上限、联合检查占比、结果代码），"
+    "CSV 和 XLSX，与公开页面下载的文件逐字节相同。"))
+@click.option("--year", type=int, required=True, help="年度（须已结束）。")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="输出目录。")
+@pass_context
+def annual_release_command(ctx: CliContext, year: int, output_dir: Path) -> None:
+    with ctx.gateway().read() as session:
+        files = release_files(annual_release(session, year, china_today()))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in sorted(files.items()):
+        (output_dir / name).write_bytes(content)
+        click.echo(f"已写出 {output_dir / name}。")
 
 
 COMMANDS = [results]

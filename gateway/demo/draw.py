@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.core import Gateway
+from gateway.db import utcnow
 from gateway.directory import eligibility
 from gateway.directory.models import Target
 from gateway.directory.queries import criteria_clause
@@ -19,6 +20,7 @@ from gateway.draw import service as draws
 from gateway.draw.commitment import commitment
 from gateway.draw.models import Draw
 from gateway.planning import service as plans
+from gateway.planning.filing import file_plan
 from gateway.planning.models import Plan
 from gateway.security.principal import Principal
 
@@ -95,6 +97,9 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
             plan = plans.create_plan(session, principal, body, gateway.settings)
         if plan.status == "draft":
             plan, _ = plans.publish_plan(session, principal, plan.id, gateway.settings)
+        if plan.filed_on is None:  # the demo plan is filed with the justice bureau, as a draw needs
+            file_plan(session, principal, plan.id, {"filing_number": f"武司行检备〔{plan.year}〕1号",
+                                                    "filed_on": plans.local_date(utcnow())})
         plan_id = plan.id
     rng = random.Random(f"{seed}-{today.year}")
     reveals = [

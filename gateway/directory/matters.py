@@ -42,7 +42,7 @@ def matter_content(registry: Registry, code: str) -> dict[str, Any]:
 # Fields added after matters were first stored: left out while unset, so that a matter not using
 # them keeps its content hash (and its version) across gateway upgrades.
 _OPTIONAL_ITEM_FIELDS = ("minimum", "maximum", "beyond_appendix")
-_OPTIONAL_MATTER_FIELDS = ("appendix_text", "county_defaults")
+_OPTIONAL_MATTER_FIELDS = ("appendix_text", "county_defaults", "non_site_methods")
 
 
 def _without_unset(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:

@@ -55,7 +55,8 @@ class Draws(MethodView):
         ``population_sha256`` is public from now on, before any seed exists."""
         gateway = get_gateway()
         with gateway.write() as session:
-            draw = service.freeze(session, current_principal(), data["plan_id"], secret=gateway.settings.secret_key)
+            draw = service.freeze(session, current_principal(), data["plan_id"], secret=gateway.settings.secret_key,
+                                   require_filing=gateway.settings.draw_requires_filing)
             return service.draw_dict(draw, gateway.settings)
 
 

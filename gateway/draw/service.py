@@ -56,6 +56,7 @@ from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.draw.verify import verify_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
+from gateway.planning.filing import require_filing as require_filing_of
 from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan
 from gateway.planning.service import get_plan, local_date
@@ -104,10 +105,11 @@ def _stage_error(draw: Draw, wanted: str) -> ConflictError:
 
 @collector_paused()
 def freeze(session: Session, principal: Principal, plan_id: int, now: datetime | None = None,
-           secret: str = "") -> Draw:
+           secret: str = "", *, require_filing: bool = True) -> Draw:
     """Stage 1: fix the population of every stratum of a published plan, and list the eligibility
     changes since its publication that moved targets between strata (``secret`` keys the changes'
-    opaque actor ids: pass the gateway's)."""
+    opaque actor ids: pass the gateway's); with ``require_filing`` (the setting
+    ``draw_requires_filing``), only of a plan filed with the justice bureau."""
     authorize(principal, "draws.run")
     plan = get_plan(session, plan_id)
     if plan.status != "published":
@@ -115,6 +117,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
                    else f"计划 {plan.number} 第 {plan.version} 版已被新版本取代，请对现行版本抽取。")
         raise ConflictError("plan_not_published", message, {"plan_id": [message]})
     refuse_if_plugin_missing(session, plan, "冻结抽取对象")
+    require_filing_of(plan, require_filing)
     existing = session.scalar(select(Draw).where(Draw.active_plan_id == plan.id))
     if existing is not None:
         raise ConflictError("draw_exists", f"计划 {plan.number} 已有抽取（抽取 {existing.id}），同一计划只能抽取一次。",

@@ -15,6 +15,8 @@ from gateway.api.session import db, get_gateway
 from gateway.ledger import service
 from gateway.ledger.models import RegisteredInspection
 from gateway.ledger.views import LEDGER_HEADERS, ledger_rows, registration_dict, target_ledger
+from gateway.ledger.warnings import registration_warnings
+from gateway.results.clock import china_today
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
@@ -68,7 +70,10 @@ class Registrations(MethodView):
         One that exceeds a cap needs ``over_cap_reason`` (else 422 naming the field)."""
         with get_gateway().write() as session:
             row, check = service.register(session, current_principal(), data, source="api")
-            return registration_dict(row, check)
+            answer = registration_dict(row, check)
+            answer["repeat_visits"] = registration_warnings(session, row, get_gateway().settings.repeat_visit_days,
+                                                            china_today())
+            return answer
 
 
 @ledger_blp.route("/targets/<string:uscc>")

@@ -7,11 +7,13 @@ from flask_smorest import Blueprint
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.planning import service
+from gateway.planning.filing import file_plan
 from gateway.security.policy import permission
 from gateway.security.principal import current_principal
 from schemas.planning import (
     PlanAmendSchema,
     PlanCreateSchema,
+    PlanFilingSchema,
     PlanPageSchema,
     PlanQuerySchema,
     PlanSchema,
@@ -85,4 +87,18 @@ class PlanAmendments(MethodView):
         """Start a new version of a published plan, with the reason; publish it to supersede the old one."""
         with get_gateway().write() as session:
             plan = service.amend_plan(session, current_principal(), plan_id, data)
+            return service.plan_dict(session, plan)
+
+
+@plans_blp.route("/<int:plan_id>/filing")
+class PlanFiling(MethodView):
+    @permission("plans.file")
+    @plans_blp.arguments(PlanFilingSchema)
+    @plans_blp.response(200, PlanSchema)
+    def post(self, data, plan_id):
+        """Record the plan's filing (备案) with the county justice bureau: its filing number and date.
+        A draw needs it first while the setting ``draw_requires_filing`` is on (the default); the
+        filing is public with the plan. An amendment is filed again."""
+        with get_gateway().write() as session:
+            plan = file_plan(session, current_principal(), plan_id, data)
             return service.plan_dict(session, plan)

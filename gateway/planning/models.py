@@ -47,6 +47,17 @@ class Plan(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     published_late: Mapped[bool] = mapped_column(Boolean, default=False)
     published_by: Mapped[str] = mapped_column(String(200), default="")
+    # A matter its plugin marks as checkable by written check or data comparison
+    # (Matter.non_site_methods) is checked that way unless the plan chooses a site visit for it, with
+    # the reason, which is public: {matter_code: reason} (2025 rules: no visit where a written check
+    # or shared data suffices).
+    site_visit_reasons: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Filing (备案) with the county justice bureau, entered by the county office (gateway.planning.filing);
+    # a draw needs it first unless the setting draw_requires_filing is off.
+    filing_number: Mapped[str] = mapped_column(String(100), default="")
+    filed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    filed_by: Mapped[str] = mapped_column(String(200), default="")
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
     amend_reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")

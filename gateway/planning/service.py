@@ -36,7 +36,7 @@ from schemas.planning import MIN_RATIO_SOURCES, PlanSchema
 
 PUBLICATION_DEADLINE = (3, 31)  # article 11: by the end of March
 EDITABLE_FIELDS = ("title", "scope", "ratios", "key_rule", "min_ratios", "frequency", "window_start", "window_end",
-                   "description")
+                   "description", "site_visit_reasons")
 DEFAULT_KEY_RULE = KeyRule().as_dict()
 
 
@@ -123,8 +123,14 @@ class PlanView(RowView):
     def __init__(self, plan: Plan, versions: Mapping[int, MatterVersion], names: Mapping[str, str],
                  superseded_by: int | None, draw: Any, warnings: list[str] | None):
         self.row = plan
-        self.matters = [_matter_entry(pm, versions[pm.matter_version_id], plan.min_ratios or {}) for pm in plan.matters]
+        reasons = dict(plan.site_visit_reasons or {})
+        self.matters = [_matter_entry(pm, versions[pm.matter_version_id], plan.min_ratios or {}, reasons)
+                        for pm in plan.matters]
         self.min_ratios = dict(plan.min_ratios or {})
+        self.site_visit_reasons = reasons
+        self.filing = None if plan.filed_on is None else {
+            "filing_number": plan.filing_number, "filed_on": plan.filed_on, "filed_by": plan.filed_by,
+            "filed_at": plan.filed_at}
         self.departments = {code: names.get(code, code) for code in plan_departments(plan)}
         self.scope = _scope(plan.scope)
         self.ratios = dict(plan.ratios)
@@ -135,9 +141,11 @@ class PlanView(RowView):
         self.warnings = warnings or []
 
 
-def _matter_entry(pm: PlanMatter, version: MatterVersion, adjusted: Mapping[str, str]) -> dict[str, Any]:
+def _matter_entry(pm: PlanMatter, version: MatterVersion, adjusted: Mapping[str, str],
+                  reasons: Mapping[str, str]) -> dict[str, Any]:
     content = version.content
     minimum, source = min_ratio_of(content, adjusted, pm.matter_code)
+    non_site = list(content.get("non_site_methods", []))
     return {
         "code": pm.matter_code,
         "name": version.name,
@@ -149,6 +157,9 @@ def _matter_entry(pm: PlanMatter, version: MatterVersion, adjusted: Mapping[str,
         "min_ratio": _text(minimum),
         "min_ratio_source": source,
         "min_ratio_label": MIN_RATIO_SOURCES[source],
+        "non_site_methods": non_site,
+        "site_visit": not non_site or pm.matter_code in reasons,
+        "site_visit_reason": reasons.get(pm.matter_code, ""),
     }
 
 
@@ -374,6 +385,7 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         errors.setdefault("ratios", []).append("应为每个信用风险分类设定抽查比例：缺少 " + "、".join(missing))
     else:
         errors.update(_key_ratio_errors(data.get("key_rule") or {}, ratios, minimums))
+    errors.update(_site_visit_errors(data.get("site_visit_reasons") or {}, plan_matters, current, pinned_rows))
     if errors:
         raise invalid(errors)
     values = dict(data)
@@ -384,7 +396,26 @@ def _validated(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     values["key_rule"] = {**DEFAULT_KEY_RULE, **dict(data.get("key_rule") or {})}
     values["min_ratios"] = {code: str(ratio) for code, ratio in dict(data.get("min_ratios") or {}).items()}
     values.setdefault("description", "")
+    values["site_visit_reasons"] = {k: v.strip() for k, v in dict(data.get("site_visit_reasons") or {}).items()}
     return values
+
+
+def _site_visit_errors(reasons: Mapping[str, str], plan_matters: list[PlanMatter],
+                       current: Mapping[str, MatterVersion], pinned: Mapping[int, MatterVersion]) -> dict[str, list[str]]:
+    """A site-visit reason names one of the plan's matters that its plugin marks as checkable by
+    written check or data comparison (a matter that needs a visit needs no reason), and says why."""
+    versions = {pm.matter_code: pinned.get(pm.matter_version_id) or current.get(pm.matter_code) for pm in plan_matters}
+    errors: dict[str, list[str]] = {}
+    for code, reason in reasons.items():
+        field = f"site_visit_reasons.{code}"
+        version = versions.get(code)
+        if version is None:
+            errors[field] = [f"事项 {code} 不在本计划中。"]
+        elif not version.content.get("non_site_methods"):
+            errors[field] = [f"事项 {code} 须实地核查，无需说明理由。"]
+        elif not str(reason).strip():
+            errors[field] = ["选择实地核查的，应说明理由。"]
+    return errors
 
 
 def publish_plan(
@@ -413,7 +444,8 @@ def publish_plan(
             warnings.append(
                 f"计划于 {local_date(now).isoformat()} 发布，晚于 {plan.year} 年 3 月 31 日，已记录为逾期发布（第十一条）。"
             )
-    check_public_text(session, {"title": plan.title, "description": plan.description, "amend_reason": plan.amend_reason})
+    check_public_text(session, {"title": plan.title, "description": plan.description, "amend_reason": plan.amend_reason,
+                                **{f"site_visit_reasons.{k}": v for k, v in (plan.site_visit_reasons or {}).items()}})
     plan.status = "published"
     plan.published_at = now
     plan.published_by = principal.label

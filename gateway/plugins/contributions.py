@@ -16,6 +16,9 @@ TARGET_TYPES = ("enterprise", "individual_business", "farmer_cooperative", "othe
 # Value kinds a check item can take; the engine turns each into a marshmallow field.
 VALUE_KINDS = ("outcome", "boolean", "integer", "decimal", "text", "choice")
 
+# Methods that check a matter without visiting the site (2025 rules: 书面检查、信息比对 first).
+NON_SITE_METHODS = ("书面检查", "信息比对")
+
 # What of a matter a county may set where no rule does (Matter.county_defaults), and how it is shown.
 COUNTY_DEFAULTABLE = {"min_ratio": "最低抽查比例", "frequency": "抽查频次", "criteria": "检查对象条件"}
 
@@ -123,6 +126,9 @@ class Matter:
     ``appendix_text`` is the matter's 抽查事项 cell of the joint matter list, word for word.
     ``county_defaults`` names what no rule gives and the county chose (of ``min_ratio``,
     ``frequency``, ``criteria``): shown as the county's defaults, which a plan may change — not as law.
+    ``non_site_methods`` are the methods of NON_SITE_METHODS (among ``methods``) by which the whole
+    matter may be checked without a visit, where the legal basis allows it; a plan that still visits
+    the site for it states why, publicly. Empty: the matter needs a site visit.
     """
 
     code: str
@@ -139,8 +145,13 @@ class Matter:
     version: str = "1"
     appendix_text: str = ""
     county_defaults: tuple[str, ...] = ()
+    non_site_methods: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        wrong = [m for m in self.non_site_methods if m not in NON_SITE_METHODS or m not in self.methods]
+        if wrong:
+            raise ValueError(f"matter {self.code}: non_site_methods {wrong} must be among {NON_SITE_METHODS} "
+                             "and among the matter's methods")
         unknown = [name for name in self.county_defaults if name not in COUNTY_DEFAULTABLE]
         if unknown:
             raise ValueError(f"matter {self.code}: county_defaults names unknown attributes {unknown}")

@@ -107,12 +107,17 @@ class PublicPlanView(RowView):
         self.row = plan
         self.kind_label = PLAN_KIND_LABELS.get(plan.kind, plan.kind)
         self.lead_department_name = department_name(gateway, plan.lead_department)
-        self.matters = [
-            {"code": m.matter_code, "name": gateway.registry.matters[m.matter_code].name
-             if m.matter_code in gateway.registry.matters else m.matter_code,
-             "department_name": department_name(gateway, m.department_code)}
-            for m in plan.matters
-        ]
+        reasons = plan.site_visit_reasons or {}
+        self.matters = []
+        for m in plan.matters:
+            matter = gateway.registry.matters.get(m.matter_code)
+            non_site = list(matter.non_site_methods) if matter else []
+            self.matters.append({
+                "code": m.matter_code, "name": matter.name if matter else m.matter_code,
+                "department_name": department_name(gateway, m.department_code), "non_site_methods": non_site,
+                "site_visit": not non_site or m.matter_code in reasons,
+                "site_visit_reason": reasons.get(m.matter_code, "")})
+        self.filing = {"filing_number": plan.filing_number, "filed_on": plan.filed_on} if plan.filed_on else None
         self.ratios = dict(plan.ratios or {})
         self.task_count = task_count
         self.draw_ids = draw_ids

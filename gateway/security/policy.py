@@ -45,6 +45,12 @@ PERMISSIONS: dict[str, dict[str, str]] = {
                               "department_operator": ANY, "department_head": ANY, "inspector": PUBLISHED,
                               "system": ANY},
     "plans.write":           {"county_office": ANY, "department_head": OWN_DEPARTMENT},
+    "plans.file":            {"county_office": ANY},
+    # The annual release is published data (public from 1 January of the next year).
+    "annual.read":           {**_EVERYONE, "public": PUBLISHED},
+    "visits.read":          {"county_office": ANY, "supervisor": ANY, "department_operator": ANY,
+                              "department_head": ANY, "system": ANY},
+    "visits.join":           {"department_operator": OWN_DEPARTMENT, "department_head": OWN_DEPARTMENT},
     "draws.run":             {"county_office": ANY},
     "draws.read":            {"public": PUBLISHED, "county_office": ANY, "supervisor": ANY,
                               "department_operator": ANY, "department_head": ANY, "inspector": PUBLISHED,

@@ -12,7 +12,7 @@ from gateway.directory.models import Inspector, Target
 
 TASK_STATUSES = ("assigned", "recorded", "reviewed", "published")
 MEMBER_ROLES = ("lead", "member")
-MEMBER_SOURCES = ("draw", "reassignment")
+MEMBER_SOURCES = ("draw", "reassignment", "join")
 REASSIGNMENT_REASONS = ("conflict_of_interest", "other")
 REASSIGNMENT_STATUSES = ("requested", "approved", "rejected")
 FILING_STATUSES = ("pending", "filed")
@@ -71,6 +71,25 @@ class TaskMember(Base):
 
     task: Mapped[Task] = relationship(back_populates="members")
     inspector: Mapped[Inspector] = relationship(lazy="joined")
+
+
+class TaskJoin(Base):
+    """Another department's visit joined into a task (issue 16, 综合查一次): the task covers that
+    department's matter too, pinned to its current version, with the inspectors it sends; a
+    registered inspection of that department, when named, points to the task (``joint_task_id``)."""
+
+    __tablename__ = "task_joins"
+    __table_args__ = (UniqueConstraint("task_id", "matter_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    matter_code: Mapped[str] = mapped_column(String(64))
+    matter_version_id: Mapped[int] = mapped_column(ForeignKey("matter_versions.id"))
+    registered_inspection_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    joined_by: Mapped[str] = mapped_column(String(200), default="")
+    joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class TaskEvent(Base):

@@ -13,7 +13,7 @@ from gateway.errors import NotFound
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
 from gateway.security.principal import Principal
-from gateway.tasks.models import Task, TaskEvent, TaskMember
+from gateway.tasks.models import Task, TaskEvent, TaskJoin, TaskMember
 from schemas.common import RowView, python_values
 from schemas.tasks import TaskSchema
 
@@ -93,18 +93,26 @@ def task_matters(session: Session, task: Task) -> list[TaskMatter]:
 
 
 def matters_of_tasks(session: Session, tasks: list[Task]) -> dict[int, list[TaskMatter]]:
-    """:func:`task_matters` of each task (by id), in one query."""
+    """:func:`task_matters` of each task (by id): the plan's matters, then those another department
+    joined into the task (:class:`TaskJoin`); two queries for all of them."""
     rows = session.execute(
         select(PlanMatter, MatterVersion).join(MatterVersion, MatterVersion.id == PlanMatter.matter_version_id)
         .where(PlanMatter.plan_id.in_({t.plan_id for t in tasks}),
                PlanMatter.matter_code.in_({c for t in tasks for c in t.matter_codes}))
         .order_by(PlanMatter.id)
     ).all()
-    return {
-        task.id: [TaskMatter(pm.matter_code, pm.department_code, version) for pm, version in rows
-                  if pm.plan_id == task.plan_id and pm.matter_code in task.matter_codes]
-        for task in tasks
-    }
+    joined = session.execute(
+        select(TaskJoin, MatterVersion).join(MatterVersion, MatterVersion.id == TaskJoin.matter_version_id)
+        .where(TaskJoin.task_id.in_({t.id for t in tasks})).order_by(TaskJoin.id)
+    ).all()
+    out = {}
+    for task in tasks:
+        extra = [TaskMatter(j.matter_code, j.department_code, version) for j, version in joined if j.task_id == task.id]
+        own = {m.code for m in extra}
+        out[task.id] = [TaskMatter(pm.matter_code, pm.department_code, version) for pm, version in rows
+                        if pm.plan_id == task.plan_id and pm.matter_code in task.matter_codes
+                        and pm.matter_code not in own] + extra
+    return out
 
 
 def department_names(session: Session) -> dict[str, str]:

@@ -10,12 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.core import Gateway
+from gateway.db import utcnow
 from gateway.demo.codes import confirm_arrival
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Inspector, Target, join_licences
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment
 from gateway.planning import service as plans
+from gateway.planning.filing import file_plan
+from gateway.planning.models import Plan
 from gateway.plugins.manager import Registry
 from gateway.results.checklist import merged_checklist
 from gateway.security.principal import Principal
@@ -29,6 +32,15 @@ REVEALS = [
     {"role": "witness", "name": "赵六", "digits": "3279", "salt": "salt-witness-01"},
 ]
 SIGNED = {"status": "signed", "signer_name": "周建华", "signer_title": "负责人"}
+
+
+def publish_filed(session, principal: Principal, plan_id: int, settings) -> tuple[Plan, list[str]]:
+    """Publish a plan and record its filing (备案) with the justice bureau, as the county office: a
+    draw needs both (setting ``draw_requires_filing``, on by default)."""
+    plan, warnings = plans.publish_plan(session, principal, plan_id, settings)
+    file_plan(session, OFFICE, plan.id, {"filing_number": f"武司备〔{plan.year}〕{plan.id}号",
+                                         "filed_on": plans.local_date(utcnow())})
+    return plan, warnings
 
 
 def matter_target(registry: Registry, matter_code: str, serial: int, risk_class: str = "B", **overrides) -> dict[str, Any]:
@@ -186,7 +198,7 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_
             "description": "",
         }
         plan = plans.create_plan(session, OFFICE, body, gateway.settings)
-        plans.publish_plan(session, OFFICE, plan.id, gateway.settings)
+        publish_filed(session, OFFICE, plan.id, gateway.settings)
         draw = draws.freeze(session, OFFICE, plan.id, secret=gateway.settings.secret_key)
         draws.commit(session, OFFICE, draw.id, commitments_for(), secret=gateway.settings.secret_key)
         draws.reveal_seed(session, OFFICE, draw.id, REVEALS, WITNESSES)

@@ -28,13 +28,15 @@ from gateway.web import (
     public,
     results,
     tasks,
+    visits,
 )
 
 
 def install(app: Flask) -> None:
 
     base.install_helpers(app)
-    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, portal, notices, codes):
+    for module in (base, public, auth, office, plans, draw, directory, tasks, results, accounts, portal, notices, codes,
+                   visits):
         app.register_blueprint(module.bp)
     app.register_blueprint(ledger.bp)
     app.register_blueprint(ledger.public_bp)

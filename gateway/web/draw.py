@@ -134,7 +134,8 @@ def freeze():
 
     def act():
         with gateway.write() as session:
-            return service.freeze(session, current_principal(), plan_id or 0, secret=gateway.settings.secret_key).id
+            return service.freeze(session, current_principal(), plan_id or 0, secret=gateway.settings.secret_key,
+                                  require_filing=gateway.settings.draw_requires_filing).id
 
     draw_id, error = run_action(act, "抽查对象范围已冻结，population_sha256 已公开。")
     if error is not None:

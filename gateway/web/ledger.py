@@ -21,6 +21,8 @@ from gateway.ledger.channels import CHANNELS, DEFAULT_EXEMPT, REGISTERED_CHANNEL
 from gateway.ledger.models import RegisteredInspection
 from gateway.ledger.queries import current_caps
 from gateway.ledger.views import target_ledger
+from gateway.ledger.warnings import registration_warnings
+from gateway.results.clock import china_today
 from gateway.security.policy import allows, authorize, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.web.base import department_choices, flat_errors, make_blueprint, paged, refusal_status, run_action
@@ -85,10 +87,13 @@ def register():
         with get_gateway().write() as session:
             row, check = service.register(session, current_principal(), data, source="page")
             uscc, over = row.uscc, check.over
+            warnings = registration_warnings(session, row, get_gateway().settings.repeat_visit_days, china_today())
     except DomainError as exc:
         status = refusal_status(exc)
         return _register_page(state, flat_errors(exc.errors) or {"_schema": [exc.message]}, status)
     flash("检查已登记" + ("（超过年度上限，已记录法定理由，并在工作台标示）。" if over else "。"), "success")
+    for warning in warnings:  # repeat-visit warnings; the 重复检查预警 page offers the join
+        flash("重复检查预警：" + warning.message, "info")
     return redirect(url_for("web_ledger.target", uscc=uscc))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from gateway.api.session import db, get_gateway
+from gateway.ledger.frequency import most_inspected
 from gateway.ledger.service import over_cap_registrations
 from gateway.plugins.contributions import COUNTY_DEFAULTABLE
 from gateway.plugins.describe import describe_plugins
@@ -34,12 +35,14 @@ def dashboard():
     stats = supervision_stats(gateway, session, principal, as_of=today, year=year)
     rows = stats["departments"]
     totals = stats["totals"]
+    caps, frequent = most_inspected(session, year, gateway.settings.high_frequency_inspections)
     return render_template(
         "office/dashboard.html", stats=stats, year=year, totals=totals,
         completion=charts.completion_chart(rows), on_time=charts.on_time_chart(rows),
         problems=charts.problems_chart(rows), overdue=charts.overdue_chart(rows),
         legend=charts.legend, percent=charts.percent_text,
         can_draw=allows(principal, "draws.run"), can_plan=allows(principal, "plans.write"),
+        caps=caps, frequent=frequent, high_frequency=gateway.settings.high_frequency_inspections,
         over_cap=len(over_cap_registrations(session, year)) if allows(principal, "ledger.read") else None,
     )
 

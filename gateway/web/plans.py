@@ -16,12 +16,13 @@ from gateway.api.session import db, get_gateway
 from gateway.directory.models import RISK_CLASSES, Target
 from gateway.errors import DomainError, Invalid
 from gateway.planning import service
+from gateway.planning.filing import file_plan
 from gateway.results.clock import china_today
 from gateway.security.policy import allows, permission
 from gateway.security.principal import current_principal
 from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name
-from schemas.planning import PlanAmendSchema, PlanCreateSchema, PlanUpdateSchema
+from schemas.planning import PlanAmendSchema, PlanCreateSchema, PlanFilingSchema, PlanUpdateSchema
 
 bp = make_blueprint("web_plans", "/console/plans")
 
@@ -66,7 +67,7 @@ def detail(plan_id: int):
     can_write = allows(principal, "plans.write", departments=[plan.lead_department])
     return render_template("plans/detail.html", plan=data, status_labels=STATUS_LABELS,
                            kind_labels=dict(KIND_OPTIONS), can_write=can_write,
-                           can_draw=allows(principal, "draws.run"),
+                           can_draw=allows(principal, "draws.run"), can_file=allows(principal, "plans.file"),
                            type_labels=dict(TYPE_OPTIONS))
 
 
@@ -79,7 +80,8 @@ def _options() -> dict[str, Any]:
     names = dict(departments)
     matters = [{"code": code, "name": m.name, "field": m.field, "lead": names.get(m.department_code, m.department_code),
                 "cooperating": [names.get(d, d) for d in registry.cooperating_departments(code)],
-                "min_ratio": str(m.min_ratio), "county_default": "min_ratio" in m.county_defaults}
+                "min_ratio": str(m.min_ratio), "county_default": "min_ratio" in m.county_defaults,
+                "non_site_methods": list(m.non_site_methods)}
                for code, m in registry.matters.items()]
     townships = [t for t in db().scalars(select(Target.township).distinct().order_by(Target.township)) if t]
     return {"departments": departments, "matters": matters, "townships": townships[:200],
@@ -109,6 +111,7 @@ def _form_body(include: tuple[str, ...] | None = None) -> dict[str, Any]:
         "window_start": form.get("window_start") or "",
         "window_end": form.get("window_end") or "",
         "description": (form.get("description") or "").strip(),
+        "site_visit_reasons": _site_visit_reasons(),
     }
     if "reason" in form:
         body["reason"] = (form.get("reason") or "").strip()
@@ -123,6 +126,14 @@ def _min_ratios(form) -> dict[str, str]:
     empty keep the default."""
     return {key.split(".", 1)[1]: value.strip() for key, value in form.items()
             if key.startswith("min_ratios.") and value.strip()}
+
+
+def _site_visit_reasons() -> dict[str, str]:
+    """The reasons given for site visits, by matter (``site_visit_reasons.<code>`` fields left empty
+    choose the written check or data comparison)."""
+    prefix = "site_visit_reasons."
+    return {name[len(prefix):]: value.strip() for name, value in request.form.items()
+            if name.startswith(prefix) and value.strip()}
 
 
 def _int(value: Any) -> Any:
@@ -142,7 +153,7 @@ def _state_from_plan(data: dict[str, Any]) -> dict[str, Any]:
         "ratios": data["ratios"], "scope": data["scope"], "key_rule": data["key_rule"], "frequency": data["frequency"],
         "min_ratios": data.get("min_ratios") or {},
         "window_start": data["window_start"].isoformat(), "window_end": data["window_end"].isoformat(),
-        "description": data["description"], "reason": "",
+        "description": data["description"], "reason": "", "site_visit_reasons": dict(data["site_visit_reasons"]),
     }
 
 
@@ -161,7 +172,7 @@ def _state_from_form() -> dict[str, Any]:
                      "min_complaints": form.get("key_rule.min_complaints", "")},
         "frequency": form.get("frequency", ""), "window_start": form.get("window_start", ""),
         "window_end": form.get("window_end", ""), "description": form.get("description", ""),
-        "reason": form.get("reason", ""),
+        "reason": form.get("reason", ""), "site_visit_reasons": _site_visit_reasons(),
     }
 
 
@@ -174,7 +185,7 @@ def _blank_state() -> dict[str, Any]:
         "ratios": dict(DEFAULT_RATIOS), "min_ratios": {}, "scope": {"townships": [], "target_types": []},
         "key_rule": {"risk_classes": ["D"], "abnormal_list": True, "serious_violation_list": True, "min_complaints": 3},
         "frequency": "每年一次", "window_start": f"{year}-04-01", "window_end": f"{year}-10-31", "description": "",
-        "reason": "",
+        "reason": "", "site_visit_reasons": {},
     }
 
 
@@ -272,4 +283,21 @@ def publish(plan_id: int):
     warnings, error = run_action(act, "计划已发布，公众可以查询；发布后不可修改，如需调整请修订。")
     for warning in warnings or []:
         flash(warning, "info")
+    return redirect(url_for("web_plans.detail", plan_id=plan_id))
+
+
+@bp.route("/<int:plan_id>/filing", methods=["POST"])
+@permission("plans.file")
+def file(plan_id: int):
+    """The county office records the plan's filing with the justice bureau (number and date)."""
+    gateway = get_gateway()
+
+    def act():
+        body = {"filing_number": (request.form.get("filing_number") or "").strip(),
+                "filed_on": request.form.get("filed_on") or ""}
+        data = _load(PlanFilingSchema(), body)
+        with gateway.write() as session:
+            file_plan(session, current_principal(), plan_id, data)
+
+    run_action(act, "备案信息已保存，并在计划公开页面显示。")
     return redirect(url_for("web_plans.detail", plan_id=plan_id))

@@ -6,15 +6,18 @@ never carry inspectors' names, phones or certificate numbers.
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.draw import service as draw_service
 from gateway.errors import Invalid
+from gateway.ledger.annual import annual_release, release_files
 from gateway.results import public as public_service
+from gateway.results.clock import china_today
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
+from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from gateway.web.base import make_blueprint, page_number
 from gateway.web.draw import draw_view
 
@@ -104,6 +107,33 @@ def _plan_draws(plan_id: int) -> list[dict]:
 def draw(draw_id: int):
     authorize(current_principal(), "draws.read", published=True)
     return render_template("public/draw.html", **draw_view(draw_service.get_draw(db(), draw_id)))
+
+
+@bp.route("/annual")
+@permission("annual.read")
+def annual_latest():
+    """The latest release: the previous year's, public from 1 January (due by 31 January)."""
+    return redirect(url_for("web_public.annual", year=china_today().year - 1))
+
+
+@bp.route("/annual/<int:year>")
+@permission("annual.read")
+def annual(year: int):
+    release = annual_release(db(), year, china_today())
+    return render_template("public/annual.html", release=release, files=sorted(release_files(release)))
+
+
+@bp.route("/annual/<int:year>/<string(maxlength=8):fmt>")
+@permission("annual.read")
+def annual_file(year: int, fmt: str):
+    """The release as a file: the same bytes as ``shuangsui results annual-release --year Y`` writes."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    files = release_files(annual_release(db(), year, china_today()))
+    name = f"annual-release-{year}.{fmt}"
+    response = Response(files[name], mimetype=CSV_MIMETYPE if fmt == "csv" else XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.route("/verify")

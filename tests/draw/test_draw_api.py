@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gateway.cli.main import cli
 from gateway.draw.commitment import commitment
-from tests.drawdb import REVEALS, WITNESSES, build_directory, commitments_for, person, published_plan
+from tests.drawdb import REVEALS, WITNESSES, build_directory, commitments_for, person, publish_filed, published_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
 
@@ -164,7 +164,7 @@ def test_demo_draw_finishes_an_interrupted_ceremony(gateway):
     build_directory(gateway, per_matter=4)
     with gateway.write() as session:
         plan = plans.create_plan(session, demo_principal(), demo_plan_body(gateway, date.today().year), gateway.settings)
-        plans.publish_plan(session, demo_principal(), plan.id, gateway.settings)
+        publish_filed(session, demo_principal(), plan.id, gateway.settings)
         draws.freeze(session, demo_principal(), plan.id)
     done = ensure_demo_draw(gateway)
     assert done["plan_id"] == plan.id and done["status"] == "drawn"

@@ -35,7 +35,7 @@ from gateway.planning import service as plans
 from gateway.planning.models import Plan
 from gateway.plugins.manager import build_plugin_manager, load_registry
 from gateway.tasks.models import Task
-from tests.drawdb import COUNTY, REVEALS, YEAR, add_target, commitments_for, plan_body
+from tests.drawdb import COUNTY, REVEALS, YEAR, add_target, commitments_for, plan_body, publish_filed
 
 RATIOS = st.sampled_from(["0", "0.05", "0.3", "0.5", "1", "1", "1"])
 TABLES = ("task_events", "reassignments", "task_members", "tasks", "draws", "plan_matters", "plans", "conflicts",
@@ -135,7 +135,7 @@ def _plan(gateway, kind, ratios, matter) -> int:
         body = plan_body(gateway, ratios=ratios)
     with gateway.write() as session:
         plan = plans.create_plan(session, COUNTY, body, gateway.settings)
-        plans.publish_plan(session, COUNTY, plan.id, gateway.settings)
+        publish_filed(session, COUNTY, plan.id, gateway.settings)
         return plan.id
 
 
@@ -226,7 +226,7 @@ def _draw(gateway, plan_id: int, digits) -> tuple[int, bool]:
             assert session.get(Draw, draw_id).status == "seeded"
             # a revealed draw is not cancelled: the plan is amended, which supersedes it and frees the year
             amended = plans.amend_plan(session, COUNTY, plan_id, {"reason": "无法组成检查组"})
-            plans.publish_plan(session, COUNTY, amended.id, gateway.settings)
+            publish_filed(session, COUNTY, amended.id, gateway.settings)
             assert session.get(Draw, draw_id).status == "superseded"
         return draw_id, False
     return draw_id, True
@@ -303,7 +303,10 @@ def _act(account, action, draw_id, plan_id, usccs, commitments, reveals) -> None
     elif kind == "amend":
         amended = account.post(f"/api/v1/plans/{plan_id}/amendments", json={"reason": "调整比例"})
         if amended.status_code == 201:
-            account.post(f"/api/v1/plans/{amended.get_json()['id']}/publish")
+            amended_id = amended.get_json()["id"]
+            account.post(f"/api/v1/plans/{amended_id}/publish")
+            account.post(f"/api/v1/plans/{amended_id}/filing", json={"filing_number": f"武司备测{amended_id}",
+                                                                    "filed_on": date.today().isoformat()})
     elif kind == "commit":
         account.post(f"/api/v1/draws/{draw_id}/commitments", json={"commitments": commitments})
     elif kind == "reseed":

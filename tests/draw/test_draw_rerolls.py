@@ -13,7 +13,7 @@ from gateway.draw.population import strata_from_json
 from gateway.draw.strata import draw_targets
 from gateway.errors import DomainError
 from gateway.planning import service as plans
-from tests.drawdb import COUNTY, YEAR, build_directory, freeze_and_seed, published_plan
+from tests.drawdb import COUNTY, YEAR, build_directory, freeze_and_seed, publish_filed, published_plan
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_a_wrong_plan_gets_a_new_version_and_the_revealed_draw_stays_public(gate
     with gateway.write() as session:
         amended = plans.amend_plan(session, COUNTY, plan_id, {"reason": "抽查比例有误", "ratios": {
             "A": "0.4", "B": "0.4", "C": "0.5", "D": "1"}})
-        plans.publish_plan(session, COUNTY, amended.id, gateway.settings)
+        publish_filed(session, COUNTY, amended.id, gateway.settings)
         amended_id = amended.id
     public = client.get(f"/api/v1/draws/{draw_id}").get_json()
     assert public["status"] == "superseded" and public["superseded_by_plan"] == amended_id

@@ -18,6 +18,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from gateway.testing.world import publish_filed
 from tests.web.harness import DESKTOP, PHONE, LiveServer, chromium_available, create_accounts, launch, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +77,7 @@ def _open_draw(gateway) -> int | None:
     body["title"] = body["title"].replace("联合", "联合（第二批）") if "联合" in body["title"] else body["title"] + "（第二批）"
     with gateway.write() as session:
         plan = plans.create_plan(session, principal, body, gateway.settings)
-        plans.publish_plan(session, principal, plan.id, gateway.settings)
+        publish_filed(session, principal, plan.id, gateway.settings)
         return draws.freeze(session, principal, plan.id).id
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_eligibility_changes"
-down_revision = "0017_ledger"
+down_revision = "0018_plan_filing"
 branch_labels = None
 depends_on = None
 

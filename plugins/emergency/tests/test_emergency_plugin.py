@@ -42,7 +42,8 @@ def test_work_safety_matter_content(registry):
     matter = registry.matters["work_safety"]
     assert matter.field == "对生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况的抽查"
     assert matter.name == "生产经营单位执行安全生产法律、法规和国家标准或者行业标准情况"
-    assert matter.version == "2"
+    assert matter.version == "3"
+    assert matter.non_site_methods == ("书面检查",)
     assert matter.min_ratio == Decimal("0.05")
     assert matter.frequency == "每年不少于1次"
     assert matter.criteria.required_licences == ()
