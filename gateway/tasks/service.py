@@ -9,6 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Department, MatterVersion, Target
+from gateway.directory.queries import contains
 from gateway.errors import NotFound
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
@@ -77,7 +78,18 @@ def tasks_query(principal: Principal, args: Mapping[str, Any]):
         stmt = stmt.where(Task.target_id.in_(select(Target.id).where(Target.uscc == args["uscc"].strip().upper())))
     if args.get("key_inspection") is not None:
         stmt = stmt.where(Task.key_inspection.is_(args["key_inspection"]))
+    if args.get("q"):
+        stmt = stmt.where(search_clause(args["q"]))
     return stmt.order_by(Task.id)
+
+
+def search_clause(text: str):
+    """Tasks whose target's name contains ``text``, whose credit code is ``text`` (spaces and case
+    ignored), or whose number contains it."""
+    text = text.strip()
+    code = "".join(text.split()).upper()
+    return or_(contains(Task.number, text), Task.target_id.in_(
+        select(Target.id).where(or_(contains(Target.name, text), Target.uscc == code))))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
 from gateway.errors import DomainError
 from gateway.planning import service as plans
-from gateway.security.policy import allows, authorize, permission
+from gateway.security.policy import allows, authorize, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
 from schemas.draws import WITNESS_CATEGORIES
@@ -129,7 +129,7 @@ def projector(draw_id: int, errors: dict | None = None, form: dict | None = None
     return render_template(
         "draw/projector.html", **view, errors=errors or {}, form=form or {},
         can_run=allows(principal, "draws.run"), can_internal=allows(principal, "draws.read_internal"),
-        role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
+        task_links=scope_of(principal, "tasks.read") is not None, role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
     ), status
 
 

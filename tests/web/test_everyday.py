@@ -1,0 +1,177 @@
+"""Everyday use in a real browser (issue 23): finding one's own work among many tasks, confirming
+what cannot be undone, the small fixes, and checking a draw without a programmer."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from tests.web.harness import DESKTOP, PHONE, page_problems, sign_in  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+def _draw_tasks(web_world):
+    from gateway.tasks.models import Task
+
+    with web_world.gateway.read() as session:
+        return [(t.id, t.number, t.target.name, t.target.uscc, t.lead_department)
+                for t in session.scalars(select(Task).where(Task.draw_id == web_world.drawn_draw).order_by(Task.id))]
+
+
+def test_task_list_filters_by_plan_draw_and_name_with_page_numbers(web_world):
+    base, tasks = web_world.base_url, _draw_tasks(web_world)
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console/tasks")
+    page.get_by_label("抽查计划").select_option(str(web_world.drawn_plan))
+    page.get_by_role("button", name="筛选").click()
+    assert f"plan_id={web_world.drawn_plan}" in page.url
+    assert f"共 {len(tasks)} 条" in page.locator("main").inner_text()
+    page.get_by_label("抽取").select_option(str(web_world.drawn_draw))
+    page.get_by_role("button", name="筛选").click()
+    assert f"共 {len(tasks)} 条" in page.locator("main").inner_text()
+
+    # a part of a name, and a credit code typed with spaces, each find the task
+    _, number, name, uscc, _ = tasks[3]
+    for typed in (name[2:6], f"{uscc[:8]} {uscc[8:]}"):
+        page.get_by_label("检查对象名称、信用代码或任务编号").fill(typed)
+        page.get_by_role("button", name="筛选").click()
+        rows = page.locator("table tbody tr")
+        assert all(name in rows.nth(i).inner_text() or typed in rows.nth(i).inner_text() for i in range(rows.count()))
+        assert number in page.locator("table").inner_text()
+
+    # page numbers, not only 下一页
+    page.goto(f"{base}/console/tasks")
+    nav = page.get_by_role("navigation", name="分页")
+    assert nav.get_by_role("link", name="第 2 页").count() == 1
+    nav.get_by_role("link", name="第 2 页").click()
+    assert "page=2" in page.url and "2" in page.locator(".pagination [aria-current=page]").inner_text()
+    page.context.close()
+
+
+def test_task_numbers_on_the_draw_and_team_pages_open_the_task(web_world):
+    base, tasks = web_world.base_url, _draw_tasks(web_world)
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    for path in (f"/console/draws/{web_world.drawn_draw}", f"/console/draws/{web_world.drawn_draw}/teams"):
+        page.goto(base + path)
+        task_id, number = tasks[1][0], tasks[1][1]
+        page.get_by_role("link", name=number, exact=True).click()
+        assert page.url.endswith(f"/console/tasks/{task_id}"), page.url
+        assert number in page.locator("main").inner_text()
+    page.context.close()
+
+
+def _returned_task_for_an_inspector(web_world):
+    """The recorded (unpublished) result sent back by its head; the account of its team lead."""
+    from gateway.results import service as results
+    from gateway.security.principal import Principal
+    from gateway.tasks.models import Task
+
+    gateway = web_world.gateway
+    with gateway.write() as session:
+        result = results.get_result(session, web_world.recorded_result)
+        task = session.get(Task, result.task_id)
+        lead = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
+        if result.status == "recorded":
+            head = Principal(role="department_head", name="测试负责人", department_code=task.lead_department)
+            results.review_result(gateway, session, head, result.id, False, "请补充现场照片")
+        task_id, name = task.id, task.target.name
+    username = web_world.account(f"inspector-{lead}-h23", "inspector", inspector_id=lead)
+    return username, task_id, name
+
+
+def test_my_tasks_on_a_phone_is_compact_returned_first_and_filterable(web_world):
+    username, task_id, name = _returned_task_for_an_inspector(web_world)
+    base = web_world.base_url
+    page = web_world.new_page(PHONE)
+    sign_in(page, base, username)
+    page.goto(f"{base}/console/my-tasks")
+    assert page_problems(page) == []
+    cards = page.locator(".task-card")
+    assert cards.count() >= 2
+    first = cards.first
+    assert name in first.inner_text() and "已退回" in first.inner_text()
+    # the first card starts high on the screen and each card is compact
+    box = first.bounding_box()
+    assert box["y"] < 260, box
+    assert all(cards.nth(i).bounding_box()["height"] < 130 for i in range(cards.count()))
+    # the rest by due date
+    dues = [t.split("截止 ", 1)[1].split()[0] for t in cards.locator(".tc-bottom").all_inner_texts()[1:]]
+    assert dues == sorted(dues)
+    page.screenshot(path="/tmp/h23-my-tasks.png")
+    page.get_by_role("link", name="已退回").click()
+    assert page.locator(".task-card").count() == 1 and name in page.locator(".task-card").inner_text()
+    page.get_by_role("link", name="全部").click()
+    other = cards.nth(1).locator(".tc-top a").inner_text()
+    page.get_by_label("检查对象名称或统一社会信用代码").fill(other)
+    page.get_by_role("button", name="搜索").click()
+    assert page.locator(".task-card").count() >= 1
+    assert all(other in c for c in page.locator(".task-card .tc-top a").all_inner_texts())
+    page.context.close()
+
+
+def _record(web_world, task):
+    """Record a result for ``task`` (its team lead), through the service."""
+    from datetime import date
+
+    from gateway.results import service as results
+    from gateway.security.principal import Principal
+    from tests.results.conftest import SIGNED, sample_values
+    from tests.web.conftest import _first_method
+
+    gateway, today = web_world.gateway, date.today()
+    matters = list(task.matter_codes)
+    lead = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
+    body = {"checklists": {m: sample_values(gateway, m) for m in matters}, "result_codes": ["1"],
+            "methods": [_first_method(gateway, matters)], "completed_on": today.isoformat(),
+            "signature": dict(SIGNED), "remarks": ""}
+    with gateway.write() as session:
+        inspector = Principal(role="inspector", name="测试检查员", inspector_id=lead)
+        return results.record_result(gateway, session, inspector, task.id, body, today=today).id
+
+
+def test_review_lists_what_the_head_can_act_on_and_says_a_missing_note_beside_it(web_world):
+    from gateway.tasks.models import Task
+
+    with web_world.gateway.read() as session:
+        tasks = list(session.scalars(select(Task).where(Task.draw_id == web_world.drawn_draw, Task.status == "assigned")
+                                     .order_by(Task.id)))
+        leads = {t.lead_department for t in tasks}
+        # a department that leads tasks of its own and cooperates on one another department leads
+        other, department = next((t, m.department_code) for t in tasks for m in t.members
+                                 if m.active and m.department_code != t.lead_department and m.department_code in leads)
+        own = next(t for t in tasks if t.lead_department == department)
+        other_result, own_result = _record(web_world, other), _record(web_world, own)
+        other_name, own_name = other.target.name, own.target.name
+    head = web_world.account(f"{department}-head-h23", "department_head", department=department)
+    base = web_world.base_url
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, head)
+    page.goto(f"{base}/console/review")
+    listed = page.locator("main table").inner_text()
+    assert own_name in listed and other_name not in listed
+    page.get_by_role("link", name="其他部门牵头（只读）").click()
+    assert other_name in page.locator("main table").inner_text()
+    assert own_name not in page.locator("main table").inner_text()
+
+    page.goto(f"{base}/console/results/{own_result}")
+    # the decision comes after the checklist it decides on
+    assert page.evaluate("""() => {
+        const checklist = [...document.querySelectorAll('.matter-block')].pop();
+        const decision = document.querySelector('#note');
+        return !!(checklist.compareDocumentPosition(decision) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    page.get_by_role("button", name="退回修改").click()
+    field = page.locator("#note").locator("xpath=..")
+    assert "退回修改时必须填写退回原因" in field.inner_text()
+    assert page.locator(".flash-error").count() == 0
+    assert page.evaluate("() => document.activeElement.id") == "note"
+    page.get_by_label("审核意见（退回修改时必填）").fill("检查表第 2 项未填写")
+    page.get_by_role("button", name="退回修改").click()
+    assert "已退回检查组修改" in page.locator(".flash-success").inner_text()
+    page.goto(f"{base}/console/results/{other_result}")
+    assert page.get_by_role("button", name="退回修改").count() == 0
+    page.context.close()
