@@ -175,3 +175,51 @@ def test_review_lists_what_the_head_can_act_on_and_says_a_missing_note_beside_it
     page.goto(f"{base}/console/results/{other_result}")
     assert page.get_by_role("button", name="退回修改").count() == 0
     page.context.close()
+
+
+def _tab_to(page, selector: str, max_tabs: int = 80) -> None:
+    target = page.locator(selector).first.element_handle()
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => document.activeElement === el", target):
+            return
+    raise AssertionError(f"Tab never reaches {selector}")
+
+
+def test_irreversible_actions_ask_for_confirmation_by_keyboard(web_world):
+    from datetime import date
+
+    from gateway.planning import service as plans
+    from gateway.planning.models import Plan
+    from tests.drawdb import COUNTY, plan_body
+
+    base, year, gateway = web_world.base_url, date.today().year, web_world.gateway
+    body = plan_body(gateway, year=year, title="确认步骤测试计划", window_start=date(year, 1, 1),
+                     window_end=date(year, 12, 31))
+    with gateway.write() as session:
+        plan_id = plans.create_plan(session, COUNTY, body, gateway.settings).id
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console/plans/{plan_id}")
+    confirm = page.get_by_role("button", name="确认发布计划")
+    assert not confirm.is_visible()  # one click does not publish
+    page.evaluate("() => document.activeElement.blur()")
+    _tab_to(page, "summary:has-text('发布计划')")
+    page.keyboard.press("Enter")
+    assert confirm.is_visible()
+    assert "此操作不可撤销" in page.locator(".confirm-panel").inner_text()
+    assert "不能撤回" in page.locator(".confirm-panel").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "确认发布计划"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".flash-error").count() == 0, page.locator(".flash-error").all_inner_texts()
+    with web_world.gateway.read() as session:
+        assert session.get(Plan, plan_id).status == "published"
+    # freezing the population asks too, on the plan and on the draw list
+    page.goto(f"{base}/console/plans/{plan_id}")
+    assert page.locator("summary", has_text="冻结对象范围，开始抽取").count() == 1
+    assert page.get_by_role("button", name="确认冻结对象范围，开始抽取").is_hidden()
+    page.goto(f"{base}/console/draws")
+    assert page.locator("summary", has_text="冻结对象范围，开始现场抽取").count() >= 1
+    page.context.close()
