@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Department, MatterVersion, Target
-from gateway.directory.queries import contains
+from gateway.directory.queries import contains, target_match
 from gateway.errors import NotFound
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
@@ -84,12 +84,8 @@ def tasks_query(principal: Principal, args: Mapping[str, Any]):
 
 
 def search_clause(text: str):
-    """Tasks whose target's name contains ``text``, whose credit code is ``text`` (spaces and case
-    ignored), or whose number contains it."""
-    text = text.strip()
-    code = "".join(text.split()).upper()
-    return or_(contains(Task.number, text), Task.target_id.in_(
-        select(Target.id).where(or_(contains(Target.name, text), Target.uscc == code))))
+    """Tasks whose number contains ``text`` or whose target it names (``target_match``)."""
+    return or_(contains(Task.number, text.strip()), Task.target_id.in_(select(Target.id).where(target_match(text))))
 
 
 @dataclass(frozen=True)

@@ -484,11 +484,16 @@ def record_disposition(result_id: int):
     if supersedes:
         body["supersedes_id"] = supersedes
 
-    def record() -> None:
+    def record() -> str:
         with gateway.write() as session:
-            followups.record_disposition(gateway, session, principal, result_id, body, today=today)
+            row = followups.record_disposition(gateway, session, principal, result_id, body, today=today)
+            if allows(principal, "followups.publish", departments=[row.department_code]):
+                return "后续处置已录入，请核对后点击“公示后续处置”。"
+            return "后续处置已录入，待部门负责人公示。"
 
-    run_action(record, "后续处置已录入，待部门负责人公示。")
+    message, error = run_action(record)
+    if error is None:
+        flash(message, "success")
     return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
 
 

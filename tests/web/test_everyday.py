@@ -113,23 +113,25 @@ def test_my_tasks_on_a_phone_is_compact_returned_first_and_filterable(web_world)
     page.context.close()
 
 
-def _record(web_world, task):
-    """Record a result for ``task`` (its team lead), through the service."""
+def _record(web_world, task_id: int, inspector=None):
+    """Record a result for the task (by its team lead, or ``inspector``), through the service."""
     from datetime import date
 
     from gateway.results import service as results
     from gateway.security.principal import Principal
+    from gateway.tasks.models import Task
     from tests.results.conftest import SIGNED, sample_values
     from tests.web.conftest import _first_method
 
     gateway, today = web_world.gateway, date.today()
-    matters = list(task.matter_codes)
-    lead = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
-    body = {"checklists": {m: sample_values(gateway, m) for m in matters}, "result_codes": ["1"],
-            "methods": [_first_method(gateway, matters)], "completed_on": today.isoformat(),
-            "signature": dict(SIGNED), "remarks": ""}
     with gateway.write() as session:
-        inspector = Principal(role="inspector", name="测试检查员", inspector_id=lead)
+        task = session.get(Task, task_id)
+        matters = list(task.matter_codes)
+        lead = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
+        body = {"checklists": {m: sample_values(gateway, m) for m in matters}, "result_codes": ["1"],
+                "methods": [_first_method(gateway, matters)], "completed_on": today.isoformat(),
+                "signature": dict(SIGNED), "remarks": ""}
+        inspector = inspector or Principal(role="inspector", name="测试检查员", inspector_id=lead)
         return results.record_result(gateway, session, inspector, task.id, body, today=today).id
 
 
@@ -144,7 +146,7 @@ def test_review_lists_what_the_head_can_act_on_and_says_a_missing_note_beside_it
         other, department = next((t, m.department_code) for t in tasks for m in t.members
                                  if m.active and m.department_code != t.lead_department and m.department_code in leads)
         own = next(t for t in tasks if t.lead_department == department)
-        other_result, own_result = _record(web_world, other), _record(web_world, own)
+        other_result, own_result = _record(web_world, other.id), _record(web_world, own.id)
         other_name, own_name = other.target.name, own.target.name
     head = web_world.account(f"{department}-head-h23", "department_head", department=department)
     base = web_world.base_url
@@ -222,4 +224,82 @@ def test_irreversible_actions_ask_for_confirmation_by_keyboard(web_world):
     assert page.get_by_role("button", name="确认冻结对象范围，开始抽取").is_hidden()
     page.goto(f"{base}/console/draws")
     assert page.locator("summary", has_text="冻结对象范围，开始现场抽取").count() >= 1
+    page.context.close()
+
+
+def test_plan_form_year_moves_the_prefilled_title_and_dates(web_world):
+    from datetime import date
+
+    base, year = web_world.base_url, date.today().year
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console/plans/new")
+    assert str(year) in page.get_by_label("计划名称").input_value()
+    page.locator("#f-year").fill(str(year + 3))
+    assert page.get_by_label("计划名称").input_value().startswith(f"{year + 3} 年度")
+    assert page.get_by_label("检查开始日期").input_value() == f"{year + 3}-04-01"
+    assert page.get_by_label("检查结束日期").input_value() == f"{year + 3}-10-31"
+    # a failed submit puts the focus on the error summary
+    page.get_by_label("计划名称").fill("")
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    page.context.close()
+
+
+def test_overdue_is_said_in_words_and_the_navigation_fits_one_row(web_world):
+    from datetime import date
+
+    from tests.drawdb import complete_draw, published_plan
+
+    last = date.today().year - 1
+    complete_draw(web_world.gateway, published_plan(
+        web_world.gateway, year=last, title=f"{last}年度逾期测试计划", window_start=date(last, 3, 1),
+        window_end=date(last, 6, 30)))
+    base = web_world.base_url
+    page = web_world.new_page({"width": 1366, "height": 768})
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console/deadlines")
+    cells = page.locator("td[data-label='剩余工作日']").all_inner_texts()
+    assert cells and all(not c.strip().startswith("-") for c in cells), cells
+    assert any(c.startswith("逾期 ") and c.endswith(" 个工作日") for c in cells), cells
+    for path in ("/console", "/console/tasks", "/console/plans"):
+        page.goto(base + path)
+        tops = page.locator("nav.site-nav li").evaluate_all("(items) => items.map((li) => li.offsetTop)")
+        assert len(set(tops)) == 1, (path, tops)
+    page.context.close()
+
+
+def test_inspectors_record_under_their_own_name_and_public_search_forgives(web_world):
+    from gateway.directory.models import Inspector
+    from gateway.security import accounts
+    from gateway.security.models import Account
+    from gateway.tasks.models import Task
+
+    gateway, base = web_world.gateway, web_world.base_url
+    with gateway.read() as session:
+        task = next(t for t in session.scalars(select(Task).where(Task.draw_id == web_world.drawn_draw,
+                                                                  Task.status == "assigned").order_by(Task.id.desc())))
+        lead = next(m.inspector_id for m in task.members if m.active and m.role == "lead")
+        person, task_id = session.get(Inspector, lead).name, task.id
+    username = web_world.account(f"inspector-{lead}-own", "inspector", inspector_id=lead)
+    with gateway.read() as session:
+        principal = accounts.account_principal(session.scalar(select(Account).where(Account.username == username)))
+    result_id = _record(web_world, task_id, principal)
+    page = web_world.new_page(PHONE)
+    sign_in(page, base, username)
+    page.goto(f"{base}/console/results/{result_id}")
+    recorded = page.locator("dl.facts dt:has-text('录入') + dd").inner_text()
+    assert person in recorded and username not in recorded
+
+    # the public: a credit code with a space, a name with words the register spells otherwise
+    page.goto(f"{base}/search?q={web_world.public_uscc[:9]}%20{web_world.public_uscc[9:]}")
+    assert "检查对象（1）" in page.locator("main").inner_text()
+    with gateway.read() as session:
+        from gateway.directory.models import Target
+        name = session.scalar(select(Target.name).where(Target.uscc == web_world.public_uscc))
+    page.goto(f"{base}/search?q={name.replace('武陟县', '')}公司")
+    assert name in page.locator("main table").first.inner_text()
+    page.goto(f"{base}/search?q=不存在的企业名称")
+    assert "可以只输入其中的关键字" in page.locator("#search-hint").inner_text()
     page.context.close()
