@@ -58,7 +58,7 @@ def draw_view(row) -> dict[str, Any]:
     tasks, selected_total = [], 0
     if record is not None:
         usccs = [t["uscc"] for t in record["tasks"][:SHOWN_TASKS]]
-        names = _target_names(usccs)
+        names = target_names(usccs)
         departments = {code: d.name for code, d in registry.departments.items()}
         for entry in record["tasks"][:SHOWN_TASKS]:
             tasks.append({
@@ -78,7 +78,7 @@ def draw_view(row) -> dict[str, Any]:
     }
 
 
-def _target_names(usccs: list[str]) -> dict[str, str]:
+def target_names(usccs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(usccs), 500):
         chunk = usccs[start:start + 500]
@@ -289,6 +289,6 @@ def teams(draw_id: int):
     """The teams by name (office, supervisors), with the team matching re-run; the read is audited."""
     gateway = get_gateway()
     data = service.read_internal(gateway, current_principal(), draw_id)
-    names = _target_names([t["uscc"] for t in data.tasks])
+    names = target_names([t["uscc"] for t in data.tasks])
     return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=data.plan_title,
                            departments={c: d.name for c, d in gateway.registry.departments.items()})

@@ -16,7 +16,7 @@ from gateway.results import public as public_service
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from gateway.web.base import make_blueprint, page_number
-from gateway.web.draw import draw_view
+from gateway.web.draw import draw_view, target_names
 
 bp = make_blueprint("web_public")
 SEARCH_PAGE_SIZE = 20
@@ -103,7 +103,11 @@ def _plan_draws(plan_id: int) -> list[dict]:
 @permission("draws.read")
 def draw(draw_id: int):
     authorize(current_principal(), "draws.read", published=True)
-    return render_template("public/draw.html", **draw_view(draw_service.get_draw(db(), draw_id)))
+    view = draw_view(draw_service.get_draw(db(), draw_id))
+    usccs = sorted({u for s in view["record"]["strata"] for u in s["population"]}) if view["record"] else []
+    labels = {s["key"]: f"{s['matter_name']} · {s['risk_class'] + ' 类' if s['risk_class'] else '重点抽查对象'}"
+              for s in view["strata"]}
+    return render_template("public/draw.html", **view, population_names=target_names(usccs), strata_labels=labels)
 
 
 @bp.route("/verify")

@@ -303,3 +303,66 @@ def test_inspectors_record_under_their_own_name_and_public_search_forgives(web_w
     page.goto(f"{base}/search?q=不存在的企业名称")
     assert "可以只输入其中的关键字" in page.locator("#search-hint").inner_text()
     page.context.close()
+
+
+def _browser_verdicts(page):
+    page.get_by_role("button", name="在浏览器中验证本次抽取").click()
+    page.locator("#verify-strata").wait_for()
+    rows = page.locator("#verify-strata tbody tr")
+    return {rows.nth(i).get_attribute("data-key"): rows.nth(i).locator("td").nth(1).inner_text()
+            for i in range(rows.count())}
+
+
+def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_world):
+    import copy
+    import json
+
+    from gateway.draw import service as draws
+    from gateway.draw.models import Draw
+    from gateway.draw.verify import verify_record
+
+    gateway, base, draw_id = web_world.gateway, web_world.base_url, web_world.drawn_draw
+    with gateway.read() as session:
+        record = json.loads(draws.public_record(session.get(Draw, draw_id)))
+    expected = {f.subject: "一致" if f.ok else "不一致" for f in verify_record(record).strata}
+    page = web_world.new_page(PHONE)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/draws/{draw_id}")
+    page.wait_for_load_state("load")
+    assert errors == []
+    assert _browser_verdicts(page) == expected and set(expected.values()) == {"一致"}
+
+    # find one's own enterprise: drawn in one stratum, with its ticket and the stratum's cut
+    stratum = next(s for s in record["strata"] if s["selected"] and len(s["population"]) > len(s["selected"]))
+    drawn, missed = stratum["selected"][0], next(u for u in stratum["population"] if u not in stratum["selected"])
+    for uscc, word in ((drawn, "yes"), (missed, "no")):
+        page.get_by_label("企业名称或统一社会信用代码").fill(f"{uscc[:6]} {uscc[6:]}")
+        page.get_by_role("button", name="查找").click()
+        item = page.locator(f"#lookup-strata li[data-key='{stratum['key']}']")
+        expect_text = "被抽中" if word == "yes" else "未被抽中"
+        playwright_api.expect(item).to_have_attribute("data-drawn", word)
+        assert expect_text in item.inner_text() and "抽签值" in item.inner_text() and "分界" in item.inner_text()
+
+    # a tampered record: one stratum's selection changed
+    tampered = copy.deepcopy(record)
+    changed = next(s for s in tampered["strata"] if s["selected"] and len(s["population"]) > len(s["selected"]))
+    outsider = next(u for u in changed["population"] if u not in changed["selected"])
+    changed["selected"][-1] = outsider
+    wanted = {f.subject: "一致" if f.ok else "不一致" for f in verify_record(tampered).strata}
+    assert wanted[changed["key"]] == "不一致"
+    assert "WebCrypto" in page.locator("#verify-engine").inner_text()  # 127.0.0.1 is a secure context
+    page.context.close()
+    # the same answers from the page's own SHA-256, as over plain HTTP
+    page = web_world.new_page(PHONE)
+    page.add_init_script("Object.defineProperty(window, 'isSecureContext', {value: false})")
+    page.goto(f"{base}/draws/{draw_id}")
+    assert "本页自带" in page.locator("#verify-engine").inner_text()
+    assert _browser_verdicts(page) == expected
+    page.route(f"**/api/v1/draws/{draw_id}/record", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(tampered, ensure_ascii=False)))
+    page.reload()
+    assert _browser_verdicts(page) == wanted
+    assert "结论：不一致" in page.locator("#verify-out").inner_text()
+    page.context.close()
