@@ -11,7 +11,7 @@ Every stage is a call to ``gateway.draw.service``; this module only reads forms 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -40,8 +40,9 @@ SHOWN_TASKS = 300
 
 # ---------------------------------------------------------------------------------------- views
 
-def draw_view(row) -> dict[str, Any]:
-    """Everything the projector, the public draw page and the printed record show."""
+def draw_view(row, pick: Callable[[list[dict]], list[dict]] | None = None) -> dict[str, Any]:
+    """Everything the projector, the public draw page and the printed record show; ``pick``
+    chooses the record's tasks listed (default: the first :data:`SHOWN_TASKS`)."""
     gateway = get_gateway()
     registry = gateway.registry
     data = service.draw_dict(row, gateway.settings)
@@ -57,10 +58,10 @@ def draw_view(row) -> dict[str, Any]:
     record = json.loads(row.record) if row.status == "drawn" and row.record else None
     tasks, selected_total = [], 0
     if record is not None:
-        usccs = [t["uscc"] for t in record["tasks"][:SHOWN_TASKS]]
-        names = target_names(usccs)
+        listed = pick(record["tasks"]) if pick else record["tasks"][:SHOWN_TASKS]
+        names = target_names([t["uscc"] for t in listed])
         departments = {code: d.name for code, d in registry.departments.items()}
-        for entry in record["tasks"][:SHOWN_TASKS]:
+        for entry in listed:
             tasks.append({
                 "number": entry["number"], "uscc": entry["uscc"], "name": names.get(entry["uscc"], ""),
                 "matters": [matter_names.get(m, m) for m in entry["matters"]],

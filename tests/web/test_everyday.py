@@ -338,8 +338,8 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
     stratum = next(s for s in record["strata"] if s["selected"] and len(s["population"]) > len(s["selected"]))
     drawn, missed = stratum["selected"][0], next(u for u in stratum["population"] if u not in stratum["selected"])
     for uscc, word in ((drawn, "yes"), (missed, "no")):
-        page.get_by_label("企业名称或统一社会信用代码").fill(f"{uscc[:6]} {uscc[6:]}")
-        page.get_by_role("button", name="查找").click()
+        page.get_by_label("企业名称或统一社会信用代码", exact=True).fill(f"{uscc[:6]} {uscc[6:]}")
+        page.get_by_role("button", name="查找", exact=True).click()
         item = page.locator(f"#lookup-strata li[data-key='{stratum['key']}']")
         expect_text = "被抽中" if word == "yes" else "未被抽中"
         playwright_api.expect(item).to_have_attribute("data-drawn", word)
@@ -366,3 +366,64 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
     assert _browser_verdicts(page) == wanted
     assert "结论：不一致" in page.locator("#verify-out").inner_text()
     page.context.close()
+
+
+def test_draw_page_explains_hides_hashes_pages_tasks_and_offers_the_script(web_world):
+    import json
+    from pathlib import Path
+
+    from gateway.draw import service as draws
+    from gateway.draw.models import Draw
+
+    gateway, base, draw_id = web_world.gateway, web_world.base_url, web_world.drawn_draw
+    with gateway.read() as session:
+        draw = session.get(Draw, draw_id)
+        record, salts = json.loads(draws.public_record(draw)), [c["salt"] for c in draw.contributions]
+    selected = sum(len(s["selected"]) for s in record["strata"])
+    page = web_world.new_page(PHONE)
+    page.goto(f"{base}/draws/{draw_id}")
+    assert page_problems(page) == []
+    # salts and commitments under a closed 技术细节
+    details = page.locator("details#tech-details")
+    assert details.evaluate("(d) => !d.open")
+    assert not page.locator("#commitments").is_visible()
+    page.locator("#tech-details summary").click()
+    assert all(salt in page.locator("#commitments").inner_text() for salt in salts)
+    # why fewer tasks than drawn, when an enterprise was drawn for two matters
+    if selected == len(record["tasks"]):  # nobody drawn twice here: nothing to explain
+        assert page.locator("#why-fewer-tasks").count() == 0
+    else:
+        why = page.locator("#why-fewer-tasks").inner_text()
+        assert f"应抽取 {selected} 户次" in why and f"生成 {len(record['tasks'])} 项检查任务" in why
+    # the tasks a page at a time, with a search
+    rows = page.locator("#tasks tbody tr")
+    assert rows.count() == min(50, len(record["tasks"]))
+    task = record["tasks"][-1]
+    page.get_by_label("任务编号、企业名称或统一社会信用代码").fill(task["uscc"])
+    page.get_by_role("button", name="查找任务").click()
+    assert rows.count() == 1 and task["number"] in rows.first.inner_text()
+    # the stand-alone script is downloadable from the page
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载只依赖 Python 标准库的验证脚本 verify_draw.py").click()
+    script = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
+    assert Path(download.value.path()).read_bytes() == script.read_bytes()
+    # the verify page speaks to a reader who is not a programmer first
+    page.goto(f"{base}/verify")
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:4] == ["随机种子是什么", "为什么没有人能事先选定它", "“一致抽样”是什么意思", "三步查看自己的企业"]
+    assert page.locator("main ol").first.locator("li").count() == 3
+    page.context.close()
+
+
+def test_the_summary_explains_47_drawn_giving_45_tasks(web_world):
+    """The issue's numbers, through the draw summary template the public page includes."""
+    from flask import render_template
+
+    from gateway.app import create_app
+
+    app = create_app(gateway=web_world.gateway)
+    with app.test_request_context("/draws/1"):
+        html = render_template("draw/_summary.html", stages=[], draw={"population_sha256": "0" * 64},
+                               population_total=900, sample_total=47, strata=[], record={"tasks": []},
+                               task_total=45, selected_total=47, exclusions=[])
+    assert "各层合计应抽取 47 户次，生成 45 项检查任务" in html and "共合并 2 户次" in html
