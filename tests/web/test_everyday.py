@@ -427,3 +427,40 @@ def test_the_summary_explains_47_drawn_giving_45_tasks(web_world):
                                population_total=900, sample_total=47, strata=[], record={"tasks": []},
                                task_total=45, selected_total=47, exclusions=[])
     assert "各层合计应抽取 47 户次，生成 45 项检查任务" in html and "共合并 2 户次" in html
+
+
+def test_axe_core_and_focus_rings_on_the_main_pages(web_world):
+    from tests.web.axe import axe_violations, weak_focus_rings
+
+    base = web_world.base_url
+    public = ["/", f"/search?q={web_world.public_uscc}", "/plans", f"/draws/{web_world.drawn_draw}", "/verify",
+              f"/results/{web_world.published_result}"]
+    console = {"county": ["/console", "/console/tasks", "/console/plans", f"/console/draws/{web_world.drawn_draw}",
+                          "/console/deadlines", "/console/plans/new"],
+               "head": ["/console/review", f"/console/results/{web_world.recorded_result}"],
+               "inspector": ["/console/my-tasks", f"/console/tasks/{web_world.task_id}"]}
+    problems = {}
+    page = web_world.new_page(DESKTOP)
+    for path in public:
+        page.goto(base + path)
+        problems[path] = axe_violations(page) + weak_focus_rings(page)
+    for key, paths in console.items():
+        sign_in(page, base, web_world.accounts[key].username)
+        for path in paths:
+            page.goto(base + path)
+            problems[path] = axe_violations(page) + weak_focus_rings(page)
+        page.context.clear_cookies()
+    assert {path: found for path, found in problems.items() if found} == {}
+    page.context.close()
+
+
+def test_chart_colours_contrast_with_white():
+    from gateway.web.charts import COLOURS
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    assert {name: round(1.05 / (luminance(c) + 0.05), 2) for name, c in COLOURS.items()
+            if 1.05 / (luminance(c) + 0.05) < 3} == {}
