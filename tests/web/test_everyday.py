@@ -464,3 +464,58 @@ def test_chart_colours_contrast_with_white():
 
     assert {name: round(1.05 / (luminance(c) + 0.05), 2) for name, c in COLOURS.items()
             if 1.05 / (luminance(c) + 0.05) < 3} == {}
+
+
+def _pdf_pages(page) -> list[str]:
+    """The page printed to A4 by Chromium, as each PDF page's text (NFKC, without white space)."""
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    return ["".join(unicodedata.normalize("NFKC", p.extract_text() or "").split())
+            for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _split_across(row: str, pages: list[str], width: int = 5) -> bool:
+    """Whether a table row's text begins on one PDF page and ends on another. The PDF's text has
+    some ideographs as look-alike radicals, so the row is known by its first and last runs of
+    ``width`` characters that the PDF's text holds."""
+    whole = "".join(pages)
+    runs = [row[i:i + width] for i in range(len(row) - width + 1) if row[i:i + width] in whole]
+    if not runs:
+        return False
+    return not any(runs[0] in text and runs[-1] in text for text in pages)
+
+
+def test_task_sheet_and_guide_print_as_official_a4_documents(web_world):
+    base, task_id = web_world.base_url, web_world.task_id
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    for kind, title in (("sheet", "检查任务书"), ("guide", "检查指引书")):
+        page.goto(f"{base}/console/tasks/{task_id}/{kind}")
+        head = page.locator(".doc-head")
+        assert "武陟县双随机一公开领导小组办公室" in head.inner_text() and "〔" in head.inner_text()
+        assert page.locator("h1.doc-title").inner_text() == title
+        assert page.locator("h1.doc-title").evaluate("(e) => getComputedStyle(e).textAlign") == "center"
+        assert "检查对象负责人签字" in page.locator(".doc-sign").inner_text()
+        assert page.locator("tbody").first.inner_text()
+        item_names = page.locator("tbody tr td:first-child").all_inner_texts()
+        assert not {"问题描述", "经营类别", "抽查报告份数", "机构类别"} & {n.strip() for n in item_names}
+        rows = ["".join(t.split()) for t in page.locator("main tbody tr").all_inner_texts()]
+        pages = _pdf_pages(page)
+        assert "请使用浏览器" not in "".join(pages)  # the on-screen hint does not print
+        assert 1 <= len(pages) <= 12, len(pages)
+        # every row is whole on one page (never split across two)
+        split = [row for row in rows if _split_across(row, pages)]
+        assert split == [], split
+        # credit codes never wrap
+        uscc = page.locator(".uscc").first
+        assert uscc.evaluate("(e) => getComputedStyle(e).whiteSpace") == "nowrap"
+        page.emulate_media(media="screen")
+        if kind == "guide":
+            matters = page.locator("section.matter-block").count()
+            assert len(pages) >= matters  # each matter starts on a new page
+    page.context.close()
