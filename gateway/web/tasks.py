@@ -177,6 +177,24 @@ def _printable(task_id: int, kind: str):
         return render_template(f"tasks/{kind}.html", **context)
 
 
+@bp.route("/draws/<int:draw_id>/documents/<any(sheet, guide):kind>")
+@permission("tasks.read")
+def draw_documents(draw_id: int, kind: str):
+    """Every task sheet (or guide) of a draw that the user may read, as one printable document."""
+    principal, gateway = current_principal(), get_gateway()
+    with gateway.write() as session:
+        tasks = list(session.scalars(service.tasks_query(principal, {"draw_id": draw_id})))
+        if not tasks:
+            raise NotFound.of("抽取的检查任务", draw_id)
+        documents = []
+        for task in tasks:
+            if kind == "sheet":
+                audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
+            documents.append(sheets.sheet_context(session, task, gateway.hook))
+        return render_template("tasks/draw_documents.html", documents=documents, kind=kind, draw_id=draw_id,
+                               doc_title="检查任务书" if kind == "sheet" else "检查指引书")
+
+
 @bp.route("/tasks/<int:task_id>/reassignments", methods=["POST"])
 @permission("reassignments.request")
 def request_reassignment(task_id: int):

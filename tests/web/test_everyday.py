@@ -519,3 +519,16 @@ def test_task_sheet_and_guide_print_as_official_a4_documents(web_world):
             matters = page.locator("section.matter-block").count()
             assert len(pages) >= matters  # each matter starts on a new page
     page.context.close()
+
+
+def test_a_whole_draw_prints_as_one_document(web_world):
+    base, tasks = web_world.base_url, _draw_tasks(web_world)
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console/draws/{web_world.drawn_draw}")
+    page.get_by_role("link", name="打印本次抽取的全部任务书").click()
+    assert page.locator("article.doc").count() == len(tasks)
+    assert all(number in page.locator("main").inner_text() for _, number, *_ in tasks)
+    pages = _pdf_pages(page)
+    assert len(pages) >= len(tasks)  # each task's sheet starts on a new page
+    page.context.close()
