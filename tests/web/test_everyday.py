@@ -532,3 +532,27 @@ def test_a_whole_draw_prints_as_one_document(web_world):
     pages = _pdf_pages(page)
     assert len(pages) >= len(tasks)  # each task's sheet starts on a new page
     page.context.close()
+
+
+def test_the_statistics_workbook_names_its_year_and_every_department(web_world):
+    import io
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    base = web_world.base_url
+    page = web_world.new_page(DESKTOP)
+    sign_in(page, base, web_world.accounts["county"].username)
+    page.goto(f"{base}/console")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 Excel").click()
+    year = date.today().year
+    assert f"{year}年度" in download.value.suggested_filename
+    with open(download.value.path(), "rb") as handle:
+        book = load_workbook(io.BytesIO(handle.read()))
+    sheet = book["按部门"]
+    assert f"{year}年度" in sheet["A1"].value
+    names = [row[0].value for row in sheet.iter_rows(min_row=3)]
+    assert len(names) - 1 == len(web_world.gateway.registry.departments) and names[-1] == "合计"
+    assert [c.value for c in book["按计划"][2]][0] == "计划文号"
+    page.context.close()
