@@ -177,10 +177,12 @@ def _printable(task_id: int, kind: str):
         return render_template(f"tasks/{kind}.html", **context)
 
 
-@bp.route("/draws/<int:draw_id>/documents/<any(sheet, guide):kind>")
+@bp.route("/draws/<int:draw_id>/documents/<string:kind>")
 @permission("tasks.read")
 def draw_documents(draw_id: int, kind: str):
     """Every task sheet (or guide) of a draw that the user may read, as one printable document."""
+    if kind not in ("sheet", "guide"):
+        raise NotFound.of("打印文件", kind)
     principal, gateway = current_principal(), get_gateway()
     with gateway.write() as session:
         tasks = list(session.scalars(service.tasks_query(principal, {"draw_id": draw_id})))
