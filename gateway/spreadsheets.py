@@ -111,6 +111,12 @@ def _fill_sheet(ws, title: str, headers: Sequence[str], rows: Iterable[Sequence[
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 6), 60)
     ws.freeze_panes = "A3"
+    # printed: A4 landscape, one page wide, the title and header rows on every page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:2"
 
 
 def _append(ws, values: list[Any]) -> None:

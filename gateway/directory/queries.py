@@ -17,6 +17,24 @@ def contains(column, text: str):
     return column.like("%" + _escape_like(text) + "%", escape="\\")
 
 
+# Words a visitor adds to a name that the registered name may spell differently ("沁盛造纸公司"
+# for "武陟县沁盛造纸有限公司"); a search also tries the name without them.
+NAME_FILLERS = ("股份有限公司", "有限责任公司", "有限公司", "公司", "武陟县")
+
+
+def target_match(text: str):
+    """SQL: the target whose credit code is ``text`` (spaces and case ignored) or whose name contains
+    it, or contains it without the fillers of :data:`NAME_FILLERS`."""
+    squeezed = "".join(text.split())
+    clauses = [Target.uscc == squeezed.upper(), contains(Target.name, text.strip())]
+    core = squeezed
+    for word in NAME_FILLERS:
+        core = core.replace(word, "")
+    if len(core) >= 2 and core != text.strip():
+        clauses.append(contains(Target.name, core))
+    return or_(*clauses)
+
+
 def has_licence(licence: str):
     return contains(Target.licences, "|" + licence + "|")
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from gateway.api.pagination import fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
-from gateway.directory.queries import contains
+from gateway.directory.queries import target_match
 from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
@@ -39,11 +39,6 @@ PLAN_KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽
 PLAN_STATUS_LABELS = {"published": "已公布", "superseded": "已被新版本替代"}
 INSPECTION_TYPE_LABELS = {True: "跨部门联合双随机抽查", False: "部门双随机抽查"}
 TARGET_TYPE_LABELS = {**ENTITY_TYPES, "other_unit": ENTITY_TYPES.get("other", "其他单位")}
-
-
-def _uscc_or_name(q: str):
-    q = q.strip()
-    return or_(Target.uscc == q.upper(), contains(Target.name, q))
 
 
 # --- matters ------------------------------------------------------------------------------------
@@ -267,7 +262,7 @@ def public_results(
     authorize(principal, "results.read", published=True)
     stmt = _current_published_results()
     if q:
-        stmt = stmt.where(_uscc_or_name(q))
+        stmt = stmt.where(target_match(q))
     if plan_id:
         stmt = stmt.where(Task.plan_id == plan_id)
     found = fetch_page(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()), page, page_size)
@@ -289,7 +284,7 @@ def public_dispositions(gateway: Gateway, session: Session, principal: Principal
         .where(Disposition.status == "published")
     )
     if q:
-        stmt = stmt.where(_uscc_or_name(q))
+        stmt = stmt.where(target_match(q))
     found = fetch_page(session, stmt.order_by(Disposition.published_on.desc(), Disposition.id.desc()), page, page_size)
     return found.map(lambda d: public_disposition_dict(gateway, d))
 
@@ -302,7 +297,7 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
-    found = fetch_page(session, select(Target).where(_uscc_or_name(q)).order_by(Target.name, Target.id), page, page_size)
+    found = fetch_page(session, select(Target).where(target_match(q)).order_by(Target.name, Target.id), page, page_size)
     counts = dict(session.execute(
         select(Task.target_id, func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
         .where(Task.target_id.in_([t.id for t in found.items]), InspectionResult.status == "published")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.codes import checkins
 from gateway.core import Gateway
 from gateway.db import utcnow
-from gateway.directory.models import Target
+from gateway.directory.models import Inspector, Target
 from gateway.enterprise import statements as enterprise_statements
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.planning.models import Plan
@@ -294,6 +294,16 @@ def _audit_details(result: InspectionResult, **extra: Any) -> dict[str, Any]:
             "result_codes": list(result.result_codes), **extra}
 
 
+def recorder_label(session: Session, principal: Principal) -> str:
+    """Who recorded: an inspector by the name in the directory (their account may be named
+    ``inspector-97``), anyone else by their account."""
+    if principal.inspector_id is not None:
+        inspector = session.get(Inspector, principal.inspector_id)
+        if inspector is not None:
+            return Principal(role=principal.role, name=inspector.name).label
+    return principal.label
+
+
 def record_result(
     gateway: Gateway, session: Session, principal: Principal, task_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
@@ -310,7 +320,7 @@ def record_result(
     clean = validate_result(gateway, session, task, contributions.merge_into(session, task, raw), today=today)
     result = InspectionResult(
         task_id=task.id, version=1, status="recorded",
-        recorded_by=principal.label, recorded_by_inspector_id=principal.inspector_id,
+        recorded_by=recorder_label(session, principal), recorded_by_inspector_id=principal.inspector_id,
     )
     _apply_clean(gateway, session, result, clean)
     session.add(result)
@@ -365,7 +375,7 @@ def correct_result(
     clean = validate_result(gateway, session, task, raw, today=today, correction=True)
     result = InspectionResult(
         task_id=task.id, version=base.version + 1, status="recorded", supersedes_id=base.id,
-        correction_reason=clean.reason, recorded_by=principal.label, recorded_by_inspector_id=principal.inspector_id,
+        correction_reason=clean.reason, recorded_by=recorder_label(session, principal), recorded_by_inspector_id=principal.inspector_id,
     )
     _apply_clean(gateway, session, result, clean)
     session.add(result)

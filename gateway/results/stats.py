@@ -121,6 +121,8 @@ def supervision_stats(
         ))
 
     by_department: dict[str, Row] = {}
+    if scope == ANY and not department and plan_id is None:  # a department with no task has its row of zeros
+        by_department = {code: Row(key=code, name=department_name(gateway, code)) for code in gateway.registry.departments}
     by_plan: dict[int, Row] = {}
     totals = Row(key="total", name="合计")
     for task, plan in rows:
@@ -153,19 +155,40 @@ def table(rows: list[dict[str, Any]], totals: dict[str, Any] | None = None) -> t
     return [HEADERS[k] for k in keys], out
 
 
+# The workbook's rates: (header, part, whole).
+RATES = (("检查完成率", "inspected", "drawn"), ("按时公示率", "published_on_time", "published"),
+         ("问题发现率", "problems_found", "inspected"))
+
+
 def stats_file(data: dict[str, Any], file_format: str) -> tuple[bytes, str, str]:
-    """The statistics as a CSV or Excel file: its content, media type and download name."""
-    headers, dept_rows = table(data["departments"], data["totals"])
-    _, plan_rows = table(data["plans"])
+    """The statistics as a CSV or Excel file: its content, media type and download name (with the
+    statistics year, when one was asked for)."""
     stamp = data["as_of"].isoformat()
+    name = f"监督统计-{data['year']}年度-{stamp}" if data.get("year") else f"监督统计-{stamp}"
     if file_format == "csv":
+        headers, dept_rows = table(data["departments"], data["totals"])
+        _, plan_rows = table(data["plans"])
         content = exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows)
-        return content, exports.CSV_MIMETYPE, f"监督统计-{stamp}.csv"
-    return _workbook(headers, dept_rows, plan_rows, stamp), exports.XLSX_MIMETYPE, f"监督统计-{stamp}.xlsx"
+        return content, exports.CSV_MIMETYPE, f"{name}.csv"
+    return _workbook(data, stamp), exports.XLSX_MIMETYPE, f"{name}.xlsx"
 
 
-def _workbook(headers, dept_rows, plan_rows, stamp) -> bytes:
+def _workbook(data: dict[str, Any], stamp: str) -> bytes:
+    """按部门 (by name: the codes are internal) and 按计划 (by document number), with rates."""
+    year = f"{data['year']}年度，" if data.get("year") else ""
+    counters = [HEADERS[k] for k in COUNTERS]
+    rates = [header for header, _, _ in RATES]
+
+    def row(r: dict[str, Any], *first: Any) -> list[Any]:
+        return [*first, *(r[k] for k in COUNTERS), *(_rate(r[part], r[whole]) for _, part, whole in RATES)]
+
+    departments = [row(r, r["name"]) for r in data["departments"]] + [row(data["totals"], "合计")]
+    plans = [row(r, r["key"], r["name"]) for r in data["plans"]]
     return exports.to_xlsx_sheets([
-        ("按部门", f"双随机抽查监督统计（按部门，截至{stamp}）", headers, dept_rows),
-        ("按计划", f"双随机抽查监督统计（按计划，截至{stamp}）", headers, plan_rows),
+        ("按部门", f"双随机抽查监督统计（{year}按部门，截至{stamp}）", ["部门", *counters, *rates], departments),
+        ("按计划", f"双随机抽查监督统计（{year}按计划，截至{stamp}）", ["计划文号", "计划名称", *counters, *rates], plans),
     ])
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "—"

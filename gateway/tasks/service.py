@@ -9,6 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import Department, MatterVersion, Target
+from gateway.directory.queries import contains, target_match
 from gateway.errors import NotFound
 from gateway.planning.models import Plan, PlanMatter
 from gateway.security.policy import ANY, OWN_DEPARTMENT, TEAM, authorize, scope_of
@@ -77,7 +78,14 @@ def tasks_query(principal: Principal, args: Mapping[str, Any]):
         stmt = stmt.where(Task.target_id.in_(select(Target.id).where(Target.uscc == args["uscc"].strip().upper())))
     if args.get("key_inspection") is not None:
         stmt = stmt.where(Task.key_inspection.is_(args["key_inspection"]))
+    if args.get("q"):
+        stmt = stmt.where(search_clause(args["q"]))
     return stmt.order_by(Task.id)
+
+
+def search_clause(text: str):
+    """Tasks whose number contains ``text`` or whose target it names (``target_match``)."""
+    return or_(contains(Task.number, text.strip()), Task.target_id.in_(select(Target.id).where(target_match(text))))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ never their phone or certificate numbers.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -41,8 +42,11 @@ def sheet_context(session: Session, task: Task, hook=None, code: dict[str, str] 
     matters = []
     for matter in task_matters(session, task):
         content = matter.version.content
+        guide = _guide_text(matter, hook)
+        # Only what is checked (an outcome) is a check item; the form's other fields (问题描述,
+        # 经营类别, 抽查报告份数 ...) are filled in when the result is recorded.
         items = sorted(
-            content.get("check_items", []),
+            (i for i in content.get("check_items", []) if i.get("kind", "outcome") == "outcome"),
             key=lambda i: (i.get("department_code") != matter.department, i.get("order", 0)),
         )
         matters.append({
@@ -59,7 +63,8 @@ def sheet_context(session: Session, task: Task, hook=None, code: dict[str, str] 
             "methods": content.get("methods", []),
             "frequency": content.get("frequency", ""),
             "items": items,
-            "guide_text": _guide_text(matter, hook),
+            "guide_text": guide,
+            "guide_steps": guide_steps(guide),
         })
     team = [{"name": m.inspector.name, "department": m.department_code, "role": m.role}
             for m in task.members if m.active]
@@ -73,6 +78,15 @@ def sheet_context(session: Session, task: Task, hook=None, code: dict[str, str] 
         "generated_at": iso(utcnow()),
         "code": code,
     }
+
+
+def guide_steps(text: str) -> list[str]:
+    """The 工作指引 as numbered steps: one per line, or else one per sentence (。；), any leading
+    numbering ("1." "（一）" "一、") dropped because the list numbers them."""
+    parts = [p for p in re.split(r"\n+", text) if p.strip()]
+    if len(parts) <= 1:
+        parts = [p for p in re.split(r"(?<=[。；;])", text) if p.strip()]
+    return [re.sub(r"^\s*(?:\d+[.、．)]|（[一二三四五六七八九十\d]+）|[一二三四五六七八九十]+、)\s*", "", p).strip() for p in parts]
 
 
 def _guide_text(matter, hook) -> str:

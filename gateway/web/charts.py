@@ -15,7 +15,8 @@ WIDTH = 400
 ROW = 46
 TOP = 4
 BAR = 16
-COLOURS = {"blue": "#0f4c8a", "green": "#2e8b57", "red": "#c62828", "amber": "#e0a100", "grey": "#c9d2dc"}
+# Each at least 3:1 against the white chart background (WCAG 1.4.11, non-text contrast).
+COLOURS = {"blue": "#0f4c8a", "green": "#2e8b57", "red": "#c62828", "amber": "#b07d00", "grey": "#7b8794"}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Every stage is a call to ``gateway.draw.service``; this module only reads forms 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from gateway.draw import service
 from gateway.draw.record import EXCLUSION_REASONS
 from gateway.errors import DomainError
 from gateway.planning import service as plans
-from gateway.security.policy import allows, authorize, permission
+from gateway.security.policy import allows, authorize, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
 from schemas.draws import WITNESS_CATEGORIES
@@ -41,8 +41,9 @@ SHOWN_TASKS = 300
 
 # ---------------------------------------------------------------------------------------- views
 
-def draw_view(row) -> dict[str, Any]:
-    """Everything the projector, the public draw page and the printed record show."""
+def draw_view(row, pick: Callable[[list[dict]], list[dict]] | None = None) -> dict[str, Any]:
+    """Everything the projector, the public draw page and the printed record show; ``pick``
+    chooses the record's tasks listed (default: the first :data:`SHOWN_TASKS`)."""
     gateway = get_gateway()
     registry = gateway.registry
     data = service.draw_dict(row, gateway.settings)
@@ -58,10 +59,10 @@ def draw_view(row) -> dict[str, Any]:
     record = json.loads(row.record) if row.status == "drawn" and row.record else None
     tasks, selected_total = [], 0
     if record is not None:
-        usccs = [t["uscc"] for t in record["tasks"][:SHOWN_TASKS]]
-        names = _target_names(usccs)
+        listed = pick(record["tasks"]) if pick else record["tasks"][:SHOWN_TASKS]
+        names = target_names([t["uscc"] for t in listed])
         departments = {code: d.name for code, d in registry.departments.items()}
-        for entry in record["tasks"][:SHOWN_TASKS]:
+        for entry in listed:
             tasks.append({
                 "number": entry["number"], "uscc": entry["uscc"], "name": names.get(entry["uscc"], ""),
                 "matters": [matter_names.get(m, m) for m in entry["matters"]],
@@ -91,7 +92,7 @@ def moves_view(section: dict[str, Any] | None, matter_names: dict[str, str]) -> 
         return f"{matter_names.get(matter, matter)} · " + ("重点抽查对象" if group == "key" else f"{group} 类")
 
     labels, reasons = section["fields"], section["reasons"]
-    names = _target_names([m["uscc"] for m in section["moves"]])
+    names = target_names([m["uscc"] for m in section["moves"]])
     return {"window": section["window"], "sha256": section["moves_sha256"], "moves": [{
         "uscc": m["uscc"], "name": names.get(m["uscc"], ""),
         "moved_out": [stratum(k) for k in m["moved_out"]], "moved_in": [stratum(k) for k in m["moved_in"]],
@@ -101,7 +102,7 @@ def moves_view(section: dict[str, Any] | None, matter_names: dict[str, str]) -> 
     } for m in section["moves"]]}
 
 
-def _target_names(usccs: list[str]) -> dict[str, str]:
+def target_names(usccs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(usccs), 500):
         chunk = usccs[start:start + 500]
@@ -153,7 +154,7 @@ def projector(draw_id: int, errors: dict | None = None, form: dict | None = None
     return render_template(
         "draw/projector.html", **view, errors=errors or {}, form=form or {},
         can_run=allows(principal, "draws.run"), can_internal=allows(principal, "draws.read_internal"),
-        role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
+        task_links=scope_of(principal, "tasks.read") is not None, role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
     ), status
 
 
@@ -313,6 +314,6 @@ def teams(draw_id: int):
     """The teams by name (office, supervisors), with the team matching re-run; the read is audited."""
     gateway = get_gateway()
     data = service.read_internal(gateway, current_principal(), draw_id)
-    names = _target_names([t["uscc"] for t in data.tasks])
+    names = target_names([t["uscc"] for t in data.tasks])
     return render_template("draw/teams.html", data=data, names=names, draw_id=draw_id, plan_title=data.plan_title,
                            departments={c: d.name for c, d in gateway.registry.departments.items()})

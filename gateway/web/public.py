@@ -6,12 +6,15 @@ never carry inspectors' names, phones or certificate numbers.
 """
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+import json
+from pathlib import Path
+
+from flask import Response, abort, redirect, render_template, request, send_file, url_for
 
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.draw import service as draw_service
-from gateway.errors import Invalid
+from gateway.errors import Invalid, NotFound
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import public as public_service
 from gateway.results.clock import china_today
@@ -19,10 +22,13 @@ from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from gateway.web.base import make_blueprint, page_number
-from gateway.web.draw import draw_view
+from gateway.web.draw import draw_view, target_names
 
 bp = make_blueprint("web_public")
 SEARCH_PAGE_SIZE = 20
+DRAW_PAGE_SIZE = 50
+# The stand-alone verifier (standard library only) that the verify pages offer for download.
+VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
 
 
 @bp.route("/")
@@ -106,7 +112,32 @@ def _plan_draws(plan_id: int) -> list[dict]:
 @permission("draws.read")
 def draw(draw_id: int):
     authorize(current_principal(), "draws.read", published=True)
-    return render_template("public/draw.html", **draw_view(draw_service.get_draw(db(), draw_id)))
+    row = draw_service.get_draw(db(), draw_id)
+    record = json.loads(row.record) if row.status == "drawn" and row.record else None
+    names = target_names(sorted({u for s in record["strata"] for u in s["population"]})) if record else {}
+    q, found = (request.args.get("q") or "").strip(), {}
+
+    def pick(tasks: list[dict]) -> list[dict]:
+        """The page's tasks: those matching the search (number, name or credit code), a page at a time."""
+        code = "".join(q.split()).upper()
+        hits = [t for t in tasks if not q or q in t["number"] or code == t["uscc"] or q in names.get(t["uscc"], "")]
+        found["page"] = Page(hits[(page_number() - 1) * DRAW_PAGE_SIZE:page_number() * DRAW_PAGE_SIZE], len(hits),
+                             page_number(), DRAW_PAGE_SIZE)
+        return found["page"].items
+
+    view = draw_view(row, pick)
+    labels = {s["key"]: f"{s['matter_name']} · {s['risk_class'] + ' 类' if s['risk_class'] else '重点抽查对象'}"
+              for s in view["strata"]}
+    return render_template("public/draw.html", **view, population_names=names, strata_labels=labels,
+                           task_page=found.get("page"), q=q)
+
+
+@bp.route("/verify_draw.py")
+@permission("draws.read")
+def verify_script():
+    if not VERIFY_SCRIPT.is_file():
+        raise NotFound.of("验证脚本", "verify_draw.py")
+    return send_file(VERIFY_SCRIPT, mimetype="text/x-python", as_attachment=True, download_name="verify_draw.py")
 
 
 @bp.route("/annual")

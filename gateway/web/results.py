@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select, true
 
 from gateway.api.session import db, get_gateway
 from gateway.directory import eligibility
@@ -23,10 +23,10 @@ from gateway.results.access import task_resource, visible_tasks
 from gateway.results.checklist import MergedChecklist, task_checklists
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.models import LISTING_STATUS_LABELS, RESULT_STATUS_LABELS, Attachment, InspectionResult
-from gateway.security.policy import allows, authorize, permission
+from gateway.security.policy import ANY, OWN_DEPARTMENT, allows, authorize, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
-from gateway.web.base import errors_of, make_blueprint, paged, refusal_status, run_action
+from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name, form_fields, read_form
 
 bp = make_blueprint("web_results", "/console")
@@ -326,6 +326,11 @@ def _checklist_rows(pinned: dict[str, MergedChecklist], result: dict[str, Any]) 
 @bp.route("/results/<int:result_id>")
 @permission("results.read")
 def result_view(result_id: int):
+    return _result_page(result_id)
+
+
+def _result_page(result_id: int, errors: dict | None = None, status: int = 200):
+    """The result with what the signed-in user may do to it; ``errors`` are the review form's."""
     gateway, session, principal = get_gateway(), db(), current_principal()
     row = results.get_result(session, result_id)
     results.authorize_read(session, principal, row)
@@ -350,8 +355,8 @@ def result_view(result_id: int):
                                  for d in dispositions},
         can_delete_disposition={d["id"]: allows(principal, "followups.write", departments=[d["department_code"]])
                                 for d in dispositions},
-        errors={}, disposition_form={},
-    )
+        errors=errors or {}, disposition_form={},
+    ), status
 
 
 @bp.route("/results/<int:result_id>/review", methods=["POST"])
@@ -361,11 +366,16 @@ def review(result_id: int):
     approve = request.form.get("decision") == "approve"
     note = (request.form.get("note") or "").strip()
 
-    def act():
+    try:
         with gateway.write() as session:
             results.review_result(gateway, session, principal, result_id, approve, note)
-
-    run_action(act, "审核通过，可以公示。" if approve else "已退回检查组修改。")
+    except DomainError as exc:
+        status, errors = refusal_status(exc), flat_errors(exc.errors)
+        if errors:  # about the form: beside its field
+            return _result_page(result_id, errors, status)
+        flash(exc.message, "error")  # about the result's state: one banner
+        return redirect(url_for("web_results.result_view", result_id=result_id))
+    flash("审核通过，可以公示。" if approve else "已退回检查组修改。", "success")
     return redirect(url_for("web_results.result_view", result_id=result_id))
 
 
@@ -400,7 +410,30 @@ def attachment(attachment_id: int):
 
 # ----------------------------------------------------------------------------- review and publish
 
-REVIEW_STATUSES = (("recorded", "待审核"), ("reviewed", "待公示"), ("returned", "已退回"), ("published", "已公示"))
+REVIEW_STATUSES = (("recorded", "待审核"), ("reviewed", "待公示"), ("returned", "已退回"), ("published", "已公示"),
+                   ("others", "其他部门牵头（只读）"))
+# A tab's results are the ones the user may act on: review a recorded one, publish a reviewed one.
+REVIEW_ACTIONS = {"recorded": "results.review", "reviewed": "results.publish"}
+
+
+def _can_act(principal, action: str):
+    """SQL: the result's task is one whose lead department ``principal`` may do ``action`` for."""
+    scope = scope_of(principal, action)
+    if scope == ANY:
+        return true()
+    if scope == OWN_DEPARTMENT:
+        return Task.lead_department == (principal.department_code or "")
+    return false()
+
+
+def _review_clause(principal, status: str):
+    """The results on the tab ``status``: the waiting ones the user can act on, or (``others``)
+    the waiting ones only to be read."""
+    if status in REVIEW_ACTIONS:
+        return and_(InspectionResult.status == status, _can_act(principal, REVIEW_ACTIONS[status]))
+    if status == "others":
+        return or_(*(and_(InspectionResult.status == s, ~_can_act(principal, a)) for s, a in REVIEW_ACTIONS.items()))
+    return InspectionResult.status == status
 
 
 @bp.route("/review")
@@ -410,18 +443,15 @@ def review_list():
     status = request.args.get("status") or "recorded"
     if status not in dict(REVIEW_STATUSES):
         status = "recorded"
-    stmt = (select(InspectionResult).join(Task, Task.id == InspectionResult.task_id)
-            .where(visible_tasks(principal, "results.read"), InspectionResult.status == status)
-            .order_by(InspectionResult.id.desc()))
+    visible = select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).where(
+        visible_tasks(principal, "results.read"))
+    stmt = visible.where(_review_clause(principal, status)).order_by(InspectionResult.id.desc())
     today = china_today()
     page = paged(session, stmt, lambda r: results.result_dict(gateway, session, r, today))
-    counts = {}
-    for value, _ in REVIEW_STATUSES:
-        counts[value] = session.scalar(
-            select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
-            .where(visible_tasks(principal, "results.read"), InspectionResult.status == value)) or 0
+    counts = {value: session.scalar(select(func.count()).select_from(
+        visible.where(_review_clause(principal, value)).subquery())) or 0 for value, _ in REVIEW_STATUSES}
     return render_template("results/review_list.html", page=page, status=status, statuses=REVIEW_STATUSES,
-                           counts=counts)
+                           counts=counts, read_only=status == "others")
 
 
 # ------------------------------------------------------------------------------------ follow-ups
@@ -457,11 +487,16 @@ def record_disposition(result_id: int):
     if supersedes:
         body["supersedes_id"] = supersedes
 
-    def record() -> None:
+    def record() -> str:
         with gateway.write() as session:
-            followups.record_disposition(gateway, session, principal, result_id, body, today=today)
+            row = followups.record_disposition(gateway, session, principal, result_id, body, today=today)
+            if allows(principal, "followups.publish", departments=[row.department_code]):
+                return "后续处置已录入，请核对后点击“公示后续处置”。"
+            return "后续处置已录入，待部门负责人公示。"
 
-    run_action(record, "后续处置已录入，待部门负责人公示。")
+    message, error = run_action(record)
+    if error is None:
+        flash(message, "success")
     return redirect(url_for("web_results.result_view", result_id=result_id, _anchor="dispositions"))
 
 

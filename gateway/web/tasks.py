@@ -4,17 +4,24 @@ the printable task sheet and guide, and article 14 reassignments (request, decis
 The rules are in ``gateway.tasks.service`` and ``gateway.tasks.reassign``."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import case, exists, select
 
 from gateway.api.session import db, get_gateway
 from gateway.codes import service as inspection_codes
+from gateway.draw.models import Draw
+from gateway.errors import NotFound
+from gateway.planning.models import Plan
 from gateway.results import service as results
+from gateway.results.clock import china_today
+from gateway.results.models import InspectionResult
 from gateway.security import audit
 from gateway.security.policy import TEAM, allows, permission, scope_of
 from gateway.security.principal import current_principal
 from gateway.tasks import reassign, service, sheets
-from gateway.tasks.models import Reassignment
+from gateway.tasks.models import Reassignment, Task
 from gateway.web.base import local_path, make_blueprint, paged, run_action
 from gateway.web.notices import notice_panel
 
@@ -34,9 +41,13 @@ def _result_states(session, task_ids: list[int]) -> dict[int, dict]:
     return out
 
 
+MINE_FILTERS = (("returned", "已退回"), ("today", "今日到期"), ("due_soon", "即将到期"))
+SOON_DAYS = 7  # calendar days ahead that count as 即将到期 on the inspector's list
+
+
 def _list_args() -> dict:
     args = {}
-    for name in ("status", "department", "uscc"):
+    for name in ("status", "department", "uscc", "q"):
         value = (request.args.get(name) or "").strip()
         if value:
             args[name] = value
@@ -62,12 +73,58 @@ def my_tasks():
     return _task_list(principal, mine=True)
 
 
+def _returned():
+    """SQL: the task has a result version sent back for correction."""
+    return exists().where(InspectionResult.task_id == Task.id, InspectionResult.status == "returned")
+
+
+def _mine_query(stmt, show: str):
+    """The inspector's list: returned tasks first, then by due date; ``show`` narrows it to the
+    returned ones, those due today, or those due within :data:`SOON_DAYS` and not yet recorded."""
+    today = china_today()
+    if show == "returned":
+        stmt = stmt.where(_returned())
+    elif show == "today":
+        stmt = stmt.where(Task.window_end == today, Task.status == "assigned")
+    elif show == "due_soon":
+        stmt = stmt.where(Task.window_end >= today, Task.window_end <= today + timedelta(days=SOON_DAYS),
+                          Task.status == "assigned")
+    return stmt.order_by(None).order_by(case((_returned(), 0), else_=1), Task.window_end, Task.id)
+
+
 def _task_list(principal, *, mine: bool):
     session, args = db(), _list_args()
-    page = paged(session, service.tasks_query(principal, args), lambda t: service.task_dict(session, t))
+    stmt = service.tasks_query(principal, args)
+    show = request.args.get("show") or ""
+    if mine:
+        stmt = _mine_query(stmt, show)
+    page = paged(session, stmt, lambda t: service.task_dict(session, t))
     states = _result_states(session, [t["id"] for t in page.items])
-    return render_template("tasks/index.html", page=page, args=args, states=states,
-                           status_labels=TASK_STATUS_LABELS, mine=mine)
+    choices = {} if mine else _filter_choices(session)
+    return render_template("tasks/index.html", page=page, args=args, states=states, show=show,
+                           status_labels=TASK_STATUS_LABELS, mine=mine, mine_filters=MINE_FILTERS, **choices)
+
+
+def _filter_choices(session) -> dict:
+    """The plans and draws the office list can be narrowed to (newest first)."""
+    plans = session.execute(select(Plan.id, Plan.year, Plan.title).where(Plan.status != "draft")
+                            .order_by(Plan.year.desc(), Plan.id.desc())).all()
+    titles = {p.id: p.title for p in plans}
+    draws = session.execute(select(Draw.id, Draw.plan_id).where(Draw.status == "drawn")
+                            .order_by(Draw.id.desc())).all()
+    return {"plan_choices": [(p.id, p.title) for p in plans],
+            "draw_choices": [(d.id, f"第 {d.id} 次抽取 · {titles.get(d.plan_id, '')}") for d in draws]}
+
+
+@bp.route("/tasks/number/<path:number>")
+@permission("tasks.read")
+def by_number(number: str):
+    """A task by its number (the draw page and the team list link here)."""
+    session = db()
+    task = session.scalar(service.tasks_query(current_principal(), {}).where(Task.number == number))
+    if task is None:
+        raise NotFound.of("检查任务", number)
+    return redirect(url_for("web_tasks.detail", task_id=task.id))
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -123,6 +180,26 @@ def _printable(task_id: int, kind: str):
         code = inspection_codes.code_block(session, gateway.settings, task, request.host_url) if kind == "sheet" else None
         context = context_of(session, task, gateway.hook, code)
         return render_template(f"tasks/{kind}.html", **context)
+
+
+@bp.route("/draws/<int:draw_id>/documents/<string:kind>")
+@permission("tasks.read")
+def draw_documents(draw_id: int, kind: str):
+    """Every task sheet (or guide) of a draw that the user may read, as one printable document."""
+    if kind not in ("sheet", "guide"):
+        raise NotFound.of("打印文件", kind)
+    principal, gateway = current_principal(), get_gateway()
+    with gateway.write() as session:
+        tasks = list(session.scalars(service.tasks_query(principal, {"draw_id": draw_id})))
+        if not tasks:
+            raise NotFound.of("抽取的检查任务", draw_id)
+        documents = []
+        for task in tasks:
+            if kind == "sheet":
+                audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
+            documents.append(sheets.sheet_context(session, task, gateway.hook))
+        return render_template("tasks/draw_documents.html", documents=documents, kind=kind, draw_id=draw_id,
+                               doc_title="检查任务书" if kind == "sheet" else "检查指引书")
 
 
 @bp.route("/tasks/<int:task_id>/reassignments", methods=["POST"])

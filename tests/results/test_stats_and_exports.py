@@ -81,9 +81,21 @@ def test_statistics_api_in_json_csv_and_excel(world, client_as):
     assert book.sheetnames == ["按部门", "按计划"]
     sheet = book["按部门"]
     assert "监督统计" in sheet["A1"].value
-    assert [c.value for c in sheet[2]] == list(stats.HEADERS.values())
-    assert [c.value for c in sheet[sheet.max_row]][:3] == ["total", "合计", 3]
-    assert [c.value for c in book["按计划"][3]][2] == 3
+    assert [c.value for c in sheet[2]][:3] == ["部门", "抽取任务数", "已检查数"]  # names, not internal codes
+    assert [c.value for c in sheet[2]][-3:] == ["检查完成率", "按时公示率", "问题发现率"]
+    assert [c.value for c in sheet[sheet.max_row]][:2] == ["合计", 3]
+    assert [c.value for c in sheet[sheet.max_row]][-3:] == ["66.7%", "100.0%", "50.0%"]
+    departments = [row[0].value for row in sheet.iter_rows(min_row=3)]
+    assert len(departments) - 1 == len(world.gateway.registry.departments) > 3  # with no task too: a row of zeros
+    plans = book["按计划"]
+    assert [c.value for c in plans[2]][:3] == ["计划文号", "计划名称", "抽取任务数"]
+    assert [c.value for c in plans[3]][2] == 3
+    for ws in book.worksheets:  # the same header style, and set up for printing
+        assert ws.cell(row=2, column=1).font.bold and ws.cell(row=2, column=1).fill.fgColor.rgb.endswith("DDEBF7")
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$2"
+    response = office.get("/api/v1/stats", query_string={"as_of": "2026-10-20", "format": "xlsx", "year": 2026})
+    assert "2026年度" in response.headers["Content-Disposition"] or "2026%E5%B9%B4%E5%BA%A6" in response.headers["Content-Disposition"]
+    assert "2026年度" in load_workbook(io.BytesIO(response.data))["按部门"]["A1"].value
     assert client_as("inspector", inspector_id=world.inspectors["c1"]).get("/api/v1/stats").status_code == 403
 
 

@@ -54,12 +54,15 @@ def test_sheet_and_guide_are_printable_chinese_pages_from_plugin_content(gateway
         plan_matters = {code: gateway.registry.matters[code] for code in task.matter_codes}
     for code, matter in plan_matters.items():
         assert matter.name in html
-        assert all(item.name in html for item in gateway.registry.check_items[code])
+        # the check items (outcomes); the result form's other fields are not check items
+        items = gateway.registry.check_items[code]
+        assert all(item.name in html for item in items if item.kind == "outcome")
+        assert not any(f">{item.name}<" in html for item in items if item.kind != "outcome")
     guide = office.get(f"/api/v1/tasks/{task_id}/guide").get_data(as_text=True)
     assert "检查指引书" in guide
     for code, matter in plan_matters.items():
         assert matter.legal_basis[0] in guide
-        assert all(item.name in guide for item in gateway.registry.check_items[code])
+        assert all(item.name in guide for item in gateway.registry.check_items[code] if item.kind == "outcome")
         text = gateway.hook.gateway_guide_text(matter_code=code, version="1")
         if text:
             assert text.splitlines()[0] in guide

@@ -139,7 +139,8 @@ def test_a_result_with_a_photo_then_a_disposition(gateway, client_as):
         assert result.has_problems and result.signature_status == "refused"
     head = client_as("department_head", lead)
     # returned to the team with a reason, changed, then approved
-    assert head.post(f"/console/results/{result_id}/review", data={"decision": "return"}).status_code == 302
+    refused = head.post(f"/console/results/{result_id}/review", data={"decision": "return"})
+    assert refused.status_code == 422 and "退回修改时必须填写退回原因" in refused.get_data(as_text=True)
     with gateway.read() as session:
         assert results.get_result(session, result_id).status == "recorded"  # a return needs a reason
     head.post(f"/console/results/{result_id}/review", data={"decision": "return", "note": "请补充拒签见证人姓名"})
