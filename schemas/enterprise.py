@@ -131,6 +131,9 @@ RatingPageSchema = page_schema(RatingSchema, "RatingPage")
 class RatingSummarySchema(Schema):
     department_code = fields.String()
     count = fields.Integer()
+    covered = fields.Integer(metadata={"description": "How many ratings the average and scores cover: for a "
+                                                      "department the first 5·⌊count/5⌋ by time (whole batches, "
+                                                      "so no single rating can be deduced); all for the office"})
     shown = fields.Boolean(metadata={"description": "False below 5 ratings: nothing but the count is shown"})
     average = fields.Float(allow_none=True)
     scores = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)

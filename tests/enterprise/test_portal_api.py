@@ -186,6 +186,32 @@ def test_ratings_are_anonymous_to_the_department(app, client, client_as, world):
     assert early.value.code == "not_inspected_yet"
 
 
+def test_department_aggregates_move_in_batches_so_no_single_rating_shows(client_as, world):
+    task_ids = rated_tasks(world, 12)
+    head, office = client_as("department_head", "market"), client_as("county_office")
+    seen = []
+    for n, task_id in enumerate(task_ids):
+        with world.gateway.write() as session:
+            portal.rate(session, session.get(Task, task_id).target.uscc, task_id, SCORES_IN_TURN[n], "")
+        (mine,) = head.get("/api/v1/ratings/summary").get_json()
+        assert mine["count"] == n + 1 and mine["covered"] == (n + 1) // 5 * 5
+        seen.append(mine["scores"] or {})
+        # the office sees every rating at once
+        (everything,) = [s for s in office.get("/api/v1/ratings/summary").get_json() if s["department_code"] == "market"]
+        if n >= 4:
+            assert everything["covered"] == n + 1 and sum(everything["scores"].values()) == n + 1
+            assert everything["average"] == pytest.approx(sum(SCORES_IN_TURN[:n + 1]) / (n + 1), abs=0.01)
+    # two consecutive aggregates differ by nothing or by a whole batch, never by one rating
+    for before, after in zip(seen, seen[1:]):
+        moved = sum(abs(after.get(k, 0) - before.get(k, 0)) for k in {*before, *after})
+        assert moved in (0, 5), (before, after)
+    assert seen[9] == {"1": 2, "2": 2, "3": 2, "4": 2, "5": 2} and seen[11] == seen[9]
+    assert seen[4] == {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}
+
+
+SCORES_IN_TURN = (1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 5, 1)
+
+
 def test_console_generates_the_notice_records_delivery_and_answers_a_statement(app, client_as, world):
     head = client_as("department_head", "commerce")
     task_id = world.tasks["oil"]
