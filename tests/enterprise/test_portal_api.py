@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gateway.enterprise import portal
 from gateway.enterprise.models import Rating
+from gateway.higher_level.models import HigherLevelInspection
 from gateway.results import service
 from gateway.security.audit import AuditEntry
 from gateway.tasks.models import Reassignment, Task, TaskMember
 from tests.enterprise.test_access_codes import wrong_secret
+from tests.ledger.test_ledger_queries import registered
 
 CONTACT = "武陟县商务局 张科长 0391-7221234"
 
@@ -228,3 +231,59 @@ def test_console_generates_the_notice_records_delivery_and_answers_a_statement(a
     # A cooperating department sees the task but may not generate its notice.
     market = client_as("department_head", "market").get(f"/console/tasks/{task_id}").get_data(as_text=True)
     assert "生成检查通知书" not in market and "查看通知书" in market
+
+
+def _count_queries(gateway, action) -> int:
+    executed = []
+
+    def count(*_args):
+        executed.append(1)
+
+    event.listen(gateway.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", count)
+    return len(executed)
+
+
+def _overview_queries(world, uscc: str) -> tuple[int, list]:
+    shown = []
+
+    def run():
+        with world.gateway.read() as session:
+            shown.extend(portal.overview(world.gateway, session, uscc, world.today))
+
+    return _count_queries(world.gateway, run), shown
+
+
+def test_portal_lists_every_inspection_of_the_ledger_with_its_channel(app, client_as, world):
+    uscc, oil = world.targets["oil"], world.tasks["oil"]
+    year = world.window[0].year
+    before, _ = _overview_queries(world, uscc)
+    with world.gateway.write() as session:
+        session.add(HigherLevelInspection(record_key="portal-h1", uscc=uscc, authority="焦作市商务局", level="city",
+                                          department_code="", inspected_on=date(year, 2, 3), year=year,
+                                          reference="焦商检〔2026〕7号"))
+        for n, channel in enumerate(("special", "complaint", "routine")):
+            session.add(registered(uscc, "market", channel, date(year, 3, 1 + n), reference=f"武市监{channel}{n}"))
+        # a registered visit joined into the drawn task is the task, not a second line
+        session.add(registered(uscc, "commerce", "special", world.window[0], joint_task_id=oil, reference="joined"))
+        session.add(registered(world.targets["lab"], "market", "case", date(year, 3, 9), reference="another-firm"))
+    after, shown = _overview_queries(world, uscc)
+    assert after == before  # a fixed number of queries, whatever the ledger holds
+    lines = [e for e in shown if e["read_only"]]
+    assert sorted((e["channel"], e["channel_label"], e["reference"]) for e in lines) == [
+        ("complaint", "投诉举报核查", "武市监complaint1"), ("higher_level", "上级部门检查", "焦商检〔2026〕7号"),
+        ("routine", "日常巡查", "武市监routine2"), ("special", "专项检查", "武市监special0")]
+    assert all(e["task_id"] is None and not (e["can_rate"] or e["can_file_statement"]) for e in lines)
+    tasks = [e for e in shown if not e["read_only"]]
+    assert [(e["task_id"], e["channel_label"]) for e in tasks] == [(oil, "双随机抽查")]
+    assert [e["inspected_on"] for e in shown] == sorted((e["inspected_on"] for e in shown), reverse=True)
+    # the API and the page show them, the task keeping its links
+    enterprise, _ = sign_in(app, uscc, issue_notice(client_as, world))
+    listed = enterprise.get("/api/v1/portal/inspections").get_json()
+    assert {e["channel"] for e in listed} == {"drawn", "higher_level", "special", "complaint", "routine"}
+    page = enterprise.get("/portal/inspections").get_data(as_text=True)
+    assert "焦商检〔2026〕7号" in page and "上级部门检查" in page and "投诉举报核查" in page
+    assert f"/portal/inspections/{oil}/notice" in page and "another-firm" not in page
