@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import event, select
 
 from gateway.enterprise import portal
+from gateway.enterprise.evidence import evidence_by_task
 from gateway.enterprise.models import Rating
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.results import service
 from gateway.security.audit import AuditEntry
+from gateway.security.principal import Principal
 from gateway.tasks.models import Reassignment, Task, TaskMember
 from tests.enterprise.test_access_codes import wrong_secret
 from tests.ledger.test_ledger_queries import registered
@@ -287,3 +289,34 @@ def test_portal_lists_every_inspection_of_the_ledger_with_its_channel(app, clien
     page = enterprise.get("/portal/inspections").get_data(as_text=True)
     assert "焦商检〔2026〕7号" in page and "上级部门检查" in page and "投诉举报核查" in page
     assert f"/portal/inspections/{oil}/notice" in page and "another-firm" not in page
+
+
+def test_rectification_evidence_shows_on_the_follow_up_pages_for_staff_who_may_read_it(client_as, world):
+    from tests.results.test_attachments import PNG
+    from tests.results.test_followups_and_risk import _problem_body
+
+    result_id = world.published("oil", _problem_body(world))
+    uscc, task_id = world.targets["oil"], world.tasks["oil"]
+    with world.gateway.write() as session:
+        upload = portal.upload_file(world.gateway, session, uscc, task_id, "整改后的台账.png", PNG)
+        portal.add_evidence(session, uscc, task_id, upload.id, "已建立购销台账")
+        attachment_id = upload.id
+    link = f"/console/attachments/{attachment_id}"
+    lead = client_as("department_head", "commerce")
+    listed = lead.get("/console/followups").get_data(as_text=True)
+    assert "企业整改材料" in listed and "整改后的台账.png" in listed and link in listed
+    view = lead.get(f"/console/results/{result_id}").get_data(as_text=True)
+    assert "企业上传的整改材料" in view and "已建立购销台账" in view and link in view
+    opened = lead.get(link)
+    assert opened.status_code == 200 and opened.data == PNG
+    # a department outside the task sees neither the file nor its name
+    for path in ("/console/followups", f"/console/results/{result_id}"):
+        other = client_as("department_head", "agriculture").get(path)
+        assert other.status_code in (200, 403, 404) and "整改后的台账.png" not in other.get_data(as_text=True), path
+    # a role that reads results but not their files (the system) gets no evidence; the office does
+    with world.gateway.read() as session:
+        task = session.get(Task, task_id)
+        system = Principal(role="system", name="系统")
+        assert evidence_by_task(session, system, [task]) == {}
+        (item,) = evidence_by_task(session, world.office, [task])[task_id]
+        assert (item["attachment_id"], item["filename"], item["note"]) == (attachment_id, "整改后的台账.png", "已建立购销台账")
