@@ -131,6 +131,9 @@ RatingPageSchema = page_schema(RatingSchema, "RatingPage")
 class RatingSummarySchema(Schema):
     department_code = fields.String()
     count = fields.Integer()
+    covered = fields.Integer(metadata={"description": "How many ratings the average and scores cover: for a "
+                                                      "department the first 5·⌊count/5⌋ by time (whole batches, "
+                                                      "so no single rating can be deduced); all for the office"})
     shown = fields.Boolean(metadata={"description": "False below 5 ratings: nothing but the count is shown"})
     average = fields.Float(allow_none=True)
     scores = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
@@ -179,8 +182,17 @@ class PortalMemberSchema(Schema):
 
 
 class PortalInspectionSchema(Schema):
-    task_id = fields.Integer()
+    """One inspection of the enterprise from the ledger: a task of it (``read_only`` false: its
+    notice, results and actions), or another channel's inspection, a read-only line (``task_id`` null)."""
+
+    task_id = fields.Integer(allow_none=True)
     task_number = fields.String()
+    channel = fields.String(metadata={"description": "How the inspection came about (drawn, higher_level, "
+                                                     "special, complaint, referral, routine, case)"})
+    channel_label = fields.String()
+    read_only = fields.Boolean(metadata={"description": "True for an inspection outside the enterprise's tasks"})
+    inspected_on = fields.Date(metadata={"description": "The inspection's date (a task: its window's start)"})
+    reference = fields.String(metadata={"description": "The task number, or the inspection's document reference"})
     plan_number = fields.String()
     plan_title = fields.String()
     lead_department = fields.String()

@@ -47,6 +47,8 @@ def demo_load(ctx: CliContext, targets: int, seed: int, base_url: str | None) ->
         f"演示联合抽查计划 {done['plan_number']} 已发布，抽取 {done['draw_id']} 已完成（见证人在场），"
         f"生成检查任务 {done['tasks']} 项；公开记录：shuangsui draw export {done['draw_id']} -o draw.json"
     )
+    click.echo(f"上年度演示抽查计划 {done['past_plan_number']} 的检查期限已结束，其 {done['past_tasks']} 项任务"
+               "未录入检查结果，在逾期清单中显示为逾期未录入。")
 
     visit = ensure_demo_repeat_visit(gateway, done["draw_id"], china_today())
     if visit and visit["warnings"]:

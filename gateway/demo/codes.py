@@ -32,7 +32,7 @@ def demo_code(gateway: Gateway, base_url: str) -> dict[str, Any] | None:
     code to confirm the arrival with (the demo prints both)."""
     with gateway.write() as session:
         task = session.scalar(select(Task).where(Task.draw_id.is_not(None), Task.status == "assigned")
-                              .order_by(Task.id.desc()).limit(1))
+                              .order_by(Task.window_end.desc(), Task.id.desc()).limit(1))
         if task is None:
             return None
         block = inspection_codes.code_block(session, gateway.settings, task, base_url)

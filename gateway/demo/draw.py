@@ -85,14 +85,50 @@ def demo_pre_freeze_change(session, gateway: Gateway) -> str | None:
     return None
 
 
+def demo_past_plan_body(gateway: Gateway, year: int) -> dict[str, Any]:
+    """Last year's annual plan of the demo's lead department (its own matters only): its window has
+    ended, and the demo leaves its tasks unrecorded, so they show as overdue never recorded."""
+    matters = gateway.registry.matters
+    lead = demo_lead_department(gateway)
+    if not any(m.department_code == lead for m in matters.values()):
+        lead = min(m.department_code for m in matters.values())
+    county = gateway.settings.county_name
+    return {
+        "kind": "annual",
+        "year": year - 1,
+        "title": f"{year - 1}年度{county}“双随机、一公开”抽查计划（演示：窗口期已结束）",
+        "lead_department": lead,
+        "matters": [code for code, m in matters.items() if m.department_code == lead],
+        "scope": {},
+        "ratios": dict(DEMO_RATIOS),
+        "key_rule": {},
+        "frequency": "每年1次",
+        "window_start": date(year - 1, 9, 1),
+        "window_end": date(year - 1, 11, 30),
+        "description": "演示数据：检查期限已结束，部分任务未录入检查结果，逾期清单和统计中显示为逾期未录入。",
+    }
+
+
 def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 410823) -> dict[str, Any]:
-    """Make sure the demo's joint plan is published and its draw completed; return a summary."""
+    """Make sure the demo's joint plan is published and its draw completed; return a summary.
+
+    First (so that the current plan's tasks come last) the same for last year's plan, whose window
+    has ended and whose tasks stay unrecorded (``past_*`` in the summary)."""
     today = today or date.today()
+    past = _ensure_drawn(gateway, demo_past_plan_body(gateway, today.year), random.Random(f"{seed}-{today.year - 1}"))
+    done = _ensure_drawn(gateway, demo_plan_body(gateway, today.year), random.Random(f"{seed}-{today.year}"),
+                         pre_freeze=demo_pre_freeze_change)
+    return {**done, "past_plan_number": past["plan_number"], "past_draw_id": past["draw_id"],
+            "past_tasks": past["tasks"]}
+
+
+def _ensure_drawn(gateway: Gateway, body: dict[str, Any], rng: random.Random, pre_freeze=None) -> dict[str, Any]:
+    """The plan ``body`` describes (found by title and kind, else created) published, frozen,
+    committed, seeded and drawn; ``pre_freeze(session, gateway)`` runs once, just before the freeze."""
     principal = demo_principal()
-    body = demo_plan_body(gateway, today.year)
     with gateway.write() as session:
         plan = session.scalar(select(Plan).where(
-            Plan.title == body["title"], Plan.kind == "joint", Plan.status != "superseded").order_by(Plan.id.desc()))
+            Plan.title == body["title"], Plan.kind == body["kind"], Plan.status != "superseded").order_by(Plan.id.desc()))
         if plan is None:
             plan = plans.create_plan(session, principal, body, gateway.settings)
         if plan.status == "draft":
@@ -101,7 +137,6 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
             file_plan(session, principal, plan.id, {"filing_number": f"武司行检备〔{plan.year}〕1号",
                                                     "filed_on": plans.local_date(utcnow())})
         plan_id = plan.id
-    rng = random.Random(f"{seed}-{today.year}")
     reveals = [
         {"role": role, "name": name, "digits": "".join(rng.choice("0123456789") for _ in range(8)),
          "salt": "demo-" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))}
@@ -112,7 +147,8 @@ def ensure_demo_draw(gateway: Gateway, today: date | None = None, seed: int = 41
     with gateway.write() as session:
         draw = session.scalar(select(Draw).where(Draw.active_plan_id == plan_id))
         if draw is None:
-            demo_pre_freeze_change(session, gateway)
+            if pre_freeze is not None:
+                pre_freeze(session, gateway)
             draw = draws.freeze(session, principal, plan_id, secret=gateway.settings.secret_key)
         if draw.status == "frozen":
             draws.commit(session, principal, draw.id, [

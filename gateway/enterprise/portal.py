@@ -1,7 +1,9 @@
 """The enterprise portal's rules (Chinese, phone-first, no staff account; docs/enterprise.md).
 
 The enterprise signs in with its USCC and an access code from a notice (one-time: the sign-in hands
-out the next code). It then sees every inspection of it and acts on its own tasks only: a statement
+out the next code). It then sees every inspection of it in the ledger, whatever its channel (drawn
+tasks, higher-level inspections, inspections registered outside the draw), and acts on its own
+tasks only: a statement
 (陈述申辩) on a draft result within the window, a recusal request (申请回避) that enters the article 14
 reassignment flow, one rating per inspection once it has taken place, and rectification evidence
 (整改材料) for the follow-up of a result that found problems. Each action is audited with the
@@ -23,6 +25,8 @@ from gateway.enterprise import access_codes, sessions
 from gateway.enterprise.models import AccessCode, Notice, Rating, RectificationEvidence, RecusalRequest, Statement
 from gateway.enterprise.statements import DRAFT_STATUSES, statement_deadline
 from gateway.errors import Conflict, Invalid, NotFound
+from gateway.ledger.channels import channel_label
+from gateway.ledger.queries import LedgerEntry, ledger_entries
 from gateway.planning.models import Plan
 from gateway.results.models import Attachment, InspectionResult
 from gateway.results.service import store_attachment
@@ -65,14 +69,15 @@ def sign_out(session: Session, uscc: str, cookie: str) -> None:
 
 # --- what the enterprise sees ------------------------------------------------------------------------
 
-def enterprise_tasks(session: Session, uscc: str) -> list[Task]:
-    """Every drawn inspection of the enterprise, newest first, across departments.
-
-    The ledger (gateway/ledger/queries.py::ledger_entries, when merged) also holds inspections
-    outside the draw; switch this one query to ``ledger_entries(session, uscc=uscc)`` and keep the
-    entries with a ``task_id`` as tasks, the others as read-only lines."""
-    return list(session.scalars(select(Task).join(Target, Target.id == Task.target_id)
-                                .where(Target.uscc == uscc).order_by(Task.window_start.desc(), Task.id.desc())))
+def enterprise_inspections(session: Session, uscc: str) -> tuple[list[Task], list[LedgerEntry]]:
+    """Every inspection of the enterprise in the ledger (drawn, higher-level, registered), across
+    departments: its tasks (drawn, or a registered visit joined into one), to act on, and the other
+    entries, read-only lines. Two queries for the ledger, one for the tasks."""
+    entries = ledger_entries(session, uscc=uscc)
+    task_ids = {e.task_id for e in entries if e.task_id is not None}
+    tasks = list(session.scalars(select(Task).join(Target, Target.id == Task.target_id)
+                                 .where(Target.uscc == uscc, Task.id.in_(task_ids)))) if task_ids else []
+    return tasks, [e for e in entries if e.task_id is None]
 
 
 def own_task(session: Session, uscc: str, task_id: int, *, for_update: bool = False) -> Task:
@@ -83,10 +88,11 @@ def own_task(session: Session, uscc: str, task_id: int, *, for_update: bool = Fa
 
 
 def overview(gateway: Gateway, session: Session, uscc: str, today: date) -> list[dict[str, Any]]:
-    """The enterprise's inspections with, for each, its notice, its latest result (draft or
-    published), its statements, its recusal requests, its rating and what it may do now. Five
-    queries in all, whatever the number of inspections."""
-    tasks = enterprise_tasks(session, uscc)
+    """The enterprise's inspections, newest first: each task with its notice, its latest result
+    (draft or published), its statements, its recusal requests, its rating and what it may do now;
+    each other ledger entry (higher-level, registered outside the draw) as a read-only line. Every
+    entry names its channel. A fixed number of queries, whatever the number of inspections."""
+    tasks, lines = enterprise_inspections(session, uscc)
     ids = [t.id for t in tasks]
     notices = {n.task_id: n for n in _rows(session, Notice, ids)}
     ratings = {r.task_id: r for r in _rows(session, Rating, ids)}
@@ -101,8 +107,25 @@ def overview(gateway: Gateway, session: Session, uscc: str, today: date) -> list
             results[result.task_id] = result
     plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({t.plan_id for t in tasks})))} if tasks else {}
     names = department_names(session)
-    return [_task_entry(gateway, t, plans.get(t.plan_id), names, notices.get(t.id), results.get(t.id),
-                        {k: v[t.id] for k, v in grouped.items()}, ratings.get(t.id), today) for t in tasks]
+    entries = [_task_entry(gateway, t, plans.get(t.plan_id), names, notices.get(t.id), results.get(t.id),
+                           {k: v[t.id] for k, v in grouped.items()}, ratings.get(t.id), today) for t in tasks]
+    entries += [_ledger_line(line, names) for line in lines]
+    return sorted(entries, key=lambda e: (e["inspected_on"], e["task_id"] or 0, e["reference"]), reverse=True)
+
+
+def _ledger_line(entry: LedgerEntry, names: dict[str, str]) -> dict[str, Any]:
+    """An inspection outside the enterprise's tasks, shown read-only (nothing to act on)."""
+    department = names.get(entry.department_code, entry.department_code)
+    return {
+        "task_id": None, "task_number": "", "plan_number": "", "plan_title": "",
+        "channel": entry.channel, "channel_label": channel_label(entry.channel), "read_only": True,
+        "inspected_on": entry.on, "reference": entry.reference,
+        "lead_department": department, "departments": [department] if department else [],
+        "window_start": entry.on, "window_end": entry.on, "status": "", "team": [], "notice": None,
+        "draft_result": None, "published_result": None, "statement_due": None, "can_file_statement": False,
+        "statements": [], "recusal_requests": [], "can_request_recusal": False, "rating": None, "can_rate": False,
+        "rectification_evidence": [], "can_upload_evidence": False,
+    }
 
 
 def _rows(session: Session, model, task_ids: list[int]) -> list:
@@ -119,6 +142,8 @@ def _task_entry(gateway: Gateway, task: Task, plan: Plan | None, names: dict[str
     published = result if result is not None and result.status == "published" else None
     return {
         "task_id": task.id, "task_number": task.number,
+        "channel": "drawn", "channel_label": channel_label("drawn"), "read_only": False,
+        "inspected_on": task.window_start, "reference": task.number,
         "plan_number": plan.number if plan else "", "plan_title": plan.title if plan else "",
         "lead_department": names.get(task.lead_department, task.lead_department),
         "departments": sorted({names.get(m.department_code, m.department_code) for m in task.team}),

@@ -16,6 +16,7 @@ from sqlalchemy import and_, false, func, or_, select, true
 
 from gateway.api.session import db, get_gateway
 from gateway.directory import eligibility
+from gateway.enterprise.evidence import evidence_by_task
 from gateway.errors import DomainError, Invalid
 from gateway.results import contributions, followups, listing
 from gateway.results import service as results
@@ -356,6 +357,7 @@ def _result_page(result_id: int, errors: dict | None = None, status: int = 200):
         can_delete_disposition={d["id"]: allows(principal, "followups.write", departments=[d["department_code"]])
                                 for d in dispositions},
         errors=errors or {}, disposition_form={},
+        evidence=evidence_by_task(session, principal, [task]).get(task.id, []),
     ), status
 
 
@@ -466,13 +468,17 @@ def followups_list():
                    InspectionResult.has_problems.is_(True))
             .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()))
 
+    page = paged(session, stmt)
+    evidence = evidence_by_task(session, principal, [r.task for r in page.items])
+
     def entry(result: InspectionResult) -> dict[str, Any]:
         data = results.result_dict(gateway, session, result, today)
         data["dispositions"] = [followups.disposition_dict(gateway, d)
                                 for d in followups.dispositions_of_task(session, result.task_id)]
+        data["evidence"] = evidence.get(result.task_id, [])
         return data
 
-    page = paged(session, stmt, entry)
+    page = page.map(entry)
     return render_template("results/followups.html", page=page)
 
 

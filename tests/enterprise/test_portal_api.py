@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gateway.enterprise import portal
+from gateway.enterprise.evidence import evidence_by_task
 from gateway.enterprise.models import Rating
+from gateway.higher_level.models import HigherLevelInspection
 from gateway.results import service
 from gateway.security.audit import AuditEntry
+from gateway.security.principal import Principal
 from gateway.tasks.models import Reassignment, Task, TaskMember
 from tests.enterprise.test_access_codes import wrong_secret
+from tests.ledger.test_ledger_queries import registered
 
 CONTACT = "武陟县商务局 张科长 0391-7221234"
 
@@ -186,6 +191,32 @@ def test_ratings_are_anonymous_to_the_department(app, client, client_as, world):
     assert early.value.code == "not_inspected_yet"
 
 
+def test_department_aggregates_move_in_batches_so_no_single_rating_shows(client_as, world):
+    task_ids = rated_tasks(world, 12)
+    head, office = client_as("department_head", "market"), client_as("county_office")
+    seen = []
+    for n, task_id in enumerate(task_ids):
+        with world.gateway.write() as session:
+            portal.rate(session, session.get(Task, task_id).target.uscc, task_id, SCORES_IN_TURN[n], "")
+        (mine,) = head.get("/api/v1/ratings/summary").get_json()
+        assert mine["count"] == n + 1 and mine["covered"] == (n + 1) // 5 * 5
+        seen.append(mine["scores"] or {})
+        # the office sees every rating at once
+        (everything,) = [s for s in office.get("/api/v1/ratings/summary").get_json() if s["department_code"] == "market"]
+        if n >= 4:
+            assert everything["covered"] == n + 1 and sum(everything["scores"].values()) == n + 1
+            assert everything["average"] == pytest.approx(sum(SCORES_IN_TURN[:n + 1]) / (n + 1), abs=0.01)
+    # two consecutive aggregates differ by nothing or by a whole batch, never by one rating
+    for before, after in zip(seen, seen[1:]):
+        moved = sum(abs(after.get(k, 0) - before.get(k, 0)) for k in {*before, *after})
+        assert moved in (0, 5), (before, after)
+    assert seen[9] == {"1": 2, "2": 2, "3": 2, "4": 2, "5": 2} and seen[11] == seen[9]
+    assert seen[4] == {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}
+
+
+SCORES_IN_TURN = (1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 5, 1)
+
+
 def test_console_generates_the_notice_records_delivery_and_answers_a_statement(app, client_as, world):
     head = client_as("department_head", "commerce")
     task_id = world.tasks["oil"]
@@ -202,3 +233,90 @@ def test_console_generates_the_notice_records_delivery_and_answers_a_statement(a
     # A cooperating department sees the task but may not generate its notice.
     market = client_as("department_head", "market").get(f"/console/tasks/{task_id}").get_data(as_text=True)
     assert "生成检查通知书" not in market and "查看通知书" in market
+
+
+def _count_queries(gateway, action) -> int:
+    executed = []
+
+    def count(*_args):
+        executed.append(1)
+
+    event.listen(gateway.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", count)
+    return len(executed)
+
+
+def _overview_queries(world, uscc: str) -> tuple[int, list]:
+    shown = []
+
+    def run():
+        with world.gateway.read() as session:
+            shown.extend(portal.overview(world.gateway, session, uscc, world.today))
+
+    return _count_queries(world.gateway, run), shown
+
+
+def test_portal_lists_every_inspection_of_the_ledger_with_its_channel(app, client_as, world):
+    uscc, oil = world.targets["oil"], world.tasks["oil"]
+    year = world.window[0].year
+    before, _ = _overview_queries(world, uscc)
+    with world.gateway.write() as session:
+        session.add(HigherLevelInspection(record_key="portal-h1", uscc=uscc, authority="焦作市商务局", level="city",
+                                          department_code="", inspected_on=date(year, 2, 3), year=year,
+                                          reference="焦商检〔2026〕7号"))
+        for n, channel in enumerate(("special", "complaint", "routine")):
+            session.add(registered(uscc, "market", channel, date(year, 3, 1 + n), reference=f"武市监{channel}{n}"))
+        # a registered visit joined into the drawn task is the task, not a second line
+        session.add(registered(uscc, "commerce", "special", world.window[0], joint_task_id=oil, reference="joined"))
+        session.add(registered(world.targets["lab"], "market", "case", date(year, 3, 9), reference="another-firm"))
+    after, shown = _overview_queries(world, uscc)
+    assert after == before  # a fixed number of queries, whatever the ledger holds
+    lines = [e for e in shown if e["read_only"]]
+    assert sorted((e["channel"], e["channel_label"], e["reference"]) for e in lines) == [
+        ("complaint", "投诉举报核查", "武市监complaint1"), ("higher_level", "上级部门检查", "焦商检〔2026〕7号"),
+        ("routine", "日常巡查", "武市监routine2"), ("special", "专项检查", "武市监special0")]
+    assert all(e["task_id"] is None and not (e["can_rate"] or e["can_file_statement"]) for e in lines)
+    tasks = [e for e in shown if not e["read_only"]]
+    assert [(e["task_id"], e["channel_label"]) for e in tasks] == [(oil, "双随机抽查")]
+    assert [e["inspected_on"] for e in shown] == sorted((e["inspected_on"] for e in shown), reverse=True)
+    # the API and the page show them, the task keeping its links
+    enterprise, _ = sign_in(app, uscc, issue_notice(client_as, world))
+    listed = enterprise.get("/api/v1/portal/inspections").get_json()
+    assert {e["channel"] for e in listed} == {"drawn", "higher_level", "special", "complaint", "routine"}
+    page = enterprise.get("/portal/inspections").get_data(as_text=True)
+    assert "焦商检〔2026〕7号" in page and "上级部门检查" in page and "投诉举报核查" in page
+    assert f"/portal/inspections/{oil}/notice" in page and "another-firm" not in page
+
+
+def test_rectification_evidence_shows_on_the_follow_up_pages_for_staff_who_may_read_it(client_as, world):
+    from tests.results.test_attachments import PNG
+    from tests.results.test_followups_and_risk import _problem_body
+
+    result_id = world.published("oil", _problem_body(world))
+    uscc, task_id = world.targets["oil"], world.tasks["oil"]
+    with world.gateway.write() as session:
+        upload = portal.upload_file(world.gateway, session, uscc, task_id, "整改后的台账.png", PNG)
+        portal.add_evidence(session, uscc, task_id, upload.id, "已建立购销台账")
+        attachment_id = upload.id
+    link = f"/console/attachments/{attachment_id}"
+    lead = client_as("department_head", "commerce")
+    listed = lead.get("/console/followups").get_data(as_text=True)
+    assert "企业整改材料" in listed and "整改后的台账.png" in listed and link in listed
+    view = lead.get(f"/console/results/{result_id}").get_data(as_text=True)
+    assert "企业上传的整改材料" in view and "已建立购销台账" in view and link in view
+    opened = lead.get(link)
+    assert opened.status_code == 200 and opened.data == PNG
+    # a department outside the task sees neither the file nor its name
+    for path in ("/console/followups", f"/console/results/{result_id}"):
+        other = client_as("department_head", "agriculture").get(path)
+        assert other.status_code in (200, 403, 404) and "整改后的台账.png" not in other.get_data(as_text=True), path
+    # a role that reads results but not their files (the system) gets no evidence; the office does
+    with world.gateway.read() as session:
+        task = session.get(Task, task_id)
+        system = Principal(role="system", name="系统")
+        assert evidence_by_task(session, system, [task]) == {}
+        (item,) = evidence_by_task(session, world.office, [task])[task_id]
+        assert (item["attachment_id"], item["filename"], item["note"]) == (attachment_id, "整改后的台账.png", "已建立购销台账")

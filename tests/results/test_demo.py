@@ -17,6 +17,7 @@ from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import STATES, load_demo_results
 from gateway.directory.models import Inspector
+from gateway.results import stats
 from gateway.results.clock import deadline_lists
 from gateway.results.models import Disposition, InspectionResult, ListingProposal
 from gateway.security.principal import Principal
@@ -52,7 +53,14 @@ def test_demo_results_cover_every_state_and_load_once(demo):
         assert proposal.target_id == session.get(Task, summary["states"]["listing_proposed"]).target_id
         office = Principal(role="county_office", name="测试")
         lists = deadline_lists(gateway.settings, gateway.registry, session, office, today=TODAY)
-        assert [i["task_id"] for i in lists["overdue"]] == [summary["states"]["overdue"]]
+        # the overdue result, and (last year's demo plan) the tasks whose window ended unrecorded
+        assert [i["task_id"] for i in lists["overdue"] if i["result_id"]] == [summary["states"]["overdue"]]
+        past = set(session.scalars(select(Task.id).where(Task.draw_id == draw["past_draw_id"])))
+        unrecorded = [i for i in lists["overdue"] if i["result_id"] is None]
+        assert draw["past_tasks"] > 0 and {i["task_id"] for i in unrecorded} == past
+        assert {(i["status"], i["clock_status"]) for i in unrecorded} == {("not_recorded", "overdue")}
+        departments = {d["code"]: d for d in lists["departments"]}
+        assert sum(d["not_recorded"] for d in departments.values()) == len(past)
         assert summary["states"]["due_soon"] in [i["task_id"] for i in lists["due_soon"]]
         count = len(results)
     again = load_demo_results(gateway, today=TODAY)
@@ -172,3 +180,23 @@ def test_demo_site_results_were_checked_in_and_the_demo_code_works(demo, client)
         status = read_code(session, gateway.settings, token, today=TODAY)
     assert status.current, status.not_current
     checkins.check_in(gateway, token, shown["access_code"], remote_addr="127.0.0.1", today=TODAY)
+
+
+def test_the_demo_shows_last_years_tasks_never_recorded_as_overdue(demo, client_as):
+    gateway, _summary, draw = demo
+    with gateway.read() as session:
+        past = session.scalars(select(Task).where(Task.draw_id == draw["past_draw_id"])).all()
+        assert past and all(t.window_end < TODAY for t in past)
+        assert session.scalar(select(InspectionResult.id).where(
+            InspectionResult.task_id.in_([t.id for t in past]))) is None
+        office = Principal(role="county_office", name="测试")
+        totals = stats.supervision_stats(gateway, session, office, as_of=TODAY)["totals"]
+        number = past[0].number
+    assert totals["overdue"] >= len(past) + 1  # and the demo's overdue result
+    # the dashboard's deadline page (as of today, after last year's window) lists them
+    page = client_as("county_office").get("/console/deadlines").get_data(as_text=True)
+    assert "仍未录入结果的任务" in page and number in page
+    # loading again draws nothing new
+    again = ensure_demo_draw(gateway, today=TODAY)
+    assert (again["past_draw_id"], again["past_tasks"], again["draw_id"]) == (
+        draw["past_draw_id"], draw["past_tasks"], draw["draw_id"])
