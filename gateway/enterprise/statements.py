@@ -7,9 +7,11 @@ reviewed, not yet published) until the ``settings.statement_working_days``-th wo
 Publication (``gateway.results.service.publish_result``) is refused with ``Conflict``:
 1. ``statement_unanswered``: while any statement on the task has no answer, whatever the date —
    the lead department answers in the record first;
-2. ``statement_window_open``: while the window is open for an enterprise that was notified (an
-   access code was issued for the task) and has not yet both filed a statement and had every
-   statement answered. An enterprise never notified cannot file, so its window holds nothing back.
+2. ``statement_window_open``: while the window is open for an enterprise that was given the task's
+   inspection notice (检查通知书, which tells it of its right to 陈述申辩) and has not yet both filed
+   a statement and had every statement answered. An enterprise never given the notice was never
+   told of the window, so it holds nothing back; an access code issued without a notice (a
+   replacement code for the check-in, say) does not open it either.
 A published result says whether a statement was filed (``statement_filed``).
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.db import utcnow
-from gateway.enterprise.models import AccessCode, Statement
+from gateway.enterprise.models import Notice, Statement
 from gateway.errors import Conflict, NotFound
 from gateway.results.deadline import add_working_days
 from gateway.results.models import InspectionResult
@@ -49,7 +51,7 @@ def publication_block(settings: Settings, session: Session, result: InspectionRe
         return Conflict("statement_unanswered",
                         f"检查对象已提交陈述申辩（编号 {'、'.join(map(str, unanswered))}），牵头部门须先在记录中答复，才能公示。",
                         statement_ids=unanswered)
-    notified = session.scalar(select(func.count(AccessCode.id)).where(AccessCode.task_id == result.task_id))
+    notified = session.scalar(select(func.count(Notice.id)).where(Notice.task_id == result.task_id))
     due = statement_deadline(settings, result.completed_on)
     if notified and today <= due and not statements:
         return Conflict("statement_window_open",

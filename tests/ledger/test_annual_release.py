@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.cli.main import cli
+from gateway.demo.codes import confirm_arrival
 from gateway.ledger.models import InspectionCaps, RegisteredInspection
 from gateway.results import service as results
 from gateway.security.principal import Principal
@@ -40,6 +41,7 @@ def _last_year(gateway) -> dict:
     body = {"checklists": {m: checklist_values(gateway, m) for m in matters}, "result_codes": ["1"],
             "methods": [gateway.registry.matters[matters[0]].methods[0]], "completed_on": day.isoformat(),
             "signature": dict(SIGNED), "remarks": ""}
+    confirm_arrival(gateway, task_id, today=day)  # a site visit: the enterprise confirmed the arrival
     with gateway.write() as session:
         inspector = Principal(role="inspector", name="检查员", inspector_id=recorder)
         result = results.record_result(gateway, session, inspector, task_id, body, today=day)

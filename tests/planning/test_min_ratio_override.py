@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from gateway.draw import service as draws
 from tests.drawdb import COUNTY, build_directory, plan_body
@@ -31,6 +32,8 @@ def test_a_plan_adjusts_a_county_default_minimum_and_shows_it_as_such(gateway, c
 
     build_directory(gateway)
     assert office.post(f"/api/v1/plans/{created.json['id']}/publish").status_code == 200
+    filing = {"filing_number": "武司行检备〔2027〕9号", "filed_on": date.today().isoformat()}
+    assert office.post(f"/api/v1/plans/{created.json['id']}/filing", json=filing).status_code == 200
     with gateway.write() as session:
         draw = draws.freeze(session, COUNTY, created.json["id"])
         ratios = {s["key"]: s["ratio"] for s in draw.strata}
