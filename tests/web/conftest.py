@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -74,14 +75,9 @@ def _this_year_plan(gateway, title: str) -> int:
 def web_world(tmp_path_factory):
     """A running gateway with data for every page, and a headless Chromium."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
     from sqlalchemy import select
 
-    from gateway.app import create_app
-    from gateway.config import Settings
-    from gateway.core import Gateway
     from gateway.demo.codes import confirm_arrival
-    from gateway.migrate import upgrade
     from gateway.results import service as results
     from gateway.security.principal import Principal
     from gateway.tasks.models import Task
@@ -89,11 +85,7 @@ def web_world(tmp_path_factory):
     from tests.results.conftest import SIGNED, sample_values
 
     folder = tmp_path_factory.mktemp("web")
-    settings = Settings(instance_path=folder / "instance", database_url=f"sqlite:///{folder / 'web.sqlite'}",
-                        secret_key="web-test-secret", rate_limit_public="", rate_limit_sign_in="")
-    upgrade(settings.database_url)
-    gateway = Gateway.create(settings)
-    gateway.sync_registry()
+    gateway = web_gateway(folder)
     build_directory(gateway, per_matter=8, per_department=4)
     today = date.today()
 
@@ -135,16 +127,41 @@ def web_world(tmp_path_factory):
 
     first_task = plan_tasks[0]
     accounts = create_accounts(gateway, lead, first_task[4])
-    app = create_app(gateway=gateway)
-    with LiveServer(app) as server, sync_playwright() as playwright:
+    with served(gateway, folder) as (base_url, browser):
+        yield WebWorld(
+            gateway=gateway, base_url=base_url, browser=browser, accounts=accounts,
+            plan_for_browser_draw=browser_plan, drawn_plan=drawn_plan, drawn_draw=drawn_draw,
+            frozen_draw=frozen_draw, task_id=first_task[0], published_result=published_id,
+            recorded_result=recorded_ids[1][0], public_uscc=public_uscc,
+        )
+
+
+def web_gateway(folder):
+    """A migrated SQLite gateway in ``folder``, with the plugins' registry, rate limits off."""
+    from gateway.config import Settings
+    from gateway.core import Gateway
+    from gateway.migrate import upgrade
+
+    settings = Settings(instance_path=folder / "instance", database_url=f"sqlite:///{folder / 'web.sqlite'}",
+                        secret_key="web-test-secret", rate_limit_public="", rate_limit_sign_in="")
+    upgrade(settings.database_url)
+    gateway = Gateway.create(settings)
+    gateway.sync_registry()
+    return gateway
+
+
+@contextmanager
+def served(gateway, folder):
+    """``gateway``'s app on 127.0.0.1 and a headless Chromium, as ``(base_url, browser)``; on leaving,
+    the gateway is disposed of and ``folder`` removed."""
+    from playwright.sync_api import sync_playwright
+
+    from gateway.app import create_app
+
+    with LiveServer(create_app(gateway=gateway)) as server, sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            yield WebWorld(
-                gateway=gateway, base_url=server.url, browser=browser, accounts=accounts,
-                plan_for_browser_draw=browser_plan, drawn_plan=drawn_plan, drawn_draw=drawn_draw,
-                frozen_draw=frozen_draw, task_id=first_task[0], published_result=published_id,
-                recorded_result=recorded_ids[1][0], public_uscc=public_uscc,
-            )
+            yield server.url, browser
         finally:
             browser.close()
     gateway.dispose()

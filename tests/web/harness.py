@@ -167,5 +167,14 @@ def browser_session(base_url: str) -> Iterator:
             browser.close()
 
 
+def browser_verdicts(page) -> dict[str, str]:
+    """On a draw's page, press 在浏览器中验证本次抽取 and read its 一致/不一致 per stratum (by key)."""
+    page.get_by_role("button", name="在浏览器中验证本次抽取").click()
+    page.locator("#verify-strata").wait_for()
+    rows = page.locator("#verify-strata tbody tr")
+    return {rows.nth(i).get_attribute("data-key"): rows.nth(i).locator("td").nth(1).inner_text()
+            for i in range(rows.count())}
+
+
 def csrf_from(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

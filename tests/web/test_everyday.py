@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from tests.web.harness import DESKTOP, PHONE, page_problems, sign_in  # noqa: E402
+from tests.web.harness import DESKTOP, PHONE, browser_verdicts, page_problems, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -305,14 +305,6 @@ def test_inspectors_record_under_their_own_name_and_public_search_forgives(web_w
     page.context.close()
 
 
-def _browser_verdicts(page):
-    page.get_by_role("button", name="在浏览器中验证本次抽取").click()
-    page.locator("#verify-strata").wait_for()
-    rows = page.locator("#verify-strata tbody tr")
-    return {rows.nth(i).get_attribute("data-key"): rows.nth(i).locator("td").nth(1).inner_text()
-            for i in range(rows.count())}
-
-
 def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_world):
     import copy
     import json
@@ -332,7 +324,7 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
     page.goto(f"{base}/draws/{draw_id}")
     page.wait_for_load_state("load")
     assert errors == []
-    assert _browser_verdicts(page) == expected and set(expected.values()) == {"一致"}
+    assert browser_verdicts(page) == expected and set(expected.values()) == {"一致"}
 
     # find one's own enterprise: drawn in one stratum, with its ticket and the stratum's cut
     stratum = next(s for s in record["strata"] if s["selected"] and len(s["population"]) > len(s["selected"]))
@@ -359,11 +351,11 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
     page.add_init_script("Object.defineProperty(window, 'isSecureContext', {value: false})")
     page.goto(f"{base}/draws/{draw_id}")
     assert "本页自带" in page.locator("#verify-engine").inner_text()
-    assert _browser_verdicts(page) == expected
+    assert browser_verdicts(page) == expected
     page.route(f"**/api/v1/draws/{draw_id}/record", lambda route: route.fulfill(
         status=200, content_type="application/json", body=json.dumps(tampered, ensure_ascii=False)))
     page.reload()
-    assert _browser_verdicts(page) == wanted
+    assert browser_verdicts(page) == wanted
     assert "结论：不一致" in page.locator("#verify-out").inner_text()
     page.context.close()
 
