@@ -304,13 +304,36 @@ def recorder_label(session: Session, principal: Principal) -> str:
     return principal.label
 
 
+def _require_team(principal: Principal, task: Task) -> None:
+    """Only the task's team (its lead member) records, changes or corrects its result."""
+    authorize(principal, "results.record", **task_resource(task))
+    contributions.require_lead_member(principal, task)
+
+
+def _team_result(session: Session, principal: Principal, result_id: int) -> tuple[InspectionResult, Task]:
+    """A result (locked) and its task, for the task's team to change or correct."""
+    result = get_result(session, result_id, for_update=True)
+    _require_team(principal, result.task)
+    return result, result.task
+
+
+def _save(gateway: Gateway, session: Session, principal: Principal, result: InspectionResult, clean: CleanResult,
+          action: str, **details: Any) -> InspectionResult:
+    """Store a new result version from its checked values, move the task on and audit ``action``."""
+    _apply_clean(gateway, session, result, clean)
+    session.add(result)
+    session.flush()
+    _sync_task_status(session, result.task, result)
+    audit.record(session, principal, action, "inspection_result", result.id, _audit_details(result, **details))
+    return result
+
+
 def record_result(
     gateway: Gateway, session: Session, principal: Principal, task_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
     """Record a task's first result (the team only)."""
     task = get_task(session, task_id)
-    authorize(principal, "results.record", **task_resource(task))
-    contributions.require_lead_member(principal, task)
+    _require_team(principal, task)
     existing = latest_version(session, task.id)
     if existing is not None:
         if existing.is_published:
@@ -322,22 +345,14 @@ def record_result(
         task_id=task.id, version=1, status="recorded",
         recorded_by=recorder_label(session, principal), recorded_by_inspector_id=principal.inspector_id,
     )
-    _apply_clean(gateway, session, result, clean)
-    session.add(result)
-    session.flush()
-    _sync_task_status(session, task, result)
-    audit.record(session, principal, "results.record", "inspection_result", result.id, _audit_details(result))
-    return result
+    return _save(gateway, session, principal, result, clean, "results.record")
 
 
 def update_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
     """Change a result that is recorded or was returned (the team only; never once published)."""
-    result = get_result(session, result_id, for_update=True)
-    task = result.task
-    authorize(principal, "results.record", **task_resource(task))
-    contributions.require_lead_member(principal, task)
+    result, task = _team_result(session, principal, result_id)
     if result.is_published:
         raise Conflict("result_published", "已公示的检查结果不能修改，如需更正请提交更正（生成新版本）。")
     if result.status == "reviewed":
@@ -362,10 +377,7 @@ def correct_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, raw: Any, *, today: date
 ) -> InspectionResult:
     """A correction of the latest published version: a new version, with a reason (the team only)."""
-    base = get_result(session, result_id, for_update=True)
-    task = base.task
-    authorize(principal, "results.record", **task_resource(task))
-    contributions.require_lead_member(principal, task)
+    base, task = _team_result(session, principal, result_id)
     if not base.is_published:
         raise Conflict("result_not_published", "该检查结果尚未公示，请直接修改，无需更正。")
     latest = latest_version(session, task.id)
@@ -377,13 +389,7 @@ def correct_result(
         task_id=task.id, version=base.version + 1, status="recorded", supersedes_id=base.id,
         correction_reason=clean.reason, recorded_by=recorder_label(session, principal), recorded_by_inspector_id=principal.inspector_id,
     )
-    _apply_clean(gateway, session, result, clean)
-    session.add(result)
-    session.flush()
-    _sync_task_status(session, task, result)
-    audit.record(session, principal, "results.correct", "inspection_result", result.id,
-                 _audit_details(result, supersedes_id=base.id))
-    return result
+    return _save(gateway, session, principal, result, clean, "results.correct", supersedes_id=base.id)
 
 
 def public_texts(result: InspectionResult) -> dict[str, str]:
@@ -391,16 +397,25 @@ def public_texts(result: InspectionResult) -> dict[str, str]:
     return {"remarks": result.remarks, "correction_reason": result.correction_reason}
 
 
+def _lead_result(
+    session: Session, principal: Principal, result_id: int, action: str, status: str
+) -> tuple[InspectionResult, Task]:
+    """A result (locked) and its task, for the lead department to review (``status`` recorded) or to
+    publish (reviewed); refused in any other status."""
+    result = get_result(session, result_id, for_update=True)
+    authorize(principal, action, departments=[result.task.lead_department])
+    if result.status != status:
+        verb = "审核" if status == "recorded" else "公示"
+        raise Conflict(f"result_not_{status}", f"只能{verb}“{RESULT_STATUS_LABELS[status]}”的检查结果，"
+                                               f"该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    return result, result.task
+
+
 def review_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, approve: bool, note: str = ""
 ) -> InspectionResult:
     """The lead department approves a recorded result, or returns it to the team with a reason."""
-    result = get_result(session, result_id, for_update=True)
-    task = result.task
-    authorize(principal, "results.review", departments=[task.lead_department])
-    if result.status != "recorded":
-        raise Conflict("result_not_recorded",
-                       f"只能审核“已录入”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    result, task = _lead_result(session, principal, result_id, "results.review", "recorded")
     if not approve and not (note or "").strip():
         raise Invalid("validation_error", "提交的数据未通过校验。", {"note": ["退回修改时必须填写退回原因。"]})
     if approve:
@@ -420,12 +435,7 @@ def publish_result(
     gateway: Gateway, session: Session, principal: Principal, result_id: int, *, today: date
 ) -> InspectionResult:
     """Publish a reviewed result (the lead department): outbox, task status and risk flags, at once."""
-    result = get_result(session, result_id, for_update=True)
-    task = result.task
-    authorize(principal, "results.publish", departments=[task.lead_department])
-    if result.status != "reviewed":
-        raise Conflict("result_not_reviewed",
-                       f"只能公示“已审核”的检查结果，该结果当前为“{RESULT_STATUS_LABELS[result.status]}”。")
+    result, task = _lead_result(session, principal, result_id, "results.publish", "reviewed")
     block = enterprise_statements.publication_block(gateway.settings, session, result, today)
     if block is not None:
         raise block

@@ -20,6 +20,7 @@ from gateway.security.policy import allows, authorize, permission, scope_of, vis
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, to_csv
 from gateway.web.base import department_choices, make_blueprint, paged, run_action
+from gateway.web.proposals import decide_proposal, status_tab
 
 bp = make_blueprint("web_directory", "/console/directory")
 
@@ -122,9 +123,7 @@ def import_template(kind: str):
 def eligibility_proposals():
     """Other departments' proposals to change a target's eligibility, and the owner's decisions."""
     principal = current_principal()
-    status = request.args.get("status") or "pending"
-    if status not in eligibility.PROPOSAL_STATUS_LABELS:
-        status = "pending"
+    status = status_tab(eligibility.PROPOSAL_STATUS_LABELS)
     session = db()
     page = paged(session, eligibility.proposals_query({"status": status}), eligibility.ProposalView)
     return render_template(
@@ -150,12 +149,5 @@ def propose_eligibility():
 @bp.route("/eligibility/<int:proposal_id>/decision", methods=["POST"])
 @permission("targets.eligibility")
 def decide_eligibility(proposal_id: int):
-    gateway, principal = get_gateway(), current_principal()
-    accept = request.form.get("decision") == "accept"
-
-    def act():
-        with gateway.write() as session:
-            eligibility.decide(session, principal, proposal_id, accept=accept, note=request.form.get("note") or "")
-
-    run_action(act, "已采纳，检查对象随之变更并记入变更日志。" if accept else "已决定不采纳。")
+    decide_proposal(eligibility.decide, proposal_id, "已采纳，检查对象随之变更并记入变更日志。", "已决定不采纳。")
     return redirect(url_for("web_directory.eligibility_proposals", status="pending"))

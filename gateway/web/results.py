@@ -29,6 +29,7 @@ from gateway.security.principal import current_principal
 from gateway.tasks.models import Task
 from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name, form_fields, read_form
+from gateway.web.proposals import decide_proposal, status_tab
 
 bp = make_blueprint("web_results", "/console")
 
@@ -442,9 +443,7 @@ def _review_clause(principal, status: str):
 @permission("results.read")
 def review_list():
     gateway, session, principal = get_gateway(), db(), current_principal()
-    status = request.args.get("status") or "recorded"
-    if status not in dict(REVIEW_STATUSES):
-        status = "recorded"
+    status = status_tab(dict(REVIEW_STATUSES), "recorded")
     visible = select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).where(
         visible_tasks(principal, "results.read"))
     stmt = visible.where(_review_clause(principal, status)).order_by(InspectionResult.id.desc())
@@ -534,9 +533,7 @@ def disposition_action(disposition_id: int, action: str):
 def listing_proposals():
     """Proposals to list a target (article 24), and market supervision's head's decision on each."""
     principal = current_principal()
-    status = request.args.get("status") or "pending"
-    if status not in LISTING_STATUS_LABELS:
-        status = "pending"
+    status = status_tab(LISTING_STATUS_LABELS)
     page = paged(db(), listing.proposals_query(principal, {"status": status}), listing.ListingView)
     can_decide = allows(principal, "listing.decide", departments=eligibility.owner_departments(db()))
     return render_template("results/listing.html", page=page, status=status, statuses=LISTING_STATUS_LABELS,
@@ -546,14 +543,7 @@ def listing_proposals():
 @bp.route("/listing/<int:proposal_id>/decision", methods=["POST"])
 @permission("listing.decide")
 def decide_listing(proposal_id: int):
-    gateway, principal = get_gateway(), current_principal()
-    accept = request.form.get("decision") == "accept"
-
-    def act():
-        with gateway.write() as session:
-            listing.decide(session, principal, proposal_id, accept=accept, note=request.form.get("note") or "")
-
-    run_action(act, "已决定列入经营异常名录，公示页随之显示。" if accept else "已决定不列入。")
+    decide_proposal(listing.decide, proposal_id, "已决定列入经营异常名录，公示页随之显示。", "已决定不列入。")
     return redirect(url_for("web_results.listing_proposals"))
 
 
