@@ -145,6 +145,15 @@ def reassign_request(ctx: CliContext, task_id: int, as_department: str, inspecto
                f"待部门 {item['department']} 负责人审批。")
 
 
+def _head_decision(ctx: CliContext, as_head: str, by: str | None, decide, required_note: str | None = None):
+    """A department head's decision on a request, by ``decide(session, principal, gateway)``; with
+    ``required_note``, refused when that note is blank."""
+    principal = _department_principal(ctx, "department_head", as_head, by)
+    if required_note is not None and not required_note.strip():
+        raise click.ClickException("不批准时必须用 --note 说明理由。")
+    return _act(ctx, lambda session, gateway: decide(session, principal, gateway))
+
+
 def _decision_options(func):
     func = by_option(func)
     func = click.option("--note", default="", help="审批意见。")(func)
@@ -159,10 +168,8 @@ def _decision_options(func):
 @_decision_options
 @pass_context
 def reassign_approve(ctx: CliContext, request_id: int, as_head: str, note: str, by: str | None) -> None:
-
-    principal = _department_principal(ctx, "department_head", as_head, by)
-    item = _act(ctx, lambda session, gateway: reassign.approve(session, principal, request_id, note,
-                                                              settings=gateway.settings))
+    item = _head_decision(ctx, as_head, by, lambda session, principal, gateway: reassign.approve(
+        session, principal, request_id, note, settings=gateway.settings))
     click.echo(f"已批准调整申请 {item['id']}：{item['inspector_name']} 由 {item['replacement_name']}"
                f"（{item['replacement_inspector_id']}）替换，待县双随机办备案。")
 
@@ -174,11 +181,8 @@ def reassign_approve(ctx: CliContext, request_id: int, as_head: str, note: str, 
 @_decision_options
 @pass_context
 def reassign_reject(ctx: CliContext, request_id: int, as_head: str, note: str, by: str | None) -> None:
-
-    principal = _department_principal(ctx, "department_head", as_head, by)
-    if not note.strip():
-        raise click.ClickException("不批准时必须用 --note 说明理由。")
-    item = _act(ctx, lambda session, _gateway: reassign.reject(session, principal, request_id, note.strip()))
+    item = _head_decision(ctx, as_head, by, lambda session, principal, _gateway: reassign.reject(
+        session, principal, request_id, note.strip()), required_note=note)
     click.echo(f"已不批准调整申请 {item['id']}，检查组保持不变。")
 
 
