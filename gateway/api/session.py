@@ -1,6 +1,8 @@
 """Per-request access to the gateway object and a database session."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,17 @@ def db() -> Session:
     if "db_session" not in g:
         g.db_session = get_gateway().sessions()
     return g.db_session
+
+
+T = TypeVar("T")
+
+
+def written(work: Callable[[Gateway, Session], T]) -> T:
+    """``work(gateway, session)`` in one write transaction of the request's gateway; what it returns
+    (the view's body, dumped while the session is open) is the view's."""
+    gateway = get_gateway()
+    with gateway.write() as session:
+        return work(gateway, session)
 
 
 def close_session(_exc=None) -> None:

@@ -3,15 +3,18 @@ and the internal view for supervisors. Draws are public from the moment they are
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
+from gateway.config import Settings
 from gateway.draw import service
-from gateway.draw.models import unpack_record
+from gateway.draw.models import Draw, unpack_record
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from schemas.draws import (
@@ -26,6 +29,12 @@ from schemas.draws import (
     PopulationSchema,
     SeedSchema,
 )
+
+
+def _changed(stage: Callable[[Settings, Session], Draw]) -> dict:
+    """A draw as ``stage(settings, session)`` leaves it, in one write, as the API shows it."""
+    return written(lambda gateway, session: service.draw_dict(stage(gateway.settings, session), gateway.settings))
+
 
 draws_blp = Blueprint("draws", __name__, url_prefix="/draws", description="双随机抽取（冻结、承诺、种子、抽取）与公开记录")
 
@@ -53,11 +62,9 @@ class Draws(MethodView):
     def post(self, data):
         """Stage 1, freeze: fix every stratum's population and the exclusions of a published plan;
         ``population_sha256`` is public from now on, before any seed exists."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            draw = service.freeze(session, current_principal(), data["plan_id"], secret=gateway.settings.secret_key,
-                                   require_filing=gateway.settings.draw_requires_filing)
-            return service.draw_dict(draw, gateway.settings)
+        return _changed(lambda settings, session: service.freeze(
+            session, current_principal(), data["plan_id"], secret=settings.secret_key,
+            require_filing=settings.draw_requires_filing))
 
 
 @draws_blp.route("/<int:draw_id>")
@@ -90,11 +97,8 @@ class DrawCommitments(MethodView):
     @draws_blp.response(200, DrawSchema)
     def post(self, data, draw_id):
         """Stage 2, commit: each contributor's sha256_hex(salt + "|" + digits), in the order the seed joins them."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            draw = service.commit(session, current_principal(), draw_id, data["commitments"],
-                                  secret=gateway.settings.secret_key)
-            return service.draw_dict(draw, gateway.settings)
+        return _changed(lambda settings, session: service.commit(
+            session, current_principal(), draw_id, data["commitments"], secret=settings.secret_key))
 
 
 @draws_blp.route("/<int:draw_id>/seed")
@@ -104,10 +108,8 @@ class DrawSeed(MethodView):
     @draws_blp.response(200, DrawSchema)
     def post(self, data, draw_id):
         """Stage 3, seed: reveal every contribution's digits and salt; each must match its commitment."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            draw = service.reveal_seed(session, current_principal(), draw_id, data["contributions"], data["witnesses"])
-            return service.draw_dict(draw, gateway.settings)
+        return _changed(lambda _settings, session: service.reveal_seed(
+            session, current_principal(), draw_id, data["contributions"], data["witnesses"]))
 
 
 @draws_blp.route("/<int:draw_id>/run")
@@ -130,10 +132,7 @@ class DrawCancel(MethodView):
     @draws_blp.response(200, DrawSchema)
     def post(self, data, draw_id):
         """Cancel a draw that has not run (it stays on record with the reason)."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            draw = service.cancel(session, current_principal(), draw_id, data["reason"])
-            return service.draw_dict(draw, gateway.settings)
+        return _changed(lambda _settings, session: service.cancel(session, current_principal(), draw_id, data["reason"]))
 
 
 @draws_blp.route("/<int:draw_id>/record")

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.enterprise import notices, portal, ratings, sessions, statements
 from gateway.enterprise.models import RectificationEvidence
 from gateway.errors import Invalid
@@ -217,10 +217,8 @@ class PortalFiles(MethodView):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传照片（JPEG/PNG）或 PDF 扫描件。"]})
-        gateway = get_gateway()
-        with gateway.write() as session:
-            attachment = portal.upload_file(gateway, session, _uscc(), task_id, upload.filename, upload.read())
-            return python_values(AttachmentSchema(), attachment)
+        return written(lambda gateway, session: python_values(AttachmentSchema(), portal.upload_file(
+            gateway, session, _uscc(), task_id, upload.filename, upload.read())))
 
 
 @portal_blp.route("/inspections/<int:task_id>/statements")
@@ -230,11 +228,8 @@ class PortalStatements(MethodView):
     @portal_blp.response(201, StatementSchema)
     def post(self, data, task_id):
         """File a statement (陈述申辩) on the draft result, within the window, with uploaded files as evidence."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            statement = portal.file_statement(gateway, session, _uscc(), task_id, data["text"], data["attachment_ids"],
-                                              china_today())
-            return python_values(StatementSchema(), statement)
+        return written(lambda gateway, session: python_values(StatementSchema(), portal.file_statement(
+            gateway, session, _uscc(), task_id, data["text"], data["attachment_ids"], china_today())))
 
 
 @portal_blp.route("/inspections/<int:task_id>/recusals")

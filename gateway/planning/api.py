@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.planning import service
 from gateway.planning.filing import file_plan
 from gateway.security.policy import permission
@@ -39,10 +39,8 @@ class Plans(MethodView):
     @plans_blp.response(201, PlanSchema)
     def post(self, data):
         """Create a draft plan; it gets its number (e.g. 武陟联抽〔2026〕3号) and pins each matter's version."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            plan = service.create_plan(session, current_principal(), data, gateway.settings)
-            return service.plan_dict(session, plan)
+        return written(lambda gateway, session: service.plan_dict(
+            session, service.create_plan(session, current_principal(), data, gateway.settings)))
 
 
 @plans_blp.route("/<int:plan_id>")
@@ -59,10 +57,8 @@ class PlanById(MethodView):
     @plans_blp.response(200, PlanSchema)
     def patch(self, data, plan_id):
         """Change a draft (a published plan is immutable: amend it instead)."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            plan = service.update_plan(session, current_principal(), plan_id, data, gateway.settings)
-            return service.plan_dict(session, plan)
+        return written(lambda gateway, session: service.plan_dict(
+            session, service.update_plan(session, current_principal(), plan_id, data, gateway.settings)))
 
 
 @plans_blp.route("/<int:plan_id>/publish")
@@ -72,10 +68,8 @@ class PlanPublish(MethodView):
     def post(self, plan_id):
         """Publish a draft. After 31 March of the plan's year it is recorded as late (article 11);
         an amendment supersedes the version it amends."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            plan, warnings = service.publish_plan(session, current_principal(), plan_id, gateway.settings)
-            return service.plan_dict(session, plan, warnings)
+        return written(lambda gateway, session: service.plan_dict(
+            session, *service.publish_plan(session, current_principal(), plan_id, gateway.settings)))
 
 
 @plans_blp.route("/<int:plan_id>/amendments")

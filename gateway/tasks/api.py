@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.codes import service as inspection_codes
 from gateway.errors import NotFound
 from gateway.security import audit
@@ -152,11 +152,8 @@ class ReassignmentApprove(MethodView):
     @reassignments_blp.response(200, ReassignmentSchema)
     def post(self, data, reassignment_id):
         """The department head approves: the replacement is drawn by the draw's rule and joins the team."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            item = reassign.approve(session, current_principal(), reassignment_id, data.get("note", ""),
-                                    settings=gateway.settings)
-            return reassign.reassignment_dict(item)
+        return written(lambda gateway, session: reassign.reassignment_dict(reassign.approve(
+            session, current_principal(), reassignment_id, data.get("note", ""), settings=gateway.settings)))
 
 
 @reassignments_blp.route("/<int:reassignment_id>/record")
@@ -193,7 +190,5 @@ class ReassignmentFile(MethodView):
     @reassignments_blp.response(200, ReassignmentSchema)
     def post(self, data, reassignment_id):
         """The county office files an approved change (备案) and numbers it."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            item = reassign.file(session, current_principal(), reassignment_id, gateway.settings, data.get("note", ""))
-            return reassign.reassignment_dict(item)
+        return written(lambda gateway, session: reassign.reassignment_dict(reassign.file(
+            session, current_principal(), reassignment_id, gateway.settings, data.get("note", ""))))
