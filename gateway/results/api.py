@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.errors import Invalid, Unauthenticated
 from gateway.results import contributions, credit, followups, listing, service
 from gateway.results.access import task_resource
@@ -136,10 +136,8 @@ class TaskResults(MethodView):
 def save_contribution(data, task_id: int):
     """A cooperating department's member on the team saves its department's own check items (a
     partial result); the lead department's member submits the whole result, which takes them in."""
-    gateway = get_gateway()
-    with gateway.write() as session:
-        row = contributions.save_contribution(gateway, session, current_principal(), task_id, data["checklists"])
-        return python_values(ContributionSchema(), row)
+    return written(lambda gateway, session: python_values(ContributionSchema(), contributions.save_contribution(
+        gateway, session, current_principal(), task_id, data["checklists"])))
 
 
 @results_blp.route("/tasks/<int:task_id>/contributions")
@@ -175,10 +173,8 @@ class TaskAttachments(MethodView):
         if upload is None or not upload.filename:
             raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传照片（JPEG/PNG）或 PDF 扫描件。"]})
         content = upload.read()
-        gateway = get_gateway()
-        with gateway.write() as session:
-            attachment = service.upload_attachment(gateway, session, current_principal(), task_id, upload.filename, content)
-            return python_values(AttachmentSchema(), attachment)
+        return written(lambda gateway, session: python_values(AttachmentSchema(), service.upload_attachment(
+            gateway, session, current_principal(), task_id, upload.filename, content)))
 
 
 @results_blp.route("/attachments/<int:attachment_id>")

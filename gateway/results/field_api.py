@@ -8,7 +8,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.results import idempotency, service, uploads
 from gateway.results.access import task_resource
 from gateway.results.clock import china_today
@@ -34,10 +34,8 @@ class TaskUploads(MethodView):
     def post(self, body, task_id: int):
         """Announce a photo or signature upload (or find the one announced with this key): how
         many bytes have arrived, so that an interrupted upload resumes."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            return uploads.start(gateway, session, current_principal(), task_id, body["key"], body["filename"],
-                                 body["size"], body["sha256"])
+        return written(lambda gateway, session: uploads.start(
+            gateway, session, current_principal(), task_id, body["key"], body["filename"], body["size"], body["sha256"]))
 
 
 @field_blp.route("/uploads/<string:key>")
@@ -54,9 +52,8 @@ class Upload(MethodView):
     def put(self, args, key: str):
         """A chunk at ``offset`` (the body, application/octet-stream). The last one stores the file as
         an attachment of the task, checked against its SHA-256; a gap is a 409 with ``received``."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            return uploads.put_chunk(gateway, session, current_principal(), key, args["offset"], request.get_data())
+        return written(lambda gateway, session: uploads.put_chunk(
+            gateway, session, current_principal(), key, args["offset"], request.get_data()))
 
 
 @field_blp.route("/tasks/<int:task_id>/result-submissions")

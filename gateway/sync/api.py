@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway.api.pagination import Page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written
 from gateway.security.policy import permission, visible_departments
 from gateway.security.principal import current_principal
 from gateway.sync import service
@@ -65,7 +65,5 @@ class Resend(MethodView):
     def post(self, data, record_id):
         """Queue a dead letter (or a waiting record) again, due now. With ``rebuild: true`` the
         payload of a dead letter is rebuilt from its entity as corrected. Audited."""
-        gateway = get_gateway()
-        with gateway.write() as session:
-            return service.resend(session, current_principal(), record_id, gateway.settings,
-                                  rebuild=data["rebuild"])
+        return written(lambda gateway, session: service.resend(
+            session, current_principal(), record_id, gateway.settings, rebuild=data["rebuild"]))
