@@ -111,20 +111,14 @@ def statement(task_id: int):
 
 @bp.post("/inspections/<int:task_id>/recusal")
 def recusal(task_id: int):
-    def action(_gateway, session, uscc):
-        return portal.request_recusal(session, uscc, task_id, _int(request.form.get("member_id"), "member_id"),
-                                      request.form.get("reason", ""))
-
-    return _act(task_id, action, "回避申请已提交，由该检查人员所在部门负责人审批。")
+    return _act(task_id, lambda _gateway, session, uscc: portal.request_recusal(
+        session, uscc, task_id, *_choice_and_text("member_id", "reason")), "回避申请已提交，由该检查人员所在部门负责人审批。")
 
 
 @bp.post("/inspections/<int:task_id>/rating")
 def rating(task_id: int):
-    def action(_gateway, session, uscc):
-        return portal.rate(session, uscc, task_id, _int(request.form.get("score"), "score"),
-                           request.form.get("comment", ""))
-
-    return _act(task_id, action, "感谢您的评价。")
+    return _act(task_id, lambda _gateway, session, uscc: portal.rate(
+        session, uscc, task_id, *_choice_and_text("score", "comment")), "感谢您的评价。")
 
 
 @bp.post("/inspections/<int:task_id>/evidence")
@@ -138,8 +132,10 @@ def evidence(task_id: int):
     return _act(task_id, action, "整改材料已上传。")
 
 
-def _int(value: str | None, field: str) -> int:
+def _choice_and_text(choice: str, text: str) -> tuple[int, str]:
+    """The form's chosen number ``choice`` (refused when none is chosen) and its free ``text``."""
     try:
-        return int(value or "")
+        number = int(request.form.get(choice) or "")
     except ValueError:
-        raise Invalid("validation_error", "提交的数据未通过校验。", {field: ["请选择一项。"]}) from None
+        raise Invalid("validation_error", "提交的数据未通过校验。", {choice: ["请选择一项。"]}) from None
+    return number, request.form.get(text, "")

@@ -320,3 +320,19 @@ def test_rectification_evidence_shows_on_the_follow_up_pages_for_staff_who_may_r
         assert evidence_by_task(session, system, [task]) == {}
         (item,) = evidence_by_task(session, world.office, [task])[task_id]
         assert (item["attachment_id"], item["filename"], item["note"]) == (attachment_id, "整改后的台账.png", "已建立购销台账")
+
+
+def test_the_portal_pages_recusal_form_asks_the_same_and_names_a_missing_member(app, client_as, world):
+    enterprise, _signed = sign_in(app, world.targets["oil"], issue_notice(client_as, world))
+    page_url = f"/portal/inspections/{world.tasks['oil']}/recusal"
+    unchosen = enterprise.post(page_url, data={"member_id": "", "reason": "近亲属"})
+    assert unchosen.status_code == 302
+    with world.gateway.read() as session:
+        assert session.scalar(select(Reassignment)) is None
+    member = next(m for m in enterprise.get("/api/v1/portal/inspections").get_json()[0]["team"]
+                  if m["name"] == world.names["c1"])
+    asked = enterprise.post(page_url, data={"member_id": str(member["member_id"]), "reason": "该检查人员系我公司股东的近亲属。"})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith(f"#task-{world.tasks['oil']}")
+    with world.gateway.read() as session:
+        item = session.scalar(select(Reassignment))
+        assert item.inspector_id == world.inspectors["c1"] and "近亲属" in item.reason
