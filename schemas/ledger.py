@@ -40,12 +40,17 @@ class RegistrationSchema(Schema):
     over_cap_reason = _text(1000, metadata={"description": "required when the inspection exceeds a cap"})
 
 
-class RegisteredInspectionSchema(Schema):
-    id = fields.Integer()
-    uscc = fields.String()
-    department_code = fields.String()
+class _ChannelSchema(Schema):
+    """Which target, by which department, and by which channel (with its label) an inspection came about."""
+
     channel = fields.String(metadata={"enum": list(CHANNEL_CODES)})
     channel_label = computed(fields.String, lambda row: CHANNEL_LABELS.get(row.channel, row.channel))
+    uscc = fields.String()
+    department_code = fields.String()
+
+
+class RegisteredInspectionSchema(_ChannelSchema):
+    id = fields.Integer()
     legal_reason_code = fields.String()
     legal_basis = fields.String()
     inspected_on = fields.Date()
@@ -84,11 +89,7 @@ class RegistrationQuerySchema(PageArgsSchema):
 RegisteredInspectionPageSchema = page_schema(RegisteredInspectionSchema, "RegisteredInspectionPage")
 
 
-class LedgerEntrySchema(Schema):
-    channel = fields.String(metadata={"enum": list(CHANNEL_CODES)})
-    channel_label = computed(fields.String, lambda entry: CHANNEL_LABELS.get(entry.channel, entry.channel))
-    uscc = fields.String()
-    department_code = fields.String()
+class LedgerEntrySchema(_ChannelSchema):
     on = fields.Date()
     year = fields.Integer()
     reference = fields.String()
