@@ -1,12 +1,14 @@
 """Per-request access to the gateway object and a database session."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from flask import current_app, g
+from marshmallow import Schema
 from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
+from schemas.common import python_values
 
 
 def get_gateway() -> Gateway:
@@ -29,6 +31,11 @@ def written(work: Callable[[Gateway, Session], T]) -> T:
     gateway = get_gateway()
     with gateway.write() as session:
         return work(gateway, session)
+
+
+def written_as(schema: Schema, work: Callable[[Session], Any]) -> dict[str, Any]:
+    """What ``work(session)`` writes, in one write transaction, dumped by ``schema`` (``python_values``)."""
+    return written(lambda _gateway, session: python_values(schema, work(session)))
 
 
 def close_session(_exc=None) -> None:

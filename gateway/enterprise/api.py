@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway, written
+from gateway.api.session import db, get_gateway, written, written_as
 from gateway.enterprise import notices, portal, ratings, sessions, statements
 from gateway.enterprise.models import RectificationEvidence
 from gateway.errors import Invalid
@@ -85,9 +85,8 @@ class TaskNoticeDelivery(MethodView):
     @notices_blp.response(200, NoticeSchema)
     def post(self, data, task_id):
         """Record the notice's delivery: method, time and by whom."""
-        with get_gateway().write() as session:
-            notice = notices.record_delivery(session, current_principal(), task_id, data["method"], data["note"])
-            return python_values(NoticeSchema(), notice)
+        return written_as(NoticeSchema(), lambda session: notices.record_delivery(
+            session, current_principal(), task_id, data["method"], data["note"]))
 
 
 @notices_blp.route("/<int:task_id>/statements")
@@ -119,9 +118,8 @@ class StatementAnswer(MethodView):
     @statements_blp.response(200, StatementSchema)
     def post(self, data, statement_id):
         """The lead department answers a statement in the record (required before publication)."""
-        with get_gateway().write() as session:
-            statement = statements.answer_statement(session, current_principal(), statement_id, data["answer"])
-            return python_values(StatementSchema(), statement)
+        return written_as(StatementSchema(), lambda session: statements.answer_statement(
+            session, current_principal(), statement_id, data["answer"]))
 
 
 # --- ratings -----------------------------------------------------------------------------------------
@@ -239,9 +237,8 @@ class PortalRecusals(MethodView):
     @portal_blp.response(201, RecusalSchema)
     def post(self, data, task_id):
         """Ask that a team member step aside (申请回避); the member's department head decides."""
-        with get_gateway().write() as session:
-            item = portal.request_recusal(session, _uscc(), task_id, data["member_id"], data["reason"])
-            return python_values(RecusalSchema(), item)
+        return written_as(RecusalSchema(), lambda session: portal.request_recusal(
+            session, _uscc(), task_id, data["member_id"], data["reason"]))
 
 
 @portal_blp.route("/inspections/<int:task_id>/rating")
@@ -251,9 +248,8 @@ class PortalRating(MethodView):
     @portal_blp.response(201, RatingSchema)
     def post(self, data, task_id):
         """Rate the inspection once it took place (1–5); anonymous to the inspecting department."""
-        with get_gateway().write() as session:
-            rating = portal.rate(session, _uscc(), task_id, data["score"], data["comment"])
-            return python_values(RatingSchema(), rating)
+        return written_as(RatingSchema(), lambda session: portal.rate(
+            session, _uscc(), task_id, data["score"], data["comment"]))
 
 
 @portal_blp.route("/inspections/<int:task_id>/rectification-evidence")
@@ -263,6 +259,5 @@ class PortalEvidence(MethodView):
     @portal_blp.response(201, EvidenceSchema)
     def post(self, data, task_id):
         """Hand in an uploaded file as rectification evidence for a result that found problems."""
-        with get_gateway().write() as session:
-            evidence = portal.add_evidence(session, _uscc(), task_id, data["attachment_id"], data["note"])
-            return python_values(EvidenceSchema(), evidence)
+        return written_as(EvidenceSchema(), lambda session: portal.add_evidence(
+            session, _uscc(), task_id, data["attachment_id"], data["note"]))

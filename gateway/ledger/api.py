@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
+from gateway.api.session import db, get_gateway, written_as
 from gateway.ledger import service
 from gateway.ledger.models import RegisteredInspection
 from gateway.ledger.views import LEDGER_HEADERS, ledger_rows, registration_dict, target_ledger
@@ -21,7 +21,6 @@ from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
-from schemas.common import python_values
 from schemas.ledger import (
     CapsListSchema,
     CapsPublishSchema,
@@ -125,6 +124,4 @@ class Caps(MethodView):
     @ledger_blp.response(201, CapsSchema)
     def post(self, data):
         """Publish a new version of a year's caps (the county office)."""
-        with get_gateway().write() as session:
-            caps = service.publish_caps(session, current_principal(), **data)
-            return python_values(CapsSchema(), caps)
+        return written_as(CapsSchema(), lambda session: service.publish_caps(session, current_principal(), **data))
