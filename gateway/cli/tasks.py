@@ -58,21 +58,23 @@ def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | N
     click.echo(f"已写入 {output}，用浏览器打开即可打印。")
 
 
+def _document_options(func):
+    """A task's printable document: its id, ``-o`` the HTML file to write, and who asks."""
+    func = by_option(func)
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                        help="输出的 HTML 文件。")(func)
+    return click.argument("task_id", type=int)(func)
+
+
 @task_group.command("sheet", help="导出检查任务书（HTML）。")
-@click.argument("task_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="输出的 HTML 文件。")
-@by_option
+@_document_options
 @pass_context
 def sheet_command(ctx: CliContext, task_id: int, output: Path, by: str | None) -> None:
     _render(ctx, task_id, output, "sheet", by)
 
 
 @task_group.command("guide", help="导出检查指引书（HTML）。")
-@click.argument("task_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="输出的 HTML 文件。")
-@by_option
+@_document_options
 @pass_context
 def guide_command(ctx: CliContext, task_id: int, output: Path, by: str | None) -> None:
     _render(ctx, task_id, output, "guide", by)
