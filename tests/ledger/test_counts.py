@@ -104,6 +104,18 @@ def test_every_kind_of_write_keeps_the_counts_exact(gateway, settings, tmp_path)
     reference = assert_exact(gateway)
     assert oil[4] not in reference and reference[oil[5]].total == 1
 
+    inspections = tmp_path / "inspections.csv"                               # higher level: file import,
+    for uscc in (oil[6], oil[7]):                                            # then the record corrected
+        inspections.write_text("统一社会信用代码,检查机关,检查机关层级,检查日期,对口部门,检查编号\n"
+                               f"{uscc},焦作市某局,市级,{YEAR}-05-06,{department},JZ-1\n"
+                               f"{oil[8]},焦作市某局,市级,{YEAR}-05-07,,JZ-2\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                          str(settings.instance_path), "import", "inspections", str(inspections)])
+        assert result.exit_code == 0, result.output
+        assert assert_exact(gateway)[uscc].by_department == {department: 1}
+    reference = assert_exact(gateway)
+    assert oil[6] not in reference and reference[oil[8]].by_department == {"": 1}
+
     complete_draw(gateway, published_plan(gateway, ratios=ALL))              # the draw's tasks
     drawn = assert_exact(gateway)
     assert sum(c.total for c in drawn.values()) > sum(c.total for c in reference.values())
