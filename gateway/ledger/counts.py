@@ -123,6 +123,7 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
     touched: dict[int, set[str]] = {}
     years: set[int] = set()
     task_keys: set[tuple] = set()
+    added: dict[int, set[int | None]] = {}  # year -> the caps this flush published (None: changed)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (RegisteredInspection, HigherLevelInspection)):
             for year, uscc in _was_and_is(obj, "year", "uscc"):
@@ -131,6 +132,7 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
             task_keys |= _was_and_is(obj, "plan_id", "target_id")
         elif isinstance(obj, InspectionCaps) and obj.published_at is not None:
             years.add(obj.year)
+            added.setdefault(obj.year, set()).add(obj.id if obj in session.new else None)
     if task_keys:
         plans = dict(connection.execute(select(Plan.id, Plan.year).where(
             Plan.id.in_(sorted({p for p, _ in task_keys if p is not None})))).all())
@@ -139,7 +141,17 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
         for plan_id, target_id in task_keys:
             if plan_id in plans and target_id in targets:
                 touched.setdefault(plans[plan_id], set()).add(targets[target_id])
-    return touched, years
+    return touched, {year for year in years if not _same_exemptions(connection, year, added[year])}
+
+
+def _same_exemptions(connection: Connection, year: int, added: set[int | None]) -> bool:
+    """Whether the caps just published for ``year`` (``added``) exempt the same channels as the ones
+    before them, under which the year is counted (then nothing needs recounting)."""
+    if None in added:
+        return False
+    before = connection.execute(current_caps_stmt(year).with_only_columns(InspectionCaps.exempt_channels)
+                                .where(InspectionCaps.id.notin_(sorted(added)))).first()
+    return exempt_now(connection, year) == (DEFAULT_EXEMPT if before is None else frozenset(before[0] or ()))
 
 
 @event.listens_for(Session, "after_flush")

@@ -82,6 +82,9 @@ def test_every_kind_of_write_keeps_the_counts_exact(gateway, settings, tmp_path)
     register(gateway, oil[1], other, "complaint")                            # exempt: not counted
     register(gateway, oil[1], other, "special", reason="复查重大事故隐患整改")
     assert set(assert_exact(gateway)) == {oil[0], oil[1]}
+    with gateway.write() as session:                                         # same exempt channels: kept
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=2, total=2)
+    assert set(assert_exact(gateway)) == {oil[0], oil[1]}
 
     path = tmp_path / "registered.csv"                                       # registration (file)
     path.write_text("统一社会信用代码,检查部门,检查渠道,法定事由代码,法律依据,检查日期,检查编号,超过上限理由\n"
