@@ -24,11 +24,12 @@ from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_ava
 
 def timed(url: str) -> dict:
     """(child) The three timings, best of three, and whether the two reads agree."""
+    from bench.draw_steps import YEAR as year
+    from bench.draw_steps import _gateway
     from gateway.ledger import counts
     from gateway.ledger.queries import counts_by_target, ledger_counts_by_target
 
-    gateway = run_child_gateway(url)
-    year = __import__("bench.draw_steps", fromlist=["YEAR"]).YEAR
+    gateway = _gateway(url)
     best: dict[str, float] = {}
     answers = {}
     for _ in range(3):
@@ -42,12 +43,6 @@ def timed(url: str) -> dict:
         counts.rebuild(session.connection(), [year])
         best["rebuild"] = time.perf_counter() - start
     return {**best, "at_cap": len(answers["maintained"]), "agree": answers["maintained"] == answers["union"]}
-
-
-def run_child_gateway(url: str):
-    from bench.draw_steps import _gateway
-
-    return _gateway(url)
 
 
 def measure(label: str, url: str, targets: int, ledger_rows: int) -> None:
