@@ -12,6 +12,7 @@ rebuild of the year's counts (``shuangsui ledger rebuild-counts``); and checks t
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -57,8 +58,6 @@ def measure(label: str, url: str, targets: int, ledger_rows: int) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["timed"]:
-        import json
-
         print(json.dumps(timed(sys.argv[2])))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
