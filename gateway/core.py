@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.config import Settings
 from gateway.db import make_engine, make_sessionmaker
 from gateway.directory.matters import sync_registry
+from gateway.ledger import counts as _ledger_counts  # noqa: F401  (its flush hook keeps the ledger's counts)
 from gateway.migrate import is_at_head
 from gateway.plugins.manager import Registry, build_plugin_manager, load_registry
 

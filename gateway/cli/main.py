@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli import codes, db, demo, draws, imports, plans, plugins, results, security, serve, sync, tasks
+from gateway.cli import codes, db, demo, draws, imports, ledger, plans, plugins, results, security, serve, sync, tasks
 from gateway.cli.chinese import ChineseGroup, run
 from gateway.cli.context import CliContext
 
@@ -18,7 +18,7 @@ def cli(ctx: click.Context, database_url: str | None, instance_path: str | None)
 
 def _register() -> None:
 
-    for module in (db, demo, imports, plugins, serve, security, results):
+    for module in (db, demo, imports, ledger, plugins, serve, security, results):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -56,6 +56,7 @@ from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.draw.verify import verify_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
+from gateway.ledger import counts as ledger_counts
 from gateway.planning.filing import require_filing as require_filing_of
 from gateway.planning.installed import refuse_if_plugin_missing
 from gateway.planning.models import Plan
@@ -434,6 +435,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     task_rows = _task_rows(facts, targets, reserved.result(), target_ids, inputs.key_targets, draw_id, info, now)
     # The tasks go in while the teams are matched, the members while the record is built.
     worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
+    worker.submit(ledger_counts.add_drawn, facts.year, facts.id, draw_id)
     conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
     needs = _Cached(lambda matters: required_departments(facts, matters, info))
     requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]

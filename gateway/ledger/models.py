@@ -54,3 +54,30 @@ class InspectionCaps(Base):
     basis: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     published_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LedgerTargetCount(Base):
+    """A target's inspections of a year that count toward the caps, in all (maintained by
+    :mod:`gateway.ledger.counts` in the transaction of every write to the ledger, so that the freeze
+    reads the targets at a cap through ``(year, n)`` instead of grouping the whole ledger)."""
+
+    __tablename__ = "ledger_target_counts"
+    __table_args__ = (Index("ix_ledger_target_counts_year_n", "year", "n"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerDepartmentCount(Base):
+    """A target's counted inspections of a year by one department (``department_code`` '' for the
+    higher-level records naming none: they count in the total only); maintained like
+    :class:`LedgerTargetCount`."""
+
+    __tablename__ = "ledger_department_counts"
+    __table_args__ = (Index("ix_ledger_department_counts_year_n", "year", "n"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

@@ -17,13 +17,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Integer, String, case, func, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, String, case, func, literal, null, select, union, union_all
+from sqlalchemy.orm import Session, aliased
 
 from gateway.directory.models import Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.channels import DEFAULT_EXEMPT
-from gateway.ledger.models import InspectionCaps, RegisteredInspection
+from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.planning.models import Plan
 from gateway.tasks.models import Task
 
@@ -56,13 +56,16 @@ class TargetCounts:
     by_department: dict[str, int] = field(default_factory=dict)
 
 
+def current_caps_stmt(year: int) -> Select:
+    """SELECT of the caps in force for ``year``: its latest published version."""
+    return (select(InspectionCaps)
+            .where(InspectionCaps.year == year, InspectionCaps.published_at.is_not(None))
+            .order_by(InspectionCaps.version.desc()).limit(1))
+
+
 def current_caps(session: Session, year: int) -> InspectionCaps | None:
     """The caps in force for ``year``: its latest published version (None: none published)."""
-    return session.scalar(
-        select(InspectionCaps)
-        .where(InspectionCaps.year == year, InspectionCaps.published_at.is_not(None))
-        .order_by(InspectionCaps.version.desc()).limit(1)
-    )
+    return session.scalar(current_caps_stmt(year))
 
 
 def exempt_channels(caps: InspectionCaps | None) -> frozenset[str]:
@@ -70,9 +73,10 @@ def exempt_channels(caps: InspectionCaps | None) -> frozenset[str]:
     return DEFAULT_EXEMPT if caps is None else frozenset(caps.exempt_channels or ())
 
 
-def _sources(*, uscc: str | None, year: int | None, department: str | None, usccs: Collection[str] | None,
-             detail: bool, exempt: Collection[str] = ()):
-    """The three SELECTs of the ledger, filtered alike (columns named the same in each)."""
+def ledger_sources(*, uscc: str | None, year: int | None, department: str | None,
+                   usccs: Collection[str] | Select | None, detail: bool, exempt: Collection[str] = ()):
+    """The three SELECTs of the ledger, filtered alike (columns named the same in each);
+    ``usccs`` a collection or a SELECT of USCCs."""
     drawn = (select(literal("drawn", String).label("channel"), Target.uscc.label("uscc"),
                     Task.lead_department.label("department_code"))
              .select_from(Task).join(Target, Target.id == Task.target_id).join(Plan, Plan.id == Task.plan_id))
@@ -114,7 +118,7 @@ def _sources(*, uscc: str | None, year: int | None, department: str | None, uscc
         if uscc is not None:
             stmt = stmt.where(uscc_col == uscc)
         if usccs is not None:
-            stmt = stmt.where(uscc_col.in_(sorted(usccs)))
+            stmt = stmt.where(uscc_col.in_(usccs if isinstance(usccs, Select) else sorted(usccs)))
         if year is not None:
             stmt = stmt.where(year_col == year)
         if department is not None:
@@ -137,7 +141,7 @@ def ledger_entries(session: Session, *, uscc: str | None = None, year: int | Non
                    department: str | None = None) -> list[LedgerEntry]:
     """Every inspection in the ledger matching the filters, oldest first (one UNION query, plus one
     for the years' exempt channels)."""
-    union = union_all(*_sources(uscc=uscc, year=year, department=department, usccs=None, detail=True)).subquery()
+    union = union_all(*ledger_sources(uscc=uscc, year=year, department=department, usccs=None, detail=True)).subquery()
     rows = session.execute(select(union).order_by(union.c.on, union.c.channel, union.c.reference)).all()
     exempt = _exempt_by_year(session, {row.year for row in rows})
     return [
@@ -153,23 +157,52 @@ def ledger_entries(session: Session, *, uscc: str | None = None, year: int | Non
 
 def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
                      caps: InspectionCaps | None = None, at_cap_only: bool = False) -> dict[str, TargetCounts]:
-    """USCC -> its counted inspections in ``year`` (only targets that have some), in one grouped query.
+    """USCC -> its counted inspections in ``year`` (only targets that have some).
 
     ``caps`` (default: the year's current caps) decides which channels are exempt. With
     ``at_cap_only`` (and caps), only targets at a cap come back: ``total`` at least ``caps.total`` or
-    one department at least ``caps.per_department``; the database filters them with window
-    functions, so a freeze over a million targets reads only those few.
+    one department at least ``caps.per_department``. Under the current caps' exempt channels (the
+    freeze, registration, the pages) the answer comes from the maintained counts
+    (:mod:`gateway.ledger.counts`): the targets at a cap through the ``(year, n)`` indexes, so a
+    freeze over a million targets reads only those few; under other caps, from the ledger itself
+    (:func:`ledger_counts_by_target`).
     """
+    current = current_caps(session, year)
+    if caps is None:
+        caps = current
+    if exempt_channels(caps) != exempt_channels(current):
+        return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
+    by_department = LedgerDepartmentCount
+    stmt = select(by_department.uscc, by_department.department_code, by_department.n).where(
+        by_department.year == year)
+    if usccs is not None:
+        stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
+    if at_cap_only and caps is not None:
+        department = aliased(LedgerDepartmentCount)
+        at_cap = union(
+            select(LedgerTargetCount.uscc).where(LedgerTargetCount.year == year, LedgerTargetCount.n >= caps.total),
+            # A record naming no department counts in the total only.
+            select(department.uscc).where(department.year == year, department.n >= caps.per_department,
+                                          department.department_code != ""))
+        stmt = stmt.where(by_department.uscc.in_(at_cap))
+    return _collect(session.execute(stmt))
+
+
+def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
+                            caps: InspectionCaps | None = None, at_cap_only: bool = False) -> dict[str, TargetCounts]:
+    """:func:`counts_by_target` computed from the ledger itself, in one grouped query over the
+    ``UNION ALL`` of its three sources (the targets at a cap filtered with window functions): the
+    reference the maintained counts must always equal."""
     if caps is None:
         caps = current_caps(session, year)
-    parts = _sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
-                     exempt=exempt_channels(caps))
+    parts = ledger_sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
+                           exempt=exempt_channels(caps))
     if not parts:
         return {}
-    union = union_all(*parts).subquery()
-    department = func.coalesce(union.c.department_code, "")
-    grouped = select(union.c.uscc, department.label("department_code"), func.count().label("n")) \
-        .group_by(union.c.uscc, department)
+    union_ = union_all(*parts).subquery()
+    department = func.coalesce(union_.c.department_code, "")
+    grouped = select(union_.c.uscc, department.label("department_code"), func.count().label("n")) \
+        .group_by(union_.c.uscc, department)
     if at_cap_only and caps is not None:
         inner = grouped.subquery()
         windowed = select(inner.c.uscc, inner.c.department_code, inner.c.n,
@@ -181,7 +214,12 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
             (windowed.c.total >= caps.total) | (windowed.c.most >= caps.per_department))
     else:
         stmt = grouped
+    return _collect(session.execute(stmt))
+
+
+def _collect(rows: Iterable) -> dict[str, TargetCounts]:
+    """(uscc, department_code, n) rows -> USCC -> its counts."""
     found: dict[str, dict[str, int]] = {}
-    for uscc, department_code, n in session.execute(stmt):
+    for uscc, department_code, n in rows:
         found.setdefault(uscc, {})[department_code] = int(n)
     return {uscc: TargetCounts(sum(by.values()), by) for uscc, by in found.items()}

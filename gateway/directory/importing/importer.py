@@ -20,6 +20,8 @@ from gateway.directory.importing.columns import (
 )
 from gateway.directory.importing.tabular import TabularError, detect_format, iter_records
 from gateway.directory.models import ELIGIBILITY_FIELDS, Inspector, Target, join_licences
+from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger import counts as ledger_counts
 from schemas.validators import CHARS_MESSAGE, has_bad_chars
 
 MAX_LISTED_ERRORS = 1000
@@ -110,7 +112,7 @@ def import_file(
         constants = {"active": True} if kind == "targets" else {"source": "import"} if kind == "inspections" else {}
         derived = ["record_key", "year"] if kind == "inspections" else []
         written = [c.key for c in columns if c.stored] + derived + list(constants) + ["created_at", "updated_at"]
-        upserter = Upserter(conn, table, key, written, present + [d for d in derived if d != key] + ["updated_at"])
+        upserter = UPSERTERS.get(kind, Upserter)(conn, table, key, written, present + [d for d in derived if d != key] + ["updated_at"])
         known_matters = set(matters) if matters is not None else None
         defaults = {c.key: c.default for c in columns}
         allowed = set(allowed_departments) if allowed_departments is not None else None
@@ -154,6 +156,37 @@ def import_file(
     if progress is not None:
         progress(report.total_rows)
     return report
+
+
+class _InspectionUpserter(Upserter):
+    """The higher-level records' upserter: notes the (year, USCC) of every record a batch writes and
+    of the record it replaces, and at the end recounts them in the ledger's maintained counts (the
+    import writes behind the ORM, whose flush would have done it)."""
+
+    def __init__(self, conn: Connection, table: str, key: str, columns: list[str], update: list[str]) -> None:
+        super().__init__(conn, table, key, columns, update)
+        self.at = {c: columns.index(c) for c in ("record_key", "year", "uscc")}
+        self.touched: dict[int, set[str]] = {}
+
+    def flush(self) -> None:
+        found = [(row[self.at["year"]], row[self.at["uscc"]]) for row in self.pending]
+        keys = [row[self.at["record_key"]] for row in self.pending]
+        for start in range(0, len(keys), 500):
+            found += self.conn.execute(select(HigherLevelInspection.year, HigherLevelInspection.uscc).where(
+                HigherLevelInspection.record_key.in_(keys[start:start + 500]))).all()
+        for year, uscc in found:
+            self.touched.setdefault(year, set()).add(uscc)
+        super().flush()
+
+    def finish(self) -> tuple[int, int]:
+        written = super().finish()
+        for year, usccs in sorted(self.touched.items()):
+            ledger_counts.refresh(self.conn, year, usccs)
+        return written
+
+
+UPSERTERS = {"inspections": _InspectionUpserter}
+"""The kinds whose upserts need more than :class:`Upserter`."""
 
 
 def _prepare(kind: str, record: dict, existing: dict, report: ImportReport) -> None:

@@ -1,0 +1,169 @@
+"""The ledger's maintained counts: per year and target, the inspections that count toward the caps,
+in all (``ledger_target_counts``) and per department (``ledger_department_counts``).
+
+The freeze needs only the targets at a cap. Grouping the whole ledger of a year (the ``UNION ALL``
+of :mod:`gateway.ledger.queries`) for that costs seconds per million entries; these two tables,
+indexed by ``(year, n)``, give the targets at a cap by two index range reads. They count under the
+year's current caps (their exempt channels; :data:`gateway.ledger.channels.DEFAULT_EXEMPT` before
+any are published) and are kept exact in the transaction of every write to the ledger:
+
+- a flush that adds, changes or deletes a registered inspection, a higher-level inspection or a
+  task (registration by API, page and file, the higher-level import and pull, the demo), or
+  publishes caps, recounts the targets (for caps: the whole year) it touched, from the ledger
+  itself (:func:`refresh`; an ``after_flush`` hook, so no writer can forget it);
+- the draw, which writes its tasks through the driver (:mod:`gateway.draw.bulk`), adds them with
+  one upsert in the same transaction (:func:`add_drawn`);
+- anything that writes the ledger's tables behind the ORM's back (a bulk load, a repair by hand)
+  rebuilds them: ``shuangsui ledger rebuild-counts`` (:func:`rebuild`), as migration 0023 did.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from itertools import chain
+
+from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from gateway.directory.models import Target
+from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger.channels import DEFAULT_EXEMPT
+from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
+from gateway.ledger.queries import current_caps_stmt, ledger_sources
+from gateway.planning.models import Plan
+from gateway.tasks.models import Task
+
+TARGETS = LedgerTargetCount.__table__
+DEPARTMENTS = LedgerDepartmentCount.__table__
+CHUNK = 500
+"""USCCs per recount statement (well under every driver's parameter limit)."""
+
+
+def exempt_now(connection: Connection, year: int) -> frozenset[str]:
+    """The channels the counts of ``year`` leave out: those of its current caps."""
+    caps = connection.execute(current_caps_stmt(year).with_only_columns(InspectionCaps.exempt_channels)).first()
+    return DEFAULT_EXEMPT if caps is None else frozenset(caps[0] or ())
+
+
+def refresh(connection: Connection, year: int, usccs: Collection[str] | Select | None = None) -> None:
+    """Recount ``year`` for ``usccs`` (a collection or a SELECT of USCCs; None: every target)
+    from the ledger itself, replacing their rows in both tables."""
+    if isinstance(usccs, Collection) and not isinstance(usccs, str):
+        ordered = sorted(set(usccs))
+        for start in range(0, len(ordered), CHUNK):
+            _recount(connection, year, ordered[start:start + CHUNK])
+    else:
+        _recount(connection, year, usccs)
+
+
+def rebuild(connection: Connection, years: Iterable[int] | None = None) -> int:
+    """Recount every target of ``years`` (None: every year the ledger holds); the years' number."""
+    if years is None:
+        years = {y for (y,) in connection.execute(select(Plan.year).union(
+            select(HigherLevelInspection.year), select(RegisteredInspection.year),
+            select(LedgerTargetCount.year)))}
+    done = sorted(set(years))
+    for year in done:
+        refresh(connection, year)
+    return len(done)
+
+
+def _recount(connection: Connection, year: int, usccs: list[str] | Select | None) -> None:
+    for table in (DEPARTMENTS, TARGETS):
+        stmt = delete(table).where(table.c.year == year)
+        if usccs is not None:
+            stmt = stmt.where(table.c.uscc.in_(usccs))
+        connection.execute(stmt)
+    parts = ledger_sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
+                           exempt=exempt_now(connection, year))
+    if not parts:
+        return
+    union = union_all(*parts).subquery()
+    department = func.coalesce(union.c.department_code, "")
+    connection.execute(DEPARTMENTS.insert().from_select(
+        ["year", "uscc", "department_code", "n"],
+        select(literal(year), union.c.uscc, department, func.count()).group_by(union.c.uscc, department)))
+    totals = select(literal(year), DEPARTMENTS.c.uscc, func.sum(DEPARTMENTS.c.n)).where(DEPARTMENTS.c.year == year)
+    if usccs is not None:
+        totals = totals.where(DEPARTMENTS.c.uscc.in_(usccs))
+    connection.execute(TARGETS.insert().from_select(["year", "uscc", "n"], totals.group_by(DEPARTMENTS.c.uscc)))
+
+
+def add_drawn(connection: Connection, year: int, plan_id: int, draw_id: int) -> None:
+    """Count the tasks the draw ``draw_id`` of the plan ``plan_id`` (of ``year``) has just written: one
+    upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks)."""
+    if "drawn" in exempt_now(connection, year):
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    department = func.coalesce(Task.lead_department, "")
+    tasks = select(Target.uscc).select_from(Task).join(Target, Target.id == Task.target_id) \
+        .where(Task.plan_id == plan_id, Task.draw_id == draw_id)
+    for table, keys, source in (
+        (DEPARTMENTS, ["uscc", "department_code"],
+         tasks.add_columns(department, func.count()).group_by(Target.uscc, department)),
+        (TARGETS, ["uscc"], tasks.add_columns(func.count()).group_by(Target.uscc)),
+    ):
+        stmt = dialect.insert(table).from_select([*keys, "n", "year"], source.add_columns(literal(year)))
+        keys = ["year", *keys]
+        connection.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}))
+
+
+def _was_and_is(obj: object, *names: str) -> set[tuple]:
+    """The values of ``names`` on ``obj`` now and, where the flush changed them, before."""
+    state = inspect(obj)
+    now = tuple(getattr(obj, name) for name in names)
+    before = tuple(
+        (state.attrs[name].history.deleted or [getattr(obj, name)])[0] for name in names)
+    return {now, before}
+
+
+def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[str]], set[int]]:
+    """(year -> USCCs whose counts the flush may have changed, years whose caps were published)."""
+    touched: dict[int, set[str]] = {}
+    years: set[int] = set()
+    task_keys: set[tuple] = set()
+    added: dict[int, set[int | None]] = {}  # year -> the caps this flush published (None: changed)
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, (RegisteredInspection, HigherLevelInspection)):
+            for year, uscc in _was_and_is(obj, "year", "uscc"):
+                touched.setdefault(year, set()).add(uscc)
+        elif isinstance(obj, Task):
+            task_keys |= _was_and_is(obj, "plan_id", "target_id")
+        elif isinstance(obj, InspectionCaps) and obj.published_at is not None:
+            years.add(obj.year)
+            added.setdefault(obj.year, set()).add(obj.id if obj in session.new else None)
+    if task_keys:
+        plans = dict(connection.execute(select(Plan.id, Plan.year).where(
+            Plan.id.in_(sorted({p for p, _ in task_keys if p is not None})))).all())
+        targets = dict(connection.execute(select(Target.id, Target.uscc).where(
+            Target.id.in_(sorted({t for _, t in task_keys if t is not None})))).all())
+        for plan_id, target_id in task_keys:
+            if plan_id in plans and target_id in targets:
+                touched.setdefault(plans[plan_id], set()).add(targets[target_id])
+    return touched, {year for year in years if not _same_exemptions(connection, year, added[year])}
+
+
+def _same_exemptions(connection: Connection, year: int, added: set[int | None]) -> bool:
+    """Whether the caps just published for ``year`` (``added``) exempt the same channels as the ones
+    before them, under which the year is counted (then nothing needs recounting)."""
+    if None in added:
+        return False
+    before = connection.execute(current_caps_stmt(year).with_only_columns(InspectionCaps.exempt_channels)
+                                .where(InspectionCaps.id.notin_(sorted(added)))).first()
+    return exempt_now(connection, year) == (DEFAULT_EXEMPT if before is None else frozenset(before[0] or ()))
+
+
+@event.listens_for(Session, "after_flush")
+def _recount_after_flush(session: Session, _context: object) -> None:
+    """Keep the counts of what this flush wrote exact, in its transaction."""
+    if not any(isinstance(o, (RegisteredInspection, HigherLevelInspection, Task, InspectionCaps))
+               for o in chain(session.new, session.dirty, session.deleted)):
+        return
+    connection = session.connection()
+    touched, years = _touched(session, connection)
+    for year in sorted(years):
+        refresh(connection, year)
+    for year, usccs in sorted(touched.items()):
+        if year not in years:
+            refresh(connection, year, usccs)

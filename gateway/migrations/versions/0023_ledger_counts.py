@@ -1,0 +1,80 @@
+"""The ledger's maintained counts: per year and target, the inspections counting toward the caps
+
+Issue 16: the freeze reads the targets at a cap through an index instead of grouping the whole
+ledger of the year. Two tables (in all, per department), backfilled here from the ledger under each
+year's current caps; from now on kept exact by gateway.ledger.counts.
+
+Revision ID: 0023_ledger_counts
+Revises: 0022_field_capture
+Create Date: 2026-12-03
+"""
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0023_ledger_counts"
+down_revision = "0022_field_capture"
+branch_labels = None
+depends_on = None
+
+# The defaults of gateway.ledger.channels.DEFAULT_EXEMPT when this migration was written.
+DEFAULT_EXEMPT = ("case", "complaint", "referral")
+
+LEDGER = """
+SELECT t.uscc AS uscc, k.lead_department AS department_code, 'drawn' AS channel
+  FROM tasks k JOIN targets t ON t.id = k.target_id JOIN plans p ON p.id = k.plan_id WHERE p.year = :year
+UNION ALL SELECT uscc, department_code, 'higher_level' FROM higher_level_inspections WHERE year = :year
+UNION ALL SELECT uscc, department_code, channel FROM registered_inspections WHERE year = :year
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ledger_target_counts",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("uscc", sa.String(length=18), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", "uscc", name=op.f("pk_ledger_target_counts")),
+    )
+    op.create_index("ix_ledger_target_counts_year_n", "ledger_target_counts", ["year", "n"])
+    op.create_table(
+        "ledger_department_counts",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("uscc", sa.String(length=18), nullable=False),
+        sa.Column("department_code", sa.String(length=64), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", "uscc", "department_code", name=op.f("pk_ledger_department_counts")),
+    )
+    op.create_index("ix_ledger_department_counts_year_n", "ledger_department_counts", ["year", "n"])
+    _backfill(op.get_bind())
+
+
+def _backfill(bind) -> None:
+    years = {y for (y,) in bind.execute(sa.text(
+        "SELECT year FROM plans UNION SELECT year FROM higher_level_inspections "
+        "UNION SELECT year FROM registered_inspections"))}
+    for year in sorted(years):
+        caps = bind.execute(sa.text(
+            "SELECT exempt_channels FROM inspection_caps WHERE year = :year AND published_at IS NOT NULL "
+            "ORDER BY version DESC LIMIT 1"), {"year": year}).first()
+        exempt = DEFAULT_EXEMPT if caps is None else (
+            json.loads(caps[0]) if isinstance(caps[0], str) else caps[0]) or ()
+        where = "WHERE channel NOT IN :exempt" if exempt else ""
+        stmt = sa.text(
+            "INSERT INTO ledger_department_counts (year, uscc, department_code, n) "
+            f"SELECT :year, uscc, coalesce(department_code, ''), count(*) FROM ({LEDGER}) AS e {where} "
+            "GROUP BY uscc, coalesce(department_code, '')")
+        if exempt:
+            stmt = stmt.bindparams(sa.bindparam("exempt", expanding=True))
+        bind.execute(stmt, {"year": year, **({"exempt": list(exempt)} if exempt else {})})
+        bind.execute(sa.text(
+            "INSERT INTO ledger_target_counts (year, uscc, n) SELECT year, uscc, sum(n) "
+            "FROM ledger_department_counts WHERE year = :year GROUP BY year, uscc"), {"year": year})
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ledger_department_counts_year_n", table_name="ledger_department_counts")
+    op.drop_table("ledger_department_counts")
+    op.drop_index("ix_ledger_target_counts_year_n", table_name="ledger_target_counts")
+    op.drop_table("ledger_target_counts")

@@ -1,0 +1,205 @@
+"""The maintained counts (gateway.ledger.counts) stay exactly equal to the ledger's own UNION query
+after every kind of write: registration by service and by file, higher-level records added, changed
+and deleted, the draw's tasks, deletions, caps published with other exempt channels, a rebuild, and a
+seeded random sequence of all of these; and the freeze's at-cap read uses them."""
+from __future__ import annotations
+
+import importlib
+import random
+from datetime import date
+
+from click.testing import CliRunner
+from sqlalchemy import delete, select
+
+from gateway.cli.main import cli
+from gateway.directory.models import Target
+from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger import counts as ledger_counts
+from gateway.ledger import service as ledger
+from gateway.ledger.models import LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
+from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts_by_target
+from gateway.security.principal import Principal
+from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
+
+LAST_DAY = date(YEAR, 12, 31)
+TODAY = date.today()
+ALL = {"A": "1", "B": "1", "C": "1", "D": "1"}
+
+
+def stored(session, year):
+    """The two tables as read back: USCC -> (total, {department: n})."""
+    totals = dict(session.execute(select(LedgerTargetCount.uscc, LedgerTargetCount.n)
+                                  .where(LedgerTargetCount.year == year)).all())
+    departments: dict[str, dict[str, int]] = {}
+    for uscc, department, n in session.execute(select(
+            LedgerDepartmentCount.uscc, LedgerDepartmentCount.department_code, LedgerDepartmentCount.n)
+            .where(LedgerDepartmentCount.year == year)):
+        departments.setdefault(uscc, {})[department] = n
+    return totals, departments
+
+
+def assert_exact(gateway, years=(YEAR, TODAY.year)):
+    """Tables, counts_by_target and its at-cap read equal the UNION query's, for every year given."""
+    found = {}
+    with gateway.read() as session:
+        for year in set(years):
+            found[year] = reference = ledger_counts_by_target(session, year)
+            totals, departments = stored(session, year)
+            assert totals == {uscc: c.total for uscc, c in reference.items()}
+            assert departments == {uscc: c.by_department for uscc, c in reference.items()}
+            assert counts_by_target(session, year) == reference
+            if current_caps(session, year) is not None:
+                assert counts_by_target(session, year, at_cap_only=True) == ledger_counts_by_target(
+                    session, year, at_cap_only=True)
+    return found[years[0]]
+
+
+def register(gateway, uscc, department, channel="routine", day=1, reason=""):
+    with gateway.write() as session:
+        principal = Principal(role="department_operator", name="登记员", department_code=department)
+        row, _check = ledger.register(session, principal, {
+            "uscc": uscc, "department_code": department, "channel": channel, "legal_reason_code": "law",
+            "inspected_on": date(YEAR, 3, day), "reference": f"{department}-{uscc}-{channel}-{day}",
+            "over_cap_reason": reason}, today=LAST_DAY)
+        return row.id
+
+
+def higher(session, key, uscc, department="", year=YEAR):
+    session.add(HigherLevelInspection(record_key=key, uscc=uscc, authority="焦作市某局", level="city",
+                                      department_code=department, inspected_on=date(year, 2, 1), year=year))
+
+
+def test_every_kind_of_write_keeps_the_counts_exact(gateway, settings, tmp_path):
+    directory = build_directory(gateway)
+    oil = directory["targets"]["refined_oil"]
+    department = gateway.registry.matters["refined_oil"].department_code
+    other = next(code for code in sorted(gateway.registry.departments) if code != department)
+    with gateway.write() as session:
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=1, total=2)
+    assert assert_exact(gateway) == {}
+
+    register(gateway, oil[0], department)                                    # registration (service)
+    register(gateway, oil[1], other, "complaint")                            # exempt: not counted
+    register(gateway, oil[1], other, "special", reason="复查重大事故隐患整改")
+    assert set(assert_exact(gateway)) == {oil[0], oil[1]}
+    with gateway.write() as session:                                         # same exempt channels: kept
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=2, total=2)
+    assert set(assert_exact(gateway)) == {oil[0], oil[1]}
+
+    path = tmp_path / "registered.csv"                                       # registration (file)
+    path.write_text("统一社会信用代码,检查部门,检查渠道,法定事由代码,法律依据,检查日期,检查编号,超过上限理由\n"
+                    f"{oil[2]},{department},日常巡查,routine,,{TODAY.isoformat()},RC-1,\n"
+                    f"{oil[2]},{other},专项检查,special,,{TODAY.isoformat()},ZX-1,\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                      str(settings.instance_path), "import", "registered-inspections", str(path)])
+    assert result.exit_code == 0, result.output
+    assert oil[2] in assert_exact(gateway, years=(TODAY.year,))
+
+    with gateway.write() as session:                                         # higher level: added
+        higher(session, "h1", oil[3], department)
+        higher(session, "h2", oil[3])                                        # no department: total only
+        higher(session, "h3", oil[4], other)
+    assert assert_exact(gateway)[oil[3]].by_department == {department: 1, "": 1}
+    with gateway.write() as session:                                         # higher level: changed, deleted
+        record = session.scalar(select(HigherLevelInspection).where(HigherLevelInspection.record_key == "h3"))
+        record.uscc = oil[5]
+        session.delete(session.scalar(select(HigherLevelInspection).where(HigherLevelInspection.record_key == "h2")))
+    reference = assert_exact(gateway)
+    assert oil[4] not in reference and reference[oil[5]].total == 1
+
+    inspections = tmp_path / "inspections.csv"                               # higher level: file import,
+    for uscc in (oil[6], oil[7]):                                            # then the record corrected
+        inspections.write_text("统一社会信用代码,检查机关,检查机关层级,检查日期,对口部门,检查编号\n"
+                               f"{uscc},焦作市某局,市级,{YEAR}-05-06,{department},JZ-1\n"
+                               f"{oil[8]},焦作市某局,市级,{YEAR}-05-07,,JZ-2\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                          str(settings.instance_path), "import", "inspections", str(inspections)])
+        assert result.exit_code == 0, result.output
+        assert assert_exact(gateway)[uscc].by_department == {department: 1}
+    reference = assert_exact(gateway)
+    assert oil[6] not in reference and reference[oil[8]].by_department == {"": 1}
+
+    complete_draw(gateway, published_plan(gateway, ratios=ALL))              # the draw's tasks
+    drawn = assert_exact(gateway)
+    assert sum(c.total for c in drawn.values()) > sum(c.total for c in reference.values())
+
+    with gateway.write() as session:                                         # a registration deleted
+        row = session.scalar(select(RegisteredInspection).where(RegisteredInspection.uscc == oil[0]))
+        session.expire(row)                                                  # (its keys not loaded)
+        session.delete(row)
+    assert oil[0] not in assert_exact(gateway) or drawn[oil[0]].total > 1
+
+    with gateway.write() as session:                                         # caps now count complaints,
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=1, total=2,   # not drawn tasks
+                            exempt_channels=["drawn"])
+    assert assert_exact(gateway)[oil[1]].by_department[other] == 2
+    complete_draw(gateway, published_plan(gateway, ratios=ALL, matters=["refined_oil"]))  # drawn exempt
+    assert_exact(gateway)
+
+
+def test_a_random_sequence_of_writes_keeps_the_counts_exact(gateway):
+    directory = build_directory(gateway, per_matter=3)
+    usccs = sorted(u for targets in directory["targets"].values() for u in targets)[:6]
+    departments = sorted(gateway.registry.departments)[:3]
+    channels = ["routine", "special", "complaint", "case", "referral"]
+    rng = random.Random(16)
+    for step in range(40):
+        with gateway.write() as session:
+            kind = rng.choice(["register", "register", "higher", "move", "delete", "caps"])
+            rows = session.scalars(select(RegisteredInspection).order_by(RegisteredInspection.id)).all()
+            if kind == "register" or (kind in ("move", "delete") and not rows):
+                session.add(RegisteredInspection(
+                    uscc=rng.choice(usccs), department_code=rng.choice(departments), channel=rng.choice(channels),
+                    legal_reason_code="law", inspected_on=date(YEAR, 5, 1), year=rng.choice([YEAR, YEAR - 1]),
+                    reference=f"R-{step}", source="api"))
+            elif kind == "higher":
+                higher(session, f"h-{step}", rng.choice(usccs), rng.choice(departments + [""]),
+                       year=rng.choice([YEAR, YEAR - 1]))
+            elif kind == "move":
+                row = rng.choice(rows)
+                row.uscc, row.department_code, row.year = (rng.choice(usccs), rng.choice(departments),
+                                                            rng.choice([YEAR, YEAR - 1]))
+            elif kind == "delete":
+                session.delete(rng.choice(rows))
+            else:
+                ledger.publish_caps(session, COUNTY, year=YEAR, per_department=rng.randint(1, 2), total=3,
+                                    exempt_channels=rng.sample(channels + ["higher_level"], 2))
+        assert_exact(gateway, years=(YEAR, YEAR - 1))
+
+
+def test_rebuild_and_the_migration_backfill_recount_what_bypassed_the_orm(gateway):
+    directory = build_directory(gateway)
+    oil = directory["targets"]["refined_oil"]
+    department = gateway.registry.matters["refined_oil"].department_code
+    register(gateway, oil[0], department)
+    complete_draw(gateway, published_plan(gateway, ratios=ALL))
+    expected = assert_exact(gateway)
+    with gateway.write() as session:                                          # behind the ORM's back
+        session.execute(delete(LedgerTargetCount))
+        session.execute(delete(LedgerDepartmentCount))
+    with gateway.read() as session:
+        assert counts_by_target(session, YEAR) == {}
+    with gateway.write() as session:
+        assert ledger_counts.rebuild(session.connection()) >= 1
+    assert assert_exact(gateway) == expected
+
+    migration = importlib.import_module("gateway.migrations.versions.0023_ledger_counts")
+    with gateway.write() as session:
+        session.execute(delete(LedgerTargetCount))
+        session.execute(delete(LedgerDepartmentCount))
+        migration._backfill(session.connection())
+    assert assert_exact(gateway) == expected
+
+
+def test_the_cli_rebuilds_the_counts(gateway, settings):
+    directory = build_directory(gateway, per_matter=3)
+    with gateway.write() as session:
+        uscc = session.scalar(select(Target.uscc).where(Target.uscc.in_(directory["targets"]["refined_oil"])))
+        higher(session, "h1", uscc, gateway.registry.matters["refined_oil"].department_code)
+        session.execute(delete(LedgerTargetCount))
+        session.execute(delete(LedgerDepartmentCount))
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                      str(settings.instance_path), "ledger", "rebuild-counts"])
+    assert result.exit_code == 0, result.output
+    assert "1" in result.output
+    assert assert_exact(gateway)[uscc].total == 1
