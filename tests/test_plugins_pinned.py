@@ -120,8 +120,8 @@ def test_an_annual_plan_sheet_lists_the_cooperating_items_the_checklist_requires
         guide = sheets.render_guide(session, task, gateway.hook)
     cooperating = [i for i in checklist.items if i.department_code == "market"]
     assert cooperating and all(i.required or i.kind == "text" for i in cooperating)
-    for page in (sheet, guide):
-        assert all(i.name in page for i in checklist.items)
+    for page in (sheet, guide):  # every check item; the form's own fields are not check items (#23)
+        assert all(i.name in page for i in checklist.items if i.kind != "text")
         assert "武陟县市场监督管理局" in page
 
 
@@ -158,6 +158,10 @@ def test_the_guide_marks_the_plugins_additions_and_the_countys_defaults(gateway,
     guide = _render(gateway, _first_task(gateway, plan_id), sheets.render_guide)
     matter = gateway.registry.matters["refined_oil"]
     assert matter.appendix_text in guide
-    assert "经营类别<span class=\"small\">（清单外补充）</span>" in guide
-    assert "油品升级情况<span class=\"small\">（清单外补充）</span>" not in guide
+    assert "油品升级情况" in guide and "油品升级情况<span class=\"small\">（清单外补充）</span>" not in guide
+    assert "<td>经营类别" not in guide  # a field of the form, not a check item (#23)
+    seed_plan = published_plan(gateway, matters=["crop_seed"], title="种子抽查计划")
+    complete_draw(gateway, seed_plan)
+    seed_guide = _render(gateway, _first_task(gateway, seed_plan), sheets.render_guide)
+    assert "种子生产经营许可<span class=\"small\">（清单外补充）</span>" in seed_guide
     assert "最低抽查比例、抽查频次、检查对象条件为本县设定的默认值，并非法律法规规定" in guide

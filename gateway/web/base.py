@@ -144,7 +144,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_plans.index", "抽查计划", STAFF, "web_plans."),
     NavItem("web_draw.index", "抽取", ("county_office", "supervisor"), "web_draw."),
     NavItem("web_tasks.index", "检查任务", STAFF, "web_tasks.index"),
-    NavItem("web_visits.check", "重复检查预警", STAFF, "web_visits."),
     NavItem("web_tasks.reassignments", "人员调整", ("county_office", "department_operator", "department_head",
                                                   "supervisor"), "web_tasks.reassign"),
     NavItem("web_results.review_list", "结果审核与公示", DEPARTMENT + ("county_office", "supervisor"),
@@ -155,7 +154,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web_results.deadlines", "逾期提醒", STAFF, "web_results.deadlines"),
     NavItem("web_office.matters", "事项清单", STAFF + ("inspector",), "web_office.matters"),
     NavItem("web_directory.targets", "名录", STAFF, "web_directory."),
-    NavItem("web_ledger.index", "检查台账", STAFF, "web_ledger."),
+    NavItem("web_ledger.index", "检查台账", STAFF, "web_ledger."),  # 重复检查预警 is reached from it
     NavItem("web_office.sync", "同步状态", STAFF, "web_office.sync"),
     NavItem("web_accounts.accounts", "账号与令牌", OFFICE, "web_accounts."),
 )

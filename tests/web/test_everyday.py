@@ -117,6 +117,7 @@ def _record(web_world, task_id: int, inspector=None):
     """Record a result for the task (by its team lead, or ``inspector``), through the service."""
     from datetime import date
 
+    from gateway.demo.codes import confirm_arrival
     from gateway.results import service as results
     from gateway.security.principal import Principal
     from gateway.tasks.models import Task
@@ -124,6 +125,7 @@ def _record(web_world, task_id: int, inspector=None):
     from tests.web.conftest import _first_method
 
     gateway, today = web_world.gateway, date.today()
+    confirm_arrival(gateway, task_id, today=today)  # a site visit: the enterprise confirmed the arrival
     with gateway.write() as session:
         task = session.get(Task, task_id)
         matters = list(task.matter_codes)
@@ -417,7 +419,7 @@ def test_the_summary_explains_47_drawn_giving_45_tasks(web_world):
     with app.test_request_context("/draws/1"):
         html = render_template("draw/_summary.html", stages=[], draw={"population_sha256": "0" * 64},
                                population_total=900, sample_total=47, strata=[], record={"tasks": []},
-                               task_total=45, selected_total=47, exclusions=[])
+                               task_total=45, selected_total=47, exclusions=[], moves=None)
     assert "各层合计应抽取 47 户次，生成 45 项检查任务" in html and "共合并 2 户次" in html
 
 

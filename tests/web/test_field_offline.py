@@ -53,6 +53,7 @@ def camera_png(width: int = 2400, height: int = 1800) -> bytes:
 
 def _open_tasks(web_world, count: int) -> list[tuple[int, int]]:
     """(task id, lead inspector id) of tasks of the drawn plan without a result yet."""
+    from gateway.demo.codes import confirm_arrival
     from gateway.results.models import InspectionResult
     from gateway.tasks.models import Task
 
@@ -61,6 +62,8 @@ def _open_tasks(web_world, count: int) -> list[tuple[int, int]]:
         tasks = session.scalars(select(Task).where(Task.plan_id == web_world.drawn_plan).order_by(Task.id))
         found = [(t.id, next(m.inspector_id for m in t.members if m.active and m.role == "lead"))
                  for t in tasks if t.id not in done]
+    for task_id, _ in found[:count]:  # site visits: the enterprise confirmed each team's arrival
+        confirm_arrival(web_world.gateway, task_id)
     return found[:count]
 
 
