@@ -148,6 +148,7 @@ def test_witnessed_draw_then_result_published_and_found_by_the_public(web_world)
 
     skipped = _fill_result_form(phone, gateway, matters, leave_out_first=True)
     phone.get_by_role("button", name="提交检查结果").click()
+    phone.locator(".error-summary").wait_for()  # the refused form's page has arrived
     # the error is shown beside the field, named in the summary, and nothing else was lost
     field = phone.locator(f"[id='{skipped}-field']")
     assert "has-error" in field.get_attribute("class")

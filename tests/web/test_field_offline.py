@@ -167,6 +167,8 @@ def test_offline_draft_signature_photo_then_submitted_once_and_a_conflict(web_wo
 
         # A reload while offline finds the draft intact.
         page.reload()
+        # the draft comes back from IndexedDB after the page has loaded
+        _until(page, "() => document.getElementById('f-signature-signer_name').value", lambda v: v == "周建华")
         assert page.get_by_label("签字人姓名（签字时填写）").input_value() == "周建华"
         assert page.get_by_label("备注（公开）").input_value() == "现场检查未发现问题"
         assert page.locator('input[name="result_codes"][value="1"]').is_checked()
