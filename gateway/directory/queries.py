@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from sqlalchemy import Select, and_, false, or_, select
 
 from gateway.directory.models import Inspector, Target
+from gateway.directory.search import name_contains_any, uscc_shaped
 from gateway.plugins.contributions import TargetCriteria
 
 
@@ -23,16 +24,19 @@ NAME_FILLERS = ("股份有限公司", "有限责任公司", "有限公司", "公
 
 
 def target_match(text: str):
-    """SQL: the target whose credit code is ``text`` (spaces and case ignored) or whose name contains
-    it, or contains it without the fillers of :data:`NAME_FILLERS`."""
-    squeezed = "".join(text.split())
-    clauses = [Target.uscc == squeezed.upper(), contains(Target.name, text.strip())]
-    core = squeezed
+    """SQL: the target whose credit code is ``text`` (spaces and case ignored) if it is shaped like
+    one; otherwise the targets whose name contains it, or contains it without the fillers of
+    :data:`NAME_FILLERS`. Both go through an index (``gateway.directory.search``)."""
+    code = uscc_shaped(text)
+    if code:
+        return Target.uscc == code
+    texts = [text.strip()]
+    core = "".join(text.split())
     for word in NAME_FILLERS:
         core = core.replace(word, "")
     if len(core) >= 2 and core != text.strip():
-        clauses.append(contains(Target.name, core))
-    return or_(*clauses)
+        texts.append(core)
+    return name_contains_any(texts)
 
 
 def has_licence(licence: str):
@@ -70,7 +74,8 @@ def target_search(args: Mapping[str, Any]) -> Select:
         stmt = stmt.where(Target.active.is_(args["active"]))
     if args.get("q"):
         q = args["q"].strip()
-        stmt = stmt.where(or_(contains(Target.name, q), Target.uscc == q.upper()))
+        code = q.upper() if uscc_shaped(q) == q.upper() else None  # spaces inside: a name, as before
+        stmt = stmt.where(Target.uscc == code if code else name_contains_any([q]))
     return stmt.order_by(Target.id)
 
 

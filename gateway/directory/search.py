@@ -1,0 +1,126 @@
+"""Name and credit-code searches that use an index instead of scanning the targets (issue 20).
+
+A credit code is an index lookup: a query shaped like a USCC (18 letters and digits once spaces are
+removed) compares the unique ``uscc`` column and nothing else (no name search beside it).
+
+A name substring ``name LIKE '%text%'`` keeps its exact meaning (the LIKE stays, as the final
+check of every candidate, so the results are the same as a plain scan's) but the candidates come
+from an index:
+
+PostgreSQL
+    a ``pg_trgm`` GIN index on ``name`` (``gin_trgm_ops``), which the planner uses for the LIKE
+    itself when the text has 3 characters or more. A text of 1 or 2 characters has no trigram: its
+    candidates come from a GIN index on the name's characters (``string_to_array(name, NULL)``),
+    holding the rows that contain every character of the text, then the LIKE keeps the adjacent
+    ones. The database's LC_CTYPE must class Chinese characters as letters (C.UTF-8 or a UTF-8
+    locale; under plain ``C`` pg_trgm sees no trigram in a Chinese name).
+SQLite
+    an FTS5 table ``targets_name_fts`` with the ``trigram`` tokenizer (SQLite 3.34 or later),
+    contentless, filled by triggers on ``targets`` in the writing transaction (so bulk imports are
+    covered). Each name is indexed followed by two U+0001 characters, so that every occurrence of
+    a 1 or 2 character text is the beginning of some indexed trigram: a text of 3 characters or more
+    is a trigram phrase query (``MATCH``); a shorter one reads the trigrams that begin with it from
+    the index's vocabulary (``targets_name_terms``, an ``fts5vocab`` instance table, by a range
+    of terms). Either way the rows are then fetched by rowid and the LIKE checks them.
+
+A text of 1 or 2 very common characters ("公司") still returns most of the directory: the work
+is proportional to the rows that contain it, as it must be to count them, never to a scan of
+rows that do not.
+
+The objects are created by migration ``0024_h20search_trigram``. A later migration that rebuilds
+``targets`` on SQLite (alembic's batch mode copies and drops the table) drops its triggers with it:
+such a migration must create them again (a test inserts a target and searches for it at head).
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ARRAY, Text, and_, cast, column, func, null, or_, select, table, union
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import NullType
+
+from gateway.directory.models import Target
+
+USCC_SHAPE = re.compile(r"[0-9A-Z]{18}")
+# The database objects of the search, which the models do not describe (alembic's comparison
+# leaves them alone).
+FTS_TABLE = "targets_name_fts"
+TERMS_TABLE = "targets_name_terms"
+TRIGRAM_INDEX = "ix_targets_name_trgm"
+CHARS_INDEX = "ix_targets_name_chars"
+SEARCH_OBJECTS = frozenset({FTS_TABLE, TERMS_TABLE, TRIGRAM_INDEX, CHARS_INDEX})
+# Appended to every indexed name (SQLite) so that a text at a name's end still begins a trigram.
+PAD = "\x01\x01"
+# Above every term in the index (terms are compared as UTF-8 bytes).
+TERM_END = "\U0010ffff"
+
+_fts = table(FTS_TABLE, column("rowid"), column("name"))
+_terms = table(TERMS_TABLE, column("term"), column("doc"))
+
+
+def is_search_object(name: str | None) -> bool:
+    return bool(name) and (name in SEARCH_OBJECTS or name.startswith(FTS_TABLE + "_"))
+
+
+def uscc_shaped(text: str) -> str | None:
+    """The credit code ``text`` spells (spaces and case ignored), or None if it is not shaped like one."""
+    code = "".join(text.split()).upper()
+    return code if USCC_SHAPE.fullmatch(code) else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(text: str):
+    return Target.name.like("%" + _escape_like(text) + "%", escape="\\")
+
+
+def _sqlite_candidates(text: str):
+    if len(text) >= 3:
+        return select(_fts.c.rowid).where(_fts.c.name.match('"' + text.replace('"', '""') + '"'))
+    start = text.lower()  # the tokenizer folds case; the LIKE afterwards is SQLite's own (ASCII)
+    return select(_terms.c.doc).where(_terms.c.term >= start, _terms.c.term < start + TERM_END)
+
+
+def _sqlite_names(texts: list[str]):
+    candidates = [_sqlite_candidates(t) for t in texts]
+    ids = candidates[0] if len(candidates) == 1 else union(*candidates)
+    return and_(Target.id.in_(ids), or_(*(_like(t) for t in texts)))
+
+
+def _postgresql_name(text: str):
+    if len(text) >= 3:
+        return _like(text)
+    chars = cast(postgresql.array(sorted(set(text))), ARRAY(Text))
+    return and_(func.string_to_array(Target.name, null()).op("@>")(chars), _like(text))
+
+
+class _PerDialect(ColumnElement):
+    """A condition written differently for each database (``default`` for the others)."""
+
+    inherit_cache = False
+    type = NullType()  # not Boolean: SQLite would compare the condition "= 1", which hides its index
+
+    def __init__(self, default, **variants):
+        self.default = default
+        self.variants = variants
+
+
+@compiles(_PerDialect)
+def _compile_per_dialect(element, compiler, **kw):
+    return "(" + compiler.process(element.variants.get(compiler.dialect.name, element.default), **kw) + ")"
+
+
+def name_contains_any(texts: list[str]):
+    """SQL: the target's name contains one of ``texts`` (SQL LIKE semantics), found through an index."""
+    texts = list(dict.fromkeys(texts))
+    if not all(texts):  # the empty text is in every name
+        return _like("")
+    return _PerDialect(
+        or_(*(_like(t) for t in texts)),
+        sqlite=_sqlite_names(texts),
+        postgresql=or_(*(_postgresql_name(t) for t in texts)),
+    )

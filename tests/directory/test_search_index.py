@@ -1,0 +1,183 @@
+"""Name and credit-code searches go through an index (issue 20) and find exactly what a scan finds.
+
+On both databases: the results of ``target_match`` (public search, task search) and of the staff
+directory's ``target_search`` equal those of the plain ``LIKE`` scan they replace, for texts of 1, 2,
+3 and more characters, after inserts, renames and deletes; and the plans of the statements the real
+searches run read ``targets`` through an index, never by a scan. On PostgreSQL the table is vacuumed
+and analysed first (a GIN index's own statistics are only updated by VACUUM), and the planner is left
+to choose.
+"""
+from __future__ import annotations
+
+import random
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import delete, event, or_, select, text, update
+
+from gateway.api.pagination import fetch_page
+from gateway.directory.models import Target
+from gateway.directory.queries import NAME_FILLERS, contains, target_match, target_search
+from gateway.results.public import search_targets
+from gateway.security.principal import Principal
+
+# A few hundred characters, so that a 1 or 2 character text is selective and the planners prefer an index.
+CHARS = "嘉应食品有限公司武陟县沁盛造纸农业合作社五金商店超市药房ABcd_%" + "".join(chr(0x4E00 + i) for i in range(400))
+SPECIAL = ["嘉应", "嘉", "应嘉应", "Ab嘉应", "x_y%z", "武陟县嘉应食品有限公司", "公司", "武陟县沁盛造纸有限公司", "嘉应食品厂"]
+TEXTS = ["嘉应", "嘉", "应", "公司", "嘉应食", "嘉应食品", "有限公司", "武陟县嘉应", "ab", "AB", "b嘉", "_", "%",
+         "x_y", "司", "沁盛造纸公司", "嘉应 食品", "不存在的名称"]
+
+
+def _uscc(n: int) -> str:
+    return f"91410823MA{n:08d}"
+
+
+@pytest.fixture
+def targets(gateway):
+    rng = random.Random(20)
+    names = SPECIAL + ["".join(rng.choice(CHARS) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    with gateway.write() as session:
+        session.add_all(Target(uscc=_uscc(i), name=name, type="enterprise") for i, name in enumerate(names))
+    if gateway.engine.dialect.name == "postgresql":
+        with gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE targets")
+    return gateway
+
+
+def _scan_match(q: str):
+    """The public search before issue 20: code equality OR name LIKE, scanning the table."""
+    squeezed = "".join(q.split())
+    clauses = [Target.uscc == squeezed.upper(), contains(Target.name, q.strip())]
+    core = squeezed
+    for word in NAME_FILLERS:
+        core = core.replace(word, "")
+    if len(core) >= 2 and core != q.strip():
+        clauses.append(contains(Target.name, core))
+    return or_(*clauses)
+
+
+def _ids(session, clause) -> list[int]:
+    return list(session.scalars(select(Target.id).where(clause).order_by(Target.id)))
+
+
+def _staff_ids(session, q: str) -> list[int]:
+    return [t.id for t in session.scalars(target_search({"q": q}))]
+
+
+def _scan_staff_ids(session, q: str) -> list[int]:
+    """The staff directory's search before issue 20."""
+    q = q.strip()
+    return _ids(session, or_(contains(Target.name, q), Target.uscc == q.upper()))
+
+
+def _assert_same_as_scan(gateway):
+    with gateway.read() as session:
+        for q in TEXTS + [_uscc(3), _uscc(3).lower(), " " + _uscc(5)[:9] + " " + _uscc(5)[9:]]:
+            found = _ids(session, target_match(q))
+            assert found == _ids(session, _scan_match(q)), q
+            assert _staff_ids(session, q) == _scan_staff_ids(session, q), q
+        assert _ids(session, target_match("嘉应"))  # the texts do find something
+        assert _ids(session, target_match(_uscc(3))) == [session.scalar(select(Target.id).where(Target.uscc == _uscc(3)))]
+
+
+def test_index_search_finds_what_a_scan_finds_after_inserts_renames_and_deletes(targets):
+    gateway = targets
+    _assert_same_as_scan(gateway)
+    with gateway.write() as session:
+        session.execute(update(Target).where(Target.id % 3 == 0).values(name=Target.name + "嘉应"))
+        session.execute(delete(Target).where(Target.id % 7 == 0))
+        session.add(Target(uscc=_uscc(9999), name="新嘉应", type="enterprise"))
+    _assert_same_as_scan(gateway)
+    with gateway.read() as session:
+        assert "新嘉应" in [t.name for t in session.scalars(select(Target).where(target_match("新嘉")))]
+
+
+@contextmanager
+def _captured(engine):
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+def _plans(gateway, statements) -> list[str]:
+    """The plan of every captured statement that reads ``targets``, one string each."""
+    plans = []
+    with gateway.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        for statement, parameters in statements:
+            if not re.search(r"\btargets\b", statement):
+                continue
+            rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
+            plans.append("\n".join(str(r[-1]) for r in rows))
+    return plans
+
+
+def _assert_indexed(gateway, statements, index_names):
+    plans = _plans(gateway, statements)
+    assert plans
+    for plan in plans:
+        if gateway.engine.dialect.name == "sqlite":
+            # "SCAN targets_name_fts VIRTUAL TABLE INDEX 0:M1" is the FTS index; a bare scan of targets is not
+            assert not re.search(r"SCAN targets(?!_name_)\b", plan), plan
+            assert "SEARCH targets USING" in plan, plan
+        else:
+            assert not re.search(r"Seq Scan on targets\b", plan), plan
+        assert any(name in plan for name in index_names), plan
+
+
+SEARCHES = {  # query: the indexes its plan shows
+    "sqlite": {_uscc(3): ["sqlite_autoindex_targets_1"], "嘉应食品": ["targets_name_fts VIRTUAL TABLE INDEX 0:M"],
+               "嘉应": ["targets_name_terms VIRTUAL TABLE"], "沁盛造纸公司": ["targets_name_fts VIRTUAL TABLE INDEX 0:M"]},
+    "postgresql": {_uscc(3): ["targets_uscc_key", "uq_targets_uscc"], "嘉应食品": ["ix_targets_name_trgm"],
+                   "嘉应": ["ix_targets_name_chars"], "沁盛造纸公司": ["ix_targets_name_trgm", "ix_targets_name_chars"]},
+}
+
+
+@pytest.mark.parametrize("q", ["uscc", "嘉应食品", "嘉应", "沁盛造纸公司"])
+def test_public_search_plans_use_an_index(targets, q):
+    gateway = targets
+    searches = SEARCHES[gateway.engine.dialect.name]
+    q = _uscc(3) if q == "uscc" else q
+    with gateway.read() as session, _captured(gateway.engine) as statements:
+        page = search_targets(session, Principal(role="public"), q, 1, 20)
+    assert page.total >= 1
+    _assert_indexed(gateway, statements, searches[q])
+
+
+@pytest.mark.parametrize("q", ["uscc", "嘉应食品", "嘉应"])
+def test_staff_directory_search_plans_use_an_index(targets, q):
+    gateway = targets
+    searches = SEARCHES[gateway.engine.dialect.name]
+    q = _uscc(3) if q == "uscc" else q
+    with gateway.read() as session, _captured(gateway.engine) as statements:
+        page = fetch_page(session, target_search({"q": q}), 1, 20)
+    assert page.total >= 1
+    _assert_indexed(gateway, statements, searches[q])
+
+
+def test_a_scan_would_be_seen(targets):
+    """The plan check is not vacuous: a LIKE on an unindexed column shows a scan of targets."""
+    gateway = targets
+    with gateway.read() as session, _captured(gateway.engine) as statements:
+        session.execute(select(Target).where(contains(Target.business_scope, "嘉应食品"))).all()
+    plan = _plans(gateway, statements)[0]
+    assert re.search(r"SCAN targets(?!_name_)\b|Seq Scan on targets\b", plan), plan
+
+
+def test_search_objects_exist_at_head(targets):
+    with targets.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            names = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")))
+            assert {"targets_name_fts", "targets_name_terms", "targets_name_fts_insert", "targets_name_fts_update",
+                    "targets_name_fts_delete"} <= names
+        else:
+            names = set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'targets'")))
+            assert {"ix_targets_name_trgm", "ix_targets_name_chars"} <= names
