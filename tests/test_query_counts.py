@@ -8,6 +8,7 @@ compared between a key with one row and a key with several.
 """
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 from datetime import date
 
@@ -20,11 +21,13 @@ from gateway.demo.draw import ensure_demo_draw
 from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import load_demo_results
+from gateway.directory.models import Target
 from gateway.draw.models import Draw
 from gateway.planning.models import Plan
 from gateway.results.models import Disposition, InspectionResult
 from gateway.security.accounts import issue_token
 from gateway.security.principal import Principal
+from gateway.tasks.models import Task
 from tests.urls import api_get_urls
 
 TODAY = date(2026, 11, 20)
@@ -153,3 +156,61 @@ def test_unpaged_lists_run_as_many_statements_for_one_row_as_for_many(demo, clie
     if len(set(by_task.values())) > 1:
         few, lots = min(by_task, key=by_task.get), max(by_task, key=by_task.get)
         compare(f"/api/v1/results/{result_of[few]}/dispositions", f"/api/v1/results/{result_of[lots]}/dispositions")
+
+
+def _difference(few: list[str], many: list[str]) -> str:
+    """The statements (their first line and FROM clause) that one list runs more often than the other."""
+    def shape(statement):
+        return " ".join(statement.split())[:40] + " … " + " ".join(statement.split("FROM", 1)[-1].split())[:120]
+    extra = Counter(map(shape, many))
+    extra.subtract(Counter(map(shape, few)))
+    return "\n".join(f"{n:+d} × {s}" for s, n in extra.items() if n)
+
+
+def test_public_pages_run_as_many_statements_for_one_row_as_for_many(demo, app, monkeypatch):
+    """The home page, the search page and a target's page (issue 20): no statement per row shown."""
+    from gateway.web import public as public_pages
+
+    gateway = demo
+    with gateway.read() as session:
+        per_target = dict(session.execute(
+            select(Task.target_id, func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+            .where(InspectionResult.status == "published").group_by(Task.target_id)).all())
+        one_id = min(t for t, n in per_target.items() if n == 1)
+        most_id = max((t for t in per_target if t != one_id), key=per_target.get)
+        one = session.scalar(select(Target.uscc).where(Target.id == one_id))
+        most = session.scalar(select(Target.uscc).where(Target.id == most_id))
+    client = app.test_client()
+
+    def statements(url):
+        path, _, query = url.partition("?")
+        response, executed = _get(client, gateway, path, dict([query.split("=")]) if query else {})
+        assert response.status_code == 200, url
+        return response, executed
+
+    counts = {}
+    for n in (1, 50):
+        monkeypatch.setattr(public_pages, "HOME_RESULTS", n)
+        monkeypatch.setattr(public_pages, "HOME_PLANS", n)
+        response, counts[n] = statements("/")
+        assert response.data.count(b'href="/results/') >= (1 if n == 1 else 3)
+    assert len(counts[1]) == len(counts[50]), "\n".join(counts[50])
+
+    few, few_statements = statements(f"/search?q={one}")
+    many, many_statements = statements("/search?q=武陟县")  # every demo target, and the latest results
+    assert few.data.count(b'href="/targets/') < many.data.count(b'href="/targets/')
+    assert len(few_statements) == len(many_statements), "\n".join(many_statements)
+
+    if per_target[most_id] == 1:  # give that target a second inspection
+        with gateway.write() as session:
+            result = session.scalar(select(InspectionResult).join(Task, Task.id == InspectionResult.task_id)
+                                    .join(Target, Target.id == Task.target_id)
+                                    .where(Target.uscc == most, InspectionResult.status == "published"))
+            other = session.scalar(select(Plan.id).where(Plan.id.not_in(
+                select(Task.plan_id).where(Task.target_id == most_id))).order_by(Plan.id))
+            task = _copy(session, result.task, plan_id=other, number=result.task.number + "-2", draw_id=None)
+            _copy(session, result, task_id=task.id)
+    few, few_statements = statements(f"/targets/{one}")
+    many, many_statements = statements(f"/targets/{most}")
+    assert few.data.count(b'href="/results/') < many.data.count(b'href="/results/')
+    assert len(few_statements) == len(many_statements), _difference(few_statements, many_statements)

@@ -10,6 +10,7 @@ the one place that decides.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from typing import Any, Iterable
 
 from sqlalchemy import exists, func, select
@@ -39,6 +40,14 @@ PLAN_KIND_LABELS = {"annual": "年度抽查计划", "joint": "跨部门联合抽
 PLAN_STATUS_LABELS = {"published": "已公布", "superseded": "已被新版本替代"}
 INSPECTION_TYPE_LABELS = {True: "跨部门联合双随机抽查", False: "部门双随机抽查"}
 TARGET_TYPE_LABELS = {**ENTITY_TYPES, "other_unit": ENTITY_TYPES.get("other", "其他单位")}
+
+
+@cache
+def _schema(schema_class: type) -> Any:
+    """One instance of a public schema for every row and request: ``python_values`` only reads its
+    fields, and building a marshmallow schema (copying its fields) per row was a per-row cost of the
+    public pages (issue 20)."""
+    return schema_class()
 
 
 # --- matters ------------------------------------------------------------------------------------
@@ -91,7 +100,7 @@ def _plan_dicts(gateway: Gateway, session: Session, plans: list[Plan]) -> list[d
             counts[plan_id] += n
             if draw_id is not None:
                 draws[plan_id].add(draw_id)
-    return [python_values(PublicPlanSchema(), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
+    return [python_values(_schema(PublicPlanSchema), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
 
 
 class PublicPlanView(RowView):
@@ -190,7 +199,7 @@ def _latest_published(session: Session, task_ids: Iterable[int]) -> dict[int, In
 
 def public_disposition_dict(gateway: Gateway, disposition: Disposition) -> dict[str, Any]:
     """A published disposition as the public sees it, with Python values."""
-    return python_values(PublicDispositionSchema(), DispositionView(gateway, disposition))
+    return python_values(_schema(PublicDispositionSchema), DispositionView(gateway, disposition))
 
 
 def public_result_dicts(gateway: Gateway, session: Session, results: list[InspectionResult]) -> list[dict[str, Any]]:
@@ -211,7 +220,7 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
         dispositions[d.task_id].append(d)
     with_statements = statements_filed(session, task_ids)
     return [
-        python_values(PublicResultSchema(), PublicResultView(
+        python_values(_schema(PublicResultSchema), PublicResultView(
             gateway, r, plans.get(r.task.plan_id), [e for e in versions[r.task_id] if e.version < r.version],
             dispositions[r.task_id], r.task_id in with_statements))
         for r in results
@@ -321,8 +330,12 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
         raise NotFound.of("检查对象", uscc)
     results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
                                    .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc())))
+    # What a public disposition shows needs neither the result's attachments nor the task's team.
+    quiet = joinedload(Disposition.result)
     dispositions = session.scalars(
-        select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published").order_by(Disposition.id)
+        select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published")
+        .options(quiet.lazyload(InspectionResult.attachments), quiet.joinedload(InspectionResult.task).lazyload(Task.members))
+        .order_by(Disposition.id)
     )
     return PublicTargetView(target, public_result_dicts(gateway, session, results),
                             [public_disposition_dict(gateway, d) for d in dispositions])

@@ -320,13 +320,20 @@ def clear_session_cookie(response: Response) -> None:
                            secure=bool(security_state().settings.session_cookie_secure))
 
 
+def is_personal_request() -> bool:
+    """Whether this request is someone's (a token, a staff or enterprise session): its answer is
+    never stored by a shared cache (``no-store``)."""
+    return bool(g.get("auth_method") or request.cookies.get(SESSION_COOKIE)
+                or request.cookies.get(portal_sessions.PORTAL_COOKIE))
+
+
 def _finish_response(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     settings = security_state().settings
     if settings.session_cookie_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if g.get("auth_method") or request.cookies.get(SESSION_COOKIE) or request.cookies.get(portal_sessions.PORTAL_COOKIE):
+    if is_personal_request():
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
         response.vary.add("Authorization")

@@ -1,0 +1,61 @@
+"""Public pages are cheap to serve again (issue 20): an anonymous visitor's page is publicly
+cacheable for a short while, carries an ETag that is a hash of its bytes, and answers If-None-Match
+with 304; the ETag changes when what the page shows changes. A signed-in visitor's pages, public or
+not, are never stored by a shared cache."""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from gateway.directory.models import Target
+from gateway.web.public import PUBLIC_MAX_AGE
+
+
+def _cacheable(response):
+    assert response.status_code == 200, response.status_code
+    assert response.cache_control.public and response.cache_control.max_age == PUBLIC_MAX_AGE
+    assert "Set-Cookie" not in response.headers
+    assert {"Cookie", "Authorization"} <= set(response.vary)
+    etag, weak = response.get_etag()
+    assert etag and not weak
+    return etag
+
+
+def test_public_pages_carry_an_etag_and_answer_304(world, app):
+    world.published("oil", world.body("oil"))
+    client = app.test_client()
+    uscc = world.targets["oil"]
+    for url in ("/", f"/search?q={uscc}", "/search?q=加油站", f"/targets/{uscc}", "/matters", "/plans"):
+        first = client.get(url)
+        etag = _cacheable(first)
+        assert _cacheable(client.get(url)) == etag, url  # the same bytes, the same tag
+        again = client.get(url, headers={"If-None-Match": f'"{etag}"'})
+        assert again.status_code == 304, url
+        assert again.data == b""
+        assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_the_etag_changes_with_the_content(world, app):
+    client = app.test_client()
+    uscc = world.targets["oil"]
+    before = client.get(f"/targets/{uscc}")
+    with world.gateway.write() as session:
+        session.execute(update(Target).where(Target.uscc == uscc).values(name="武陟县新名称加油站"))
+    after = client.get(f"/targets/{uscc}", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and "新名称".encode() in after.data
+    assert after.headers["ETag"] != before.headers["ETag"]
+    published = world.published("oil", world.body("oil"))
+    assert published
+    latest = client.get(f"/targets/{uscc}", headers={"If-None-Match": after.headers["ETag"]})
+    assert latest.status_code == 200 and latest.headers["ETag"] != after.headers["ETag"]
+
+
+def test_errors_and_signed_in_pages_are_not_publicly_cacheable(world, app, client_as):
+    client = app.test_client()
+    missing = client.get("/targets/91410823MA0000000X")
+    assert missing.status_code == 404 and not missing.cache_control.public and "ETag" not in missing.headers
+    office = client_as("county_office")
+    for url in ("/", f"/targets/{world.targets['oil']}", "/console/directory/targets"):
+        response = office.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert not response.cache_control.public, url
+        assert response.cache_control.no_store, url
