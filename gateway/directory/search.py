@@ -39,6 +39,7 @@ from sqlalchemy import ARRAY, Text, and_, cast, column, func, null, or_, select,
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import NullType
 
 from gateway.directory.models import Target
@@ -99,19 +100,21 @@ def _postgresql_name(text: str):
 
 
 class _PerDialect(ColumnElement):
-    """A condition written differently for each database (``default`` for the others)."""
+    """A condition written differently for SQLite, for PostgreSQL and for the others. Its parts
+    are in its cache key, so statements using it keep SQLAlchemy's compiled-statement cache."""
 
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [(name, InternalTraversal.dp_clauseelement) for name in ("default", "sqlite", "postgresql")]
     type = NullType()  # not Boolean: SQLite would compare the condition "= 1", which hides its index
 
-    def __init__(self, default, **variants):
-        self.default = default
-        self.variants = variants
+    def __init__(self, default, sqlite, postgresql):
+        self.default, self.sqlite, self.postgresql = default, sqlite, postgresql
 
 
 @compiles(_PerDialect)
 def _compile_per_dialect(element, compiler, **kw):
-    return "(" + compiler.process(element.variants.get(compiler.dialect.name, element.default), **kw) + ")"
+    variant = {"sqlite": element.sqlite, "postgresql": element.postgresql}.get(compiler.dialect.name, element.default)
+    return "(" + compiler.process(variant, **kw) + ")"
 
 
 def name_contains_any(texts: list[str]):
