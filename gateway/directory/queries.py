@@ -88,6 +88,6 @@ def inspector_search(args: Mapping[str, Any], departments: list[str] | None = No
     if args.get("active") is not None:
         stmt = stmt.where(Inspector.active.is_(args["active"]))
     if args.get("q"):
-        stmt = stmt.where(contains(Inspector.name, args["q"].strip()))
+        stmt = stmt.where(name_contains_any([args["q"].strip()], Inspector))
     return stmt.order_by(Inspector.id)
 

@@ -1,4 +1,5 @@
-"""Name and credit-code searches that use an index instead of scanning the targets (issue 20).
+"""Name and credit-code searches that use an index instead of scanning the targets (issue 20), and
+the same name search for the inspectors (the staff directory).
 
 A credit code is an index lookup: a query shaped like a USCC (18 letters and digits once spaces are
 removed) compares the unique ``uscc`` column and nothing else (no name search beside it).
@@ -15,20 +16,21 @@ PostgreSQL
     ones. The database's LC_CTYPE must class Chinese characters as letters (C.UTF-8 or a UTF-8
     locale; under plain ``C`` pg_trgm sees no trigram in a Chinese name).
 SQLite
-    an FTS5 table ``targets_name_fts`` with the ``trigram`` tokenizer (SQLite 3.34 or later),
-    contentless, filled by triggers on ``targets`` in the writing transaction (so bulk imports are
-    covered). Each name is indexed followed by two U+0001 characters, so that every occurrence of
+    an FTS5 table ``targets_name_fts`` (``inspectors_name_fts``) with the ``trigram`` tokenizer
+    (SQLite 3.34 or later), contentless, filled by triggers on ``targets`` (``inspectors``) in the
+    writing transaction (so bulk imports are covered). Each name is indexed followed by two U+0001 characters, so that every occurrence of
     a 1 or 2 character text is the beginning of some indexed trigram: a text of 3 characters or more
     is a trigram phrase query (``MATCH``); a shorter one reads the trigrams that begin with it from
-    the index's vocabulary (``targets_name_terms``, an ``fts5vocab`` instance table, by a range
-    of terms). Either way the rows are then fetched by rowid and the LIKE checks them.
+    the index's vocabulary (``targets_name_terms``, ``inspectors_name_terms``: ``fts5vocab``
+    instance tables, read by a range of terms). Either way the rows are then fetched by rowid and the LIKE checks them.
 
 A text of 1 or 2 very common characters ("公司") still returns most of the directory: the work
 is proportional to the rows that contain it, as it must be to count them, never to a scan of
 rows that do not.
 
 The objects are created by migration ``0024_h20search_trigram``. A later migration that rebuilds
-``targets`` on SQLite (alembic's batch mode copies and drops the table) drops its triggers with it:
+``targets`` or ``inspectors`` on SQLite (alembic's batch mode copies and drops the table) drops its
+triggers with it:
 such a migration must create them again (a test inserts a target and searches for it at head).
 """
 from __future__ import annotations
@@ -45,24 +47,22 @@ from sqlalchemy.types import NullType
 from gateway.directory.models import Target
 
 USCC_SHAPE = re.compile(r"[0-9A-Z]{18}")
-# The database objects of the search, which the models do not describe (alembic's comparison
-# leaves them alone).
-FTS_TABLE = "targets_name_fts"
-TERMS_TABLE = "targets_name_terms"
-TRIGRAM_INDEX = "ix_targets_name_trgm"
-CHARS_INDEX = "ix_targets_name_chars"
-SEARCH_OBJECTS = frozenset({FTS_TABLE, TERMS_TABLE, TRIGRAM_INDEX, CHARS_INDEX})
+# The tables whose names are searched this way: the targets (public search, staff directory, task
+# search) and the inspectors (staff directory). Their search objects, which the models do not
+# describe (alembic's comparison leaves them alone), are named after the table.
+SEARCHED_TABLES = ("targets", "inspectors")
+SEARCH_OBJECTS = frozenset(
+    name for t in SEARCHED_TABLES
+    for name in (f"{t}_name_fts", f"{t}_name_terms", f"ix_{t}_name_trgm", f"ix_{t}_name_chars")
+)
 # Appended to every indexed name (SQLite) so that a text at a name's end still begins a trigram.
 PAD = "\x01\x01"
 # Above every term in the index (terms are compared as UTF-8 bytes).
 TERM_END = "\U0010ffff"
 
-_fts = table(FTS_TABLE, column("rowid"), column("name"))
-_terms = table(TERMS_TABLE, column("term"), column("doc"))
-
 
 def is_search_object(name: str | None) -> bool:
-    return bool(name) and (name in SEARCH_OBJECTS or name.startswith(FTS_TABLE + "_"))
+    return bool(name) and (name in SEARCH_OBJECTS or any(name.startswith(f"{t}_name_fts_") for t in SEARCHED_TABLES))
 
 
 def uscc_shaped(text: str) -> str | None:
@@ -75,28 +75,31 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _like(text: str):
-    return Target.name.like("%" + _escape_like(text) + "%", escape="\\")
+def _like(model, text: str):
+    return model.name.like("%" + _escape_like(text) + "%", escape="\\")
 
 
-def _sqlite_candidates(text: str):
+def _sqlite_candidates(model, text: str):
+    name = model.__tablename__
     if len(text) >= 3:
-        return select(_fts.c.rowid).where(_fts.c.name.match('"' + text.replace('"', '""') + '"'))
+        fts = table(f"{name}_name_fts", column("rowid"), column("name"))
+        return select(fts.c.rowid).where(fts.c.name.match('"' + text.replace('"', '""') + '"'))
+    terms = table(f"{name}_name_terms", column("term"), column("doc"))
     start = text.lower()  # the tokenizer folds case; the LIKE afterwards is SQLite's own (ASCII)
-    return select(_terms.c.doc).where(_terms.c.term >= start, _terms.c.term < start + TERM_END)
+    return select(terms.c.doc).where(terms.c.term >= start, terms.c.term < start + TERM_END)
 
 
-def _sqlite_names(texts: list[str]):
-    candidates = [_sqlite_candidates(t) for t in texts]
+def _sqlite_names(model, texts: list[str]):
+    candidates = [_sqlite_candidates(model, t) for t in texts]
     ids = candidates[0] if len(candidates) == 1 else union(*candidates)
-    return and_(Target.id.in_(ids), or_(*(_like(t) for t in texts)))
+    return and_(model.id.in_(ids), or_(*(_like(model, t) for t in texts)))
 
 
-def _postgresql_name(text: str):
+def _postgresql_name(model, text: str):
     if len(text) >= 3:
-        return _like(text)
+        return _like(model, text)
     chars = cast(postgresql.array(sorted(set(text))), ARRAY(Text))
-    return and_(func.string_to_array(Target.name, null()).op("@>")(chars), _like(text))
+    return and_(func.string_to_array(model.name, null()).op("@>")(chars), _like(model, text))
 
 
 class _PerDialect(ColumnElement):
@@ -117,13 +120,15 @@ def _compile_per_dialect(element, compiler, **kw):
     return "(" + compiler.process(variant, **kw) + ")"
 
 
-def name_contains_any(texts: list[str]):
-    """SQL: the target's name contains one of ``texts`` (SQL LIKE semantics), found through an index."""
+def name_contains_any(texts: list[str], model=Target):
+    """SQL: the name of the target (or ``model``: a class of a table in :data:`SEARCHED_TABLES`)
+    contains one of ``texts`` (SQL LIKE semantics), found through an index."""
+    assert model.__tablename__ in SEARCHED_TABLES, model
     texts = list(dict.fromkeys(texts))
     if not all(texts):  # the empty text is in every name
-        return _like("")
+        return _like(model, "")
     return _PerDialect(
-        or_(*(_like(t) for t in texts)),
-        sqlite=_sqlite_names(texts),
-        postgresql=or_(*(_postgresql_name(t) for t in texts)),
+        or_(*(_like(model, t) for t in texts)),
+        sqlite=_sqlite_names(model, texts),
+        postgresql=or_(*(_postgresql_name(model, t) for t in texts)),
     )

@@ -1,4 +1,5 @@
 """Name and credit-code searches go through an index (issue 20) and find exactly what a scan finds.
+The inspectors' name search of the staff directory too.
 
 On both databases: the results of ``target_match`` (public search, task search) and of the staff
 directory's ``target_search`` equal those of the plain ``LIKE`` scan they replace, for texts of 1, 2,
@@ -17,8 +18,8 @@ import pytest
 from sqlalchemy import delete, event, or_, select, text, update
 
 from gateway.api.pagination import fetch_page
-from gateway.directory.models import Target
-from gateway.directory.queries import NAME_FILLERS, contains, target_match, target_search
+from gateway.directory.models import Inspector, Target
+from gateway.directory.queries import NAME_FILLERS, contains, inspector_search, target_match, target_search
 from gateway.results.public import search_targets
 from gateway.security.principal import Principal
 
@@ -107,13 +108,13 @@ def _captured(engine):
         event.remove(engine, "before_cursor_execute", capture)
 
 
-def _plans(gateway, statements) -> list[str]:
-    """The plan of every captured statement that reads ``targets``, one string each."""
+def _plans(gateway, statements, table_name: str = "targets") -> list[str]:
+    """The plan of every captured statement that reads ``table_name``, one string each."""
     plans = []
     with gateway.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         for statement, parameters in statements:
-            if not re.search(r"\btargets\b", statement):
+            if not re.search(rf"\b{table_name}\b", statement):
                 continue
             rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
             plans.append("\n".join(str(r[-1]) for r in rows))
@@ -181,3 +182,55 @@ def test_search_objects_exist_at_head(targets):
         else:
             names = set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'targets'")))
             assert {"ix_targets_name_trgm", "ix_targets_name_chars"} <= names
+
+
+# --- the inspectors (staff directory) -------------------------------------------------------------
+
+INSPECTOR_TEXTS = ["王", "王伟", "伟", "张小明", "小明", "明", "李", "x", "_", "不存在"]
+
+
+@pytest.fixture
+def inspectors(gateway):
+    rng = random.Random(9)
+    names = ["王伟", "张小明", "王", "小明王伟", "x_y"] + [
+        "".join(rng.choice(CHARS) for _ in range(rng.randint(1, 4))) for _ in range(2000)]
+    with gateway.write() as session:
+        session.add_all(Inspector(department_code="market", name=name, gender="男", certificate_no=f"C{i:06d}")
+                        for i, name in enumerate(names))
+    if gateway.engine.dialect.name == "postgresql":
+        with gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE inspectors")
+    return gateway
+
+
+def _inspector_ids(session, clause) -> list[int]:
+    return list(session.scalars(select(Inspector.id).where(clause).order_by(Inspector.id)))
+
+
+def test_inspector_search_finds_what_a_scan_finds(inspectors):
+    gateway = inspectors
+    for _ in range(2):  # as created, then after renames and deletes
+        with gateway.read() as session:
+            for q in INSPECTOR_TEXTS:
+                found = [i.id for i in session.scalars(inspector_search({"q": q}))]
+                assert found == _inspector_ids(session, contains(Inspector.name, q)), q
+            assert {"王伟", "小明王伟"} <= {i.name for i in session.scalars(inspector_search({"q": "王伟"}))}
+        with gateway.write() as session:
+            session.execute(update(Inspector).where(Inspector.id % 3 == 0).values(name=Inspector.name + "伟"))
+            session.execute(delete(Inspector).where(Inspector.id % 5 == 0))
+
+
+@pytest.mark.parametrize("q", ["张小明", "王伟"])
+def test_inspector_search_plans_use_an_index(inspectors, q):
+    gateway = inspectors
+    with gateway.read() as session, _captured(gateway.engine) as statements:
+        page = fetch_page(session, inspector_search({"q": q}), 1, 20)
+    assert page.total >= 1
+    plans = _plans(gateway, statements, "inspectors")
+    for plan in plans:
+        if gateway.engine.dialect.name == "sqlite":
+            assert not re.search(r"SCAN inspectors(?!_name_)\b", plan), plan
+            assert "inspectors_name_" in plan, plan
+        else:
+            assert not re.search(r"Seq Scan on inspectors\b", plan), plan
+            assert "ix_inspectors_name_" in plan, plan
