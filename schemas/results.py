@@ -322,11 +322,13 @@ class DispositionKindSchema(Schema):
 
 
 class DeadlineItemSchema(Schema):
+    """Dumps a :class:`gateway.results.clock.DeadlineItem`."""
+
     result_id = fields.Integer(allow_none=True, metadata={"description": "null: a task never recorded"})
-    task_id = fields.Integer()
-    task_number = fields.String()
-    target = fields.Nested(ResultTargetRefSchema)
-    lead_department = fields.String()
+    task_id = fields.Integer(attribute="task.id")
+    task_number = fields.String(attribute="task.number")
+    target = fields.Nested(ResultTargetRefSchema, attribute="task.target")
+    lead_department = fields.String(attribute="task.lead_department")
     lead_department_name = fields.String()
     status = fields.String()
     status_label = fields.String()
@@ -336,7 +338,13 @@ class DeadlineItemSchema(Schema):
     clock_status = fields.String()
     clock_status_label = fields.String()
     working_days_left = fields.Integer(metadata={"description": "negative: working days overdue"})
-    team_lead = fields.Dict(allow_none=True, metadata={"description": "who records: inspector_id, name, department"})
+    team_lead = computed(fields.Dict, lambda item: _team_lead(item.team_lead), allow_none=True,
+                         metadata={"description": "who records: inspector_id, name, department"})
+
+
+def _team_lead(member) -> dict | None:
+    return None if member is None else {"inspector_id": member.inspector_id, "name": member.inspector.name,
+                                        "department": member.department_code}
 
 
 class DeadlineDepartmentSchema(Schema):

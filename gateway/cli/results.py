@@ -22,7 +22,7 @@ from gateway.results.pruning import prune_attachments as prune
 from gateway.security import audit
 from gateway.security.principal import Principal
 from schemas.common import python_values
-from schemas.results import ListingProposalSchema
+from schemas.results import DeadlineListSchema, ListingProposalSchema, StatsSchema
 
 CLI_PRINCIPAL = operator_principal()
 
@@ -66,8 +66,9 @@ def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date
     gateway = ctx.gateway()
     today = as_of or china_today()
     with gateway.read() as session:
-        data = deadline_lists(gateway.settings, gateway.registry, session, CLI_PRINCIPAL,
-                              today=today, department=department, soon_days=soon_days)
+        data = python_values(DeadlineListSchema(), deadline_lists(
+            gateway.settings, gateway.registry, session, CLI_PRINCIPAL, today=today, department=department,
+            soon_days=soon_days))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
         return
@@ -106,10 +107,11 @@ def stats_command(ctx: CliContext, year, plan_id, department, as_of, fmt, output
     with gateway.read() as session:
         data = stats.supervision_stats(gateway, session, CLI_PRINCIPAL, as_of=today, year=year,
                                        plan_id=plan_id, department=department)
-    headers, dept_rows = stats.table(data["departments"], data["totals"])
-    _, plan_rows = stats.table(data["plans"])
+    headers, dept_rows = stats.table(data.departments, data.totals)
+    _, plan_rows = stats.table(data.plans)
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+        click.echo(json.dumps(python_values(StatsSchema(), data), ensure_ascii=False, indent=2,
+                              default=_json_default))
         return
     if fmt == "table":
         for title, rows in (("按部门", dept_rows), ("按计划", plan_rows)):

@@ -13,6 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations.helpers import create_indexes, drop_tables
+
 revision = "0023_ledger_counts"
 down_revision = "0022_field_capture"
 branch_labels = None
@@ -37,7 +39,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", name=op.f("pk_ledger_target_counts")),
     )
-    op.create_index("ix_ledger_target_counts_year_n", "ledger_target_counts", ["year", "n"])
+    create_indexes("ledger_target_counts", ("ix_ledger_target_counts_year_n", ["year", "n"]))
     op.create_table(
         "ledger_department_counts",
         sa.Column("year", sa.Integer(), nullable=False),
@@ -46,7 +48,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", "department_code", name=op.f("pk_ledger_department_counts")),
     )
-    op.create_index("ix_ledger_department_counts_year_n", "ledger_department_counts", ["year", "n"])
+    create_indexes("ledger_department_counts", ("ix_ledger_department_counts_year_n", ["year", "n"]))
     _backfill(op.get_bind())
 
 
@@ -74,7 +76,4 @@ def _backfill(bind) -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ledger_department_counts_year_n", table_name="ledger_department_counts")
-    op.drop_table("ledger_department_counts")
-    op.drop_index("ix_ledger_target_counts_year_n", table_name="ledger_target_counts")
-    op.drop_table("ledger_target_counts")
+    drop_tables("ledger_department_counts", "ledger_target_counts")
