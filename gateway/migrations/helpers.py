@@ -24,9 +24,40 @@ def id_column() -> sa.Column:
     return sa.Column("id", sa.Integer(), nullable=False)
 
 
+def ref(name: str, *, nullable: bool = False) -> sa.Column:
+    """An integer column holding another row's id (``task_id``); its foreign key, if any, is a
+    :func:`references` of the table."""
+    return sa.Column(name, sa.Integer(), nullable=nullable)
+
+
+def department_code(name: str = "department_code", *, nullable: bool = False) -> sa.Column:
+    """A department's code (``departments.code``)."""
+    return sa.Column(name, sa.String(length=64), nullable=nullable)
+
+
+def uscc(nullable: bool = False) -> sa.Column:
+    """The 18-character unified social credit code (统一社会信用代码)."""
+    return sa.Column("uscc", sa.String(length=18), nullable=nullable)
+
+
+def actor(name: str, *, nullable: bool = False) -> sa.Column:
+    """Who did something (``recorded_by``): a principal's display form, up to 200 characters."""
+    return sa.Column(name, sa.String(length=200), nullable=nullable)
+
+
+def status(name: str = "status") -> sa.Column:
+    """A workflow state (``recorded``, ``published``, …)."""
+    return sa.Column(name, sa.String(length=16), nullable=False)
+
+
+def at(name: str, *, nullable: bool = False) -> sa.Column:
+    """A moment (``created_at``), stored as naive UTC."""
+    return sa.Column(name, sa.DateTime(), nullable=nullable)
+
+
 def timestamps() -> tuple[sa.Column, sa.Column]:
     """``created_at`` and ``updated_at``, both required."""
-    return sa.Column("created_at", sa.DateTime(), nullable=False), sa.Column("updated_at", sa.DateTime(), nullable=False)
+    return at("created_at"), at("updated_at")
 
 
 def references(column: str, target: str, **kwargs) -> sa.ForeignKeyConstraint:

@@ -7,7 +7,7 @@ Create Date: 2026-11-27 04:15:24.090384
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_table, drop_tables, references, timestamps
+from gateway.migrations.helpers import at, create_table, department_code, drop_tables, ref, references, status, timestamps, uscc
 
 revision = '0001_directories'
 down_revision = None
@@ -29,7 +29,7 @@ def upgrade() -> None:
     )
     create_table(
         "targets",
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        uscc(),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("township", sa.String(length=50), nullable=False),
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("legal_representative", sa.String(length=50), nullable=False),
         sa.Column("business_scope", sa.Text(), nullable=False),
         sa.Column("licences", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        status(),
         sa.Column("risk_class", sa.String(length=1), nullable=False),
         sa.Column("abnormal_list", sa.Boolean(), nullable=False),
         sa.Column("serious_violation_list", sa.Boolean(), nullable=False),
@@ -51,7 +51,7 @@ def upgrade() -> None:
 
     create_table(
         "inspectors",
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        department_code(),
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("gender", sa.String(length=8), nullable=False),
         sa.Column("unit", sa.String(length=200), nullable=False),
@@ -71,12 +71,12 @@ def upgrade() -> None:
         "matter_versions",
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("version", sa.String(length=32), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        department_code(),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("current", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        at("created_at"),
         references("department_code", "departments.code"),
         sa.UniqueConstraint("code", "content_sha256"),
         indexes=["code"],
@@ -84,10 +84,10 @@ def upgrade() -> None:
 
     create_table(
         "conflicts",
-        sa.Column("inspector_id", sa.Integer(), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=False),
+        ref("inspector_id"),
+        ref("target_id"),
         sa.Column("reason", sa.String(length=300), nullable=False),
-        sa.Column("declared_at", sa.DateTime(), nullable=False),
+        at("declared_at"),
         references("inspector_id", "inspectors.id", ondelete="CASCADE"),
         references("target_id", "targets.id", ondelete="CASCADE"),
         sa.UniqueConstraint("inspector_id", "target_id"),

@@ -6,7 +6,7 @@ Create Date: 2026-11-27 04:21:20.138623
 """
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import at, create_table, department_code, drop_tables, ref, references, status
 
 revision = '0002_plans_tasks'
 down_revision = '0001_directories'
@@ -22,20 +22,20 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("lead_department", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        department_code("lead_department"),
+        status(),
         sa.Column("scope", sa.JSON(), nullable=False),
         sa.Column("ratios", sa.JSON(), nullable=False),
         sa.Column("frequency", sa.String(length=100), nullable=False),
         sa.Column("window_start", sa.Date(), nullable=False),
         sa.Column("window_end", sa.Date(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("published_at", sa.DateTime(), nullable=True),
+        at("published_at", nullable=True),
         sa.Column("published_late", sa.Boolean(), nullable=False),
-        sa.Column("amends_id", sa.Integer(), nullable=True),
+        ref("amends_id", nullable=True),
         sa.Column("amend_reason", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        at("created_at"),
         references("amends_id", "plans.id"),
         references("lead_department", "departments.code"),
         sa.UniqueConstraint("number", "version"),
@@ -44,10 +44,10 @@ def upgrade() -> None:
 
     create_table(
         "plan_matters",
-        sa.Column("plan_id", sa.Integer(), nullable=False),
+        ref("plan_id"),
         sa.Column("matter_code", sa.String(length=64), nullable=False),
-        sa.Column("matter_version_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("matter_version_id"),
+        department_code(),
         references("department_code", "departments.code"),
         references("matter_version_id", "matter_versions.id"),
         references("plan_id", "plans.id", ondelete="CASCADE"),
@@ -58,16 +58,16 @@ def upgrade() -> None:
     create_table(
         "tasks",
         sa.Column("number", sa.String(length=120), nullable=False),
-        sa.Column("plan_id", sa.Integer(), nullable=False),
-        sa.Column("draw_id", sa.Integer(), nullable=True),
-        sa.Column("target_id", sa.Integer(), nullable=False),
-        sa.Column("lead_department", sa.String(length=64), nullable=False),
+        ref("plan_id"),
+        ref("draw_id", nullable=True),
+        ref("target_id"),
+        department_code("lead_department"),
         sa.Column("matter_codes", sa.JSON(), nullable=False),
         sa.Column("key_inspection", sa.Boolean(), nullable=False),
         sa.Column("window_start", sa.Date(), nullable=False),
         sa.Column("window_end", sa.Date(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        status(),
+        at("created_at"),
         references("lead_department", "departments.code"),
         references("plan_id", "plans.id"),
         references("target_id", "targets.id"),
@@ -78,12 +78,12 @@ def upgrade() -> None:
 
     create_table(
         "task_members",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("inspector_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        ref("inspector_id"),
+        department_code(),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("added_at", sa.DateTime(), nullable=False),
+        at("added_at"),
         references("department_code", "departments.code"),
         references("inspector_id", "inspectors.id"),
         references("task_id", "tasks.id", ondelete="CASCADE"),

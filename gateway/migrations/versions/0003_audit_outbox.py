@@ -6,7 +6,7 @@ Create Date: 2026-11-27 04:22:18.516533
 """
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import create_table, drop_tables
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref
 
 revision = '0003_audit_outbox'
 down_revision = '0002_plans_tasks'
@@ -17,10 +17,10 @@ depends_on = None
 def upgrade() -> None:
     create_table(
         "audit_log",
-        sa.Column("at", sa.DateTime(), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
+        at("at"),
+        actor("actor"),
         sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_department", sa.String(length=64), nullable=False),
+        department_code("actor_department"),
         sa.Column("action", sa.String(length=100), nullable=False),
         sa.Column("entity_type", sa.String(length=64), nullable=False),
         sa.Column("entity_id", sa.String(length=100), nullable=False),
@@ -34,20 +34,20 @@ def upgrade() -> None:
         "outbox",
         sa.Column("record_id", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("entity_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("entity_id"),
+        department_code(),
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        at("next_attempt_at"),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        sa.Column("lease_expires_at", sa.DateTime(), nullable=True),
+        at("lease_expires_at", nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("field_errors", sa.JSON(), nullable=True),
         sa.Column("receipt", sa.JSON(), nullable=True),
         sa.Column("due_date", sa.DateTime(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        at("created_at"),
+        at("delivered_at", nullable=True),
         sa.UniqueConstraint("record_id"),
         indexes=[("ix_outbox_state_next", ["state", "next_attempt_at"])],
     )

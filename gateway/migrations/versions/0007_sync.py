@@ -7,7 +7,7 @@ Create Date: 2026-11-27 12:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_table
+from gateway.migrations.helpers import at, create_table
 
 revision = '0007_sync'
 down_revision = '0003_audit_outbox'
@@ -21,9 +21,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
-        sa.Column("started_at", sa.DateTime(), nullable=False),
-        sa.Column("heartbeat_at", sa.DateTime(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        at("started_at"),
+        at("heartbeat_at"),
+        at("expires_at"),
         sa.Column("batches", sa.Integer(), nullable=False),
         sa.Column("delivered", sa.Integer(), nullable=False),
         sa.Column("dead", sa.Integer(), nullable=False),

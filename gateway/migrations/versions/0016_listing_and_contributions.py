@@ -10,7 +10,7 @@ Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, status
 
 revision = "0016_listing_and_contributions"
 down_revision = "0015_draw_fairness"
@@ -21,15 +21,15 @@ depends_on = None
 def upgrade() -> None:
     create_table(
         "listing_proposals",
-        sa.Column("target_id", sa.Integer(), nullable=False),
+        ref("target_id"),
         sa.Column("list_name", sa.String(length=32), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
+        ref("result_id"),
         sa.Column("proposed_by_department", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("proposed_at", sa.DateTime(), nullable=False),
-        sa.Column("decided_by", sa.String(length=200), nullable=True),
-        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        status(),
+        at("proposed_at"),
+        actor("decided_by", nullable=True),
+        at("decided_at", nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
         references("result_id", "inspection_results.id"),
         references("target_id", "targets.id"),
@@ -38,12 +38,12 @@ def upgrade() -> None:
     )
     create_table(
         "result_contributions",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        department_code(),
         sa.Column("checklists", sa.JSON(), nullable=False),
-        sa.Column("recorded_by", sa.String(length=200), nullable=False),
-        sa.Column("recorded_by_inspector_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        actor("recorded_by"),
+        ref("recorded_by_inspector_id", nullable=True),
+        at("updated_at"),
         references("task_id", "tasks.id"),
         sa.UniqueConstraint("task_id", "department_code"),
         indexes=["task_id"],

@@ -9,7 +9,7 @@ Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, uscc
 
 revision = "0017_ledger"
 down_revision = "0016_listing_and_contributions"
@@ -20,8 +20,8 @@ depends_on = None
 def upgrade() -> None:
     create_table(
         "registered_inspections",
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        uscc(),
+        department_code(),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("legal_reason_code", sa.String(length=64), nullable=False),
         sa.Column("legal_basis", sa.Text(), nullable=False),
@@ -30,9 +30,9 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("over_cap_reason", sa.Text(), nullable=False),
-        sa.Column("joint_task_id", sa.Integer(), nullable=True),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        ref("joint_task_id", nullable=True),
+        actor("created_by"),
+        at("created_at"),
         references("department_code", "departments.code"),
         references("joint_task_id", "tasks.id"),
         indexes=["department_code", ("ix_registered_inspections_year_uscc", ["year", "uscc"])],
@@ -46,8 +46,8 @@ def upgrade() -> None:
         sa.Column("exempt_channels", sa.JSON(), nullable=False),
         sa.Column("key_targets_exempt", sa.Boolean(), nullable=False),
         sa.Column("basis", sa.Text(), nullable=False),
-        sa.Column("published_at", sa.DateTime(), nullable=True),
-        sa.Column("published_by", sa.String(length=200), nullable=False),
+        at("published_at", nullable=True),
+        actor("published_by"),
         sa.UniqueConstraint("year", "version"),
     )
 

@@ -12,7 +12,7 @@ Create Date: 2026-12-03
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references
 
 revision = "0018_plan_filing"
 down_revision = "0017_ledger"
@@ -30,14 +30,14 @@ def upgrade() -> None:
     op.add_column("plans", sa.Column("filed_at", sa.DateTime(), nullable=True))
     create_table(
         "task_joins",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        department_code(),
         sa.Column("matter_code", sa.String(length=64), nullable=False),
-        sa.Column("matter_version_id", sa.Integer(), nullable=False),
-        sa.Column("registered_inspection_id", sa.Integer(), nullable=True),
+        ref("matter_version_id"),
+        ref("registered_inspection_id", nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("joined_by", sa.String(length=200), nullable=False),
-        sa.Column("joined_at", sa.DateTime(), nullable=False),
+        actor("joined_by"),
+        at("joined_at"),
         references("department_code", "departments.code"),
         references("matter_version_id", "matter_versions.id"),
         references("task_id", "tasks.id", ondelete="CASCADE"),

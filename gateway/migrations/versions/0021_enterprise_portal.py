@@ -2,13 +2,13 @@
 recusal requests, ratings and rectification evidence
 
 Revision ID: 0021_enterprise_portal
-Revises: 0016_listing_and_contributions
+Revises: 0019_eligibility_changes
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, uscc
 
 revision = "0021_enterprise_portal"
 down_revision = "0019_eligibility_changes"
@@ -19,19 +19,19 @@ depends_on = None
 def upgrade() -> None:
     create_table(
         "enterprise_access_codes",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        ref("task_id"),
+        uscc(),
         sa.Column("locator", sa.String(length=8), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("issued_at", sa.DateTime(), nullable=False),
-        sa.Column("issued_by", sa.String(length=200), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.Column("used_at", sa.DateTime(), nullable=True),
-        sa.Column("checked_in_at", sa.DateTime(), nullable=True),
+        at("issued_at"),
+        actor("issued_by"),
+        at("expires_at"),
+        at("used_at", nullable=True),
+        at("checked_in_at", nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("locked_at", sa.DateTime(), nullable=True),
-        sa.Column("superseded_at", sa.DateTime(), nullable=True),
-        sa.Column("rotated_from_id", sa.Integer(), nullable=True),
+        at("locked_at", nullable=True),
+        at("superseded_at", nullable=True),
+        ref("rotated_from_id", nullable=True),
         references("rotated_from_id", "enterprise_access_codes.id"),
         references("task_id", "tasks.id"),
         sa.UniqueConstraint("code_hash"),
@@ -40,26 +40,26 @@ def upgrade() -> None:
     create_table(
         "enterprise_sessions",
         sa.Column("session_sha256", sa.String(length=64), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("access_code_id", sa.Integer(), nullable=False),
+        uscc(),
+        ref("access_code_id"),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        at("created_at"),
+        at("expires_at"),
+        at("revoked_at", nullable=True),
         references("access_code_id", "enterprise_access_codes.id"),
         sa.UniqueConstraint("session_sha256"),
         indexes=["uscc"],
     )
     create_table(
         "inspection_notices",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("generated_at", sa.DateTime(), nullable=False),
-        sa.Column("generated_by", sa.String(length=200), nullable=False),
+        ref("task_id"),
+        at("generated_at"),
+        actor("generated_by"),
         sa.Column("contact", sa.String(length=200), nullable=False),
-        sa.Column("access_code_id", sa.Integer(), nullable=True),
+        ref("access_code_id", nullable=True),
         sa.Column("delivery_method", sa.String(length=16), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(), nullable=True),
-        sa.Column("delivered_by", sa.String(length=200), nullable=True),
+        at("delivered_at", nullable=True),
+        actor("delivered_by", nullable=True),
         sa.Column("delivery_note", sa.Text(), nullable=False),
         references("access_code_id", "enterprise_access_codes.id"),
         references("task_id", "tasks.id"),
@@ -67,26 +67,26 @@ def upgrade() -> None:
     )
     create_table(
         "enterprise_statements",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        ref("task_id"),
+        ref("result_id"),
+        uscc(),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("attachment_ids", sa.JSON(), nullable=False),
-        sa.Column("filed_at", sa.DateTime(), nullable=False),
+        at("filed_at"),
         sa.Column("answer", sa.Text(), nullable=True),
-        sa.Column("answered_by", sa.String(length=200), nullable=True),
-        sa.Column("answered_at", sa.DateTime(), nullable=True),
+        actor("answered_by", nullable=True),
+        at("answered_at", nullable=True),
         references("result_id", "inspection_results.id"),
         references("task_id", "tasks.id"),
         indexes=["result_id", "task_id"],
     )
     create_table(
         "enterprise_recusal_requests",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("member_id", sa.Integer(), nullable=False),
+        ref("task_id"),
+        ref("member_id"),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("requested_at", sa.DateTime(), nullable=False),
-        sa.Column("reassignment_id", sa.Integer(), nullable=True),
+        at("requested_at"),
+        ref("reassignment_id", nullable=True),
         references("member_id", "task_members.id"),
         references("reassignment_id", "reassignments.id"),
         references("task_id", "tasks.id"),
@@ -94,21 +94,21 @@ def upgrade() -> None:
     )
     create_table(
         "inspection_ratings",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        department_code(),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("rated_at", sa.DateTime(), nullable=False),
+        at("rated_at"),
         references("task_id", "tasks.id"),
         sa.UniqueConstraint("task_id"),
         indexes=["department_code"],
     )
     create_table(
         "enterprise_rectification_evidence",
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("attachment_id", sa.Integer(), nullable=False),
+        ref("task_id"),
+        ref("attachment_id"),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("uploaded_at", sa.DateTime(), nullable=False),
+        at("uploaded_at"),
         references("attachment_id", "attachments.id"),
         references("task_id", "tasks.id"),
         indexes=["task_id"],

@@ -5,13 +5,13 @@ submission finds its idempotency key and stores nothing twice; photos and the si
 uploaded in chunks that resume; the signature is an attachment whose SHA-256 is part of the result.
 
 Revision ID: 0022_field_capture
-Revises: 0016_listing_and_contributions
+Revises: 0020_inspection_codes
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_table, drop_tables, references
+from gateway.migrations.helpers import actor, at, create_table, drop_tables, ref, references
 
 revision = "0022_field_capture"
 down_revision = "0020_inspection_codes"
@@ -23,11 +23,11 @@ def upgrade() -> None:
     create_table(
         "result_submissions",
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
+        ref("task_id"),
+        ref("result_id"),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("submitted_by", sa.String(length=200), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        actor("submitted_by"),
+        at("submitted_at"),
         references("result_id", "inspection_results.id"),
         references("task_id", "tasks.id"),
         sa.UniqueConstraint("key"),
@@ -36,13 +36,13 @@ def upgrade() -> None:
     create_table(
         "field_uploads",
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
+        ref("task_id"),
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("attachment_id", sa.Integer(), nullable=True),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        ref("attachment_id", nullable=True),
+        actor("created_by"),
+        at("created_at"),
         references("attachment_id", "attachments.id"),
         references("task_id", "tasks.id"),
         sa.UniqueConstraint("key"),

@@ -13,7 +13,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_indexes, drop_tables
+from gateway.migrations.helpers import create_indexes, department_code, drop_tables, uscc
 
 revision = "0023_ledger_counts"
 down_revision = "0022_field_capture"
@@ -35,7 +35,7 @@ def upgrade() -> None:
     op.create_table(
         "ledger_target_counts",
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        uscc(),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", name=op.f("pk_ledger_target_counts")),
     )
@@ -43,8 +43,8 @@ def upgrade() -> None:
     op.create_table(
         "ledger_department_counts",
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        uscc(),
+        department_code(),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", "department_code", name=op.f("pk_ledger_department_counts")),
     )
