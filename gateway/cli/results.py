@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.cli.context import CliContext, json_option, operator_principal, pass_context
 from gateway.directory import eligibility
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import exports, listing, stats
@@ -59,7 +59,7 @@ def results() -> None:
 @click.option("--soon-days", default=DEFAULT_SOON_DAYS, show_default=True, type=click.IntRange(0, 20),
               help="剩余工作日不超过该数即为“即将到期”。")
 @click.option("--as-of", callback=_date, help="按该日期计算（默认今天，北京时间）。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date | None, as_json: bool) -> None:
     _check_department(ctx, department)
@@ -163,7 +163,6 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
 @click.option("--by", "by", metavar="姓名", help="操作人姓名（记入审计日志，默认当前系统用户）。")
 @pass_context
 def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
-
     report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
     if not report.attachments:
