@@ -191,37 +191,43 @@ class SignatureOutSchema(Schema):
     image_sha256 = fields.String(metadata={"description": "Its SHA-256, part of the result ('' when none)."})
 
 
-class ResultSchema(Schema):
-    """A result version (dumped from ``gateway.results.views.ResultView``)."""
+class ResultCoreSchema(Schema):
+    """What a result version says, to the office (:class:`ResultSchema`) and to the public
+    (:class:`PublicResultSchema`) alike."""
 
     id = fields.Integer()
-    task_id = fields.Integer()
+    version = fields.Integer()
     task_number = fields.String()
+    correction_reason = fields.String()
+    matters = fields.List(fields.Nested(ResultMatterRefSchema))
+    result_codes = fields.List(fields.String())
+    result_description = computed(fields.String, lambda r: describe(r.result_codes))
+    methods = fields.List(fields.String())
+    completed_on = fields.Date()
+    remarks = fields.String()
+
+
+class ResultSchema(ResultCoreSchema):
+    """A result version (dumped from ``gateway.results.views.ResultView``)."""
+
+    task_id = fields.Integer()
     plan_id = fields.Integer()
     plan_number = fields.String()
-    version = fields.Integer()
     status = fields.String()
     status_label = fields.String()
     supersedes_id = fields.Integer(allow_none=True)
-    correction_reason = fields.String()
     target = fields.Nested(ResultTargetRefSchema)
     lead_department = fields.String()
     lead_department_name = fields.String()
-    matters = fields.List(fields.Nested(ResultMatterRefSchema))
     checklists = fields.Dict()
-    result_codes = fields.List(fields.String())
-    result_description = computed(fields.String, lambda r: describe(r.result_codes))
     has_problems = fields.Boolean()
     requires_follow_up = fields.Boolean()
-    methods = fields.List(fields.String())
-    completed_on = fields.Date()
     completed_late = fields.Boolean()
     deadline = fields.Date()
     deadline_provisional = fields.Boolean()
     clock_status = fields.String(allow_none=True)
     clock_status_label = fields.String()
     signature = fields.Nested(SignatureOutSchema)
-    remarks = fields.String()
     attachments = fields.List(fields.Nested(AttachmentSchema))
     recorded_by = fields.String()
     recorded_at = UtcDateTime()
@@ -286,26 +292,33 @@ class TaskChecklistSchema(Schema):
     result_codes = fields.List(fields.Nested(ResultCodeSchema))
 
 
-class DispositionSchema(Schema):
-    """A follow-up disposition (dumped from ``gateway.results.views.DispositionView``)."""
+class PublicDispositionSchema(Schema):
+    """A published disposition as the public sees it (article 21); :class:`DispositionSchema` adds
+    the office's fields."""
 
     id = fields.Integer()
     result_id = fields.Integer()
-    task_id = fields.Integer()
-    task_number = fields.String()
-    target = fields.Nested(ResultTargetRefSchema)
-    department_code = fields.String()
-    department_name = fields.String()
     kind = fields.String()
     kind_label = computed(fields.String, lambda d: DISPOSITIONS[d.kind])
+    department_name = fields.String()
     decision_number = fields.String()
     receiving_authority = fields.String()
     decided_on = fields.Date()
     description = fields.String()
-    status = fields.String()
-    status_label = fields.String()
+    published_on = fields.Date()
     supersedes_id = fields.Integer(allow_none=True)
     correction_reason = fields.String()
+
+
+class DispositionSchema(PublicDispositionSchema):
+    """A follow-up disposition (dumped from ``gateway.results.views.DispositionView``)."""
+
+    task_id = fields.Integer()
+    task_number = fields.String()
+    target = fields.Nested(ResultTargetRefSchema)
+    department_code = fields.String()
+    status = fields.String()
+    status_label = fields.String()
     deadline = fields.Date()
     deadline_provisional = fields.Boolean()
     recorded_by = fields.String()
@@ -322,11 +335,13 @@ class DispositionKindSchema(Schema):
 
 
 class DeadlineItemSchema(Schema):
+    """Dumps a :class:`gateway.results.clock.DeadlineItem`."""
+
     result_id = fields.Integer(allow_none=True, metadata={"description": "null: a task never recorded"})
-    task_id = fields.Integer()
-    task_number = fields.String()
-    target = fields.Nested(ResultTargetRefSchema)
-    lead_department = fields.String()
+    task_id = fields.Integer(attribute="task.id")
+    task_number = fields.String(attribute="task.number")
+    target = fields.Nested(ResultTargetRefSchema, attribute="task.target")
+    lead_department = fields.String(attribute="task.lead_department")
     lead_department_name = fields.String()
     status = fields.String()
     status_label = fields.String()
@@ -336,7 +351,13 @@ class DeadlineItemSchema(Schema):
     clock_status = fields.String()
     clock_status_label = fields.String()
     working_days_left = fields.Integer(metadata={"description": "negative: working days overdue"})
-    team_lead = fields.Dict(allow_none=True, metadata={"description": "who records: inspector_id, name, department"})
+    team_lead = computed(fields.Dict, lambda item: _team_lead(item.team_lead), allow_none=True,
+                         metadata={"description": "who records: inspector_id, name, department"})
+
+
+def _team_lead(member) -> dict | None:
+    return None if member is None else {"inspector_id": member.inspector_id, "name": member.inspector.name,
+                                        "department": member.department_code}
 
 
 class DeadlineDepartmentSchema(Schema):
@@ -426,21 +447,6 @@ class StatsSchema(Schema):
 # --- public (article 21): nothing of inspectors beyond their department -------------------------
 
 
-class PublicDispositionSchema(Schema):
-    id = fields.Integer()
-    result_id = fields.Integer()
-    kind = fields.String()
-    kind_label = computed(fields.String, lambda d: DISPOSITIONS[d.kind])
-    department_name = fields.String()
-    decision_number = fields.String()
-    receiving_authority = fields.String()
-    decided_on = fields.Date()
-    description = fields.String()
-    published_on = fields.Date()
-    supersedes_id = fields.Integer(allow_none=True)
-    correction_reason = fields.String()
-
-
 class PublicCorrectionSchema(Schema):
     result_id = fields.Integer()
     version = fields.Integer()
@@ -460,25 +466,15 @@ class PublicResultTargetSchema(ResultTargetRefSchema):
     legal_representative = fields.String()
 
 
-class PublicResultSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
-    task_number = fields.String()
+class PublicResultSchema(ResultCoreSchema):
     plan = fields.Nested(ResultPlanRefSchema)
     target = fields.Nested(PublicResultTargetSchema, metadata={
         "description": "The target as it stood when this version was published (a later edit of the "
                        "directory does not change it; a correction publishes a new version)."})
-    matters = fields.List(fields.Nested(ResultMatterRefSchema))
     authority = fields.String(metadata={"description": "检查实施机关 (the lead department)"})
     departments = fields.List(fields.String(), metadata={"description": "Departments of the inspection team."})
     inspection_type = fields.String()
-    methods = fields.List(fields.String())
-    completed_on = fields.Date()
-    result_codes = fields.List(fields.String())
-    result_description = computed(fields.String, lambda r: describe(r.result_codes))
-    remarks = fields.String()
     published_on = fields.Date()
-    correction_reason = fields.String()
     history = fields.List(fields.Nested(PublicCorrectionSchema))
     dispositions = fields.List(fields.Nested(PublicDispositionSchema))
     statement_filed = fields.Boolean(metadata={

@@ -214,3 +214,15 @@ def test_public_pages_run_as_many_statements_for_one_row_as_for_many(demo, app, 
     many, many_statements = statements(f"/targets/{most}")
     assert few.data.count(b'href="/results/') < many.data.count(b'href="/results/')
     assert len(few_statements) == len(many_statements), _difference(few_statements, many_statements)
+def test_the_deadline_lists_run_as_many_statements_for_few_rows_as_for_many(demo, client_as):
+    """``/results/overdue`` loads each row's task, target and team with the results, not per row."""
+    client = client_as("county_office")
+    few, few_statements = _get(client, demo, "/api/v1/results/overdue", {"as_of": TODAY.isoformat(), "soon_days": 0})
+    lots, lots_statements = _get(client, demo, "/api/v1/results/overdue", {"as_of": "2027-03-01", "soon_days": 20})
+    assert few.status_code == lots.status_code == 200
+    rows = [len(r.json["overdue"]) + len(r.json["due_soon"]) for r in (few, lots)]
+    assert 1 <= rows[0] < rows[1], rows
+    assert any(i["team_lead"] for i in lots.json["overdue"]), "the rows name their team lead"
+    assert len(few_statements) == len(lots_statements), (
+        f"{rows[0]} rows: {len(few_statements)} statements, {rows[1]} rows: {len(lots_statements)}:\n"
+        + "\n".join(lots_statements))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,3 +48,22 @@ def operator_principal(by: str | None = None) -> Principal:
     Only someone with shell access to the gateway can run commands, so they act as the office.
     """
     return Principal(role="county_office", name=by or getpass.getuser())
+
+
+# ``--json``: a command prints its data as JSON instead of lines for people.
+json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+
+
+def to_json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def echo_list(items: list, as_json: bool, show, empty: str | None = None) -> None:
+    """A list command's output: ``items`` as JSON, or ``show(item)`` for each (``empty`` when there are none)."""
+    if as_json:
+        click.echo(to_json(items))
+        return
+    if not items and empty:
+        click.echo(empty)
+    for item in items:
+        show(item)

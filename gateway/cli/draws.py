@@ -9,7 +9,7 @@ import click
 from marshmallow import ValidationError
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.cli.context import CliContext, json_option, operator_principal, pass_context, to_json
 from gateway.draw import service
 from gateway.draw.commitment import commitment, commitment_problems, salt_problem
 from gateway.draw.reassignment import FORMAT as REASSIGNMENT_FORMAT
@@ -31,10 +31,6 @@ def cli_principal(by: str | None) -> Principal:
 
 def by_option(func):
     return click.option("--by", "by", metavar="姓名", help="操作人姓名（记入抽取记录与审计日志，默认当前系统用户）。")(func)
-
-
-def _json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
 @click.group("draw", cls=ChineseGroup, help="双随机抽取：冻结总体、记录随机数承诺、确定随机种子、抽取，以及列表和导出公开记录。")
@@ -74,7 +70,6 @@ def _status(status: str) -> str:
 @by_option
 @pass_context
 def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
-
     gateway = ctx.gateway()
     with gateway.write() as session:
         draw = service.freeze(session, cli_principal(by), plan_id, secret=gateway.settings.secret_key,
@@ -88,7 +83,6 @@ def freeze_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 @click.option("--digits", required=True, help="自己的随机数字串（如掷骰结果）。")
 @click.option("--salt", required=True, help="自己选的盐值（至少 8 个可打印字符，揭示时同时公开）。")
 def commitment_command(digits: str, salt: str) -> None:
-
     problem = salt_problem(salt)
     if problem:
         raise click.ClickException(problem)
@@ -133,7 +127,6 @@ def _witness_item(value: str) -> dict[str, str]:
 @by_option
 @pass_context
 def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: str | None) -> None:
-
     body = {"commitments": [_commitment_item(i) for i in items]}
     data = _load(CommitSchema, body)
     gateway = ctx.gateway()
@@ -152,7 +145,6 @@ def commit_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], by: st
 @by_option
 @pass_context
 def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesses: tuple[str, ...], by: str | None) -> None:
-
     body = {
         "contributions": [dict(zip(("role", "name", "digits", "salt"), _parts(i, 4, "角色:姓名:数字:盐值"))) for i in items],
         "witnesses": [_witness_item(w) for w in witnesses],
@@ -169,7 +161,6 @@ def seed_command(ctx: CliContext, draw_id: int, items: tuple[str, ...], witnesse
 @by_option
 @pass_context
 def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
-
     gateway = ctx.gateway()
     draw = service.run_and_record_failure(gateway, cli_principal(by), draw_id)
     with gateway.read() as session:
@@ -182,7 +173,6 @@ def run_command(ctx: CliContext, draw_id: int, by: str | None) -> None:
 @by_option
 @pass_context
 def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -> None:
-
     gateway = ctx.gateway()
     with gateway.write() as session:
         service.cancel(session, cli_principal(by), draw_id, reason)
@@ -192,16 +182,15 @@ def cancel_command(ctx: CliContext, draw_id: int, reason: str, by: str | None) -
 @draw_group.command("list", help="列出抽取。")
 @click.option("--year", type=int, help="只列出该年度的抽取。")
 @click.option("--plan", "plan_id", type=int, help="只列出该计划（计划 ID）的抽取。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         draws = [service.draw_dict(d, gateway.settings)
                  for d in session.scalars(service.draws_query({"year": year, "plan_id": plan_id}))]
     if as_json:
-        click.echo(_json([{k: d[k] for k in ("id", "record_id", "plan", "status", "population_sha256", "seed",
+        click.echo(to_json([{k: d[k] for k in ("id", "record_id", "plan", "status", "population_sha256", "seed",
                                                "frozen_at", "seeded_at", "drawn_at", "task_count", "record_sha256",
                                                "record_url")} for d in draws]))
         return
@@ -214,14 +203,13 @@ def list_command(ctx: CliContext, year: int | None, plan_id: int | None, as_json
 
 @draw_group.command("show", help="显示一次抽取的各阶段（何人何时）、分层规模与随机种子。")
 @click.argument("draw_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         data = service.draw_dict(service.get_draw(session, draw_id), gateway.settings)
-    click.echo(_json(data)) if as_json else _show(data)
+    click.echo(to_json(data)) if as_json else _show(data)
 
 
 @draw_group.command("export", help="导出公开抽取记录（shuangsui.draw/1 JSON），可用 shuangsui verify 复核。")
@@ -229,7 +217,6 @@ def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件。")
 @pass_context
 def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         text = service.public_record(service.get_draw(session, draw_id))
@@ -242,7 +229,6 @@ def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
 def verify_command(path: Path, announced: str | None) -> None:
-
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -17,7 +17,6 @@ def cli(ctx: click.Context, database_url: str | None, instance_path: str | None)
 
 
 def _register() -> None:
-
     for module in (db, demo, imports, ledger, plugins, serve, security, results):
         for command in module.COMMANDS:
             cli.add_command(command)
@@ -27,7 +26,6 @@ _register()
 
 
 def _register_plans_draws_tasks() -> None:
-
     for module in (plans, draws, tasks):
         for command in module.COMMANDS:
             cli.add_command(command)
@@ -37,7 +35,6 @@ _register_plans_draws_tasks()
 
 
 def _register_sync() -> None:
-
     for command in sync.COMMANDS:
         cli.add_command(command)
 
@@ -46,7 +43,6 @@ _register_sync()
 
 
 def _register_codes() -> None:
-
     for command in codes.COMMANDS:
         cli.add_command(command)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
-from gateway.cli.draws import _json, _load, by_option, cli_principal
+from gateway.cli.context import CliContext, echo_list, json_option, operator_principal, pass_context, to_json
+from gateway.cli.draws import _load, by_option, cli_principal
 from gateway.planning import service
 from gateway.planning.filing import file_plan
 from schemas.planning import PlanAmendSchema, PlanCreateSchema, PlanFilingSchema
@@ -66,7 +66,6 @@ def _write(ctx: CliContext, action) -> dict:
 @by_option
 @pass_context
 def create_command(ctx: CliContext, path: Path, by: str | None) -> None:
-
     data = _load(PlanCreateSchema, _read_body(path))
     plan = _write(ctx, lambda s, g: service.create_plan(s, cli_principal(by), data, g.settings))
     _detail(plan)
@@ -77,7 +76,6 @@ def create_command(ctx: CliContext, path: Path, by: str | None) -> None:
 @by_option
 @pass_context
 def publish_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
-
     plan = _write(ctx, lambda s, g: service.publish_plan(s, cli_principal(by), plan_id, g.settings))
     _detail(plan)
 
@@ -89,7 +87,6 @@ def publish_command(ctx: CliContext, plan_id: int, by: str | None) -> None:
 @by_option
 @pass_context
 def file_command(ctx: CliContext, plan_id: int, filing_number: str, filed_on: str, by: str | None) -> None:
-
     data = _load(PlanFilingSchema, {"filing_number": filing_number, "filed_on": filed_on})
     plan = _write(ctx, lambda s, g: file_plan(s, cli_principal(by), plan_id, data))
     _detail(plan)
@@ -103,7 +100,6 @@ def file_command(ctx: CliContext, plan_id: int, filing_number: str, filed_on: st
 @by_option
 @pass_context
 def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str, by: str | None) -> None:
-
     body = _read_body(path) if path else {}
     data = _load(PlanAmendSchema, {**body, "reason": reason})
     plan = _write(ctx, lambda s, g: service.amend_plan(s, cli_principal(by), plan_id, data))
@@ -113,33 +109,25 @@ def amend_command(ctx: CliContext, plan_id: int, path: Path | None, reason: str,
 
 @plan_group.command("list", help="列出计划。")
 @click.option("--year", type=int, help="只列出该年度的计划。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def list_command(ctx: CliContext, year: int | None, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         plans = [service.plan_dict(session, p) for p in
                  session.scalars(service.plans_query(operator_principal(), {"year": year}))]
-    if as_json:
-        click.echo(_json(plans))
-        return
-    if not plans:
-        click.echo("还没有计划。")
-    for plan in plans:
-        _summary(plan)
+    echo_list(plans, as_json, _summary, "还没有计划。")
 
 
 @plan_group.command("show", help="显示一个计划。")
 @click.argument("plan_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def show_command(ctx: CliContext, plan_id: int, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         plan = service.plan_dict(session, service.get_plan(session, plan_id))
-    click.echo(_json(plan)) if as_json else _detail(plan)
+    click.echo(to_json(plan)) if as_json else _detail(plan)
 
 
 COMMANDS = [plan_group]

@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
-from gateway.cli.context import CliContext, pass_context
+from gateway.cli.context import CliContext, json_option, pass_context
 from gateway.plugins.describe import describe_plugins
 from gateway.plugins.scaffold import scaffold_plugin
 
 
 @click.command("plugins", cls=ChineseCommand, help="列出已安装的部门插件、抽查事项和检查项。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def plugins(ctx: CliContext, as_json: bool) -> None:
     catalogue = describe_plugins(ctx.gateway().registry)
@@ -42,7 +42,6 @@ def plugin() -> None:
 @click.option("--department-name", metavar="中文名称", help="部门全称，如“武陟县卫生健康委员会”；省略时为示例名称。")
 @click.option("--short-name", metavar="中文名称", help="部门简称，用于表格；省略时由全称得出（如“县卫生健康委员会”）。")
 def plugin_new(name: str, dest: Path, department_name: str | None, short_name: str | None) -> None:
-
     try:
         path = scaffold_plugin(name, dest, department_name=department_name, short_name=short_name)
     except (ValueError, FileExistsError) as exc:

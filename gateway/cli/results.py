@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.cli.context import CliContext, json_option, operator_principal, pass_context
 from gateway.directory import eligibility
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import exports, listing, stats
@@ -22,7 +22,7 @@ from gateway.results.pruning import prune_attachments as prune
 from gateway.security import audit
 from gateway.security.principal import Principal
 from schemas.common import python_values
-from schemas.results import ListingProposalSchema
+from schemas.results import DeadlineListSchema, ListingProposalSchema, StatsSchema
 
 CLI_PRINCIPAL = operator_principal()
 
@@ -59,15 +59,16 @@ def results() -> None:
 @click.option("--soon-days", default=DEFAULT_SOON_DAYS, show_default=True, type=click.IntRange(0, 20),
               help="剩余工作日不超过该数即为“即将到期”。")
 @click.option("--as-of", callback=_date, help="按该日期计算（默认今天，北京时间）。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def overdue(ctx: CliContext, department: str | None, soon_days: int, as_of: date | None, as_json: bool) -> None:
     _check_department(ctx, department)
     gateway = ctx.gateway()
     today = as_of or china_today()
     with gateway.read() as session:
-        data = deadline_lists(gateway.settings, gateway.registry, session, CLI_PRINCIPAL,
-                              today=today, department=department, soon_days=soon_days)
+        data = python_values(DeadlineListSchema(), deadline_lists(
+            gateway.settings, gateway.registry, session, CLI_PRINCIPAL, today=today, department=department,
+            soon_days=soon_days))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
         return
@@ -106,10 +107,11 @@ def stats_command(ctx: CliContext, year, plan_id, department, as_of, fmt, output
     with gateway.read() as session:
         data = stats.supervision_stats(gateway, session, CLI_PRINCIPAL, as_of=today, year=year,
                                        plan_id=plan_id, department=department)
-    headers, dept_rows = stats.table(data["departments"], data["totals"])
-    _, plan_rows = stats.table(data["plans"])
+    headers, dept_rows = stats.table(data.departments, data.totals)
+    _, plan_rows = stats.table(data.plans)
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+        click.echo(json.dumps(python_values(StatsSchema(), data), ensure_ascii=False, indent=2,
+                              default=_json_default))
         return
     if fmt == "table":
         for title, rows in (("按部门", dept_rows), ("按计划", plan_rows)):
@@ -161,7 +163,6 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
 @click.option("--by", "by", metavar="姓名", help="操作人姓名（记入审计日志，默认当前系统用户）。")
 @pass_context
 def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
-
     report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
     if not report.attachments:

@@ -35,7 +35,6 @@ def _gunicorn(app, host: str, port: int, workers: int, threads: int):
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数。")
 @pass_context
 def serve(ctx: CliContext, host: str, port: int, workers: int | None, threads: int) -> None:
-
     gateway = ctx.gateway()
     app = create_app(gateway=gateway)
     workers = workers or (1 if gateway.settings.is_sqlite else 2)
@@ -46,7 +45,6 @@ def serve(ctx: CliContext, host: str, port: int, workers: int | None, threads: i
 @click.command("openapi", cls=ChineseCommand, help="输出网关 API 的 OpenAPI 文档。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认标准输出）。")
 def openapi(output: str | None) -> None:
-
     text = openapi_document_text()
     if output:
         with open(output, "w", encoding="utf-8") as fh:

@@ -2,7 +2,6 @@
 commands around it (status, dead letters, resend, reconciliation, pulling higher-level inspections)."""
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
@@ -10,7 +9,7 @@ import sys
 import click
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.cli.context import CliContext, json_option, operator_principal, pass_context, to_json
 from gateway.security.redact import install_log_redaction
 from gateway.sync import service
 from gateway.sync.client import PlatformClient, PlatformNotConfigured, PlatformReadError
@@ -22,7 +21,6 @@ from gateway.sync.worker import SingleWorkerError, Worker
 
 
 def _logging(verbose: bool) -> None:
-
     install_log_redaction()
     root = logging.getLogger()
     if not root.handlers:
@@ -40,10 +38,6 @@ def _client(ctx: CliContext) -> PlatformClient:
         raise click.ClickException(str(exc)) from None
 
 
-def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
 @click.group("sync", cls=ChineseGroup, help="与省级平台（国家企业信用信息公示系统（河南））的数据同步。")
 def sync_group() -> None:
     pass
@@ -55,7 +49,6 @@ def sync_group() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="输出每一批的详细日志。")
 @pass_context
 def run(ctx: CliContext, once: bool, batch_size: int | None, verbose: bool) -> None:
-
     _logging(verbose)
     gateway = ctx.gateway()
     try:
@@ -82,30 +75,28 @@ def run(ctx: CliContext, once: bool, batch_size: int | None, verbose: bool) -> N
 
 
 @sync_group.command("status", help="同步状态：各状态记录数、最早待推送记录、公示期限告警、死信及原因。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def status(ctx: CliContext, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         report = sync_status(session, gateway.settings)
     if as_json:
-        _echo_json(report)
+        click.echo(to_json(report))
     else:
         click.echo(format_status(report))
 
 
 @sync_group.command("dead-letters", help="列出死信（平台拒收的记录）及平台给出的字段错误。")
 @click.option("--kind", type=click.Choice(RECORD_KINDS), help="只看某类记录。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def dead_letters_command(ctx: CliContext, kind: str | None, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         items, total = dead_letters(session, kind=kind, limit=10_000)
     if as_json:
-        _echo_json({"items": items, "total": total})
+        click.echo(to_json({"items": items, "total": total}))
         return
     if not items:
         click.echo("没有死信。")
@@ -120,7 +111,6 @@ def dead_letters_command(ctx: CliContext, kind: str | None, as_json: bool) -> No
 @click.option("--rebuild", is_flag=True, help="按实体当前（已更正）的数据重新生成记录内容（仅限死信）。")
 @pass_context
 def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
-
     gateway = ctx.gateway()
     for record_id in record_ids:
         with gateway.write() as session:
@@ -132,17 +122,16 @@ def resend(ctx: CliContext, record_ids: tuple[str, ...], rebuild: bool) -> None:
 @sync_group.command("reconcile", help="对账：比较平台持有的记录与本地已发布的记录，补推缺失的记录并报告差异。")
 @click.option("--kind", "kinds", type=click.Choice(RECORD_KINDS), multiple=True, help="只核对某类记录（可重复）。")
 @click.option("--dry-run", is_flag=True, help="只报告，不做修改。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def reconcile_command(ctx: CliContext, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-
     try:
         report = reconcile(ctx.gateway(), _client(ctx), kinds=kinds or RECORD_KINDS, dry_run=dry_run,
                            principal=operator_principal())
     except PlatformReadError as exc:
         raise click.ClickException(f"无法读取平台记录：{exc.message}") from None
     if as_json:
-        _echo_json(report.as_dict())
+        click.echo(to_json(report.as_dict()))
     else:
         click.echo(report.format())
 
@@ -151,10 +140,9 @@ def reconcile_command(ctx: CliContext, kinds: tuple[str, ...], dry_run: bool, as
 @click.argument("plan_id", type=int)
 @click.option("--year", type=click.IntRange(2000, 2100), help="年度（默认计划年度）。")
 @click.option("--concurrency", type=click.IntRange(1, 32), help="并行查询数（默认配置 sync_pull_concurrency）。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def pull(ctx: CliContext, plan_id: int, year: int | None, concurrency: int | None, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     _client(ctx).close()  # fails early, in Chinese, when the platform is not configured
     try:
@@ -162,7 +150,7 @@ def pull(ctx: CliContext, plan_id: int, year: int | None, concurrency: int | Non
     except LookupError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     if as_json:
-        _echo_json(report.as_dict())
+        click.echo(to_json(report.as_dict()))
     else:
         click.echo(report.format())
 

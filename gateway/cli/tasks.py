@@ -8,8 +8,8 @@ import click
 from sqlalchemy import select
 
 from gateway.cli.chinese import ChineseGroup
-from gateway.cli.context import CliContext, operator_principal, pass_context
-from gateway.cli.draws import _json, by_option, cli_principal
+from gateway.cli.context import CliContext, echo_list, json_option, operator_principal, pass_context, to_json
+from gateway.cli.draws import by_option, cli_principal
 from gateway.security import audit
 from gateway.security.principal import Principal
 from gateway.tasks import reassign, service
@@ -26,16 +26,15 @@ def task_group() -> None:
 @task_group.command("list", help="列出检查任务。")
 @click.option("--plan", "plan_id", type=int, help="只列出该计划（计划 ID）的任务。")
 @click.option("--draw", "draw_id", type=int, help="只列出该抽取（抽取 ID）生成的任务。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_json: bool) -> None:
-
     gateway = ctx.gateway()
     with gateway.read() as session:
         stmt = service.tasks_query(operator_principal(), {"plan_id": plan_id, "draw_id": draw_id})
         tasks = [service.task_dict(session, t) for t in session.scalars(stmt)]
     if as_json:
-        click.echo(_json(tasks))
+        click.echo(to_json(tasks))
         return
     for t in tasks:
         matters = "、".join(m["name"] for m in t["matters"])
@@ -44,7 +43,6 @@ def list_command(ctx: CliContext, plan_id: int | None, draw_id: int | None, as_j
 
 
 def _render(ctx: CliContext, task_id: int, output: Path, which: str, by: str | None) -> None:
-
     gateway = ctx.gateway()
     principal = cli_principal(by)
     with gateway.write() as session:
@@ -137,7 +135,6 @@ def _act(ctx: CliContext, action) -> dict:
 @pass_context
 def reassign_request(ctx: CliContext, task_id: int, as_department: str, inspector_id: int, reason_kind: str,
                      reason: str, by: str | None) -> None:
-
     if not reason.strip():
         raise click.ClickException("情况说明不能为空。")
     principal = _department_principal(ctx, "department_operator", as_department, by)
@@ -194,28 +191,19 @@ def reassign_reject(ctx: CliContext, request_id: int, as_head: str, note: str, b
 @by_option
 @pass_context
 def reassign_file(ctx: CliContext, request_id: int, note: str, by: str | None) -> None:
-
     item = _act(ctx, lambda session, gateway: reassign.file(session, cli_principal(by), request_id,
                                                              gateway.settings, note))
     click.echo(f"已备案调整申请 {item['id']}，备案号 {item['filing_number']}。")
 
 
 @reassign_group.command("list", help="列出全部人员调整申请（编号、任务、人员、原因、状态、替换人员、备案）。")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@json_option
 @pass_context
 def reassign_list(ctx: CliContext, as_json: bool) -> None:
-
-
     with ctx.gateway().read() as session:
         items = [reassign.reassignment_dict(r)
                  for r in session.scalars(select(Reassignment).order_by(Reassignment.id))]
-    if as_json:
-        click.echo(_json(items))
-        return
-    if not items:
-        click.echo("没有人员调整申请。")
-    for item in items:
-        click.echo(_line(item))
+    echo_list(items, as_json, lambda item: click.echo(_line(item)), "没有人员调整申请。")
 
 
 COMMANDS = [task_group]

@@ -15,8 +15,8 @@ its team lead (组长, who records), so that the office sees who is behind.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ from gateway.results.deadline import (
 )
 from gateway.results.models import RESULT_STATUS_LABELS, InspectionResult
 from gateway.security.principal import Principal
-from gateway.tasks.models import Task
+from gateway.tasks.models import Task, TaskMember
 from schemas.common import CHINA_TZ
 
 
@@ -99,31 +99,62 @@ def unrecorded_tasks(session: Session, principal: Principal, today: date, depart
     return list(session.scalars(stmt))
 
 
-def _team_lead(task: Task) -> dict[str, Any] | None:
-    lead = next((m for m in task.members if m.active and m.role == "lead"), None)
-    return None if lead is None else {"inspector_id": lead.inspector_id, "name": lead.inspector.name,
-                                      "department": lead.department_code}
+@dataclass
+class DeadlineItem:
+    """One row of the deadline lists: a result's, or (``result`` None) a task's never recorded.
+    :class:`schemas.results.DeadlineItemSchema` dumps it."""
+
+    task: Task
+    lead_department_name: str
+    status: str
+    status_label: str
+    deadline: date
+    clock_status: str
+    working_days_left: int
+    result: InspectionResult | None = None
+    deadline_provisional: bool = False
+
+    @property
+    def result_id(self) -> int | None:
+        return self.result.id if self.result else None
+
+    @property
+    def completed_on(self) -> date | None:
+        return self.result.completed_on if self.result else None
+
+    @property
+    def clock_status_label(self) -> str:
+        return STATUS_LABELS[self.clock_status]
+
+    @property
+    def team_lead(self) -> TaskMember | None:
+        """The active team lead (组长, who records), if the team has one."""
+        return next((m for m in self.task.members if m.active and m.role == "lead"), None)
 
 
-def _item(task: Task, department_name: str, status: str, status_label: str, deadline: date, clock_status: str,
-          working_days_left: int, *, result: InspectionResult | None = None,
-          provisional: bool = False) -> dict[str, Any]:
-    """One row of the deadline lists: a result's, or (``result`` None) a task's never recorded."""
-    return {
-        "result_id": result.id if result else None, "task_id": task.id, "task_number": task.number,
-        "target": {"uscc": task.target.uscc, "name": task.target.name},
-        "lead_department": task.lead_department, "lead_department_name": department_name,
-        "status": status, "status_label": status_label, "completed_on": result.completed_on if result else None,
-        "deadline": deadline, "deadline_provisional": provisional,
-        "clock_status": clock_status, "clock_status_label": STATUS_LABELS[clock_status],
-        "working_days_left": working_days_left,
-        "team_lead": _team_lead(task),
-    }
+@dataclass
+class DeadlineCounts:
+    """A lead department's row of counts (``not_recorded`` counts tasks also counted as overdue)."""
+
+    code: str
+    name: str
+    overdue: int = 0
+    due_soon: int = 0
+    not_recorded: int = 0
 
 
-def _unrecorded_item(settings: Settings, task: Task, today: date, department_name: str) -> dict[str, Any]:
+@dataclass
+class DeadlineLists:
+    as_of: date
+    soon_days: int
+    departments: list[DeadlineCounts] = field(default_factory=list)
+    overdue: list[DeadlineItem] = field(default_factory=list)
+    due_soon: list[DeadlineItem] = field(default_factory=list)
+
+
+def _unrecorded_item(settings: Settings, task: Task, today: date, department_name: str) -> DeadlineItem:
     left = working_days_between(today, task.window_end, holidays_file=settings.holidays_file or None)
-    return _item(task, department_name, NOT_RECORDED, NOT_RECORDED_LABEL, task.window_end, OVERDUE, left)
+    return DeadlineItem(task, department_name, NOT_RECORDED, NOT_RECORDED_LABEL, task.window_end, OVERDUE, left)
 
 
 def deadline_lists(
@@ -135,42 +166,37 @@ def deadline_lists(
     today: date,
     department: str | None = None,
     soon_days: int = DEFAULT_SOON_DAYS,
-) -> dict[str, Any]:
+) -> DeadlineLists:
     """Overdue and due-soon results, and the tasks never recorded after their window, with counts
     per lead department (``not_recorded`` counts the latter, which ``overdue`` includes)."""
-    overdue: list[dict[str, Any]] = []
-    due_soon: list[dict[str, Any]] = []
-    per_department: dict[str, dict[str, Any]] = {}
+    lists = DeadlineLists(as_of=today, soon_days=soon_days)
+    per_department: dict[str, DeadlineCounts] = {}
+
+    def count(item: DeadlineItem, *keys: str) -> None:
+        code = item.task.lead_department
+        counts = per_department.setdefault(code, DeadlineCounts(code, item.lead_department_name))
+        for key in keys:
+            setattr(counts, key, getattr(counts, key) + 1)
+
     for result in open_results(session, principal, department):
         deadline, status, left = clock_of(settings, result, today, soon_days)
         if status not in (OVERDUE, DUE_SOON):
             continue
-        task = result.task
-        dept = registry.departments.get(task.lead_department)
-        item = _item(task, dept.name if dept else task.lead_department, result.status,
-                     RESULT_STATUS_LABELS[result.status], deadline.due, status, left,
-                     result=result, provisional=deadline.provisional)
-        (overdue if status == OVERDUE else due_soon).append(item)
-        _count(per_department, item, status)
+        item = DeadlineItem(result.task, _department_name(registry, result.task.lead_department), result.status,
+                            RESULT_STATUS_LABELS[result.status], deadline.due, status, left,
+                            result=result, deadline_provisional=deadline.provisional)
+        (lists.overdue if status == OVERDUE else lists.due_soon).append(item)
+        count(item, status)
     for task in unrecorded_tasks(session, principal, today, department):
-        dept = registry.departments.get(task.lead_department)
-        item = _unrecorded_item(settings, task, today, dept.name if dept else task.lead_department)
-        overdue.append(item)
-        _count(per_department, item, OVERDUE, NOT_RECORDED)
-    overdue.sort(key=lambda i: (i["deadline"], i["result_id"] or 0, i["task_id"]))
-    due_soon.sort(key=lambda i: (i["deadline"], i["result_id"]))
-    return {
-        "as_of": today,
-        "soon_days": soon_days,
-        "departments": sorted(per_department.values(), key=lambda d: d["code"]),
-        "overdue": overdue,
-        "due_soon": due_soon,
-    }
+        item = _unrecorded_item(settings, task, today, _department_name(registry, task.lead_department))
+        lists.overdue.append(item)
+        count(item, OVERDUE, NOT_RECORDED)
+    lists.overdue.sort(key=lambda i: (i.deadline, i.result_id or 0, i.task.id))
+    lists.due_soon.sort(key=lambda i: (i.deadline, i.result_id))
+    lists.departments = sorted(per_department.values(), key=lambda d: d.code)
+    return lists
 
 
-def _count(per_department: dict[str, dict[str, Any]], item: dict[str, Any], *keys: str) -> None:
-    counts = per_department.setdefault(item["lead_department"], {
-        "code": item["lead_department"], "name": item["lead_department_name"],
-        "overdue": 0, "due_soon": 0, NOT_RECORDED: 0})
-    for key in keys:
-        counts[key] += 1
+def _department_name(registry, code: str) -> str:
+    dept = registry.departments.get(code)
+    return dept.name if dept else code

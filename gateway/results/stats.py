@@ -17,7 +17,7 @@ A principal whose ``stats.read`` scope is its own department sees the tasks its 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date
 from typing import Any, Iterable
 
@@ -67,6 +67,15 @@ Row = make_dataclass(
 )
 
 
+@dataclass
+class SupervisionStats:
+    as_of: date
+    year: int | None
+    departments: list[Row]
+    plans: list[Row]
+    totals: Row
+
+
 def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published_disposition: bool, as_of: date,
                window_end: date | None = None) -> dict[str, bool]:
     flags = {"drawn": True}
@@ -96,7 +105,8 @@ def task_flags(gateway: Gateway, versions: list[InspectionResult], has_published
 def supervision_stats(
     gateway: Gateway, session: Session, principal: Principal, *, as_of: date,
     year: int | None = None, plan_id: int | None = None, department: str | None = None,
-) -> dict[str, Any]:
+) -> SupervisionStats:
+    """The counts of the tasks ``principal`` may see (:class:`schemas.results.StatsSchema` dumps them)."""
     scope = scope_of(principal, "stats.read")
     if scope is None:
         authorize(principal, "stats.read")
@@ -132,13 +142,8 @@ def supervision_stats(
         ).add(flags)
         by_plan.setdefault(plan.id, Row(key=f"{plan.number}（第{plan.version}版）", name=plan.title)).add(flags)
         totals.add(flags)
-    return {
-        "as_of": as_of,
-        "year": year,
-        "departments": [asdict(r) for _, r in sorted(by_department.items())],
-        "plans": [asdict(r) for _, r in sorted(by_plan.items())],
-        "totals": asdict(totals),
-    }
+    return SupervisionStats(as_of=as_of, year=year, departments=[r for _, r in sorted(by_department.items())],
+                            plans=[r for _, r in sorted(by_plan.items())], totals=totals)
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
@@ -146,12 +151,12 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start:start + size]
 
 
-def table(rows: list[dict[str, Any]], totals: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+def table(rows: list[Row], totals: Row | None = None) -> tuple[list[str], list[list[Any]]]:
     """Headers and rows for CSV/Excel."""
     keys = list(HEADERS)
-    out = [[row[k] for k in keys] for row in rows]
+    out = [[getattr(row, k) for k in keys] for row in rows]
     if totals is not None:
-        out.append([totals[k] for k in keys])
+        out.append([getattr(totals, k) for k in keys])
     return [HEADERS[k] for k in keys], out
 
 
@@ -160,30 +165,31 @@ RATES = (("检查完成率", "inspected", "drawn"), ("按时公示率", "publish
          ("问题发现率", "problems_found", "inspected"))
 
 
-def stats_file(data: dict[str, Any], file_format: str) -> tuple[bytes, str, str]:
+def stats_file(data: SupervisionStats, file_format: str) -> tuple[bytes, str, str]:
     """The statistics as a CSV or Excel file: its content, media type and download name (with the
     statistics year, when one was asked for)."""
-    stamp = data["as_of"].isoformat()
-    name = f"监督统计-{data['year']}年度-{stamp}" if data.get("year") else f"监督统计-{stamp}"
+    stamp = data.as_of.isoformat()
+    name = f"监督统计-{data.year}年度-{stamp}" if data.year else f"监督统计-{stamp}"
     if file_format == "csv":
-        headers, dept_rows = table(data["departments"], data["totals"])
-        _, plan_rows = table(data["plans"])
+        headers, dept_rows = table(data.departments, data.totals)
+        _, plan_rows = table(data.plans)
         content = exports.to_csv(headers, dept_rows + [[""] * len(headers)] + plan_rows)
         return content, exports.CSV_MIMETYPE, f"{name}.csv"
     return _workbook(data, stamp), exports.XLSX_MIMETYPE, f"{name}.xlsx"
 
 
-def _workbook(data: dict[str, Any], stamp: str) -> bytes:
+def _workbook(data: SupervisionStats, stamp: str) -> bytes:
     """按部门 (by name: the codes are internal) and 按计划 (by document number), with rates."""
-    year = f"{data['year']}年度，" if data.get("year") else ""
+    year = f"{data.year}年度，" if data.year else ""
     counters = [HEADERS[k] for k in COUNTERS]
     rates = [header for header, _, _ in RATES]
 
-    def row(r: dict[str, Any], *first: Any) -> list[Any]:
-        return [*first, *(r[k] for k in COUNTERS), *(_rate(r[part], r[whole]) for _, part, whole in RATES)]
+    def row(r: Row, *first: Any) -> list[Any]:
+        return [*first, *(getattr(r, k) for k in COUNTERS),
+                *(_rate(getattr(r, part), getattr(r, whole)) for _, part, whole in RATES)]
 
-    departments = [row(r, r["name"]) for r in data["departments"]] + [row(data["totals"], "合计")]
-    plans = [row(r, r["key"], r["name"]) for r in data["plans"]]
+    departments = [row(r, r.name) for r in data.departments] + [row(data.totals, "合计")]
+    plans = [row(r, r.key, r.name) for r in data.plans]
     return exports.to_xlsx_sheets([
         ("按部门", f"双随机抽查监督统计（{year}按部门，截至{stamp}）", ["部门", *counters, *rates], departments),
         ("按计划", f"双随机抽查监督统计（{year}按计划，截至{stamp}）", ["计划文号", "计划名称", *counters, *rates], plans),

@@ -157,12 +157,18 @@ def _blank_account_state() -> dict[str, str]:
             "password_mode": "generate"}
 
 
-def _account_state() -> dict[str, str]:
-    """What the form sent, to show again on an error (never the password itself)."""
+def _form_state(blank: dict[str, str], choice: str, choices) -> dict[str, str]:
+    """What the form sent for the fields of ``blank``, to show again on an error (never a password),
+    with ``choice`` one of ``choices`` (else its blank value)."""
     form = request.form
-    state = {key: (form.get(key) or "").strip() for key in _blank_account_state()}
-    state["password_mode"] = state["password_mode"] if state["password_mode"] in dict(PASSWORD_MODES) else "generate"
+    state = {key: (form.get(key) or "").strip() for key in blank}
+    if state[choice] not in dict(choices):
+        state[choice] = blank[choice]
     return state
+
+
+def _account_state() -> dict[str, str]:
+    return _form_state(_blank_account_state(), "password_mode", PASSWORD_MODES)
 
 
 def _account_body(state: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -253,10 +259,7 @@ def _blank_token_state() -> dict[str, str]:
 
 
 def _token_state() -> dict[str, str]:
-    form = request.form
-    state = {key: (form.get(key) or "").strip() for key in _blank_token_state()}
-    state["scope"] = state["scope"] if state["scope"] in dict(SCOPE_MODES) else "user"
-    return state
+    return _form_state(_blank_token_state(), "scope", SCOPE_MODES)
 
 
 def _token_body(state: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:

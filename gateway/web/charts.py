@@ -7,7 +7,7 @@ styles). Each chart has a title and a text alternative; the same figures are in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from markupsafe import Markup, escape
 
@@ -93,29 +93,29 @@ def percent_text(part: float, whole: float) -> str:
 
 # ------------------------------------------------------------------ the article 30 dashboard charts
 
-def completion_chart(rows: Sequence[dict]) -> Markup:
-    bars = [Bar(r["name"], (Segment(r["published"], "green", "已公示"),
-                            Segment(max(r["inspected"] - r["published"], 0), "blue", "已检查未公示"),
-                            Segment(max(r["drawn"] - r["inspected"], 0), "grey", "未检查")),
-                f'{r["inspected"]} / {r["drawn"]}（{percent_text(r["inspected"], r["drawn"])}）') for r in rows]
+def completion_chart(rows: Sequence[Any]) -> Markup:
+    bars = [Bar(r.name, (Segment(r.published, "green", "已公示"),
+                            Segment(max(r.inspected - r.published, 0), "blue", "已检查未公示"),
+                            Segment(max(r.drawn - r.inspected, 0), "grey", "未检查")),
+                f'{r.inspected} / {r.drawn}（{percent_text(r.inspected, r.drawn)}）') for r in rows]
     return bar_chart("chart-completion", "各部门检查完成情况", bars, normalise=True)
 
 
-def on_time_chart(rows: Sequence[dict]) -> Markup:
-    bars = [Bar(r["name"], (Segment(r["published_on_time"], "green", "按时公示"),
-                            Segment(r["published_late"], "red", "超期公示")),
-                f'按时 {percent_text(r["published_on_time"], r["published"])}') for r in rows]
+def on_time_chart(rows: Sequence[Any]) -> Markup:
+    bars = [Bar(r.name, (Segment(r.published_on_time, "green", "按时公示"),
+                            Segment(r.published_late, "red", "超期公示")),
+                f'按时 {percent_text(r.published_on_time, r.published)}') for r in rows]
     return bar_chart("chart-on-time", "各部门按时公示情况", bars, normalise=True)
 
 
-def problems_chart(rows: Sequence[dict]) -> Markup:
-    bars = [Bar(r["name"], (Segment(r["followed_up"], "green", "已公示后续处置"),
-                            Segment(max(r["problems_found"] - r["followed_up"], 0), "amber", "发现问题待处置或无需处置")),
-                f'{r["problems_found"]} 户（占已检查 {percent_text(r["problems_found"], r["inspected"])}）') for r in rows]
+def problems_chart(rows: Sequence[Any]) -> Markup:
+    bars = [Bar(r.name, (Segment(r.followed_up, "green", "已公示后续处置"),
+                            Segment(max(r.problems_found - r.followed_up, 0), "amber", "发现问题待处置或无需处置")),
+                f'{r.problems_found} 户（占已检查 {percent_text(r.problems_found, r.inspected)}）') for r in rows]
     return bar_chart("chart-problems", "各部门发现问题情况", bars)
 
 
-def overdue_chart(rows: Sequence[dict]) -> Markup:
-    bars = [Bar(r["name"], (Segment(r["overdue"], "red", "逾期未公示"), Segment(r["due_soon"], "amber", "即将到期")),
-                f'逾期 {r["overdue"]} · 即将到期 {r["due_soon"]}') for r in rows]
+def overdue_chart(rows: Sequence[Any]) -> Markup:
+    bars = [Bar(r.name, (Segment(r.overdue, "red", "逾期未公示"), Segment(r.due_soon, "amber", "即将到期")),
+                f'逾期 {r.overdue} · 即将到期 {r.due_soon}') for r in rows]
     return bar_chart("chart-overdue", "各部门逾期未公示情况", bars)

@@ -218,13 +218,16 @@ def _witness_lines(text: str) -> tuple[list[dict[str, str]], list[str]]:
     return witnesses, problems
 
 
-def _index_errors(errors: dict[str, list[str]], rows: list[dict], prefix: str) -> dict[str, list[str]]:
-    """Service errors keyed ``commitments.2.name`` -> the form row's ``name-<index>``."""
+def _index_errors(errors: dict[str, list[str]], rows: list[dict], prefix: str,
+                  inputs: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Service errors keyed ``commitments.2.name`` -> the form row's ``name-<index>``; with
+    ``inputs``, an error on another field of the row goes to the first input."""
     out: dict[str, list[str]] = {}
     for path, messages in errors.items():
         parts = path.split(".")
         if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(rows):
-            out.setdefault(f"{parts[2]}-{rows[int(parts[1])]['index']}", []).extend(messages)
+            field = parts[2] if not inputs or parts[2] in inputs else inputs[0]
+            out.setdefault(f"{field}-{rows[int(parts[1])]['index']}", []).extend(messages)
         else:
             out.setdefault("_schema", []).extend(messages)
     return out
@@ -259,20 +262,9 @@ def seed(draw_id: int):
             service.reveal_seed(session, current_principal(), draw_id, reveals, witnesses)
     except DomainError as exc:
         status = refusal_status(exc)
-        return projector(draw_id, errors=_reveal_errors(errors_of(exc), rows), form=form, status=status)
+        errors = _index_errors(errors_of(exc), rows, "contributions", ("digits", "salt"))
+        return projector(draw_id, errors=errors, form=form, status=status)
     return redirect(url_for("web_draw.projector", draw_id=draw_id, _anchor="stage"))
-
-
-def _reveal_errors(errors: dict[str, list[str]], rows: list[dict]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path, messages in errors.items():
-        parts = path.split(".")
-        if len(parts) == 3 and parts[0] == "contributions" and parts[1].isdigit() and int(parts[1]) < len(rows):
-            field = parts[2] if parts[2] in ("digits", "salt") else "digits"
-            out.setdefault(f"{field}-{rows[int(parts[1])]['index']}", []).extend(messages)
-        else:
-            out.setdefault("_schema", []).extend(messages)
-    return out
 
 
 @bp.route("/<int:draw_id>/run", methods=["POST"])

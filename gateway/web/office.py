@@ -33,8 +33,7 @@ def dashboard():
     today = china_today()
     year = request.args.get("year", type=int) or today.year
     stats = supervision_stats(gateway, session, principal, as_of=today, year=year)
-    rows = stats["departments"]
-    totals = stats["totals"]
+    rows, totals = stats.departments, stats.totals
     caps, frequent = most_inspected(session, year, gateway.settings.high_frequency_inspections)
     return render_template(
         "office/dashboard.html", stats=stats, year=year, totals=totals,

@@ -229,45 +229,39 @@ def new():
 @bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
 @permission("plans.write")
 def edit(plan_id: int):
-    session, principal = db(), current_principal()
-    data = service.plan_dict(session, service.read_plan(session, principal, plan_id))
-    if request.method == "GET":
-        return _render("edit", _state_from_plan(data), {}, plan=data)
-    gateway = get_gateway()
-    try:
-        body = _form_body()
-        body.pop("reason", None)
-        changes = _load(PlanUpdateSchema(), body)
-        with gateway.write() as write:
-            service.update_plan(write, principal, plan_id, changes)
-    except DomainError as exc:
-        status = refusal_status(exc)
-        return _render("edit", _state_from_form(), _web_errors(exc), plan=data, status=status)
-    flash("计划草稿已更新。", "success")
-    return redirect(url_for("web_plans.detail", plan_id=plan_id))
+    def update(session, principal, plan_id: int, changes) -> int:
+        service.update_plan(session, principal, plan_id, changes)
+        return plan_id
+
+    return _change_plan("edit", plan_id, PlanUpdateSchema(), ("reason",), update, "计划草稿已更新。")
 
 
 @bp.route("/<int:plan_id>/amend", methods=["GET", "POST"])
 @permission("plans.write")
 def amend(plan_id: int):
+    return _change_plan("amend", plan_id, PlanAmendSchema(), ("kind", "year", "lead_department"),
+                        lambda *args: service.amend_plan(*args).id, "修订稿已保存为新版本草稿；发布后取代原版本。")
+
+
+def _change_plan(page: str, plan_id: int, schema, ignored: tuple[str, ...], change, message: str):
+    """The edit and amend forms: GET shows the plan's values; POST loads the form (without the
+    ``ignored`` fields) with ``schema`` and applies ``change(session, principal, plan_id, changes)``,
+    which gives the plan to show next, or shows the form again with the refusal's errors."""
     session, principal = db(), current_principal()
     data = service.plan_dict(session, service.read_plan(session, principal, plan_id))
     if request.method == "GET":
-        return _render("amend", _state_from_plan(data), {}, plan=data)
-    gateway = get_gateway()
+        return _render(page, _state_from_plan(data), {}, plan=data)
     try:
         body = _form_body()
-        for fixed in ("kind", "year", "lead_department"):
-            body.pop(fixed, None)
-        changes = _load(PlanAmendSchema(), body)
-        with gateway.write() as write:
-            amended = service.amend_plan(write, principal, plan_id, changes)
-            new_id = amended.id
+        for name in ignored:
+            body.pop(name, None)
+        changes = _load(schema, body)
+        with get_gateway().write() as write:
+            shown = change(write, principal, plan_id, changes)
     except DomainError as exc:
-        status = refusal_status(exc)
-        return _render("amend", _state_from_form(), _web_errors(exc), plan=data, status=status)
-    flash("修订稿已保存为新版本草稿；发布后取代原版本。", "success")
-    return redirect(url_for("web_plans.detail", plan_id=new_id))
+        return _render(page, _state_from_form(), _web_errors(exc), plan=data, status=refusal_status(exc))
+    flash(message, "success")
+    return redirect(url_for("web_plans.detail", plan_id=shown))
 
 
 @bp.route("/<int:plan_id>/publish", methods=["POST"])

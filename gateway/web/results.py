@@ -30,6 +30,8 @@ from gateway.tasks.models import Task
 from gateway.web.base import errors_of, flat_errors, make_blueprint, paged, refusal_status, run_action
 from gateway.web.forms import errors_by_name, form_fields, read_form
 from gateway.web.proposals import decide_proposal, status_tab
+from schemas.common import python_values
+from schemas.results import DeadlineListSchema
 
 bp = make_blueprint("web_results", "/console")
 
@@ -555,5 +557,5 @@ def deadlines():
     gateway, principal = get_gateway(), current_principal()
     soon = request.args.get("soon_days", default=3, type=int)
     soon = max(0, min(soon or 0, 20))
-    data = deadline_lists(gateway.settings, gateway.registry, db(), principal, today=china_today(), soon_days=soon)
-    return render_template("results/deadlines.html", data=data)
+    lists = deadline_lists(gateway.settings, gateway.registry, db(), principal, today=china_today(), soon_days=soon)
+    return render_template("results/deadlines.html", data=python_values(DeadlineListSchema(), lists))

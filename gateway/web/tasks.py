@@ -155,6 +155,10 @@ def detail(task_id: int):
                            errors={}, code=code)
 
 
+# A task's printable documents, by kind.
+DOC_TITLES = {"sheet": "检查任务书", "guide": "检查指引书"}
+
+
 @bp.route("/tasks/<int:task_id>/sheet")
 @permission("tasks.read")
 def sheet(task_id: int):
@@ -179,14 +183,15 @@ def _printable(task_id: int, kind: str):
             audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
         code = inspection_codes.code_block(session, gateway.settings, task, request.host_url) if kind == "sheet" else None
         context = context_of(session, task, gateway.hook, code)
-        return render_template(f"tasks/{kind}.html", **context)
+        return render_template("tasks/document.html", kind=kind, doc_title=DOC_TITLES[kind], doc_titles=DOC_TITLES,
+                               **context)
 
 
 @bp.route("/draws/<int:draw_id>/documents/<string:kind>")
 @permission("tasks.read")
 def draw_documents(draw_id: int, kind: str):
     """Every task sheet (or guide) of a draw that the user may read, as one printable document."""
-    if kind not in ("sheet", "guide"):
+    if kind not in DOC_TITLES:
         raise NotFound.of("打印文件", kind)
     principal, gateway = current_principal(), get_gateway()
     with gateway.write() as session:
@@ -199,7 +204,7 @@ def draw_documents(draw_id: int, kind: str):
                 audit.record(session, principal, "tasks.read_sheet", "task", task.id, {"fields": ["inspector names"]})
             documents.append(sheets.sheet_context(session, task, gateway.hook))
         return render_template("tasks/draw_documents.html", documents=documents, kind=kind, draw_id=draw_id,
-                               doc_title="检查任务书" if kind == "sheet" else "检查指引书")
+                               doc_title=DOC_TITLES[kind])
 
 
 @bp.route("/tasks/<int:task_id>/reassignments", methods=["POST"])

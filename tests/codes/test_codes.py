@@ -220,3 +220,12 @@ def test_keys_commands_generate_list_and_rotate(tmp_path):
     assert listed.stdout.count("在用") == 1 and listed.stdout.count("已停用") == 1
     assert (instance / "signing-keys").stat().st_mode & 0o077 == 0
     assert all(p.stat().st_mode & 0o077 == 0 for p in (instance / "signing-keys").glob("*.pem"))
+
+
+def test_a_tasks_sheet_and_guide_pages_link_to_each_other(drawn, client_as):
+    office = client_as("county_office")
+    sheet = office.get(f"/console/tasks/{drawn.task_id}/sheet").get_data(as_text=True)
+    guide = office.get(f"/console/tasks/{drawn.task_id}/guide").get_data(as_text=True)
+    assert "<title>检查任务书 " in sheet and f'href="/console/tasks/{drawn.task_id}/guide">检查指引书</a>' in sheet
+    assert "<title>检查指引书 " in guide and f'href="/console/tasks/{drawn.task_id}/sheet">检查任务书</a>' in guide
+    assert 'class="card inspection-code"' in sheet and 'class="card inspection-code"' not in guide

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from gateway.cli.main import cli
 from gateway.results.clock import deadline_lists
 from gateway.results.models import InspectionResult
+from schemas.common import python_values
+from schemas.results import DeadlineListSchema
 
 AS_OF = date(2026, 10, 20)
 
@@ -51,8 +53,8 @@ def _scenario(world):
 
 def _lists(world, principal=None, **kw):
     with world.gateway.read() as session:
-        return deadline_lists(world.gateway.settings, world.gateway.registry, session, principal or world.office,
-                              today=AS_OF, **kw)
+        return python_values(DeadlineListSchema(), deadline_lists(
+            world.gateway.settings, world.gateway.registry, session, principal or world.office, today=AS_OF, **kw))
 
 
 def test_overdue_and_due_soon_per_department(world):
@@ -99,7 +101,8 @@ def test_a_provisional_deadline_becomes_exact_when_the_office_adds_the_year(worl
         assert (stored.deadline, stored.deadline_provisional, stored.completed_late) == (date(2027, 1, 18), True, True)
     as_of = date(2027, 1, 14)
     with world.gateway.read() as session:
-        data = deadline_lists(world.gateway.settings, world.gateway.registry, session, world.office, today=as_of)
+        data = python_values(DeadlineListSchema(), deadline_lists(
+            world.gateway.settings, world.gateway.registry, session, world.office, today=as_of))
     assert [(i["deadline"], i["deadline_provisional"], i["working_days_left"]) for i in data["due_soon"]] == [
         (date(2027, 1, 18), True, 2)
     ]
@@ -107,7 +110,8 @@ def test_a_provisional_deadline_becomes_exact_when_the_office_adds_the_year(worl
     path.write_text(json.dumps(HOLIDAYS_2027, ensure_ascii=False), encoding="utf-8")
     world.gateway.settings = dataclasses.replace(world.gateway.settings, holidays_file=str(path))
     with world.gateway.read() as session:
-        data = deadline_lists(world.gateway.settings, world.gateway.registry, session, world.office, today=as_of)
+        data = python_values(DeadlineListSchema(), deadline_lists(
+            world.gateway.settings, world.gateway.registry, session, world.office, today=as_of))
     # with 1–3 January off and Saturday 9 January worked, day 20 is Friday 15 January
     assert [(i["deadline"], i["deadline_provisional"], i["working_days_left"]) for i in data["due_soon"]] == [
         (date(2027, 1, 15), False, 1)

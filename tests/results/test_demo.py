@@ -22,6 +22,8 @@ from gateway.results.clock import deadline_lists
 from gateway.results.models import Disposition, InspectionResult, ListingProposal
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task, TaskMember
+from schemas.common import python_values
+from schemas.results import DeadlineListSchema, StatsSchema
 from tests.urls import api_get_urls
 
 TODAY = date(2026, 11, 20)
@@ -52,7 +54,8 @@ def test_demo_results_cover_every_state_and_load_once(demo):
         assert (proposal.status, proposal.target.abnormal_list) == ("pending", False)
         assert proposal.target_id == session.get(Task, summary["states"]["listing_proposed"]).target_id
         office = Principal(role="county_office", name="测试")
-        lists = deadline_lists(gateway.settings, gateway.registry, session, office, today=TODAY)
+        lists = python_values(DeadlineListSchema(), deadline_lists(gateway.settings, gateway.registry, session, office,
+                                                                   today=TODAY))
         # the overdue result, and (last year's demo plan) the tasks whose window ended unrecorded
         assert [i["task_id"] for i in lists["overdue"] if i["result_id"]] == [summary["states"]["overdue"]]
         past = set(session.scalars(select(Task.id).where(Task.draw_id == draw["past_draw_id"])))
@@ -190,7 +193,7 @@ def test_the_demo_shows_last_years_tasks_never_recorded_as_overdue(demo, client_
         assert session.scalar(select(InspectionResult.id).where(
             InspectionResult.task_id.in_([t.id for t in past]))) is None
         office = Principal(role="county_office", name="测试")
-        totals = stats.supervision_stats(gateway, session, office, as_of=TODAY)["totals"]
+        totals = python_values(StatsSchema(), stats.supervision_stats(gateway, session, office, as_of=TODAY))["totals"]
         number = past[0].number
     assert totals["overdue"] >= len(past) + 1  # and the demo's overdue result
     # the dashboard's deadline page (as of today, after last year's window) lists them

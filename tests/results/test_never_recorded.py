@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from gateway.cli.main import cli
 from gateway.results import stats
 from gateway.results.clock import deadline_lists
+from schemas.common import python_values
+from schemas.results import DeadlineListSchema, StatsSchema
 
 AFTER_WINDOW = date(2026, 11, 10)  # the window ended on 31 October
 IN_WINDOW = date(2026, 10, 20)
@@ -18,8 +20,8 @@ IN_WINDOW = date(2026, 10, 20)
 
 def _lists(world, today, principal=None):
     with world.gateway.read() as session:
-        return deadline_lists(world.gateway.settings, world.gateway.registry, session, principal or world.office,
-                              today=today)
+        return python_values(DeadlineListSchema(), deadline_lists(
+            world.gateway.settings, world.gateway.registry, session, principal or world.office, today=today))
 
 
 def test_a_task_never_recorded_is_overdue_once_its_window_has_ended(world):
@@ -46,8 +48,10 @@ def test_a_task_never_recorded_is_overdue_once_its_window_has_ended(world):
 
 def test_statistics_count_never_recorded_tasks_as_overdue(world):
     with world.gateway.read() as session:
-        during = stats.supervision_stats(world.gateway, session, world.office, as_of=IN_WINDOW)
-        after = stats.supervision_stats(world.gateway, session, world.office, as_of=AFTER_WINDOW)
+        during = python_values(StatsSchema(), stats.supervision_stats(world.gateway, session, world.office,
+                                                                      as_of=IN_WINDOW))
+        after = python_values(StatsSchema(), stats.supervision_stats(world.gateway, session, world.office,
+                                                                     as_of=AFTER_WINDOW))
     assert during["totals"]["overdue"] == 0
     assert after["totals"]["overdue"] == 3 and after["totals"]["inspected"] == 0
     assert {r["key"]: r["overdue"] for r in after["departments"] if r["drawn"]} == {"agriculture": 1, "commerce": 1, "market": 1}

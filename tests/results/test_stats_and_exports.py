@@ -11,6 +11,8 @@ from openpyxl import load_workbook
 from gateway.api.errors import status_of
 from gateway.errors import DomainError
 from gateway.results import exports, stats
+from schemas.common import python_values
+from schemas.results import StatsSchema
 
 AS_OF = date(2026, 10, 20)
 
@@ -30,7 +32,8 @@ def _scenario(world):
 
 def _stats(world, principal=None, **kw):
     with world.gateway.read() as session:
-        return stats.supervision_stats(world.gateway, session, principal or world.office, as_of=AS_OF, **kw)
+        return python_values(StatsSchema(), stats.supervision_stats(world.gateway, session,
+                                                                    principal or world.office, as_of=AS_OF, **kw))
 
 
 ZERO = dict.fromkeys(stats.COUNTERS, 0)

@@ -46,6 +46,8 @@ def test_plan_form_errors_draft_publish_and_amend(gateway, client_as):
     response = office.post("/console/plans/new", data=form)
     assert response.status_code == 302
     plan_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    refused = office.post(f"/console/plans/{plan_id}/edit", data={**form, "title": "", "window_end": f"{year}-04-01"})
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)  # the form again
     response = office.post(f"/console/plans/{plan_id}/edit", data={**form, "title": "网页表单测试计划（改）"})
     assert response.status_code == 302
     assert office.post(f"/console/plans/{plan_id}/publish").status_code == 302

@@ -7,6 +7,8 @@ Create Date: 2026-11-27 12:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations.helpers import at, create_table
+
 revision = '0007_sync'
 down_revision = '0003_audit_outbox'
 branch_labels = None
@@ -14,20 +16,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('sync_workers',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('host', sa.String(length=200), nullable=False),
-    sa.Column('pid', sa.Integer(), nullable=False),
-    sa.Column('started_at', sa.DateTime(), nullable=False),
-    sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
-    sa.Column('expires_at', sa.DateTime(), nullable=False),
-    sa.Column('batches', sa.Integer(), nullable=False),
-    sa.Column('delivered', sa.Integer(), nullable=False),
-    sa.Column('dead', sa.Integer(), nullable=False),
-    sa.Column('retries', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_workers')),
-    sa.UniqueConstraint('name', name=op.f('uq_sync_workers_name'))
+    create_table(
+        "sync_workers",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("host", sa.String(length=200), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        at("started_at"),
+        at("heartbeat_at"),
+        at("expires_at"),
+        sa.Column("batches", sa.Integer(), nullable=False),
+        sa.Column("delivered", sa.Integer(), nullable=False),
+        sa.Column("dead", sa.Integer(), nullable=False),
+        sa.Column("retries", sa.Integer(), nullable=False),
+        sa.UniqueConstraint("name"),
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('batch_key', sa.String(length=100), nullable=True))

@@ -5,7 +5,7 @@ Failed sign-ins are now throttled per client address and username, in the gatewa
 and a real account answers exactly like an unknown one.
 
 Revision ID: 0014_sign_in_throttle
-Revises: 0012_tasks_draw_insert
+Revises: 0013_result_public_target
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa

@@ -9,7 +9,8 @@ Revises: 0015_draw_fairness
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
-from alembic import op
+
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, status
 
 revision = "0016_listing_and_contributions"
 down_revision = "0015_draw_fairness"
@@ -18,49 +19,36 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "listing_proposals",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=False),
+        ref("target_id"),
         sa.Column("list_name", sa.String(length=32), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
+        ref("result_id"),
         sa.Column("proposed_by_department", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("proposed_at", sa.DateTime(), nullable=False),
-        sa.Column("decided_by", sa.String(length=200), nullable=True),
-        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        status(),
+        at("proposed_at"),
+        actor("decided_by", nullable=True),
+        at("decided_at", nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["result_id"], ["inspection_results.id"]),
-        sa.ForeignKeyConstraint(["target_id"], ["targets.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        references("result_id", "inspection_results.id"),
+        references("target_id", "targets.id"),
         sa.UniqueConstraint("result_id", "list_name"),
+        indexes=["status", "target_id"],
     )
-    with op.batch_alter_table("listing_proposals") as batch:
-        batch.create_index(batch.f("ix_listing_proposals_status"), ["status"], unique=False)
-        batch.create_index(batch.f("ix_listing_proposals_target_id"), ["target_id"], unique=False)
-    op.create_table(
+    create_table(
         "result_contributions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        department_code(),
         sa.Column("checklists", sa.JSON(), nullable=False),
-        sa.Column("recorded_by", sa.String(length=200), nullable=False),
-        sa.Column("recorded_by_inspector_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        actor("recorded_by"),
+        ref("recorded_by_inspector_id", nullable=True),
+        at("updated_at"),
+        references("task_id", "tasks.id"),
         sa.UniqueConstraint("task_id", "department_code"),
+        indexes=["task_id"],
     )
-    with op.batch_alter_table("result_contributions") as batch:
-        batch.create_index(batch.f("ix_result_contributions_task_id"), ["task_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("result_contributions") as batch:
-        batch.drop_index(batch.f("ix_result_contributions_task_id"))
-    op.drop_table("result_contributions")
-    with op.batch_alter_table("listing_proposals") as batch:
-        batch.drop_index(batch.f("ix_listing_proposals_target_id"))
-        batch.drop_index(batch.f("ix_listing_proposals_status"))
-    op.drop_table("listing_proposals")
+    drop_tables("result_contributions", "listing_proposals")

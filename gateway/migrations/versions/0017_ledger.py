@@ -8,7 +8,8 @@ Revises: 0016_listing_and_contributions
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
-from alembic import op
+
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, uscc
 
 revision = "0017_ledger"
 down_revision = "0016_listing_and_contributions"
@@ -17,11 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "registered_inspections",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        uscc(),
+        department_code(),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("legal_reason_code", sa.String(length=64), nullable=False),
         sa.Column("legal_basis", sa.Text(), nullable=False),
@@ -30,19 +30,15 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("over_cap_reason", sa.Text(), nullable=False),
-        sa.Column("joint_task_id", sa.Integer(), nullable=True),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["department_code"], ["departments.code"]),
-        sa.ForeignKeyConstraint(["joint_task_id"], ["tasks.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        ref("joint_task_id", nullable=True),
+        actor("created_by"),
+        at("created_at"),
+        references("department_code", "departments.code"),
+        references("joint_task_id", "tasks.id"),
+        indexes=["department_code", ("ix_registered_inspections_year_uscc", ["year", "uscc"])],
     )
-    with op.batch_alter_table("registered_inspections") as batch:
-        batch.create_index(batch.f("ix_registered_inspections_department_code"), ["department_code"], unique=False)
-        batch.create_index("ix_registered_inspections_year_uscc", ["year", "uscc"], unique=False)
-    op.create_table(
+    create_table(
         "inspection_caps",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("per_department", sa.Integer(), nullable=False),
@@ -50,16 +46,11 @@ def upgrade() -> None:
         sa.Column("exempt_channels", sa.JSON(), nullable=False),
         sa.Column("key_targets_exempt", sa.Boolean(), nullable=False),
         sa.Column("basis", sa.Text(), nullable=False),
-        sa.Column("published_at", sa.DateTime(), nullable=True),
-        sa.Column("published_by", sa.String(length=200), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        at("published_at", nullable=True),
+        actor("published_by"),
         sa.UniqueConstraint("year", "version"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("inspection_caps")
-    with op.batch_alter_table("registered_inspections") as batch:
-        batch.drop_index("ix_registered_inspections_year_uscc")
-        batch.drop_index(batch.f("ix_registered_inspections_department_code"))
-    op.drop_table("registered_inspections")
+    drop_tables("inspection_caps", "registered_inspections")

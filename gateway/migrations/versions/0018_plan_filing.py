@@ -12,6 +12,8 @@ Create Date: 2026-12-03
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references
+
 revision = "0018_plan_filing"
 down_revision = "0017_ledger"
 branch_labels = None
@@ -26,28 +28,25 @@ def upgrade() -> None:
     op.add_column("plans", sa.Column("filed_on", sa.Date(), nullable=True))
     op.add_column("plans", sa.Column("filed_by", sa.String(length=200), nullable=False, server_default=""))
     op.add_column("plans", sa.Column("filed_at", sa.DateTime(), nullable=True))
-    op.create_table(
+    create_table(
         "task_joins",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        ref("task_id"),
+        department_code(),
         sa.Column("matter_code", sa.String(length=64), nullable=False),
-        sa.Column("matter_version_id", sa.Integer(), nullable=False),
-        sa.Column("registered_inspection_id", sa.Integer(), nullable=True),
+        ref("matter_version_id"),
+        ref("registered_inspection_id", nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("joined_by", sa.String(length=200), nullable=False),
-        sa.Column("joined_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["department_code"], ["departments.code"]),
-        sa.ForeignKeyConstraint(["matter_version_id"], ["matter_versions.id"]),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        actor("joined_by"),
+        at("joined_at"),
+        references("department_code", "departments.code"),
+        references("matter_version_id", "matter_versions.id"),
+        references("task_id", "tasks.id", ondelete="CASCADE"),
         sa.UniqueConstraint("task_id", "matter_code"),
+        indexes=[("ix_task_joins_task_id", ["task_id"])],
     )
-    op.create_index("ix_task_joins_task_id", "task_joins", ["task_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_task_joins_task_id", table_name="task_joins")
-    op.drop_table("task_joins")
+    drop_tables("task_joins")
     for name in ("filed_at", "filed_by", "filed_on", "filing_number", "site_visit_reasons"):
         op.drop_column("plans", name)

@@ -5,11 +5,13 @@ append-only table with its reason code; other departments' proposals wait for th
 keeps, from its freeze, the changes that moved targets between strata since the plan's publication.
 
 Revision ID: 0019_eligibility_changes
-Revises: 0016_listing_and_contributions
+Revises: 0018_plan_filing
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
+
+from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, status, uscc
 
 revision = "0019_eligibility_changes"
 down_revision = "0018_plan_filing"
@@ -25,53 +27,43 @@ def upgrade() -> None:
     op.add_column("draws", sa.Column("eligibility_changes", sa.JSON(), nullable=True))
     # Issue 15, item 12: a plan adjusts a matter's minimum ratio where it is a county default.
     op.add_column("plans", sa.Column("min_ratios", sa.JSON(), nullable=True))
-    op.create_table(
+    create_table(
         "target_eligibility_changes",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        ref("target_id"),
+        uscc(),
         sa.Column("field", sa.String(length=32), nullable=False),
         sa.Column("old_value", sa.String(length=32), nullable=False),
         sa.Column("new_value", sa.String(length=32), nullable=False),
         sa.Column("reason_code", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
+        actor("actor"),
         sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_department", sa.String(length=64), nullable=False),
-        sa.Column("changed_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["target_id"], ["targets.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        department_code("actor_department"),
+        at("changed_at"),
+        references("target_id", "targets.id"),
+        indexes=["target_id", "uscc", "changed_at"],
     )
-    with op.batch_alter_table("target_eligibility_changes") as batch:
-        batch.create_index(batch.f("ix_target_eligibility_changes_target_id"), ["target_id"], unique=False)
-        batch.create_index(batch.f("ix_target_eligibility_changes_uscc"), ["uscc"], unique=False)
-        batch.create_index(batch.f("ix_target_eligibility_changes_changed_at"), ["changed_at"], unique=False)
-    op.create_table(
+    create_table(
         "eligibility_proposals",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=False),
+        ref("target_id"),
         sa.Column("field", sa.String(length=32), nullable=False),
         sa.Column("new_value", sa.String(length=32), nullable=False),
         sa.Column("reason_code", sa.String(length=32), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("proposed_by", sa.String(length=200), nullable=False),
-        sa.Column("proposed_by_department", sa.String(length=64), nullable=False),
-        sa.Column("proposed_at", sa.DateTime(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("decided_by", sa.String(length=200), nullable=True),
-        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        actor("proposed_by"),
+        department_code("proposed_by_department"),
+        at("proposed_at"),
+        status(),
+        actor("decided_by", nullable=True),
+        at("decided_at", nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["target_id"], ["targets.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        references("target_id", "targets.id"),
+        indexes=["target_id", "status"],
     )
-    with op.batch_alter_table("eligibility_proposals") as batch:
-        batch.create_index(batch.f("ix_eligibility_proposals_target_id"), ["target_id"], unique=False)
-        batch.create_index(batch.f("ix_eligibility_proposals_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table("eligibility_proposals")
-    op.drop_table("target_eligibility_changes")
+    drop_tables("eligibility_proposals", "target_eligibility_changes")
     # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy would drop and recreate plans and
     # departments, which other tables' rows refer to.
     for table, column in (("plans", "min_ratios"), ("draws", "eligibility_changes"),

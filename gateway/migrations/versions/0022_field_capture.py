@@ -5,11 +5,13 @@ submission finds its idempotency key and stores nothing twice; photos and the si
 uploaded in chunks that resume; the signature is an attachment whose SHA-256 is part of the result.
 
 Revision ID: 0022_field_capture
-Revises: 0016_listing_and_contributions
+Revises: 0020_inspection_codes
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
+
+from gateway.migrations.helpers import actor, at, create_table, drop_tables, ref, references
 
 revision = "0022_field_capture"
 down_revision = "0020_inspection_codes"
@@ -18,40 +20,34 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "result_submissions",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
+        ref("task_id"),
+        ref("result_id"),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("submitted_by", sa.String(length=200), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["result_id"], ["inspection_results.id"]),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        actor("submitted_by"),
+        at("submitted_at"),
+        references("result_id", "inspection_results.id"),
+        references("task_id", "tasks.id"),
         sa.UniqueConstraint("key"),
+        indexes=["task_id"],
     )
-    with op.batch_alter_table("result_submissions") as batch:
-        batch.create_index(batch.f("ix_result_submissions_task_id"), ["task_id"], unique=False)
-    op.create_table(
+    create_table(
         "field_uploads",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
+        ref("task_id"),
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("attachment_id", sa.Integer(), nullable=True),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["attachment_id"], ["attachments.id"]),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        ref("attachment_id", nullable=True),
+        actor("created_by"),
+        at("created_at"),
+        references("attachment_id", "attachments.id"),
+        references("task_id", "tasks.id"),
         sa.UniqueConstraint("key"),
+        indexes=["task_id"],
     )
-    with op.batch_alter_table("field_uploads") as batch:
-        batch.create_index(batch.f("ix_field_uploads_task_id"), ["task_id"], unique=False)
     with op.batch_alter_table("inspection_results") as batch:
         batch.add_column(sa.Column("signature_attachment_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("signature_sha256", sa.String(length=64), nullable=False, server_default=""))
@@ -64,9 +60,4 @@ def downgrade() -> None:
         batch.drop_constraint("fk_inspection_results_signature_attachment", type_="foreignkey")
         batch.drop_column("signature_sha256")
         batch.drop_column("signature_attachment_id")
-    with op.batch_alter_table("field_uploads") as batch:
-        batch.drop_index(batch.f("ix_field_uploads_task_id"))
-    op.drop_table("field_uploads")
-    with op.batch_alter_table("result_submissions") as batch:
-        batch.drop_index(batch.f("ix_result_submissions_task_id"))
-    op.drop_table("result_submissions")
+    drop_tables("field_uploads", "result_submissions")

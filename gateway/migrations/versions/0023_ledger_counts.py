@@ -13,6 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations.helpers import create_indexes, department_code, drop_tables, uscc
+
 revision = "0023_ledger_counts"
 down_revision = "0022_field_capture"
 branch_labels = None
@@ -33,20 +35,20 @@ def upgrade() -> None:
     op.create_table(
         "ledger_target_counts",
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
+        uscc(),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", name=op.f("pk_ledger_target_counts")),
     )
-    op.create_index("ix_ledger_target_counts_year_n", "ledger_target_counts", ["year", "n"])
+    create_indexes("ledger_target_counts", ("ix_ledger_target_counts_year_n", ["year", "n"]))
     op.create_table(
         "ledger_department_counts",
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("department_code", sa.String(length=64), nullable=False),
+        uscc(),
+        department_code(),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", "uscc", "department_code", name=op.f("pk_ledger_department_counts")),
     )
-    op.create_index("ix_ledger_department_counts_year_n", "ledger_department_counts", ["year", "n"])
+    create_indexes("ledger_department_counts", ("ix_ledger_department_counts_year_n", ["year", "n"]))
     _backfill(op.get_bind())
 
 
@@ -74,7 +76,4 @@ def _backfill(bind) -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ledger_department_counts_year_n", table_name="ledger_department_counts")
-    op.drop_table("ledger_department_counts")
-    op.drop_index("ix_ledger_target_counts_year_n", table_name="ledger_target_counts")
-    op.drop_table("ledger_target_counts")
+    drop_tables("ledger_department_counts", "ledger_target_counts")
