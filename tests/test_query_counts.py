@@ -214,6 +214,8 @@ def test_public_pages_run_as_many_statements_for_one_row_as_for_many(demo, app, 
     many, many_statements = statements(f"/targets/{most}")
     assert few.data.count(b'href="/results/') < many.data.count(b'href="/results/')
     assert len(few_statements) == len(many_statements), _difference(few_statements, many_statements)
+
+
 def test_the_deadline_lists_run_as_many_statements_for_few_rows_as_for_many(demo, client_as):
     """``/results/overdue`` loads each row's task, target and team with the results, not per row."""
     client = client_as("county_office")
