@@ -6,9 +6,9 @@
 Needs ``wrk`` (Debian: ``apt-get install wrk``). What it does, all on 127.0.0.1:
 
 1. a fresh database (PostgreSQL by default, dropped at the end): the demo directory of
-   ``--targets`` targets and 300 inspectors, the demo's two joint draws, the demo's results in
-   every state and ``--published`` more published results, and ``--submissions`` drawn tasks
-   without a result, each with its team leader's API token (bench/load_steps.py);
+   ``--targets`` targets and 300 inspectors, the demo's two joint draws, ``--published`` results
+   recorded, reviewed and published through the results service, and ``--submissions`` drawn
+   tasks without a result, each with its team leader's API token (bench/load_steps.py);
 2. the gateway under gunicorn as docs/deploy.md runs it (``--workers`` processes, default 2 on
    PostgreSQL and 1 on SQLite, 4 threads each, gthread, access log on), on a free port, with the
    public rate limit off (``SHUANGSUI_RATE_LIMIT_PUBLIC=""``);

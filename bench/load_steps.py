@@ -5,8 +5,8 @@
 1. the demo directory of TARGETS targets (bench/draw_steps.load: on PostgreSQL then VACUUM ANALYZE
    and CHECKPOINT);
 2. the demo's draws (``ensure_demo_draw``: last year's joint plan and this year's, published,
-   filed, frozen, committed, seeded and drawn) and the demo's results in every state;
-3. PUBLISHED more results recorded by the task's team, reviewed and published by the lead
+   filed, frozen, committed, seeded and drawn);
+3. PUBLISHED results recorded by the task's team, reviewed and published by the lead
    department through the results service, so that the home page, the search results and some
    target pages show published results;
 4. SUBMISSIONS other drawn tasks of this year's plan, each with an API token of its team's
@@ -33,7 +33,6 @@ from gateway.config import Settings
 from gateway.core import Gateway
 from gateway.demo.codes import confirm_arrival
 from gateway.demo.draw import demo_plan_body, ensure_demo_draw
-from gateway.demo.results import load_demo_results
 from gateway.directory.models import Target
 from gateway.results import service
 from gateway.results.clock import china_today
@@ -151,7 +150,6 @@ def setup(url: str, instance: str, folder: str, targets: int, per_department: in
     drawn = ensure_demo_draw(gateway, today=today)
     timings["draws"] = time.perf_counter() - start
     start = time.perf_counter()
-    demo = load_demo_results(gateway, today=today)
     free = free_tasks(gateway, today.year)
     bodies = Bodies(gateway)
     done = publish(gateway, bodies, free[:published], today)
@@ -168,7 +166,7 @@ def setup(url: str, instance: str, folder: str, targets: int, per_department: in
             conn.exec_driver_sql("VACUUM ANALYZE")
     gateway.dispose()
     return {**loaded, "timings": timings, "tasks": drawn["tasks"], "past_tasks": drawn["past_tasks"],
-            "demo_results": len(demo["states"]), "published": done, "published_results": results,
+            "published": done, "published_results": results,
             "submissions": lines, "free_tasks": len(free), "arrivals_confirmed": bodies.arrivals,
             "usccs": len(usccs)}
 
