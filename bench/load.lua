@@ -7,8 +7,9 @@
 --       in order and POSTs each once, as the task's inspector (Authorization: Bearer token); a thread
 --       that has sent all its lines starts them again, and those requests are replays of a key
 --
--- At the end it prints one line, "BENCH_LOAD {json}", which bench/load.py reads: requests, duration,
--- socket errors, latency percentiles (microseconds) and the count of each HTTP status.
+-- At the end it prints one line, "BENCH_LOAD {json}", which bench/load.py reads: requests answered,
+-- requests sent (those sent but unanswered were still waiting when wrk stopped), duration, socket
+-- errors, latency percentiles (microseconds) and the count of each HTTP status.
 
 local threads = {}
 local created = 0
@@ -36,9 +37,12 @@ function init(args)
   end
   math.randomseed(id * 7919)
   position = 0
+  -- wrk calls request() once on its first thread to check the script, before sending anything
+  sent = (id == 1) and -1 or 0
 end
 
 function request()
+  sent = sent + 1
   if mode == "get" then
     return wrk.format("GET", paths[math.random(#paths)])
   end
@@ -53,8 +57,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local counts = {}
+  local counts, sent = {}, 0
   for _, thread in ipairs(threads) do
+    sent = sent + thread:get("sent")
     for status, n in pairs(thread:get("statuses")) do
       counts[status] = (counts[status] or 0) + n
     end
@@ -65,10 +70,10 @@ function done(summary, latency, requests)
   end
   local errors = summary.errors
   io.write(string.format(
-    'BENCH_LOAD {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, "read": %d, "write": %d, ' ..
+    'BENCH_LOAD {"requests": %d, "sent": %d, "duration_us": %d, "bytes": %d, "connect": %d, "read": %d, "write": %d, ' ..
     '"timeout": %d, "non_2xx_3xx": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "mean_us": %.1f, ' ..
     '"max_us": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration, summary.bytes, errors.connect, errors.read, errors.write,
+    summary.requests, sent, summary.duration, summary.bytes, errors.connect, errors.read, errors.write,
     errors.timeout, errors.status, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     latency.mean, latency.max, table.concat(parts, ", ")))
 end

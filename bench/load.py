@@ -104,6 +104,7 @@ class Measured:
     socket_errors: int
     timeouts: int
     statuses: dict[int, int] = field(default_factory=dict)
+    unanswered: int = 0  # sent but still waiting when wrk stopped: not in the percentiles
     load: float = 0.0
 
     @property
@@ -135,6 +136,7 @@ def parse_wrk(output: str) -> Measured:
         p50_ms=data["p50_us"] / 1000, p95_ms=data["p95_us"] / 1000, p99_ms=data["p99_us"] / 1000,
         socket_errors=data["connect"] + data["read"] + data["write"], timeouts=data["timeout"],
         statuses={int(s): n for s, n in data["statuses"].items()},
+        unanswered=max(0, data.get("sent", data["requests"]) - data["requests"]),
     )
 
 
@@ -306,6 +308,10 @@ def report(measured: list[tuple[Endpoint, Measured]], submissions: int, wrk_thre
         elif m.errors:
             print(f"{endpoint.label}: statuses {status_text(m.statuses)}, socket errors {m.socket_errors}, "
                   f"timeouts {m.timeouts}")
+    for endpoint, m in measured:
+        if m.unanswered and m.requests < 10 * m.unanswered:
+            print(f"{endpoint.label}: {m.requests:,} requests answered in {m.seconds:.0f} s; {m.unanswered} more "
+                  f"were still waiting when wrk stopped, slower than every percentile shown")
 
 
 def prepare(args, url: str, instance: Path, folder: Path) -> dict:
