@@ -311,7 +311,7 @@ def report(measured: list[tuple[Endpoint, Measured]], submissions: int, wrk_thre
     for endpoint, m in measured:
         if m.unanswered and m.requests < 10 * m.unanswered:
             print(f"{endpoint.label}: {m.requests:,} requests answered in {m.seconds:.0f} s; {m.unanswered} more "
-                  f"were still waiting when wrk stopped, slower than every percentile shown")
+                  f"were still unanswered when wrk stopped and are left out of its figures")
 
 
 def prepare(args, url: str, instance: Path, folder: Path) -> dict:
