@@ -13,8 +13,8 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``). What it does, all on 127.0.0.1:
    PostgreSQL and 1 on SQLite, 4 threads each, gthread, access log on), on a free port, with the
    public rate limit off (``SHUANGSUI_RATE_LIMIT_PUBLIC=""``);
 3. one ``wrk`` run per endpoint (``--wrk-threads`` threads, ``--connections`` connections,
-   ``--duration`` seconds, after a short warm-up of the GET pages), bench/load.lua varying each
-   request:
+   ``--duration`` seconds), bench/load.lua varying each request, after ``--solo`` seconds on one
+   connection (a warm-up, and the median latency of a request alone, "alone ms"):
    - ``GET /healthz``, the floor: every request hook of the framework, no query; measured first
      and again last, the faster kept;
    - ``GET /search?q=<USCC>`` and ``GET /targets/<USCC>``: USCCs drawn at random from a sample of
@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -105,6 +105,7 @@ class Measured:
     timeouts: int
     statuses: dict[int, int] = field(default_factory=dict)
     unanswered: int = 0  # sent but still waiting when wrk stopped: not in the percentiles
+    alone_p50_ms: float | None = None  # p50 of the same requests sent one at a time (--solo)
     load: float = 0.0
 
     @property
@@ -152,12 +153,14 @@ def wrk_command(wrk: str, base_url: str, endpoint: Endpoint, folder: Path, threa
 def format_row(endpoint: Endpoint, m: Measured, floor_rps: float) -> str:
     share = f"{m.rps / floor_rps:6.2f}" if floor_rps else "     -"
     verdict = {None: "", True: "  met", False: "  MISSED"}[m.meets(endpoint)]
+    alone = f"{m.alone_p50_ms:8.1f}" if m.alone_p50_ms is not None else "       -"
     return (f"{endpoint.label:<34} {m.rps:8.1f} {share} {m.p50_ms:8.1f} {m.p95_ms:8.1f} {m.p99_ms:8.1f} "
-            f"{m.errors:7d}  {m.load:4.1f}  {endpoint.aim()}{verdict}")
+            f"{alone} {m.errors:7d}  {m.load:4.1f}  {endpoint.aim()}{verdict}")
 
 
 HEADER = (f"{'endpoint':<34} {'req/s':>8} {'xfloor':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>7}  load  aim (issue 20)")
+          f"{'alone ms':>8} {'errors':>7}  load  aim (issue 20)")
+SOLO_SUBMISSIONS = 300  # submit.tsv's first lines, kept for the one-connection run (--solo)
 
 
 def status_text(statuses: dict[int, int]) -> str:
@@ -174,6 +177,8 @@ def write_paths(folder: Path) -> None:
         "targets.txt": [f"/targets/{u}" for u in usccs],
         "search-name.txt": [f"/search?q={quote(p)}" for p in dict.fromkeys(pairs)],
     }
+    submissions = (folder / "submit.tsv").read_text(encoding="utf-8").splitlines()
+    files["submit-solo.tsv"], files["submit.tsv"] = submissions[:SOLO_SUBMISSIONS], submissions[SOLO_SUBMISSIONS:]
     for name, lines in files.items():
         (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
@@ -276,12 +281,16 @@ def drive(args, wrk: str, url: str, base: str, folder: Path) -> list[tuple[Endpo
         waited = settle(url, base)
         if waited > 2:
             print(f"  (waited {waited:.0f} s for the previous run's requests to finish)", flush=True)
-        if endpoint.mode == "get" and args.warmup > 0:
-            run_wrk(wrk_command(wrk, base, endpoint, folder, 1, 4, args.warmup, args.timeout), args.warmup, args.timeout)
+        alone = None
+        if args.solo > 0:  # one connection: the latency of a request alone (and a warm-up)
+            solo = replace(endpoint, file="submit-solo.tsv") if endpoint.mode == "post" else endpoint
+            alone = run_wrk(wrk_command(wrk, base, solo, folder, 1, 1, args.solo, args.timeout), args.solo,
+                            args.timeout).p50_ms
             settle(url, base)
         command = wrk_command(wrk, base, endpoint, folder, args.wrk_threads, args.connections, args.duration,
                               args.timeout)
         result = run_wrk(command, args.duration, args.timeout)
+        result.alone_p50_ms = alone
         print(f"  {endpoint.label}: {result.rps:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
               f"statuses {status_text(result.statuses)}", flush=True)
         measured.append((endpoint, result))
@@ -293,9 +302,8 @@ def report(measured: list[tuple[Endpoint, Measured]], submissions: int, wrk_thre
     floor = max(floors, key=lambda m: m.rps)
     print()
     print(HEADER)
-    print(f"{FLOOR.label:<34} {floor.rps:8.1f} {1:6.2f} {floor.p50_ms:8.1f} {floor.p95_ms:8.1f} "
-          f"{floor.p99_ms:8.1f} {floor.errors:7d}  {floor.load:4.1f}  "
-          f"(first {floors[0].rps:.1f}, last {floors[-1].rps:.1f} req/s; the faster kept)")
+    print(format_row(FLOOR, floor, floor.rps)
+          + f"(first {floors[0].rps:.1f}, last {floors[-1].rps:.1f} req/s; the faster kept)")
     for endpoint, m in measured:
         if endpoint is not FLOOR:
             print(format_row(endpoint, m, floor.rps))
@@ -342,7 +350,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50, help="wrk's concurrent connections")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--duration", type=float, default=15, help="seconds per endpoint")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each GET endpoint")
+    parser.add_argument("--solo", type=float, default=3,
+                        help="seconds of one connection before each run: a request's latency alone (0: skip)")
     parser.add_argument("--timeout", type=float, default=30, help="seconds; a slower request is an error")
     parser.add_argument("--inspectors", type=int, default=300, help="in all, spread over the departments")
     parser.add_argument("--published", type=int, default=300, help="published results besides the demo's")
@@ -371,7 +380,7 @@ def main() -> None:
         finally:
             if args.db == "postgresql":
                 drop_postgresql(url)
-    report(measured, prepared["submissions"], args.wrk_threads)
+    report(measured, max(0, prepared["submissions"] - SOLO_SUBMISSIONS), args.wrk_threads)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
