@@ -106,6 +106,7 @@ class Measured:
     statuses: dict[int, int] = field(default_factory=dict)
     unanswered: int = 0  # sent but still waiting when wrk stopped: not in the percentiles
     alone_p50_ms: float | None = None  # p50 of the same requests sent one at a time (--solo)
+    alone_unanswered: float | None = None  # the --solo seconds, when not one request was answered in them
     load: float = 0.0
 
     @property
@@ -153,7 +154,8 @@ def wrk_command(wrk: str, base_url: str, endpoint: Endpoint, folder: Path, threa
 def format_row(endpoint: Endpoint, m: Measured, floor_rps: float) -> str:
     share = f"{m.rps / floor_rps:6.2f}" if floor_rps else "     -"
     verdict = {None: "", True: "  met", False: "  MISSED"}[m.meets(endpoint)]
-    alone = f"{m.alone_p50_ms:8.1f}" if m.alone_p50_ms is not None else "       -"
+    alone = (f"{f'> {m.alone_unanswered * 1000:.0f}':>8}" if m.alone_unanswered
+             else f"{m.alone_p50_ms:8.1f}" if m.alone_p50_ms is not None else "       -")
     return (f"{endpoint.label:<34} {m.rps:8.1f} {share} {m.p50_ms:8.1f} {m.p95_ms:8.1f} {m.p99_ms:8.1f} "
             f"{alone} {m.errors:7d}  {m.load:4.1f}  {endpoint.aim()}{verdict}")
 
@@ -285,12 +287,14 @@ def drive(args, wrk: str, url: str, base: str, folder: Path) -> list[tuple[Endpo
         if args.solo > 0:  # one connection: the latency of a request alone (and a warm-up)
             solo = replace(endpoint, file="submit-solo.tsv") if endpoint.mode == "post" else endpoint
             alone = run_wrk(wrk_command(wrk, base, solo, folder, 1, 1, args.solo, args.timeout), args.solo,
-                            args.timeout).p50_ms
+                            args.timeout)
             settle(url, base)
         command = wrk_command(wrk, base, endpoint, folder, args.wrk_threads, args.connections, args.duration,
                               args.timeout)
         result = run_wrk(command, args.duration, args.timeout)
-        result.alone_p50_ms = alone
+        if alone is not None:
+            result.alone_p50_ms = alone.p50_ms if alone.requests else None
+            result.alone_unanswered = None if alone.requests else alone.seconds
         print(f"  {endpoint.label}: {result.rps:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
               f"statuses {status_text(result.statuses)}", flush=True)
         measured.append((endpoint, result))

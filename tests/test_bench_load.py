@@ -49,6 +49,9 @@ def test_an_aim_is_met_only_with_no_error():
                        timeouts=0, statuses={200: 4600, 503: 32})
     assert slow.meets(search) is False and failing.meets(search) is False
     assert "MISSED" in format_row(search, slow, 1000.0)
+    slow.alone_p50_ms, fast.alone_unanswered = 12.5, 3.0
+    assert " 12.5 " in format_row(search, slow, 1000.0)
+    assert " > 3000 " in format_row(search, fast, 1000.0)  # not one request answered in 3 s alone
 
 
 def test_parse_wrk_without_the_script_line_says_so():
