@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from flask import Flask
+from flask import Flask, Response
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
@@ -63,6 +63,17 @@ def api_spec_config() -> dict:
     }
 
 
+HEALTH_PATH = "/healthz"
+
+
+def healthz() -> Response:
+    """``GET /healthz``: 200 ``ok`` while the process serves requests, for load balancers' health
+    checks (docs/deploy.md). It reads nothing from the database, so it is also the framework's own
+    floor in ``bench/load.py``: every request hook runs, no query does. The public rate limit
+    leaves it alone, so that a flood from the balancer's address never takes a gateway out of rotation."""
+    return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
 def create_app(
     settings: Settings | None = None,
     gateway: Gateway | None = None,
@@ -91,7 +102,7 @@ def create_app(
     register_blueprints(api)
 
     web.install(app)
-
+    app.add_url_rule(HEALTH_PATH, "healthz", healthz)
 
     install_web(app)  # the pages in Chinese; "/" is the public home page
 

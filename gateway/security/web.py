@@ -185,7 +185,7 @@ def _record_use(column, row_id: int, now: datetime) -> None:
 # -------------------------------------------------------------------------------- 2. rate limits
 
 def _rate_limit_public() -> None:
-    if g.principal.is_public and request.method != "OPTIONS":
+    if g.principal.is_public and request.method != "OPTIONS" and request.endpoint != "healthz":
         wait = security_state().public_limiter.hit(client_address())
         if wait:
             raise TooManyRequests("too_many_requests", f"请求过于频繁，请 {wait} 秒后再试。", retry_after=wait)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import event
 
 from gateway.app import create_app
 from gateway.demo.generate import make_uscc
@@ -98,6 +99,23 @@ def test_signed_in_callers_are_not_held_by_the_public_limit(gateway, settings, a
     client = application.test_client()
     headers = auth_headers("supervisor")
     assert {client.get("/api/v1/plugins", headers=headers).status_code for _ in range(5)} == {200}
+
+
+def test_the_health_check_reads_nothing_and_is_outside_the_public_limit(gateway, settings):
+    application = app_with(gateway, settings, rate_limit_public="2/60")
+    client = application.test_client()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(gateway.engine, "before_cursor_execute", listener)
+    try:
+        answers = [client.get("/healthz") for _ in range(5)]
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", listener)
+    assert [(a.status_code, a.text, a.headers["Cache-Control"]) for a in answers] == [(200, "ok\n", "no-store")] * 5
+    assert statements == []
+    assert answers[0].headers["X-Content-Type-Options"] == "nosniff"  # the same hooks as every page
+    # The limit still holds for everything else from that address.
+    assert [client.get("/matters").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_sign_in_rate_limit(gateway, settings):
