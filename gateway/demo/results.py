@@ -214,13 +214,15 @@ def load_demo_results(gateway: Gateway, today: date | None = None) -> dict[str, 
         if not any_task:
             task_ids = create_fallback_tasks(gateway, today)
             created_tasks = True
+    # PostgreSQL takes at most 65,535 parameters in one statement: a province-sized draw has more tasks
+    chunks = [task_ids[i:i + 10_000] for i in range(0, len(task_ids), 10_000)]
     with gateway.read() as session:
-        if task_ids and session.scalar(
-            select(func.count(InspectionResult.id)).where(InspectionResult.task_id.in_(task_ids))
-        ):
+        if any(session.scalar(select(func.count(InspectionResult.id)).where(InspectionResult.task_id.in_(chunk)))
+               for chunk in chunks):
             # loaded before: leave the demo's results as they are
             return {"today": today, "tasks": len(task_ids), "created_tasks": False, "states": {}, "skipped": []}
-        tasks = [session.get(Task, t) for t in task_ids]
+        loaded = {t.id: t for chunk in chunks for t in session.scalars(select(Task).where(Task.id.in_(chunk)))}
+        tasks = [loaded[t] for t in task_ids]
         windows = {t.id: t.window_start for t in tasks}
         # take the lead departments in turn, so that each department has results to show
         by_department: dict[str, list[int]] = {}
