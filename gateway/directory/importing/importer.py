@@ -59,6 +59,9 @@ class ImportReport:
     # Targets only, for the eligibility log: (uscc, field, old, new, reason code) of every changed
     # eligibility field of an existing target.
     eligibility_changes: list[tuple] = field(default_factory=list, repr=False)
+    # Targets imported in steps (importing.staged): the changes it logged itself, of which
+    # ``eligibility_changes`` lists the first MAX_LISTED_ERRORS; None when the caller logs them.
+    eligibility_change_count: int | None = None
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
