@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,9 +40,11 @@ def write_csv(path: Path, rows: int) -> None:
 
 def report(label: str, rows: int, gateway: dict, baseline: dict, aim: float) -> None:
     ratio = gateway["seconds"] / baseline["seconds"]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{label}: gateway import {rows / gateway['seconds']:,.0f} rows/s ({gateway['seconds']:.1f} s, "
           f"peak {gateway['peak_mb']:.0f} MB); baseline {rows / baseline['seconds']:,.0f} rows/s "
-          f"({baseline['seconds']:.1f} s, peak {baseline['peak_mb']:.0f} MB); ratio {ratio:.2f} (aim <= {aim})")
+          f"({baseline['seconds']:.1f} s, peak {baseline['peak_mb']:.0f} MB); ratio {ratio:.2f} (aim <= {aim}); "
+          f"load average {load}")
 
 
 def main() -> None:

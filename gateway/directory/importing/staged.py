@@ -284,21 +284,31 @@ def _log_eligibility(conn: Connection, stage: Table, present: list[str], princip
 
 
 def _apply(conn: Connection, stage: Table, present: list[str]) -> tuple[int, int]:
-    """Upsert the staged rows into targets; (created, updated)."""
+    """Write the staged rows into targets; (created, updated).
+
+    PostgreSQL: an UPDATE … FROM of the targets the file names, then a plain INSERT … SELECT of the
+    others (a speculative ON CONFLICT insertion costs about twice as much per row). A target another
+    writer creates meanwhile makes the insert fail on the unique USCC and the transaction roll back;
+    the job stays staged and a re-run applies it. SQLite (one writer at a time): one upsert."""
     s = _q(stage.name)
     cols = ", ".join(_q(c) for c in STORED)
-    updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in present if c != "uscc")
-    updates = (updates + ", " if updates else "") + "updated_at = excluded.updated_at"
-    upsert = (f"INSERT INTO targets ({cols}, created_at, updated_at) SELECT {cols}, :now, :now FROM {s} WHERE true "
-              f"ON CONFLICT (uscc) DO UPDATE SET {updates}")
-    params = {"now": utcnow()}
+    changed = [c for c in present if c != "uscc"]
+    now = {"now": utcnow()}
     if conn.dialect.name == "postgresql":
-        sql = (f"WITH ins AS ({upsert} RETURNING (xmax = 0) AS created) "
-               "SELECT count(*) FILTER (WHERE created), count(*) FROM ins")
-        created, total = conn.execute(text(sql).bindparams(bindparam("now", type_=DateTime())), params).one()
-        return created, total - created
+        sets = ", ".join([f"{_q(c)} = s.{_q(c)}" for c in changed] + ["updated_at = :now"])
+        updated = conn.execute(_at_now(f"UPDATE targets AS t SET {sets} FROM {s} s WHERE t.uscc = s.uscc"), now).rowcount
+        created = conn.execute(_at_now(
+            f"INSERT INTO targets ({cols}, created_at, updated_at) SELECT {cols}, :now, :now FROM {s} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM targets t WHERE t.uscc = s.uscc)"), now).rowcount
+        return created, updated
+    updates = ", ".join([f"{_q(c)} = excluded.{_q(c)}" for c in changed] + ["updated_at = excluded.updated_at"])
     total, created = conn.exec_driver_sql(
         f"SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM targets t WHERE t.uscc = s.uscc)) "
         f"FROM {s} s").one()
-    conn.execute(text(upsert).bindparams(bindparam("now", type_=DateTime())), params)
+    conn.execute(_at_now(f"INSERT INTO targets ({cols}, created_at, updated_at) SELECT {cols}, :now, :now FROM {s} "
+                         f"WHERE true ON CONFLICT (uscc) DO UPDATE SET {updates}"), now)
     return created, total - created
+
+
+def _at_now(sql: str):
+    return text(sql).bindparams(bindparam("now", type_=DateTime()))
