@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.directory import eligibility
+from gateway.directory.importing import staged
 from gateway.directory.importing.importer import ImportReport, import_file
 from gateway.directory.importing.labels import department_labels
-from gateway.directory.importing.staged import STAGE_BATCH, import_targets
 from gateway.directory.models import Inspector
 from gateway.directory.service import align_accounts
 from gateway.security import audit
@@ -29,7 +29,7 @@ def run_import(
     progress: Callable[[int], None] | None = None,
     notice: Callable[[str], None] | None = None,
     max_rows: int | None = None,
-    batch_size: int = STAGE_BATCH,
+    batch_size: int | None = None,
 ) -> ImportReport:
     """Import and commit, or roll back everything when a row is bad and ``partial`` is off.
 
@@ -45,8 +45,8 @@ def run_import(
             with Session(bind=conn) as session:  # joins the applying transaction
                 _audit(session, principal, kind, report, allowed)
 
-        return import_targets(gateway.engine, stream, filename, principal=principal, owner=owner, partial=partial,
-                              progress=progress, notice=notice, on_apply=audit_import, batch_size=batch_size,
+        return staged.import_targets(gateway.engine, stream, filename, principal=principal, owner=owner, partial=partial,
+                              progress=progress, notice=notice, on_apply=audit_import, batch_size=batch_size or staged.STAGE_BATCH,
                               max_rows=max_rows)
     with gateway.engine.connect() as conn:
         conn = conn.execution_options(sqlite_immediate=True)
