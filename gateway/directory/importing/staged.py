@@ -44,6 +44,8 @@ STAGE_BATCH = 50_000
 # The columns of a target a file may set (plus ``active``, true on insert), in stage order.
 STORED = [c.key for c in TARGET_COLUMNS if c.stored] + ["active"]
 BOOLEAN_FIELDS = ("active", "abnormal_list", "serious_violation_list")
+# Listings of refused rows can be as long as the file: read them through a server-side cursor.
+STREAM = {"stream_results": True, "max_row_buffer": 10_000}
 Notice = Callable[[str], None]
 
 
@@ -110,6 +112,8 @@ def import_targets(
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_immediate=True)
         with conn.begin() as tx:
+            if conn.dialect.name == "postgresql":  # the planner's row counts for the joins below
+                conn.exec_driver_sql(f"ANALYZE {_q(stage.name)}")
             _check(conn, stage, present, owner, report)
             report.errors.sort(key=lambda e: e.row)
             if report.rejected and not partial:
@@ -228,7 +232,7 @@ def _check(conn: Connection, stage: Table, present: list[str], owner: bool, repo
     dups = (f"SELECT s.row_number, d.first FROM {s} s JOIN (SELECT uscc, min(row_number) AS first FROM {s} "
             "GROUP BY uscc HAVING count(*) > 1) d ON d.uscc = s.uscc WHERE s.row_number > d.first")
     found = 0
-    for row_number, first in conn.exec_driver_sql(dups + " ORDER BY s.row_number"):
+    for row_number, first in conn.exec_driver_sql(dups + " ORDER BY s.row_number", execution_options=STREAM):
         report.add_error(RowError(row_number, "uscc", f"与第 {first} 行重复。"))
         found += 1
     if found:
@@ -242,7 +246,7 @@ def _check(conn: Connection, stage: Table, present: list[str], owner: bool, repo
     listing = (f"SELECT s.row_number, s.uscc, s.reason_code, {', '.join(f't.{f}, s.{f}' for f in watched)} "
                f"FROM {s} s JOIN targets t ON t.uscc = s.uscc WHERE {changed} ORDER BY s.row_number")
     bad = 0
-    for row_number, uscc, reason, *pairs in conn.exec_driver_sql(listing):
+    for row_number, uscc, reason, *pairs in conn.exec_driver_sql(listing, execution_options=STREAM):
         fields = [(f, _value(f, pairs[2 * i]), _value(f, pairs[2 * i + 1])) for i, f in enumerate(watched)]
         fields = [(f, was, now) for f, was, now in fields if was != now]
         if not owner:
