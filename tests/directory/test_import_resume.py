@@ -10,6 +10,7 @@ from sqlalchemy import func, inspect, select
 
 from gateway.cli.main import cli
 from gateway.directory.importing import staged
+from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.directory.models import EligibilityChange, ImportJob, Target
 from gateway.security.audit import AuditEntry
@@ -186,3 +187,32 @@ def test_the_command_line_says_it_resumes(gateway, settings, tmp_path, monkeypat
     assert second.exit_code == 0, second.output
     assert "继续未完成的导入" in second.output and f"导入完成：共 {ROWS} 行，新增 {ROWS}" in second.output
     assert targets(gateway) == (ROWS, ROWS)
+
+
+def test_a_crash_inside_a_batch_loses_only_that_batch(gateway, monkeypatch):
+    data = csv_bytes(ZH_TARGET_HEADER, target_rows(ROWS))
+    parse_row = staged.parse_row
+
+    def crash_at_row_150(number, *args):
+        if number == 150:
+            raise Interrupted("killed mid-batch")
+        return parse_row(number, *args)
+
+    monkeypatch.setattr(staged, "parse_row", crash_at_row_150)
+    with pytest.raises(Interrupted):
+        import_rows(gateway, data)
+    [(job_id, status, staged_through, total)] = jobs(gateway)
+    assert (status, staged_through, total) == ("staging", BATCH + 1, BATCH)
+    with gateway.engine.connect() as conn:  # the half-written batch was rolled back
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM import_job_{job_id}_rows").scalar_one() == BATCH
+    monkeypatch.setattr(staged, "parse_row", parse_row)
+    report = import_rows(gateway, data)
+    assert report.committed and report.created == ROWS and targets(gateway) == (ROWS, ROWS)
+
+
+def test_a_file_unreadable_past_the_first_batches_is_refused_and_its_stage_dropped(gateway):
+    data = csv_bytes(ZH_TARGET_HEADER, target_rows(600)) + b"\xff\xfe broken bytes\n"  # past the sniffed 64 KB
+    with pytest.raises(ImportFileError, match="无法按"):
+        import_rows(gateway, data)
+    [(job_id, status, _through, _total)] = jobs(gateway)
+    assert status == "refused" and not stage_exists(gateway, job_id) and targets(gateway) == (0, 0)

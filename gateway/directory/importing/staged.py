@@ -164,54 +164,87 @@ def _stage(engine: Engine, job: ImportJob, stage: Table, rows, mapping, report: 
     """Parse and check every row after the checkpoint; stage the good ones, a committed batch at a time."""
     defaults = {c.key: c.default for c in TARGET_COLUMNS}
     defaults["active"] = True
-    batch: list[tuple] = []
-    last_row, read = job.staged_through, 0
-    for row_number, cells in rows:
-        if row_number <= job.staged_through or not any(cells):
-            continue
-        report.total_rows += 1
-        read += 1
-        last_row = row_number
-        values = parse_row(row_number, cells, mapping, report)
-        if values is None:
-            report.rejected += 1
-        else:
-            record = {**defaults, **values}
-            record["licences"] = join_licences(record["licences"])
-            batch.append((row_number, *(record[c] for c in STORED), record["reason_code"]))
-        if read >= batch_size:
-            _commit_batch(engine, job.id, stage, batch, last_row, report)
-            batch, read = [], 0
-            if progress is not None:
-                progress(report.total_rows)
-    _commit_batch(engine, job.id, stage, batch, last_row, report, status="staged")
+    pending = ((n, cells) for n, cells in rows if n > job.staged_through and any(cells))
+    last_row, done = job.staged_through, False
+    while not done:
+        sink = (_CopySink if engine.dialect.name == "postgresql" else _ListSink)(engine, stage)
+        try:
+            read = 0
+            for row_number, cells in pending:
+                report.total_rows += 1
+                read += 1
+                last_row = row_number
+                values = parse_row(row_number, cells, mapping, report)
+                if values is None:
+                    report.rejected += 1
+                else:
+                    record = {**defaults, **values}
+                    record["licences"] = join_licences(record["licences"])
+                    sink.write((row_number, *(record[c] for c in STORED), record["reason_code"]))
+                if read >= batch_size:
+                    break
+            else:
+                done = True
+            sink.commit(update(ImportJob).where(ImportJob.id == job.id).values(
+                status="staged" if done else "staging", staged_through=last_row, **_counts(report)))
+        finally:
+            sink.close()
+        if progress is not None and not done:
+            progress(report.total_rows)
 
 
-def _commit_batch(engine: Engine, job_id: int, stage: Table, batch: list[tuple], last_row: int, report: ImportReport,
-                  status: str = "staging") -> None:
-    with engine.connect() as conn:
-        conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin():
-            if batch:
-                _write_rows(conn, stage, batch)
-            conn.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-                status=status, staged_through=last_row, **_counts(report)))
+class _CopySink:
+    """PostgreSQL: a batch goes to the stage through COPY while the next rows are parsed (the server
+    works on one core while Python parses on the other); the commit ends the COPY and notes the job."""
+
+    def __init__(self, engine: Engine, stage: Table):
+        self.conn = engine.connect()
+        self.tx = self.conn.begin()
+        names = ", ".join(_q(c.name) for c in stage.columns)
+        self.cursor = self.conn.connection.dbapi_connection.cursor()
+        self.copy = self.cursor.copy(f"COPY {_q(stage.name)} ({names}) FROM STDIN")
+        self.write = self.copy.__enter__().write_row
+
+    def commit(self, job_update) -> None:
+        copy, self.copy = self.copy, None
+        copy.__exit__(None, None, None)
+        self.conn.execute(job_update)
+        self.tx.commit()
+
+    def close(self) -> None:
+        if self.copy is not None:  # an exception: abandon the COPY, roll back the batch
+            try:
+                self.copy.__exit__(RuntimeError, RuntimeError("import interrupted"), None)
+            except Exception:  # noqa: BLE001  (the batch is rolled back either way)
+                pass
+        self.cursor.close()
+        self.conn.close()
+
+
+class _ListSink:
+    """SQLite: a batch is held, then written with executemany in a short write transaction."""
+
+    def __init__(self, engine: Engine, stage: Table):
+        self.engine, self.stage, self.rows = engine, stage, []
+        self.write = self.rows.append
+
+    def commit(self, job_update) -> None:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                if self.rows:
+                    names = ", ".join(_q(c.name) for c in self.stage.columns)
+                    marks = ", ".join("?" for _ in self.stage.columns)
+                    conn.exec_driver_sql(f"INSERT INTO {_q(self.stage.name)} ({names}) VALUES ({marks})", self.rows)
+                conn.execute(job_update)
+
+    def close(self) -> None:
+        self.rows.clear()
 
 
 def _counts(report: ImportReport) -> dict:
     return dict(total_rows=report.total_rows, rejected=report.rejected, error_count=report.error_count,
                 errors=[asdict(e) for e in report.errors[:MAX_LISTED_ERRORS]], updated_at=utcnow())
-
-
-def _write_rows(conn: Connection, stage: Table, batch: list[tuple]) -> None:
-    names = ", ".join(_q(c.name) for c in stage.columns)
-    if conn.dialect.name == "postgresql":
-        with conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {_q(stage.name)} ({names}) FROM STDIN") as copy:
-            for row in batch:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in stage.columns)
-        conn.exec_driver_sql(f"INSERT INTO {_q(stage.name)} ({names}) VALUES ({marks})", batch)
 
 
 def _close(engine: Engine, job_id: int, stage: Table, status: str, report: ImportReport) -> None:
