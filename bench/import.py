@@ -1,6 +1,6 @@
 """Benchmark: import targets from CSV into SQLite and PostgreSQL, against the bare driver.
 
-    python bench/import.py [--rows 1000000] [--db sqlite|postgresql|both]
+    python bench/import.py [--rows 1000000] [--db sqlite|postgresql|both] [--csv PATH]
 
 Prints rows/s, the ratio of the gateway's import to a baseline measured in the same run
 (SQLite: csv + sqlite3 executemany; PostgreSQL: csv + psycopg COPY) and each step's peak memory.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,20 +40,24 @@ def write_csv(path: Path, rows: int) -> None:
 
 def report(label: str, rows: int, gateway: dict, baseline: dict, aim: float) -> None:
     ratio = gateway["seconds"] / baseline["seconds"]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{label}: gateway import {rows / gateway['seconds']:,.0f} rows/s ({gateway['seconds']:.1f} s, "
           f"peak {gateway['peak_mb']:.0f} MB); baseline {rows / baseline['seconds']:,.0f} rows/s "
-          f"({baseline['seconds']:.1f} s, peak {baseline['peak_mb']:.0f} MB); ratio {ratio:.2f} (aim <= {aim})")
+          f"({baseline['seconds']:.1f} s, peak {baseline['peak_mb']:.0f} MB); ratio {ratio:.2f} (aim <= {aim}); "
+          f"load average {load}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--csv", type=Path, help="reuse this CSV (written with --rows rows if missing)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = folder / "targets.csv"
-        write_csv(data, args.rows)
+        data = args.csv or folder / "targets.csv"
+        if not data.exists():
+            write_csv(data, args.rows)
         print(f"{args.rows:,} rows, {data.stat().st_size / 1e6:.0f} MB CSV")
         if args.db in ("sqlite", "both"):
             ours = run_child("bench.import_steps", "gateway", fresh_sqlite(folder, "gw"), str(data))

@@ -14,6 +14,11 @@ from gateway.directory.importing.labels import department_labels
 from gateway.directory.importing.run import run_import
 from gateway.ledger.importing import import_registrations
 
+# The command line streams a CSV of a whole province (a worksheet keeps tabular.MAX_ROWS).
+CLI_MAX_ROWS = 50_000_000
+RESUME_HELP = ("文件逐批校验并暂存，全部通过后一次写入名录；导入如被中断，重新运行同一命令即从中断处继续，"
+               "已暂存的行不再重复处理，也不会产生重复数据。")
+
 
 @click.group("import", cls=ChineseGroup, help="从 CSV 或 XLSX 文件批量导入名录（表头可用中文或英文）。")
 def import_group() -> None:
@@ -29,10 +34,14 @@ def _import(ctx: CliContext, kind: str, path: Path, partial: bool, report_path: 
         bar.update(rows - last[0])
         last[0] = rows
 
+    def notice(message: str) -> None:
+        bar.clear()
+        click.echo(message, err=True)
+
     with path.open("rb") as stream:
         try:
             report = run_import(gateway, operator_principal(), kind, stream, path.name,
-                                partial=partial, progress=progress)
+                                partial=partial, progress=progress, notice=notice, max_rows=CLI_MAX_ROWS)
         except ImportFileError as exc:
             bar.close()
             raise click.ClickException(str(exc)) from None
@@ -62,7 +71,7 @@ for _kind, _label in (("targets", "检查对象名录"), ("inspectors", "执法�
                       ("inspections", "上级部门本年度检查记录（用于抽取时排除）")):
 
     def _make(kind: str, label: str):
-        @import_group.command(kind, help=f"导入{label}。")
+        @import_group.command(kind, help=f"导入{label}。" + (RESUME_HELP if kind == "targets" else ""))
         @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
         @click.option("--partial", is_flag=True, help="只导入正确的行，其余写入报告。")
         @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="将逐行报告写入 JSON 文件。")

@@ -198,3 +198,28 @@ def _append_only(_mapper, _connection, _target) -> None:
 
 event.listen(EligibilityChange, "before_update", _append_only)
 event.listen(EligibilityChange, "before_delete", _append_only)
+
+
+class ImportJob(Base):
+    """One import of a large file in steps (targets, issue 20): validated rows are staged in batches,
+    each committed with ``staged_through``, then applied in one transaction. A re-run of the same
+    file (same kind, SHA-256 and mode) resumes an unfinished job instead of starting over."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_resume", "kind", "file_sha256", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    # staging -> staged -> done, or refused (bad rows in an all-or-nothing import)
+    status: Mapped[str] = mapped_column(String(16), default="staging")
+    staged_through: Mapped[int] = mapped_column(Integer, default=0)  # last file row committed to the stage
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # the first errors (row, field, message, value)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -16,7 +16,7 @@ from schemas.directory import (
     TARGET_TYPES,
 )
 from schemas.ledger import CHANNEL_LABELS, REGISTERED_CHANNEL_CODES
-from schemas.validators import normalise_uscc, validate_certificate_no, validate_phone, validate_text
+from schemas.validators import normalise_uscc, validate_certificate_no, validate_phone
 
 
 class CellError(ValueError):
@@ -46,13 +46,11 @@ def _validated(validator: Callable[[str], object]) -> Callable[[str], str]:
 
 
 def text(max_len: int) -> Callable[[str], str]:
+    """A text cell of at most ``max_len`` characters. Its characters are checked (``validate_text``)
+    by ``importer.parse_row`` before any column parses a cell, so not again here."""
     def parse(value: str) -> str:
         if len(value) > max_len:
             raise CellError(f"长度不能超过 {max_len} 个字符。")
-        try:
-            validate_text(value)
-        except ValidationError as exc:
-            raise CellError(" ".join(exc.messages)) from None
         return value
 
     return parse

@@ -59,6 +59,9 @@ class ImportReport:
     # Targets only, for the eligibility log: (uscc, field, old, new, reason code) of every changed
     # eligibility field of an existing target.
     eligibility_changes: list[tuple] = field(default_factory=list, repr=False)
+    # Targets imported in steps (importing.staged): the changes it logged itself, of which
+    # ``eligibility_changes`` lists the first MAX_LISTED_ERRORS; None when the caller logs them.
+    eligibility_change_count: int | None = None
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -226,9 +229,10 @@ def header_mapping(rows: Iterator[tuple[int, list[str]]], columns) -> dict[int, 
 def parse_row(row_number: int, cells: list[str], mapping: dict[int, Column], report: ImportReport) -> dict | None:
     values: dict[str, object] = {}
     ok = True
+    clean = not has_bad_chars("".join(cells))  # one scan for the whole row: a bad character is one character
     for index, column in mapping.items():
         raw = cells[index] if index < len(cells) else ""
-        if has_bad_chars(raw):
+        if not clean and has_bad_chars(raw):
             report.add_error(RowError(row_number, column.key, f"“{column.headers[0]}”：{CHARS_MESSAGE}"))
             ok = False
             continue

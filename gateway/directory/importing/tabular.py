@@ -138,12 +138,16 @@ def _declared_rows(sheet) -> int | None:
         return None
 
 
-def iter_records(raw: IO[bytes], fmt: str) -> Iterator[tuple[int, list[str]]]:
-    """Rows as lists of stripped strings; the first yielded row is the header."""
+def iter_records(raw: IO[bytes], fmt: str, max_rows: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """Rows as lists of stripped strings; the first yielded row is the header.
+
+    ``max_rows`` raises the limit for a caller that streams (the command line's CSV of a whole
+    province); a worksheet keeps ``MAX_ROWS``."""
+    limit = MAX_ROWS if max_rows is None or fmt != "csv" else max_rows
     rows = iter_csv(raw) if fmt == "csv" else iter_xlsx(raw)
     for row_number, row in rows:
-        if row_number > MAX_ROWS:
-            raise TabularError(f"文件超过单次导入上限 {MAX_ROWS} 行，请拆分后分批导入。")
+        if row_number > limit:
+            raise TabularError(f"文件超过单次导入上限 {limit} 行，请拆分后分批导入。")
         if len(row) > MAX_COLUMNS:
             raise TabularError(f"第 {row_number} 行的列数超过 {MAX_COLUMNS}。")
         if row and max(map(len, row)) > MAX_CELL_CHARS:
