@@ -28,7 +28,7 @@ A text of 1 or 2 very common characters ("公司") still returns most of the dir
 is proportional to the rows that contain it, as it must be to count them, never to a scan of
 rows that do not.
 
-The objects are created by migration ``0024_h20search_trigram``. A later migration that rebuilds
+The objects are created by migration ``0024_search_index``. A later migration that rebuilds
 ``targets`` or ``inspectors`` on SQLite (alembic's batch mode copies and drops the table) drops its
 triggers with it:
 such a migration must create them again (a test inserts a target and searches for it at head).

@@ -1,14 +1,14 @@
 """Import jobs: a large target import staged in committed batches and resumable (issue 20)
 
-Revision ID: 0024_h20import_import_jobs
-Revises: 0023_ledger_counts
+Revision ID: 0025_import_jobs
+Revises: 0024_search_index
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_h20import_import_jobs"
-down_revision = "0023_ledger_counts"
+revision = "0025_import_jobs"
+down_revision = "0024_search_index"
 branch_labels = None
 depends_on = None
 
