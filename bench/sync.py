@@ -365,6 +365,62 @@ def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True
     return out
 
 
+def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: int = 0,
+                profile: Path | None = None) -> dict[str, Any]:
+    """Without faults: one worker against the bare loop of signed batch POSTs (and, with
+    ``scale_workers``, that many workers against one), each on a freshly reset platform."""
+    from mock_platform.server_process import ServerPlatform
+
+    instance = folder / "instance"
+    log(f"publishing {config.records} results through the results workflow ...")
+    published = publish_results(url, instance, config.records)
+    log(f"  published in {published['seconds']:.1f} s")
+    out: dict[str, Any] = {"database": "SQLite" if url.startswith("sqlite") else "PostgreSQL"}
+    with ServerPlatform() as platform:
+        # A first delivery builds the payloads (built once, then kept), as in production.
+        first = deliver_with_workers(url, instance, platform.base_url, config, config.records, False, 1, folder)
+        log(f"first delivery (payloads built on claim): {config.records / first['seconds']:.0f} records/s")
+        platform.control.reset()
+        if profile is not None:
+            config = SoakConfig(**{**config.__dict__})
+            os.environ["SHUANGSUI_BENCH_PROFILE"] = str(profile)
+        clean = deliver_with_workers(url, instance, platform.base_url, config, config.records, False, 1, folder,
+                                     requeue=True)
+        os.environ.pop("SHUANGSUI_BENCH_PROFILE", None)
+        platform.control.reset()
+        bare = bare_loop(url, platform, config.batch_size)
+        out["one_worker_rate"] = config.records / clean["seconds"]
+        out["bare_loop_rate"] = config.records / bare
+        out["one_worker_requests"] = platform_requests(platform)
+        log(f"no faults, 1 worker: {out['one_worker_rate']:.0f} records/s; bare loop of signed batch POSTs: "
+            f"{out['bare_loop_rate']:.0f} records/s (worker at {out['one_worker_rate'] / out['bare_loop_rate']:.2f}x "
+            f"the bare loop; load average {load_average()})")
+        if scale_workers > 1:
+            platform.control.reset()
+            many = deliver_with_workers(url, instance, platform.base_url, config, config.records, False,
+                                        scale_workers, folder, requeue=True)
+            comparison = platform_comparison(platform, url, published["record_ids"])
+            out["many_workers_rate"] = config.records / many["seconds"]
+            log(f"no faults, {scale_workers} workers: {out['many_workers_rate']:.0f} records/s "
+                f"({out['many_workers_rate'] / out['one_worker_rate']:.2f}x one worker; lost={comparison['lost']} "
+                f"duplicates={comparison['duplicates']}; load average {load_average()})")
+    return out
+
+
+def platform_requests(platform) -> dict[str, int]:
+    """Push requests the platform saw since its last reset, by HTTP status."""
+    counts: dict[str, int] = {}
+    for entry in platform.control.requests():
+        if entry.get("path", "").endswith("/batch"):
+            status = str(entry.get("status"))
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
@@ -374,7 +430,20 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--no-compare", action="store_true", help="skip the no-fault and bare-loop rates")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="no soak: one worker against the bare loop, and --scale workers against one")
+    parser.add_argument("--scale", type=int, default=0, help="with --compare-only: also this many workers")
     args = parser.parse_args()
+    if args.compare_only:
+        config = SoakConfig(records=args.records, batch_size=args.batch_size, seed=args.seed)
+        with tempfile.TemporaryDirectory(prefix="sync-compare-") as tmp:
+            url = fresh_postgresql("sync_compare") if args.db != "sqlite" else fresh_sqlite(Path(tmp), "compare")
+            try:
+                run_compare(url, config, Path(tmp), scale_workers=args.scale)
+            finally:
+                if args.db != "sqlite":
+                    drop_postgresql(url)
+        return
     config = SoakConfig(records=args.records, workers=args.workers, kills_per_worker=args.kills,
                         batch_size=args.batch_size, seed=args.seed)
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
