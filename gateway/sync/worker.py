@@ -615,25 +615,26 @@ class Worker:
             while not self.stop_event.is_set():
                 try:
                     tally = self.run_pass()
+                    done.add(tally)
+                    passes += 1
+                    if tally.batches or tally.dead:
+                        log.info("本轮推送：%s", self._summary(tally))
+                    if once or (max_passes is not None and passes >= max_passes):
+                        break
+                    self.heartbeat()
+                    self.check_deadlines()
+                    idle = tally.batches == 0 and tally.dead == 0
+                    wait = self.next_due_in() if idle else None
                 except DBAPIError as error:
                     if once or not (error.connection_invalidated or isinstance(error, OperationalError)):
                         raise
-                    # The database went away or is locked: the rows we held keep their leases and
-                    # their keys; try again shortly.
+                    # The database went away (a restart, a failover) or is locked: the rows we held
+                    # keep their leases and their keys; try again shortly, for as long as it takes.
                     log.error("数据库暂不可用（%s），%.0f 秒后重试", type(error.orig).__name__,
                               self.settings.sync_poll_seconds)
                     self.stop_event.wait(self.settings.sync_poll_seconds)
                     continue
-                done.add(tally)
-                passes += 1
-                if tally.batches or tally.dead:
-                    log.info("本轮推送：%s", self._summary(tally))
-                if once or (max_passes is not None and passes >= max_passes):
-                    break
-                self.heartbeat()
-                self.check_deadlines()
-                if tally.batches == 0 and tally.dead == 0:
-                    wait = self.next_due_in()
+                if idle:
                     poll = self.settings.sync_poll_seconds
                     self.stop_event.wait(poll if wait is None else min(max(wait, 0.05), poll))
         finally:
