@@ -168,6 +168,8 @@ class Worker:
         self._last_alert_at: datetime | None = None
         self._sending: ThreadPoolExecutor | None = None
         self._finishing: ThreadPoolExecutor | None = None
+        # Until when the platform's rate limit (a 429's Retry-After) asked us to send nothing.
+        self.paused_until: datetime | None = None
         request_time = settings.sync_connect_timeout + settings.sync_read_timeout
         if settings.sync_lease_seconds < 2 * request_time:
             raise ValueError(
@@ -378,7 +380,23 @@ class Worker:
     # --- sending and finishing ------------------------------------------------------------------
 
     def send(self, batch: Batch) -> PushAnswer:
-        return self.client.push(PLATFORM_KINDS[batch.kind], batch.body, batch.key)
+        # A batch claimed while the answer before it was a 429 waits out the platform's Retry-After
+        # first (a short one: a long one would outlast the lease), rather than spend a request on
+        # another 429.
+        wait = self.paused_for()
+        if 0 < wait <= self.lease.total_seconds() / 4:
+            self.stop_event.wait(wait)
+        answer = self.client.push(PLATFORM_KINDS[batch.kind], batch.body, batch.key)
+        if answer.http_status == 429:
+            pause = self.backoff.delay(1, answer.retry_after if answer.retry_after is not None else 1.0)
+            self.paused_until = self.clock() + timedelta(seconds=pause)
+        return answer
+
+    def paused_for(self) -> float:
+        """Seconds the platform's last 429 asked this worker to wait still (0: none)."""
+        if self.paused_until is None:
+            return 0.0
+        return max(0.0, (self.paused_until - self.clock()).total_seconds())
 
     def finish(self, batch: Batch, answer: PushAnswer) -> Tally:
         """Record the platform's answer in the rows this worker still holds."""
@@ -556,7 +574,9 @@ class Worker:
             for kind in RECORD_KINDS:
                 on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
                 while not self.stop_event.is_set():
-                    batch = self.claim(kind, as_of)
+                    # Rate limited: claim nothing more in this pass; the rows wait in the outbox
+                    # (not held under a lease) until the platform's Retry-After has passed.
+                    batch = self.claim(kind, as_of) if not self.paused_for() else None
                     answered = on_the_wire is not None
                     if on_the_wire is not None:
                         record(*on_the_wire)
@@ -636,6 +656,8 @@ class Worker:
                     continue
                 if idle:
                     poll = self.settings.sync_poll_seconds
+                    if self.paused_for():
+                        wait = self.paused_for() if wait is None else max(wait, self.paused_for())
                     self.stop_event.wait(poll if wait is None else min(max(wait, 0.05), poll))
         finally:
             for pool in (self._sending, self._finishing):

@@ -6,6 +6,7 @@ worker's claim in progress holds its batch's first row locked).
 Times are the test's clock, never the wall clock."""
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -36,11 +37,12 @@ def test_a_batch_refused_with_429_is_resent_whole_under_its_key(gateway, platfor
     tally = worker.finish(refused, answer)
     assert tally.retried == 10
     assert {keys(gateway)[i] for i in refused.ids} == {refused.key}
-    # While it waits out Retry-After, fresh rows go in full batches of their own.
+    assert worker.paused_for() == 5
+    # Rows claimed meanwhile form a full batch of their own.
     fresh = worker.claim("result", clock.now)
     assert len(fresh.ids) == 10 and not set(fresh.ids) & set(refused.ids)
-    worker.finish(fresh, worker.send(fresh))
     clock.advance(5)
+    worker.finish(fresh, worker.send(fresh))
     again = worker.claim("result", clock.now)
     # The retry is the same full batch: same rows, same bytes, same Idempotency-Key.
     assert again.ids == refused.ids and again.key == refused.key and again.body == refused.body
@@ -51,6 +53,26 @@ def test_a_batch_refused_with_429_is_resent_whole_under_its_key(gateway, platfor
     assert report["totals"]["stored"] == 25 and all(r["accepted"] == 1 for r in report["records"])
     batches = [c for c in platform.control.requests() if c["path"].endswith("/batch")]
     assert [c["status"] for c in batches] == [429, 200, 200, 200]
+
+
+def test_after_a_429_the_pass_sends_nothing_more_and_every_batch_stays_full(gateway, platform, make_worker, clock):
+    build_results_world(gateway, 30).publish()
+    worker = make_worker(batch_size=10)
+    refuse_next_push_with_429(platform, retry_after=1)
+    tally = worker.run(once=True)
+    # The platform asked to wait: the pass claimed nothing more (a batch already claimed while the
+    # refused one was on the wire waits out the Retry-After before it goes) and the other rows stay
+    # unclaimed in the outbox, not held under a lease.
+    assert tally.retried == 10 and tally.delivered in (0, 10)
+    with gateway.read() as session:
+        assert set(session.scalars(select(OutboxRecord.state))) == {"pending", "delivered"} - (
+            set() if tally.delivered else {"delivered"})
+    clock.advance(1)
+    assert worker.run(once=True).delivered == 30 - tally.delivered
+    batches = [c for c in platform.control.requests() if c["path"].endswith("/batch")]
+    # ⌈30 / 10⌉ answered requests and the one 429: every batch went full, the retry included.
+    assert [c["status"] for c in batches] == [429, 200, 200, 200]
+    assert all(len(json.loads(c["body"])["records"]) == 10 for c in batches)
 
 
 def test_two_workers_claim_disjoint_rows_and_an_expired_lease_is_taken_over_whole(
