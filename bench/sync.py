@@ -338,7 +338,11 @@ def _list_all(platform, segment: str) -> list[dict[str, Any]]:
     session = platform.session()
     items, after = [], 0
     while after is not None:
-        page = session.get(platform.url(f"/api/v1/{segment}"), params={"after": after, "limit": 1000}, timeout=30).json()
+        answer = session.get(platform.url(f"/api/v1/{segment}"), params={"after": after, "limit": 1000}, timeout=30)
+        if answer.status_code == 429:  # a rate-limited platform: the list waits its turn too
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            continue
+        page = answer.json()
         items += page["items"]
         after = page["next_after"]
     return items
