@@ -497,12 +497,19 @@ def run_rate_limited(url: str, instance: Path, config: SoakConfig, folder: Path,
                      record_ids: list[str], workers: int = 2, rate: float = 2, burst: int = 1) -> dict[str, Any]:
     """``records`` of the published rows through ``workers`` workers against a platform limiting
     the key to ``rate`` requests a second in bursts of ``burst``: how many requests it took."""
+    from gateway.db import make_engine
+    from gateway.sync.models import OutboxRecord
     from mock_platform.server_process import ServerPlatform
 
     requeue_everything(url, limit=records)
+    engine = make_engine(url)
+    with engine.connect() as conn:  # the requeued rows: the fresh platform must hold exactly these
+        record_ids = list(conn.execute(select(OutboxRecord.record_id).order_by(OutboxRecord.id)
+                                       .limit(records)).scalars())
+    engine.dispose()
     wanted = -(-records // config.batch_size)
     with ServerPlatform(extra_args=["--rate", str(rate), "--burst", str(burst)]) as platform:
-        result = deliver_with_workers(url, instance, platform.base_url, config, len(record_ids), False, workers,
+        result = deliver_with_workers(url, instance, platform.base_url, config, total_rows(url), False, workers,
                                       folder)
         counts = platform_requests(platform)
         comparison = platform_comparison(platform, url, record_ids)
@@ -515,6 +522,17 @@ def run_rate_limited(url: str, instance: Path, config: SoakConfig, folder: Path,
     log(line)
     return {"requests": counts, "answered": others, "limited": limited, "ideal": wanted,
             "lost": comparison["lost"], "duplicates": comparison["duplicates"]}
+
+
+def total_rows(url: str) -> int:
+    from gateway.db import make_engine
+    from gateway.sync.models import OutboxRecord
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(OutboxRecord)).scalar_one()
+    engine.dispose()
+    return n
 
 
 def platform_requests(platform) -> dict[str, int]:
@@ -544,7 +562,8 @@ def main() -> None:
                         help="no soak: one worker against the bare loop, and --scale workers against one")
     parser.add_argument("--scale", type=int, default=0, help="with --compare-only: also this many workers")
     parser.add_argument("--latency-ms", default="0",
-                        help="with --compare-only: platform latencies to measure at, comma-separated (e.g. 0,150)")
+                        help="with --compare-only: platform latencies to measure at, comma-separated (e.g. 0,150; "
+                             "'none': no rate measurement)")
     parser.add_argument("--rate-limited", type=int, default=0, metavar="N",
                         help="with --compare-only: then N records, 2 workers, platform --rate 2 --burst 1")
     parser.add_argument("--db-restarts", type=int, default=0, metavar="N",
@@ -569,7 +588,7 @@ def main() -> None:
             url = fresh_postgresql("sync_compare") if args.db != "sqlite" else fresh_sqlite(Path(tmp), "compare")
             try:
                 run_compare(url, config, Path(tmp), scale_workers=args.scale,
-                            latencies=tuple(int(x) for x in args.latency_ms.split(",")),
+                            latencies=tuple(int(x) for x in args.latency_ms.split(",") if x.strip().isdigit()),
                             rate_limit_records=args.rate_limited)
             finally:
                 if args.db != "sqlite":
