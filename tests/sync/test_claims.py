@@ -129,3 +129,24 @@ def test_a_second_worker_does_not_split_a_batch_waiting_for_its_resend(gateway, 
     assert first.run(once=True).delivered == 10
     report = platform.control.received()
     assert report["totals"]["stored"] == 30 and all(r["accepted"] == 1 for r in report["records"])
+
+
+def test_the_loop_survives_the_database_going_away_between_passes(gateway, platform, make_worker, clock):
+    from sqlalchemy.exc import OperationalError
+
+    build_results_world(gateway, 5).publish()
+    worker = make_worker(batch_size=10)
+    calls = {"n": 0}
+    real = worker.check_deadlines
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # after the first pass: the database restarts
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        return real(*args, **kwargs)
+
+    worker.check_deadlines = flaky
+    done = worker.run(max_passes=2)
+    assert calls["n"] >= 2 and done.delivered == 5
+    with gateway.read() as session:
+        assert set(session.scalars(select(OutboxRecord.state))) == {"delivered"}
