@@ -17,6 +17,18 @@
 
 The last line is ``delivered=N lost=L duplicates=D rate=R records/s`` (with ``--db both``, the
 PostgreSQL run's). ``tests/sync/test_soak.py`` runs a short version of the same soak.
+
+Other runs (docs/sync.md section 5):
+
+    python bench/sync.py --compare-only --db postgresql --records 5000 --scale 4 --latency-ms 0,150
+    python bench/sync.py --compare-only --db postgresql --records 3000 --latency-ms none --rate-limited 3000
+    python bench/sync.py --records 600 --workers 2 --kills 1 --db-restarts 3
+
+``--compare-only``: no faults, one worker against the bare loop and ``--scale`` workers against one,
+at each platform latency; ``--rate-limited N``: N records, two workers, the platform at 2 requests a
+second in bursts of 1, the requests counted; ``--db-restarts N``: the soak on a private throwaway
+PostgreSQL cluster (``bench.common.PrivateCluster``, port ``--private-port``) crashed and started
+again N times mid-sync. Each prints the workflow's steps' times and the load average.
 """
 from __future__ import annotations
 
