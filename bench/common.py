@@ -67,3 +67,70 @@ def run_child(module: str, *args: str) -> dict:
         [sys.executable, "-m", module, *args], cwd=ROOT, check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL 15 cluster of our own (initdb in a temporary folder, its own port and
+    socket folder), for a benchmark that must crash the database: never the shared cluster.
+
+    ``stop()`` is an immediate shutdown (``pg_ctl -m immediate``: a crash, recovery at the next
+    start); ``close()`` stops it and deletes the folder."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, port: int = 5499, user: str = "postgres"):
+        import tempfile
+
+        self.port = port
+        self.folder = Path(tempfile.mkdtemp(prefix="shuangsui-private-pg-"))
+        self.data = self.folder / "data"
+        self.socket = self.folder / "socket"
+        self.log = self.folder / "server.log"
+        self.socket.mkdir()
+        self._as_user = [] if os.geteuid() != 0 else ["runuser", "-u", user, "--"]
+        if self._as_user:
+            subprocess.run(["chown", "-R", user, str(self.folder)], check=True)
+        self._run(str(self.BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                  "--no-sync", "-E", "UTF8", "--locale", "C")
+        self.start()
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self._as_user, *command], check=True, capture_output=True)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -k {self.socket} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def database(self, name: str) -> str:
+        """A fresh, migrated database on this cluster; its URL."""
+        from gateway.migrate import upgrade
+
+        admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        url = self.admin_url.rsplit("/", 1)[0] + "/" + name
+        upgrade(url)
+        return url
+
+    def close(self) -> None:
+        import shutil
+
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass  # not running
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> "PrivateCluster":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -17,6 +17,18 @@
 
 The last line is ``delivered=N lost=L duplicates=D rate=R records/s`` (with ``--db both``, the
 PostgreSQL run's). ``tests/sync/test_soak.py`` runs a short version of the same soak.
+
+Other runs (docs/sync.md section 5):
+
+    python bench/sync.py --compare-only --db postgresql --records 5000 --scale 4 --latency-ms 0,150
+    python bench/sync.py --compare-only --db postgresql --records 3000 --latency-ms none --rate-limited 3000
+    python bench/sync.py --records 600 --workers 2 --kills 1 --db-restarts 3
+
+``--compare-only``: no faults, one worker against the bare loop and ``--scale`` workers against one,
+at each platform latency; ``--rate-limited N``: N records, two workers, the platform at 2 requests a
+second in bursts of 1, the requests counted; ``--db-restarts N``: the soak on a private throwaway
+PostgreSQL cluster (``bench.common.PrivateCluster``, port ``--private-port``) crashed and started
+again N times mid-sync. Each prints the workflow's steps' times and the load average.
 """
 from __future__ import annotations
 
@@ -37,7 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, update  # noqa: E402
 
-from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available  # noqa: E402
+from bench.common import (  # noqa: E402
+    PrivateCluster,
+    drop_postgresql,
+    fresh_postgresql,
+    fresh_sqlite,
+    pg_available,
+)
 
 SHUANGSUI = str(Path(sys.executable).parent / "shuangsui")
 
@@ -81,18 +99,46 @@ def publish_results(url: str, instance: Path, n: int) -> dict[str, Any]:
     from gateway.config import Settings
     from gateway.core import Gateway
     from gateway.sync.models import OutboxRecord
+    from tests.sync import world as world_module
     from tests.sync.world import build_results_world
 
     gateway = Gateway.create(Settings(instance_path=instance, database_url=url, secret_key="bench"))
     gateway.sync_registry()
     started = time.perf_counter()
     world = build_results_world(gateway, n)
-    world.publish(per_transaction=250)
+    built = time.perf_counter() - started
+    # Where the time goes: each step of the workflow timed around the service call (the commits,
+    # every 250 results, are the rest).
+    steps = {"record_result": 0.0, "review_result": 0.0, "publish_result": 0.0}
+    originals = {name: getattr(world_module.service, name) for name in steps}
+
+    def timed(name):
+        def call(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                steps[name] += time.perf_counter() - t0
+        return call
+
+    for name in steps:
+        setattr(world_module.service, name, timed(name))
+    try:
+        t0 = time.perf_counter()
+        world.publish(per_transaction=250)
+        workflow = time.perf_counter() - t0
+    finally:
+        for name, function in originals.items():
+            setattr(world_module.service, name, function)
     elapsed = time.perf_counter() - started
     with gateway.read() as session:
         ids = list(session.scalars(select(OutboxRecord.record_id).where(OutboxRecord.kind == "result")))
     gateway.dispose()
-    return {"record_ids": ids, "seconds": elapsed}
+    log(f"  publishing {n} results: targets and tasks {built:.1f} s; record {steps['record_result']:.1f} s, "
+        f"review {steps['review_result']:.1f} s, publish (with the outbox row) {steps['publish_result']:.1f} s, "
+        f"commits {workflow - sum(steps.values()):.1f} s ({workflow / max(n, 1) * 1000:.1f} ms per result; "
+        f"load average {load_average()})")
+    return {"record_ids": ids, "seconds": elapsed, "steps": steps}
 
 
 def worker_env(url: str, instance: Path, platform_url: str, config: SoakConfig) -> dict[str, str]:
@@ -180,8 +226,23 @@ def registered_workers(engine) -> int:
         return conn.execute(select(func.count()).select_from(SyncWorker)).scalar_one()
 
 
+def surviving(call, *args, timeout: float = 120.0):
+    """``call(*args)``, retried while the database is away (a restart): the supervisor survives it."""
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call(*args)
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def deliver_with_workers(url: str, instance: Path, platform_url: str, config: SoakConfig, n: int,
-                         kills: bool, workers: int, folder: Path, requeue: bool = False) -> dict[str, Any]:
+                         kills: bool, workers: int, folder: Path, requeue: bool = False,
+                         cluster=None, db_restarts: int = 0) -> dict[str, Any]:
     """Run ``workers`` worker processes until ``n`` rows are delivered or dead; SIGKILL them at
     random moments if ``kills``. Returns the elapsed time and what happened.
 
@@ -195,7 +256,7 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
     started = time.perf_counter()
     children = [WorkerProcess(i, env, folder) for i in range(workers)]
     if requeue:
-        while registered_workers(engine) < workers:
+        while surviving(registered_workers, engine) < workers:
             if any(c.process.poll() is not None for c in children):
                 raise RuntimeError(f"a worker exited at start; see {children[0].log_path}")
             time.sleep(0.05)
@@ -207,18 +268,31 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
     next_kill = started + rng.uniform(*config.kill_interval)
     done_at = None
     counts: dict[str, int] = {}
+    # Restart the database (a crash: immediate shutdown, then start) as the delivered count passes
+    # 1/(N+1), 2/(N+1), ... of the records.
+    restart_marks = [n * (k + 1) // (db_restarts + 1) for k in range(db_restarts)]
+    restarts: list[float] = []
     try:
         while time.perf_counter() - started < config.timeout:
-            counts = outbox_counts(engine)
+            counts = surviving(outbox_counts, engine)
             if counts.get("delivered", 0) + counts.get("dead", 0) >= n:
                 done_at = time.perf_counter()
                 break
+            if restart_marks and counts.get("delivered", 0) >= restart_marks[0]:
+                restart_marks.pop(0)
+                down = rng.uniform(0.5, 2.0)
+                log(f"  database restart {len(restarts) + 1}/{db_restarts} at {counts.get('delivered', 0)} delivered "
+                    f"(immediate shutdown, {down:.1f} s down)")
+                cluster.stop("immediate")
+                time.sleep(down)
+                cluster.start()
+                restarts.append(down)
             now = time.perf_counter()
             if wanted_kills and now >= next_kill:
                 candidates = [c for c in children if c.kills < config.kills_per_worker]
                 if candidates:
                     victim = rng.choice(candidates)
-                    if not config.kill_mid_batch or holds_leases(engine, victim.process.pid):
+                    if not config.kill_mid_batch or surviving(holds_leases, engine, victim.process.pid):
                         victim.kill_and_restart()
                         wanted_kills -= 1
                         next_kill = now + rng.uniform(*config.kill_interval)
@@ -235,7 +309,8 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
     if done_at is None:
         raise RuntimeError(f"not delivered within {config.timeout} s: {counts}")
     return {"seconds": done_at - started, "counts": outbox_counts(make_engine(url)),
-            "kills": sum(c.kills for c in children), "exit_codes": codes,
+            "kills": sum(c.kills for c in children), "exit_codes": codes, "db_restarts": len(restarts),
+            "worker_starts": sum(c.starts for c in children),
             "logs": [str(c.log_path) for c in children]}
 
 
@@ -275,20 +350,29 @@ def _list_all(platform, segment: str) -> list[dict[str, Any]]:
     session = platform.session()
     items, after = [], 0
     while after is not None:
-        page = session.get(platform.url(f"/api/v1/{segment}"), params={"after": after, "limit": 1000}, timeout=30).json()
+        answer = session.get(platform.url(f"/api/v1/{segment}"), params={"after": after, "limit": 1000}, timeout=30)
+        if answer.status_code == 429:  # a rate-limited platform: the list waits its turn too
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            continue
+        page = answer.json()
         items += page["items"]
         after = page["next_after"]
     return items
 
 
-def requeue_everything(url: str) -> None:
-    """Put every row back to pending (a new generation, so nothing is answered from old keys)."""
+def requeue_everything(url: str, limit: int | None = None) -> None:
+    """Put every row (``limit``: the first ``limit``) back to pending (a new generation, so nothing
+    is answered from old keys)."""
     from gateway.db import make_engine, utcnow
     from gateway.sync.models import OutboxRecord
 
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(update(OutboxRecord).values(
+        stmt = update(OutboxRecord)
+        if limit is not None:
+            stmt = stmt.where(OutboxRecord.id.in_(select(OutboxRecord.id).order_by(OutboxRecord.id).limit(limit)
+                                                  .scalar_subquery()))
+        conn.execute(stmt.values(
             state="pending", next_attempt_at=utcnow(), batch_key=None, receipt=None, delivered_at=None,
             lease_owner=None, lease_expires_at=None, generation=OutboxRecord.generation + 1, attempts=0))
     engine.dispose()
@@ -320,7 +404,8 @@ def bare_loop(url: str, platform, batch_size: int) -> float:
     return time.perf_counter() - started
 
 
-def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True) -> dict[str, Any]:
+def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True, cluster=None,
+             db_restarts: int = 0) -> dict[str, Any]:
     """The whole soak on the database at ``url`` (migrated, empty)."""
     from mock_platform.server_process import ServerPlatform
 
@@ -335,13 +420,15 @@ def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True
         platform.control.set_faults({"seed": config.seed, **config.faults})
         log(f"soak: {workers} worker(s), faults {json.dumps(config.faults)}, "
             f"{config.kills_per_worker} SIGKILL(s) per worker")
-        soak = deliver_with_workers(url, instance, platform.base_url, config, config.records, True, workers, folder)
+        soak = deliver_with_workers(url, instance, platform.base_url, config, config.records, True, workers, folder,
+                                    cluster=cluster, db_restarts=db_restarts)
         platform.control.clear_faults()
         comparison = platform_comparison(platform, url, published["record_ids"])
         faults = sum(1 for r in platform.control.requests() if r["fault"] and not r["fault"].startswith("latency"))
         out.update(soak=soak, comparison=comparison, faults_injected=faults,
                    rate=config.records / soak["seconds"])
-        log(f"  {soak['kills']} SIGKILLs, {faults} injected faults, {comparison['platform_totals']['requests']} "
+        log(f"  {soak['kills']} SIGKILLs, {soak['db_restarts']} database restarts (worker processes started: "
+            f"{soak['worker_starts']}, exit codes at the end {soak['exit_codes']}), {faults} injected faults, {comparison['platform_totals']['requests']} "
             f"requests ({comparison['platform_totals']['replayed']} answered from Idempotency-Key), "
             f"{soak['seconds']:.1f} s")
         log(f"  database: {comparison['db_delivered']} delivered; platform: {comparison['delivered']} stored "
@@ -365,6 +452,115 @@ def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True
     return out
 
 
+def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: int = 0,
+                latencies: tuple[int, ...] = (0,), rate_limit_records: int = 0) -> dict[str, Any]:
+    """Without faults: one worker against the bare loop of signed batch POSTs, and ``scale_workers``
+    workers against one, for each platform latency in ``latencies`` (ms added to every request, as a
+    remote platform would); then, with ``rate_limit_records``, the rate-limited run. Every
+    measurement on a freshly reset platform, the same published records requeued."""
+    from mock_platform.server_process import ServerPlatform
+
+    instance = folder / "instance"
+    log(f"publishing {config.records} results through the results workflow ...")
+    published = publish_results(url, instance, config.records)
+    log(f"  published in {published['seconds']:.1f} s")
+    out: dict[str, Any] = {"database": "SQLite" if url.startswith("sqlite") else "PostgreSQL", "runs": []}
+    n = config.records
+    with ServerPlatform() as platform:
+        # A first delivery builds the payloads (built once, then kept), as in production.
+        first = deliver_with_workers(url, instance, platform.base_url, config, n, False, 1, folder)
+        log(f"first delivery, 1 worker (payloads built on claim): {n / first['seconds']:.0f} records/s")
+        for latency in latencies:
+            faults = {"latency_ms": latency} if latency else None
+            platform.control.reset()
+            if faults:
+                platform.control.set_faults(faults)
+            clean = deliver_with_workers(url, instance, platform.base_url, config, n, False, 1, folder, requeue=True)
+            one_requests = platform_requests(platform)
+            platform.control.reset()
+            if faults:
+                platform.control.set_faults(faults)
+            bare = bare_loop(url, platform, config.batch_size)
+            run = {"latency_ms": latency, "one_worker_rate": n / clean["seconds"], "bare_loop_rate": n / bare,
+                   "one_worker_requests": one_requests}
+            log(f"latency {latency} ms, no faults: 1 worker {run['one_worker_rate']:.0f} records/s "
+                f"({sum(one_requests.values())} requests); bare loop of signed batch POSTs "
+                f"{run['bare_loop_rate']:.0f} records/s; worker/bare = {run['one_worker_rate'] / run['bare_loop_rate']:.2f} "
+                f"(load average {load_average()})")
+            if scale_workers > 1:
+                platform.control.reset()
+                if faults:
+                    platform.control.set_faults(faults)
+                many = deliver_with_workers(url, instance, platform.base_url, config, n, False, scale_workers,
+                                            folder, requeue=True)
+                comparison = platform_comparison(platform, url, published["record_ids"])
+                run["many_workers_rate"] = n / many["seconds"]
+                log(f"latency {latency} ms, no faults: {scale_workers} workers {run['many_workers_rate']:.0f} records/s "
+                    f"= {run['many_workers_rate'] / run['one_worker_rate']:.2f}x 1 worker; lost={comparison['lost']} "
+                    f"duplicates={comparison['duplicates']} (load average {load_average()})")
+            out["runs"].append(run)
+    if rate_limit_records:
+        out["rate_limited"] = run_rate_limited(url, instance, config, folder, rate_limit_records,
+                                               published["record_ids"])
+    return out
+
+
+def run_rate_limited(url: str, instance: Path, config: SoakConfig, folder: Path, records: int,
+                     record_ids: list[str], workers: int = 2, rate: float = 2, burst: int = 1) -> dict[str, Any]:
+    """``records`` of the published rows through ``workers`` workers against a platform limiting
+    the key to ``rate`` requests a second in bursts of ``burst``: how many requests it took."""
+    from gateway.db import make_engine
+    from gateway.sync.models import OutboxRecord
+    from mock_platform.server_process import ServerPlatform
+
+    requeue_everything(url, limit=records)
+    engine = make_engine(url)
+    with engine.connect() as conn:  # the requeued rows: the fresh platform must hold exactly these
+        record_ids = list(conn.execute(select(OutboxRecord.record_id).order_by(OutboxRecord.id)
+                                       .limit(records)).scalars())
+    engine.dispose()
+    wanted = -(-records // config.batch_size)
+    with ServerPlatform(extra_args=["--rate", str(rate), "--burst", str(burst)]) as platform:
+        result = deliver_with_workers(url, instance, platform.base_url, config, total_rows(url), False, workers,
+                                      folder)
+        counts = platform_requests(platform)
+        comparison = platform_comparison(platform, url, record_ids)
+    limited = counts.get("429", 0)
+    others = sum(counts.values()) - limited
+    line = (f"rate limit {rate:g}/s burst {burst}, {records} records, {workers} workers: {sum(counts.values())} "
+            f"batch requests = {others} answered + {limited} refused with 429 (aim: answered <= 1.2 x "
+            f"{wanted} = {1.2 * wanted:.0f}); {records / result['seconds']:.1f} records/s; lost={comparison['lost']} "
+            f"duplicates={comparison['duplicates']}")
+    log(line)
+    return {"requests": counts, "answered": others, "limited": limited, "ideal": wanted,
+            "lost": comparison["lost"], "duplicates": comparison["duplicates"]}
+
+
+def total_rows(url: str) -> int:
+    from gateway.db import make_engine
+    from gateway.sync.models import OutboxRecord
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(OutboxRecord)).scalar_one()
+    engine.dispose()
+    return n
+
+
+def platform_requests(platform) -> dict[str, int]:
+    """Push requests the platform saw since its last reset, by HTTP status."""
+    counts: dict[str, int] = {}
+    for entry in platform.control.requests():
+        if entry.get("path", "").endswith("/batch"):
+            status = str(entry.get("status"))
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
@@ -374,7 +570,42 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--no-compare", action="store_true", help="skip the no-fault and bare-loop rates")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="no soak: one worker against the bare loop, and --scale workers against one")
+    parser.add_argument("--scale", type=int, default=0, help="with --compare-only: also this many workers")
+    parser.add_argument("--latency-ms", default="0",
+                        help="with --compare-only: platform latencies to measure at, comma-separated (e.g. 0,150; "
+                             "'none': no rate measurement)")
+    parser.add_argument("--rate-limited", type=int, default=0, metavar="N",
+                        help="with --compare-only: then N records, 2 workers, platform --rate 2 --burst 1")
+    parser.add_argument("--db-restarts", type=int, default=0, metavar="N",
+                        help="PostgreSQL soak on a private throwaway cluster (port --private-port) restarted N "
+                             "times mid-sync (immediate shutdown); never the shared cluster")
+    parser.add_argument("--private-port", type=int, default=5499)
     args = parser.parse_args()
+    if args.db_restarts:
+        config = SoakConfig(records=args.records, workers=args.workers, kills_per_worker=args.kills,
+                            batch_size=args.batch_size, seed=args.seed)
+        with PrivateCluster(port=args.private_port) as cluster, \
+                tempfile.TemporaryDirectory(prefix="sync-soak-restarts-") as tmp:
+            url = cluster.database("sync_soak")
+            log(f"== postgresql (private cluster on port {args.private_port}), {args.db_restarts} restarts ==")
+            result = run_soak(url, config, Path(tmp), compare=False, cluster=cluster, db_restarts=args.db_restarts)
+            log(f"{result['database']}, {result['workers']} worker(s): {result['summary']}")
+            print(result["summary"], flush=True)
+        return
+    if args.compare_only:
+        config = SoakConfig(records=args.records, batch_size=args.batch_size, seed=args.seed)
+        with tempfile.TemporaryDirectory(prefix="sync-compare-") as tmp:
+            url = fresh_postgresql("sync_compare") if args.db != "sqlite" else fresh_sqlite(Path(tmp), "compare")
+            try:
+                run_compare(url, config, Path(tmp), scale_workers=args.scale,
+                            latencies=tuple(int(x) for x in args.latency_ms.split(",") if x.strip().isdigit()),
+                            rate_limit_records=args.rate_limited)
+            finally:
+                if args.db != "sqlite":
+                    drop_postgresql(url)
+        return
     config = SoakConfig(records=args.records, workers=args.workers, kills_per_worker=args.kills,
                         batch_size=args.batch_size, seed=args.seed)
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]

@@ -128,7 +128,7 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
         if isinstance(obj, (RegisteredInspection, HigherLevelInspection)):
             for year, uscc in _was_and_is(obj, "year", "uscc"):
                 touched.setdefault(year, set()).add(uscc)
-        elif isinstance(obj, Task):
+        elif isinstance(obj, Task) and _counted(session, obj):
             task_keys |= _was_and_is(obj, "plan_id", "target_id")
         elif isinstance(obj, InspectionCaps) and obj.published_at is not None:
             years.add(obj.year)
@@ -154,11 +154,26 @@ def _same_exemptions(connection: Connection, year: int, added: set[int | None]) 
     return exempt_now(connection, year) == (DEFAULT_EXEMPT if before is None else frozenset(before[0] or ()))
 
 
+TASK_COUNTED = ("plan_id", "target_id", "lead_department")
+"""The columns of a task the counts depend on (its status, members and dates change nothing)."""
+
+
+def _counted(session: Session, obj: object) -> bool:
+    """Whether ``obj``, written by this flush, may change the counts. A task whose counted columns
+    did not change (a result recorded, reviewed, published: its status moves) does not, so the
+    results workflow does not recount a target three times per result."""
+    if isinstance(obj, Task):
+        if obj in session.new or obj in session.deleted:
+            return True
+        attrs = inspect(obj).attrs
+        return any(attrs[name].history.has_changes() for name in TASK_COUNTED)
+    return isinstance(obj, (RegisteredInspection, HigherLevelInspection, InspectionCaps))
+
+
 @event.listens_for(Session, "after_flush")
 def _recount_after_flush(session: Session, _context: object) -> None:
     """Keep the counts of what this flush wrote exact, in its transaction."""
-    if not any(isinstance(o, (RegisteredInspection, HigherLevelInspection, Task, InspectionCaps))
-               for o in chain(session.new, session.dirty, session.deleted)):
+    if not any(_counted(session, o) for o in chain(session.new, session.dirty, session.deleted)):
         return
     connection = session.connection()
     touched, years = _touched(session, connection)

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gateway.core import Gateway
 from gateway.db import utcnow
@@ -167,6 +167,9 @@ class Worker:
         self._last_alert: tuple[str, str] | None = None
         self._last_alert_at: datetime | None = None
         self._sending: ThreadPoolExecutor | None = None
+        self._finishing: ThreadPoolExecutor | None = None
+        # Until when the platform's rate limit (a 429's Retry-After) asked us to send nothing.
+        self.paused_until: datetime | None = None
         request_time = settings.sync_connect_timeout + settings.sync_read_timeout
         if settings.sync_lease_seconds < 2 * request_time:
             raise ValueError(
@@ -259,23 +262,43 @@ class Worker:
             stmt = stmt.limit(limit)
         return [_Claimed(*row) for row in session.execute(stmt)]
 
+    def _head_of_its_batch(self):
+        """A row that carries no batch key, or the first (lowest id) waiting row of its batch.
+
+        A batch that never got its answer is claimed only through its first row: the worker that
+        locks that row takes the whole batch, and the other workers pass over its other rows, so
+        two workers never split a batch between them (a split would send two smaller batches)."""
+        other = aliased(OutboxRecord)
+        return or_(
+            OutboxRecord.batch_key.is_(None),
+            ~exists().where(other.batch_key == OutboxRecord.batch_key, other.id < OutboxRecord.id,
+                            other.state.in_(("pending", "in_flight"))),
+        )
+
     def claim(self, kind: str, as_of: datetime) -> Batch | None:
-        """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None."""
+        """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None.
+
+        One SELECT takes the due rows (batches waiting for a resend first, whole); the common case is
+        that SELECT, one UPDATE and the commit."""
         now = self.clock()
         with self.gateway.write() as session:
             due = self._due(kind, as_of)
-            first = self._select(session, due, limit=1)
+            first = self._select(session, and_(due, self._head_of_its_batch()), limit=self.batch_size)
             if not first:
                 return None
             rows: list[_Claimed] | None = None
-            key = first[0].batch_key
-            if key:
+            # A batch that waits for its resend goes before fresh rows (which wait for the next claim).
+            head = next((r for r in first if r.batch_key), None)
+            key = head.batch_key if head else None
+            candidates = first
+            if head is not None and key:
                 # A batch that never got its answer: resend it whole, as it was, under its key.
-                group = self._select(session, and_(due, OutboxRecord.batch_key == key))
+                group = [head, *self._select(session, and_(due, OutboxRecord.batch_key == key,
+                                                           OutboxRecord.id != head.id))]
                 total = session.scalar(select(func.count()).select_from(OutboxRecord)
                                        .where(OutboxRecord.batch_key == key))
                 body = batch_body([r.payload for r in group]) if all(r.payload for r in group) else b""
-                if group and len(group) == total and body and \
+                if len(group) == total and body and \
                         batch_key(self.settings.area_code, kind, body, [r.generation for r in group]) == key:
                     rows = group
                 else:
@@ -283,10 +306,11 @@ class Worker:
                     session.execute(update(OutboxRecord).where(OutboxRecord.id.in_([r.id for r in group]))
                                     .values(batch_key=None))
                     key = None
+                    candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)),
+                                              limit=self.batch_size)
             dead = 0
             built: dict[int, dict[str, Any]] = {}
             if rows is None:
-                candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)), limit=self.batch_size)
                 rows, dead, built = self._fresh_batch(session, kind, candidates, now)
                 if not rows:
                     return Batch(kind, "", b"", [], [], dead_on_claim=dead) if dead else None
@@ -320,10 +344,11 @@ class Worker:
         (row id -> payload), which the caller stores."""
         chosen: list[_Claimed] = []
         dead = 0
-        size = len(b'{"records":[]}')
+        empty = len(batch_body([]))
         missing = {row.entity_id: row.record_id for row in candidates if row.payload is None}
         built = build_many(session, kind, missing, self.settings) if missing else {}
         snapshots: dict[int, dict[str, Any]] = {}
+        ready: list[_Claimed] = []
         for row in candidates:
             if row.payload is None:
                 payload = built[row.entity_id]
@@ -334,9 +359,14 @@ class Worker:
                     continue
                 row.payload = payload
                 snapshots[row.id] = payload
-            record_size = len(batch_body([row.payload])) - size + 1
-            if record_size + size > self.max_body_bytes:
-                message = (f"单条记录 {record_size} 字节，超过每批 {self.max_body_bytes} 字节的上限，无法推送。")
+            ready.append(row)
+        if len(batch_body([r.payload for r in ready])) <= self.max_body_bytes:
+            return ready, dead, snapshots  # the usual case: everything fits, no record is measured alone
+        size = empty
+        for row in ready:
+            record_size = len(batch_body([row.payload])) - empty + 1  # its bytes and a comma
+            if empty + record_size - 1 > self.max_body_bytes:
+                message = (f"单条记录 {record_size - 1} 字节，超过每批 {self.max_body_bytes} 字节的上限，无法推送。")
                 self._dead_letter(session, row.id, row.record_id, kind, "record_too_large", message,
                                   [{"field": None, "code": "record_too_large", "message": message}], now)
                 dead += 1
@@ -350,7 +380,23 @@ class Worker:
     # --- sending and finishing ------------------------------------------------------------------
 
     def send(self, batch: Batch) -> PushAnswer:
-        return self.client.push(PLATFORM_KINDS[batch.kind], batch.body, batch.key)
+        # A batch claimed while the answer before it was a 429 waits out the platform's Retry-After
+        # first (a short one: a long one would outlast the lease), rather than spend a request on
+        # another 429.
+        wait = self.paused_for()
+        if 0 < wait <= self.lease.total_seconds() / 4:
+            self.stop_event.wait(wait)
+        answer = self.client.push(PLATFORM_KINDS[batch.kind], batch.body, batch.key)
+        if answer.http_status == 429:
+            pause = self.backoff.delay(1, answer.retry_after if answer.retry_after is not None else 1.0)
+            self.paused_until = self.clock() + timedelta(seconds=pause)
+        return answer
+
+    def paused_for(self) -> float:
+        """Seconds the platform's last 429 asked this worker to wait still (0: none)."""
+        if self.paused_until is None:
+            return 0.0
+        return max(0.0, (self.paused_until - self.clock()).total_seconds())
 
     def finish(self, batch: Batch, answer: PushAnswer) -> Tally:
         """Record the platform's answer in the rows this worker still holds."""
@@ -501,30 +547,59 @@ class Worker:
     def run_pass(self) -> Tally:
         """Send everything that is due now, kind by kind; each row at most once per pass.
 
-        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and the
-        previous one's answer recorded, so the database work overlaps the platform's. At most two
-        batches are held at once; a claimed batch waits at most one request for the sender, which is
-        why the lease must outlast two requests (checked at start-up)."""
+        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and, on
+        PostgreSQL, the previous one's answer is recorded by a finisher thread on its own connection,
+        so claiming, sending and recording overlap (on SQLite, which has one writer, the main thread
+        records the answer between two claims). At most three batches are held at once (one being
+        recorded, one on the wire, one claimed); a claimed batch waits at most one request for the
+        sender, which is why the lease must outlast two requests (checked at start-up)."""
         as_of = self.clock()
         tally = Tally()
         sender = self._sender()
-        for kind in RECORD_KINDS:
-            on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
-            while not self.stop_event.is_set():
-                batch = self.claim(kind, as_of)
-                if on_the_wire is not None:
-                    tally.add(self.finish(on_the_wire[0], on_the_wire[1].result()))
-                    on_the_wire = None
+        finisher = None if self.is_sqlite else self._finisher()
+        finishing: list[Future[Tally]] = []
+
+        def record(batch: Batch, answer: Future[PushAnswer]) -> None:
+            if finisher is None:
+                tally.add(self.finish(batch, answer.result()))
+            else:
+                finishing.append(finisher.submit(self.finish, batch, answer.result()))
+
+        def drain(keep: int) -> None:
+            """Collect recorded answers until at most ``keep`` are still being recorded."""
+            while len(finishing) > keep:
+                tally.add(finishing.pop(0).result())
+
+        try:
+            for kind in RECORD_KINDS:
+                on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
+                while not self.stop_event.is_set():
+                    # Rate limited: claim nothing more in this pass; the rows wait in the outbox
+                    # (not held under a lease) until the platform's Retry-After has passed.
+                    batch = self.claim(kind, as_of) if not self.paused_for() else None
+                    answered = on_the_wire is not None
+                    if on_the_wire is not None:
+                        record(*on_the_wire)
+                        on_the_wire = None
+                    drain(keep=1 if batch is not None else 0)
                     if batch is None:
-                        continue  # the answer may have put rows back in this pass (a split batch)
-                if batch is None:
-                    break
-                tally.dead += batch.dead_on_claim
-                if batch.ids:
-                    on_the_wire = (batch, sender.submit(self.send, batch))
-                self.heartbeat()
-            if on_the_wire is not None:
-                tally.add(self.finish(on_the_wire[0], on_the_wire[1].result()))
+                        if answered:
+                            continue  # the answer may have put rows back in this pass (a split batch)
+                        break
+                    tally.dead += batch.dead_on_claim
+                    if batch.ids:
+                        on_the_wire = (batch, sender.submit(self.send, batch))
+                    self.heartbeat()
+                if on_the_wire is not None:
+                    record(*on_the_wire)
+                drain(keep=0)
+        finally:
+            # Stopping, or the database failing: what was answered is still recorded if it can be.
+            for future in finishing:
+                try:
+                    tally.add(future.result())
+                except DBAPIError:
+                    pass
         self.totals.add(tally)
         return tally
 
@@ -532,6 +607,11 @@ class Worker:
         if self._sending is None:
             self._sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-send")
         return self._sending
+
+    def _finisher(self) -> ThreadPoolExecutor:
+        if self._finishing is None:
+            self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-finish")
+        return self._finishing
 
     def next_due_in(self) -> float | None:
         """Seconds until the next row falls due (None: nothing is waiting)."""
@@ -555,31 +635,35 @@ class Worker:
             while not self.stop_event.is_set():
                 try:
                     tally = self.run_pass()
+                    done.add(tally)
+                    passes += 1
+                    if tally.batches or tally.dead:
+                        log.info("本轮推送：%s", self._summary(tally))
+                    if once or (max_passes is not None and passes >= max_passes):
+                        break
+                    self.heartbeat()
+                    self.check_deadlines()
+                    idle = tally.batches == 0 and tally.dead == 0
+                    wait = self.next_due_in() if idle else None
                 except DBAPIError as error:
                     if once or not (error.connection_invalidated or isinstance(error, OperationalError)):
                         raise
-                    # The database went away or is locked: the rows we held keep their leases and
-                    # their keys; try again shortly.
+                    # The database went away (a restart, a failover) or is locked: the rows we held
+                    # keep their leases and their keys; try again shortly, for as long as it takes.
                     log.error("数据库暂不可用（%s），%.0f 秒后重试", type(error.orig).__name__,
                               self.settings.sync_poll_seconds)
                     self.stop_event.wait(self.settings.sync_poll_seconds)
                     continue
-                done.add(tally)
-                passes += 1
-                if tally.batches or tally.dead:
-                    log.info("本轮推送：%s", self._summary(tally))
-                if once or (max_passes is not None and passes >= max_passes):
-                    break
-                self.heartbeat()
-                self.check_deadlines()
-                if tally.batches == 0 and tally.dead == 0:
-                    wait = self.next_due_in()
+                if idle:
                     poll = self.settings.sync_poll_seconds
+                    if self.paused_for():
+                        wait = self.paused_for() if wait is None else max(wait, self.paused_for())
                     self.stop_event.wait(poll if wait is None else min(max(wait, 0.05), poll))
         finally:
-            if self._sending is not None:
-                self._sending.shutdown(wait=True)
-                self._sending = None
+            for pool in (self._sending, self._finishing):
+                if pool is not None:
+                    pool.shutdown(wait=True)
+            self._sending = self._finishing = None
             try:
                 self.unregister()
             except DBAPIError as error:

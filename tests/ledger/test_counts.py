@@ -203,3 +203,38 @@ def test_the_cli_rebuilds_the_counts(gateway, settings):
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     assert assert_exact(gateway)[uscc].total == 1
+
+
+def test_a_task_is_recounted_only_when_a_counted_column_changes(gateway):
+    from sqlalchemy import event
+
+    from gateway.tasks.models import Task
+    from tests.drawdb import drawn_directory
+
+    drawn_directory(gateway)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(gateway.engine, "before_cursor_execute", seen)
+    try:
+        with gateway.write() as session:                # the results workflow moves the status only
+            task = session.scalar(select(Task).order_by(Task.id).limit(1))
+            task.status = "in_progress"
+        assert not [s for s in statements if "ledger_target_counts" in s]
+        with gateway.write() as session:                # another target: both targets recounted
+            task = session.scalar(select(Task).order_by(Task.id).limit(1))
+            others = set(session.scalars(select(Task.target_id)))
+            task.target_id = session.scalar(select(Target.id).where(Target.id.notin_(others)).limit(1))
+        assert [s for s in statements if "ledger_target_counts" in s]
+        assert_exact(gateway, years=(YEAR,))
+        statements.clear()
+        with gateway.write() as session:                # another lead department: recounted
+            task = session.scalar(select(Task).order_by(Task.id).limit(1))
+            task.lead_department = next(code for code in sorted(gateway.registry.departments)
+                                        if code != task.lead_department)
+        assert [s for s in statements if "ledger_target_counts" in s]
+        assert_exact(gateway, years=(YEAR,))
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", seen)
