@@ -5,10 +5,11 @@ The freeze needs only the targets at a cap. Grouping the whole ledger of a year 
 of :mod:`gateway.ledger.queries`) for that costs seconds per million entries; these two tables,
 indexed by ``(year, n)``, give the targets at a cap by two index range reads. They count under the
 year's current caps (their exempt channels; :data:`gateway.ledger.channels.DEFAULT_EXEMPT` before
-any are published) and are kept exact in the transaction of every write to the ledger:
+any are published), a joint visit once in the total and once for each department that took part
+(``in_total`` of :func:`gateway.ledger.queries.ledger_sources`), and are kept exact in the transaction of every write to the ledger:
 
-- a flush that adds, changes or deletes a registered inspection, a higher-level inspection or a
-  task (registration by API, page and file, the higher-level import and pull, the demo), or
+- a flush that adds, changes or deletes a registered inspection, a higher-level inspection, a
+  task or a task's join (registration by API, page and file, the higher-level import and pull, the demo), or
   publishes caps, recounts the targets (for caps: the whole year) it touched, from the ledger
   itself (:func:`refresh`; an ``after_flush`` hook, so no writer can forget it);
 - the draw, which writes its tasks through the driver (:mod:`gateway.draw.bulk`), adds them with
@@ -32,7 +33,7 @@ from gateway.ledger.channels import DEFAULT_EXEMPT
 from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.ledger.queries import current_caps_stmt, ledger_sources
 from gateway.planning.models import Plan
-from gateway.tasks.models import Task
+from gateway.tasks.models import Task, TaskJoin
 
 TARGETS = LedgerTargetCount.__table__
 DEPARTMENTS = LedgerDepartmentCount.__table__
@@ -84,10 +85,9 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
     connection.execute(DEPARTMENTS.insert().from_select(
         ["year", "uscc", "department_code", "n"],
         select(literal(year), union.c.uscc, department, func.count()).group_by(union.c.uscc, department)))
-    totals = select(literal(year), DEPARTMENTS.c.uscc, func.sum(DEPARTMENTS.c.n)).where(DEPARTMENTS.c.year == year)
-    if usccs is not None:
-        totals = totals.where(DEPARTMENTS.c.uscc.in_(usccs))
-    connection.execute(TARGETS.insert().from_select(["year", "uscc", "n"], totals.group_by(DEPARTMENTS.c.uscc)))
+    # The total counts a joint visit once (in_total), not once per department that took part.
+    connection.execute(TARGETS.insert().from_select(
+        ["year", "uscc", "n"], select(literal(year), union.c.uscc, func.sum(union.c.in_total)).group_by(union.c.uscc)))
 
 
 def add_drawn(connection: Connection, year: int, plan_id: int, draw_id: int) -> None:
@@ -123,6 +123,7 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
     touched: dict[int, set[str]] = {}
     years: set[int] = set()
     task_keys: set[tuple] = set()
+    joined_tasks: set[int] = set()
     added: dict[int, set[int | None]] = {}  # year -> the caps this flush published (None: changed)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (RegisteredInspection, HigherLevelInspection)):
@@ -130,9 +131,14 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
                 touched.setdefault(year, set()).add(uscc)
         elif isinstance(obj, Task):
             task_keys |= _was_and_is(obj, "plan_id", "target_id")
+        elif isinstance(obj, TaskJoin):  # another department joins (or leaves) a visit
+            joined_tasks.add(obj.task_id)
         elif isinstance(obj, InspectionCaps) and obj.published_at is not None:
             years.add(obj.year)
             added.setdefault(obj.year, set()).add(obj.id if obj in session.new else None)
+    if joined_tasks:
+        task_keys |= set(connection.execute(select(Task.plan_id, Task.target_id).where(
+            Task.id.in_(sorted(joined_tasks)))).all())
     if task_keys:
         plans = dict(connection.execute(select(Plan.id, Plan.year).where(
             Plan.id.in_(sorted({p for p, _ in task_keys if p is not None})))).all())
@@ -157,7 +163,7 @@ def _same_exemptions(connection: Connection, year: int, added: set[int | None]) 
 @event.listens_for(Session, "after_flush")
 def _recount_after_flush(session: Session, _context: object) -> None:
     """Keep the counts of what this flush wrote exact, in its transaction."""
-    if not any(isinstance(o, (RegisteredInspection, HigherLevelInspection, Task, InspectionCaps))
+    if not any(isinstance(o, (RegisteredInspection, HigherLevelInspection, Task, TaskJoin, InspectionCaps))
                for o in chain(session.new, session.dirty, session.deleted)):
         return
     connection = session.connection()
