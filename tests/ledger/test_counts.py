@@ -20,6 +20,7 @@ from gateway.ledger import service as ledger
 from gateway.ledger.joining import join_task
 from gateway.ledger.models import LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts_by_target, ledger_entries
+from gateway.ledger.warnings import repeat_visits
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 from gateway.testing.world import add_inspectors, draw_task_for
@@ -251,6 +252,12 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
         entries = [e for e in ledger_entries(session, uscc=uscc, year=year)]
     assert sorted((e.department_code, e.task_id, e.in_total) for e in entries) == sorted([
         (lead, drawn.task_id, True), (joining, drawn.task_id, False), (third_department, drawn.task_id, False)])
+
+    with gateway.read() as session:                            # the parts of one's own joint visit are no warning
+        assert repeat_visits(session, uscc, lead, start, 30) == []
+        warned = repeat_visits(session, uscc, "no-such-department", start, 30)
+    assert [(w.department_code, w.joinable) for w in warned if w.task_id is not None].count((lead, True)) == 1
+    assert not any(w.joinable for w in warned if w.department_code != lead)
 
     with gateway.write() as session:                           # the counts survive a rebuild
         session.execute(delete(LedgerTargetCount))
