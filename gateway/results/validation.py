@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.core import Gateway
 from gateway.errors import Invalid
 from gateway.planning.models import Plan
+from gateway.plugins.contributions import NON_SITE_METHODS
 from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
@@ -73,9 +74,6 @@ def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
 
-NON_SITE = frozenset({"书面检查", "信息比对"})  # the same set as gateway.codes.checkins.NON_SITE_METHODS
-
-
 @dataclass(frozen=True)
 class MethodPlan:
     """The methods a task's result may record, as its plan chose (issue 16 item 4, 非现场检查优先).
@@ -119,14 +117,14 @@ def method_plan(gateway: Gateway, session: Session, task: Task) -> MethodPlan:
         if non_site and code not in joined:
             if code in reasons:
                 on_site.append(code)
-                methods = [m for m in methods if m not in NON_SITE] or methods
+                methods = [m for m in methods if m not in NON_SITE_METHODS] or methods
             else:
                 off_site[code] = non_site
                 methods = non_site
         for method in methods:
             if method not in out:
                 out.append(method)
-    return MethodPlan(out, off_site, on_site, any(m not in NON_SITE for m in out))
+    return MethodPlan(out, off_site, on_site, any(m not in NON_SITE_METHODS for m in out))
 
 
 def allowed_methods(gateway: Gateway, session: Session, task: Task) -> list[str]:
@@ -262,12 +260,12 @@ def _why_not_planned(method: str, planned: MethodPlan) -> str:
     """Why a method the matters know is excluded by the plan's choice ('' when the matters do not
     know it at all)."""
     allowed = "、".join(planned.methods)
-    if method not in NON_SITE and planned.off_site:
+    if method not in NON_SITE_METHODS and planned.off_site:
         codes = "、".join(planned.off_site)
         return (f"检查方式“{method}”须到现场，但抽查计划对事项 {codes} 选择非现场检查（"
                 f"{'、'.join(dict.fromkeys(m for ms in planned.off_site.values() for m in ms))}），"
                 f"本任务只能选择：{allowed}。")
-    if method in NON_SITE and planned.on_site:
+    if method in NON_SITE_METHODS and planned.on_site:
         return (f"检查方式“{method}”为非现场检查，但抽查计划对事项 {'、'.join(planned.on_site)} 选择了实地检查"
                 f"（理由已公开），本任务只能选择：{allowed}。")
     return ""
