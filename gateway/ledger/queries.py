@@ -210,11 +210,14 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
     if exempt_channels(caps) != exempt_channels(current):
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
     by_department = LedgerDepartmentCount
-    stmt = select(by_department.uscc, by_department.department_code, by_department.n, LedgerTargetCount.n).join(
-        LedgerTargetCount, (LedgerTargetCount.year == by_department.year) & (LedgerTargetCount.uscc == by_department.uscc)
-    ).where(by_department.year == year)
+    stmt = select(by_department.uscc, by_department.department_code, by_department.n).where(
+        by_department.year == year)
+    # The totals are read apart (a joint visit makes a total smaller than its departments' sum), by
+    # the same filter, so that neither read depends on how the planner would join the two tables.
+    totals = select(LedgerTargetCount.uscc, LedgerTargetCount.n).where(LedgerTargetCount.year == year)
     if usccs is not None:
         stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
+        totals = totals.where(LedgerTargetCount.uscc.in_(sorted(usccs)))
     if at_cap_only and caps is not None:
         department = aliased(LedgerDepartmentCount)
         at_cap = union(
@@ -223,7 +226,9 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
             select(department.uscc).where(department.year == year, department.n >= caps.per_department,
                                           department.department_code != ""))
         stmt = stmt.where(by_department.uscc.in_(at_cap))
-    return _collect(session.execute(stmt))
+        totals = totals.where(LedgerTargetCount.uscc.in_(at_cap))
+    total_of = dict(session.execute(totals).all())
+    return _collect((uscc, code, n, total_of.get(uscc, 0)) for uscc, code, n in session.execute(stmt))
 
 
 def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
