@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from itertools import chain
 
-from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -85,9 +85,19 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
     connection.execute(DEPARTMENTS.insert().from_select(
         ["year", "uscc", "department_code", "n"],
         select(literal(year), union.c.uscc, department, func.count()).group_by(union.c.uscc, department)))
-    # The total counts a joint visit once (in_total), not once per department that took part.
-    connection.execute(TARGETS.insert().from_select(
-        ["year", "uscc", "n"], select(literal(year), union.c.uscc, func.sum(union.c.in_total)).group_by(union.c.uscc)))
+    totals = select(literal(year), DEPARTMENTS.c.uscc, func.sum(DEPARTMENTS.c.n)).where(DEPARTMENTS.c.year == year)
+    if usccs is not None:
+        totals = totals.where(DEPARTMENTS.c.uscc.in_(usccs))
+    connection.execute(TARGETS.insert().from_select(["year", "uscc", "n"], totals.group_by(DEPARTMENTS.c.uscc)))
+    # A joint visit counts once in the total, not once per department that took part: take off the
+    # other departments' parts (few rows: the joins), read apart rather than grouping the ledger twice.
+    joint = ledger_sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
+                           exempt=exempt_now(connection, year), joint_only=True)
+    if joint:
+        parts = union_all(*joint).subquery()
+        for uscc, n in connection.execute(select(parts.c.uscc, func.count()).group_by(parts.c.uscc)).all():
+            connection.execute(update(TARGETS).where(TARGETS.c.year == year, TARGETS.c.uscc == uscc)
+                               .values(n=TARGETS.c.n - n))
 
 
 def add_drawn(connection: Connection, year: int, plan_id: int, draw_id: int) -> None:

@@ -75,7 +75,8 @@ def exempt_channels(caps: InspectionCaps | None) -> frozenset[str]:
 
 
 def ledger_sources(*, uscc: str | None, year: int | None, department: str | None,
-                   usccs: Collection[str] | Select | None, detail: bool, exempt: Collection[str] = ()):
+                   usccs: Collection[str] | Select | None, detail: bool, exempt: Collection[str] = (),
+                   joint_only: bool = False):
     """The four SELECTs of the ledger, filtered alike (columns named the same in each);
     ``usccs`` a collection or a SELECT of USCCs.
 
@@ -84,7 +85,8 @@ def ledger_sources(*, uscc: str | None, year: int | None, department: str | None
     (per task and department). ``in_total`` is 1 where the row is a visit of the target's total and
     0 where it is another department's part of a joint visit counted already (综合查一次: a joint
     visit is one inspection in the target's total, and one for each department that took part):
-    a registered inspection joined into a task, and the joined departments' rows."""
+    a registered inspection joined into a task, and the joined departments' rows. ``joint_only``:
+    only those rows (the two sources that have them)."""
     drawn = (select(literal("drawn", String).label("channel"), Target.uscc.label("uscc"),
                     Task.lead_department.label("department_code"), literal(1, Integer).label("in_total"))
              .select_from(Task).join(Target, Target.id == Task.target_id).join(Plan, Plan.id == Task.plan_id))
@@ -120,14 +122,17 @@ def ledger_sources(*, uscc: str | None, year: int | None, department: str | None
             Task.id.label("task_id"), null().cast(Integer).label("registered_id"),
             literal("", String).label("over_cap_reason"))
     parts = []
-    for stmt, uscc_col, year_col, dept_col, channel in (
+    sources = [
         (drawn, Target.uscc, Plan.year, Task.lead_department, "drawn"),
         (higher, HigherLevelInspection.uscc, HigherLevelInspection.year, HigherLevelInspection.department_code,
          "higher_level"),
         (registered, RegisteredInspection.uscc, RegisteredInspection.year, RegisteredInspection.department_code,
          None),
         (joined, Target.uscc, Plan.year, TaskJoin.department_code, "drawn"),
-    ):
+    ]
+    if joint_only:
+        sources = [(registered.where(RegisteredInspection.joint_task_id.is_not(None)), *sources[2][1:]), sources[3]]
+    for stmt, uscc_col, year_col, dept_col, channel in sources:
         if channel in exempt:
             continue
         if channel is None and exempt:
@@ -210,14 +215,15 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
     if exempt_channels(caps) != exempt_channels(current):
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
     by_department = LedgerDepartmentCount
-    stmt = select(by_department.uscc, by_department.department_code, by_department.n).where(
+    # Each department row with its target's total, looked up by primary key (a correlated read, so the
+    # planner cannot turn it into a scan of the year's totals); a joint visit makes a total smaller
+    # than its departments' sum.
+    total = (select(LedgerTargetCount.n).where(LedgerTargetCount.year == year,
+                                               LedgerTargetCount.uscc == by_department.uscc).scalar_subquery())
+    stmt = select(by_department.uscc, by_department.department_code, by_department.n, total).where(
         by_department.year == year)
-    # The totals are read apart (a joint visit makes a total smaller than its departments' sum), by
-    # the same filter, so that neither read depends on how the planner would join the two tables.
-    totals = select(LedgerTargetCount.uscc, LedgerTargetCount.n).where(LedgerTargetCount.year == year)
     if usccs is not None:
         stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
-        totals = totals.where(LedgerTargetCount.uscc.in_(sorted(usccs)))
     if at_cap_only and caps is not None:
         department = aliased(LedgerDepartmentCount)
         at_cap = union(
@@ -226,9 +232,7 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
             select(department.uscc).where(department.year == year, department.n >= caps.per_department,
                                           department.department_code != ""))
         stmt = stmt.where(by_department.uscc.in_(at_cap))
-        totals = totals.where(LedgerTargetCount.uscc.in_(at_cap))
-    total_of = dict(session.execute(totals).all())
-    return _collect((uscc, code, n, total_of.get(uscc, 0)) for uscc, code, n in session.execute(stmt))
+    return _collect(session.execute(stmt))
 
 
 def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
