@@ -215,13 +215,18 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
     if exempt_channels(caps) != exempt_channels(current):
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
     by_department = LedgerDepartmentCount
-    # Each department row with its target's total, looked up by primary key (a correlated read, so the
-    # planner cannot turn it into a scan of the year's totals); a joint visit makes a total smaller
-    # than its departments' sum.
-    total = (select(LedgerTargetCount.n).where(LedgerTargetCount.year == year,
-                                               LedgerTargetCount.uscc == by_department.uscc).scalar_subquery())
-    stmt = select(by_department.uscc, by_department.department_code, by_department.n, total).where(
-        by_department.year == year)
+    # Each department row with its target's total (a joint visit makes a total smaller than its
+    # departments' sum). SQLite reads it best by primary key per row (a correlated read: its planner
+    # may otherwise scan the year's totals); PostgreSQL joins the two (a subplan per row costs it more).
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(by_department.uscc, by_department.department_code, by_department.n, LedgerTargetCount.n).join(
+            LedgerTargetCount, (LedgerTargetCount.year == by_department.year)
+            & (LedgerTargetCount.uscc == by_department.uscc))
+    else:
+        total = (select(LedgerTargetCount.n).where(LedgerTargetCount.year == year,
+                                                   LedgerTargetCount.uscc == by_department.uscc).scalar_subquery())
+        stmt = select(by_department.uscc, by_department.department_code, by_department.n, total)
+    stmt = stmt.where(by_department.year == year)
     if usccs is not None:
         stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
     if at_cap_only and caps is not None:
