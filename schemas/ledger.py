@@ -99,6 +99,9 @@ class LedgerEntrySchema(_ChannelSchema):
     task_id = fields.Integer(allow_none=True)
     registered_id = fields.Integer(allow_none=True)
     over_cap_reason = fields.String()
+    in_total = fields.Boolean(metadata={
+        "description": "false for another department's part of a joint visit: one visit in the target's total "
+                       "(综合查一次), one for each department that took part"})
 
 
 class CapsSchema(Schema):
@@ -165,3 +168,48 @@ class TargetLedgerSchema(Schema):
     caps = fields.Nested(CapsSchema, allow_none=True)
     at_cap = fields.Boolean()
 
+
+
+class AnnualCapsSchema(Schema):
+    version = fields.Integer()
+    per_department = fields.Integer()
+    total = fields.Integer()
+
+
+class AnnualResultSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+
+
+class AnnualReleaseRowSchema(Schema):
+    """One department and channel of the annual release (one row of its CSV/XLSX)."""
+
+    department_code = fields.String(metadata={"description": "'' for higher-level records naming no department"})
+    department_name = fields.String()
+    channel = fields.String(metadata={"enum": list(CHANNEL_CODES)})
+    channel_label = fields.String()
+    inspections = fields.Integer()
+    counted = fields.Integer(metadata={"description": "of them, counting toward the caps"})
+    joint = fields.Integer(metadata={"description": "of them, joint visits"})
+    joint_share = fields.String(metadata={"description": "joint / inspections, as the page and files show it (12.5%)"})
+    results = fields.List(fields.Nested(AnnualResultSchema), metadata={
+        "description": "drawn inspections only: each task's latest published result, by result code"})
+
+
+class AnnualTotalsSchema(Schema):
+    inspections = fields.Integer()
+    counted = fields.Integer()
+    joint = fields.Integer()
+
+
+class AnnualReleaseSchema(Schema):
+    """The annual release of a year that has ended: the figures of the public page /annual/<year> and
+    of its CSV and XLSX files."""
+
+    year = fields.Integer()
+    caps = fields.Nested(AnnualCapsSchema, allow_none=True, metadata={"description": "null: none published"})
+    totals = fields.Nested(AnnualTotalsSchema)
+    rows = fields.List(fields.Nested(AnnualReleaseRowSchema))
+    files = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "format (csv, xlsx) -> the path of the file with the same figures"})

@@ -285,7 +285,13 @@ class TaskChecklistSchema(Schema):
     target = fields.Nested(ResultTargetRefSchema)
     window_start = fields.Date()
     window_end = fields.Date()
-    methods = fields.List(fields.String())
+    methods = fields.List(fields.String(), metadata={
+        "description": "The methods the result may record: the matters' methods as the plan chose (a matter "
+                       "checked off site offers its 书面检查/信息比对 methods only, one the plan visits its site methods)"})
+    off_site_matters = fields.List(fields.String(), metadata={
+        "description": "Codes of the task's matters the plan checks off site (书面检查、信息比对)"})
+    site_visit = fields.Boolean(metadata={
+        "description": "Whether any method offered is a site method (a site-visit result of a drawn task needs the check-in)"})
     matters = fields.List(fields.Nested(MatterChecklistSchema))
     unavailable = fields.List(fields.Nested(UnavailableMatterSchema), metadata={
         "description": "The task's matters whose department's plugin is not installed or not enabled"})

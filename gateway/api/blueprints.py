@@ -9,7 +9,7 @@ from gateway.directory.api import conflicts_blp, eligibility_blp, imports_blp, i
 from gateway.draw.api import draws_blp
 from gateway.enterprise.api import notices_blp, portal_blp, ratings_blp, statements_blp
 from gateway.higher_level.api import higher_level_blp
-from gateway.ledger.api import ledger_blp
+from gateway.ledger.api import annual_blp, ledger_blp
 from gateway.ledger.visits_api import visits_blp
 from gateway.planning.api import plans_blp
 from gateway.results.api import results_blp
@@ -43,6 +43,7 @@ def register_blueprints(api: Api) -> None:
     # The ledger of every inspection and the yearly caps (issue 16).
 
     api.register_blueprint(ledger_blp, url_prefix="/api/v1" + ledger_blp.url_prefix)
+    api.register_blueprint(annual_blp, url_prefix="/api/v1" + annual_blp.url_prefix)
     # The inspected enterprise's side: notices, statements, ratings, the portal (issue 17).
 
     for blp in (notices_blp, statements_blp, ratings_blp, portal_blp):

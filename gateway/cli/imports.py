@@ -87,19 +87,21 @@ for _kind, _label in (("targets", "检查对象名录"), ("inspectors", "执法�
 
 @import_group.command("registered-inspections",
                       help="导入各部门登记的双随机抽查以外的检查（专项检查、投诉举报核查、转办交办、日常巡查、案件办理），"
-                           "记入检查台账。任何一行有误则整个文件不导入；超过年度检查次数上限的行须填写“超过上限理由”。")
+                           "记入检查台账。默认任何一行有误则整个文件不导入（--partial 只导入正确的行）；"
+                           "超过年度检查次数上限的行须填写“超过上限理由”。")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="只导入正确的行，其余写入报告。")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="将逐行报告写入 JSON 文件。")
 @pass_context
-def import_registered(ctx: CliContext, path: Path, report_path: Path | None) -> None:
+def import_registered(ctx: CliContext, path: Path, partial: bool, report_path: Path | None) -> None:
     gateway = ctx.gateway()
     with path.open("rb") as stream, gateway.write() as session:
         try:
             report = import_registrations(session, operator_principal(), stream, path.name,
-                                          departments=department_labels(gateway.registry))
+                                          departments=department_labels(gateway.registry), partial=partial)
         except ImportFileError as exc:
             raise click.ClickException(str(exc)) from None
-    _report(report, report_path, partial=False)
+    _report(report, report_path)
 
 
 COMMANDS = [import_group]

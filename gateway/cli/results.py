@@ -19,6 +19,7 @@ from gateway.results import exports, listing, stats
 from gateway.results.clock import china_today, deadline_lists
 from gateway.results.deadline import DEFAULT_SOON_DAYS
 from gateway.results.pruning import prune_attachments as prune
+from gateway.results.pruning import prune_partial_uploads
 from gateway.security import audit
 from gateway.security.principal import Principal
 from schemas.common import python_values
@@ -156,14 +157,24 @@ def export(ctx: CliContext, what: str, output: Path, plan_id, department, year) 
 
 @results.command("prune-attachments", help=(
     "清理从未被任何检查结果（任一版本）引用、且上传已超过指定天数的附件：删除附件记录，"
-    "并在没有其他附件记录使用同一文件时删除文件。每项删除记入审计日志。以县双随机办身份执行。"))
+    "并在没有其他附件记录使用同一文件时删除文件；同时清理手机分片上传中断后长期未续传的临时文件（.part）。"
+    "每项删除记入审计日志。以县双随机办身份执行。"))
 @click.option("--older-than-days", default=7, show_default=True, type=click.IntRange(min=0),
               help="只清理上传时间早于该天数的附件（给正在录入结果的检查人员留出时间）。")
+@click.option("--parts-older-than-days", default=3, show_default=True, type=click.IntRange(min=0),
+              help="只清理最后一次写入早于该天数的分片上传临时文件（给信号不好、稍后续传的手机留出时间）。")
 @click.option("--dry-run", is_flag=True, help="只列出将被清理的附件，不做任何删除。")
 @click.option("--by", "by", metavar="姓名", help="操作人姓名（记入审计日志，默认当前系统用户）。")
 @pass_context
-def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: str | None) -> None:
-    report = prune(ctx.gateway(), operator_principal(by), older_than_days, dry_run=dry_run)
+def prune_attachments(ctx: CliContext, older_than_days: int, parts_older_than_days: int, dry_run: bool,
+                      by: str | None) -> None:
+    principal = operator_principal(by)
+    report = prune(ctx.gateway(), principal, older_than_days, dry_run=dry_run)
+    _prune_attachments_lines(report)
+    _prune_parts_lines(prune_partial_uploads(ctx.gateway(), principal, parts_older_than_days, dry_run=dry_run))
+
+
+def _prune_attachments_lines(report) -> None:
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
     if not report.attachments:
         click.echo(f"没有需要清理的附件（上传早于 {cutoff} UTC 且未被任何检查结果引用）。")
@@ -171,13 +182,27 @@ def prune_attachments(ctx: CliContext, older_than_days: int, dry_run: bool, by: 
     for item in report.attachments:
         click.echo(f"  附件 {item['id']}\t任务 {item['task_id']}\t{item['content_type']}\t{item['size']} 字节"
                    f"\t上传于 {item['uploaded_at']}")
-    if dry_run:
+    if report.dry_run:
         click.echo(f"试运行：将删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
                    f"（约 {report.bytes_freed} 字节），未做任何更改。")
         return
     missing = f"，{len(report.missing_files)} 个文件原已不存在" if report.missing_files else ""
     click.echo(f"已删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
                f"（约 {report.bytes_freed} 字节）{missing}，已记入审计日志。")
+
+
+def _prune_parts_lines(report) -> None:
+    cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
+    if not report.parts:
+        click.echo(f"没有需要清理的分片上传临时文件（最后写入早于 {cutoff} UTC）。")
+        return
+    for part in report.parts:
+        task = f"任务 {part['task_id']}" if part["task_id"] is not None else "无上传记录"
+        click.echo(f"  分片上传 {part['key']}\t{task}\t{part['size']} 字节\t最后写入于 {part['modified_at']}")
+    if report.dry_run:
+        click.echo(f"试运行：将删除 {len(report.parts)} 个分片上传临时文件（约 {report.bytes_freed} 字节），未做任何更改。")
+    else:
+        click.echo(f"已删除 {len(report.parts)} 个分片上传临时文件（约 {report.bytes_freed} 字节），已记入审计日志。")
 
 
 @results.group("listing", cls=ChineseGroup, help=(

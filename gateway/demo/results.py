@@ -277,7 +277,7 @@ def _make(gateway: Gateway, task_id: int, state: str, completed: date, today: da
         task = session.get(Task, task_id)
         recorder = _team_principal(session, task)
         lead, drawn = task.lead_department, task.draw_id is not None
-        matters, methods = list(task.matter_codes), allowed_methods(gateway, task)[:2]
+        matters, methods = list(task.matter_codes), allowed_methods(gateway, session, task)[:2]
     body = _body(gateway, matters, methods, completed, n, codes, problem)
     if is_site_visit(methods) and drawn:
         confirm_arrival(gateway, task_id, today=completed)  # the enterprise confirmed the team's arrival

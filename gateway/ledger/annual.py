@@ -128,6 +128,21 @@ def _results_by_department(session: Session, year: int) -> dict[str, Counter]:
     return out
 
 
+def release_dict(release: AnnualRelease) -> dict:
+    """The release as the API answers it (``schemas.ledger.AnnualReleaseSchema``): the same rows and
+    figures as the page and the files."""
+    return {
+        "year": release.year, "caps": release.caps, "totals": release.totals,
+        "rows": [{"department_code": r.department_code, "department_name": r.department_name, "channel": r.channel,
+                  "channel_label": r.channel_label, "inspections": r.inspections, "counted": r.counted,
+                  "joint": r.joint, "joint_share": r.joint_share,
+                  "results": [{"code": code, "label": result_label(code), "count": n}
+                              for code, n in sorted(r.results.items())]}
+                 for r in release.rows],
+        "files": {fmt: f"/annual/{release.year}/{fmt}" for fmt in ("csv", "xlsx")},
+    }
+
+
 def _table(release: AnnualRelease) -> list[list]:
     caps = release.caps or {}
     return [[release.year, r.department_code, r.department_name, r.channel_label, r.inspections, r.counted, r.joint,

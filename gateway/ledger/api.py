@@ -1,5 +1,5 @@
-"""The ledger API: register an inspection outside the draw, read a target's ledger, and the
-yearly caps (published by the county office, public to read)."""
+"""The ledger API: register an inspection outside the draw, read a target's ledger, the yearly
+caps (published by the county office, public to read), and the annual release (public)."""
 from __future__ import annotations
 
 import io
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway, written_as
 from gateway.ledger import service
+from gateway.ledger.annual import annual_release, release_dict
 from gateway.ledger.models import RegisteredInspection
 from gateway.ledger.views import LEDGER_HEADERS, ledger_rows, registration_dict, target_ledger
 from gateway.ledger.warnings import registration_warnings
@@ -22,6 +23,7 @@ from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
 from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from schemas.ledger import (
+    AnnualReleaseSchema,
     CapsListSchema,
     CapsPublishSchema,
     CapsQuerySchema,
@@ -34,6 +36,9 @@ from schemas.ledger import (
     TargetLedgerQuerySchema,
     TargetLedgerSchema,
 )
+
+annual_blp = Blueprint("annual", __name__, url_prefix="/annual",
+                       description="年度涉企行政检查数据公开（上一年度，按部门和检查渠道；公开）")
 
 ledger_blp = Blueprint("ledger", __name__, url_prefix="/ledger",
                        description="检查台账：一户企业接受的全部检查（双随机抽查、上级部门检查、登记的其他检查）与年度检查次数上限")
@@ -125,3 +130,13 @@ class Caps(MethodView):
     def post(self, data):
         """Publish a new version of a year's caps (the county office)."""
         return written_as(CapsSchema(), lambda session: service.publish_caps(session, current_principal(), **data))
+
+
+@annual_blp.route("/<int:year>")
+@permission("annual.read")
+@annual_blp.response(200, AnnualReleaseSchema)
+def annual_release_view(year: int):
+    """The annual release of ``year`` (public once the year has ended; a year not ended answers 409
+    ``annual_release_not_due``): the same figures as the page ``/annual/<year>`` and its CSV and XLSX."""
+    authorize(current_principal(), "annual.read", published=True)
+    return release_dict(annual_release(db(), year, china_today()))

@@ -5,10 +5,11 @@ The freeze needs only the targets at a cap. Grouping the whole ledger of a year 
 of :mod:`gateway.ledger.queries`) for that costs seconds per million entries; these two tables,
 indexed by ``(year, n)``, give the targets at a cap by two index range reads. They count under the
 year's current caps (their exempt channels; :data:`gateway.ledger.channels.DEFAULT_EXEMPT` before
-any are published) and are kept exact in the transaction of every write to the ledger:
+any are published), a joint visit once in the total and once for each department that took part
+(``in_total`` of :func:`gateway.ledger.queries.ledger_sources`), and are kept exact in the transaction of every write to the ledger:
 
-- a flush that adds, changes or deletes a registered inspection, a higher-level inspection or a
-  task (registration by API, page and file, the higher-level import and pull, the demo), or
+- a flush that adds, changes or deletes a registered inspection, a higher-level inspection, a
+  task or a task's join (registration by API, page and file, the higher-level import and pull, the demo), or
   publishes caps, recounts the targets (for caps: the whole year) it touched, from the ledger
   itself (:func:`refresh`; an ``after_flush`` hook, so no writer can forget it);
 - the draw, which writes its tasks through the driver (:mod:`gateway.draw.bulk`), adds them with
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from itertools import chain
 
-from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from gateway.ledger.channels import DEFAULT_EXEMPT
 from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.ledger.queries import current_caps_stmt, ledger_sources
 from gateway.planning.models import Plan
-from gateway.tasks.models import Task
+from gateway.tasks.models import Task, TaskJoin
 
 TARGETS = LedgerTargetCount.__table__
 DEPARTMENTS = LedgerDepartmentCount.__table__
@@ -88,6 +89,15 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
     if usccs is not None:
         totals = totals.where(DEPARTMENTS.c.uscc.in_(usccs))
     connection.execute(TARGETS.insert().from_select(["year", "uscc", "n"], totals.group_by(DEPARTMENTS.c.uscc)))
+    # A joint visit counts once in the total, not once per department that took part: take off the
+    # other departments' parts (few rows: the joins), read apart rather than grouping the ledger twice.
+    joint = ledger_sources(uscc=None, year=year, department=None, usccs=usccs, detail=False,
+                           exempt=exempt_now(connection, year), joint_only=True)
+    if joint:
+        parts = union_all(*joint).subquery()
+        for uscc, n in connection.execute(select(parts.c.uscc, func.count()).group_by(parts.c.uscc)).all():
+            connection.execute(update(TARGETS).where(TARGETS.c.year == year, TARGETS.c.uscc == uscc)
+                               .values(n=TARGETS.c.n - n))
 
 
 def add_drawn(connection: Connection, year: int, plan_id: int, draw_id: int) -> None:
@@ -123,6 +133,7 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
     touched: dict[int, set[str]] = {}
     years: set[int] = set()
     task_keys: set[tuple] = set()
+    joined_tasks: set[int] = set()
     added: dict[int, set[int | None]] = {}  # year -> the caps this flush published (None: changed)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (RegisteredInspection, HigherLevelInspection)):
@@ -130,9 +141,14 @@ def _touched(session: Session, connection: Connection) -> tuple[dict[int, set[st
                 touched.setdefault(year, set()).add(uscc)
         elif isinstance(obj, Task) and _counted(session, obj):
             task_keys |= _was_and_is(obj, "plan_id", "target_id")
+        elif isinstance(obj, TaskJoin):  # another department joins (or leaves) a visit
+            joined_tasks.add(obj.task_id)
         elif isinstance(obj, InspectionCaps) and obj.published_at is not None:
             years.add(obj.year)
             added.setdefault(obj.year, set()).add(obj.id if obj in session.new else None)
+    if joined_tasks:
+        task_keys |= set(connection.execute(select(Task.plan_id, Task.target_id).where(
+            Task.id.in_(sorted(joined_tasks)))).all())
     if task_keys:
         plans = dict(connection.execute(select(Plan.id, Plan.year).where(
             Plan.id.in_(sorted({p for p, _ in task_keys if p is not None})))).all())
@@ -167,7 +183,7 @@ def _counted(session: Session, obj: object) -> bool:
             return True
         attrs = inspect(obj).attrs
         return any(attrs[name].history.has_changes() for name in TASK_COUNTED)
-    return isinstance(obj, (RegisteredInspection, HigherLevelInspection, InspectionCaps))
+    return isinstance(obj, (RegisteredInspection, HigherLevelInspection, TaskJoin, InspectionCaps))
 
 
 @event.listens_for(Session, "after_flush")

@@ -1,7 +1,10 @@
 """Importing registered inspections from CSV or XLSX: the directory importer's file reading and
 cell checks (:mod:`gateway.directory.importing`), then the registration rules of
 :mod:`gateway.ledger.service` for every row, with the file's earlier rows counted toward the caps.
-Any bad row refuses the whole file: every error names its row and field, and nothing is written."""
+Any bad row refuses the whole file: every error names its row and field, and nothing is written;
+with ``partial`` (as the directory import's ``--partial``) the valid rows are registered and the
+rejected ones reported by row, field and reason. The caps of a later row count only the earlier
+rows that were accepted."""
 from __future__ import annotations
 
 from datetime import date
@@ -47,8 +50,10 @@ def _read_rows(stream: IO[bytes], filename: str, report: ImportReport, departmen
 
 
 def import_registrations(session: Session, principal: Principal, stream: IO[bytes], filename: str, *,
-                         departments: Mapping[str, str], today: date | None = None) -> ImportReport:
-    """Check every row and, only when all pass, register them all (``report.committed``).
+                         departments: Mapping[str, str], today: date | None = None,
+                         partial: bool = False) -> ImportReport:
+    """Check every row and, only when all pass, register them all (``report.committed``); with
+    ``partial``, register the rows that pass and report the others.
 
     ``departments`` maps every accepted department label (code, name, short name) to its code.
     Raises ``ImportFileError`` when the file itself cannot be read.
@@ -67,9 +72,11 @@ def import_registrations(session: Session, principal: Principal, stream: IO[byte
         checks.accept(data, check)
         accepted.append((data, check))
     report.rejected = report.total_rows - len(accepted)
-    if report.error_count or not accepted:
+    report.errors.sort(key=lambda error: error.row)  # the cell checks' and the rules' errors, row by row
+    if (report.error_count and not partial) or (not accepted and not partial):
         return report
-    insert(session, principal, accepted, "import")
+    if accepted:
+        insert(session, principal, accepted, "import")
     report.created = report.imported = len(accepted)
     report.committed = True
     return report

@@ -25,7 +25,7 @@ from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.channels import DEFAULT_EXEMPT
 from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.planning.models import Plan
-from gateway.tasks.models import Task
+from gateway.tasks.models import Task, TaskJoin
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class LedgerEntry:
     task_id: int | None = None
     registered_id: int | None = None
     over_cap_reason: str = ""
+    in_total: bool = True  # False: another department's part of a joint visit, in the total once already
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,28 @@ def exempt_channels(caps: InspectionCaps | None) -> frozenset[str]:
 
 
 def ledger_sources(*, uscc: str | None, year: int | None, department: str | None,
-                   usccs: Collection[str] | Select | None, detail: bool, exempt: Collection[str] = ()):
-    """The three SELECTs of the ledger, filtered alike (columns named the same in each);
-    ``usccs`` a collection or a SELECT of USCCs."""
+                   usccs: Collection[str] | Select | None, detail: bool, exempt: Collection[str] = (),
+                   joint_only: bool = False):
+    """The four SELECTs of the ledger, filtered alike (columns named the same in each);
+    ``usccs`` a collection or a SELECT of USCCs.
+
+    Besides the three sources, a department that joined a task (:class:`TaskJoin`) without naming a
+    registered inspection of its own took part in that visit: one row of channel ``drawn`` for it
+    (per task and department). ``in_total`` is 1 where the row is a visit of the target's total and
+    0 where it is another department's part of a joint visit counted already (综合查一次: a joint
+    visit is one inspection in the target's total, and one for each department that took part):
+    a registered inspection joined into a task, and the joined departments' rows. ``joint_only``:
+    only those rows (the two sources that have them)."""
     drawn = (select(literal("drawn", String).label("channel"), Target.uscc.label("uscc"),
-                    Task.lead_department.label("department_code"))
+                    Task.lead_department.label("department_code"), literal(1, Integer).label("in_total"))
              .select_from(Task).join(Target, Target.id == Task.target_id).join(Plan, Plan.id == Task.plan_id))
     higher = select(literal("higher_level", String).label("channel"), HigherLevelInspection.uscc.label("uscc"),
-                    HigherLevelInspection.department_code.label("department_code"))
+                    HigherLevelInspection.department_code.label("department_code"),
+                    literal(1, Integer).label("in_total"))
     registered = select(RegisteredInspection.channel.label("channel"), RegisteredInspection.uscc.label("uscc"),
-                        RegisteredInspection.department_code.label("department_code"))
+                        RegisteredInspection.department_code.label("department_code"),
+                        case((RegisteredInspection.joint_task_id.is_(None), 1), else_=0).label("in_total"))
+    joined = _joined_source()
     if detail:
         drawn = drawn.add_columns(
             Task.window_start.label("on"), Plan.year.label("year"), Task.number.label("reference"),
@@ -103,14 +116,23 @@ def ledger_sources(*, uscc: str | None, year: int | None, department: str | None
             RegisteredInspection.source.label("source"), RegisteredInspection.joint_task_id.label("task_id"),
             RegisteredInspection.id.label("registered_id"),
             RegisteredInspection.over_cap_reason.label("over_cap_reason"))
+        joined = joined.add_columns(
+            Task.window_start.label("on"), Plan.year.label("year"), Task.number.label("reference"),
+            literal("plan", String).label("legal_reason_code"), literal("join", String).label("source"),
+            Task.id.label("task_id"), null().cast(Integer).label("registered_id"),
+            literal("", String).label("over_cap_reason"))
     parts = []
-    for stmt, uscc_col, year_col, dept_col, channel in (
+    sources = [
         (drawn, Target.uscc, Plan.year, Task.lead_department, "drawn"),
         (higher, HigherLevelInspection.uscc, HigherLevelInspection.year, HigherLevelInspection.department_code,
          "higher_level"),
         (registered, RegisteredInspection.uscc, RegisteredInspection.year, RegisteredInspection.department_code,
          None),
-    ):
+        (joined, Target.uscc, Plan.year, TaskJoin.department_code, "drawn"),
+    ]
+    if joint_only:
+        sources = [(registered.where(RegisteredInspection.joint_task_id.is_not(None)), *sources[2][1:]), sources[3]]
+    for stmt, uscc_col, year_col, dept_col, channel in sources:
         if channel in exempt:
             continue
         if channel is None and exempt:
@@ -125,6 +147,24 @@ def ledger_sources(*, uscc: str | None, year: int | None, department: str | None
             stmt = stmt.where(dept_col == department)
         parts.append(stmt)
     return parts
+
+
+def _joined_source() -> Select:
+    """The departments that joined a task with no registered inspection of theirs pointing to it:
+    one row per task and department (the first of its joins)."""
+    other = aliased(TaskJoin)
+    first = (select(func.min(other.id)).where(other.task_id == TaskJoin.task_id,
+                                              other.department_code == TaskJoin.department_code)
+             .scalar_subquery())
+    own_registration = (select(RegisteredInspection.id)
+                        .where(RegisteredInspection.joint_task_id == TaskJoin.task_id,
+                               RegisteredInspection.department_code == TaskJoin.department_code)
+                        .exists())
+    return (select(literal("drawn", String).label("channel"), Target.uscc.label("uscc"),
+                   TaskJoin.department_code.label("department_code"), literal(0, Integer).label("in_total"))
+            .select_from(TaskJoin).join(Task, Task.id == TaskJoin.task_id)
+            .join(Target, Target.id == Task.target_id).join(Plan, Plan.id == Task.plan_id)
+            .where(TaskJoin.id == first, ~own_registration))
 
 
 def _exempt_by_year(session: Session, years: Iterable[int]) -> dict[int, frozenset[str]]:
@@ -150,6 +190,7 @@ def ledger_entries(session: Session, *, uscc: str | None = None, year: int | Non
             year=row.year, reference=row.reference or "", legal_reason_code=row.legal_reason_code,
             source=row.source or "", counts=row.channel not in exempt.get(row.year, DEFAULT_EXEMPT),
             task_id=row.task_id, registered_id=row.registered_id, over_cap_reason=row.over_cap_reason or "",
+            in_total=bool(row.in_total),
         )
         for row in rows
     ]
@@ -157,7 +198,8 @@ def ledger_entries(session: Session, *, uscc: str | None = None, year: int | Non
 
 def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
                      caps: InspectionCaps | None = None, at_cap_only: bool = False) -> dict[str, TargetCounts]:
-    """USCC -> its counted inspections in ``year`` (only targets that have some).
+    """USCC -> its counted inspections in ``year`` (only targets that have some). A joint visit is
+    one in the total and one for each department that took part (:func:`ledger_sources`).
 
     ``caps`` (default: the year's current caps) decides which channels are exempt. With
     ``at_cap_only`` (and caps), only targets at a cap come back: ``total`` at least ``caps.total`` or
@@ -173,8 +215,18 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
     if exempt_channels(caps) != exempt_channels(current):
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
     by_department = LedgerDepartmentCount
-    stmt = select(by_department.uscc, by_department.department_code, by_department.n).where(
-        by_department.year == year)
+    # Each department row with its target's total (a joint visit makes a total smaller than its
+    # departments' sum). SQLite reads it best by primary key per row (a correlated read: its planner
+    # may otherwise scan the year's totals); PostgreSQL joins the two (a subplan per row costs it more).
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(by_department.uscc, by_department.department_code, by_department.n, LedgerTargetCount.n).join(
+            LedgerTargetCount, (LedgerTargetCount.year == by_department.year)
+            & (LedgerTargetCount.uscc == by_department.uscc))
+    else:
+        total = (select(LedgerTargetCount.n).where(LedgerTargetCount.year == year,
+                                                   LedgerTargetCount.uscc == by_department.uscc).scalar_subquery())
+        stmt = select(by_department.uscc, by_department.department_code, by_department.n, total)
+    stmt = stmt.where(by_department.year == year)
     if usccs is not None:
         stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
     if at_cap_only and caps is not None:
@@ -201,25 +253,26 @@ def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[st
         return {}
     union_ = union_all(*parts).subquery()
     department = func.coalesce(union_.c.department_code, "")
-    grouped = select(union_.c.uscc, department.label("department_code"), func.count().label("n")) \
-        .group_by(union_.c.uscc, department)
+    grouped = select(union_.c.uscc, department.label("department_code"), func.count().label("n"),
+                     func.sum(union_.c.in_total).label("t")).group_by(union_.c.uscc, department)
+    inner = grouped.subquery()
+    windowed = select(inner.c.uscc, inner.c.department_code, inner.c.n,
+                      func.sum(inner.c.t).over(partition_by=inner.c.uscc).label("total"),
+                      # A record naming no department counts in the total only.
+                      func.max(case((inner.c.department_code != "", inner.c.n), else_=0))
+                      .over(partition_by=inner.c.uscc).label("most")).subquery()
+    stmt = select(windowed.c.uscc, windowed.c.department_code, windowed.c.n, windowed.c.total)
     if at_cap_only and caps is not None:
-        inner = grouped.subquery()
-        windowed = select(inner.c.uscc, inner.c.department_code, inner.c.n,
-                          func.sum(inner.c.n).over(partition_by=inner.c.uscc).label("total"),
-                          # A record naming no department counts in the total only.
-                          func.max(case((inner.c.department_code != "", inner.c.n), else_=0))
-                          .over(partition_by=inner.c.uscc).label("most")).subquery()
-        stmt = select(windowed.c.uscc, windowed.c.department_code, windowed.c.n).where(
-            (windowed.c.total >= caps.total) | (windowed.c.most >= caps.per_department))
-    else:
-        stmt = grouped
+        stmt = stmt.where((windowed.c.total >= caps.total) | (windowed.c.most >= caps.per_department))
     return _collect(session.execute(stmt))
 
 
 def _collect(rows: Iterable) -> dict[str, TargetCounts]:
-    """(uscc, department_code, n) rows -> USCC -> its counts."""
+    """(uscc, department_code, n, the target's total) rows -> USCC -> its counts (the total is not
+    always the departments' sum: a joint visit counts once in it, and once for each department)."""
     found: dict[str, dict[str, int]] = {}
-    for uscc, department_code, n in rows:
+    totals: dict[str, int] = {}
+    for uscc, department_code, n, total in rows:
         found.setdefault(uscc, {})[department_code] = int(n)
-    return {uscc: TargetCounts(sum(by.values()), by) for uscc, by in found.items()}
+        totals[uscc] = int(total or 0)
+    return {uscc: TargetCounts(totals[uscc], by) for uscc, by in found.items()}

@@ -39,15 +39,19 @@ def repeat_visits(session: Session, uscc: str, department: str, on: date, days: 
                   today: date | None = None) -> list[RepeatVisit]:
     """Other departments' inspections of ``uscc`` within ``days`` of ``on`` (one ledger query, one
     for the tasks among them), nearest first."""
-    near = [e for e in ledger_entries(session, uscc=uscc)
-            if e.department_code != department and abs((e.on - on).days) <= days]
+    entries = ledger_entries(session, uscc=uscc)
+    # A joint visit the department takes part in is its own visit, not another's (综合查一次).
+    own_tasks = {e.task_id for e in entries if e.department_code == department and e.task_id is not None}
+    near = [e for e in entries if e.department_code != department and abs((e.on - on).days) <= days
+            and (e.task_id is None or e.task_id not in own_tasks)]
     task_ids = {e.task_id for e in near if e.task_id is not None and e.channel == "drawn"}
     open_tasks = set(session.scalars(select(Task.id).where(
         Task.id.in_(task_ids), Task.status == "assigned", Task.window_end >= (today or on)))) if task_ids else set()
     out = []
     for entry in sorted(near, key=lambda e: (abs((e.on - on).days), e.on)):
         apart = abs((entry.on - on).days)
-        joinable = entry.task_id in open_tasks and entry.channel == "drawn"
+        # the task's own row is the one to join (a joining department's part of it is not offered again)
+        joinable = entry.task_id in open_tasks and entry.channel == "drawn" and entry.in_total
         when = "之前" if entry.on <= on else "之后"
         message = (f"部门 {entry.department_code} 已于 {entry.on.isoformat()}（{channel_label(entry.channel)}，"
                    f"{entry.reference or '无编号'}）检查或安排检查该对象，与本次相隔 {apart} 天（{when}）。"

@@ -1,4 +1,5 @@
-"""Pruning attachments that no result ever took (``shuangsui results prune-attachments``).
+"""Pruning attachments that no result ever took (``shuangsui results prune-attachments``), and the
+chunked uploads' stale ``.part`` files (:func:`prune_partial_uploads`, the same command).
 
 An upload comes before the result that lists it (``attachment_ids``); an upload whose result is
 never recorded, or that every version of the result left out, stays an ``attachments`` row and a
@@ -15,7 +16,8 @@ unreferenced file, never a row without its file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from gateway.core import Gateway
 from gateway.db import utcnow
 from gateway.results import attachments as files
+from gateway.results.field_models import FieldUpload
 from gateway.results.models import Attachment, result_attachment_links
 from gateway.security import audit
 from gateway.security.policy import authorize
@@ -106,4 +109,52 @@ def prune_attachments(gateway: Gateway, principal: Principal, older_than_days: i
                 folder.rmdir()  # only when empty
             except OSError:
                 pass
+    return report
+
+
+@dataclass
+class PartReport:
+    cutoff: datetime
+    dry_run: bool
+    parts: list[dict] = field(default_factory=list)  # the stale .part files deleted (or, dry run, to delete)
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(p["size"] for p in self.parts)
+
+
+def prune_partial_uploads(gateway: Gateway, principal: Principal, older_than_days: int, *, dry_run: bool = False,
+                          now: datetime | None = None) -> PartReport:
+    """Delete the chunked uploads' ``<instance>/uploads/<key>.part`` files that no chunk has touched
+    for ``older_than_days`` (an upload the phone gave up: its file's last write is older than the
+    cut-off). The upload's row stays: a phone that comes back finds 0 bytes received and sends the
+    file again from the start. Each deletion is audited (``attachments.prune_part``)."""
+    authorize(principal, "attachments.prune")
+    if older_than_days < 0:
+        raise ValueError("older_than_days must be >= 0")
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    report = PartReport(cutoff=cutoff, dry_run=dry_run)
+    folder = Path(gateway.settings.instance_path) / "uploads"
+    if not folder.is_dir():
+        return report
+    stale = []
+    for path in sorted(folder.glob("*.part")):
+        stat = path.stat()
+        modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None)
+        if modified < cutoff:
+            stale.append((path, {"key": path.stem, "size": stat.st_size,
+                                 "modified_at": modified.isoformat(timespec="seconds")}))
+    if not stale:
+        return report
+    with gateway.write() as session:
+        tasks = dict(session.execute(select(FieldUpload.key, FieldUpload.task_id).where(
+            FieldUpload.key.in_([facts["key"] for _, facts in stale]))).all())
+        for path, facts in stale:
+            facts["task_id"] = tasks.get(facts["key"])
+            report.parts.append(facts)
+            if dry_run:
+                continue
+            path.unlink(missing_ok=True)
+            audit.record(session, principal, "attachments.prune_part", "field_upload", facts["key"],
+                         {**facts, "older_than_days": older_than_days})
     return report

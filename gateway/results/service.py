@@ -37,7 +37,7 @@ from gateway.results.models import (
     InspectionResult,
     target_snapshot,
 )
-from gateway.results.validation import CleanResult, allowed_methods, validate_result
+from gateway.results.validation import CleanResult, method_plan, validate_result
 from gateway.results.views import ResultView, department_name
 from gateway.security import audit
 from gateway.security.disclosure import check_public_text
@@ -191,7 +191,8 @@ class TaskChecklistView(RowView):
         self.task_id, self.task_number = task.id, task.number
         pinned = task_checklists(gateway, session, task)
         self.matters = [pinned[code].describe() for code in task.matter_codes if code in pinned]
-        self.methods = allowed_methods(gateway, task)
+        planned = method_plan(gateway, session, task)
+        self.methods, self.off_site_matters, self.site_visit = planned.methods, list(planned.off_site), planned.site_visit
         self.unavailable = unavailable_matters(gateway, session, task)
         self.result_codes = result_code_table()
 

@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 
 from gateway.core import Gateway
 from gateway.errors import Invalid
+from gateway.planning.models import Plan
+from gateway.plugins.contributions import NON_SITE_METHODS
 from gateway.results.checklist import non_compliant_items, task_checklists
 from gateway.results.models import Attachment
 from gateway.results.risk import RULES
 from gateway.security.disclosure import personal_data_problems
-from gateway.tasks.models import Task
+from gateway.tasks.models import Task, TaskJoin
+from gateway.tasks.service import task_matters
 from schemas.result_codes import RESULT_CODES, check_codes, requires_follow_up
 from schemas.results import CorrectionInputSchema, ResultInputSchema
 
@@ -71,17 +74,63 @@ def _add(errors: dict[str, list[str]], path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
 
-def allowed_methods(gateway: Gateway, task: Task) -> list[str]:
-    """Methods the task's matters name (matter level first, then the check items'), in order."""
+@dataclass(frozen=True)
+class MethodPlan:
+    """The methods a task's result may record, as its plan chose (issue 16 item 4, 非现场检查优先).
+
+    For each matter of the plan that its (pinned) version marks checkable without a visit
+    (``non_site_methods``): checked off site, only those methods; checked on site (the plan gave a
+    ``site_visit_reasons`` entry), only its site methods. Every other matter, and a matter another
+    department joined into the task (it joined a visit), offers all its methods as before."""
+
+    methods: list[str]
+    off_site: dict[str, list[str]]  # matter code -> the non-site methods it is limited to
+    on_site: list[str]  # matters the plan chose to visit although checkable off site
+    site_visit: bool  # whether any offered method is a site method (then a drawn task needs a check-in)
+
+
+def _matter_methods(gateway: Gateway, code: str) -> list[str]:
+    matter = gateway.registry.matters.get(code)
+    if matter is None:
+        return []
+    found: list[str] = []
+    for method in list(matter.methods) + [m for item in gateway.registry.check_items[code] for m in item.methods]:
+        if method not in found:
+            found.append(method)
+    return found
+
+
+def method_plan(gateway: Gateway, session: Session, task: Task) -> MethodPlan:
+    """The plan's choice of methods for ``task`` (a few small queries: the plan, the task's joins,
+    its matters' pinned versions)."""
+    plan = session.get(Plan, task.plan_id)
+    reasons = dict(plan.site_visit_reasons or {}) if plan is not None else {}
+    joined = set(session.scalars(select(TaskJoin.matter_code).where(TaskJoin.task_id == task.id)))
+    versions = {tm.code: tm.version for tm in task_matters(session, task)}
     out: list[str] = []
+    off_site: dict[str, list[str]] = {}
+    on_site: list[str] = []
     for code in task.matter_codes:
-        matter = gateway.registry.matters.get(code)
-        if matter is None:
-            continue
-        for method in list(matter.methods) + [m for item in gateway.registry.check_items[code] for m in item.methods]:
+        methods = _matter_methods(gateway, code)
+        version = versions.get(code)
+        non_site = list(version.content.get("non_site_methods", [])) if version is not None else []
+        if non_site and code not in joined:
+            if code in reasons:
+                on_site.append(code)
+                methods = [m for m in methods if m not in NON_SITE_METHODS] or methods
+            else:
+                off_site[code] = non_site
+                methods = non_site
+        for method in methods:
             if method not in out:
                 out.append(method)
-    return out
+    return MethodPlan(out, off_site, on_site, any(m not in NON_SITE_METHODS for m in out))
+
+
+def allowed_methods(gateway: Gateway, session: Session, task: Task) -> list[str]:
+    """Methods the task's result may record: those its matters name (matter level first, then the
+    check items'), as the plan chose for each (:func:`method_plan`), in order."""
+    return method_plan(gateway, session, task).methods
 
 
 def validate_result(
@@ -93,7 +142,8 @@ def validate_result(
     data = _load_input(raw, correction, errors)
     checklists, loaded_all, problem_matters = _check_checklists(gateway, session, task, raw, errors)
     _check_result_codes(data.get("result_codes"), problem_matters, errors)
-    _check_methods(data.get("methods"), allowed_methods(gateway, task), errors)
+    planned = method_plan(gateway, session, task)
+    off_plan = _check_methods(data.get("methods"), planned, errors)
     completed_late = _check_completed_on(data.get("completed_on"), task, today, errors)
     attachment_ids = data.get("attachment_ids") or []
     _check_attachments(session, task, attachment_ids, errors)
@@ -104,7 +154,7 @@ def validate_result(
 
     if errors:
         raise Invalid(
-            "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
+            "method_not_planned" if off_plan else "result_invalid", f"检查结果未通过校验（{len(errors)} 个字段有问题），未保存任何内容。", errors
         )
     codes = list(data["result_codes"])
     return CleanResult(
@@ -186,17 +236,39 @@ def _check_result_codes(codes: Any, problem_matters: list[str], errors: dict[str
         _add(errors, "result_codes", "检查表中有“不符合”的检查项，检查结果代码应为发现问题的代码（如 E、A）。")
 
 
-def _check_methods(methods: Any, allowed: list[str], errors: dict[str, list[str]]) -> None:
-    """Only methods the task's matters list, each once."""
+def _check_methods(methods: Any, planned: MethodPlan, errors: dict[str, list[str]]) -> bool:
+    """Only methods the task's matters list as the plan chose, each once; True when a method is one
+    the matters list but the plan's choice (off site / site visit) excludes."""
     if not isinstance(methods, list):
-        return
+        return False
+    allowed = planned.methods
     seen: set[str] = set()
+    off_plan = False
     for index, method in enumerate(methods):
         if method not in allowed:
-            _add(errors, f"methods.{index}", f"检查方式“{method}”不是本任务抽查事项规定的方式（{'、'.join(allowed)}）。")
+            reason = _why_not_planned(method, planned)
+            off_plan = off_plan or bool(reason)
+            _add(errors, f"methods.{index}", reason or
+                 f"检查方式“{method}”不是本任务抽查事项规定的方式（{'、'.join(allowed)}）。")
         elif method in seen:
             _add(errors, f"methods.{index}", f"检查方式“{method}”重复。")
         seen.add(method)
+    return off_plan
+
+
+def _why_not_planned(method: str, planned: MethodPlan) -> str:
+    """Why a method the matters know is excluded by the plan's choice ('' when the matters do not
+    know it at all)."""
+    allowed = "、".join(planned.methods)
+    if method not in NON_SITE_METHODS and planned.off_site:
+        codes = "、".join(planned.off_site)
+        return (f"检查方式“{method}”须到现场，但抽查计划对事项 {codes} 选择非现场检查（"
+                f"{'、'.join(dict.fromkeys(m for ms in planned.off_site.values() for m in ms))}），"
+                f"本任务只能选择：{allowed}。")
+    if method in NON_SITE_METHODS and planned.on_site:
+        return (f"检查方式“{method}”为非现场检查，但抽查计划对事项 {'、'.join(planned.on_site)} 选择了实地检查"
+                f"（理由已公开），本任务只能选择：{allowed}。")
+    return ""
 
 
 def _check_completed_on(completed_on: Any, task: Task, today: date, errors: dict[str, list[str]]) -> bool:

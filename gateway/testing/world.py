@@ -21,6 +21,7 @@ from gateway.planning.filing import file_plan
 from gateway.planning.models import Plan
 from gateway.plugins.manager import Registry
 from gateway.results.checklist import merged_checklist
+from gateway.results.validation import allowed_methods
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 
@@ -175,11 +176,13 @@ class DrawnTask:
         return body
 
 
-def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_in: bool = True) -> DrawnTask:
+def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_in: bool = True,
+                  site_visit_reason: str = "") -> DrawnTask:
     """Targets for ``matter_code``, inspectors in the departments it involves, a plan for this
     year (joint when other departments bring items, else the lead's annual plan) published,
     frozen, seeded and drawn; returns its first task, whose team has checked in on site unless
-    ``checked_in`` is false (a site-visit result needs the check-in)."""
+    ``checked_in`` is false (a site-visit result needs the check-in). ``site_visit_reason``: the plan
+    chooses a site visit for a matter checkable off site, with that reason."""
     registry = gateway.registry
     matter = registry.matters[matter_code]
     departments = [matter.department_code, *registry.cooperating_departments(matter_code)]
@@ -196,6 +199,7 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_
             "matters": [matter_code], "scope": {}, "ratios": dict.fromkeys("ABCD", "1"), "key_rule": {},
             "frequency": "每年1次", "window_start": date(year, 1, 1), "window_end": date(year, 12, 31),
             "description": "",
+            "site_visit_reasons": {matter_code: site_visit_reason} if site_visit_reason else {},
         }
         plan = plans.create_plan(session, OFFICE, body, gateway.settings)
         publish_filed(session, OFFICE, plan.id, gateway.settings)
@@ -209,8 +213,9 @@ def draw_task_for(gateway: Gateway, matter_code: str, targets: int = 2, checked_
         leader = next(m.inspector_id for m in task.members
                       if m.active and m.department_code == matter.department_code)
         task_id = task.id
+        methods = tuple(allowed_methods(gateway, session, task))  # as the plan chose (off site or visit)
     if checked_in:
         confirm_arrival(gateway, task_id)
     return DrawnTask(plan_id=plan_id, draw_id=draw_id, task_id=task_id, matter_code=matter_code,
                      inspector_id=leader, values=checklist_values(gateway, matter_code),
-                     methods=tuple(matter.methods))
+                     methods=methods)

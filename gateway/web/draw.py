@@ -16,6 +16,7 @@ from typing import Any, Callable
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.directory.eligibility import value_label
 from gateway.directory.models import Target
@@ -25,7 +26,7 @@ from gateway.errors import DomainError
 from gateway.planning import service as plans
 from gateway.security.policy import allows, authorize, permission, scope_of
 from gateway.security.principal import current_principal
-from gateway.web.base import errors_of, make_blueprint, refusal_status, run_action
+from gateway.web.base import errors_of, make_blueprint, page_number, refusal_status, run_action
 from schemas.draws import WITNESS_CATEGORIES
 
 bp = make_blueprint("web_draw", "/console/draws")
@@ -37,6 +38,7 @@ ROLE_OPTIONS = (("organiser", "组织人员"), ("operator", "技术操作人员"
 ROLE_LABELS = dict(ROLE_OPTIONS)
 DEFAULT_ROLES = ("organiser", "operator", "supervisor", "witness", "witness")
 SHOWN_TASKS = 300
+PROJECTOR_PAGE_SIZE = 100  # tasks per page on the projector (every page reachable)
 
 
 # ---------------------------------------------------------------------------------------- views
@@ -150,9 +152,24 @@ def projector(draw_id: int, errors: dict | None = None, form: dict | None = None
     principal = current_principal()
     authorize(principal, "draws.read", published=True)
     row = service.get_draw(db(), draw_id)
-    view = draw_view(row)
+    q, found = (request.args.get("q") or "").strip(), {}
+
+    def pick(tasks: list[dict]) -> list[dict]:
+        """A page of the tasks (every one reachable, not only the first few hundred), those matching
+        the search (number, credit code or name) when there is one, as the public draw page does."""
+        hits = tasks
+        if q:
+            code = "".join(q.split()).upper()
+            names = target_names(sorted({t["uscc"] for t in tasks}))
+            hits = [t for t in tasks if q in t["number"] or code == t["uscc"] or q in names.get(t["uscc"], "")]
+        number = page_number() if request.method == "GET" else 1
+        found["page"] = Page(hits[(number - 1) * PROJECTOR_PAGE_SIZE:number * PROJECTOR_PAGE_SIZE], len(hits),
+                             number, PROJECTOR_PAGE_SIZE)
+        return found["page"].items
+
+    view = draw_view(row, pick)
     return render_template(
-        "draw/projector.html", **view, errors=errors or {}, form=form or {},
+        "draw/projector.html", **view, errors=errors or {}, form=form or {}, task_page=found.get("page"), q=q,
         can_run=allows(principal, "draws.run"), can_internal=allows(principal, "draws.read_internal"),
         task_links=scope_of(principal, "tasks.read") is not None, role_options=ROLE_OPTIONS, default_roles=DEFAULT_ROLES, witness_categories=WITNESS_CATEGORIES,
     ), status

@@ -39,7 +39,8 @@ def _last_year(gateway) -> dict:
                             for t in tasks)
     day = date(LAST, 6, 1)
     body = {"checklists": {m: checklist_values(gateway, m) for m in matters}, "result_codes": ["1"],
-            "methods": [gateway.registry.matters[matters[0]].methods[0]], "completed_on": day.isoformat(),
+            "methods": [(gateway.registry.matters[matters[0]].non_site_methods
+                         or gateway.registry.matters[matters[0]].methods)[0]], "completed_on": day.isoformat(),
             "signature": dict(SIGNED), "remarks": ""}
     confirm_arrival(gateway, task_id, today=day)  # a site visit: the enterprise confirmed the arrival
     with gateway.write() as session:
@@ -90,3 +91,33 @@ def test_a_year_not_ended_is_not_released(client):
     assert client.get(f"/annual/{date.today().year}").status_code == 409
     assert client.get(f"/annual/{date.today().year - 1}/pdf").status_code == 404
     assert client.get("/annual/0").status_code == 404
+
+
+def test_the_release_as_json_has_the_figures_of_the_page_and_the_files(gateway, client, client_as):
+    facts = _last_year(gateway)
+    answer = client.get(f"/api/v1/annual/{LAST}")          # public: no sign-in
+    assert answer.status_code == 200, answer.json
+    release = answer.json
+    assert release["year"] == LAST and release["caps"] == {"version": 1, "per_department": 2, "total": 4}
+    assert release["files"] == {"csv": f"/annual/{LAST}/csv", "xlsx": f"/annual/{LAST}/xlsx"}
+    rows = list(csv.DictReader(io.StringIO(client.get(release["files"]["csv"]).data.decode("utf-8-sig"))))
+    assert [(r["部门代码"], r["部门"], r["检查渠道"], int(r["检查次数"]), int(r["计入上限次数"]), int(r["联合检查次数"]),
+             r["联合检查占比"], r["检查结果（按结果代码，仅双随机抽查）"]) for r in rows] == [
+        (r["department_code"], r["department_name"], r["channel_label"], r["inspections"], r["counted"], r["joint"],
+         r["joint_share"], "；".join(f"{x['code']} {x['label']} {x['count']}" for x in r["results"]))
+        for r in release["rows"]]
+    assert release["totals"] == {"inspections": sum(int(r["检查次数"]) for r in rows),
+                                 "counted": sum(int(r["计入上限次数"]) for r in rows),
+                                 "joint": sum(int(r["联合检查次数"]) for r in rows)}
+    drawn = next(r for r in release["rows"] if r["department_code"] == facts["lead"] and r["channel"] == "drawn")
+    assert drawn["results"] == [{"code": "1", "label": "未发现问题", "count": 1}]
+    page = client.get(f"/annual/{LAST}").get_data(as_text=True)
+    assert f"检查 {release['totals']['inspections']} 次，其中计入上限 {release['totals']['counted']} 次" in page
+    assert client_as("county_office").get(f"/api/v1/annual/{LAST}").json == release
+
+
+def test_the_json_release_refuses_a_year_not_ended(client):
+    not_due = client.get(f"/api/v1/annual/{date.today().year}")
+    assert not_due.status_code == 409 and not_due.json["code"] == "annual_release_not_due"
+    assert "尚未结束" in not_due.json["message"]
+    assert client.get("/api/v1/annual/1999").status_code == 404

@@ -1,7 +1,8 @@
 """The maintained counts (gateway.ledger.counts) stay exactly equal to the ledger's own UNION query
 after every kind of write: registration by service and by file, higher-level records added, changed
 and deleted, the draw's tasks, deletions, caps published with other exempt channels, a rebuild, and a
-seeded random sequence of all of these; and the freeze's at-cap read uses them."""
+seeded random sequence of all of these; joins (a joint visit once in
+the total, once per department that took part); and the freeze's at-cap read uses them."""
 from __future__ import annotations
 
 import importlib
@@ -12,13 +13,17 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select
 
 from gateway.cli.main import cli
-from gateway.directory.models import Target
+from gateway.directory.models import Inspector, Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger import counts as ledger_counts
 from gateway.ledger import service as ledger
+from gateway.ledger.joining import join_task
 from gateway.ledger.models import LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
-from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts_by_target
+from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts_by_target, ledger_entries
+from gateway.ledger.warnings import repeat_visits
 from gateway.security.principal import Principal
+from gateway.tasks.models import Task
+from gateway.testing.world import add_inspectors, draw_task_for
 from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
 
 LAST_DAY = date(YEAR, 12, 31)
@@ -238,3 +243,57 @@ def test_a_task_is_recounted_only_when_a_counted_column_changes(gateway):
         assert_exact(gateway, years=(YEAR,))
     finally:
         event.remove(gateway.engine, "before_cursor_execute", seen)
+def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway):
+    """综合查一次: a registered inspection joined into a drawn task, and a department joining with no
+    registration of its own, make one visit in the target's total and one for each department."""
+    drawn = draw_task_for(gateway, "refined_oil")
+    lead = gateway.registry.matters["refined_oil"].department_code
+    joining = gateway.registry.matters["work_safety"].department_code
+    third = next(code for code, m in sorted(gateway.registry.matters.items())
+                 if m.department_code not in (lead, joining))
+    third_department = gateway.registry.matters[third].department_code
+    with gateway.write() as session:
+        task = session.get(Task, drawn.task_id)
+        uscc, start, year = task.target.uscc, task.window_start, task.window_start.year
+        add_inspectors(session, [joining, third_department], per_department=2)
+        ledger.publish_caps(session, COUNTY, year=year, per_department=2, total=4)
+        registered = RegisteredInspection(
+            uscc=uscc, department_code=joining, channel="routine", legal_reason_code="routine_patrol",
+            inspected_on=start, year=year, reference="应急巡查-联合", source="api")
+        session.add(registered)
+        session.flush()
+        registered_id = registered.id
+    before = assert_exact(gateway, years=(year,))[uscc]
+    assert (before.total, before.by_department) == (2, {lead: 1, joining: 1})  # two visits until joined
+
+    def join(matter_code, department, registered=None):
+        with gateway.write() as session:
+            inspector = session.scalar(select(Inspector.id).where(
+                Inspector.department_code == department, Inspector.active.is_(True),
+                Inspector.certificate_valid_until > TODAY).order_by(Inspector.id.desc()))
+            principal = Principal(role="department_head", name="负责人", department_code=department)
+            join_task(session, principal, drawn.task_id, {"matter_code": matter_code, "inspector_ids": [inspector],
+                                                          "registered_id": registered}, TODAY)
+
+    join("work_safety", joining, registered_id)                # the registered visit joined: one visit
+    after = assert_exact(gateway, years=(year,))[uscc]
+    assert (after.total, after.by_department) == (1, {lead: 1, joining: 1})
+    join(third, third_department)                              # a third department joins, nothing registered
+    after = assert_exact(gateway, years=(year,))[uscc]
+    assert (after.total, after.by_department) == (1, {lead: 1, joining: 1, third_department: 1})
+    with gateway.read() as session:                            # the ledger lists each department's part
+        entries = [e for e in ledger_entries(session, uscc=uscc, year=year)]
+    assert sorted((e.department_code, e.task_id, e.in_total) for e in entries) == sorted([
+        (lead, drawn.task_id, True), (joining, drawn.task_id, False), (third_department, drawn.task_id, False)])
+
+    with gateway.read() as session:                            # the parts of one's own joint visit are no warning
+        assert repeat_visits(session, uscc, lead, start, 30) == []
+        warned = repeat_visits(session, uscc, "no-such-department", start, 30)
+    assert [(w.department_code, w.joinable) for w in warned if w.task_id is not None].count((lead, True)) == 1
+    assert not any(w.joinable for w in warned if w.department_code != lead)
+
+    with gateway.write() as session:                           # the counts survive a rebuild
+        session.execute(delete(LedgerTargetCount))
+        session.execute(delete(LedgerDepartmentCount))
+        ledger_counts.rebuild(session.connection(), [year])
+    assert assert_exact(gateway, years=(year,))[uscc].total == 1

@@ -2,6 +2,7 @@
 the file's own earlier rows counted toward the caps."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from click.testing import CliRunner
@@ -75,3 +76,41 @@ def test_xlsx_import(gateway, settings, tmp_path):
     result = run(settings, path)
     assert result.exit_code == 0 and "新增 1" in result.output, result.output
     assert count(gateway) == 1
+
+
+def test_partial_import_registers_the_valid_rows_and_reports_the_others(gateway, settings, tmp_path):
+    made = build_directory(gateway, per_matter=4)
+    oil = made["targets"]["refined_oil"]
+    department = gateway.registry.matters["refined_oil"].department_code
+    with gateway.write() as session:
+        ledger.publish_caps(session, COUNTY, year=TODAY.year, per_department=1, total=3)
+    day = TODAY.isoformat()
+    path, report_path = tmp_path / "registered.csv", tmp_path / "report.json"
+    path.write_text(HEADER
+                    + f"{oil[0]},{department},专项检查,special_campaign,,{day},ZX-1,\n"
+                    + f"{oil[0]},{department},日常巡查,routine,,{day},RC-1,\n"       # over the cap after row 2
+                    + f"{oil[1]},{department},抽查,routine,,{day},RC-2,\n"          # unknown channel
+                    + f"{oil[3]},{department},日常巡查,routine,,2999-01-01,RC-3,\n"  # in the future: rejected, so
+                    + f"{oil[3]},{department},日常巡查,routine,,{day},RC-4,\n",      # this one is not over the cap
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
+                                      str(settings.instance_path), "import", "registered-inspections", str(path),
+                                      "--partial", "--report", str(report_path)])
+    assert result.exit_code == 0, result.output
+    assert "第 3 行 [over_cap_reason]" in result.output and "第 4 行 [channel]" in result.output
+    assert "第 5 行 [inspected_on]" in result.output
+    assert "共 5 行，新增 2，更新 0，拒绝 3" in result.output
+    with gateway.read() as session:
+        assert sorted(session.scalars(select(RegisteredInspection.reference))) == ["RC-4", "ZX-1"]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["committed"] is True and (report["created"], report["rejected"]) == (2, 3)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [
+        (3, "over_cap_reason"), (4, "channel"), (5, "inspected_on")]
+    assert all(e["message"] for e in report["errors"])
+
+    # without --partial a file with a bad row is still refused whole, and says how to keep the good rows
+    path.write_text(HEADER + f"{oil[2]},{department},日常巡查,routine,,{day},RC-9,\n"
+                    + f"{oil[2]},{department},抽查,routine,,{day},RC-10,\n", encoding="utf-8")
+    refused = run(settings, path)
+    assert refused.exit_code == 1 and "未导入任何数据" in refused.output and "--partial" in refused.output
+    assert count(gateway) == 2

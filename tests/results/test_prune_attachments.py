@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import os
+from datetime import timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -15,8 +16,9 @@ from gateway.db import utcnow
 from gateway.errors import DomainError
 from gateway.results import attachments as files
 from gateway.results import service
+from gateway.results import uploads as chunked
 from gateway.results.models import Attachment
-from gateway.results.pruning import prune_attachments
+from gateway.results.pruning import prune_attachments, prune_partial_uploads
 from gateway.security.audit import AuditEntry
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 4
@@ -123,3 +125,40 @@ def test_only_the_county_office_prunes(world, uploads):
         prune_attachments(world.gateway, world.head("commerce"), 7)
     assert status_of(caught.value) == 403
     assert uploads["orphan"] in _ids(world)
+
+
+def test_stale_partial_uploads_are_pruned_after_their_age(world, settings, run):
+    """A chunked upload the phone gave up leaves ``uploads/<key>.part``: pruned once no chunk touched it
+    for ``--parts-older-than-days``; a recent one stays; the upload's row stays (it restarts from 0)."""
+    keys = {"stale": "a" * 32, "recent": "b" * 32}
+    with world.gateway.write() as session:
+        for key in keys.values():
+            chunked.start(world.gateway, session, world.inspector("c1"), world.tasks["oil"], key, "现场照片.jpg",
+                          len(JPEG), hashlib.sha256(JPEG).hexdigest())
+            chunked.put_chunk(world.gateway, session, world.inspector("c1"), key, 0, JPEG[:100])
+    stale = chunked.part_path(settings.instance_path, keys["stale"])
+    recent = chunked.part_path(settings.instance_path, keys["recent"])
+    old = (utcnow() - timedelta(days=5)).replace(tzinfo=timezone.utc).timestamp()
+    os.utime(stale, (old, old))
+
+    dry = run("--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"分片上传 {keys['stale']}\t任务 {world.tasks['oil']}\t100 字节" in dry.output
+    assert keys["recent"] not in dry.output and "试运行：将删除 1 个分片上传临时文件" in dry.output
+    assert stale.exists()
+
+    assert run("--parts-older-than-days", "7").output.count("没有需要清理的分片上传临时文件") == 1
+    done = run()                                                   # the default: 3 days
+    assert done.exit_code == 0 and "已删除 1 个分片上传临时文件（约 100 字节）" in done.output, done.output
+    assert not stale.exists() and recent.exists()
+    with world.gateway.read() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "attachments.prune_part")).all()
+        assert [e.entity_id for e in entries] == [keys["stale"]]
+        again = chunked.state(world.gateway, session, world.inspector("c1"), keys["stale"])
+    assert again.received == 0 and not again.complete               # the phone starts that file again
+
+
+def test_only_the_county_office_prunes_partial_uploads(world):
+    with pytest.raises(DomainError) as caught:
+        prune_partial_uploads(world.gateway, world.head("commerce"), 3)
+    assert status_of(caught.value) == 403

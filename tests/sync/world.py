@@ -60,7 +60,7 @@ class ResultsWorld:
         """A valid result body; ``problems``: a problem found (codes A and D) that needs a follow-up."""
         with self.gateway.read() as session:
             task = session.get(Task, task_id)
-            methods = allowed_methods(self.gateway, task)[:1]
+            methods = allowed_methods(self.gateway, session, task)[:1]
         checklist = sample_values(self.gateway, MATTER)
         if problems:
             checklist["oil_invoices_records"] = "non_compliant"

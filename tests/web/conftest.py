@@ -171,6 +171,6 @@ def served(gateway, folder):
 def _first_method(gateway, matters: list[str]) -> str:
     for code in matters:
         matter = gateway.registry.matters[code]
-        if matter.methods:
-            return matter.methods[0]
+        if matter.methods:  # a matter checkable off site is checked so unless the plan visits (none here do)
+            return (matter.non_site_methods or matter.methods)[0]
     raise AssertionError("no inspection method in the plugins' matters")

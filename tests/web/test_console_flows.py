@@ -217,6 +217,36 @@ def test_projector_commitments_need_names_and_commitments(gateway, client_as):
 
 def _method(gateway, matters: list[str]) -> str:
     for code in matters:
-        if gateway.registry.matters[code].methods:
-            return gateway.registry.matters[code].methods[0]
+        matter = gateway.registry.matters[code]
+        if matter.methods:  # a matter checkable off site is checked so unless the plan visits (none here do)
+            return (matter.non_site_methods or matter.methods)[0]
     pytest.fail("no method")
+
+
+def test_the_projector_pages_every_task_and_finds_one(gateway, client_as, monkeypatch):
+    """The projector lists the drawn tasks a page at a time, every page reachable (not only the first
+    300), and finds a task by number, as the public draw page does."""
+    import json
+
+    from gateway.draw.models import Draw
+    from gateway.web import draw as draw_pages
+
+    build_directory(gateway, per_matter=3, per_department=3)
+    draw_id = complete_draw(gateway, _year_plan(gateway, "投影分页测试计划"))
+    with gateway.read() as session:
+        numbers = [t["number"] for t in json.loads(session.get(Draw, draw_id).record)["tasks"]]
+    assert len(numbers) > 4
+    monkeypatch.setattr(draw_pages, "PROJECTOR_PAGE_SIZE", 2)
+    office = client_as("county_office")
+
+    def listed(html: str) -> list[str]:
+        table = html[html.index('id="tasks"'):html.index("</table>", html.index('id="tasks"'))]
+        return [n for n in numbers if f">{n}</a>" in table]
+
+    first = office.get(f"/console/draws/{draw_id}").get_data(as_text=True)
+    assert listed(first) == numbers[:2] and 'aria-label="分页"' in first and f"共 {len(numbers)} 条" in first
+    last_page = (len(numbers) + 1) // 2
+    last = office.get(f"/console/draws/{draw_id}?page={last_page}").get_data(as_text=True)
+    assert listed(last) == numbers[(last_page - 1) * 2:]
+    found = office.get(f"/console/draws/{draw_id}?q={numbers[-1]}").get_data(as_text=True)
+    assert listed(found) == [numbers[-1]] and "仅显示前" not in found
