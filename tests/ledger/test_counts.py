@@ -243,6 +243,8 @@ def test_a_task_is_recounted_only_when_a_counted_column_changes(gateway):
         assert_exact(gateway, years=(YEAR,))
     finally:
         event.remove(gateway.engine, "before_cursor_execute", seen)
+
+
 def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway):
     """综合查一次: a registered inspection joined into a drawn task, and a department joining with no
     registration of its own, make one visit in the target's total and one for each department."""
