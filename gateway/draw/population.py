@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
 from gateway.directory.queries import contains, has_licence
+from gateway.draw import timing
 from gateway.draw.eligibility import (
     CAPS_REASON,
     INACTIVE_STATUSES,
@@ -326,7 +327,9 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     """
     key_rule = KeyRule.from_dict(plan.key_rule)
     counts = yearly_inspections(session, plan.year)
+    timing.lap("freeze_counts")
     published, caps, at_cap = targets_at_cap(session, plan.year)
+    timing.lap("ledger")
     higher = higher_level_records(session, plan.year)
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
@@ -337,6 +340,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     # Group the candidates by shape (risk class and codes: a few dozen distinct values), so that
     # the rules run once per shape and targets join their strata a whole list at a time.
     shapes = dict(candidate_groups(session, plan, matters, key_rule))
+    timing.lap("freeze_query")
     candidates = sum(map(len, shapes.values()))
 
     # Targets that a higher-level inspection or (unless they are key targets) the yearly cap may
@@ -392,7 +396,9 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
         "key_targets": sum(len(v) for v in key_targets.values()),
         "exclusions": dict(Counter(e.reason for e in exclusions)),
     }
-    return Population(strata, key_targets, exclusions, stats, caps_section(published, at_cap, exclusions))
+    section = caps_section(published, at_cap, exclusions)
+    timing.lap("freeze_rules")
+    return Population(strata, key_targets, exclusions, stats, section)
 
 
 def strata_json(population: Population) -> list[dict[str, Any]]:

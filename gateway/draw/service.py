@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, moves, timing
 from gateway.draw import commitment as commitments_mod
+from gateway.draw import parts as record_parts
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
@@ -39,6 +39,7 @@ from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record, unpack_
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
+    FORMAT_V2,
     REQUIRED_ROLES,
     ROLE_LABELS,
     Contribution,
@@ -46,9 +47,11 @@ from gateway.draw.record import (
     build_record,
     iso,
     opaque_inspector_id,
-    population_sha256,
+    population_digests,
+    stratum_entry,
     task_entry,
 )
+from gateway.draw.record_v2 import RecordParts, strata_sha256, task_chunks
 from gateway.draw.sampler import SeedError, build_seed, sample_size
 from gateway.draw.strata import draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
@@ -132,13 +135,15 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             draw_id=open_draw.id,
         )
     matters = plan_matters(session, plan)
+    timing.restart()
     population = compute_population(session, plan, matters)
     strata = strata_json(population)
+    whole, own = population_digests(population.strata)
     now = now or utcnow()
     moved = moves.build_section(session, plan, matters, strata, now, secret)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
-        population_sha256=population_sha256(population.strata),
+        population_sha256=whole,
         strata=strata,
         exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
         stats={
@@ -150,12 +155,16 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             ],
             "exclusions": population.stats["exclusions"],
             "candidates": population.stats["candidates"],
+            # Ties one stratum to the frozen populations without the others (shuangsui.draw/2).
+            "strata_sha256": strata_sha256([{"key": s["key"], "population_sha256": digest, "ratio": s["ratio"]}
+                                            for s, digest in zip(strata, own)]),
             **({"inspection_caps": population.caps} if population.caps is not None else {}),
         },
         key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
         frozen_at=now, frozen_by=principal.label,
     )
     number = plan.number
+    timing.lap("freeze_record")
     session.add(draw)
     try:
         session.flush()
@@ -164,6 +173,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         raise ConflictError("draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
+        "strata_sha256": draw.stats["strata_sha256"],
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
         "eligibility_moves": len(moved["moves"]), "eligibility_moves_sha256": moved["moves_sha256"],
     })
@@ -443,32 +453,49 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, now))
     timing.lap("teams")
 
-    outcome = _run_outcome(inputs, settings, selections, task_rows, targets, teams, conflicts, requests)
+    outcome = _run_outcome(inputs, settings, selections, task_rows, targets, teams, conflicts, requests,
+                           worker, draw_id)
     worker.submit(_store_outcome, draw_id, outcome)
     timing.lap("record")
     return outcome, selections
 
 
 def _run_outcome(inputs: _RunInputs, settings: Settings, selections: list, task_rows: list[tuple], targets: list,
-                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest]) -> dict[str, Any]:
-    """The public record, packed, and the team inputs it was matched from: the draw's new values."""
+                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest],
+                 worker: bulk.Worker | None = None, draw_id: int | None = None) -> dict[str, Any]:
+    """The public record (``shuangsui.draw/2``: the index, packed, while ``worker`` stores each part
+    as it is made) and the team inputs it was matched from: the draw's new values."""
     key = settings.secret_key.encode("utf-8")
     by_id = {p.id: p for p in inputs.inspectors}
+    fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
+    del fields["strata"], fields["tasks"]
+    whole, own = population_digests(selection.stratum for selection in selections)
+    if whole != inputs.frozen_sha256:
+        raise RuntimeError("frozen population does not hash to the value published at freeze time")
+    fields["population_sha256"] = whole
+    fields.update(inputs.extras)
+    writer = RecordParts(fields)
+
+    def store(kind: str, text: bytes, descriptor: dict[str, Any]) -> None:
+        if worker is not None:
+            worker.submit(record_parts.store_part, draw_id, kind, descriptor["part"], descriptor["sha256"], text)
+
+    for selection, digest in zip(selections, own):
+        entry = stratum_entry(selection, digest)
+        entry["key_targets"] = inputs.strata_key_targets[entry["key"]]
+        store(record_parts.STRATUM, writer.add_stratum(entry), writer.strata[-1])
     entries = []
     for row, target, team in zip(task_rows, targets, teams):
         entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
         entry["key_inspection"] = row[7]
         entries.append(entry)
-    record = build_record(**inputs.record_inputs, selections=selections, tasks=entries, validate=False)
-    if record["population_sha256"] != inputs.frozen_sha256:
-        raise RuntimeError("frozen population does not hash to the value published at freeze time")
-    record.update(inputs.extras)
-    for entry in record["strata"]:
-        entry["key_targets"] = inputs.strata_key_targets[entry["key"]]
-    encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
+    for chunk in task_chunks(entries):
+        store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
+    encoded = writer.index_text()
     return {
         "record_gzip": pack_record(encoded),
         "record_sha256": hashlib.sha256(encoded).hexdigest(),
+        "record_format": FORMAT_V2,
         "task_count": len(task_rows),
         "team_inputs": {
             "certified_on": inputs.today.isoformat(),
@@ -654,15 +681,49 @@ def draws_query(args: Mapping[str, Any]):
 
 
 def public_record(draw: Draw) -> str:
-    """The public record's text, exactly as published."""
-    return unpack_record(public_record_gzip(draw))
+    """The public record's whole text, exactly as published (of a version 2 record: every part
+    joined, see :func:`gateway.draw.parts.whole_record_stream` to stream it instead)."""
+    _require_record(draw)
+    return draw.record
+
+
+def _require_record(draw: Draw) -> None:
+    if draw.status != "drawn" or draw.record_gzip is None:
+        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
 
 
 def public_record_gzip(draw: Draw) -> bytes:
-    """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`)."""
-    if draw.status != "drawn" or draw.record_gzip is None:
-        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
+    """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`); of
+    a version 2 record, its index."""
+    _require_record(draw)
     return draw.record_gzip
+
+
+def record_index(draw: Draw) -> dict[str, Any]:
+    """The record's index (version 2), or of a version 1 record everything but its strata's lists
+    and its tasks (a version 1 record is loaded whole for it)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return record_parts.index(draw)
+    record = json.loads(draw.record)
+    record.pop("strata"), record.pop("tasks")
+    return record
+
+
+def record_tasks(session: Session, draw: Draw) -> Iterable[dict[str, Any]]:
+    """The record's task entries in ticket order (of a version 2 record, a part at a time)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return record_parts.stratum_tasks(session, draw)
+    return json.loads(draw.record)["tasks"]
+
+
+def record_strata(session: Session, draw: Draw) -> Iterable[dict[str, Any]]:
+    """The record's stratum entries in order (of a version 2 record, a part at a time)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return (json.loads(text) for text in record_parts.parts(session, draw, record_parts.STRATUM))
+    return json.loads(draw.record)["strata"]
 
 
 # ------------------------------------------------------------------------------- internal (teams)
@@ -719,7 +780,7 @@ def internal_view(session: Session, draw: Draw, settings: Settings) -> InternalD
                               "department": m.department_code, "role": m.role,
                               "opaque_id": opaque_inspector_id(public_id, str(m.inspector_id), key)}
                              for m in teams.get(task["uscc"], [])]}
-             for task in json.loads(draw.record)["tasks"]]
+             for task in record_tasks(session, draw)]
     return InternalDrawView(draw.id, report.ok,
                             [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
                             tasks, (draw.team_inputs or {}).get("loads", {}), draw.plan.title)

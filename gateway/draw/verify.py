@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
+    FORMAT_V2,
     canonical_sha256,
     opaque_inspector_id,
     population_digests,
@@ -45,6 +46,8 @@ CHECK_LABELS = {
     "key_strata": "重点抽查分层",
     "inspection_caps": "检查次数上限",
     "eligibility_changes": "冻结前抽取资格变更",
+    "parts": "记录分块",
+    "strata_sha256": "分层摘要链",
 }
 _MAX_LISTED = 5
 
@@ -104,7 +107,12 @@ def verify_record(record: Any, *, expected_population_sha256: str | None = None)
     """Re-run the target selection of a public draw record, from the record alone.
 
     ``expected_population_sha256`` is the value announced at freeze time, if the caller has it.
+    A whole ``shuangsui.draw/2`` record goes to :func:`gateway.draw.verify_v2.verify_whole`.
     """
+    if isinstance(record, Mapping) and record.get("format") == FORMAT_V2:
+        from gateway.draw.verify_v2 import verify_whole
+
+        return verify_whole(record, expected_population_sha256=expected_population_sha256)
     problems = record_problems(record, strata=False)
     checks = [Finding("format", not problems, "；".join(problems) or MATCH)]
     if not isinstance(record, Mapping) or not isinstance(record.get("strata"), list):

@@ -1,0 +1,40 @@
+"""The draw record's parts (format shuangsui.draw/2): one row per stratum part and per tasks part
+
+Issue 20: the public record is split into a small index (kept in draws.record_gzip, its format in
+draws.record_format) and parts that can be fetched one at a time. Records of version 1 stay as
+they are (record_format NULL).
+
+Revision ID: 0024_h20draw_record_parts
+Revises: 0023_ledger_counts
+Create Date: 2026-12-03
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024_h20draw_record_parts"
+down_revision = "0023_ledger_counts"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("draws", sa.Column("record_format", sa.String(length=32), nullable=True))
+    op.create_table(
+        "draw_record_parts",
+        sa.Column("draw_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("body_gzip", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["draw_id"], ["draws.id"], name=op.f("fk_draw_record_parts_draw_id_draws")),
+        sa.PrimaryKeyConstraint("draw_id", "kind", "number", name=op.f("pk_draw_record_parts")),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        # Stored gzip-compressed already: PostgreSQL need not try again.
+        op.execute("ALTER TABLE draw_record_parts ALTER COLUMN body_gzip SET STORAGE EXTERNAL")
+
+
+def downgrade() -> None:
+    op.drop_table("draw_record_parts")
+    op.drop_column("draws", "record_format")
