@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,11 +54,15 @@ def draw_proofs(draw: Draw) -> tuple[dict[str, str], dict[str, list[str]]]:
     (computed once per record: one pass over each stratum's population)."""
     found = _PROOFS.get(draw.record_sha256 or "")
     if found is None:
-        record = orjson.loads(draw.record)
+        from sqlalchemy.orm import object_session
+
+        from gateway.draw.service import record_strata
+
         cuts, strata_of = {}, {}
-        for entry in record["strata"]:
+        # One stratum at a time: a version 2 record's parts are read and released in turn.
+        for entry in record_strata(object_session(draw), draw):
             size = entry["sample_size"]
-            cuts[entry["key"]] = token.stratum_cut(smallest_entries(entry["population"], record["seed"], size + 1), size)
+            cuts[entry["key"]] = token.stratum_cut(smallest_entries(entry["population"], draw.seed, size + 1), size)
             for uscc in entry["selected"]:
                 strata_of.setdefault(uscc, []).append(entry["key"])
         found = _PROOFS[draw.record_sha256] = (cuts, strata_of)

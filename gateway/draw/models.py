@@ -104,7 +104,7 @@ class DrawRecordPart(Base):
 
     __tablename__ = "draw_record_parts"
 
-    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))

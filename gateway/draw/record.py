@@ -289,7 +289,8 @@ def record_problems(record: Any, *, strata: bool = True) -> list[str]:
     if not isinstance(record, Mapping):
         return ["抽取记录应为 JSON 对象"]
     problems: list[str] = []
-    if record.get("format") not in (FORMAT, FORMAT_V2):
+    # A version 2 record (its index, or whole) lists its parts; version 1 has none.
+    if not (record.get("format") == FORMAT or (record.get("format") == FORMAT_V2 and "parts" in record)):
         problems.append(f"format 应为 {FORMAT} 或 {FORMAT_V2}，实际为 {record.get('format')!r}")
     if not _is_text(record.get("draw_id")):
         problems.append("缺少 draw_id")

@@ -25,24 +25,28 @@ nobody can fetch to check the one stratum they care about. Version 2 splits it:
 - a **tasks part**: the canonical JSON of a list of task entries (as in version 1).
 
 The **whole record** is one JSON document, the index's fields with ``strata`` and ``tasks`` as in
-version 1, written so that every part sits on a line of its own (:func:`whole_record_chunks`)::
+version 1, written so that every part sits on a line of its own and the index comes last
+(:func:`whole_record_chunks`)::
 
-    {<index fields>,"strata":[
+    {"strata":[
     <stratum part 1>,
     <stratum part 2>
     ],"tasks":[
     <tasks part 1 without its brackets>,
     <tasks part 2 without its brackets>
-    ]}
+    ],<the index's text without its opening brace>
 
-Any JSON reader loads it as one document; a verifier reads it line by line, one part at a time.
+Any JSON reader loads it as one document; a verifier reads the last line first (the index), then
+the parts one line at a time. With the index last, the draw hashes the whole text as it writes
+each part: ``record_sha256`` stays the SHA-256 of the whole published text, as in version 1.
 Pure: no Flask, no database.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 import orjson
 
@@ -50,9 +54,9 @@ from gateway.draw.record import FORMAT_V2, canonical_json, population_digests
 
 TASKS_PER_PART = 20_000
 
-STRATA_OPEN = b',"strata":['
+HEAD = b'{"strata":['
 TASKS_OPEN = b'],"tasks":['
-CLOSE = b"]}"
+INDEX_OPEN = b"],"
 
 
 def _canonical(value: Any) -> bytes:
@@ -89,19 +93,30 @@ def task_chunks(tasks: Sequence[Any], size: int = TASKS_PER_PART) -> list[Sequen
     return [tasks[start:start + size] for start in range(0, len(tasks), size)]
 
 
-def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> Iterator[bytes]:
-    """The whole record's text, in pieces: the index's fields, then each part on its own line."""
-    if not index.endswith(b"}") or index == b"{}":
+def _stratum_piece(position: int, text: bytes) -> bytes:
+    return (b",\n" if position else b"\n") + text
+
+
+def _tasks_piece(position: int, text: bytes) -> bytes:
+    return (b",\n" if position else b"\n") + text[1:-1]
+
+
+def _index_piece(index: bytes) -> bytes:
+    if not index.startswith(b"{") or index == b"{}":
         raise ValueError("index must be a non-empty JSON object")
-    yield index[:-1] + STRATA_OPEN
+    return b"\n" + INDEX_OPEN + index[1:]
+
+
+def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> Iterator[bytes]:
+    """The whole record's text, in pieces: each part on its own line, the index last."""
+    yield HEAD
     for position, text in enumerate(strata):
-        yield (b",\n" if position else b"\n") + text
+        yield _stratum_piece(position, text)
     yield b"\n" + TASKS_OPEN
     for position, text in enumerate(tasks):
-        inner = text[1:-1]
-        if inner:
-            yield (b",\n" if position else b"\n") + inner
-    yield b"\n" + CLOSE
+        if len(text) > 2:
+            yield _tasks_piece(position, text)
+    yield _index_piece(index)
 
 
 @dataclass
@@ -112,14 +127,30 @@ class RecordParts:
     strata: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._whole = hashlib.sha256(HEAD)
+        self._tasks_open = False
+
     def add_stratum(self, entry: Mapping[str, Any]) -> bytes:
         """Serialise one stratum's entry; return the part's text (the caller stores it)."""
+        if self._tasks_open:
+            raise ValueError("strata come before the tasks")
         text = _canonical(entry)
+        self._whole.update(_stratum_piece(len(self.strata), text))
         self.strata.append(stratum_descriptor(len(self.strata) + 1, entry, text))
         return text
 
+    def _open_tasks(self) -> None:
+        if not self._tasks_open:
+            self._tasks_open = True
+            self._whole.update(b"\n" + TASKS_OPEN)
+
     def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
+        if not tasks:
+            raise ValueError("a tasks part holds at least one task")
+        self._open_tasks()
         text = _canonical(list(tasks))
+        self._whole.update(_tasks_piece(len(self.tasks), text))
         self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
         return text
 
@@ -127,8 +158,13 @@ class RecordParts:
         return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata),
                 "parts": {"strata": self.strata, "tasks": self.tasks}}
 
-    def index_text(self) -> bytes:
-        return _canonical(self.index())
+    def finish(self) -> tuple[bytes, str]:
+        """The index's text and the SHA-256 of the whole record's text."""
+        self._open_tasks()
+        index = _canonical(self.index())
+        whole = self._whole.copy()
+        whole.update(_index_piece(index))
+        return index, whole.hexdigest()
 
 
 def split_record(record: Mapping[str, Any], tasks_per_part: int = TASKS_PER_PART) -> tuple[bytes, list[bytes], list[bytes]]:
@@ -141,7 +177,7 @@ def split_record(record: Mapping[str, Any], tasks_per_part: int = TASKS_PER_PART
     whole, _ = population_digests(record["strata"])
     if whole != record.get("population_sha256"):
         raise ValueError("population_sha256 does not match the strata")
-    return parts.index_text(), strata, tasks
+    return parts.finish()[0], strata, tasks
 
 
 def whole_record_text(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> bytes:
@@ -157,28 +193,57 @@ class LayoutError(ValueError):
     """A whole record's text is not in the line layout of :func:`whole_record_chunks`."""
 
 
-def read_whole_record(lines: Iterable[bytes]) -> Iterator[tuple[str, Any]]:
-    """Read a whole record's text line by line, yielding ``("index", bytes)``, then
-    ``("stratum", bytes)`` for each stratum part and ``("tasks", bytes)`` for each tasks part, each
-    exactly as the part's own text, so that its SHA-256 can be checked against the index. Raises
-    :class:`LayoutError` when the text is not in that layout (e.g. a re-serialised document)."""
-    iterator = iter(lines)
-    first = next(iterator, b"").rstrip(b"\r\n")
-    if not first.endswith(STRATA_OPEN) or not first.startswith(b"{"):
-        raise LayoutError("not in the line layout")
-    yield "index", first[: -len(STRATA_OPEN)] + b"}"
-    section = "stratum"
-    for raw in iterator:
-        line = raw.rstrip(b"\r\n")
-        if line == TASKS_OPEN:
-            section = "tasks"
-            continue
-        if line == CLOSE:
-            section = "end"
-            continue
-        if section == "end" or not line:
-            raise LayoutError("text after the end of the record")
-        text = line[:-1] if line.endswith(b",") else line
-        yield section, (b"[" + text + b"]") if section == "tasks" else text
-    if section != "end":
+def last_line(handle: BinaryIO) -> bytes:
+    """The last line of a file opened for binary reading (without reading the rest)."""
+    handle.seek(0, 2)
+    end = handle.tell()
+    while end > 0:
+        handle.seek(end - 1)
+        if handle.read(1) not in (b"\n", b"\r"):
+            break
+        end -= 1
+    position, block, tail = end, 1 << 16, b""
+    while position > 0:
+        start = max(0, position - block)
+        handle.seek(start)
+        tail = handle.read(position - start) + tail
+        position = start
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            return tail[cut + 1:end]
+    return tail
+
+
+def read_index(path: Path) -> bytes:
+    """The index's exact text, from the last line of a whole record's file."""
+    with path.open("rb") as handle:
+        first = handle.readline().rstrip(b"\r\n")
+        if first != HEAD:
+            raise LayoutError("not in the line layout")
+        line = last_line(handle).rstrip(b"\r\n")
+    if not line.startswith(INDEX_OPEN + b'"'):
         raise LayoutError("the record is cut short")
+    return b"{" + line[len(INDEX_OPEN):]
+
+
+def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
+    """The parts of a whole record's file, one line at a time: ``("stratum", text)`` for each
+    stratum part, then ``("tasks", text)`` for each tasks part, each exactly the part's own text,
+    so that its SHA-256 can be checked against the index. Raises :class:`LayoutError` when the
+    file is not in that layout (e.g. a re-serialised document)."""
+    with path.open("rb") as handle:
+        if handle.readline().rstrip(b"\r\n") != HEAD:
+            raise LayoutError("not in the line layout")
+        section = "stratum"
+        for raw in handle:
+            line = raw.rstrip(b"\r\n")
+            if line == TASKS_OPEN and section == "stratum":
+                section = "tasks"
+                continue
+            if line.startswith(INDEX_OPEN + b'"'):
+                return
+            if not line:
+                raise LayoutError("an empty line in the record")
+            text = line[:-1] if line.endswith(b",") else line
+            yield section, (b"[" + text + b"]") if section == "tasks" else text
+    raise LayoutError("the record is cut short")

@@ -13,7 +13,6 @@ Each stage is recorded with who and when (in the draw and in the audit log). The
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from gateway.draw import parts as record_parts
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
-from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record, unpack_record
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
@@ -491,10 +490,10 @@ def _run_outcome(inputs: _RunInputs, settings: Settings, selections: list, task_
         entries.append(entry)
     for chunk in task_chunks(entries):
         store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
-    encoded = writer.index_text()
+    index, whole_sha256 = writer.finish()
     return {
-        "record_gzip": pack_record(encoded),
-        "record_sha256": hashlib.sha256(encoded).hexdigest(),
+        "record_gzip": pack_record(index),
+        "record_sha256": whole_sha256,
         "record_format": FORMAT_V2,
         "task_count": len(task_rows),
         "team_inputs": {

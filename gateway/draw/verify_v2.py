@@ -14,7 +14,7 @@ import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 from gateway.draw.eligibility import KEY_RATIO, KEY_STRATUM
 from gateway.draw.record import (
@@ -26,7 +26,7 @@ from gateway.draw.record import (
     record_problems,
     stratum_problems,
 )
-from gateway.draw.record_v2 import LayoutError, index_of_whole, read_whole_record, strata_sha256
+from gateway.draw.record_v2 import LayoutError, index_of_whole, read_index, read_parts, strata_sha256
 from gateway.draw.sampler import sample_size
 from gateway.draw.strata import merge_selected
 from gateway.draw.verify import (
@@ -111,11 +111,10 @@ class StreamVerifier:
             self.strata.append(Finding(name, False, "索引中没有这一分块"))
             self.complete = False
             return
-        if hashlib.sha256(text).hexdigest() != descriptor["sha256"]:
+        tampered = hashlib.sha256(text).hexdigest() != descriptor["sha256"]
+        if tampered:
             self.part_reasons.append(f"分层 {name} 的分块内容与索引中的 SHA-256 不符（该分块被改动）")
-            self.strata.append(Finding(name, False, "分块内容与索引中的 SHA-256 不符，该分块被改动"))
             self.complete = False
-            return
         try:
             entry = json.loads(text)
         except ValueError as error:
@@ -123,6 +122,11 @@ class StreamVerifier:
             self.complete = False
             return
         self.add_entry(entry, position, descriptor)
+        if tampered:
+            # Still re-drawn, so that the report also says what in it is wrong.
+            finding = self.strata[-1]
+            reason = "分块内容与索引中的 SHA-256 不符，该分块被改动" + ("" if finding.ok else "；" + finding.reason)
+            self.strata[-1] = Finding(finding.subject, False, reason)
 
     def add_entry(self, entry: Any, position: int, descriptor: Mapping[str, Any] | None) -> None:
         problems = stratum_problems(entry)
@@ -312,28 +316,25 @@ def verify_whole(record: Mapping[str, Any], *, expected_population_sha256: str |
     return verifier.report()
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        yield from handle
-
-
 def verify_file(path: Path, *, expected_population_sha256: str | None = None) -> VerifyReport:
-    """Verify a whole version 2 record file streaming, one part at a time (two passes over the
-    file: the first reads only the key strata). A file not in the line layout is loaded whole."""
+    """Verify a whole version 2 record file streaming, one part at a time: the index from its last
+    line, then the key strata (the ordinary strata are checked against them), then every part in
+    turn. A file not in the line layout is loaded whole."""
     try:
-        pieces = read_whole_record(_lines(path))
-        kind, index_text = next(pieces)
-        index = json.loads(index_text)
-    except (LayoutError, StopIteration, ValueError):
+        index = json.loads(read_index(path))
+    except (LayoutError, ValueError):
         return verify_whole(json.loads(path.read_text(encoding="utf-8")),
                             expected_population_sha256=expected_population_sha256)
-    wanted = {d.get("part") for d in (index.get("parts") or {}).get("strata", [])
+    descriptors = (index.get("parts") or {}).get("strata", []) if isinstance(index, Mapping) else []
+    wanted = {d.get("part") for d in descriptors
               if isinstance(d, Mapping) and d.get("key") == f"{d.get('matter')}:{KEY_STRATUM}"}
-    key_entries = []
-    position = 0
     try:
-        for kind, text in read_whole_record(_lines(path)):
-            if kind == "stratum":
+        key_entries = []
+        if wanted:
+            position = 0
+            for kind, text in read_parts(path):
+                if kind != "stratum":
+                    break
                 position += 1
                 if position in wanted:
                     try:
@@ -342,7 +343,7 @@ def verify_file(path: Path, *, expected_population_sha256: str | None = None) ->
                         pass
         verifier = StreamVerifier(index, key_populations=_key_populations(key_entries),
                                   expected_population_sha256=expected_population_sha256)
-        for kind, text in pieces:
+        for kind, text in read_parts(path):
             if kind == "stratum":
                 verifier.add_stratum(text)
             else:
