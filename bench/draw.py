@@ -60,7 +60,8 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
           f"({drawn['tasks_created']:,} tasks; the database writes them while the teams and the record are computed; "
           f"foreign keys checked {drawn['key_checks']})")
     print(f"{label}: whole {whole:.2f} s, floor {floor['seconds']:.2f} s ({floor['tickets']:,} tickets), "
-          f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024); "
+          f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024; "
+          f"{drawn['freeze_peak_mb']:.0f} MB by the end of the freeze); "
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
           f"(aim: no slower than the draw, {whole:.2f} s; its selection stage alone {drawn['select']:.2f} s; "
           f"peak {checked['peak_mb']:.0f} MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

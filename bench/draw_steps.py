@@ -161,6 +161,7 @@ def draw(url: str, record_path: str) -> dict:
         eligible = sum(s["population"] for s in frozen.stats["strata"])
         excluded = sum(frozen.stats["exclusions"].values())
     timings["freeze"] = time.perf_counter() - start
+    timings["freeze_peak_mb"] = peak_rss_mb()  # the run's peak, if higher, is the step's peak_mb
     # The freeze's stages; "ledger" is the caps check (the targets at a cap, one grouped query).
     timings.update({f"freeze_stage_{name}": value for name, value in freeze_stages.items()})
     with gateway.write() as session:

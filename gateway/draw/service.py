@@ -13,6 +13,7 @@ Each stage is recorded with who and when (in the draw and in the audit log). The
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -47,12 +48,14 @@ from gateway.draw.record import (
     iso,
     opaque_inspector_id,
     population_digests,
+    ratio_text,
     stratum_entry,
     task_entry,
 )
 from gateway.draw.record_v2 import RecordParts, strata_sha256, task_chunks
+from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import draw_targets
+from gateway.draw.strata import Stratum, StratumSelection, draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.draw.verify import verify_teams
@@ -395,7 +398,7 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
     today = local_date(now)
     inspectors = pool_inspectors(session, [facts.lead_department, *facts.cooperating_departments], today)
     public_id = record_id(settings, draw)
-    return _RunInputs(
+    inputs = _RunInputs(
         facts=facts,
         info={m.code: m for m in matters},
         seed=draw.seed,
@@ -422,6 +425,9 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
         frozen_sha256=draw.population_sha256,
         today=today,
     )
+    # The strata are now held once, as Stratum tuples that the run releases one by one.
+    session.expire(draw, ["strata"])
+    return inputs
 
 
 def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
@@ -433,9 +439,15 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     # reserved, and each stratum's drawn targets looked up, while the next is drawn.
     reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in inputs.strata))
     lookups: list[Future] = []
-    selections, targets = draw_targets(
-        inputs.strata, inputs.seed,
-        lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks)))
+    writer = _StrataWriter(inputs, worker, draw_id)
+
+    def selected(chosen: StratumSelection) -> StratumSelection:
+        # Per stratum: look its drawn targets up, write its record part, release its population.
+        lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks))
+        return writer.add(chosen)
+
+    selections, targets = draw_targets(inputs.strata, inputs.seed, selected)
+    writer.check()
     timing.lap("select")
 
     target_ids: dict[str, int] = {}
@@ -452,37 +464,65 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, now))
     timing.lap("teams")
 
-    outcome = _run_outcome(inputs, settings, selections, task_rows, targets, teams, conflicts, requests,
+    outcome = _run_outcome(inputs, settings, writer.parts, task_rows, targets, teams, conflicts, requests,
                            worker, draw_id)
     worker.submit(_store_outcome, draw_id, outcome)
     timing.lap("record")
     return outcome, selections
 
 
-def _run_outcome(inputs: _RunInputs, settings: Settings, selections: list, task_rows: list[tuple], targets: list,
+class _StrataWriter:
+    """Writes each stratum's record part as soon as the stratum is drawn, hashing the population
+    chain as it goes, and hands back the selection without its population, so that only the
+    strata not yet drawn hold their lists."""
+
+    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
+        fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
+        del fields["strata"], fields["tasks"]
+        fields["population_sha256"] = inputs.frozen_sha256
+        fields.update(inputs.extras)
+        self.parts = RecordParts(fields)
+        self.inputs, self.worker, self.draw_id = inputs, worker, draw_id
+        self.whole = hashlib.sha256(b"[")
+        self.position = 0
+
+    def add(self, chosen: StratumSelection) -> StratumSelection:
+        stratum = chosen.stratum
+        population = canonical_bytes(list(stratum.population))
+        ratio = ratio_text(stratum.ratio)
+        self.whole.update(b"," if self.position else b"")
+        self.whole.update(b'{"key":' + canonical_bytes(stratum.key) + b',"population":' + population
+                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
+        entry = stratum_entry(chosen, hashlib.sha256(population).hexdigest())
+        entry["key_targets"] = self.inputs.strata_key_targets[entry["key"]]
+        text = self.parts.add_stratum(entry)
+        descriptor = self.parts.strata[-1]
+        self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, descriptor["part"],
+                           descriptor["sha256"], text)
+        self.inputs.strata[self.position] = None  # the list no longer holds the population
+        self.position += 1
+        return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
+                                chosen.selected)
+
+    def check(self) -> None:
+        self.whole.update(b"]")
+        if self.whole.hexdigest() != self.inputs.frozen_sha256:
+            raise RuntimeError("frozen population does not hash to the value published at freeze time")
+
+
+def _run_outcome(inputs: _RunInputs, settings: Settings, writer: RecordParts, task_rows: list[tuple], targets: list,
                  teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest],
                  worker: bulk.Worker | None = None, draw_id: int | None = None) -> dict[str, Any]:
-    """The public record (``shuangsui.draw/2``: the index, packed, while ``worker`` stores each part
-    as it is made) and the team inputs it was matched from: the draw's new values."""
+    """The public record (``shuangsui.draw/2``: its strata parts already written by ``writer``; the
+    tasks parts are stored here and the index returned, packed) and the team inputs it was matched
+    from: the draw's new values."""
     key = settings.secret_key.encode("utf-8")
     by_id = {p.id: p for p in inputs.inspectors}
-    fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
-    del fields["strata"], fields["tasks"]
-    whole, own = population_digests(selection.stratum for selection in selections)
-    if whole != inputs.frozen_sha256:
-        raise RuntimeError("frozen population does not hash to the value published at freeze time")
-    fields["population_sha256"] = whole
-    fields.update(inputs.extras)
-    writer = RecordParts(fields)
 
     def store(kind: str, text: bytes, descriptor: dict[str, Any]) -> None:
         if worker is not None:
             worker.submit(record_parts.store_part, draw_id, kind, descriptor["part"], descriptor["sha256"], text)
 
-    for selection, digest in zip(selections, own):
-        entry = stratum_entry(selection, digest)
-        entry["key_targets"] = inputs.strata_key_targets[entry["key"]]
-        store(record_parts.STRATUM, writer.add_stratum(entry), writer.strata[-1])
     entries = []
     for row, target, team in zip(task_rows, targets, teams):
         entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)

@@ -160,7 +160,7 @@ def _population_finding(
 
 
 def _stratum_finding(
-    entry: Any, position: int, problems: list[str], own_sha256: str | None, seed: str, cache: dict[str, str]
+    entry: Any, position: int, problems: list[str], own_sha256: str | None, seed: str, cache: dict[str, str] | None
 ) -> Finding:
     name = str(entry.get("key")) if isinstance(entry, Mapping) else f"#{position}"
     if problems:

@@ -87,7 +87,9 @@ class StreamVerifier:
         self.complete = True
         self.selected: list[tuple[str, str, list[str]]] = []
         self.chain: list[dict[str, str]] = []
-        self.cache: dict[str, str] = {}
+        # No ticket cache across strata: it would grow with the population (the merge of the
+        # drawn targets recomputes their tickets, a small share).
+        self.cache: dict[str, str] | None = None
         self.key_populations = key_populations
         self.key_reasons: list[str] = []
         self.seen_key: dict[str, Mapping[str, Any]] = {}
