@@ -252,12 +252,10 @@ def check_eligibility_changes(section, strata):
 
 # ------------------------------------------------------------------- shuangsui.draw/2 (split)
 
-def read_index(path):
-    """The index of a whole /2 record in its line layout: its last line. None if the file is not
-    in that layout (e.g. re-saved by another program): it is then loaded whole."""
-    with open(path, "rb") as handle:
-        if handle.readline().rstrip(b"\r\n") != HEAD:
-            return None
+def read_index(path, handle):
+    """The index of a whole /2 record in its line layout: its last line. ``handle`` is the file,
+    open for binary reading, its first line already read and found to be the layout's."""
+    with handle:
         handle.seek(0, 2)
         position, tail = handle.tell(), b""
         while position > 0 and b"\n" not in tail.rstrip(b"\r\n"):
@@ -521,13 +519,15 @@ def main(argv=None):
         print("结论：一致，该分层的抽取结果可复现" if ok else "结论：不一致（不一致的分层：{}）".format(args.stratum))
         return 0 if ok else 1
     try:
-        index_text = read_index(args.record)
-        if index_text is not None:
-            lines, bad_strata, ok = check_v2_file(args.record, index_text, args.population_sha256)
+        handle = open(args.record, "rb")
+        first = handle.readline()
+        if first.rstrip(b"\r\n") == HEAD:
+            # A whole /2 record in its line layout: read one part at a time.
+            lines, bad_strata, ok = check_v2_file(args.record, read_index(args.record, handle), args.population_sha256)
             record = None
         else:
-            with open(args.record, encoding="utf-8") as handle:
-                record = json.load(handle)
+            with handle:
+                record = json.loads((first + handle.read()).decode("utf-8"))
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
     except (OSError, ValueError) as error:
