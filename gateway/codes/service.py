@@ -16,7 +16,7 @@ from typing import Any
 
 import segno
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gateway.codes import keys, token
 from gateway.config import Settings
@@ -24,7 +24,7 @@ from gateway.directory.models import Department
 from gateway.draw.models import Draw
 from gateway.draw.record import opaque_inspector_id
 from gateway.draw.sampler import smallest_entries, ticket
-from gateway.draw.service import iso, record_id
+from gateway.draw.service import iso, record_id, record_strata
 from gateway.errors import Conflict, Invalid
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
@@ -54,10 +54,6 @@ def draw_proofs(draw: Draw) -> tuple[dict[str, str], dict[str, list[str]]]:
     (computed once per record: one pass over each stratum's population)."""
     found = _PROOFS.get(draw.record_sha256 or "")
     if found is None:
-        from sqlalchemy.orm import object_session
-
-        from gateway.draw.service import record_strata
-
         cuts, strata_of = {}, {}
         # One stratum at a time: a version 2 record's parts are read and released in turn.
         for entry in record_strata(object_session(draw), draw):

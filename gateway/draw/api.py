@@ -10,13 +10,14 @@ from typing import Callable
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway, written
 from gateway.config import Settings
 from gateway.draw import parts, service
-from gateway.draw.models import Draw, unpack_record
+from gateway.draw.models import Draw, DrawRecordPart, unpack_record
 from gateway.draw.record_v2 import whole_record_chunks
 from gateway.errors import NotFound
 from gateway.security.policy import authorize, permission
@@ -179,10 +180,6 @@ def whole_record_response(session, draw: Draw) -> Response:
     def generate():
         # The request's session is gone once the response streams: read the parts on a connection
         # of their own, one at a time.
-        from sqlalchemy import select
-
-        from gateway.draw.models import DrawRecordPart
-
         with settings_engine.connect() as connection:
             def read(kind: str, numbers: list[int]):
                 for number in numbers:

@@ -11,10 +11,11 @@ import gzip
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from gateway.db import Base, utcnow
+from gateway.draw.record_v2 import whole_record_chunks
 from gateway.planning.models import Plan
 
 DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
@@ -93,9 +94,14 @@ class Draw(Base):
             return None
         if self.record_format is None:
             return unpack_record(self.record_gzip)
-        from gateway.draw.parts import whole_record_text
+        session = object_session(self)
 
-        return whole_record_text(self).decode("utf-8")
+        def parts(kind: str):
+            rows = session.scalars(select(DrawRecordPart.body_gzip).where(
+                DrawRecordPart.draw_id == self.id, DrawRecordPart.kind == kind).order_by(DrawRecordPart.number))
+            return (gzip.decompress(body) for body in rows)
+
+        return b"".join(whole_record_chunks(gzip.decompress(self.record_gzip), parts("stratum"), parts("tasks"))).decode("utf-8")
 
 
 class DrawRecordPart(Base):

@@ -12,7 +12,7 @@ import zlib
 from typing import Any, Iterator
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from gateway.draw.models import Draw, DrawRecordPart, pack_record
 from gateway.draw.record import FORMAT_V2
@@ -65,11 +65,6 @@ def parts(session: Session, draw: Draw, kind: str) -> Iterator[bytes]:
 def whole_record_stream(session: Session, draw: Draw) -> Iterator[bytes]:
     """The whole record's text in pieces (one part at a time)."""
     return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS))
-
-
-def whole_record_text(draw: Draw) -> bytes:
-    session = object_session(draw)
-    return b"".join(whole_record_stream(session, draw))
 
 
 def gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:

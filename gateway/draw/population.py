@@ -316,18 +316,15 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
 
 
 def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
-    """Every stratum's eligible population and every exclusion, for ``plan`` as of now.
-
-    One query reads, per target, whether it meets each matter's criteria or is only related to
-    the matter (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``),
-    packed into a few integers (:func:`candidate_codes`). The article 15 rules are
-    :func:`gateway.draw.eligibility.decide`; the loop takes a shortcut only for the common case
-    where no rule applies (operating, active, related to nothing it does not meet, no higher-level
-    inspection, under the yearly cap or a key target), where ``decide`` would change nothing.
-    """
+    """Every stratum's eligible population and every exclusion, for ``plan`` as of now. One query
+    reads, per target, whether it meets each matter's criteria or is only related to the matter
+    (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``), packed into
+    a few integers (:func:`candidate_codes`). The article 15 rules are :func:`eligibility.decide`;
+    the loop takes a shortcut only where no rule applies (operating, active, related to nothing it
+    does not meet, no higher-level inspection, under the yearly cap or a key target)."""
     key_rule = KeyRule.from_dict(plan.key_rule)
     counts = yearly_inspections(session, plan.year)
-    timing.lap("freeze_counts")
+    timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
     published, caps, at_cap = targets_at_cap(session, plan.year)
     timing.lap("ledger")
     higher = higher_level_records(session, plan.year)
@@ -340,7 +337,6 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     # Group the candidates by shape (risk class and codes: a few dozen distinct values), so that
     # the rules run once per shape and targets join their strata a whole list at a time.
     shapes = dict(candidate_groups(session, plan, matters, key_rule))
-    timing.lap("freeze_query")
     candidates = sum(map(len, shapes.values()))
 
     # Targets that a higher-level inspection or (unless they are key targets) the yearly cap may
@@ -396,9 +392,8 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
         "key_targets": sum(len(v) for v in key_targets.values()),
         "exclusions": dict(Counter(e.reason for e in exclusions)),
     }
-    section = caps_section(published, at_cap, exclusions)
-    timing.lap("freeze_rules")
-    return Population(strata, key_targets, exclusions, stats, section)
+    timing.lap("freeze_population")
+    return Population(strata, key_targets, exclusions, stats, caps_section(published, at_cap, exclusions))
 
 
 def strata_json(population: Population) -> list[dict[str, Any]]:

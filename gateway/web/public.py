@@ -12,7 +12,9 @@ from flask import Response, abort, redirect, render_template, request, send_file
 
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
+from gateway.draw import parts
 from gateway.draw import service as draw_service
+from gateway.draw.api import index_text_of, part_response
 from gateway.errors import Invalid, NotFound
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import public as public_service
@@ -137,8 +139,6 @@ def draw(draw_id: int):
 @permission("draws.read")
 def draw_record_index(draw_id: int):
     """The index of the draw's record (shuangsui.draw/2): small, with each part's SHA-256."""
-    from gateway.draw.api import index_text_of, part_response
-
     authorize(current_principal(), "draws.read", published=True)
     row = draw_service.get_draw(db(), draw_id)
     return part_response(row, index_text_of(row), "index")
@@ -148,9 +148,6 @@ def draw_record_index(draw_id: int):
 @permission("draws.read")
 def draw_record_stratum(draw_id: int, number: int):
     """One stratum's part of the draw's record, to verify that stratum alone."""
-    from gateway.draw import parts
-    from gateway.draw.api import index_text_of, part_response
-
     authorize(current_principal(), "draws.read", published=True)
     row = draw_service.get_draw(db(), draw_id)
     index_text_of(row)
