@@ -142,14 +142,15 @@ def rebuild_seed(record):
     return "-".join(digits)
 
 
-def check_stratum(stratum, seed):
-    """Return why the stratum does not match (empty if it matches)."""
+def check_stratum(stratum, seed, own_sha256=None):
+    """Return why the stratum does not match (empty if it matches); ``own_sha256``: the hash of
+    its population, if already computed."""
     try:
         population = stratum["population"]
         reasons = []
         if any(a >= b for a, b in zip(population, population[1:])):
             reasons.append("总体名单未按 USCC 升序排列或有重复")
-        if canonical_sha256(population) != stratum["population_sha256"]:
+        if (own_sha256 or canonical_sha256(population)) != stratum["population_sha256"]:
             reasons.append("总体名单与本分层的 population_sha256 不符")
         size = sample_size(stratum["ratio"], len(population))
         if size != stratum["sample_size"]:
@@ -289,6 +290,22 @@ def read_parts(path):
     raise ValueError("记录文本不完整")
 
 
+PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+
+
+def population_text(text, population):
+    """The canonical JSON of a stratum part's population: cut out of the part's text when it is a
+    plain list of digits-and-capitals USCCs (then it is its own canonical form), so that a list of
+    millions is not serialised again; else serialised."""
+    start = text.find(b'"population":[')
+    end = text.find(b'],"population_sha256":', start)
+    if start >= 0 and end >= 0:
+        piece = text[start + len(b'"population":'):end + 1]
+        if not piece.translate(None, PLAIN):
+            return piece
+    return canonical_json(population)
+
+
 def strata_sha256(entries):
     return canonical_sha256([{"key": e["key"], "population_sha256": e["population_sha256"], "ratio": e["ratio"]}
                              for e in entries])
@@ -341,7 +358,9 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
             bad_strata.append(str(key))
             complete = False
             continue
-        reasons = (["分块内容与索引中的 SHA-256 不符，该分块被改动"] if tampered else []) + check_stratum(stratum, seed)
+        listed = population_text(text, population)
+        own = hashlib.sha256(listed).hexdigest()
+        reasons = (["分块内容与索引中的 SHA-256 不符，该分块被改动"] if tampered else []) + check_stratum(stratum, seed, own)
         for name, value in (("key", stratum.get("key")), ("ratio", stratum.get("ratio")),
                             ("population_sha256", stratum.get("population_sha256")),
                             ("sample_size", stratum.get("sample_size")), ("population_size", len(population))):
@@ -353,9 +372,11 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
         else:
             stratum_lines.append("分层 {}：一致".format(key))
         whole.update(b"," if chain else b"")
-        whole.update(canonical_json({"key": stratum["key"], "population": population, "ratio": stratum["ratio"]}))
-        chain.append({"key": stratum["key"], "population_sha256": canonical_sha256(population),
-                      "ratio": stratum["ratio"]})
+        whole.update(b'{"key":' + canonical_json(stratum["key"]) + b',"population":')
+        whole.update(listed)
+        whole.update(b',"ratio":' + canonical_json(stratum["ratio"]) + b"}")
+        del listed
+        chain.append({"key": stratum["key"], "population_sha256": own, "ratio": stratum["ratio"]})
         light.append({"key": stratum["key"], "matter": stratum.get("matter"), "ratio": stratum["ratio"],
                       "key_targets": stratum.get("key_targets"),
                       "population": population if is_key_stratum(stratum) else [u for u in population if u in keep]})
@@ -462,7 +483,9 @@ def check_one_stratum(index, key, text):
     if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
         return lines + ["分层 {}：不一致（分块内容与索引中的 SHA-256 不符，该分块被改动）".format(key)], False
     stratum = json.loads(text.decode("utf-8"))
-    reasons = check_stratum(stratum, seed)
+    own = hashlib.sha256(population_text(text, stratum.get("population"))).hexdigest() \
+        if isinstance(stratum, dict) and isinstance(stratum.get("population"), list) else None
+    reasons = check_stratum(stratum, seed, own)
     for name in ("key", "ratio", "population_sha256", "sample_size"):
         if descriptor.get(name) != stratum.get(name):
             reasons.append("索引中的 {} 与分块不符".format(name))

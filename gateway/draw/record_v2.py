@@ -189,6 +189,22 @@ def index_of_whole(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in ("strata", "tasks")}
 
 
+_PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+
+
+def population_slice(text: bytes) -> bytes | None:
+    """The canonical JSON of a stratum part's population, cut out of the part's text (None when it
+    cannot be, e.g. a USCC with other characters than digits and capitals): a verifier then need not
+    serialise a list of millions again to hash it. Such a list of plain strings, as it sits in
+    canonical JSON, is its own canonical JSON."""
+    start = text.find(b'"population":[')
+    end = text.find(b'],"population_sha256":', start)
+    if start < 0 or end < 0:
+        return None
+    piece = text[start + len(b'"population":'):end + 1]
+    return None if piece.translate(None, _PLAIN) else piece
+
+
 class LayoutError(ValueError):
     """A whole record's text is not in the line layout of :func:`whole_record_chunks`."""
 

@@ -29,7 +29,14 @@ from gateway.draw.record import (
     seed_from_record,
     stratum_problems,
 )
-from gateway.draw.record_v2 import LayoutError, index_of_whole, read_index, read_parts, strata_sha256
+from gateway.draw.record_v2 import (
+    LayoutError,
+    index_of_whole,
+    population_slice,
+    read_index,
+    read_parts,
+    strata_sha256,
+)
 from gateway.draw.sampler import SeedError, sample_size, select
 from gateway.draw.strata import merge_selected
 from gateway.draw.teams import (
@@ -512,14 +519,15 @@ class StreamVerifier:
             self.strata.append(Finding(name, False, f"分块不是有效的 JSON：{error}"))
             self.complete = False
             return
-        self.add_entry(entry, position, descriptor)
+        self.add_entry(entry, position, descriptor, text)
         if tampered:
             # Still re-drawn, so that the report also says what in it is wrong.
             finding = self.strata[-1]
             reason = "分块内容与索引中的 SHA-256 不符，该分块被改动" + ("" if finding.ok else "；" + finding.reason)
             self.strata[-1] = Finding(finding.subject, False, reason)
 
-    def add_entry(self, entry: Any, position: int, descriptor: Mapping[str, Any] | None) -> None:
+    def add_entry(self, entry: Any, position: int, descriptor: Mapping[str, Any] | None,
+                  text: bytes | None = None) -> None:
         problems = stratum_problems(entry)
         if not problems and descriptor is not None:
             for name, value in (("key", entry["key"]), ("ratio", entry["ratio"]), ("sample_size", entry["sample_size"]),
@@ -532,11 +540,13 @@ class StreamVerifier:
             self.strata.append(Finding(name, False, "格式错误：" + "；".join(problems)))
             self.complete = False
             return
-        population = canonical_json(entry["population"])
+        population = (population_slice(text) if text is not None else None) or canonical_json(entry["population"])
         own = hashlib.sha256(population).hexdigest()
         self.whole.update(b"," if len(self.chain) else b"")
-        self.whole.update(b'{"key":' + canonical_json(entry["key"]) + b',"population":' + population
-                          + b',"ratio":' + canonical_json(entry["ratio"]) + b"}")
+        self.whole.update(b'{"key":' + canonical_json(entry["key"]) + b',"population":')
+        self.whole.update(population)
+        self.whole.update(b',"ratio":' + canonical_json(entry["ratio"]) + b"}")
+        del population
         self.chain.append({"key": entry["key"], "population_sha256": own, "ratio": entry["ratio"]})
         self.strata.append(_stratum_finding(entry, position, [], own, self.seed, self.cache))
         self.selected.append((entry["matter"], entry["key"], list(entry["selected"])))
