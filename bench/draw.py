@@ -13,6 +13,11 @@ whole draw (freeze + run) to a floor measured in the same run (before and after 
 faster kept): selecting the eligible ids of every matter and computing their tickets in a bare
 loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
 
+It also prints the freeze's stages, among them the ledger's share (``ledger``: the caps check, one
+grouped query over the maintained counts, never one per target), and of the record
+(``shuangsui.draw/2``) the whole size, the index's and the largest parts' sizes, and the time and
+peak memory of ``docs/verify_draw.py`` (standard library) on the whole record, streamed.
+
 With ``--ledger-rows N`` (default 3) every target also has N inspections registered outside the draw
 in the plan's year and the year has published caps (docs/ledger.md), so the freeze reads the ledger's
 counts and excludes the targets at a cap (every tenth target reaches its per-department cap).
@@ -50,7 +55,9 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
     after = run_child("bench.draw_steps", "floor", url)
     floor = min(before, after, key=lambda f: f["seconds"])
     checked = run_child("bench.draw_steps", "verify", str(record))
+    scripted = run_child("bench.draw_steps", "script", str(record))
     whole = drawn["freeze"] + drawn["run"]
+    stages = {k[len("freeze_stage_"):]: v for k, v in drawn.items() if k.startswith("freeze_stage_")}
     print(f"{label}: freeze {drawn['freeze']:.2f} s ({drawn['eligible']:,} eligible in the strata, "
           f"{drawn['excluded']:,} exclusions); run {drawn['run']:.2f} s: read {drawn['read']:.2f} s, "
           f"draw {drawn['select']:.2f} s, task rows and teams {drawn['teams']:.2f} s, record {drawn['record']:.2f} s "
@@ -58,10 +65,20 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
           f"({drawn['tasks_created']:,} tasks; the database writes them while the teams and the record are computed; "
           f"foreign keys checked {drawn['key_checks']})")
     print(f"{label}: whole {whole:.2f} s, floor {floor['seconds']:.2f} s ({floor['tickets']:,} tickets), "
-          f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024); "
+          f"ratio {whole / floor['seconds']:.2f} (aim <= 2); peak memory {drawn['peak_mb']:.0f} MB (aim <= 1024; "
+          f"{drawn['freeze_peak_mb']:.0f} MB by the end of the freeze); "
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
           f"(aim: no slower than the draw, {whole:.2f} s; its selection stage alone {drawn['select']:.2f} s; "
           f"peak {checked['peak_mb']:.0f} MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{label}: freeze stages " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
+          + f"; the ledger's share (caps check) {stages.get('ledger', 0.0):.2f} s = "
+          f"{stages.get('ledger', 0.0) / floor['seconds']:.2f} of the floor; "
+          f"whole without the ledger {whole - stages.get('ledger', 0.0):.2f} s, ratio "
+          f"{(whole - stages.get('ledger', 0.0)) / floor['seconds']:.2f}")
+    print(f"{label}: record shuangsui.draw/2: whole {drawn['record_mb']:.1f} MB in {drawn['parts']} parts, "
+          f"index {drawn['index_mb']:.2f} MB, largest stratum part {drawn['largest_part_mb']:.2f} MB, "
+          f"largest tasks part {drawn['largest_tasks_part_mb']:.2f} MB; docs/verify_draw.py (standard library) "
+          f"{scripted['seconds']:.2f} s, {'match' if scripted['ok'] else 'MISMATCH'}, peak {scripted['peak_mb']:.0f} MB")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@
     python -m bench.draw_steps floor URL
     python -m bench.draw_steps draw URL RECORD_PATH
     python -m bench.draw_steps verify RECORD_PATH
+    python -m bench.draw_steps script RECORD_PATH
 
 Each prints one JSON line: the step's timings in seconds and its peak memory in MB.
 """
@@ -138,6 +139,8 @@ def floor(url: str) -> dict:
 
 
 def draw(url: str, record_path: str) -> dict:
+    from sqlalchemy import select
+
     from gateway.draw import service as draws
     from gateway.draw import timing
     from gateway.draw.commitment import commitment
@@ -152,12 +155,15 @@ def draw(url: str, record_path: str) -> dict:
         plan_id = plan.id
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    with gateway.write() as session:
+    with timing.recorded() as freeze_stages, gateway.write() as session:
         frozen = draws.freeze(session, office, plan_id)
         draw_id = frozen.id
         eligible = sum(s["population"] for s in frozen.stats["strata"])
         excluded = sum(frozen.stats["exclusions"].values())
     timings["freeze"] = time.perf_counter() - start
+    timings["freeze_peak_mb"] = peak_rss_mb()  # the run's peak, if higher, is the step's peak_mb
+    # The freeze's stages; "ledger" is the caps check (the targets at a cap, one grouped query).
+    timings.update({f"freeze_stage_{name}": value for name, value in freeze_stages.items()})
     with gateway.write() as session:
         draws.commit(session, office, draw_id, [
             {"role": r["role"], "name": r["name"], "commitment": commitment(r["digits"], r["salt"]),
@@ -171,21 +177,47 @@ def draw(url: str, record_path: str) -> dict:
     with timing.recorded() as stages:
         done = draws.run_and_record_failure(gateway, office, draw_id)
     timings.update(stages, run=time.perf_counter() - start)
-    with gateway.read() as session:
-        text = draws.public_record(draws.get_draw(session, draw_id))
-    Path(record_path).write_text(text, encoding="utf-8")
+    from gateway.draw import parts
+
+    size = 0
+    with gateway.read() as session, open(record_path, "wb") as handle:
+        draw = draws.get_draw(session, draw_id)
+        chunks = (parts.whole_record_stream(session, draw) if parts.is_v2(draw)
+                  else [draws.public_record(draw).encode("utf-8")])
+        for chunk in chunks:
+            handle.write(chunk)
+            size += len(chunk)
+        index_bytes = len(parts.index_text(draw)) if parts.is_v2(draw) else size
+        sizes = list(session.execute(select(parts.DrawRecordPart.kind, parts.DrawRecordPart.size)
+                                     .where(parts.DrawRecordPart.draw_id == draw_id)))
+    largest = max((n for kind, n in sizes if kind == parts.STRATUM), default=0)
+    largest_tasks = max((n for kind, n in sizes if kind == parts.TASKS), default=0)
     return {**timings, "eligible": eligible, "excluded": excluded, "tasks_created": done.task_count,
             "key_checks": "as a set" if set_checks else "row by row",
-            "record_mb": len(text.encode("utf-8")) / 1e6}
+            "record_mb": size / 1e6, "index_mb": index_bytes / 1e6, "largest_part_mb": largest / 1e6,
+            "largest_tasks_part_mb": largest_tasks / 1e6, "parts": len(sizes)}
 
 
 def verify(record_path: str) -> dict:
-    from gateway.draw.verify import verify_record
+    """``shuangsui verify``'s way: a whole version 2 record streamed a part at a time."""
+    from gateway.draw.verify_v2 import verify_file
 
     start = time.perf_counter()
-    record = json.loads(Path(record_path).read_text(encoding="utf-8"))
-    report = verify_record(record)
+    report = verify_file(Path(record_path))
     return {"seconds": time.perf_counter() - start, "ok": report.ok}
+
+
+def script(record_path: str) -> dict:
+    """docs/verify_draw.py (standard library only) on the whole record."""
+    import contextlib
+    import io
+    import runpy
+
+    module = runpy.run_path(str(Path(__file__).resolve().parents[1] / "docs" / "verify_draw.py"))
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = module["main"]([record_path])
+    return {"seconds": time.perf_counter() - start, "ok": code == 0}
 
 
 if __name__ == "__main__":
@@ -198,6 +230,8 @@ if __name__ == "__main__":
         result = floor(args[0])
     elif step == "draw":
         result = draw(args[0], args[1])
+    elif step == "script":
+        result = script(args[0])
     else:
         result = verify(args[0])
     result["peak_mb"] = peak_rss_mb()

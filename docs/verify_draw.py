@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Re-run the target selection of a Shuangsui Gateway public draw record (shuangsui.draw/1), or
-the choice of a replacement inspector in a reassignment record (shuangsui.reassignment/1).
+"""Re-run the target selection of a Shuangsui Gateway public draw record (shuangsui.draw/1 or
+shuangsui.draw/2), or the choice of a replacement inspector in a reassignment record
+(shuangsui.reassignment/1).
 
 Usage:  python verify_draw.py RECORD.json [--population-sha256 HEX]
+        python verify_draw.py INDEX.json PART.json --stratum KEY      (one stratum of a /2 record)
 
-Needs only the Python standard library (3.8 or later). Prints one line per check and per stratum.
-Exit status: 0 everything matches, 1 something does not match, 2 the file cannot be read.
+A whole shuangsui.draw/2 record is read one part (one line) at a time, so memory follows the
+largest stratum, not the whole population. Each part's SHA-256 is checked against the index: a
+changed part is named. Needs only the Python standard library (3.8 or later). Prints one line per
+check and per stratum. Exit status: 0 everything matches, 1 something does not match, 2 the file
+cannot be read.
 """
 
 import argparse
@@ -18,6 +23,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 FORMAT = "shuangsui.draw/1"
+FORMAT_V2 = "shuangsui.draw/2"
+HEAD = b'{"strata":['
+TASKS_OPEN = b'],"tasks":['
+INDEX_OPEN = b"],"
 TICKET_DIGITS = 78  # decimal digits of 2**256 - 1, the longest ticket
 
 
@@ -48,9 +57,13 @@ def sample_size(ratio_text, population_size):
     return math.ceil(Fraction(Decimal(ratio_text)) * population_size)
 
 
-def canonical_sha256(value):
+def canonical_json(value):
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.encode("utf-8")
+
+
+def canonical_sha256(value):
+    return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
 def check_record(record, announced_sha256=None):
@@ -129,14 +142,15 @@ def rebuild_seed(record):
     return "-".join(digits)
 
 
-def check_stratum(stratum, seed):
-    """Return why the stratum does not match (empty if it matches)."""
+def check_stratum(stratum, seed, own_sha256=None):
+    """Return why the stratum does not match (empty if it matches); ``own_sha256``: the hash of
+    its population, if already computed."""
     try:
         population = stratum["population"]
         reasons = []
         if any(a >= b for a, b in zip(population, population[1:])):
             reasons.append("总体名单未按 USCC 升序排列或有重复")
-        if canonical_sha256(population) != stratum["population_sha256"]:
+        if (own_sha256 or canonical_sha256(population)) != stratum["population_sha256"]:
             reasons.append("总体名单与本分层的 population_sha256 不符")
         size = sample_size(stratum["ratio"], len(population))
         if size != stratum["sample_size"]:
@@ -237,6 +251,248 @@ def check_eligibility_changes(section, strata):
         return ["格式错误：{!r}".format(error)]
 
 
+# ------------------------------------------------------------------- shuangsui.draw/2 (split)
+
+def read_index(path, handle):
+    """The index of a whole /2 record in its line layout: its last line. ``handle`` is the file,
+    open for binary reading, its first line already read and found to be the layout's."""
+    with handle:
+        handle.seek(0, 2)
+        position, tail = handle.tell(), b""
+        while position > 0 and b"\n" not in tail.rstrip(b"\r\n"):
+            start = max(0, position - 65536)
+            handle.seek(start)
+            tail = handle.read(position - start) + tail
+            position = start
+    line = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    if not line.startswith(INDEX_OPEN + b'"'):
+        raise ValueError("记录文本不完整")
+    return b"{" + line[len(INDEX_OPEN):]
+
+
+def read_parts(path):
+    """The parts of a whole /2 record, one line at a time: ("stratum", text) per stratum part,
+    then ("tasks", text) per tasks part, each the part's exact text."""
+    with open(path, "rb") as handle:
+        handle.readline()
+        section = "stratum"
+        for raw in handle:
+            line = raw.rstrip(b"\r\n")
+            if line == TASKS_OPEN and section == "stratum":
+                section = "tasks"
+            elif line.startswith(INDEX_OPEN + b'"'):
+                return
+            elif not line:
+                raise ValueError("记录文本中有空行")
+            else:
+                text = line[:-1] if line.endswith(b",") else line
+                yield section, (b"[" + text + b"]") if section == "tasks" else text
+    raise ValueError("记录文本不完整")
+
+
+PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+
+
+def population_text(text, population):
+    """The canonical JSON of a stratum part's population: cut out of the part's text when it is a
+    plain list of digits-and-capitals USCCs (then it is its own canonical form), so that a list of
+    millions is not serialised again; else serialised."""
+    start = text.find(b'"population":[')
+    end = text.find(b'],"population_sha256":', start)
+    if start >= 0 and end >= 0:
+        piece = text[start + len(b'"population":'):end + 1]
+        if not piece.translate(None, PLAIN):
+            return piece
+    return canonical_json(population)
+
+
+def strata_sha256(entries):
+    return canonical_sha256([{"key": e["key"], "population_sha256": e["population_sha256"], "ratio": e["ratio"]}
+                             for e in entries])
+
+
+def is_key_stratum(entry):
+    return entry.get("key") == "{}:key".format(entry.get("matter"))
+
+
+def check_v2(index, pieces, key_populations, announced_sha256=None):
+    """Check a /2 record one part at a time. Between parts only the key strata's populations and
+    the targets named by the eligibility changes are kept. ``pieces``: ("stratum", text) for each
+    stratum part in order, then ("tasks", text) for each tasks part. Return (lines, bad strata, ok)."""
+    lines, bad_strata, ok = [], [], True
+    parts = index.get("parts") or {}
+    descriptors, task_descriptors = parts.get("strata") or [], parts.get("tasks") or []
+    if index.get("format") != FORMAT_V2 or not descriptors:
+        return ["记录格式：不是 {}，或索引没有列出分层分块".format(FORMAT_V2)], [], False
+    seed = index.get("seed")
+    rebuilt = rebuild_seed(index)
+    if rebuilt is not None and rebuilt == seed:
+        lines.append("随机种子：一致（{}）".format(seed))
+    else:
+        lines.append("随机种子：与各方贡献不符（记录为 {}，由贡献拼接得 {}）".format(seed, rebuilt))
+        ok = False
+    section = index.get("eligibility_changes")
+    moved = {m.get("uscc") for m in section.get("moves", [])} if isinstance(section, dict) else set()
+    keep = moved.union(*key_populations.values()) if key_populations else moved
+    whole = hashlib.sha256(b"[")
+    chain, light, stratum_lines, complete = [], [], [], True
+    position, count, bad_tasks = 0, 0, []
+    for kind, text in pieces:
+        if kind == "tasks":
+            count += 1
+            descriptor = task_descriptors[count - 1] if count <= len(task_descriptors) else {}
+            if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+                bad_tasks.append(str(count))
+            continue
+        position += 1
+        descriptor = descriptors[position - 1] if position <= len(descriptors) else {}
+        key = descriptor.get("key", "#{}".format(position))
+        tampered = hashlib.sha256(text).hexdigest() != descriptor.get("sha256")
+        if tampered:
+            complete = False
+        try:
+            stratum = json.loads(text.decode("utf-8"))
+            population = stratum["population"]
+        except (ValueError, KeyError, TypeError) as error:
+            stratum_lines.append("分层 {}：不一致（格式错误：{!r}）".format(key, error))
+            bad_strata.append(str(key))
+            complete = False
+            continue
+        listed = population_text(text, population)
+        own = hashlib.sha256(listed).hexdigest()
+        reasons = (["分块内容与索引中的 SHA-256 不符，该分块被改动"] if tampered else []) + check_stratum(stratum, seed, own)
+        for name, value in (("key", stratum.get("key")), ("ratio", stratum.get("ratio")),
+                            ("population_sha256", stratum.get("population_sha256")),
+                            ("sample_size", stratum.get("sample_size")), ("population_size", len(population))):
+            if descriptor.get(name) != value:
+                reasons.append("索引中的 {} 与分块不符".format(name))
+        if reasons:
+            stratum_lines.append("分层 {}：不一致（{}）".format(key, "；".join(reasons)))
+            bad_strata.append(str(key))
+        else:
+            stratum_lines.append("分层 {}：一致".format(key))
+        whole.update(b"," if chain else b"")
+        whole.update(b'{"key":' + canonical_json(stratum["key"]) + b',"population":')
+        whole.update(listed)
+        whole.update(b',"ratio":' + canonical_json(stratum["ratio"]) + b"}")
+        del listed
+        chain.append({"key": stratum["key"], "population_sha256": own, "ratio": stratum["ratio"]})
+        light.append({"key": stratum["key"], "matter": stratum.get("matter"), "ratio": stratum["ratio"],
+                      "key_targets": stratum.get("key_targets"),
+                      "population": population if is_key_stratum(stratum) else [u for u in population if u in keep]})
+        del stratum, population
+    for descriptor in descriptors[position:]:
+        stratum_lines.append("分层 {}：不一致（缺少该分层的分块）".format(descriptor.get("key")))
+        bad_strata.append(str(descriptor.get("key")))
+        complete = False
+    if count != len(task_descriptors):
+        bad_tasks.append("共 {} 块，索引列出 {} 块".format(count, len(task_descriptors)))
+    lines.append("记录分块：" + ("一致" if not bad_tasks else "任务分块 {} 与索引中的 SHA-256 不符".format("、".join(bad_tasks))))
+    ok = ok and not bad_tasks
+    whole.update(b"]")
+    if not complete:
+        lines.append("总体摘要：部分分层缺失或被改动，无法核对")
+        ok = False
+    elif whole.hexdigest() != index.get("population_sha256"):
+        lines.append("总体摘要：不符（重新计算为 {}）".format(whole.hexdigest()))
+        ok = False
+    elif announced_sha256 is not None and whole.hexdigest() != announced_sha256.lower():
+        lines.append("总体摘要：与冻结时公布的 {} 不符".format(announced_sha256))
+        ok = False
+    else:
+        lines.append("总体摘要：一致（{}）".format(whole.hexdigest()))
+    if complete and not (strata_sha256(chain) == strata_sha256(descriptors) == index.get("strata_sha256")):
+        lines.append("分层摘要链：不符（重新计算为 {}）".format(strata_sha256(chain)))
+        ok = False
+    elif complete:
+        lines.append("分层摘要链：一致（{}）".format(index.get("strata_sha256")))
+    key_reasons = check_key_strata(index, light)
+    lines.append("重点抽查分层：" + ("不一致（{}）".format("；".join(key_reasons)) if key_reasons else "一致"))
+    caps_reasons = check_caps(index)
+    if caps_reasons is None:
+        lines.append("检查次数上限：本记录未适用")
+    else:
+        lines.append("检查次数上限：" + ("不一致（{}）".format("；".join(caps_reasons)) if caps_reasons else "一致"))
+    if section is None:
+        lines.append("冻结前抽取资格变更：本记录未列（早于该部分的记录）")
+    else:
+        move_reasons = check_eligibility_changes(section, light)
+        lines.append("冻结前抽取资格变更：" + ("不一致（{}）".format("；".join(move_reasons)) if move_reasons else "一致"))
+        ok = ok and not move_reasons
+    ok = ok and not key_reasons and not caps_reasons and not bad_strata
+    return lines + stratum_lines, bad_strata, ok
+
+
+def check_v2_file(path, index_text, announced_sha256=None):
+    """A whole /2 record in the line layout, read twice: first only its key strata (the ordinary
+    strata are checked against them), then every part in turn."""
+    index = json.loads(index_text.decode("utf-8"))
+    wanted = {d.get("part") for d in (index.get("parts") or {}).get("strata", []) if is_key_stratum(d)}
+    key_populations, position = {}, 0
+    if wanted:
+        for kind, text in read_parts(path):
+            if kind != "stratum":
+                break
+            position += 1
+            if position in wanted:
+                try:
+                    entry = json.loads(text.decode("utf-8"))
+                    key_populations[entry["matter"]] = set(entry["population"])
+                except (ValueError, KeyError, TypeError):
+                    pass
+    return check_v2(index, read_parts(path), key_populations, announced_sha256)
+
+
+def check_v2_whole(record, announced_sha256=None):
+    """A whole /2 record loaded as one document: each part is re-serialised to check its hash."""
+    index = {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+    strata = record.get("strata") or []
+    keys = {s["matter"]: set(s["population"]) for s in strata if isinstance(s, dict) and is_key_stratum(s)
+            and isinstance(s.get("population"), list)}
+    tasks, chunks, start = record.get("tasks") or [], [], 0
+    for descriptor in (index.get("parts") or {}).get("tasks", []):
+        chunks.append(canonical_json(tasks[start:start + descriptor.get("count", 0)]))
+        start += descriptor.get("count", 0)
+    if start < len(tasks):
+        chunks.append(canonical_json(tasks[start:]))
+    pieces = [("stratum", canonical_json(s)) for s in strata] + [("tasks", chunk) for chunk in chunks]
+    return check_v2(index, pieces, keys, announced_sha256)
+
+
+def check_one_stratum(index, key, text):
+    """One stratum of a /2 record from the index and its part alone."""
+    descriptors = (index.get("parts") or {}).get("strata") or []
+    lines, ok = [], True
+    if index.get("format") != FORMAT_V2:
+        return ["记录格式：不是 {} 的索引".format(FORMAT_V2)], False
+    seed = index.get("seed")
+    if rebuild_seed(index) != seed:
+        lines.append("随机种子：与各方贡献不符")
+        ok = False
+    else:
+        lines.append("随机种子：一致（{}）".format(seed))
+    if strata_sha256(descriptors) != index.get("strata_sha256"):
+        lines.append("分层摘要链：不符")
+        ok = False
+    else:
+        lines.append("分层摘要链：一致（{}）".format(index.get("strata_sha256")))
+    found = [d for d in descriptors if d.get("key") == key]
+    if not found:
+        return lines + ["分层 {}：索引中没有这一分层".format(key)], False
+    descriptor = found[0]
+    if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+        return lines + ["分层 {}：不一致（分块内容与索引中的 SHA-256 不符，该分块被改动）".format(key)], False
+    stratum = json.loads(text.decode("utf-8"))
+    own = hashlib.sha256(population_text(text, stratum.get("population"))).hexdigest() \
+        if isinstance(stratum, dict) and isinstance(stratum.get("population"), list) else None
+    reasons = check_stratum(stratum, seed, own)
+    for name in ("key", "ratio", "population_sha256", "sample_size"):
+        if descriptor.get(name) != stratum.get(name):
+            reasons.append("索引中的 {} 与分块不符".format(name))
+    lines.append("分层 {}：".format(key) + ("不一致（{}）".format("；".join(reasons)) if reasons else "一致"))
+    return lines, ok and not reasons
+
+
 REASSIGNMENT_FORMAT = "shuangsui.reassignment/1"
 
 
@@ -264,26 +520,51 @@ def check_reassignment(record):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="核验双随机抽取记录（shuangsui.draw/1）")
-    parser.add_argument("record", help="抽取记录 JSON 文件")
+    parser = argparse.ArgumentParser(description="核验双随机抽取记录（shuangsui.draw/1 或 /2）")
+    parser.add_argument("record", help="抽取记录 JSON 文件（与 --stratum 同用时为索引文件）")
+    parser.add_argument("part", nargs="?", help="与 --stratum 同用：该分层的分块文件")
     parser.add_argument("--population-sha256", help="冻结时公布的总体摘要（可选）")
+    parser.add_argument("--stratum", help="只核验这一分层（如 food_safety:B），需给出索引文件与分块文件")
     args = parser.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
+    if args.stratum is not None:
+        try:
+            with open(args.record, "rb") as handle:
+                index = json.loads(handle.read().decode("utf-8"))
+            with open(args.part, "rb") as handle:
+                text = handle.read().rstrip(b"\r\n")
+        except (OSError, ValueError, TypeError) as error:
+            print("无法读取索引或分块：{}".format(error))
+            return 2
+        lines, ok = check_one_stratum(index, args.stratum, text)
+        print("\n".join(lines))
+        print("结论：一致，该分层的抽取结果可复现" if ok else "结论：不一致（不一致的分层：{}）".format(args.stratum))
+        return 0 if ok else 1
     try:
-        with open(args.record, encoding="utf-8") as handle:
-            record = json.load(handle)
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
+        handle = open(args.record, "rb")
+        first = handle.readline()
+        if first.rstrip(b"\r\n") == HEAD:
+            # A whole /2 record in its line layout: read one part at a time.
+            lines, bad_strata, ok = check_v2_file(args.record, read_index(args.record, handle), args.population_sha256)
+            record = None
+        else:
+            with handle:
+                record = json.loads((first + handle.read()).decode("utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
     except (OSError, ValueError) as error:
         print("无法读取抽取记录：{}".format(error))
         return 2
-    if record.get("format") == REASSIGNMENT_FORMAT:
+    if record is not None and record.get("format") == REASSIGNMENT_FORMAT:
         problems = check_reassignment(record)
         print("人员调整替换记录 {}：{}".format(record.get("id"), "；".join(problems) or "重新计算一致"))
         print("结论：不一致" if problems else "结论：一致，替换人员可复现")
         return 1 if problems else 0
-    lines, bad_strata, ok = check_record(record, args.population_sha256)
+    if record is not None and record.get("format") == FORMAT_V2:
+        lines, bad_strata, ok = check_v2_whole(record, args.population_sha256)
+    elif record is not None:
+        lines, bad_strata, ok = check_record(record, args.population_sha256)
     print("\n".join(lines))
     if ok:
         print("结论：一致，抽取结果可复现")

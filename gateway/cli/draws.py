@@ -10,13 +10,16 @@ from marshmallow import ValidationError
 
 from gateway.cli.chinese import ChineseCommand, ChineseGroup
 from gateway.cli.context import CliContext, json_option, operator_principal, pass_context, to_json
+from gateway.draw import parts as record_parts
 from gateway.draw import service
 from gateway.draw.commitment import commitment, commitment_problems, salt_problem
 from gateway.draw.reassignment import FORMAT as REASSIGNMENT_FORMAT
 from gateway.draw.reassignment import reassignment_problems
 from gateway.draw.record import EXCLUSION_REASONS
+from gateway.draw.record_v2 import HEAD, LayoutError, read_index
 from gateway.draw.service import STATUS_LABELS
 from gateway.draw.verify import verify_record
+from gateway.draw.verify_v2 import verify_file, verify_stratum
 from gateway.errors import Invalid
 from gateway.security.principal import Principal
 from schemas.draws import CommitSchema, SeedSchema
@@ -212,34 +215,88 @@ def show_command(ctx: CliContext, draw_id: int, as_json: bool) -> None:
     click.echo(to_json(data)) if as_json else _show(data)
 
 
-@draw_group.command("export", help="导出公开抽取记录（shuangsui.draw/1 JSON），可用 shuangsui verify 复核。")
+@draw_group.command("export", help="导出公开抽取记录（完整记录，shuangsui.draw/2 逐块写出），可用 shuangsui verify 复核；"
+                    "--index 只导出索引，--stratum N 只导出第 N 个分层分块。")
 @click.argument("draw_id", type=int)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件。")
+@click.option("--index", "index_only", is_flag=True, help="只导出索引（shuangsui.draw/2）。")
+@click.option("--stratum", "stratum", type=int, help="只导出第 N 个分层分块（编号见索引 parts.strata）。")
 @pass_context
-def export_command(ctx: CliContext, draw_id: int, output: Path) -> None:
+def export_command(ctx: CliContext, draw_id: int, output: Path, index_only: bool, stratum: int | None) -> None:
     gateway = ctx.gateway()
+    size = 0
     with gateway.read() as session:
-        text = service.public_record(service.get_draw(session, draw_id))
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"抽取记录已写入 {output}（{len(text.encode('utf-8')):,} 字节）。")
+        draw = service.get_draw(session, draw_id)
+        service.public_record_gzip(draw)
+        if (index_only or stratum) and not record_parts.is_v2(draw):
+            raise click.ClickException("该抽取记录为 shuangsui.draw/1 格式，没有索引与分块，请导出完整记录。")
+        if index_only:
+            chunks = [record_parts.index_text(draw)]
+        elif stratum:
+            chunks = [record_parts.part_text(session, draw, record_parts.STRATUM, stratum)]
+        elif record_parts.is_v2(draw):
+            chunks = record_parts.whole_record_stream(session, draw)
+        else:
+            chunks = [service.public_record(draw).encode("utf-8")]
+        with output.open("wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                size += len(chunk)
+    click.echo(f"抽取记录已写入 {output}（{size:,} 字节）。")
 
 
-@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1）：逐个分层重新计算，并核对随机数承诺；"
-               "或一份人员调整替换记录（shuangsui.reassignment/1）：重新计算替换人员。")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1 或 /2）：逐个分层重新计算，并核对随机数承诺；"
+               "完整的 /2 记录逐块读取，内存只随最大的分层增长。给出 --stratum KEY 时只复核一个分层：依次给出索引文件和该分层的分块文件。"
+               "也可复核人员调整替换记录（shuangsui.reassignment/1）：重新计算替换人员。")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path),
+                metavar="记录文件 [分块文件]")
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
-def verify_command(path: Path, announced: str | None) -> None:
+@click.option("--stratum", "stratum", help="只复核这一分层（如 food_safety:B）：依次给出索引文件与该分层的分块文件。")
+def verify_command(paths: tuple[Path, ...], announced: str | None, stratum: str | None) -> None:
+
+    if stratum is not None:
+        if len(paths) != 2:
+            click.echo("复核单个分层需要两个文件：索引文件和该分层的分块文件。", err=True)
+            sys.exit(2)
+        try:
+            index = json.loads(paths[0].read_bytes())
+            part = paths[1].read_bytes().rstrip(b"\r\n")
+        except (OSError, ValueError) as exc:
+            click.echo(f"无法读取抽取记录：{exc}", err=True)
+            sys.exit(2)
+        report = verify_stratum(index, stratum, part)
+        click.echo("\n".join(report.lines()))
+        sys.exit(0 if report.ok else 1)
+    if len(paths) != 1:
+        click.echo("请给出一份完整的抽取记录（或用 --stratum 复核单个分层）。", err=True)
+        sys.exit(2)
+    path = paths[0]
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+    except OSError as exc:
         click.echo(f"无法读取抽取记录：{exc}", err=True)
         sys.exit(2)
-    if isinstance(record, dict) and record.get("format") == REASSIGNMENT_FORMAT:
-        problems = reassignment_problems(record)
-        click.echo(f"人员调整替换记录 {record.get('id')}：" + ("重新计算一致" if not problems else "；".join(problems)))
-        click.echo("结论：一致，替换人员可复现" if not problems else "结论：不一致")
-        sys.exit(0 if not problems else 1)
-    report = verify_record(record, expected_population_sha256=announced)
+    if head.startswith(HEAD + b"\n"):
+        # A whole version 2 record: streamed a part at a time (the commitments are in the index).
+        try:
+            record = json.loads(read_index(path))
+        except (LayoutError, OSError, ValueError) as exc:
+            click.echo(f"无法读取抽取记录的索引：{exc}", err=True)
+            sys.exit(2)
+        report = verify_file(path, expected_population_sha256=announced)
+    else:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            click.echo(f"无法读取抽取记录：{exc}", err=True)
+            sys.exit(2)
+        if isinstance(record, dict) and record.get("format") == REASSIGNMENT_FORMAT:
+            problems = reassignment_problems(record)
+            click.echo(f"人员调整替换记录 {record.get('id')}：" + ("重新计算一致" if not problems else "；".join(problems)))
+            click.echo("结论：一致，替换人员可复现" if not problems else "结论：不一致")
+            sys.exit(0 if not problems else 1)
+        report = verify_record(record, expected_population_sha256=announced)
     lines = report.lines()
     ok = report.ok
     if isinstance(record, dict) and "commitments" in record:

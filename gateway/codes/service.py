@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 import segno
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gateway.codes import keys, token
 from gateway.config import Settings
@@ -25,7 +24,7 @@ from gateway.directory.models import Department
 from gateway.draw.models import Draw
 from gateway.draw.record import opaque_inspector_id
 from gateway.draw.sampler import smallest_entries, ticket
-from gateway.draw.service import iso, record_id
+from gateway.draw.service import iso, record_id, record_strata
 from gateway.errors import Conflict, Invalid
 from gateway.security.policy import authorize
 from gateway.security.principal import Principal
@@ -55,11 +54,11 @@ def draw_proofs(draw: Draw) -> tuple[dict[str, str], dict[str, list[str]]]:
     (computed once per record: one pass over each stratum's population)."""
     found = _PROOFS.get(draw.record_sha256 or "")
     if found is None:
-        record = orjson.loads(draw.record)
         cuts, strata_of = {}, {}
-        for entry in record["strata"]:
+        # One stratum at a time: a version 2 record's parts are read and released in turn.
+        for entry in record_strata(object_session(draw), draw):
             size = entry["sample_size"]
-            cuts[entry["key"]] = token.stratum_cut(smallest_entries(entry["population"], record["seed"], size + 1), size)
+            cuts[entry["key"]] = token.stratum_cut(smallest_entries(entry["population"], draw.seed, size + 1), size)
             for uscc in entry["selected"]:
                 strata_of.setdefault(uscc, []).append(entry["key"])
         found = _PROOFS[draw.record_sha256] = (cuts, strata_of)

@@ -2,19 +2,24 @@
 and the internal view for supervisors. Draws are public from the moment they are frozen."""
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from typing import Callable
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway, written
 from gateway.config import Settings
-from gateway.draw import service
-from gateway.draw.models import Draw, unpack_record
+from gateway.draw import parts, service
+from gateway.draw.models import Draw, DrawRecordPart, unpack_record
+from gateway.draw.record_v2 import whole_record_chunks
+from gateway.errors import NotFound
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from schemas.draws import (
@@ -140,10 +145,14 @@ class DrawRecord(MethodView):
     @permission("draws.read")
     @draws_blp.response(200, DrawRecordSchema)
     def get(self, draw_id):
-        """The public draw record (format shuangsui.draw/1), exactly as published; re-run it with
-        `shuangsui verify` or docs/verify_draw.py."""
+        """The public draw record, whole (format shuangsui.draw/2, streamed a part at a time; records
+        of shuangsui.draw/1 as stored), exactly as published; re-run it with `shuangsui verify` or
+        docs/verify_draw.py. Its index and parts are also served one at a time (record/index,
+        record/strata/<n>, record/tasks/<n>)."""
         draw = _read(draw_id)
         packed = service.public_record_gzip(draw)
+        if parts.is_v2(draw):
+            return whole_record_response(db(), draw)
         # The record is stored gzip-compressed: a client that accepts gzip gets those bytes as
         # they are (a fifth of the text), any other the text. Same text, so one hash, but each
         # encoding is its own representation with its own ETag.
@@ -157,6 +166,89 @@ class DrawRecord(MethodView):
         response.headers["Vary"] = "Accept-Encoding"
         response.headers["Content-Disposition"] = f'inline; filename="draw-{draw.id}.json"'
         return response
+
+
+def whole_record_response(session, draw: Draw) -> Response:
+    """A version 2 record's whole text, streamed a part at a time (gzip-compressed on the fly for a
+    client that accepts it). Its ETag is the index's SHA-256, which binds every part."""
+    index = parts.index_text(draw)
+    strata = parts.part_numbers(session, draw, parts.STRATUM)
+    tasks = parts.part_numbers(session, draw, parts.TASKS)
+    settings_engine = session.get_bind()
+    draw_id = draw.id
+
+    def generate():
+        # The request's session is gone once the response streams: read the parts on a connection
+        # of their own, one at a time.
+        with settings_engine.connect() as connection:
+            def read(kind: str, numbers: list[int]):
+                for number in numbers:
+                    body = connection.execute(select(DrawRecordPart.body_gzip).where(
+                        DrawRecordPart.draw_id == draw_id, DrawRecordPart.kind == kind,
+                        DrawRecordPart.number == number)).scalar_one()
+                    yield gzip.decompress(body)
+            chunks = whole_record_chunks(index, read(parts.STRATUM, strata), read(parts.TASKS, tasks))
+            yield from (parts.gzip_stream(chunks) if gzipped else chunks)
+
+    gzipped = bool(request.accept_encodings["gzip"])
+    response = Response(stream_with_context(generate()), mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["ETag"] = f'"{draw.record_sha256}{"-gzip" if gzipped else ""}"'
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Content-Disposition"] = f'inline; filename="draw-{draw.id}.json"'
+    return response
+
+
+def part_response(draw: Draw, text: bytes, name: str) -> Response:
+    """One exact part (or the index) of a version 2 record, with its SHA-256 as ETag."""
+    response = Response(text, mimetype="application/json")
+    response.headers["ETag"] = f'"{hashlib.sha256(text).hexdigest()}"'
+    response.headers["Cache-Control"] = "public, max-age=86400"  # a published record never changes
+    response.headers["Content-Disposition"] = f'inline; filename="draw-{draw.id}-{name}.json"'
+    return response
+
+
+def index_text_of(draw: Draw) -> bytes:
+    """The version 2 index's exact text; of a version 1 record, NotFound (it has no parts)."""
+    service.public_record_gzip(draw)
+    if not parts.is_v2(draw):
+        raise NotFound("record_not_split", f"抽取 {draw.id} 的记录为 shuangsui.draw/1 格式，没有索引与分块，请下载完整记录。")
+    return parts.index_text(draw)
+
+
+@draws_blp.route("/<int:draw_id>/record/index")
+class DrawRecordIndex(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawRecordSchema)
+    def get(self, draw_id):
+        """The index of a shuangsui.draw/2 record: everything but the strata's lists and the tasks,
+        with each part's SHA-256 (parts.strata lists the strata by matter and credit risk class)."""
+        draw = _read(draw_id)
+        return part_response(draw, index_text_of(draw), "index")
+
+
+@draws_blp.route("/<int:draw_id>/record/strata/<int:number>")
+class DrawRecordStratum(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawRecordSchema)
+    def get(self, draw_id, number):
+        """One stratum part of a shuangsui.draw/2 record (number as in the index's parts.strata);
+        verify it alone with `shuangsui verify --stratum KEY INDEX PART`."""
+        draw = _read(draw_id)
+        index_text_of(draw)
+        return part_response(draw, parts.part_text(db(), draw, parts.STRATUM, number), f"stratum-{number}")
+
+
+@draws_blp.route("/<int:draw_id>/record/tasks/<int:number>")
+class DrawRecordTasks(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawRecordSchema)
+    def get(self, draw_id, number):
+        """One tasks part of a shuangsui.draw/2 record (number as in the index's parts.tasks)."""
+        draw = _read(draw_id)
+        index_text_of(draw)
+        return part_response(draw, parts.part_text(db(), draw, parts.TASKS, number), f"tasks-{number}")
 
 
 @draws_blp.route("/<int:draw_id>/internal")

@@ -11,10 +11,11 @@ import gzip
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from gateway.db import Base, utcnow
+from gateway.draw.record_v2 import whole_record_chunks
 from gateway.planning.models import Plan
 
 DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
@@ -72,6 +73,9 @@ class Draw(Base):
     drawn_by: Mapped[str] = mapped_column(String(200), default="")
     record_gzip: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     record_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # None for shuangsui.draw/1 (record_gzip holds the whole record); "shuangsui.draw/2":
+    # record_gzip holds the index and DrawRecordPart rows the parts (gateway.draw.record_v2).
+    record_format: Mapped[str | None] = mapped_column(String(32), nullable=True)
     task_count: Mapped[int] = mapped_column(Integer, default=0)
     team_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
@@ -83,8 +87,35 @@ class Draw(Base):
 
     @property
     def record(self) -> str | None:
-        """The public record's text, exactly as published (hashes to ``record_sha256``)."""
-        return None if self.record_gzip is None else unpack_record(self.record_gzip)
+        """The public record's whole text, exactly as published (hashes to ``record_sha256``).
+        Of a version 2 record this joins every part: large draws should read the index and the
+        parts one at a time instead (:mod:`gateway.draw.parts`)."""
+        if self.record_gzip is None:
+            return None
+        if self.record_format is None:
+            return unpack_record(self.record_gzip)
+        session = object_session(self)
+
+        def parts(kind: str):
+            rows = session.scalars(select(DrawRecordPart.body_gzip).where(
+                DrawRecordPart.draw_id == self.id, DrawRecordPart.kind == kind).order_by(DrawRecordPart.number))
+            return (gzip.decompress(body) for body in rows)
+
+        return b"".join(whole_record_chunks(gzip.decompress(self.record_gzip), parts("stratum"), parts("tasks"))).decode("utf-8")
+
+
+class DrawRecordPart(Base):
+    """One part of a ``shuangsui.draw/2`` record: ``kind`` "stratum" or "tasks", numbered from 1 in
+    record order; ``body_gzip`` is the part's exact text gzip-compressed (:func:`pack_record`)."""
+
+    __tablename__ = "draw_record_parts"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def pack_record(text: bytes) -> bytes:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
 from gateway.directory.queries import contains, has_licence
+from gateway.draw import timing
 from gateway.draw.eligibility import (
     CAPS_REASON,
     INACTIVE_STATUSES,
@@ -315,18 +316,17 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
 
 
 def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
-    """Every stratum's eligible population and every exclusion, for ``plan`` as of now.
-
-    One query reads, per target, whether it meets each matter's criteria or is only related to
-    the matter (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``),
-    packed into a few integers (:func:`candidate_codes`). The article 15 rules are
-    :func:`gateway.draw.eligibility.decide`; the loop takes a shortcut only for the common case
-    where no rule applies (operating, active, related to nothing it does not meet, no higher-level
-    inspection, under the yearly cap or a key target), where ``decide`` would change nothing.
-    """
+    """Every stratum's eligible population and every exclusion, for ``plan`` as of now. One query
+    reads, per target, whether it meets each matter's criteria or is only related to the matter
+    (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``), packed into
+    a few integers (:func:`candidate_codes`). The article 15 rules are :func:`eligibility.decide`;
+    the loop takes a shortcut only where no rule applies (operating, active, related to nothing it
+    does not meet, no higher-level inspection, under the yearly cap or a key target)."""
     key_rule = KeyRule.from_dict(plan.key_rule)
     counts = yearly_inspections(session, plan.year)
+    timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
     published, caps, at_cap = targets_at_cap(session, plan.year)
+    timing.lap("ledger")
     higher = higher_level_records(session, plan.year)
     matter_departments = {m.code: m.department for m in matters}
     levels = dict(session.execute(select(Department.code, Department.level)).all())
@@ -392,6 +392,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
         "key_targets": sum(len(v) for v in key_targets.values()),
         "exclusions": dict(Counter(e.reason for e in exclusions)),
     }
+    timing.lap("freeze_population")
     return Population(strata, key_targets, exclusions, stats, caps_section(published, at_cap, exclusions))
 
 

@@ -35,6 +35,7 @@ from gateway.draw.teams import Inspector, Team
 from schemas.common import CHINA_TZ
 
 FORMAT = "shuangsui.draw/1"
+FORMAT_V2 = "shuangsui.draw/2"
 ALGORITHM = {"name": "consistent-sampler", "version": "1.0.10"}
 
 ROLE_LABELS = {
@@ -288,8 +289,9 @@ def record_problems(record: Any, *, strata: bool = True) -> list[str]:
     if not isinstance(record, Mapping):
         return ["抽取记录应为 JSON 对象"]
     problems: list[str] = []
-    if record.get("format") != FORMAT:
-        problems.append(f"format 应为 {FORMAT}，实际为 {record.get('format')!r}")
+    # A version 2 record (its index, or whole) lists its parts; version 1 has none.
+    if not (record.get("format") == FORMAT or (record.get("format") == FORMAT_V2 and "parts" in record)):
+        problems.append(f"format 应为 {FORMAT} 或 {FORMAT_V2}，实际为 {record.get('format')!r}")
     if not _is_text(record.get("draw_id")):
         problems.append("缺少 draw_id")
     problems += _plan_problems(record.get("plan"))

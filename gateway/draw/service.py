@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,13 +31,15 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, moves, timing
 from gateway.draw import commitment as commitments_mod
+from gateway.draw import parts as record_parts
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
-from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record, unpack_record
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record
 from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
 from gateway.draw.record import (
     EXCLUSION_REASONS,
+    FORMAT_V2,
     REQUIRED_ROLES,
     ROLE_LABELS,
     Contribution,
@@ -46,11 +47,15 @@ from gateway.draw.record import (
     build_record,
     iso,
     opaque_inspector_id,
-    population_sha256,
+    population_digests,
+    ratio_text,
+    stratum_entry,
     task_entry,
 )
+from gateway.draw.record_v2 import RecordParts, strata_sha256, task_chunks
+from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import draw_targets
+from gateway.draw.strata import Stratum, StratumSelection, draw_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
 from gateway.draw.verify import verify_teams
@@ -132,13 +137,15 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             draw_id=open_draw.id,
         )
     matters = plan_matters(session, plan)
+    timing.restart()
     population = compute_population(session, plan, matters)
     strata = strata_json(population)
+    whole, own = population_digests(population.strata)
     now = now or utcnow()
     moved = moves.build_section(session, plan, matters, strata, now, secret)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
-        population_sha256=population_sha256(population.strata),
+        population_sha256=whole,
         strata=strata,
         exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
         stats={
@@ -150,12 +157,16 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
             ],
             "exclusions": population.stats["exclusions"],
             "candidates": population.stats["candidates"],
+            # Ties one stratum to the frozen populations without the others (shuangsui.draw/2).
+            "strata_sha256": strata_sha256([{"key": s["key"], "population_sha256": digest, "ratio": s["ratio"]}
+                                            for s, digest in zip(strata, own)]),
             **({"inspection_caps": population.caps} if population.caps is not None else {}),
         },
         key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
         frozen_at=now, frozen_by=principal.label,
     )
     number = plan.number
+    timing.lap("freeze_record")
     session.add(draw)
     try:
         session.flush()
@@ -164,6 +175,7 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         raise ConflictError("draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
+        "strata_sha256": draw.stats["strata_sha256"],
         "eligible": population.stats["eligible"], "exclusions": population.stats["exclusions"],
         "eligibility_moves": len(moved["moves"]), "eligibility_moves_sha256": moved["moves_sha256"],
     })
@@ -386,7 +398,7 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
     today = local_date(now)
     inspectors = pool_inspectors(session, [facts.lead_department, *facts.cooperating_departments], today)
     public_id = record_id(settings, draw)
-    return _RunInputs(
+    inputs = _RunInputs(
         facts=facts,
         info={m.code: m for m in matters},
         seed=draw.seed,
@@ -413,6 +425,9 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
         frozen_sha256=draw.population_sha256,
         today=today,
     )
+    # The strata are now held once, as Stratum tuples that the run releases one by one.
+    session.expire(draw, ["strata"])
+    return inputs
 
 
 def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
@@ -424,9 +439,15 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     # reserved, and each stratum's drawn targets looked up, while the next is drawn.
     reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in inputs.strata))
     lookups: list[Future] = []
-    selections, targets = draw_targets(
-        inputs.strata, inputs.seed,
-        lambda chosen: lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks)))
+    writer = _StrataWriter(inputs, worker, draw_id)
+
+    def selected(chosen: StratumSelection) -> StratumSelection:
+        # Per stratum: look its drawn targets up, write its record part, release its population.
+        lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks))
+        return writer.add(chosen)
+
+    selections, targets = draw_targets(inputs.strata, inputs.seed, selected)
+    writer.check()
     timing.lap("select")
 
     target_ids: dict[str, int] = {}
@@ -443,32 +464,77 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, now))
     timing.lap("teams")
 
-    outcome = _run_outcome(inputs, settings, selections, task_rows, targets, teams, conflicts, requests)
+    outcome = _run_outcome(inputs, settings, writer.parts, task_rows, targets, teams, conflicts, requests,
+                           worker, draw_id)
     worker.submit(_store_outcome, draw_id, outcome)
     timing.lap("record")
     return outcome, selections
 
 
-def _run_outcome(inputs: _RunInputs, settings: Settings, selections: list, task_rows: list[tuple], targets: list,
-                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest]) -> dict[str, Any]:
-    """The public record, packed, and the team inputs it was matched from: the draw's new values."""
+class _StrataWriter:
+    """Writes each stratum's record part as soon as the stratum is drawn, hashing the population
+    chain as it goes, and hands back the selection without its population, so that only the
+    strata not yet drawn hold their lists."""
+
+    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
+        fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
+        del fields["strata"], fields["tasks"]
+        fields["population_sha256"] = inputs.frozen_sha256
+        fields.update(inputs.extras)
+        self.parts = RecordParts(fields)
+        self.inputs, self.worker, self.draw_id = inputs, worker, draw_id
+        self.whole = hashlib.sha256(b"[")
+        self.position = 0
+
+    def add(self, chosen: StratumSelection) -> StratumSelection:
+        stratum = chosen.stratum
+        population = canonical_bytes(list(stratum.population))
+        ratio = ratio_text(stratum.ratio)
+        self.whole.update(b"," if self.position else b"")
+        self.whole.update(b'{"key":' + canonical_bytes(stratum.key) + b',"population":' + population
+                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
+        entry = stratum_entry(chosen, hashlib.sha256(population).hexdigest())
+        entry["key_targets"] = self.inputs.strata_key_targets[entry["key"]]
+        text = self.parts.add_stratum(entry)
+        descriptor = self.parts.strata[-1]
+        self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, descriptor["part"],
+                           descriptor["sha256"], text)
+        self.inputs.strata[self.position] = None  # the list no longer holds the population
+        self.position += 1
+        return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
+                                chosen.selected)
+
+    def check(self) -> None:
+        self.whole.update(b"]")
+        if self.whole.hexdigest() != self.inputs.frozen_sha256:
+            raise RuntimeError("frozen population does not hash to the value published at freeze time")
+
+
+def _run_outcome(inputs: _RunInputs, settings: Settings, writer: RecordParts, task_rows: list[tuple], targets: list,
+                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest],
+                 worker: bulk.Worker | None = None, draw_id: int | None = None) -> dict[str, Any]:
+    """The public record (``shuangsui.draw/2``: its strata parts already written by ``writer``; the
+    tasks parts are stored here and the index returned, packed) and the team inputs it was matched
+    from: the draw's new values."""
     key = settings.secret_key.encode("utf-8")
     by_id = {p.id: p for p in inputs.inspectors}
+
+    def store(kind: str, text: bytes, descriptor: dict[str, Any]) -> None:
+        if worker is not None:
+            worker.submit(record_parts.store_part, draw_id, kind, descriptor["part"], descriptor["sha256"], text)
+
     entries = []
     for row, target, team in zip(task_rows, targets, teams):
         entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
         entry["key_inspection"] = row[7]
         entries.append(entry)
-    record = build_record(**inputs.record_inputs, selections=selections, tasks=entries, validate=False)
-    if record["population_sha256"] != inputs.frozen_sha256:
-        raise RuntimeError("frozen population does not hash to the value published at freeze time")
-    record.update(inputs.extras)
-    for entry in record["strata"]:
-        entry["key_targets"] = inputs.strata_key_targets[entry["key"]]
-    encoded = orjson.dumps(record)  # compact UTF-8, as json.dumps(ensure_ascii=False, separators=(",", ":"))
+    for chunk in task_chunks(entries):
+        store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
+    index, whole_sha256 = writer.finish()
     return {
-        "record_gzip": pack_record(encoded),
-        "record_sha256": hashlib.sha256(encoded).hexdigest(),
+        "record_gzip": pack_record(index),
+        "record_sha256": whole_sha256,
+        "record_format": FORMAT_V2,
         "task_count": len(task_rows),
         "team_inputs": {
             "certified_on": inputs.today.isoformat(),
@@ -654,15 +720,49 @@ def draws_query(args: Mapping[str, Any]):
 
 
 def public_record(draw: Draw) -> str:
-    """The public record's text, exactly as published."""
-    return unpack_record(public_record_gzip(draw))
+    """The public record's whole text, exactly as published (of a version 2 record: every part
+    joined, see :func:`gateway.draw.parts.whole_record_stream` to stream it instead)."""
+    _require_record(draw)
+    return draw.record
+
+
+def _require_record(draw: Draw) -> None:
+    if draw.status != "drawn" or draw.record_gzip is None:
+        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
 
 
 def public_record_gzip(draw: Draw) -> bytes:
-    """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`)."""
-    if draw.status != "drawn" or draw.record_gzip is None:
-        raise NotFound("record_not_ready", f"抽取 {draw.id} 尚未完成，还没有抽取记录（当前：{STATUS_LABELS[draw.status]}）。")
+    """The public record as stored: its UTF-8 text, gzip-compressed (see :func:`pack_record`); of
+    a version 2 record, its index."""
+    _require_record(draw)
     return draw.record_gzip
+
+
+def record_index(draw: Draw) -> dict[str, Any]:
+    """The record's index (version 2), or of a version 1 record everything but its strata's lists
+    and its tasks (a version 1 record is loaded whole for it)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return record_parts.index(draw)
+    record = json.loads(draw.record)
+    record.pop("strata"), record.pop("tasks")
+    return record
+
+
+def record_tasks(session: Session, draw: Draw) -> Iterable[dict[str, Any]]:
+    """The record's task entries in ticket order (of a version 2 record, a part at a time)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return record_parts.stratum_tasks(session, draw)
+    return json.loads(draw.record)["tasks"]
+
+
+def record_strata(session: Session, draw: Draw) -> Iterable[dict[str, Any]]:
+    """The record's stratum entries in order (of a version 2 record, a part at a time)."""
+    _require_record(draw)
+    if record_parts.is_v2(draw):
+        return (json.loads(text) for text in record_parts.parts(session, draw, record_parts.STRATUM))
+    return json.loads(draw.record)["strata"]
 
 
 # ------------------------------------------------------------------------------- internal (teams)
@@ -719,7 +819,7 @@ def internal_view(session: Session, draw: Draw, settings: Settings) -> InternalD
                               "department": m.department_code, "role": m.role,
                               "opaque_id": opaque_inspector_id(public_id, str(m.inspector_id), key)}
                              for m in teams.get(task["uscc"], [])]}
-             for task in json.loads(draw.record)["tasks"]]
+             for task in record_tasks(session, draw)]
     return InternalDrawView(draw.id, report.ok,
                             [{"uscc": f.subject, "ok": f.ok, "reason": f.reason} for f in report.tasks if not f.ok],
                             tasks, (draw.team_inputs or {}).get("loads", {}), draw.plan.title)

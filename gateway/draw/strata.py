@@ -114,7 +114,8 @@ def _check_keys(strata: Sequence[Stratum]) -> None:
 
 
 def draw_targets(
-    strata: Sequence[Stratum], seed: str, on_selected: Callable[[StratumSelection], None] | None = None
+    strata: Sequence[Stratum], seed: str,
+    on_selected: Callable[[StratumSelection], StratumSelection | None] | None = None
 ) -> tuple[list[StratumSelection], list[JointTarget]]:
     """Select every stratum and merge the selections into joint targets.
 
@@ -130,9 +131,10 @@ def draw_targets(
     for stratum in strata:
         entries = smallest_entries(stratum.population, seed, stratum.sample_size)
         selection = StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
-        if on_selected is not None:
-            on_selected(selection)
-        selections.append(selection)
+        replacement = on_selected(selection) if on_selected is not None else None
+        # The caller may hand back a lighter selection (e.g. without the population, once it has
+        # written the stratum out), so that the strata drawn so far are not all kept whole.
+        selections.append(selection if replacement is None else replacement)
         known.update(zip(selection.selected, entries))
     return selections, merge_targets(selections, seed, known)
 

@@ -10,11 +10,11 @@ Every stage is a call to ``gateway.draw.service``; this module only reads forms 
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
@@ -58,10 +58,13 @@ def draw_view(row, pick: Callable[[list[dict]], list[dict]] | None = None) -> di
     matter_names = {code: m.name for code, m in registry.matters.items()}
     strata = [{**s, "matter_name": matter_names.get(s["matter"], s["matter"])} for s in data["strata"]]
     exclusions = [{"reason": k, "label": EXCLUSION_REASONS.get(k, k), "count": v} for k, v in (data["exclusions"] or {}).items()]
-    record = json.loads(row.record) if row.status == "drawn" and row.record else None
+    drawn = row.status == "drawn" and row.record_gzip is not None
+    # The tasks come from the record a part at a time; the strata's lists are never read here.
+    record = service.record_index(row) if drawn else None
+    all_tasks = list(service.record_tasks(object_session(row), row)) if drawn else []
     tasks, selected_total = [], 0
     if record is not None:
-        listed = pick(record["tasks"]) if pick else record["tasks"][:SHOWN_TASKS]
+        listed = pick(all_tasks) if pick else all_tasks[:SHOWN_TASKS]
         names = target_names([t["uscc"] for t in listed])
         departments = {code: d.name for code, d in registry.departments.items()}
         for entry in listed:
@@ -72,11 +75,11 @@ def draw_view(row, pick: Callable[[list[dict]], list[dict]] | None = None) -> di
                 "inspectors": [{"department": departments.get(i["department"], i["department"]), "id": i["id"]}
                                for i in entry["inspectors"]],
             })
-        selected_total = sum(len(s["selected"]) for s in record["strata"])
+        selected_total = sum(s.get("sample_size", 0) for s in data["strata"])
     return {
         "draw": data, "stages": stages, "strata": strata, "exclusions": exclusions, "record": record,
         "moves": moves_view(row.eligibility_changes, matter_names),
-        "tasks": tasks, "task_total": len(record["tasks"]) if record else 0, "selected_total": selected_total,
+        "tasks": tasks, "task_total": len(all_tasks), "selected_total": selected_total,
         "shown_tasks": SHOWN_TASKS, "role_labels": ROLE_LABELS,
         "population_total": sum(s.get("population", 0) for s in data["strata"]),
         "sample_total": sum(s.get("sample_size", 0) for s in data["strata"]),

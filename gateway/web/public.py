@@ -6,14 +6,15 @@ never carry inspectors' names, phones or certificate numbers.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Response, abort, g, redirect, render_template, request, send_file, url_for
 
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
+from gateway.draw import parts
 from gateway.draw import service as draw_service
+from gateway.draw.api import index_text_of, part_response
 from gateway.errors import Invalid, NotFound
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import public as public_service
@@ -136,8 +137,10 @@ def _plan_draws(plan_id: int) -> list[dict]:
 def draw(draw_id: int):
     authorize(current_principal(), "draws.read", published=True)
     row = draw_service.get_draw(db(), draw_id)
-    record = json.loads(row.record) if row.status == "drawn" and row.record else None
-    names = target_names(sorted({u for s in record["strata"] for u in s["population"]})) if record else {}
+    # The names of the drawn targets only: the page never carries the whole population's names
+    # (at province scale that is millions); an enterprise not drawn finds itself by its credit code.
+    drawn = row.status == "drawn" and row.record_gzip is not None
+    names = target_names(sorted({t["uscc"] for t in draw_service.record_tasks(db(), row)})) if drawn else {}
     q, found = (request.args.get("q") or "").strip(), {}
 
     def pick(tasks: list[dict]) -> list[dict]:
@@ -153,6 +156,25 @@ def draw(draw_id: int):
               for s in view["strata"]}
     return render_template("public/draw.html", **view, population_names=names, strata_labels=labels,
                            task_page=found.get("page"), q=q)
+
+
+@bp.route("/draws/<int:draw_id>/record.json")
+@permission("draws.read")
+def draw_record_index(draw_id: int):
+    """The index of the draw's record (shuangsui.draw/2): small, with each part's SHA-256."""
+    authorize(current_principal(), "draws.read", published=True)
+    row = draw_service.get_draw(db(), draw_id)
+    return part_response(row, index_text_of(row), "index")
+
+
+@bp.route("/draws/<int:draw_id>/record/strata/<int:number>.json")
+@permission("draws.read")
+def draw_record_stratum(draw_id: int, number: int):
+    """One stratum's part of the draw's record, to verify that stratum alone."""
+    authorize(current_principal(), "draws.read", published=True)
+    row = draw_service.get_draw(db(), draw_id)
+    index_text_of(row)
+    return part_response(row, parts.part_text(db(), row, parts.STRATUM, number), f"stratum-{number}")
 
 
 @bp.route("/verify_draw.py")

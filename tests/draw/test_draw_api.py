@@ -50,7 +50,7 @@ def test_every_stage_is_a_call_and_the_public_sees_everything_but_names(gateway,
     assert record.status_code == 200 and record.mimetype == "application/json"
     assert record.headers["ETag"] == f'"{ran.json["record_sha256"]}"'
     body = record.json
-    assert body["format"] == "shuangsui.draw/1" and body["population_sha256"] == frozen.json["population_sha256"]
+    assert body["format"] == "shuangsui.draw/2" and body["population_sha256"] == frozen.json["population_sha256"]
     assert hashlib.sha256(record.data).hexdigest() == ran.json["record_sha256"]
     # a client that accepts gzip gets the stored bytes, which unpack to the very same text
     packed = client.get(f"/api/v1/draws/{draw_id}/record", headers={"Accept-Encoding": "gzip, deflate"})

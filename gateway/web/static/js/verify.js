@@ -119,7 +119,8 @@
 
   function findUscc(names, query) {
     var squeezed = query.replace(/\s+/g, "").toUpperCase();
-    if (names[squeezed] !== undefined) { return [squeezed]; }
+    /* The page names the drawn targets only: any 18-character credit code is looked up in the strata. */
+    if (names[squeezed] !== undefined || /^[0-9A-Z]{18}$/.test(squeezed)) { return [squeezed]; }
     var found = [];
     Object.keys(names).forEach(function (uscc) { if (names[uscc].indexOf(query.trim()) !== -1) { found.push(uscc); } });
     return found;

@@ -1,0 +1,83 @@
+"""Reading and writing the parts of a ``shuangsui.draw/2`` record on the database.
+
+The index lives in ``draws.record_gzip`` (``draws.record_format`` says which version), each part in
+a ``draw_record_parts`` row, gzip-compressed. The whole record is never held at once: it is
+streamed part by part (:func:`whole_record_stream`).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from typing import Any, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from gateway.draw.models import Draw, DrawRecordPart, pack_record
+from gateway.draw.record import FORMAT_V2
+from gateway.draw.record_v2 import whole_record_chunks
+from gateway.errors import NotFound
+
+STRATUM, TASKS = "stratum", "tasks"
+
+
+def is_v2(draw: Draw) -> bool:
+    return draw.record_format == FORMAT_V2
+
+
+def store_part(connection, draw_id: int, kind: str, number: int, sha256: str, text: bytes) -> None:
+    """Insert one part (a job of the draw's database worker, inside the draw's transaction)."""
+    connection.execute(insert(DrawRecordPart).values(
+        draw_id=draw_id, kind=kind, number=number, sha256=sha256, size=len(text), body_gzip=pack_record(text)))
+
+
+def index_text(draw: Draw) -> bytes:
+    """The index's exact text (of a version 2 record)."""
+    return gzip.decompress(draw.record_gzip)
+
+
+def index(draw: Draw) -> dict[str, Any]:
+    return json.loads(index_text(draw))
+
+
+def part_text(session: Session, draw: Draw, kind: str, number: int) -> bytes:
+    """One part's exact text; NotFound when the draw has no such part."""
+    body = session.scalar(select(DrawRecordPart.body_gzip).where(
+        DrawRecordPart.draw_id == draw.id, DrawRecordPart.kind == kind, DrawRecordPart.number == number))
+    if body is None:
+        label = "分层" if kind == STRATUM else "任务分块"
+        raise NotFound("record_part_not_found", f"抽取 {draw.id} 的记录没有第 {number} 个{label}。")
+    return gzip.decompress(body)
+
+
+def part_numbers(session: Session, draw: Draw, kind: str) -> list[int]:
+    return list(session.scalars(select(DrawRecordPart.number).where(
+        DrawRecordPart.draw_id == draw.id, DrawRecordPart.kind == kind).order_by(DrawRecordPart.number)))
+
+
+def parts(session: Session, draw: Draw, kind: str) -> Iterator[bytes]:
+    """Every part of one kind, in order, read and decompressed one at a time."""
+    for number in part_numbers(session, draw, kind):
+        yield part_text(session, draw, kind, number)
+
+
+def whole_record_stream(session: Session, draw: Draw) -> Iterator[bytes]:
+    """The whole record's text in pieces (one part at a time)."""
+    return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS))
+
+
+def gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` gzip-compressed on the fly (level 1, no timestamp), as one gzip member."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
+
+
+def stratum_tasks(session: Session, draw: Draw) -> Iterator[dict[str, Any]]:
+    """Every task entry of the record, in ticket order, a part at a time."""
+    for text in parts(session, draw, TASKS):
+        yield from json.loads(text)

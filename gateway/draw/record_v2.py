@@ -1,0 +1,265 @@
+"""The public draw record, format ``shuangsui.draw/2``: a small index and one part per stratum.
+
+Version 1 was one JSON document holding every stratum's population: 261 MB at 10M targets, which
+nobody can fetch to check the one stratum they care about. Version 2 splits it:
+
+- the **index** (canonical JSON, see :func:`gateway.draw.record.canonical_json`): everything but
+  the strata's lists and the tasks (plan, participants, seed, contributions, commitments,
+  exclusions, caps and eligibility sections, …) plus ``parts``:
+
+  - ``parts.strata``: one descriptor per stratum, in record order: ``part`` (1, 2, …), ``key``,
+    ``matter``, ``risk_class``, ``ratio``, ``population_size``, ``population_sha256``,
+    ``sample_size``, and ``sha256``/``bytes`` of the part's exact text. An enterprise knows its
+    matters and its credit risk class (or that it is a key-inspection target): the descriptors
+    tell it which parts concern it.
+  - ``parts.tasks``: the tasks, in ticket order, in parts of at most :data:`TASKS_PER_PART`
+    (``part``, ``count``, ``first`` and ``last`` task number, ``sha256``, ``bytes``).
+
+  ``population_sha256`` is computed exactly as in version 1 (it was announced at freeze time,
+  over every stratum's whole list); ``strata_sha256`` is the SHA-256 of the canonical JSON of
+  ``[{"key", "population_sha256", "ratio"}, …]`` of every stratum in order, also fixed at freeze
+  time, so that one stratum can be tied to the frozen populations without the others.
+- a **stratum part**: the canonical JSON of the stratum's version 1 entry (``key``, ``matter``,
+  ``risk_class``, ``ratio``, ``population``, ``population_sha256``, ``sample_size``,
+  ``selected``, ``key_targets``).
+- a **tasks part**: the canonical JSON of a list of task entries (as in version 1).
+
+The **whole record** is one JSON document, the index's fields with ``strata`` and ``tasks`` as in
+version 1, written so that every part sits on a line of its own and the index comes last
+(:func:`whole_record_chunks`)::
+
+    {"strata":[
+    <stratum part 1>,
+    <stratum part 2>
+    ],"tasks":[
+    <tasks part 1 without its brackets>,
+    <tasks part 2 without its brackets>
+    ],<the index's text without its opening brace>
+
+Any JSON reader loads it as one document; a verifier reads the last line first (the index), then
+the parts one line at a time. With the index last, the draw hashes the whole text as it writes
+each part: ``record_sha256`` stays the SHA-256 of the whole published text, as in version 1.
+Pure: no Flask, no database.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
+
+import orjson
+
+from gateway.draw.record import FORMAT_V2, canonical_json, population_digests
+
+TASKS_PER_PART = 20_000
+
+HEAD = b'{"strata":['
+TASKS_OPEN = b'],"tasks":['
+INDEX_OPEN = b"],"
+
+
+def _canonical(value: Any) -> bytes:
+    """:func:`canonical_json`, faster: the same bytes for the record's values (strings, integers,
+    booleans, null, lists and objects; sorted keys, compact, UTF-8)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def strata_sha256(entries: Iterable[Mapping[str, Any]]) -> str:
+    """SHA-256 of the canonical JSON of ``[{"key", "population_sha256", "ratio"}, …]``."""
+    return hashlib.sha256(canonical_json([
+        {"key": e["key"], "population_sha256": e["population_sha256"], "ratio": e["ratio"]} for e in entries
+    ])).hexdigest()
+
+
+def stratum_descriptor(number: int, entry: Mapping[str, Any], text: bytes) -> dict[str, Any]:
+    """The index's descriptor of stratum part ``number`` (its exact text ``text``)."""
+    return {
+        "part": number, "key": entry["key"], "matter": entry["matter"], "risk_class": entry["risk_class"],
+        "ratio": entry["ratio"], "population_size": len(entry["population"]),
+        "population_sha256": entry["population_sha256"], "sample_size": entry["sample_size"],
+        "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text),
+    }
+
+
+def tasks_descriptor(number: int, tasks: Sequence[Mapping[str, Any]], text: bytes) -> dict[str, Any]:
+    return {"part": number, "count": len(tasks), "first": tasks[0]["number"] if tasks else None,
+            "last": tasks[-1]["number"] if tasks else None,
+            "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
+
+
+def task_chunks(tasks: Sequence[Any], size: int = TASKS_PER_PART) -> list[Sequence[Any]]:
+    """The tasks cut into parts of at most ``size``, in order (none when there are no tasks)."""
+    return [tasks[start:start + size] for start in range(0, len(tasks), size)]
+
+
+def _stratum_piece(position: int, text: bytes) -> bytes:
+    return (b",\n" if position else b"\n") + text
+
+
+def _tasks_piece(position: int, text: bytes) -> bytes:
+    return (b",\n" if position else b"\n") + text[1:-1]
+
+
+def _index_piece(index: bytes) -> bytes:
+    if not index.startswith(b"{") or index == b"{}":
+        raise ValueError("index must be a non-empty JSON object")
+    return b"\n" + INDEX_OPEN + index[1:]
+
+
+def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> Iterator[bytes]:
+    """The whole record's text, in pieces: each part on its own line, the index last."""
+    yield HEAD
+    for position, text in enumerate(strata):
+        yield _stratum_piece(position, text)
+    yield b"\n" + TASKS_OPEN
+    for position, text in enumerate(tasks):
+        if len(text) > 2:
+            yield _tasks_piece(position, text)
+    yield _index_piece(index)
+
+
+@dataclass
+class RecordParts:
+    """A version 2 record being written: parts are added one at a time and can be released."""
+
+    index_fields: dict[str, Any]
+    strata: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._whole = hashlib.sha256(HEAD)
+        self._tasks_open = False
+
+    def add_stratum(self, entry: Mapping[str, Any]) -> bytes:
+        """Serialise one stratum's entry; return the part's text (the caller stores it)."""
+        if self._tasks_open:
+            raise ValueError("strata come before the tasks")
+        text = _canonical(entry)
+        self._whole.update(_stratum_piece(len(self.strata), text))
+        self.strata.append(stratum_descriptor(len(self.strata) + 1, entry, text))
+        return text
+
+    def _open_tasks(self) -> None:
+        if not self._tasks_open:
+            self._tasks_open = True
+            self._whole.update(b"\n" + TASKS_OPEN)
+
+    def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
+        if not tasks:
+            raise ValueError("a tasks part holds at least one task")
+        self._open_tasks()
+        text = _canonical(list(tasks))
+        self._whole.update(_tasks_piece(len(self.tasks), text))
+        self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
+        return text
+
+    def index(self) -> dict[str, Any]:
+        return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata),
+                "parts": {"strata": self.strata, "tasks": self.tasks}}
+
+    def finish(self) -> tuple[bytes, str]:
+        """The index's text and the SHA-256 of the whole record's text."""
+        self._open_tasks()
+        index = _canonical(self.index())
+        whole = self._whole.copy()
+        whole.update(_index_piece(index))
+        return index, whole.hexdigest()
+
+
+def split_record(record: Mapping[str, Any], tasks_per_part: int = TASKS_PER_PART) -> tuple[bytes, list[bytes], list[bytes]]:
+    """Split a whole record (a dict with ``strata`` and ``tasks`` entries in full, as version 1
+    holds them) into the version 2 index and parts: ``(index, stratum parts, tasks parts)``."""
+    fields = {k: v for k, v in record.items() if k not in ("strata", "tasks", "parts", "strata_sha256", "format")}
+    parts = RecordParts(fields)
+    strata = [parts.add_stratum(entry) for entry in record["strata"]]
+    tasks = [parts.add_tasks(chunk) for chunk in task_chunks(list(record["tasks"]), tasks_per_part)]
+    whole, _ = population_digests(record["strata"])
+    if whole != record.get("population_sha256"):
+        raise ValueError("population_sha256 does not match the strata")
+    return parts.finish()[0], strata, tasks
+
+
+def whole_record_text(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> bytes:
+    return b"".join(whole_record_chunks(index, strata, tasks))
+
+
+def index_of_whole(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The index's fields of a loaded whole record (everything but ``strata`` and ``tasks``)."""
+    return {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+
+
+_PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+
+
+def population_slice(text: bytes) -> bytes | None:
+    """The canonical JSON of a stratum part's population, cut out of the part's text (None when it
+    cannot be, e.g. a USCC with other characters than digits and capitals): a verifier then need not
+    serialise a list of millions again to hash it. Such a list of plain strings, as it sits in
+    canonical JSON, is its own canonical JSON."""
+    start = text.find(b'"population":[')
+    end = text.find(b'],"population_sha256":', start)
+    if start < 0 or end < 0:
+        return None
+    piece = text[start + len(b'"population":'):end + 1]
+    return None if piece.translate(None, _PLAIN) else piece
+
+
+class LayoutError(ValueError):
+    """A whole record's text is not in the line layout of :func:`whole_record_chunks`."""
+
+
+def last_line(handle: BinaryIO) -> bytes:
+    """The last line of a file opened for binary reading (without reading the rest)."""
+    handle.seek(0, 2)
+    end = handle.tell()
+    while end > 0:
+        handle.seek(end - 1)
+        if handle.read(1) not in (b"\n", b"\r"):
+            break
+        end -= 1
+    position, block, tail = end, 1 << 16, b""
+    while position > 0:
+        start = max(0, position - block)
+        handle.seek(start)
+        tail = handle.read(position - start) + tail
+        position = start
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            return tail[cut + 1:end]
+    return tail
+
+
+def read_index(path: Path) -> bytes:
+    """The index's exact text, from the last line of a whole record's file."""
+    with path.open("rb") as handle:
+        first = handle.readline().rstrip(b"\r\n")
+        if first != HEAD:
+            raise LayoutError("not in the line layout")
+        line = last_line(handle).rstrip(b"\r\n")
+    if not line.startswith(INDEX_OPEN + b'"'):
+        raise LayoutError("the record is cut short")
+    return b"{" + line[len(INDEX_OPEN):]
+
+
+def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
+    """The parts of a whole record's file, one line at a time: ``("stratum", text)`` for each
+    stratum part, then ``("tasks", text)`` for each tasks part, each exactly the part's own text,
+    so that its SHA-256 can be checked against the index. Raises :class:`LayoutError` when the
+    file is not in that layout (e.g. a re-serialised document)."""
+    with path.open("rb") as handle:
+        if handle.readline().rstrip(b"\r\n") != HEAD:
+            raise LayoutError("not in the line layout")
+        section = "stratum"
+        for raw in handle:
+            line = raw.rstrip(b"\r\n")
+            if line == TASKS_OPEN and section == "stratum":
+                section = "tasks"
+                continue
+            if line.startswith(INDEX_OPEN + b'"'):
+                return
+            if not line:
+                raise LayoutError("an empty line in the record")
+            text = line[:-1] if line.endswith(b",") else line
+            yield section, (b"[" + text + b"]") if section == "tasks" else text
+    raise LayoutError("the record is cut short")
