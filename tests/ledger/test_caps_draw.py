@@ -93,7 +93,16 @@ def test_targets_at_a_cap_are_excluded_with_their_counts_and_verify_rechecks_it(
     result = run_script(tmp_path, record)
     assert result.returncode == 0 and "检查次数上限：一致" in result.stdout, result.stdout
 
+    # a joint visit (综合查一次) counts once in the total and once for each department in it
+    joint = copy.deepcopy(record)
+    joint["inspection_caps"]["counts"][oil[1]] = {"total": 2, "by_department": {capped["others"][0]: 2,
+                                                                                capped["others"][1]: 1}}
+    assert verify_record(joint).ok, verify_record(joint).lines()
+    result = run_script(tmp_path, joint)
+    assert result.returncode == 0 and "检查次数上限：一致" in result.stdout, result.stdout
+
     for tamper in (
+        lambda r: r["inspection_caps"]["counts"][oil[1]].update(by_department={capped["others"][0]: 3}),
         lambda r: r["inspection_caps"]["counts"][oil[0]].update(total=0, by_department={department: 0}),
         lambda r: r["inspection_caps"]["counts"][oil[1]].update(total=1, by_department={capped["others"][0]: 1}),
         lambda r: r["inspection_caps"]["counts"][oil[1]].update(total=3),
