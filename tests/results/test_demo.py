@@ -127,7 +127,10 @@ def test_no_public_endpoint_shows_an_inspector(demo, app):
     assert plan["links"]["draw_records"]
     for link in plan["links"]["draw_records"]:
         record = client.get(link)
-        assert record.status_code == 200 and record.json["format"] == "shuangsui.draw/1", link
+        assert record.status_code == 200 and record.json["format"] == "shuangsui.draw/2", link
+        body = record.get_data(as_text=True)
+        for secret in phones | certificates | names:
+            assert secret not in body, f"{link} shows {secret!r}"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
