@@ -18,9 +18,11 @@ import hashlib
 import heapq
 import json
 import math
+import re
 import sys
 from decimal import Decimal
 from fractions import Fraction
+from itertools import islice
 
 FORMAT = "shuangsui.draw/1"
 FORMAT_V2 = "shuangsui.draw/2"
@@ -50,6 +52,28 @@ def select(population, seed, k):
     seed_hash = sha256_hex(seed)
     keyed = ((ticket_key(ticket(uscc, seed_hash)), uscc) for uscc in population)
     return [uscc for _, uscc in heapq.nsmallest(k, keyed)]
+
+
+def selection_matches(population, seed, k, selected):
+    """Whether ``selected == select(population, seed, k)`` for a population of distinct USCCs,
+    without holding the k smallest tickets (a province's stratum draws hundreds of thousands):
+    ``selected`` is k members of the population in strictly increasing ticket order, and no other
+    member's ticket comes before the last of them."""
+    if not isinstance(selected, list) or len(selected) != k or not all(isinstance(u, str) for u in selected):
+        return False
+    if k == 0:
+        return True
+    seed_hash = sha256_hex(seed)
+    last = None
+    for uscc in selected:
+        current = (ticket_key(ticket(uscc, seed_hash)), uscc)
+        if last is not None and current <= last:
+            return False
+        last = current
+    chosen = set(selected)
+    if sum(map(chosen.__contains__, population)) != k:
+        return False
+    return not any(uscc not in chosen and (ticket_key(ticket(uscc, seed_hash)), uscc) < last for uscc in population)
 
 
 def sample_size(ratio_text, population_size):
@@ -148,14 +172,16 @@ def check_stratum(stratum, seed, own_sha256=None):
     try:
         population = stratum["population"]
         reasons = []
-        if any(a >= b for a, b in zip(population, population[1:])):
+        distinct = all(a < b for a, b in zip(population, islice(population, 1, None)))
+        if not distinct:
             reasons.append("总体名单未按 USCC 升序排列或有重复")
         if (own_sha256 or canonical_sha256(population)) != stratum["population_sha256"]:
             reasons.append("总体名单与本分层的 population_sha256 不符")
         size = sample_size(stratum["ratio"], len(population))
         if size != stratum["sample_size"]:
             reasons.append("抽取数量应为 {}，记录为 {}".format(size, stratum["sample_size"]))
-        if not isinstance(seed, str) or select(population, seed, size) != stratum["selected"]:
+        if not isinstance(seed, str) or not (selection_matches(population, seed, size, stratum["selected"]) if distinct
+                                              else select(population, seed, size) == stratum["selected"]):
             reasons.append("抽中名单与重新计算结果不同")
         return reasons
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
@@ -287,23 +313,29 @@ def read_parts(path):
             elif not line:
                 raise ValueError("记录文本中有空行")
             else:
-                text = line[:-1] if line.endswith(b",") else line
-                yield section, (b"[" + text + b"]") if section == "tasks" else text
+                # One copy of a part at a time: a part of a province's stratum is tens of megabytes.
+                if section == "tasks":
+                    text = b"[" + (line[:-1] if line.endswith(b",") else line) + b"]"
+                else:
+                    text = line[:-1] if line.endswith(b",") else line
+                del raw, line
+                yield section, text
+                del text
     raise ValueError("记录文本不完整")
 
 
-PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+PLAIN = re.compile(rb'[0-9A-Z",\[\]]*')
 
 
 def population_text(text, population):
     """The canonical JSON of a stratum part's population: cut out of the part's text when it is a
     plain list of digits-and-capitals USCCs (then it is its own canonical form), so that a list of
-    millions is not serialised again; else serialised."""
+    millions is not serialised again (nor copied: a view into the text); else serialised."""
     start = text.find(b'"population":[')
     end = text.find(b'],"population_sha256":', start)
     if start >= 0 and end >= 0:
-        piece = text[start + len(b'"population":'):end + 1]
-        if not piece.translate(None, PLAIN):
+        piece = memoryview(text)[start + len(b'"population":'):end + 1]
+        if PLAIN.fullmatch(piece):
             return piece
     return canonical_json(population)
 

@@ -44,6 +44,7 @@ Pure: no Flask, no database.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
@@ -190,19 +191,26 @@ def index_of_whole(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
+_PLAIN_TEXT = re.compile(rb'[0-9A-Z",\[\]]*')
 
 
-def population_slice(text: bytes) -> bytes | None:
-    """The canonical JSON of a stratum part's population, cut out of the part's text (None when it
-    cannot be, e.g. a USCC with other characters than digits and capitals): a verifier then need not
-    serialise a list of millions again to hash it. Such a list of plain strings, as it sits in
-    canonical JSON, is its own canonical JSON."""
+def population_view(text: bytes) -> memoryview | None:
+    """The canonical JSON of a stratum part's population, as a view into the part's text (no
+    copy), or None when it cannot be cut out (e.g. a USCC with other characters than digits and
+    capitals): a verifier then need not serialise a list of millions again to hash it. Such a list
+    of plain strings, as it sits in canonical JSON, is its own canonical JSON."""
     start = text.find(b'"population":[')
     end = text.find(b'],"population_sha256":', start)
     if start < 0 or end < 0:
         return None
-    piece = text[start + len(b'"population":'):end + 1]
-    return None if piece.translate(None, _PLAIN) else piece
+    view = memoryview(text)[start + len(b'"population":'):end + 1]
+    return view if _PLAIN_TEXT.fullmatch(view) else None
+
+
+def population_slice(text: bytes) -> bytes | None:
+    """:func:`population_view`, copied out as bytes."""
+    view = population_view(text)
+    return None if view is None else bytes(view)
 
 
 class LayoutError(ValueError):
@@ -260,6 +268,14 @@ def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
                 return
             if not line:
                 raise LayoutError("an empty line in the record")
-            text = line[:-1] if line.endswith(b",") else line
-            yield section, (b"[" + text + b"]") if section == "tasks" else text
+            # One copy of a part at a time: a part of a province's stratum is tens of megabytes.
+            if section == "tasks":
+                text = b"[" + (line[:-1] if line.endswith(b",") else line) + b"]"
+            elif line.endswith(b","):
+                text = line[:-1]
+            else:
+                text = line
+            del raw, line
+            yield section, text
+            del text
     raise LayoutError("the record is cut short")

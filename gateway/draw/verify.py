@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import orjson
+
 from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
     FORMAT_V2,
@@ -32,12 +34,12 @@ from gateway.draw.record import (
 from gateway.draw.record_v2 import (
     LayoutError,
     index_of_whole,
-    population_slice,
+    population_view,
     read_index,
     read_parts,
     strata_sha256,
 )
-from gateway.draw.sampler import SeedError, sample_size, select
+from gateway.draw.sampler import TICKET_DIGITS, SeedError, Ticketer, _prefix_filter, sample_size, select, ticket_from_key
 from gateway.draw.strata import merge_selected
 from gateway.draw.teams import (
     Conflicts,
@@ -184,10 +186,37 @@ def _stratum_finding(
     size = sample_size(entry["ratio"], len(population))
     if size != entry["sample_size"]:
         reasons.append(f"抽取数量应为 ceil({entry['ratio']} × {len(population)}) = {size}，记录为 {entry['sample_size']}")
-    expected = select(population, seed, size, cache=cache)
-    if expected != entry["selected"]:
-        reasons.append("抽中名单与重新计算结果不同：" + _first_difference(expected, entry["selected"]))
+    if not selection_matches(population, seed, size, entry["selected"]):
+        expected = select(population, seed, size, cache=cache)
+        if expected != entry["selected"]:
+            reasons.append("抽中名单与重新计算结果不同：" + _first_difference(expected, entry["selected"]))
     return Finding(name, not reasons, "；".join(reasons) or MATCH)
+
+
+def selection_matches(population: Sequence[str], seed: str, size: int, selected: Any) -> bool:
+    """Whether ``selected`` is exactly ``select(population, seed, size)``, for a population of
+    distinct USCCs, without building the ``size`` smallest tickets (a province's stratum draws
+    hundreds of thousands): ``selected`` has ``size`` members of the population in strictly
+    increasing ticket order (ties to the smaller USCC, as :meth:`Ticketer.entry` sorts), and no
+    other member's ticket comes before the last of them. False says only "recompute to know why"."""
+    if not isinstance(selected, list) or len(selected) != size or not all(isinstance(u, str) for u in selected):
+        return False
+    if size == 0:
+        return True
+    ticketer = Ticketer(seed)
+    entry = ticketer.entry
+    last = ""
+    for uscc in selected:
+        current = entry(uscc)
+        if current <= last:
+            return False
+        last = current
+    chosen = set(selected)
+    if sum(map(chosen.__contains__, population)) != size:
+        return False
+    # Only ids whose tickets may lie at or below the last chosen one's need a whole ticket.
+    return not any(uscc not in chosen and entry(uscc) < last
+                   for uscc in _prefix_filter(population, ticketer, last[:TICKET_DIGITS]))
 
 
 def _key_strata_finding(record: Mapping[str, Any], well_formed: list) -> Finding:
@@ -483,7 +512,14 @@ class StreamVerifier:
         self.strata: list[Finding] = []
         self.whole = hashlib.sha256(b"[")
         self.complete = True
-        self.selected: list[tuple[str, str, list[str]]] = []
+        # The drawn targets, USCC -> index of its matters in ``matter_lists`` (the matters in record
+        # order, as :func:`merge_selected` lists them): the tasks are checked against this alone, in
+        # ticket order, each task popping its target. A target's ticket is recomputed from its task.
+        self.drawn: dict[str, int] = {}
+        self.matter_lists: list[tuple[str, ...]] = []
+        self._matter_numbers: dict[tuple[str, ...], int] = {}
+        self.last_entry = ""
+        self.skipped_tasks = 0
         self.chain: list[dict[str, str]] = []
         # No ticket cache across strata: it would grow with the population (the merge of the
         # drawn targets recomputes their tickets, a small share).
@@ -499,7 +535,6 @@ class StreamVerifier:
         self.task_position = 0
         self.task_reasons: list[str] = []
         self.part_reasons: list[str] = []
-        self.targets: list | None = None
         self.strata_done = False
 
     # ------------------------------------------------------------------------------ strata
@@ -516,7 +551,7 @@ class StreamVerifier:
             self.part_reasons.append(f"分层 {name} 的分块内容与索引中的 SHA-256 不符（该分块被改动）")
             self.complete = False
         try:
-            entry = json.loads(text)
+            entry = json.loads(text)  # the standard library peaks lower than orjson on a large part
         except ValueError as error:
             self.strata.append(Finding(name, False, f"分块不是有效的 JSON：{error}"))
             self.complete = False
@@ -542,19 +577,37 @@ class StreamVerifier:
             self.strata.append(Finding(name, False, "格式错误：" + "；".join(problems)))
             self.complete = False
             return
-        population = (population_slice(text) if text is not None else None) or canonical_json(entry["population"])
+        view = population_view(text) if text is not None else None
+        population = canonical_json(entry["population"]) if view is None else view
         own = hashlib.sha256(population).hexdigest()
         self.whole.update(b"," if len(self.chain) else b"")
         self.whole.update(b'{"key":' + canonical_json(entry["key"]) + b',"population":')
         self.whole.update(population)
         self.whole.update(b',"ratio":' + canonical_json(entry["ratio"]) + b"}")
-        del population
+        del population, view
         self.chain.append({"key": entry["key"], "population_sha256": own, "ratio": entry["ratio"]})
         self.strata.append(_stratum_finding(entry, position, [], own, self.seed, self.cache))
-        self.selected.append((entry["matter"], entry["key"], list(entry["selected"])))
+        self._add_drawn(entry["matter"], entry["selected"])
         self._key_check(entry)
         if self.moved:
             self.members[entry["key"]] = self.moved.intersection(entry["population"])
+
+    def _matters_number(self, matters: tuple[str, ...]) -> int:
+        number = self._matter_numbers.get(matters)
+        if number is None:
+            number = self._matter_numbers[matters] = len(self.matter_lists)
+            self.matter_lists.append(matters)
+        return number
+
+    def _add_drawn(self, matter: str, selected: Iterable[str]) -> None:
+        drawn, lists = self.drawn, self.matter_lists
+        alone = self._matters_number((matter,))
+        for uscc in selected:
+            number = drawn.get(uscc)
+            if number is None:
+                drawn[uscc] = alone
+            elif matter not in lists[number]:
+                drawn[uscc] = self._matters_number(lists[number] + (matter,))
 
     def _key_check(self, entry: Mapping[str, Any]) -> None:
         matter = entry["matter"]
@@ -574,8 +627,9 @@ class StreamVerifier:
         for descriptor in self.descriptors[len(self.strata):]:
             self.strata.append(Finding(str(descriptor.get("key")), False, "缺少该分层的分块"))
             self.complete = False
-        self.targets = merge_selected(self.selected, self.seed, self.cache) if self.seed else []
-        self.by_uscc = {t.uscc: t for t in self.targets}
+        if not self.seed:
+            self.drawn.clear()
+        self.entry = Ticketer(self.seed).entry
         self.plan = self.index.get("plan") if isinstance(self.index.get("plan"), Mapping) else {}
         self.departments = _matter_departments(self.plan)
 
@@ -587,9 +641,11 @@ class StreamVerifier:
         name = _part_name(descriptor, position, "tasks")
         if descriptor is None or hashlib.sha256(text).hexdigest() != descriptor["sha256"]:
             self.part_reasons.append(f"{name} 的内容与索引中的 SHA-256 不符（该分块被改动）")
-            self.task_position += descriptor.get("count", 0) if descriptor else 0
+            count = descriptor.get("count", 0) if descriptor else 0
+            self.task_position += count
+            self.skipped_tasks += count if isinstance(count, int) else 0
             return
-        tasks = json.loads(text)
+        tasks = orjson.loads(text)
         self.add_task_list(tasks, name)
 
     def add_task_list(self, tasks: Any, name: str) -> None:
@@ -598,19 +654,29 @@ class StreamVerifier:
             self.task_reasons.append(f"{name}：" + "；".join(problems[:_MAX_LISTED]))
             self.task_position += len(tasks) if isinstance(tasks, list) else 0
             return
-        expected = self.targets[self.task_position:self.task_position + len(tasks)]
         self.task_position += len(tasks)
-        if [t["uscc"] for t in tasks] != [target.uscc for target in expected]:
-            self.task_reasons.append("任务应为每个抽中对象各一项，并按票号升序排列")
+        # The tasks are every drawn target once, in ticket order, iff each pops a drawn target, their
+        # tickets strictly increase, and no drawn target is left at the end (see report()).
         lead = self.plan.get("lead_department")
+        in_order = True
         for task in tasks:
-            target = self.by_uscc.get(task["uscc"])
-            if target is not None and list(target.matters) != task.get("matters"):
-                self.task_reasons.append(f"任务 {task.get('number')} 的事项应为 {list(target.matters)}")
-            if target is not None and task.get("ticket") != target.ticket:
+            uscc = task["uscc"]
+            number = self.drawn.pop(uscc, None)
+            current = self.entry(uscc) if isinstance(uscc, str) else ""
+            if number is None or current <= self.last_entry:
+                in_order = False
+            self.last_entry = max(self.last_entry, current)
+            if number is None:
+                continue
+            matters = self.matter_lists[number]
+            if list(matters) != task.get("matters"):
+                self.task_reasons.append(f"任务 {task.get('number')} 的事项应为 {list(matters)}")
+            if task.get("ticket") != ticket_from_key(current[:TICKET_DIGITS]):
                 self.task_reasons.append(f"任务 {task.get('number')} 的票号与重新计算结果不同")
-            if lead and self.departments and target is not None:
-                self.task_reasons += _composition_reasons(task, lead, target.matters, self.departments)
+            if lead and self.departments:
+                self.task_reasons += _composition_reasons(task, lead, matters, self.departments)
+        if not in_order:
+            self.task_reasons.append("任务应为每个抽中对象各一项，并按票号升序排列")
 
     # ------------------------------------------------------------------------------ report
     def report(self) -> VerifyReport:
@@ -631,7 +697,7 @@ class StreamVerifier:
             ok = computed == self.index.get("strata_sha256") == strata_sha256(self.descriptors)
             checks.append(Finding("strata_sha256", ok, MATCH if ok else f"分层摘要链不符：重新计算为 {computed}"))
         reasons = [r for r in self.task_reasons if r is not None]
-        if self.task_position != len(self.targets or []) and not reasons:
+        if len(self.drawn) != self.skipped_tasks and not reasons:
             reasons.append("任务应为每个抽中对象各一项，并按票号升序排列")
         if len(reasons) > _MAX_LISTED:
             reasons = reasons[:_MAX_LISTED] + ["……"]

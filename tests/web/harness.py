@@ -176,5 +176,23 @@ def browser_verdicts(page) -> dict[str, str]:
             for i in range(rows.count())}
 
 
+def serve_tampered(page, draw_id: int, record: dict, tampered: dict) -> None:
+    """Serve ``tampered`` where the draw page fetches the record: the whole record (version 1) and
+    each stratum part that differs from ``record``'s (version 2 is checked from its parts)."""
+    import json
+
+    from gateway.draw.record import canonical_json
+
+    page.route(f"**/api/v1/draws/{draw_id}/record", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(tampered, ensure_ascii=False)))
+    for number, (was, now) in enumerate(zip(record["strata"], tampered["strata"]), start=1):
+        if was != now:
+            page.route(f"**/api/v1/draws/{draw_id}/record/strata/{number}", _fulfil_with(canonical_json(now)))
+
+
+def _fulfil_with(body: bytes):
+    return lambda route: route.fulfill(status=200, content_type="application/json", body=body)
+
+
 def csrf_from(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 from tests.web.conftest import require_chromium, served, web_gateway  # noqa: E402
-from tests.web.harness import DESKTOP, PHONE, browser_verdicts, create_accounts, sign_in  # noqa: E402
+from tests.web.harness import DESKTOP, PHONE, browser_verdicts, create_accounts, serve_tampered, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -86,8 +86,7 @@ def test_the_demo_draw_checked_in_the_browser_answers_as_shuangsui_verify(demo_w
         assert browser_verdicts(page) == expected
         assert "结论：一致" in page.locator("#verify-out").inner_text()
         # the tampered record, served where the page fetches the record
-        page.route(f"**/api/v1/draws/{draw_id}/record", lambda route: route.fulfill(
-            status=200, content_type="application/json", body=json.dumps(tampered, ensure_ascii=False)))
+        serve_tampered(page, draw_id, record, tampered)
         page.reload()
         assert browser_verdicts(page) == wanted
         assert "结论：不一致" in page.locator("#verify-out").inner_text()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from tests.web.harness import DESKTOP, PHONE, browser_verdicts, page_problems, sign_in  # noqa: E402
+from tests.web.harness import DESKTOP, PHONE, browser_verdicts, page_problems, serve_tampered, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -354,8 +354,7 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
     page.goto(f"{base}/draws/{draw_id}")
     assert "本页自带" in page.locator("#verify-engine").inner_text()
     assert browser_verdicts(page) == expected
-    page.route(f"**/api/v1/draws/{draw_id}/record", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(tampered, ensure_ascii=False)))
+    serve_tampered(page, draw_id, record, tampered)
     page.reload()
     assert browser_verdicts(page) == wanted
     assert "结论：不一致" in page.locator("#verify-out").inner_text()

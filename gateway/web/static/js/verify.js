@@ -7,6 +7,12 @@
  *   a stratum draws the ceil(ratio × N) targets with the smallest tickets (ties: the smaller id).
  * A stratum is 一致 when its population matches its population_sha256, its sample size is that
  * ceiling and its selected list is exactly the recomputed one (as `shuangsui verify` says).
+ *
+ * A shuangsui.draw/2 record is checked per stratum: the small index first, then each stratum's
+ * part in turn, one at a time (a province's whole record is hundreds of megabytes): the part's
+ * text against its SHA-256 in the index (a changed part is named), its entry against its
+ * descriptor, then the stratum re-drawn; the descriptors against strata_sha256, which ties each
+ * stratum to the populations frozen before the draw. A version 1 record is fetched whole.
  */
 (function () {
   "use strict";
@@ -49,12 +55,53 @@
     return Number((num * BigInt(n) + den - 1n) / den);
   }
 
-  function Checker(record) {
+  /* record: a whole version 1 record, or a version 2 index (its strata come from fetchPart). */
+  function Checker(record, fetchPart) {
     this.record = record;
     this.seed = seedOf(record);
     this.tickets = {};
     this.prefix = sha256(this.seed);
+    this.split = record.format === "shuangsui.draw/2";
+    this.fetchPart = fetchPart;
   }
+  /* The strata, one at a time: each is handed to visit(stratum or null, descriptor, reasons) in
+   * order, and the next part is fetched only when visit's promise settles. For a version 2
+   * record, reasons already holds what is wrong with the part itself (its hash, its descriptor). */
+  Checker.prototype.eachStratum = function (visit) {
+    var self = this;
+    if (!self.split) {
+      return self.record.strata.reduce(function (done, s) { return done.then(function () { return visit(s, null, []); }); },
+                                       Promise.resolve());
+    }
+    var descriptors = self.record.parts.strata;
+    return descriptors.reduce(function (done, d) {
+      return done.then(function () { return self.fetchPart(d.part); }).then(function (body) {
+        return sha256(body).then(function (digest) {
+          var reasons = digest === d.sha256 ? [] : ["分块内容与索引中的 SHA-256 不符，该分块被改动"];
+          var stratum = null;
+          try { stratum = JSON.parse(body); } catch (e) { reasons.push("分块不是有效的 JSON"); }
+          body = null;
+          if (stratum) {
+            ["key", "ratio", "sample_size", "population_sha256"].forEach(function (name) {
+              if (stratum[name] !== d[name]) { reasons.push("索引中的 " + name + " 与分块不符"); }
+            });
+            if (!Array.isArray(stratum.population) || stratum.population.length !== d.population_size) {
+              reasons.push("索引中的 population_size 与分块不符");
+            }
+          }
+          return visit(stratum, d, reasons);
+        });
+      });
+    }, Promise.resolve());
+  };
+  /* Whether the index's descriptors hash to its strata_sha256 (a version 2 record). */
+  Checker.prototype.chainOk = function () {
+    var chain = this.record.parts.strata.map(function (d) {
+      return { key: d.key, population_sha256: d.population_sha256, ratio: d.ratio };
+    });
+    var expected = this.record.strata_sha256;
+    return sha256(JSON.stringify(chain)).then(function (h) { return h === expected; });
+  };
   Checker.prototype.ticket = function (id) {
     var self = this;
     if (!self.tickets[id]) { self.tickets[id] = self.prefix.then(function (p) { return ticketDigits(p, id); }); }
@@ -63,14 +110,17 @@
   /* The stratum's recomputed selection: ids in ticket order, with their ticket digits. */
   Checker.prototype.draw = function (stratum) {
     var self = this, k = sampleSize(stratum.ratio, stratum.population.length);
-    return Promise.all(stratum.population.map(function (id) { return self.ticket(id); })).then(function (digits) {
+    /* Not cached: kept across strata, the tickets would grow with the whole population. */
+    return self.prefix.then(function (p) {
+      return Promise.all(stratum.population.map(function (id) { return ticketDigits(p, id); }));
+    }).then(function (digits) {
       var entries = stratum.population.map(function (id, i) { return keyOf(digits[i]) + id; });
       entries.sort();
       return { size: k, selected: entries.slice(0, k).map(function (e) { return e.slice(TICKET_DIGITS); }) };
     });
   };
-  Checker.prototype.checkStratum = function (stratum) {
-    var reasons = [];
+  Checker.prototype.checkStratum = function (stratum, known) {
+    var reasons = (known || []).slice();
     return Promise.all([sha256(JSON.stringify(stratum.population)), this.draw(stratum)]).then(function (out) {
       if (out[0] !== stratum.population_sha256) { reasons.push("对象名单与本层公布的摘要不符"); }
       if (out[1].size !== stratum.sample_size) { reasons.push("应抽取 " + out[1].size + " 户，记录为 " + stratum.sample_size + " 户"); }
@@ -91,10 +141,10 @@
 
   function runVerify(root, checker, out) {
     out.textContent = "正在重新计算……";
-    var strata = checker.record.strata;
-    Promise.all(strata.map(function (s) { return checker.checkStratum(s); })).then(function (results) {
+    verifyAll(checker).then(function (outcome) {
+      var results = outcome.results;
       out.textContent = "";
-      var all = results.every(function (r) { return r.ok; });
+      var all = outcome.ok;
       out.appendChild(text("p", all ? "结论：一致。按公开的随机种子重新计算，每一层抽中的企业都与公布的结果相同。"
                                     : "结论：不一致。下列标为“不一致”的分层与公布的结果不同。", all ? "verdict ok" : "verdict bad"));
       var table = document.createElement("table");
@@ -113,8 +163,38 @@
       var wrap = document.createElement("div");
       wrap.className = "table-wrap";
       wrap.appendChild(table);
+      if (outcome.chain !== null) {
+        out.appendChild(text("p", "分层摘要链：" + (outcome.chain ? "一致（每一层的对象名单都与抽取前冻结的名单相连）"
+                                                             : "不符（索引中的分层与抽取前冻结的摘要不符）")));
+      }
       out.appendChild(wrap);
     }, function (error) { out.textContent = "无法完成验证：" + error; });
+  }
+
+  /* Every stratum checked, one part at a time: {ok, chain (null for version 1), results}. */
+  function verifyAll(checker) {
+    var results = [];
+    return checker.eachStratum(function (stratum, descriptor, reasons) {
+      if (!stratum || !Array.isArray(stratum.population) || !Array.isArray(stratum.selected)) {
+        results.push({ key: descriptor ? descriptor.key : String(stratum && stratum.key), ok: false,
+                       reasons: reasons.concat(["分层格式错误"]) });
+        return null;
+      }
+      return checker.checkStratum(stratum, reasons).then(function (r) { results.push(r); });
+    }).then(function () {
+      return checker.split ? checker.chainOk() : null;
+    }).then(function (chain) {
+      var ok = chain !== false && results.every(function (r) { return r.ok; });
+      return { ok: ok, chain: chain, results: results };
+    });
+  }
+
+  /* The strata whose population holds uscc (each part fetched in turn, only those kept). */
+  function strataOf(checker, uscc) {
+    var found = [];
+    return checker.eachStratum(function (stratum) {
+      if (stratum && Array.isArray(stratum.population) && stratum.population.indexOf(uscc) !== -1) { found.push(stratum); }
+    }).then(function () { return found; });
   }
 
   function findUscc(names, query) {
@@ -135,7 +215,13 @@
       return;
     }
     var uscc = found[0];
-    var strata = checker.record.strata.filter(function (s) { return s.population.indexOf(uscc) !== -1; });
+    out.appendChild(text("p", "正在查找……"));
+    strataOf(checker, uscc).then(function (strata) { showLookup(root, checker, names, uscc, strata, out); },
+                                 function (error) { out.textContent = "无法完成查找：" + error; });
+  }
+
+  function showLookup(root, checker, names, uscc, strata, out) {
+    out.textContent = "";
     out.appendChild(text("p", (names[uscc] || "") + "（" + uscc + "）在本次抽取的 " + strata.length + " 个分层中："));
     var list = document.createElement("ul");
     list.id = "lookup-strata";
@@ -160,17 +246,26 @@
     });
   }
 
+  window.shuangsuiVerify = { Checker: Checker, verifyAll: verifyAll, strataOf: strataOf };
+
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.getElementById("check-draw");
     if (!root) { return; }
     var names = JSON.parse(document.getElementById("draw-names").textContent || "{}");
     labels = JSON.parse(document.getElementById("draw-strata").textContent || "{}");
     var checker = null;
+    function get(url, asText) {
+      return fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return asText ? r.text() : r.json(); });
+    }
+    function fetchPart(number) { return get(root.getAttribute("data-part-url") + number, true); }
     function withRecord(then) {
       if (checker) { then(checker); return; }
-      fetch(root.getAttribute("data-record-url"), { headers: { Accept: "application/json" } })
-        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-        .then(function (record) { checker = new Checker(record); then(checker); });
+      /* The index when the record is split (shuangsui.draw/2), else the whole version 1 record. */
+      get(root.getAttribute("data-index-url"))
+        .then(function (index) { return index.format === "shuangsui.draw/2" ? index : Promise.reject(); })
+        .catch(function () { return get(root.getAttribute("data-record-url")); })
+        .then(function (record) { checker = new Checker(record, fetchPart); then(checker); });
     }
     root.hidden = false;
     document.getElementById("verify-engine").textContent = useWebCrypto ? "浏览器自带的 WebCrypto" : "本页自带的 SHA-256 程序";

@@ -1,0 +1,86 @@
+"""The public draw page's in-browser check (gateway/web/static/js/verify.js), run under Node with a
+stub window: a shuangsui.draw/2 record is verified per stratum from the index and its parts,
+fetched one at a time, and a changed part is named; a version 1 record is still checked whole."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench.verify_scale import write
+
+VERIFY_JS = Path(__file__).resolve().parents[2] / "gateway" / "web" / "static" / "js" / "verify.js"
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+
+HARNESS = r"""
+const fs = require("fs"), vm = require("vm"), path = require("path");
+const [script, folder, mode, uscc] = process.argv.slice(2);
+const window = { isSecureContext: true, crypto: globalThis.crypto };
+const fetched = [];
+const context = { window, TextEncoder, BigInt, Promise, JSON, Array, String, Number,
+                  document: { addEventListener() {} } };
+vm.createContext(context);
+vm.runInContext(fs.readFileSync(script, "utf8"), context);
+const api = window.shuangsuiVerify;
+const read = (name) => fs.readFileSync(path.join(folder, name), "utf8");
+const fetchPart = (n) => { fetched.push(n); return Promise.resolve(read(`stratum-${n}.json`)); };
+let record = JSON.parse(read("index.json"));
+if (mode === "whole") { record = JSON.parse(read("draw.json")); record.format = "shuangsui.draw/1"; }
+const checker = new api.Checker(record, fetchPart);
+const done = mode === "lookup" ? api.strataOf(checker, uscc).then((strata) => ({ keys: strata.map((s) => s.key) }))
+                               : api.verifyAll(checker);
+done.then((out) => console.log(JSON.stringify({ ...out, fetched })), (e) => { console.error(e); process.exit(3); });
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    where = tmp_path_factory.mktemp("record")
+    write(str(where / "draw.json"), 1500, 2)
+    (where / "harness.js").write_text(HARNESS, encoding="utf-8")
+    return where
+
+
+def _run(folder: Path, mode: str, uscc: str = "") -> dict:
+    out = subprocess.run([NODE, str(folder / "harness.js"), str(VERIFY_JS), str(folder), mode, uscc],
+                         capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout)
+
+
+def test_a_split_record_verifies_per_stratum_one_part_at_a_time(folder):
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    out = _run(folder, "parts")
+    assert out["ok"] and out["chain"] is True
+    assert [r["key"] for r in out["results"]] == [d["key"] for d in index["parts"]["strata"]]
+    assert out["fetched"] == [d["part"] for d in index["parts"]["strata"]]
+
+
+def test_a_changed_part_is_named(folder, tmp_path):
+    for name in folder.iterdir():
+        if name.suffix in (".json", ".js") and name.name != "draw.json":
+            shutil.copy(name, tmp_path / name.name)
+    part = tmp_path / "stratum-2.json"
+    entry = json.loads(part.read_text(encoding="utf-8"))
+    entry["selected"] = entry["selected"][::-1]
+    part.write_text(json.dumps(entry, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+    out = _run(tmp_path, "parts")
+    bad = [r for r in out["results"] if not r["ok"]]
+    assert not out["ok"] and [r["key"] for r in bad] == [entry["key"]]
+    assert "分块内容与索引中的 SHA-256 不符，该分块被改动" in bad[0]["reasons"]
+
+
+def test_an_enterprise_finds_its_strata_from_the_parts(folder):
+    entry = json.loads((folder / "stratum-1.json").read_text(encoding="utf-8"))
+    uscc = entry["population"][0]
+    out = _run(folder, "lookup", uscc)
+    assert entry["key"] in out["keys"]
+
+
+def test_a_version_1_record_is_still_checked_whole(folder):
+    out = _run(folder, "whole")
+    assert out["ok"] and out["chain"] is None and out["fetched"] == []
