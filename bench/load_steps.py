@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from bench import draw_steps
 from gateway.codes.checkins import NON_SITE_METHODS
@@ -85,7 +86,7 @@ class Bodies:
     def body(self, task: Task, completed) -> dict:
         """A result with no problem found; a desk method when the matters allow one, else the team's
         arrival is confirmed first (a site-visit result of a drawn task needs it)."""
-        methods = allowed_methods(self.gateway, task)
+        methods = allowed_methods(self.gateway, object_session(task), task)
         desk = [m for m in methods if m in NON_SITE_METHODS]
         if not desk:
             confirm_arrival(self.gateway, task.id, today=completed)
