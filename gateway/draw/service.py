@@ -439,13 +439,24 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
 
 def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]]) -> Iterator[Stratum]:
     """The frozen strata, read one at a time by the worker, the next one while this one is drawn."""
-    pending = [worker.submit(frozen_mod.load, draw_id, m["position"]) for m in strata_meta[:1]]
+    def load(position: int) -> Future:
+        return worker.submit(_load_boxed, draw_id, strata_meta[position]["position"])
+
+    pending = [load(0)] if strata_meta else []
     for position in range(len(strata_meta)):
-        entry = pending.pop().result()
+        # The worker keeps its futures until the run ends: the entry leaves its box, so that
+        # the population is released once the stratum is drawn.
+        entry = pending.pop().result().pop()
         if position + 1 < len(strata_meta):
-            pending.append(worker.submit(frozen_mod.load, draw_id, strata_meta[position + 1]["position"]))
-        yield frozen_mod.to_stratum(entry)
+            pending.append(load(position + 1))
+        stratum = frozen_mod.to_stratum(entry)
         del entry
+        yield stratum
+        del stratum
+
+
+def _load_boxed(connection, draw_id: int, position: int) -> list[dict[str, Any]]:
+    return [frozen_mod.load(connection, draw_id, position)]
 
 
 def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
