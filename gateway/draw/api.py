@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway, written
 from gateway.config import Settings
-from gateway.draw import parts, service
+from gateway.draw import frozen, parts, service
 from gateway.draw.models import Draw, DrawRecordPart, unpack_record
 from gateway.draw.record_v2 import whole_record_chunks
 from gateway.errors import NotFound
@@ -87,12 +87,26 @@ class DrawPopulation(MethodView):
     @draws_blp.response(200, PopulationSchema)
     def get(self, draw_id):
         """The frozen populations (USCCs per stratum, key-inspection targets) and every exclusion with its reason."""
-        view = service.PopulationView(_read(draw_id))
-        # Hundreds of thousands of codes: the lists go out as stored, only the head through the schema.
-        body = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(view)
-        body["strata"] = view.strata
-        body["exclusions"] = view.exclusions
-        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+        draw = _read(draw_id)
+        view = service.PopulationView(draw)
+        # Hundreds of thousands of codes: the lists go out as stored, only the head through the
+        # schema, and a stratum at a time (gateway.draw.frozen), read on a connection of its own
+        # once the request's session is gone.
+        head = PopulationSchema(only=("draw_id", "population_sha256", "frozen_at")).dump(view)
+        exclusions = view.exclusions
+        engine, frozen_id = db().get_bind(), draw.id
+
+        def dumps(value) -> str:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+        def generate():
+            yield dumps(head)[:-1] + ',"strata":['
+            with engine.connect() as connection:
+                for position, entry in enumerate(frozen.entries(connection, frozen_id)):
+                    yield ("," if position else "") + dumps(entry)
+            yield '],"exclusions":' + dumps(exclusions) + "}"
+
+        return Response(stream_with_context(generate()), mimetype="application/json")
 
 
 @draws_blp.route("/<int:draw_id>/commitments")

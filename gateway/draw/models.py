@@ -36,10 +36,12 @@ class Draw(Base):
     # = year while the draw is in progress (unique: one open draw per year).
     open_year: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
 
-    # Freeze: strata [{key, matter, risk_class, ratio, population, key_targets}], exclusions, hash.
+    # Freeze: the strata (one DrawFrozenStratum row each, read through gateway.draw.frozen),
+    # exclusions, hash.
     population_sha256: Mapped[str] = mapped_column(String(64))
-    # The large columns load only when used (listings read ``stats``).
-    strata: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
+    # The large columns load only when used (listings read ``stats``). ``legacy_strata`` (column
+    # ``strata``) is [] since revision 0027: the frozen strata moved to draw_frozen_strata.
+    legacy_strata: Mapped[list[dict[str, Any]]] = mapped_column("strata", JSON, deferred=True, default=list)
     exclusions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
     # Per stratum: key, matter, risk_class, ratio, population (size), key_targets (count),
     # sample_size; and the number of exclusions per reason.
@@ -86,6 +88,15 @@ class Draw(Base):
     plan: Mapped[Plan] = relationship(lazy="joined")
 
     @property
+    def strata(self) -> list[dict[str, Any]]:
+        """Every frozen stratum's entry at once, ``{key, matter, risk_class, ratio, population,
+        key_targets}`` (small draws and tests: large ones read :func:`gateway.draw.frozen.entries`
+        one stratum at a time)."""
+        from gateway.draw import frozen
+
+        return list(frozen.entries(object_session(self), self.id))
+
+    @property
     def record(self) -> str | None:
         """The public record's whole text, exactly as published (hashes to ``record_sha256``).
         Of a version 2 record this joins every part: large draws should read the index and the
@@ -116,6 +127,27 @@ class DrawRecordPart(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DrawFrozenStratum(Base):
+    """One stratum of a draw as frozen, written one stratum at a time by the freeze and read one
+    at a time by the run (issue 20): ``position`` is the stratum's place in the draw (from 0),
+    ``population_gzip`` the canonical JSON of its sorted population (hashing to
+    ``population_sha256``) gzip-compressed, ``key_targets_gzip`` that of its key-inspection targets,
+    or NULL when they are the whole population (a key stratum)."""
+
+    __tablename__ = "draw_frozen_strata"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    matter: Mapped[str] = mapped_column(String(100))
+    risk_class: Mapped[str] = mapped_column(String(32), default="")
+    ratio: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    population_sha256: Mapped[str] = mapped_column(String(64))
+    population_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+    key_targets_gzip: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 def pack_record(text: bytes) -> bytes:

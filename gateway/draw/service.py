@@ -18,7 +18,7 @@ import json
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,12 +31,13 @@ from gateway.db import utcnow
 from gateway.directory.models import Conflict, Inspector, Target
 from gateway.draw import bulk, moves, timing
 from gateway.draw import commitment as commitments_mod
+from gateway.draw import frozen as frozen_mod
 from gateway.draw import parts as record_parts
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
 from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record
-from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters, strata_from_json, strata_json
+from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters
 from gateway.draw.record import (
     EXCLUSION_REASONS,
     FORMAT_V2,
@@ -47,7 +48,6 @@ from gateway.draw.record import (
     build_record,
     iso,
     opaque_inspector_id,
-    population_digests,
     ratio_text,
     stratum_entry,
     task_entry,
@@ -139,40 +139,48 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     matters = plan_matters(session, plan)
     timing.restart()
     population = compute_population(session, plan, matters)
-    strata = strata_json(population)
-    whole, own = population_digests(population.strata)
     now = now or utcnow()
-    moved = moves.build_section(session, plan, matters, strata, now, secret)
+    # The eligibility moves need only the strata's membership of a few targets: no copies.
+    moved = moves.build_section(session, plan, matters,
+                                [{"key": s.key, "population": s.population} for s in population.strata], now, secret)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
-        population_sha256=whole,
-        strata=strata,
+        population_sha256="", legacy_strata=[],
         exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
-        stats={
-            "strata": [
-                {"key": s["key"], "matter": s["matter"], "risk_class": s["risk_class"], "ratio": s["ratio"],
-                 "population": len(s["population"]), "key_targets": len(s["key_targets"]),
-                 "sample_size": sample_size(s["ratio"], len(s["population"]))}
-                for s in strata
-            ],
-            "exclusions": population.stats["exclusions"],
-            "candidates": population.stats["candidates"],
-            # Ties one stratum to the frozen populations without the others (shuangsui.draw/2).
-            "strata_sha256": strata_sha256([{"key": s["key"], "population_sha256": digest, "ratio": s["ratio"]}
-                                            for s, digest in zip(strata, own)]),
-            **({"inspection_caps": population.caps} if population.caps is not None else {}),
-        },
-        key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
+        stats={}, key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
         frozen_at=now, frozen_by=principal.label,
     )
     number = plan.number
-    timing.lap("freeze_record")
     session.add(draw)
     try:
         session.flush()
     except IntegrityError:
         # Another request froze this plan (or another plan of the year) at the same moment.
         raise ConflictError("draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
+    # Each stratum is hashed, written and released in turn (draw_frozen_strata, gateway.draw.frozen).
+    writer = frozen_mod.FrozenWriter(session.connection(), draw.id)
+    entries = []
+    for position, stratum in enumerate(population.strata):
+        key_targets = population.key_targets.pop(stratum.key)
+        ratio = ratio_text(stratum.ratio)
+        digest = writer.add(stratum.key, stratum.matter, stratum.risk_class, ratio, stratum.population, key_targets)
+        size = len(stratum.population)
+        entries.append({"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
+                        "ratio": ratio, "population": size, "key_targets": len(key_targets),
+                        "sample_size": sample_size(ratio, size), "population_sha256": digest})
+        population.strata[position] = None
+        del stratum, key_targets
+    draw.population_sha256 = writer.whole
+    draw.stats = {
+        "strata": [{k: v for k, v in e.items() if k != "population_sha256"} for e in entries],
+        "exclusions": population.stats["exclusions"],
+        "candidates": population.stats["candidates"],
+        # Ties one stratum to the frozen populations without the others (shuangsui.draw/2).
+        "strata_sha256": strata_sha256(entries),
+        **({"inspection_caps": population.caps} if population.caps is not None else {}),
+    }
+    timing.lap("freeze_record")
+    session.flush()
     audit.record(session, principal, "draws.freeze", "draw", draw.id, {
         "plan": plan.id, "number": plan.number, "population_sha256": draw.population_sha256,
         "strata_sha256": draw.stats["strata_sha256"],
@@ -376,7 +384,7 @@ class _RunInputs:
     facts: PlanFacts
     info: dict[str, PlanMatterInfo]
     seed: Any
-    strata: list
+    strata: list[dict[str, Any]]  # each frozen stratum without its population (gateway.draw.frozen.meta)
     key_targets: set[str]
     strata_key_targets: dict[str, list[str]]
     inspectors: list[PoolInspector]
@@ -392,7 +400,8 @@ class _RunInputs:
 def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: datetime) -> _RunInputs:
     plan = draw.plan
     matters = plan_matters(session, plan)
-    stratum_entries = draw.strata
+    strata_meta = frozen_mod.meta(session.connection(), draw.id)
+    strata_key_targets = frozen_mod.key_targets(session.connection(), draw.id)
     facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
                       plan.number, plan.window_start, plan.window_end)
     today = local_date(now)
@@ -402,9 +411,9 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
         facts=facts,
         info={m.code: m for m in matters},
         seed=draw.seed,
-        strata=strata_from_json(stratum_entries),
-        key_targets={uscc for entry in stratum_entries for uscc in entry["key_targets"]},
-        strata_key_targets={e["key"]: e["key_targets"] for e in stratum_entries},
+        strata=strata_meta,
+        key_targets={uscc for targets in strata_key_targets.values() for uscc in targets},
+        strata_key_targets=strata_key_targets,
         inspectors=inspectors,
         all_conflicts=session.execute(
             select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
@@ -425,9 +434,29 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
         frozen_sha256=draw.population_sha256,
         today=today,
     )
-    # The strata are now held once, as Stratum tuples that the run releases one by one.
-    session.expire(draw, ["strata"])
     return inputs
+
+
+def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]]) -> Iterator[Stratum]:
+    """The frozen strata, read one at a time by the worker, the next one while this one is drawn."""
+    def load(position: int) -> Future:
+        return worker.submit(_load_boxed, draw_id, strata_meta[position]["position"])
+
+    pending = [load(0)] if strata_meta else []
+    for position in range(len(strata_meta)):
+        # The worker keeps its futures until the run ends: the entry leaves its box, so that
+        # the population is released once the stratum is drawn.
+        entry = pending.pop().result().pop()
+        if position + 1 < len(strata_meta):
+            pending.append(load(position + 1))
+        stratum = frozen_mod.to_stratum(entry)
+        del entry
+        yield stratum
+        del stratum
+
+
+def _load_boxed(connection, draw_id: int, position: int) -> list[dict[str, Any]]:
+    return [frozen_mod.load(connection, draw_id, position)]
 
 
 def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
@@ -437,7 +466,8 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     facts, info = inputs.facts, inputs.info
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
     # reserved, and each stratum's drawn targets looked up, while the next is drawn.
-    reserved = worker.submit(bulk.reserve_ids, "tasks", sum(s.sample_size for s in inputs.strata))
+    reserved = worker.submit(bulk.reserve_ids, "tasks",
+                             sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
     lookups: list[Future] = []
     writer = _StrataWriter(inputs, worker, draw_id)
 
@@ -446,7 +476,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks))
         return writer.add(chosen)
 
-    selections, targets = draw_targets(inputs.strata, inputs.seed, selected)
+    selections, targets = draw_targets(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
     writer.check()
     timing.lap("select")
 
@@ -499,7 +529,6 @@ class _StrataWriter:
         descriptor = self.parts.strata[-1]
         self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, descriptor["part"],
                            descriptor["sha256"], text)
-        self.inputs.strata[self.position] = None  # the list no longer holds the population
         self.position += 1
         return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
                                 chosen.selected)

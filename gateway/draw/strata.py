@@ -105,8 +105,8 @@ def select_strata(
     ]
 
 
-def _check_keys(strata: Sequence[Stratum]) -> None:
-    seen: set[str] = set()
+def _check_keys(strata: Iterable[Stratum], seen: set[str] | None = None) -> None:
+    seen = set() if seen is None else seen
     for stratum in strata:
         if stratum.key in seen:
             raise ValueError(f"分层标识重复：{stratum.key}")
@@ -114,7 +114,7 @@ def _check_keys(strata: Sequence[Stratum]) -> None:
 
 
 def draw_targets(
-    strata: Sequence[Stratum], seed: str,
+    strata: Iterable[Stratum], seed: str,
     on_selected: Callable[[StratumSelection], StratumSelection | None] | None = None
 ) -> tuple[list[StratumSelection], list[JointTarget]]:
     """Select every stratum and merge the selections into joint targets.
@@ -125,10 +125,11 @@ def draw_targets(
     ``on_selected`` is called with each stratum's selection as soon as it is made (the service
     starts looking the drawn targets up in the database while the next stratum is drawn).
     """
-    _check_keys(strata)
     selections = []
     known: dict[str, str] = {}
-    for stratum in strata:
+    seen: set[str] = set()
+    for stratum in strata:  # any iterable: the service reads the strata one at a time
+        _check_keys([stratum], seen)
         entries = smallest_entries(stratum.population, seed, stratum.sample_size)
         selection = StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
         replacement = on_selected(selection) if on_selected is not None else None
