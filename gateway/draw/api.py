@@ -249,9 +249,7 @@ class DrawRecordStratum(MethodView):
     def get(self, draw_id, number):
         """One stratum part of a shuangsui.draw/2 record (number as in the index's parts.strata);
         verify it alone with `shuangsui verify --stratum KEY INDEX PART`."""
-        draw = _read(draw_id)
-        index_text_of(draw)
-        return part_response(draw, parts.part_text(db(), draw, parts.STRATUM, number), f"stratum-{number}")
+        return _part(draw_id, parts.STRATUM, number)
 
 
 @draws_blp.route("/<int:draw_id>/record/tasks/<int:number>")
@@ -260,9 +258,13 @@ class DrawRecordTasks(MethodView):
     @draws_blp.response(200, DrawRecordSchema)
     def get(self, draw_id, number):
         """One tasks part of a shuangsui.draw/2 record (number as in the index's parts.tasks)."""
-        draw = _read(draw_id)
-        index_text_of(draw)
-        return part_response(draw, parts.part_text(db(), draw, parts.TASKS, number), f"tasks-{number}")
+        return _part(draw_id, parts.TASKS, number)
+
+
+def _part(draw_id: int, kind: str, number: int):
+    draw = _read(draw_id)
+    index_text_of(draw)  # a version 1 record has no parts: NotFound
+    return part_response(draw, parts.part_text(db(), draw, kind, number), f"{kind}-{number}")
 
 
 @draws_blp.route("/<int:draw_id>/internal")

@@ -305,19 +305,27 @@ def caps_finding(record: Mapping[str, Any]) -> Finding:
             break
     ok = not reasons
     return Finding("inspection_caps", ok, "；".join(reasons) if reasons else f"{MATCH}（{len(capped)} 项排除）")
+
+
+def _moves_section(section: Any) -> tuple[Finding | None, list[str]]:
+    """The first checks of an ``eligibility_changes`` section, for both record formats: a finding
+    when they settle it (absent: a record older than the section; malformed), else the reasons so far."""
+    if section is None:
+        return Finding("eligibility_changes", True, "本记录未列抽取资格变更（早于该部分的记录）"), []
+    if not isinstance(section, Mapping) or not isinstance(section.get("moves"), list):
+        return Finding("eligibility_changes", False, "eligibility_changes 格式错误"), []
+    return None, ["变更列表与 moves_sha256 不符"] if canonical_sha256(section["moves"]) != section.get("moves_sha256") else []
+
+
 def eligibility_finding(record: Mapping[str, Any], well_formed: list) -> Finding:
     """The ``eligibility_changes`` section (:mod:`gateway.draw.moves`): its moves hash to
     ``moves_sha256``; each listed target is in every stratum it moved into and in none it moved out
     of, each named stratum exists, and each change has a known reason and falls in the window.
     Records made before the section existed have none and pass."""
     section = record.get("eligibility_changes")
-    if section is None:
-        return Finding("eligibility_changes", True, "本记录未列抽取资格变更（早于该部分的记录）")
-    if not isinstance(section, Mapping) or not isinstance(section.get("moves"), list):
-        return Finding("eligibility_changes", False, "eligibility_changes 格式错误")
-    reasons = []
-    if canonical_sha256(section["moves"]) != section.get("moves_sha256"):
-        reasons.append("变更列表与 moves_sha256 不符")
+    settled, reasons = _moves_section(section)
+    if settled:
+        return settled
     members = {e["key"]: set(e["population"]) for e in well_formed}
     known = section.get("reasons") if isinstance(section.get("reasons"), Mapping) else {}
     window = section.get("window") if isinstance(section.get("window"), Mapping) else {}
@@ -733,13 +741,9 @@ class StreamVerifier:
 
     def _eligibility(self) -> Finding:
         section = self.index.get("eligibility_changes")
-        if section is None:
-            return Finding("eligibility_changes", True, "本记录未列抽取资格变更（早于该部分的记录）")
-        if not isinstance(section, Mapping) or not isinstance(section.get("moves"), list):
-            return Finding("eligibility_changes", False, "eligibility_changes 格式错误")
-        reasons = []
-        if canonical_sha256(section["moves"]) != section.get("moves_sha256"):
-            reasons.append("变更列表与 moves_sha256 不符")
+        settled, reasons = _moves_section(section)
+        if settled:
+            return settled
         known = section.get("reasons") if isinstance(section.get("reasons"), Mapping) else {}
         window = section.get("window") if isinstance(section.get("window"), Mapping) else {}
         for move in section["moves"]:
