@@ -88,15 +88,6 @@ class Draw(Base):
     plan: Mapped[Plan] = relationship(lazy="joined")
 
     @property
-    def strata(self) -> list[dict[str, Any]]:
-        """Every frozen stratum's entry at once, ``{key, matter, risk_class, ratio, population,
-        key_targets}`` (small draws and tests: large ones read :func:`gateway.draw.frozen.entries`
-        one stratum at a time)."""
-        from gateway.draw import frozen
-
-        return list(frozen.entries(object_session(self), self.id))
-
-    @property
     def record(self) -> str | None:
         """The public record's whole text, exactly as published (hashes to ``record_sha256``).
         Of a version 2 record this joins every part: large draws should read the index and the
