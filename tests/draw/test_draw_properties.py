@@ -26,6 +26,7 @@ from sqlalchemy import func, select, text
 
 from gateway.demo.generate import make_uscc
 from gateway.directory.models import Conflict, Inspector
+from gateway.draw import frozen as frozen_strata
 from gateway.draw import service as draws
 from gateway.draw.eligibility import LEVEL_RANK, KeyRule
 from gateway.draw.models import Draw
@@ -147,7 +148,7 @@ def _check_draw(gateway, draw_id: int, first: bool) -> None:
         plan = session.get(Plan, draw.plan_id)
         info = {m.code: m for m in draws.plan_matters(session, plan)}
         selected_for: dict[str, set[str]] = {}
-        for entry in draw.strata:
+        for entry in list(frozen_strata.entries(session, draw.id)):
             minimum = info[entry["matter"]].min_ratio
             ratio = Decimal(entry["ratio"])
             if entry["key"] == f"{entry['matter']}:key":  # key targets: all of them unless the plan says less

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.directory.models import Inspector
+from gateway.draw import frozen as frozen_strata
 from gateway.draw import service as draws
 from gateway.draw.models import Draw
 from gateway.draw.population import strata_from_json
@@ -50,7 +51,7 @@ def test_a_failed_run_is_retried_with_the_same_seed_and_gives_the_seeds_selectio
     draws.run_and_record_failure(gateway, COUNTY, draw_id)
     with gateway.read() as session:
         draw = session.get(Draw, draw_id)
-        expected, _ = draw_targets(strata_from_json(draw.strata), seed)
+        expected, _ = draw_targets(strata_from_json(list(frozen_strata.entries(session, draw.id))), seed)
         assert draw.seed == seed and draw.status == "drawn"
         record = json.loads(draw.record)
         assert {s["key"]: s["selected"] for s in record["strata"]} == {s.key: list(s.selected) for s in expected}
@@ -82,7 +83,7 @@ def test_a_wrong_plan_gets_a_new_version_and_the_revealed_draw_stays_public(gate
     with gateway.read() as session:
         draw = session.get(Draw, draw_id)
         seed = draw.seed
-        expected, _ = draw_targets(strata_from_json(draw.strata), seed)
+        expected, _ = draw_targets(strata_from_json(list(frozen_strata.entries(session, draw.id))), seed)
     assert public["seed"] == seed and public["contributions"]
     assert public["would_be_selection"] == {s.key: list(s.selected) for s in expected}
     assert any(public["would_be_selection"].values())

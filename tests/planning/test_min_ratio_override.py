@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from gateway.draw import frozen as frozen_strata
 from gateway.draw import service as draws
 from tests.drawdb import COUNTY, build_directory, plan_body
 
@@ -36,7 +37,7 @@ def test_a_plan_adjusts_a_county_default_minimum_and_shows_it_as_such(gateway, c
     assert office.post(f"/api/v1/plans/{created.json['id']}/filing", json=filing).status_code == 200
     with gateway.write() as session:
         draw = draws.freeze(session, COUNTY, created.json["id"])
-        ratios = {s["key"]: s["ratio"] for s in draw.strata}
+        ratios = {s["key"]: s["ratio"] for s in list(frozen_strata.entries(session, draw.id))}
     assert (ratios[f"{MATTER}:A"], ratios[f"{MATTER}:D"], ratios["testing_bodies:A"]) == ("0.4", "1", "0.3")
 
 
