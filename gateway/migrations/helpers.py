@@ -11,7 +11,7 @@ migration's schema as it was (compare a fresh upgrade's ``pg_dump -s`` and SQLit
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,6 +21,7 @@ Index = str | tuple[str, Sequence[str]]
 
 
 def id_column() -> sa.Column:
+    """The integer ``id`` column of a table keyed by it."""
     return sa.Column("id", sa.Integer(), nullable=False)
 
 
@@ -60,14 +61,54 @@ def timestamps() -> tuple[sa.Column, sa.Column]:
     return at("created_at"), at("updated_at")
 
 
+def by_at(verb: str, *, pending: bool = False, nullable: bool = False) -> list[sa.Column]:
+    """Who did ``verb`` and when: ``<verb>_by`` (:func:`actor`), then ``<verb>_at`` (:func:`at`).
+
+    ``pending``: the act may not have happened yet; the moment is NULL until it does, the actor an
+    empty string. ``nullable``: both are NULL until it does."""
+    return [actor(f"{verb}_by", nullable=nullable), at(f"{verb}_at", nullable=nullable or pending)]
+
+
+def at_by(verb: str, *, pending: bool = False, nullable: bool = False) -> list[sa.Column]:
+    """:func:`by_at` with the moment first: ``<verb>_at``, then ``<verb>_by``."""
+    return by_at(verb, pending=pending, nullable=nullable)[::-1]
+
+
+def _kind(type_: Callable[[], sa.types.TypeEngine], doc: str) -> Callable[..., list[sa.Column]]:
+    def columns(*names: str, nullable: bool = False, **column) -> list[sa.Column]:
+        return [sa.Column(name, type_(), nullable=nullable, **column) for name in names]
+
+    columns.__doc__ = f"{doc}, one for each of ``names`` in that order; ``column`` as ``server_default``."
+    return columns
+
+
+# Columns of one kind: ``*flags("active", "current")``.
+texts = _kind(sa.Text, "Unbounded text columns (notes, reasons, descriptions)")
+integers = _kind(sa.Integer, "Integer columns holding numbers, not other rows' ids (those are :func:`ref`)")
+flags = _kind(sa.Boolean, "Boolean columns")
+dates = _kind(sa.Date, "Calendar dates, without a time of day")
+jsons = _kind(sa.JSON, "JSON documents")
+blobs = _kind(sa.LargeBinary, "Bytes (gzip-compressed bodies)")
+
+
+def strings(*, nullable: bool = False, server_default: str | None = None, **lengths: int) -> list[sa.Column]:
+    """``VARCHAR`` columns, one for each name in ``lengths`` (its maximum length), in that order:
+    ``*strings(name=200, type=32)``."""
+    return [sa.Column(name, sa.String(length=length), nullable=nullable, server_default=server_default)
+            for name, length in lengths.items()]
+
+
 def references(column: str, target: str, **kwargs) -> sa.ForeignKeyConstraint:
     """A foreign key from ``column`` to ``target`` (``"table.column"``); ``kwargs`` as ``ondelete``."""
     return sa.ForeignKeyConstraint([column], [target], **kwargs)
 
 
-def create_table(name: str, *elements: sa.schema.SchemaItem, indexes: Iterable[Index] = ()) -> None:
-    """``op.create_table`` with an ``id`` primary key first, then its ``indexes``."""
-    op.create_table(name, id_column(), *elements, sa.PrimaryKeyConstraint("id"))
+def create_table(name: str, *elements: sa.schema.SchemaItem, key: Sequence[str] | None = None,
+                 indexes: Iterable[Index] = ()) -> None:
+    """``op.create_table`` with its primary key, then its ``indexes``. The key is an integer ``id``
+    column, put first, unless ``key`` names the columns of another (``pk_<table>`` either way)."""
+    columns = (id_column(),) if key is None else ()
+    op.create_table(name, *columns, *elements, sa.PrimaryKeyConstraint(*(key or ["id"])))
     create_indexes(name, *indexes)
 
 
@@ -89,3 +130,50 @@ def drop_tables(*names: str) -> None:
     """Drop tables in the order given (dependants first); their indexes go with them."""
     for name in names:
         op.drop_table(name)
+
+
+def add_columns(table: str, *columns: sa.Column, batch: bool = True) -> None:
+    """Add ``columns`` to ``table`` in the order given: in a batch (on SQLite a copy of the table), or
+    with ``batch=False`` as plain ``ADD COLUMN`` (for a table other tables' rows refer to, which
+    SQLite refuses to drop and recreate)."""
+    if not batch:
+        for column in columns:
+            op.add_column(table, column)
+        return
+    with op.batch_alter_table(table) as alter:
+        for column in columns:
+            alter.add_column(column)
+
+
+def drop_columns(table: str, *names: str, batch: bool = True) -> None:
+    """Drop the columns ``names`` of ``table`` in the order given; ``batch`` as in :func:`add_columns`
+    (plain ``DROP COLUMN`` needs SQLite 3.35+)."""
+    if not batch:
+        for name in names:
+            op.drop_column(table, name)
+        return
+    with op.batch_alter_table(table) as alter:
+        for name in names:
+            alter.drop_column(name)
+
+
+def on_postgresql() -> bool:
+    """Whether the migration runs on PostgreSQL (the other database being SQLite)."""
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def lz4_available() -> bool:
+    """Whether this is a PostgreSQL (14+) that can compress TOAST values with lz4."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql" or bind.dialect.server_version_info < (14,):
+        return False
+    values = bind.exec_driver_sql(
+        "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'").scalar()
+    return bool(values) and "lz4" in values
+
+
+def store_external(table: str, column: str) -> None:
+    """On PostgreSQL, store ``column`` out of line uncompressed: its values are gzip-compressed
+    already, and PostgreSQL need not try again. SQLite has no such setting."""
+    if on_postgresql():
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE EXTERNAL")

@@ -1,99 +1,75 @@
-"""directories: departments, matters, inspectors, targets, conflicts
-
-Revision ID: 0001_directories
-Revises: 
-Create Date: 2026-11-27 04:15:24.090384
-"""
+"""directories: departments, matters, inspectors, targets, conflicts"""
 import sqlalchemy as sa
-from alembic import op
 
-from gateway.migrations.helpers import at, create_table, department_code, drop_tables, ref, references, status, timestamps, uscc
+from gateway.migrations import helpers as h
 
-revision = '0001_directories'
+revision = "0001_directories"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    h.create_table(
         "departments",
-        sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("short_name", sa.String(length=100), nullable=False),
-        sa.Column("level", sa.String(length=16), nullable=False),
-        sa.Column("parent_code", sa.String(length=64), nullable=True),
-        sa.Column("plugin", sa.String(length=100), nullable=False),
-        sa.Column("installed", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_departments")),
+        h.department_code("code"),
+        *h.strings(name=200, short_name=100, level=16),
+        h.department_code("parent_code", nullable=True),
+        *h.strings(plugin=100),
+        *h.flags("installed"),
+        key=["code"],
     )
-    create_table(
+    h.create_table(
         "targets",
-        uscc(),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("township", sa.String(length=50), nullable=False),
-        sa.Column("level", sa.String(length=16), nullable=False),
-        sa.Column("address", sa.String(length=300), nullable=False),
-        sa.Column("legal_representative", sa.String(length=50), nullable=False),
-        sa.Column("business_scope", sa.Text(), nullable=False),
-        sa.Column("licences", sa.Text(), nullable=False),
-        status(),
-        sa.Column("risk_class", sa.String(length=1), nullable=False),
-        sa.Column("abnormal_list", sa.Boolean(), nullable=False),
-        sa.Column("serious_violation_list", sa.Boolean(), nullable=False),
-        sa.Column("complaint_count", sa.Integer(), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        *timestamps(),
+        h.uscc(),
+        *h.strings(name=200, type=32, township=50, level=16, address=300, legal_representative=50),
+        *h.texts("business_scope", "licences"),
+        h.status(),
+        *h.strings(risk_class=1),
+        *h.flags("abnormal_list", "serious_violation_list"),
+        *h.integers("complaint_count"),
+        *h.flags("active"),
+        *h.timestamps(),
         sa.UniqueConstraint("uscc"),
         indexes=["name", ("ix_targets_risk_class", ["risk_class"]), ("ix_targets_township_type", ["township", "type"])],
     )
 
-    create_table(
+    h.create_table(
         "inspectors",
-        department_code(),
-        sa.Column("name", sa.String(length=50), nullable=False),
-        sa.Column("gender", sa.String(length=8), nullable=False),
-        sa.Column("unit", sa.String(length=200), nullable=False),
-        sa.Column("position", sa.String(length=100), nullable=False),
-        sa.Column("expertise", sa.String(length=200), nullable=False),
-        sa.Column("certificate_no", sa.String(length=40), nullable=False),
-        sa.Column("certificate_valid_until", sa.Date(), nullable=True),
-        sa.Column("phone", sa.String(length=20), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        *timestamps(),
-        references("department_code", "departments.code"),
+        h.department_code(),
+        *h.strings(name=50, gender=8, unit=200, position=100, expertise=200, certificate_no=40),
+        *h.dates("certificate_valid_until", nullable=True),
+        *h.strings(phone=20),
+        *h.flags("active"),
+        *h.timestamps(),
+        h.references("department_code", "departments.code"),
         sa.UniqueConstraint("certificate_no"),
         indexes=["department_code"],
     )
 
-    create_table(
+    h.create_table(
         "matter_versions",
-        sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column("version", sa.String(length=32), nullable=False),
-        department_code(),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("content_sha256", sa.String(length=64), nullable=False),
-        sa.Column("content", sa.JSON(), nullable=False),
-        sa.Column("current", sa.Boolean(), nullable=False),
-        at("created_at"),
-        references("department_code", "departments.code"),
+        *h.strings(code=64, version=32),
+        h.department_code(),
+        *h.strings(name=300, content_sha256=64),
+        *h.jsons("content"),
+        *h.flags("current"),
+        h.at("created_at"),
+        h.references("department_code", "departments.code"),
         sa.UniqueConstraint("code", "content_sha256"),
         indexes=["code"],
     )
 
-    create_table(
+    h.create_table(
         "conflicts",
-        ref("inspector_id"),
-        ref("target_id"),
-        sa.Column("reason", sa.String(length=300), nullable=False),
-        at("declared_at"),
-        references("inspector_id", "inspectors.id", ondelete="CASCADE"),
-        references("target_id", "targets.id", ondelete="CASCADE"),
+        h.ref("inspector_id"),
+        h.ref("target_id"),
+        *h.strings(reason=300),
+        h.at("declared_at"),
+        h.references("inspector_id", "inspectors.id", ondelete="CASCADE"),
+        h.references("target_id", "targets.id", ondelete="CASCADE"),
         sa.UniqueConstraint("inspector_id", "target_id"),
         indexes=["inspector_id", "target_id"],
     )
 
 
 def downgrade() -> None:
-    drop_tables("conflicts", "matter_versions", "inspectors", "targets", "departments")
+    h.drop_tables("conflicts", "matter_versions", "inspectors", "targets", "departments")

@@ -1,57 +1,45 @@
-"""audit log and outbox
-
-Revision ID: 0003_audit_outbox
-Revises: 0002_plans_tasks
-Create Date: 2026-11-27 04:22:18.516533
-"""
+"""audit log and outbox"""
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref
+from gateway.migrations import helpers as h
 
-revision = '0003_audit_outbox'
-down_revision = '0002_plans_tasks'
-branch_labels = None
-depends_on = None
+revision = "0003_audit_outbox"
+down_revision = "0002_plans_tasks"
 
 
 def upgrade() -> None:
-    create_table(
+    h.create_table(
         "audit_log",
-        at("at"),
-        actor("actor"),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        department_code("actor_department"),
-        sa.Column("action", sa.String(length=100), nullable=False),
-        sa.Column("entity_type", sa.String(length=64), nullable=False),
-        sa.Column("entity_id", sa.String(length=100), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
+        h.at("at"),
+        h.actor("actor"),
+        *h.strings(actor_role=32),
+        h.department_code("actor_department"),
+        *h.strings(action=100, entity_type=64, entity_id=100),
+        *h.jsons("details"),
+        *h.strings(prev_hash=64, hash=64),
         indexes=["action"],
     )
 
-    create_table(
+    h.create_table(
         "outbox",
-        sa.Column("record_id", sa.String(length=100), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        ref("entity_id"),
-        department_code(),
-        sa.Column("payload", sa.JSON(), nullable=True),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        at("next_attempt_at"),
-        sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        at("lease_expires_at", nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=False),
-        sa.Column("field_errors", sa.JSON(), nullable=True),
-        sa.Column("receipt", sa.JSON(), nullable=True),
-        sa.Column("due_date", sa.DateTime(), nullable=True),
-        at("created_at"),
-        at("delivered_at", nullable=True),
+        *h.strings(record_id=100, kind=16),
+        h.ref("entity_id"),
+        h.department_code(),
+        *h.jsons("payload", nullable=True),
+        *h.strings(state=16),
+        *h.integers("attempts"),
+        h.at("next_attempt_at"),
+        *h.strings(nullable=True, lease_owner=100),
+        h.at("lease_expires_at", nullable=True),
+        *h.texts("last_error"),
+        *h.jsons("field_errors", "receipt", nullable=True),
+        h.at("due_date", nullable=True),
+        h.at("created_at"),
+        h.at("delivered_at", nullable=True),
         sa.UniqueConstraint("record_id"),
         indexes=[("ix_outbox_state_next", ["state", "next_attempt_at"])],
     )
 
 
 def downgrade() -> None:
-    drop_tables("outbox", "audit_log")
+    h.drop_tables("outbox", "audit_log")

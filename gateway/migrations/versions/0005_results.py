@@ -1,130 +1,107 @@
-"""results: inspection results, attachments, dispositions, risk events
-
-Revision ID: 0005_results
-Revises: 0003_audit_outbox
-Create Date: 2026-11-27 04:31:18.433305
-"""
+"""results: inspection results, attachments, dispositions, risk events"""
 import sqlalchemy as sa
-from alembic import op
 
-from gateway.migrations.helpers import actor, at, create_table, department_code, drop_tables, ref, references, status
+from gateway.migrations import helpers as h
 
-revision = '0005_results'
-down_revision = '0003_audit_outbox'
-branch_labels = None
-depends_on = None
+revision = "0005_results"
+down_revision = "0003_audit_outbox"
 
 
 def upgrade() -> None:
-    create_table(
+    h.create_table(
         "risk_events",
-        ref("target_id"),
-        sa.Column("source_type", sa.String(length=16), nullable=False),
-        ref("source_id"),
-        sa.Column("chain", sa.String(length=64), nullable=False),
-        sa.Column("rules", sa.JSON(), nullable=False),
-        sa.Column("baseline_risk_class", sa.String(length=1), nullable=False),
-        sa.Column("risk_class_before", sa.String(length=1), nullable=False),
-        sa.Column("risk_class_after", sa.String(length=1), nullable=False),
-        sa.Column("lists_set", sa.JSON(), nullable=False),
-        at("at"),
-        references("target_id", "targets.id"),
+        h.ref("target_id"),
+        *h.strings(source_type=16),
+        h.ref("source_id"),
+        *h.strings(chain=64),
+        *h.jsons("rules"),
+        *h.strings(baseline_risk_class=1, risk_class_before=1, risk_class_after=1),
+        *h.jsons("lists_set"),
+        h.at("at"),
+        h.references("target_id", "targets.id"),
         sa.UniqueConstraint("source_type", "source_id"),
         indexes=["chain", "target_id"],
     )
 
-    create_table(
+    h.create_table(
         "attachments",
-        ref("task_id"),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("filename", sa.String(length=255), nullable=False),
-        sa.Column("content_type", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        actor("uploaded_by"),
-        ref("uploaded_by_inspector_id", nullable=True),
-        at("uploaded_at"),
-        references("task_id", "tasks.id"),
-        references("uploaded_by_inspector_id", "inspectors.id"),
+        h.ref("task_id"),
+        *h.strings(sha256=64, filename=255, content_type=64),
+        *h.integers("size"),
+        h.actor("uploaded_by"),
+        h.ref("uploaded_by_inspector_id", nullable=True),
+        h.at("uploaded_at"),
+        h.references("task_id", "tasks.id"),
+        h.references("uploaded_by_inspector_id", "inspectors.id"),
         indexes=["sha256", "task_id"],
     )
 
-    create_table(
+    h.create_table(
         "inspection_results",
-        ref("task_id"),
-        sa.Column("version", sa.Integer(), nullable=False),
-        status(),
-        ref("supersedes_id", nullable=True),
-        sa.Column("correction_reason", sa.Text(), nullable=False),
-        sa.Column("checklists", sa.JSON(), nullable=False),
-        sa.Column("result_codes", sa.JSON(), nullable=False),
-        sa.Column("has_problems", sa.Boolean(), nullable=False),
-        sa.Column("requires_follow_up", sa.Boolean(), nullable=False),
-        sa.Column("methods", sa.JSON(), nullable=False),
-        sa.Column("completed_on", sa.Date(), nullable=False),
-        sa.Column("completed_late", sa.Boolean(), nullable=False),
-        sa.Column("deadline", sa.Date(), nullable=False),
-        sa.Column("deadline_provisional", sa.Boolean(), nullable=False),
-        sa.Column("signature_status", sa.String(length=16), nullable=False),
-        sa.Column("signer_name", sa.String(length=50), nullable=False),
-        sa.Column("signer_title", sa.String(length=100), nullable=False),
-        sa.Column("refusal_note", sa.Text(), nullable=False),
-        sa.Column("remarks", sa.Text(), nullable=False),
-        actor("recorded_by"),
-        ref("recorded_by_inspector_id", nullable=True),
-        at("recorded_at"),
-        at("updated_at"),
-        actor("reviewed_by"),
-        at("reviewed_at", nullable=True),
-        sa.Column("review_note", sa.Text(), nullable=False),
-        actor("published_by"),
-        at("published_at", nullable=True),
-        sa.Column("published_on", sa.Date(), nullable=True),
-        sa.Column("published_on_time", sa.Boolean(), nullable=True),
-        references("recorded_by_inspector_id", "inspectors.id"),
-        references("supersedes_id", "inspection_results.id"),
-        references("task_id", "tasks.id"),
+        h.ref("task_id"),
+        *h.integers("version"),
+        h.status(),
+        h.ref("supersedes_id", nullable=True),
+        *h.texts("correction_reason"),
+        *h.jsons("checklists", "result_codes"),
+        *h.flags("has_problems", "requires_follow_up"),
+        *h.jsons("methods"),
+        *h.dates("completed_on"),
+        *h.flags("completed_late"),
+        *h.dates("deadline"),
+        *h.flags("deadline_provisional"),
+        *h.strings(signature_status=16, signer_name=50, signer_title=100),
+        *h.texts("refusal_note", "remarks"),
+        h.actor("recorded_by"),
+        h.ref("recorded_by_inspector_id", nullable=True),
+        h.at("recorded_at"),
+        h.at("updated_at"),
+        *h.by_at("reviewed", pending=True),
+        *h.texts("review_note"),
+        *h.by_at("published", pending=True),
+        *h.dates("published_on", nullable=True),
+        *h.flags("published_on_time", nullable=True),
+        h.references("recorded_by_inspector_id", "inspectors.id"),
+        h.references("supersedes_id", "inspection_results.id"),
+        h.references("task_id", "tasks.id"),
         sa.UniqueConstraint("task_id", "version"),
         indexes=["completed_on", "deadline", "status", "task_id"],
     )
 
-    create_table(
+    h.create_table(
         "dispositions",
-        ref("result_id"),
-        ref("task_id"),
-        ref("target_id"),
-        department_code(),
-        sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("decision_number", sa.String(length=100), nullable=False),
-        sa.Column("receiving_authority", sa.String(length=200), nullable=False),
-        sa.Column("decided_on", sa.Date(), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        status(),
-        ref("supersedes_id", nullable=True),
-        sa.Column("correction_reason", sa.Text(), nullable=False),
-        sa.Column("deadline", sa.Date(), nullable=False),
-        sa.Column("deadline_provisional", sa.Boolean(), nullable=False),
-        actor("recorded_by"),
-        at("recorded_at"),
-        actor("published_by"),
-        at("published_at", nullable=True),
-        sa.Column("published_on", sa.Date(), nullable=True),
-        references("department_code", "departments.code"),
-        references("result_id", "inspection_results.id"),
-        references("supersedes_id", "dispositions.id"),
-        references("target_id", "targets.id"),
-        references("task_id", "tasks.id"),
+        h.ref("result_id"),
+        h.ref("task_id"),
+        h.ref("target_id"),
+        h.department_code(),
+        *h.strings(kind=32, decision_number=100, receiving_authority=200),
+        *h.dates("decided_on"),
+        *h.texts("description"),
+        h.status(),
+        h.ref("supersedes_id", nullable=True),
+        *h.texts("correction_reason"),
+        *h.dates("deadline"),
+        *h.flags("deadline_provisional"),
+        *h.by_at("recorded"),
+        *h.by_at("published", pending=True),
+        *h.dates("published_on", nullable=True),
+        h.references("department_code", "departments.code"),
+        h.references("result_id", "inspection_results.id"),
+        h.references("supersedes_id", "dispositions.id"),
+        h.references("target_id", "targets.id"),
+        h.references("task_id", "tasks.id"),
         indexes=["department_code", "result_id", "status", "target_id", "task_id"],
     )
 
-    op.create_table(
+    h.create_table(
         "inspection_result_attachments",
-        ref("result_id"),
-        ref("attachment_id"),
-        references("attachment_id", "attachments.id"),
-        references("result_id", "inspection_results.id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("result_id", "attachment_id", name=op.f("pk_inspection_result_attachments")),
+        h.ref("result_id"),
+        h.ref("attachment_id"),
+        h.references("attachment_id", "attachments.id"),
+        h.references("result_id", "inspection_results.id", ondelete="CASCADE"),
+        key=["result_id", "attachment_id"],
     )
 
 
 def downgrade() -> None:
-    drop_tables("inspection_result_attachments", "dispositions", "inspection_results", "attachments", "risk_events")
+    h.drop_tables("inspection_result_attachments", "dispositions", "inspection_results", "attachments", "risk_events")

@@ -2,17 +2,11 @@
 
 Both databases use the leading column of that unique index for lookups by plan, so the separate
 index only cost every inserted task (a draw inserts tens of thousands) one more index entry.
-
-Revision ID: 0010_drop_tasks_plan_index
-Revises: 0009_draw_lz4
-Create Date: 2026-11-27
 """
 from alembic import op
 
 revision = "0010_drop_tasks_plan_index"
 down_revision = "0009_draw_lz4"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -6,27 +6,23 @@ looked up by draw only together with the draw's plan (one draw per plan), so the
 identifiers: on PostgreSQL the column gets the "C" collation, which orders them by code point,
 as Python does, and fills the unique index without locale-aware comparisons. SQLite already
 compares text byte by byte.
-
-Revision ID: 0012_tasks_draw_insert
-Revises: 0011_draw_record_gzip
-Create Date: 2026-11-27
 """
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations import helpers as h
+
 revision = "0012_tasks_draw_insert"
 down_revision = "0011_draw_record_gzip"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.drop_index("ix_tasks_draw_id", table_name="tasks")
-    if op.get_bind().dialect.name == "postgresql":
+    if h.on_postgresql():
         op.alter_column("tasks", "number", type_=sa.String(120, collation="C"), existing_nullable=False)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if h.on_postgresql():
         op.alter_column("tasks", "number", type_=sa.String(120), existing_nullable=False)
     op.create_index("ix_tasks_draw_id", "tasks", ["draw_id"])

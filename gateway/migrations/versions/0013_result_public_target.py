@@ -3,22 +3,18 @@
 A published result keeps what the public saw of its target at publication, so a later edit of the
 directory does not rewrite it; a correction is a new version with its own snapshot. Results
 published before this revision take the target as it stands now, the best record there is.
-
-Revision ID: 0013_result_public_target
-Revises: 0012_tasks_draw_insert
-Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations import helpers as h
+
 revision = "0013_result_public_target"
 down_revision = "0012_tasks_draw_insert"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("inspection_results", sa.Column("public_target", sa.JSON(), nullable=True))
+    h.add_columns("inspection_results", *h.jsons("public_target", nullable=True), batch=False)
     results = sa.table("inspection_results", sa.column("id", sa.Integer), sa.column("task_id", sa.Integer),
                        sa.column("status", sa.String), sa.column("public_target", sa.JSON))
     tasks = sa.table("tasks", sa.column("id", sa.Integer), sa.column("target_id", sa.Integer))
@@ -37,5 +33,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inspection_results") as batch:
-        batch.drop_column("public_target")
+    h.drop_columns("inspection_results", "public_target")

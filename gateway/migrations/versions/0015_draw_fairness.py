@@ -5,35 +5,19 @@ Article 16: organiser, technical operator and supervisor are distinct persons, t
 identity kept only as a keyed digest (never published); every witness is of a listed category.
 Article 14: the requester of a reassignment never decides it, and the replacement's seed includes a
 nonce committed to at the request and revealed at the approval.
-
-Revision ID: 0015_draw_fairness
-Revises: 0014_sign_in_throttle
-Create Date: 2026-12-03
 """
-import sqlalchemy as sa
-from alembic import op
+from gateway.migrations import helpers as h
 
 revision = "0015_draw_fairness"
 down_revision = "0014_sign_in_throttle"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("draws") as batch:
-        batch.add_column(sa.Column("identity_digests", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("witnesses", sa.JSON(), nullable=True))
-    with op.batch_alter_table("reassignments") as batch:
-        batch.add_column(sa.Column("requested_by_key", sa.String(length=200), nullable=False, server_default=""))
-        batch.add_column(sa.Column("nonce", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("nonce_commitment", sa.String(length=64), nullable=True))
+    h.add_columns("draws", *h.jsons("identity_digests", "witnesses", nullable=True))
+    h.add_columns("reassignments", *h.strings(requested_by_key=200, server_default=""),
+                  *h.strings(nullable=True, nonce=64, nonce_commitment=64))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reassignments") as batch:
-        batch.drop_column("nonce_commitment")
-        batch.drop_column("nonce")
-        batch.drop_column("requested_by_key")
-    with op.batch_alter_table("draws") as batch:
-        batch.drop_column("witnesses")
-        batch.drop_column("identity_digests")
+    h.drop_columns("reassignments", "nonce_commitment", "nonce", "requested_by_key")
+    h.drop_columns("draws", "witnesses", "identity_digests")

@@ -1,41 +1,35 @@
 """Inspection codes and check-ins (issue 17): the check-ins of tasks' teams (扫码入企)
 
 The county's signing keys live outside the database (docs/enterprise.md); only check-ins are stored.
-
-Revision ID: 0020_inspection_codes
-Revises: 0021_enterprise_portal
-Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 
-from gateway.migrations.helpers import at, create_table, drop_tables, ref, references
+from gateway.migrations import helpers as h
 
 revision = "0020_inspection_codes"
 down_revision = "0021_enterprise_portal"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    create_table(
+    h.create_table(
         "task_checkins",
-        ref("task_id"),
-        ref("access_code_id"),
-        at("arrived_at"),
-        sa.Column("code_kid", sa.String(length=32), nullable=False),
-        sa.Column("team", sa.JSON(), nullable=False),
-        sa.Column("location_consent", sa.Boolean(), nullable=False),
+        h.ref("task_id"),
+        h.ref("access_code_id"),
+        h.at("arrived_at"),
+        *h.strings(code_kid=32),
+        *h.jsons("team"),
+        *h.flags("location_consent"),
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
-        at("located_at", nullable=True),
-        at("departed_at", nullable=True),
-        ref("departure_result_id", nullable=True),
-        references("access_code_id", "enterprise_access_codes.id"),
-        references("departure_result_id", "inspection_results.id"),
-        references("task_id", "tasks.id"),
+        h.at("located_at", nullable=True),
+        h.at("departed_at", nullable=True),
+        h.ref("departure_result_id", nullable=True),
+        h.references("access_code_id", "enterprise_access_codes.id"),
+        h.references("departure_result_id", "inspection_results.id"),
+        h.references("task_id", "tasks.id"),
         indexes=["task_id"],
     )
 
 
 def downgrade() -> None:
-    drop_tables("task_checkins")
+    h.drop_tables("task_checkins")

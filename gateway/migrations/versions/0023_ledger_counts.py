@@ -3,22 +3,16 @@
 Issue 16: the freeze reads the targets at a cap through an index instead of grouping the whole
 ledger of the year. Two tables (in all, per department), backfilled here from the ledger under each
 year's current caps; from now on kept exact by gateway.ledger.counts.
-
-Revision ID: 0023_ledger_counts
-Revises: 0022_field_capture
-Create Date: 2026-12-03
 """
 import json
 
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.migrations.helpers import create_indexes, department_code, drop_tables, uscc
+from gateway.migrations import helpers as h
 
 revision = "0023_ledger_counts"
 down_revision = "0022_field_capture"
-branch_labels = None
-depends_on = None
 
 # The defaults of gateway.ledger.channels.DEFAULT_EXEMPT when this migration was written.
 DEFAULT_EXEMPT = ("case", "complaint", "referral")
@@ -32,23 +26,23 @@ UNION ALL SELECT uscc, department_code, channel FROM registered_inspections WHER
 
 
 def upgrade() -> None:
-    op.create_table(
+    h.create_table(
         "ledger_target_counts",
-        sa.Column("year", sa.Integer(), nullable=False),
-        uscc(),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("year", "uscc", name=op.f("pk_ledger_target_counts")),
+        *h.integers("year"),
+        h.uscc(),
+        *h.integers("n"),
+        key=["year", "uscc"],
+        indexes=[("ix_ledger_target_counts_year_n", ["year", "n"])],
     )
-    create_indexes("ledger_target_counts", ("ix_ledger_target_counts_year_n", ["year", "n"]))
-    op.create_table(
+    h.create_table(
         "ledger_department_counts",
-        sa.Column("year", sa.Integer(), nullable=False),
-        uscc(),
-        department_code(),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("year", "uscc", "department_code", name=op.f("pk_ledger_department_counts")),
+        *h.integers("year"),
+        h.uscc(),
+        h.department_code(),
+        *h.integers("n"),
+        key=["year", "uscc", "department_code"],
+        indexes=[("ix_ledger_department_counts_year_n", ["year", "n"])],
     )
-    create_indexes("ledger_department_counts", ("ix_ledger_department_counts_year_n", ["year", "n"]))
     _backfill(op.get_bind())
 
 
@@ -76,4 +70,4 @@ def _backfill(bind) -> None:
 
 
 def downgrade() -> None:
-    drop_tables("ledger_department_counts", "ledger_target_counts")
+    h.drop_tables("ledger_department_counts", "ledger_target_counts")

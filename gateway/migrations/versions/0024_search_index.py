@@ -3,17 +3,11 @@ trigram table kept by triggers on SQLite, for the targets and the inspectors
 
 See gateway/directory/search.py for how the searches use them. The statements are written out here
 (not imported) so that this revision keeps meaning what it meant when it was written.
-
-Revision ID: 0024_search_index
-Revises: 0023_ledger_counts
-Create Date: 2026-12-03
 """
 from alembic import op
 
 revision = "0024_search_index"
 down_revision = "0023_ledger_counts"
-branch_labels = None
-depends_on = None
 
 # The names searched: the targets' (public search, staff directory, task search) and the inspectors'
 # (staff directory).

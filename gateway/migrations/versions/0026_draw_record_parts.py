@@ -3,38 +3,32 @@
 Issue 20: the public record is split into a small index (kept in draws.record_gzip, its format in
 draws.record_format) and parts that can be fetched one at a time. Records of version 1 stay as
 they are (record_format NULL).
-
-Revision ID: 0026_draw_record_parts
-Revises: 0025_import_jobs
-Create Date: 2026-12-03
 """
 import gzip
 
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations import helpers as h
+
 revision = "0026_draw_record_parts"
 down_revision = "0025_import_jobs"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("draws", sa.Column("record_format", sa.String(length=32), nullable=True))
-    op.create_table(
+    h.add_columns("draws", *h.strings(nullable=True, record_format=32), batch=False)
+    h.create_table(
         "draw_record_parts",
-        sa.Column("draw_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("body_gzip", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(["draw_id"], ["draws.id"], name=op.f("fk_draw_record_parts_draw_id_draws"), ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("draw_id", "kind", "number", name=op.f("pk_draw_record_parts")),
+        *h.integers("draw_id"),
+        *h.strings(kind=16),
+        *h.integers("number"),
+        *h.strings(sha256=64),
+        *h.integers("size"),
+        *h.blobs("body_gzip"),
+        h.references("draw_id", "draws.id", ondelete="CASCADE"),
+        key=["draw_id", "kind", "number"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        # Stored gzip-compressed already: PostgreSQL need not try again.
-        op.execute("ALTER TABLE draw_record_parts ALTER COLUMN body_gzip SET STORAGE EXTERNAL")
+    h.store_external("draw_record_parts", "body_gzip")
 
 
 def downgrade() -> None:
@@ -57,5 +51,5 @@ def downgrade() -> None:
         pieces.append(gzip.decompress(index)[1:])
         whole = gzip.compress(b"".join(pieces), compresslevel=1, mtime=0)
         bind.execute(sa.text("UPDATE draws SET record_gzip = :packed WHERE id = :id"), {"packed": whole, "id": draw_id})
-    op.drop_table("draw_record_parts")
-    op.drop_column("draws", "record_format")
+    h.drop_tables("draw_record_parts")
+    h.drop_columns("draws", "record_format", batch=False)

@@ -5,10 +5,6 @@ run then loaded whole; each stratum now has its own row, written and read one at
 (gateway.draw.frozen). Existing draws are moved over one draw at a time and their draws.strata
 set to [] (the column stays, empty, for older code's downgrade). population_sha256 and
 strata_sha256 are unchanged: a population is stored as the canonical JSON that they hash.
-
-Revision ID: 0027_frozen_strata
-Revises: 0026_draw_record_parts
-Create Date: 2026-12-03
 """
 import gzip
 import hashlib
@@ -17,10 +13,10 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.migrations import helpers as h
+
 revision = "0027_frozen_strata"
 down_revision = "0026_draw_record_parts"
-branch_labels = None
-depends_on = None
 
 draws = sa.table("draws", sa.column("id", sa.Integer), sa.column("strata", sa.JSON))
 frozen = sa.table(
@@ -41,26 +37,19 @@ def _pack(body: bytes) -> bytes:
 
 
 def upgrade() -> None:
-    op.create_table(
+    h.create_table(
         "draw_frozen_strata",
-        sa.Column("draw_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("matter", sa.String(length=100), nullable=False),
-        sa.Column("risk_class", sa.String(length=32), nullable=False),
-        sa.Column("ratio", sa.String(length=32), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("population_sha256", sa.String(length=64), nullable=False),
-        sa.Column("population_gzip", sa.LargeBinary(), nullable=False),
-        sa.Column("key_targets_gzip", sa.LargeBinary(), nullable=True),
-        sa.ForeignKeyConstraint(["draw_id"], ["draws.id"], name=op.f("fk_draw_frozen_strata_draw_id_draws"),
-                                ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("draw_id", "position", name=op.f("pk_draw_frozen_strata")),
+        *h.integers("draw_id", "position"),
+        *h.strings(key=200, matter=100, risk_class=32, ratio=32),
+        *h.integers("size"),
+        *h.strings(population_sha256=64),
+        *h.blobs("population_gzip"),
+        *h.blobs("key_targets_gzip", nullable=True),
+        h.references("draw_id", "draws.id", ondelete="CASCADE"),
+        key=["draw_id", "position"],
     )
+    h.store_external("draw_frozen_strata", "population_gzip")
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        # Stored gzip-compressed already: PostgreSQL need not try again.
-        op.execute("ALTER TABLE draw_frozen_strata ALTER COLUMN population_gzip SET STORAGE EXTERNAL")
     for draw_id in bind.execute(sa.select(draws.c.id).order_by(draws.c.id)).scalars().all():
         entries = bind.execute(sa.select(draws.c.strata).where(draws.c.id == draw_id)).scalar() or []
         for position, entry in enumerate(entries):
@@ -88,4 +77,4 @@ def downgrade() -> None:
             entries.append({"key": row.key, "matter": row.matter, "risk_class": row.risk_class, "ratio": row.ratio,
                             "population": population, "key_targets": key_targets})
         bind.execute(draws.update().where(draws.c.id == draw_id).values(strata=entries))
-    op.drop_table("draw_frozen_strata")
+    h.drop_tables("draw_frozen_strata")
