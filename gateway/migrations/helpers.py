@@ -25,15 +25,21 @@ def id_column() -> sa.Column:
     return sa.Column("id", sa.Integer(), nullable=False)
 
 
-def ref(name: str, *, nullable: bool = False) -> sa.Column:
-    """An integer column holding another row's id (``task_id``); its foreign key, if any, is a
-    :func:`references` of the table."""
-    return sa.Column(name, sa.Integer(), nullable=nullable)
+def ref(name: str, target: str | None = None, *, nullable: bool = False, ondelete: str | None = None) -> sa.Column:
+    """An integer column holding another row's id (``task_id``); with ``target`` (``"tasks.id"``)
+    also its foreign key, which :func:`create_table` adds (``ondelete`` as ``"CASCADE"``)."""
+    column = sa.Column(name, sa.Integer(), nullable=nullable)
+    if target:
+        column.info["references"] = (target, {"ondelete": ondelete} if ondelete else {})
+    return column
 
 
-def department_code(name: str = "department_code", *, nullable: bool = False) -> sa.Column:
-    """A department's code (``departments.code``)."""
-    return sa.Column(name, sa.String(length=64), nullable=nullable)
+def department_code(name: str = "department_code", *, nullable: bool = False, fk: bool = False) -> sa.Column:
+    """A department's code; with ``fk``, a foreign key to ``departments.code`` (see :func:`ref`)."""
+    column = sa.Column(name, sa.String(length=64), nullable=nullable)
+    if fk:
+        column.info["references"] = ("departments.code", {})
+    return column
 
 
 def uscc(nullable: bool = False) -> sa.Column:
@@ -89,6 +95,7 @@ flags = _kind(sa.Boolean, "Boolean columns")
 dates = _kind(sa.Date, "Calendar dates, without a time of day")
 jsons = _kind(sa.JSON, "JSON documents")
 blobs = _kind(sa.LargeBinary, "Bytes (gzip-compressed bodies)")
+floats = _kind(sa.Float, "Floating-point numbers (coordinates)")
 
 
 def strings(*, nullable: bool = False, server_default: str | None = None, **lengths: int) -> list[sa.Column]:
@@ -98,17 +105,20 @@ def strings(*, nullable: bool = False, server_default: str | None = None, **leng
             for name, length in lengths.items()]
 
 
-def references(column: str, target: str, **kwargs) -> sa.ForeignKeyConstraint:
-    """A foreign key from ``column`` to ``target`` (``"table.column"``); ``kwargs`` as ``ondelete``."""
-    return sa.ForeignKeyConstraint([column], [target], **kwargs)
+def create_table(name: str, *columns: sa.Column, key: Sequence[str] | None = None,
+                 unique: Iterable[str | Sequence[str]] = (), indexes: Iterable[Index] = ()) -> None:
+    """``op.create_table`` with ``columns``, their foreign keys (:func:`ref`), the ``unique``
+    constraints (a column, or several), the primary key, then the ``indexes``.
 
-
-def create_table(name: str, *elements: sa.schema.SchemaItem, key: Sequence[str] | None = None,
-                 indexes: Iterable[Index] = ()) -> None:
-    """``op.create_table`` with its primary key, then its ``indexes``. The key is an integer ``id``
-    column, put first, unless ``key`` names the columns of another (``pk_<table>`` either way)."""
-    columns = (id_column(),) if key is None else ()
-    op.create_table(name, *columns, *elements, sa.PrimaryKeyConstraint(*(key or ["id"])))
+    The key is an integer ``id`` column, put first, unless ``key`` names the columns of another.
+    The foreign keys come in the order of their columns' names, as autogenerate wrote them: on
+    SQLite the order in which constraints are created is the order of the CREATE TABLE text."""
+    leading = (id_column(),) if key is None else ()
+    keyed = sorted((column for column in columns if "references" in column.info), key=lambda column: column.name)
+    foreign = [sa.ForeignKeyConstraint([column.name], [column.info["references"][0]], **column.info["references"][1])
+               for column in keyed]
+    uniques = [sa.UniqueConstraint(*([names] if isinstance(names, str) else names)) for names in unique]
+    op.create_table(name, *leading, *columns, *foreign, *uniques, sa.PrimaryKeyConstraint(*(key or ["id"])))
     create_indexes(name, *indexes)
 
 
@@ -136,25 +146,23 @@ def add_columns(table: str, *columns: sa.Column, batch: bool = True) -> None:
     """Add ``columns`` to ``table`` in the order given: in a batch (on SQLite a copy of the table), or
     with ``batch=False`` as plain ``ADD COLUMN`` (for a table other tables' rows refer to, which
     SQLite refuses to drop and recreate)."""
-    if not batch:
-        for column in columns:
-            op.add_column(table, column)
-        return
-    with op.batch_alter_table(table) as alter:
-        for column in columns:
-            alter.add_column(column)
+    _alter_each(table, "add_column", columns, batch)
 
 
 def drop_columns(table: str, *names: str, batch: bool = True) -> None:
     """Drop the columns ``names`` of ``table`` in the order given; ``batch`` as in :func:`add_columns`
     (plain ``DROP COLUMN`` needs SQLite 3.35+)."""
+    _alter_each(table, "drop_column", names, batch)
+
+
+def _alter_each(table: str, method: str, items: Sequence, batch: bool) -> None:
     if not batch:
-        for name in names:
-            op.drop_column(table, name)
+        for item in items:
+            getattr(op, method)(table, item)
         return
     with op.batch_alter_table(table) as alter:
-        for name in names:
-            alter.drop_column(name)
+        for item in items:
+            getattr(alter, method)(item)
 
 
 def on_postgresql() -> bool:

@@ -1,5 +1,4 @@
 """directories: departments, matters, inspectors, targets, conflicts"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -28,45 +27,41 @@ def upgrade() -> None:
         *h.integers("complaint_count"),
         *h.flags("active"),
         *h.timestamps(),
-        sa.UniqueConstraint("uscc"),
+        unique=["uscc"],
         indexes=["name", ("ix_targets_risk_class", ["risk_class"]), ("ix_targets_township_type", ["township", "type"])],
     )
 
     h.create_table(
         "inspectors",
-        h.department_code(),
+        h.department_code(fk=True),
         *h.strings(name=50, gender=8, unit=200, position=100, expertise=200, certificate_no=40),
         *h.dates("certificate_valid_until", nullable=True),
         *h.strings(phone=20),
         *h.flags("active"),
         *h.timestamps(),
-        h.references("department_code", "departments.code"),
-        sa.UniqueConstraint("certificate_no"),
+        unique=["certificate_no"],
         indexes=["department_code"],
     )
 
     h.create_table(
         "matter_versions",
         *h.strings(code=64, version=32),
-        h.department_code(),
+        h.department_code(fk=True),
         *h.strings(name=300, content_sha256=64),
         *h.jsons("content"),
         *h.flags("current"),
         h.at("created_at"),
-        h.references("department_code", "departments.code"),
-        sa.UniqueConstraint("code", "content_sha256"),
+        unique=[("code", "content_sha256")],
         indexes=["code"],
     )
 
     h.create_table(
         "conflicts",
-        h.ref("inspector_id"),
-        h.ref("target_id"),
+        h.ref("inspector_id", "inspectors.id", ondelete="CASCADE"),
+        h.ref("target_id", "targets.id", ondelete="CASCADE"),
         *h.strings(reason=300),
         h.at("declared_at"),
-        h.references("inspector_id", "inspectors.id", ondelete="CASCADE"),
-        h.references("target_id", "targets.id", ondelete="CASCADE"),
-        sa.UniqueConstraint("inspector_id", "target_id"),
+        unique=[("inspector_id", "target_id")],
         indexes=["inspector_id", "target_id"],
     )
 

@@ -1,5 +1,4 @@
 """plans and tasks"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -13,7 +12,7 @@ def upgrade() -> None:
         *h.strings(number=100),
         *h.integers("version", "year"),
         *h.strings(kind=16, title=300),
-        h.department_code("lead_department"),
+        h.department_code("lead_department", fk=True),
         h.status(),
         *h.jsons("scope", "ratios"),
         *h.strings(frequency=100),
@@ -21,60 +20,48 @@ def upgrade() -> None:
         *h.texts("description"),
         h.at("published_at", nullable=True),
         *h.flags("published_late"),
-        h.ref("amends_id", nullable=True),
+        h.ref("amends_id", "plans.id", nullable=True),
         *h.texts("amend_reason"),
         *h.strings(created_by=100),
         h.at("created_at"),
-        h.references("amends_id", "plans.id"),
-        h.references("lead_department", "departments.code"),
-        sa.UniqueConstraint("number", "version"),
+        unique=[("number", "version")],
         indexes=["number", "year"],
     )
 
     h.create_table(
         "plan_matters",
-        h.ref("plan_id"),
+        h.ref("plan_id", "plans.id", ondelete="CASCADE"),
         *h.strings(matter_code=64),
-        h.ref("matter_version_id"),
-        h.department_code(),
-        h.references("department_code", "departments.code"),
-        h.references("matter_version_id", "matter_versions.id"),
-        h.references("plan_id", "plans.id", ondelete="CASCADE"),
-        sa.UniqueConstraint("plan_id", "matter_code"),
+        h.ref("matter_version_id", "matter_versions.id"),
+        h.department_code(fk=True),
+        unique=[("plan_id", "matter_code")],
         indexes=["plan_id"],
     )
 
     h.create_table(
         "tasks",
         *h.strings(number=120),
-        h.ref("plan_id"),
+        h.ref("plan_id", "plans.id"),
         h.ref("draw_id", nullable=True),
-        h.ref("target_id"),
-        h.department_code("lead_department"),
+        h.ref("target_id", "targets.id"),
+        h.department_code("lead_department", fk=True),
         *h.jsons("matter_codes"),
         *h.flags("key_inspection"),
         *h.dates("window_start", "window_end"),
         h.status(),
         h.at("created_at"),
-        h.references("lead_department", "departments.code"),
-        h.references("plan_id", "plans.id"),
-        h.references("target_id", "targets.id"),
-        sa.UniqueConstraint("number"),
-        sa.UniqueConstraint("plan_id", "target_id"),
+        unique=["number", ("plan_id", "target_id")],
         indexes=["draw_id", "lead_department", "plan_id", "target_id"],
     )
 
     h.create_table(
         "task_members",
-        h.ref("task_id"),
-        h.ref("inspector_id"),
-        h.department_code(),
+        h.ref("task_id", "tasks.id", ondelete="CASCADE"),
+        h.ref("inspector_id", "inspectors.id"),
+        h.department_code(fk=True),
         *h.strings(role=16),
         *h.flags("active"),
         h.at("added_at"),
-        h.references("department_code", "departments.code"),
-        h.references("inspector_id", "inspectors.id"),
-        h.references("task_id", "tasks.id", ondelete="CASCADE"),
         indexes=["inspector_id", "task_id"],
     )
 

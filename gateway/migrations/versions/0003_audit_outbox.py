@@ -1,5 +1,4 @@
 """audit log and outbox"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -36,7 +35,7 @@ def upgrade() -> None:
         h.at("due_date", nullable=True),
         h.at("created_at"),
         h.at("delivered_at", nullable=True),
-        sa.UniqueConstraint("record_id"),
+        unique=["record_id"],
         indexes=[("ix_outbox_state_next", ["state", "next_attempt_at"])],
     )
 

@@ -1,5 +1,4 @@
 """draws, higher-level inspections, reassignments and task history"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -19,13 +18,13 @@ def upgrade() -> None:
         *h.integers("year"),
         *h.strings(reference=100, source=32),
         *h.timestamps(),
-        sa.UniqueConstraint("record_key"),
+        unique=["record_key"],
         indexes=[("ix_higher_level_inspections_year_uscc", ["year", "uscc"])],
     )
 
     h.create_table(
         "draws",
-        h.ref("plan_id"),
+        h.ref("plan_id", "plans.id"),
         *h.integers("year"),
         h.status(),
         h.ref("active_plan_id", nullable=True),
@@ -45,48 +44,39 @@ def upgrade() -> None:
         *h.jsons("team_inputs", nullable=True),
         *h.at_by("cancelled", pending=True),
         *h.texts("cancel_reason"),
-        h.references("plan_id", "plans.id"),
-        sa.UniqueConstraint("active_plan_id"),
-        sa.UniqueConstraint("open_year"),
+        unique=["active_plan_id", "open_year"],
         indexes=["plan_id", "year"],
     )
 
     h.create_table(
         "task_events",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id", ondelete="CASCADE"),
         h.at("at"),
         h.actor("actor"),
         *h.strings(action=64),
         *h.jsons("details"),
-        h.references("task_id", "tasks.id", ondelete="CASCADE"),
         indexes=["task_id"],
     )
 
     h.create_table(
         "reassignments",
-        h.ref("task_id"),
-        h.ref("member_id"),
-        h.ref("inspector_id"),
-        h.department_code(),
+        h.ref("task_id", "tasks.id"),
+        h.ref("member_id", "task_members.id"),
+        h.ref("inspector_id", "inspectors.id"),
+        h.department_code(fk=True),
         *h.strings(reason_code=32),
         *h.texts("reason"),
         h.status(),
         *h.by_at("requested"),
         *h.by_at("decided", pending=True),
         *h.texts("decision_note"),
-        h.ref("replacement_inspector_id", nullable=True),
-        h.ref("replacement_member_id", nullable=True),
+        h.ref("replacement_inspector_id", "inspectors.id", nullable=True),
+        h.ref("replacement_member_id", "task_members.id", nullable=True),
         *h.jsons("replacement_inputs", nullable=True),
         *h.strings(nullable=True, filing_status=16, filing_number=100),
         *h.by_at("filed", pending=True),
         *h.texts("filing_note"),
-        h.references("department_code", "departments.code"),
-        h.references("inspector_id", "inspectors.id"),
-        h.references("member_id", "task_members.id"),
-        h.references("replacement_inspector_id", "inspectors.id"),
-        h.references("replacement_member_id", "task_members.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("filing_number"),
+        unique=["filing_number"],
         indexes=["department_code", "task_id"],
     )
 

@@ -1,5 +1,4 @@
 """results: inspection results, attachments, dispositions, risk events"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -10,7 +9,7 @@ down_revision = "0003_audit_outbox"
 def upgrade() -> None:
     h.create_table(
         "risk_events",
-        h.ref("target_id"),
+        h.ref("target_id", "targets.id"),
         *h.strings(source_type=16),
         h.ref("source_id"),
         *h.strings(chain=64),
@@ -18,30 +17,27 @@ def upgrade() -> None:
         *h.strings(baseline_risk_class=1, risk_class_before=1, risk_class_after=1),
         *h.jsons("lists_set"),
         h.at("at"),
-        h.references("target_id", "targets.id"),
-        sa.UniqueConstraint("source_type", "source_id"),
+        unique=[("source_type", "source_id")],
         indexes=["chain", "target_id"],
     )
 
     h.create_table(
         "attachments",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         *h.strings(sha256=64, filename=255, content_type=64),
         *h.integers("size"),
         h.actor("uploaded_by"),
-        h.ref("uploaded_by_inspector_id", nullable=True),
+        h.ref("uploaded_by_inspector_id", "inspectors.id", nullable=True),
         h.at("uploaded_at"),
-        h.references("task_id", "tasks.id"),
-        h.references("uploaded_by_inspector_id", "inspectors.id"),
         indexes=["sha256", "task_id"],
     )
 
     h.create_table(
         "inspection_results",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         *h.integers("version"),
         h.status(),
-        h.ref("supersedes_id", nullable=True),
+        h.ref("supersedes_id", "inspection_results.id", nullable=True),
         *h.texts("correction_reason"),
         *h.jsons("checklists", "result_codes"),
         *h.flags("has_problems", "requires_follow_up"),
@@ -53,7 +49,7 @@ def upgrade() -> None:
         *h.strings(signature_status=16, signer_name=50, signer_title=100),
         *h.texts("refusal_note", "remarks"),
         h.actor("recorded_by"),
-        h.ref("recorded_by_inspector_id", nullable=True),
+        h.ref("recorded_by_inspector_id", "inspectors.id", nullable=True),
         h.at("recorded_at"),
         h.at("updated_at"),
         *h.by_at("reviewed", pending=True),
@@ -61,44 +57,34 @@ def upgrade() -> None:
         *h.by_at("published", pending=True),
         *h.dates("published_on", nullable=True),
         *h.flags("published_on_time", nullable=True),
-        h.references("recorded_by_inspector_id", "inspectors.id"),
-        h.references("supersedes_id", "inspection_results.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("task_id", "version"),
+        unique=[("task_id", "version")],
         indexes=["completed_on", "deadline", "status", "task_id"],
     )
 
     h.create_table(
         "dispositions",
-        h.ref("result_id"),
-        h.ref("task_id"),
-        h.ref("target_id"),
-        h.department_code(),
+        h.ref("result_id", "inspection_results.id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("target_id", "targets.id"),
+        h.department_code(fk=True),
         *h.strings(kind=32, decision_number=100, receiving_authority=200),
         *h.dates("decided_on"),
         *h.texts("description"),
         h.status(),
-        h.ref("supersedes_id", nullable=True),
+        h.ref("supersedes_id", "dispositions.id", nullable=True),
         *h.texts("correction_reason"),
         *h.dates("deadline"),
         *h.flags("deadline_provisional"),
         *h.by_at("recorded"),
         *h.by_at("published", pending=True),
         *h.dates("published_on", nullable=True),
-        h.references("department_code", "departments.code"),
-        h.references("result_id", "inspection_results.id"),
-        h.references("supersedes_id", "dispositions.id"),
-        h.references("target_id", "targets.id"),
-        h.references("task_id", "tasks.id"),
         indexes=["department_code", "result_id", "status", "target_id", "task_id"],
     )
 
     h.create_table(
         "inspection_result_attachments",
-        h.ref("result_id"),
-        h.ref("attachment_id"),
-        h.references("attachment_id", "attachments.id"),
-        h.references("result_id", "inspection_results.id", ondelete="CASCADE"),
+        h.ref("result_id", "inspection_results.id", ondelete="CASCADE"),
+        h.ref("attachment_id", "attachments.id"),
         key=["result_id", "attachment_id"],
     )
 

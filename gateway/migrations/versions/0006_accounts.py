@@ -1,5 +1,4 @@
 """accounts"""
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -12,7 +11,7 @@ def upgrade() -> None:
         "accounts",
         *h.strings(username=64, display_name=100, role=32),
         h.department_code(nullable=True),
-        h.ref("inspector_id", nullable=True),
+        h.ref("inspector_id", "inspectors.id", nullable=True),
         *h.strings(nullable=True, password_hash=200),
         *h.flags("active"),
         *h.integers("failed_logins"),
@@ -20,37 +19,33 @@ def upgrade() -> None:
         h.at("last_login_at", nullable=True),
         h.at("password_changed_at", nullable=True),
         h.at("created_at"),
-        h.references("inspector_id", "inspectors.id"),
-        sa.UniqueConstraint("username"),
+        unique=["username"],
     )
     h.create_table(
         "api_tokens",
         *h.strings(name=100, prefix=16, token_sha256=64),
-        h.ref("account_id", nullable=True),
+        h.ref("account_id", "accounts.id", nullable=True),
         *h.strings(role=32),
         h.department_code(nullable=True),
-        h.ref("inspector_id", nullable=True),
+        h.ref("inspector_id", "inspectors.id", nullable=True),
         *h.by_at("created"),
         h.at("expires_at"),
         h.at("revoked_at", nullable=True),
         h.at("last_used_at", nullable=True),
-        h.references("account_id", "accounts.id"),
-        h.references("inspector_id", "inspectors.id"),
-        sa.UniqueConstraint("token_sha256"),
+        unique=["token_sha256"],
         indexes=["account_id"],
     )
 
     h.create_table(
         "web_sessions",
         *h.strings(session_sha256=64),
-        h.ref("account_id"),
+        h.ref("account_id", "accounts.id", ondelete="CASCADE"),
         *h.strings(csrf_token=64),
         h.at("created_at"),
         h.at("expires_at"),
         h.at("last_seen_at"),
         h.at("revoked_at", nullable=True),
-        h.references("account_id", "accounts.id", ondelete="CASCADE"),
-        sa.UniqueConstraint("session_sha256"),
+        unique=["session_sha256"],
         indexes=["account_id"],
     )
 

@@ -1,5 +1,4 @@
 """sync: batch keys, generations and attempt bookkeeping on the outbox; the sync workers table"""
-import sqlalchemy as sa
 from alembic import op
 
 from gateway.migrations import helpers as h
@@ -17,7 +16,7 @@ def upgrade() -> None:
         h.at("heartbeat_at"),
         h.at("expires_at"),
         *h.integers("batches", "delivered", "dead", "retries"),
-        sa.UniqueConstraint("name"),
+        unique=["name"],
     )
     h.add_columns("outbox", *h.strings(nullable=True, batch_key=100), *h.integers("generation", server_default="0"),
                   h.at("last_attempt_at", nullable=True), *h.strings(last_outcome=32, server_default=""))

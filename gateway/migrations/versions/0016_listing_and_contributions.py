@@ -4,7 +4,6 @@ Article 24: a published result proposes putting its target on a list; market sup
 decides, and only an accepted proposal sets the target's flag.
 Article 5: a cooperating department's member saves its own check items; the lead's member submits.
 """
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -15,29 +14,26 @@ down_revision = "0015_draw_fairness"
 def upgrade() -> None:
     h.create_table(
         "listing_proposals",
-        h.ref("target_id"),
+        h.ref("target_id", "targets.id"),
         *h.strings(list_name=32),
-        h.ref("result_id"),
+        h.ref("result_id", "inspection_results.id"),
         *h.strings(proposed_by_department=32, reason=500),
         h.status(),
         h.at("proposed_at"),
         *h.by_at("decided", nullable=True),
         *h.texts("decision_note", nullable=True),
-        h.references("result_id", "inspection_results.id"),
-        h.references("target_id", "targets.id"),
-        sa.UniqueConstraint("result_id", "list_name"),
+        unique=[("result_id", "list_name")],
         indexes=["status", "target_id"],
     )
     h.create_table(
         "result_contributions",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         h.department_code(),
         *h.jsons("checklists"),
         h.actor("recorded_by"),
         h.ref("recorded_by_inspector_id", nullable=True),
         h.at("updated_at"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("task_id", "department_code"),
+        unique=[("task_id", "department_code")],
         indexes=["task_id"],
     )
 

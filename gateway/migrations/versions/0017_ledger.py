@@ -3,7 +3,6 @@
 Issue 16: every inspection of a target in one ledger (drawn tasks, higher-level inspections and
 registered inspections), and the caps the county office publishes per year (国办发〔2024〕54号).
 """
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -15,17 +14,15 @@ def upgrade() -> None:
     h.create_table(
         "registered_inspections",
         h.uscc(),
-        h.department_code(),
+        h.department_code(fk=True),
         *h.strings(channel=32, legal_reason_code=64),
         *h.texts("legal_basis"),
         *h.dates("inspected_on"),
         *h.integers("year"),
         *h.strings(reference=100, source=16),
         *h.texts("over_cap_reason"),
-        h.ref("joint_task_id", nullable=True),
+        h.ref("joint_task_id", "tasks.id", nullable=True),
         *h.by_at("created"),
-        h.references("department_code", "departments.code"),
-        h.references("joint_task_id", "tasks.id"),
         indexes=["department_code", ("ix_registered_inspections_year_uscc", ["year", "uscc"])],
     )
     h.create_table(
@@ -35,7 +32,7 @@ def upgrade() -> None:
         *h.flags("key_targets_exempt"),
         *h.texts("basis"),
         *h.at_by("published", pending=True),
-        sa.UniqueConstraint("year", "version"),
+        unique=[("year", "version")],
     )
 
 

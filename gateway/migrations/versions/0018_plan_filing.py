@@ -21,17 +21,14 @@ def upgrade() -> None:
                   *h.strings(filed_by=200, server_default=""), h.at("filed_at", nullable=True), batch=False)
     h.create_table(
         "task_joins",
-        h.ref("task_id"),
-        h.department_code(),
+        h.ref("task_id", "tasks.id", ondelete="CASCADE"),
+        h.department_code(fk=True),
         *h.strings(matter_code=64),
-        h.ref("matter_version_id"),
+        h.ref("matter_version_id", "matter_versions.id"),
         h.ref("registered_inspection_id", nullable=True),
         *h.texts("reason"),
         *h.by_at("joined"),
-        h.references("department_code", "departments.code"),
-        h.references("matter_version_id", "matter_versions.id"),
-        h.references("task_id", "tasks.id", ondelete="CASCADE"),
-        sa.UniqueConstraint("task_id", "matter_code"),
+        unique=[("task_id", "matter_code")],
         indexes=[("ix_task_joins_task_id", ["task_id"])],
     )
 

@@ -21,19 +21,18 @@ def upgrade() -> None:
     h.add_columns("plans", *h.jsons("min_ratios", nullable=True), batch=False)
     h.create_table(
         "target_eligibility_changes",
-        h.ref("target_id"),
+        h.ref("target_id", "targets.id"),
         h.uscc(),
         *h.strings(field=32, old_value=32, new_value=32, reason_code=32, source=16),
         h.actor("actor"),
         *h.strings(actor_role=32),
         h.department_code("actor_department"),
         h.at("changed_at"),
-        h.references("target_id", "targets.id"),
         indexes=["target_id", "uscc", "changed_at"],
     )
     h.create_table(
         "eligibility_proposals",
-        h.ref("target_id"),
+        h.ref("target_id", "targets.id"),
         *h.strings(field=32, new_value=32, reason_code=32),
         *h.texts("note"),
         h.actor("proposed_by"),
@@ -42,7 +41,6 @@ def upgrade() -> None:
         h.status(),
         *h.by_at("decided", nullable=True),
         *h.texts("decision_note", nullable=True),
-        h.references("target_id", "targets.id"),
         indexes=["target_id", "status"],
     )
 

@@ -2,7 +2,6 @@
 
 The county's signing keys live outside the database (docs/enterprise.md); only check-ins are stored.
 """
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -13,20 +12,16 @@ down_revision = "0021_enterprise_portal"
 def upgrade() -> None:
     h.create_table(
         "task_checkins",
-        h.ref("task_id"),
-        h.ref("access_code_id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("access_code_id", "enterprise_access_codes.id"),
         h.at("arrived_at"),
         *h.strings(code_kid=32),
         *h.jsons("team"),
         *h.flags("location_consent"),
-        sa.Column("latitude", sa.Float(), nullable=True),
-        sa.Column("longitude", sa.Float(), nullable=True),
+        *h.floats("latitude", "longitude", nullable=True),
         h.at("located_at", nullable=True),
         h.at("departed_at", nullable=True),
-        h.ref("departure_result_id", nullable=True),
-        h.references("access_code_id", "enterprise_access_codes.id"),
-        h.references("departure_result_id", "inspection_results.id"),
-        h.references("task_id", "tasks.id"),
+        h.ref("departure_result_id", "inspection_results.id", nullable=True),
         indexes=["task_id"],
     )
 

@@ -1,7 +1,6 @@
 """The inspected enterprise's side (issue 17): access codes, portal sessions, notices, statements,
 recusal requests, ratings and rectification evidence
 """
-import sqlalchemy as sa
 
 from gateway.migrations import helpers as h
 
@@ -12,7 +11,7 @@ down_revision = "0019_eligibility_changes"
 def upgrade() -> None:
     h.create_table(
         "enterprise_access_codes",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         h.uscc(),
         *h.strings(locator=8, code_hash=64),
         *h.at_by("issued"),
@@ -22,83 +21,70 @@ def upgrade() -> None:
         *h.integers("failures"),
         h.at("locked_at", nullable=True),
         h.at("superseded_at", nullable=True),
-        h.ref("rotated_from_id", nullable=True),
-        h.references("rotated_from_id", "enterprise_access_codes.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("code_hash"),
+        h.ref("rotated_from_id", "enterprise_access_codes.id", nullable=True),
+        unique=["code_hash"],
         indexes=["task_id", "uscc"],
     )
     h.create_table(
         "enterprise_sessions",
         *h.strings(session_sha256=64),
         h.uscc(),
-        h.ref("access_code_id"),
+        h.ref("access_code_id", "enterprise_access_codes.id"),
         *h.strings(csrf_token=64),
         h.at("created_at"),
         h.at("expires_at"),
         h.at("revoked_at", nullable=True),
-        h.references("access_code_id", "enterprise_access_codes.id"),
-        sa.UniqueConstraint("session_sha256"),
+        unique=["session_sha256"],
         indexes=["uscc"],
     )
     h.create_table(
         "inspection_notices",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         *h.at_by("generated"),
         *h.strings(contact=200),
-        h.ref("access_code_id", nullable=True),
+        h.ref("access_code_id", "enterprise_access_codes.id", nullable=True),
         *h.strings(nullable=True, delivery_method=16),
         *h.at_by("delivered", nullable=True),
         *h.texts("delivery_note"),
-        h.references("access_code_id", "enterprise_access_codes.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("task_id"),
+        unique=["task_id"],
     )
     h.create_table(
         "enterprise_statements",
-        h.ref("task_id"),
-        h.ref("result_id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("result_id", "inspection_results.id"),
         h.uscc(),
         *h.texts("text"),
         *h.jsons("attachment_ids"),
         h.at("filed_at"),
         *h.texts("answer", nullable=True),
         *h.by_at("answered", nullable=True),
-        h.references("result_id", "inspection_results.id"),
-        h.references("task_id", "tasks.id"),
         indexes=["result_id", "task_id"],
     )
     h.create_table(
         "enterprise_recusal_requests",
-        h.ref("task_id"),
-        h.ref("member_id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("member_id", "task_members.id"),
         *h.texts("reason"),
         h.at("requested_at"),
-        h.ref("reassignment_id", nullable=True),
-        h.references("member_id", "task_members.id"),
-        h.references("reassignment_id", "reassignments.id"),
-        h.references("task_id", "tasks.id"),
+        h.ref("reassignment_id", "reassignments.id", nullable=True),
         indexes=["task_id"],
     )
     h.create_table(
         "inspection_ratings",
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         h.department_code(),
         *h.integers("score"),
         *h.texts("comment"),
         h.at("rated_at"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("task_id"),
+        unique=["task_id"],
         indexes=["department_code"],
     )
     h.create_table(
         "enterprise_rectification_evidence",
-        h.ref("task_id"),
-        h.ref("attachment_id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("attachment_id", "attachments.id"),
         *h.texts("note"),
         h.at("uploaded_at"),
-        h.references("attachment_id", "attachments.id"),
-        h.references("task_id", "tasks.id"),
         indexes=["task_id"],
     )
 

@@ -17,27 +17,23 @@ def upgrade() -> None:
     h.create_table(
         "result_submissions",
         *h.strings(key=64),
-        h.ref("task_id"),
-        h.ref("result_id"),
+        h.ref("task_id", "tasks.id"),
+        h.ref("result_id", "inspection_results.id"),
         *h.integers("version"),
         *h.by_at("submitted"),
-        h.references("result_id", "inspection_results.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("key"),
+        unique=["key"],
         indexes=["task_id"],
     )
     h.create_table(
         "field_uploads",
         *h.strings(key=64),
-        h.ref("task_id"),
+        h.ref("task_id", "tasks.id"),
         *h.strings(filename=255),
         *h.integers("size"),
         *h.strings(sha256=64),
-        h.ref("attachment_id", nullable=True),
+        h.ref("attachment_id", "attachments.id", nullable=True),
         *h.by_at("created"),
-        h.references("attachment_id", "attachments.id"),
-        h.references("task_id", "tasks.id"),
-        sa.UniqueConstraint("key"),
+        unique=["key"],
         indexes=["task_id"],
     )
     with op.batch_alter_table("inspection_results") as batch:

@@ -19,13 +19,12 @@ def upgrade() -> None:
     h.add_columns("draws", *h.strings(nullable=True, record_format=32), batch=False)
     h.create_table(
         "draw_record_parts",
-        *h.integers("draw_id"),
+        h.ref("draw_id", "draws.id", ondelete="CASCADE"),
         *h.strings(kind=16),
         *h.integers("number"),
         *h.strings(sha256=64),
         *h.integers("size"),
         *h.blobs("body_gzip"),
-        h.references("draw_id", "draws.id", ondelete="CASCADE"),
         key=["draw_id", "kind", "number"],
     )
     h.store_external("draw_record_parts", "body_gzip")

@@ -39,13 +39,13 @@ def _pack(body: bytes) -> bytes:
 def upgrade() -> None:
     h.create_table(
         "draw_frozen_strata",
-        *h.integers("draw_id", "position"),
+        h.ref("draw_id", "draws.id", ondelete="CASCADE"),
+        *h.integers("position"),
         *h.strings(key=200, matter=100, risk_class=32, ratio=32),
         *h.integers("size"),
         *h.strings(population_sha256=64),
         *h.blobs("population_gzip"),
         *h.blobs("key_targets_gzip", nullable=True),
-        h.references("draw_id", "draws.id", ondelete="CASCADE"),
         key=["draw_id", "position"],
     )
     h.store_external("draw_frozen_strata", "population_gzip")
