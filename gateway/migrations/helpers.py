@@ -1,5 +1,7 @@
-"""What the migrations repeat, said once: a table with an integer ``id`` primary key, its
-timestamps, its foreign keys and indexes.
+"""What the migrations repeat, said once: a table with its primary key, foreign keys, unique
+constraints and indexes; columns by kind (``*strings(name=200)``, ``*flags("active")``), with who
+did something and when (``*by_at("recorded")``); columns added to or dropped from a table; the
+PostgreSQL-only storage settings.
 
 Constraint names come from the metadata's naming convention (``gateway.db.NAMING_CONVENTION``),
 which alembic applies to the operations as it does to the models: ``pk_<table>``,
@@ -7,7 +9,9 @@ which alembic applies to the operations as it does to the models: ``pk_<table>``
 column is named ``ix_<table>_<column>``, as the models' ``index=True`` names it.
 
 A migration's history must not change once it has run somewhere: a change here must leave every
-migration's schema as it was (compare a fresh upgrade's ``pg_dump -s`` and SQLite ``.schema``).
+migration's schema as it was (compare a fresh upgrade's ``pg_dump -s`` and SQLite ``sqlite_master``,
+constraints within a table in any order: a batch copy writes them in an order that varies between
+runs). tests/migrations checks that every downgrade undoes its upgrade.
 """
 from __future__ import annotations
 
@@ -32,6 +36,12 @@ def ref(name: str, target: str | None = None, *, nullable: bool = False, ondelet
     if target:
         column.info["references"] = (target, {"ondelete": ondelete} if ondelete else {})
     return column
+
+
+def refs(**targets: str) -> list[sa.Column]:
+    """Several required :func:`ref` columns with their foreign keys, in the order given:
+    ``*refs(task_id="tasks.id", member_id="task_members.id")``."""
+    return [ref(name, target) for name, target in targets.items()]
 
 
 def department_code(name: str = "department_code", *, nullable: bool = False, fk: bool = False) -> sa.Column:
@@ -123,6 +133,7 @@ def create_table(name: str, *columns: sa.Column, key: Sequence[str] | None = Non
 
 
 def create_indexes(table: str, *indexes: Index) -> None:
+    """Create ``indexes`` (see :data:`Index`) on ``table``, none of them unique."""
     # In a batch, as autogenerate wrote them: on SQLite a later batch that copies the table
     # recreates its indexes in the order this gives them.
     if not indexes:

@@ -60,9 +60,7 @@ def upgrade() -> None:
 
     h.create_table(
         "reassignments",
-        h.ref("task_id", "tasks.id"),
-        h.ref("member_id", "task_members.id"),
-        h.ref("inspector_id", "inspectors.id"),
+        *h.refs(task_id="tasks.id", member_id="task_members.id", inspector_id="inspectors.id"),
         h.department_code(fk=True),
         *h.strings(reason_code=32),
         *h.texts("reason"),

@@ -63,9 +63,7 @@ def upgrade() -> None:
 
     h.create_table(
         "dispositions",
-        h.ref("result_id", "inspection_results.id"),
-        h.ref("task_id", "tasks.id"),
-        h.ref("target_id", "targets.id"),
+        *h.refs(result_id="inspection_results.id", task_id="tasks.id", target_id="targets.id"),
         h.department_code(fk=True),
         *h.strings(kind=32, decision_number=100, receiving_authority=200),
         *h.dates("decided_on"),

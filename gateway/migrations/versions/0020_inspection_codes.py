@@ -12,8 +12,7 @@ down_revision = "0021_enterprise_portal"
 def upgrade() -> None:
     h.create_table(
         "task_checkins",
-        h.ref("task_id", "tasks.id"),
-        h.ref("access_code_id", "enterprise_access_codes.id"),
+        *h.refs(task_id="tasks.id", access_code_id="enterprise_access_codes.id"),
         h.at("arrived_at"),
         *h.strings(code_kid=32),
         *h.jsons("team"),

@@ -50,8 +50,7 @@ def upgrade() -> None:
     )
     h.create_table(
         "enterprise_statements",
-        h.ref("task_id", "tasks.id"),
-        h.ref("result_id", "inspection_results.id"),
+        *h.refs(task_id="tasks.id", result_id="inspection_results.id"),
         h.uscc(),
         *h.texts("text"),
         *h.jsons("attachment_ids"),
@@ -62,8 +61,7 @@ def upgrade() -> None:
     )
     h.create_table(
         "enterprise_recusal_requests",
-        h.ref("task_id", "tasks.id"),
-        h.ref("member_id", "task_members.id"),
+        *h.refs(task_id="tasks.id", member_id="task_members.id"),
         *h.texts("reason"),
         h.at("requested_at"),
         h.ref("reassignment_id", "reassignments.id", nullable=True),
@@ -81,8 +79,7 @@ def upgrade() -> None:
     )
     h.create_table(
         "enterprise_rectification_evidence",
-        h.ref("task_id", "tasks.id"),
-        h.ref("attachment_id", "attachments.id"),
+        *h.refs(task_id="tasks.id", attachment_id="attachments.id"),
         *h.texts("note"),
         h.at("uploaded_at"),
         indexes=["task_id"],

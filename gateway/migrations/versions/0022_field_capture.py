@@ -17,8 +17,7 @@ def upgrade() -> None:
     h.create_table(
         "result_submissions",
         *h.strings(key=64),
-        h.ref("task_id", "tasks.id"),
-        h.ref("result_id", "inspection_results.id"),
+        *h.refs(task_id="tasks.id", result_id="inspection_results.id"),
         *h.integers("version"),
         *h.by_at("submitted"),
         unique=["key"],
