@@ -1,5 +1,4 @@
 """directories: departments, matters, inspectors, targets, conflicts"""
-
 from gateway.migrations import helpers as h
 
 revision = "0001_directories"

@@ -1,5 +1,4 @@
 """plans and tasks"""
-
 from gateway.migrations import helpers as h
 
 revision = "0002_plans_tasks"

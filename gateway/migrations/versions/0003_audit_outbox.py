@@ -1,5 +1,4 @@
 """audit log and outbox"""
-
 from gateway.migrations import helpers as h
 
 revision = "0003_audit_outbox"

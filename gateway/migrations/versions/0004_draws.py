@@ -1,5 +1,4 @@
 """draws, higher-level inspections, reassignments and task history"""
-
 from gateway.migrations import helpers as h
 
 revision = "0004_draws"

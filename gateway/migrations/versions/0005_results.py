@@ -1,5 +1,4 @@
 """results: inspection results, attachments, dispositions, risk events"""
-
 from gateway.migrations import helpers as h
 
 revision = "0005_results"

@@ -1,5 +1,4 @@
 """accounts"""
-
 from gateway.migrations import helpers as h
 
 revision = "0006_accounts"

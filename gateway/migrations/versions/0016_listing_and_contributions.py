@@ -4,7 +4,6 @@ Article 24: a published result proposes putting its target on a list; market sup
 decides, and only an accepted proposal sets the target's flag.
 Article 5: a cooperating department's member saves its own check items; the lead's member submits.
 """
-
 from gateway.migrations import helpers as h
 
 revision = "0016_listing_and_contributions"

@@ -3,7 +3,6 @@
 Issue 16: every inspection of a target in one ledger (drawn tasks, higher-level inspections and
 registered inspections), and the caps the county office publishes per year (国办发〔2024〕54号).
 """
-
 from gateway.migrations import helpers as h
 
 revision = "0017_ledger"

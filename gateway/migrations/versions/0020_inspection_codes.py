@@ -2,7 +2,6 @@
 
 The county's signing keys live outside the database (docs/enterprise.md); only check-ins are stored.
 """
-
 from gateway.migrations import helpers as h
 
 revision = "0020_inspection_codes"

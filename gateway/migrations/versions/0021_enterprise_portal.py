@@ -1,7 +1,6 @@
 """The inspected enterprise's side (issue 17): access codes, portal sessions, notices, statements,
 recusal requests, ratings and rectification evidence
 """
-
 from gateway.migrations import helpers as h
 
 revision = "0021_enterprise_portal"
