@@ -2,9 +2,9 @@
 ledger with its counts against the caps, and the yearly caps the county office publishes."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, computed, page_schema
 from schemas.directory import UsccField, _text
 from schemas.visits import RepeatVisitSchema
 
@@ -22,11 +22,8 @@ CHANNEL_CODES = tuple(CHANNEL_LABELS)
 REGISTERED_CHANNEL_CODES = ("special", "complaint", "referral", "routine", "case")
 
 
-class RegistrationSchema(Schema):
+class RegistrationSchema(BodySchema):
     """An inspection outside the draw, as a department registers it."""
-
-    class Meta:
-        unknown = RAISE
 
     uscc = UsccField(required=True)
     department_code = _text(64, required=True)
@@ -75,10 +72,7 @@ class RegistrationResultSchema(RegisteredInspectionSchema):
                        "an open drawn task among them may be joined (POST /visits/joins)"})
 
 
-class RegistrationQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class RegistrationQuerySchema(PageQuerySchema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     uscc = fields.String(validate=validate.Length(max=18))
     department = fields.String(validate=validate.Length(max=64))
@@ -116,10 +110,7 @@ class CapsSchema(Schema):
     published_by = fields.String()
 
 
-class CapsPublishSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CapsPublishSchema(BodySchema):
     year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
     per_department = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     total = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
@@ -130,10 +121,7 @@ class CapsPublishSchema(Schema):
     basis = _text(500, metadata={"description": "the document that sets the caps"})
 
 
-class CapsQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class CapsQuerySchema(QueryArgsSchema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 
 
@@ -141,19 +129,13 @@ class CapsListSchema(Schema):
     items = fields.List(fields.Nested(CapsSchema), required=True)
 
 
-class LedgerExportSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class LedgerExportSchema(QueryArgsSchema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     department = fields.String(validate=validate.Length(max=64))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
 
 
-class TargetLedgerQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class TargetLedgerQuerySchema(QueryArgsSchema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from gateway.api.pagination import query_page
@@ -15,7 +15,7 @@ from gateway.errors import Invalid
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
-from schemas.common import PageArgsSchema, page_schema
+from schemas.common import PageQuerySchema, page_schema
 from schemas.directory import ImportReportSchema
 
 higher_level_blp = Blueprint("higher_level", __name__, url_prefix="/higher-level-inspections",
@@ -35,10 +35,7 @@ class HigherLevelInspectionSchema(Schema):
     source = fields.String()
 
 
-class HigherLevelQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class HigherLevelQuerySchema(PageQuerySchema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     uscc = fields.String(validate=validate.Length(max=18))
 

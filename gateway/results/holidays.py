@@ -39,6 +39,8 @@ from typing import Any, Mapping, Sequence
 import chinese_calendar
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from schemas.common import BodySchema
+
 HOLIDAYS_FILE_ENV = "SHUANGSUI_HOLIDAYS_FILE"
 DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parent / "data" / "holidays.json"
 
@@ -306,10 +308,7 @@ def _entry_list(name: str) -> fields.List:
     })
 
 
-class _YearSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class _YearSchema(BodySchema):
     error_messages = {"type": "内容必须是 JSON 对象，含 \"holidays\" 和 \"workdays\""}
     source = _text("source")
     note = _text("note")
