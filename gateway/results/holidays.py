@@ -135,15 +135,9 @@ def _weekday_zh(d: date) -> str:
 
 
 def _provisional_holidays(year: int) -> dict[date, str]:
-    """The statutory holidays of ``year`` whose dates do not depend on the yearly notice."""
-    days = {
-        date(year, 1, 1): "元旦",
-        date(year, 5, 1): "劳动节",
-        date(year, 5, 2): "劳动节",
-        date(year, 10, 1): "国庆节",
-        date(year, 10, 2): "国庆节",
-        date(year, 10, 3): "国庆节",
-    }
+    """The statutory holidays of ``year`` whose dates do not depend on the yearly notice: the
+    fixed-date ones (劳动节's second day whatever the year) and 清明."""
+    days = {**_required_holidays(year), date(year, 5, 2): "劳动节"}
     if 1900 <= year <= 2100:  # the range chinesecalendar's solar-term formula supports
         for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30)):
             if term == "清明":
