@@ -1,17 +1,14 @@
 """Higher-level inspections: the import that drives the draw's exclusion, and a listing."""
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from gateway.api.imports import ImportArgsSchema, ImportFileSchema, import_upload
 from gateway.api.pagination import query_page
-from gateway.api.session import db, get_gateway
-from gateway.directory.importing.importer import ImportFileError
-from gateway.directory.importing.run import run_import
-from gateway.errors import Invalid
+from gateway.api.session import db
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -40,12 +37,13 @@ class HigherLevelQuerySchema(PageQuerySchema):
     uscc = fields.String(validate=validate.Length(max=18))
 
 
-class HigherLevelImportArgsSchema(Schema):
-    partial = fields.Boolean(load_default=False, metadata={"description": "keep the good rows"})
+# Their own names keep the OpenAPI document's component names.
+class HigherLevelImportArgsSchema(ImportArgsSchema):
+    pass
 
 
-class HigherLevelImportFileSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+class HigherLevelImportFileSchema(ImportFileSchema):
+    pass
 
 
 HigherLevelPageSchema = page_schema(HigherLevelInspectionSchema, "HigherLevelInspectionPage")
@@ -78,15 +76,4 @@ class HigherLevelImport(MethodView):
         unless ``partial``; every error names its row and column."""
         principal = current_principal()
         authorize(principal, "inspections.import")
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
-        try:
-            report = run_import(get_gateway(), principal, "inspections", upload.stream, upload.filename,
-                                partial=args["partial"])
-        except ImportFileError as exc:
-            raise Invalid("import_file_invalid", str(exc)) from None
-        if not report.committed:
-            raise Invalid("import_rows_invalid", f"共 {report.error_count} 处错误，未导入任何数据。",
-                          report.as_dict()["errors"])
-        return report.as_dict()
+        return import_upload(principal, "inspections", args["partial"])
