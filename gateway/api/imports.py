@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from gateway.api.session import get_gateway
@@ -12,6 +13,7 @@ from gateway.directory.importing.importer import ImportFileError
 from gateway.directory.importing.run import run_import
 from gateway.errors import Invalid
 from gateway.security.principal import Principal
+from schemas.directory import ImportReportSchema
 
 
 class ImportArgsSchema(Schema):
@@ -20,6 +22,17 @@ class ImportArgsSchema(Schema):
 
 class ImportFileSchema(Schema):
     file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+def import_view(blp: Blueprint, args_schema: type[Schema] = ImportArgsSchema,
+                file_schema: type[Schema] = ImportFileSchema):
+    """An import view's arguments and answer: ``?partial=`` and the multipart ``file`` in, the
+    import report out."""
+    def decorate(view):
+        view = blp.response(200, ImportReportSchema)(view)
+        view = blp.arguments(file_schema, location="files")(view)
+        return blp.arguments(args_schema, location="query")(view)
+    return decorate
 
 
 def import_upload(principal: Principal, kind: str, partial: bool,

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from gateway.api.imports import ImportArgsSchema, ImportFileSchema, import_upload
+from gateway.api.imports import import_upload, import_view
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.directory import eligibility, service
@@ -25,7 +25,6 @@ from schemas.directory import (
     EligibilityDecisionSchema,
     EligibilityProposalPageSchema,
     EligibilityProposalSchema,
-    ImportReportSchema,
     InspectorPageSchema,
     InspectorQuerySchema,
     InspectorSchema,
@@ -306,9 +305,7 @@ def _run_import(kind: str, args):
 @imports_blp.route("/targets")
 class ImportTargets(MethodView):
     @permission("targets.write")
-    @imports_blp.arguments(ImportArgsSchema, location="query")
-    @imports_blp.arguments(ImportFileSchema, location="files")
-    @imports_blp.response(200, ImportReportSchema)
+    @import_view(imports_blp)
     def post(self, args, _files):
         """Import targets from a CSV or XLSX file (Chinese or English headers)."""
         return _run_import("targets", args)
@@ -317,9 +314,7 @@ class ImportTargets(MethodView):
 @imports_blp.route("/inspectors")
 class ImportInspectors(MethodView):
     @permission("directory.write")
-    @imports_blp.arguments(ImportArgsSchema, location="query")
-    @imports_blp.arguments(ImportFileSchema, location="files")
-    @imports_blp.response(200, ImportReportSchema)
+    @import_view(imports_blp)
     def post(self, args, _files):
         """Import inspectors from a CSV or XLSX file (Chinese or English headers)."""
         return _run_import("inspectors", args)

@@ -6,14 +6,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from gateway.api.imports import ImportArgsSchema, ImportFileSchema, import_upload
+from gateway.api.imports import ImportArgsSchema, ImportFileSchema, import_upload, import_view
 from gateway.api.pagination import query_page
 from gateway.api.session import db
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
 from schemas.common import PageQuerySchema, page_schema
-from schemas.directory import ImportReportSchema
 
 higher_level_blp = Blueprint("higher_level", __name__, url_prefix="/higher-level-inspections",
                              description="上级部门检查记录（第十五条：本年度已被上级部门抽查的对象予以排除）")
@@ -67,9 +66,7 @@ class HigherLevelInspections(MethodView):
 @higher_level_blp.route("/import")
 class HigherLevelImport(MethodView):
     @permission("inspections.import")
-    @higher_level_blp.arguments(HigherLevelImportArgsSchema, location="query")
-    @higher_level_blp.arguments(HigherLevelImportFileSchema, location="files")
-    @higher_level_blp.response(200, ImportReportSchema)
+    @import_view(higher_level_blp, HigherLevelImportArgsSchema, HigherLevelImportFileSchema)
     def post(self, args, _files):
         """Import higher-level inspection records from CSV or XLSX (统一社会信用代码, 检查机关, 检查机关层级,
         检查日期, and optionally 对口部门, 抽查事项, 检查编号). Any bad row refuses the whole file
