@@ -74,6 +74,11 @@ def IdArg(**kwargs) -> fields.Integer:
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+def YearArg(**kwargs) -> fields.Integer:
+    """A calendar year in a query string or body: one the gateway can hold (2000–2100)."""
+    return fields.Integer(validate=validate.Range(min=2000, max=2100), **kwargs)
+
+
 class RowView:
     """A stored row as a response schema dumps it: the view sets the values only the gateway can
     compute (names, labels, deadlines, what a reader may not see); every other attribute is the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, page_schema
 from schemas.directory import _text
 
 PARTICIPANT_ROLES = ("organiser", "operator", "supervisor", "witness")
@@ -109,7 +109,7 @@ class DrawSchema(Schema):
 
 class DrawQuerySchema(PageQuerySchema):
     plan_id = IdArg()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     status = fields.String(validate=validate.OneOf(DRAW_STATUSES))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, computed, page_schema
 from schemas.directory import UsccField, _text
 from schemas.visits import RepeatVisitSchema
 
@@ -73,7 +73,7 @@ class RegistrationResultSchema(RegisteredInspectionSchema):
 
 
 class RegistrationQuerySchema(PageQuerySchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     uscc = fields.String(validate=validate.Length(max=18))
     department = fields.String(validate=validate.Length(max=64))
     over_cap = fields.Boolean(metadata={"description": "only registrations over a cap"})
@@ -111,7 +111,7 @@ class CapsSchema(Schema):
 
 
 class CapsPublishSchema(BodySchema):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    year = YearArg(required=True, strict=True)
     per_department = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     total = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     exempt_channels = fields.List(fields.String(validate=validate.OneOf(CHANNEL_CODES)), load_default=None,
@@ -122,7 +122,7 @@ class CapsPublishSchema(BodySchema):
 
 
 class CapsQuerySchema(QueryArgsSchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
 
 
 class CapsListSchema(Schema):
@@ -130,13 +130,13 @@ class CapsListSchema(Schema):
 
 
 class LedgerExportSchema(QueryArgsSchema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = YearArg(required=True)
     department = fields.String(validate=validate.Length(max=64))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
 
 
 class TargetLedgerQuerySchema(QueryArgsSchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
 
 
 class TargetLedgerSchema(Schema):

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import BodySchema, PageQuerySchema, UtcDateTime, page_schema
+from schemas.common import BodySchema, PageQuerySchema, UtcDateTime, YearArg, page_schema
 from schemas.directory import JURISDICTION_LEVELS, RISK_CLASSES, TARGET_TYPES, _text
 
 PLAN_KINDS = ("annual", "joint")
@@ -84,7 +84,7 @@ def _unique(values):
 class PlanCreateSchema(BodySchema):
     kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS),
                          metadata={"description": "annual (one department) or joint (several)"})
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    year = YearArg(required=True, strict=True)
     title = _text(300, required=True)
     lead_department = fields.String(required=True, validate=validate.Length(min=1, max=64))
     cooperating_departments = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
@@ -216,7 +216,7 @@ class PlanSchema(Schema):
 
 
 class PlanQuerySchema(PageQuerySchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     kind = fields.String(validate=validate.OneOf(PLAN_KINDS))
     status = fields.String(validate=validate.OneOf(PLAN_STATUSES))
     department = fields.String(validate=validate.Length(max=64))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, computed, page_schema
 from schemas.directory import _text
 from schemas.platform import DISPOSITIONS
 from schemas.result_codes import describe
@@ -113,7 +113,7 @@ class DeadlineQuerySchema(QueryArgsSchema):
 
 
 class StatsQuerySchema(QueryArgsSchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     plan_id = IdArg()
     department = fields.String()
     as_of = fields.Date()
@@ -123,7 +123,7 @@ class StatsQuerySchema(QueryArgsSchema):
 class ExportQuerySchema(QueryArgsSchema):
     plan_id = IdArg()
     department = fields.String()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
 
 
 class PublicSearchSchema(PageQuerySchema):
@@ -134,7 +134,7 @@ class PublicSearchSchema(PageQuerySchema):
 
 
 class PublicPlanQuerySchema(PageQuerySchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
 
 
 # --- output -----------------------------------------------------------------------------------

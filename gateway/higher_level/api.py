@@ -12,7 +12,7 @@ from gateway.api.session import db
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
-from schemas.common import PageQuerySchema, page_schema
+from schemas.common import PageQuerySchema, YearArg, page_schema
 
 higher_level_blp = Blueprint("higher_level", __name__, url_prefix="/higher-level-inspections",
                              description="上级部门检查记录（第十五条：本年度已被上级部门抽查的对象予以排除）")
@@ -32,7 +32,7 @@ class HigherLevelInspectionSchema(Schema):
 
 
 class HigherLevelQuerySchema(PageQuerySchema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     uscc = fields.String(validate=validate.Length(max=18))
 
 
