@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageQuerySchema, UtcDateTime, page_schema
+from schemas.common import IdArg, PageArgsSchema, PageQuerySchema, UtcDateTime, page_schema
 from schemas.validators import validate_text
 
 # The roles an account or a token may have (every role but the public); the same tuple as
@@ -42,9 +42,7 @@ class CsrfSchema(Schema):
     csrf_token = fields.String(required=True)
 
 
-class AuditQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+class AuditQuerySchema(PageArgsSchema):
     action = fields.String(validate=validate.Length(max=100))
     entity_type = fields.String(validate=validate.Length(max=64))
     entity_id = fields.String(validate=validate.Length(max=100))
