@@ -9,6 +9,7 @@ from sqlalchemy import select
 from gateway.api.imports import ImportArgsSchema, ImportFileSchema, import_upload, import_view
 from gateway.api.pagination import query_page
 from gateway.api.session import db
+from gateway.db import where_equal
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
@@ -55,9 +56,7 @@ class HigherLevelInspections(MethodView):
     @higher_level_blp.response(200, HigherLevelPageSchema)
     def get(self, args):
         """Inspections by city, provincial or national authorities, by year and USCC."""
-        stmt = select(HigherLevelInspection)
-        if args.get("year"):
-            stmt = stmt.where(HigherLevelInspection.year == args["year"])
+        stmt = where_equal(select(HigherLevelInspection), args, {"year": HigherLevelInspection.year})
         if args.get("uscc"):
             stmt = stmt.where(HigherLevelInspection.uscc == args["uscc"].strip().upper())
         return query_page(db(), stmt.order_by(HigherLevelInspection.id), args)
