@@ -90,6 +90,13 @@ def canonical_sha256(value):
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def seed_line(seed, rebuilt):
+    """Return (the line on the recorded seed, whether it is the one the contributions rebuild)."""
+    if rebuilt is not None and rebuilt == seed:
+        return "随机种子：一致（{}）".format(seed), True
+    return "随机种子：与各方贡献不符（记录为 {}，由贡献拼接得 {}）".format(seed, rebuilt), False
+
+
 def check_record(record, announced_sha256=None):
     """Return (lines, mismatching stratum keys, everything matches)."""
     lines, bad_strata, ok = [], [], True
@@ -97,12 +104,9 @@ def check_record(record, announced_sha256=None):
         lines.append("记录格式：不是 {}".format(FORMAT))
         ok = False
     seed = record.get("seed")
-    rebuilt = rebuild_seed(record)
-    if rebuilt is not None and rebuilt == seed:
-        lines.append("随机种子：一致（{}）".format(seed))
-    else:
-        lines.append("随机种子：与各方贡献不符（记录为 {}，由贡献拼接得 {}）".format(seed, rebuilt))
-        ok = False
+    line, seed_ok = seed_line(seed, rebuild_seed(record))
+    lines.append(line)
+    ok = ok and seed_ok
     strata = record.get("strata") or []
     if not isinstance(strata, list) or not strata:
         lines.append("分层：记录中没有分层")
@@ -359,12 +363,9 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
     if index.get("format") != FORMAT_V2 or not descriptors:
         return ["记录格式：不是 {}，或索引没有列出分层分块".format(FORMAT_V2)], [], False
     seed = index.get("seed")
-    rebuilt = rebuild_seed(index)
-    if rebuilt is not None and rebuilt == seed:
-        lines.append("随机种子：一致（{}）".format(seed))
-    else:
-        lines.append("随机种子：与各方贡献不符（记录为 {}，由贡献拼接得 {}）".format(seed, rebuilt))
-        ok = False
+    line, seed_ok = seed_line(seed, rebuild_seed(index))
+    lines.append(line)
+    ok = ok and seed_ok
     section = index.get("eligibility_changes")
     moved = {m.get("uscc") for m in section.get("moves", [])} if isinstance(section, dict) else set()
     keep = moved.union(*key_populations.values()) if key_populations else moved

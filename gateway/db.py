@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Mapping
 
 import orjson
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, Select, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -21,6 +22,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def where_equal(stmt: Select, args: Mapping[str, Any], columns: Mapping[str, Any]) -> Select:
+    """``stmt`` narrowed by each list filter the query string gives: ``columns`` maps an argument
+    to the column it must equal (an absent or empty argument does not filter)."""
+    for name, column in columns.items():
+        if args.get(name):
+            stmt = stmt.where(column == args[name])
+    return stmt
 
 
 def utcnow() -> datetime:

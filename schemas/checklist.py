@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
+
+from schemas.common import BodySchema
 
 # The outcome of one check item, stored by code; labels are what inspectors read.
 OUTCOMES: dict[str, str] = {
@@ -18,11 +20,8 @@ OUTCOMES: dict[str, str] = {
 }
 
 
-class BaseChecklistSchema(Schema):
+class BaseChecklistSchema(BodySchema):
     """Base of every matter's checklist: unknown fields are refused."""
-
-    class Meta:
-        unknown = RAISE
 
 
 def field_for_item(item: Any) -> fields.Field:

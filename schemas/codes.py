@@ -1,9 +1,9 @@
 """API bodies of inspection codes (检查码) and check-ins (扫码入企)."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import UtcDateTime
+from schemas.common import BodySchema, UtcDateTime
 
 TOKEN_MAX = 8000
 
@@ -26,10 +26,7 @@ class KeySetSchema(Schema):
     keys = fields.List(fields.Nested(PublicKeySchema))
 
 
-class CodeQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CodeQuerySchema(BodySchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=TOKEN_MAX))
 
 
@@ -76,18 +73,12 @@ class TaskCodeSchema(Schema):
     url = fields.String()
 
 
-class CheckInBodySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CheckInBodySchema(BodySchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=TOKEN_MAX))
     access_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
-class LocationBodySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class LocationBodySchema(BodySchema):
     latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90), allow_nan=False)
     longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180), allow_nan=False)
     consent = fields.Boolean(required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 from typing import Any, Callable, Mapping
 
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, missing, validate
 
 # China Standard Time: the calendar of the county, of its deadlines and of the provincial platform.
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
@@ -19,9 +19,29 @@ class ErrorSchema(Schema):
                                                   "a refusal names (action, result_id, retry_after…)"})
 
 
+class QueryArgsSchema(Schema):
+    """A query string's arguments: a key the gateway does not read is ignored (links and forms may
+    carry others)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class BodySchema(Schema):
+    """A request body: a field the gateway does not read is refused, so that a typo is not lost
+    silently (the OpenAPI document says so with ``additionalProperties: false``)."""
+
+    class Meta:
+        unknown = RAISE
+
+
 class PageArgsSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PageQuerySchema(PageArgsSchema, QueryArgsSchema):
+    """A list's query string: its page and filters, other keys ignored."""
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
@@ -52,6 +72,11 @@ MAX_ID = 2**31 - 1  # database INTEGER
 def IdArg(**kwargs) -> fields.Integer:
     """An id in a query string: a positive database INTEGER (larger ones cannot name anything)."""
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def YearArg(**kwargs) -> fields.Integer:
+    """A calendar year in a query string or body: one the gateway can hold (2000–2100)."""
+    return fields.Integer(validate=validate.Range(min=2000, max=2100), **kwargs)
 
 
 class RowView:

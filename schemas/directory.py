@@ -1,9 +1,9 @@
 """API bodies of the directories: inspectors, targets, declared conflicts."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import PageQuerySchema, UtcDateTime, page_schema
 from schemas.validators import (
     normalise_uscc,
     validate_certificate_no,
@@ -82,10 +82,7 @@ class InspectorUpdateSchema(_PartialLoad, InspectorSchema):
     pass
 
 
-class InspectorQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class InspectorQuerySchema(PageQuerySchema):
     department = fields.String()
     active = fields.Boolean()
     q = fields.String(validate=validate.Length(max=50), metadata={"description": "name contains"})
@@ -117,10 +114,7 @@ class TargetUpdateSchema(_PartialLoad, TargetSchema):
         exclude = ("uscc",)
 
 
-class TargetQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class TargetQuerySchema(PageQuerySchema):
     township = fields.String(validate=validate.Length(max=50))
     level = fields.String(validate=validate.OneOf(JURISDICTION_LEVELS))
     type = fields.String(validate=validate.OneOf(TARGET_TYPES))

@@ -1,9 +1,9 @@
 """API bodies of the draw's stages (DESIGN "The draw"): freeze, commit, seed, run, cancel."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, page_schema
 from schemas.directory import _text
 
 PARTICIPANT_ROLES = ("organiser", "operator", "supervisor", "witness")
@@ -12,18 +12,12 @@ WITNESS_CATEGORIES = ("市场主体代表", "行业协会代表", "纪检部门�
 DRAW_STATUSES = ("frozen", "committed", "seeded", "drawn", "cancelled", "superseded")
 
 
-class DrawCreateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class DrawCreateSchema(BodySchema):
     plan_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
                              metadata={"description": "a published plan"})
 
 
-class CommitmentSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CommitmentSchema(BodySchema):
     role = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_ROLES))
     name = _text(50, required=True)
     unit = _text(100, metadata={"description": "the participant's unit (public); organiser, operator and "
@@ -40,19 +34,13 @@ class CommitmentSchema(Schema):
     )
 
 
-class CommitSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CommitSchema(BodySchema):
     commitments = fields.List(fields.Nested(CommitmentSchema), required=True,
                               validate=validate.Length(min=3, max=20, error="至少需要 3 份、至多 20 份承诺。"),
                               metadata={"description": "in the order the seed joins the digits"})
 
 
-class RevealSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RevealSchema(BodySchema):
     role = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_ROLES))
     name = _text(50, required=True)
     digits = fields.String(required=True, validate=validate.Regexp(
@@ -60,27 +48,18 @@ class RevealSchema(Schema):
     salt = fields.String(required=True, validate=validate.Length(min=8, max=128))
 
 
-class WitnessSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class WitnessSchema(BodySchema):
     name = _text(100, required=True, metadata={"description": "e.g. 钱七"})
     category = fields.String(required=True, validate=validate.OneOf(WITNESS_CATEGORIES))
 
 
-class SeedSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class SeedSchema(BodySchema):
     contributions = fields.List(fields.Nested(RevealSchema), required=True,
                                 validate=validate.Length(min=3, max=20, error="至少需要 3 份、至多 20 份随机数。"))
     witnesses = fields.List(fields.Nested(WitnessSchema), load_default=list, validate=validate.Length(max=50))
 
 
-class CancelSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CancelSchema(BodySchema):
     reason = _text(2000, required=True)
 
 
@@ -128,12 +107,9 @@ class DrawSchema(Schema):
                                      metadata={"description": "a superseded draw: per stratum, the USCCs its seed selects"})
 
 
-class DrawQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class DrawQuerySchema(PageQuerySchema):
     plan_id = IdArg()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
     status = fields.String(validate=validate.OneOf(DRAW_STATUSES))
 
 
@@ -169,11 +145,8 @@ class InternalDrawSchema(Schema):
     initial_load = fields.Dict()
 
 
-class DrawRecordSchema(Schema):
+class DrawRecordSchema(QueryArgsSchema):
     """The public draw record, format shuangsui.draw/1 (see docs/verify-a-draw.md)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     format = fields.String()
     draw_id = fields.String()

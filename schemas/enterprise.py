@@ -1,25 +1,19 @@
 """Wire shapes of the enterprise's side: notices, the portal, statements, ratings (issue 17)."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import BodySchema, PageArgsSchema, UtcDateTime, computed, page_schema
 from schemas.directory import _text
 
 DELIVERY_METHODS = ("in_person", "post", "sms", "email", "platform")
 
 
-class NoticeGenerateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class NoticeGenerateSchema(BodySchema):
     contact = _text(200, required=True, metadata={"description": "联系人及联系电话 (printed on the notice)"})
 
 
-class NoticeDeliverySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class NoticeDeliverySchema(BodySchema):
     method = fields.String(required=True, validate=validate.OneOf(DELIVERY_METHODS),
                            metadata={"description": "直接送达 in_person, 邮寄 post, 短信 sms, 电子邮件 email, 平台 platform"})
     note = _text(500)
@@ -43,10 +37,7 @@ class NoticeIssuedSchema(NoticeSchema):
                                                          "(print it on the notice); every earlier code of the task stops working."})
 
 
-class PortalSignInSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PortalSignInSchema(BodySchema):
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=40),
                          metadata={"description": "统一社会信用代码"})
     code = fields.String(required=True, validate=validate.Length(min=1, max=40),
@@ -60,10 +51,7 @@ class PortalSignInResultSchema(Schema):
     next_code = fields.String(metadata={"description": "The access code for the next sign-in, shown this once"})
 
 
-class StatementInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class StatementInputSchema(BodySchema):
     text = _text(5000, required=True)
     attachment_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)), load_default=list,
                                  validate=validate.Length(max=5),
@@ -71,10 +59,7 @@ class StatementInputSchema(Schema):
                                                           "(POST …/files), as evidence"})
 
 
-class StatementAnswerSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class StatementAnswerSchema(BodySchema):
     answer = _text(5000, required=True)
 
 
@@ -90,10 +75,7 @@ class StatementSchema(Schema):
     answered_at = UtcDateTime(allow_none=True)
 
 
-class RecusalInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RecusalInputSchema(BodySchema):
     member_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
                                metadata={"description": "The team member (``team[].member_id``) asked to step aside"})
     reason = _text(1000, required=True)
@@ -108,10 +90,7 @@ class RecusalSchema(Schema):
     reassignment_id = fields.Integer(allow_none=True)
 
 
-class RatingInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RatingInputSchema(BodySchema):
     score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = _text(1000)
 
@@ -139,10 +118,7 @@ class RatingSummarySchema(Schema):
     scores = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
 
 
-class EvidenceInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class EvidenceInputSchema(BodySchema):
     attachment_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     note = _text(1000)
 

@@ -2,9 +2,9 @@
 ledger with its counts against the caps, and the yearly caps the county office publishes."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, computed, page_schema
 from schemas.directory import UsccField, _text
 from schemas.visits import RepeatVisitSchema
 
@@ -22,11 +22,8 @@ CHANNEL_CODES = tuple(CHANNEL_LABELS)
 REGISTERED_CHANNEL_CODES = ("special", "complaint", "referral", "routine", "case")
 
 
-class RegistrationSchema(Schema):
+class RegistrationSchema(BodySchema):
     """An inspection outside the draw, as a department registers it."""
-
-    class Meta:
-        unknown = RAISE
 
     uscc = UsccField(required=True)
     department_code = _text(64, required=True)
@@ -75,11 +72,8 @@ class RegistrationResultSchema(RegisteredInspectionSchema):
                        "an open drawn task among them may be joined (POST /visits/joins)"})
 
 
-class RegistrationQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class RegistrationQuerySchema(PageQuerySchema):
+    year = YearArg()
     uscc = fields.String(validate=validate.Length(max=18))
     department = fields.String(validate=validate.Length(max=64))
     over_cap = fields.Boolean(metadata={"description": "only registrations over a cap"})
@@ -116,11 +110,8 @@ class CapsSchema(Schema):
     published_by = fields.String()
 
 
-class CapsPublishSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+class CapsPublishSchema(BodySchema):
+    year = YearArg(required=True, strict=True)
     per_department = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     total = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     exempt_channels = fields.List(fields.String(validate=validate.OneOf(CHANNEL_CODES)), load_default=None,
@@ -130,31 +121,22 @@ class CapsPublishSchema(Schema):
     basis = _text(500, metadata={"description": "the document that sets the caps"})
 
 
-class CapsQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class CapsQuerySchema(QueryArgsSchema):
+    year = YearArg()
 
 
 class CapsListSchema(Schema):
     items = fields.List(fields.Nested(CapsSchema), required=True)
 
 
-class LedgerExportSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+class LedgerExportSchema(QueryArgsSchema):
+    year = YearArg(required=True)
     department = fields.String(validate=validate.Length(max=64))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
 
 
-class TargetLedgerQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class TargetLedgerQuerySchema(QueryArgsSchema):
+    year = YearArg()
 
 
 class TargetLedgerSchema(Schema):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import BodySchema, PageQuerySchema, UtcDateTime, YearArg, page_schema
 from schemas.directory import JURISDICTION_LEVELS, RISK_CLASSES, TARGET_TYPES, _text
 
 PLAN_KINDS = ("annual", "joint")
@@ -44,12 +44,9 @@ class RatioField(fields.Field):
         return None if value is None else str(value)
 
 
-class RatiosSchema(Schema):
+class RatiosSchema(BodySchema):
     """Sampling ratio per credit-risk class (A lowest risk … D highest); each stratum uses the larger
     of this and the matter's minimum ratio."""
-
-    class Meta:
-        unknown = RAISE
 
     A = RatioField(required=True)
     B = RatioField(required=True)
@@ -57,23 +54,17 @@ class RatiosSchema(Schema):
     D = RatioField(required=True)
 
 
-class ScopeSchema(Schema):
+class ScopeSchema(BodySchema):
     """Which part of the target directory the plan covers (empty list: no restriction)."""
-
-    class Meta:
-        unknown = RAISE
 
     townships = fields.List(_text(50, required=True), load_default=list, validate=validate.Length(max=100))
     target_types = fields.List(fields.String(validate=validate.OneOf(TARGET_TYPES)), load_default=list)
     levels = fields.List(fields.String(validate=validate.OneOf(JURISDICTION_LEVELS)), load_default=list)
 
 
-class KeyRuleSchema(Schema):
+class KeyRuleSchema(BodySchema):
     """Key-inspection (重点抽查) targets: they bypass the yearly cap of two, are counted apart and are
     drawn in their own stratum per matter, all of them unless ``ratios`` names a higher share."""
-
-    class Meta:
-        unknown = RAISE
 
     risk_classes = fields.List(fields.String(validate=validate.OneOf(RISK_CLASSES)), load_default=lambda: ["D"])
     abnormal_list = fields.Boolean(load_default=True)
@@ -90,13 +81,10 @@ def _unique(values):
         raise ValidationError("列表中有重复项。")
 
 
-class PlanCreateSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PlanCreateSchema(BodySchema):
     kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS),
                          metadata={"description": "annual (one department) or joint (several)"})
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    year = YearArg(required=True, strict=True)
     title = _text(300, required=True)
     lead_department = fields.String(required=True, validate=validate.Length(min=1, max=64))
     cooperating_departments = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
@@ -170,11 +158,8 @@ class PlanMatterSchema(Schema):
     site_visit_reason = fields.String(metadata={"description": "why, for a matter that could be checked off site"})
 
 
-class PlanFilingSchema(Schema):
+class PlanFilingSchema(BodySchema):
     """The plan's filing (备案) with the county justice bureau, as the bureau's receipt gives it."""
-
-    class Meta:
-        unknown = RAISE
 
     filing_number = _text(100, required=True, metadata={"description": "the justice bureau's filing number, e.g. 武司备〔2026〕12号"})
     filed_on = fields.Date(required=True, metadata={"description": "the date of filing"})
@@ -230,11 +215,8 @@ class PlanSchema(Schema):
     warnings = fields.List(fields.String())
 
 
-class PlanQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class PlanQuerySchema(PageQuerySchema):
+    year = YearArg()
     kind = fields.String(validate=validate.OneOf(PLAN_KINDS))
     status = fields.String(validate=validate.OneOf(PLAN_STATUSES))
     department = fields.String(validate=validate.Length(max=64))

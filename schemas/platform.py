@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, missing, pre_load, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, missing, pre_load, validate, validates_schema
 
 from schemas import uscc as uscc_rule
-from schemas.common import CHINA_TZ
+from schemas.common import CHINA_TZ, BodySchema
 from schemas.result_codes import RESULT_CODES, check_codes
 
 MAX_BATCH_RECORDS = 100  # the platform's default limit of records per batch
@@ -227,11 +227,8 @@ def nested_list(schema: type[Schema], title: str, min_items: int = 1, max_items:
     )
 
 
-class ContractSchema(Schema):
+class ContractSchema(BodySchema):
     """Base of the contract's schemas: unknown fields refused, errors coded and in Chinese."""
-
-    class Meta:
-        unknown = RAISE
 
     error_messages = {
         "unknown": field_error("unknown_field", "未知字段"),

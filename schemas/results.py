@@ -7,9 +7,9 @@ checklist, result codes, methods, dates, signature, attachments) is reported in 
 """
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, computed, page_schema
+from schemas.common import IdArg, PageQuerySchema, QueryArgsSchema, UtcDateTime, YearArg, computed, page_schema
 from schemas.directory import _text
 from schemas.platform import DISPOSITIONS
 from schemas.result_codes import describe
@@ -99,60 +99,42 @@ class DispositionInputSchema(Schema):
 # --- query arguments --------------------------------------------------------------------------
 
 
-class ResultQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ResultQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(RESULT_STATUSES))
     department = fields.String(metadata={"description": "lead department code"})
     plan_id = IdArg()
     uscc = fields.String()
 
 
-class DeadlineQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class DeadlineQuerySchema(QueryArgsSchema):
     department = fields.String(metadata={"description": "lead department code"})
     soon_days = fields.Integer(load_default=3, validate=validate.Range(min=0, max=20))
     as_of = fields.Date(metadata={"description": "Evaluate the clock on this day instead of today (China time)."})
 
 
-class StatsQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class StatsQuerySchema(QueryArgsSchema):
+    year = YearArg()
     plan_id = IdArg()
     department = fields.String()
     as_of = fields.Date()
     format = fields.String(load_default="json", validate=validate.OneOf(EXPORT_FORMATS))
 
 
-class ExportQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ExportQuerySchema(QueryArgsSchema):
     plan_id = IdArg()
     department = fields.String()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = YearArg()
 
 
-class PublicSearchSchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class PublicSearchSchema(PageQuerySchema):
     q = fields.String(
         validate=validate.Length(min=2, max=100),
         metadata={"description": "A USCC (exact) or part of the target's name."},
     )
 
 
-class PublicPlanQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+class PublicPlanQuerySchema(PageQuerySchema):
+    year = YearArg()
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -637,10 +619,7 @@ class ListingProposalSchema(Schema):
 ListingProposalPageSchema = page_schema(ListingProposalSchema, "ListingProposalPage")
 
 
-class ListingQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ListingQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(LISTING_STATUSES))
 
 

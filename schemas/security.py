@@ -1,9 +1,9 @@
 """API bodies of sign-in, the signed-in principal, CSRF tokens, the audit log, accounts and API tokens."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import IdArg, PageArgsSchema, PageQuerySchema, UtcDateTime, page_schema
 from schemas.validators import validate_text
 
 # The roles an account or a token may have (every role but the public); the same tuple as
@@ -42,9 +42,7 @@ class CsrfSchema(Schema):
     csrf_token = fields.String(required=True)
 
 
-class AuditQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+class AuditQuerySchema(PageArgsSchema):
     action = fields.String(validate=validate.Length(max=100))
     entity_type = fields.String(validate=validate.Length(max=64))
     entity_id = fields.String(validate=validate.Length(max=100))
@@ -89,10 +87,7 @@ def _department(**kwargs) -> fields.String:
     return fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), validate_text], **kwargs)
 
 
-class AccountQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class AccountQuerySchema(PageQuerySchema):
     role = fields.String(validate=validate.OneOf(ACCOUNT_ROLES))
     department = fields.String(validate=[validate.Length(min=1, max=64), validate_text],
                                metadata={"description": "department code"})
@@ -147,10 +142,7 @@ class PasswordResetSchema(Schema):
 
 # ----------------------------------------------------------------------------------- API tokens
 
-class TokenQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class TokenQuerySchema(PageQuerySchema):
     all = fields.Boolean(load_default=False, metadata={"description": "include revoked and expired tokens"})
 
 

@@ -1,18 +1,15 @@
 """API bodies of tasks and article 14 reassignments."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from schemas.common import IdArg, PageArgsSchema, UtcDateTime, page_schema
+from schemas.common import BodySchema, IdArg, PageQuerySchema, UtcDateTime, page_schema
 from schemas.directory import _text
 
 REASSIGNMENT_REASONS = ("conflict_of_interest", "other")
 
 
-class TaskQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class TaskQuerySchema(PageQuerySchema):
     plan_id = IdArg()
     draw_id = IdArg()
     status = fields.String(validate=validate.OneOf(("assigned", "recorded", "reviewed", "published")))
@@ -66,27 +63,18 @@ class TaskEventSchema(Schema):
     details = fields.Dict()
 
 
-class ReassignmentRequestSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReassignmentRequestSchema(BodySchema):
     inspector_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
                                   metadata={"description": "the team member to be replaced"})
     reason_code = fields.String(required=True, validate=validate.OneOf(REASSIGNMENT_REASONS))
     reason = _text(1000, required=True)
 
 
-class DecisionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class DecisionSchema(BodySchema):
     note = _text(1000)
 
 
-class RejectionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RejectionSchema(BodySchema):
     note = _text(1000, required=True)
 
 
@@ -138,10 +126,7 @@ class ReassignmentSchema(Schema):
     filing_note = fields.String()
 
 
-class ReassignmentQuerySchema(PageArgsSchema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ReassignmentQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(("requested", "approved", "rejected")))
     filing_status = fields.String(validate=validate.OneOf(("pending", "filed")))
     task_id = IdArg()

@@ -1,15 +1,13 @@
 """API bodies of repeat-visit warnings and of joining another department's task (issue 16 item 3)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
+from schemas.common import BodySchema, QueryArgsSchema
 from schemas.directory import UsccField, _text
 
 
-class RepeatVisitQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class RepeatVisitQuerySchema(QueryArgsSchema):
     uscc = UsccField(required=True, metadata={"description": "the target to visit"})
     department = fields.String(required=True, validate=validate.Length(min=1, max=64),
                                metadata={"description": "the department that registers or plans the visit"})
@@ -33,11 +31,8 @@ class RepeatVisitsSchema(Schema):
     warnings = fields.List(fields.Nested(RepeatVisitSchema))
 
 
-class TaskJoinSchema(Schema):
+class TaskJoinSchema(BodySchema):
     """Join a department's matter and inspectors into another department's open task."""
-
-    class Meta:
-        unknown = RAISE
 
     task_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     matter_code = fields.String(required=True, validate=validate.Length(min=1, max=64),

@@ -176,33 +176,32 @@ def prune_attachments(ctx: CliContext, older_than_days: int, parts_older_than_da
 
 def _prune_attachments_lines(report) -> None:
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
-    if not report.attachments:
-        click.echo(f"没有需要清理的附件（上传早于 {cutoff} UTC 且未被任何检查结果引用）。")
-        return
-    for item in report.attachments:
-        click.echo(f"  附件 {item['id']}\t任务 {item['task_id']}\t{item['content_type']}\t{item['size']} 字节"
-                   f"\t上传于 {item['uploaded_at']}")
-    if report.dry_run:
-        click.echo(f"试运行：将删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
-                   f"（约 {report.bytes_freed} 字节），未做任何更改。")
-        return
+    rows = [f"附件 {item['id']}\t任务 {item['task_id']}\t{item['content_type']}\t{item['size']} 字节"
+            f"\t上传于 {item['uploaded_at']}" for item in report.attachments]
     missing = f"，{len(report.missing_files)} 个文件原已不存在" if report.missing_files else ""
-    click.echo(f"已删除 {len(report.attachments)} 个附件记录、{len(report.files)} 个文件"
-               f"（约 {report.bytes_freed} 字节）{missing}，已记入审计日志。")
+    _prune_lines(report, rows, f"没有需要清理的附件（上传早于 {cutoff} UTC 且未被任何检查结果引用）。",
+                 f"{len(report.attachments)} 个附件记录、{len(report.files)} 个文件", missing)
 
 
 def _prune_parts_lines(report) -> None:
     cutoff = report.cutoff.isoformat(sep=" ", timespec="seconds")
-    if not report.parts:
-        click.echo(f"没有需要清理的分片上传临时文件（最后写入早于 {cutoff} UTC）。")
+    rows = [f"分片上传 {part['key']}\t{'任务 ' + str(part['task_id']) if part['task_id'] is not None else '无上传记录'}"
+            f"\t{part['size']} 字节\t最后写入于 {part['modified_at']}" for part in report.parts]
+    _prune_lines(report, rows, f"没有需要清理的分片上传临时文件（最后写入早于 {cutoff} UTC）。",
+                 f"{len(report.parts)} 个分片上传临时文件")
+
+
+def _prune_lines(report, rows: list[str], nothing: str, what: str, missing: str = "") -> None:
+    """One prune's lines: that there was nothing to do, or each item then what was (or would be) deleted."""
+    if not rows:
+        click.echo(nothing)
         return
-    for part in report.parts:
-        task = f"任务 {part['task_id']}" if part["task_id"] is not None else "无上传记录"
-        click.echo(f"  分片上传 {part['key']}\t{task}\t{part['size']} 字节\t最后写入于 {part['modified_at']}")
+    for row in rows:
+        click.echo(f"  {row}")
     if report.dry_run:
-        click.echo(f"试运行：将删除 {len(report.parts)} 个分片上传临时文件（约 {report.bytes_freed} 字节），未做任何更改。")
+        click.echo(f"试运行：将删除 {what}（约 {report.bytes_freed} 字节），未做任何更改。")
     else:
-        click.echo(f"已删除 {len(report.parts)} 个分片上传临时文件（约 {report.bytes_freed} 字节），已记入审计日志。")
+        click.echo(f"已删除 {what}（约 {report.bytes_freed} 字节）{missing}，已记入审计日志。")
 
 
 @results.group("listing", cls=ChineseGroup, help=(

@@ -1,20 +1,18 @@
 """The directories' API: inspectors, targets, declared conflicts and bulk import."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from gateway.api.imports import import_upload, import_view
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
 from gateway.directory import eligibility, service
-from gateway.directory.importing.importer import ImportFileError
-from gateway.directory.importing.run import run_import
 from gateway.directory.models import Conflict, Inspector
 from gateway.directory.queries import inspector_search, target_search
-from gateway.errors import Invalid
 from gateway.security import audit
 from gateway.security.policy import authorize, permission, visible_departments
 from gateway.security.principal import current_principal
@@ -27,7 +25,6 @@ from schemas.directory import (
     EligibilityDecisionSchema,
     EligibilityProposalPageSchema,
     EligibilityProposalSchema,
-    ImportReportSchema,
     InspectorPageSchema,
     InspectorQuerySchema,
     InspectorSchema,
@@ -298,40 +295,17 @@ class Conflicts(MethodView):
             return python_values(ConflictSchema(), service.ConflictView(conflict))
 
 
-class ImportArgsSchema(Schema):
-    partial = fields.Boolean(load_default=False, metadata={"description": "keep the good rows"})
-
-
-class ImportFileSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
-
-
 def _run_import(kind: str, args):
     principal = current_principal()
     action = "targets.write" if kind == "targets" else "directory.write"
     allowed = visible_departments(principal, action) if kind == "inspectors" else None
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Invalid("validation_error", "提交的数据未通过校验。", {"file": ["请上传 CSV 或 XLSX 文件。"]})
-    try:
-        report = run_import(get_gateway(), principal, kind, upload.stream, upload.filename,
-                            partial=args["partial"], allowed_departments=allowed)
-    except ImportFileError as exc:
-        raise Invalid("import_file_invalid", str(exc)) from None
-    if not report.committed:
-        raise Invalid(
-            "import_rows_invalid",
-            f"共 {report.error_count} 处错误，未导入任何数据。", report.as_dict()["errors"],
-        )
-    return report.as_dict()
+    return import_upload(principal, kind, args["partial"], allowed)
 
 
 @imports_blp.route("/targets")
 class ImportTargets(MethodView):
     @permission("targets.write")
-    @imports_blp.arguments(ImportArgsSchema, location="query")
-    @imports_blp.arguments(ImportFileSchema, location="files")
-    @imports_blp.response(200, ImportReportSchema)
+    @import_view(imports_blp)
     def post(self, args, _files):
         """Import targets from a CSV or XLSX file (Chinese or English headers)."""
         return _run_import("targets", args)
@@ -340,9 +314,7 @@ class ImportTargets(MethodView):
 @imports_blp.route("/inspectors")
 class ImportInspectors(MethodView):
     @permission("directory.write")
-    @imports_blp.arguments(ImportArgsSchema, location="query")
-    @imports_blp.arguments(ImportFileSchema, location="files")
-    @imports_blp.response(200, ImportReportSchema)
+    @import_view(imports_blp)
     def post(self, args, _files):
         """Import inspectors from a CSV or XLSX file (Chinese or English headers)."""
         return _run_import("inspectors", args)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
+from gateway.db import utcnow, where_equal
 from gateway.directory.importing.columns import STATUS_LABELS
 from gateway.directory.models import (
     ELIGIBILITY_FIELDS,
@@ -242,10 +242,8 @@ def settle(session: Session, principal: Principal, model: Any, proposal_id: int,
 
 
 def proposals_query(args: Mapping[str, Any]) -> Select:
-    stmt = select(EligibilityProposal).order_by(EligibilityProposal.id.desc())
-    if args.get("status"):
-        stmt = stmt.where(EligibilityProposal.status == args["status"])
-    return stmt
+    return where_equal(select(EligibilityProposal).order_by(EligibilityProposal.id.desc()), args,
+                       {"status": EligibilityProposal.status})
 
 
 class ProposalView(RowView):

@@ -5,6 +5,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import Select, and_, false, or_, select
 
+from gateway.db import where_equal
 from gateway.directory.models import Inspector, Target
 from gateway.directory.search import name_contains_any, uscc_shaped
 from gateway.plugins.contributions import TargetCriteria
@@ -56,12 +57,8 @@ def criteria_clause(criteria: TargetCriteria):
 
 
 def target_search(args: Mapping[str, Any]) -> Select:
-    stmt = select(Target)
-    if args.get("township"):
-        stmt = stmt.where(Target.township == args["township"])
-    for name in ("level", "type", "risk_class", "status"):
-        if args.get(name):
-            stmt = stmt.where(getattr(Target, name) == args[name])
+    stmt = where_equal(select(Target), args, {name: getattr(Target, name)
+                                              for name in ("township", "level", "type", "risk_class", "status")})
     if args.get("scope"):
         stmt = stmt.where(contains(Target.business_scope, args["scope"]))
     if args.get("licence"):
@@ -83,8 +80,7 @@ def inspector_search(args: Mapping[str, Any], departments: list[str] | None = No
     stmt = select(Inspector)
     if departments is not None:
         stmt = stmt.where(Inspector.department_code.in_(departments) if departments else false())
-    if args.get("department"):
-        stmt = stmt.where(Inspector.department_code == args["department"])
+    stmt = where_equal(stmt, args, {"department": Inspector.department_code})
     if args.get("active") is not None:
         stmt = stmt.where(Inspector.active.is_(args["active"]))
     if args.get("q"):

@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.db import utcnow
+from gateway.db import utcnow, where_equal
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion
 from gateway.directory.queries import contains
 from gateway.draw.eligibility import KEY_STRATUM, KeyRule
@@ -76,12 +76,7 @@ def plans_query(principal: Principal, args: Mapping[str, Any]):
     stmt = select(Plan)
     if scope_of(principal, "plans.read") == PUBLISHED:
         stmt = stmt.where(Plan.status != "draft")
-    if args.get("year"):
-        stmt = stmt.where(Plan.year == args["year"])
-    if args.get("kind"):
-        stmt = stmt.where(Plan.kind == args["kind"])
-    if args.get("status"):
-        stmt = stmt.where(Plan.status == args["status"])
+    stmt = where_equal(stmt, args, {"year": Plan.year, "kind": Plan.kind, "status": Plan.status})
     if args.get("department"):
         dept = args["department"]
         stmt = stmt.where(or_(Plan.lead_department == dept,

@@ -39,6 +39,8 @@ from typing import Any, Mapping, Sequence
 import chinese_calendar
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from schemas.common import BodySchema
+
 HOLIDAYS_FILE_ENV = "SHUANGSUI_HOLIDAYS_FILE"
 DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parent / "data" / "holidays.json"
 
@@ -133,15 +135,9 @@ def _weekday_zh(d: date) -> str:
 
 
 def _provisional_holidays(year: int) -> dict[date, str]:
-    """The statutory holidays of ``year`` whose dates do not depend on the yearly notice."""
-    days = {
-        date(year, 1, 1): "元旦",
-        date(year, 5, 1): "劳动节",
-        date(year, 5, 2): "劳动节",
-        date(year, 10, 1): "国庆节",
-        date(year, 10, 2): "国庆节",
-        date(year, 10, 3): "国庆节",
-    }
+    """The statutory holidays of ``year`` whose dates do not depend on the yearly notice: the
+    fixed-date ones (劳动节's second day whatever the year) and 清明."""
+    days = {**_required_holidays(year), date(year, 5, 2): "劳动节"}
     if 1900 <= year <= 2100:  # the range chinesecalendar's solar-term formula supports
         for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30)):
             if term == "清明":
@@ -306,10 +302,7 @@ def _entry_list(name: str) -> fields.List:
     })
 
 
-class _YearSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class _YearSchema(BodySchema):
     error_messages = {"type": "内容必须是 JSON 对象，含 \"holidays\" 和 \"workdays\""}
     source = _text("source")
     note = _text("note")

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from gateway.db import where_equal
 from gateway.directory import eligibility
 from gateway.results import risk
 from gateway.results.models import LISTING_STATUS_LABELS, InspectionResult, ListingProposal
@@ -52,10 +53,8 @@ def propose_for_result(session: Session, principal: Principal, result: Inspectio
 
 def proposals_query(principal: Principal, args: Mapping[str, Any]) -> Select:
     authorize(principal, "listing.read")
-    stmt = select(ListingProposal).order_by(ListingProposal.id.desc())
-    if args.get("status"):
-        stmt = stmt.where(ListingProposal.status == args["status"])
-    return stmt
+    return where_equal(select(ListingProposal).order_by(ListingProposal.id.desc()), args,
+                       {"status": ListingProposal.status})
 
 
 def decide(session: Session, principal: Principal, proposal_id: int, *, accept: bool, note: str) -> ListingProposal:

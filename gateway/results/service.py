@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.codes import checkins
 from gateway.core import Gateway
-from gateway.db import utcnow
+from gateway.db import utcnow, where_equal
 from gateway.directory.models import Inspector, Target
 from gateway.enterprise import statements as enterprise_statements
 from gateway.errors import Conflict, Invalid, NotFound
@@ -126,12 +126,8 @@ def results_query(principal: Principal, args: Mapping[str, Any]) -> Select:
     stmt = select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).where(
         visible_tasks(principal, "results.read")
     )
-    if args.get("status"):
-        stmt = stmt.where(InspectionResult.status == args["status"])
-    if args.get("department"):
-        stmt = stmt.where(Task.lead_department == args["department"])
-    if args.get("plan_id"):
-        stmt = stmt.where(Task.plan_id == args["plan_id"])
+    stmt = where_equal(stmt, args, {"status": InspectionResult.status, "department": Task.lead_department,
+                                    "plan_id": Task.plan_id})
     if args.get("uscc"):
         stmt = stmt.join(Target, Target.id == Task.target_id).where(Target.uscc == args["uscc"].strip().upper())
     return stmt.order_by(InspectionResult.id.desc())

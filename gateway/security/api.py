@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api.pagination import query_page
 from gateway.api.session import db, get_gateway
-from gateway.db import utcnow
+from gateway.db import utcnow, where_equal
 from gateway.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from gateway.security import accounts, audit, web
 from gateway.security.audit import AuditEntry
@@ -313,11 +313,8 @@ class Accounts(MethodView):
     def get(self, args):
         """List accounts, by role or department (like ``shuangsui user list``); never a password hash."""
         authorize(current_principal(), "accounts.manage")
-        stmt = select(Account).order_by(Account.id)
-        if args.get("role"):
-            stmt = stmt.where(Account.role == args["role"])
-        if args.get("department"):
-            stmt = stmt.where(Account.department_code == args["department"])
+        stmt = where_equal(select(Account).order_by(Account.id), args,
+                           {"role": Account.role, "department": Account.department_code})
         return query_page(db(), stmt, args).map(AccountView)
 
     @permission("accounts.manage")

@@ -20,7 +20,7 @@ def make_uscc(n: int) -> str:
 
 
 def inspection(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    record = {
+    return {
         "id": f"result-{n}",
         "plan_number": "WZ-2024-JOINT-01",
         "plan_name": "武陟县2024年度跨部门联合抽查计划",
@@ -34,13 +34,12 @@ def inspection(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "remarks": None,
         "uscc": make_uscc(n),
         "target_name": f"武陟县第{n}加油站有限公司",
+        **overrides,
     }
-    record.update(overrides)
-    return record
 
 
 def plan(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    record = {
+    return {
         "id": f"plan-{n}",
         "plan_number": f"WZ-2024-JOINT-{n:02d}",
         "plan_name": "武陟县2024年度跨部门联合抽查计划",
@@ -53,13 +52,12 @@ def plan(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "published_on": "2024-03-25",
         "matters": [{"code": "M-OIL", "name": "成品油市场监督检查"}],
         "remarks": None,
+        **overrides,
     }
-    record.update(overrides)
-    return record
 
 
 def draw_result(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    record = {
+    return {
         "id": f"draw-{n}",
         "plan_number": "WZ-2024-JOINT-01",
         "plan_name": "武陟县2024年度跨部门联合抽查计划",
@@ -70,13 +68,12 @@ def draw_result(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "targets": [{"uscc": make_uscc(n), "name": f"武陟县第{n}加油站有限公司", "matters": ["M-OIL"]}],
         "record_sha256": "0" * 64,
         "record_url": "https://gateway.example/draws/1.json",
+        **overrides,
     }
-    record.update(overrides)
-    return record
 
 
 def follow_up(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    record = {
+    return {
         "id": f"follow-{n}",
         "inspection_result_id": f"result-{n}",
         "uscc": make_uscc(n),
@@ -85,9 +82,8 @@ def follow_up(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "decided_on": "2024-06-15",
         "document_number": "武市监罚〔2024〕12号",
         "description": "未按规定公示年度报告，处以警告。",
+        **overrides,
     }
-    record.update(overrides)
-    return record
 
 
 BUILDERS = {"plans": plan, "draw-results": draw_result, "inspection-results": inspection, "follow-ups": follow_up}

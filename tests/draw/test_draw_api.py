@@ -9,10 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from gateway.cli.main import cli
 from gateway.draw.commitment import commitment
+from gateway.testing.cli import run_cli
 from tests.drawdb import REVEALS, WITNESSES, build_directory, commitments_for, person, publish_filed, published_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
@@ -80,9 +78,7 @@ def _spec(reveal, hex_value):
 
 
 def _cli(settings, *args):
-    runner = CliRunner()
-    return runner.invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path), *args],
-                         catch_exceptions=False)
+    return run_cli(settings, *args, catch_exceptions=False)
 
 
 def test_cli_stages_export_and_verification(gateway, settings, tmp_path):

@@ -11,9 +11,7 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from gateway.cli.main import cli
 from gateway.directory.models import Target
 from gateway.draw import service as draws
 from gateway.draw.models import Draw, DrawRecordPart, pack_record
@@ -21,14 +19,14 @@ from gateway.draw.record import FORMAT, FORMAT_V2
 from gateway.draw.record_v2 import HEAD, INDEX_OPEN, split_record, whole_record_text
 from gateway.draw.verify import verify_record
 from gateway.draw.verify_v2 import verify_file, verify_stratum
+from gateway.testing.cli import run_cli
 from tests.drawdb import build_directory, complete_draw, published_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
 
 
 def _cli(settings, *args):
-    return CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
-                                    *args], catch_exceptions=False)
+    return run_cli(settings, *args, catch_exceptions=False)
 
 
 def _script(*args) -> subprocess.CompletedProcess:

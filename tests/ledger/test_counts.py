@@ -9,10 +9,8 @@ import importlib
 import random
 from datetime import date
 
-from click.testing import CliRunner
 from sqlalchemy import delete, select
 
-from gateway.cli.main import cli
 from gateway.directory.models import Inspector, Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger import counts as ledger_counts
@@ -23,6 +21,7 @@ from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts
 from gateway.ledger.warnings import repeat_visits
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
+from gateway.testing.cli import run_cli
 from gateway.testing.world import add_inspectors, draw_task_for
 from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
 
@@ -95,8 +94,7 @@ def test_every_kind_of_write_keeps_the_counts_exact(gateway, settings, tmp_path)
     path.write_text("统一社会信用代码,检查部门,检查渠道,法定事由代码,法律依据,检查日期,检查编号,超过上限理由\n"
                     f"{oil[2]},{department},日常巡查,routine,,{TODAY.isoformat()},RC-1,\n"
                     f"{oil[2]},{other},专项检查,special,,{TODAY.isoformat()},ZX-1,\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
-                                      str(settings.instance_path), "import", "registered-inspections", str(path)])
+    result = run_cli(settings, "import", "registered-inspections", path)
     assert result.exit_code == 0, result.output
     assert oil[2] in assert_exact(gateway, years=(TODAY.year,))
 
@@ -117,8 +115,7 @@ def test_every_kind_of_write_keeps_the_counts_exact(gateway, settings, tmp_path)
         inspections.write_text("统一社会信用代码,检查机关,检查机关层级,检查日期,对口部门,检查编号\n"
                                f"{uscc},焦作市某局,市级,{YEAR}-05-06,{department},JZ-1\n"
                                f"{oil[8]},焦作市某局,市级,{YEAR}-05-07,,JZ-2\n", encoding="utf-8")
-        result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
-                                          str(settings.instance_path), "import", "inspections", str(inspections)])
+        result = run_cli(settings, "import", "inspections", inspections)
         assert result.exit_code == 0, result.output
         assert assert_exact(gateway)[uscc].by_department == {department: 1}
     reference = assert_exact(gateway)
@@ -203,8 +200,7 @@ def test_the_cli_rebuilds_the_counts(gateway, settings):
         higher(session, "h1", uscc, gateway.registry.matters["refined_oil"].department_code)
         session.execute(delete(LedgerTargetCount))
         session.execute(delete(LedgerDepartmentCount))
-    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
-                                      str(settings.instance_path), "ledger", "rebuild-counts"])
+    result = run_cli(settings, "ledger", "rebuild-counts")
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     assert assert_exact(gateway)[uscc].total == 1

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from click.testing import CliRunner
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from gateway.cli.main import cli
 from gateway.ledger import service as ledger
 from gateway.ledger.models import RegisteredInspection
+from gateway.testing.cli import run_cli
 from tests.drawdb import COUNTY, build_directory
 
 TODAY = date.today()
@@ -19,8 +18,7 @@ HEADER = "统一社会信用代码,检查部门,检查渠道,法定事由代码,
 
 
 def run(settings, path):
-    return CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance", str(settings.instance_path),
-                                    "import", "registered-inspections", str(path)])
+    return run_cli(settings, "import", "registered-inspections", path)
 
 
 def count(gateway):
@@ -93,9 +91,7 @@ def test_partial_import_registers_the_valid_rows_and_reports_the_others(gateway,
                     + f"{oil[3]},{department},日常巡查,routine,,2999-01-01,RC-3,\n"  # in the future: rejected, so
                     + f"{oil[3]},{department},日常巡查,routine,,{day},RC-4,\n",      # this one is not over the cap
                     encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--database-url", settings.database_url, "--instance",
-                                      str(settings.instance_path), "import", "registered-inspections", str(path),
-                                      "--partial", "--report", str(report_path)])
+    result = run_cli(settings, "import", "registered-inspections", path, "--partial", "--report", report_path)
     assert result.exit_code == 0, result.output
     assert "第 3 行 [over_cap_reason]" in result.output and "第 4 行 [channel]" in result.output
     assert "第 5 行 [inspected_on]" in result.output

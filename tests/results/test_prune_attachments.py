@@ -7,11 +7,9 @@ import os
 from datetime import timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from gateway.api.errors import status_of
-from gateway.cli.main import cli
 from gateway.db import utcnow
 from gateway.errors import DomainError
 from gateway.results import attachments as files
@@ -20,6 +18,7 @@ from gateway.results import uploads as chunked
 from gateway.results.models import Attachment
 from gateway.results.pruning import prune_attachments, prune_partial_uploads
 from gateway.security.audit import AuditEntry
+from gateway.testing.cli import run_cli
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 4
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + b"\x90" * 64
@@ -64,9 +63,7 @@ def uploads(world):
 
 @pytest.fixture
 def run(settings):
-    runner = CliRunner()
-    base = ["--database-url", settings.database_url, "--instance", str(settings.instance_path)]
-    return lambda *args: runner.invoke(cli, base + ["results", "prune-attachments", *args])
+    return lambda *args: run_cli(settings, "results", "prune-attachments", *args)
 
 
 def test_dry_run_lists_and_changes_nothing(world, uploads, run):

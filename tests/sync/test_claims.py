@@ -7,13 +7,12 @@ Times are the test's clock, never the wall clock."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from sqlalchemy import and_, select
 
 from gateway.sync.models import OutboxRecord
-from tests.sync.world import build_results_world
+from tests.sync.world import build_results_world, claim_without_waiting
 
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -111,12 +110,7 @@ def test_a_second_worker_does_not_split_a_batch_waiting_for_its_resend(gateway, 
         due = and_(first._due("result", clock.now), first._head_of_its_batch())
         [head] = first._select(holder, due, limit=1)
         assert head.id == refused.ids[0] and head.batch_key == refused.key
-        claimed: list = []
-        thread = threading.Thread(target=lambda: claimed.append(second.claim("result", clock.now)))
-        thread.start()
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "the second claim waited for the first worker's lock"
-        [fresh] = claimed
+        fresh = claim_without_waiting(second, clock.now)
         assert len(fresh.ids) == 10 and not set(fresh.ids) & set(refused.ids)
         assert {keys(gateway)[i] for i in refused.ids} == {refused.key}
     finally:

@@ -14,7 +14,7 @@ from gateway.core import Gateway
 from gateway.sync.client import PlatformClient
 from gateway.sync.models import OutboxRecord
 from gateway.sync.worker import Worker
-from tests.sync.world import build_results_world
+from tests.sync.world import build_results_world, claim_without_waiting
 
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -45,12 +45,7 @@ def test_skip_locked_gives_a_second_worker_other_rows_without_waiting(gateway, p
     try:
         # The first worker is in the middle of its claim: ten rows locked, not yet committed.
         locked = {row.id for row in first._select(holder, first._due("result", clock.now), limit=10)}
-        claimed: list = []
-        thread = threading.Thread(target=lambda: claimed.append(second.claim("result", clock.now)))
-        thread.start()
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "the second claim waited for the first worker's locks"
-        [batch] = claimed
+        batch = claim_without_waiting(second, clock.now)
         assert len(batch.ids) == 10 and not set(batch.ids) & locked
     finally:
         holder.rollback()

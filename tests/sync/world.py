@@ -8,6 +8,7 @@ publication writes its outbox row exactly as in production. Used by the sync tes
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable
@@ -170,3 +171,15 @@ def build_results_world(gateway: Gateway, n: int, *, today: date | None = None, 
                              today=today, completed_on=completed_on)
         world.usccs = {t: u for t, u in zip(task_ids, usccs)}
     return world
+
+
+def claim_without_waiting(worker, now):
+    """``worker``'s claim of results while another worker holds row locks, made in a thread that
+    must come back: the claim skips locked rows instead of waiting for them."""
+    claimed: list = []
+    thread = threading.Thread(target=lambda: claimed.append(worker.claim("result", now)))
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the second claim waited for the first worker's locks"
+    [batch] = claimed
+    return batch
