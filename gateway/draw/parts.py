@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from gateway.draw.models import Draw, DrawRecordPart, pack_record
 from gateway.draw.record import FORMAT_V2
-from gateway.draw.record_v2 import whole_record_chunks
+from gateway.draw.record_v2 import descriptor_parts, is_chunked, whole_record_chunks
+from gateway.draw.sampler import Ticketer
 from gateway.errors import NotFound
 
 STRATUM, TASKS = "stratum", "tasks"
@@ -81,3 +82,22 @@ def stratum_tasks(session: Session, draw: Draw) -> Iterator[dict[str, Any]]:
     """Every task entry of the record, in ticket order, a part at a time."""
     for text in parts(session, draw, TASKS):
         yield from json.loads(text)
+
+
+def stratum_entries(session: Session, draw: Draw) -> Iterator[dict[str, Any]]:
+    """Every stratum's whole entry, in order, one stratum at a time: a large stratum's chunks are
+    put back together (its population in USCC order, its selection in ticket order)."""
+    entry = Ticketer(draw.seed).entry
+    for descriptor in index(draw)["parts"]["strata"]:
+        texts = (part_text(session, draw, STRATUM, part["part"]) for part in descriptor_parts(descriptor))
+        if not is_chunked(descriptor):
+            yield json.loads(next(texts))
+            continue
+        whole = {k: descriptor[k] for k in ("key", "matter", "risk_class", "ratio", "population_sha256", "sample_size")}
+        whole.update(population=[], selected=[], key_targets=[])
+        for text in texts:
+            chunk = json.loads(text)
+            for name in ("population", "selected", "key_targets"):
+                whole[name] += chunk[name]
+        whole["selected"].sort(key=entry)
+        yield whole
