@@ -5,7 +5,7 @@
 Writes a synthetic whole record (``--targets`` targets, a quarter of them in each of ``--matters``
 matters, overlapping, so 10M targets make about 5M stratum memberships as the issue's draw had;
 uneven credit-risk classes, most in D, and a key stratum per matter, ratios 0.03/0.05/0.1/0.2, tasks
-merged as the draw merges them) one stratum at a time, then verifies it in child processes, each
+merged as the draw merges them, 2.8% of the targets excluded for the inspection caps) one stratum at a time, then verifies it in child processes, each
 measuring its own peak memory: ``shuangsui verify``'s streaming verifier
 (:func:`gateway.draw.verify.verify_file`), ``docs/verify_draw.py`` (standard library), and one
 stratum alone from the index and its part. Prints sizes, times and peaks with the load average.
@@ -54,6 +54,16 @@ def _strata(targets: int, matters: int):
                    "1" if risk_class == "key" else RATIOS[risk_class], population)
 
 
+def _capped(targets: int) -> dict:
+    """Exclusions for the yearly inspection caps, about 2.8% of the targets as a province's draw had
+    (278,398 at 10M), each with its counts in the record's ``inspection_caps`` section."""
+    excluded = [f"914109{i:011d}X" for i in range(targets * 28 // 1000)]
+    return {"exclusions": [{"uscc": u, "reason": "inspection_cap_reached", "matter": None} for u in excluded],
+            "inspection_caps": {"year": 2027, "version": 1, "per_department": 2, "total": 4, "exempt_channels": [],
+                                "key_targets_exempt": True, "basis": "基准",
+                                "counts": {u: {"total": 4, "by_department": {"market": 4}} for u in excluded}}}
+
+
 def write(path: str, targets: int, matters: int, chunk: int | None = None) -> dict:
     """``chunk``: members per stratum part (default :data:`gateway.draw.record_v2.STRATUM_CHUNK`)."""
     from gateway.draw.record import ALGORITHM, canonical_json
@@ -66,8 +76,10 @@ def write(path: str, targets: int, matters: int, chunk: int | None = None) -> di
                      enumerate([("organiser", "甲", "31415926535"), ("operator", "乙", "89793238"),
                                 ("supervisor", "丙", "46264338")], start=1)]
     fields = {"draw_id": "410823-draw-bench", "algorithm": dict(ALGORITHM), "seed": SEED, "contributions": contributions,
-              "participants": {c["role"]: [c["name"]] for c in contributions}, "exclusions": [],
-              "plan": {"number": "基准〔2027〕1号", "name": "规模基准", "year": 2027}, "key_rule": {}}
+              "participants": {c["role"]: [c["name"]] for c in contributions}, **_capped(targets),
+              "plan": {"number": "基准〔2027〕1号", "name": "规模基准", "year": 2027,
+                       "matters": [{"code": f"matter_{m}", "department": "market"} for m in range(matters)]},
+              "key_rule": {}}
     whole = hashlib.sha256(b"[")
     chunks: list[bytes] = []
     selected = []
@@ -101,10 +113,11 @@ def write(path: str, targets: int, matters: int, chunk: int | None = None) -> di
               "key_inspection": False, "inspectors": [{"department": "market", "id": f"{n:016x}"}]}
              for n, t in enumerate(targets_drawn, start=1)]
     chunks = [parts.add_tasks(chunk) for chunk in task_chunks(tasks)]
+    excluded = [text for _, _, text in parts.add_exclusions()]
     index, _ = parts.finish()
     (folder / "index.json").write_bytes(index)
     with open(path, "wb") as handle:
-        for piece in whole_record_chunks(index, (f.read_bytes() for f in stratum_files), chunks):
+        for piece in whole_record_chunks(index, (f.read_bytes() for f in stratum_files), chunks, excluded):
             handle.write(piece)
     largest = max(stratum_files, key=lambda f: f.stat().st_size)
     return {"seconds": time.perf_counter() - start, "record_mb": Path(path).stat().st_size / 1e6,

@@ -30,6 +30,7 @@ FORMAT = "shuangsui.draw/1"
 FORMAT_V2 = "shuangsui.draw/2"
 HEAD = b'{"strata":['
 TASKS_OPEN = b'],"tasks":['
+EXCLUSIONS_OPEN = b'],"exclusion_parts":['
 INDEX_OPEN = b"],"
 TICKET_DIGITS = 78  # decimal digits of 2**256 - 1, the longest ticket
 
@@ -302,7 +303,8 @@ def read_index(path, handle):
 
 def read_parts(path):
     """The parts of a whole /2 record, one line at a time: ("stratum", text) per stratum part,
-    then ("tasks", text) per tasks part, each the part's exact text."""
+    then ("tasks", text) per tasks part, then ("exclusions", text) per exclusions part, each the
+    part's exact text."""
     with open(path, "rb") as handle:
         handle.readline()
         section = "stratum"
@@ -310,6 +312,8 @@ def read_parts(path):
             line = raw.rstrip(b"\r\n")
             if line == TASKS_OPEN and section == "stratum":
                 section = "tasks"
+            elif line == EXCLUSIONS_OPEN and section == "tasks":
+                section = "exclusions"
             elif line.startswith(INDEX_OPEN + b'"'):
                 return
             elif not line:
@@ -541,6 +545,46 @@ class V2Strata:
         return self.whole, self.chain, self.light, self.lines, self.bad, self.complete
 
 
+class ExclusionParts:
+    """The exclusions of a /2 record kept in parts of their own (a province's caps exclude hundreds
+    of thousands): each part holds some exclusions and the caps counts of their targets, checked
+    part by part against the index's caps."""
+
+    def __init__(self, index):
+        self.index = index
+        self.descriptors = (index.get("parts") or {}).get("exclusions") or []
+        self.seen, self.bad, self.reasons = 0, [], []
+
+    def add(self, text):
+        self.seen += 1
+        descriptor = self.descriptors[self.seen - 1] if self.seen <= len(self.descriptors) else {}
+        if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+            self.bad.append(self.seen)
+            return
+        try:
+            piece = json.loads(text.decode("utf-8"))
+            caps = self.index.get("inspection_caps")
+            record = {"exclusions": piece["exclusions"], "plan": self.index.get("plan")}
+            if caps is not None:
+                record["inspection_caps"] = dict(caps, counts=piece["counts"])
+        except (ValueError, KeyError, TypeError) as error:
+            self.reasons.append("排除分块 {} 格式错误：{!r}".format(self.seen, error))
+            return
+        self.reasons += check_caps(record) or []
+
+    def bad_parts(self):
+        missing = ["排除分块 {} 及以后（缺少）".format(self.seen + 1)] if self.seen < len(self.descriptors) else []
+        return ["排除分块 {}".format(n) for n in self.bad] + missing
+
+    def caps_reasons(self):
+        """Like check_caps: None when the record applied no caps and nothing says otherwise."""
+        if self.bad_parts():
+            return self.reasons + ["排除分块不全或被改动，无法逐条核对"]
+        if "inspection_caps" not in self.index and not self.reasons:
+            return None
+        return self.reasons
+
+
 def check_v2(index, pieces, key_populations, announced_sha256=None):
     """Check a /2 record one part at a time. Between parts only the key strata's populations and
     the targets named by the eligibility changes are kept. ``pieces``: ("stratum", text) for each
@@ -561,10 +605,14 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
     moved = {m.get("uscc") for m in section.get("moves", [])} if isinstance(section, dict) else set()
     keep = moved.union(*key_populations.values()) if key_populations else moved
     strata = V2Strata(descriptors, seed, keep)
+    exclusions = ExclusionParts(index)
     count, bad_tasks = 0, []
     for kind, text in pieces:
         if kind == "stratum":
             strata.add(text)
+            continue
+        if kind == "exclusions":
+            exclusions.add(text)
             continue
         count += 1
         descriptor = task_descriptors[count - 1] if count <= len(task_descriptors) else {}
@@ -573,8 +621,9 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
     whole, chain, light, stratum_lines, bad_strata, complete = strata.finish()
     if count != len(task_descriptors):
         bad_tasks.append("共 {} 块，索引列出 {} 块".format(count, len(task_descriptors)))
-    lines.append("记录分块：" + ("一致" if not bad_tasks else "任务分块 {} 与索引中的 SHA-256 不符".format("、".join(bad_tasks))))
-    ok = ok and not bad_tasks
+    bad_parts = ["任务分块 {}".format(n) for n in bad_tasks] + exclusions.bad_parts()
+    lines.append("记录分块：" + ("一致" if not bad_parts else "{} 与索引中的 SHA-256 不符".format("、".join(bad_parts))))
+    ok = ok and not bad_parts
     if not complete:
         lines.append("总体摘要：部分分层缺失或被改动，无法核对")
         ok = False
@@ -593,7 +642,7 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
         lines.append("分层摘要链：一致（{}）".format(index.get("strata_sha256")))
     key_reasons = check_key_strata(index, light)
     lines.append("重点抽查分层：" + ("不一致（{}）".format("；".join(key_reasons)) if key_reasons else "一致"))
-    caps_reasons = check_caps(index)
+    caps_reasons = exclusions.caps_reasons() if exclusions.descriptors else check_caps(index)
     if caps_reasons is None:
         lines.append("检查次数上限：本记录未适用")
     else:
@@ -631,7 +680,7 @@ def check_v2_file(path, index_text, announced_sha256=None):
 
 def check_v2_whole(record, announced_sha256=None):
     """A whole /2 record loaded as one document: each part is re-serialised to check its hash."""
-    index = {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+    index = {k: v for k, v in record.items() if k not in ("strata", "tasks", "exclusion_parts")}
     strata = record.get("strata") or []
     keys = {}
     for s in strata:
@@ -643,7 +692,8 @@ def check_v2_whole(record, announced_sha256=None):
         start += descriptor.get("count", 0)
     if start < len(tasks):
         chunks.append(canonical_json(tasks[start:]))
-    pieces = [("stratum", canonical_json(s)) for s in strata] + [("tasks", chunk) for chunk in chunks]
+    pieces = [("stratum", canonical_json(s)) for s in strata] + [("tasks", chunk) for chunk in chunks] \
+        + [("exclusions", canonical_json(p)) for p in record.get("exclusion_parts") or []]
     return check_v2(index, pieces, keys, announced_sha256)
 
 

@@ -20,7 +20,7 @@ from gateway.draw.record_v2 import descriptor_parts, is_chunked, whole_record_ch
 from gateway.draw.sampler import Ticketer
 from gateway.errors import NotFound
 
-STRATUM, TASKS = "stratum", "tasks"
+STRATUM, TASKS, EXCLUSIONS = "stratum", "tasks", "exclusions"
 
 
 def is_v2(draw: Draw) -> bool:
@@ -47,7 +47,7 @@ def part_text(session: Session, draw: Draw, kind: str, number: int) -> bytes:
     body = session.scalar(select(DrawRecordPart.body_gzip).where(
         DrawRecordPart.draw_id == draw.id, DrawRecordPart.kind == kind, DrawRecordPart.number == number))
     if body is None:
-        label = "分层" if kind == STRATUM else "任务分块"
+        label = {STRATUM: "分层", TASKS: "任务分块"}.get(kind, "排除分块")
         raise NotFound("record_part_not_found", f"抽取 {draw.id} 的记录没有第 {number} 个{label}。")
     return gzip.decompress(body)
 
@@ -65,7 +65,8 @@ def parts(session: Session, draw: Draw, kind: str) -> Iterator[bytes]:
 
 def whole_record_stream(session: Session, draw: Draw) -> Iterator[bytes]:
     """The whole record's text in pieces (one part at a time)."""
-    return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS))
+    return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS),
+                               parts(session, draw, EXCLUSIONS))
 
 
 def gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:

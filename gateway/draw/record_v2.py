@@ -35,6 +35,11 @@ nobody can fetch to check the one stratum they care about. Version 2 splits it:
   the selection chunk by chunk against the ticket of ``last_selected`` (see
   :class:`gateway.draw.verify._Chunked`), so no part, nor its memory, grows with the province.
 - a **tasks part**: the canonical JSON of a list of task entries (as in version 1).
+- an **exclusions part** (``parts.exclusions`` in the index: ``part``, ``count``, ``sha256``,
+  ``bytes``): ``{"counts", "exclusions"}``, at most :data:`EXCLUSIONS_PER_PART` exclusions in
+  record order and the ``inspection_caps`` counts of their targets. A draw with exclusions keeps
+  neither ``exclusions`` nor ``inspection_caps.counts`` in its index (a province's caps exclude
+  hundreds of thousands); records made before these parts keep both there.
 
 The **whole record** is one JSON document, the index's fields with ``strata`` and ``tasks`` as in
 version 1, written so that every part sits on a line of its own and the index comes last
@@ -46,6 +51,8 @@ version 1, written so that every part sits on a line of its own and the index co
     ],"tasks":[
     <tasks part 1 without its brackets>,
     <tasks part 2 without its brackets>
+    ],"exclusion_parts":[
+    <exclusions part 1>
     ],<the index's text without its opening brace>
 
 (the chunks of a large stratum each on its line, in order). Any JSON reader loads it as one
@@ -70,9 +77,13 @@ TASKS_PER_PART = 20_000
 # A stratum of more members is cut into parts of at most this many (about 2 MB each), so that no
 # part, and no verifier's memory, grows with the province's largest stratum.
 STRATUM_CHUNK = 100_000
+# The exclusions (a province's caps exclude hundreds of thousands) leave the index for parts of at
+# most this many, each with the caps counts of its own targets.
+EXCLUSIONS_PER_PART = 20_000
 
 HEAD = b'{"strata":['
 TASKS_OPEN = b'],"tasks":['
+EXCLUSIONS_OPEN = b'],"exclusion_parts":['
 INDEX_OPEN = b"],"
 
 
@@ -162,7 +173,8 @@ def _index_piece(index: bytes) -> bytes:
     return b"\n" + INDEX_OPEN + index[1:]
 
 
-def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> Iterator[bytes]:
+def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes],
+                        exclusions: Iterable[bytes] = ()) -> Iterator[bytes]:
     """The whole record's text, in pieces: each part on its own line, the index last."""
     yield HEAD
     for position, text in enumerate(strata):
@@ -171,7 +183,22 @@ def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[b
     for position, text in enumerate(tasks):
         if len(text) > 2:
             yield _tasks_piece(position, text)
+    for position, text in enumerate(exclusions):
+        yield (b"" if position else b"\n" + EXCLUSIONS_OPEN) + _stratum_piece(position, text)
     yield _index_piece(index)
+
+
+def exclusion_pieces(fields: Mapping[str, Any], size: int = EXCLUSIONS_PER_PART) -> list[dict[str, Any]]:
+    """The record's exclusions cut into parts of at most ``size``, in order, each
+    ``{"counts", "exclusions"}`` with the ``inspection_caps`` counts of its own targets."""
+    exclusions = list(fields.get("exclusions") or ())
+    caps = fields.get("inspection_caps")
+    counts = caps.get("counts", {}) if isinstance(caps, Mapping) else {}
+    out = []
+    for start in range(0, len(exclusions), size):
+        chunk = exclusions[start:start + size]
+        out.append({"exclusions": chunk, "counts": {e["uscc"]: counts[e["uscc"]] for e in chunk if e["uscc"] in counts}})
+    return out
 
 
 @dataclass
@@ -181,6 +208,7 @@ class RecordParts:
     index_fields: dict[str, Any]
     strata: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._whole = hashlib.sha256(HEAD)
@@ -228,9 +256,28 @@ class RecordParts:
         self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
         return text
 
+    def add_exclusions(self, size: int = EXCLUSIONS_PER_PART) -> list[tuple[int, str, bytes]]:
+        """Move the exclusions and their caps counts out of the index into parts (after the tasks);
+        return ``(part number, sha256, text)`` of each. None (the index keeps ``exclusions: []``)
+        when there are none."""
+        self._open_tasks()
+        out = []
+        for piece in exclusion_pieces(self.index_fields, size):
+            text = _canonical(piece)
+            self._whole.update((b"" if out else b"\n" + EXCLUSIONS_OPEN) + _stratum_piece(len(out), text))
+            out.append((len(out) + 1, hashlib.sha256(text).hexdigest(), text))
+            self.exclusions.append({"part": out[-1][0], "count": len(piece["exclusions"]), "sha256": out[-1][1],
+                                    "bytes": len(text)})
+        caps = self.index_fields.get("inspection_caps")
+        if out:  # a new dict: the caller's fields stay as they were
+            self.index_fields = {k: v for k, v in self.index_fields.items() if k != "exclusions"}
+            if isinstance(caps, Mapping):
+                self.index_fields["inspection_caps"] = {k: v for k, v in caps.items() if k != "counts"}
+        return out
+
     def index(self) -> dict[str, Any]:
-        return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata),
-                "parts": {"strata": self.strata, "tasks": self.tasks}}
+        parts = {"strata": self.strata, "tasks": self.tasks, **({"exclusions": self.exclusions} if self.exclusions else {})}
+        return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata), "parts": parts}
 
     def finish(self) -> tuple[bytes, str]:
         """The index's text and the SHA-256 of the whole record's text."""
@@ -259,8 +306,8 @@ def whole_record_text(index: bytes, strata: Iterable[bytes], tasks: Iterable[byt
 
 
 def index_of_whole(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The index's fields of a loaded whole record (everything but ``strata`` and ``tasks``)."""
-    return {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+    """The index's fields of a loaded whole record (everything but the parts' lists)."""
+    return {k: v for k, v in record.items() if k not in ("strata", "tasks", "exclusion_parts")}
 
 
 _PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
@@ -327,7 +374,8 @@ def read_index(path: Path) -> bytes:
 
 def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
     """The parts of a whole record's file, one line at a time: ``("stratum", text)`` for each
-    stratum part, then ``("tasks", text)`` for each tasks part, each exactly the part's own text,
+    stratum part, then ``("tasks", text)`` for each tasks part, then ``("exclusions", text)`` for
+    each exclusions part, each exactly the part's own text,
     so that its SHA-256 can be checked against the index. Raises :class:`LayoutError` when the
     file is not in that layout (e.g. a re-serialised document)."""
     with path.open("rb") as handle:
@@ -339,6 +387,9 @@ def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
             if line == TASKS_OPEN and section == "stratum":
                 section = "tasks"
                 continue
+            if line == EXCLUSIONS_OPEN and section == "tasks":
+                section = "exclusions"
+                continue
             if line.startswith(INDEX_OPEN + b'"'):
                 return
             if not line:
@@ -346,7 +397,7 @@ def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
             # One copy of a part at a time: a part of a province's stratum is tens of megabytes.
             if section == "tasks":
                 text = b"[" + (line[:-1] if line.endswith(b",") else line) + b"]"
-            elif line.endswith(b","):
+            elif line.endswith(b","):  # a stratum part or an exclusions part
                 text = line[:-1]
             else:
                 text = line

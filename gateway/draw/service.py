@@ -557,6 +557,8 @@ def _run_outcome(inputs: _RunInputs, settings: Settings, writer: RecordParts, ta
         entries.append(entry)
     for chunk in task_chunks(entries):
         store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
+    for number, sha256, text in writer.add_exclusions():
+        store(record_parts.EXCLUSIONS, text, {"part": number, "sha256": sha256})
     index, whole_sha256 = writer.finish()
     return {
         "record_gzip": pack_record(index),

@@ -21,6 +21,7 @@ import orjson
 from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
     FORMAT_V2,
+    _exclusion_problems,
     _task_problems,
     canonical_json,
     canonical_sha256,
@@ -495,11 +496,13 @@ def _index_problems(index: Any) -> list[str]:
         return [f"format 应为 {FORMAT_V2}，实际为 {index.get('format')!r}"]
     parts = index.get("parts")
     if not (isinstance(parts, Mapping) and isinstance(parts.get("strata"), list) and isinstance(parts.get("tasks"), list)
-            and all(isinstance(d, Mapping) for d in parts["strata"])
+            and all(isinstance(d, Mapping) and (not is_chunked(d) or d["chunks"]) for d in parts["strata"])
             and all(isinstance(d, Mapping) and isinstance(d.get("sha256"), str)
                     for d in [*(c for s in parts["strata"] for c in descriptor_parts(s)), *parts["tasks"]])):
         return ["parts 应列出 strata 与 tasks 两组分块，每块带 sha256"]
     view = {**index, "strata": [{"key": d.get("key")} for d in parts["strata"]], "tasks": []}
+    if parts.get("exclusions"):  # the exclusions are in parts of their own, checked as they come
+        view["exclusions"] = []
     return record_problems(view, strata=False)
 
 
@@ -652,6 +655,10 @@ class StreamVerifier:
         self.task_reasons: list[str] = []
         self.part_reasons: list[str] = []
         self.strata_done = False
+        # The exclusions in parts (a province's record): each part's caps check, in turn.
+        self.exclusion_descriptors = list(parts.get("exclusions") or [])
+        self.exclusions_seen = self.capped = 0
+        self.caps_reasons: list[str] = []
 
     # ------------------------------------------------------------------------------ strata
     def add_stratum(self, text: bytes) -> None:
@@ -890,9 +897,42 @@ class StreamVerifier:
             reasons = reasons[:_MAX_LISTED] + ["……"]
         checks.append(Finding("tasks", not reasons, "；".join(reasons) or MATCH))
         checks.append(self._key_strata())
-        checks.append(caps_finding(self.index))
+        checks.append(self._caps() if self.exclusion_descriptors else caps_finding(self.index))
         checks.append(self._eligibility())
         return VerifyReport(tuple(checks), tuple(self.strata))
+
+    def add_exclusions(self, text: bytes) -> None:
+        """One exclusions part: its hash, then its exclusions checked against its caps counts."""
+        self._finish_strata()
+        self.exclusions_seen += 1
+        position = self.exclusions_seen
+        descriptor = self.exclusion_descriptors[position - 1] if position <= len(self.exclusion_descriptors) else None
+        if descriptor is None or hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+            self.part_reasons.append(f"排除分块 {position} 的内容与索引中的 SHA-256 不符（该分块被改动）")
+            return
+        piece = json.loads(text)
+        problems = _exclusion_problems(piece.get("exclusions")) if isinstance(piece, Mapping) else ["格式错误"]
+        if problems:
+            self.caps_reasons.append(f"排除分块 {position}：" + "；".join(problems[:_MAX_LISTED]))
+            return
+        caps = self.index.get("inspection_caps")
+        section = {**caps, "counts": piece.get("counts")} if isinstance(caps, Mapping) else None
+        finding = caps_finding({"exclusions": piece["exclusions"], "plan": self.index.get("plan"),
+                                **({"inspection_caps": section} if section is not None else {})})
+        self.capped += sum(1 for e in piece["exclusions"] if e.get("reason") == CAPS_REASON)
+        if not finding.ok:
+            self.caps_reasons.append(finding.reason)
+
+    def _caps(self) -> Finding:
+        reasons = list(self.caps_reasons)
+        if self.exclusions_seen < len(self.exclusion_descriptors):
+            self.part_reasons.append(f"缺少排除分块 {self.exclusions_seen + 1} 及以后")
+            reasons.append("排除分块不全，无法逐条核对")
+        if reasons:
+            return Finding("inspection_caps", False, "；".join(reasons[:_MAX_LISTED]))
+        if "inspection_caps" not in self.index:
+            return Finding("inspection_caps", True, "本记录未适用检查次数上限")
+        return Finding("inspection_caps", True, f"{MATCH}（{self.capped} 项排除）")
 
     def _key_strata(self) -> Finding:
         if not self.seen_key:
@@ -965,6 +1005,8 @@ def verify_whole(record: Mapping[str, Any], *, expected_population_sha256: str |
     if start < len(tasks):
         verifier._finish_strata()
         verifier.part_reasons.append(f"记录中有 {len(tasks) - start} 个任务不在索引列出的任务分块中")
+    for piece in record.get("exclusion_parts") if isinstance(record.get("exclusion_parts"), list) else []:
+        verifier.add_exclusions(canonical_json(piece))
     return verifier.report()
 
 
@@ -998,8 +1040,10 @@ def verify_file(path: Path, *, expected_population_sha256: str | None = None) ->
         for kind, text in read_parts(path):
             if kind == "stratum":
                 verifier.add_stratum(text)
-            else:
+            elif kind == "tasks":
                 verifier.add_tasks(text)
+            else:
+                verifier.add_exclusions(text)
     except LayoutError as error:
         return VerifyReport((Finding("format", False, f"记录文本不完整或格式错误：{error}"),), ())
     return verifier.report()

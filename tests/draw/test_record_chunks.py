@@ -265,3 +265,39 @@ def test_a_draw_writes_large_strata_in_chunks_that_verify_and_serve(gateway, cli
     assert len(entry["population"]) == drawn["population_size"]
     assert hashlib.sha256(canonical_json(entry["population"])).hexdigest() == drawn["population_sha256"]
     assert entry["selected"] == select(entry["population"], seed, drawn["sample_size"])
+
+
+def _with_index(lines: list[bytes], index: dict) -> bytes:
+    return b"\n".join(lines[:-1] + [b"]," + canonical_json(index)[1:]])
+
+
+def test_the_exclusions_and_their_caps_counts_are_parts_of_their_own(chunked, tmp_path):
+    index = _index(chunked)
+    assert "exclusions" not in index and "counts" not in index["inspection_caps"]
+    assert [d["part"] for d in index["parts"]["exclusions"]] == [1] and len(read_index(chunked)) < 20_000
+    pieces = [text for kind, text in read_parts(chunked) if kind == "exclusions"]
+    assert len(pieces) == 1 and hashlib.sha256(pieces[0]).hexdigest() == index["parts"]["exclusions"][0]["sha256"]
+    piece = json.loads(pieces[0])
+    assert len(piece["exclusions"]) == index["parts"]["exclusions"][0]["count"] == len(piece["counts"]) > 0
+    caps = next(f for f in verify_file(chunked).checks if f.subject == "inspection_caps")
+    assert caps.ok and f"{len(piece['exclusions'])} 项排除" in caps.reason
+    lines = _lines(chunked)
+    at = lines.index(b'],"exclusion_parts":[') + 1
+    uscc = piece["exclusions"][0]["uscc"]
+    # A changed count is named by its part.
+    piece["counts"][uscc]["total"] = 1
+    lines[at] = canonical_json(piece)
+    changed = tmp_path / "changed.json"
+    changed.write_bytes(b"\n".join(lines))
+    report = verify_file(changed)
+    assert not next(f for f in report.checks if f.subject == "parts").ok
+    assert "排除分块 1" in next(f for f in report.checks if f.subject == "parts").reason
+    code, out = _script(changed)
+    assert code == 1 and "排除分块 1" in out
+    # With its hash made to agree in the index, the exclusion is still found unjustified by its count.
+    index["parts"]["exclusions"][0]["sha256"] = hashlib.sha256(lines[at]).hexdigest()
+    changed.write_bytes(_with_index(lines, index))
+    caps = next(f for f in verify_file(changed).checks if f.subject == "inspection_caps")
+    assert not caps.ok and uscc in caps.reason
+    code, out = _script(changed)
+    assert code == 1 and "检查次数上限：不一致" in out and uscc in out
