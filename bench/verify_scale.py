@@ -5,7 +5,7 @@
 Writes a synthetic whole record (``--targets`` targets, a quarter of them in each of ``--matters``
 matters, overlapping, so 10M targets make about 5M stratum memberships as the issue's draw had;
 uneven credit-risk classes, most in D, and a key stratum per matter, ratios 0.03/0.05/0.1/0.2, tasks
-merged as the draw merges them) one stratum at a time, then verifies it in child processes, each
+merged as the draw merges them, 2.8% of the targets excluded for the inspection caps) one stratum at a time, then verifies it in child processes, each
 measuring its own peak memory: ``shuangsui verify``'s streaming verifier
 (:func:`gateway.draw.verify.verify_file`), ``docs/verify_draw.py`` (standard library), and one
 stratum alone from the index and its part. Prints sizes, times and peaks with the load average.
@@ -54,7 +54,18 @@ def _strata(targets: int, matters: int):
                    "1" if risk_class == "key" else RATIOS[risk_class], population)
 
 
-def write(path: str, targets: int, matters: int) -> dict:
+def _capped(targets: int) -> dict:
+    """Exclusions for the yearly inspection caps, about 2.8% of the targets as a province's draw had
+    (278,398 at 10M), each with its counts in the record's ``inspection_caps`` section."""
+    excluded = [f"914109{i:011d}X" for i in range(targets * 28 // 1000)]
+    return {"exclusions": [{"uscc": u, "reason": "inspection_cap_reached", "matter": None} for u in excluded],
+            "inspection_caps": {"year": 2027, "version": 1, "per_department": 2, "total": 4, "exempt_channels": [],
+                                "key_targets_exempt": True, "basis": "基准",
+                                "counts": {u: {"total": 4, "by_department": {"market": 4}} for u in excluded}}}
+
+
+def write(path: str, targets: int, matters: int, chunk: int | None = None) -> dict:
+    """``chunk``: members per stratum part (default :data:`gateway.draw.record_v2.STRATUM_CHUNK`)."""
     from gateway.draw.record import ALGORITHM, canonical_json
     from gateway.draw.record_v2 import RecordParts, task_chunks, whole_record_chunks
     from gateway.draw.sampler import TICKET_DIGITS, sample_size, smallest_entries
@@ -65,14 +76,17 @@ def write(path: str, targets: int, matters: int) -> dict:
                      enumerate([("organiser", "甲", "31415926535"), ("operator", "乙", "89793238"),
                                 ("supervisor", "丙", "46264338")], start=1)]
     fields = {"draw_id": "410823-draw-bench", "algorithm": dict(ALGORITHM), "seed": SEED, "contributions": contributions,
-              "participants": {c["role"]: [c["name"]] for c in contributions}, "exclusions": [],
-              "plan": {"number": "基准〔2027〕1号", "name": "规模基准", "year": 2027}, "key_rule": {}}
+              "participants": {c["role"]: [c["name"]] for c in contributions}, **_capped(targets),
+              "plan": {"number": "基准〔2027〕1号", "name": "规模基准", "year": 2027,
+                       "matters": [{"code": f"matter_{m}", "department": "market"} for m in range(matters)]},
+              "key_rule": {}}
     whole = hashlib.sha256(b"[")
     chunks: list[bytes] = []
     selected = []
     parts = RecordParts(fields)
     folder = Path(path).parent
     stratum_files = []
+    biggest = (0, "", [])  # the largest stratum: members, key, its parts' files
     for position, (key, matter, risk_class, ratio, population) in enumerate(_strata(targets, matters)):
         members = list(population())
         size = sample_size(ratio, len(members))
@@ -83,9 +97,13 @@ def write(path: str, targets: int, matters: int) -> dict:
         entry = {"key": key, "matter": matter, "risk_class": risk_class, "ratio": ratio, "population": members,
                  "population_sha256": hashlib.sha256(listed).hexdigest(), "sample_size": size, "selected": chosen,
                  "key_targets": members if risk_class == "" else []}
-        part = folder / f"stratum-{position + 1}.json"
-        part.write_bytes(parts.add_stratum(entry))
-        stratum_files.append(part)
+        files = []
+        for number, _, text in parts.add_stratum(entry, chunk):
+            files.append(folder / f"stratum-{number}.json")
+            files[-1].write_bytes(text)
+        stratum_files += files
+        if len(members) >= biggest[0]:
+            biggest = (len(members), key, [f.name for f in files])
         selected.append((matter, key, chosen))
         del members, listed, entry
     whole.update(b"]")
@@ -95,16 +113,18 @@ def write(path: str, targets: int, matters: int) -> dict:
               "key_inspection": False, "inspectors": [{"department": "market", "id": f"{n:016x}"}]}
              for n, t in enumerate(targets_drawn, start=1)]
     chunks = [parts.add_tasks(chunk) for chunk in task_chunks(tasks)]
+    excluded = [text for _, _, text in parts.add_exclusions()]
     index, _ = parts.finish()
     (folder / "index.json").write_bytes(index)
     with open(path, "wb") as handle:
-        for piece in whole_record_chunks(index, (f.read_bytes() for f in stratum_files), chunks):
+        for piece in whole_record_chunks(index, (f.read_bytes() for f in stratum_files), chunks, excluded):
             handle.write(piece)
     largest = max(stratum_files, key=lambda f: f.stat().st_size)
     return {"seconds": time.perf_counter() - start, "record_mb": Path(path).stat().st_size / 1e6,
-            "index_mb": len(index) / 1e6, "largest_part": largest.name, "largest_part_mb": largest.stat().st_size / 1e6,
-            "largest_key": json.loads(largest.read_bytes())["key"], "eligible": sum(d["population_size"] for d in parts.strata),
-            "tasks": len(tasks)}
+            "index_mb": len(index) / 1e6, "largest_part_mb": largest.stat().st_size / 1e6, "parts": len(stratum_files),
+            "largest_key": biggest[1], "largest_members": biggest[0], "largest_files": biggest[2],
+            "largest_stratum_mb": sum((folder / name).stat().st_size for name in biggest[2]) / 1e6,
+            "eligible": sum(d["population_size"] for d in parts.strata), "tasks": len(tasks)}
 
 
 def verify(path: str) -> dict:
@@ -137,18 +157,19 @@ def main() -> None:
         made = run_child("bench.verify_scale", "write", path, str(args.targets), str(args.matters))
         print(f"{args.targets:,} targets: record written in {made['seconds']:.1f} s (peak {made['peak_mb']:.0f} MB): "
               f"{made['eligible']:,} eligible in the strata, {made['tasks']:,} tasks; whole {made['record_mb']:.1f} MB, "
-              f"index {made['index_mb']:.2f} MB, largest stratum part {made['largest_part_mb']:.1f} MB "
-              f"({made['largest_key']})")
+              f"index {made['index_mb']:.2f} MB, {made['parts']} stratum parts, largest part {made['largest_part_mb']:.1f} MB; "
+              f"largest stratum {made['largest_key']} ({made['largest_members']:,} members, "
+              f"{len(made['largest_files'])} parts, {made['largest_stratum_mb']:.1f} MB)")
         checked = run_child("bench.verify_scale", "verify", path)
         print(f"shuangsui verify (streaming): {checked['seconds']:.1f} s, {'match' if checked['ok'] else 'MISMATCH'}, "
               f"peak {checked['peak_mb']:.0f} MB (aim <= 500)")
         scripted = run_child("bench.verify_scale", "script", path)
         print(f"docs/verify_draw.py (standard library): {scripted['seconds']:.1f} s, "
               f"{'match' if scripted['ok'] else 'MISMATCH'}, peak {scripted['peak_mb']:.0f} MB (aim <= 500)")
-        part = str(Path(tmp) / made["largest_part"])
-        alone = run_child("bench.verify_scale", "script", str(Path(tmp) / "index.json"), part,
+        files = [str(Path(tmp) / name) for name in made["largest_files"]]
+        alone = run_child("bench.verify_scale", "script", str(Path(tmp) / "index.json"), *files,
                           "--stratum", made["largest_key"])
-        print(f"one stratum alone ({made['largest_key']}, {made['largest_part_mb']:.1f} MB) with docs/verify_draw.py: "
+        print(f"one stratum alone ({made['largest_key']}, {len(files)} parts) with docs/verify_draw.py: "
               f"{alone['seconds']:.1f} s, {'match' if alone['ok'] else 'MISMATCH'}, peak {alone['peak_mb']:.0f} MB; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

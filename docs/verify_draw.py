@@ -4,10 +4,12 @@ shuangsui.draw/2), or the choice of a replacement inspector in a reassignment re
 (shuangsui.reassignment/1).
 
 Usage:  python verify_draw.py RECORD.json [--population-sha256 HEX]
-        python verify_draw.py INDEX.json PART.json --stratum KEY      (one stratum of a /2 record)
+        python verify_draw.py INDEX.json PART.json... --stratum KEY   (one stratum of a /2 record;
+                                                                      a large stratum's parts in order)
 
-A whole shuangsui.draw/2 record is read one part (one line) at a time, so memory follows the
-largest stratum, not the whole population. Each part's SHA-256 is checked against the index: a
+A whole shuangsui.draw/2 record is read one part (one line) at a time; a large stratum is cut
+into parts (chunks) of a bounded number of members, so memory stays bounded, whatever the
+population. Each part's SHA-256 is checked against the index: a
 changed part is named. Needs only the Python standard library (3.8 or later). Prints one line per
 check and per stratum. Exit status: 0 everything matches, 1 something does not match, 2 the file
 cannot be read.
@@ -28,6 +30,7 @@ FORMAT = "shuangsui.draw/1"
 FORMAT_V2 = "shuangsui.draw/2"
 HEAD = b'{"strata":['
 TASKS_OPEN = b'],"tasks":['
+EXCLUSIONS_OPEN = b'],"exclusion_parts":['
 INDEX_OPEN = b"],"
 TICKET_DIGITS = 78  # decimal digits of 2**256 - 1, the longest ticket
 
@@ -304,7 +307,8 @@ def read_index(path, handle):
 
 def read_parts(path):
     """The parts of a whole /2 record, one line at a time: ("stratum", text) per stratum part,
-    then ("tasks", text) per tasks part, each the part's exact text."""
+    then ("tasks", text) per tasks part, then ("exclusions", text) per exclusions part, each the
+    part's exact text."""
     with open(path, "rb") as handle:
         handle.readline()
         section = "stratum"
@@ -312,6 +316,8 @@ def read_parts(path):
             line = raw.rstrip(b"\r\n")
             if line == TASKS_OPEN and section == "stratum":
                 section = "tasks"
+            elif line == EXCLUSIONS_OPEN and section == "tasks":
+                section = "exclusions"
             elif line.startswith(INDEX_OPEN + b'"'):
                 return
             elif not line:
@@ -337,6 +343,8 @@ def population_text(text, population):
     millions is not serialised again (nor copied: a view into the text); else serialised."""
     start = text.find(b'"population":[')
     end = text.find(b'],"population_sha256":', start)
+    if end < 0:  # a chunk of a large stratum: its population comes before "selected"
+        end = text.find(b'],"selected":', start)
     if start >= 0 and end >= 0:
         piece = memoryview(text)[start + len(b'"population":'):end + 1]
         if PLAIN.fullmatch(piece):
@@ -353,11 +361,239 @@ def is_key_stratum(entry):
     return entry.get("key") == "{}:key".format(entry.get("matter"))
 
 
+def stratum_parts(descriptor):
+    """The parts of one stratum: the "chunks" of a large stratum, else the descriptor itself."""
+    return descriptor["chunks"] if isinstance(descriptor.get("chunks"), list) else [descriptor]
+
+
+class ChunkedStratum:
+    """A large stratum, read one chunk (one part) at a time: its population is sorted by USCC and
+    cut into ranges, each chunk with its own members' selection. With T the ticket of the index's
+    "last_selected", the selected members must number sample_size, each be in its chunk, in
+    increasing ticket order, none above T, T among them, and no other member below T: exactly the
+    sample_size smallest tickets."""
+
+    def __init__(self, descriptor, seed):
+        self.descriptor, self.seed_hash = descriptor, sha256_hex(seed if isinstance(seed, str) else "")
+        last = descriptor.get("last_selected")
+        self.threshold = self.entry(last) if isinstance(last, str) else None
+        self.own = hashlib.sha256(b"[")
+        self.reasons, self.broken, self.bad_selection = [], False, False
+        self.seen = self.count = self.selected = 0
+        self.threshold_seen, self.last_uscc, self.kept, self.key_targets = False, "", [], False
+
+    def entry(self, uscc):
+        return (ticket_key(ticket(uscc, self.seed_hash)), uscc)
+
+    def add(self, text, number, part, keep, whole):
+        """One chunk's exact text; ``whole`` is the population chain being hashed."""
+        self.seen += 1
+        name = "分块 {}".format(part.get("part"))
+        if hashlib.sha256(text).hexdigest() != part.get("sha256"):
+            self.reasons.append(name + " 内容与索引中的 SHA-256 不符，该分块被改动")
+            self.broken = True
+        try:
+            chunk = json.loads(text.decode("utf-8"))
+            population, selected = chunk["population"], chunk["selected"]
+            if chunk.get("chunk") != number or chunk.get("key") != self.descriptor.get("key"):
+                raise ValueError("不是本分层的第 {} 块".format(number))
+            if not population or not all(a < b for a, b in zip([self.last_uscc] + population, population)):
+                raise ValueError("总体名单应按 USCC 升序接续上一块且不得重复")
+            if (len(population), population[0], population[-1]) != (part.get("count"), part.get("first"), part.get("last")):
+                raise ValueError("索引中的 count、first、last 与分块不符")
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            self.reasons.append("{} 格式错误：{}".format(name, error))
+            self.broken = True
+            return None
+        inner = population_text(text, population)[1:-1]
+        self.own.update((b"," if self.count else b"") + inner)
+        whole.update((b"," if number > 1 else b"") + inner)
+        self.count += len(population)
+        self.last_uscc = population[-1]
+        self.selected += len(selected)
+        self.bad_selection = self.bad_selection or not self.selection_ok(population, selected)
+        self.kept += population if is_key_stratum(self.descriptor) else [u for u in population if u in keep]
+        return chunk
+
+    def selection_ok(self, population, selected):
+        if self.threshold is None:
+            return not selected
+        last, members = None, set(population)
+        for uscc in selected:
+            current = self.entry(uscc)
+            if uscc not in members or (last is not None and current <= last) or current > self.threshold:
+                return False
+            last = current
+        self.threshold_seen = self.threshold_seen or last == self.threshold
+        chosen = set(selected)
+        return not any(uscc not in chosen and self.entry(uscc) < self.threshold for uscc in population)
+
+    def finish(self):
+        """The stratum's reasons (empty: it matches)."""
+        descriptor, reasons = self.descriptor, list(self.reasons)
+        if self.seen < len(descriptor["chunks"]):
+            self.broken = True
+            reasons.append("缺少该分层的分块（读到 {} 块，索引列出 {} 块）".format(self.seen, len(descriptor["chunks"])))
+        if self.broken:
+            return reasons
+        self.own.update(b"]")
+        if self.own.hexdigest() != descriptor.get("population_sha256"):
+            reasons.append("总体名单与本分层的 population_sha256 不符")
+        if self.count != descriptor.get("population_size"):
+            reasons.append("索引中的 population_size 与分块不符")
+        size = sample_size(descriptor["ratio"], self.count)
+        if size != descriptor.get("sample_size"):
+            reasons.append("抽取数量应为 {}，记录为 {}".format(size, descriptor.get("sample_size")))
+        if self.bad_selection or self.selected != size or (size > 0) != self.threshold_seen:
+            reasons.append("抽中名单与重新计算结果不同")
+        return reasons
+
+
+def code_range(descriptor, population):
+    """The first and last code of a part's population, to compare with the index (a lookup trusts
+    them to skip the parts that do not hold an enterprise); older records have none."""
+    if "first" not in descriptor and "last" not in descriptor:
+        return ()
+    return (("first", population[0] if population else None), ("last", population[-1] if population else None))
+
+
+class V2Strata:
+    """The stratum parts of a /2 record, fed one at a time (a whole stratum, or a chunk of a large
+    one): each checked, the population chain hashed; between parts only the key strata's
+    populations and the targets in ``keep`` (named by the eligibility changes) are kept."""
+
+    def __init__(self, descriptors, seed, keep):
+        self.descriptors, self.seed, self.keep = descriptors, seed, keep
+        self.plan = [(d, number if isinstance(d.get("chunks"), list) else 0, part)
+                     for d in descriptors for number, part in enumerate(stratum_parts(d), start=1)]
+        self.position, self.current = 0, None
+        self.whole = hashlib.sha256(b"[")
+        self.chain, self.light, self.lines, self.bad, self.complete = [], [], [], [], True
+
+    def result(self, key, reasons):
+        self.lines.append("分层 {}：".format(key) + ("不一致（{}）".format("；".join(reasons)) if reasons else "一致"))
+        if reasons:
+            self.bad.append(str(key))
+
+    def add(self, text):
+        self.position += 1
+        descriptor, number, part = self.plan[self.position - 1] if self.position <= len(self.plan) else ({}, 0, {})
+        if not number:
+            self.close()
+            self.add_whole(text, descriptor)
+            return
+        if number == 1 or self.current is None or self.current.descriptor is not descriptor:
+            self.close()
+            self.current = ChunkedStratum(descriptor, self.seed)
+            self.whole.update(b"," if self.chain else b"")
+            self.whole.update(b'{"key":' + canonical_json(descriptor.get("key")) + b',"population":[')
+        chunk = self.current.add(text, number, part, self.keep, self.whole)
+        if chunk is not None and chunk.get("key_targets"):
+            self.current.key_targets = True
+        if number == len(descriptor["chunks"]):
+            self.close()
+
+    def close(self):
+        state, self.current = self.current, None
+        if state is None:
+            return
+        descriptor = state.descriptor
+        self.whole.update(b'],"ratio":' + canonical_json(descriptor.get("ratio")) + b"}")
+        self.result(descriptor.get("key"), state.finish())
+        self.complete = self.complete and not state.broken
+        self.chain.append({"key": descriptor.get("key"), "population_sha256": state.own.hexdigest(),
+                           "ratio": descriptor.get("ratio")})
+        self.light.append({"key": descriptor.get("key"), "matter": descriptor.get("matter"), "ratio": descriptor.get("ratio"),
+                           "key_targets": state.key_targets, "population": state.kept})
+
+    def add_whole(self, text, descriptor):
+        """A stratum in one part."""
+        key = descriptor.get("key", "#{}".format(self.position))
+        tampered = hashlib.sha256(text).hexdigest() != descriptor.get("sha256")
+        if tampered:
+            self.complete = False
+        try:
+            stratum = json.loads(text.decode("utf-8"))
+            population = stratum["population"]
+        except (ValueError, KeyError, TypeError) as error:
+            self.result(key, ["格式错误：{!r}".format(error)])
+            self.complete = False
+            return
+        listed = population_text(text, population)
+        own = hashlib.sha256(listed).hexdigest()
+        reasons = (["分块内容与索引中的 SHA-256 不符，该分块被改动"] if tampered else []) + check_stratum(stratum, self.seed, own)
+        for name, value in (("key", stratum.get("key")), ("ratio", stratum.get("ratio")),
+                            ("population_sha256", stratum.get("population_sha256")),
+                            ("sample_size", stratum.get("sample_size")), ("population_size", len(population))) \
+                + code_range(descriptor, population):
+            if descriptor.get(name) != value:
+                reasons.append("索引中的 {} 与分块不符".format(name))
+        self.result(key, reasons)
+        self.whole.update(b"," if self.chain else b"")
+        self.whole.update(b'{"key":' + canonical_json(stratum["key"]) + b',"population":')
+        self.whole.update(listed)
+        self.whole.update(b',"ratio":' + canonical_json(stratum["ratio"]) + b"}")
+        del listed
+        self.chain.append({"key": stratum["key"], "population_sha256": own, "ratio": stratum["ratio"]})
+        self.light.append({"key": stratum["key"], "matter": stratum.get("matter"), "ratio": stratum["ratio"],
+                           "key_targets": stratum.get("key_targets"),
+                           "population": population if is_key_stratum(stratum) else [u for u in population if u in self.keep]})
+
+    def finish(self):
+        """(population chain hash, chain, light strata, stratum lines, bad strata, complete)."""
+        self.close()
+        for descriptor in self.descriptors[len(self.lines):]:
+            self.result(descriptor.get("key"), ["缺少该分层的分块"])
+            self.complete = False
+        self.whole.update(b"]")
+        return self.whole, self.chain, self.light, self.lines, self.bad, self.complete
+
+
+class ExclusionParts:
+    """The exclusions of a /2 record kept in parts of their own (a province's caps exclude hundreds
+    of thousands): each part holds some exclusions and the caps counts of their targets, checked
+    part by part against the index's caps."""
+
+    def __init__(self, index):
+        self.index = index
+        self.descriptors = (index.get("parts") or {}).get("exclusions") or []
+        self.seen, self.bad, self.reasons = 0, [], []
+
+    def add(self, text):
+        self.seen += 1
+        descriptor = self.descriptors[self.seen - 1] if self.seen <= len(self.descriptors) else {}
+        if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+            self.bad.append(self.seen)
+            return
+        try:
+            piece = json.loads(text.decode("utf-8"))
+            caps = self.index.get("inspection_caps")
+            record = {"exclusions": piece["exclusions"], "plan": self.index.get("plan")}
+            if caps is not None:
+                record["inspection_caps"] = dict(caps, counts=piece["counts"])
+        except (ValueError, KeyError, TypeError) as error:
+            self.reasons.append("排除分块 {} 格式错误：{!r}".format(self.seen, error))
+            return
+        self.reasons += check_caps(record) or []
+
+    def bad_parts(self):
+        missing = ["排除分块 {} 及以后（缺少）".format(self.seen + 1)] if self.seen < len(self.descriptors) else []
+        return ["排除分块 {}".format(n) for n in self.bad] + missing
+
+    def caps_reasons(self):
+        """Like check_caps: None when the record applied no caps and nothing says otherwise."""
+        if self.bad_parts():
+            return self.reasons + ["排除分块不全或被改动，无法逐条核对"]
+        if "inspection_caps" not in self.index and not self.reasons:
+            return None
+        return self.reasons
+
+
 def check_v2(index, pieces, key_populations, announced_sha256=None):
     """Check a /2 record one part at a time. Between parts only the key strata's populations and
     the targets named by the eligibility changes are kept. ``pieces``: ("stratum", text) for each
     stratum part in order, then ("tasks", text) for each tasks part. Return (lines, bad strata, ok)."""
-    lines, bad_strata, ok = [], [], True
+    lines, ok = [], True
     parts = index.get("parts") or {}
     descriptors, task_descriptors = parts.get("strata") or [], parts.get("tasks") or []
     if index.get("format") != FORMAT_V2 or not descriptors:
@@ -369,62 +605,26 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
     section = index.get("eligibility_changes")
     moved = {m.get("uscc") for m in section.get("moves", [])} if isinstance(section, dict) else set()
     keep = moved.union(*key_populations.values()) if key_populations else moved
-    whole = hashlib.sha256(b"[")
-    chain, light, stratum_lines, complete = [], [], [], True
-    position, count, bad_tasks = 0, 0, []
+    strata = V2Strata(descriptors, seed, keep)
+    exclusions = ExclusionParts(index)
+    count, bad_tasks = 0, []
     for kind, text in pieces:
-        if kind == "tasks":
-            count += 1
-            descriptor = task_descriptors[count - 1] if count <= len(task_descriptors) else {}
-            if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
-                bad_tasks.append(str(count))
+        if kind == "stratum":
+            strata.add(text)
             continue
-        position += 1
-        descriptor = descriptors[position - 1] if position <= len(descriptors) else {}
-        key = descriptor.get("key", "#{}".format(position))
-        tampered = hashlib.sha256(text).hexdigest() != descriptor.get("sha256")
-        if tampered:
-            complete = False
-        try:
-            stratum = json.loads(text.decode("utf-8"))
-            population = stratum["population"]
-        except (ValueError, KeyError, TypeError) as error:
-            stratum_lines.append("分层 {}：不一致（格式错误：{!r}）".format(key, error))
-            bad_strata.append(str(key))
-            complete = False
+        if kind == "exclusions":
+            exclusions.add(text)
             continue
-        listed = population_text(text, population)
-        own = hashlib.sha256(listed).hexdigest()
-        reasons = (["分块内容与索引中的 SHA-256 不符，该分块被改动"] if tampered else []) + check_stratum(stratum, seed, own)
-        for name, value in (("key", stratum.get("key")), ("ratio", stratum.get("ratio")),
-                            ("population_sha256", stratum.get("population_sha256")),
-                            ("sample_size", stratum.get("sample_size")), ("population_size", len(population))):
-            if descriptor.get(name) != value:
-                reasons.append("索引中的 {} 与分块不符".format(name))
-        if reasons:
-            stratum_lines.append("分层 {}：不一致（{}）".format(key, "；".join(reasons)))
-            bad_strata.append(str(key))
-        else:
-            stratum_lines.append("分层 {}：一致".format(key))
-        whole.update(b"," if chain else b"")
-        whole.update(b'{"key":' + canonical_json(stratum["key"]) + b',"population":')
-        whole.update(listed)
-        whole.update(b',"ratio":' + canonical_json(stratum["ratio"]) + b"}")
-        del listed
-        chain.append({"key": stratum["key"], "population_sha256": own, "ratio": stratum["ratio"]})
-        light.append({"key": stratum["key"], "matter": stratum.get("matter"), "ratio": stratum["ratio"],
-                      "key_targets": stratum.get("key_targets"),
-                      "population": population if is_key_stratum(stratum) else [u for u in population if u in keep]})
-        del stratum, population
-    for descriptor in descriptors[position:]:
-        stratum_lines.append("分层 {}：不一致（缺少该分层的分块）".format(descriptor.get("key")))
-        bad_strata.append(str(descriptor.get("key")))
-        complete = False
+        count += 1
+        descriptor = task_descriptors[count - 1] if count <= len(task_descriptors) else {}
+        if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+            bad_tasks.append(str(count))
+    whole, chain, light, stratum_lines, bad_strata, complete = strata.finish()
     if count != len(task_descriptors):
         bad_tasks.append("共 {} 块，索引列出 {} 块".format(count, len(task_descriptors)))
-    lines.append("记录分块：" + ("一致" if not bad_tasks else "任务分块 {} 与索引中的 SHA-256 不符".format("、".join(bad_tasks))))
-    ok = ok and not bad_tasks
-    whole.update(b"]")
+    bad_parts = ["任务分块 {}".format(n) for n in bad_tasks] + exclusions.bad_parts()
+    lines.append("记录分块：" + ("一致" if not bad_parts else "{} 与索引中的 SHA-256 不符".format("、".join(bad_parts))))
+    ok = ok and not bad_parts
     if not complete:
         lines.append("总体摘要：部分分层缺失或被改动，无法核对")
         ok = False
@@ -443,7 +643,7 @@ def check_v2(index, pieces, key_populations, announced_sha256=None):
         lines.append("分层摘要链：一致（{}）".format(index.get("strata_sha256")))
     key_reasons = check_key_strata(index, light)
     lines.append("重点抽查分层：" + ("不一致（{}）".format("；".join(key_reasons)) if key_reasons else "一致"))
-    caps_reasons = check_caps(index)
+    caps_reasons = exclusions.caps_reasons() if exclusions.descriptors else check_caps(index)
     if caps_reasons is None:
         lines.append("检查次数上限：本记录未适用")
     else:
@@ -462,7 +662,8 @@ def check_v2_file(path, index_text, announced_sha256=None):
     """A whole /2 record in the line layout, read twice: first only its key strata (the ordinary
     strata are checked against them), then every part in turn."""
     index = json.loads(index_text.decode("utf-8"))
-    wanted = {d.get("part") for d in (index.get("parts") or {}).get("strata", []) if is_key_stratum(d)}
+    wanted = {part.get("part") for d in (index.get("parts") or {}).get("strata", []) if is_key_stratum(d)
+              for part in stratum_parts(d)}
     key_populations, position = {}, 0
     if wanted:
         for kind, text in read_parts(path):
@@ -470,9 +671,9 @@ def check_v2_file(path, index_text, announced_sha256=None):
                 break
             position += 1
             if position in wanted:
-                try:
+                try:  # a large key stratum's chunks each hold part of its population
                     entry = json.loads(text.decode("utf-8"))
-                    key_populations[entry["matter"]] = set(entry["population"])
+                    key_populations.setdefault(entry["matter"], set()).update(entry["population"])
                 except (ValueError, KeyError, TypeError):
                     pass
     return check_v2(index, read_parts(path), key_populations, announced_sha256)
@@ -480,22 +681,26 @@ def check_v2_file(path, index_text, announced_sha256=None):
 
 def check_v2_whole(record, announced_sha256=None):
     """A whole /2 record loaded as one document: each part is re-serialised to check its hash."""
-    index = {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+    index = {k: v for k, v in record.items() if k not in ("strata", "tasks", "exclusion_parts")}
     strata = record.get("strata") or []
-    keys = {s["matter"]: set(s["population"]) for s in strata if isinstance(s, dict) and is_key_stratum(s)
-            and isinstance(s.get("population"), list)}
+    keys = {}
+    for s in strata:
+        if isinstance(s, dict) and is_key_stratum(s) and isinstance(s.get("population"), list):
+            keys.setdefault(s["matter"], set()).update(s["population"])
     tasks, chunks, start = record.get("tasks") or [], [], 0
     for descriptor in (index.get("parts") or {}).get("tasks", []):
         chunks.append(canonical_json(tasks[start:start + descriptor.get("count", 0)]))
         start += descriptor.get("count", 0)
     if start < len(tasks):
         chunks.append(canonical_json(tasks[start:]))
-    pieces = [("stratum", canonical_json(s)) for s in strata] + [("tasks", chunk) for chunk in chunks]
+    pieces = [("stratum", canonical_json(s)) for s in strata] + [("tasks", chunk) for chunk in chunks] \
+        + [("exclusions", canonical_json(p)) for p in record.get("exclusion_parts") or []]
     return check_v2(index, pieces, keys, announced_sha256)
 
 
-def check_one_stratum(index, key, text):
-    """One stratum of a /2 record from the index and its part alone."""
+def check_one_stratum(index, key, texts):
+    """One stratum of a /2 record from the index and its parts alone (one part, or each chunk of a
+    large stratum, in order)."""
     descriptors = (index.get("parts") or {}).get("strata") or []
     lines, ok = [], True
     if index.get("format") != FORMAT_V2:
@@ -515,17 +720,14 @@ def check_one_stratum(index, key, text):
     if not found:
         return lines + ["分层 {}：索引中没有这一分层".format(key)], False
     descriptor = found[0]
-    if hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
-        return lines + ["分层 {}：不一致（分块内容与索引中的 SHA-256 不符，该分块被改动）".format(key)], False
-    stratum = json.loads(text.decode("utf-8"))
-    own = hashlib.sha256(population_text(text, stratum.get("population"))).hexdigest() \
-        if isinstance(stratum, dict) and isinstance(stratum.get("population"), list) else None
-    reasons = check_stratum(stratum, seed, own)
-    for name in ("key", "ratio", "population_sha256", "sample_size"):
-        if descriptor.get(name) != stratum.get(name):
-            reasons.append("索引中的 {} 与分块不符".format(name))
-    lines.append("分层 {}：".format(key) + ("不一致（{}）".format("；".join(reasons)) if reasons else "一致"))
-    return lines, ok and not reasons
+    if len(texts) != len(stratum_parts(descriptor)):
+        return lines + ["分层 {}：该分层有 {} 个分块，给出了 {} 个".format(
+            key, len(stratum_parts(descriptor)), len(texts))], False
+    strata = V2Strata([descriptor], seed, set())
+    for text in texts:
+        strata.add(text)
+    stratum_lines = strata.finish()[3]
+    return lines + stratum_lines, ok and not strata.bad
 
 
 REASSIGNMENT_FORMAT = "shuangsui.reassignment/1"
@@ -557,7 +759,7 @@ def check_reassignment(record):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="核验双随机抽取记录（shuangsui.draw/1 或 /2）")
     parser.add_argument("record", help="抽取记录 JSON 文件（与 --stratum 同用时为索引文件）")
-    parser.add_argument("part", nargs="?", help="与 --stratum 同用：该分层的分块文件")
+    parser.add_argument("part", nargs="*", help="与 --stratum 同用：该分层的分块文件（大的分层有多个分块，依次给出）")
     parser.add_argument("--population-sha256", help="冻结时公布的总体摘要（可选）")
     parser.add_argument("--stratum", help="只核验这一分层（如 food_safety:B），需给出索引文件与分块文件")
     args = parser.parse_args(argv)
@@ -567,12 +769,14 @@ def main(argv=None):
         try:
             with open(args.record, "rb") as handle:
                 index = json.loads(handle.read().decode("utf-8"))
-            with open(args.part, "rb") as handle:
-                text = handle.read().rstrip(b"\r\n")
+            texts = []
+            for name in args.part:
+                with open(name, "rb") as handle:
+                    texts.append(handle.read().rstrip(b"\r\n"))
         except (OSError, ValueError, TypeError) as error:
             print("无法读取索引或分块：{}".format(error))
             return 2
-        lines, ok = check_one_stratum(index, args.stratum, text)
+        lines, ok = check_one_stratum(index, args.stratum, texts)
         print("\n".join(lines))
         print("结论：一致，该分层的抽取结果可复现" if ok else "结论：不一致（不一致的分层：{}）".format(args.stratum))
         return 0 if ok else 1

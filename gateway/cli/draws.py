@@ -246,25 +246,25 @@ def export_command(ctx: CliContext, draw_id: int, output: Path, index_only: bool
 
 
 @click.command("verify", cls=ChineseCommand, help="复核一份公开抽取记录（shuangsui.draw/1 或 /2）：逐个分层重新计算，并核对随机数承诺；"
-               "完整的 /2 记录逐块读取，内存只随最大的分层增长。给出 --stratum KEY 时只复核一个分层：依次给出索引文件和该分层的分块文件。"
+               "完整的 /2 记录逐块读取，每块人数有上限，内存不随总体增长。给出 --stratum KEY 时只复核一个分层：依次给出索引文件和该分层的分块文件（大的分层有多个分块）。"
                "也可复核人员调整替换记录（shuangsui.reassignment/1）：重新计算替换人员。")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path),
-                metavar="记录文件 [分块文件]")
+                metavar="记录文件 [分块文件...]")
 @click.option("--population-sha256", "announced", help="冻结时公布的总体摘要（可选）。")
-@click.option("--stratum", "stratum", help="只复核这一分层（如 food_safety:B）：依次给出索引文件与该分层的分块文件。")
+@click.option("--stratum", "stratum", help="只复核这一分层（如 food_safety:B）：依次给出索引文件与该分层的各个分块文件。")
 def verify_command(paths: tuple[Path, ...], announced: str | None, stratum: str | None) -> None:
 
     if stratum is not None:
-        if len(paths) != 2:
-            click.echo("复核单个分层需要两个文件：索引文件和该分层的分块文件。", err=True)
+        if len(paths) < 2:
+            click.echo("复核单个分层需要索引文件和该分层的分块文件（大的分层有多个分块，依次给出）。", err=True)
             sys.exit(2)
         try:
             index = json.loads(paths[0].read_bytes())
-            part = paths[1].read_bytes().rstrip(b"\r\n")
+            texts = [path.read_bytes().rstrip(b"\r\n") for path in paths[1:]]
         except (OSError, ValueError) as exc:
             click.echo(f"无法读取抽取记录：{exc}", err=True)
             sys.exit(2)
-        report = verify_stratum(index, stratum, part)
+        report = verify_stratum(index, stratum, texts)
         click.echo("\n".join(report.lines()))
         sys.exit(0 if report.ok else 1)
     if len(paths) != 1:

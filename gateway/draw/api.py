@@ -188,6 +188,7 @@ def whole_record_response(session, draw: Draw) -> Response:
     index = parts.index_text(draw)
     strata = parts.part_numbers(session, draw, parts.STRATUM)
     tasks = parts.part_numbers(session, draw, parts.TASKS)
+    exclusions = parts.part_numbers(session, draw, parts.EXCLUSIONS)
     settings_engine = session.get_bind()
     draw_id = draw.id
 
@@ -201,7 +202,8 @@ def whole_record_response(session, draw: Draw) -> Response:
                         DrawRecordPart.draw_id == draw_id, DrawRecordPart.kind == kind,
                         DrawRecordPart.number == number)).scalar_one()
                     yield gzip.decompress(body)
-            chunks = whole_record_chunks(index, read(parts.STRATUM, strata), read(parts.TASKS, tasks))
+            chunks = whole_record_chunks(index, read(parts.STRATUM, strata), read(parts.TASKS, tasks),
+                                         read(parts.EXCLUSIONS, exclusions))
             yield from (parts.gzip_stream(chunks) if gzipped else chunks)
 
     gzipped = bool(request.accept_encodings["gzip"])
@@ -259,6 +261,16 @@ class DrawRecordTasks(MethodView):
     def get(self, draw_id, number):
         """One tasks part of a shuangsui.draw/2 record (number as in the index's parts.tasks)."""
         return _part(draw_id, parts.TASKS, number)
+
+
+@draws_blp.route("/<int:draw_id>/record/exclusions/<int:number>")
+class DrawRecordExclusions(MethodView):
+    @permission("draws.read")
+    @draws_blp.response(200, DrawRecordSchema)
+    def get(self, draw_id, number):
+        """One exclusions part of a shuangsui.draw/2 record (number as in the index's
+        parts.exclusions): the exclusions, with the inspection caps counts of their targets."""
+        return _part(draw_id, parts.EXCLUSIONS, number)
 
 
 def _part(draw_id: int, kind: str, number: int):

@@ -103,11 +103,12 @@ class Draw(Base):
                 DrawRecordPart.draw_id == self.id, DrawRecordPart.kind == kind).order_by(DrawRecordPart.number))
             return (gzip.decompress(body) for body in rows)
 
-        return b"".join(whole_record_chunks(gzip.decompress(self.record_gzip), parts("stratum"), parts("tasks"))).decode("utf-8")
+        return b"".join(whole_record_chunks(gzip.decompress(self.record_gzip), parts("stratum"), parts("tasks"),
+                                            parts("exclusions"))).decode("utf-8")
 
 
 class DrawRecordPart(Base):
-    """One part of a ``shuangsui.draw/2`` record: ``kind`` "stratum" or "tasks", numbered from 1 in
+    """One part of a ``shuangsui.draw/2`` record: ``kind`` "stratum", "tasks" or "exclusions", numbered from 1 in
     record order; ``body_gzip`` is the part's exact text gzip-compressed (:func:`pack_record`)."""
 
     __tablename__ = "draw_record_parts"

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from gateway.draw.models import Draw, DrawRecordPart, pack_record
 from gateway.draw.record import FORMAT_V2
-from gateway.draw.record_v2 import whole_record_chunks
+from gateway.draw.record_v2 import descriptor_parts, is_chunked, whole_record_chunks
+from gateway.draw.sampler import Ticketer
 from gateway.errors import NotFound
 
-STRATUM, TASKS = "stratum", "tasks"
+STRATUM, TASKS, EXCLUSIONS = "stratum", "tasks", "exclusions"
 
 
 def is_v2(draw: Draw) -> bool:
@@ -46,7 +47,7 @@ def part_text(session: Session, draw: Draw, kind: str, number: int) -> bytes:
     body = session.scalar(select(DrawRecordPart.body_gzip).where(
         DrawRecordPart.draw_id == draw.id, DrawRecordPart.kind == kind, DrawRecordPart.number == number))
     if body is None:
-        label = "分层" if kind == STRATUM else "任务分块"
+        label = {STRATUM: "分层", TASKS: "任务分块"}.get(kind, "排除分块")
         raise NotFound("record_part_not_found", f"抽取 {draw.id} 的记录没有第 {number} 个{label}。")
     return gzip.decompress(body)
 
@@ -64,7 +65,8 @@ def parts(session: Session, draw: Draw, kind: str) -> Iterator[bytes]:
 
 def whole_record_stream(session: Session, draw: Draw) -> Iterator[bytes]:
     """The whole record's text in pieces (one part at a time)."""
-    return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS))
+    return whole_record_chunks(index_text(draw), parts(session, draw, STRATUM), parts(session, draw, TASKS),
+                               parts(session, draw, EXCLUSIONS))
 
 
 def gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -81,3 +83,22 @@ def stratum_tasks(session: Session, draw: Draw) -> Iterator[dict[str, Any]]:
     """Every task entry of the record, in ticket order, a part at a time."""
     for text in parts(session, draw, TASKS):
         yield from json.loads(text)
+
+
+def stratum_entries(session: Session, draw: Draw) -> Iterator[dict[str, Any]]:
+    """Every stratum's whole entry, in order, one stratum at a time: a large stratum's chunks are
+    put back together (its population in USCC order, its selection in ticket order)."""
+    entry = Ticketer(draw.seed).entry
+    for descriptor in index(draw)["parts"]["strata"]:
+        texts = (part_text(session, draw, STRATUM, part["part"]) for part in descriptor_parts(descriptor))
+        if not is_chunked(descriptor):
+            yield json.loads(next(texts))
+            continue
+        whole = {k: descriptor[k] for k in ("key", "matter", "risk_class", "ratio", "population_sha256", "sample_size")}
+        whole.update(population=[], selected=[], key_targets=[])
+        for text in texts:
+            chunk = json.loads(text)
+            for name in ("population", "selected", "key_targets"):
+                whole[name] += chunk[name]
+        whole["selected"].sort(key=entry)
+        yield whole

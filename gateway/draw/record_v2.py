@@ -1,4 +1,4 @@
-"""The public draw record, format ``shuangsui.draw/2``: a small index and one part per stratum.
+"""The public draw record, format ``shuangsui.draw/2``: a small index and bounded parts per stratum.
 
 Version 1 was one JSON document holding every stratum's population: 261 MB at 10M targets, which
 nobody can fetch to check the one stratum they care about. Version 2 splits it:
@@ -7,11 +7,16 @@ nobody can fetch to check the one stratum they care about. Version 2 splits it:
   the strata's lists and the tasks (plan, participants, seed, contributions, commitments,
   exclusions, caps and eligibility sections, …) plus ``parts``:
 
-  - ``parts.strata``: one descriptor per stratum, in record order: ``part`` (1, 2, …), ``key``,
-    ``matter``, ``risk_class``, ``ratio``, ``population_size``, ``population_sha256``,
-    ``sample_size``, and ``sha256``/``bytes`` of the part's exact text. An enterprise knows its
-    matters and its credit risk class (or that it is a key-inspection target): the descriptors
-    tell it which parts concern it.
+  - ``parts.strata``: one descriptor per stratum, in record order: ``key``, ``matter``,
+    ``risk_class``, ``ratio``, ``population_size``, ``population_sha256``, ``sample_size``, and
+    where its parts are. A stratum of at most :data:`STRATUM_CHUNK` members is one part:
+    ``part`` (1, 2, …), ``sha256``/``bytes`` of the part's exact text, ``first``/``last`` the
+    first and last credit code of its population. A larger stratum lists its parts in ``chunks``
+    (each ``part``, ``count``, ``first``, ``last``, ``sha256``, ``bytes``) and gives
+    ``last_selected``, the selected member with the largest ticket (null when none is drawn).
+    An enterprise knows its matters, its credit risk class (or that it is a key-inspection
+    target) and its code: the descriptors tell it the one part per stratum that can hold it.
+    Records made before the chunks have one part per stratum and no ``first``/``last``.
   - ``parts.tasks``: the tasks, in ticket order, in parts of at most :data:`TASKS_PER_PART`
     (``part``, ``count``, ``first`` and ``last`` task number, ``sha256``, ``bytes``).
 
@@ -19,10 +24,22 @@ nobody can fetch to check the one stratum they care about. Version 2 splits it:
   over every stratum's whole list); ``strata_sha256`` is the SHA-256 of the canonical JSON of
   ``[{"key", "population_sha256", "ratio"}, …]`` of every stratum in order, also fixed at freeze
   time, so that one stratum can be tied to the frozen populations without the others.
-- a **stratum part**: the canonical JSON of the stratum's version 1 entry (``key``, ``matter``,
-  ``risk_class``, ``ratio``, ``population``, ``population_sha256``, ``sample_size``,
-  ``selected``, ``key_targets``).
+- a **stratum part**, of a stratum in one part: the canonical JSON of the stratum's version 1
+  entry (``key``, ``matter``, ``risk_class``, ``ratio``, ``population``, ``population_sha256``,
+  ``sample_size``, ``selected``, ``key_targets``).
+- a **chunk**, one part of a larger stratum: the canonical JSON of ``{chunk (1, 2, …), key,
+  matter, population, selected, key_targets}``: the next at most :data:`STRATUM_CHUNK` members
+  of the stratum's population (sorted by USCC), and those of them selected (in ticket order) or
+  key targets. The population's hash runs on over the chunks: the canonical JSON of the whole
+  list is ``[`` + each chunk's list without brackets, joined by ``,`` + ``]``. A verifier checks
+  the selection chunk by chunk against the ticket of ``last_selected`` (see
+  :class:`gateway.draw.verify._Chunked`), so no part, nor its memory, grows with the province.
 - a **tasks part**: the canonical JSON of a list of task entries (as in version 1).
+- an **exclusions part** (``parts.exclusions`` in the index: ``part``, ``count``, ``sha256``,
+  ``bytes``): ``{"counts", "exclusions"}``, at most :data:`EXCLUSIONS_PER_PART` exclusions in
+  record order and the ``inspection_caps`` counts of their targets. A draw with exclusions keeps
+  neither ``exclusions`` nor ``inspection_caps.counts`` in its index (a province's caps exclude
+  hundreds of thousands); records made before these parts keep both there.
 
 The **whole record** is one JSON document, the index's fields with ``strata`` and ``tasks`` as in
 version 1, written so that every part sits on a line of its own and the index comes last
@@ -34,9 +51,12 @@ version 1, written so that every part sits on a line of its own and the index co
     ],"tasks":[
     <tasks part 1 without its brackets>,
     <tasks part 2 without its brackets>
+    ],"exclusion_parts":[
+    <exclusions part 1>
     ],<the index's text without its opening brace>
 
-Any JSON reader loads it as one document; a verifier reads the last line first (the index), then
+(the chunks of a large stratum each on its line, in order). Any JSON reader loads it as one
+document; a verifier reads the last line first (the index), then
 the parts one line at a time. With the index last, the draw hashes the whole text as it writes
 each part: ``record_sha256`` stays the SHA-256 of the whole published text, as in version 1.
 Pure: no Flask, no database.
@@ -54,9 +74,16 @@ import orjson
 from gateway.draw.record import FORMAT_V2, canonical_json, population_digests
 
 TASKS_PER_PART = 20_000
+# A stratum of more members is cut into parts of at most this many (about 2 MB each), so that no
+# part, and no verifier's memory, grows with the province's largest stratum.
+STRATUM_CHUNK = 100_000
+# The exclusions (a province's caps exclude hundreds of thousands) leave the index for parts of at
+# most this many, each with the caps counts of its own targets.
+EXCLUSIONS_PER_PART = 20_000
 
 HEAD = b'{"strata":['
 TASKS_OPEN = b'],"tasks":['
+EXCLUSIONS_OPEN = b'],"exclusion_parts":['
 INDEX_OPEN = b"],"
 
 
@@ -74,13 +101,51 @@ def strata_sha256(entries: Iterable[Mapping[str, Any]]) -> str:
 
 
 def stratum_descriptor(number: int, entry: Mapping[str, Any], text: bytes) -> dict[str, Any]:
-    """The index's descriptor of stratum part ``number`` (its exact text ``text``)."""
+    """The index's descriptor of stratum part ``number`` (its exact text ``text``), a stratum in one part."""
+    population = entry["population"]
+    codes = {"first": population[0], "last": population[-1]} if population else {}
     return {
-        "part": number, "key": entry["key"], "matter": entry["matter"], "risk_class": entry["risk_class"],
-        "ratio": entry["ratio"], "population_size": len(entry["population"]),
-        "population_sha256": entry["population_sha256"], "sample_size": entry["sample_size"],
-        "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text),
+        **_stratum_fields(entry), **codes, "part": number, "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text),
     }
+
+
+def _stratum_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {"key": entry["key"], "matter": entry["matter"], "risk_class": entry["risk_class"],
+            "ratio": entry["ratio"], "population_size": len(entry["population"]),
+            "population_sha256": entry["population_sha256"], "sample_size": entry["sample_size"]}
+
+
+def stratum_chunks(entry: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
+    """A stratum's entry cut into chunk entries of at most ``size`` members (its population is
+    sorted by USCC: each chunk a range of codes), each with its own members' selection (in ticket
+    order) and key targets: ``{chunk, key, matter, population, selected, key_targets}``."""
+    population = entry["population"]
+    chosen = {uscc: n for n, uscc in enumerate(entry["selected"])}
+    keyed = set(entry.get("key_targets") or ())
+    out = []
+    for number, start in enumerate(range(0, len(population), size), start=1):
+        members = population[start:start + size]
+        inside = [u for u in members if u in chosen]
+        inside.sort(key=chosen.__getitem__)
+        out.append({"chunk": number, "key": entry["key"], "matter": entry["matter"], "population": members,
+                    "selected": inside, "key_targets": [u for u in members if u in keyed]})
+    return out
+
+
+def chunk_descriptor(number: int, chunk: Mapping[str, Any], text: bytes) -> dict[str, Any]:
+    members = chunk["population"]
+    return {"part": number, "count": len(members), "first": members[0], "last": members[-1],
+            "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
+
+
+def is_chunked(descriptor: Mapping[str, Any]) -> bool:
+    """Whether a stratum descriptor lists its stratum's parts in ``chunks`` (a large stratum)."""
+    return isinstance(descriptor.get("chunks"), list)
+
+
+def descriptor_parts(descriptor: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The parts of one stratum: its ``chunks``, or the descriptor itself (a stratum in one part)."""
+    return descriptor["chunks"] if is_chunked(descriptor) else [descriptor]
 
 
 def tasks_descriptor(number: int, tasks: Sequence[Mapping[str, Any]], text: bytes) -> dict[str, Any]:
@@ -108,7 +173,8 @@ def _index_piece(index: bytes) -> bytes:
     return b"\n" + INDEX_OPEN + index[1:]
 
 
-def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes]) -> Iterator[bytes]:
+def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[bytes],
+                        exclusions: Iterable[bytes] = ()) -> Iterator[bytes]:
     """The whole record's text, in pieces: each part on its own line, the index last."""
     yield HEAD
     for position, text in enumerate(strata):
@@ -117,7 +183,22 @@ def whole_record_chunks(index: bytes, strata: Iterable[bytes], tasks: Iterable[b
     for position, text in enumerate(tasks):
         if len(text) > 2:
             yield _tasks_piece(position, text)
+    for position, text in enumerate(exclusions):
+        yield (b"" if position else b"\n" + EXCLUSIONS_OPEN) + _stratum_piece(position, text)
     yield _index_piece(index)
+
+
+def exclusion_pieces(fields: Mapping[str, Any], size: int = EXCLUSIONS_PER_PART) -> list[dict[str, Any]]:
+    """The record's exclusions cut into parts of at most ``size``, in order, each
+    ``{"counts", "exclusions"}`` with the ``inspection_caps`` counts of its own targets."""
+    exclusions = list(fields.get("exclusions") or ())
+    caps = fields.get("inspection_caps")
+    counts = caps.get("counts", {}) if isinstance(caps, Mapping) else {}
+    out = []
+    for start in range(0, len(exclusions), size):
+        chunk = exclusions[start:start + size]
+        out.append({"exclusions": chunk, "counts": {e["uscc"]: counts[e["uscc"]] for e in chunk if e["uscc"] in counts}})
+    return out
 
 
 @dataclass
@@ -127,19 +208,39 @@ class RecordParts:
     index_fields: dict[str, Any]
     strata: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._whole = hashlib.sha256(HEAD)
         self._tasks_open = False
+        self._count = 0  # stratum parts so far
 
-    def add_stratum(self, entry: Mapping[str, Any]) -> bytes:
-        """Serialise one stratum's entry; return the part's text (the caller stores it)."""
+    def add_stratum(self, entry: Mapping[str, Any], chunk: int | None = None) -> list[tuple[int, str, bytes]]:
+        """Serialise one stratum's entry: one part, or one per chunk of at most ``chunk`` members
+        (:data:`STRATUM_CHUNK`) when it has more; return ``(part number, sha256, text)`` of each
+        (the caller stores them)."""
         if self._tasks_open:
             raise ValueError("strata come before the tasks")
-        text = _canonical(entry)
-        self._whole.update(_stratum_piece(len(self.strata), text))
-        self.strata.append(stratum_descriptor(len(self.strata) + 1, entry, text))
-        return text
+        chunk = chunk or STRATUM_CHUNK
+        if len(entry["population"]) <= chunk:
+            text = _canonical(entry)
+            self._add_text(text)
+            self.strata.append(stratum_descriptor(self._count, entry, text))
+            return [(self._count, self.strata[-1]["sha256"], text)]
+        out, chunks = [], []
+        for piece in stratum_chunks(entry, chunk):
+            text = _canonical(piece)
+            self._add_text(text)
+            chunks.append(chunk_descriptor(self._count, piece, text))
+            out.append((self._count, chunks[-1]["sha256"], text))
+        selected = entry["selected"]
+        self.strata.append({**_stratum_fields(entry), "last_selected": selected[-1] if selected else None,
+                            "chunks": chunks})
+        return out
+
+    def _add_text(self, text: bytes) -> None:
+        self._whole.update(_stratum_piece(self._count, text))
+        self._count += 1
 
     def _open_tasks(self) -> None:
         if not self._tasks_open:
@@ -155,9 +256,28 @@ class RecordParts:
         self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
         return text
 
+    def add_exclusions(self, size: int = EXCLUSIONS_PER_PART) -> list[tuple[int, str, bytes]]:
+        """Move the exclusions and their caps counts out of the index into parts (after the tasks);
+        return ``(part number, sha256, text)`` of each. None (the index keeps ``exclusions: []``)
+        when there are none."""
+        self._open_tasks()
+        out = []
+        for piece in exclusion_pieces(self.index_fields, size):
+            text = _canonical(piece)
+            self._whole.update((b"" if out else b"\n" + EXCLUSIONS_OPEN) + _stratum_piece(len(out), text))
+            out.append((len(out) + 1, hashlib.sha256(text).hexdigest(), text))
+            self.exclusions.append({"part": out[-1][0], "count": len(piece["exclusions"]), "sha256": out[-1][1],
+                                    "bytes": len(text)})
+        caps = self.index_fields.get("inspection_caps")
+        if out:  # a new dict: the caller's fields stay as they were
+            self.index_fields = {k: v for k, v in self.index_fields.items() if k != "exclusions"}
+            if isinstance(caps, Mapping):
+                self.index_fields["inspection_caps"] = {k: v for k, v in caps.items() if k != "counts"}
+        return out
+
     def index(self) -> dict[str, Any]:
-        return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata),
-                "parts": {"strata": self.strata, "tasks": self.tasks}}
+        parts = {"strata": self.strata, "tasks": self.tasks, **({"exclusions": self.exclusions} if self.exclusions else {})}
+        return {**self.index_fields, "format": FORMAT_V2, "strata_sha256": strata_sha256(self.strata), "parts": parts}
 
     def finish(self) -> tuple[bytes, str]:
         """The index's text and the SHA-256 of the whole record's text."""
@@ -173,7 +293,7 @@ def split_record(record: Mapping[str, Any], tasks_per_part: int = TASKS_PER_PART
     holds them) into the version 2 index and parts: ``(index, stratum parts, tasks parts)``."""
     fields = {k: v for k, v in record.items() if k not in ("strata", "tasks", "parts", "strata_sha256", "format")}
     parts = RecordParts(fields)
-    strata = [parts.add_stratum(entry) for entry in record["strata"]]
+    strata = [text for entry in record["strata"] for _, _, text in parts.add_stratum(entry)]
     tasks = [parts.add_tasks(chunk) for chunk in task_chunks(list(record["tasks"]), tasks_per_part)]
     whole, _ = population_digests(record["strata"])
     if whole != record.get("population_sha256"):
@@ -186,8 +306,8 @@ def whole_record_text(index: bytes, strata: Iterable[bytes], tasks: Iterable[byt
 
 
 def index_of_whole(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The index's fields of a loaded whole record (everything but ``strata`` and ``tasks``)."""
-    return {k: v for k, v in record.items() if k not in ("strata", "tasks")}
+    """The index's fields of a loaded whole record (everything but the parts' lists)."""
+    return {k: v for k, v in record.items() if k not in ("strata", "tasks", "exclusion_parts")}
 
 
 _PLAIN = bytes(range(48, 58)) + bytes(range(65, 91)) + b'",[]'
@@ -201,6 +321,8 @@ def population_view(text: bytes) -> memoryview | None:
     of plain strings, as it sits in canonical JSON, is its own canonical JSON."""
     start = text.find(b'"population":[')
     end = text.find(b'],"population_sha256":', start)
+    if end < 0:  # a chunk of a large stratum (its keys: chunk, key, key_targets, matter, population, selected)
+        end = text.find(b'],"selected":', start)
     if start < 0 or end < 0:
         return None
     view = memoryview(text)[start + len(b'"population":'):end + 1]
@@ -252,7 +374,8 @@ def read_index(path: Path) -> bytes:
 
 def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
     """The parts of a whole record's file, one line at a time: ``("stratum", text)`` for each
-    stratum part, then ``("tasks", text)`` for each tasks part, each exactly the part's own text,
+    stratum part, then ``("tasks", text)`` for each tasks part, then ``("exclusions", text)`` for
+    each exclusions part, each exactly the part's own text,
     so that its SHA-256 can be checked against the index. Raises :class:`LayoutError` when the
     file is not in that layout (e.g. a re-serialised document)."""
     with path.open("rb") as handle:
@@ -264,6 +387,9 @@ def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
             if line == TASKS_OPEN and section == "stratum":
                 section = "tasks"
                 continue
+            if line == EXCLUSIONS_OPEN and section == "tasks":
+                section = "exclusions"
+                continue
             if line.startswith(INDEX_OPEN + b'"'):
                 return
             if not line:
@@ -271,7 +397,7 @@ def read_parts(path: Path) -> Iterator[tuple[str, bytes]]:
             # One copy of a part at a time: a part of a province's stratum is tens of megabytes.
             if section == "tasks":
                 text = b"[" + (line[:-1] if line.endswith(b",") else line) + b"]"
-            elif line.endswith(b","):
+            elif line.endswith(b","):  # a stratum part or an exclusions part
                 text = line[:-1]
             else:
                 text = line

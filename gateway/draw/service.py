@@ -525,10 +525,8 @@ class _StrataWriter:
                           + b',"ratio":' + canonical_bytes(ratio) + b"}")
         entry = stratum_entry(chosen, hashlib.sha256(population).hexdigest())
         entry["key_targets"] = self.inputs.strata_key_targets[entry["key"]]
-        text = self.parts.add_stratum(entry)
-        descriptor = self.parts.strata[-1]
-        self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, descriptor["part"],
-                           descriptor["sha256"], text)
+        for number, sha256, text in self.parts.add_stratum(entry):
+            self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, number, sha256, text)
         self.position += 1
         return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
                                 chosen.selected)
@@ -559,6 +557,8 @@ def _run_outcome(inputs: _RunInputs, settings: Settings, writer: RecordParts, ta
         entries.append(entry)
     for chunk in task_chunks(entries):
         store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
+    for number, sha256, text in writer.add_exclusions():
+        store(record_parts.EXCLUSIONS, text, {"part": number, "sha256": sha256})
     index, whole_sha256 = writer.finish()
     return {
         "record_gzip": pack_record(index),
@@ -790,7 +790,7 @@ def record_strata(session: Session, draw: Draw) -> Iterable[dict[str, Any]]:
     """The record's stratum entries in order (of a version 2 record, a part at a time)."""
     _require_record(draw)
     if record_parts.is_v2(draw):
-        return (json.loads(text) for text in record_parts.parts(session, draw, record_parts.STRATUM))
+        return record_parts.stratum_entries(session, draw)
     return json.loads(draw.record)["strata"]
 
 

@@ -21,6 +21,7 @@ import orjson
 from gateway.draw.eligibility import CAPS_REASON, KEY_RATIO, KEY_STRATUM, YearCaps
 from gateway.draw.record import (
     FORMAT_V2,
+    _exclusion_problems,
     _task_problems,
     canonical_json,
     canonical_sha256,
@@ -33,7 +34,9 @@ from gateway.draw.record import (
 )
 from gateway.draw.record_v2 import (
     LayoutError,
+    descriptor_parts,
     index_of_whole,
+    is_chunked,
     population_view,
     read_index,
     read_parts,
@@ -493,10 +496,112 @@ def _index_problems(index: Any) -> list[str]:
         return [f"format 应为 {FORMAT_V2}，实际为 {index.get('format')!r}"]
     parts = index.get("parts")
     if not (isinstance(parts, Mapping) and isinstance(parts.get("strata"), list) and isinstance(parts.get("tasks"), list)
-            and all(isinstance(d, Mapping) and isinstance(d.get("sha256"), str) for d in [*parts["strata"], *parts["tasks"]])):
+            and all(isinstance(d, Mapping) and (not is_chunked(d) or d["chunks"]) for d in parts["strata"])
+            and all(isinstance(d, Mapping) and isinstance(d.get("sha256"), str)
+                    for d in [*(c for s in parts["strata"] for c in descriptor_parts(s)), *parts["tasks"]])):
         return ["parts 应列出 strata 与 tasks 两组分块，每块带 sha256"]
     view = {**index, "strata": [{"key": d.get("key")} for d in parts["strata"]], "tasks": []}
+    if parts.get("exclusions"):  # the exclusions are in parts of their own, checked as they come
+        view["exclusions"] = []
     return record_problems(view, strata=False)
+
+
+class _Chunked:
+    """A large stratum read one chunk at a time (its population sorted by USCC, cut into ranges).
+
+    Its selection is checked without the whole list: with T the ticket of the index's
+    ``last_selected``, the chunks' selected members must number ``sample_size``, each be a member
+    of its chunk, in strictly increasing ticket order within it, none above T, T among them; and
+    no other member's ticket may lie below T. Those are exactly the ``sample_size`` smallest."""
+
+    def __init__(self, descriptor: Mapping[str, Any], seed: str) -> None:
+        self.descriptor = descriptor
+        self.ticketer = Ticketer(seed)
+        last = descriptor.get("last_selected")
+        self.threshold = self.ticketer.entry(last) if isinstance(last, str) else None
+        self.own = hashlib.sha256(b"[")
+        self.reasons: list[str] = []
+        self.broken = False  # the population's hash cannot be completed
+        self.bad_selection = False
+        self.chunks_seen = self.count = self.selected = 0
+        self.threshold_seen = False
+        self.last_uscc = ""
+        self.key_population: list[str] = []
+
+    def chunk_problems(self, piece: Any, number: int, part: Mapping[str, Any]) -> list[str]:
+        self.chunks_seen += 1
+        name = f"分块 {part.get('part')}"
+        if not isinstance(piece, Mapping) or piece.get("chunk") != number or piece.get("key") != self.descriptor.get("key"):
+            return [f"{name} 不是本分层的第 {number} 块"]
+        population = piece.get("population")
+        if not (_texts(population) and _texts(piece.get("selected")) and _texts(piece.get("key_targets"))):
+            return [f"{name} 的 population、selected、key_targets 应为 USCC 字符串列表"]
+        if not population or not all(a < b for a, b in zip([self.last_uscc, *population], population)):
+            return [f"{name} 的总体名单应按 USCC 升序接续上一块且不得重复"]
+        if (len(population), population[0], population[-1]) != (part.get("count"), part.get("first"), part.get("last")):
+            return [f"索引中 {name} 的 count、first、last 与分块不符"]
+        return []
+
+    def add_members(self, inner: bytes | memoryview, piece: Mapping[str, Any]) -> None:
+        """A well-formed chunk: ``inner`` its population's canonical JSON without the brackets."""
+        self.own.update(b"," if self.count else b"")
+        self.own.update(inner)
+        population, selected = piece["population"], piece["selected"]
+        self.count += len(population)
+        self.last_uscc = population[-1]
+        self.selected += len(selected)
+        if not self._selection_ok(population, selected):
+            self.bad_selection = True
+
+    def _selection_ok(self, population: list[str], selected: list[str]) -> bool:
+        if self.threshold is None:
+            return not selected
+        entry, last, members = self.ticketer.entry, "", set(population)
+        for uscc in selected:
+            current = entry(uscc)
+            if uscc not in members or current <= last or current > self.threshold:
+                return False
+            last = current
+        self.threshold_seen = self.threshold_seen or last == self.threshold
+        chosen = set(selected)
+        return not any(uscc not in chosen and entry(uscc) < self.threshold
+                       for uscc in _prefix_filter(population, self.ticketer, self.threshold[:TICKET_DIGITS]))
+
+    def finish(self) -> list[str]:
+        """The stratum's reasons (empty: it matches)."""
+        descriptor, reasons = self.descriptor, list(self.reasons)
+        if self.chunks_seen < len(descriptor["chunks"]):
+            self.broken = True
+            reasons.append(f"缺少该分层的分块（读到 {self.chunks_seen} 块，索引列出 {len(descriptor['chunks'])} 块）")
+        if self.broken:
+            return reasons
+        self.own.update(b"]")
+        if self.own.hexdigest() != descriptor.get("population_sha256"):
+            reasons.append("总体名单与本分层的 population_sha256 不符")
+        if self.count != descriptor.get("population_size"):
+            reasons.append("索引中的 population_size 与分块不符")
+        try:
+            size = sample_size(descriptor["ratio"], self.count)
+        except (ArithmeticError, ValueError, TypeError, KeyError):
+            return reasons + ["ratio 格式错误"]
+        if size != descriptor.get("sample_size"):
+            reasons.append(f"抽取数量应为 ceil({descriptor['ratio']} × {self.count}) = {size}，"
+                           f"记录为 {descriptor.get('sample_size')}")
+        if self.bad_selection or self.selected != size or (size > 0) != self.threshold_seen:
+            reasons.append("抽中名单与重新计算结果不同")
+        return reasons
+
+
+def _code_range(descriptor: Mapping[str, Any], population: list[str]) -> list[tuple[str, Any]]:
+    """The first and last code of a part's population, to compare with the index (which a lookup
+    trusts to skip the parts that do not hold an enterprise); records older than them have none."""
+    if "first" not in descriptor and "last" not in descriptor:
+        return []
+    return [("first", population[0] if population else None), ("last", population[-1] if population else None)]
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 class StreamVerifier:
@@ -516,6 +621,12 @@ class StreamVerifier:
         self.expected = expected_population_sha256
         parts = index.get("parts") if self.ok_index else {"strata": [], "tasks": []}
         self.descriptors = list(parts["strata"])
+        # Each stratum part in order: (stratum position, its descriptor, chunk number or 0, the part's descriptor).
+        self.plan = [(position, d, number if is_chunked(d) else 0, part)
+                     for position, d in enumerate(self.descriptors, start=1)
+                     for number, part in enumerate(descriptor_parts(d), start=1)]
+        self.parts_seen = 0
+        self.current: _Chunked | None = None
         self.task_descriptors = list(parts["tasks"])
         self.strata: list[Finding] = []
         self.whole = hashlib.sha256(b"[")
@@ -544,16 +655,25 @@ class StreamVerifier:
         self.task_reasons: list[str] = []
         self.part_reasons: list[str] = []
         self.strata_done = False
+        # The exclusions in parts (a province's record): each part's caps check, in turn.
+        self.exclusion_descriptors = list(parts.get("exclusions") or [])
+        self.exclusions_seen = self.capped = 0
+        self.caps_reasons: list[str] = []
 
     # ------------------------------------------------------------------------------ strata
     def add_stratum(self, text: bytes) -> None:
-        position = len(self.strata) + 1
-        descriptor = self.descriptors[position - 1] if position <= len(self.descriptors) else None
-        name = _part_name(descriptor, position, "stratum")
-        if descriptor is None:
-            self.strata.append(Finding(name, False, "索引中没有这一分块"))
+        """The next stratum part's exact text (a whole stratum, or a chunk of a large one)."""
+        self.parts_seen += 1
+        if self.parts_seen > len(self.plan):
+            self.strata.append(Finding(f"分层分块 {self.parts_seen}", False, "索引中没有这一分块"))
             self.complete = False
             return
+        position, descriptor, number, part = self.plan[self.parts_seen - 1]
+        if number:
+            self._add_chunk(text, position, descriptor, number, part)
+            return
+        self._close_current()
+        name = _part_name(descriptor, position, "stratum")
         tampered = hashlib.sha256(text).hexdigest() != descriptor["sha256"]
         if tampered:
             self.part_reasons.append(f"分层 {name} 的分块内容与索引中的 SHA-256 不符（该分块被改动）")
@@ -571,13 +691,78 @@ class StreamVerifier:
             reason = "分块内容与索引中的 SHA-256 不符，该分块被改动" + ("" if finding.ok else "；" + finding.reason)
             self.strata[-1] = Finding(finding.subject, False, reason)
 
+    def _add_chunk(self, text: bytes, position: int, descriptor: Mapping[str, Any], number: int,
+                   part: Mapping[str, Any]) -> None:
+        """One chunk of a large stratum: its hash, its place in the stratum's sorted population, and
+        its members' selection against the stratum's last selected ticket (see :class:`_Chunked`)."""
+        if number == 1 or self.current is None or self.current.descriptor is not descriptor:
+            self._close_current()
+            self.current = _Chunked(descriptor, self.seed)
+            self.whole.update(b"," if len(self.chain) else b"")
+            self.whole.update(b'{"key":' + canonical_json(descriptor.get("key")) + b',"population":[')
+        state = self.current
+        if hashlib.sha256(text).hexdigest() != part["sha256"]:
+            state.reasons.append(f"分块 {part.get('part')} 内容与索引中的 SHA-256 不符，该分块被改动")
+            self.part_reasons.append(f"分层 {descriptor.get('key')} 的分块 {part.get('part')} 内容与索引中的 "
+                                     "SHA-256 不符（该分块被改动）")
+            self.complete = False
+        try:
+            piece = json.loads(text)
+        except ValueError as error:
+            piece, state.broken = None, True
+            state.reasons.append(f"分块 {part.get('part')} 不是有效的 JSON：{error}")
+        problems = state.chunk_problems(piece, number, part) if piece is not None else ["格式错误"]
+        if problems:
+            state.broken = True
+            state.reasons += problems
+        else:
+            view = population_view(text)
+            inner = (canonical_json(piece["population"]) if view is None else view)[1:-1]
+            state.add_members(inner, piece)
+            self.whole.update(b"," if number > 1 else b"")
+            self.whole.update(inner)
+            del inner, view
+            self._add_drawn(descriptor["matter"], piece["selected"])
+            self._chunk_key_check(descriptor, piece)
+            if self.moved:
+                self.members.setdefault(descriptor["key"], set()).update(self.moved.intersection(piece["population"]))
+        if number == len(descriptor["chunks"]):
+            self._close_current()
+
+    def _chunk_key_check(self, descriptor: Mapping[str, Any], piece: Mapping[str, Any]) -> None:
+        matter = descriptor["matter"]
+        if descriptor["key"] == f"{matter}:{KEY_STRATUM}":
+            self.current.key_population += piece["population"]
+            return
+        keyed = (self.key_populations or {}).get(matter, set())
+        if (keyed and not keyed.isdisjoint(piece["population"])) or piece.get("key_targets"):
+            self.key_reasons.append(f"事项 {matter} 的重点抽查对象应只在分层 {matter}:{KEY_STRATUM} 中")
+
+    def _close_current(self) -> None:
+        """The finding of the large stratum being read, once its last chunk is in (or known missing)."""
+        state, self.current = self.current, None
+        if state is None:
+            return
+        descriptor = state.descriptor
+        self.whole.update(b'],"ratio":' + canonical_json(descriptor.get("ratio")) + b"}")
+        reasons = state.finish()
+        if state.broken:
+            self.complete = False
+        matter, key = descriptor["matter"], descriptor["key"]
+        self.chain.append({"key": key, "population_sha256": state.own.hexdigest(), "ratio": descriptor["ratio"]})
+        self.strata.append(Finding(str(key), not reasons, "；".join(reasons[:_MAX_LISTED]) or MATCH))
+        if key == f"{matter}:{KEY_STRATUM}":
+            self.seen_key[matter] = {"key": key, "ratio": descriptor["ratio"], "population": state.key_population}
+        else:
+            self.ordinary.setdefault(matter, []).append({"key": key, "ratio": descriptor["ratio"]})
+
     def add_entry(self, entry: Any, position: int, descriptor: Mapping[str, Any] | None,
                   text: bytes | None = None) -> None:
         problems = stratum_problems(entry)
         if not problems and descriptor is not None:
             for name, value in (("key", entry["key"]), ("ratio", entry["ratio"]), ("sample_size", entry["sample_size"]),
                                 ("population_sha256", entry["population_sha256"]),
-                                ("population_size", len(entry["population"]))):
+                                ("population_size", len(entry["population"])), *_code_range(descriptor, entry["population"])):
                 if descriptor.get(name) != value:
                     problems.append(f"索引中的 {name} 与分块不符")
         if problems:
@@ -632,6 +817,7 @@ class StreamVerifier:
         if self.strata_done:
             return
         self.strata_done = True
+        self._close_current()
         for descriptor in self.descriptors[len(self.strata):]:
             self.strata.append(Finding(str(descriptor.get("key")), False, "缺少该分层的分块"))
             self.complete = False
@@ -711,9 +897,42 @@ class StreamVerifier:
             reasons = reasons[:_MAX_LISTED] + ["……"]
         checks.append(Finding("tasks", not reasons, "；".join(reasons) or MATCH))
         checks.append(self._key_strata())
-        checks.append(caps_finding(self.index))
+        checks.append(self._caps() if self.exclusion_descriptors else caps_finding(self.index))
         checks.append(self._eligibility())
         return VerifyReport(tuple(checks), tuple(self.strata))
+
+    def add_exclusions(self, text: bytes) -> None:
+        """One exclusions part: its hash, then its exclusions checked against its caps counts."""
+        self._finish_strata()
+        self.exclusions_seen += 1
+        position = self.exclusions_seen
+        descriptor = self.exclusion_descriptors[position - 1] if position <= len(self.exclusion_descriptors) else None
+        if descriptor is None or hashlib.sha256(text).hexdigest() != descriptor.get("sha256"):
+            self.part_reasons.append(f"排除分块 {position} 的内容与索引中的 SHA-256 不符（该分块被改动）")
+            return
+        piece = json.loads(text)
+        problems = _exclusion_problems(piece.get("exclusions")) if isinstance(piece, Mapping) else ["格式错误"]
+        if problems:
+            self.caps_reasons.append(f"排除分块 {position}：" + "；".join(problems[:_MAX_LISTED]))
+            return
+        caps = self.index.get("inspection_caps")
+        section = {**caps, "counts": piece.get("counts")} if isinstance(caps, Mapping) else None
+        finding = caps_finding({"exclusions": piece["exclusions"], "plan": self.index.get("plan"),
+                                **({"inspection_caps": section} if section is not None else {})})
+        self.capped += sum(1 for e in piece["exclusions"] if e.get("reason") == CAPS_REASON)
+        if not finding.ok:
+            self.caps_reasons.append(finding.reason)
+
+    def _caps(self) -> Finding:
+        reasons = list(self.caps_reasons)
+        if self.exclusions_seen < len(self.exclusion_descriptors):
+            self.part_reasons.append(f"缺少排除分块 {self.exclusions_seen + 1} 及以后")
+            reasons.append("排除分块不全，无法逐条核对")
+        if reasons:
+            return Finding("inspection_caps", False, "；".join(reasons[:_MAX_LISTED]))
+        if "inspection_caps" not in self.index:
+            return Finding("inspection_caps", True, "本记录未适用检查次数上限")
+        return Finding("inspection_caps", True, f"{MATCH}（{self.capped} 项排除）")
 
     def _key_strata(self) -> Finding:
         if not self.seen_key:
@@ -760,11 +979,11 @@ def _population(computed: str, recorded: Any, expected: str | None) -> Finding:
 
 
 def _key_populations(entries: Iterable[Any]) -> dict[str, set[str]]:
-    out = {}
-    for entry in entries:
+    out: dict[str, set[str]] = {}
+    for entry in entries:  # a large key stratum's chunks each hold part of its population
         if isinstance(entry, Mapping) and isinstance(entry.get("matter"), str) \
                 and entry.get("key") == f"{entry['matter']}:{KEY_STRATUM}" and isinstance(entry.get("population"), list):
-            out[entry["matter"]] = set(entry["population"])
+            out.setdefault(entry["matter"], set()).update(entry["population"])
     return out
 
 
@@ -786,6 +1005,8 @@ def verify_whole(record: Mapping[str, Any], *, expected_population_sha256: str |
     if start < len(tasks):
         verifier._finish_strata()
         verifier.part_reasons.append(f"记录中有 {len(tasks) - start} 个任务不在索引列出的任务分块中")
+    for piece in record.get("exclusion_parts") if isinstance(record.get("exclusion_parts"), list) else []:
+        verifier.add_exclusions(canonical_json(piece))
     return verifier.report()
 
 
@@ -799,8 +1020,8 @@ def verify_file(path: Path, *, expected_population_sha256: str | None = None) ->
         return verify_whole(json.loads(path.read_text(encoding="utf-8")),
                             expected_population_sha256=expected_population_sha256)
     descriptors = (index.get("parts") or {}).get("strata", []) if isinstance(index, Mapping) else []
-    wanted = {d.get("part") for d in descriptors
-              if isinstance(d, Mapping) and d.get("key") == f"{d.get('matter')}:{KEY_STRATUM}"}
+    wanted = {part.get("part") for d in descriptors if isinstance(d, Mapping) and d.get("key") == f"{d.get('matter')}:{KEY_STRATUM}"
+              for part in descriptor_parts(d) if isinstance(part, Mapping)}
     try:
         key_entries = []
         if wanted:
@@ -819,17 +1040,20 @@ def verify_file(path: Path, *, expected_population_sha256: str | None = None) ->
         for kind, text in read_parts(path):
             if kind == "stratum":
                 verifier.add_stratum(text)
-            else:
+            elif kind == "tasks":
                 verifier.add_tasks(text)
+            else:
+                verifier.add_exclusions(text)
     except LayoutError as error:
         return VerifyReport((Finding("format", False, f"记录文本不完整或格式错误：{error}"),), ())
     return verifier.report()
 
 
-def verify_stratum(index: Any, key: str, text: bytes) -> VerifyReport:
-    """Verify one stratum from the index and that stratum's part alone: the part's SHA-256, its
-    population against its own hash, its sample size and its selection; and the index's strata
-    against ``strata_sha256``, which ties the stratum to the frozen populations."""
+def verify_stratum(index: Any, key: str, texts: bytes | Sequence[bytes]) -> VerifyReport:
+    """Verify one stratum from the index and that stratum's parts alone (one part, or each chunk
+    of a large stratum in order): each part's SHA-256, its population against its own hash, its
+    sample size and its selection; and the index's strata against ``strata_sha256``, which ties
+    the stratum to the frozen populations."""
     problems = _index_problems(index)
     checks = [Finding("format", not problems, "；".join(problems) or MATCH)]
     if problems:
@@ -844,10 +1068,15 @@ def verify_stratum(index: Any, key: str, text: bytes) -> VerifyReport:
     if not found:
         return VerifyReport(tuple(checks), (Finding(key, False, "索引中没有这一分层"),))
     position, descriptor = found[0]
-    if hashlib.sha256(text).hexdigest() != descriptor["sha256"]:
-        return VerifyReport(tuple(checks), (Finding(key, False, "分块内容与索引中的 SHA-256 不符，该分块被改动"),))
+    texts = [texts] if isinstance(texts, bytes) else list(texts)
+    expected = len(descriptor_parts(descriptor))
+    if len(texts) != expected:
+        return VerifyReport(tuple(checks), (Finding(key, False, f"该分层有 {expected} 个分块，给出了 {len(texts)} 个"),))
     verifier = StreamVerifier(index)
-    verifier.add_entry(json.loads(text), position, descriptor)
+    verifier.parts_seen = next(n for n, step in enumerate(verifier.plan) if step[0] == position)
+    for text in texts:
+        verifier.add_stratum(text)
+    verifier._close_current()
     finding = verifier.strata[0]
     if finding.ok and descriptor.get("sample_size") != sample_size(descriptor["ratio"], descriptor["population_size"]):
         finding = Finding(key, False, "索引中的抽取数量与比例不符")

@@ -62,7 +62,7 @@ def _verifier(path: Path) -> tuple[StreamVerifier, list[dict]]:
     for kind, text in read_parts(path):
         if kind == "stratum":
             verifier.add_stratum(text)
-        else:
+        elif kind == "tasks":
             tasks += json.loads(text)
     verifier._finish_strata()
     return verifier, tasks

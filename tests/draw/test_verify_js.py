@@ -84,3 +84,55 @@ def test_an_enterprise_finds_its_strata_from_the_parts(folder):
 def test_a_version_1_record_is_still_checked_whole(folder):
     out = _run(folder, "whole")
     assert out["ok"] and out["chain"] is None and out["fetched"] == []
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory) -> Path:
+    """A record whose large strata are cut into chunks of at most 100 members."""
+    where = tmp_path_factory.mktemp("chunked")
+    write(str(where / "draw.json"), 1500, 2, 100)
+    (where / "harness.js").write_text(HARNESS, encoding="utf-8")
+    return where
+
+
+def _numbers(descriptor: dict) -> list[int]:
+    return [p["part"] for p in descriptor.get("chunks", [descriptor])]
+
+
+def test_a_chunked_record_verifies_and_a_changed_chunk_is_named(chunked, tmp_path):
+    index = json.loads((chunked / "index.json").read_text(encoding="utf-8"))
+    large = [d for d in index["parts"]["strata"] if "chunks" in d]
+    assert large
+    out = _run(chunked, "parts")
+    assert out["ok"] and out["chain"] is True
+    assert out["fetched"] == [n for d in index["parts"]["strata"] for n in _numbers(d)]
+    for name in chunked.iterdir():
+        if name.suffix in (".json", ".js") and name.name != "draw.json":
+            shutil.copy(name, tmp_path / name.name)
+    target = max(large, key=lambda d: d["sample_size"])
+    number = next(n for n in _numbers(target)
+                  if json.loads((tmp_path / f"stratum-{n}.json").read_text(encoding="utf-8"))["selected"])
+    part = tmp_path / f"stratum-{number}.json"
+    chunk = json.loads(part.read_text(encoding="utf-8"))
+    chunk["selected"] = chunk["selected"][:-1] + [next(u for u in chunk["population"] if u not in chunk["selected"])]
+    part.write_text(json.dumps(chunk, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+    out = _run(tmp_path, "parts")
+    bad = [r for r in out["results"] if not r["ok"]]
+    assert not out["ok"] and [r["key"] for r in bad] == [target["key"]]
+    assert f"分块 {number} 内容与索引中的 SHA-256 不符，该分块被改动" in bad[0]["reasons"]
+
+
+def test_a_lookup_fetches_only_the_parts_whose_code_range_holds_the_enterprise(chunked):
+    index = json.loads((chunked / "index.json").read_text(encoding="utf-8"))
+    target = max((d for d in index["parts"]["strata"] if "chunks" in d), key=lambda d: d["population_size"])
+    chunk = json.loads((chunked / f"stratum-{target['chunks'][-1]['part']}.json").read_text(encoding="utf-8"))
+    uscc = chunk["population"][len(chunk["population"]) // 2]
+    out = _run(chunked, "lookup", uscc)
+    holding = [d for d in index["parts"]["strata"]
+               if any(p["first"] <= uscc <= p["last"] for p in d.get("chunks", [d]))]
+    assert out["fetched"] == [p["part"] for d in holding for p in d.get("chunks", [d]) if p["first"] <= uscc <= p["last"]]
+    assert len(out["fetched"]) <= len(holding) < len(index["parts"]["strata"])
+    assert target["key"] in out["keys"]
+    assert set(out["keys"]) == {d["key"] for d in holding
+                                if any(uscc in json.loads((chunked / f"stratum-{n}.json").read_text(encoding="utf-8"))["population"]
+                                       for n in _numbers(d))}

@@ -9,10 +9,12 @@
  * ceiling and its selected list is exactly the recomputed one (as `shuangsui verify` says).
  *
  * A shuangsui.draw/2 record is checked per stratum: the small index first, then each stratum's
- * part in turn, one at a time (a province's whole record is hundreds of megabytes): the part's
- * text against its SHA-256 in the index (a changed part is named), its entry against its
- * descriptor, then the stratum re-drawn; the descriptors against strata_sha256, which ties each
- * stratum to the populations frozen before the draw. A version 1 record is fetched whole.
+ * part (or a large stratum's chunks) in turn (a province's whole record is hundreds of
+ * megabytes): each part's text against its SHA-256 in the index (a changed part is named), the
+ * entry against its descriptor, then the stratum re-drawn; the descriptors against
+ * strata_sha256, which ties each stratum to the populations frozen before the draw. The lookup
+ * fetches only the parts whose credit-code range holds the enterprise. A version 1 record is
+ * fetched whole.
  */
 (function () {
   "use strict";
@@ -73,26 +75,68 @@
       return self.record.strata.reduce(function (done, s) { return done.then(function () { return visit(s, null, []); }); },
                                        Promise.resolve());
     }
-    var descriptors = self.record.parts.strata;
-    return descriptors.reduce(function (done, d) {
-      return done.then(function () { return self.fetchPart(d.part); }).then(function (body) {
-        return sha256(body).then(function (digest) {
-          var reasons = digest === d.sha256 ? [] : ["分块内容与索引中的 SHA-256 不符，该分块被改动"];
-          var stratum = null;
-          try { stratum = JSON.parse(body); } catch (e) { reasons.push("分块不是有效的 JSON"); }
-          body = null;
-          if (stratum) {
-            ["key", "ratio", "sample_size", "population_sha256"].forEach(function (name) {
-              if (stratum[name] !== d[name]) { reasons.push("索引中的 " + name + " 与分块不符"); }
-            });
-            if (!Array.isArray(stratum.population) || stratum.population.length !== d.population_size) {
-              reasons.push("索引中的 population_size 与分块不符");
-            }
-          }
-          return visit(stratum, d, reasons);
-        });
-      });
+    return self.record.parts.strata.reduce(function (done, d) {
+      return done.then(function () { return d.chunks ? self.chunkedStratum(d) : self.wholeStratum(d); })
+        .then(function (got) { return visit(got.stratum, d, got.reasons); });
     }, Promise.resolve());
+  };
+  /* One part's text, checked against its SHA-256 in the index: {body, reasons}. */
+  Checker.prototype.fetchChecked = function (part) {
+    return this.fetchPart(part.part).then(function (body) {
+      return sha256(body).then(function (digest) {
+        return { body: body, reasons: digest === part.sha256 ? [] : ["分块 " + part.part + " 内容与索引中的 SHA-256 不符，该分块被改动"] };
+      });
+    });
+  };
+  /* Whether a part's population starts and ends with the codes the index gives it (the lookup
+   * trusts them to skip the parts that cannot hold an enterprise). */
+  function rangeOk(part, population) {
+    return population[0] === part.first && population[population.length - 1] === part.last;
+  }
+  /* A stratum in one part: its entry, and what is wrong with the part itself. */
+  Checker.prototype.wholeStratum = function (d) {
+    return this.fetchChecked(d).then(function (got) {
+      var reasons = got.reasons.length ? ["分块内容与索引中的 SHA-256 不符，该分块被改动"] : [];
+      var stratum = null;
+      try { stratum = JSON.parse(got.body); } catch (e) { reasons.push("分块不是有效的 JSON"); }
+      if (stratum) {
+        ["key", "ratio", "sample_size", "population_sha256"].forEach(function (name) {
+          if (stratum[name] !== d[name]) { reasons.push("索引中的 " + name + " 与分块不符"); }
+        });
+        if (!Array.isArray(stratum.population) || stratum.population.length !== d.population_size) {
+          reasons.push("索引中的 population_size 与分块不符");
+        } else if (d.first !== undefined && !rangeOk(d, stratum.population)) {
+          reasons.push("索引中的 first、last 与分块不符");
+        }
+      }
+      return { stratum: stratum, reasons: reasons };
+    });
+  };
+  /* A large stratum, its chunks fetched in turn and put together: population in credit-code
+   * order; selected, a set (each chunk lists its own members' selection). */
+  Checker.prototype.chunkedStratum = function (d) {
+    var self = this, reasons = [];
+    var stratum = { key: d.key, matter: d.matter, ratio: d.ratio, population_sha256: d.population_sha256,
+                    sample_size: d.sample_size, population: [], selected: [], chunked: true };
+    return d.chunks.reduce(function (done, part, i) {
+      return done.then(function () { return self.fetchChecked(part); }).then(function (got) {
+        reasons = reasons.concat(got.reasons);
+        var chunk = null;
+        try { chunk = JSON.parse(got.body); } catch (e) { reasons.push("分块 " + part.part + " 不是有效的 JSON"); return; }
+        if (chunk.chunk !== i + 1 || chunk.key !== d.key || !Array.isArray(chunk.population) || !Array.isArray(chunk.selected)) {
+          reasons.push("分块 " + part.part + " 不是本分层的第 " + (i + 1) + " 块");
+          return;
+        }
+        if (chunk.population.length !== part.count || !rangeOk(part, chunk.population)) {
+          reasons.push("索引中分块 " + part.part + " 的 count、first、last 与分块不符");
+        }
+        Array.prototype.push.apply(stratum.population, chunk.population);
+        Array.prototype.push.apply(stratum.selected, chunk.selected);
+      });
+    }, Promise.resolve()).then(function () {
+      if (stratum.population.length !== d.population_size) { reasons.push("索引中的 population_size 与分块不符"); }
+      return { stratum: stratum, reasons: reasons };
+    });
   };
   /* Whether the index's descriptors hash to its strata_sha256 (a version 2 record). */
   Checker.prototype.chainOk = function () {
@@ -124,7 +168,10 @@
     return Promise.all([sha256(JSON.stringify(stratum.population)), this.draw(stratum)]).then(function (out) {
       if (out[0] !== stratum.population_sha256) { reasons.push("对象名单与本层公布的摘要不符"); }
       if (out[1].size !== stratum.sample_size) { reasons.push("应抽取 " + out[1].size + " 户，记录为 " + stratum.sample_size + " 户"); }
-      if (out[1].selected.join("|") !== stratum.selected.join("|")) { reasons.push("抽中名单与重新计算的结果不同"); }
+      /* A large stratum's selection comes chunk by chunk: the same set is the same selection. */
+      var recorded = stratum.chunked ? stratum.selected.slice().sort() : stratum.selected;
+      var computed = stratum.chunked ? out[1].selected.slice().sort() : out[1].selected;
+      if (computed.join("|") !== recorded.join("|")) { reasons.push("抽中名单与重新计算的结果不同"); }
       return { key: stratum.key, ok: reasons.length === 0, reasons: reasons };
     });
   };
@@ -189,12 +236,31 @@
     });
   }
 
-  /* The strata whose population holds uscc (each part fetched in turn, only those kept). */
+  /* The strata whose population holds uscc. Of a split record only the parts whose credit-code
+   * range (first, last in the index) holds it are fetched, each checked against its SHA-256: one
+   * part per stratum at most. A found stratum gives its key, selected (of that part) and, for a
+   * large stratum, the index's sample size and last selected code (no need to draw it again). */
   function strataOf(checker, uscc) {
     var found = [];
-    return checker.eachStratum(function (stratum) {
-      if (stratum && Array.isArray(stratum.population) && stratum.population.indexOf(uscc) !== -1) { found.push(stratum); }
-    }).then(function () { return found; });
+    if (!checker.split) {
+      return checker.eachStratum(function (stratum) {
+        if (stratum && Array.isArray(stratum.population) && stratum.population.indexOf(uscc) !== -1) { found.push(stratum); }
+      }).then(function () { return found; });
+    }
+    return checker.record.parts.strata.reduce(function (done, d) {
+      var parts = (d.chunks || [d]).filter(function (p) {
+        return p.first === undefined || (p.first <= uscc && uscc <= p.last);
+      });
+      return parts.reduce(function (inner, part) {
+        return inner.then(function () { return checker.fetchChecked(part); }).then(function (got) {
+          var entry = null;
+          try { entry = JSON.parse(got.body); } catch (e) { return; }
+          if (got.reasons.length || !Array.isArray(entry.population) || entry.population.indexOf(uscc) === -1) { return; }
+          if (d.chunks) { entry = { key: d.key, selected: entry.selected, size: d.sample_size, last: d.last_selected }; }
+          found.push(entry);
+        });
+      }, done);
+    }, Promise.resolve()).then(function () { return found; });
   }
 
   function findUscc(names, query) {
@@ -230,7 +296,9 @@
       var item = document.createElement("li");
       item.setAttribute("data-key", s.key);
       list.appendChild(item);
-      checker.draw(s).then(function (res) {
+      var drawn = s.last !== undefined ? Promise.resolve({ size: s.size, selected: s.last === null ? [] : [s.last] })
+                                       : checker.draw(s);
+      drawn.then(function (res) {
         var last = res.selected[res.selected.length - 1];
         return Promise.all([checker.ticket(uscc), last === undefined ? null : checker.ticket(last), res]);
       }).then(function (out) {
