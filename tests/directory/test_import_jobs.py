@@ -157,3 +157,6 @@ def test_prune_drops_abandoned_stages_but_not_a_running_jobs(gateway, settings):
     report = run_import(gateway, OFFICE, "targets", io.BytesIO(abandoned), "old.csv", batch_size=BATCH)
     assert report.committed and report.total_rows == ROWS and len(jobs(gateway)) == 4
     assert import_jobs.prune(gateway.engine, timedelta(days=7)) == ([], [])
+    # The recent job goes when its time has come (and leaves no stage to the next test).
+    assert import_jobs.prune(gateway.engine, timedelta(0)) == ([recent_id], [])
+    assert not stage_exists(gateway, recent_id)
