@@ -378,10 +378,11 @@ def requeue_everything(url: str, limit: int | None = None) -> None:
     engine.dispose()
 
 
-def bare_loop(url: str, platform, batch_size: int) -> float:
-    """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping."""
+def bare_loop(url: str, platform, batch_size: int, clients: int = 1) -> float:
+    """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping;
+    ``clients`` > 1: that many processes at once, each on its share of the batches (the mock
+    platform's own ceiling: what it serves when nothing on the sending side limits it)."""
     from gateway.db import make_engine
-    from gateway.sync.client import batch_body
     from gateway.sync.models import OutboxRecord
 
     engine = make_engine(url)
@@ -389,10 +390,39 @@ def bare_loop(url: str, platform, batch_size: int) -> float:
         payloads = list(conn.execute(select(OutboxRecord.payload).where(OutboxRecord.kind == "result")
                                      .order_by(OutboxRecord.id)).scalars())
     engine.dispose()
-    session = platform.session()
+    bodies = [payloads[start:start + batch_size] for start in range(0, len(payloads), batch_size)]
+    if clients == 1:
+        started = time.perf_counter()
+        _post_all(platform, bodies)
+        return time.perf_counter() - started
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(clients + 1)
+    children = [context.Process(target=_post_share, args=(platform, bodies[i::clients], ready)) for i in range(clients)]
+    for child in children:
+        child.start()
+    ready.wait()
     started = time.perf_counter()
-    for start in range(0, len(payloads), batch_size):
-        body = batch_body(payloads[start:start + batch_size])
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        raise RuntimeError("a bare-loop client failed")
+    return time.perf_counter() - started
+
+
+def _post_share(platform, batches: list[list[dict[str, Any]]], ready) -> None:
+    ready.wait()
+    _post_all(platform, batches)
+
+
+def _post_all(platform, batches: list[list[dict[str, Any]]]) -> None:
+    """Each batch's body built and POSTed, signed, one after another (429: wait its Retry-After)."""
+    from gateway.sync.client import batch_body
+
+    session = platform.session()
+    for records in batches:
+        body = batch_body(records)
         while True:
             answer = session.post(platform.url("/api/v1/inspection-results/batch"), data=body, timeout=30,
                                   headers={"Content-Type": "application/json"})
@@ -401,7 +431,6 @@ def bare_loop(url: str, platform, batch_size: int) -> float:
                 continue
             answer.raise_for_status()
             break
-    return time.perf_counter() - started
 
 
 def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True, cluster=None,
