@@ -25,7 +25,8 @@ Other runs (docs/sync.md section 5):
     python bench/sync.py --records 600 --workers 2 --kills 1 --db-restarts 3
 
 ``--compare-only``: no faults, one worker against the bare loop and ``--scale`` workers against one,
-at each platform latency; ``--rate-limited N``: N records, two workers, the platform at 2 requests a
+at each platform latency, beside ``--scale`` bare loops at once (the mock platform's own ceiling:
+four workers cannot go faster than the platform serves); ``--rate-limited N``: N records, two workers, the platform at 2 requests a
 second in bursts of 1, the requests counted; ``--db-restarts N``: the soak on a private throwaway
 PostgreSQL cluster (``bench.common.PrivateCluster``, port ``--private-port``) crashed and started
 again N times mid-sync. Each prints the workflow's steps' times and the load average.
@@ -189,10 +190,16 @@ class WorkerProcess:
         self.kills += 1
         self.start()
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM (the worker finishes its batch and unregisters), then wait."""
+    def stop(self, engine=None, timeout: float = 30.0) -> int | None:
+        """SIGTERM (the worker finishes its batch and unregisters), then wait. A worker restarted a
+        moment ago may still be importing, before its SIGTERM handler exists: with ``engine``, wait
+        (at most ``timeout``) until it has registered, so the signal finds the handler."""
         if self.process is None:
             return None
+        deadline = time.monotonic() + timeout
+        while engine is not None and self.process.poll() is None and time.monotonic() < deadline \
+                and not surviving(registered_pid, engine, self.process.pid):
+            time.sleep(0.05)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -217,6 +224,14 @@ def holds_leases(engine, pid: int) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(OutboxRecord).where(
             OutboxRecord.state == "in_flight", OutboxRecord.lease_owner.like(f"%:{pid}:%"))).scalar_one() > 0
+
+
+def registered_pid(engine, pid: int) -> bool:
+    """Whether the worker process ``pid`` has registered (it is past its start-up)."""
+    from gateway.sync.models import SyncWorker
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(SyncWorker).where(SyncWorker.pid == pid)).scalar_one() > 0
 
 
 def registered_workers(engine) -> int:
@@ -304,7 +319,7 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
                                        f"see {child.log_path}")
             time.sleep(0.05)
     finally:
-        codes = [c.stop() for c in children]
+        codes = [c.stop(engine) for c in children]
         engine.dispose()
     if done_at is None:
         raise RuntimeError(f"not delivered within {config.timeout} s: {counts}")
@@ -517,6 +532,13 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
                 f"{run['bare_loop_rate']:.0f} records/s; worker/bare = {run['one_worker_rate'] / run['bare_loop_rate']:.2f} "
                 f"(load average {load_average()})")
             if scale_workers > 1:
+                platform.control.reset()
+                if faults:
+                    platform.control.set_faults(faults)
+                run["ceiling_rate"] = n / bare_loop(url, platform, config.batch_size, clients=scale_workers)
+                log(f"latency {latency} ms: {scale_workers} bare loops at once (the mock platform's ceiling) "
+                    f"{run['ceiling_rate']:.0f} records/s = {run['ceiling_rate'] / run['bare_loop_rate']:.2f}x one "
+                    f"bare loop (load average {load_average()})")
                 platform.control.reset()
                 if faults:
                     platform.control.set_faults(faults)
