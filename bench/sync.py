@@ -25,7 +25,8 @@ Other runs (docs/sync.md section 5):
     python bench/sync.py --records 600 --workers 2 --kills 1 --db-restarts 3
 
 ``--compare-only``: no faults, one worker against the bare loop and ``--scale`` workers against one,
-at each platform latency; ``--rate-limited N``: N records, two workers, the platform at 2 requests a
+at each platform latency, beside ``--scale`` bare loops at once (the mock platform's own ceiling:
+four workers cannot go faster than the platform serves); ``--rate-limited N``: N records, two workers, the platform at 2 requests a
 second in bursts of 1, the requests counted; ``--db-restarts N``: the soak on a private throwaway
 PostgreSQL cluster (``bench.common.PrivateCluster``, port ``--private-port``) crashed and started
 again N times mid-sync. Each prints the workflow's steps' times and the load average.
@@ -189,10 +190,16 @@ class WorkerProcess:
         self.kills += 1
         self.start()
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM (the worker finishes its batch and unregisters), then wait."""
+    def stop(self, engine=None, timeout: float = 30.0) -> int | None:
+        """SIGTERM (the worker finishes its batch and unregisters), then wait. A worker restarted a
+        moment ago may still be importing, before its SIGTERM handler exists: with ``engine``, wait
+        (at most ``timeout``) until it has registered, so the signal finds the handler."""
         if self.process is None:
             return None
+        deadline = time.monotonic() + timeout
+        while engine is not None and self.process.poll() is None and time.monotonic() < deadline \
+                and not surviving(registered_pid, engine, self.process.pid):
+            time.sleep(0.05)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -217,6 +224,14 @@ def holds_leases(engine, pid: int) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(OutboxRecord).where(
             OutboxRecord.state == "in_flight", OutboxRecord.lease_owner.like(f"%:{pid}:%"))).scalar_one() > 0
+
+
+def registered_pid(engine, pid: int) -> bool:
+    """Whether the worker process ``pid`` has registered (it is past its start-up)."""
+    from gateway.sync.models import SyncWorker
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(SyncWorker).where(SyncWorker.pid == pid)).scalar_one() > 0
 
 
 def registered_workers(engine) -> int:
@@ -304,7 +319,7 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
                                        f"see {child.log_path}")
             time.sleep(0.05)
     finally:
-        codes = [c.stop() for c in children]
+        codes = [c.stop(engine) for c in children]
         engine.dispose()
     if done_at is None:
         raise RuntimeError(f"not delivered within {config.timeout} s: {counts}")
@@ -378,10 +393,11 @@ def requeue_everything(url: str, limit: int | None = None) -> None:
     engine.dispose()
 
 
-def bare_loop(url: str, platform, batch_size: int) -> float:
-    """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping."""
+def bare_loop(url: str, platform, batch_size: int, clients: int = 1) -> float:
+    """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping;
+    ``clients`` > 1: that many processes at once, each on its share of the batches (the mock
+    platform's own ceiling: what it serves when nothing on the sending side limits it)."""
     from gateway.db import make_engine
-    from gateway.sync.client import batch_body
     from gateway.sync.models import OutboxRecord
 
     engine = make_engine(url)
@@ -389,10 +405,39 @@ def bare_loop(url: str, platform, batch_size: int) -> float:
         payloads = list(conn.execute(select(OutboxRecord.payload).where(OutboxRecord.kind == "result")
                                      .order_by(OutboxRecord.id)).scalars())
     engine.dispose()
-    session = platform.session()
+    bodies = [payloads[start:start + batch_size] for start in range(0, len(payloads), batch_size)]
+    if clients == 1:
+        started = time.perf_counter()
+        _post_all(platform, bodies)
+        return time.perf_counter() - started
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(clients + 1)
+    children = [context.Process(target=_post_share, args=(platform, bodies[i::clients], ready)) for i in range(clients)]
+    for child in children:
+        child.start()
+    ready.wait()
     started = time.perf_counter()
-    for start in range(0, len(payloads), batch_size):
-        body = batch_body(payloads[start:start + batch_size])
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        raise RuntimeError("a bare-loop client failed")
+    return time.perf_counter() - started
+
+
+def _post_share(platform, batches: list[list[dict[str, Any]]], ready) -> None:
+    ready.wait()
+    _post_all(platform, batches)
+
+
+def _post_all(platform, batches: list[list[dict[str, Any]]]) -> None:
+    """Each batch's body built and POSTed, signed, one after another (429: wait its Retry-After)."""
+    from gateway.sync.client import batch_body
+
+    session = platform.session()
+    for records in batches:
+        body = batch_body(records)
         while True:
             answer = session.post(platform.url("/api/v1/inspection-results/batch"), data=body, timeout=30,
                                   headers={"Content-Type": "application/json"})
@@ -401,7 +446,6 @@ def bare_loop(url: str, platform, batch_size: int) -> float:
                 continue
             answer.raise_for_status()
             break
-    return time.perf_counter() - started
 
 
 def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True, cluster=None,
@@ -488,6 +532,13 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
                 f"{run['bare_loop_rate']:.0f} records/s; worker/bare = {run['one_worker_rate'] / run['bare_loop_rate']:.2f} "
                 f"(load average {load_average()})")
             if scale_workers > 1:
+                platform.control.reset()
+                if faults:
+                    platform.control.set_faults(faults)
+                run["ceiling_rate"] = n / bare_loop(url, platform, config.batch_size, clients=scale_workers)
+                log(f"latency {latency} ms: {scale_workers} bare loops at once (the mock platform's ceiling) "
+                    f"{run['ceiling_rate']:.0f} records/s = {run['ceiling_rate'] / run['bare_loop_rate']:.2f}x one "
+                    f"bare loop (load average {load_average()})")
                 platform.control.reset()
                 if faults:
                     platform.control.set_faults(faults)

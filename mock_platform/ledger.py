@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from mock_platform.store import Store
-from schemas.platform import OUTCOMES, RECORD_SCHEMAS, field_error, validate_record
+from schemas.platform import OUTCOMES, field_error, record_schema, validate_record
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def normalise(kind: str, data: Any, today: date) -> tuple[dict[str, Any] | None,
     loaded, errors = validate_record(kind, data, today)
     if loaded is None:
         return None, errors
-    return RECORD_SCHEMAS[kind]().dump(loaded), []
+    return record_schema(kind).dump(loaded), []
 
 
 def record_usccs(record: dict[str, Any]) -> set[str]:

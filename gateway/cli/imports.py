@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ from tqdm import tqdm
 
 from gateway.cli.chinese import ChineseGroup
 from gateway.cli.context import CliContext, operator_principal, pass_context
+from gateway.directory.importing import jobs
 from gateway.directory.importing.importer import ImportFileError, ImportReport
 from gateway.directory.importing.labels import department_labels
 from gateway.directory.importing.run import run_import
@@ -103,5 +105,29 @@ def import_registered(ctx: CliContext, path: Path, partial: bool, report_path: P
             raise click.ClickException(str(exc)) from None
     _report(report, report_path)
 
+
+@import_group.command("jobs", help="列出最近的名录导入任务（状态、行数、暂存表）；--prune-older-than-days N 清理 N 天未再运行的"
+                                    "未完成任务：删除其暂存表并标记为“已放弃”（正在运行的任务不受影响）。")
+@click.option("--prune-older-than-days", "days", type=click.IntRange(min=1), default=None,
+              help="清理超过该天数未再运行的未完成任务。")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="列出的任务数。")
+@pass_context
+def import_jobs(ctx: CliContext, days: int | None, limit: int) -> None:
+    engine = ctx.gateway().engine
+    if days is not None:
+        pruned, skipped = jobs.prune(engine, timedelta(days=days))
+        click.echo(f"已清理 {len(pruned)} 个超过 {days} 天未再运行的未完成导入任务"
+                   + (f"（任务 {'、'.join(map(str, pruned))}）" if pruned else "") + "。")
+        if skipped:
+            click.echo(f"任务 {'、'.join(map(str, skipped))} 的文件正在导入，未清理。", err=True)
+    for job in jobs.list_jobs(engine, limit):
+        stage = "无暂存表" if job.stage_rows is None else f"暂存 {job.stage_rows} 行"
+        click.echo(f"任务 {job.id}  {JOB_STATES.get(job.status, job.status)}  {job.filename}  共 {job.total_rows} 行，"
+                   f"拒绝 {job.rejected}，{stage}  {job.actor}  开始 {job.created_at:%Y-%m-%d %H:%M} UTC，"
+                   f"最近进展 {job.updated_at:%Y-%m-%d %H:%M} UTC  SHA-256 {job.file_sha256[:12]}")
+
+
+JOB_STATES = {"staging": "暂存中（未完成）", "staged": "已暂存（未写入）", "done": "已完成", "refused": "已拒绝",
+              "abandoned": "已放弃"}
 
 COMMANDS = [import_group]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, utcnow
@@ -20,6 +20,7 @@ from gateway.db import Base, utcnow
 RECORD_KINDS = ("plan", "draw", "result", "disposition")
 OUTBOX_STATES = ("pending", "in_flight", "delivered", "dead")
 STATE_LABELS = {"pending": "待推送", "in_flight": "推送中", "delivered": "已送达", "dead": "死信（需人工处理）"}
+WAITING = text("state IN ('pending', 'in_flight')")
 KIND_LABELS = {"plan": "抽查计划", "draw": "抽取结果", "result": "抽查检查结果", "disposition": "后续处置"}
 
 
@@ -29,6 +30,8 @@ class OutboxRecord(Base):
         UniqueConstraint("record_id"),
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
         Index("ix_outbox_kind_state_next", "kind", "state", "next_attempt_at"),
+        # The claim's path: the waiting rows of a kind in id order, none of the delivered ones.
+        Index("ix_outbox_waiting", "kind", "id", postgresql_where=WAITING, sqlite_where=WAITING),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

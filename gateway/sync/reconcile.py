@@ -30,7 +30,7 @@ from gateway.sync.client import PlatformClient
 from gateway.sync.models import KIND_LABELS, RECORD_KINDS, OutboxRecord
 from gateway.sync.outbox import enqueue, platform_record_id
 from gateway.sync.records import PLATFORM_KINDS, published_entities
-from schemas.platform import RECORD_SCHEMAS, validate_record
+from schemas.platform import record_schema, validate_record
 
 PROBLEM_LABELS = {
     "not_enqueued": "已发布但未进入推送队列",
@@ -92,7 +92,7 @@ def content_sha256(kind: str, payload: dict[str, Any]) -> str | None:
     loaded, errors = validate_record(segment, payload, today=date.max - timedelta(days=1))
     if loaded is None:
         return None
-    record = RECORD_SCHEMAS[segment]().dump(loaded)
+    record = record_schema(segment).dump(loaded)
     text = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -144,3 +144,37 @@ def test_the_loop_survives_the_database_going_away_between_passes(gateway, platf
     assert calls["n"] >= 2 and done.delivered == 5
     with gateway.read() as session:
         assert set(session.scalars(select(OutboxRecord.state))) == {"delivered"}
+
+
+def test_a_delivered_batch_is_finished_in_one_statement_and_claims_read_the_waiting_rows_index(
+        gateway, platform, make_worker, clock):
+    """PostgreSQL finishes a wholly delivered batch in one UPDATE (SQLite: the general path), and a
+    claim's plan reads the waiting rows in id order through ix_outbox_waiting."""
+    from sqlalchemy import event
+
+    build_results_world(gateway, 30).publish()
+    worker = make_worker(batch_size=10)
+    batch = worker.claim("result", clock.now)
+    answer = worker.send(batch)
+    statements: list[str] = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement.split()[0])  # noqa: E731
+    event.listen(gateway.engine, "before_cursor_execute", listener)
+    try:
+        tally = worker.finish(batch, answer)
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", listener)
+    assert tally.delivered == 10 and tally.lost_leases == 0
+    with gateway.read() as s:
+        done = s.execute(select(OutboxRecord.state, OutboxRecord.receipt, OutboxRecord.lease_owner,
+                                OutboxRecord.batch_key).where(OutboxRecord.id.in_(batch.ids))).all()
+    assert {(state, owner, key) for state, _r, owner, key in done} == {("delivered", None, None)}
+    assert all(r["outcome"] == "accepted" and r["receipt"].startswith("HA") for _s, r, _o, _k in done)
+    if gateway.engine.dialect.name == "postgresql":
+        assert statements == ["UPDATE"]
+        with gateway.engine.connect() as conn:  # a table the planner believes large, as a kept outbox is
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+                "EXPLAIN SELECT id FROM outbox WHERE kind = 'result' AND state = 'pending' ORDER BY id LIMIT 10"))
+        assert "ix_outbox_waiting" in plan
+    else:
+        assert "SELECT" in statements and "UPDATE" in statements

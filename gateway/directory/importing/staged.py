@@ -2,7 +2,8 @@
 
 1. The file's SHA-256 names an import job (``import_jobs``). A re-run of a file whose job is
    unfinished (same kind, hash and mode) resumes it: rows up to ``staged_through`` are not parsed
-   again, and a job already staged goes straight to step 4.
+   again, and a job already staged goes straight to step 4. One run of a file at a time: the
+   run holds the file's lock throughout (``importing.jobs``); a second run is refused naming the job.
 2. Stage (the validation pass, streaming): each row is parsed and checked as always
    (``importer.parse_row``: field, row and reason); good rows go to the job's staging table
    (PostgreSQL: an UNLOGGED table filled by COPY; SQLite: ``executemany``), in batches each
@@ -36,6 +37,7 @@ from gateway.directory.importing.importer import (
     header_mapping,
     parse_row,
 )
+from gateway.directory.importing.jobs import exclusive, stage_name
 from gateway.directory.importing.tabular import TabularError, detect_format, iter_records
 from gateway.directory.models import ELIGIBILITY_FIELDS, ImportJob, Target, join_licences
 from gateway.security.principal import Principal
@@ -66,7 +68,7 @@ def stage_table(job_id: int, dialect: str) -> Table:
     """The job's staging table: a row number, the target's columns and the reason code."""
     target = Target.__table__.c
     return Table(
-        f"import_job_{job_id}_rows", MetaData(),
+        stage_name(job_id), MetaData(),
         Column("row_number", Integer), *(Column(c, target[c].type) for c in STORED), Column("reason_code", String(32)),
         prefixes=["UNLOGGED"] if dialect == "postgresql" else [],
     )
@@ -88,13 +90,23 @@ def import_targets(
 ) -> ImportReport:
     """Import a targets file in steps (see the module); returns the report, ``committed`` saying
     whether targets were written. ``on_apply(conn, report)`` runs inside the applying transaction
-    (the audit). Raises ``ImportFileError`` when the file itself cannot be read."""
+    (the audit). Raises ``ImportFileError`` when the file itself cannot be read, ``Conflict``
+    (``import_running``) while another run imports the same file."""
     say = notice or (lambda _message: None)
     try:
         fmt = detect_format(filename)
     except TabularError as exc:
         raise ImportFileError(str(exc)) from None
     digest = file_sha256(stream)
+    with exclusive(engine, digest):  # one run per file at a time (``jobs``)
+        return _run(engine, stream, fmt, digest, filename, principal=principal, owner=owner, partial=partial,
+                    progress=progress, say=say, on_apply=on_apply, batch_size=batch_size, max_rows=max_rows)
+
+
+def _run(engine: Engine, stream: IO[bytes], fmt: str, digest: str, filename: str, *, principal: Principal,
+         owner: bool, partial: bool, progress: Callable[[int], None] | None, say: Notice,
+         on_apply: Callable[[Connection, ImportReport], None] | None, batch_size: int,
+         max_rows: int | None) -> ImportReport:
     job = _open_job(engine, digest, filename, partial, principal, say, batch_size)
     report = ImportReport(kind="targets", total_rows=job.total_rows, rejected=job.rejected,
                           error_count=job.error_count, errors=[RowError(**e) for e in job.errors])
