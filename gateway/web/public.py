@@ -42,8 +42,8 @@ def home():
     if q:
         return redirect(url_for("web_public.search", q=q))
     gateway, session, principal = get_gateway(), db(), current_principal()
-    recent = public_service.public_results(gateway, session, principal, None, 1, HOME_RESULTS).items
-    plans = public_service.public_plans(gateway, session, principal, None, 1, HOME_PLANS).items
+    recent = public_service.public_results(gateway, session, principal, None, 1, HOME_RESULTS, count=False).items
+    plans = public_service.public_plans(gateway, session, principal, None, 1, HOME_PLANS, count=False).items
     return render_template("public/home.html", recent=recent, plans=plans,
                            matter_count=len(gateway.registry.matters),
                            department_count=len(gateway.registry.departments))
@@ -60,7 +60,7 @@ def search():
     if q:
         try:
             targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
-            results = public_service.public_results(gateway, session, principal, q, 1, 10).items
+            results = public_service.public_results(gateway, session, principal, q, 1, 10, count=False).items
         except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:
