@@ -251,20 +251,24 @@ class PublicResultView(RowView):
         self.dispositions = [DispositionView(gateway, d) for d in dispositions]
 
 
+# Built once: an alias copies every column of the table, which cost a few milliseconds of every
+# public request that lists results (issue 20).
+_LATER = InspectionResult.__table__.alias("later")
+
+
 def _current_published_results(with_target: bool = True):
     """Published versions that no later published version of the same task replaces; joined with
     their tasks and targets when a condition needs them (``with_target``)."""
-    later = InspectionResult.__table__.alias("later")
     stmt = select(InspectionResult)
     if with_target:
         stmt = stmt.join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id)
     return stmt.where(
         InspectionResult.status == "published",
         ~exists(
-            select(later.c.id).where(
-                later.c.task_id == InspectionResult.task_id,
-                later.c.status == "published",
-                later.c.version > InspectionResult.version,
+            select(_LATER.c.id).where(
+                _LATER.c.task_id == InspectionResult.task_id,
+                _LATER.c.status == "published",
+                _LATER.c.version > InspectionResult.version,
             )
         ),
     )
