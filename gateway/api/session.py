@@ -26,8 +26,10 @@ def db() -> Session:
 
 
 def _anonymous_read() -> bool:
-    return request.method in ("GET", "HEAD") and g.get("auth_method", "") is None \
-        and get_gateway().engine.dialect.name == "postgresql"
+    """A GET that carries no credential at all (no Authorization header, no cookie): the public's.
+    Decided from the request itself, because authentication reads through this session too."""
+    return request.method in ("GET", "HEAD") and "Authorization" not in request.headers \
+        and not request.cookies and get_gateway().engine.dialect.name == "postgresql"
 
 
 def _read_without_transaction(session: Session) -> None:

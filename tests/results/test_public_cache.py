@@ -4,9 +4,11 @@ with 304; the ETag changes when what the page shows changes. A signed-in visitor
 not, are never stored by a shared cache."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from gateway.api.caching import PUBLIC_MAX_AGE
+from gateway.api.session import db
 from gateway.directory.models import Target
 
 
@@ -78,3 +80,25 @@ def test_the_public_api_carries_an_etag_and_answers_304(world, app, client_as):
         assert not signed_in.cache_control.public and "ETag" not in signed_in.headers, url
     missing = client.get("/api/v1/public/targets/91410823MA0000000X")
     assert missing.status_code == 404 and not missing.cache_control.public and "ETag" not in missing.headers
+
+
+def _autocommit(session) -> bool:
+    """Whether the driver's connection runs each statement on its own (psycopg's flag; sqlite3 has none)."""
+    return getattr(session.connection().connection.driver_connection, "autocommit", False) is True
+
+
+def test_the_publics_reads_on_postgresql_run_without_a_transaction(app, gateway, auth_headers):
+    """An anonymous GET on PostgreSQL reads in autocommit (no BEGIN, no ROLLBACK round trip) and
+    refuses to write through that session; a signed-in request keeps its transaction."""
+    postgresql = gateway.engine.dialect.name == "postgresql"
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        session = db()
+        assert _autocommit(session) is postgresql
+        session.add(Target(uscc="91410823MA0000001X", name="武陟县只读测试商店", type="enterprise"))
+        if postgresql:
+            with pytest.raises(RuntimeError):
+                session.flush()
+    with app.test_request_context("/", headers=auth_headers("county_office")):
+        app.preprocess_request()
+        assert _autocommit(db()) is False
