@@ -37,11 +37,29 @@ class Page:
         return replace(self, items=transform(self.items))
 
 
-def fetch_page(session: Session, stmt: Select, page: int, page_size: int) -> Page:
-    """The rows of ``stmt`` (ordered) on page ``page``, and how many rows it has in all."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def _count(session: Session, stmt: Select) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def fetch_page(session: Session, stmt: Select, page: int, page_size: int, count: bool = True) -> Page:
+    """The rows of ``stmt`` (ordered) on page ``page``, and how many rows it has in all. With
+    ``count=False`` (a page that shows the rows but no total) the total is not counted: it is the
+    rows up to this page's last, a lower bound."""
     items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    return Page(items, int(total or 0), page, page_size)
+    total = _count(session, stmt) if count else (page - 1) * page_size + len(items)
+    return Page(items, total, page, page_size)
+
+
+def fetch_found_page(session: Session, stmt: Select, page: int, page_size: int) -> Page:
+    """:func:`fetch_page` for a search whose rows are costly to find (a name through its index: the
+    candidates are read from the table and checked one by one): the page and the total come from
+    one statement, a window count over the rows found, so they are found once and not twice. Only
+    a page past the last one counts again. ``stmt`` selects one entity and has no DISTINCT."""
+    rows = session.execute(stmt.add_columns(func.count().over()).limit(page_size)
+                           .offset((page - 1) * page_size)).all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][-1]), page, page_size)
+    return Page([], _count(session, stmt) if page > 1 else 0, page, page_size)
 
 
 def query_page(session: Session, stmt: Select, args: Mapping[str, Any]) -> Page:

@@ -26,7 +26,9 @@ SQLite
 
 A text of 1 or 2 very common characters ("公司") still returns most of the directory: the work
 is proportional to the rows that contain it, as it must be to count them, never to a scan of
-rows that do not.
+rows that do not. The public search finds them once per request: its page and its exact total come
+from one statement, a window count over the rows found (``gateway.api.pagination.fetch_found_page``),
+not a count and then the page, each finding the same rows.
 
 The objects are created by migration ``0024_search_index``. A later migration that rebuilds
 ``targets`` or ``inspectors`` on SQLite (alembic's batch mode copies and drops the table) drops its

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from gateway.api.pagination import fetch_page
+from gateway.api.pagination import fetch_found_page, fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import target_match
@@ -133,12 +133,14 @@ class PublicPlanView(RowView):
         }
 
 
-def public_plans(gateway: Gateway, session: Session, principal: Principal, year: int | None, page: int, page_size: int):
+def public_plans(gateway: Gateway, session: Session, principal: Principal, year: int | None, page: int, page_size: int,
+                 count: bool = True):
+    """Published plans, newest first; ``count=False`` for a page that shows no total (the home page)."""
     authorize(principal, "plans.read", published=True)
     stmt = select(Plan).where(Plan.status.in_(PUBLIC_PLAN_STATUSES))
     if year:
         stmt = stmt.where(Plan.year == year)
-    found = fetch_page(session, stmt.order_by(Plan.year.desc(), Plan.id.desc()), page, page_size)
+    found = fetch_page(session, stmt.order_by(Plan.year.desc(), Plan.id.desc()), page, page_size, count)
     return found.map_batch(lambda plans: _plan_dicts(gateway, session, plans))
 
 
@@ -249,16 +251,24 @@ class PublicResultView(RowView):
         self.dispositions = [DispositionView(gateway, d) for d in dispositions]
 
 
-def _current_published_results():
-    """Published versions that no later published version of the same task replaces."""
-    later = InspectionResult.__table__.alias("later")
-    return select(InspectionResult).join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id).where(
+# Built once: an alias copies every column of the table, which cost a few milliseconds of every
+# public request that lists results (issue 20).
+_LATER = InspectionResult.__table__.alias("later")
+
+
+def _current_published_results(with_target: bool = True):
+    """Published versions that no later published version of the same task replaces; joined with
+    their tasks and targets when a condition needs them (``with_target``)."""
+    stmt = select(InspectionResult)
+    if with_target:
+        stmt = stmt.join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id)
+    return stmt.where(
         InspectionResult.status == "published",
         ~exists(
-            select(later.c.id).where(
-                later.c.task_id == InspectionResult.task_id,
-                later.c.status == "published",
-                later.c.version > InspectionResult.version,
+            select(_LATER.c.id).where(
+                _LATER.c.task_id == InspectionResult.task_id,
+                _LATER.c.status == "published",
+                _LATER.c.version > InspectionResult.version,
             )
         ),
     )
@@ -266,15 +276,18 @@ def _current_published_results():
 
 def public_results(
     gateway: Gateway, session: Session, principal: Principal, q: str | None, page: int, page_size: int,
-    plan_id: int | None = None,
+    plan_id: int | None = None, count: bool = True,
 ):
+    """The current published results, latest first, of the targets ``q`` finds (all without it);
+    ``count=False`` for a page that shows no total (the home page, the search page's results)."""
     authorize(principal, "results.read", published=True)
-    stmt = _current_published_results()
+    stmt = _current_published_results(with_target=bool(q or plan_id))
     if q:
         stmt = stmt.where(target_match(q))
     if plan_id:
         stmt = stmt.where(Task.plan_id == plan_id)
-    found = fetch_page(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()), page, page_size)
+    found = fetch_page(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()),
+                       page, page_size, count)
     return found.map_batch(lambda results: public_result_dicts(gateway, session, results))
 
 
@@ -306,7 +319,8 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
-    found = fetch_page(session, select(Target).where(target_match(q)).order_by(Target.name, Target.id), page, page_size)
+    found = fetch_found_page(session, select(Target).where(target_match(q)).order_by(Target.name, Target.id), page,
+                             page_size)
     counts = dict(session.execute(
         select(Task.target_id, func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
         .where(Task.target_id.in_([t.id for t in found.items]), InspectionResult.status == "published")

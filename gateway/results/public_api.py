@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from gateway.api.caching import cache_publicly
 from gateway.api.session import db, get_gateway
 from gateway.results import public
 from gateway.security.policy import permission
@@ -23,7 +24,8 @@ from schemas.results import (
     PublicTargetSchema,
 )
 
-public_blp = Blueprint("public", __name__, url_prefix="/public", description="公开查询，无需登录（第二十一条）")
+# An anonymous caller's answers are cacheable with an ETag, as the public pages are.
+public_blp = cache_publicly(Blueprint("public", __name__, url_prefix="/public", description="公开查询，无需登录（第二十一条）"))
 
 
 @public_blp.route("/matters")

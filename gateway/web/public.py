@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, abort, g, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, redirect, render_template, request, send_file, url_for
 
+from gateway.api.caching import cache_publicly
 from gateway.api.pagination import Page
 from gateway.api.session import db, get_gateway
 from gateway.draw import parts
@@ -21,38 +22,17 @@ from gateway.results import public as public_service
 from gateway.results.clock import china_today
 from gateway.security.policy import authorize, permission
 from gateway.security.principal import current_principal
-from gateway.security.web import is_personal_request
 from gateway.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from gateway.web.base import make_blueprint, page_number
 from gateway.web.draw import draw_view, target_names
 
-bp = make_blueprint("web_public")
+bp = cache_publicly(make_blueprint("web_public"))
 SEARCH_PAGE_SIZE = 20
 # The home page's latest results and plans (the query-count test varies them).
 HOME_RESULTS = HOME_PLANS = 5
 DRAW_PAGE_SIZE = 50
 # The stand-alone verifier (standard library only) that the verify pages offer for download.
 VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
-# How long a shared cache (nginx proxy_cache, docs/deploy.md) may serve a public page without asking
-# again; after that it revalidates with If-None-Match and gets 304 when nothing changed.
-PUBLIC_MAX_AGE = 60
-
-
-@bp.after_request
-def _cacheable(response: Response) -> Response:
-    """An anonymous visitor's successful page is public for ``PUBLIC_MAX_AGE`` seconds, with an ETag
-    that is a hash of the page's bytes (so it changes whenever anything shown changes: a result
-    published, a date passed), and answers ``If-None-Match`` with 304. A signed-in visitor's page
-    (its header names them) is never stored: ``gateway.security.web`` marks it ``no-store``."""
-    if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.direct_passthrough \
-            or is_personal_request() or "Set-Cookie" in response.headers or g.get("new_csrf_cookie"):
-        return response
-    response.cache_control.public = True
-    response.cache_control.max_age = PUBLIC_MAX_AGE
-    response.vary.update(("Cookie", "Authorization"))
-    if response.get_etag() == (None, None):
-        response.add_etag()
-    return response.make_conditional(request)
 
 
 @bp.route("/")
@@ -62,8 +42,8 @@ def home():
     if q:
         return redirect(url_for("web_public.search", q=q))
     gateway, session, principal = get_gateway(), db(), current_principal()
-    recent = public_service.public_results(gateway, session, principal, None, 1, HOME_RESULTS).items
-    plans = public_service.public_plans(gateway, session, principal, None, 1, HOME_PLANS).items
+    recent = public_service.public_results(gateway, session, principal, None, 1, HOME_RESULTS, count=False).items
+    plans = public_service.public_plans(gateway, session, principal, None, 1, HOME_PLANS, count=False).items
     return render_template("public/home.html", recent=recent, plans=plans,
                            matter_count=len(gateway.registry.matters),
                            department_count=len(gateway.registry.departments))
@@ -80,7 +60,7 @@ def search():
     if q:
         try:
             targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
-            results = public_service.public_results(gateway, session, principal, q, 1, 10).items
+            results = public_service.public_results(gateway, session, principal, q, 1, 10, count=False).items
         except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:

@@ -236,3 +236,28 @@ def test_inspector_search_plans_use_an_index(inspectors, q):
     for plan in plans:
         _assert_no_bare_scan(gateway, plan, "inspectors")
         assert ("inspectors_name_" if gateway.engine.dialect.name == "sqlite" else "ix_inspectors_name_") in plan, plan
+
+
+@pytest.mark.parametrize("q", ["嘉应", "公司", "嘉应食品", "不存在的名称"])
+def test_public_search_pages_and_totals_equal_a_scans(targets, q):
+    """The public search counts the rows it finds in the statement that reads its page (a window
+    count): every page, and the one past the last, has the scan's rows in the scan's order and the
+    scan's total."""
+    gateway = targets
+    with gateway.read() as session:
+        scan = list(session.scalars(select(Target.id).where(_scan_match(q)).order_by(Target.name, Target.id)))
+        size = 7
+        last = max(1, -(-len(scan) // size))
+        for number in (1, 2, last, last + 1):
+            page = search_targets(session, Principal(role="public"), q, number, size)
+            assert page.total == len(scan), (q, number)
+            assert [hit.id for hit in page.items] == scan[(number - 1) * size:number * size], (q, number)
+
+
+def test_postgresql_plans_every_search_with_its_values(gateway):
+    """psycopg prepares a statement run five times; PostgreSQL's generic plan for it would not know
+    the searched text and read all of targets. The gateway's connections plan each execution."""
+    if gateway.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no plan cache")
+    with gateway.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
