@@ -119,6 +119,9 @@ class Worker:
         # Whether inserts check their foreign keys as a set (gateway.draw.foreign_keys).
         self.set_checks = foreign_keys.uses_set_checks(self.connection, key_checks)
         self._keys: dict[str, list[foreign_keys.ReferencingKey] | None] = {}
+        # (table, column) -> the values this transaction has already locked FOR KEY SHARE, or inserted
+        # (rows nobody else can see, so nobody can delete): a set check need not lock them again.
+        self._held: dict[tuple[str, str], set] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []
         self._failed = False
@@ -137,6 +140,16 @@ class Worker:
         except BaseException:
             self._failed = True
             raise
+
+    def lookup_targets(self, usccs: Sequence[str]) -> Future:
+        """Queue :func:`target_ids` (locking the targets where keys are checked as a set)."""
+        return self.submit(self._lookup_targets, usccs)
+
+    def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
+        found = target_ids(connection, usccs, self.set_checks)
+        if self.set_checks:
+            self._held.setdefault(("targets", "id"), set()).update(found.values())
+        return found
 
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple], *,
                sort_by: str | None = None) -> Future:
@@ -162,7 +175,10 @@ class Worker:
         if keys is None or not foreign_keys.covers(keys, columns):
             insert_rows(connection, table, columns, rows)
         elif rows:
-            foreign_keys.copy_checked(connection, table, columns, rows, keys, _copy)
+            foreign_keys.copy_checked(connection, table, columns, rows, keys, _copy, self._held)
+            if "id" in columns:
+                position = columns.index("id")
+                self._held.setdefault((table, "id"), set()).update(row[position] for row in rows)
 
     def finish(self) -> None:
         """Wait for every job; raise the first job's error, if any."""

@@ -21,8 +21,8 @@ Otherwise the rows go in with the per-row triggers, with the same result.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Sequence
 
 from psycopg import errors
 from sqlalchemy.engine import Connection
@@ -103,12 +103,17 @@ def lock_referenced(connection: Connection, table: str, key: ReferencingKey, val
 
 
 def copy_checked(connection: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple],
-                 keys: list[ReferencingKey], copy) -> None:
+                 keys: list[ReferencingKey], copy, held: Mapping[tuple[str, str], Set] | None = None) -> None:
     """Lock and check every row's references as a set, then ``copy(...)`` without the per-row
-    checks. ``columns`` must hold every key's column (see :func:`covers`)."""
+    checks. ``columns`` must hold every key's column (see :func:`covers`). ``held`` maps (table,
+    column) to values this transaction already holds: rows it locked ``FOR KEY SHARE`` or inserted
+    itself (which no other transaction sees, so none can delete); they are neither read nor locked
+    again."""
+    held = held or {}
     for key in keys:
         position = columns.index(key.column)
-        lock_referenced(connection, table, key, {row[position] for row in rows if row[position] is not None})
+        values = {row[position] for row in rows if row[position] is not None}
+        lock_referenced(connection, table, key, values - held.get((key.referred_table, key.referred_column), set()))
     # Set local to the transaction: if the copy fails, the rollback restores it with everything else.
     previous = connection.exec_driver_sql("SELECT current_setting('session_replication_role')").scalar_one()
     connection.exec_driver_sql("SELECT set_config('session_replication_role', 'replica', true)")

@@ -473,7 +473,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
 
     def selected(chosen: StratumSelection) -> StratumSelection:
         # Per stratum: look its drawn targets up, write its record part, release its population.
-        lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks))
+        lookups.append(worker.lookup_targets(chosen.selected))
         return writer.add(chosen)
 
     selections, targets = draw_targets(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
@@ -486,7 +486,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     task_rows = _task_rows(facts, targets, reserved.result(), target_ids, inputs.key_targets, draw_id, info, now)
     # The tasks go in while the teams are matched, the members while the record is built.
     worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-    worker.submit(ledger_counts.add_drawn, facts.year, facts.id, draw_id)
+    worker.submit(ledger_counts.add_drawn, facts.year, [(t.uscc, row[5]) for row, t in zip(task_rows, targets)])
     conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
     needs = _Cached(lambda matters: required_departments(facts, matters, info))
     requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]

@@ -19,11 +19,12 @@ any are published), a joint visit once in the total and once for each department
 """
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Collection, Iterable
 from itertools import chain
 
 from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -100,23 +101,43 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
                                .values(n=TARGETS.c.n - n))
 
 
-def add_drawn(connection: Connection, year: int, plan_id: int, draw_id: int) -> None:
-    """Count the tasks the draw ``draw_id`` of the plan ``plan_id`` (of ``year``) has just written: one
-    upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks)."""
+def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]]) -> None:
+    """Count the tasks a draw of ``year`` has just written, given as (USCC, lead department) pairs:
+    one upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks).
+
+    The draw hands the pairs over rather than having the database join its new tasks to the targets
+    (a read of a random target page per task); they go in as one JSON parameter, in key order."""
     if "drawn" in exempt_now(connection, year):
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    department = func.coalesce(Task.lead_department, "")
-    tasks = select(Target.uscc).select_from(Task).join(Target, Target.id == Task.target_id) \
-        .where(Task.plan_id == plan_id, Task.draw_id == draw_id)
-    for table, keys, source in (
-        (DEPARTMENTS, ["uscc", "department_code"],
-         tasks.add_columns(department, func.count()).group_by(Target.uscc, department)),
-        (TARGETS, ["uscc"], tasks.add_columns(func.count()).group_by(Target.uscc)),
+    by_department = Counter((uscc, department or "") for uscc, department in tasks)
+    by_target: Counter[str] = Counter()
+    for (uscc, _), n in by_department.items():
+        by_target[uscc] += n
+    for table, keys, counted in (
+        (DEPARTMENTS, ("uscc", "department_code"), sorted((*key, n) for key, n in by_department.items())),
+        (TARGETS, ("uscc",), sorted(by_target.items())),
     ):
-        stmt = dialect.insert(table).from_select([*keys, "n", "year"], source.add_columns(literal(year)))
-        keys = ["year", *keys]
-        connection.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}))
+        if counted:
+            _upsert_counts(connection, table, year, keys, counted)
+
+
+def _upsert_counts(connection: Connection, table, year: int, keys: tuple[str, ...], rows: list[tuple]) -> None:
+    """Add ``rows`` ((*keys, n) tuples) to ``table``'s counts of ``year``, inserting the missing."""
+    columns = [*keys, "n"]
+    text = json.dumps(rows, ensure_ascii=False)
+    if connection.dialect.name == "postgresql":
+        values = ", ".join(f"(x->>{i}){'::int' if name == 'n' else ''}" for i, name in enumerate(columns))
+        source, parameters = "json_array_elements(%(rows)s::json) AS x", {"rows": text, "year": year}
+        year_param = "%(year)s"
+    else:
+        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        source, parameters, year_param = "json_each(?) WHERE true", (year, text), "?"
+    # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} (year, {', '.join(columns)}) SELECT {year_param}, {values} FROM {source} "
+        f"ON CONFLICT (year, {', '.join(keys)}) DO UPDATE SET n = {table.name}.n + excluded.n",
+        parameters,
+    )
 
 
 def _was_and_is(obj: object, *names: str) -> set[tuple]:

@@ -172,6 +172,35 @@ def test_the_lookup_locks_the_drawn_targets_when_asked(gateway, directory):
 
 
 @POSTGRESQL_ONLY
+def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, directory, monkeypatch):
+    """The drawn targets, locked by the worker's lookup, and the tasks it has just inserted are not
+    looked up again by the set checks; they stay locked (the targets) or invisible (the tasks)."""
+    asked: list[tuple[str, set]] = []
+    real_lock = foreign_keys.lock_referenced
+    monkeypatch.setattr(foreign_keys, "lock_referenced",
+                        lambda c, t, key, values: asked.append((key.referred_table, set(values)))
+                        or real_lock(c, t, key, values))
+    target_id = next(iter(directory["targets"].values()))
+    other = gateway.engine.connect()
+    try:
+        with gateway.write() as session:
+            ids, tasks, members = _rows(session, directory)
+            with bulk.working(session) as worker:
+                assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
+                worker.insert("tasks", TASK_COLUMNS, tasks)
+                worker.insert("task_members", MEMBER_COLUMNS, members)
+            with pytest.raises(sa.exc.OperationalError):
+                other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
+            other.rollback()
+        assert {table for table, values in asked if values} == {"plans", "departments", "inspectors"}
+        assert {table for table, _ in asked} >= {"targets", "tasks"}
+        assert _count(gateway, Task) == len(tasks) and _count(gateway, TaskMember) == len(members)
+    finally:
+        other.rollback()
+        other.close()
+
+
+@POSTGRESQL_ONLY
 def test_row_mode_leaves_the_checks_to_the_triggers(gateway, directory, monkeypatch):
     monkeypatch.setattr(foreign_keys, "copy_checked", lambda *a, **k: pytest.fail("set checks in row mode"))
     with pytest.raises(errors.ForeignKeyViolation):
