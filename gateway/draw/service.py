@@ -531,6 +531,10 @@ class _Requests:
         return orjson.Fragment(b"[" + b",".join(self.pieces) + b"]")
 
 
+TASK_JOBS = 3
+"""The database worker's jobs per tasks part: the tasks, their members, the record part."""
+
+
 class _TasksWriter:
     """The tasks a record part at a time (:data:`TASKS_PER_PART`, in ticket order): their rows,
     teams (matched on from the previous part's loads), members and the record's tasks part, handed
@@ -570,6 +574,7 @@ class _TasksWriter:
             worker.submit(record_parts.store_part, self.draw_id, record_parts.TASKS, descriptor["part"],
                           descriptor["sha256"], text)
             del chunk, task_rows, chunk_requests, teams, entries, text
+            worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
         return requests
 
@@ -602,6 +607,8 @@ class _StrataWriter:
         descriptor = self.parts.strata[-1]
         self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, descriptor["part"],
                            descriptor["sha256"], text)
+        # The next stratum's read, this one's lookup and two parts at most wait for the database.
+        self.worker.backlog(4)
         self.position += 1
         return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
                                 chosen.selected)
