@@ -18,6 +18,7 @@ import json
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
@@ -56,7 +57,7 @@ from gateway.draw.record import (
 from gateway.draw.record_v2 import TASKS_PER_PART, RecordParts, strata_sha256
 from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import Stratum, StratumSelection, draw_targets
+from gateway.draw.strata import JointTarget, Stratum, StratumSelection, draw_tagged, joint_targets
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamMatcher, TeamRequest
 from gateway.draw.verify import verify_teams
@@ -481,7 +482,9 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         lookups.append(worker.submit(bulk.target_ids, chosen.selected, worker.set_checks))
         return writer.add(chosen)
 
-    selections, targets = draw_targets(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
+    # The drawn targets are held as one tag string each (gateway.draw.strata.draw_tagged) and become
+    # joint targets a tasks part at a time.
+    selections, tags = draw_tagged(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
     writer.check()
     timing.lap("select")
 
@@ -491,8 +494,8 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     lookups.clear()
     conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
     requests = _TasksWriter(inputs, worker, draw_id, writer.parts, now).write(
-        targets, reserved.result(), target_ids, conflicts, settings)
-    del targets, target_ids
+        joint_targets(selections, tags), reserved.result(), target_ids, conflicts, settings)
+    del tags, target_ids
     worker.submit(ledger_counts.add_drawn, facts.year, facts.id, draw_id)
     index, whole_sha256 = writer.parts.finish()
     outcome = {
@@ -545,7 +548,7 @@ class _TasksWriter:
                  now: datetime) -> None:
         self.inputs, self.worker, self.draw_id, self.parts, self.now = inputs, worker, draw_id, parts, now
 
-    def write(self, targets: list, task_ids: list[int], target_ids: Mapping[str, int],
+    def write(self, targets: Iterator[JointTarget], task_ids: list[int], target_ids: Mapping[str, int],
               conflicts: list[tuple[str, str]], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info
         matcher = TeamMatcher(inputs.inspectors, inputs.seed, conflicts, inputs.loads)
@@ -554,8 +557,8 @@ class _TasksWriter:
         key = settings.secret_key.encode("utf-8")
         by_id = {p.id: p for p in inputs.inspectors}
         requests = _Requests()
-        for start in range(0, len(targets), TASKS_PER_PART):
-            chunk = targets[start:start + TASKS_PER_PART]
+        start = 0
+        while chunk := list(islice(targets, TASKS_PER_PART)):
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
@@ -573,6 +576,7 @@ class _TasksWriter:
             descriptor = self.parts.tasks[-1]
             worker.submit(record_parts.store_part, self.draw_id, record_parts.TASKS, descriptor["part"],
                           descriptor["sha256"], text)
+            start += len(chunk)
             del chunk, task_rows, chunk_requests, teams, entries, text
             worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
