@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import operator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Callable, Iterator, Sequence
@@ -131,6 +131,15 @@ class Worker:
         future = self._executor.submit(self._run, job, args)
         self._jobs.append(future)
         return future
+
+    def backlog(self, jobs: int) -> None:
+        """Wait until at most ``jobs`` of the jobs handed in are still waiting or running: what a
+        job holds (rows, a record part) stays in memory until it has run, so a caller that
+        computes faster than the database writes bounds its memory by calling this after each
+        batch of jobs."""
+        pending = [future for future in self._jobs if not future.done()]
+        if len(pending) > jobs:
+            wait(pending[:len(pending) - jobs])
 
     def _run(self, job: Callable[..., Any], args: tuple) -> Any:
         if self._failed:

@@ -76,47 +76,52 @@ def _candidates(session: Session, plan: Plan, matters: list[PlanMatterInfo], usc
     return out
 
 
-def _frozen_strata(strata: Iterable[Mapping[str, Any]], usccs: set[str]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {uscc: set() for uscc in usccs}
-    for entry in strata:
-        for uscc in usccs.intersection(entry["population"]):
-            found[uscc].add(entry["key"])
-    return found
+class Section:
+    """The section of a draw of ``plan`` frozen at ``frozen_at``, built while the freeze writes its
+    strata: :meth:`see` each stratum as it is built (only the changed targets' memberships are
+    kept), then :meth:`build`."""
 
+    def __init__(self, session: Session, plan: Plan, frozen_at: datetime) -> None:
+        self.plan, self.frozen_at = plan, frozen_at
+        self.start = plan.published_at or frozen_at
+        self.changes = list(session.scalars(select(EligibilityChange).where(
+            EligibilityChange.changed_at >= self.start, EligibilityChange.changed_at <= frozen_at)
+            .order_by(EligibilityChange.changed_at, EligibilityChange.id)))
+        self.before: dict[str, dict[str, Any]] = {}
+        for change in self.changes:
+            self.before.setdefault(change.uscc, {}).setdefault(change.field,
+                                                               parse_value(change.field, change.old_value))
+        self.usccs = set(self.before)
+        self.now: dict[str, set[str]] = {uscc: set() for uscc in self.usccs}
 
-def build_section(session: Session, plan: Plan, matters: list[PlanMatterInfo], strata: list[dict[str, Any]],
-                  frozen_at: datetime, secret: str = "") -> dict[str, Any]:
-    """The section for a draw of ``plan`` frozen at ``frozen_at`` with ``strata`` (strata_json)."""
-    start = plan.published_at or frozen_at
-    changes = list(session.scalars(select(EligibilityChange).where(
-        EligibilityChange.changed_at >= start, EligibilityChange.changed_at <= frozen_at)
-        .order_by(EligibilityChange.changed_at, EligibilityChange.id)))
-    before: dict[str, dict[str, Any]] = {}
-    for change in changes:
-        before.setdefault(change.uscc, {}).setdefault(change.field, parse_value(change.field, change.old_value))
-    usccs = set(before)
-    then = _candidates(session, plan, matters, usccs, before) if usccs else {}
-    now = _frozen_strata(strata, usccs)
-    moves = []
-    for uscc in sorted(usccs):
-        was, is_ = then.get(uscc, set()), now[uscc]
-        if was == is_:
-            continue
-        moves.append({
-            "uscc": uscc,
-            "moved_out": sorted(was - is_),
-            "moved_in": sorted(is_ - was),
-            "changes": [{"field": c.field, "old": c.old_value, "new": c.new_value, "reason": c.reason_code,
-                         "actor": actor_id(plan, c.actor, secret), "at": iso(c.changed_at)}
-                        for c in changes if c.uscc == uscc],
-        })
-    return {
-        "window": {"from": iso(start), "to": iso(frozen_at)},
-        "moves": moves,
-        "moves_sha256": canonical_sha256(moves),
-        "reasons": dict(ELIGIBILITY_REASONS),
-        "fields": dict(FIELD_LABELS),
-    }
+    def see(self, key: str, population: Iterable[str]) -> None:
+        """Note which changed targets the frozen stratum ``key`` holds."""
+        for uscc in self.usccs.intersection(population):
+            self.now[uscc].add(key)
+
+    def build(self, session: Session, matters: list[PlanMatterInfo], secret: str = "") -> dict[str, Any]:
+        plan, usccs, changes = self.plan, self.usccs, self.changes
+        then = _candidates(session, plan, matters, usccs, self.before) if usccs else {}
+        moves = []
+        for uscc in sorted(usccs):
+            was, is_ = then.get(uscc, set()), self.now[uscc]
+            if was == is_:
+                continue
+            moves.append({
+                "uscc": uscc,
+                "moved_out": sorted(was - is_),
+                "moved_in": sorted(is_ - was),
+                "changes": [{"field": c.field, "old": c.old_value, "new": c.new_value, "reason": c.reason_code,
+                             "actor": actor_id(plan, c.actor, secret), "at": iso(c.changed_at)}
+                            for c in changes if c.uscc == uscc],
+            })
+        return {
+            "window": {"from": iso(self.start), "to": iso(self.frozen_at)},
+            "moves": moves,
+            "moves_sha256": canonical_sha256(moves),
+            "reasons": dict(ELIGIBILITY_REASONS),
+            "fields": dict(FIELD_LABELS),
+        }
 
 
 def record_section(draw: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -279,13 +279,14 @@ SEPARATOR = ","
 
 
 def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule):
-    """(shape, USCCs) for every shape, where a shape is (risk class, code, …) of
-    :func:`candidate_codes`, over the targets in the plan's scope that meet, or only look related
-    to, one of the plan's matters.
+    """(shape, count, USCCs joined by :data:`SEPARATOR`) for every shape, where a shape is (risk
+    class, code, …) of :func:`candidate_codes`, over the targets in the plan's scope that meet, or
+    only look related to, one of the plan's matters.
 
     The database groups the targets by shape and joins each group's USCCs into one string, so
     that half a million candidates come back as a few dozen rows and never pass through a Python
-    loop one by one.
+    loop one by one; the caller splits a group when it needs its USCCs (a joined string costs 19
+    bytes per target, a list of Python strings 75).
     """
     codes = candidate_codes(matters, key_rule)
     connection = session.connection()
@@ -307,93 +308,154 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
     stmt = select(*shape, func.count(), joined).group_by(*shape)
     if not postgresql:
         stmt = stmt.where(or_(*(inner.c[f"c{i}"] >= (8 if i == 0 else 1) for i in range(len(codes)))))
-    for row in session.connection().execute(stmt):
-        *key, count, text = row
-        usccs = text.split(SEPARATOR)
-        if len(usccs) != count:
-            raise RuntimeError(f"a USCC in shape {key} contains {SEPARATOR!r}")
-        yield tuple(key), usccs
+    # All rows at once: the driver's buffer of the result is released before the strata are built.
+    return [(tuple(key), count, text) for *key, count, text in connection.execute(stmt).all()]
 
 
-def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
+def _split(key: tuple, count: int, text: str) -> list[str]:
+    usccs = text.split(SEPARATOR)
+    if len(usccs) != count:
+        raise RuntimeError(f"a USCC in shape {key} contains {SEPARATOR!r}")
+    return usccs
+
+
+class _Rules:
+    """The article 15 rules as the freeze applies them to the candidates that need them one by one
+    (:func:`eligibility.decide`): the inputs read from the database, and the exclusions found."""
+
+    def __init__(self, session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> None:
+        self.counts = yearly_inspections(session, plan.year)
+        timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
+        self.published, self.caps, self.at_cap = targets_at_cap(session, plan.year)
+        timing.lap("ledger")
+        self.higher = higher_level_records(session, plan.year)
+        self.matter_departments = {m.code: m.department for m in matters}
+        self.levels = dict(session.execute(select(Department.code, Department.level)).all())
+        self.exclusions: list[Exclusion] = []
+        # Targets that a higher-level inspection or (unless they are key targets) the yearly cap
+        # may take out go through the rules one by one; the others join every stratum they meet.
+        capped = {uscc for uscc, count in self.counts.items() if count >= YEARLY_CAP}
+        caps = self.caps
+        self.special = {False: set(self.higher) | capped | set(self.at_cap),
+                        True: set(self.higher) | (set(self.at_cap) if caps and caps.applies(True) else set())}
+
+    def eligible(self, uscc: str, risk_class: str, decoded: "_Shape") -> tuple[str, ...]:
+        """The matters ``uscc`` is eligible for; its exclusions are added to :attr:`exclusions`."""
+        barred = (higher_level_matters(self.higher[uscc], self.matter_departments, self.levels)
+                  if uscc in self.higher else set())
+        capped_total, capped_matters = (self.caps.barred(self.at_cap[uscc].total, self.at_cap[uscc].by_department,
+                                                         self.matter_departments)
+                                        if uscc in self.at_cap and self.caps.applies(decoded.key)
+                                        else (False, frozenset()))
+        decision = decide(Candidate(
+            uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
+            active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
+            higher_level=frozenset(barred), inspections=self.counts.get(uscc, 0),
+            capped_total=capped_total, capped=capped_matters,
+        ))
+        self.exclusions.extend(decision.exclusions)
+        return decision.eligible
+
+
+@dataclass
+class PopulationStream:
+    """A plan's population as the freeze builds it: the exclusions and the caps section at once,
+    the strata one at a time (:meth:`strata`), so that no more than one stratum's list is held
+    besides the candidates' joined USCCs."""
+
+    plan: Plan
+    matters: list[PlanMatterInfo]
+    key_rule: KeyRule
+    groups: list[tuple[tuple, int, str | None]]
+    sources: dict[tuple[str, str], list[tuple[int, frozenset[str]]]]
+    extra: dict[tuple[str, str], list[str]]
+    exclusions: list[Exclusion]
+    stats: dict[str, Any]
+    caps: dict[str, Any] | None
+
+    def strata(self) -> Iterator[tuple[Stratum, list[str]]]:
+        """(stratum, its key-inspection targets) in record order, each built when asked for; a
+        group's joined USCCs are dropped once its last stratum is built."""
+        uses = Counter(index for sources in self.sources.values() for index, _ in sources)
+        self.stats.update(eligible=0, key_targets=0)
+        for matter in self.matters:
+            for stratum in (*RISK_CLASSES, KEY_STRATUM):
+                population = self.extra.pop((matter.code, stratum), [])
+                for index, skip in self.sources.pop((matter.code, stratum), ()):
+                    key, count, text = self.groups[index]
+                    usccs = _split(key, count, text)
+                    population.extend([u for u in usccs if u not in skip] if skip else usccs)
+                    del usccs
+                    uses[index] -= 1
+                    if not uses[index]:
+                        self.groups[index] = (key, count, None)
+                population.sort()
+                self.stats["eligible"] += len(population)
+                if stratum == KEY_STRATUM:
+                    self.stats["key_targets"] += len(population)
+                    built = Stratum(key_stratum(matter.code), matter.code, key_ratio(self.plan, matter, self.key_rule),
+                                    population)
+                    yield built, list(built.population)
+                else:
+                    yield Stratum(f"{matter.code}:{stratum}", matter.code, stratum_ratio(self.plan, matter, stratum),
+                                  population, stratum), []
+                del population
+
+
+def stream_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> PopulationStream:
     """Every stratum's eligible population and every exclusion, for ``plan`` as of now. One query
     reads, per target, whether it meets each matter's criteria or is only related to the matter
     (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``), packed into
     a few integers (:func:`candidate_codes`). The article 15 rules are :func:`eligibility.decide`;
-    the loop takes a shortcut only where no rule applies (operating, active, related to nothing it
-    does not meet, no higher-level inspection, under the yearly cap or a key target)."""
+    they run once per shape (risk class and codes: a few dozen distinct values), and one by one
+    only where a rule may apply to one target and not its shape's others (closed, inactive,
+    related to a matter it does not meet, inspected by a higher level, at the yearly cap or at one
+    of the county's caps). The strata are built afterwards, one at a time
+    (:meth:`PopulationStream.strata`)."""
     key_rule = KeyRule.from_dict(plan.key_rule)
-    counts = yearly_inspections(session, plan.year)
-    timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
-    published, caps, at_cap = targets_at_cap(session, plan.year)
-    timing.lap("ledger")
-    higher = higher_level_records(session, plan.year)
-    matter_departments = {m.code: m.department for m in matters}
-    levels = dict(session.execute(select(Department.code, Department.level)).all())
+    rules = _Rules(session, plan, matters)
     codes = [m.code for m in matters]
-    members: dict[tuple[str, str], list[str]] = {(m.code, rc): [] for m in matters for rc in (*RISK_CLASSES, KEY_STRATUM)}
-    exclusions: list[Exclusion] = []
-
-    # Group the candidates by shape (risk class and codes: a few dozen distinct values), so that
-    # the rules run once per shape and targets join their strata a whole list at a time.
-    shapes = dict(candidate_groups(session, plan, matters, key_rule))
-    candidates = sum(map(len, shapes.values()))
-
-    # Targets that a higher-level inspection or (unless they are key targets) the yearly cap may
-    # take out go through the rules one by one; the others join every stratum they meet.
-    capped = {uscc for uscc, count in counts.items() if count >= YEARLY_CAP}
-    special = {False: set(higher) | capped | set(at_cap),
-               True: set(higher) | (set(at_cap) if caps and caps.applies(True) else set())}
-    for shape, usccs in shapes.items():
-        risk_class = shape[0]
-        decoded = _decode(shape, codes)
-        one_by_one = special[decoded.key]
+    groups = candidate_groups(session, plan, matters, key_rule)
+    sources: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = {}
+    extra: dict[tuple[str, str], list[str]] = {}
+    for index, (shape, count, text) in enumerate(groups):
+        risk_class, decoded = shape[0], _decode(shape, codes)
+        one_by_one = rules.special[decoded.key]
         # Key targets are inspected apart (article 15/28): their own stratum per matter.
         stratum = KEY_STRATUM if decoded.key else risk_class
-        if decoded.plain:
-            if one_by_one.isdisjoint(usccs):
-                regular, irregular = usccs, []
-            else:
-                regular = [uscc for uscc in usccs if uscc not in one_by_one]
-                irregular = [uscc for uscc in usccs if uscc in one_by_one]
-            for code in decoded.matched:
-                members[(code, stratum)].extend(regular)
+        if not decoded.plain:
+            irregular = _split(shape, count, text)
+            groups[index] = (shape, count, None)
+        elif one_by_one:
+            irregular = [uscc for uscc in _split(shape, count, text) if uscc in one_by_one]
         else:
-            irregular = usccs
+            irregular = []
+        if decoded.plain:
+            for code in decoded.matched:
+                sources.setdefault((code, stratum), []).append((index, frozenset(irregular)))
         for uscc in irregular:
-            barred = higher_level_matters(higher[uscc], matter_departments, levels) if uscc in higher else set()
-            capped_total, capped_matters = (caps.barred(at_cap[uscc].total, at_cap[uscc].by_department,
-                                                        matter_departments)
-                                            if uscc in at_cap and caps.applies(decoded.key) else (False, frozenset()))
-            decision = decide(Candidate(
-                uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
-                active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
-                higher_level=frozenset(barred), inspections=counts.get(uscc, 0),
-                capped_total=capped_total, capped=capped_matters,
-            ))
-            exclusions.extend(decision.exclusions)
-            for code in decision.eligible:
-                members[(code, stratum)].append(uscc)
-
-    strata = []
-    key_targets = {}
-    for matter in matters:
-        for risk_class in RISK_CLASSES:
-            strata.append(Stratum(f"{matter.code}:{risk_class}", matter.code, stratum_ratio(plan, matter, risk_class),
-                                  tuple(sorted(members[(matter.code, risk_class)])), risk_class))
-            key_targets[strata[-1].key] = []
-        population = tuple(sorted(members[(matter.code, KEY_STRATUM)]))
-        strata.append(Stratum(key_stratum(matter.code), matter.code, key_ratio(plan, matter, key_rule), population))
-        key_targets[strata[-1].key] = list(population)
+            for code in rules.eligible(uscc, risk_class, decoded):
+                extra.setdefault((code, stratum), []).append(uscc)
+        del irregular
+    exclusions = rules.exclusions
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
-    stats = {
-        "candidates": candidates,
-        "eligible": sum(len(s.population) for s in strata),
-        "key_targets": sum(len(v) for v in key_targets.values()),
-        "exclusions": dict(Counter(e.reason for e in exclusions)),
-    }
+    stats = {"candidates": sum(count for _, count, _ in groups),
+             "exclusions": dict(Counter(e.reason for e in exclusions))}
+    caps = caps_section(rules.published, rules.at_cap, exclusions)
+    del rules
     timing.lap("freeze_population")
-    return Population(strata, key_targets, exclusions, stats, caps_section(published, at_cap, exclusions))
+    return PopulationStream(plan, matters, key_rule, groups, sources, extra, exclusions, stats, caps)
+
+
+def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> Population:
+    """:func:`stream_population` with every stratum built at once (for callers that look at a few
+    targets of a small directory; the freeze streams)."""
+    stream = stream_population(session, plan, matters)
+    strata, key_targets = [], {}
+    for stratum, key_targets_of in stream.strata():
+        strata.append(stratum)
+        key_targets[stratum.key] = key_targets_of
+    return Population(strata, key_targets, stream.exclusions, stream.stats, stream.caps)
 
 
 def strata_json(population: Population) -> list[dict[str, Any]]:

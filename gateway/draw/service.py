@@ -18,8 +18,10 @@ import json
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping
 
+import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,7 +39,7 @@ from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
 from gateway.draw.errors import UnstaffedDraw
 from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record
-from gateway.draw.population import PlanMatterInfo, compute_population, plan_matters
+from gateway.draw.population import PlanMatterInfo, plan_matters, stream_population
 from gateway.draw.record import (
     EXCLUSION_REASONS,
     FORMAT_V2,
@@ -52,12 +54,12 @@ from gateway.draw.record import (
     stratum_entry,
     task_entry,
 )
-from gateway.draw.record_v2 import RecordParts, strata_sha256, task_chunks
+from gateway.draw.record_v2 import TASKS_PER_PART, RecordParts, strata_sha256
 from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import Stratum, StratumSelection, draw_targets
+from gateway.draw.strata import JointTarget, Stratum, StratumSelection, draw_tagged, joint_targets
 from gateway.draw.teams import Inspector as PoolInspector
-from gateway.draw.teams import NoFeasibleTeam, Team, TeamRequest, match_teams
+from gateway.draw.teams import NoFeasibleTeam, Team, TeamMatcher, TeamRequest
 from gateway.draw.verify import verify_teams
 from gateway.errors import Conflict as ConflictError  # the model Conflict (of interest) has the plain name here
 from gateway.errors import Invalid, NotFound
@@ -138,17 +140,15 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         )
     matters = plan_matters(session, plan)
     timing.restart()
-    population = compute_population(session, plan, matters)
+    population = stream_population(session, plan, matters)
     now = now or utcnow()
-    # The eligibility moves need only the strata's membership of a few targets: no copies.
-    moved = moves.build_section(session, plan, matters,
-                                [{"key": s.key, "population": s.population} for s in population.strata], now, secret)
+    # The eligibility moves need only the strata's membership of a few targets: noted as each is built.
+    moved = moves.Section(session, plan, now)
     draw = Draw(
         plan_id=plan.id, year=plan.year, status="frozen", active_plan_id=plan.id, open_year=plan.year,
         population_sha256="", legacy_strata=[],
         exclusions=[{"uscc": e.uscc, "reason": e.reason, "matter": e.matter} for e in population.exclusions],
-        stats={}, key_rule=dict(plan.key_rule or {}), eligibility_changes=moved,
-        frozen_at=now, frozen_by=principal.label,
+        stats={}, key_rule=dict(plan.key_rule or {}), frozen_at=now, frozen_by=principal.label,
     )
     number = plan.number
     session.add(draw)
@@ -157,19 +157,22 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     except IntegrityError:
         # Another request froze this plan (or another plan of the year) at the same moment.
         raise ConflictError("draw_exists", f"计划 {number} 已有抽取，或同一年度另有抽取正在进行。") from None
-    # Each stratum is hashed, written and released in turn (draw_frozen_strata, gateway.draw.frozen).
+    # Written: the list of dicts reloads if asked for, the exclusions stay in the caps section only.
+    session.expire(draw, ["exclusions"])
+    population.exclusions.clear()
+    # Each stratum is built, hashed, written and released in turn (draw_frozen_strata, gateway.draw.frozen).
     writer = frozen_mod.FrozenWriter(session.connection(), draw.id)
     entries = []
-    for position, stratum in enumerate(population.strata):
-        key_targets = population.key_targets.pop(stratum.key)
+    for stratum, key_targets in population.strata():
         ratio = ratio_text(stratum.ratio)
+        moved.see(stratum.key, stratum.population)
         digest = writer.add(stratum.key, stratum.matter, stratum.risk_class, ratio, stratum.population, key_targets)
         size = len(stratum.population)
         entries.append({"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
                         "ratio": ratio, "population": size, "key_targets": len(key_targets),
                         "sample_size": sample_size(ratio, size), "population_sha256": digest})
-        population.strata[position] = None
         del stratum, key_targets
+    draw.eligibility_changes = moved = moved.build(session, matters, secret)
     draw.population_sha256 = writer.whole
     draw.stats = {
         "strata": [{k: v for k, v in e.items() if k != "population_sha256"} for e in entries],
@@ -352,7 +355,10 @@ def run(session: Session, principal: Principal, draw_id: int, settings: Settings
                             uscc=exc.uscc, department=exc.department) from None
     timing.lap("database")
     for name, value in outcome.items():
-        set_committed_value(draw, name, value)
+        if name == "team_inputs":  # held as JSON text (its requests): read back from the row if needed
+            session.expire(draw, [name])
+        else:
+            set_committed_value(draw, name, value)
     plan = draw.plan
     enqueue(session, "draw", draw.id, area_code=settings.area_code, department_code=plan.lead_department)
     audit.record(session, principal, "draws.run", "draw", draw.id, {
@@ -463,7 +469,6 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
                     now: datetime) -> tuple[dict[str, Any], list]:
     """Draw the targets and match the teams while ``worker`` looks up and writes the tasks, members
     and outcome; return the outcome (the draw's new column values) and the strata's selections."""
-    facts, info = inputs.facts, inputs.info
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
     # reserved, and each stratum's drawn targets looked up, while the next is drawn.
     reserved = worker.submit(bulk.reserve_ids, "tasks",
@@ -476,29 +481,107 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         lookups.append(worker.lookup_targets(chosen.selected))
         return writer.add(chosen)
 
-    selections, targets = draw_targets(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
+    # The drawn targets are held as one tag string each (gateway.draw.strata.draw_tagged) and become
+    # joint targets a tasks part at a time.
+    selections, tags = draw_tagged(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
     writer.check()
     timing.lap("select")
 
     target_ids: dict[str, int] = {}
     for lookup in lookups:
         target_ids.update(lookup.result())
-    task_rows = _task_rows(facts, targets, reserved.result(), target_ids, inputs.key_targets, draw_id, info, now)
-    # The tasks go in while the teams are matched, the members while the record is built.
-    worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-    worker.submit(ledger_counts.add_drawn, facts.year, [(t.uscc, row[5]) for row, t in zip(task_rows, targets)])
+    lookups.clear()
     conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
-    needs = _Cached(lambda matters: required_departments(facts, matters, info))
-    requests = [TeamRequest(t.uscc, needs(t.matters)) for t in targets]
-    teams = match_teams(requests, inputs.inspectors, inputs.seed, conflicts, inputs.loads)
-    worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, now))
-    timing.lap("teams")
-
-    outcome = _run_outcome(inputs, settings, writer.parts, task_rows, targets, teams, conflicts, requests,
-                           worker, draw_id)
+    requests = _TasksWriter(inputs, worker, draw_id, writer.parts, now).write(
+        joint_targets(selections, tags), reserved.result(), target_ids, conflicts, settings)
+    del tags, target_ids
+    for number, sha256, text in writer.parts.add_exclusions():
+        worker.submit(record_parts.store_part, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
+    index, whole_sha256 = writer.parts.finish()
+    outcome = {
+        "record_gzip": pack_record(index),
+        "record_sha256": whole_sha256,
+        "record_format": FORMAT_V2,
+        "task_count": requests.count,
+        "team_inputs": {
+            "certified_on": inputs.today.isoformat(),
+            "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
+                            "certified": p.certified, "active": p.active} for p in inputs.inspectors],
+            "conflicts": [list(pair) for pair in conflicts],
+            "loads": inputs.loads,
+            # Written as JSON a part at a time: a province draws hundreds of thousands of tasks.
+            "requests": requests.fragment(),
+        },
+    }
     worker.submit(_store_outcome, draw_id, outcome)
     timing.lap("record")
     return outcome, selections
+
+
+class _Requests:
+    """The team requests of the draw's tasks, kept as JSON text (``[[uscc, [departments]], …]``)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.count = 0
+
+    def add(self, requests: list[TeamRequest]) -> None:
+        if requests:
+            self.pieces.append(orjson.dumps([[r.uscc, list(r.departments)] for r in requests])[1:-1])
+            self.count += len(requests)
+
+    def fragment(self) -> orjson.Fragment:
+        return orjson.Fragment(b"[" + b",".join(self.pieces) + b"]")
+
+
+TASK_JOBS = 4
+"""The database worker's jobs per tasks part: the tasks, their ledger counts, their members, the record part."""
+
+
+class _TasksWriter:
+    """The tasks a record part at a time (:data:`TASKS_PER_PART`, in ticket order): their rows,
+    teams (matched on from the previous part's loads), members and the record's tasks part, handed
+    to the database worker and released before the next part, so that only the drawn targets are
+    held for the whole run."""
+
+    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, parts: RecordParts,
+                 now: datetime) -> None:
+        self.inputs, self.worker, self.draw_id, self.parts, self.now = inputs, worker, draw_id, parts, now
+
+    def write(self, targets: Iterator[JointTarget], task_ids: list[int], target_ids: Mapping[str, int],
+              conflicts: list[tuple[str, str]], settings: Settings) -> _Requests:
+        inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info
+        matcher = TeamMatcher(inputs.inspectors, inputs.seed, conflicts, inputs.loads)
+        needs = _Cached(lambda matters: required_departments(facts, matters, info))
+        rows_of = _TaskRows(facts, target_ids, inputs.key_targets, self.draw_id, info, self.now)
+        key = settings.secret_key.encode("utf-8")
+        by_id = {p.id: p for p in inputs.inspectors}
+        requests = _Requests()
+        start = 0
+        while chunk := list(islice(targets, TASKS_PER_PART)):
+            # The tasks go in while the teams are matched, the members while the record part is built.
+            task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
+            worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
+            worker.submit(ledger_counts.add_drawn, facts.year, [(t.uscc, row[5]) for row, t in zip(task_rows, chunk)])
+            chunk_requests = [TeamRequest(t.uscc, needs(t.matters)) for t in chunk]
+            teams = matcher.match(chunk_requests)
+            worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, self.now))
+            requests.add(chunk_requests)
+            timing.lap("teams")
+            entries = []
+            for row, target, team in zip(task_rows, chunk, teams):
+                entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
+                entry["key_inspection"] = row[7]
+                entries.append(entry)
+            text = self.parts.add_tasks(entries)
+            descriptor = self.parts.tasks[-1]
+            worker.submit(record_parts.store_part, self.draw_id, record_parts.TASKS, descriptor["part"],
+                          descriptor["sha256"], text)
+            start += len(chunk)
+            del chunk, task_rows, chunk_requests, teams, entries, text
+            worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
+            timing.lap("record")
+        return requests
 
 
 class _StrataWriter:
@@ -527,6 +610,8 @@ class _StrataWriter:
         entry["key_targets"] = self.inputs.strata_key_targets[entry["key"]]
         for number, sha256, text in self.parts.add_stratum(entry):
             self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, number, sha256, text)
+            # The next stratum's read, this one's lookup and two parts at most wait for the database.
+            self.worker.backlog(4)
         self.position += 1
         return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
                                 chosen.selected)
@@ -537,61 +622,30 @@ class _StrataWriter:
             raise RuntimeError("frozen population does not hash to the value published at freeze time")
 
 
-def _run_outcome(inputs: _RunInputs, settings: Settings, writer: RecordParts, task_rows: list[tuple], targets: list,
-                 teams: list[Team], conflicts: list[tuple[str, str]], requests: list[TeamRequest],
-                 worker: bulk.Worker | None = None, draw_id: int | None = None) -> dict[str, Any]:
-    """The public record (``shuangsui.draw/2``: its strata parts already written by ``writer``; the
-    tasks parts are stored here and the index returned, packed) and the team inputs it was matched
-    from: the draw's new values."""
-    key = settings.secret_key.encode("utf-8")
-    by_id = {p.id: p for p in inputs.inspectors}
-
-    def store(kind: str, text: bytes, descriptor: dict[str, Any]) -> None:
-        if worker is not None:
-            worker.submit(record_parts.store_part, draw_id, kind, descriptor["part"], descriptor["sha256"], text)
-
-    entries = []
-    for row, target, team in zip(task_rows, targets, teams):
-        entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
-        entry["key_inspection"] = row[7]
-        entries.append(entry)
-    for chunk in task_chunks(entries):
-        store(record_parts.TASKS, writer.add_tasks(chunk), writer.tasks[-1])
-    for number, sha256, text in writer.add_exclusions():
-        store(record_parts.EXCLUSIONS, text, {"part": number, "sha256": sha256})
-    index, whole_sha256 = writer.finish()
-    return {
-        "record_gzip": pack_record(index),
-        "record_sha256": whole_sha256,
-        "record_format": FORMAT_V2,
-        "task_count": len(task_rows),
-        "team_inputs": {
-            "certified_on": inputs.today.isoformat(),
-            "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
-                            "certified": p.certified, "active": p.active} for p in inputs.inspectors],
-            "conflicts": [list(pair) for pair in conflicts],
-            "loads": inputs.loads,
-            "requests": [[r.uscc, list(r.departments)] for r in requests],
-        },
-    }
-
-
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
                 "key_inspection", "window_start", "window_end", "status", "created_at")
 MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active", "added_at", "source")
 
 
-def _task_rows(facts: "PlanFacts", targets: list, task_ids: list[int], target_ids: Mapping[str, int],
-               key_targets: set[str], draw_id: int, info: Mapping[str, PlanMatterInfo],
-               now: datetime) -> list[tuple]:
-    """The tasks' rows (:data:`TASK_COLUMNS`), numbered in ticket order."""
-    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
-    matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
-    return [
-        (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, target_ids[t.uscc], leads(t.matters),
-         matter_json(t.matters), t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
-        for n, task_id, t in zip(range(1, len(targets) + 1), task_ids, targets)
-    ]
+class _TaskRows:
+    """The tasks' rows (:data:`TASK_COLUMNS`), numbered in ticket order, a part at a time."""
+
+    def __init__(self, facts: "PlanFacts", target_ids: Mapping[str, int], key_targets: set[str], draw_id: int,
+                 info: Mapping[str, PlanMatterInfo], now: datetime) -> None:
+        self.facts, self.target_ids, self.key_targets, self.draw_id, self.now = facts, target_ids, key_targets, \
+            draw_id, now
+        self.leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
+        self.matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
+
+    def __call__(self, targets: list, task_ids: list[int], first: int) -> list[tuple]:
+        facts, target_ids, key_targets, leads, matter_json = (self.facts, self.target_ids, self.key_targets,
+                                                               self.leads, self.matter_json)
+        draw_id, now = self.draw_id, self.now
+        return [
+            (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, target_ids[t.uscc], leads(t.matters),
+             matter_json(t.matters), t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
+            for n, task_id, t in zip(range(first, first + len(targets)), task_ids, targets)
+        ]
 
 
 def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[PoolInspector],

@@ -13,8 +13,8 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
-from typing import Callable, Iterable, Mapping, Sequence
+from itertools import groupby, islice
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from gateway.draw.sampler import (
     TICKET_DIGITS,
@@ -121,23 +121,54 @@ def draw_targets(
 
     The same as :func:`select_strata` then :func:`merge_targets`, faster: a target sitting in
     several strata has its ticket computed once per stratum (cheaper than remembering every
-    ticket of a large population), and the merge reuses the drawn targets' tickets.
+    ticket of a large population), and the merge reuses the drawn targets' tickets
+    (:func:`draw_tagged`, then :func:`joint_targets`).
+    """
+    selections, tags = draw_tagged(strata, seed, on_selected)
+    return selections, list(joint_targets(selections, tags))
+
+
+def draw_tagged(
+    strata: Iterable[Stratum], seed: str,
+    on_selected: Callable[[StratumSelection], StratumSelection | None] | None = None
+) -> tuple[list[StratumSelection], list[str]]:
+    """Select every stratum; return the selections and, sorted, one tag per drawn target and
+    stratum: its :meth:`~gateway.draw.sampler.Ticketer.entry`, ``"\\0"`` and the character whose
+    code is the stratum's position. Sorted tags are in draw order, a target's tags next to each
+    other in stratum order: :func:`joint_targets` reads the joint targets from them one at a time,
+    so that a large draw holds one string per drawn target instead of its objects.
+
     ``on_selected`` is called with each stratum's selection as soon as it is made (the service
-    starts looking the drawn targets up in the database while the next stratum is drawn).
+    starts looking the drawn targets up in the database while the next stratum is drawn); it may
+    hand back a lighter selection (e.g. without the population, once it has written the stratum
+    out), so that the strata drawn so far are not all kept whole.
     """
     selections = []
-    known: dict[str, str] = {}
+    tags: list[str] = []
     seen: set[str] = set()
-    for stratum in strata:  # any iterable: the service reads the strata one at a time
+    for position, stratum in enumerate(strata):  # any iterable: the service reads the strata one at a time
         _check_keys([stratum], seen)
         entries = smallest_entries(stratum.population, seed, stratum.sample_size)
         selection = StratumSelection(stratum, tuple(e[TICKET_DIGITS:] for e in entries))
         replacement = on_selected(selection) if on_selected is not None else None
-        # The caller may hand back a lighter selection (e.g. without the population, once it has
-        # written the stratum out), so that the strata drawn so far are not all kept whole.
         selections.append(selection if replacement is None else replacement)
-        known.update(zip(selection.selected, entries))
-    return selections, merge_targets(selections, seed, known)
+        mark = "\0" + chr(position)
+        tags += [entry + mark for entry in entries]
+        del stratum, selection, replacement, entries
+    tags.sort()
+    return selections, tags
+
+
+def joint_targets(selections: Sequence[StratumSelection], tags: Iterable[str]) -> Iterator[JointTarget]:
+    """The joint targets of :func:`draw_tagged`'s tags, in ticket order (ties by USCC), each with
+    its matters and stratum keys in the order of the strata, without repeats."""
+    keys = [s.key for s in selections]
+    matters_of = [s.stratum.matter for s in selections]
+    for entry, group in groupby(tags, key=lambda tag: tag[:-2]):
+        positions = [ord(tag[-1]) for tag in group]
+        matters = tuple(dict.fromkeys(matters_of[p] for p in positions))
+        yield JointTarget(entry[TICKET_DIGITS:], ticket_from_key(entry[:TICKET_DIGITS]), matters,
+                          tuple(keys[p] for p in positions))
 
 
 def merge_targets(

@@ -197,10 +197,22 @@ def match_teams(
     ``initial_load`` is each inspector's load before this draw (absent means 0). Raises
     :class:`NoFeasibleTeam` for the first target that cannot be staffed.
     """
-    pool = _Pool(inspectors, seed, initial_load or {})
-    conflicted = conflicts_by_target(conflicts)
-    empty: frozenset[str] = frozenset()
-    return [_form_team(pool, request, conflicted.get(request.uscc, empty)) for request in requests]
+    return TeamMatcher(inspectors, seed, conflicts, initial_load).match(requests)
+
+
+class TeamMatcher:
+    """:func:`match_teams` a part of the requests at a time: each call to :meth:`match` goes on
+    from the loads the previous calls left, so matching the parts in order gives the same teams as
+    matching them all at once (the draw matches its tasks a record part at a time)."""
+
+    def __init__(self, inspectors: Iterable[Inspector], seed: str, conflicts: Conflicts = (),
+                 initial_load: Mapping[str, int] | None = None) -> None:
+        self._pool = _Pool(inspectors, seed, initial_load or {})
+        self._conflicted = conflicts_by_target(conflicts)
+
+    def match(self, requests: Iterable[TeamRequest]) -> list[Team]:
+        pool, conflicted, empty = self._pool, self._conflicted, frozenset()
+        return [_form_team(pool, request, conflicted.get(request.uscc, empty)) for request in requests]
 
 
 def replacement(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Integer, Select, String, case, func, literal, null, select, union, union_all
 from sqlalchemy.orm import Session, aliased
@@ -237,7 +239,7 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
             select(department.uscc).where(department.year == year, department.n >= caps.per_department,
                                           department.department_code != ""))
         stmt = stmt.where(by_department.uscc.in_(at_cap))
-    return _collect(session.execute(stmt))
+    return _collect(_streamed(session, stmt.order_by(by_department.uscc)))
 
 
 def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,
@@ -264,15 +266,31 @@ def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[st
     stmt = select(windowed.c.uscc, windowed.c.department_code, windowed.c.n, windowed.c.total)
     if at_cap_only and caps is not None:
         stmt = stmt.where((windowed.c.total >= caps.total) | (windowed.c.most >= caps.per_department))
-    return _collect(session.execute(stmt))
+    return _collect(_streamed(session, stmt.order_by(windowed.c.uscc)))
 
 
 def _collect(rows: Iterable) -> dict[str, TargetCounts]:
-    """(uscc, department_code, n, the target's total) rows -> USCC -> its counts (the total is not
-    always the departments' sum: a joint visit counts once in it, and once for each department)."""
-    found: dict[str, dict[str, int]] = {}
-    totals: dict[str, int] = {}
-    for uscc, department_code, n, total in rows:
-        found.setdefault(uscc, {})[department_code] = int(n)
-        totals[uscc] = int(total or 0)
-    return {uscc: TargetCounts(totals[uscc], by) for uscc, by in found.items()}
+    """(uscc, department_code, n, the target's total) rows, in USCC order -> USCC -> its counts (the
+    total is not always the departments' sum: a joint visit counts once in it, and once for each
+    department). Targets with the same counts share one :class:`TargetCounts` (treat it as
+    read-only): a freeze at province scale reads a million targets at a cap, most of them alike."""
+    out: dict[str, TargetCounts] = {}
+    shared: dict[tuple, TargetCounts] = {}
+    for uscc, group in groupby(rows, key=itemgetter(0)):
+        by_department: dict[str, int] = {}
+        total = 0
+        for _, department_code, n, target_total in group:
+            by_department[department_code] = int(n)
+            total = int(target_total or 0)
+        key = (total, *sorted(by_department.items()))
+        counts = shared.get(key)
+        if counts is None:
+            counts = shared[key] = TargetCounts(total, by_department)
+        out[uscc] = counts
+    return out
+
+
+def _streamed(session: Session, stmt: Select):
+    """The rows of ``stmt`` fetched in batches (PostgreSQL: through a server-side cursor), so that
+    the driver never holds a result of a million rows at once."""
+    return session.execute(stmt.execution_options(yield_per=20_000))

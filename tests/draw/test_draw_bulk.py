@@ -121,3 +121,27 @@ def test_an_error_in_the_block_waits_for_the_worker_and_wins(gateway, plan_and_t
     assert inserted.done()  # the worker was waited for before the error left the block
     with gateway.read() as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_backlog_waits_until_at_most_that_many_jobs_are_left(gateway, plan_and_targets):
+    import threading
+
+    release = threading.Event()
+    done = []
+
+    def job(connection, n):
+        if n == 0:
+            release.wait()  # the first job holds the worker until the test lets it go
+        done.append(n)
+
+    with gateway.write() as session:
+        with bulk.working(session) as worker:
+            for n in range(4):
+                worker.submit(job, n)
+            worker.backlog(4)  # nothing to wait for: four jobs handed in
+            assert done == []
+            release.set()
+            worker.backlog(1)
+            assert done[:3] == [0, 1, 2]
+            worker.backlog(0)
+            assert done == [0, 1, 2, 3]
