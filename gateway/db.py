@@ -78,8 +78,17 @@ def make_engine(url: str, **kwargs) -> Engine:
     # a generic plan, blind to the parameters: a name search's LIKE '%…%' and its characters'
     # array then read all of targets (about 0.4 s at a million rows instead of 15 ms). Every
     # execution is planned with its values, as an unprepared statement is (issue 20).
-    connect_args = {"options": "-c plan_cache_mode=force_custom_plan", **kwargs.pop("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    # Set on connect, not through the ``options`` connect argument, which would replace the
+    # ``options`` a deployment puts in its URL (a role, a search path).
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _plan_each_execution(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine, writer: bool = False) -> sessionmaker[Session]:

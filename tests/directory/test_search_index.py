@@ -254,10 +254,9 @@ def test_public_search_pages_and_totals_equal_a_scans(targets, q):
             assert [hit.id for hit in page.items] == scan[(number - 1) * size:number * size], (q, number)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_plans_every_search_with_its_values(gateway):
     """psycopg prepares a statement run five times; PostgreSQL's generic plan for it would not know
     the searched text and read all of targets. The gateway's connections plan each execution."""
-    if gateway.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no plan cache")
     with gateway.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
