@@ -3,19 +3,12 @@
 A sync worker claims the first due rows of a kind in id order. Without this index PostgreSQL read
 every due row and sorted it (a growing queue: O(queue) per claim), or walked the primary key
 through every delivered row, which an outbox keeps for good. The partial index holds only the rows
-still waiting, so a claim reads its batch and stops.
-
-Revision ID: 0028_sync
-Revises: 0027_frozen_strata
-Create Date: 2026-12-03
-"""
+still waiting, so a claim reads its batch and stops."""
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_sync"
 down_revision = "0027_frozen_strata"
-branch_labels = None
-depends_on = None
 
 WAITING = sa.text("state IN ('pending', 'in_flight')")
 
