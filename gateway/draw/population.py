@@ -4,8 +4,10 @@ rules (:mod:`gateway.draw.eligibility`) to build the strata and the exclusions.
 One query reads the targets in the plan's scope that meet, or only look related to, one of the
 plan's matters; per-matter flags are computed in SQL from each pinned matter version's criteria and
 packed, with the key-inspection and registration flags, into one or a few integers per target.
-Two small queries read this year's non-key task counts and higher-level inspections, and one
-grouped query over the ledger the targets at the county's yearly caps (:mod:`gateway.ledger.queries`).
+The same query joins the targets at the county's yearly caps (:func:`gateway.ledger.queries.at_cap_rows`)
+and packs which caps each reached into its shape, so that the caps exclude whole groups of targets
+at once. Two small queries read this year's non-key task counts and higher-level inspections, and
+one the ledger's counts of the few targets the caps excluded, for the record.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
@@ -26,6 +28,7 @@ from gateway.draw.eligibility import (
     KEY_STRATUM,
     YEARLY_CAP,
     Candidate,
+    Decision,
     HigherLevelRecord,
     KeyRule,
     YearCaps,
@@ -36,7 +39,7 @@ from gateway.draw.record import Exclusion, ratio_text
 from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.models import InspectionCaps
-from gateway.ledger.queries import TargetCounts, counts_by_target, current_caps
+from gateway.ledger.queries import TargetCounts, at_cap_rows, caps_reached, counts_by_target, current_caps
 from gateway.planning.models import Plan, min_ratio_of
 from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
@@ -145,16 +148,20 @@ def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLe
     return out
 
 
-def targets_at_cap(session: Session, year: int) -> tuple[InspectionCaps | None, YearCaps | None,
-                                                         dict[str, TargetCounts]]:
-    """The year's published caps, as a row and as the freeze applies them, and the counts of the
-    targets at one of them. Only those targets come back from the ledger: one grouped query, never
-    one per target (nothing when no caps are published)."""
-    published = current_caps(session, year)
-    if published is None:
-        return None, None, {}
-    caps = YearCaps(published.per_department, published.total, published.key_targets_exempt)
-    return published, caps, counts_by_target(session, year, caps=published, at_cap_only=True)
+COUNTS_CHUNK = 1000
+"""USCCs per query for the caps section's counts (well under every driver's parameter limit)."""
+
+
+def excluded_counts(session: Session, caps: InspectionCaps | None,
+                    exclusions: Iterable[Exclusion]) -> dict[str, TargetCounts]:
+    """The ledger's counts, under ``caps``, of the targets the caps excluded (nothing without caps)."""
+    if caps is None:
+        return {}
+    excluded = sorted({e.uscc for e in exclusions if e.reason == CAPS_REASON})
+    counts: dict[str, TargetCounts] = {}
+    for start in range(0, len(excluded), COUNTS_CHUNK):
+        counts.update(counts_by_target(session, caps.year, usccs=excluded[start:start + COUNTS_CHUNK], caps=caps))
+    return counts
 
 
 def caps_section(caps: InspectionCaps | None, counts: dict[str, TargetCounts],
@@ -245,32 +252,35 @@ def candidate_codes(matters: list[PlanMatterInfo], key_rule: KeyRule) -> list:
 
 @dataclass(frozen=True)
 class _Shape:
-    """What the freeze does with every target of one (risk class, codes) shape."""
+    """What the freeze does with every target of one (risk class, codes, caps reached) shape."""
 
     key: bool
     closed: bool
     inactive: bool
     matched: tuple[str, ...]
     marked: tuple[str, ...]
+    total_reached: bool = False
+    """The target reached the county's total cap."""
+    departments_reached: frozenset[str] = frozenset()
+    """The departments whose county cap the target reached."""
 
-    @property
-    def plain(self) -> bool:
-        """No rule but the yearly cap and higher-level inspections can apply to such a target."""
-        return not (self.closed or self.inactive or self.marked)
 
-
-def _decode(shape: tuple, codes: list[str]) -> _Shape:
+def _decode(shape: tuple, codes: list[str], departments: list[str]) -> _Shape:
+    """A shape of :func:`candidate_groups` read with the plan's matters' ``codes`` and
+    :func:`cap_departments`."""
     first = shape[1]
     values = []
-    for position, code in enumerate(shape[1:]):
+    for position, code in enumerate(shape[1:-1]):
         rest = code >> 3 if position == 0 else code
         for _ in codes[position * MATTERS_PER_CODE:(position + 1) * MATTERS_PER_CODE]:
             rest, value = divmod(rest, 3)
             values.append(value)
+    total_reached, departments_reached = caps_reached(shape[-1], departments)
     return _Shape(
         key=bool(first & 1), closed=bool(first & 2), inactive=bool(first & 4),
         matched=tuple(code for code, value in zip(codes, values) if value == MEETS),
         marked=tuple(code for code, value in zip(codes, values) if value == RELATED),
+        total_reached=total_reached, departments_reached=departments_reached,
     )
 
 
@@ -278,10 +288,18 @@ SEPARATOR = ","
 """Joins the USCCs of one shape in SQL; a USCC is 18 digits and capital letters, never a comma."""
 
 
-def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule):
+def cap_departments(matters: list[PlanMatterInfo]) -> list[str]:
+    """The departments leading the plan's matters, in the order of their caps' bits."""
+    return sorted({m.department for m in matters})
+
+
+def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule,
+                     caps: InspectionCaps | None = None):
     """(shape, count, USCCs joined by :data:`SEPARATOR`) for every shape, where a shape is (risk
-    class, code, …) of :func:`candidate_codes`, over the targets in the plan's scope that meet, or
-    only look related to, one of the plan's matters.
+    class, code, …, caps reached) of :func:`candidate_codes`, over the targets in the plan's scope
+    that meet, or only look related to, one of the plan's matters. The last item says which of
+    ``caps`` (the year's current ones; None: none published) the target reached, as
+    :func:`gateway.ledger.queries.caps_reached` reads it with :func:`cap_departments`.
 
     The database groups the targets by shape and joins each group's USCCs into one string, so
     that half a million candidates come back as a few dozen rows and never pass through a Python
@@ -291,20 +309,28 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
     codes = candidate_codes(matters, key_rule)
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
+    join = func.string_agg if postgresql else func.group_concat
+    columns = [Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))]
+    source = Target.__table__
+    if caps is None:
+        columns.append(literal(0, BigInteger).label("capped"))
+    else:
+        rows = at_cap_rows(plan.year, caps, cap_departments(matters)).subquery()
+        reached = (select(rows.c.uscc, func.sum(rows.c.bit).cast(BigInteger).label("code"))
+                   .group_by(rows.c.uscc).subquery())
+        source = source.outerjoin(reached, reached.c.uscc == Target.uscc)
+        columns.append(func.coalesce(reached.c.code, 0).label("capped"))
     if postgresql:
         # The filter repeats the code expressions, but a plain query lets PostgreSQL scan the
         # table with parallel workers, which more than pays for it.
         related = or_(*(code >= (8 if index == 0 else 1) for index, code in enumerate(codes)))
-        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
-            .where(scope_clause(plan.scope), related).subquery()
-        joined = func.string_agg(inner.c.uscc, SEPARATOR)
+        inner = select(*columns).select_from(source).where(scope_clause(plan.scope), related).subquery()
     else:
         # OFFSET 0 keeps SQLite from folding the filter into the inner query, so each target's
         # codes are computed once.
-        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
-            .where(scope_clause(plan.scope)).offset(0).subquery()
-        joined = func.group_concat(inner.c.uscc, SEPARATOR)
-    shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes)))]
+        inner = select(*columns).select_from(source).where(scope_clause(plan.scope)).offset(0).subquery()
+    joined = join(inner.c.uscc, SEPARATOR)
+    shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes))), inner.c.capped]
     stmt = select(*shape, func.count(), joined).group_by(*shape)
     if not postgresql:
         stmt = stmt.where(or_(*(inner.c[f"c{i}"] >= (8 if i == 0 else 1) for i in range(len(codes)))))
@@ -320,39 +346,42 @@ def _split(key: tuple, count: int, text: str) -> list[str]:
 
 
 class _Rules:
-    """The article 15 rules as the freeze applies them to the candidates that need them one by one
-    (:func:`eligibility.decide`): the inputs read from the database, and the exclusions found."""
+    """The article 15 rules as the freeze applies them (:func:`eligibility.decide`): once per shape,
+    and one by one to the few candidates whose own inputs may change the answer (inspected by a
+    higher level, or at the yearly cap); the inputs read from the database, and the exclusions found."""
 
     def __init__(self, session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> None:
         self.counts = yearly_inspections(session, plan.year)
-        timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
-        self.published, self.caps, self.at_cap = targets_at_cap(session, plan.year)
-        timing.lap("ledger")
+        self.published = current_caps(session, plan.year)
+        published = self.published
+        self.caps = (None if published is None
+                     else YearCaps(published.per_department, published.total, published.key_targets_exempt))
         self.higher = higher_level_records(session, plan.year)
         self.matter_departments = {m.code: m.department for m in matters}
         self.levels = dict(session.execute(select(Department.code, Department.level)).all())
         self.exclusions: list[Exclusion] = []
-        # Targets that a higher-level inspection or (unless they are key targets) the yearly cap
-        # may take out go through the rules one by one; the others join every stratum they meet.
+        # Key targets are not held to the yearly cap: for them only higher-level inspections differ.
         capped = {uscc for uscc, count in self.counts.items() if count >= YEARLY_CAP}
-        caps = self.caps
-        self.special = {False: set(self.higher) | capped | set(self.at_cap),
-                        True: set(self.higher) | (set(self.at_cap) if caps and caps.applies(True) else set())}
+        self.special = {False: set(self.higher) | capped, True: set(self.higher)}
 
-    def eligible(self, uscc: str, risk_class: str, decoded: "_Shape") -> tuple[str, ...]:
-        """The matters ``uscc`` is eligible for; its exclusions are added to :attr:`exclusions`."""
+    def decide(self, uscc: str, risk_class: str, decoded: "_Shape") -> Decision:
+        """The decision on ``uscc`` (its own inputs looked up; "" for a shape's other targets)."""
         barred = (higher_level_matters(self.higher[uscc], self.matter_departments, self.levels)
                   if uscc in self.higher else set())
-        capped_total, capped_matters = (self.caps.barred(self.at_cap[uscc].total, self.at_cap[uscc].by_department,
-                                                         self.matter_departments)
-                                        if uscc in self.at_cap and self.caps.applies(decoded.key)
-                                        else (False, frozenset()))
-        decision = decide(Candidate(
+        capped_total, capped_matters = (
+            YearCaps.barred_by(decoded.total_reached, decoded.departments_reached, self.matter_departments)
+            if self.caps is not None and self.caps.applies(decoded.key)
+            else (False, frozenset()))
+        return decide(Candidate(
             uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
             active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
             higher_level=frozenset(barred), inspections=self.counts.get(uscc, 0),
             capped_total=capped_total, capped=capped_matters,
         ))
+
+    def eligible(self, uscc: str, risk_class: str, decoded: "_Shape") -> tuple[str, ...]:
+        """The matters ``uscc`` is eligible for; its exclusions are added to :attr:`exclusions`."""
+        decision = self.decide(uscc, risk_class, decoded)
         self.exclusions.extend(decision.exclusions)
         return decision.eligible
 
@@ -406,44 +435,46 @@ def stream_population(session: Session, plan: Plan, matters: list[PlanMatterInfo
     """Every stratum's eligible population and every exclusion, for ``plan`` as of now. One query
     reads, per target, whether it meets each matter's criteria or is only related to the matter
     (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``), packed into
-    a few integers (:func:`candidate_codes`). The article 15 rules are :func:`eligibility.decide`;
-    they run once per shape (risk class and codes: a few dozen distinct values), and one by one
-    only where a rule may apply to one target and not its shape's others (closed, inactive,
-    related to a matter it does not meet, inspected by a higher level, at the yearly cap or at one
-    of the county's caps). The strata are built afterwards, one at a time
-    (:meth:`PopulationStream.strata`)."""
+    a few integers (:func:`candidate_codes`), with the county's caps it reached. The article 15
+    rules are :func:`eligibility.decide`; they run once per shape (risk class, codes and caps
+    reached: a few dozen to a few hundred distinct values), and one by one only where a rule may
+    apply to one target and not its shape's others (inspected by a higher level, or at the yearly
+    cap). The strata are built afterwards, one at a time (:meth:`PopulationStream.strata`)."""
     key_rule = KeyRule.from_dict(plan.key_rule)
     rules = _Rules(session, plan, matters)
-    codes = [m.code for m in matters]
-    groups = candidate_groups(session, plan, matters, key_rule)
+    codes, departments = [m.code for m in matters], cap_departments(matters)
+    groups = candidate_groups(session, plan, matters, key_rule, rules.published)
     sources: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = {}
     extra: dict[tuple[str, str], list[str]] = {}
     for index, (shape, count, text) in enumerate(groups):
-        risk_class, decoded = shape[0], _decode(shape, codes)
-        one_by_one = rules.special[decoded.key]
+        risk_class, decoded = shape[0], _decode(shape, codes, departments)
         # Key targets are inspected apart (article 15/28): their own stratum per matter.
         stratum = KEY_STRATUM if decoded.key else risk_class
-        if not decoded.plain:
-            irregular = _split(shape, count, text)
+        # The shape's decision holds for each of its targets but those with inputs of their own.
+        shared = rules.decide("", risk_class, decoded)
+        one_by_one = rules.special[decoded.key]
+        usccs = _split(shape, count, text) if shared.exclusions or one_by_one else []
+        irregular = [uscc for uscc in usccs if uscc in one_by_one] if one_by_one else []
+        skip = frozenset(irregular)
+        for code in shared.eligible:
+            sources.setdefault((code, stratum), []).append((index, skip))
+        if not shared.eligible:
             groups[index] = (shape, count, None)
-        elif one_by_one:
-            irregular = [uscc for uscc in _split(shape, count, text) if uscc in one_by_one]
-        else:
-            irregular = []
-        if decoded.plain:
-            for code in decoded.matched:
-                sources.setdefault((code, stratum), []).append((index, frozenset(irregular)))
+        if shared.exclusions:
+            rules.exclusions += [Exclusion(uscc, e.reason, e.matter) for uscc in usccs if uscc not in skip
+                                 for e in shared.exclusions]
         for uscc in irregular:
             for code in rules.eligible(uscc, risk_class, decoded):
                 extra.setdefault((code, stratum), []).append(uscc)
-        del irregular
+        del usccs, irregular
+    timing.lap("freeze_population")  # the candidates, with the caps each reached, and the rules
     exclusions = rules.exclusions
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
     stats = {"candidates": sum(count for _, count, _ in groups),
              "exclusions": dict(Counter(e.reason for e in exclusions))}
-    caps = caps_section(rules.published, rules.at_cap, exclusions)
+    caps = caps_section(rules.published, excluded_counts(session, rules.published, exclusions), exclusions)
+    timing.lap("ledger")  # the caps section: the counts of the targets the caps excluded
     del rules
-    timing.lap("freeze_population")
     return PopulationStream(plan, matters, key_rule, groups, sources, extra, exclusions, stats, caps)
 
 
