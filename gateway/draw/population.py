@@ -188,6 +188,27 @@ def caps_section(caps: InspectionCaps | None, counts: dict[str, TargetCounts],
 MEETS, RELATED = 2, 1
 
 
+def _conditions(criteria: TargetCriteria) -> list:
+    """The criteria's conditions, the cheapest first: the first one is the matter's gate."""
+    licences = or_(*(has_licence(name) for name in criteria.required_licences)) if criteria.required_licences else None
+    keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
+                if criteria.scope_keywords else None)
+    types = Target.type.in_(criteria.target_types) if criteria.target_types else None
+    return [c for c in (licences, keywords, types) if c is not None]
+
+
+def related_clause(matters: list[PlanMatterInfo]):
+    """SQL true for a target that meets, or only looks related to, one of ``matters``: one whose
+    :func:`matter_code_clause` is not 0 for some matter, i.e. one that passes some matter's gate."""
+    gates = []
+    for matter in matters:
+        conditions = _conditions(matter.criteria)
+        if not conditions:
+            return and_(True)
+        gates.append(conditions[0])
+    return or_(*gates)
+
+
 def matter_code_clause(criteria: TargetCriteria):
     """2 when a target meets the criteria, 1 when it is only related to the matter (holds one of its
     licences, or, for a matter that asks for no licence, has one of its keywords), else 0.
@@ -195,11 +216,7 @@ def matter_code_clause(criteria: TargetCriteria):
     The cheapest condition is tested first and the others only when it holds, so a target unrelated
     to the matter costs one test.
     """
-    licences = or_(*(has_licence(name) for name in criteria.required_licences)) if criteria.required_licences else None
-    keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
-                if criteria.scope_keywords else None)
-    types = Target.type.in_(criteria.target_types) if criteria.target_types else None
-    conditions = [c for c in (licences, keywords, types) if c is not None]
+    conditions = _conditions(criteria)
     if not conditions:
         return literal(MEETS)
     gate, rest = conditions[0], conditions[1:]
@@ -320,20 +337,15 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
                    .group_by(rows.c.uscc).subquery())
         source = source.outerjoin(reached, reached.c.uscc == Target.uscc)
         columns.append(func.coalesce(reached.c.code, 0).label("capped"))
-    if postgresql:
-        # The filter repeats the code expressions, but a plain query lets PostgreSQL scan the
-        # table with parallel workers, which more than pays for it.
-        related = or_(*(code >= (8 if index == 0 else 1) for index, code in enumerate(codes)))
-        inner = select(*columns).select_from(source).where(scope_clause(plan.scope), related).subquery()
-    else:
-        # OFFSET 0 keeps SQLite from folding the filter into the inner query, so each target's
-        # codes are computed once.
-        inner = select(*columns).select_from(source).where(scope_clause(plan.scope)).offset(0).subquery()
+    # The filter tests the matters' gates again, but it keeps the targets related to no matter out
+    # of the join, and a plain query lets PostgreSQL scan the table with parallel workers.
+    inner = select(*columns).select_from(source).where(scope_clause(plan.scope), related_clause(matters))
+    if not postgresql:
+        inner = inner.offset(0)  # keeps SQLite from computing each target's codes again per use
+    inner = inner.subquery()
     joined = join(inner.c.uscc, SEPARATOR)
     shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes))), inner.c.capped]
     stmt = select(*shape, func.count(), joined).group_by(*shape)
-    if not postgresql:
-        stmt = stmt.where(or_(*(inner.c[f"c{i}"] >= (8 if i == 0 else 1) for i in range(len(codes)))))
     # All rows at once: the driver's buffer of the result is released before the strata are built.
     return [(tuple(key), count, text) for *key, count, text in connection.execute(stmt).all()]
 
