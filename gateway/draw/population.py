@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import BigInteger, and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
@@ -119,23 +119,22 @@ def key_ratio(plan: Plan, matter: PlanMatterInfo, key_rule: KeyRule) -> Decimal:
     return max(key_rule.ratio(matter.code), *(stratum_ratio(plan, matter, rc) for rc in RISK_CLASSES))
 
 
-def yearly_inspections(session: Session, year: int) -> dict[str, int]:
+def yearly_inspections(session: Session, year: int, at_least: int = 1) -> dict[str, int]:
     """USCC -> number of its non-key tasks in plans of ``year``, plus the county departments'
-    inspections done outside the gateway that year (pulled or imported; only targets that have some)."""
-    stmt = (
-        select(Target.uscc, func.count())
-        .join(Task, Task.target_id == Target.id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .where(Plan.year == year, Task.key_inspection.is_(False))
-        .group_by(Target.uscc)
-    )
-    counts = dict(session.execute(stmt).all())
-    outside = (select(HigherLevelInspection.uscc, func.count())
-               .where(HigherLevelInspection.year == year, HigherLevelInspection.level == "county")
-               .group_by(HigherLevelInspection.uscc))
-    for uscc, count in session.execute(outside):
-        counts[uscc] = counts.get(uscc, 0) + count
-    return counts
+    inspections done outside the gateway that year (pulled or imported); only targets that have
+    ``at_least`` of them (the freeze asks for those at :data:`YEARLY_CAP`: a province's second draw
+    of a year need not hold every target drawn in the first)."""
+    drawn = (select(Target.uscc.label("uscc"))
+             .join(Task, Task.target_id == Target.id)
+             .join(Plan, Plan.id == Task.plan_id)
+             .where(Plan.year == year, Task.key_inspection.is_(False)))
+    outside = (select(HigherLevelInspection.uscc.label("uscc"))
+               .where(HigherLevelInspection.year == year, HigherLevelInspection.level == "county"))
+    both = union_all(drawn, outside).subquery()
+    stmt = select(both.c.uscc, func.count()).group_by(both.c.uscc)
+    if at_least > 1:
+        stmt = stmt.having(func.count() >= at_least)
+    return dict(session.execute(stmt).all())
 
 
 def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLevelRecord]]:
@@ -363,7 +362,8 @@ class _Rules:
     higher level, or at the yearly cap); the inputs read from the database, and the exclusions found."""
 
     def __init__(self, session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> None:
-        self.counts = yearly_inspections(session, plan.year)
+        # Only the targets at the yearly cap: decide() asks no more of the count.
+        self.counts = yearly_inspections(session, plan.year, YEARLY_CAP)
         self.published = current_caps(session, plan.year)
         published = self.published
         self.caps = (None if published is None
@@ -373,8 +373,7 @@ class _Rules:
         self.levels = dict(session.execute(select(Department.code, Department.level)).all())
         self.exclusions: list[Exclusion] = []
         # Key targets are not held to the yearly cap: for them only higher-level inspections differ.
-        capped = {uscc for uscc, count in self.counts.items() if count >= YEARLY_CAP}
-        self.special = {False: set(self.higher) | capped, True: set(self.higher)}
+        self.special = {False: set(self.higher) | set(self.counts), True: set(self.higher)}
 
     def decide(self, uscc: str, risk_class: str, decoded: "_Shape") -> Decision:
         """The decision on ``uscc`` (its own inputs looked up; "" for a shape's other targets)."""
