@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -413,9 +413,10 @@ class PopulationStream:
     stats: dict[str, Any]
     caps: dict[str, Any] | None
 
-    def strata(self) -> Iterator[tuple[Stratum, list[str]]]:
-        """(stratum, its key-inspection targets) in record order, each built when asked for; a
-        group's joined USCCs are dropped once its last stratum is built."""
+    def strata(self) -> Iterator[tuple[Stratum, Sequence[str]]]:
+        """(stratum, its key-inspection targets) in record order, each built when asked for (a key
+        stratum's key targets are its population itself); a group's joined USCCs are dropped once
+        its last stratum is built."""
         uses = Counter(index for sources in self.sources.values() for index, _ in sources)
         self.stats.update(eligible=0, key_targets=0)
         for matter in self.matters:
@@ -435,11 +436,12 @@ class PopulationStream:
                     self.stats["key_targets"] += len(population)
                     built = Stratum(key_stratum(matter.code), matter.code, key_ratio(self.plan, matter, self.key_rule),
                                     population)
-                    yield built, list(built.population)
                 else:
-                    yield Stratum(f"{matter.code}:{stratum}", matter.code, stratum_ratio(self.plan, matter, stratum),
-                                  population, stratum), []
-                del population
+                    built = Stratum(f"{matter.code}:{stratum}", matter.code, stratum_ratio(self.plan, matter, stratum),
+                                    population, stratum)
+                del population  # the stratum holds its own sorted tuple
+                yield built, built.population if stratum == KEY_STRATUM else ()
+                del built
 
 
 def stream_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> PopulationStream:
@@ -496,7 +498,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     strata, key_targets = [], {}
     for stratum, key_targets_of in stream.strata():
         strata.append(stratum)
-        key_targets[stratum.key] = key_targets_of
+        key_targets[stratum.key] = list(key_targets_of)
     return Population(strata, key_targets, stream.exclusions, stream.stats, stream.caps)
 
 
