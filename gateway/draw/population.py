@@ -318,7 +318,7 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
     :func:`gateway.ledger.queries.caps_reached` reads it with :func:`cap_departments`.
 
     The database groups the targets by shape and joins each group's USCCs into one string, so
-    that half a million candidates come back as a few dozen rows and never pass through a Python
+    that half a million candidates come back as a few hundred rows and never pass through a Python
     loop one by one; the caller splits a group when it needs its USCCs (a joined string costs 19
     bytes per target, a list of Python strings 75).
     """
