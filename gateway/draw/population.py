@@ -147,8 +147,9 @@ def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLe
     return out
 
 
-COUNTS_CHUNK = 1000
-"""USCCs per query for the caps section's counts (well under every driver's parameter limit)."""
+COUNTS_CHUNK = 500
+"""USCCs per query for the caps section's counts (under SQLite's old limit of 999 parameters, as
+:data:`gateway.ledger.counts.CHUNK`)."""
 
 
 def excluded_counts(session: Session, caps: InspectionCaps | None,
