@@ -13,8 +13,9 @@ whole draw (freeze + run) to a floor measured in the same run (before and after 
 faster kept): selecting the eligible ids of every matter and computing their tickets in a bare
 loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
 
-It also prints the freeze's stages, among them the ledger's share (``ledger``: the caps check, one
-grouped query over the maintained counts, never one per target), and of the record
+It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
+targets the caps excluded, for the record; the population query itself joins the targets at a cap
+from the maintained counts, never one per target), and of the record
 (``shuangsui.draw/2``) the whole size, the index's and the largest parts' sizes, and the time and
 peak memory of ``docs/verify_draw.py`` (standard library) on the whole record, streamed.
 

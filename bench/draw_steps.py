@@ -162,7 +162,8 @@ def draw(url: str, record_path: str) -> dict:
         excluded = sum(frozen.stats["exclusions"].values())
     timings["freeze"] = time.perf_counter() - start
     timings["freeze_peak_mb"] = peak_rss_mb()  # the run's peak, if higher, is the step's peak_mb
-    # The freeze's stages; "ledger" is the caps check (the targets at a cap, one grouped query).
+    # The freeze's stages; "ledger" is what remains of the caps check outside the population query
+    # (which joins the targets at a cap): the counts of the targets the caps excluded, for the record.
     timings.update({f"freeze_stage_{name}": value for name, value in freeze_stages.items()})
     with gateway.write() as session:
         draws.commit(session, office, draw_id, [

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from gateway.draw.record import Exclusion
 
@@ -126,10 +126,17 @@ class YearCaps:
     def barred(self, total: int, by_department: Mapping[str, int],
                matter_departments: Mapping[str, str]) -> tuple[bool, frozenset[str]]:
         """(the total cap is reached, the matters whose department reached the per-department cap)."""
-        if total >= self.total:
+        return self.barred_by(total >= self.total,
+                              {d for d, n in by_department.items() if n >= self.per_department}, matter_departments)
+
+    @staticmethod
+    def barred_by(total_reached: bool, departments_reached: Collection[str],
+                  matter_departments: Mapping[str, str]) -> tuple[bool, frozenset[str]]:
+        """:meth:`barred` given which caps a target reached (the freeze asks the database which)."""
+        if total_reached:
             return True, frozenset(matter_departments)
         return False, frozenset(matter for matter, department in matter_departments.items()
-                                if by_department.get(department, 0) >= self.per_department)
+                                if department in departments_reached)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import operator
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -46,13 +47,14 @@ class FrozenWriter:
             key_targets: Sequence[str]) -> str:
         """Write one stratum (``population`` sorted) and return its population hash."""
         ratio = ratio if isinstance(ratio, str) else ratio_text(ratio)
-        body = canonical_bytes(list(population))
+        body = canonical_bytes(population if isinstance(population, (list, tuple)) else list(population))
         digest = hashlib.sha256(body).hexdigest()
         position = len(self.own)
         self._whole.update(b"," if position else b"")
         self._whole.update(b'{"key":' + canonical_bytes(key) + b',"population":' + body
                            + b',"ratio":' + canonical_bytes(ratio) + b"}")
-        same = len(key_targets) == len(population) and list(key_targets) == list(population)
+        same = key_targets is population or (len(key_targets) == len(population)
+                                              and all(map(operator.eq, key_targets, population)))
         self.connection.execute(insert(DrawFrozenStratum).values(
             draw_id=self.draw_id, position=position, key=key, matter=matter, risk_class=risk_class or "",
             ratio=ratio, size=len(population), population_sha256=digest, population_gzip=pack(body),

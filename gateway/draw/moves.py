@@ -96,6 +96,8 @@ class Section:
 
     def see(self, key: str, population: Iterable[str]) -> None:
         """Note which changed targets the frozen stratum ``key`` holds."""
+        if not self.usccs:  # the usual case: no change in the window, no pass over the population
+            return
         for uscc in self.usccs.intersection(population):
             self.now[uscc].add(key)
 

@@ -4,17 +4,19 @@ rules (:mod:`gateway.draw.eligibility`) to build the strata and the exclusions.
 One query reads the targets in the plan's scope that meet, or only look related to, one of the
 plan's matters; per-matter flags are computed in SQL from each pinned matter version's criteria and
 packed, with the key-inspection and registration flags, into one or a few integers per target.
-Two small queries read this year's non-key task counts and higher-level inspections, and one
-grouped query over the ledger the targets at the county's yearly caps (:mod:`gateway.ledger.queries`).
+The same query joins the targets at the county's yearly caps (:func:`gateway.ledger.queries.at_cap_rows`)
+and packs which caps each reached into its shape, so that the caps exclude whole groups of targets
+at once. Two small queries read this year's non-key task counts and higher-level inspections, and
+one the ledger's counts of the few targets the caps excluded, for the record.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
@@ -26,6 +28,7 @@ from gateway.draw.eligibility import (
     KEY_STRATUM,
     YEARLY_CAP,
     Candidate,
+    Decision,
     HigherLevelRecord,
     KeyRule,
     YearCaps,
@@ -36,7 +39,7 @@ from gateway.draw.record import Exclusion, ratio_text
 from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.models import InspectionCaps
-from gateway.ledger.queries import TargetCounts, counts_by_target, current_caps
+from gateway.ledger.queries import TargetCounts, at_cap_rows, caps_reached, counts_by_target, current_caps
 from gateway.planning.models import Plan, min_ratio_of
 from gateway.plugins.contributions import TargetCriteria
 from gateway.tasks.models import Task
@@ -116,23 +119,22 @@ def key_ratio(plan: Plan, matter: PlanMatterInfo, key_rule: KeyRule) -> Decimal:
     return max(key_rule.ratio(matter.code), *(stratum_ratio(plan, matter, rc) for rc in RISK_CLASSES))
 
 
-def yearly_inspections(session: Session, year: int) -> dict[str, int]:
+def yearly_inspections(session: Session, year: int, at_least: int = 1) -> dict[str, int]:
     """USCC -> number of its non-key tasks in plans of ``year``, plus the county departments'
-    inspections done outside the gateway that year (pulled or imported; only targets that have some)."""
-    stmt = (
-        select(Target.uscc, func.count())
-        .join(Task, Task.target_id == Target.id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .where(Plan.year == year, Task.key_inspection.is_(False))
-        .group_by(Target.uscc)
-    )
-    counts = dict(session.execute(stmt).all())
-    outside = (select(HigherLevelInspection.uscc, func.count())
-               .where(HigherLevelInspection.year == year, HigherLevelInspection.level == "county")
-               .group_by(HigherLevelInspection.uscc))
-    for uscc, count in session.execute(outside):
-        counts[uscc] = counts.get(uscc, 0) + count
-    return counts
+    inspections done outside the gateway that year (pulled or imported); only targets that have
+    ``at_least`` of them (the freeze asks for those at :data:`YEARLY_CAP`: a province's second draw
+    of a year need not hold every target drawn in the first)."""
+    drawn = (select(Target.uscc.label("uscc"))
+             .join(Task, Task.target_id == Target.id)
+             .join(Plan, Plan.id == Task.plan_id)
+             .where(Plan.year == year, Task.key_inspection.is_(False)))
+    outside = (select(HigherLevelInspection.uscc.label("uscc"))
+               .where(HigherLevelInspection.year == year, HigherLevelInspection.level == "county"))
+    both = union_all(drawn, outside).subquery()
+    stmt = select(both.c.uscc, func.count()).group_by(both.c.uscc)
+    if at_least > 1:
+        stmt = stmt.having(func.count() >= at_least)
+    return dict(session.execute(stmt).all())
 
 
 def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLevelRecord]]:
@@ -145,16 +147,21 @@ def higher_level_records(session: Session, year: int) -> dict[str, list[HigherLe
     return out
 
 
-def targets_at_cap(session: Session, year: int) -> tuple[InspectionCaps | None, YearCaps | None,
-                                                         dict[str, TargetCounts]]:
-    """The year's published caps, as a row and as the freeze applies them, and the counts of the
-    targets at one of them. Only those targets come back from the ledger: one grouped query, never
-    one per target (nothing when no caps are published)."""
-    published = current_caps(session, year)
-    if published is None:
-        return None, None, {}
-    caps = YearCaps(published.per_department, published.total, published.key_targets_exempt)
-    return published, caps, counts_by_target(session, year, caps=published, at_cap_only=True)
+COUNTS_CHUNK = 500
+"""USCCs per query for the caps section's counts (under SQLite's old limit of 999 parameters, as
+:data:`gateway.ledger.counts.CHUNK`)."""
+
+
+def excluded_counts(session: Session, caps: InspectionCaps | None,
+                    exclusions: Iterable[Exclusion]) -> dict[str, TargetCounts]:
+    """The ledger's counts, under ``caps``, of the targets the caps excluded (nothing without caps)."""
+    if caps is None:
+        return {}
+    excluded = sorted({e.uscc for e in exclusions if e.reason == CAPS_REASON})
+    counts: dict[str, TargetCounts] = {}
+    for start in range(0, len(excluded), COUNTS_CHUNK):
+        counts.update(counts_by_target(session, caps.year, usccs=excluded[start:start + COUNTS_CHUNK], caps=caps))
+    return counts
 
 
 def caps_section(caps: InspectionCaps | None, counts: dict[str, TargetCounts],
@@ -181,6 +188,27 @@ def caps_section(caps: InspectionCaps | None, counts: dict[str, TargetCounts],
 MEETS, RELATED = 2, 1
 
 
+def _conditions(criteria: TargetCriteria) -> list:
+    """The criteria's conditions, the cheapest first: the first one is the matter's gate."""
+    licences = or_(*(has_licence(name) for name in criteria.required_licences)) if criteria.required_licences else None
+    keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
+                if criteria.scope_keywords else None)
+    types = Target.type.in_(criteria.target_types) if criteria.target_types else None
+    return [c for c in (licences, keywords, types) if c is not None]
+
+
+def related_clause(matters: list[PlanMatterInfo]):
+    """SQL true for a target that meets, or only looks related to, one of ``matters``: one whose
+    :func:`matter_code_clause` is not 0 for some matter, i.e. one that passes some matter's gate."""
+    gates = []
+    for matter in matters:
+        conditions = _conditions(matter.criteria)
+        if not conditions:
+            return and_(True)
+        gates.append(conditions[0])
+    return or_(*gates)
+
+
 def matter_code_clause(criteria: TargetCriteria):
     """2 when a target meets the criteria, 1 when it is only related to the matter (holds one of its
     licences, or, for a matter that asks for no licence, has one of its keywords), else 0.
@@ -188,11 +216,7 @@ def matter_code_clause(criteria: TargetCriteria):
     The cheapest condition is tested first and the others only when it holds, so a target unrelated
     to the matter costs one test.
     """
-    licences = or_(*(has_licence(name) for name in criteria.required_licences)) if criteria.required_licences else None
-    keywords = (or_(*(contains(Target.business_scope, k) for k in criteria.scope_keywords))
-                if criteria.scope_keywords else None)
-    types = Target.type.in_(criteria.target_types) if criteria.target_types else None
-    conditions = [c for c in (licences, keywords, types) if c is not None]
+    conditions = _conditions(criteria)
     if not conditions:
         return literal(MEETS)
     gate, rest = conditions[0], conditions[1:]
@@ -245,32 +269,35 @@ def candidate_codes(matters: list[PlanMatterInfo], key_rule: KeyRule) -> list:
 
 @dataclass(frozen=True)
 class _Shape:
-    """What the freeze does with every target of one (risk class, codes) shape."""
+    """What the freeze does with every target of one (risk class, codes, caps reached) shape."""
 
     key: bool
     closed: bool
     inactive: bool
     matched: tuple[str, ...]
     marked: tuple[str, ...]
+    total_reached: bool = False
+    """The target reached the county's total cap."""
+    departments_reached: frozenset[str] = frozenset()
+    """The departments whose county cap the target reached."""
 
-    @property
-    def plain(self) -> bool:
-        """No rule but the yearly cap and higher-level inspections can apply to such a target."""
-        return not (self.closed or self.inactive or self.marked)
 
-
-def _decode(shape: tuple, codes: list[str]) -> _Shape:
+def _decode(shape: tuple, codes: list[str], departments: list[str]) -> _Shape:
+    """A shape of :func:`candidate_groups` read with the plan's matters' ``codes`` and
+    :func:`cap_departments`."""
     first = shape[1]
     values = []
-    for position, code in enumerate(shape[1:]):
+    for position, code in enumerate(shape[1:-1]):
         rest = code >> 3 if position == 0 else code
         for _ in codes[position * MATTERS_PER_CODE:(position + 1) * MATTERS_PER_CODE]:
             rest, value = divmod(rest, 3)
             values.append(value)
+    total_reached, departments_reached = caps_reached(shape[-1], departments)
     return _Shape(
         key=bool(first & 1), closed=bool(first & 2), inactive=bool(first & 4),
         matched=tuple(code for code, value in zip(codes, values) if value == MEETS),
         marked=tuple(code for code, value in zip(codes, values) if value == RELATED),
+        total_reached=total_reached, departments_reached=departments_reached,
     )
 
 
@@ -278,36 +305,47 @@ SEPARATOR = ","
 """Joins the USCCs of one shape in SQL; a USCC is 18 digits and capital letters, never a comma."""
 
 
-def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule):
+def cap_departments(matters: list[PlanMatterInfo]) -> list[str]:
+    """The departments leading the plan's matters, in the order of their caps' bits."""
+    return sorted({m.department for m in matters})
+
+
+def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo], key_rule: KeyRule,
+                     caps: InspectionCaps | None = None):
     """(shape, count, USCCs joined by :data:`SEPARATOR`) for every shape, where a shape is (risk
-    class, code, …) of :func:`candidate_codes`, over the targets in the plan's scope that meet, or
-    only look related to, one of the plan's matters.
+    class, code, …, caps reached) of :func:`candidate_codes`, over the targets in the plan's scope
+    that meet, or only look related to, one of the plan's matters. The last item says which of
+    ``caps`` (the year's current ones; None: none published) the target reached, as
+    :func:`gateway.ledger.queries.caps_reached` reads it with :func:`cap_departments`.
 
     The database groups the targets by shape and joins each group's USCCs into one string, so
-    that half a million candidates come back as a few dozen rows and never pass through a Python
+    that half a million candidates come back as a few hundred rows and never pass through a Python
     loop one by one; the caller splits a group when it needs its USCCs (a joined string costs 19
     bytes per target, a list of Python strings 75).
     """
     codes = candidate_codes(matters, key_rule)
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
-        # The filter repeats the code expressions, but a plain query lets PostgreSQL scan the
-        # table with parallel workers, which more than pays for it.
-        related = or_(*(code >= (8 if index == 0 else 1) for index, code in enumerate(codes)))
-        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
-            .where(scope_clause(plan.scope), related).subquery()
-        joined = func.string_agg(inner.c.uscc, SEPARATOR)
+    join = func.string_agg if postgresql else func.group_concat
+    columns = [Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))]
+    source = Target.__table__
+    if caps is None:
+        columns.append(literal(0, BigInteger).label("capped"))
     else:
-        # OFFSET 0 keeps SQLite from folding the filter into the inner query, so each target's
-        # codes are computed once.
-        inner = select(Target.uscc, Target.risk_class, *(c.label(f"c{i}") for i, c in enumerate(codes))) \
-            .where(scope_clause(plan.scope)).offset(0).subquery()
-        joined = func.group_concat(inner.c.uscc, SEPARATOR)
-    shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes)))]
-    stmt = select(*shape, func.count(), joined).group_by(*shape)
+        rows = at_cap_rows(plan.year, caps, cap_departments(matters)).subquery()
+        reached = (select(rows.c.uscc, func.sum(rows.c.bit).cast(BigInteger).label("code"))
+                   .group_by(rows.c.uscc).subquery())
+        source = source.outerjoin(reached, reached.c.uscc == Target.uscc)
+        columns.append(func.coalesce(reached.c.code, 0).label("capped"))
+    # The filter tests the matters' gates again, but it keeps the targets related to no matter out
+    # of the join, and a plain query lets PostgreSQL scan the table with parallel workers.
+    inner = select(*columns).select_from(source).where(scope_clause(plan.scope), related_clause(matters))
     if not postgresql:
-        stmt = stmt.where(or_(*(inner.c[f"c{i}"] >= (8 if i == 0 else 1) for i in range(len(codes)))))
+        inner = inner.offset(0)  # keeps SQLite from computing each target's codes again per use
+    inner = inner.subquery()
+    joined = join(inner.c.uscc, SEPARATOR)
+    shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes))), inner.c.capped]
+    stmt = select(*shape, func.count(), joined).group_by(*shape)
     # All rows at once: the driver's buffer of the result is released before the strata are built.
     return [(tuple(key), count, text) for *key, count, text in connection.execute(stmt).all()]
 
@@ -320,39 +358,42 @@ def _split(key: tuple, count: int, text: str) -> list[str]:
 
 
 class _Rules:
-    """The article 15 rules as the freeze applies them to the candidates that need them one by one
-    (:func:`eligibility.decide`): the inputs read from the database, and the exclusions found."""
+    """The article 15 rules as the freeze applies them (:func:`eligibility.decide`): once per shape,
+    and one by one to the few candidates whose own inputs may change the answer (inspected by a
+    higher level, or at the yearly cap); the inputs read from the database, and the exclusions found."""
 
     def __init__(self, session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> None:
-        self.counts = yearly_inspections(session, plan.year)
-        timing.lap("freeze_population")  # the caps check ("ledger") is timed apart
-        self.published, self.caps, self.at_cap = targets_at_cap(session, plan.year)
-        timing.lap("ledger")
+        # Only the targets at the yearly cap: decide() asks no more of the count.
+        self.counts = yearly_inspections(session, plan.year, YEARLY_CAP)
+        self.published = current_caps(session, plan.year)
+        published = self.published
+        self.caps = (None if published is None
+                     else YearCaps(published.per_department, published.total, published.key_targets_exempt))
         self.higher = higher_level_records(session, plan.year)
         self.matter_departments = {m.code: m.department for m in matters}
         self.levels = dict(session.execute(select(Department.code, Department.level)).all())
         self.exclusions: list[Exclusion] = []
-        # Targets that a higher-level inspection or (unless they are key targets) the yearly cap
-        # may take out go through the rules one by one; the others join every stratum they meet.
-        capped = {uscc for uscc, count in self.counts.items() if count >= YEARLY_CAP}
-        caps = self.caps
-        self.special = {False: set(self.higher) | capped | set(self.at_cap),
-                        True: set(self.higher) | (set(self.at_cap) if caps and caps.applies(True) else set())}
+        # Key targets are not held to the yearly cap: for them only higher-level inspections differ.
+        self.special = {False: set(self.higher) | set(self.counts), True: set(self.higher)}
 
-    def eligible(self, uscc: str, risk_class: str, decoded: "_Shape") -> tuple[str, ...]:
-        """The matters ``uscc`` is eligible for; its exclusions are added to :attr:`exclusions`."""
+    def decide(self, uscc: str, risk_class: str, decoded: "_Shape") -> Decision:
+        """The decision on ``uscc`` (its own inputs looked up; "" for a shape's other targets)."""
         barred = (higher_level_matters(self.higher[uscc], self.matter_departments, self.levels)
                   if uscc in self.higher else set())
-        capped_total, capped_matters = (self.caps.barred(self.at_cap[uscc].total, self.at_cap[uscc].by_department,
-                                                         self.matter_departments)
-                                        if uscc in self.at_cap and self.caps.applies(decoded.key)
-                                        else (False, frozenset()))
-        decision = decide(Candidate(
+        capped_total, capped_matters = (
+            YearCaps.barred_by(decoded.total_reached, decoded.departments_reached, self.matter_departments)
+            if self.caps is not None and self.caps.applies(decoded.key)
+            else (False, frozenset()))
+        return decide(Candidate(
             uscc=uscc, risk_class=risk_class, status="closed" if decoded.closed else "operating",
             active=not decoded.inactive, key=decoded.key, matched=decoded.matched, marked=decoded.marked,
             higher_level=frozenset(barred), inspections=self.counts.get(uscc, 0),
             capped_total=capped_total, capped=capped_matters,
         ))
+
+    def eligible(self, uscc: str, risk_class: str, decoded: "_Shape") -> tuple[str, ...]:
+        """The matters ``uscc`` is eligible for; its exclusions are added to :attr:`exclusions`."""
+        decision = self.decide(uscc, risk_class, decoded)
         self.exclusions.extend(decision.exclusions)
         return decision.eligible
 
@@ -373,9 +414,10 @@ class PopulationStream:
     stats: dict[str, Any]
     caps: dict[str, Any] | None
 
-    def strata(self) -> Iterator[tuple[Stratum, list[str]]]:
-        """(stratum, its key-inspection targets) in record order, each built when asked for; a
-        group's joined USCCs are dropped once its last stratum is built."""
+    def strata(self) -> Iterator[tuple[Stratum, Sequence[str]]]:
+        """(stratum, its key-inspection targets) in record order, each built when asked for (a key
+        stratum's key targets are its population itself); a group's joined USCCs are dropped once
+        its last stratum is built."""
         uses = Counter(index for sources in self.sources.values() for index, _ in sources)
         self.stats.update(eligible=0, key_targets=0)
         for matter in self.matters:
@@ -395,55 +437,58 @@ class PopulationStream:
                     self.stats["key_targets"] += len(population)
                     built = Stratum(key_stratum(matter.code), matter.code, key_ratio(self.plan, matter, self.key_rule),
                                     population)
-                    yield built, list(built.population)
                 else:
-                    yield Stratum(f"{matter.code}:{stratum}", matter.code, stratum_ratio(self.plan, matter, stratum),
-                                  population, stratum), []
-                del population
+                    built = Stratum(f"{matter.code}:{stratum}", matter.code, stratum_ratio(self.plan, matter, stratum),
+                                    population, stratum)
+                del population  # the stratum holds its own sorted tuple
+                yield built, built.population if stratum == KEY_STRATUM else ()
+                del built
 
 
 def stream_population(session: Session, plan: Plan, matters: list[PlanMatterInfo]) -> PopulationStream:
     """Every stratum's eligible population and every exclusion, for ``plan`` as of now. One query
     reads, per target, whether it meets each matter's criteria or is only related to the matter
     (:func:`matter_code_clause`; related targets are excluded as ``criteria_not_met``), packed into
-    a few integers (:func:`candidate_codes`). The article 15 rules are :func:`eligibility.decide`;
-    they run once per shape (risk class and codes: a few dozen distinct values), and one by one
-    only where a rule may apply to one target and not its shape's others (closed, inactive,
-    related to a matter it does not meet, inspected by a higher level, at the yearly cap or at one
-    of the county's caps). The strata are built afterwards, one at a time
-    (:meth:`PopulationStream.strata`)."""
+    a few integers (:func:`candidate_codes`), with the county's caps it reached. The article 15
+    rules are :func:`eligibility.decide`; they run once per shape (risk class, codes and caps
+    reached: a few dozen to a few hundred distinct values), and one by one only where a rule may
+    apply to one target and not its shape's others (inspected by a higher level, or at the yearly
+    cap). The strata are built afterwards, one at a time (:meth:`PopulationStream.strata`)."""
     key_rule = KeyRule.from_dict(plan.key_rule)
     rules = _Rules(session, plan, matters)
-    codes = [m.code for m in matters]
-    groups = candidate_groups(session, plan, matters, key_rule)
+    codes, departments = [m.code for m in matters], cap_departments(matters)
+    groups = candidate_groups(session, plan, matters, key_rule, rules.published)
     sources: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = {}
     extra: dict[tuple[str, str], list[str]] = {}
     for index, (shape, count, text) in enumerate(groups):
-        risk_class, decoded = shape[0], _decode(shape, codes)
-        one_by_one = rules.special[decoded.key]
+        risk_class, decoded = shape[0], _decode(shape, codes, departments)
         # Key targets are inspected apart (article 15/28): their own stratum per matter.
         stratum = KEY_STRATUM if decoded.key else risk_class
-        if not decoded.plain:
-            irregular = _split(shape, count, text)
+        # The shape's decision holds for each of its targets but those with inputs of their own.
+        shared = rules.decide("", risk_class, decoded)
+        one_by_one = rules.special[decoded.key]
+        usccs = _split(shape, count, text) if shared.exclusions or one_by_one else []
+        irregular = [uscc for uscc in usccs if uscc in one_by_one] if one_by_one else []
+        skip = frozenset(irregular)
+        for code in shared.eligible:
+            sources.setdefault((code, stratum), []).append((index, skip))
+        if not shared.eligible:
             groups[index] = (shape, count, None)
-        elif one_by_one:
-            irregular = [uscc for uscc in _split(shape, count, text) if uscc in one_by_one]
-        else:
-            irregular = []
-        if decoded.plain:
-            for code in decoded.matched:
-                sources.setdefault((code, stratum), []).append((index, frozenset(irregular)))
+        if shared.exclusions:
+            rules.exclusions += [Exclusion(uscc, e.reason, e.matter) for uscc in usccs if uscc not in skip
+                                 for e in shared.exclusions]
         for uscc in irregular:
             for code in rules.eligible(uscc, risk_class, decoded):
                 extra.setdefault((code, stratum), []).append(uscc)
-        del irregular
+        del usccs, irregular
+    timing.lap("freeze_population")  # the candidates, with the caps each reached, and the rules
     exclusions = rules.exclusions
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
     stats = {"candidates": sum(count for _, count, _ in groups),
              "exclusions": dict(Counter(e.reason for e in exclusions))}
-    caps = caps_section(rules.published, rules.at_cap, exclusions)
+    caps = caps_section(rules.published, excluded_counts(session, rules.published, exclusions), exclusions)
+    timing.lap("ledger")  # the caps section: the counts of the targets the caps excluded
     del rules
-    timing.lap("freeze_population")
     return PopulationStream(plan, matters, key_rule, groups, sources, extra, exclusions, stats, caps)
 
 
@@ -454,7 +499,7 @@ def compute_population(session: Session, plan: Plan, matters: list[PlanMatterInf
     strata, key_targets = [], {}
     for stratum, key_targets_of in stream.strata():
         strata.append(stratum)
-        key_targets[stratum.key] = key_targets_of
+        key_targets[stratum.key] = list(key_targets_of)
     return Population(strata, key_targets, stream.exclusions, stream.stats, stream.caps)
 
 

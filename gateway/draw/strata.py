@@ -50,10 +50,13 @@ class Stratum:
         exact_ratio(self.ratio)
         if not isinstance(self.ratio, Decimal):
             object.__setattr__(self, "ratio", Decimal(self.ratio))
-        population = tuple(sorted(self.population))
-        if any(map(operator.eq, population, islice(population, 1, None))):
-            repeated = next(a for a, b in zip(population, population[1:]) if a == b)
-            raise ValueError(f"分层 {self.key} 的检查对象名单中重复出现 {repeated}")
+        population = tuple(self.population)
+        # Usually given sorted (the freeze sorts it, the frozen strata store it so): then one pass.
+        if not all(map(operator.lt, population, islice(population, 1, None))):
+            population = tuple(sorted(population))
+            if any(map(operator.eq, population, islice(population, 1, None))):
+                repeated = next(a for a, b in zip(population, population[1:]) if a == b)
+                raise ValueError(f"分层 {self.key} 的检查对象名单中重复出现 {repeated}")
         object.__setattr__(self, "population", population)
 
     @property

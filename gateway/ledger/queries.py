@@ -13,13 +13,13 @@ caps (or, before any are published, :data:`gateway.ledger.channels.DEFAULT_EXEMP
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Integer, Select, String, case, func, literal, null, select, union, union_all
+from sqlalchemy import BigInteger, Integer, Select, String, case, func, literal, null, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from gateway.directory.models import Target
@@ -239,7 +239,39 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
             select(department.uscc).where(department.year == year, department.n >= caps.per_department,
                                           department.department_code != ""))
         stmt = stmt.where(by_department.uscc.in_(at_cap))
-    return _collect(_streamed(session, stmt.order_by(by_department.uscc)))
+    stmt = stmt.order_by(by_department.uscc)
+    # A few targets named: read at once. Through a cursor PostgreSQL would plan for the first rows
+    # and walk the year's whole index in USCC order to find them.
+    return _collect(session.execute(stmt) if usccs is not None else _streamed(session, stmt))
+
+
+MAX_CAP_DEPARTMENTS = 62
+"""Departments :func:`at_cap_rows` tells apart: their bits and the total's fit in a 64-bit integer."""
+
+
+def at_cap_rows(year: int, caps: InspectionCaps, departments: Sequence[str]) -> Select:
+    """SELECT of (``uscc``, ``bit``) rows, from the maintained counts under ``caps`` (those of the
+    year's current caps' exempt channels): bit 1 for a target whose total reached ``caps.total``,
+    ``2 << i`` for each ``departments[i]`` whose count of the target reached ``caps.per_department``.
+    A target has at most one row per bit, so the sum of its rows' bits says which caps it reached
+    (:func:`caps_reached`). Two range reads of the ``(year, n)`` indexes; the freeze joins them to its
+    candidates in SQL, so that no target at a cap is read one by one."""
+    if len(departments) > MAX_CAP_DEPARTMENTS:
+        raise ValueError(f"at most {MAX_CAP_DEPARTMENTS} departments")
+    bits = {department: 2 << i for i, department in enumerate(departments)}
+    return union_all(
+        select(LedgerTargetCount.uscc.label("uscc"), literal(1, BigInteger).label("bit"))
+        .where(LedgerTargetCount.year == year, LedgerTargetCount.n >= caps.total),
+        select(LedgerDepartmentCount.uscc.label("uscc"),
+               case(bits, value=LedgerDepartmentCount.department_code).cast(BigInteger).label("bit"))
+        .where(LedgerDepartmentCount.year == year, LedgerDepartmentCount.n >= caps.per_department,
+               LedgerDepartmentCount.department_code.in_(sorted(bits))))
+
+
+def caps_reached(code: int, departments: Sequence[str]) -> tuple[bool, frozenset[str]]:
+    """(the total cap reached, the departments whose cap was reached) from the sum of a target's
+    :func:`at_cap_rows` bits."""
+    return bool(code & 1), frozenset(d for i, d in enumerate(departments) if code & (2 << i))
 
 
 def ledger_counts_by_target(session: Session, year: int, *, usccs: Collection[str] | None = None,

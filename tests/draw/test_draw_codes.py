@@ -41,13 +41,13 @@ def test_codes_agree_with_the_flags_for_25_matters(gateway):
     assert rows
     for row in rows:
         uscc, risk_class, status, active, key = row[:5]
-        shape = (risk_class, *row[5:7])
+        shape = (risk_class, *row[5:7], 0)
         values = row[7:]
-        decoded = _decode(shape, [m.code for m in matters])
+        decoded = _decode(shape, [m.code for m in matters], [])
         assert decoded.key == bool(key), uscc
         assert decoded.closed == (status in INACTIVE_STATUSES), uscc
         assert decoded.inactive == (not active), uscc
         assert decoded.matched == tuple(m.code for m, v in zip(matters, values) if v == MEETS), uscc
         assert decoded.marked == tuple(m.code for m, v in zip(matters, values) if v == RELATED), uscc
     # the second column is really used: some targets meet matters 17 to 25
-    assert any(code >= "m16" for r in rows for code in _decode((r[1], *r[5:7]), [m.code for m in matters]).matched)
+    assert any(code >= "m16" for r in rows for code in _decode((r[1], *r[5:7], 0), [m.code for m in matters], []).matched)
