@@ -67,6 +67,12 @@ FINISH_DELIVERED = text(
 ).bindparams(bindparam("now", type_=DateTime()))
 
 
+def _rows_update():
+    """An UPDATE of outbox rows by id. The worker holds no ORM objects of them, so the session has
+    nothing to synchronise: no RETURNING of the ids (or SELECT beforehand) to do that."""
+    return update(OutboxRecord).execution_options(synchronize_session=False)
+
+
 class SingleWorkerError(RuntimeError):
     """A second worker on SQLite, or a worker whose registration another process took over."""
 
@@ -338,7 +344,7 @@ class Worker:
                     rows = group
                 else:
                     # Part of it is elsewhere (another worker holds it): send ours in a new batch.
-                    session.execute(update(OutboxRecord).where(self._among([r.id for r in group]))
+                    session.execute(_rows_update().where(self._among([r.id for r in group]))
                                     .values(batch_key=None))
                     key = None
                     candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)),
@@ -367,7 +373,7 @@ class Worker:
                 session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), group)
             others = [r.id for r in rows if r.id not in built]
             if others:
-                session.execute(update(OutboxRecord).where(self._among(others))
+                session.execute(_rows_update().where(self._among(others))
                                 .values(attempts=OutboxRecord.attempts + 1, **leased))
         return Batch(kind, key, body, [r.id for r in rows], [r.record_id for r in rows], resend=resend,
                      dead_on_claim=dead)
@@ -563,7 +569,7 @@ class Worker:
                       lease_expires_at=None, last_error=answer.describe(), last_outcome=answer.outcome_label)
         if not keep_key:
             values["batch_key"] = None
-        session.execute(update(OutboxRecord).where(self._among(held)).values(**values))
+        session.execute(_rows_update().where(self._among(held)).values(**values))
         tally.retried += len(held)
         log.warning("批次 %s（%s，%d 条）推送失败：%s；第 %d 次尝试，%.1f 秒后重试",
                     batch.key, batch.kind, len(held), answer.describe(), attempts, delay)
@@ -586,7 +592,7 @@ class Worker:
         else:
             # Our key names another body at the platform: a new generation gives a new key.
             values = dict(batch_key=None, generation=OutboxRecord.generation + 1)
-        session.execute(update(OutboxRecord).where(self._among(held)).values(
+        session.execute(_rows_update().where(self._among(held)).values(
             state="pending", next_attempt_at=now, lease_owner=None, lease_expires_at=None,
             last_error=answer.describe(), last_outcome=answer.outcome_label, **values))
         tally.retried += len(held)
@@ -605,7 +611,7 @@ class Worker:
     def _dead_letter(self, session: Session, row_id: int, record_id: str, kind: str, outcome: str,
                      message: str, errors: list[dict[str, Any]], now: datetime,
                      receipt: dict[str, Any] | None = None) -> None:
-        session.execute(update(OutboxRecord).where(OutboxRecord.id == row_id).values(
+        session.execute(_rows_update().where(OutboxRecord.id == row_id).values(
             state="dead", last_error=message, field_errors={"errors": errors}, last_outcome=outcome,
             lease_owner=None, lease_expires_at=None, batch_key=None, last_attempt_at=now, receipt=receipt,
         ))
