@@ -6,7 +6,7 @@ Times are the test's clock, never the wall clock."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from gateway.sync.models import OutboxRecord
 from tests.sync.world import build_results_world
@@ -78,9 +78,17 @@ def test_a_pass_after_the_database_dropped_every_connection_connects_afresh(gate
     worker = make_worker(batch_size=10)
     assert worker.run_pass().delivered == 10
     world.publish(world.task_ids[10:])
-    # A restart as the worker sees it: every connection its pool keeps is gone.
-    with gateway.engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    # A restart as the worker sees it: every connection its pool keeps is gone (ended from a
+    # connection of another engine; other tests' connections to this database are left alone).
+    kept = [gateway.engine.connect() for _ in range(gateway.engine.pool.checkedin())]
+    pids = [conn.scalar(text("SELECT pg_backend_pid()")) for conn in kept]
+    for conn in kept:
+        conn.close()
+    other = create_engine(gateway.settings.database_url)
+    with other.connect() as conn:
+        ended = conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS INTEGER[])) AS pid"),
+                             {"pids": pids}).scalars().all()
+    other.dispose()
+    assert ended and all(ended)
     assert worker.run_pass().delivered == 10
     assert stored_once(platform, 20)
