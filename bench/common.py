@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("SHUANGSUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Benchmark databases are named <prefix><name>_<random>: a shared server tells whose they are.
+DB_PREFIX = os.environ.get("SHUANGSUI_BENCH_DB_PREFIX", "bench_")
 
 
 def fresh_sqlite(folder: Path, name: str) -> str:
@@ -29,7 +31,7 @@ def fresh_sqlite(folder: Path, name: str) -> str:
 def fresh_postgresql(name: str) -> str:
     from gateway.migrate import upgrade
 
-    db = f"bench_{name}_{uuid.uuid4().hex[:6]}"
+    db = f"{DB_PREFIX}{name}_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{db}"')

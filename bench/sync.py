@@ -13,7 +13,9 @@
 4. Compares the platform's control counts with the database: ``lost`` are published results the
    platform does not hold, ``duplicates`` records it stored more than once.
 5. Measures, in the same run, one worker without faults against a bare loop of signed batch POSTs
-   of the same records (both on a fresh platform).
+   of the same records (both on a fresh platform), and the CPU each spent per batch: the workers,
+   their PostgreSQL backends and the platform against the bare loop's client and the platform (on a
+   machine with no idle core the ratio follows those sums).
 
 The last line is ``delivered=N lost=L duplicates=D rate=R records/s`` (with ``--db both``, the
 PostgreSQL run's). ``tests/sync/test_soak.py`` runs a short version of the same soak.
@@ -29,7 +31,9 @@ at each platform latency, beside ``--scale`` bare loops at once (the mock platfo
 four workers cannot go faster than the platform serves); ``--rate-limited N``: N records, two workers, the platform at 2 requests a
 second in bursts of 1, the requests counted; ``--db-restarts N``: the soak on a private throwaway
 PostgreSQL cluster (``bench.common.PrivateCluster``, port ``--private-port``) crashed and started
-again N times mid-sync. Each prints the workflow's steps' times and the load average.
+again N times mid-sync. Each prints the workflow's steps (record, review, publish, the outbox row:
+time and statements per result) and the load average. Benchmark databases on the shared server are
+named ``$SHUANGSUI_BENCH_DB_PREFIX<name>_…`` (default ``bench_``).
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, update  # noqa: E402
+from sqlalchemy import event, func, select, update  # noqa: E402
 
 from bench.common import (  # noqa: E402
     PrivateCluster,
@@ -108,36 +112,53 @@ def publish_results(url: str, instance: Path, n: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = build_results_world(gateway, n)
     built = time.perf_counter() - started
-    # Where the time goes: each step of the workflow timed around the service call (the commits,
-    # every 250 results, are the rest).
-    steps = {"record_result": 0.0, "review_result": 0.0, "publish_result": 0.0}
+    # Where the time goes: each step of the workflow timed around the service call, the outbox row
+    # (inside the publication) on its own, and the statements each sends (the commits, every 250
+    # results, are the rest).
+    steps = {"record_result": 0.0, "review_result": 0.0, "publish_result": 0.0, "enqueue": 0.0}
+    statements = dict.fromkeys(steps, 0)
+    stack: list[str] = []
     originals = {name: getattr(world_module.service, name) for name in steps}
 
     def timed(name):
         def call(*args, **kwargs):
+            stack.append(name)
             t0 = time.perf_counter()
             try:
                 return originals[name](*args, **kwargs)
             finally:
                 steps[name] += time.perf_counter() - t0
+                stack.pop()
         return call
+
+    def count(*_args):
+        if stack:
+            statements[stack[-1]] += 1
 
     for name in steps:
         setattr(world_module.service, name, timed(name))
+    event.listen(gateway.engine, "before_cursor_execute", count)
     try:
         t0 = time.perf_counter()
         world.publish(per_transaction=250)
         workflow = time.perf_counter() - t0
     finally:
+        event.remove(gateway.engine, "before_cursor_execute", count)
         for name, function in originals.items():
             setattr(world_module.service, name, function)
     elapsed = time.perf_counter() - started
     with gateway.read() as session:
         ids = list(session.scalars(select(OutboxRecord.record_id).where(OutboxRecord.kind == "result")))
     gateway.dispose()
-    log(f"  publishing {n} results: targets and tasks {built:.1f} s; record {steps['record_result']:.1f} s, "
-        f"review {steps['review_result']:.1f} s, publish (with the outbox row) {steps['publish_result']:.1f} s, "
-        f"commits {workflow - sum(steps.values()):.1f} s ({workflow / max(n, 1) * 1000:.1f} ms per result; "
+    steps["publish_result"] -= steps["enqueue"]  # the publication's own work, without its outbox row
+    per = max(n, 1)
+
+    def step(label: str, name: str) -> str:
+        return f"{label} {steps[name]:.1f} s ({steps[name] / per * 1000:.1f} ms, {statements[name] / per:.0f} statements)"
+
+    log(f"  publishing {n} results: targets and tasks {built:.1f} s; per result: {step('record', 'record_result')}, "
+        f"{step('review', 'review_result')}, {step('publish', 'publish_result')}, {step('outbox enqueue', 'enqueue')}; "
+        f"commits {workflow - sum(steps.values()):.1f} s ({workflow / per * 1000:.1f} ms per result in all; "
         f"load average {load_average()})")
     return {"record_ids": ids, "seconds": elapsed, "steps": steps}
 
@@ -234,6 +255,15 @@ def registered_pid(engine, pid: int) -> bool:
         return conn.execute(select(func.count()).select_from(SyncWorker).where(SyncWorker.pid == pid)).scalar_one() > 0
 
 
+def waiting_rows(engine) -> int:
+    """Rows pending or in flight (read through the partial index of the waiting rows)."""
+    from gateway.sync.models import OutboxRecord
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(OutboxRecord)
+                            .where(OutboxRecord.state.in_(("pending", "in_flight")))).scalar_one()
+
+
 def registered_workers(engine) -> int:
     from gateway.sync.models import SyncWorker
 
@@ -255,15 +285,59 @@ def surviving(call, *args, timeout: float = 120.0):
             time.sleep(0.2)
 
 
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user and system) process ``pid`` has used, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(url: str, worker_pids: list[int], platform_pid: int | None,
+                since: dict[str, Any] | None = None, engine=None) -> dict[str, Any]:
+    """CPU seconds of the worker processes, of the PostgreSQL backends serving ``url``'s database
+    (a server on this machine: client backends, not the supervisor's own through ``engine``, nor
+    autovacuum's) and of the platform; with ``since``, what was spent after it."""
+    import sqlalchemy as sa
+
+    backends: dict[int, float] = {}
+    if url.startswith("postgresql"):
+        with engine.connect() as conn:
+            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")).scalars().all()
+        backends = {pid: _process_cpu(pid) for pid in pids}
+    now = {"workers": sum(_process_cpu(pid) for pid in worker_pids), "backends": backends,
+           "platform": _process_cpu(platform_pid) if platform_pid else 0.0}
+    if since is None:
+        return now
+    return {"workers": now["workers"] - since["workers"], "platform": now["platform"] - since["platform"],
+            "database": sum(cpu - since["backends"].get(pid, 0.0) for pid, cpu in backends.items())}
+
+
+def cpu_line(cpu: dict[str, float] | None, batches: int) -> str:
+    """CPU milliseconds per batch of each process group (``cpu`` from :func:`cpu_seconds` with ``since``)."""
+    if not cpu:
+        return ""
+    per = 1000 / max(batches, 1)
+    parts = [f"{label} {cpu[key] * per:.1f} ms" for key, label in
+             (("client", "bare-loop client"), ("workers", "workers"), ("database", "their PostgreSQL"),
+              ("platform", "platform")) if key in cpu]
+    return "CPU per batch: " + ", ".join(parts)
+
+
 def deliver_with_workers(url: str, instance: Path, platform_url: str, config: SoakConfig, n: int,
                          kills: bool, workers: int, folder: Path, requeue: bool = False,
-                         cluster=None, db_restarts: int = 0) -> dict[str, Any]:
+                         cluster=None, db_restarts: int = 0, platform_pid: int | None = None) -> dict[str, Any]:
     """Run ``workers`` worker processes until ``n`` rows are delivered or dead; SIGKILL them at
     random moments if ``kills``. Returns the elapsed time and what happened.
 
     ``requeue``: start the workers on an empty queue, wait until they are up, then put every row
-    back in the queue and start the clock (a rate without process start-up)."""
-    from gateway.db import make_engine
+    back in the queue and start the clock (a rate without process start-up); the run then ends at
+    the last row's ``delivered_at``, not at the supervisor's next look, and the CPU seconds that the
+    workers, their PostgreSQL backends and the platform spent are measured."""
+    from gateway.db import make_engine, utcnow
+    from gateway.sync.models import OutboxRecord
 
     rng = random.Random(config.seed)
     engine = make_engine(url)
@@ -277,6 +351,8 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
             time.sleep(0.05)
         requeue_everything(url)
         started = time.perf_counter()
+        started_utc = utcnow()
+        cpu_before = cpu_seconds(url, [c.process.pid for c in children], platform_pid, engine=engine)
     wanted_kills = config.kills_per_worker * workers if kills else 0
     if config.max_kills is not None:
         wanted_kills = min(wanted_kills, config.max_kills)
@@ -287,8 +363,15 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
     # 1/(N+1), 2/(N+1), ... of the records.
     restart_marks = [n * (k + 1) // (db_restarts + 1) for k in range(db_restarts)]
     restarts: list[float] = []
+    cpu = None
     try:
         while time.perf_counter() - started < config.timeout:
+            if not (kills or db_restarts):  # a clean run: only whether rows still wait (a small index)
+                if surviving(waiting_rows, engine) == 0:
+                    done_at = time.perf_counter()
+                    break
+                time.sleep(0.25)
+                continue
             counts = surviving(outbox_counts, engine)
             if counts.get("delivered", 0) + counts.get("dead", 0) >= n:
                 done_at = time.perf_counter()
@@ -318,12 +401,17 @@ def deliver_with_workers(url: str, instance: Path, platform_url: str, config: So
                     raise RuntimeError(f"worker {child.index} exited with {child.process.returncode}; "
                                        f"see {child.log_path}")
             time.sleep(0.05)
+        if requeue and done_at is not None:
+            cpu = cpu_seconds(url, [c.process.pid for c in children], platform_pid, since=cpu_before, engine=engine)
+            with engine.connect() as conn:
+                last = conn.execute(select(func.max(OutboxRecord.delivered_at))).scalar_one()
+            done_at = started + (last - started_utc).total_seconds()
     finally:
         codes = [c.stop(engine) for c in children]
         engine.dispose()
     if done_at is None:
         raise RuntimeError(f"not delivered within {config.timeout} s: {counts}")
-    return {"seconds": done_at - started, "counts": outbox_counts(make_engine(url)),
+    return {"seconds": done_at - started, "cpu": cpu if requeue else None, "counts": outbox_counts(make_engine(url)),
             "kills": sum(c.kills for c in children), "exit_codes": codes, "db_restarts": len(restarts),
             "worker_starts": sum(c.starts for c in children),
             "logs": [str(c.log_path) for c in children]}
@@ -390,13 +478,19 @@ def requeue_everything(url: str, limit: int | None = None) -> None:
         conn.execute(stmt.values(
             state="pending", next_attempt_at=utcnow(), batch_key=None, receipt=None, delivered_at=None,
             lease_owner=None, lease_expires_at=None, generation=OutboxRecord.generation + 1, attempts=0))
+    if engine.dialect.name == "postgresql":
+        # The requeue left a dead version of every row; a queue does not work that way (a row is
+        # claimed and finished once), so the next measurement does not pay for this one's garbage.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE outbox")
     engine.dispose()
 
 
-def bare_loop(url: str, platform, batch_size: int, clients: int = 1) -> float:
+def bare_loop(url: str, platform, batch_size: int, clients: int = 1, cpu: dict[str, float] | None = None) -> float:
     """Seconds to POST the same payloads in signed batches, one after another, no bookkeeping;
     ``clients`` > 1: that many processes at once, each on its share of the batches (the mock
-    platform's own ceiling: what it serves when nothing on the sending side limits it)."""
+    platform's own ceiling: what it serves when nothing on the sending side limits it). ``cpu``
+    (one client): filled with the CPU seconds of the client and of the platform."""
     from gateway.db import make_engine
     from gateway.sync.models import OutboxRecord
 
@@ -407,9 +501,14 @@ def bare_loop(url: str, platform, batch_size: int, clients: int = 1) -> float:
     engine.dispose()
     bodies = [payloads[start:start + batch_size] for start in range(0, len(payloads), batch_size)]
     if clients == 1:
+        platform_before, client_before = _process_cpu(platform.process.pid), time.process_time()
         started = time.perf_counter()
         _post_all(platform, bodies)
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if cpu is not None:
+            cpu.update(client=time.process_time() - client_before,
+                       platform=_process_cpu(platform.process.pid) - platform_before)
+        return elapsed
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -482,14 +581,17 @@ def run_soak(url: str, config: SoakConfig, folder: Path, *, compare: bool = True
         if compare:
             platform.control.reset()
             clean = deliver_with_workers(url, instance, platform.base_url, config, config.records, False, 1, folder,
-                                         requeue=True)
+                                         requeue=True, platform_pid=platform.process.pid)
             platform.control.reset()
-            bare = bare_loop(url, platform, config.batch_size)
+            bare_cpu: dict[str, float] = {}
+            bare = bare_loop(url, platform, config.batch_size, cpu=bare_cpu)
             out["no_faults_one_worker_rate"] = config.records / clean["seconds"]
             out["bare_loop_rate"] = config.records / bare
             log(f"no faults, 1 worker: {out['no_faults_one_worker_rate']:.0f} records/s; bare loop of signed batch "
                 f"POSTs: {out['bare_loop_rate']:.0f} records/s (worker at "
                 f"{out['no_faults_one_worker_rate'] / out['bare_loop_rate']:.0%} of the bare loop)")
+            batches = -(-config.records // config.batch_size)
+            log(f"  worker: {cpu_line(clean['cpu'], batches)}; bare loop: {cpu_line(bare_cpu, batches)}")
     c = out["comparison"]
     out["summary"] = (f"delivered={c['delivered']} lost={c['lost']} duplicates={c['duplicates']} "
                       f"rate={out['rate']:.0f} records/s")
@@ -519,18 +621,22 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
             platform.control.reset()
             if faults:
                 platform.control.set_faults(faults)
-            clean = deliver_with_workers(url, instance, platform.base_url, config, n, False, 1, folder, requeue=True)
+            clean = deliver_with_workers(url, instance, platform.base_url, config, n, False, 1, folder, requeue=True,
+                                         platform_pid=platform.process.pid)
             one_requests = platform_requests(platform)
             platform.control.reset()
             if faults:
                 platform.control.set_faults(faults)
-            bare = bare_loop(url, platform, config.batch_size)
+            bare_cpu: dict[str, float] = {}
+            bare = bare_loop(url, platform, config.batch_size, cpu=bare_cpu)
             run = {"latency_ms": latency, "one_worker_rate": n / clean["seconds"], "bare_loop_rate": n / bare,
                    "one_worker_requests": one_requests}
             log(f"latency {latency} ms, no faults: 1 worker {run['one_worker_rate']:.0f} records/s "
                 f"({sum(one_requests.values())} requests); bare loop of signed batch POSTs "
                 f"{run['bare_loop_rate']:.0f} records/s; worker/bare = {run['one_worker_rate'] / run['bare_loop_rate']:.2f} "
                 f"(load average {load_average()})")
+            batches = -(-n // config.batch_size)
+            log(f"  1 worker: {cpu_line(clean['cpu'], batches)}; bare loop: {cpu_line(bare_cpu, batches)}")
             if scale_workers > 1:
                 platform.control.reset()
                 if faults:
@@ -543,12 +649,13 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
                 if faults:
                     platform.control.set_faults(faults)
                 many = deliver_with_workers(url, instance, platform.base_url, config, n, False, scale_workers,
-                                            folder, requeue=True)
+                                            folder, requeue=True, platform_pid=platform.process.pid)
                 comparison = platform_comparison(platform, url, published["record_ids"])
                 run["many_workers_rate"] = n / many["seconds"]
                 log(f"latency {latency} ms, no faults: {scale_workers} workers {run['many_workers_rate']:.0f} records/s "
                     f"= {run['many_workers_rate'] / run['one_worker_rate']:.2f}x 1 worker; lost={comparison['lost']} "
                     f"duplicates={comparison['duplicates']} (load average {load_average()})")
+                log(f"  {scale_workers} workers: {cpu_line(many['cpu'], batches)}")
             out["runs"].append(run)
     if rate_limit_records:
         out["rate_limited"] = run_rate_limited(url, instance, config, folder, rate_limit_records,

@@ -24,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from gateway.directory.matters import content_sha256, matter_content
 from gateway.plugins.contributions import CheckItem
 from gateway.plugins.manager import PluginError, Registry
-from gateway.tasks.service import task_matters
+from gateway.tasks.service import TaskMatter, task_matters
 from schemas.checklist import OUTCOMES, build_checklist_schema, field_for_item, schema_from_items
 
 if TYPE_CHECKING:
@@ -180,13 +180,15 @@ def _from_content(content: Mapping[str, Any], digest: str) -> MergedChecklist:
     )
 
 
-def task_checklists(gateway: "Gateway", session: "Session", task: "Task") -> dict[str, MergedChecklist]:
+def task_checklists(gateway: "Gateway", session: "Session", task: "Task",
+                    matters: list[TaskMatter] | None = None) -> dict[str, MergedChecklist]:
     """Matter code -> the checklist of the version the task's plan pinned, for every matter of
-    the task whose department's plugin is installed."""
+    the task whose department's plugin is installed (``matters``: the task's, already read)."""
 
     return {
         matter.code: version_checklist(gateway.plugin_manager, gateway.registry, matter.version)
-        for matter in task_matters(session, task) if matter.code in gateway.registry.matters
+        for matter in (task_matters(session, task) if matters is None else matters)
+        if matter.code in gateway.registry.matters
     }
 
 

@@ -24,7 +24,7 @@ from gateway.results.models import Attachment
 from gateway.results.risk import RULES
 from gateway.security.disclosure import personal_data_problems
 from gateway.tasks.models import Task, TaskJoin
-from gateway.tasks.service import task_matters
+from gateway.tasks.service import TaskMatter, task_matters
 from schemas.result_codes import RESULT_CODES, check_codes, requires_follow_up
 from schemas.results import CorrectionInputSchema, ResultInputSchema
 
@@ -100,13 +100,13 @@ def _matter_methods(gateway: Gateway, code: str) -> list[str]:
     return found
 
 
-def method_plan(gateway: Gateway, session: Session, task: Task) -> MethodPlan:
+def method_plan(gateway: Gateway, session: Session, task: Task, matters: list[TaskMatter] | None = None) -> MethodPlan:
     """The plan's choice of methods for ``task`` (a few small queries: the plan, the task's joins,
-    its matters' pinned versions)."""
+    its matters' pinned versions unless given as ``matters``)."""
     plan = session.get(Plan, task.plan_id)
     reasons = dict(plan.site_visit_reasons or {}) if plan is not None else {}
     joined = set(session.scalars(select(TaskJoin.matter_code).where(TaskJoin.task_id == task.id)))
-    versions = {tm.code: tm.version for tm in task_matters(session, task)}
+    versions = {tm.code: tm.version for tm in (task_matters(session, task) if matters is None else matters)}
     out: list[str] = []
     off_site: dict[str, list[str]] = {}
     on_site: list[str] = []
@@ -140,9 +140,10 @@ def validate_result(
     if not isinstance(raw, Mapping):
         raise Invalid("validation_error", "请求体应为 JSON 对象。", {"_schema": ["请求体应为 JSON 对象。"]})
     data = _load_input(raw, correction, errors)
-    checklists, loaded_all, problem_matters = _check_checklists(gateway, session, task, raw, errors)
+    matters = task_matters(session, task)  # read once, for the checklists and the methods
+    checklists, loaded_all, problem_matters = _check_checklists(gateway, session, task, raw, errors, matters)
     _check_result_codes(data.get("result_codes"), problem_matters, errors)
-    planned = method_plan(gateway, session, task)
+    planned = method_plan(gateway, session, task, matters)
     off_plan = _check_methods(data.get("methods"), planned, errors)
     completed_late = _check_completed_on(data.get("completed_on"), task, today, errors)
     attachment_ids = data.get("attachment_ids") or []
@@ -188,7 +189,8 @@ def _load_input(raw: Mapping, correction: bool, errors: dict[str, list[str]]) ->
 
 
 def _check_checklists(
-    gateway: Gateway, session: Session, task: Task, raw: Mapping, errors: dict[str, list[str]]
+    gateway: Gateway, session: Session, task: Task, raw: Mapping, errors: dict[str, list[str]],
+    matters: list[TaskMatter],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
     """Every matter of the task, every field of its merged checklist, and the plugins' rules:
     (JSON-ready values, loaded values, the matters with a 不符合 item)."""
@@ -199,7 +201,7 @@ def _check_checklists(
     checklists: dict[str, dict[str, Any]] = {}
     loaded_all: dict[str, dict[str, Any]] = {}
     problem_matters: list[str] = []
-    pinned = task_checklists(gateway, session, task)
+    pinned = task_checklists(gateway, session, task, matters)
     for matter_code in task.matter_codes:
         path = f"checklists.{matter_code}"
         if matter_code not in pinned:

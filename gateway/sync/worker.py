@@ -32,11 +32,13 @@ import secrets
 import socket
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import DateTime, and_, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import Connection, DateTime, Integer, and_, any_, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -63,6 +65,12 @@ FINISH_DELIVERED = text(
     "AS v(id, receipt, outcome) WHERE outbox.id = v.id AND outbox.lease_owner = :owner "
     "AND outbox.state = 'in_flight' RETURNING outbox.id, v.outcome"
 ).bindparams(bindparam("now", type_=DateTime()))
+
+
+def _rows_update():
+    """An UPDATE of outbox rows by id. The worker holds no ORM objects of them, so the session has
+    nothing to synchronise: no RETURNING of the ids (or SELECT beforehand) to do that."""
+    return update(OutboxRecord).execution_options(synchronize_session=False)
 
 
 class SingleWorkerError(RuntimeError):
@@ -249,6 +257,13 @@ class Worker:
 
     # --- claiming ----------------------------------------------------------------------------------
 
+    def _among(self, ids):
+        """``outbox.id`` is one of ``ids``: one array parameter on PostgreSQL (no hundred bound values
+        rendered into the statement and parsed by the server at each execution)."""
+        if self.is_sqlite:
+            return OutboxRecord.id.in_(ids)
+        return OutboxRecord.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+
     def _due(self, kind: str, as_of: datetime):
         return and_(
             OutboxRecord.kind == kind,
@@ -283,13 +298,31 @@ class Worker:
                             other.state.in_(("pending", "in_flight"))),
         )
 
-    def claim(self, kind: str, as_of: datetime) -> Batch | None:
+    @contextmanager
+    def _transaction(self, connection: Connection | None) -> Iterator[Session]:
+        """A write transaction on ``connection`` (held for a pass, see :meth:`run_pass`), or on a
+        connection of the pool."""
+        if connection is None:
+            with self.gateway.write() as session:
+                yield session
+            return
+        session = Session(bind=connection, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def claim(self, kind: str, as_of: datetime, connection: Connection | None = None) -> Batch | None:
         """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None.
 
         One SELECT takes the due rows (batches waiting for a resend first, whole); the common case is
-        that SELECT, one UPDATE and the commit."""
+        that SELECT, one UPDATE and the commit (on ``connection`` when given)."""
         now = self.clock()
-        with self.gateway.write() as session:
+        with self._transaction(connection) as session:
             due = self._due(kind, as_of)
             first = self._select(session, and_(due, self._head_of_its_batch()), limit=self.batch_size)
             if not first:
@@ -311,7 +344,7 @@ class Worker:
                     rows = group
                 else:
                     # Part of it is elsewhere (another worker holds it): send ours in a new batch.
-                    session.execute(update(OutboxRecord).where(OutboxRecord.id.in_([r.id for r in group]))
+                    session.execute(_rows_update().where(self._among([r.id for r in group]))
                                     .values(batch_key=None))
                     key = None
                     candidates = self._select(session, and_(due, OutboxRecord.batch_key.is_(None)),
@@ -340,7 +373,7 @@ class Worker:
                 session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), group)
             others = [r.id for r in rows if r.id not in built]
             if others:
-                session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(others))
+                session.execute(_rows_update().where(self._among(others))
                                 .values(attempts=OutboxRecord.attempts + 1, **leased))
         return Batch(kind, key, body, [r.id for r in rows], [r.record_id for r in rows], resend=resend,
                      dead_on_claim=dead)
@@ -406,18 +439,24 @@ class Worker:
             return 0.0
         return max(0.0, (self.paused_until - self.clock()).total_seconds())
 
-    def finish(self, batch: Batch, answer: PushAnswer) -> Tally:
-        """Record the platform's answer in the rows this worker still holds."""
+    def finish(self, batch: Batch, answer: PushAnswer, connection: Connection | None = None) -> Tally:
+        """Record the platform's answer in the rows this worker still holds. ``connection``: an
+        autocommit connection (PostgreSQL) for the usual answer, a wholly delivered batch, whose one
+        statement is then its own transaction: a single round trip."""
         tally = Tally(batches=1, claimed=len(batch.ids))
         now = self.clock()
+        receipts = self._all_delivered(batch, answer) if not self.is_sqlite else None
+        if receipts is not None and connection is not None:
+            self._finish_delivered(connection, batch, answer, receipts, now, tally)
+            connection.commit()  # autocommit: ends SQLAlchemy's transaction, sends nothing
+            return tally
         with self.gateway.write() as session:
-            receipts = self._all_delivered(batch, answer) if not self.is_sqlite else None
             if receipts is not None:
                 self._finish_delivered(session, batch, answer, receipts, now, tally)
                 return tally
             held = set(session.scalars(
                 select(OutboxRecord.id).where(
-                    OutboxRecord.id.in_(batch.ids), OutboxRecord.lease_owner == self.name,
+                    self._among(batch.ids), OutboxRecord.lease_owner == self.name,
                     OutboxRecord.state == "in_flight",
                 ).with_for_update()
             ))
@@ -458,7 +497,7 @@ class Worker:
             receipts.append(self._receipt(answer.body, outcome, answer.replayed))
         return receipts
 
-    def _finish_delivered(self, session: Session, batch: Batch, answer: PushAnswer, receipts: list[dict[str, Any]],
+    def _finish_delivered(self, session: Session | Connection, batch: Batch, answer: PushAnswer, receipts: list[dict[str, Any]],
                           now: datetime, tally: Tally) -> None:
         """PostgreSQL: a wholly delivered batch finished in one statement. The rows' locks are
         taken by the UPDATE itself and owner and state re-checked under them (READ COMMITTED
@@ -524,13 +563,13 @@ class Worker:
 
     def _schedule_retry(self, session: Session, batch: Batch, answer: PushAnswer, held: set[int],
                         now: datetime, tally: Tally, keep_key: bool = True) -> None:
-        attempts = max(session.scalars(select(OutboxRecord.attempts).where(OutboxRecord.id.in_(held))), default=1)
+        attempts = max(session.scalars(select(OutboxRecord.attempts).where(self._among(held))), default=1)
         delay = self.backoff.delay(attempts, answer.retry_after, self.rng)
         values = dict(state="pending", next_attempt_at=now + timedelta(seconds=delay), lease_owner=None,
                       lease_expires_at=None, last_error=answer.describe(), last_outcome=answer.outcome_label)
         if not keep_key:
             values["batch_key"] = None
-        session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(held)).values(**values))
+        session.execute(_rows_update().where(self._among(held)).values(**values))
         tally.retried += len(held)
         log.warning("批次 %s（%s，%d 条）推送失败：%s；第 %d 次尝试，%.1f 秒后重试",
                     batch.key, batch.kind, len(held), answer.describe(), attempts, delay)
@@ -553,7 +592,7 @@ class Worker:
         else:
             # Our key names another body at the platform: a new generation gives a new key.
             values = dict(batch_key=None, generation=OutboxRecord.generation + 1)
-        session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(held)).values(
+        session.execute(_rows_update().where(self._among(held)).values(
             state="pending", next_attempt_at=now, lease_owner=None, lease_expires_at=None,
             last_error=answer.describe(), last_outcome=answer.outcome_label, **values))
         tally.retried += len(held)
@@ -572,7 +611,7 @@ class Worker:
     def _dead_letter(self, session: Session, row_id: int, record_id: str, kind: str, outcome: str,
                      message: str, errors: list[dict[str, Any]], now: datetime,
                      receipt: dict[str, Any] | None = None) -> None:
-        session.execute(update(OutboxRecord).where(OutboxRecord.id == row_id).values(
+        session.execute(_rows_update().where(OutboxRecord.id == row_id).values(
             state="dead", last_error=message, field_errors={"errors": errors}, last_outcome=outcome,
             lease_owner=None, lease_expires_at=None, batch_key=None, last_attempt_at=now, receipt=receipt,
         ))
@@ -603,18 +642,25 @@ class Worker:
         so claiming, sending and recording overlap (on SQLite, which has one writer, the main thread
         records the answer between two claims). At most three batches are held at once (one being
         recorded, one on the wire, one claimed); a claimed batch waits at most one request for the
-        sender, which is why the lease must outlast two requests (checked at start-up)."""
+        sender, which is why the lease must outlast two requests (checked at start-up).
+
+        On PostgreSQL the claims and the finishes each go through one connection held for the pass
+        (the finishes' in autocommit): no pool checkout, with its liveness ping, per transaction, and
+        a wholly delivered batch is recorded in one round trip. A database that went away fails the
+        pass; the next one connects afresh."""
         as_of = self.clock()
         tally = Tally()
         sender = self._sender()
         finisher = None if self.is_sqlite else self._finisher()
         finishing: list[Future[Tally]] = []
+        claiming: Connection | None = None
+        finishing_on: Connection | None = None
 
         def record(batch: Batch, answer: Future[PushAnswer]) -> None:
             if finisher is None:
                 tally.add(self.finish(batch, answer.result()))
             else:
-                finishing.append(finisher.submit(self.finish, batch, answer.result()))
+                finishing.append(finisher.submit(self.finish, batch, answer.result(), finishing_on))
 
         def drain(keep: int) -> None:
             """Collect recorded answers until at most ``keep`` are still being recorded."""
@@ -622,12 +668,15 @@ class Worker:
                 tally.add(finishing.pop(0).result())
 
         try:
+            if finisher is not None:
+                claiming = self.gateway.engine.connect()
+                finishing_on = self.gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             for kind in RECORD_KINDS:
                 on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
                 while not self.stop_event.is_set():
                     # Rate limited: claim nothing more in this pass; the rows wait in the outbox
                     # (not held under a lease) until the platform's Retry-After has passed.
-                    batch = self.claim(kind, as_of) if not self.paused_for() else None
+                    batch = self.claim(kind, as_of, claiming) if not self.paused_for() else None
                     answered = on_the_wire is not None
                     if on_the_wire is not None:
                         record(*on_the_wire)
@@ -651,6 +700,9 @@ class Worker:
                     tally.add(future.result())
                 except DBAPIError:
                     pass
+            for connection in (claiming, finishing_on):
+                if connection is not None:
+                    connection.close()
         self.totals.add(tally)
         return tally
 
