@@ -224,7 +224,9 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
     if not results:
         return []
     task_ids = {r.task_id for r in results}
-    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
+    # A result shows its plan's number, title, year and kind, not the plan's matters.
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results}))
+                                              .options(lazyload(Plan.matters)))}
     versions = _published_versions(session, task_ids)
     dispositions: dict[int, list[Disposition]] = defaultdict(list)
     # Their results and tasks are the ones just read: no second round of their collections.
