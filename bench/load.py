@@ -32,10 +32,10 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``). What it does, all on 127.0.0.1:
    load average. Then it stops gunicorn, deletes the files and drops the database.
 
 ``--url postgresql+psycopg://…/db`` uses that database instead of a fresh one and keeps it: it must
-already hold a migrated directory (for instance a copy, ``CREATE DATABASE x TEMPLATE y``, of a
-database that bench/draw_steps.py loaded), so step 1 loads nothing and ``--targets`` only names it;
-steps 2 to 4 (draws, published results, submissions) run on it as on a fresh one. Use a fresh copy
-per run: the submissions of one run are stored in it.
+already hold the directory (for instance a copy, ``CREATE DATABASE x TEMPLATE y``, of a database
+that bench/draw_steps.py loaded), so step 1 only applies the migrations and ``--targets`` only
+names it; steps 2 to 4 (draws, published results, submissions) run on it as on a fresh one. Use a
+fresh copy per run: the submissions of one run are stored in it.
 
 Latencies are wrk's (from the moment a request is sent on an open connection); a request slower
 than ``--timeout`` counts as an error and not in the percentiles.

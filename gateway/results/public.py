@@ -337,11 +337,24 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
     # Each found target's published results, counted in the same statement (one round trip fewer).
-    published = (select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
-                 .where(Task.target_id == Target.id, InspectionResult.status == "published").scalar_subquery())
-    found = fetch_found_page(session, select(Target, published).where(target_match(q)).order_by(Target.name, Target.id),
-                             page, page_size)
+    found = fetch_found_page(session, select(Target, _published_count()).where(target_match(q))
+                             .order_by(Target.name, Target.id), page, page_size)
     return found.map(lambda row: PublicTargetHit(row[0], row[1]))
+
+
+def _published_count():
+    """SQL: how many published result versions the target of the enclosing statement has."""
+    return (select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+            .where(Task.target_id == Target.id, InspectionResult.status == "published").scalar_subquery())
+
+
+def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found, size: int) -> list[dict]:
+    """The latest ``size`` current published results of the targets ``q`` finds, beside ``found``
+    (a page of :func:`search_targets`). When every target found is on that page and none has a
+    published result there is nothing to read: most searches, for most targets are never drawn."""
+    if found.total <= len(found.items) and not any(hit.published_results for hit in found.items):
+        return []
+    return public_results(gateway, session, principal, q, 1, size, count=False).items
 
 
 class PublicTargetHit(RowView):
@@ -354,18 +367,24 @@ class PublicTargetHit(RowView):
 
 def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> PublicTargetView:
     authorize(principal, "results.read", published=True)
-    target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
-    if target is None:
+    # With the target, whether it has published results and dispositions: most targets have
+    # neither, and their page then takes one statement.
+    disposed = (select(func.count(Disposition.id))
+                .where(Disposition.target_id == Target.id, Disposition.status == "published").scalar_subquery())
+    row = session.execute(select(Target, _published_count(), disposed).where(Target.uscc == uscc.strip().upper())).first()
+    if row is None:
         raise NotFound.of("检查对象", uscc)
+    target, published, disposed = row
     results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
-                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc())))
+                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
+                   ) if published else []
     # What a public disposition shows needs neither the result's attachments nor the task's team.
     quiet = joinedload(Disposition.result)
     dispositions = session.scalars(
         select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published")
         .options(quiet.lazyload(InspectionResult.attachments), quiet.joinedload(InspectionResult.task).lazyload(Task.members))
         .order_by(Disposition.id)
-    )
+    ) if disposed else []
     return PublicTargetView(target, public_result_dicts(gateway, session, results),
                             [public_disposition_dict(gateway, d) for d in dispositions])
 

@@ -98,10 +98,10 @@ def test_the_home_page_never_counts_all_of_a_plans_tasks(demo, app):
 
 
 def test_the_credit_code_search_and_a_targets_page_run_a_fixed_number_of_statements(demo, app):
-    """Without a published result: the search reads the target with its results' count, then the
-    (no) results; the page reads the target, its results and its dispositions. With results, their
-    teams, plans, versions, dispositions and statements are read once for all of them. No pool
-    check (``SELECT 1``) either: the connection was in use a moment ago."""
+    """A target without a published result or disposition (most targets): its search and its page
+    read the target with how many it has, and nothing more. With results: the results, then their
+    teams, plans, versions, dispositions and statements once for all of them. No pool check
+    (``SELECT 1``) either: the connection was in use a moment ago."""
     with demo.read() as session:
         with_results = session.scalar(
             select(Target.uscc).join(Task, Task.target_id == Target.id)
@@ -111,15 +111,29 @@ def test_the_credit_code_search_and_a_targets_page_run_a_fixed_number_of_stateme
                                  .order_by(Target.id).limit(1))
     client = app.test_client()
     begin = 1 if demo.engine.dialect.name == "sqlite" else 0  # PostgreSQL reads for the public in autocommit
-    expected = {f"/search?q={without}": 2 + begin, f"/targets/{without}": 3 + begin,
-                f"/search?q={with_results}": 7 + begin, f"/targets/{with_results}": 8 + begin}
-    executed = {}
+    expected = {f"/search?q={without}": 1 + begin, f"/targets/{without}": 1 + begin,
+                f"/search?q={with_results}": 7 + begin, f"/targets/{with_results}": 7 + begin}
+    executed, pages = {}, {}
     for path in expected:
         client.get(path)
         with counting(demo.engine) as statements:
-            assert client.get(path).status_code == 200
-        executed[path] = statements
+            answer = client.get(path)
+            assert answer.status_code == 200
+        executed[path], pages[path] = statements, answer.get_data(as_text=True)
     assert {p: len(s) for p, s in executed.items()} == expected, executed
+    listed = "相关的已公示检查结果"
+    assert listed in pages[f"/search?q={with_results}"] and listed not in pages[f"/search?q={without}"]
+    assert "暂无已公示的抽查检查结果" not in pages[f"/targets/{with_results}"]
+    assert "暂无已公示的抽查检查结果" in pages[f"/targets/{without}"]
+
+
+def test_a_search_finding_more_targets_than_its_page_still_lists_their_results(demo, app):
+    """Targets past the page may have results: the latest are read and listed."""
+    with demo.read() as session:
+        names = list(session.scalars(select(Target.name).order_by(Target.name, Target.id)))
+    assert len(names) > 20 and all(n.startswith("武陟县") for n in names)
+    page = app.test_client().get("/search?q=武陟县").get_data(as_text=True)
+    assert "相关的已公示检查结果" in page and 'href="/results/' in page
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
