@@ -55,11 +55,12 @@ def fetch_found_page(session: Session, stmt: Select, page: int, page_size: int) 
     candidates are read from the table and checked one by one): the page and the total come from
     one statement, a window count over the rows found, so they are found once and not twice. Only
     a page past the last one counts again. ``stmt`` has no DISTINCT; it selects one entity (the
-    page's items), or an entity and more columns (the items are then rows of them)."""
-    rows = session.execute(stmt.add_columns(func.count().over()).limit(page_size)
+    page's items), or columns (the items are then its rows, with one more column, ``found_total``)."""
+    entity = len(stmt.column_descriptions) == 1 and isinstance(stmt.column_descriptions[0]["expr"], type)
+    rows = session.execute(stmt.add_columns(func.count().over().label("found_total")).limit(page_size)
                            .offset((page - 1) * page_size)).all()
     if rows:
-        items = [row[0] for row in rows] if len(rows[0]) == 2 else [tuple(row[:-1]) for row in rows]
+        items = [row[0] for row in rows] if entity else rows
         return Page(items, int(rows[0][-1]), page, page_size)
     return Page([], _count(session, stmt) if page > 1 else 0, page, page_size)
 
