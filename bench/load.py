@@ -1,7 +1,7 @@
 """Benchmark: the public pages and the inspector's result submission under load, next to the floor.
 
     python bench/load.py [--targets 1000000] [--db postgresql|sqlite] [--workers 2] [--connections 50]
-                         [--duration 15] [--published 300] [--submissions 3000]
+                         [--duration 15] [--published 300] [--submissions 3000] [--url URL]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). What it does, all on 127.0.0.1:
 
@@ -30,6 +30,12 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``). What it does, all on 127.0.0.1:
 4. per endpoint: throughput, its share of the floor's, p50/p95/p99, errors (socket errors,
    timeouts past ``--timeout`` and statuses other than 2xx/3xx), the aims of issue 20 and the
    load average. Then it stops gunicorn, deletes the files and drops the database.
+
+``--url postgresql+psycopg://…/db`` uses that database instead of a fresh one and keeps it: it must
+already hold the directory (for instance a copy, ``CREATE DATABASE x TEMPLATE y``, of a database
+that bench/draw_steps.py loaded), so step 1 only applies the migrations and ``--targets`` only
+names it; steps 2 to 4 (draws, published results, submissions) run on it as on a fresh one. Use a
+fresh copy per run: the submissions of one run are stored in it.
 
 Latencies are wrk's (from the moment a request is sent on an open connection); a request slower
 than ``--timeout`` counts as an error and not in the percentiles.
@@ -333,7 +339,7 @@ def prepare(args, url: str, instance: Path, folder: Path) -> dict:
     departments = len(load_registry(build_plugin_manager()).departments)
     per_department = max(2, args.inspectors // departments)
     command = [sys.executable, "-m", "bench.load_steps", "setup", url, str(instance), str(folder),
-               str(args.targets), str(per_department), str(args.published), str(args.submissions)]
+               str(0 if args.url else args.targets), str(per_department), str(args.published), str(args.submissions)]
     out = subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
     prepared = json.loads(out.stdout.strip().splitlines()[-1])
     t = prepared["timings"]
@@ -360,6 +366,7 @@ def main() -> None:
     parser.add_argument("--inspectors", type=int, default=300, help="in all, spread over the departments")
     parser.add_argument("--published", type=int, default=300, help="published results besides the demo's")
     parser.add_argument("--submissions", type=int, default=3000, help="drawn tasks prepared for submissions")
+    parser.add_argument("--url", help="an existing database with its directory already loaded, kept at the end")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -371,7 +378,12 @@ def main() -> None:
           flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         folder = Path(tmp)
-        if args.db == "postgresql":
+        if args.url:
+            from gateway.migrate import upgrade
+
+            url = args.url
+            upgrade(url)  # the copy may predate this branch's migrations
+        elif args.db == "postgresql":
             if not pg_available():
                 raise SystemExit("PostgreSQL is not reachable (SHUANGSUI_TEST_PG_URL)")
             url = fresh_postgresql("load")
@@ -382,7 +394,7 @@ def main() -> None:
             with Server(url, folder / "instance", folder / "gunicorn.log", workers, args.threads) as base:
                 measured = drive(args, wrk, url, base, folder)
         finally:
-            if args.db == "postgresql":
+            if args.db == "postgresql" and not args.url:
                 drop_postgresql(url)
     report(measured, max(0, prepared["submissions"] - SOLO_SUBMISSIONS), args.wrk_threads)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -3,7 +3,7 @@
     python -m bench.load_steps setup URL INSTANCE FOLDER TARGETS INSPECTORS_PER_DEPARTMENT PUBLISHED SUBMISSIONS
 
 1. the demo directory of TARGETS targets (bench/draw_steps.load: on PostgreSQL then VACUUM ANALYZE
-   and CHECKPOINT);
+   and CHECKPOINT); TARGETS 0 keeps the directory the database already holds (bench/load.py --url);
 2. the demo's draws (``ensure_demo_draw``: last year's joint plan and this year's, published,
    filed, frozen, committed, seeded and drawn);
 3. PUBLISHED results recorded by the task's team, reviewed and published by the lead
@@ -34,7 +34,7 @@ from gateway.config import Settings
 from gateway.core import Gateway
 from gateway.demo.codes import confirm_arrival
 from gateway.demo.draw import demo_plan_body, ensure_demo_draw
-from gateway.directory.models import Target
+from gateway.directory.models import Inspector, Target
 from gateway.results import service
 from gateway.results.clock import china_today
 from gateway.results.models import InspectionResult
@@ -143,7 +143,7 @@ def setup(url: str, instance: str, folder: str, targets: int, per_department: in
           submitted: int) -> dict:
     out = Path(folder)
     timings: dict[str, float] = {}
-    loaded = draw_steps.load(url, targets, per_department)
+    loaded = draw_steps.load(url, targets, per_department) if targets else {"seconds": 0.0}
     timings["load"] = loaded.pop("seconds")
     gateway = bench_gateway(url, instance)
     today = china_today()
@@ -161,6 +161,9 @@ def setup(url: str, instance: str, folder: str, targets: int, per_department: in
     with gateway.read() as session:
         usccs = list(session.scalars(select(Target.uscc).order_by(func.random()).limit(USCC_SAMPLE)))
         results = session.scalar(select(func.count(InspectionResult.id)).where(InspectionResult.status == "published"))
+        if not targets:
+            loaded = {"targets": session.scalar(select(func.count(Target.id))),
+                      "inspectors": session.scalar(select(func.count(Inspector.id)))}
     (out / "usccs.txt").write_text("".join(u + "\n" for u in usccs), encoding="utf-8")
     if gateway.engine.dialect.name == "postgresql":
         with gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -54,11 +54,14 @@ def fetch_found_page(session: Session, stmt: Select, page: int, page_size: int) 
     """:func:`fetch_page` for a search whose rows are costly to find (a name through its index: the
     candidates are read from the table and checked one by one): the page and the total come from
     one statement, a window count over the rows found, so they are found once and not twice. Only
-    a page past the last one counts again. ``stmt`` selects one entity and has no DISTINCT."""
-    rows = session.execute(stmt.add_columns(func.count().over()).limit(page_size)
+    a page past the last one counts again. ``stmt`` has no DISTINCT; it selects one entity (the
+    page's items), or columns (the items are then its rows, with one more column, ``found_total``)."""
+    entity = len(stmt.column_descriptions) == 1 and isinstance(stmt.column_descriptions[0]["expr"], type)
+    rows = session.execute(stmt.add_columns(func.count().over().label("found_total")).limit(page_size)
                            .offset((page - 1) * page_size)).all()
     if rows:
-        return Page([row[0] for row in rows], int(rows[0][-1]), page, page_size)
+        items = [row[0] for row in rows] if entity else rows
+        return Page(items, int(rows[0][-1]), page, page_size)
     return Page([], _count(session, stmt) if page > 1 else 0, page, page_size)
 
 

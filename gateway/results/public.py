@@ -13,13 +13,14 @@ from collections import defaultdict
 from functools import cache
 from typing import Any, Iterable
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, null, select, union_all
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from gateway.api.pagination import fetch_found_page, fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import target_match
+from gateway.draw.models import Draw
 from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
 from gateway.planning.models import Plan
@@ -88,19 +89,29 @@ def public_matters(gateway: Gateway, principal: Principal) -> list[dict[str, Any
 
 
 def _plan_dicts(gateway: Gateway, session: Session, plans: list[Plan]) -> list[dict[str, Any]]:
-    """Public plans, with each plan's task count and draws read in one query for all of them."""
-    ids = [p.id for p in plans]
+    """Public plans, with each plan's task count and draws read in two small queries for all of them."""
+    counts, draws = plan_task_counts(session, [p.id for p in plans])
+    return [python_values(_schema(PublicPlanSchema), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
+
+
+def plan_task_counts(session: Session, plan_ids: list[int]) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """How many tasks each plan has, and the draws that made them, without counting its tasks (tens
+    of thousands at province scale, on every home page: issue 20). A draw inserts its tasks once and
+    records how many (``Draw.task_count``); a drawn draw is never cancelled and no task is deleted or
+    moved to another plan. So a plan has its drawn draws' tasks plus those made outside a draw
+    (``draw_id`` NULL), which the partial index ``ix_tasks_plan_undrawn`` holds and nothing else."""
     counts: dict[int, int] = defaultdict(int)
     draws: dict[int, set[int]] = defaultdict(set)
-    if ids:
-        for plan_id, draw_id, n in session.execute(
-            select(Task.plan_id, Task.draw_id, func.count(Task.id)).where(Task.plan_id.in_(ids))
-            .group_by(Task.plan_id, Task.draw_id)
-        ):
+    if plan_ids:
+        drawn = select(Draw.plan_id, Draw.id, Draw.task_count).where(
+            Draw.plan_id.in_(plan_ids), Draw.status == "drawn", Draw.task_count > 0)
+        undrawn = select(Task.plan_id, null(), func.count()).where(
+            Task.plan_id.in_(plan_ids), Task.draw_id.is_(None)).group_by(Task.plan_id)
+        for plan_id, draw_id, n in session.execute(union_all(drawn, undrawn)):
             counts[plan_id] += n
             if draw_id is not None:
                 draws[plan_id].add(draw_id)
-    return [python_values(_schema(PublicPlanSchema), PublicPlanView(gateway, p, counts[p.id], sorted(draws[p.id]))) for p in plans]
+    return counts, draws
 
 
 class PublicPlanView(RowView):
@@ -210,7 +221,9 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
     if not results:
         return []
     task_ids = {r.task_id for r in results}
-    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results})))}
+    # A result shows its plan's number, title, year and kind, not the plan's matters.
+    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.task.plan_id for r in results}))
+                                              .options(lazyload(Plan.matters)))}
     versions = _published_versions(session, task_ids)
     dispositions: dict[int, list[Disposition]] = defaultdict(list)
     # Their results and tasks are the ones just read: no second round of their collections.
@@ -259,7 +272,8 @@ _LATER = InspectionResult.__table__.alias("later")
 def _current_published_results(with_target: bool = True):
     """Published versions that no later published version of the same task replaces; joined with
     their tasks and targets when a condition needs them (``with_target``)."""
-    stmt = select(InspectionResult)
+    # The public never sees a result's attachments: not loaded (a query fewer per page).
+    stmt = select(InspectionResult).options(lazyload(InspectionResult.attachments))
     if with_target:
         stmt = stmt.join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id)
     return stmt.where(
@@ -319,38 +333,57 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
-    found = fetch_found_page(session, select(Target).where(target_match(q)).order_by(Target.name, Target.id), page,
-                             page_size)
-    counts = dict(session.execute(
-        select(Task.target_id, func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
-        .where(Task.target_id.in_([t.id for t in found.items]), InspectionResult.status == "published")
-        .group_by(Task.target_id)
-    ).all())
-    return found.map(lambda t: PublicTargetHit(t, int(counts.get(t.id, 0))))
+    # Only the columns a hit shows, and each found target's published results counted in the same
+    # statement (one round trip fewer).
+    shown = select(Target.id, Target.uscc, Target.name, Target.township,
+                   _published_count().label("published_results"))
+    found = fetch_found_page(session, shown.where(target_match(q)).order_by(Target.name, Target.id), page, page_size)
+    return found.map(PublicTargetHit)
+
+
+def _published_count():
+    """SQL: how many published result versions the target of the enclosing statement has."""
+    return (select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
+            .where(Task.target_id == Target.id, InspectionResult.status == "published").scalar_subquery())
+
+
+def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found, size: int) -> list[dict]:
+    """The latest ``size`` current published results of the targets ``q`` finds, beside ``found``
+    (a page of :func:`search_targets`). When every target found is on that page and none has a
+    published result there is nothing to read: most searches, for most targets are never drawn."""
+    if found.total <= len(found.items) and not any(hit.published_results for hit in found.items):
+        return []
+    return public_results(gateway, session, principal, q, 1, size, count=False).items
 
 
 class PublicTargetHit(RowView):
-    """A target found by the public search, with how many published results it has."""
+    """A target found by the public search (its id, USCC, name and township), with how many
+    published results it has (``published_results``)."""
 
-    def __init__(self, target: Target, published_results: int):
-        self.row = target
-        self.published_results = published_results
+    def __init__(self, row):
+        self.row = row
 
 
 def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> PublicTargetView:
     authorize(principal, "results.read", published=True)
-    target = session.scalar(select(Target).where(Target.uscc == uscc.strip().upper()))
-    if target is None:
+    # With the target, whether it has published results and dispositions: most targets have
+    # neither, and their page then takes one statement.
+    disposed = (select(func.count(Disposition.id))
+                .where(Disposition.target_id == Target.id, Disposition.status == "published").scalar_subquery())
+    row = session.execute(select(Target, _published_count(), disposed).where(Target.uscc == uscc.strip().upper())).first()
+    if row is None:
         raise NotFound.of("检查对象", uscc)
+    target, published, disposed = row
     results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
-                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc())))
+                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
+                   ) if published else []
     # What a public disposition shows needs neither the result's attachments nor the task's team.
     quiet = joinedload(Disposition.result)
     dispositions = session.scalars(
         select(Disposition).where(Disposition.target_id == target.id, Disposition.status == "published")
         .options(quiet.lazyload(InspectionResult.attachments), quiet.joinedload(InspectionResult.task).lazyload(Task.members))
         .order_by(Disposition.id)
-    )
+    ) if disposed else []
     return PublicTargetView(target, public_result_dicts(gateway, session, results),
                             [public_disposition_dict(gateway, d) for d in dispositions])
 

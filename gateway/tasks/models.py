@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, utcnow
@@ -16,11 +16,17 @@ MEMBER_SOURCES = ("draw", "reassignment", "join")
 REASSIGNMENT_REASONS = ("conflict_of_interest", "other")
 REASSIGNMENT_STATUSES = ("requested", "approved", "rejected")
 FILING_STATUSES = ("pending", "filed")
+UNDRAWN = text("draw_id IS NULL")
 
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (UniqueConstraint("plan_id", "target_id"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "target_id"),
+        # The few tasks made outside a draw: a plan's task count adds them to its draws' counts
+        # (gateway.results.public.plan_task_counts) instead of counting every task of the plan.
+        Index("ix_tasks_plan_undrawn", "plan_id", postgresql_where=UNDRAWN, sqlite_where=UNDRAWN),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Human task number, e.g. 武陟联抽〔2026〕3号-0007. An identifier: compared byte by byte on

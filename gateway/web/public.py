@@ -60,7 +60,7 @@ def search():
     if q:
         try:
             targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
-            results = public_service.public_results(gateway, session, principal, q, 1, 10, count=False).items
+            results = public_service.found_results(gateway, session, principal, q, targets, 10)
         except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:

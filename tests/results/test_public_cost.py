@@ -1,0 +1,160 @@
+"""What a public page costs at province scale (issue 20), proven on the demo's data: a plan's task
+count is read from its draws and the few tasks made outside a draw, never counted over all its
+tasks, and stays right after a write; the search by credit code and a target's page run a fixed,
+small number of statements; a pooled PostgreSQL connection is checked before use only after idling."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event, func, select
+
+from gateway import db as db_module
+from gateway.demo.draw import ensure_demo_draw
+from gateway.demo.generate import DemoShape
+from gateway.demo.load import load_directories
+from gateway.demo.results import load_demo_results
+from gateway.directory.models import Target
+from gateway.planning.models import Plan
+from gateway.results.models import InspectionResult
+from gateway.tasks.models import Task
+
+TODAY = date(2026, 11, 20)
+SHAPE = DemoShape(targets=300, inspectors_per_department=6, conflicts=4, seed=410823)
+
+
+@pytest.fixture
+def demo(gateway):
+    load_directories(gateway, SHAPE, today=TODAY)
+    ensure_demo_draw(gateway, today=TODAY)
+    load_demo_results(gateway, today=TODAY)
+    return gateway
+
+
+@contextmanager
+def counting(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _counted(gateway) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """Each plan's tasks counted one by one, and the draws they came from: what the page must show."""
+    counts: dict[int, int] = {}
+    draws: dict[int, set[int]] = {}
+    with gateway.read() as session:
+        for plan_id, draw_id, n in session.execute(
+                select(Task.plan_id, Task.draw_id, func.count()).group_by(Task.plan_id, Task.draw_id)):
+            counts[plan_id] = counts.get(plan_id, 0) + n
+            if draw_id is not None:
+                draws.setdefault(plan_id, set()).add(draw_id)
+    return counts, draws
+
+
+def _shown(client) -> dict[int, dict]:
+    answer = client.get("/api/v1/public/plans", query_string={"page_size": 100})
+    assert answer.status_code == 200
+    return {p["id"]: p for p in answer.json["items"]}
+
+
+def test_a_plans_task_count_is_its_tasks_after_a_draw_and_after_a_task_made_outside_one(demo, app):
+    client = app.test_client()
+    counts, draws = _counted(demo)
+    shown = _shown(client)
+    assert any(counts.get(p, 0) for p in shown)
+    assert {p: (v["task_count"], set(v["draw_ids"])) for p, v in shown.items()} == \
+        {p: (counts.get(p, 0), draws.get(p, set())) for p in shown}
+
+    with demo.write() as session:  # one more task made outside a draw, in the plan with the most
+        plan = session.get(Plan, max(shown, key=lambda p: shown[p]["task_count"]))
+        taken = select(Task.target_id).where(Task.plan_id == plan.id)
+        target = session.scalar(select(Target).where(Target.id.not_in(taken)).order_by(Target.id).limit(1))
+        session.add(Task(number=f"{plan.number}-extra", plan_id=plan.id, target_id=target.id,
+                         lead_department=plan.lead_department, matter_codes=[plan.matters[0].matter_code],
+                         window_start=plan.window_start, window_end=plan.window_end))
+    after = _shown(client)
+    assert after[plan.id]["task_count"] == shown[plan.id]["task_count"] + 1 == _counted(demo)[0][plan.id]
+    page = client.get("/").get_data(as_text=True)
+    assert f"抽取任务 {after[plan.id]['task_count']} 项" in page
+
+
+def test_the_home_page_never_counts_all_of_a_plans_tasks(demo, app):
+    client = app.test_client()
+    client.get("/")
+    with counting(demo.engine) as statements:
+        assert client.get("/").status_code == 200
+    reading_tasks = [s for s in statements if re.search(r"\bFROM tasks\b", s) and "count(" in s]
+    assert reading_tasks and all("tasks.draw_id IS NULL" in s for s in reading_tasks), reading_tasks
+
+
+def test_the_credit_code_search_and_a_targets_page_run_a_fixed_number_of_statements(demo, app):
+    """A target without a published result or disposition (most targets): its search and its page
+    read the target with how many it has, and nothing more. With results: the results, then their
+    teams, plans, versions, dispositions and statements once for all of them. No pool check
+    (``SELECT 1``) either: the connection was in use a moment ago."""
+    with demo.read() as session:
+        with_results = session.scalar(
+            select(Target.uscc).join(Task, Task.target_id == Target.id)
+            .join(InspectionResult, InspectionResult.task_id == Task.id)
+            .where(InspectionResult.status == "published").order_by(Target.id).limit(1))
+        without = session.scalar(select(Target.uscc).where(~Target.id.in_(select(Task.target_id)))
+                                 .order_by(Target.id).limit(1))
+    client = app.test_client()
+    begin = 1 if demo.engine.dialect.name == "sqlite" else 0  # PostgreSQL reads for the public in autocommit
+    expected = {f"/search?q={without}": 1 + begin, f"/targets/{without}": 1 + begin,
+                f"/search?q={with_results}": 7 + begin, f"/targets/{with_results}": 7 + begin}
+    executed, pages = {}, {}
+    for path in expected:
+        client.get(path)
+        with counting(demo.engine) as statements:
+            answer = client.get(path)
+            assert answer.status_code == 200
+        executed[path], pages[path] = statements, answer.get_data(as_text=True)
+    assert {p: len(s) for p, s in executed.items()} == expected, executed
+    listed = "相关的已公示检查结果"
+    assert listed in pages[f"/search?q={with_results}"] and listed not in pages[f"/search?q={without}"]
+    assert "暂无已公示的抽查检查结果" not in pages[f"/targets/{with_results}"]
+    assert "暂无已公示的抽查检查结果" in pages[f"/targets/{without}"]
+
+
+def test_a_search_finding_more_targets_than_its_page_still_lists_their_results(demo, app):
+    """Targets past the page may have results: the latest are read and listed."""
+    with demo.read() as session:
+        names = list(session.scalars(select(Target.name).order_by(Target.name, Target.id)))
+    assert len(names) > 20 and all(n.startswith("武陟县") for n in names)
+    page = app.test_client().get("/search?q=武陟县").get_data(as_text=True)
+    assert "相关的已公示检查结果" in page and 'href="/results/' in page
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_pooled_connection_is_checked_only_after_idling_and_replaced_when_dropped(gateway, monkeypatch):
+    engine = gateway.engine
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or ping(conn))
+    engine.dispose()
+    backend = sa.text("SELECT pg_backend_pid()")
+    with engine.connect() as conn:
+        first = conn.scalar(backend)
+    with engine.connect() as conn:  # back in use at once: not checked
+        assert conn.scalar(backend) == first
+    assert pings == []
+
+    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.dispose()
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection has idled long enough
+    with engine.connect() as conn:  # checked, found dropped, replaced: the statement succeeds
+        assert conn.scalar(backend) != first
+    assert len(pings) == 1
