@@ -149,8 +149,12 @@ def descriptor_parts(descriptor: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def tasks_descriptor(number: int, tasks: Sequence[Mapping[str, Any]], text: bytes) -> dict[str, Any]:
-    return {"part": number, "count": len(tasks), "first": tasks[0]["number"] if tasks else None,
-            "last": tasks[-1]["number"] if tasks else None,
+    return _tasks_descriptor(number, len(tasks), tasks[0]["number"] if tasks else None,
+                             tasks[-1]["number"] if tasks else None, text)
+
+
+def _tasks_descriptor(number: int, count: int, first: str | None, last: str | None, text: bytes) -> dict[str, Any]:
+    return {"part": number, "count": count, "first": first, "last": last,
             "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
 
 
@@ -250,10 +254,16 @@ class RecordParts:
     def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
         if not tasks:
             raise ValueError("a tasks part holds at least one task")
+        return self.add_tasks_text(_canonical(list(tasks)), len(tasks), tasks[0]["number"], tasks[-1]["number"])
+
+    def add_tasks_text(self, text: bytes, count: int, first: str, last: str) -> bytes:
+        """:meth:`add_tasks` of a part its writer serialised itself: ``text`` is the canonical JSON
+        of its ``count`` task entries, numbered ``first`` to ``last``."""
+        if not count:
+            raise ValueError("a tasks part holds at least one task")
         self._open_tasks()
-        text = _canonical(list(tasks))
         self._whole.update(_tasks_piece(len(self.tasks), text))
-        self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
+        self.tasks.append(_tasks_descriptor(len(self.tasks) + 1, count, first, last, text))
         return text
 
     def add_exclusions(self, size: int = EXCLUSIONS_PER_PART) -> list[tuple[int, str, bytes]]:

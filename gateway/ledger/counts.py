@@ -101,13 +101,21 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
                                .values(n=TARGETS.c.n - n))
 
 
-def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]]) -> None:
+def drawn_counted(connection: Connection, year: int) -> bool:
+    """Whether the counts of ``year`` count drawn tasks (its current caps do not exempt them)."""
+    return "drawn" not in exempt_now(connection, year)
+
+
+def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]], *,
+              counted: bool | None = None) -> None:
     """Count the tasks a draw of ``year`` has just written, given as (USCC, lead department) pairs:
     one upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks).
+    ``counted`` is :func:`drawn_counted`, if the caller has read it (a draw adds its tasks a part
+    at a time, and reads it once).
 
     The draw hands the pairs over rather than having the database join its new tasks to the targets
     (a read of a random target page per task); they go in as one JSON parameter, in key order."""
-    if "drawn" in exempt_now(connection, year):
+    if not (drawn_counted(connection, year) if counted is None else counted):
         return
     by_department = Counter((uscc, department or "") for uscc, department in tasks)
     by_target: Counter[str] = Counter()

@@ -295,3 +295,15 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
         session.execute(delete(LedgerDepartmentCount))
         ledger_counts.rebuild(session.connection(), [year])
     assert assert_exact(gateway, years=(year,))[uscc].total == 1
+
+
+def test_a_draw_adds_its_tasks_under_the_exemption_read_once(gateway):
+    with gateway.write() as session:
+        connection = session.connection()
+        assert ledger_counts.drawn_counted(connection, YEAR)  # drawn tasks count by default
+        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", "market")], counted=False)
+        assert stored(session, YEAR) == ({}, {})
+        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", "market")] * 2, counted=True)
+        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", None)])
+        assert stored(session, YEAR) == ({"91410822MA00000001": 3}, {"91410822MA00000001": {"market": 2, "": 1}})
+        session.rollback()
