@@ -513,7 +513,10 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
-    writer.parts.index_fields["exclusions"] = worker.submit(_read_exclusions, draw_id).result()
+    exclusions = worker.submit(_read_exclusions, draw_id)
+    timing.lap("record")
+    writer.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
+    timing.lap("database")
     for number, sha256, text in writer.parts.add_exclusions():
         worker.submit(record_parts.store_part, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
     index, whole_sha256 = writer.parts.finish()
