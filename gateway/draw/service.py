@@ -509,6 +509,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     writer.check()
     timing.lap("select")
 
+    _count_drawn(worker, inputs, drawn)
     target_ids = [lookup.result() for lookup in lookups]
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
@@ -556,14 +557,18 @@ class _Requests:
         return orjson.Fragment(b"[" + b",".join(self.pieces) + b"]")
 
 
-TASK_JOBS = 4
-"""The database worker's jobs per tasks part: the tasks, their ledger counts, their members, the record part."""
+TASK_JOBS = 3
+"""The database worker's jobs per tasks part: the tasks, their members, the record part."""
 
 
-def _add_drawn(connection, year: int, tasks: list[tuple[str, str]], counted: Future) -> None:
-    """:func:`ledger_counts.add_drawn` with the year's exemption read once per run (``counted``, a
-    job that ran before this one)."""
-    ledger_counts.add_drawn(connection, year, tasks, counted=counted.result())
+def _count_drawn(worker: bulk.Worker, inputs: _RunInputs, drawn: Drawn) -> None:
+    """Add the draw's tasks to the ledger's counts (:func:`ledger_counts.add_drawn`) in one job, the
+    first of the tasks: one pass in key order over each counts table, where a job per tasks part
+    would read a province's tables once per part. Counted by (credit code, lead department) of
+    each joint target, which are the tasks' (see :class:`_TaskRows`)."""
+    facts, info = inputs.facts, inputs.info
+    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
+    worker.submit(ledger_counts.add_drawn, facts.year, [(uscc, leads(matters)) for uscc, matters in drawn.matters()])
 
 
 class _TasksWriter:
@@ -587,14 +592,12 @@ class _TasksWriter:
         needs = _Cached(lambda matters: required_departments(facts, matters, info))
         rows_of = _TaskRows(facts, self.draw_id, info, self.now)
         entries_of = _TaskEntries(inputs.inspectors, inputs.public_id, settings.secret_key.encode("utf-8"))
-        counted = worker.submit(ledger_counts.drawn_counted, facts.year)
         requests = _Requests()
         start = 0
         while chunk := list(islice(targets, TASKS_PER_PART)):
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-            worker.submit(_add_drawn, facts.year, [(d.target.uscc, row[5]) for row, d in zip(task_rows, chunk)], counted)
             chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)

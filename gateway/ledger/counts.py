@@ -20,9 +20,8 @@ any are published), a joint visit once in the total and once for each department
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Collection, Iterable
-from itertools import chain
+from itertools import chain, groupby
 
 from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all, update
 from sqlalchemy.engine import Connection
@@ -106,27 +105,21 @@ def drawn_counted(connection: Connection, year: int) -> bool:
     return "drawn" not in exempt_now(connection, year)
 
 
-def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]], *,
-              counted: bool | None = None) -> None:
-    """Count the tasks a draw of ``year`` has just written, given as (USCC, lead department) pairs:
-    one upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks).
-    ``counted`` is :func:`drawn_counted`, if the caller has read it (a draw adds its tasks a part
-    at a time, and reads it once).
+def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]]) -> None:
+    """Count the tasks a draw of ``year`` writes, given as (USCC, lead department) pairs: one
+    upsert per table in key order, in the draw's transaction (nothing when the year's caps exempt
+    drawn tasks). The draw adds all its tasks in one call: each call reads the tables' pages once.
 
     The draw hands the pairs over rather than having the database join its new tasks to the targets
     (a read of a random target page per task); they go in as one JSON parameter, in key order."""
-    if not (drawn_counted(connection, year) if counted is None else counted):
+    if not drawn_counted(connection, year):
         return
-    by_department = Counter((uscc, department or "") for uscc, department in tasks)
-    by_target: Counter[str] = Counter()
-    for (uscc, _), n in by_department.items():
-        by_target[uscc] += n
-    for table, keys, counted in (
-        (DEPARTMENTS, ("uscc", "department_code"), sorted((*key, n) for key, n in by_department.items())),
-        (TARGETS, ("uscc",), sorted(by_target.items())),
-    ):
-        if counted:
-            _upsert_counts(connection, table, year, keys, counted)
+    pairs = sorted((uscc, department or "") for uscc, department in tasks)
+    if pairs:
+        _upsert_counts(connection, DEPARTMENTS, year, ("uscc", "department_code"),
+                       [(*pair, sum(1 for _ in same)) for pair, same in groupby(pairs)])
+        _upsert_counts(connection, TARGETS, year, ("uscc",),
+                       [(uscc, sum(1 for _ in same)) for uscc, same in groupby(uscc for uscc, _ in pairs)])
 
 
 def _upsert_counts(connection: Connection, table, year: int, keys: tuple[str, ...], rows: list[tuple]) -> None:

@@ -297,13 +297,14 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
     assert assert_exact(gateway, years=(year,))[uscc].total == 1
 
 
-def test_a_draw_adds_its_tasks_under_the_exemption_read_once(gateway):
+def test_drawn_tasks_are_added_in_one_pass_of_each_table(gateway):
     with gateway.write() as session:
         connection = session.connection()
         assert ledger_counts.drawn_counted(connection, YEAR)  # drawn tasks count by default
-        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", "market")], counted=False)
+        ledger_counts.add_drawn(connection, YEAR, [])
         assert stored(session, YEAR) == ({}, {})
-        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", "market")] * 2, counted=True)
-        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000001", None)])
-        assert stored(session, YEAR) == ({"91410822MA00000001": 3}, {"91410822MA00000001": {"market": 2, "": 1}})
+        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000002", "market"), ("91410822MA00000001", None),
+                                                   ("91410822MA00000002", "market"), ("91410822MA00000002", "farm")])
+        assert stored(session, YEAR) == ({"91410822MA00000001": 1, "91410822MA00000002": 3},
+                                         {"91410822MA00000001": {"": 1}, "91410822MA00000002": {"market": 2, "farm": 1}})
         session.rollback()
