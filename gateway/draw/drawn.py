@@ -76,13 +76,6 @@ class Drawn:
         """Drawn targets counted once per stratum (an upper bound of the tasks)."""
         return len(self._tags)
 
-    def matters(self) -> Iterator[tuple[str, tuple[str, ...]]]:
-        """Each joint target's credit code and matters, in ticket order (as :meth:`targets`)."""
-        self._tags.sort()
-        matters_of = [s.matter for s in self.strata]
-        for entry, group in groupby(self._tags, key=lambda tag: tag[:-2]):
-            yield entry[TICKET_DIGITS:], tuple(dict.fromkeys(matters_of[ord(tag[-1])] for tag in group))
-
     def targets(self, target_ids: Sequence[Sequence[int]]) -> Iterator[DrawnTarget]:
         """The joint targets in ticket order (ties by credit code), each with its matters and
         stratum keys in the order of the strata, without repeats. ``target_ids[p]`` holds the ids

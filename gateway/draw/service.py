@@ -509,7 +509,6 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     writer.check()
     timing.lap("select")
 
-    _count_drawn(worker, inputs, drawn)
     target_ids = [lookup.result() for lookup in lookups]
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
@@ -561,16 +560,6 @@ TASK_JOBS = 3
 """The database worker's jobs per tasks part: the tasks, their members, the record part."""
 
 
-def _count_drawn(worker: bulk.Worker, inputs: _RunInputs, drawn: Drawn) -> None:
-    """Add the draw's tasks to the ledger's counts (:func:`ledger_counts.add_drawn`) in one job, the
-    first of the tasks: one pass in key order over each counts table, where a job per tasks part
-    would read a province's tables once per part. Counted by (credit code, lead department) of
-    each joint target, which are the tasks' (see :class:`_TaskRows`)."""
-    facts, info = inputs.facts, inputs.info
-    leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
-    worker.submit(ledger_counts.add_drawn, facts.year, [(uscc, leads(matters)) for uscc, matters in drawn.matters()])
-
-
 class _TasksWriter:
     """The tasks a record part at a time (:data:`TASKS_PER_PART`, in ticket order): their rows,
     teams (matched on from the previous part's loads), members and the record's tasks part, handed
@@ -593,11 +582,13 @@ class _TasksWriter:
         rows_of = _TaskRows(facts, self.draw_id, info, self.now)
         entries_of = _TaskEntries(inputs.inspectors, inputs.public_id, settings.secret_key.encode("utf-8"))
         requests = _Requests()
+        counted: list[bytes] = []  # the tasks' (credit code, lead department) pairs, as JSON
         start = 0
         while chunk := list(islice(targets, TASKS_PER_PART)):
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
+            counted.append(ledger_counts.drawn_json((d.target.uscc, row[5]) for row, d in zip(task_rows, chunk))[1:-1])
             chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
@@ -613,6 +604,9 @@ class _TasksWriter:
             del chunk, task_rows, chunk_requests, teams, text
             worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
+        # The ledger's counts in one job, the last: one pass in key order over each counts table,
+        # where a job per part would read a province's tables once per part.
+        worker.submit(ledger_counts.add_drawn_json, facts.year, b"[" + b",".join(counted) + b"]")
         self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
         return requests
 

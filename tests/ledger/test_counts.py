@@ -297,7 +297,7 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
     assert assert_exact(gateway, years=(year,))[uscc].total == 1
 
 
-def test_drawn_tasks_are_added_in_one_pass_of_each_table(gateway):
+def test_drawn_tasks_are_counted_by_the_database_in_one_statement_per_table(gateway):
     with gateway.write() as session:
         connection = session.connection()
         assert ledger_counts.drawn_counted(connection, YEAR)  # drawn tasks count by default
