@@ -445,17 +445,40 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
 
 @dataclass(frozen=True)
 class _FrozenStratum:
-    """One frozen stratum as the run draws it: the population's stored text (canonical JSON, what
-    the population hashes cover) beside the stratum, and its key-inspection targets."""
+    """One frozen stratum as the run draws it, with its population's hash and its key-inspection targets."""
 
     stratum: Stratum
-    body: bytes
+    population_sha256: str
     key_targets: Sequence[str]
 
 
-def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]]) -> Iterator[_FrozenStratum]:
-    """The frozen strata, one at a time: the worker reads the next one's compressed row while this
-    one is drawn, and it is unpacked only when its turn comes, so that one population is held."""
+class _PopulationChain:
+    """``population_sha256`` computed again over the frozen strata as they are read, from each
+    population's stored text (its canonical JSON, exactly what the hashes cover)."""
+
+    def __init__(self) -> None:
+        self.whole = hashlib.sha256(b"[")
+        self.count = 0
+
+    def add(self, key: str, ratio: str, body: bytes) -> str:
+        """Hash one stratum; return its population's own hash."""
+        self.whole.update(b"," if self.count else b"")
+        self.whole.update(b'{"key":' + canonical_bytes(key) + b',"population":' + body
+                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
+        self.count += 1
+        return hashlib.sha256(body).hexdigest()
+
+    def check(self, published: str) -> None:
+        self.whole.update(b"]")
+        if self.whole.hexdigest() != published:
+            raise RuntimeError("frozen population does not hash to the value published at freeze time")
+
+
+def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]],
+                   chain: _PopulationChain) -> Iterator[_FrozenStratum]:
+    """The frozen strata, one at a time, hashed into ``chain``: the worker reads the next one's
+    compressed row while this one is drawn, and it is unpacked only when its turn comes, so that
+    one population is held (and its text only until it is hashed)."""
     def read(position: int) -> Future:
         return worker.submit(_read_packed, draw_id, strata_meta[position]["position"])
 
@@ -467,11 +490,12 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
         body = gzip.decompress(row.population_gzip)
         population = orjson.loads(body)
         stratum = Stratum(row.key, row.matter, Decimal(row.ratio), population, row.risk_class)
+        digest = chain.add(stratum.key, ratio_text(stratum.ratio), body)
         # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
         key_targets = (stratum.population if row.key_targets_gzip is None
                        else orjson.loads(gzip.decompress(row.key_targets_gzip)))
-        del row, population
-        yield _FrozenStratum(stratum, body, key_targets)
+        del row, population, body
+        yield _FrozenStratum(stratum, digest, key_targets)
 
 
 def _read_packed(connection, draw_id: int, position: int) -> list:
@@ -501,12 +525,13 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     lookups: list[Future] = []
     writer = _StrataWriter(inputs, worker, draw_id)
     drawn = Drawn(inputs.seed)
-    for frozen in _frozen_strata(worker, draw_id, inputs.strata):
+    chain = _PopulationChain()
+    for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
         lookups.append(worker.lookup_ids(selected))
         writer.add(frozen, selected)
         del frozen, selected
-    writer.check()
+    chain.check(inputs.frozen_sha256)
     timing.lap("select")
 
     target_ids = [lookup.result() for lookup in lookups]
@@ -612,9 +637,8 @@ class _TasksWriter:
 
 
 class _StrataWriter:
-    """Writes each stratum's record part as soon as the stratum is drawn, hashing the population
-    chain as it goes (over the populations' stored text, which is their canonical JSON), so that
-    only the strata not yet drawn hold their lists."""
+    """Writes each stratum's record part as soon as the stratum is drawn, so that only the strata
+    not yet drawn hold their lists."""
 
     def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
         fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
@@ -622,30 +646,20 @@ class _StrataWriter:
         fields["population_sha256"] = inputs.frozen_sha256
         fields.update(inputs.extras)
         self.parts = RecordParts(fields)
-        self.inputs, self.worker, self.draw_id = inputs, worker, draw_id
-        self.whole = hashlib.sha256(b"[")
-        self.position = 0
+        self.worker, self.draw_id = worker, draw_id
 
     def add(self, frozen: _FrozenStratum, selected: Sequence[str]) -> None:
         stratum = frozen.stratum
-        ratio = ratio_text(stratum.ratio)
-        self.whole.update(b"," if self.position else b"")
-        self.whole.update(b'{"key":' + canonical_bytes(stratum.key) + b',"population":' + frozen.body
-                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
         # record.stratum_entry's fields, the sequences as they are (the JSON is the same, no copies).
-        entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class, "ratio": ratio,
-                 "population": stratum.population, "population_sha256": hashlib.sha256(frozen.body).hexdigest(),
-                 "sample_size": len(selected), "selected": selected, "key_targets": frozen.key_targets}
+        entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
+                 "ratio": ratio_text(stratum.ratio), "population": stratum.population,
+                 "population_sha256": frozen.population_sha256, "sample_size": len(selected), "selected": selected,
+                 "key_targets": frozen.key_targets}
         for number, sha256, text in self.parts.add_stratum(entry):
             self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, number, sha256, text)
+            del text
             # The next stratum's read, this one's lookup and two parts at most wait for the database.
             self.worker.backlog(4)
-        self.position += 1
-
-    def check(self) -> None:
-        self.whole.update(b"]")
-        if self.whole.hexdigest() != self.inputs.frozen_sha256:
-            raise RuntimeError("frozen population does not hash to the value published at freeze time")
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
