@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import operator
+from array import array
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -104,6 +105,35 @@ def _insert_from_json(dbapi_connection, table: str, columns: tuple[str, ...], ro
     dbapi_connection.execute(f'INSERT INTO "{table}" ({names}) SELECT {values} FROM json_each(?)', (text,))
 
 
+class IdSet:
+    """A set of non-negative integer ids, as bitmaps of :data:`SPAN` ids each: the ids a draw has
+    locked or inserted (a province's run, hundreds of thousands of targets and tasks) take about a
+    bit each where a ``set`` takes some 70 bytes."""
+
+    SPAN = 1024
+
+    def __init__(self) -> None:
+        self._maps: dict[int, bytearray] = {}
+
+    def update(self, values: Iterable[int]) -> None:
+        maps, span = self._maps, self.SPAN
+        for value in values:
+            if value < 0:
+                raise ValueError(f"an id is not negative: {value}")
+            bits = maps.get(value // span)
+            if bits is None:
+                bits = maps[value // span] = bytearray(span // 8)
+            offset = value % span
+            bits[offset >> 3] |= 1 << (offset & 7)
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int) or value < 0:
+            return False
+        bits = self._maps.get(value // self.SPAN)
+        offset = value % self.SPAN
+        return bits is not None and bool(bits[offset >> 3] >> (offset & 7) & 1)
+
+
 class Worker:
     """The session's connection, lent to one thread for the duration of :func:`working`.
 
@@ -121,7 +151,7 @@ class Worker:
         self._keys: dict[str, list[foreign_keys.ReferencingKey] | None] = {}
         # (table, column) -> the values this transaction has already locked FOR KEY SHARE, or inserted
         # (rows nobody else can see, so nobody can delete): a set check need not lock them again.
-        self._held: dict[tuple[str, str], set] = {}
+        self._held: dict[tuple[str, str], IdSet] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []
         self._failed = False
@@ -154,10 +184,19 @@ class Worker:
         """Queue :func:`target_ids` (locking the targets where keys are checked as a set)."""
         return self.submit(self._lookup_targets, usccs)
 
+    def lookup_ids(self, usccs: Sequence[str]) -> Future:
+        """:meth:`lookup_targets`, the result being the targets' ids in the order of ``usccs``
+        (an array: a province's drawn targets are not held as a map). A code not found raises
+        ``KeyError``."""
+        return self.submit(self._lookup_ids, usccs)
+
+    def _lookup_ids(self, connection: Connection, usccs: Sequence[str]) -> array:
+        return array("q", map(self._lookup_targets(connection, usccs).__getitem__, usccs))
+
     def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
         found = target_ids(connection, usccs, self.set_checks)
         if self.set_checks:
-            self._held.setdefault(("targets", "id"), set()).update(found.values())
+            self._held.setdefault(("targets", "id"), IdSet()).update(found.values())
         return found
 
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple], *,
@@ -187,7 +226,7 @@ class Worker:
             foreign_keys.copy_checked(connection, table, columns, rows, keys, _copy, self._held)
             if "id" in columns:
                 position = columns.index("id")
-                self._held.setdefault((table, "id"), set()).update(row[position] for row in rows)
+                self._held.setdefault((table, "id"), IdSet()).update(row[position] for row in rows)
 
     def finish(self) -> None:
         """Wait for every job; raise the first job's error, if any."""

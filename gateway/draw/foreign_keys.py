@@ -21,7 +21,7 @@ Otherwise the rows go in with the per-row triggers, with the same result.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from psycopg import errors
@@ -103,7 +103,7 @@ def lock_referenced(connection: Connection, table: str, key: ReferencingKey, val
 
 
 def copy_checked(connection: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple],
-                 keys: list[ReferencingKey], copy, held: Mapping[tuple[str, str], Set] | None = None) -> None:
+                 keys: list[ReferencingKey], copy, held: Mapping[tuple[str, str], Container] | None = None) -> None:
     """Lock and check every row's references as a set, then ``copy(...)`` without the per-row
     checks. ``columns`` must hold every key's column (see :func:`covers`). ``held`` maps (table,
     column) to values this transaction already holds: rows it locked ``FOR KEY SHARE`` or inserted
@@ -113,7 +113,8 @@ def copy_checked(connection: Connection, table: str, columns: tuple[str, ...], r
     for key in keys:
         position = columns.index(key.column)
         values = {row[position] for row in rows if row[position] is not None}
-        lock_referenced(connection, table, key, values - held.get((key.referred_table, key.referred_column), set()))
+        known = held.get((key.referred_table, key.referred_column), ())
+        lock_referenced(connection, table, key, {v for v in values if v not in known})
     # Set local to the transaction: if the copy fails, the rollback restores it with everything else.
     previous = connection.exec_driver_sql("SELECT current_setting('session_replication_role')").scalar_one()
     connection.exec_driver_sql("SELECT set_config('session_replication_role', 'replica', true)")

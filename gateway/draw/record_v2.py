@@ -119,17 +119,20 @@ def stratum_chunks(entry: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
     """A stratum's entry cut into chunk entries of at most ``size`` members (its population is
     sorted by USCC: each chunk a range of codes), each with its own members' selection (in ticket
     order) and key targets: ``{chunk, key, matter, population, selected, key_targets}``."""
+    return list(_stratum_chunks(entry, size))
+
+
+def _stratum_chunks(entry: Mapping[str, Any], size: int) -> Iterator[dict[str, Any]]:
+    """:func:`stratum_chunks` one chunk at a time."""
     population = entry["population"]
     chosen = {uscc: n for n, uscc in enumerate(entry["selected"])}
     keyed = set(entry.get("key_targets") or ())
-    out = []
     for number, start in enumerate(range(0, len(population), size), start=1):
         members = population[start:start + size]
         inside = [u for u in members if u in chosen]
         inside.sort(key=chosen.__getitem__)
-        out.append({"chunk": number, "key": entry["key"], "matter": entry["matter"], "population": members,
-                    "selected": inside, "key_targets": [u for u in members if u in keyed]})
-    return out
+        yield {"chunk": number, "key": entry["key"], "matter": entry["matter"], "population": members,
+               "selected": inside, "key_targets": [u for u in members if u in keyed]}
 
 
 def chunk_descriptor(number: int, chunk: Mapping[str, Any], text: bytes) -> dict[str, Any]:
@@ -149,8 +152,12 @@ def descriptor_parts(descriptor: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def tasks_descriptor(number: int, tasks: Sequence[Mapping[str, Any]], text: bytes) -> dict[str, Any]:
-    return {"part": number, "count": len(tasks), "first": tasks[0]["number"] if tasks else None,
-            "last": tasks[-1]["number"] if tasks else None,
+    return _tasks_descriptor(number, len(tasks), tasks[0]["number"] if tasks else None,
+                             tasks[-1]["number"] if tasks else None, text)
+
+
+def _tasks_descriptor(number: int, count: int, first: str | None, last: str | None, text: bytes) -> dict[str, Any]:
+    return {"part": number, "count": count, "first": first, "last": last,
             "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
 
 
@@ -215,10 +222,11 @@ class RecordParts:
         self._tasks_open = False
         self._count = 0  # stratum parts so far
 
-    def add_stratum(self, entry: Mapping[str, Any], chunk: int | None = None) -> list[tuple[int, str, bytes]]:
+    def add_stratum(self, entry: Mapping[str, Any], chunk: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         """Serialise one stratum's entry: one part, or one per chunk of at most ``chunk`` members
-        (:data:`STRATUM_CHUNK`) when it has more; return ``(part number, sha256, text)`` of each
-        (the caller stores them)."""
+        (:data:`STRATUM_CHUNK`) when it has more; yield ``(part number, sha256, text)`` of each,
+        one at a time (the caller stores each and lets it go: a province's largest stratum has
+        dozens of parts). The stratum is added once all its parts have been taken."""
         if self._tasks_open:
             raise ValueError("strata come before the tasks")
         chunk = chunk or STRATUM_CHUNK
@@ -226,17 +234,17 @@ class RecordParts:
             text = _canonical(entry)
             self._add_text(text)
             self.strata.append(stratum_descriptor(self._count, entry, text))
-            return [(self._count, self.strata[-1]["sha256"], text)]
-        out, chunks = [], []
-        for piece in stratum_chunks(entry, chunk):
+            yield self._count, self.strata[-1]["sha256"], text
+            return
+        chunks = []
+        for piece in _stratum_chunks(entry, chunk):
             text = _canonical(piece)
             self._add_text(text)
             chunks.append(chunk_descriptor(self._count, piece, text))
-            out.append((self._count, chunks[-1]["sha256"], text))
+            yield self._count, chunks[-1]["sha256"], text
         selected = entry["selected"]
         self.strata.append({**_stratum_fields(entry), "last_selected": selected[-1] if selected else None,
                             "chunks": chunks})
-        return out
 
     def _add_text(self, text: bytes) -> None:
         self._whole.update(_stratum_piece(self._count, text))
@@ -250,10 +258,16 @@ class RecordParts:
     def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
         if not tasks:
             raise ValueError("a tasks part holds at least one task")
+        return self.add_tasks_text(_canonical(list(tasks)), len(tasks), tasks[0]["number"], tasks[-1]["number"])
+
+    def add_tasks_text(self, text: bytes, count: int, first: str, last: str) -> bytes:
+        """:meth:`add_tasks` of a part its writer serialised itself: ``text`` is the canonical JSON
+        of its ``count`` task entries, numbered ``first`` to ``last``."""
+        if not count:
+            raise ValueError("a tasks part holds at least one task")
         self._open_tasks()
-        text = _canonical(list(tasks))
         self._whole.update(_tasks_piece(len(self.tasks), text))
-        self.tasks.append(tasks_descriptor(len(self.tasks) + 1, tasks, text))
+        self.tasks.append(_tasks_descriptor(len(self.tasks) + 1, count, first, last, text))
         return text
 
     def add_exclusions(self, size: int = EXCLUSIONS_PER_PART) -> list[tuple[int, str, bytes]]:

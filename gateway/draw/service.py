@@ -13,13 +13,16 @@ Each stage is recorded with who and when (in the draw and in the audit log). The
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+from array import array
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
 from sqlalchemy import func, select, update
@@ -37,8 +40,9 @@ from gateway.draw import frozen as frozen_mod
 from gateway.draw import parts as record_parts
 from gateway.draw import witnesses as witnesses_mod
 from gateway.draw.collector import collector_paused
+from gateway.draw.drawn import Drawn, DrawnStratum, DrawnTarget
 from gateway.draw.errors import UnstaffedDraw
-from gateway.draw.models import CANCELLABLE_STATUSES, Draw, pack_record
+from gateway.draw.models import CANCELLABLE_STATUSES, Draw, DrawFrozenStratum, pack_record
 from gateway.draw.population import PlanMatterInfo, plan_matters, stream_population
 from gateway.draw.record import (
     EXCLUSION_REASONS,
@@ -51,13 +55,11 @@ from gateway.draw.record import (
     iso,
     opaque_inspector_id,
     ratio_text,
-    stratum_entry,
-    task_entry,
 )
 from gateway.draw.record_v2 import TASKS_PER_PART, RecordParts, strata_sha256
 from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.sampler import SeedError, build_seed, sample_size
-from gateway.draw.strata import JointTarget, Stratum, StratumSelection, draw_tagged, joint_targets
+from gateway.draw.strata import Stratum
 from gateway.draw.teams import Inspector as PoolInspector
 from gateway.draw.teams import NoFeasibleTeam, Team, TeamMatcher, TeamRequest
 from gateway.draw.verify import verify_teams
@@ -391,8 +393,6 @@ class _RunInputs:
     info: dict[str, PlanMatterInfo]
     seed: Any
     strata: list[dict[str, Any]]  # each frozen stratum without its population (gateway.draw.frozen.meta)
-    key_targets: set[str]
-    strata_key_targets: dict[str, list[str]]
     inspectors: list[PoolInspector]
     all_conflicts: list
     loads: dict[str, int]
@@ -404,10 +404,12 @@ class _RunInputs:
 
 
 def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: datetime) -> _RunInputs:
+    """The run's inputs. The strata's key targets come with each stratum and the exclusions (a
+    province's run at 10M excludes hundreds of thousands) are read for the record's last parts:
+    neither is held for the whole run."""
     plan = draw.plan
     matters = plan_matters(session, plan)
     strata_meta = frozen_mod.meta(session.connection(), draw.id)
-    strata_key_targets = frozen_mod.key_targets(session.connection(), draw.id)
     facts = PlanFacts(plan.id, plan.kind, plan.lead_department, tuple(plan.cooperating_departments), plan.year,
                       plan.number, plan.window_start, plan.window_end)
     today = local_date(now)
@@ -418,8 +420,6 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
         info={m.code: m for m in matters},
         seed=draw.seed,
         strata=strata_meta,
-        key_targets={uscc for targets in strata_key_targets.values() for uscc in targets},
-        strata_key_targets=strata_key_targets,
         inspectors=inspectors,
         all_conflicts=session.execute(
             select(Conflict.inspector_id, Target.uscc).join(Target, Target.id == Conflict.target_id)
@@ -432,7 +432,7 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
             plan=plan_record(plan, matters),
             contributions=[Contribution(c["role"], c["name"], c["digits"]) for c in draw.contributions],
             participants=[Participant(role, name) for role, names in draw.participants.items() for name in names],
-            exclusions=draw.exclusions,
+            exclusions=[],  # read at the end (_read_exclusions)
             frozen_at=iso(draw.frozen_at),
             drawn_at=iso(now),
         ),
@@ -443,58 +443,105 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
     return inputs
 
 
-def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]]) -> Iterator[Stratum]:
-    """The frozen strata, read one at a time by the worker, the next one while this one is drawn."""
-    def load(position: int) -> Future:
-        return worker.submit(_load_boxed, draw_id, strata_meta[position]["position"])
+@dataclass(frozen=True)
+class _FrozenStratum:
+    """One frozen stratum as the run draws it, with its population's hash and its key-inspection targets."""
 
-    pending = [load(0)] if strata_meta else []
+    stratum: Stratum
+    population_sha256: str
+    key_targets: Sequence[str]
+
+
+class _PopulationChain:
+    """``population_sha256`` computed again over the frozen strata as they are read, from each
+    population's stored text (its canonical JSON, exactly what the hashes cover)."""
+
+    def __init__(self) -> None:
+        self.whole = hashlib.sha256(b"[")
+        self.count = 0
+
+    def add(self, key: str, ratio: str, body: bytes) -> str:
+        """Hash one stratum; return its population's own hash."""
+        self.whole.update(b"," if self.count else b"")
+        self.whole.update(b'{"key":' + canonical_bytes(key) + b',"population":' + body
+                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
+        self.count += 1
+        return hashlib.sha256(body).hexdigest()
+
+    def check(self, published: str) -> None:
+        self.whole.update(b"]")
+        if self.whole.hexdigest() != published:
+            raise RuntimeError("frozen population does not hash to the value published at freeze time")
+
+
+def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]],
+                   chain: _PopulationChain) -> Iterator[_FrozenStratum]:
+    """The frozen strata, one at a time, hashed into ``chain``: the worker reads the next one's
+    compressed row while this one is drawn, and it is unpacked only when its turn comes, so that
+    one population is held (and its text only until it is hashed)."""
+    def read(position: int) -> Future:
+        return worker.submit(_read_packed, draw_id, strata_meta[position]["position"])
+
+    pending = read(0) if strata_meta else None
     for position in range(len(strata_meta)):
-        # The worker keeps its futures until the run ends: the entry leaves its box, so that
-        # the population is released once the stratum is drawn.
-        entry = pending.pop().result().pop()
-        if position + 1 < len(strata_meta):
-            pending.append(load(position + 1))
-        stratum = frozen_mod.to_stratum(entry)
-        del entry
-        yield stratum
-        del stratum
+        # The worker keeps its futures until the run ends: the row leaves its box.
+        row = pending.result().pop()
+        pending = read(position + 1) if position + 1 < len(strata_meta) else None
+        body = gzip.decompress(row.population_gzip)
+        population = orjson.loads(body)
+        stratum = Stratum(row.key, row.matter, Decimal(row.ratio), population, row.risk_class)
+        digest = chain.add(stratum.key, ratio_text(stratum.ratio), body)
+        # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
+        key_targets = (stratum.population if row.key_targets_gzip is None
+                       else orjson.loads(gzip.decompress(row.key_targets_gzip)))
+        del row, population, body
+        yield _FrozenStratum(stratum, digest, key_targets)
 
 
-def _load_boxed(connection, draw_id: int, position: int) -> list[dict[str, Any]]:
-    return [frozen_mod.load(connection, draw_id, position)]
+def _read_packed(connection, draw_id: int, position: int) -> list:
+    """One frozen stratum's row as stored (the populations compressed), in a box (see :func:`_frozen_strata`)."""
+    return [connection.execute(select(*frozen_mod.META_COLUMNS, DrawFrozenStratum.population_gzip,
+                                      DrawFrozenStratum.key_targets_gzip)
+                               .where(DrawFrozenStratum.draw_id == draw_id, DrawFrozenStratum.position == position))
+            .one()]
+
+
+def _reserve_ids(connection, count: int) -> array:
+    return array("q", bulk.reserve_ids(connection, "tasks", count))
+
+
+def _read_exclusions(connection, draw_id: int) -> list[dict[str, Any]]:
+    rows = connection.execute(select(Draw.exclusions).where(Draw.id == draw_id)).scalar_one() or []
+    return [{"uscc": e["uscc"], "reason": e["reason"], "matter": e["matter"]} for e in rows]
 
 
 def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, settings: Settings,
-                    now: datetime) -> tuple[dict[str, Any], list]:
+                    now: datetime) -> tuple[dict[str, Any], list[DrawnStratum]]:
     """Draw the targets and match the teams while ``worker`` looks up and writes the tasks, members
-    and outcome; return the outcome (the draw's new column values) and the strata's selections."""
+    and outcome; return the outcome (the draw's new column values) and the drawn strata."""
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
     # reserved, and each stratum's drawn targets looked up, while the next is drawn.
-    reserved = worker.submit(bulk.reserve_ids, "tasks",
-                             sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
+    reserved = worker.submit(_reserve_ids, sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
     lookups: list[Future] = []
     writer = _StrataWriter(inputs, worker, draw_id)
-
-    def selected(chosen: StratumSelection) -> StratumSelection:
-        # Per stratum: look its drawn targets up, write its record part, release its population.
-        lookups.append(worker.lookup_targets(chosen.selected))
-        return writer.add(chosen)
-
-    # The drawn targets are held as one tag string each (gateway.draw.strata.draw_tagged) and become
-    # joint targets a tasks part at a time.
-    selections, tags = draw_tagged(_frozen_strata(worker, draw_id, inputs.strata), inputs.seed, selected)
-    writer.check()
+    drawn = Drawn(inputs.seed)
+    chain = _PopulationChain()
+    for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
+        selected = drawn.select(frozen.stratum, frozen.key_targets)
+        lookups.append(worker.lookup_ids(selected))
+        writer.add(frozen, selected)
+        del frozen, selected
+    chain.check(inputs.frozen_sha256)
     timing.lap("select")
 
-    target_ids: dict[str, int] = {}
-    for lookup in lookups:
-        target_ids.update(lookup.result())
-    lookups.clear()
-    conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts if uscc in target_ids]
-    requests = _TasksWriter(inputs, worker, draw_id, writer.parts, now).write(
-        joint_targets(selections, tags), reserved.result(), target_ids, conflicts, settings)
-    del tags, target_ids
+    target_ids = [lookup.result() for lookup in lookups]
+    tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
+    requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
+    del target_ids
+    exclusions = worker.submit(_read_exclusions, draw_id)
+    timing.lap("record")
+    writer.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
+    timing.lap("database")
     for number, sha256, text in writer.parts.add_exclusions():
         worker.submit(record_parts.store_part, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
     index, whole_sha256 = writer.parts.finish()
@@ -507,7 +554,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
             "certified_on": inputs.today.isoformat(),
             "inspectors": [{"id": p.id, "certificate": p.certificate, "department": p.department,
                             "certified": p.certified, "active": p.active} for p in inputs.inspectors],
-            "conflicts": [list(pair) for pair in conflicts],
+            "conflicts": [list(pair) for pair in tasks.conflicts],
             "loads": inputs.loads,
             # Written as JSON a part at a time: a province draws hundreds of thousands of tasks.
             "requests": requests.fragment(),
@@ -515,7 +562,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     }
     worker.submit(_store_outcome, draw_id, outcome)
     timing.lap("record")
-    return outcome, selections
+    return outcome, drawn.strata
 
 
 class _Requests:
@@ -534,60 +581,64 @@ class _Requests:
         return orjson.Fragment(b"[" + b",".join(self.pieces) + b"]")
 
 
-TASK_JOBS = 4
-"""The database worker's jobs per tasks part: the tasks, their ledger counts, their members, the record part."""
+TASK_JOBS = 3
+"""The database worker's jobs per tasks part: the tasks, their members, the record part."""
 
 
 class _TasksWriter:
     """The tasks a record part at a time (:data:`TASKS_PER_PART`, in ticket order): their rows,
     teams (matched on from the previous part's loads), members and the record's tasks part, handed
-    to the database worker and released before the next part, so that only the drawn targets are
-    held for the whole run."""
+    to the database worker and released before the next part, so that only the drawn targets' tags
+    are held for the whole run. ``conflicts`` is then the declared conflicts with drawn targets."""
 
     def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, parts: RecordParts,
                  now: datetime) -> None:
         self.inputs, self.worker, self.draw_id, self.parts, self.now = inputs, worker, draw_id, parts, now
+        self.conflicts: list[tuple[str, str]] = []
 
-    def write(self, targets: Iterator[JointTarget], task_ids: list[int], target_ids: Mapping[str, int],
-              conflicts: list[tuple[str, str]], settings: Settings) -> _Requests:
+    def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info
-        matcher = TeamMatcher(inputs.inspectors, inputs.seed, conflicts, inputs.loads)
+        all_conflicts = [(str(i), uscc) for i, uscc in inputs.all_conflicts]
+        # Matching looks only the drawn targets' conflicts up: the others change nothing.
+        matcher = TeamMatcher(inputs.inspectors, inputs.seed, all_conflicts, inputs.loads)
+        conflicted = {uscc for _, uscc in all_conflicts}
+        drawn_conflicted: set[str] = set()
         needs = _Cached(lambda matters: required_departments(facts, matters, info))
-        rows_of = _TaskRows(facts, target_ids, inputs.key_targets, self.draw_id, info, self.now)
-        key = settings.secret_key.encode("utf-8")
-        by_id = {p.id: p for p in inputs.inspectors}
+        rows_of = _TaskRows(facts, self.draw_id, info, self.now)
+        entries_of = _TaskEntries(inputs.inspectors, inputs.public_id, settings.secret_key.encode("utf-8"))
         requests = _Requests()
+        counted: list[bytes] = []  # the tasks' (credit code, lead department) pairs, as JSON
         start = 0
         while chunk := list(islice(targets, TASKS_PER_PART)):
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-            worker.submit(ledger_counts.add_drawn, facts.year, [(t.uscc, row[5]) for row, t in zip(task_rows, chunk)])
-            chunk_requests = [TeamRequest(t.uscc, needs(t.matters)) for t in chunk]
+            counted.append(ledger_counts.drawn_json((d.target.uscc, row[5]) for row, d in zip(task_rows, chunk))[1:-1])
+            chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
+            drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
             worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, self.now))
             requests.add(chunk_requests)
             timing.lap("teams")
-            entries = []
-            for row, target, team in zip(task_rows, chunk, teams):
-                entry = task_entry(row[1], target, team, by_id, inputs.public_id, key)
-                entry["key_inspection"] = row[7]
-                entries.append(entry)
-            text = self.parts.add_tasks(entries)
+            text = self.parts.add_tasks_text(entries_of(task_rows, chunk, teams), len(chunk), task_rows[0][1],
+                                             task_rows[-1][1])
             descriptor = self.parts.tasks[-1]
             worker.submit(record_parts.store_part, self.draw_id, record_parts.TASKS, descriptor["part"],
                           descriptor["sha256"], text)
             start += len(chunk)
-            del chunk, task_rows, chunk_requests, teams, entries, text
+            del chunk, task_rows, chunk_requests, teams, text
             worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
+        # The ledger's counts in one job, the last: one pass in key order over each counts table,
+        # where a job per part would read a province's tables once per part.
+        worker.submit(ledger_counts.add_drawn_json, facts.year, b"[" + b",".join(counted) + b"]")
+        self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
         return requests
 
 
 class _StrataWriter:
-    """Writes each stratum's record part as soon as the stratum is drawn, hashing the population
-    chain as it goes, and hands back the selection without its population, so that only the
-    strata not yet drawn hold their lists."""
+    """Writes each stratum's record part as soon as the stratum is drawn, so that only the strata
+    not yet drawn hold their lists."""
 
     def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
         fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
@@ -595,31 +646,20 @@ class _StrataWriter:
         fields["population_sha256"] = inputs.frozen_sha256
         fields.update(inputs.extras)
         self.parts = RecordParts(fields)
-        self.inputs, self.worker, self.draw_id = inputs, worker, draw_id
-        self.whole = hashlib.sha256(b"[")
-        self.position = 0
+        self.worker, self.draw_id = worker, draw_id
 
-    def add(self, chosen: StratumSelection) -> StratumSelection:
-        stratum = chosen.stratum
-        population = canonical_bytes(list(stratum.population))
-        ratio = ratio_text(stratum.ratio)
-        self.whole.update(b"," if self.position else b"")
-        self.whole.update(b'{"key":' + canonical_bytes(stratum.key) + b',"population":' + population
-                          + b',"ratio":' + canonical_bytes(ratio) + b"}")
-        entry = stratum_entry(chosen, hashlib.sha256(population).hexdigest())
-        entry["key_targets"] = self.inputs.strata_key_targets[entry["key"]]
+    def add(self, frozen: _FrozenStratum, selected: Sequence[str]) -> None:
+        stratum = frozen.stratum
+        # record.stratum_entry's fields, the sequences as they are (the JSON is the same, no copies).
+        entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
+                 "ratio": ratio_text(stratum.ratio), "population": stratum.population,
+                 "population_sha256": frozen.population_sha256, "sample_size": len(selected), "selected": selected,
+                 "key_targets": frozen.key_targets}
         for number, sha256, text in self.parts.add_stratum(entry):
             self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, number, sha256, text)
+            del text
             # The next stratum's read, this one's lookup and two parts at most wait for the database.
             self.worker.backlog(4)
-        self.position += 1
-        return StratumSelection(Stratum(stratum.key, stratum.matter, stratum.ratio, (), stratum.risk_class),
-                                chosen.selected)
-
-    def check(self) -> None:
-        self.whole.update(b"]")
-        if self.whole.hexdigest() != self.inputs.frozen_sha256:
-            raise RuntimeError("frozen population does not hash to the value published at freeze time")
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
@@ -630,22 +670,45 @@ MEMBER_COLUMNS = ("task_id", "inspector_id", "department_code", "role", "active"
 class _TaskRows:
     """The tasks' rows (:data:`TASK_COLUMNS`), numbered in ticket order, a part at a time."""
 
-    def __init__(self, facts: "PlanFacts", target_ids: Mapping[str, int], key_targets: set[str], draw_id: int,
-                 info: Mapping[str, PlanMatterInfo], now: datetime) -> None:
-        self.facts, self.target_ids, self.key_targets, self.draw_id, self.now = facts, target_ids, key_targets, \
-            draw_id, now
+    def __init__(self, facts: "PlanFacts", draw_id: int, info: Mapping[str, PlanMatterInfo], now: datetime) -> None:
+        self.facts, self.draw_id, self.now = facts, draw_id, now
         self.leads = _Cached(lambda matters: task_lead_department(facts, matters, info))
         self.matter_json = _Cached(lambda matters: json.dumps(list(matters), ensure_ascii=False))
 
-    def __call__(self, targets: list, task_ids: list[int], first: int) -> list[tuple]:
-        facts, target_ids, key_targets, leads, matter_json = (self.facts, self.target_ids, self.key_targets,
-                                                               self.leads, self.matter_json)
+    def __call__(self, targets: list[DrawnTarget], task_ids: Sequence[int], first: int) -> list[tuple]:
+        facts, leads, matter_json = self.facts, self.leads, self.matter_json
         draw_id, now = self.draw_id, self.now
         return [
-            (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, target_ids[t.uscc], leads(t.matters),
-             matter_json(t.matters), t.uscc in key_targets, facts.window_start, facts.window_end, "assigned", now)
-            for n, task_id, t in zip(range(first, first + len(targets)), task_ids, targets)
+            (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, d.target_id, leads(d.target.matters),
+             matter_json(d.target.matters), d.key, facts.window_start, facts.window_end, "assigned", now)
+            for n, task_id, d in zip(range(first, first + len(targets)), task_ids, targets)
         ]
+
+
+class _TaskEntries:
+    """A tasks part's text: the canonical JSON of the parts' :func:`~gateway.draw.record.task_entry`
+    entries (with ``key_inspection``), written straight from pre-serialised pieces: each inspector's
+    entry once per draw (one HMAC per inspector, not per member), each combination of matters once."""
+
+    def __init__(self, inspectors: list[PoolInspector], public_id: str, key: bytes) -> None:
+        self.inspector = {p.id: canonical_bytes({"department": p.department,
+                                                 "id": opaque_inspector_id(public_id, p.id, key)})
+                          for p in inspectors}
+        self.matters = _Cached(lambda matters: canonical_bytes(list(matters)))
+
+    def __call__(self, task_rows: list[tuple], targets: list[DrawnTarget], teams: list[Team]) -> bytes:
+        inspector, matters, dumps = self.inspector, self.matters, canonical_bytes
+        pieces = []
+        for row, d, team in zip(task_rows, targets, teams):
+            target = d.target
+            if team.uscc != target.uscc:
+                raise ValueError(f"任务 {row[1]} 的检查组属于 {team.uscc}，而检查对象是 {target.uscc}")
+            pieces.append(b"".join((
+                b'{"inspectors":[', b",".join([inspector[m] for m in team.members]),
+                b'],"key_inspection":', b"true" if row[7] else b"false",
+                b',"matters":', matters(target.matters), b',"number":', dumps(row[1]),
+                b',"ticket":', dumps(target.ticket), b',"uscc":', dumps(target.uscc), b"}")))
+        return b"[" + b",".join(pieces) + b"]"
 
 
 def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[PoolInspector],
@@ -663,8 +726,6 @@ def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[Poo
             lead_given = lead_given or is_lead
             rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
     return rows
-
-
 def _store_outcome(connection, draw_id: int, outcome: dict[str, Any]) -> None:
     """Write the run's record and team inputs into the draw's row (a job of the database worker)."""
     connection.execute(update(Draw).where(Draw.id == draw_id).values(**outcome))

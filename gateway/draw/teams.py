@@ -153,6 +153,11 @@ class _Pool:
 
     def take(self, department: str, barred: Collection[str], uscc: str) -> str:
         """Pick the best inspector of ``department`` outside ``barred`` and add one to their load."""
+        heap = self._heaps.get(department)
+        if heap and heap[0][2] not in barred:  # the usual case, in one heap operation
+            load, key, inspector_id = heap[0]
+            heapq.heapreplace(heap, (load + 1, key, inspector_id))
+            return inspector_id
         heap, skipped = self._pop_barred(department, barred)
         if not heap:
             raise NoFeasibleTeam(uscc, department)
@@ -170,7 +175,8 @@ def _form_team(pool: _Pool, request: TeamRequest, conflicted: frozenset[str]) ->
         member = pool.take(department, barred, request.uscc)
         members.append(member)
         barred.add(member)
-    while len(members) < request.size:
+    size = request.size
+    while len(members) < size:
         candidates = [
             (best, department)
             for department in request.departments

@@ -19,11 +19,10 @@ any are published), a joint visit once in the total and once for each department
 """
 from __future__ import annotations
 
-import json
-from collections import Counter
 from collections.abc import Collection, Iterable
 from itertools import chain
 
+import orjson
 from sqlalchemy import Select, delete, event, func, inspect, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -101,43 +100,48 @@ def _recount(connection: Connection, year: int, usccs: list[str] | Select | None
                                .values(n=TARGETS.c.n - n))
 
 
+def drawn_counted(connection: Connection, year: int) -> bool:
+    """Whether the counts of ``year`` count drawn tasks (its current caps do not exempt them)."""
+    return "drawn" not in exempt_now(connection, year)
+
+
 def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]]) -> None:
-    """Count the tasks a draw of ``year`` has just written, given as (USCC, lead department) pairs:
-    one upsert per table, in the draw's transaction (nothing when the year's caps exempt drawn tasks).
+    """Count the tasks a draw of ``year`` writes, given as (USCC, lead department) pairs, in the
+    draw's transaction (nothing when the year's caps exempt drawn tasks): :func:`add_drawn_json`."""
+    add_drawn_json(connection, year, drawn_json(tasks))
+
+
+def drawn_json(tasks: Iterable[tuple[str, str | None]]) -> bytes:
+    """(USCC, lead department) pairs as :func:`add_drawn_json` takes them: ``[[uscc, department], …]``."""
+    return orjson.dumps([[uscc, department or ""] for uscc, department in tasks])
+
+
+def add_drawn_json(connection: Connection, year: int, text: bytes) -> None:
+    """:func:`add_drawn` of pairs given as JSON text (:func:`drawn_json`; a draw of hundreds of
+    thousands of tasks holds them as text, a part at a time), in any order: one upsert per table,
+    which counts and sorts them, so that it reads the table's pages once, in key order.
 
     The draw hands the pairs over rather than having the database join its new tasks to the targets
-    (a read of a random target page per task); they go in as one JSON parameter, in key order."""
-    if "drawn" in exempt_now(connection, year):
+    (a read of a random target page per task)."""
+    if not drawn_counted(connection, year):
         return
-    by_department = Counter((uscc, department or "") for uscc, department in tasks)
-    by_target: Counter[str] = Counter()
-    for (uscc, _), n in by_department.items():
-        by_target[uscc] += n
-    for table, keys, counted in (
-        (DEPARTMENTS, ("uscc", "department_code"), sorted((*key, n) for key, n in by_department.items())),
-        (TARGETS, ("uscc",), sorted(by_target.items())),
-    ):
-        if counted:
-            _upsert_counts(connection, table, year, keys, counted)
-
-
-def _upsert_counts(connection: Connection, table, year: int, keys: tuple[str, ...], rows: list[tuple]) -> None:
-    """Add ``rows`` ((*keys, n) tuples) to ``table``'s counts of ``year``, inserting the missing."""
-    columns = [*keys, "n"]
-    text = json.dumps(rows, ensure_ascii=False)
-    if connection.dialect.name == "postgresql":
-        values = ", ".join(f"(x->>{i}){'::int' if name == 'n' else ''}" for i, name in enumerate(columns))
-        source, parameters = "json_array_elements(%(rows)s::json) AS x", {"rows": text, "year": year}
-        year_param = "%(year)s"
-    else:
-        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-        source, parameters, year_param = "json_each(?) WHERE true", (year, text), "?"
-    # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
-    connection.exec_driver_sql(
-        f"INSERT INTO {table.name} (year, {', '.join(columns)}) SELECT {year_param}, {values} FROM {source} "
-        f"ON CONFLICT (year, {', '.join(keys)}) DO UPDATE SET n = {table.name}.n + excluded.n",
-        parameters,
-    )
+    rows = text.decode("utf-8")
+    for table, keys in ((DEPARTMENTS, ("uscc", "department_code")), (TARGETS, ("uscc",))):
+        if connection.dialect.name == "postgresql":
+            values = [f"(x->>{i})" for i in range(len(keys))]
+            source, parameters, year_param = "json_array_elements(%(rows)s::json) AS x", {"rows": rows, "year": year}, \
+                "%(year)s"
+        else:
+            # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
+            values = [f"json_extract(value, '$[{i}]')" for i in range(len(keys))]
+            source, parameters, year_param = "json_each(?) WHERE true", (year, rows), "?"
+        grouped = ", ".join(values)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} (year, {', '.join(keys)}, n) SELECT {year_param}, {grouped}, count(*) "
+            f"FROM {source} GROUP BY {grouped} ORDER BY {grouped} "
+            f"ON CONFLICT (year, {', '.join(keys)}) DO UPDATE SET n = {table.name}.n + excluded.n",
+            parameters,
+        )
 
 
 def _was_and_is(obj: object, *names: str) -> set[tuple]:

@@ -145,3 +145,24 @@ def test_backlog_waits_until_at_most_that_many_jobs_are_left(gateway, plan_and_t
             assert done[:3] == [0, 1, 2]
             worker.backlog(0)
             assert done == [0, 1, 2, 3]
+
+
+def test_an_id_set_holds_what_it_was_given():
+    held = bulk.IdSet()
+    values = [0, 1, 7, 8, 1023, 1024, 5_000_003, 2**31 - 1]
+    held.update(values)
+    assert all(v in held for v in values)
+    assert not any(v in held for v in (2, 9, 1025, 5_000_002, 2**31 - 2, -1, "1"))
+    with pytest.raises(ValueError):
+        held.update([-5])
+
+
+def test_looked_up_ids_come_in_the_order_asked(gateway, plan_and_targets):
+    _, _, target_ids, _ = plan_and_targets
+    usccs = sorted(target_ids, reverse=True)
+    with gateway.write() as session:
+        with bulk.working(session) as worker:
+            assert list(worker.lookup_ids(usccs).result()) == [target_ids[u] for u in usccs]
+    with pytest.raises(KeyError, match="91410822MA99999999"):
+        with gateway.write() as session, bulk.working(session) as worker:
+            worker.lookup_ids([usccs[0], "91410822MA99999999"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -11,6 +12,7 @@ from gateway.draw import frozen
 from gateway.draw import service as draws
 from gateway.draw.models import DrawFrozenStratum
 from gateway.draw.record import population_digests
+from gateway.draw.record_v2 import _canonical as canonical_bytes
 from gateway.draw.record_v2 import strata_sha256
 from gateway.draw.strata import draw_targets
 from gateway.migrate import alembic_config
@@ -76,3 +78,18 @@ def test_migration_moves_the_strata_both_ways_and_the_run_still_matches(gateway,
         assert draw.status == "drawn"
         chosen = {e["key"]: e["selected"] for e in draws.record_strata(session, draw)}
     assert chosen == {s.key: list(s.selected) for s in expected}
+
+
+def test_a_run_refuses_a_frozen_population_changed_since_the_freeze(gateway):
+    build_directory(gateway, per_matter=6, per_department=3)
+    draw_id = freeze_and_seed(gateway, published_plan(gateway))
+    with gateway.write() as session:
+        row = session.scalars(sa.select(DrawFrozenStratum).where(DrawFrozenStratum.draw_id == draw_id,
+                                                                 DrawFrozenStratum.size > 1)).first()
+        population = frozen.load(session.connection(), draw_id, row.position)["population"]
+        # One member left out, stored canonically: the chain published at freeze time no longer matches.
+        row.population_gzip = frozen.pack(canonical_bytes(population[1:]))
+    with pytest.raises(RuntimeError, match="frozen population"):
+        draws.run_and_record_failure(gateway, COUNTY, draw_id)
+    with gateway.read() as session:
+        assert draws.get_draw(session, draw_id).status == "seeded"  # nothing written

@@ -295,3 +295,16 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
         session.execute(delete(LedgerDepartmentCount))
         ledger_counts.rebuild(session.connection(), [year])
     assert assert_exact(gateway, years=(year,))[uscc].total == 1
+
+
+def test_drawn_tasks_are_counted_by_the_database_in_one_statement_per_table(gateway):
+    with gateway.write() as session:
+        connection = session.connection()
+        assert ledger_counts.drawn_counted(connection, YEAR)  # drawn tasks count by default
+        ledger_counts.add_drawn(connection, YEAR, [])
+        assert stored(session, YEAR) == ({}, {})
+        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000002", "market"), ("91410822MA00000001", None),
+                                                   ("91410822MA00000002", "market"), ("91410822MA00000002", "farm")])
+        assert stored(session, YEAR) == ({"91410822MA00000001": 1, "91410822MA00000002": 3},
+                                         {"91410822MA00000001": {"": 1}, "91410822MA00000002": {"market": 2, "farm": 1}})
+        session.rollback()
