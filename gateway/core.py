@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
-from gateway.db import make_engine, make_sessionmaker
+from gateway.db import committing, make_engine, make_sessionmaker
 from gateway.directory.matters import sync_registry
 from gateway.ledger import counts as _ledger_counts  # noqa: F401  (its flush hook keeps the ledger's counts)
 from gateway.migrate import is_at_head
@@ -56,15 +56,8 @@ class Gateway:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed at the end, rolled back on any error."""
-        session = self.writer_sessions()
-        try:
+        with committing(self.writer_sessions()) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

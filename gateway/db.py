@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import orjson
 from sqlalchemy import MetaData, Select, create_engine, event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # A pooled PostgreSQL connection idle for longer than this is checked (SELECT 1) before it is used
@@ -36,6 +37,19 @@ def where_equal(stmt: Select, args: Mapping[str, Any], columns: Mapping[str, Any
         if args.get(name):
             stmt = stmt.where(column == args[name])
     return stmt
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[Session]:
+    """``session`` as one write transaction: committed at the end, rolled back on any error, closed."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def utcnow() -> datetime:
@@ -117,6 +131,23 @@ def _ping_after_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.InvalidatePoolError(f"the server dropped an idle connection: {error}") from error
+
+
+def connect_alive(engine: Engine) -> Connection:
+    """A connection checked with a round trip, for one held for long (a sync pass) rather than one
+    statement: a pooled connection back in use within :data:`PING_AFTER_IDLE_SECONDS` is not pinged
+    on checkout, and a dead one would fail the whole pass. If the server dropped it, the pool
+    replaces its connections and a fresh one is made."""
+    conn = engine.connect()
+    try:
+        conn.exec_driver_sql("SELECT 1")
+        conn.rollback()
+        return conn
+    except exc.DBAPIError as error:
+        conn.close()
+        if not error.connection_invalidated:
+            raise
+    return engine.connect()
 
 
 def make_sessionmaker(engine: Engine, writer: bool = False) -> sessionmaker[Session]:

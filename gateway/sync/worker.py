@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from gateway.core import Gateway
-from gateway.db import dumps_json, utcnow
+from gateway.db import committing, connect_alive, dumps_json, utcnow
 from gateway.security import audit
 from gateway.security.principal import SYSTEM
 from gateway.sync import client as platform
@@ -306,15 +306,8 @@ class Worker:
             with self.gateway.write() as session:
                 yield session
             return
-        session = Session(bind=connection, expire_on_commit=False)
-        try:
+        with committing(Session(bind=connection, expire_on_commit=False)) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def claim(self, kind: str, as_of: datetime, connection: Connection | None = None) -> Batch | None:
         """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None.
@@ -669,8 +662,8 @@ class Worker:
 
         try:
             if finisher is not None:
-                claiming = self.gateway.engine.connect()
-                finishing_on = self.gateway.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                claiming = connect_alive(self.gateway.engine)
+                finishing_on = connect_alive(self.gateway.engine).execution_options(isolation_level="AUTOCOMMIT")
             for kind in RECORD_KINDS:
                 on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
                 while not self.stop_event.is_set():

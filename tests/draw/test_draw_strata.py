@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from gateway.draw.sampler import sample_size, select, ticket, ticket_key
 from gateway.draw.strata import Stratum, draw_targets, merge_targets, select_strata
+from tests.draw import strategies
 
 SEED = "3141592653-5897932384-62643383"
 
@@ -49,23 +49,12 @@ def test_joint_target_covers_every_matter_it_was_drawn_for():
     assert by_uscc[everyone[9]].ticket == ticket(everyone[9], SEED)
 
 
-matters = st.sampled_from(["SCJG-01", "NY-01", "YJ-01", "SW-01"])
-universe = [f"91410822MA{n:08d}" for n in range(80)]
-stratum_specs = st.lists(
-    st.tuples(
-        matters,
-        st.sampled_from(["high", "medium", "low"]),
-        st.decimals(min_value=0, max_value=1, places=2),
-        st.lists(st.sampled_from(universe), unique=True, max_size=40),
-    ),
-    min_size=1,
-    max_size=6,
-    unique_by=lambda spec: (spec[0], spec[1]),
-)
+stratum_specs = strategies.stratum_specs(["high", "medium", "low"])
+universe = strategies.UNIVERSE
 
 
 @settings(max_examples=60, deadline=None)
-@given(specs=stratum_specs, seed=st.text("0123456789-", min_size=1, max_size=24))
+@given(specs=stratum_specs, seed=strategies.SEEDS)
 def test_each_stratum_meets_its_ratio_and_tasks_merge(specs, seed):
     strata = [Stratum(f"{m}:{r}", m, ratio, pop, r) for m, r, ratio, pop in specs]
     selections = select_strata(strata, seed)

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from gateway.draw.drawn import Drawn
 from gateway.draw.strata import Stratum, draw_targets
+from tests.draw import strategies
 
-matters = st.sampled_from(["SCJG-01", "NY-01", "YJ-01", "SW-01"])
-universe = [f"91410822MA{n:08d}" for n in range(80)]
-stratum_specs = st.lists(
-    st.tuples(
-        matters,
-        st.sampled_from(["high", "medium", "low", ""]),
-        st.decimals(min_value=0, max_value=1, places=2),
-        st.lists(st.sampled_from(universe), unique=True, max_size=40),
-    ),
-    min_size=1,
-    max_size=6,
-    unique_by=lambda spec: (spec[0], spec[1]),
-)
+stratum_specs = strategies.stratum_specs(["high", "medium", "low", ""])
+universe = strategies.UNIVERSE
 
 
 @settings(max_examples=60, deadline=None)
-@given(specs=stratum_specs, seed=st.text("0123456789-", min_size=1, max_size=24))
+@given(specs=stratum_specs, seed=strategies.SEEDS)
 def test_the_same_joint_targets_as_the_reference_with_ids_and_key_flags(specs, seed):
     # As the freeze makes them: a key target (here every third) sits in its matters' key strata
     # only, which list their whole population as key targets; the other strata list none.
