@@ -126,53 +126,55 @@ def test_a_missing_reference_is_refused_by_name_and_nothing_is_written(gateway, 
     assert _count(gateway, Task) == 0 and _count(gateway, TaskMember) == 0
 
 
+@pytest.fixture
+def other(gateway):
+    """A second connection, as another request holds one: rolled back and closed at the end."""
+    conn = gateway.engine.connect()
+    yield conn
+    conn.rollback()
+    conn.close()
+
+
+def _assert_locked(other, table: str, key: int) -> None:
+    """``other`` cannot lock row ``key`` of ``table``: the draw's transaction holds it."""
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        other.exec_driver_sql(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", (key,))
+    assert isinstance(raised.value.orig, errors.LockNotAvailable)
+    other.rollback()
+
+
 @POSTGRESQL_ONLY
-def test_referenced_rows_stay_locked_until_the_transaction_ends(gateway, directory):
+def test_referenced_rows_stay_locked_until_the_transaction_ends(gateway, directory, other):
     """What the per-row check guarantees: nobody deletes or re-keys a referenced row meanwhile."""
     target_id = next(iter(directory["targets"].values()))
-    other = gateway.engine.connect()
-    try:
-        with gateway.write() as session:
-            ids, tasks, members = _rows(session, directory)
-            with bulk.working(session) as worker:
-                worker.insert("tasks", TASK_COLUMNS, tasks)
-                worker.insert("task_members", MEMBER_COLUMNS, members)
-            for table, key in (("targets", target_id), ("inspectors", directory["inspector"]),
-                               ("plans", directory["plan"])):
-                with pytest.raises(sa.exc.OperationalError) as raised:
-                    other.exec_driver_sql(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", (key,))
-                assert isinstance(raised.value.orig, errors.LockNotAvailable)
-                other.rollback()
-        # committed: the rows are free again (and still referenced, so a delete is refused)
-        other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
-        with pytest.raises(sa.exc.IntegrityError):
-            other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (target_id,))
-    finally:
-        other.rollback()
-        other.close()
+    with gateway.write() as session:
+        ids, tasks, members = _rows(session, directory)
+        with bulk.working(session) as worker:
+            worker.insert("tasks", TASK_COLUMNS, tasks)
+            worker.insert("task_members", MEMBER_COLUMNS, members)
+        for table, key in (("targets", target_id), ("inspectors", directory["inspector"]),
+                           ("plans", directory["plan"])):
+            _assert_locked(other, table, key)
+    # committed: the rows are free again (and still referenced, so a delete is refused)
+    other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
+    with pytest.raises(sa.exc.IntegrityError):
+        other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (target_id,))
 
 
 @POSTGRESQL_ONLY
-def test_the_lookup_locks_the_drawn_targets_when_asked(gateway, directory):
+def test_the_lookup_locks_the_drawn_targets_when_asked(gateway, directory, other):
     usccs = sorted(directory["targets"])
-    other = gateway.engine.connect()
-    try:
-        with gateway.write() as session:
-            assert bulk.target_ids(session.connection(), usccs[:1], lock=True) == {
-                usccs[0]: directory["targets"][usccs[0]]}
-            other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
-                                  (directory["targets"][usccs[1]],))  # not asked for: free
-            other.rollback()
-            with pytest.raises(sa.exc.OperationalError):
-                other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
-                                      (directory["targets"][usccs[0]],))
-    finally:
+    with gateway.write() as session:
+        assert bulk.target_ids(session.connection(), usccs[:1], lock=True) == {
+            usccs[0]: directory["targets"][usccs[0]]}
+        other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
+                              (directory["targets"][usccs[1]],))  # not asked for: free
         other.rollback()
-        other.close()
+        _assert_locked(other, "targets", directory["targets"][usccs[0]])
 
 
 @POSTGRESQL_ONLY
-def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, directory, monkeypatch):
+def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, directory, monkeypatch, other):
     """The drawn targets, locked by the worker's lookup, and the tasks it has just inserted are not
     looked up again by the set checks; they stay locked (the targets) or invisible (the tasks)."""
     asked: list[tuple[str, set]] = []
@@ -181,23 +183,16 @@ def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, direct
                         lambda c, t, key, values: asked.append((key.referred_table, set(values)))
                         or real_lock(c, t, key, values))
     target_id = next(iter(directory["targets"].values()))
-    other = gateway.engine.connect()
-    try:
-        with gateway.write() as session:
-            ids, tasks, members = _rows(session, directory)
-            with bulk.working(session) as worker:
-                assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
-                worker.insert("tasks", TASK_COLUMNS, tasks)
-                worker.insert("task_members", MEMBER_COLUMNS, members)
-            with pytest.raises(sa.exc.OperationalError):
-                other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
-            other.rollback()
-        assert {table for table, values in asked if values} == {"plans", "departments", "inspectors"}
-        assert {table for table, _ in asked} >= {"targets", "tasks"}
-        assert _count(gateway, Task) == len(tasks) and _count(gateway, TaskMember) == len(members)
-    finally:
-        other.rollback()
-        other.close()
+    with gateway.write() as session:
+        ids, tasks, members = _rows(session, directory)
+        with bulk.working(session) as worker:
+            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
+            worker.insert("tasks", TASK_COLUMNS, tasks)
+            worker.insert("task_members", MEMBER_COLUMNS, members)
+        _assert_locked(other, "targets", target_id)
+    assert {table for table, values in asked if values} == {"plans", "departments", "inspectors"}
+    assert {table for table, _ in asked} >= {"targets", "tasks"}
+    assert _count(gateway, Task) == len(tasks) and _count(gateway, TaskMember) == len(members)
 
 
 @POSTGRESQL_ONLY
