@@ -64,8 +64,10 @@ def _capped(targets: int) -> dict:
                                 "counts": {u: {"total": 4, "by_department": {"market": 4}} for u in excluded}}}
 
 
-def write(path: str, targets: int, matters: int, chunk: int | None = None) -> dict:
-    """``chunk``: members per stratum part (default :data:`gateway.draw.record_v2.STRATUM_CHUNK`)."""
+def write(path: str, targets: int, matters: int, chunk: int | None = None, exclusions_per_part: int | None = None) -> dict:
+    """``chunk``: members per stratum part (default :data:`gateway.draw.record_v2.STRATUM_CHUNK`),
+    ``exclusions_per_part`` likewise (:data:`~gateway.draw.record_v2.EXCLUSIONS_PER_PART`). Beside
+    ``path`` go ``index.json``, ``stratum-N.json`` and ``exclusions-N.json``, each part's text."""
     from gateway.draw.record import ALGORITHM, canonical_json
     from gateway.draw.record_v2 import RecordParts, task_chunks, whole_record_chunks
     from gateway.draw.sampler import TICKET_DIGITS, sample_size, smallest_entries
@@ -113,7 +115,10 @@ def write(path: str, targets: int, matters: int, chunk: int | None = None) -> di
               "key_inspection": False, "inspectors": [{"department": "market", "id": f"{n:016x}"}]}
              for n, t in enumerate(targets_drawn, start=1)]
     chunks = [parts.add_tasks(chunk) for chunk in task_chunks(tasks)]
-    excluded = [text for _, _, text in parts.add_exclusions()]
+    excluded = []
+    for number, _, text in parts.add_exclusions(*([exclusions_per_part] if exclusions_per_part else [])):
+        (folder / f"exclusions-{number}.json").write_bytes(text)
+        excluded.append(text)
     index, _ = parts.finish()
     (folder / "index.json").write_bytes(index)
     with open(path, "wb") as handle:

@@ -571,9 +571,14 @@ class ExclusionParts:
             record = {"exclusions": piece["exclusions"], "plan": self.index.get("plan")}
             if caps is not None:
                 record["inspection_caps"] = dict(caps, counts=piece["counts"])
+            codes = [e["uscc"] for e in piece["exclusions"]]
         except (ValueError, KeyError, TypeError) as error:
             self.reasons.append("排除分块 {} 格式错误：{!r}".format(self.seen, error))
             return
+        # first and last (absent in older records) let a lookup fetch one part: they must hold.
+        if ("first" in descriptor or "last" in descriptor) and not (
+                codes == sorted(codes) and codes and [descriptor.get("first"), descriptor.get("last")] == [codes[0], codes[-1]]):
+            self.reasons.append("索引中排除分块 {} 的 first、last 与分块不符".format(self.seen))
         self.reasons += check_caps(record) or []
 
     def bad_parts(self):

@@ -36,8 +36,10 @@ nobody can fetch to check the one stratum they care about. Version 2 splits it:
   :class:`gateway.draw.verify._Chunked`), so no part, nor its memory, grows with the province.
 - a **tasks part**: the canonical JSON of a list of task entries (as in version 1).
 - an **exclusions part** (``parts.exclusions`` in the index: ``part``, ``count``, ``sha256``,
-  ``bytes``): ``{"counts", "exclusions"}``, at most :data:`EXCLUSIONS_PER_PART` exclusions in
-  record order and the ``inspection_caps`` counts of their targets. A draw with exclusions keeps
+  ``bytes``, ``first``, ``last``): ``{"counts", "exclusions"}``, at most
+  :data:`EXCLUSIONS_PER_PART` exclusions in record order (by USCC) and the ``inspection_caps``
+  counts of their targets; ``first`` and ``last`` are its first and last exclusion's USCC, so an
+  enterprise's own exclusions are found in one part (records made before them lack both). A draw with exclusions keeps
   neither ``exclusions`` nor ``inspection_caps.counts`` in its index (a province's caps exclude
   hundreds of thousands); records made before these parts keep both there.
 
@@ -281,7 +283,8 @@ class RecordParts:
             self._whole.update((b"" if out else b"\n" + EXCLUSIONS_OPEN) + _stratum_piece(len(out), text))
             out.append((len(out) + 1, hashlib.sha256(text).hexdigest(), text))
             self.exclusions.append({"part": out[-1][0], "count": len(piece["exclusions"]), "sha256": out[-1][1],
-                                    "bytes": len(text)})
+                                    "bytes": len(text), "first": piece["exclusions"][0]["uscc"],
+                                    "last": piece["exclusions"][-1]["uscc"]})
         caps = self.index_fields.get("inspection_caps")
         if out:  # a new dict: the caller's fields stay as they were
             self.index_fields = {k: v for k, v in self.index_fields.items() if k != "exclusions"}

@@ -600,6 +600,16 @@ def _code_range(descriptor: Mapping[str, Any], population: list[str]) -> list[tu
     return [("first", population[0] if population else None), ("last", population[-1] if population else None)]
 
 
+def _exclusions_in_range(exclusions: list[Mapping[str, Any]], descriptor: Mapping[str, Any]) -> bool:
+    """Whether an exclusions part's codes run in order from the index's ``first`` to its ``last``
+    (a lookup fetches only the part whose range holds an enterprise); older records have neither."""
+    if "first" not in descriptor and "last" not in descriptor:
+        return True
+    codes = [e["uscc"] for e in exclusions]
+    return (bool(codes) and all(a <= b for a, b in zip(codes, codes[1:]))
+            and [descriptor.get("first"), descriptor.get("last")] == [codes[0], codes[-1]])
+
+
 def _texts(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -912,6 +922,8 @@ class StreamVerifier:
             return
         piece = json.loads(text)
         problems = _exclusion_problems(piece.get("exclusions")) if isinstance(piece, Mapping) else ["格式错误"]
+        if not problems and not _exclusions_in_range(piece["exclusions"], descriptor):
+            self.part_reasons.append(f"索引中排除分块 {position} 的 first、last 与分块不符")
         if problems:
             self.caps_reasons.append(f"排除分块 {position}：" + "；".join(problems[:_MAX_LISTED]))
             return

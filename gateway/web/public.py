@@ -16,6 +16,7 @@ from gateway.api.session import db, get_gateway
 from gateway.draw import parts
 from gateway.draw import service as draw_service
 from gateway.draw.api import index_text_of, part_response
+from gateway.draw.record import EXCLUSION_REASONS
 from gateway.errors import Invalid, NotFound
 from gateway.ledger.annual import annual_release, release_files
 from gateway.results import public as public_service
@@ -134,8 +135,9 @@ def draw(draw_id: int):
     view = draw_view(row, pick)
     labels = {s["key"]: f"{s['matter_name']} · {s['risk_class'] + ' 类' if s['risk_class'] else '重点抽查对象'}"
               for s in view["strata"]}
+    exclusion_labels = {"reasons": EXCLUSION_REASONS, "matters": {s["matter"]: s["matter_name"] for s in view["strata"]}}
     return render_template("public/draw.html", **view, population_names=names, strata_labels=labels,
-                           task_page=found.get("page"), q=q)
+                           exclusion_labels=exclusion_labels, task_page=found.get("page"), q=q)
 
 
 @bp.route("/draws/<int:draw_id>/record.json")

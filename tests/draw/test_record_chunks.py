@@ -301,3 +301,20 @@ def test_the_exclusions_and_their_caps_counts_are_parts_of_their_own(chunked, tm
     assert not caps.ok and uscc in caps.reason
     code, out = _script(changed)
     assert code == 1 and "检查次数上限：不一致" in out and uscc in out
+
+
+def test_an_exclusions_part_carries_its_code_range_and_both_verifiers_hold_the_index_to_it(chunked, tmp_path):
+    index = _index(chunked)
+    descriptor = index["parts"]["exclusions"][0]
+    piece = json.loads(next(text for kind, text in read_parts(chunked) if kind == "exclusions"))
+    codes = [e["uscc"] for e in piece["exclusions"]]
+    assert codes == sorted(codes) and (descriptor["first"], descriptor["last"]) == (codes[0], codes[-1])
+    # An index whose range leaves out the part's last code would hide that enterprise's exclusion
+    # from a lookup: both verifiers say so.
+    descriptor["last"] = codes[-2]
+    changed = tmp_path / "range.json"
+    changed.write_bytes(_with_index(_lines(chunked), index))
+    parts = next(f for f in verify_file(changed).checks if f.subject == "parts")
+    assert not parts.ok and "索引中排除分块 1 的 first、last 与分块不符" in parts.reason
+    code, out = _script(changed)
+    assert code == 1 and "索引中排除分块 1 的 first、last 与分块不符" in out

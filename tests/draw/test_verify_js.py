@@ -31,9 +31,12 @@ const read = (name) => fs.readFileSync(path.join(folder, name), "utf8");
 const fetchPart = (n) => { fetched.push(n); return Promise.resolve(read(`stratum-${n}.json`)); };
 let record = JSON.parse(read("index.json"));
 if (mode === "whole") { record = JSON.parse(read("draw.json")); record.format = "shuangsui.draw/1"; }
-const checker = new api.Checker(record, fetchPart);
+const excluded = [];
+const fetchExclusions = (n) => { excluded.push(n); return Promise.resolve(read(`exclusions-${n}.json`)); };
+const checker = new api.Checker(record, fetchPart, fetchExclusions);
 const done = mode === "lookup" ? api.strataOf(checker, uscc).then((strata) => ({ keys: strata.map((s) => s.key) }))
-                               : api.verifyAll(checker);
+           : mode === "excluded" ? api.exclusionsOf(checker, uscc).then((out) => ({ ...out, excluded }))
+           : api.verifyAll(checker);
 done.then((out) => console.log(JSON.stringify({ ...out, fetched })), (e) => { console.error(e); process.exit(3); });
 """
 
@@ -136,3 +139,34 @@ def test_a_lookup_fetches_only_the_parts_whose_code_range_holds_the_enterprise(c
     assert set(out["keys"]) == {d["key"] for d in holding
                                 if any(uscc in json.loads((chunked / f"stratum-{n}.json").read_text(encoding="utf-8"))["population"]
                                        for n in _numbers(d))}
+
+
+@pytest.fixture(scope="module")
+def excluded(tmp_path_factory) -> Path:
+    """A record with 42 exclusions for the caps, in exclusions parts of at most 10."""
+    where = tmp_path_factory.mktemp("excluded")
+    write(str(where / "draw.json"), 1500, 2, None, 10)
+    (where / "harness.js").write_text(HARNESS, encoding="utf-8")
+    return where
+
+
+def test_a_lookup_finds_the_enterprises_exclusion_in_the_one_part_whose_code_range_holds_it(excluded, tmp_path):
+    index = json.loads((excluded / "index.json").read_text(encoding="utf-8"))
+    descriptors = index["parts"]["exclusions"]
+    assert len(descriptors) == 5
+    piece = json.loads((excluded / "exclusions-3.json").read_text(encoding="utf-8"))
+    uscc = piece["exclusions"][4]["uscc"]
+    out = _run(excluded, "excluded", uscc)
+    assert out["excluded"] == [3] and out["reasons"] == []
+    assert out["exclusions"] == [e for e in piece["exclusions"] if e["uscc"] == uscc]
+    assert out["exclusions"][0]["reason"] == "inspection_cap_reached"
+    # A code in no part's range fetches nothing and finds nothing.
+    assert _run(excluded, "excluded", "91410800000000000X") == {"exclusions": [], "reasons": [], "excluded": [], "fetched": []}
+    # A changed part is named, not trusted.
+    for name in excluded.iterdir():
+        if name.suffix in (".json", ".js") and name.name != "draw.json":
+            shutil.copy(name, tmp_path / name.name)
+    piece["exclusions"][4]["reason"] = "criteria_not_met"
+    (tmp_path / "exclusions-3.json").write_text(json.dumps(piece, separators=(",", ":")), encoding="utf-8")
+    out = _run(tmp_path, "excluded", uscc)
+    assert out["exclusions"] == [] and out["reasons"] == ["排除分块 3 内容与索引中的 SHA-256 不符，该分块被改动"]

@@ -313,6 +313,7 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
 
     from gateway.draw import service as draws
     from gateway.draw.models import Draw
+    from gateway.draw.record import EXCLUSION_REASONS
     from gateway.draw.verify import verify_record
 
     gateway, base, draw_id = web_world.gateway, web_world.base_url, web_world.drawn_draw
@@ -338,6 +339,13 @@ def test_the_public_checks_a_draw_in_the_browser_as_shuangsui_verify_does(web_wo
         expect_text = "被抽中" if word == "yes" else "未被抽中"
         playwright_api.expect(item).to_have_attribute("data-drawn", word)
         assert expect_text in item.inner_text() and "抽签值" in item.inner_text() and "分界" in item.inner_text()
+
+    # an enterprise the draw left out reads why, from the exclusions part whose code range holds it
+    exclusion = next(e for piece in record["exclusion_parts"] for e in piece["exclusions"])
+    page.get_by_label("企业名称或统一社会信用代码", exact=True).fill(exclusion["uscc"])
+    page.get_by_role("button", name="查找", exact=True).click()
+    reason = page.locator(f"#lookup-exclusions li[data-reason='{exclusion['reason']}']").first
+    playwright_api.expect(reason).to_contain_text(EXCLUSION_REASONS[exclusion["reason"]])
 
     # a tampered record: one stratum's selection changed
     tampered = copy.deepcopy(record)

@@ -57,14 +57,16 @@
     return Number((num * BigInt(n) + den - 1n) / den);
   }
 
-  /* record: a whole version 1 record, or a version 2 index (its strata come from fetchPart). */
-  function Checker(record, fetchPart) {
+  /* record: a whole version 1 record, or a version 2 index (its strata come from fetchPart, its
+   * exclusions parts, if any, from fetchExclusions). */
+  function Checker(record, fetchPart, fetchExclusions) {
     this.record = record;
     this.seed = seedOf(record);
     this.tickets = {};
     this.prefix = sha256(this.seed);
     this.split = record.format === "shuangsui.draw/2";
     this.fetchPart = fetchPart;
+    this.fetchExclusions = fetchExclusions;
   }
   /* The strata, one at a time: each is handed to visit(stratum or null, descriptor, reasons) in
    * order, and the next part is fetched only when visit's promise settles. For a version 2
@@ -80,11 +82,13 @@
         .then(function (got) { return visit(got.stratum, d, got.reasons); });
     }, Promise.resolve());
   };
-  /* One part's text, checked against its SHA-256 in the index: {body, reasons}. */
-  Checker.prototype.fetchChecked = function (part) {
-    return this.fetchPart(part.part).then(function (body) {
+  /* One part's text, checked against its SHA-256 in the index: {body, reasons}. A stratum's part
+   * by default; an exclusions part with fetch = this.fetchExclusions, name = "排除分块". */
+  Checker.prototype.fetchChecked = function (part, fetch, name) {
+    var label = (name || "分块") + " " + part.part;
+    return (fetch || this.fetchPart)(part.part).then(function (body) {
       return sha256(body).then(function (digest) {
-        return { body: body, reasons: digest === part.sha256 ? [] : ["分块 " + part.part + " 内容与索引中的 SHA-256 不符，该分块被改动"] };
+        return { body: body, reasons: digest === part.sha256 ? [] : [label + " 内容与索引中的 SHA-256 不符，该分块被改动"] };
       });
     });
   };
@@ -183,7 +187,7 @@
     return el;
   }
 
-  var labels = {};
+  var labels = {}, exclusionLabels = { reasons: {}, matters: {} };
   function strataLabel(root, key) { return labels[key] || key; }
 
   function runVerify(root, checker, out) {
@@ -263,6 +267,26 @@
     }, Promise.resolve()).then(function () { return found; });
   }
 
+  /* Why the draw left uscc out, if it did: {exclusions, reasons}. A record with exclusions parts
+   * fetches only those whose range (first, last) holds the code, each checked against its SHA-256
+   * (older records' parts have no range: all are fetched); otherwise the index lists them. */
+  function exclusionsOf(checker, uscc) {
+    var parts = checker.split && checker.record.parts.exclusions || [];
+    var out = { exclusions: [], reasons: [] };
+    function mine(list) {
+      (Array.isArray(list) ? list : []).forEach(function (e) { if (e && e.uscc === uscc) { out.exclusions.push(e); } });
+    }
+    if (!parts.length) { mine(checker.record.exclusions); return Promise.resolve(out); }
+    return parts.filter(function (p) { return p.first === undefined || (p.first <= uscc && uscc <= p.last); })
+      .reduce(function (done, part) {
+        return done.then(function () { return checker.fetchChecked(part, checker.fetchExclusions, "排除分块"); })
+          .then(function (got) {
+            if (got.reasons.length) { out.reasons = out.reasons.concat(got.reasons); return; }
+            try { mine(JSON.parse(got.body).exclusions); } catch (e) { out.reasons.push("排除分块 " + part.part + " 格式错误"); }
+          });
+      }, Promise.resolve()).then(function () { return out; });
+  }
+
   function findUscc(names, query) {
     var squeezed = query.replace(/\s+/g, "").toUpperCase();
     /* The page names the drawn targets only: any 18-character credit code is looked up in the strata. */
@@ -282,8 +306,26 @@
     }
     var uscc = found[0];
     out.appendChild(text("p", "正在查找……"));
-    strataOf(checker, uscc).then(function (strata) { showLookup(root, checker, names, uscc, strata, out); },
-                                 function (error) { out.textContent = "无法完成查找：" + error; });
+    Promise.all([strataOf(checker, uscc), exclusionsOf(checker, uscc)]).then(function (found) {
+      showLookup(root, checker, names, uscc, found[0], out);
+      showExclusions(root, found[1], out);
+    }, function (error) { out.textContent = "无法完成查找：" + error; });
+  }
+
+  /* The enterprise's exclusions, each with its reason and matter, as the draw page's table says them. */
+  function showExclusions(root, found, out) {
+    found.reasons.forEach(function (reason) { out.appendChild(text("p", reason, "notice")); });
+    if (!found.exclusions.length) { return; }
+    out.appendChild(text("p", "本企业未纳入以下抽取范围："));
+    var list = document.createElement("ul");
+    list.id = "lookup-exclusions";
+    out.appendChild(list);
+    found.exclusions.forEach(function (e) {
+      var item = text("li", (e.matter ? (exclusionLabels.matters[e.matter] || e.matter) : "全部事项") + "："
+                            + (exclusionLabels.reasons[e.reason] || e.reason));
+      item.setAttribute("data-reason", e.reason);
+      list.appendChild(item);
+    });
   }
 
   function showLookup(root, checker, names, uscc, strata, out) {
@@ -314,26 +356,28 @@
     });
   }
 
-  window.shuangsuiVerify = { Checker: Checker, verifyAll: verifyAll, strataOf: strataOf };
+  window.shuangsuiVerify = { Checker: Checker, verifyAll: verifyAll, strataOf: strataOf, exclusionsOf: exclusionsOf };
 
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.getElementById("check-draw");
     if (!root) { return; }
     var names = JSON.parse(document.getElementById("draw-names").textContent || "{}");
     labels = JSON.parse(document.getElementById("draw-strata").textContent || "{}");
+    exclusionLabels = JSON.parse(document.getElementById("draw-exclusion-labels").textContent || "{}");
     var checker = null;
     function get(url, asText) {
       return fetch(url, { headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return asText ? r.text() : r.json(); });
     }
     function fetchPart(number) { return get(root.getAttribute("data-part-url") + number, true); }
+    function fetchExclusions(number) { return get(root.getAttribute("data-exclusions-url") + number, true); }
     function withRecord(then) {
       if (checker) { then(checker); return; }
       /* The index when the record is split (shuangsui.draw/2), else the whole version 1 record. */
       get(root.getAttribute("data-index-url"))
         .then(function (index) { return index.format === "shuangsui.draw/2" ? index : Promise.reject(); })
         .catch(function () { return get(root.getAttribute("data-record-url")); })
-        .then(function (record) { checker = new Checker(record, fetchPart); then(checker); });
+        .then(function (record) { checker = new Checker(record, fetchPart, fetchExclusions); then(checker); });
     }
     root.hidden = false;
     document.getElementById("verify-engine").textContent = useWebCrypto ? "浏览器自带的 WebCrypto" : "本页自带的 SHA-256 程序";
