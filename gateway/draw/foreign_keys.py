@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from psycopg import errors
 from sqlalchemy.engine import Connection
 
+from gateway.draw.pgsettings import local_setting
+
 _INSERT = 4  # TRIGGER_TYPE_INSERT in pg_trigger.tgtype
 
 
@@ -115,11 +117,8 @@ def copy_checked(connection: Connection, table: str, columns: tuple[str, ...], r
         values = {row[position] for row in rows if row[position] is not None}
         known = held.get((key.referred_table, key.referred_column), ())
         lock_referenced(connection, table, key, {v for v in values if v not in known})
-    # Set local to the transaction: if the copy fails, the rollback restores it with everything else.
-    previous = connection.exec_driver_sql("SELECT current_setting('session_replication_role')").scalar_one()
-    connection.exec_driver_sql("SELECT set_config('session_replication_role', 'replica', true)")
-    copy(connection.connection.dbapi_connection, table, columns, rows)
-    connection.exec_driver_sql("SELECT set_config('session_replication_role', %(role)s, true)", {"role": previous})
+    with local_setting(connection, "session_replication_role", "replica"):
+        copy(connection.connection.dbapi_connection, table, columns, rows)
 
 
 def covers(keys: list[ReferencingKey], columns: tuple[str, ...]) -> bool:

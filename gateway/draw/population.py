@@ -35,6 +35,7 @@ from gateway.draw.eligibility import (
     decide,
     higher_level_matters,
 )
+from gateway.draw.pgsettings import local_setting
 from gateway.draw.record import Exclusion, ratio_text
 from gateway.draw.strata import Stratum
 from gateway.higher_level.models import HigherLevelInspection
@@ -347,7 +348,11 @@ def candidate_groups(session: Session, plan: Plan, matters: list[PlanMatterInfo]
     shape = [inner.c.risk_class, *(inner.c[f"c{i}"] for i in range(len(codes))), inner.c.capped]
     stmt = select(*shape, func.count(), joined).group_by(*shape)
     # All rows at once: the driver's buffer of the result is released before the strata are built.
-    return [(tuple(key), count, text) for *key, count, text in connection.execute(stmt).all()]
+    # Without JIT: compiling the query's expressions (in the leader and each parallel worker) made
+    # it slower, 3.9-4.1 s against 3.5-3.7 s at 1M targets (load 6).
+    with local_setting(connection, "jit", "off"):
+        rows = connection.execute(stmt).all()
+    return [(tuple(key), count, text) for *key, count, text in rows]
 
 
 def _split(key: tuple, count: int, text: str) -> list[str]:

@@ -118,30 +118,34 @@ def drawn_json(tasks: Iterable[tuple[str, str | None]]) -> bytes:
 
 def add_drawn_json(connection: Connection, year: int, text: bytes) -> None:
     """:func:`add_drawn` of pairs given as JSON text (:func:`drawn_json`; a draw of hundreds of
-    thousands of tasks holds them as text, a part at a time), in any order: one upsert per table,
-    which counts and sorts them, so that it reads the table's pages once, in key order.
+    thousands of tasks holds them as text, a part at a time), in any order: one upsert per table
+    (on PostgreSQL both in one statement, which parses the pairs once), which counts and sorts them,
+    so that it reads the table's pages once, in key order.
 
     The draw hands the pairs over rather than having the database join its new tasks to the targets
     (a read of a random target page per task)."""
     if not drawn_counted(connection, year):
         return
     rows = text.decode("utf-8")
-    for table, keys in ((DEPARTMENTS, ("uscc", "department_code")), (TARGETS, ("uscc",))):
-        if connection.dialect.name == "postgresql":
-            values = [f"(x->>{i})" for i in range(len(keys))]
-            source, parameters, year_param = "json_array_elements(%(rows)s::json) AS x", {"rows": rows, "year": year}, \
-                "%(year)s"
-        else:
-            # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
-            values = [f"json_extract(value, '$[{i}]')" for i in range(len(keys))]
-            source, parameters, year_param = "json_each(?) WHERE true", (year, rows), "?"
-        grouped = ", ".join(values)
+    upsert = ("INSERT INTO {table} (year, {keys}, n) SELECT {year}, {grouped}, count(*) FROM {source} "
+              "GROUP BY {grouped} ORDER BY {grouped} "
+              "ON CONFLICT (year, {keys}) DO UPDATE SET n = {table}.n + excluded.n")
+    if connection.dialect.name == "postgresql":
+        # One statement: the pairs are parsed once for both tables.
         connection.exec_driver_sql(
-            f"INSERT INTO {table.name} (year, {', '.join(keys)}, n) SELECT {year_param}, {grouped}, count(*) "
-            f"FROM {source} GROUP BY {grouped} ORDER BY {grouped} "
-            f"ON CONFLICT (year, {', '.join(keys)}) DO UPDATE SET n = {table.name}.n + excluded.n",
-            parameters,
+            "WITH pairs AS MATERIALIZED (SELECT x->>0 AS uscc, x->>1 AS department_code "
+            "FROM json_array_elements(%(rows)s::json) AS x), departments AS ("
+            + upsert.format(table=DEPARTMENTS.name, keys="uscc, department_code", year="%(year)s",
+                            grouped="uscc, department_code", source="pairs")
+            + ") " + upsert.format(table=TARGETS.name, keys="uscc", year="%(year)s", grouped="uscc", source="pairs"),
+            {"rows": rows, "year": year},
         )
+        return
+    for table, keys in ((DEPARTMENTS, ("uscc", "department_code")), (TARGETS, ("uscc",))):
+        # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
+        grouped = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(keys)))
+        connection.exec_driver_sql(upsert.format(table=table.name, keys=", ".join(keys), year="?", grouped=grouped,
+                                                 source="json_each(?) WHERE true"), (year, rows))
 
 
 def _was_and_is(obj: object, *names: str) -> set[tuple]:

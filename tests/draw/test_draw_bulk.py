@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.draw import bulk
+from gateway.draw.pgsettings import local_setting
 from gateway.draw.service import MEMBER_COLUMNS, TASK_COLUMNS
 from gateway.tasks.models import Task, TaskMember
 from tests.drawdb import bulk_directory, bulk_rows
@@ -166,3 +168,31 @@ def test_looked_up_ids_come_in_the_order_asked(gateway, plan_and_targets):
     with pytest.raises(KeyError, match="91410822MA99999999"):
         with gateway.write() as session, bulk.working(session) as worker:
             worker.lookup_ids([usccs[0], "91410822MA99999999"])
+
+
+def test_a_copy_with_a_type_outside_the_binary_ones_goes_as_text(gateway):
+    """PostgreSQL: tasks and members go in COPY's binary format (the tests above); a table with a
+    column type :data:`bulk.BINARY_TYPES` does not list falls back to the text format."""
+    if gateway.engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with gateway.write() as session:
+        connection = session.connection()
+        connection.exec_driver_sql("CREATE TEMPORARY TABLE copied (amount numeric, note varchar(8), at date)")
+        bulk.insert_rows(connection, "copied", ("amount", "note", "at"),
+                         [(Decimal("1.25"), "一", date(2027, 4, 1)), (None, "二", None)])
+        assert connection.exec_driver_sql("SELECT amount, note, at FROM copied ORDER BY note").all() == [
+            (Decimal("1.25"), "一", date(2027, 4, 1)), (None, "二", None)]
+        connection.exec_driver_sql("DROP TABLE copied")
+
+
+def test_a_local_setting_holds_for_the_block_only(gateway):
+    with gateway.write() as session:
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            with local_setting(connection, "jit", "off"):
+                pass  # nothing to set
+            return
+        before = connection.exec_driver_sql("SELECT current_setting('work_mem')").scalar_one()
+        with local_setting(connection, "work_mem", "7MB"):
+            assert connection.exec_driver_sql("SELECT current_setting('work_mem')").scalar_one() == "7MB"
+        assert connection.exec_driver_sql("SELECT current_setting('work_mem')").scalar_one() == before
