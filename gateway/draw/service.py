@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
+from itertools import accumulate, islice
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
@@ -521,22 +521,31 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     """Draw the targets and match the teams while ``worker`` looks up and writes the tasks, members
     and outcome; return the outcome (the draw's new column values) and the drawn strata."""
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
-    # reserved, and each stratum's drawn targets looked up, while the next is drawn.
+    # reserved while the strata are drawn.
     reserved = worker.submit(_reserve_ids, sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
-    lookups: list[Future] = []
+    selections: list[Sequence[str]] = []
     writer = _StrataWriter(inputs, worker, draw_id)
     drawn = Drawn(inputs.seed)
     chain = _PopulationChain()
     for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
-        lookups.append(worker.lookup_ids(selected))
+        selections.append(selected)
         writer.add(frozen, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
+    # Every stratum's drawn targets in one lookup: PostgreSQL reads a large stratum's by a scan of
+    # the whole targets table (and, locking them, writes its pages), which a lookup per stratum
+    # did once per large stratum.
+    lookup = worker.lookup_ids([uscc for selected in selections for uscc in selected])
+    sizes = [len(selected) for selected in selections]
+    del selections
     timing.lap("select")
 
     with timing.waiting("select"):
-        target_ids = [lookup.result() for lookup in lookups]
+        ids = lookup.result()
+    starts = list(accumulate(sizes, initial=0))
+    target_ids = [ids[a:b] for a, b in zip(starts, starts[1:])]
+    del ids
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
