@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
+from itertools import accumulate, islice
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
@@ -485,7 +485,8 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
     pending = read(0) if strata_meta else None
     for position in range(len(strata_meta)):
         # The worker keeps its futures until the run ends: the row leaves its box.
-        row = pending.result().pop()
+        with timing.waiting("select"):
+            row = pending.result().pop()
         pending = read(position + 1) if position + 1 < len(strata_meta) else None
         body = gzip.decompress(row.population_gzip)
         population = orjson.loads(body)
@@ -520,21 +521,31 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     """Draw the targets and match the teams while ``worker`` looks up and writes the tasks, members
     and outcome; return the outcome (the draw's new column values) and the drawn strata."""
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
-    # reserved, and each stratum's drawn targets looked up, while the next is drawn.
+    # reserved while the strata are drawn.
     reserved = worker.submit(_reserve_ids, sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
-    lookups: list[Future] = []
+    selections: list[Sequence[str]] = []
     writer = _StrataWriter(inputs, worker, draw_id)
     drawn = Drawn(inputs.seed)
     chain = _PopulationChain()
     for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
-        lookups.append(worker.lookup_ids(selected))
+        selections.append(selected)
         writer.add(frozen, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
+    # Every stratum's drawn targets in one lookup: PostgreSQL reads a large stratum's by a scan of
+    # the whole targets table (and, locking them, writes its pages), which a lookup per stratum
+    # did once per large stratum.
+    lookup = worker.lookup_ids([uscc for selected in selections for uscc in selected])
+    sizes = [len(selected) for selected in selections]
+    del selections
     timing.lap("select")
 
-    target_ids = [lookup.result() for lookup in lookups]
+    with timing.waiting("select"):
+        ids = lookup.result()
+    starts = list(accumulate(sizes, initial=0))
+    target_ids = [ids[a:b] for a, b in zip(starts, starts[1:])]
+    del ids
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
@@ -543,7 +554,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     writer.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
     timing.lap("database")
     for number, sha256, text in writer.parts.add_exclusions():
-        worker.submit(record_parts.store_part, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
+        _store_part(worker, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
     index, whole_sha256 = writer.parts.finish()
     outcome = {
         "record_gzip": pack_record(index),
@@ -623,11 +634,11 @@ class _TasksWriter:
             text = self.parts.add_tasks_text(entries_of(task_rows, chunk, teams), len(chunk), task_rows[0][1],
                                              task_rows[-1][1])
             descriptor = self.parts.tasks[-1]
-            worker.submit(record_parts.store_part, self.draw_id, record_parts.TASKS, descriptor["part"],
-                          descriptor["sha256"], text)
+            _store_part(worker, self.draw_id, record_parts.TASKS, descriptor["part"], descriptor["sha256"], text)
             start += len(chunk)
             del chunk, task_rows, chunk_requests, teams, text
-            worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
+            with timing.waiting("record"):
+                worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
         # The ledger's counts in one job, the last: one pass in key order over each counts table,
         # where a job per part would read a province's tables once per part.
@@ -656,10 +667,11 @@ class _StrataWriter:
                  "population_sha256": frozen.population_sha256, "sample_size": len(selected), "selected": selected,
                  "key_targets": frozen.key_targets}
         for number, sha256, text in self.parts.add_stratum(entry):
-            self.worker.submit(record_parts.store_part, self.draw_id, record_parts.STRATUM, number, sha256, text)
+            _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
             del text
             # The next stratum's read, this one's lookup and two parts at most wait for the database.
-            self.worker.backlog(4)
+            with timing.waiting("select"):
+                self.worker.backlog(4)
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
@@ -726,9 +738,17 @@ def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[Poo
             lead_given = lead_given or is_lead
             rows.append((task_id, int(member), department, "lead" if is_lead else "member", True, now, "draw"))
     return rows
+
+
+def _store_part(worker: bulk.Worker, draw_id: int, kind: str, number: int, sha256: str, text: bytes) -> None:
+    """Have the worker insert one record part, compressed here (the worker's queue is the run's bottleneck)."""
+    worker.submit(record_parts.store_part, record_parts.part_row(draw_id, kind, number, sha256, text))
+
+
 def _store_outcome(connection, draw_id: int, outcome: dict[str, Any]) -> None:
     """Write the run's record and team inputs into the draw's row (a job of the database worker)."""
     connection.execute(update(Draw).where(Draw.id == draw_id).values(**outcome))
+
 
 @dataclass(frozen=True)
 class PlanFacts:

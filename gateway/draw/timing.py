@@ -35,6 +35,17 @@ def restart() -> None:
         laps.started = time.perf_counter()
 
 
+@contextmanager
+def waiting(stage: str) -> Iterator[None]:
+    """Add the time since the last lap to ``stage`` and the block's to ``stage + "_wait"``: the
+    block waits for the database worker, so that a stage's own time and its waits are told apart."""
+    lap(stage)
+    try:
+        yield
+    finally:
+        lap(f"{stage}_wait")
+
+
 def lap(name: str) -> None:
     """Add the time since the last lap (or restart) to stage ``name``; the next stage starts now."""
     laps = _current.get()

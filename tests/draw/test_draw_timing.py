@@ -5,7 +5,8 @@ from gateway.draw import service as draws
 from gateway.draw import timing
 from tests.drawdb import COUNTY, build_directory, freeze_and_seed, published_plan
 
-STAGES = ["read", "select", "teams", "record", "database", "finish"]
+# Each stage's waits for the database worker are told apart as "<stage>_wait" (timing.waiting).
+STAGES = ["read", "select", "select_wait", "teams", "record", "record_wait", "database", "finish"]
 
 
 def test_the_benchmark_records_every_stage_of_a_run(gateway):
@@ -15,6 +16,15 @@ def test_the_benchmark_records_every_stage_of_a_run(gateway):
         draws.run_and_record_failure(gateway, COUNTY, first)
     assert list(stages) == STAGES
     assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_a_wait_is_charged_to_its_own_stage():
+    with timing.recorded() as stages:
+        timing.lap("select")
+        with timing.waiting("select"):
+            pass
+        timing.lap("teams")
+    assert list(stages) == ["select", "select_wait", "teams"]
 
 
 def test_without_a_recorder_nothing_is_kept():
