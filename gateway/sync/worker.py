@@ -387,10 +387,10 @@ class Worker:
             dead = 0
             built: dict[int, dict[str, Any]] = {}
             if rows is None:
-                rows, dead, built = self._fresh_batch(session, kind, candidates, now)
+                rows, dead, built, whole = self._fresh_batch(session, kind, candidates, now)
                 if not rows:
                     return Batch(kind, "", b"", [], [], dead_on_claim=dead) if dead else None
-                body = batch_body([r.payload for r in rows])
+                body = whole if whole is not None else batch_body([r.payload for r in rows])
                 key = batch_key(self.settings.area_code, kind, body, [r.generation for r in rows])
                 resend = False
             else:
@@ -414,10 +414,11 @@ class Worker:
                      dead_on_claim=dead)
 
     def _fresh_batch(self, session: Session, kind: str, candidates: list[_Claimed],
-                     now: datetime) -> tuple[list[_Claimed], int, dict[int, dict[str, Any]]]:
+                     now: datetime) -> tuple[list[_Claimed], int, dict[int, dict[str, Any]], bytes | None]:
         """Build payloads where missing and keep the records that fit one body; dead-letter the
-        rows whose entity cannot be built. Returns the batch, the dead count and the payloads built
-        (row id -> payload), which the caller stores."""
+        rows whose entity cannot be built. Returns the batch, the dead count, the payloads built
+        (row id -> payload), which the caller stores, and the batch's body when every candidate fit
+        (the usual case: the body is then made once)."""
         chosen: list[_Claimed] = []
         dead = 0
         empty = len(batch_body([]))
@@ -436,8 +437,9 @@ class Worker:
                 row.payload = payload
                 snapshots[row.id] = payload
             ready.append(row)
-        if len(batch_body([r.payload for r in ready])) <= self.max_body_bytes:
-            return ready, dead, snapshots  # the usual case: everything fits, no record is measured alone
+        whole = batch_body([r.payload for r in ready])
+        if len(whole) <= self.max_body_bytes:
+            return ready, dead, snapshots, whole  # the usual case: everything fits, no record is measured alone
         size = empty
         for row in ready:
             record_size = len(batch_body([row.payload])) - empty + 1  # its bytes and a comma
@@ -451,7 +453,7 @@ class Worker:
                 break
             chosen.append(row)
             size += record_size
-        return chosen, dead, snapshots
+        return chosen, dead, snapshots, None
 
     # --- sending and finishing ------------------------------------------------------------------
 
@@ -671,9 +673,10 @@ class Worker:
     def run_pass(self) -> Tally:
         """Send everything that is due now, kind by kind; each row at most once per pass.
 
-        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and, on
-        PostgreSQL, the previous one's answer is recorded by a finisher thread on its own connection,
-        so claiming, sending and recording overlap (on SQLite, which has one writer, the main thread
+        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and queued
+        for the sender, which sends it as soon as the answer comes, and, on PostgreSQL, the previous
+        one's answer is recorded by a finisher thread on its own connection, so claiming, sending
+        and recording overlap (on SQLite, which has one writer, the main thread
         records the answer between two claims). At most three batches are held at once (one being
         recorded, one on the wire, one claimed); a claimed batch waits at most one request for the
         sender, which is why the lease must outlast two requests (checked at start-up).
@@ -712,6 +715,9 @@ class Worker:
                     # Rate limited: claim nothing more in this pass; the rows wait in the outbox
                     # (not held under a lease) until the platform's Retry-After has passed.
                     batch = self.claim(kind, as_of, claiming, after) if not self.paused_for() else None
+                    # Handed to the sender at once: it goes out as soon as the request before it is
+                    # answered, from the sender's own thread (after a 429 it first waits out the pause).
+                    queued = sender.submit(self.send, batch) if batch is not None and batch.ids else None
                     answered = on_the_wire is not None
                     if on_the_wire is not None:
                         record(*on_the_wire)
@@ -722,9 +728,9 @@ class Worker:
                             continue  # the answer may have put rows back in this pass (a split batch)
                         break
                     tally.dead += batch.dead_on_claim
-                    if batch.ids:
+                    if queued is not None:
                         after = max(batch.ids)
-                        on_the_wire = (batch, sender.submit(self.send, batch))
+                        on_the_wire = (batch, queued)
                     self.heartbeat()
                 if on_the_wire is not None:
                     record(*on_the_wire)
