@@ -634,7 +634,7 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
             log(f"latency {latency} ms, no faults: 1 worker {run['one_worker_rate']:.0f} records/s "
                 f"({sum(one_requests.values())} requests); bare loop of signed batch POSTs "
                 f"{run['bare_loop_rate']:.0f} records/s; worker/bare = {run['one_worker_rate'] / run['bare_loop_rate']:.2f} "
-                f"(load average {load_average()})")
+                f"(load average {load_average()}; {server_horizon(url)})")
             batches = -(-n // config.batch_size)
             log(f"  1 worker: {cpu_line(clean['cpu'], batches)}; bare loop: {cpu_line(bare_cpu, batches)}")
             if scale_workers > 1:
@@ -654,7 +654,7 @@ def run_compare(url: str, config: SoakConfig, folder: Path, *, scale_workers: in
                 run["many_workers_rate"] = n / many["seconds"]
                 log(f"latency {latency} ms, no faults: {scale_workers} workers {run['many_workers_rate']:.0f} records/s "
                     f"= {run['many_workers_rate'] / run['one_worker_rate']:.2f}x 1 worker; lost={comparison['lost']} "
-                    f"duplicates={comparison['duplicates']} (load average {load_average()})")
+                    f"duplicates={comparison['duplicates']} (load average {load_average()}; {server_horizon(url)})")
                 log(f"  {scale_workers} workers: {cpu_line(many['cpu'], batches)}")
             out["runs"].append(run)
     if rate_limit_records:
@@ -713,6 +713,27 @@ def platform_requests(platform) -> dict[str, int]:
             status = str(entry.get("status"))
             counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def server_horizon(url: str) -> str:
+    """How old the server's oldest open transaction is, in any database. While it is open, no row
+    version made after it started can be removed, by VACUUM or by index scans marking dead entries:
+    every requeue and every delivery leaves versions that later claims and finishes walk past."""
+    if not url.startswith("postgresql"):
+        return "SQLite"
+    from gateway.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            age = conn.exec_driver_sql(
+                "SELECT COALESCE(EXTRACT(EPOCH FROM max(now() - xact_start)), 0) FROM pg_stat_activity "
+                "WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid()").scalar_one()
+            dead = conn.exec_driver_sql(
+                "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox'").scalar()
+    finally:
+        engine.dispose()
+    return f"oldest open transaction on the server {float(age):.0f} s, outbox dead row versions {dead}"
 
 
 def load_average() -> str:

@@ -86,18 +86,19 @@ def push_one(push: Push, index: int, data: Any) -> dict[str, Any]:
     else:
         assert record is not None
         record_id = record["id"]
-        digest = content_sha256(record)
-        existing = push.store.find_record(push.sender, push.kind, record_id)
+        text = canonical_json(record)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        existing = push.store.record_digest(push.sender, push.kind, record_id)
         if existing is None:
             stored = push.store.insert_record(
                 sender=push.sender, kind=push.kind, record_id=record_id, content_sha256=digest, body=record,
-                received_at=push.at, receipt_prefix=push.receipt_prefix,
+                received_at=push.at, receipt_prefix=push.receipt_prefix, body_json=text,
             )
             result = _outcome(index, record_id, "accepted", receipt=stored.receipt)
-        elif existing.content_sha256 == digest:
-            result = _outcome(index, record_id, "duplicate", receipt=existing.receipt)
+        elif existing[0] == digest:
+            result = _outcome(index, record_id, "duplicate", receipt=existing[1])
         else:
-            result = _outcome(index, record_id, "conflict", code="record_conflict", receipt=existing.receipt)
+            result = _outcome(index, record_id, "conflict", code="record_conflict", receipt=existing[1])
     push.store.add_event(
         request_seq=push.request_seq, sender=push.sender, kind=push.kind, record_id=record_id,
         outcome=result["outcome"], batch_id=push.batch_id, at=push.at,
@@ -106,8 +107,10 @@ def push_one(push: Push, index: int, data: Any) -> dict[str, Any]:
 
 
 def push_batch(push: Push, records: Iterable[Any]) -> dict[str, Any]:
-    """Push every record of a batch in order; the batch answer with per-record outcomes."""
-    results = [push_one(push, index, data) for index, data in enumerate(records)]
+    """Push every record of a batch in order, in one transaction of the store; the batch answer with
+    per-record outcomes."""
+    with push.store.transaction():
+        results = [push_one(push, index, data) for index, data in enumerate(records)]
     summary = {outcome: 0 for outcome in OUTCOMES}
     for result in results:
         summary[result["outcome"]] += 1

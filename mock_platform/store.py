@@ -128,6 +128,10 @@ class Store:
     def _transaction(self) -> "_Transaction":
         return _Transaction(self._db)
 
+    def transaction(self) -> "_Transaction":
+        """One transaction around several changes (e.g. a whole batch); nested ones join it."""
+        return self._transaction()
+
     # --- records --------------------------------------------------------------------------------
 
     def find_record(self, sender: str, kind: str, record_id: str) -> StoredRecord | None:
@@ -136,23 +140,32 @@ class Store:
         ).fetchone()
         return _record(row) if row else None
 
+    def record_digest(self, sender: str, kind: str, record_id: str) -> tuple[str, str] | None:
+        """A stored record's ``(content_sha256, receipt)``, without decoding its body; None if absent."""
+        row = self._db.execute(
+            "SELECT content_sha256, receipt FROM records WHERE sender = ? AND kind = ? AND record_id = ?",
+            (sender, kind, record_id),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     def insert_record(
         self, *, sender: str, kind: str, record_id: str, content_sha256: str, body: dict[str, Any],
-        received_at: str, receipt_prefix: str, source: str = "pushed",
+        received_at: str, receipt_prefix: str, source: str = "pushed", body_json: str | None = None,
     ) -> StoredRecord:
-        """Store a new record; its receipt is ``receipt_prefix`` followed by the store's sequence number."""
+        """Store a new record; its receipt is ``receipt_prefix`` followed by the store's sequence number.
+        ``body_json``: the body's canonical JSON when the caller has it already."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO records (sender, kind, record_id, content_sha256, body, uscc, plan_number,"
                 " task_number, receipt, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)",
-                (sender, kind, record_id, content_sha256, _dump(body), body.get("uscc"),
+                (sender, kind, record_id, content_sha256, body_json or _dump(body), body.get("uscc"),
                  body.get("plan_number"), body.get("task_number"), received_at, source),
             )
             seq = cursor.lastrowid
-            self._db.execute("UPDATE records SET receipt = ? WHERE seq = ?", (f"{receipt_prefix}{seq:08d}", seq))
-        stored = self.find_record(sender, kind, record_id)
-        assert stored is not None
-        return stored
+            receipt = f"{receipt_prefix}{seq:08d}"
+            self._db.execute("UPDATE records SET receipt = ? WHERE seq = ?", (receipt, seq))
+        return StoredRecord(seq=seq, sender=sender, kind=kind, record_id=record_id, content_sha256=content_sha256,
+                            body=body, receipt=receipt, received_at=received_at, source=source)
 
     def replace_seeded(self, kind: str, record_id: str, content_sha256: str, body: dict[str, Any],
                        received_at: str, receipt_prefix: str) -> StoredRecord:

@@ -57,14 +57,70 @@ from schemas.platform import MAX_BATCH_RECORDS
 log = logging.getLogger("gateway.sync")
 
 OUTBOX = OutboxRecord.__table__
-# A wholly delivered batch finished in one statement (PostgreSQL): only the rows still held.
+# A wholly delivered batch finished in one statement (PostgreSQL): only the rows still held. The
+# rows' ids, receipts and outcomes go as one JSON text (a hundred receipts as a text array would be
+# quoted element by element, character by character, by the driver: most of a worker's CPU).
 FINISH_DELIVERED = text(
-    "UPDATE outbox SET state = 'delivered', receipt = CAST(v.receipt AS JSON), last_outcome = v.outcome, "
+    "UPDATE outbox SET state = 'delivered', receipt = v.receipt, last_outcome = v.outcome, "
     "delivered_at = :now, last_error = '', field_errors = NULL, lease_owner = NULL, lease_expires_at = NULL, "
-    "batch_key = NULL FROM unnest(CAST(:ids AS INTEGER[]), CAST(:receipts AS TEXT[]), CAST(:outcomes AS TEXT[])) "
-    "AS v(id, receipt, outcome) WHERE outbox.id = v.id AND outbox.lease_owner = :owner "
-    "AND outbox.state = 'in_flight' RETURNING outbox.id, v.outcome"
+    "batch_key = NULL FROM json_to_recordset(CAST(:rows AS JSON)) AS v(id INTEGER, receipt JSON, outcome TEXT) "
+    "WHERE outbox.id = v.id AND outbox.lease_owner = :owner AND outbox.state = 'in_flight' "
+    "RETURNING outbox.id, v.outcome"
 ).bindparams(bindparam("now", type_=DateTime()))
+
+
+def _due(kind, as_of):
+    """Rows of ``kind`` due as of ``as_of``: pending and due, or in flight under an expired lease."""
+    return and_(
+        OutboxRecord.kind == kind,
+        or_(
+            and_(OutboxRecord.state == "pending", OutboxRecord.next_attempt_at <= as_of),
+            and_(OutboxRecord.state == "in_flight", OutboxRecord.lease_expires_at <= as_of),
+        ),
+    )
+
+
+def _head_of_its_batch():
+    """A row that carries no batch key, or the first (lowest id) waiting row of its batch.
+
+    A batch that never got its answer is claimed only through its first row: the worker that
+    locks that row takes the whole batch, and the other workers pass over its other rows, so
+    two workers never split a batch between them (a split would send two smaller batches)."""
+    other = aliased(OutboxRecord)
+    return or_(
+        OutboxRecord.batch_key.is_(None),
+        ~exists().where(other.batch_key == OutboxRecord.batch_key, other.id < OutboxRecord.id,
+                        other.state.in_(("pending", "in_flight"))),
+    )
+
+
+def _claim_select(where, limit=None):
+    """The claim's SELECT: the rows' plain values, in id order, locked, skipping locked rows."""
+    stmt = (
+        select(OutboxRecord.id, OutboxRecord.record_id, OutboxRecord.entity_id, OutboxRecord.payload,
+               OutboxRecord.generation, OutboxRecord.batch_key, OutboxRecord.attempts)
+        .where(where)
+        .order_by(OutboxRecord.id)
+        .with_for_update(skip_locked=True, of=OutboxRecord)
+    )
+    return stmt if limit is None else stmt.limit(limit)
+
+
+# Every claim's first SELECT, built once (building it, with its aliased subquery, cost more of the
+# worker's CPU than running it): parameters kind, as_of, after (ids above it only) and limit.
+CLAIM_FIRST = _claim_select(and_(_due(bindparam("kind"), bindparam("as_of", type_=DateTime())),
+                                 OutboxRecord.id > bindparam("after", type_=Integer()), _head_of_its_batch()),
+                            limit=bindparam("limit", type_=Integer()))
+# The claim's lease on rows whose payload was already built, built once: the ids as one array
+# parameter on PostgreSQL (no hundred values rendered into the statement and parsed each time).
+_LEASE_VALUES = dict(state="in_flight", attempts=OUTBOX.c.attempts + 1, lease_owner=bindparam("owner"),
+                     lease_expires_at=bindparam("expires", type_=DateTime()),
+                     last_attempt_at=bindparam("now", type_=DateTime()), batch_key=bindparam("key"))
+LEASE = {
+    "postgresql": update(OUTBOX).where(OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    .values(**_LEASE_VALUES),
+    "sqlite": update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(**_LEASE_VALUES),
+}
 
 
 def _rows_update():
@@ -265,38 +321,13 @@ class Worker:
         return OutboxRecord.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
 
     def _due(self, kind: str, as_of: datetime):
-        return and_(
-            OutboxRecord.kind == kind,
-            or_(
-                and_(OutboxRecord.state == "pending", OutboxRecord.next_attempt_at <= as_of),
-                and_(OutboxRecord.state == "in_flight", OutboxRecord.lease_expires_at <= as_of),
-            ),
-        )
+        return _due(kind, as_of)
 
     def _select(self, session: Session, where, limit: int | None = None) -> list[_Claimed]:
-        stmt = (
-            select(OutboxRecord.id, OutboxRecord.record_id, OutboxRecord.entity_id, OutboxRecord.payload,
-                   OutboxRecord.generation, OutboxRecord.batch_key, OutboxRecord.attempts)
-            .where(where)
-            .order_by(OutboxRecord.id)
-            .with_for_update(skip_locked=True, of=OutboxRecord)
-        )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [_Claimed(*row) for row in session.execute(stmt)]
+        return [_Claimed(*row) for row in session.execute(_claim_select(where, limit))]
 
     def _head_of_its_batch(self):
-        """A row that carries no batch key, or the first (lowest id) waiting row of its batch.
-
-        A batch that never got its answer is claimed only through its first row: the worker that
-        locks that row takes the whole batch, and the other workers pass over its other rows, so
-        two workers never split a batch between them (a split would send two smaller batches)."""
-        other = aliased(OutboxRecord)
-        return or_(
-            OutboxRecord.batch_key.is_(None),
-            ~exists().where(other.batch_key == OutboxRecord.batch_key, other.id < OutboxRecord.id,
-                            other.state.in_(("pending", "in_flight"))),
-        )
+        return _head_of_its_batch()
 
     @contextmanager
     def _transaction(self, connection: Connection | None) -> Iterator[Session]:
@@ -309,15 +340,25 @@ class Worker:
         with committing(Session(bind=connection, expire_on_commit=False)) as session:
             yield session
 
-    def claim(self, kind: str, as_of: datetime, connection: Connection | None = None) -> Batch | None:
+    def claim(self, kind: str, as_of: datetime, connection: Connection | None = None, after: int = 0) -> Batch | None:
         """Claim the next batch of ``kind`` due as of ``as_of`` (the pass's start), or None.
 
         One SELECT takes the due rows (batches waiting for a resend first, whole); the common case is
-        that SELECT, one UPDATE and the commit (on ``connection`` when given)."""
+        that SELECT, one UPDATE and the commit (on ``connection`` when given). ``after``: look first
+        at rows with a greater id (where the pass's last claim ended), then, if none is due there, at
+        all of them. Each claim of a pass would otherwise walk again past every row the pass already
+        delivered: their old versions stay in the waiting rows' index until no transaction on the
+        server is older than them, so on a busy server a pass's claims cost quadratically."""
         now = self.clock()
         with self._transaction(connection) as session:
-            due = self._due(kind, as_of)
-            first = self._select(session, and_(due, self._head_of_its_batch()), limit=self.batch_size)
+            # The common path runs prebuilt Core statements on the session's connection: no ORM layer.
+            conn = session.connection()
+            first: list[_Claimed] = []
+            for start in ((after, 0) if after else (0,)):
+                first = [_Claimed(*row) for row in conn.execute(
+                    CLAIM_FIRST, {"kind": kind, "as_of": as_of, "after": start, "limit": self.batch_size}).all()]
+                if first:
+                    break
             if not first:
                 return None
             rows: list[_Claimed] | None = None
@@ -327,6 +368,7 @@ class Worker:
             candidates = first
             if head is not None and key:
                 # A batch that never got its answer: resend it whole, as it was, under its key.
+                due = self._due(kind, as_of)
                 group = [head, *self._select(session, and_(due, OutboxRecord.batch_key == key,
                                                            OutboxRecord.id != head.id))]
                 total = session.scalar(select(func.count()).select_from(OutboxRecord)
@@ -345,10 +387,10 @@ class Worker:
             dead = 0
             built: dict[int, dict[str, Any]] = {}
             if rows is None:
-                rows, dead, built = self._fresh_batch(session, kind, candidates, now)
+                rows, dead, built, whole = self._fresh_batch(session, kind, candidates, now)
                 if not rows:
                     return Batch(kind, "", b"", [], [], dead_on_claim=dead) if dead else None
-                body = batch_body([r.payload for r in rows])
+                body = whole if whole is not None else batch_body([r.payload for r in rows])
                 key = batch_key(self.settings.area_code, kind, body, [r.generation for r in rows])
                 resend = False
             else:
@@ -366,16 +408,17 @@ class Worker:
                 session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id")), group)
             others = [r.id for r in rows if r.id not in built]
             if others:
-                session.execute(_rows_update().where(self._among(others))
-                                .values(attempts=OutboxRecord.attempts + 1, **leased))
+                conn.execute(LEASE[self.gateway.engine.dialect.name], {
+                    "ids": others, "owner": self.name, "expires": leased["lease_expires_at"], "now": now, "key": key})
         return Batch(kind, key, body, [r.id for r in rows], [r.record_id for r in rows], resend=resend,
                      dead_on_claim=dead)
 
     def _fresh_batch(self, session: Session, kind: str, candidates: list[_Claimed],
-                     now: datetime) -> tuple[list[_Claimed], int, dict[int, dict[str, Any]]]:
+                     now: datetime) -> tuple[list[_Claimed], int, dict[int, dict[str, Any]], bytes | None]:
         """Build payloads where missing and keep the records that fit one body; dead-letter the
-        rows whose entity cannot be built. Returns the batch, the dead count and the payloads built
-        (row id -> payload), which the caller stores."""
+        rows whose entity cannot be built. Returns the batch, the dead count, the payloads built
+        (row id -> payload), which the caller stores, and the batch's body when every candidate fit
+        (the usual case: the body is then made once)."""
         chosen: list[_Claimed] = []
         dead = 0
         empty = len(batch_body([]))
@@ -394,8 +437,9 @@ class Worker:
                 row.payload = payload
                 snapshots[row.id] = payload
             ready.append(row)
-        if len(batch_body([r.payload for r in ready])) <= self.max_body_bytes:
-            return ready, dead, snapshots  # the usual case: everything fits, no record is measured alone
+        whole = batch_body([r.payload for r in ready])
+        if len(whole) <= self.max_body_bytes:
+            return ready, dead, snapshots, whole  # the usual case: everything fits, no record is measured alone
         size = empty
         for row in ready:
             record_size = len(batch_body([row.payload])) - empty + 1  # its bytes and a comma
@@ -409,7 +453,7 @@ class Worker:
                 break
             chosen.append(row)
             size += record_size
-        return chosen, dead, snapshots
+        return chosen, dead, snapshots, None
 
     # --- sending and finishing ------------------------------------------------------------------
 
@@ -496,10 +540,9 @@ class Worker:
         taken by the UPDATE itself and owner and state re-checked under them (READ COMMITTED
         re-evaluates the WHERE of a row another transaction changed meanwhile), so a row whose
         lease another worker took over is left alone, as in the general path."""
-        held = session.execute(FINISH_DELIVERED, {
-            "ids": batch.ids, "receipts": [dumps_json(r) for r in receipts],
-            "outcomes": [r["outcome"] for r in receipts], "now": now, "owner": self.name,
-        }).all()
+        rows = [{"id": row_id, "receipt": receipt, "outcome": receipt["outcome"]}
+                for row_id, receipt in zip(batch.ids, receipts)]
+        held = session.execute(FINISH_DELIVERED, {"rows": dumps_json(rows), "now": now, "owner": self.name}).all()
         tally.lost_leases = len(batch.ids) - len(held)
         if tally.lost_leases:
             log.warning("批次 %s：%d 条记录的租约已被其他同步进程接管，本进程不再记录其结果",
@@ -630,9 +673,10 @@ class Worker:
     def run_pass(self) -> Tally:
         """Send everything that is due now, kind by kind; each row at most once per pass.
 
-        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and, on
-        PostgreSQL, the previous one's answer is recorded by a finisher thread on its own connection,
-        so claiming, sending and recording overlap (on SQLite, which has one writer, the main thread
+        Pipelined: while one batch is on the wire (a sender thread), the next is claimed and queued
+        for the sender, which sends it as soon as the answer comes, and, on PostgreSQL, the previous
+        one's answer is recorded by a finisher thread on its own connection, so claiming, sending
+        and recording overlap (on SQLite, which has one writer, the main thread
         records the answer between two claims). At most three batches are held at once (one being
         recorded, one on the wire, one claimed); a claimed batch waits at most one request for the
         sender, which is why the lease must outlast two requests (checked at start-up).
@@ -666,10 +710,14 @@ class Worker:
                 finishing_on = connect_alive(self.gateway.engine).execution_options(isolation_level="AUTOCOMMIT")
             for kind in RECORD_KINDS:
                 on_the_wire: tuple[Batch, Future[PushAnswer]] | None = None
+                after = 0
                 while not self.stop_event.is_set():
                     # Rate limited: claim nothing more in this pass; the rows wait in the outbox
                     # (not held under a lease) until the platform's Retry-After has passed.
-                    batch = self.claim(kind, as_of, claiming) if not self.paused_for() else None
+                    batch = self.claim(kind, as_of, claiming, after) if not self.paused_for() else None
+                    # Handed to the sender at once: it goes out as soon as the request before it is
+                    # answered, from the sender's own thread (after a 429 it first waits out the pause).
+                    queued = sender.submit(self.send, batch) if batch is not None and batch.ids else None
                     answered = on_the_wire is not None
                     if on_the_wire is not None:
                         record(*on_the_wire)
@@ -680,8 +728,9 @@ class Worker:
                             continue  # the answer may have put rows back in this pass (a split batch)
                         break
                     tally.dead += batch.dead_on_claim
-                    if batch.ids:
-                        on_the_wire = (batch, sender.submit(self.send, batch))
+                    if queued is not None:
+                        after = max(batch.ids)
+                        on_the_wire = (batch, queued)
                     self.heartbeat()
                 if on_the_wire is not None:
                     record(*on_the_wire)

@@ -178,3 +178,16 @@ def test_a_delivered_batch_is_finished_in_one_statement_and_claims_read_the_wait
         assert "ix_outbox_waiting" in plan
     else:
         assert "SELECT" in statements and "UPDATE" in statements
+
+
+def test_a_claim_looks_above_the_pass_last_claimed_row_first_then_at_every_row(gateway, platform, make_worker, clock):
+    build_results_world(gateway, 30).publish()
+    worker = make_worker(batch_size=10)
+    ids = sorted(keys(gateway))
+    assert worker.claim("result", clock.now).ids == ids[:10]
+    above = worker.claim("result", clock.now, after=ids[19])
+    assert above.ids == ids[20:]
+    # Nothing is due above the last claimed row: the rows below it that are still due come next.
+    assert worker.claim("result", clock.now, after=ids[-1]).ids == ids[10:20]
+    assert worker.claim("result", clock.now, after=ids[-1]) is None
+    assert worker.run(once=True).delivered == 0  # every row is held under this worker's leases
