@@ -170,11 +170,10 @@ def test_looked_up_ids_come_in_the_order_asked(gateway, plan_and_targets):
             worker.lookup_ids([usccs[0], "91410822MA99999999"])
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # COPY is PostgreSQL's
 def test_a_copy_with_a_type_outside_the_binary_ones_goes_as_text(gateway):
     """PostgreSQL: tasks and members go in COPY's binary format (the tests above); a table with a
     column type :data:`bulk.BINARY_TYPES` does not list falls back to the text format."""
-    if gateway.engine.dialect.name != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
     with gateway.write() as session:
         connection = session.connection()
         connection.exec_driver_sql("CREATE TEMPORARY TABLE copied (amount numeric, note varchar(8), at date)")
@@ -185,13 +184,10 @@ def test_a_copy_with_a_type_outside_the_binary_ones_goes_as_text(gateway):
         connection.exec_driver_sql("DROP TABLE copied")
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # set_config is PostgreSQL's
 def test_a_local_setting_holds_for_the_block_only(gateway):
     with gateway.write() as session:
         connection = session.connection()
-        if connection.dialect.name != "postgresql":
-            with local_setting(connection, "jit", "off"):
-                pass  # nothing to set
-            return
         before = connection.exec_driver_sql("SELECT current_setting('work_mem')").scalar_one()
         with local_setting(connection, "work_mem", "7MB"):
             assert connection.exec_driver_sql("SELECT current_setting('work_mem')").scalar_one() == "7MB"
