@@ -20,6 +20,7 @@ from gateway.api.pagination import fetch_found_page, fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import target_match
+from gateway.directory.search import uscc_shaped
 from gateway.draw.models import Draw
 from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
@@ -336,9 +337,11 @@ def public_dispositions(gateway: Gateway, session: Session, principal: Principal
 
 def search_targets(session: Session, principal: Principal, q: str | None, page: int, page_size: int, related: int = 0):
     """Targets by USCC or name, with how many published results each has (the public's entry point).
-    With ``related``, each hit also carries ``related_results``: the ids (text, comma-separated, in no
-    order) of the latest ``related`` current published results of all the targets found, which
-    :func:`found_results` shows beside the page."""
+    With ``related`` and a name, each hit also carries ``related_results``: the ids (text,
+    comma-separated, in no order) of the latest ``related`` current published results of all the
+    targets found, which :func:`found_results` shows beside the page. Not for a credit code: it finds
+    one target at most, whose ``published_results`` says whether there are any (and planning the
+    larger statement cost more than the lookup itself)."""
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
@@ -348,7 +351,7 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     found = select(Target.id, Target.uscc, Target.name, Target.township).where(target_match(q)).cte("found")
     shown = [found.c.id, found.c.uscc, found.c.name, found.c.township,
              _published_count(found.c.id).label("published_results")]
-    if related:
+    if related and not uscc_shaped(q):
         shown.append(_related_result_ids(found, related).label("related_results"))
     stmt = select(*shown).order_by(found.c.name, found.c.id)
     return fetch_found_page(session, stmt, page, page_size).map(PublicTargetHit)
@@ -372,10 +375,14 @@ def _related_result_ids(found, size: int):
 
 def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found, size: int) -> list[dict]:
     """The latest ``size`` current published results of the targets ``q`` finds, beside ``found``
-    (a page of :func:`search_targets` with ``related=size``): its statement found their ids, so the
-    targets are not searched again, and most searches find none (most targets are never drawn)."""
-    if not found.items:  # none found, or a page past the last one: search again, if anything was found
-        return public_results(gateway, session, principal, q, 1, size, count=False).items if found.total else []
+    (a page of :func:`search_targets` with ``related=size``). Most searches have none (most targets
+    are never drawn): when every target found is on the page and none has a published result there
+    is nothing to read, and a name search's statement found their ids (``related_results``), so
+    the targets are not searched again. Otherwise (a page past the last one) they are."""
+    if found.total <= len(found.items) and not any(hit.published_results for hit in found.items):
+        return []
+    if not found.items or not hasattr(found.items[0], "related_results"):
+        return public_results(gateway, session, principal, q, 1, size, count=False).items
     ids = [int(i) for i in (found.items[0].related_results or "").split(",") if i]
     if not ids:
         return []
