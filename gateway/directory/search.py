@@ -10,10 +10,10 @@ from an index:
 
 PostgreSQL
     a ``pg_trgm`` GIN index on ``name`` (``gin_trgm_ops``), which the planner uses for the LIKE
-    itself when the text has 3 characters or more. A text of 1 or 2 characters has no trigram: its
-    candidates come from a GIN index on the name's characters (``string_to_array(name, NULL)``),
-    holding the rows that contain every character of the text, then the LIKE keeps the adjacent
-    ones. The database's LC_CTYPE must class Chinese characters as letters (C.UTF-8 or a UTF-8
+    itself when the text has 3 characters or more. A text of 1 or 2 characters has no trigram: it is
+    one key of a GIN index on the name's characters and pairs of adjacent characters
+    (``name_grams(name)``, an SQL function of migration ``0030_search2``), whose rows are exactly
+    those that contain it (the LIKE then checks each again). The database's LC_CTYPE must class Chinese characters as letters (C.UTF-8 or a UTF-8
     locale; under plain ``C`` pg_trgm sees no trigram in a Chinese name).
 SQLite
     an FTS5 table ``targets_name_fts`` (``inspectors_name_fts``) with the ``trigram`` tokenizer
@@ -30,7 +30,7 @@ rows that do not. The public search finds them once per request: its page and it
 from one statement, a window count over the rows found (``gateway.api.pagination.fetch_found_page``),
 not a count and then the page, each finding the same rows.
 
-The objects are created by migration ``0024_search_index``. A later migration that rebuilds
+The objects are created by migrations ``0024_search_index`` and ``0030_search2``. A later migration that rebuilds
 ``targets`` or ``inspectors`` on SQLite (alembic's batch mode copies and drops the table) drops its
 triggers with it:
 such a migration must create them again (a test inserts a target and searches for it at head).
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ARRAY, Text, and_, cast, column, func, null, or_, select, table, union
+from sqlalchemy import ARRAY, Text, and_, cast, column, func, or_, select, table, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -55,7 +55,7 @@ USCC_SHAPE = re.compile(r"[0-9A-Z]{18}")
 SEARCHED_TABLES = ("targets", "inspectors")
 SEARCH_OBJECTS = frozenset(
     name for t in SEARCHED_TABLES
-    for name in (f"{t}_name_fts", f"{t}_name_terms", f"ix_{t}_name_trgm", f"ix_{t}_name_chars")
+    for name in (f"{t}_name_fts", f"{t}_name_terms", f"ix_{t}_name_trgm", f"ix_{t}_name_grams")
 )
 # Appended to every indexed name (SQLite) so that a text at a name's end still begins a trigram.
 PAD = "\x01\x01"
@@ -100,8 +100,8 @@ def _sqlite_names(model, texts: list[str]):
 def _postgresql_name(model, text: str):
     if len(text) >= 3:
         return _like(model, text)
-    chars = cast(postgresql.array(sorted(set(text))), ARRAY(Text))
-    return and_(func.string_to_array(model.name, null()).op("@>")(chars), _like(model, text))
+    gram = cast(postgresql.array([text]), ARRAY(Text))
+    return and_(func.name_grams(model.name).op("@>")(gram), _like(model, text))
 
 
 class _PerDialect(ColumnElement):

@@ -13,13 +13,14 @@ from collections import defaultdict
 from functools import cache
 from typing import Any, Iterable
 
-from sqlalchemy import exists, func, null, select, union_all
+from sqlalchemy import String, cast, exists, func, null, select, union_all
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from gateway.api.pagination import fetch_found_page, fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
 from gateway.directory.queries import target_match
+from gateway.directory.search import uscc_shaped
 from gateway.draw.models import Draw
 from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
@@ -269,13 +270,9 @@ class PublicResultView(RowView):
 _LATER = InspectionResult.__table__.alias("later")
 
 
-def _current_published_results(with_target: bool = True):
-    """Published versions that no later published version of the same task replaces; joined with
-    their tasks and targets when a condition needs them (``with_target``)."""
-    # The public never sees a result's attachments: not loaded (a query fewer per page).
-    stmt = select(InspectionResult).options(lazyload(InspectionResult.attachments))
-    if with_target:
-        stmt = stmt.join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id)
+def _current(stmt):
+    """``stmt`` (over ``inspection_results``) kept to the published versions that no later published
+    version of the same task replaces."""
     return stmt.where(
         InspectionResult.status == "published",
         ~exists(
@@ -286,6 +283,16 @@ def _current_published_results(with_target: bool = True):
             )
         ),
     )
+
+
+def _current_published_results(with_target: bool = True):
+    """The current published versions (:func:`_current`); joined with their tasks and targets when a
+    condition needs them (``with_target``)."""
+    # The public never sees a result's attachments: not loaded (a query fewer per page).
+    stmt = select(InspectionResult).options(lazyload(InspectionResult.attachments))
+    if with_target:
+        stmt = stmt.join(Task, Task.id == InspectionResult.task_id).join(Target, Target.id == Task.target_id)
+    return _current(stmt)
 
 
 def public_results(
@@ -328,32 +335,61 @@ def public_dispositions(gateway: Gateway, session: Session, principal: Principal
 # --- targets -------------------------------------------------------------------------------------
 
 
-def search_targets(session: Session, principal: Principal, q: str | None, page: int, page_size: int):
-    """Targets by USCC or name, with how many published results each has (the public's entry point)."""
+def search_targets(session: Session, principal: Principal, q: str | None, page: int, page_size: int, related: int = 0):
+    """Targets by USCC or name, with how many published results each has (the public's entry point).
+    With ``related`` and a name, each hit also carries ``related_results``: the ids (text,
+    comma-separated, in no order) of the latest ``related`` current published results of all the
+    targets found, which :func:`found_results` shows beside the page. Not for a credit code: it finds
+    one target at most, whose ``published_results`` says whether there are any (and planning the
+    larger statement cost more than the lookup itself)."""
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
-    # Only the columns a hit shows, and each found target's published results counted in the same
-    # statement (one round trip fewer).
-    shown = select(Target.id, Target.uscc, Target.name, Target.township,
-                   _published_count().label("published_results"))
-    found = fetch_found_page(session, shown.where(target_match(q)).order_by(Target.name, Target.id), page, page_size)
-    return found.map(PublicTargetHit)
+    # The targets are found once (the index, then each candidate read from the table), by a CTE that
+    # the page, its total (a window count) and the related results all read. Only the columns a hit
+    # shows, and each hit's published results counted in the same statement.
+    found = select(Target.id, Target.uscc, Target.name, Target.township).where(target_match(q)).cte("found")
+    shown = [found.c.id, found.c.uscc, found.c.name, found.c.township,
+             _published_count(found.c.id).label("published_results")]
+    if related and not uscc_shaped(q):
+        shown.append(_related_result_ids(found, related).label("related_results"))
+    stmt = select(*shown).order_by(found.c.name, found.c.id)
+    return fetch_found_page(session, stmt, page, page_size).map(PublicTargetHit)
 
 
-def _published_count():
-    """SQL: how many published result versions the target of the enclosing statement has."""
+def _published_count(target_id=Target.id):
+    """SQL: how many published result versions the target ``target_id`` (a column of the enclosing
+    statement) has."""
     return (select(func.count(InspectionResult.id)).join(Task, Task.id == InspectionResult.task_id)
-            .where(Task.target_id == Target.id, InspectionResult.status == "published").scalar_subquery())
+            .where(Task.target_id == target_id, InspectionResult.status == "published").scalar_subquery())
+
+
+def _related_result_ids(found, size: int):
+    """SQL: the ids of the latest ``size`` current published results of the targets in ``found`` (a
+    CTE with their ``id``), as text joined by commas; evaluated once per statement."""
+    latest = (_current(select(InspectionResult.id).join(Task, Task.id == InspectionResult.task_id))
+              .where(Task.target_id.in_(select(found.c.id)))
+              .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()).limit(size).subquery())
+    return select(func.aggregate_strings(cast(latest.c.id, String), ",")).scalar_subquery()
 
 
 def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found, size: int) -> list[dict]:
     """The latest ``size`` current published results of the targets ``q`` finds, beside ``found``
-    (a page of :func:`search_targets`). When every target found is on that page and none has a
-    published result there is nothing to read: most searches, for most targets are never drawn."""
+    (a page of :func:`search_targets` with ``related=size``). Most searches have none (most targets
+    are never drawn): when every target found is on the page and none has a published result there
+    is nothing to read, and a name search's statement found their ids (``related_results``), so
+    the targets are not searched again. Otherwise (a page past the last one) they are."""
     if found.total <= len(found.items) and not any(hit.published_results for hit in found.items):
         return []
-    return public_results(gateway, session, principal, q, 1, size, count=False).items
+    if not found.items or not hasattr(found.items[0], "related_results"):
+        return public_results(gateway, session, principal, q, 1, size, count=False).items
+    ids = [int(i) for i in (found.items[0].related_results or "").split(",") if i]
+    if not ids:
+        return []
+    authorize(principal, "results.read", published=True)
+    results = list(session.scalars(_current_published_results(with_target=False).where(InspectionResult.id.in_(ids))
+                                   .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc())))
+    return public_result_dicts(gateway, session, results)
 
 
 class PublicTargetHit(RowView):

@@ -29,6 +29,7 @@ from gateway.web.draw import draw_view, target_names
 
 bp = cache_publicly(make_blueprint("web_public"))
 SEARCH_PAGE_SIZE = 20
+SEARCH_RESULTS = 10  # the search page's related published results
 # The home page's latest results and plans (the query-count test varies them).
 HOME_RESULTS = HOME_PLANS = 5
 DRAW_PAGE_SIZE = 50
@@ -60,8 +61,9 @@ def search():
     results: list = []
     if q:
         try:
-            targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE)
-            results = public_service.found_results(gateway, session, principal, q, targets, 10)
+            targets = public_service.search_targets(session, principal, q, page_number(), SEARCH_PAGE_SIZE,
+                                                    related=SEARCH_RESULTS)
+            results = public_service.found_results(gateway, session, principal, q, targets, SEARCH_RESULTS)
         except Invalid as exc:
             error = "；".join(m for messages in (exc.errors or {}).values() for m in messages) or exc.message
     else:

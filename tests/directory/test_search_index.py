@@ -144,7 +144,7 @@ SEARCHES = {  # query: the indexes its plan shows
     "sqlite": {_uscc(3): ["sqlite_autoindex_targets_1"], "嘉应食品": ["targets_name_fts VIRTUAL TABLE INDEX 0:M"],
                "嘉应": ["targets_name_terms VIRTUAL TABLE"], "沁盛造纸公司": ["targets_name_fts VIRTUAL TABLE INDEX 0:M"]},
     "postgresql": {_uscc(3): ["targets_uscc_key", "uq_targets_uscc"], "嘉应食品": ["ix_targets_name_trgm"],
-                   "嘉应": ["ix_targets_name_chars"], "沁盛造纸公司": ["ix_targets_name_trgm", "ix_targets_name_chars"]},
+                   "嘉应": ["ix_targets_name_grams"], "沁盛造纸公司": ["ix_targets_name_trgm", "ix_targets_name_grams"]},
 }
 
 
@@ -187,7 +187,7 @@ def test_search_objects_exist_at_head(targets):
                     "targets_name_fts_delete"} <= names
         else:
             names = set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'targets'")))
-            assert {"ix_targets_name_trgm", "ix_targets_name_chars"} <= names
+            assert {"ix_targets_name_trgm", "ix_targets_name_grams"} <= names
 
 
 # --- the inspectors (staff directory) -------------------------------------------------------------

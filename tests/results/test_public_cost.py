@@ -20,6 +20,8 @@ from gateway.demo.results import load_demo_results
 from gateway.directory.models import Target
 from gateway.planning.models import Plan
 from gateway.results.models import InspectionResult
+from gateway.results.public import found_results, public_results, search_targets
+from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 
 TODAY = date(2026, 11, 20)
@@ -134,6 +136,28 @@ def test_a_search_finding_more_targets_than_its_page_still_lists_their_results(d
     assert len(names) > 20 and all(n.startswith("武陟县") for n in names)
     page = app.test_client().get("/search?q=武陟县").get_data(as_text=True)
     assert "相关的已公示检查结果" in page and 'href="/results/' in page
+
+
+def test_the_search_pages_related_results_are_those_its_text_finds(demo):
+    """The search statement also finds the ids of the latest published results of every target
+    found, so that the search page does not search again: the results shown are those of
+    ``public_results`` for the same text, on the first page, a later one and past the last, for a
+    text finding every target, one target with results, targets without, and none."""
+    principal = Principal(role="public")
+    with demo.read() as session:
+        with_results = session.scalar(
+            select(Target).join(Task, Task.target_id == Target.id).join(InspectionResult, InspectionResult.task_id == Task.id)
+            .where(InspectionResult.status == "published").order_by(Target.id).limit(1))
+        without = session.scalar(select(Target).where(~Target.id.in_(select(Task.target_id))).order_by(Target.id).limit(1))
+        texts = ["武陟县", with_results.uscc, with_results.name, without.name, without.uscc, "没有这个名称"]
+        shown = 0
+        for q in texts:
+            expected = public_results(demo, session, principal, q, 1, 10, count=False).items
+            for number in (1, 2, 1000):
+                found = search_targets(session, principal, q, number, 5, related=10)
+                assert found_results(demo, session, principal, q, found, 10) == expected, (q, number)
+            shown += len(expected)
+        assert shown  # some texts do have results
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
