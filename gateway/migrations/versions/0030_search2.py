@@ -11,6 +11,8 @@ every length). The statements are written out here so that this revision keeps i
 """
 from alembic import op
 
+from gateway.migrations import helpers as h
+
 revision = "0030_search2"
 down_revision = "0029_public"
 
@@ -27,7 +29,7 @@ $$
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if not h.on_postgresql():
         return
     op.execute(NAME_GRAMS)
     for t in TABLES:
@@ -36,7 +38,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if not h.on_postgresql():
         return
     for t in TABLES:
         op.execute(f"CREATE INDEX ix_{t}_name_chars ON {t} USING gin (string_to_array(name, NULL))")
