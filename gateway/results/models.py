@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -80,12 +81,15 @@ class InspectionResult(Base):
     """One version of a task's inspection result (抽查检查结果)."""
 
     __tablename__ = "inspection_results"
-    __table_args__ = (UniqueConstraint("task_id", "version"),)
+    # By status, then latest published first: the public lists read the newest published results
+    # from the index's end instead of sorting every one (a province publishes millions).
+    __table_args__ = (UniqueConstraint("task_id", "version"),
+                      Index("ix_inspection_results_status_published", "status", "published_on", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="recorded", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="recorded")
     # A correction names the published version it corrects and why.
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_results.id"), nullable=True)
     correction_reason: Mapped[str] = mapped_column(Text, default="")
@@ -160,6 +164,7 @@ class Disposition(Base):
     """A follow-up disposition (后续处置, article 22) on a result that found problems."""
 
     __tablename__ = "dispositions"
+    __table_args__ = (Index("ix_dispositions_status_published", "status", "published_on", "id"),)  # as results'
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("inspection_results.id"), index=True)
@@ -174,7 +179,7 @@ class Disposition(Base):
     receiving_authority: Mapped[str] = mapped_column(String(200), default="")
     decided_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="recorded", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="recorded")
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("dispositions.id"), nullable=True)
     correction_reason: Mapped[str] = mapped_column(Text, default="")
     deadline: Mapped[date] = mapped_column(Date)

@@ -20,7 +20,7 @@ from gateway.demo.results import load_demo_results
 from gateway.directory.models import Target
 from gateway.planning.models import Plan
 from gateway.results.models import InspectionResult
-from gateway.results.public import found_results, public_results, search_targets
+from gateway.results.public import found_results, public_dispositions, public_results, search_targets
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 
@@ -182,3 +182,29 @@ def test_a_pooled_connection_is_checked_only_after_idling_and_replaced_when_drop
     with engine.connect() as conn:  # checked, found dropped, replaced: the statement succeeds
         assert conn.scalar(backend) != first
     assert len(pings) == 1
+
+
+@pytest.mark.parametrize("listing, table", [(public_results, "inspection_results"), (public_dispositions, "dispositions")])
+def test_the_latest_published_are_read_from_the_index_end_not_sorted(demo, listing, table):
+    """The public lists show the newest published first: the plan reads them in the order of
+    (status, published_on, id), never sorting every published row (a province has millions)."""
+    captured = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    event.listen(demo.engine, "before_cursor_execute", keep)
+    try:
+        with demo.read() as session:
+            listing(demo, session, Principal(role="public"), None, 1, 10)
+    finally:
+        event.remove(demo.engine, "before_cursor_execute", keep)
+    statement, parameters = next((s, p) for s, p in captured if f"ORDER BY {table}.published_on DESC" in s)
+    with demo.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            assert f"ix_{table}_status_published" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # the demo's table is small; a province's is not
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            assert f"ix_{table}_status_published" in plan and "Sort" not in plan, plan
