@@ -320,14 +320,8 @@ class Worker:
             return OutboxRecord.id.in_(ids)
         return OutboxRecord.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
 
-    def _due(self, kind: str, as_of: datetime):
-        return _due(kind, as_of)
-
     def _select(self, session: Session, where, limit: int | None = None) -> list[_Claimed]:
         return [_Claimed(*row) for row in session.execute(_claim_select(where, limit))]
-
-    def _head_of_its_batch(self):
-        return _head_of_its_batch()
 
     @contextmanager
     def _transaction(self, connection: Connection | None) -> Iterator[Session]:
@@ -368,7 +362,7 @@ class Worker:
             candidates = first
             if head is not None and key:
                 # A batch that never got its answer: resend it whole, as it was, under its key.
-                due = self._due(kind, as_of)
+                due = _due(kind, as_of)
                 group = [head, *self._select(session, and_(due, OutboxRecord.batch_key == key,
                                                            OutboxRecord.id != head.id))]
                 total = session.scalar(select(func.count()).select_from(OutboxRecord)

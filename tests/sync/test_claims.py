@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import and_, select
 
 from gateway.sync.models import OutboxRecord
+from gateway.sync.worker import _due, _head_of_its_batch
 from tests.sync.world import build_results_world, claim_without_waiting
 
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -107,7 +108,7 @@ def test_a_second_worker_does_not_split_a_batch_waiting_for_its_resend(gateway, 
     try:
         # The first worker is in the middle of claiming the batch again: it holds the batch's first
         # row locked. The second worker must neither wait nor take the rest of that batch.
-        due = and_(first._due("result", clock.now), first._head_of_its_batch())
+        due = and_(_due("result", clock.now), _head_of_its_batch())
         [head] = first._select(holder, due, limit=1)
         assert head.id == refused.ids[0] and head.batch_key == refused.key
         fresh = claim_without_waiting(second, clock.now)

@@ -13,7 +13,7 @@ from gateway.config import Settings
 from gateway.core import Gateway
 from gateway.sync.client import PlatformClient
 from gateway.sync.models import OutboxRecord
-from gateway.sync.worker import Worker
+from gateway.sync.worker import Worker, _due
 from tests.sync.world import build_results_world, claim_without_waiting
 
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -44,7 +44,7 @@ def test_skip_locked_gives_a_second_worker_other_rows_without_waiting(gateway, p
     holder = gateway.writer_sessions()
     try:
         # The first worker is in the middle of its claim: ten rows locked, not yet committed.
-        locked = {row.id for row in first._select(holder, first._due("result", clock.now), limit=10)}
+        locked = {row.id for row in first._select(holder, _due("result", clock.now), limit=10)}
         batch = claim_without_waiting(second, clock.now)
         assert len(batch.ids) == 10 and not set(batch.ids) & locked
     finally:
