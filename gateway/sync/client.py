@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any, Iterator
 
+import orjson
 import requests
 
 from gateway.config import Settings
@@ -90,9 +91,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 def _json(response: requests.Response) -> dict[str, Any]:
     try:
-        data = response.json()
-    except ValueError:
-        return {}
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses but the standard library reads (NaN, integers past 64 bits)
+            data = response.json()
+        except ValueError:
+            return {}
     return data if isinstance(data, dict) else {}
 
 
@@ -236,5 +240,14 @@ def environment_session(base_url: str) -> requests.Session:
 
 
 def batch_body(records: list[dict[str, Any]]) -> bytes:
-    """The exact bytes of a batch: the same records always give the same bytes."""
-    return json.dumps({"records": records}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """The exact bytes of a batch: the same records always give the same bytes.
+
+    Sorted keys, no spaces, UTF-8 as is: orjson writes exactly what ``json.dumps(ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))`` does for the records' values (strings, 64-bit integers,
+    booleans, null; no record field is a float, where the two spell some exponents differently),
+    ten times faster; the standard library for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps({"records": records}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps({"records": records}, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8")

@@ -30,7 +30,7 @@ def test_a_pass_takes_two_connections_and_records_delivered_batches_in_autocommi
         checkouts.append(id(dbapi_connection))
 
     def executing(conn, _cursor, statement, *_args):
-        if statement.startswith("UPDATE outbox SET state = 'delivered'"):
+        if "UPDATE outbox SET state = 'delivered'" in statement:
             finishes.append(conn.connection.driver_connection.autocommit)
 
     event.listen(gateway.engine.pool, "checkout", checked_out)
