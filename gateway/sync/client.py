@@ -132,12 +132,18 @@ class PlatformClient:
     # --- pushing --------------------------------------------------------------------------------
 
     def push(self, segment: str, body: bytes, idempotency_key: str) -> PushAnswer:
-        """POST one batch (``body`` is the exact JSON bytes) with its Idempotency-Key."""
+        """POST one batch (``body`` is the exact JSON bytes) with its Idempotency-Key.
+
+        The request is prepared here with the session's headers and cookies, then sent by the
+        session: its ``post`` would also merge its hooks, parameters and settings into every request,
+        a third of a push's CPU."""
+        request = requests.PreparedRequest()
+        request.prepare(method="POST", url=self.url(f"/api/v1/{segment}/batch"), data=body, auth=self.auth,
+                        cookies=self.session.cookies, headers={
+                            **self.session.headers, "Content-Type": "application/json; charset=utf-8",
+                            IDEMPOTENCY_HEADER: idempotency_key})
         try:
-            response = self.session.post(
-                self.url(f"/api/v1/{segment}/batch"), data=body, auth=self.auth, timeout=self.timeout,
-                headers={"Content-Type": "application/json; charset=utf-8", IDEMPOTENCY_HEADER: idempotency_key},
-            )
+            response = self.session.send(request, timeout=self.timeout)
         except requests.Timeout as exc:
             return PushAnswer(TRANSIENT, code="timeout", message=type(exc).__name__)
         except requests.ConnectionError as exc:
