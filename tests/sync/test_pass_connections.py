@@ -92,3 +92,26 @@ def test_a_pass_after_the_database_dropped_every_connection_connects_afresh(gate
     assert ended and all(ended)
     assert worker.run_pass().delivered == 10
     assert stored_once(platform, 20)
+
+
+@POSTGRESQL_ONLY
+def test_a_claim_whose_connection_the_server_ended_fails_as_the_loop_expects(gateway, platform, make_worker, clock):
+    """The claim's statements run on the driver's cursor; a connection lost under them is still
+    invalidated and reported as SQLAlchemy's OperationalError, which the worker's loop retries."""
+    from sqlalchemy.exc import OperationalError
+
+    build_results_world(gateway, 10).publish()
+    worker = make_worker(batch_size=10)
+    held = gateway.engine.connect()
+    pid = held.scalar(text("SELECT pg_backend_pid()"))
+    held.commit()
+    other = create_engine(gateway.settings.database_url)
+    with other.connect() as conn:
+        assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+    with pytest.raises(OperationalError) as failed:
+        worker.claim("result", clock.now, held)
+    assert failed.value.connection_invalidated and held.invalidated
+    held.close()
+    with gateway.engine.connect() as fresh:
+        assert len(worker.claim("result", clock.now, fresh).ids) == 10
