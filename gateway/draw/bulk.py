@@ -52,11 +52,12 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False)
     With ``lock``, PostgreSQL also locks the targets ``FOR KEY SHARE``, as a foreign key's check
     would, so that none can be deleted before the transaction ends.
     """
+    # A USCC never contains a comma: both databases join or split the codes on commas.
+    if any("," in uscc for uscc in usccs):
+        raise ValueError("统一社会信用代码不能包含逗号")
     if connection.dialect.name == "postgresql":
         # One text parameter split by the server: adapting a list of 10^5 strings costs the
-        # driver more than the lookup costs the server. A USCC never contains a comma.
-        if any("," in uscc for uscc in usccs):
-            raise ValueError("统一社会信用代码不能包含逗号")
+        # driver more than the lookup costs the server.
         # Two arrays in one row: the driver decodes them in C, leaving the GIL to the draw.
         found, ids = connection.exec_driver_sql(
             "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
@@ -64,11 +65,20 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False)
             (",".join(usccs),),
         ).one()
         return dict(zip(found or (), ids or ()))
-    else:
-        rows = connection.exec_driver_sql(
-            "SELECT uscc, id FROM targets WHERE uscc IN (SELECT value FROM json_each(?))", (json.dumps(list(usccs)),)
-        )
-    return dict(rows.all())
+    return _sqlite_target_ids(connection, usccs)
+
+
+def _sqlite_target_ids(connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
+    """:func:`target_ids` on SQLite: the codes and ids joined in one row (the two aggregates see
+    the rows in the same order): a row per target cost the driver a step and a row object each,
+    a third more time (0.36 s against 0.24 s for 69,397 codes at 1M targets)."""
+    found, ids = connection.exec_driver_sql(
+        "SELECT group_concat(uscc), group_concat(id) FROM targets WHERE uscc IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(usccs)),),
+    ).one()
+    if found is None:
+        return {}
+    return dict(zip(found.split(","), map(int, ids.split(","))))
 
 
 def insert_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
