@@ -225,8 +225,11 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
     by_department: Any = LedgerDepartmentCount.__table__
     totals: Any = LedgerTargetCount.__table__
-    if _has_additions(session, year):
-        by_department, totals = _with_additions(year, usccs)
+    added = _has_additions(session, year)
+    # The named targets' additions are read apart (a range of the key each) and added in Python.
+    apart = added and usccs is not None and not at_cap_only
+    if added and not apart:
+        by_department, totals = _with_additions(year)
     department, total = by_department.c, totals.c
     # Each department row with its target's total (a joint visit makes a total smaller than its
     # departments' sum). SQLite reads it best by primary key per row (a correlated read: its planner
@@ -247,7 +250,29 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
     stmt = stmt.order_by(department.uscc)
     # A few targets named: read at once. Through a cursor PostgreSQL would plan for the first rows
     # and walk the year's whole index in USCC order to find them.
-    return _collect(session.execute(stmt) if usccs is not None else _streamed(session, stmt))
+    if usccs is None:
+        return _collect(_streamed(session, stmt))
+    rows = session.execute(stmt).all()
+    if apart:
+        rows = _plus(rows, session.execute(
+            select(LedgerCountAddition.uscc, LedgerCountAddition.department_code, LedgerCountAddition.n)
+            .where(LedgerCountAddition.year == year, LedgerCountAddition.uscc.in_(sorted(usccs)))).all())
+    return _collect(rows)
+
+
+def _plus(rows: Iterable, additions: Iterable) -> list[tuple]:
+    """(uscc, department_code, n, the target's total) rows with (uscc, department_code, n)
+    additions added, in USCC order."""
+    targets: dict[str, list] = {}
+    for uscc, department_code, n, total in rows:
+        target = targets.setdefault(uscc, [int(total or 0), {}])
+        target[1][department_code] = int(n)
+    for uscc, department_code, n in additions:
+        target = targets.setdefault(uscc, [0, {}])
+        target[0] += n
+        target[1][department_code] = target[1].get(department_code, 0) + n
+    return [(uscc, department_code, n, total) for uscc, (total, by_department) in sorted(targets.items())
+            for department_code, n in sorted(by_department.items())]
 
 
 def _has_additions(session: Session, year: int) -> bool:
@@ -255,27 +280,23 @@ def _has_additions(session: Session, year: int) -> bool:
     return session.scalar(select(literal(1)).where(LedgerCountAddition.year == year).limit(1)) is not None
 
 
-def _with_additions(year: int, usccs: Collection[str] | None) -> tuple[Any, Any]:
-    """The two counts tables of ``year`` (of ``usccs``, if given) with the draws' additions added:
-    subqueries with the tables' columns."""
+def _with_additions(year: int) -> tuple[Any, Any]:
+    """The two counts tables of ``year`` with the draws' additions added: subqueries with the
+    tables' columns."""
     added = LedgerCountAddition
-
-    def scoped(stmt: Select, table: Any) -> Select:
-        stmt = stmt.where(table.year == year)
-        return stmt if usccs is None else stmt.where(table.uscc.in_(sorted(usccs)))
 
     def summed(*parts: Select) -> Any:
         rows = union_all(*parts).subquery()
         keys = [column for column in rows.c if column.name != "n"]
         return select(*keys, func.sum(rows.c.n).label("n")).group_by(*keys).subquery()
 
+    department = LedgerDepartmentCount
     by_department = summed(
-        scoped(select(LedgerDepartmentCount.year, LedgerDepartmentCount.uscc, LedgerDepartmentCount.department_code,
-                      LedgerDepartmentCount.n), LedgerDepartmentCount),
-        scoped(select(added.year, added.uscc, added.department_code, added.n), added))
-    totals = summed(scoped(select(LedgerTargetCount.year, LedgerTargetCount.uscc, LedgerTargetCount.n),
-                           LedgerTargetCount),
-                    scoped(select(added.year, added.uscc, added.n), added))
+        select(department.year, department.uscc, department.department_code, department.n).where(department.year == year),
+        select(added.year, added.uscc, added.department_code, added.n).where(added.year == year))
+    totals = summed(select(LedgerTargetCount.year, LedgerTargetCount.uscc, LedgerTargetCount.n)
+                    .where(LedgerTargetCount.year == year),
+                    select(added.year, added.uscc, added.n).where(added.year == year))
     return by_department, totals
 
 
