@@ -79,7 +79,24 @@ def rebuild(connection: Connection, years: Iterable[int] | None = None) -> int:
     return len(done)
 
 
+ADDITIONS_LOCK = 20032
+"""The first key of the transaction-level advisory lock on a year's additions (the second: the year).
+
+A draw takes it exclusively before it appends, a recount shared before it deletes: otherwise a draw
+committing between a recount's delete of the additions (which cannot see the draw's) and its count
+of the ledger (which then sees the draw's tasks) would leave those tasks counted twice."""
+
+
+def _lock_additions(connection: Connection, year: int, mode: str) -> None:
+    """Take the year's additions lock (:data:`ADDITIONS_LOCK`; PostgreSQL, where writers run at
+    once: SQLite has one writer at a time) in ``mode``, "shared" or "exclusive"."""
+    if connection.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if mode == "shared" else "pg_advisory_xact_lock"
+        connection.exec_driver_sql(f"SELECT {function}(%(lock)s, %(year)s)", {"lock": ADDITIONS_LOCK, "year": year})
+
+
 def _recount(connection: Connection, year: int, usccs: list[str] | Select | None) -> None:
+    _lock_additions(connection, year, "shared")
     for table in (ADDITIONS, DEPARTMENTS, TARGETS):
         stmt = delete(table).where(table.c.year == year)
         if usccs is not None:
@@ -136,6 +153,7 @@ def add_drawn_json(connection: Connection, year: int, draw_id: int, text: bytes)
     if not drawn_counted(connection, year):
         return
     rows = text.decode("utf-8")
+    _lock_additions(connection, year, "exclusive")
     insert = ("INSERT INTO {table} (year, draw_id, uscc, department_code, n) SELECT {year}, {draw}, "
               "{uscc}, {department}, count(*) FROM {source} GROUP BY 3, 4 ORDER BY 3, 4")
     if connection.dialect.name == "postgresql":

@@ -9,7 +9,9 @@ import importlib
 import random
 from datetime import date
 
+import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 
 from gateway.directory.models import Inspector, Target
 from gateway.higher_level.models import HigherLevelInspection
@@ -344,3 +346,25 @@ def test_a_recount_folds_a_targets_additions_into_its_counts(gateway):
             added - {oil[0]})
         assert stored(session, YEAR, additions=False)[0][oil[0]] == 2
     assert assert_exact(gateway, years=(YEAR,)) == expected
+
+
+def test_a_draws_append_and_a_recount_of_the_same_year_wait_for_each_other(gateway):
+    """PostgreSQL runs them at once: a recount must not delete the additions before a draw commits
+    them and then count that draw's tasks from the ledger (they would count twice)."""
+    if gateway.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    uscc = "91410822MA00000002"
+    with gateway.engine.connect() as recount, gateway.engine.connect() as draw:
+        ledger_counts.refresh(recount, YEAR, [uscc])                      # a recount in progress
+        draw.exec_driver_sql("SET lock_timeout = '200ms'")
+        with pytest.raises(OperationalError):
+            ledger_counts.add_drawn(draw, YEAR, 1, [(uscc, "market")])
+        draw.rollback()
+        recount.commit()
+        draw.exec_driver_sql("SET lock_timeout = '200ms'")
+        ledger_counts.add_drawn(draw, YEAR, 1, [(uscc, "market")])      # a draw appending, not committed
+        recount.exec_driver_sql("SET lock_timeout = '200ms'")
+        with pytest.raises(OperationalError):
+            ledger_counts.refresh(recount, YEAR, [uscc])
+        recount.rollback()
+        draw.rollback()
