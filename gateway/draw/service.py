@@ -640,9 +640,8 @@ class _TasksWriter:
             with timing.waiting("record"):
                 worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
-        # The ledger's counts in one job, the last: one pass in key order over each counts table,
-        # where a job per part would read a province's tables once per part.
-        worker.submit(ledger_counts.add_drawn_json, facts.year, b"[" + b",".join(counted) + b"]")
+        # The ledger's counts in one job, the last: one insert of the additions, in key order.
+        worker.submit(ledger_counts.add_drawn_json, facts.year, self.draw_id, b"[" + b",".join(counted) + b"]")
         self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
         return requests
 

@@ -12,8 +12,10 @@ any are published), a joint visit once in the total and once for each department
   task or a task's join (registration by API, page and file, the higher-level import and pull, the demo), or
   publishes caps, recounts the targets (for caps: the whole year) it touched, from the ledger
   itself (:func:`refresh`; an ``after_flush`` hook, so no writer can forget it);
-- the draw, which writes its tasks through the driver (:mod:`gateway.draw.bulk`), adds them with
-  one upsert in the same transaction (:func:`add_drawn`);
+- the draw, which writes its tasks through the driver (:mod:`gateway.draw.bulk`), appends them to
+  ``ledger_count_additions`` in the same transaction (:func:`add_drawn`), one row per target and
+  lead department: the readers (:mod:`gateway.ledger.queries`) add those rows to the two tables'
+  counts, and a recount of a target folds its additions into them;
 - anything that writes the ledger's tables behind the ORM's back (a bulk load, a repair by hand)
   rebuilds them: ``shuangsui ledger rebuild-counts`` (:func:`rebuild`), as migration 0023 did.
 """
@@ -30,13 +32,20 @@ from sqlalchemy.orm import Session
 from gateway.directory.models import Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.channels import DEFAULT_EXEMPT
-from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
+from gateway.ledger.models import (
+    InspectionCaps,
+    LedgerCountAddition,
+    LedgerDepartmentCount,
+    LedgerTargetCount,
+    RegisteredInspection,
+)
 from gateway.ledger.queries import current_caps_stmt, ledger_sources
 from gateway.planning.models import Plan
 from gateway.tasks.models import Task, TaskJoin
 
 TARGETS = LedgerTargetCount.__table__
 DEPARTMENTS = LedgerDepartmentCount.__table__
+ADDITIONS = LedgerCountAddition.__table__
 CHUNK = 500
 """USCCs per recount statement (well under every driver's parameter limit)."""
 
@@ -49,7 +58,7 @@ def exempt_now(connection: Connection, year: int) -> frozenset[str]:
 
 def refresh(connection: Connection, year: int, usccs: Collection[str] | Select | None = None) -> None:
     """Recount ``year`` for ``usccs`` (a collection or a SELECT of USCCs; None: every target)
-    from the ledger itself, replacing their rows in both tables."""
+    from the ledger itself, replacing their rows in both tables (and their additions)."""
     if isinstance(usccs, Collection) and not isinstance(usccs, str):
         ordered = sorted(set(usccs))
         for start in range(0, len(ordered), CHUNK):
@@ -63,15 +72,32 @@ def rebuild(connection: Connection, years: Iterable[int] | None = None) -> int:
     if years is None:
         years = {y for (y,) in connection.execute(select(Plan.year).union(
             select(HigherLevelInspection.year), select(RegisteredInspection.year),
-            select(LedgerTargetCount.year)))}
+            select(LedgerTargetCount.year), select(LedgerCountAddition.year)))}
     done = sorted(set(years))
     for year in done:
         refresh(connection, year)
     return len(done)
 
 
+ADDITIONS_LOCK = 20032
+"""The first key of the transaction-level advisory lock on a year's additions (the second: the year).
+
+A draw takes it exclusively before it appends, a recount shared before it deletes: otherwise a draw
+committing between a recount's delete of the additions (which cannot see the draw's) and its count
+of the ledger (which then sees the draw's tasks) would leave those tasks counted twice."""
+
+
+def _lock_additions(connection: Connection, year: int, mode: str) -> None:
+    """Take the year's additions lock (:data:`ADDITIONS_LOCK`; PostgreSQL, where writers run at
+    once: SQLite has one writer at a time) in ``mode``, "shared" or "exclusive"."""
+    if connection.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if mode == "shared" else "pg_advisory_xact_lock"
+        connection.exec_driver_sql(f"SELECT {function}(%(lock)s, %(year)s)", {"lock": ADDITIONS_LOCK, "year": year})
+
+
 def _recount(connection: Connection, year: int, usccs: list[str] | Select | None) -> None:
-    for table in (DEPARTMENTS, TARGETS):
+    _lock_additions(connection, year, "shared")
+    for table in (ADDITIONS, DEPARTMENTS, TARGETS):
         stmt = delete(table).where(table.c.year == year)
         if usccs is not None:
             stmt = stmt.where(table.c.uscc.in_(usccs))
@@ -105,10 +131,10 @@ def drawn_counted(connection: Connection, year: int) -> bool:
     return "drawn" not in exempt_now(connection, year)
 
 
-def add_drawn(connection: Connection, year: int, tasks: Iterable[tuple[str, str | None]]) -> None:
-    """Count the tasks a draw of ``year`` writes, given as (USCC, lead department) pairs, in the
-    draw's transaction (nothing when the year's caps exempt drawn tasks): :func:`add_drawn_json`."""
-    add_drawn_json(connection, year, drawn_json(tasks))
+def add_drawn(connection: Connection, year: int, draw_id: int, tasks: Iterable[tuple[str, str | None]]) -> None:
+    """Count the tasks draw ``draw_id`` of ``year`` writes, given as (USCC, lead department) pairs,
+    in the draw's transaction (nothing when the year's caps exempt drawn tasks): :func:`add_drawn_json`."""
+    add_drawn_json(connection, year, draw_id, drawn_json(tasks))
 
 
 def drawn_json(tasks: Iterable[tuple[str, str | None]]) -> bytes:
@@ -116,36 +142,30 @@ def drawn_json(tasks: Iterable[tuple[str, str | None]]) -> bytes:
     return orjson.dumps([[uscc, department or ""] for uscc, department in tasks])
 
 
-def add_drawn_json(connection: Connection, year: int, text: bytes) -> None:
+def add_drawn_json(connection: Connection, year: int, draw_id: int, text: bytes) -> None:
     """:func:`add_drawn` of pairs given as JSON text (:func:`drawn_json`; a draw of hundreds of
-    thousands of tasks holds them as text, a part at a time), in any order: one upsert per table
-    (on PostgreSQL both in one statement, which parses the pairs once), which counts and sorts them,
-    so that it reads the table's pages once, in key order.
+    thousands of tasks holds them as text, a part at a time), in any order: one INSERT that counts
+    them by target and department into ``ledger_count_additions``, which touches no page of the
+    counts tables (an upsert into them rewrote nearly all of them at a million targets).
 
     The draw hands the pairs over rather than having the database join its new tasks to the targets
     (a read of a random target page per task)."""
     if not drawn_counted(connection, year):
         return
     rows = text.decode("utf-8")
-    upsert = ("INSERT INTO {table} (year, {keys}, n) SELECT {year}, {grouped}, count(*) FROM {source} "
-              "GROUP BY {grouped} ORDER BY {grouped} "
-              "ON CONFLICT (year, {keys}) DO UPDATE SET n = {table}.n + excluded.n")
+    _lock_additions(connection, year, "exclusive")
+    insert = ("INSERT INTO {table} (year, draw_id, uscc, department_code, n) SELECT {year}, {draw}, "
+              "{uscc}, {department}, count(*) FROM {source} GROUP BY 3, 4 ORDER BY 3, 4")
     if connection.dialect.name == "postgresql":
-        # One statement: the pairs are parsed once for both tables.
         connection.exec_driver_sql(
-            "WITH pairs AS MATERIALIZED (SELECT x->>0 AS uscc, x->>1 AS department_code "
-            "FROM json_array_elements(%(rows)s::json) AS x), departments AS ("
-            + upsert.format(table=DEPARTMENTS.name, keys="uscc, department_code", year="%(year)s",
-                            grouped="uscc, department_code", source="pairs")
-            + ") " + upsert.format(table=TARGETS.name, keys="uscc", year="%(year)s", grouped="uscc", source="pairs"),
-            {"rows": rows, "year": year},
-        )
-        return
-    for table, keys in ((DEPARTMENTS, ("uscc", "department_code")), (TARGETS, ("uscc",))):
-        # WHERE true: SQLite's parser needs it between INSERT … SELECT … FROM and ON CONFLICT.
-        grouped = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(keys)))
-        connection.exec_driver_sql(upsert.format(table=table.name, keys=", ".join(keys), year="?", grouped=grouped,
-                                                 source="json_each(?) WHERE true"), (year, rows))
+            insert.format(table=ADDITIONS.name, year="%(year)s", draw="%(draw)s", uscc="x->>0", department="x->>1",
+                          source="json_array_elements(%(rows)s::json) AS x"),
+            {"rows": rows, "year": year, "draw": draw_id})
+    else:
+        connection.exec_driver_sql(
+            insert.format(table=ADDITIONS.name, year="?", draw="?", uscc="json_extract(value, '$[0]')",
+                          department="json_extract(value, '$[1]')", source="json_each(?)"),
+            (year, draw_id, rows))
 
 
 def _was_and_is(obj: object, *names: str) -> set[tuple]:

@@ -81,3 +81,22 @@ class LedgerDepartmentCount(Base):
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
     department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerCountAddition(Base):
+    """A draw's tasks of one target and lead department (``department_code`` '' for none), ``n`` of
+    them, counted toward the caps of ``year`` on top of :class:`LedgerTargetCount` and
+    :class:`LedgerDepartmentCount`, which their readers add them to (:mod:`gateway.ledger.counts`).
+
+    A draw appends its counts here in one plain insert rather than updating a row of each counts
+    table per drawn target: at a million targets that upsert rewrote every page of both tables and
+    of their ``(year, n)`` indexes, the last and longest of the run's jobs. A recount of a target
+    (:func:`gateway.ledger.counts.refresh`) folds its additions into its counts."""
+
+    __tablename__ = "ledger_count_additions"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    draw_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

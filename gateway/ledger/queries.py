@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, String, case, func, literal, null, select, union, union_all
 from sqlalchemy.orm import Session, aliased
@@ -25,7 +26,13 @@ from sqlalchemy.orm import Session, aliased
 from gateway.directory.models import Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger.channels import DEFAULT_EXEMPT
-from gateway.ledger.models import InspectionCaps, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
+from gateway.ledger.models import (
+    InspectionCaps,
+    LedgerCountAddition,
+    LedgerDepartmentCount,
+    LedgerTargetCount,
+    RegisteredInspection,
+)
 from gateway.planning.models import Plan
 from gateway.tasks.models import Task, TaskJoin
 
@@ -216,33 +223,118 @@ def counts_by_target(session: Session, year: int, *, usccs: Collection[str] | No
         caps = current
     if exempt_channels(caps) != exempt_channels(current):
         return ledger_counts_by_target(session, year, usccs=usccs, caps=caps, at_cap_only=at_cap_only)
-    by_department = LedgerDepartmentCount
+    by_department: Any = LedgerDepartmentCount.__table__
+    totals: Any = LedgerTargetCount.__table__
+    added = _has_additions(session, year)
+    # The named targets' additions are read apart (a range of the key each) and added in Python.
+    apart = added and usccs is not None and not at_cap_only
+    if added and not apart:
+        by_department, totals = _with_additions(year)
+    department, total = by_department.c, totals.c
     # Each department row with its target's total (a joint visit makes a total smaller than its
     # departments' sum). SQLite reads it best by primary key per row (a correlated read: its planner
     # may otherwise scan the year's totals); PostgreSQL joins the two (a subplan per row costs it more).
     if session.get_bind().dialect.name == "postgresql":
-        stmt = select(by_department.uscc, by_department.department_code, by_department.n, LedgerTargetCount.n).join(
-            LedgerTargetCount, (LedgerTargetCount.year == by_department.year)
-            & (LedgerTargetCount.uscc == by_department.uscc))
+        stmt = select(department.uscc, department.department_code, department.n, total.n).join(
+            totals, (total.year == department.year) & (total.uscc == department.uscc))
     else:
-        total = (select(LedgerTargetCount.n).where(LedgerTargetCount.year == year,
-                                                   LedgerTargetCount.uscc == by_department.uscc).scalar_subquery())
-        stmt = select(by_department.uscc, by_department.department_code, by_department.n, total)
-    stmt = stmt.where(by_department.year == year)
+        stmt = select(department.uscc, department.department_code, department.n,
+                      select(total.n).where(total.year == year, total.uscc == department.uscc).scalar_subquery())
+    stmt = stmt.where(department.year == year)
     if usccs is not None:
-        stmt = stmt.where(by_department.uscc.in_(sorted(usccs)))
+        stmt = stmt.where(department.uscc.in_(sorted(usccs)))
     if at_cap_only and caps is not None:
-        department = aliased(LedgerDepartmentCount)
-        at_cap = union(
-            select(LedgerTargetCount.uscc).where(LedgerTargetCount.year == year, LedgerTargetCount.n >= caps.total),
-            # A record naming no department counts in the total only.
-            select(department.uscc).where(department.year == year, department.n >= caps.per_department,
-                                          department.department_code != ""))
-        stmt = stmt.where(by_department.uscc.in_(at_cap))
-    stmt = stmt.order_by(by_department.uscc)
+        reached = _reached_departments(year, caps.per_department, None).subquery()
+        at_cap = union(select(_reached_total(year, caps.total).subquery().c.uscc), select(reached.c.uscc))
+        stmt = stmt.where(department.uscc.in_(at_cap))
+    stmt = stmt.order_by(department.uscc)
     # A few targets named: read at once. Through a cursor PostgreSQL would plan for the first rows
     # and walk the year's whole index in USCC order to find them.
-    return _collect(session.execute(stmt) if usccs is not None else _streamed(session, stmt))
+    if usccs is None:
+        return _collect(_streamed(session, stmt))
+    rows = session.execute(stmt).all()
+    if apart:
+        rows = _plus(rows, session.execute(
+            select(LedgerCountAddition.uscc, LedgerCountAddition.department_code, LedgerCountAddition.n)
+            .where(LedgerCountAddition.year == year, LedgerCountAddition.uscc.in_(sorted(usccs)))).all())
+    return _collect(rows)
+
+
+def _plus(rows: Iterable, additions: Iterable) -> list[tuple]:
+    """(uscc, department_code, n, the target's total) rows with (uscc, department_code, n)
+    additions added, in USCC order."""
+    targets: dict[str, list] = {}
+    for uscc, department_code, n, total in rows:
+        target = targets.setdefault(uscc, [int(total or 0), {}])
+        target[1][department_code] = int(n)
+    for uscc, department_code, n in additions:
+        target = targets.setdefault(uscc, [0, {}])
+        target[0] += n
+        target[1][department_code] = target[1].get(department_code, 0) + n
+    return [(uscc, department_code, n, total) for uscc, (total, by_department) in sorted(targets.items())
+            for department_code, n in sorted(by_department.items())]
+
+
+def _has_additions(session: Session, year: int) -> bool:
+    """Whether a draw of ``year`` has added counts not yet folded into the counts tables."""
+    return session.scalar(select(literal(1)).where(LedgerCountAddition.year == year).limit(1)) is not None
+
+
+def _with_additions(year: int) -> tuple[Any, Any]:
+    """The two counts tables of ``year`` with the draws' additions added: subqueries with the
+    tables' columns."""
+    added = LedgerCountAddition
+
+    def summed(*parts: Select) -> Any:
+        rows = union_all(*parts).subquery()
+        keys = [column for column in rows.c if column.name != "n"]
+        return select(*keys, func.sum(rows.c.n).label("n")).group_by(*keys).subquery()
+
+    department = LedgerDepartmentCount
+    by_department = summed(
+        select(department.year, department.uscc, department.department_code, department.n).where(department.year == year),
+        select(added.year, added.uscc, added.department_code, added.n).where(added.year == year))
+    totals = summed(select(LedgerTargetCount.year, LedgerTargetCount.uscc, LedgerTargetCount.n)
+                    .where(LedgerTargetCount.year == year),
+                    select(added.year, added.uscc, added.n).where(added.year == year))
+    return by_department, totals
+
+
+def _reached_total(year: int, cap: int) -> Select:
+    """SELECT of the ``uscc`` of the targets whose total in ``year`` reached ``cap``, once each: by a
+    range read of the ``(year, n)`` index, and of the targets not at the cap there, those the draws'
+    additions bring to it."""
+    added = LedgerCountAddition
+    summed = select(added.uscc, func.sum(added.n).label("n")).where(added.year == year).group_by(added.uscc).subquery()
+    before = func.coalesce(LedgerTargetCount.n, 0)
+    return union_all(
+        select(LedgerTargetCount.uscc).where(LedgerTargetCount.year == year, LedgerTargetCount.n >= cap),
+        select(summed.c.uscc).select_from(summed.outerjoin(
+            LedgerTargetCount, (LedgerTargetCount.year == year) & (LedgerTargetCount.uscc == summed.c.uscc)))
+        .where(before < cap, before + summed.c.n >= cap))
+
+
+def _reached_departments(year: int, cap: int, departments: Sequence[str] | None) -> Select:
+    """SELECT of (``uscc``, ``department_code``) for each department (of ``departments``; None: any)
+    whose count of a target in ``year`` reached ``cap``, as :func:`_reached_total` finds them. A
+    record naming no department ('') counts in the total only."""
+    added = LedgerCountAddition
+    counted = LedgerDepartmentCount
+
+    def named(column: Any) -> Any:
+        return column != "" if departments is None else column.in_(sorted(departments))
+
+    summed = (select(added.uscc, added.department_code, func.sum(added.n).label("n"))
+              .where(added.year == year, named(added.department_code))
+              .group_by(added.uscc, added.department_code).subquery())
+    before = func.coalesce(counted.n, 0)
+    return union_all(
+        select(counted.uscc, counted.department_code).where(counted.year == year, counted.n >= cap,
+                                                            named(counted.department_code)),
+        select(summed.c.uscc, summed.c.department_code).select_from(summed.outerjoin(
+            counted, (counted.year == year) & (counted.uscc == summed.c.uscc)
+            & (counted.department_code == summed.c.department_code)))
+        .where(before < cap, before + summed.c.n >= cap))
 
 
 MAX_CAP_DEPARTMENTS = 62
@@ -251,21 +343,20 @@ MAX_CAP_DEPARTMENTS = 62
 
 def at_cap_rows(year: int, caps: InspectionCaps, departments: Sequence[str]) -> Select:
     """SELECT of (``uscc``, ``bit``) rows, from the maintained counts under ``caps`` (those of the
-    year's current caps' exempt channels): bit 1 for a target whose total reached ``caps.total``,
-    ``2 << i`` for each ``departments[i]`` whose count of the target reached ``caps.per_department``.
-    A target has at most one row per bit, so the sum of its rows' bits says which caps it reached
-    (:func:`caps_reached`). Two range reads of the ``(year, n)`` indexes; the freeze joins them to its
-    candidates in SQL, so that no target at a cap is read one by one."""
+    year's current caps' exempt channels) with the draws' additions: bit 1 for a target whose total
+    reached ``caps.total``, ``2 << i`` for each ``departments[i]`` whose count of the target reached
+    ``caps.per_department``. A target has at most one row per bit, so the sum of its rows' bits says
+    which caps it reached (:func:`caps_reached`). Range reads of the ``(year, n)`` indexes (and of
+    the additions); the freeze joins them to its candidates in SQL, so that no target at a cap is
+    read one by one."""
     if len(departments) > MAX_CAP_DEPARTMENTS:
         raise ValueError(f"at most {MAX_CAP_DEPARTMENTS} departments")
     bits = {department: 2 << i for i, department in enumerate(departments)}
+    total = _reached_total(year, caps.total).subquery()
+    reached = _reached_departments(year, caps.per_department, departments).subquery()
     return union_all(
-        select(LedgerTargetCount.uscc.label("uscc"), literal(1, BigInteger).label("bit"))
-        .where(LedgerTargetCount.year == year, LedgerTargetCount.n >= caps.total),
-        select(LedgerDepartmentCount.uscc.label("uscc"),
-               case(bits, value=LedgerDepartmentCount.department_code).cast(BigInteger).label("bit"))
-        .where(LedgerDepartmentCount.year == year, LedgerDepartmentCount.n >= caps.per_department,
-               LedgerDepartmentCount.department_code.in_(sorted(bits))))
+        select(total.c.uscc.label("uscc"), literal(1, BigInteger).label("bit")),
+        select(reached.c.uscc.label("uscc"), case(bits, value=reached.c.department_code).cast(BigInteger).label("bit")))
 
 
 def caps_reached(code: int, departments: Sequence[str]) -> tuple[bool, frozenset[str]]:

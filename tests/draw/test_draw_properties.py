@@ -41,7 +41,8 @@ from tests.drawdb import COUNTY, REVEALS, YEAR, add_target, commitments_for, pla
 RATIOS = st.sampled_from(["0", "0.05", "0.3", "0.5", "1", "1", "1"])
 TABLES = ("task_events", "reassignments", "task_members", "tasks", "draws", "plan_matters", "plans", "conflicts",
           "higher_level_inspections", "inspectors", "target_eligibility_changes", "eligibility_proposals",
-          "targets", "outbox", "audit_log")
+          "targets", "outbox", "audit_log", "ledger_count_additions", "ledger_department_counts",
+          "ledger_target_counts")
 
 
 @st.composite

@@ -10,13 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.directory.models import Target
 from gateway.draw import service as draws
 from gateway.draw.verify import verify_record
 from gateway.errors import Invalid
 from gateway.ledger import service as ledger
+from gateway.ledger.models import LedgerCountAddition, LedgerTargetCount
 from gateway.security.principal import Principal
 from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
 
@@ -201,3 +202,26 @@ def test_registering_over_a_cap_needs_a_reason(gateway, capped):
     with gateway.read() as session:
         flagged = ledger.over_cap_registrations(session, YEAR)
         assert [r.id for r in flagged] == [registration]
+
+
+def test_a_target_brought_to_a_cap_by_an_earlier_draw_is_excluded_from_the_next(gateway):
+    """The first draw's tasks are counted as additions (not in the counts tables): the second
+    freeze adds them in, and excludes the target they bring to the total cap, with its counts."""
+    directory = build_directory(gateway)
+    oil = plain_targets(gateway, directory["targets"]["refined_oil"])
+    department = gateway.registry.matters["refined_oil"].department_code
+    with gateway.write() as session:
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=2, total=2)
+    register(gateway, oil[0], department)
+    complete_draw(gateway, published_plan(gateway, ratios=ALL))
+    with gateway.read() as session:
+        tables = session.scalar(select(LedgerTargetCount.n).where(LedgerTargetCount.year == YEAR,
+                                                                 LedgerTargetCount.uscc == oil[0]))
+        added = session.scalar(select(func.sum(LedgerCountAddition.n)).where(LedgerCountAddition.year == YEAR,
+                                                                            LedgerCountAddition.uscc == oil[0]))
+    assert (tables, added) == (1, 1)                        # at the cap only with the draw's addition
+    second = record_of(gateway, complete_draw(gateway, published_plan(gateway, ratios=ALL)))
+    capped = {e["uscc"] for e in second["exclusions"] if e["reason"] == "inspection_cap_reached"}
+    assert capped == {oil[0]}
+    assert second["inspection_caps"]["counts"][oil[0]]["total"] == 2
+    assert verify_record(second).ok

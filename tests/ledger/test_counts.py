@@ -9,14 +9,16 @@ import importlib
 import random
 from datetime import date
 
+import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 
 from gateway.directory.models import Inspector, Target
 from gateway.higher_level.models import HigherLevelInspection
 from gateway.ledger import counts as ledger_counts
 from gateway.ledger import service as ledger
 from gateway.ledger.joining import join_task
-from gateway.ledger.models import LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
+from gateway.ledger.models import LedgerCountAddition, LedgerDepartmentCount, LedgerTargetCount, RegisteredInspection
 from gateway.ledger.queries import counts_by_target, current_caps, ledger_counts_by_target, ledger_entries
 from gateway.ledger.warnings import repeat_visits
 from gateway.security.principal import Principal
@@ -30,16 +32,29 @@ TODAY = date.today()
 ALL = {"A": "1", "B": "1", "C": "1", "D": "1"}
 
 
-def stored(session, year):
-    """The two tables as read back: USCC -> (total, {department: n})."""
-    totals = dict(session.execute(select(LedgerTargetCount.uscc, LedgerTargetCount.n)
-                                  .where(LedgerTargetCount.year == year)).all())
+def stored(session, year, additions=True):
+    """The two tables as read back, with the draws' additions (unless not ``additions``):
+    USCC -> (total, {department: n})."""
+    totals: dict[str, int] = {}
     departments: dict[str, dict[str, int]] = {}
-    for uscc, department, n in session.execute(select(
-            LedgerDepartmentCount.uscc, LedgerDepartmentCount.department_code, LedgerDepartmentCount.n)
-            .where(LedgerDepartmentCount.year == year)):
-        departments.setdefault(uscc, {})[department] = n
+    sources = [(LedgerTargetCount, LedgerDepartmentCount)]
+    if additions:  # an addition counts in both
+        sources.append((LedgerCountAddition, LedgerCountAddition))
+    for total_table, department_table in sources:
+        for uscc, n in session.execute(select(total_table.uscc, total_table.n).where(total_table.year == year)):
+            totals[uscc] = totals.get(uscc, 0) + n
+        for uscc, department, n in session.execute(select(
+                department_table.uscc, department_table.department_code, department_table.n)
+                .where(department_table.year == year)):
+            by_department = departments.setdefault(uscc, {})
+            by_department[department] = by_department.get(department, 0) + n
     return totals, departments
+
+
+def forget(session):
+    """Empty the counts and their additions behind the ORM's back, as a bulk load or a repair may."""
+    for table in (LedgerTargetCount, LedgerDepartmentCount, LedgerCountAddition):
+        session.execute(delete(table))
 
 
 def assert_exact(gateway, years=(YEAR, TODAY.year)):
@@ -52,6 +67,8 @@ def assert_exact(gateway, years=(YEAR, TODAY.year)):
             assert totals == {uscc: c.total for uscc, c in reference.items()}
             assert departments == {uscc: c.by_department for uscc, c in reference.items()}
             assert counts_by_target(session, year) == reference
+            named = sorted(reference)[::2]  # some targets named: their additions are added apart
+            assert counts_by_target(session, year, usccs=named) == {u: reference[u] for u in named}
             if current_caps(session, year) is not None:
                 assert counts_by_target(session, year, at_cap_only=True) == ledger_counts_by_target(
                     session, year, at_cap_only=True)
@@ -177,8 +194,7 @@ def test_rebuild_and_the_migration_backfill_recount_what_bypassed_the_orm(gatewa
     complete_draw(gateway, published_plan(gateway, ratios=ALL))
     expected = assert_exact(gateway)
     with gateway.write() as session:                                          # behind the ORM's back
-        session.execute(delete(LedgerTargetCount))
-        session.execute(delete(LedgerDepartmentCount))
+        forget(session)
     with gateway.read() as session:
         assert counts_by_target(session, YEAR) == {}
     with gateway.write() as session:
@@ -187,8 +203,7 @@ def test_rebuild_and_the_migration_backfill_recount_what_bypassed_the_orm(gatewa
 
     migration = importlib.import_module("gateway.migrations.versions.0023_ledger_counts")
     with gateway.write() as session:
-        session.execute(delete(LedgerTargetCount))
-        session.execute(delete(LedgerDepartmentCount))
+        forget(session)
         migration._backfill(session.connection())
     assert assert_exact(gateway) == expected
 
@@ -198,8 +213,7 @@ def test_the_cli_rebuilds_the_counts(gateway, settings):
     with gateway.write() as session:
         uscc = session.scalar(select(Target.uscc).where(Target.uscc.in_(directory["targets"]["refined_oil"])))
         higher(session, "h1", uscc, gateway.registry.matters["refined_oil"].department_code)
-        session.execute(delete(LedgerTargetCount))
-        session.execute(delete(LedgerDepartmentCount))
+        forget(session)
     result = run_cli(settings, "ledger", "rebuild-counts")
     assert result.exit_code == 0, result.output
     assert "1" in result.output
@@ -291,20 +305,66 @@ def test_a_joined_visit_counts_once_in_the_total_and_once_per_department(gateway
     assert not any(w.joinable for w in warned if w.department_code != lead)
 
     with gateway.write() as session:                           # the counts survive a rebuild
-        session.execute(delete(LedgerTargetCount))
-        session.execute(delete(LedgerDepartmentCount))
+        forget(session)
         ledger_counts.rebuild(session.connection(), [year])
     assert assert_exact(gateway, years=(year,))[uscc].total == 1
 
 
-def test_drawn_tasks_are_counted_by_the_database_in_one_statement_per_table(gateway):
+def test_drawn_tasks_are_appended_to_the_additions_without_touching_the_counts_tables(gateway):
     with gateway.write() as session:
         connection = session.connection()
         assert ledger_counts.drawn_counted(connection, YEAR)  # drawn tasks count by default
-        ledger_counts.add_drawn(connection, YEAR, [])
+        ledger_counts.add_drawn(connection, YEAR, 1, [])
         assert stored(session, YEAR) == ({}, {})
-        ledger_counts.add_drawn(connection, YEAR, [("91410822MA00000002", "market"), ("91410822MA00000001", None),
-                                                   ("91410822MA00000002", "market"), ("91410822MA00000002", "farm")])
-        assert stored(session, YEAR) == ({"91410822MA00000001": 1, "91410822MA00000002": 3},
-                                         {"91410822MA00000001": {"": 1}, "91410822MA00000002": {"market": 2, "farm": 1}})
+        ledger_counts.add_drawn(connection, YEAR, 1, [("91410822MA00000002", "market"), ("91410822MA00000001", None),
+                                                      ("91410822MA00000002", "market"), ("91410822MA00000002", "farm")])
+        ledger_counts.add_drawn(connection, YEAR, 2, [("91410822MA00000002", "market")])
+        assert stored(session, YEAR, additions=False) == ({}, {})
+        assert stored(session, YEAR) == ({"91410822MA00000001": 1, "91410822MA00000002": 4},
+                                         {"91410822MA00000001": {"": 1}, "91410822MA00000002": {"market": 3, "farm": 1}})
+        assert {u: (c.total, c.by_department) for u, c in counts_by_target(session, YEAR).items()} == {
+            "91410822MA00000001": (1, {"": 1}), "91410822MA00000002": (4, {"market": 3, "farm": 1})}
         session.rollback()
+
+
+def test_a_recount_folds_a_targets_additions_into_its_counts(gateway):
+    directory = build_directory(gateway)
+    oil = directory["targets"]["refined_oil"]
+    register(gateway, oil[0], gateway.registry.matters["refined_oil"].department_code)
+    with gateway.write() as session:
+        ledger.publish_caps(session, COUNTY, year=YEAR, per_department=2, total=2)
+    complete_draw(gateway, published_plan(gateway, ratios=ALL))
+    with gateway.read() as session:
+        added = set(session.scalars(select(LedgerCountAddition.uscc).where(LedgerCountAddition.year == YEAR)))
+    assert oil[0] in added
+    expected = assert_exact(gateway, years=(YEAR,))        # the readers add the additions in, at a cap too
+    assert expected[oil[0]].total == 2
+    with gateway.write() as session:
+        ledger_counts.refresh(session.connection(), YEAR, [oil[0]])
+    with gateway.read() as session:
+        assert set(session.scalars(select(LedgerCountAddition.uscc).where(LedgerCountAddition.year == YEAR))) == (
+            added - {oil[0]})
+        assert stored(session, YEAR, additions=False)[0][oil[0]] == 2
+    assert assert_exact(gateway, years=(YEAR,)) == expected
+
+
+def test_a_draws_append_and_a_recount_of_the_same_year_wait_for_each_other(gateway):
+    """PostgreSQL runs them at once: a recount must not delete the additions before a draw commits
+    them and then count that draw's tasks from the ledger (they would count twice)."""
+    if gateway.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    uscc = "91410822MA00000002"
+    with gateway.engine.connect() as recount, gateway.engine.connect() as draw:
+        ledger_counts.refresh(recount, YEAR, [uscc])                      # a recount in progress
+        draw.exec_driver_sql("SET lock_timeout = '200ms'")
+        with pytest.raises(OperationalError):
+            ledger_counts.add_drawn(draw, YEAR, 1, [(uscc, "market")])
+        draw.rollback()
+        recount.commit()
+        draw.exec_driver_sql("SET lock_timeout = '200ms'")
+        ledger_counts.add_drawn(draw, YEAR, 1, [(uscc, "market")])      # a draw appending, not committed
+        recount.exec_driver_sql("SET lock_timeout = '200ms'")
+        with pytest.raises(OperationalError):
+            ledger_counts.refresh(recount, YEAR, [uscc])
+        recount.rollback()
+        draw.rollback()
