@@ -348,11 +348,10 @@ def test_a_recount_folds_a_targets_additions_into_its_counts(gateway):
     assert assert_exact(gateway, years=(YEAR,)) == expected
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer at a time
 def test_a_draws_append_and_a_recount_of_the_same_year_wait_for_each_other(gateway):
     """PostgreSQL runs them at once: a recount must not delete the additions before a draw commits
     them and then count that draw's tasks from the ledger (they would count twice)."""
-    if gateway.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time")
     uscc = "91410822MA00000002"
     with gateway.engine.connect() as recount, gateway.engine.connect() as draw:
         ledger_counts.refresh(recount, YEAR, [uscc])                      # a recount in progress
