@@ -21,6 +21,9 @@ RECORD_KINDS = ("plan", "draw", "result", "disposition")
 OUTBOX_STATES = ("pending", "in_flight", "delivered", "dead")
 STATE_LABELS = {"pending": "待推送", "in_flight": "推送中", "delivered": "已送达", "dead": "死信（需人工处理）"}
 WAITING = text("state IN ('pending', 'in_flight')")
+DEAD = text("state = 'dead'")
+UNDELIVERED = text("state <> 'delivered'")
+LEASED = text("batch_key IS NOT NULL")
 KIND_LABELS = {"plan": "抽查计划", "draw": "抽取结果", "result": "抽查检查结果", "disposition": "后续处置"}
 
 
@@ -28,10 +31,14 @@ class OutboxRecord(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("record_id"),
-        Index("ix_outbox_state_next", "state", "next_attempt_at"),
-        Index("ix_outbox_kind_state_next", "kind", "state", "next_attempt_at"),
+        # Only partial indexes on the state (migration 0033_outbox_indexes): a row's lease and its
+        # delivery each rewrite it, and an index over every row gains an entry at each rewrite.
         # The claim's path: the waiting rows of a kind in id order, none of the delivered ones.
         Index("ix_outbox_waiting", "kind", "id", postgresql_where=WAITING, sqlite_where=WAITING),
+        Index("ix_outbox_dead", "kind", "id", postgresql_where=DEAD, sqlite_where=DEAD),
+        # The article 19 alert's path: the undelivered rows by publication deadline.
+        Index("ix_outbox_undelivered_due", "due_date", "id", postgresql_where=UNDELIVERED, sqlite_where=UNDELIVERED),
+        Index("ix_outbox_batch_key", "batch_key", postgresql_where=LEASED, sqlite_where=LEASED),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,7 +63,7 @@ class OutboxRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # The Idempotency-Key of the batch this row was last sent in, kept until the platform answers.
-    batch_key: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    batch_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # Bumped when an operator resends or reconciliation re-queues: part of the batch key, so a
     # deliberate resend is processed afresh instead of replaying an earlier answer.
     generation: Mapped[int] = mapped_column(Integer, default=0)

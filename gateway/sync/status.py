@@ -11,12 +11,10 @@ from sqlalchemy.orm import Session
 from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.results.deadline import DUE_SOON, ON_TRACK, OVERDUE, STATUS_LABELS, due_status, working_days_between
-from gateway.sync.models import KIND_LABELS, OUTBOX_STATES, RECORD_KINDS, STATE_LABELS, OutboxRecord, SyncWorker
+from gateway.sync.models import KIND_LABELS, OUTBOX_STATES, RECORD_KINDS, STATE_LABELS, UNDELIVERED, OutboxRecord, SyncWorker
 from schemas.common import RowView, python_values
 from schemas.platform import today_in_china
 from schemas.sync import DeadLetterSchema, OutboxRecordSchema
-
-UNDELIVERED = ("pending", "in_flight", "dead")
 
 
 def _scoped(stmt, departments: Iterable[str] | None):
@@ -35,7 +33,7 @@ def deadline_alert(session: Session, settings: Settings, *, today: date | None =
     deadline is at most ``settings.sync_alert_working_days`` working days away or past; else None."""
     row = session.execute(_scoped(
         select(OutboxRecord.record_id, OutboxRecord.kind, OutboxRecord.state, OutboxRecord.due_date)
-        .where(OutboxRecord.state.in_(UNDELIVERED), OutboxRecord.due_date.is_not(None))
+        .where(UNDELIVERED, OutboxRecord.due_date.is_not(None))
         .order_by(OutboxRecord.due_date, OutboxRecord.id).limit(1), departments)).first()
     if row is None:
         return None
