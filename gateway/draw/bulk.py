@@ -2,7 +2,8 @@
 
 A draw of a large county writes tens of thousands of tasks and team members at once; these
 helpers go through the driver (SQLite ``json_each``, PostgreSQL ``COPY``, its foreign keys checked
-as a set where the role may: :mod:`gateway.draw.foreign_keys`) instead of the ORM, and hand out
+as a set where the role may, the drawn targets held by a guard rather than locked one by one:
+:mod:`gateway.draw.foreign_keys`) instead of the ORM, and hand out
 the new tasks' ids up front so that nothing has to be read back. A :class:`Worker` runs them in a
 thread of their own, so that the database works while the draw goes on computing.
 """
@@ -50,7 +51,8 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False)
     """USCC -> target id for the given USCCs, in one query whatever their number.
 
     With ``lock``, PostgreSQL also locks the targets ``FOR KEY SHARE``, as a foreign key's check
-    would, so that none can be deleted before the transaction ends.
+    would, so that none can be deleted before the transaction ends (where the guard on ``targets``
+    cannot stand in: :func:`foreign_keys.targets_guarded`).
     """
     # A USCC never contains a comma: both databases join or split the codes on commas.
     if any("," in uscc for uscc in usccs):
@@ -182,9 +184,13 @@ class Worker:
         self.postgresql = self.connection.dialect.name == "postgresql"
         # Whether inserts check their foreign keys as a set (gateway.draw.foreign_keys).
         self.set_checks = foreign_keys.uses_set_checks(self.connection, key_checks)
+        # Whether the drawn targets are held by the guard on ``targets`` rather than row locks;
+        # None until the first lookup decides (and takes the guard).
+        self._guarded: bool | None = None if self.set_checks else False
         self._keys: dict[str, list[foreign_keys.ReferencingKey] | None] = {}
-        # (table, column) -> the values this transaction has already locked FOR KEY SHARE, or inserted
-        # (rows nobody else can see, so nobody can delete): a set check need not lock them again.
+        # (table, column) -> the values this transaction has already locked FOR KEY SHARE (or holds
+        # by the guard on targets), or inserted (rows nobody else can see, so nobody can delete): a
+        # set check need not lock them again.
         self._held: dict[tuple[str, str], IdSet] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []
@@ -215,7 +221,8 @@ class Worker:
             raise
 
     def lookup_targets(self, usccs: Sequence[str]) -> Future:
-        """Queue :func:`target_ids` (locking the targets where keys are checked as a set)."""
+        """Queue :func:`target_ids`; where keys are checked as a set, the targets are held until
+        the transaction ends by the guard on ``targets``, or else locked (:mod:`gateway.draw.foreign_keys`)."""
         return self.submit(self._lookup_targets, usccs)
 
     def lookup_ids(self, usccs: Sequence[str]) -> Future:
@@ -228,7 +235,11 @@ class Worker:
         return array("q", map(self._lookup_targets(connection, usccs).__getitem__, usccs))
 
     def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
-        found = target_ids(connection, usccs, self.set_checks)
+        if self._guarded is None:
+            self._guarded = foreign_keys.targets_guarded(connection)
+            if self._guarded:
+                foreign_keys.hold_targets_guard(connection)
+        found = target_ids(connection, usccs, self.set_checks and not self._guarded)
         if self.set_checks:
             self._held.setdefault(("targets", "id"), IdSet()).update(found.values())
         return found

@@ -13,6 +13,16 @@ one is missing. Then it copies the rows with the per-row triggers off for that o
 (``session_replication_role = replica``, local to the transaction and set back straight after).
 Every constraint stays declared and checked by PostgreSQL for every other write.
 
+The drawn targets (some 70,000 at a million targets) are not locked row by row: that wrote
+nearly every page of ``targets`` again and was the longest wait on the draw's path. Migration
+0034_targets_delete_guard makes every DELETE on ``targets`` and every UPDATE that sets its ``id``
+(the column the foreign keys refer to) take an exclusive advisory lock first, statement by
+statement; the draw takes it shared (:func:`hold_targets_guard`) before it looks its targets up,
+so a delete or re-key under way finishes first and its result is seen, and later ones wait until
+the draw ends. Draws share the lock; other updates of targets never take it. Where the guard is
+missing or disabled, or the transaction is not READ COMMITTED, the drawn targets are locked ``FOR
+KEY SHARE`` as before (:func:`targets_guarded`). A TRUNCATE waits for the draw's table lock.
+
 It applies only where nothing is lost: the role may set ``session_replication_role`` (superuser,
 or ``GRANT SET ON PARAMETER session_replication_role`` on PostgreSQL 15+: a role that owns the
 tables could drop their constraints anyway); the only triggers that fire on the table's inserts
@@ -57,6 +67,24 @@ def uses_set_checks(connection: Connection, mode: str) -> bool:
     """Whether bulk inserts on ``connection`` check keys as a set, given the ``draw_key_checks``
     setting (``auto`` or ``row``)."""
     return mode == "auto" and may_switch_triggers(connection)
+
+
+def targets_guarded(connection: Connection) -> bool:
+    """Whether this transaction may rely on the guard on ``targets`` (migration
+    0034_targets_delete_guard) instead of locking the targets it refers to: the guard's trigger is
+    installed and enabled, and the transaction reads committed data afresh at each statement (a
+    snapshot taken before the shared lock was granted could still show a target deleted since)."""
+    return connection.exec_driver_sql(
+        "SELECT current_setting('transaction_isolation') = 'read committed' AND EXISTS ("
+        "SELECT FROM pg_trigger WHERE tgrelid = 'targets'::regclass "
+        "AND tgfoid = to_regproc('targets_keys_guard') AND tgenabled IN ('O', 'A'))"
+    ).scalar_one()
+
+
+def hold_targets_guard(connection: Connection) -> None:
+    """Take the guard on ``targets`` shared until the transaction ends: a delete or re-key already
+    under way is waited for (its result then seen by the next statement), later ones wait."""
+    connection.exec_driver_sql("SELECT targets_keys_hold()")
 
 
 def set_checkable_keys(connection: Connection, table: str) -> list[ReferencingKey] | None:

@@ -189,10 +189,81 @@ def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, direct
             assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
             worker.insert("tasks", TASK_COLUMNS, tasks)
             worker.insert("task_members", MEMBER_COLUMNS, members)
-        _assert_locked(other, "targets", target_id)
+        _assert_guarded(other, target_id)
     assert {table for table, values in asked if values} == {"plans", "departments", "inspectors"}
     assert {table for table, _ in asked} >= {"targets", "tasks"}
     assert _count(gateway, Task) == len(tasks) and _count(gateway, TaskMember) == len(members)
+
+
+def _assert_guarded(other, target_id: int) -> None:
+    """The draw's transaction holds target ``target_id`` by the guard on ``targets``, not by a row
+    lock: ``other`` may lock the row and change its other columns, but deleting it or changing its
+    key waits for the draw."""
+    other.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+    other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
+    other.exec_driver_sql("UPDATE targets SET status = 'closed', name = name || '（更名）' WHERE id = %s",
+                          (target_id,))
+    other.rollback()
+    for statement in ("DELETE FROM targets WHERE id = %s", "UPDATE targets SET id = -id WHERE id = %s"):
+        other.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+        with pytest.raises(sa.exc.OperationalError) as raised:
+            other.exec_driver_sql(statement, (target_id,))
+        assert isinstance(raised.value.orig, errors.LockNotAvailable)
+        other.rollback()
+
+
+@POSTGRESQL_ONLY
+def test_the_drawn_targets_cannot_be_deleted_or_rekeyed_until_the_draw_commits(gateway, directory, other):
+    target_id = next(iter(directory["targets"].values()))
+    with gateway.write() as session:
+        ids, tasks, members = _rows(session, directory)
+        with bulk.working(session) as worker:
+            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
+            worker.insert("tasks", TASK_COLUMNS, tasks)
+            worker.insert("task_members", MEMBER_COLUMNS, members)
+        _assert_guarded(other, target_id)
+    # committed: the delete goes ahead, and the new tasks refuse it, as the row locks left it
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (target_id,))
+    assert isinstance(raised.value.orig, errors.ForeignKeyViolation)
+
+
+@POSTGRESQL_ONLY
+def test_a_delete_under_way_is_waited_for_and_its_target_then_missing(gateway, directory, other):
+    usccs = sorted(directory["targets"])
+    deleted = usccs[0]
+    other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (directory["targets"][deleted],))
+    with gateway.write() as session:
+        with bulk.working(session) as worker:
+            backend = worker.submit(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()).result()
+            found = worker.lookup_targets(usccs)
+            waiting = None
+            while waiting is None:
+                assert not found.done()
+                waiting = other.exec_driver_sql(
+                    "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (backend,)).scalar()
+            assert waiting == "advisory"  # the guard, taken shared, waits for the delete's transaction
+            other.commit()
+            assert found.result() == {uscc: directory["targets"][uscc] for uscc in usccs[1:]}
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("case", ["repeatable read", "guard disabled"])
+def test_without_the_guard_the_lookup_locks_the_drawn_targets(gateway, directory, other, case):
+    """A transaction whose snapshot may predate the shared lock, or a database without the guard's
+    trigger, locks the drawn targets FOR KEY SHARE as before."""
+    if case == "guard disabled":
+        with gateway.engine.connect() as conn:
+            conn.exec_driver_sql("ALTER TABLE targets DISABLE TRIGGER targets_keys_guard")
+            conn.commit()
+    target_id = next(iter(directory["targets"].values()))
+    with gateway.write() as session:
+        if case == "repeatable read":
+            session.connection().exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with bulk.working(session) as worker:
+            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
+        assert not foreign_keys.targets_guarded(session.connection())
+        _assert_locked(other, "targets", target_id)
 
 
 @POSTGRESQL_ONLY
