@@ -197,9 +197,10 @@ def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, direct
 
 def _assert_guarded(other, target_id: int) -> None:
     """The draw's transaction holds target ``target_id`` by the guard on ``targets``, not by a row
-    lock: ``other`` may lock the row and change its other columns, but deleting it or changing its
-    key waits for the draw."""
+    lock: ``other`` may lock the row, change its other columns and hold the guard for a draw of its
+    own, but deleting the target or changing its key waits for the draw."""
     other.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+    foreign_keys.hold_targets_guard(other)
     other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT", (target_id,))
     other.exec_driver_sql("UPDATE targets SET status = 'closed', name = name || '（更名）' WHERE id = %s",
                           (target_id,))
@@ -238,12 +239,14 @@ def test_a_delete_under_way_is_waited_for_and_its_target_then_missing(gateway, d
             backend = worker.submit(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()).result()
             found = worker.lookup_targets(usccs)
             waiting = None
-            while waiting is None:
-                assert not found.done()
-                waiting = other.exec_driver_sql(
-                    "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (backend,)).scalar()
-            assert waiting == "advisory"  # the guard, taken shared, waits for the delete's transaction
-            other.commit()
+            try:
+                while waiting is None:
+                    assert not found.done()
+                    waiting = other.exec_driver_sql(
+                        "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (backend,)).scalar()
+            finally:
+                other.commit()  # else a failure here would leave the draw's lookup waiting for ever
+            assert waiting == "advisory"  # the guard, taken shared, waited for the delete's transaction
             assert found.result() == {uscc: directory["targets"][uscc] for uscc in usccs[1:]}
 
 
