@@ -143,15 +143,24 @@ def _assert_locked(other, table: str, key: int) -> None:
     other.rollback()
 
 
+def _insert_draw(session, directory, *, lookup: bool = False) -> tuple[list, list]:
+    """A draw's writes in ``session``'s transaction: with ``lookup``, its targets looked up first as
+    the draw does; then its tasks and members. Returns the tasks and members written."""
+    _ids, tasks, members = _rows(session, directory)
+    with bulk.working(session) as worker:
+        if lookup:
+            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
+        worker.insert("tasks", TASK_COLUMNS, tasks)
+        worker.insert("task_members", MEMBER_COLUMNS, members)
+    return tasks, members
+
+
 @POSTGRESQL_ONLY
 def test_referenced_rows_stay_locked_until_the_transaction_ends(gateway, directory, other):
     """What the per-row check guarantees: nobody deletes or re-keys a referenced row meanwhile."""
     target_id = next(iter(directory["targets"].values()))
     with gateway.write() as session:
-        ids, tasks, members = _rows(session, directory)
-        with bulk.working(session) as worker:
-            worker.insert("tasks", TASK_COLUMNS, tasks)
-            worker.insert("task_members", MEMBER_COLUMNS, members)
+        _insert_draw(session, directory)
         for table, key in (("targets", target_id), ("inspectors", directory["inspector"]),
                            ("plans", directory["plan"])):
             _assert_locked(other, table, key)
@@ -184,11 +193,7 @@ def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, direct
                         or real_lock(c, t, key, values))
     target_id = next(iter(directory["targets"].values()))
     with gateway.write() as session:
-        ids, tasks, members = _rows(session, directory)
-        with bulk.working(session) as worker:
-            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
-            worker.insert("tasks", TASK_COLUMNS, tasks)
-            worker.insert("task_members", MEMBER_COLUMNS, members)
+        tasks, members = _insert_draw(session, directory, lookup=True)
         _assert_guarded(other, target_id)
     assert {table for table, values in asked if values} == {"plans", "departments", "inspectors"}
     assert {table for table, _ in asked} >= {"targets", "tasks"}
@@ -217,11 +222,7 @@ def _assert_guarded(other, target_id: int) -> None:
 def test_the_drawn_targets_cannot_be_deleted_or_rekeyed_until_the_draw_commits(gateway, directory, other):
     target_id = next(iter(directory["targets"].values()))
     with gateway.write() as session:
-        ids, tasks, members = _rows(session, directory)
-        with bulk.working(session) as worker:
-            assert worker.lookup_targets(sorted(directory["targets"])).result() == directory["targets"]
-            worker.insert("tasks", TASK_COLUMNS, tasks)
-            worker.insert("task_members", MEMBER_COLUMNS, members)
+        _insert_draw(session, directory, lookup=True)
         _assert_guarded(other, target_id)
     # committed: the delete goes ahead, and the new tasks refuse it, as the row locks left it
     with pytest.raises(sa.exc.IntegrityError) as raised:
