@@ -95,10 +95,12 @@ class Target(Base):
     __table_args__ = (
         Index("ix_targets_township_type", "township", "type"),
         Index("ix_targets_risk_class", "risk_class"),
+        # With the id: the draw's lookups of credit codes read the index alone (migration 0035).
+        UniqueConstraint("uscc", postgresql_include=["id"]),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    uscc: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(200), index=True)
     type: Mapped[str] = mapped_column(String(32))
     township: Mapped[str] = mapped_column(String(50), default="")

@@ -47,12 +47,16 @@ def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
-def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False) -> dict[str, int]:
+def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False, probe: bool = False) -> dict[str, int]:
     """USCC -> target id for the given USCCs, in one query whatever their number.
 
     With ``lock``, PostgreSQL also locks the targets ``FOR KEY SHARE``, as a foreign key's check
     would, so that none can be deleted before the transaction ends (where the guard on ``targets``
     cannot stand in: :func:`foreign_keys.targets_guarded`).
+
+    With ``probe``, PostgreSQL looks each code up in the index, in code order, however many there
+    are; otherwise it chooses, and for more than about 1 % of the table it reads the whole table,
+    which is cheaper once but not when the draw looks up each stratum's selection apart.
     """
     # A USCC never contains a comma: both databases join or split the codes on commas.
     if any("," in uscc for uscc in usccs):
@@ -61,11 +65,16 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False)
         # One text parameter split by the server: adapting a list of 10^5 strings costs the
         # driver more than the lookup costs the server.
         # Two arrays in one row: the driver decodes them in C, leaving the GIL to the draw.
-        found, ids = connection.exec_driver_sql(
-            "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
-            "WHERE uscc = ANY(string_to_array(%s, ','))" + (" FOR KEY SHARE" if lock else "") + ") AS found",
-            (",".join(usccs),),
-        ).one()
+        locking = " FOR KEY SHARE" if lock else ""
+        if probe:  # OFFSET 0 keeps the subquery a lookup per code (PostgreSQL does not flatten it)
+            query = ("SELECT array_agg(u.uscc), array_agg(t.id) FROM unnest(string_to_array(%s, ',')) AS u(uscc) "
+                     "CROSS JOIN LATERAL (SELECT id FROM targets WHERE targets.uscc = u.uscc OFFSET 0"
+                     + locking + ") AS t")
+            usccs = sorted(usccs)  # neighbouring index pages, read in order
+        else:
+            query = ("SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
+                     "WHERE uscc = ANY(string_to_array(%s, ','))" + locking + ") AS found")
+        found, ids = connection.exec_driver_sql(query, (",".join(usccs),)).one()
         return dict(zip(found or (), ids or ()))
     return _sqlite_target_ids(connection, usccs)
 
@@ -225,21 +234,21 @@ class Worker:
         the transaction ends by the guard on ``targets``, or else locked (:mod:`gateway.draw.foreign_keys`)."""
         return self.submit(self._lookup_targets, usccs)
 
-    def lookup_ids(self, usccs: Sequence[str]) -> Future:
+    def lookup_ids(self, usccs: Sequence[str], probe: bool = False) -> Future:
         """:meth:`lookup_targets`, the result being the targets' ids in the order of ``usccs``
         (an array: a province's drawn targets are not held as a map). A code not found raises
-        ``KeyError``."""
-        return self.submit(self._lookup_ids, usccs)
+        ``KeyError``. ``probe``: see :func:`target_ids`."""
+        return self.submit(self._lookup_ids, usccs, probe)
 
-    def _lookup_ids(self, connection: Connection, usccs: Sequence[str]) -> array:
-        return array("q", map(self._lookup_targets(connection, usccs).__getitem__, usccs))
+    def _lookup_ids(self, connection: Connection, usccs: Sequence[str], probe: bool) -> array:
+        return array("q", map(self._lookup_targets(connection, usccs, probe).__getitem__, usccs))
 
-    def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
+    def _lookup_targets(self, connection: Connection, usccs: Sequence[str], probe: bool = False) -> dict[str, int]:
         if self._guarded is None:
             self._guarded = foreign_keys.targets_guarded(connection)
             if self._guarded:
                 foreign_keys.hold_targets_guard(connection)
-        found = target_ids(connection, usccs, self.set_checks and not self._guarded)
+        found = target_ids(connection, usccs, self.set_checks and not self._guarded, probe)
         if self.set_checks:
             self._held.setdefault(("targets", "id"), IdSet()).update(found.values())
         return found

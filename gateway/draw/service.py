@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import accumulate, islice
+from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import orjson
@@ -523,29 +523,24 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     # No more targets can be drawn than the strata's sample sizes add up to: the ids are
     # reserved while the strata are drawn.
     reserved = worker.submit(_reserve_ids, sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
-    selections: list[Sequence[str]] = []
+    lookups: list[Future] = []
     writer = _StrataWriter(inputs, worker, draw_id)
     drawn = Drawn(inputs.seed)
     chain = _PopulationChain()
     for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
-        selections.append(selected)
+        # Each stratum's drawn targets are looked up while the next strata are drawn, by index
+        # (a scan of the whole targets table per stratum would cost more than the one lookup of
+        # all of them at the end, but that one kept the run waiting).
+        lookups.append(worker.lookup_ids(selected, probe=True))
         writer.add(frozen, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
-    # Every stratum's drawn targets in one lookup: PostgreSQL reads a large stratum's by a scan of
-    # the whole targets table (and, locking them, writes its pages), which a lookup per stratum
-    # did once per large stratum.
-    lookup = worker.lookup_ids([uscc for selected in selections for uscc in selected])
-    sizes = [len(selected) for selected in selections]
-    del selections
     timing.lap("select")
 
     with timing.waiting("select"):
-        ids = lookup.result()
-    starts = list(accumulate(sizes, initial=0))
-    target_ids = [ids[a:b] for a, b in zip(starts, starts[1:])]
-    del ids
+        target_ids = [lookup.result() for lookup in lookups]
+    del lookups
     tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
@@ -668,9 +663,10 @@ class _StrataWriter:
         for number, sha256, text in self.parts.add_stratum(entry):
             _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
             del text
-            # The next stratum's read, this one's lookup and two parts at most wait for the database.
+            # The next stratum's read, the lookups of this one and the one before and two parts at
+            # most wait for the database.
             with timing.waiting("select"):
-                self.worker.backlog(4)
+                self.worker.backlog(5)
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",

@@ -1,11 +1,12 @@
 """The draw's bulk writer (gateway.draw.bulk) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gateway.draw import bulk
 from gateway.draw.pgsettings import local_setting
@@ -168,6 +169,54 @@ def test_looked_up_ids_come_in_the_order_asked(gateway, plan_and_targets):
     with pytest.raises(KeyError, match="91410822MA99999999"):
         with gateway.write() as session, bulk.working(session) as worker:
             worker.lookup_ids([usccs[0], "91410822MA99999999"])
+
+
+@pytest.mark.parametrize("probe", [False, True])
+def test_a_probing_lookup_finds_what_the_plain_one_finds(gateway, plan_and_targets, probe):
+    _, _, target_ids, _ = plan_and_targets
+    usccs = sorted(target_ids, reverse=True)
+    with gateway.write() as session:
+        found = bulk.target_ids(session.connection(), [*usccs, "91410822MA99999999"], probe=probe)
+    assert found == target_ids
+    with gateway.write() as session, bulk.working(session) as worker:
+        assert list(worker.lookup_ids(usccs, probe=probe).result()) == [target_ids[u] for u in usccs]
+
+
+TARGET_COLUMNS = ("name, type, township, level, address, legal_representative, business_scope, licences, status, "
+                  "risk_class, abnormal_list, serious_violation_list, complaint_count, active, created_at, updated_at")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_probing_lookup_reads_the_index_where_the_plain_one_reads_the_table(gateway, plan_and_targets):
+    """The draw looks each stratum's selection up apart, on PostgreSQL by index however large its
+    share of the table: the plain lookup reads the whole table for more than about 1 % of it."""
+    with gateway.write() as session:
+        session.connection().exec_driver_sql(
+            f"INSERT INTO targets (uscc, {TARGET_COLUMNS}) SELECT '91410823MA' || lpad(g::text, 8, '0'), "
+            f"{TARGET_COLUMNS} FROM targets, generate_series(1, 5000) AS g WHERE id = (SELECT min(id) FROM targets)")
+    with gateway.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE targets")
+        asked = [uscc for (uscc,) in connection.exec_driver_sql("SELECT uscc FROM targets WHERE mod(id, 2) = 0")]
+    plans = {}
+    for probe in (False, True):
+        statements: list[tuple] = []
+
+        def capture(conn, cursor, statement, parameters, context, many, statements=statements):
+            statements.append((statement, parameters))
+
+        event.listen(gateway.engine, "before_cursor_execute", capture)
+        try:
+            with gateway.write() as session:
+                assert len(bulk.target_ids(session.connection(), asked, probe=probe)) == len(asked)
+        finally:
+            event.remove(gateway.engine, "before_cursor_execute", capture)
+        [(statement, parameters)] = [(s, p) for s, p in statements if "targets" in s]
+        with gateway.engine.connect() as connection:
+            plans[probe] = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "Seq Scan on targets" in plans[False], plans[False]
+    # By the index alone where the table's pages are all visible (migration 0035 put the id in it).
+    assert re.search("Index (Only )?Scan using uq_targets_uscc", plans[True]), plans[True]
+    assert "Seq Scan on targets" not in plans[True], plans[True]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # COPY is PostgreSQL's

@@ -183,6 +183,21 @@ def test_the_lookup_locks_the_drawn_targets_when_asked(gateway, directory, other
 
 
 @POSTGRESQL_ONLY
+@pytest.mark.parametrize("probe", [False, True])
+def test_the_lookup_locks_exactly_the_targets_asked_for(gateway, directory, other, probe):
+    usccs = sorted(directory["targets"])
+    asked = usccs[1:3]
+    with gateway.write() as session:
+        assert bulk.target_ids(session.connection(), asked, lock=True, probe=probe) == {
+            u: directory["targets"][u] for u in asked}
+        other.exec_driver_sql("SELECT 1 FROM targets WHERE id = %s FOR UPDATE NOWAIT",
+                              (directory["targets"][usccs[0]],))  # not asked for: free
+        other.rollback()
+        for uscc in asked:
+            _assert_locked(other, "targets", directory["targets"][uscc])
+
+
+@POSTGRESQL_ONLY
 def test_rows_the_transaction_already_holds_are_not_locked_again(gateway, directory, monkeypatch, other):
     """The drawn targets, locked by the worker's lookup, and the tasks it has just inserted are not
     looked up again by the set checks; they stay locked (the targets) or invisible (the tasks)."""
