@@ -65,18 +65,40 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False,
         # One text parameter split by the server: adapting a list of 10^5 strings costs the
         # driver more than the lookup costs the server.
         # Two arrays in one row: the driver decodes them in C, leaving the GIL to the draw.
-        locking = " FOR KEY SHARE" if lock else ""
-        if probe:  # OFFSET 0 keeps the subquery a lookup per code (PostgreSQL does not flatten it)
-            query = ("SELECT array_agg(u.uscc), array_agg(t.id) FROM unnest(string_to_array(%s, ',')) AS u(uscc) "
-                     "CROSS JOIN LATERAL (SELECT id FROM targets WHERE targets.uscc = u.uscc OFFSET 0"
-                     + locking + ") AS t")
-            usccs = sorted(usccs)  # neighbouring index pages, read in order
+        if probe:
+            found, ids = connection.exec_driver_sql(
+                _PROBE.format(columns="array_agg(u.uscc ORDER BY u.n), ", lock=" FOR KEY SHARE" if lock else ""),
+                (",".join(usccs),)).one()
         else:
-            query = ("SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
-                     "WHERE uscc = ANY(string_to_array(%s, ','))" + locking + ") AS found")
-        found, ids = connection.exec_driver_sql(query, (",".join(usccs),)).one()
+            found, ids = connection.exec_driver_sql(
+                "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
+                "WHERE uscc = ANY(string_to_array(%s, ','))" + (" FOR KEY SHARE" if lock else "") + ") AS found",
+                (",".join(usccs),),
+            ).one()
         return dict(zip(found or (), ids or ()))
     return _sqlite_target_ids(connection, usccs)
+
+
+_PROBE = ("SELECT {columns}array_agg(t.id ORDER BY u.n) FROM "
+          "(SELECT uscc, n FROM unnest(string_to_array(%s, ',')) WITH ORDINALITY AS codes(uscc, n) ORDER BY uscc) AS u "
+          "CROSS JOIN LATERAL (SELECT id FROM targets WHERE targets.uscc = u.uscc OFFSET 0{lock}) AS t")
+"""A lookup per code (OFFSET 0 keeps PostgreSQL from flattening the subquery into a join, which it
+would run as a scan of the table), in code order (neighbouring index pages read in turn), the
+results in the order asked."""
+
+
+def ordered_target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False) -> array:
+    """The ids of the targets ``usccs`` names, in that order (:func:`target_ids` with ``probe``; on
+    PostgreSQL put in order by the server, so that no map of the codes is built here). A code not
+    found raises ``KeyError``."""
+    text = ",".join(usccs)
+    if connection.dialect.name == "postgresql" and text.count(",") == len(usccs) - 1:
+        ids = connection.exec_driver_sql(_PROBE.format(columns="", lock=" FOR KEY SHARE" if lock else ""),
+                                         (text,)).scalar_one()
+        if len(ids or ()) == len(usccs):
+            return array("q", ids or ())
+    # A code not found (the server's lists are then short) or holding a comma: named by the map.
+    return array("q", map(target_ids(connection, usccs, lock, probe=True).__getitem__, usccs))
 
 
 def _sqlite_target_ids(connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
@@ -241,14 +263,23 @@ class Worker:
         return self.submit(self._lookup_ids, usccs, probe)
 
     def _lookup_ids(self, connection: Connection, usccs: Sequence[str], probe: bool) -> array:
-        return array("q", map(self._lookup_targets(connection, usccs, probe).__getitem__, usccs))
+        if not probe:
+            return array("q", map(self._lookup_targets(connection, usccs).__getitem__, usccs))
+        self._hold_targets(connection)
+        ids = ordered_target_ids(connection, usccs, self.set_checks and not self._guarded)
+        if self.set_checks:
+            self._held.setdefault(("targets", "id"), IdSet()).update(ids)
+        return ids
 
-    def _lookup_targets(self, connection: Connection, usccs: Sequence[str], probe: bool = False) -> dict[str, int]:
+    def _hold_targets(self, connection: Connection) -> None:
         if self._guarded is None:
             self._guarded = foreign_keys.targets_guarded(connection)
             if self._guarded:
                 foreign_keys.hold_targets_guard(connection)
-        found = target_ids(connection, usccs, self.set_checks and not self._guarded, probe)
+
+    def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
+        self._hold_targets(connection)
+        found = target_ids(connection, usccs, self.set_checks and not self._guarded)
         if self.set_checks:
             self._held.setdefault(("targets", "id"), IdSet()).update(found.values())
         return found

@@ -529,11 +529,12 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     chain = _PopulationChain()
     for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
-        # Each stratum's drawn targets are looked up while the next strata are drawn, by index
-        # (a scan of the whole targets table per stratum would cost more than the one lookup of
-        # all of them at the end, but that one kept the run waiting).
-        lookups.append(worker.lookup_ids(selected, probe=True))
         writer.add(frozen, selected)
+        # After its record parts (which the worker's backlog waits for), each stratum's drawn
+        # targets are looked up while the next strata are drawn, by index: a scan of the whole
+        # targets table per stratum would cost more than the one lookup of all of them at the
+        # end, but that one kept the run waiting.
+        lookups.append(worker.lookup_ids(selected, probe=True))
         del frozen, selected
     chain.check(inputs.frozen_sha256)
     timing.lap("select")
@@ -663,7 +664,7 @@ class _StrataWriter:
         for number, sha256, text in self.parts.add_stratum(entry):
             _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
             del text
-            # The next stratum's read, the lookups of this one and the one before and two parts at
+            # The next stratum's read, the previous stratum's lookup and counts and two parts at
             # most wait for the database.
             with timing.waiting("select"):
                 self.worker.backlog(5)

@@ -178,8 +178,12 @@ def test_a_probing_lookup_finds_what_the_plain_one_finds(gateway, plan_and_targe
     with gateway.write() as session:
         found = bulk.target_ids(session.connection(), [*usccs, "91410822MA99999999"], probe=probe)
     assert found == target_ids
+    asked = [*usccs, usccs[0]]  # in any order, a code more than once
     with gateway.write() as session, bulk.working(session) as worker:
-        assert list(worker.lookup_ids(usccs, probe=probe).result()) == [target_ids[u] for u in usccs]
+        assert list(worker.lookup_ids(asked, probe=probe).result()) == [target_ids[u] for u in asked]
+    with pytest.raises(KeyError, match="91410822MA99999999"):
+        with gateway.write() as session, bulk.working(session) as worker:
+            worker.lookup_ids([usccs[0], "91410822MA99999999"], probe=probe)
 
 
 TARGET_COLUMNS = ("name, type, township, level, address, legal_representative, business_scope, licences, status, "

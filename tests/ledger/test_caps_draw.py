@@ -19,6 +19,7 @@ from gateway.errors import Invalid
 from gateway.ledger import service as ledger
 from gateway.ledger.models import LedgerCountAddition, LedgerTargetCount
 from gateway.security.principal import Principal
+from gateway.tasks.models import Task
 from tests.drawdb import COUNTY, YEAR, build_directory, complete_draw, published_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_draw.py"
@@ -225,3 +226,21 @@ def test_a_target_brought_to_a_cap_by_an_earlier_draw_is_excluded_from_the_next(
     assert capped == {oil[0]}
     assert second["inspection_caps"]["counts"][oil[0]]["total"] == 2
     assert verify_record(second).ok
+
+
+def test_a_draw_counts_each_task_once_under_its_lead_department(gateway):
+    """Each stratum adds its drawn targets under its own matter's lead department while the draw
+    goes on; a target drawn for matters of several departments is then counted once, under its
+    task's lead department: the additions are exactly the tasks."""
+    directory = build_directory(gateway)
+    draw_id = complete_draw(gateway, published_plan(gateway, ratios=ALL))
+    with gateway.read() as session:
+        added = {(uscc, department): n for uscc, department, n in session.execute(
+            select(LedgerCountAddition.uscc, LedgerCountAddition.department_code, LedgerCountAddition.n)
+            .where(LedgerCountAddition.draw_id == draw_id))}
+        tasks = session.execute(select(Target.uscc, Task.lead_department, Task.matter_codes)
+                                .join(Target, Target.id == Task.target_id).where(Task.draw_id == draw_id)).all()
+    departments = {m: gateway.registry.matters[m].department_code for m in gateway.registry.matters}
+    joint = [t for t in tasks if len({departments[m] for m in t.matter_codes}) > 1]
+    assert {t.uscc for t in joint} <= set(directory["targets"]["joint"]) and joint  # the correction is exercised
+    assert added == {(t.uscc, t.lead_department): 1 for t in tasks}
