@@ -664,8 +664,8 @@ class _StrataWriter:
         for number, sha256, text in self.parts.add_stratum(entry):
             _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
             del text
-            # The next stratum's read, the previous stratum's lookup and counts and two parts at
-            # most wait for the database.
+            # The next stratum's read, the previous stratum's lookup and two parts at most wait
+            # for the database.
             with timing.waiting("select"):
                 self.worker.backlog(5)
 
