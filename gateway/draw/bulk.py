@@ -65,16 +65,11 @@ def target_ids(connection: Connection, usccs: Sequence[str], lock: bool = False,
         # One text parameter split by the server: adapting a list of 10^5 strings costs the
         # driver more than the lookup costs the server.
         # Two arrays in one row: the driver decodes them in C, leaving the GIL to the draw.
-        if probe:
-            found, ids = connection.exec_driver_sql(
-                _PROBE.format(columns="array_agg(u.uscc ORDER BY u.n), ", lock=" FOR KEY SHARE" if lock else ""),
-                (",".join(usccs),)).one()
-        else:
-            found, ids = connection.exec_driver_sql(
-                "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
-                "WHERE uscc = ANY(string_to_array(%s, ','))" + (" FOR KEY SHARE" if lock else "") + ") AS found",
-                (",".join(usccs),),
-            ).one()
+        locking = " FOR KEY SHARE" if lock else ""
+        query = (_PROBE.format(columns="array_agg(u.uscc ORDER BY u.n), ", lock=locking) if probe else
+                 "SELECT array_agg(uscc), array_agg(id) FROM (SELECT uscc, id FROM targets "
+                 "WHERE uscc = ANY(string_to_array(%s, ','))" + locking + ") AS found")
+        found, ids = connection.exec_driver_sql(query, (",".join(usccs),)).one()
         return dict(zip(found or (), ids or ()))
     return _sqlite_target_ids(connection, usccs)
 
