@@ -169,26 +169,29 @@ class _Pool:
 
 
 def _form_team(pool: _Pool, request: TeamRequest, conflicted: frozenset[str]) -> Team:
+    uscc, departments = request.uscc, request.departments
     members: list[str] = []
     barred = set(conflicted)
-    for department in request.departments:
-        member = pool.take(department, barred, request.uscc)
+    for department in departments:
+        member = pool.take(department, barred, uscc)
         members.append(member)
         barred.add(member)
-    size = request.size
-    while len(members) < size:
-        candidates = [
-            (best, department)
-            for department in request.departments
-            if (best := pool.peek(department, barred)) is not None
-        ]
-        if not candidates:
-            raise NoFeasibleTeam(request.uscc, request.departments[0])
-        _, department = min(candidates)
-        member = pool.take(department, barred, request.uscc)
+    for _ in range(team_size(departments) - len(members)):
+        # With one required department (most targets) the place goes to it: nothing to compare.
+        department = departments[0] if len(departments) == 1 else _least_loaded(pool, departments, barred, uscc)
+        member = pool.take(department, barred, uscc)
         members.append(member)
         barred.add(member)
-    return Team(request.uscc, tuple(members))
+    return Team(uscc, tuple(members))
+
+
+def _least_loaded(pool: _Pool, departments: Sequence[str], barred: Collection[str], uscc: str) -> str:
+    """The required department whose best eligible inspector has the lowest (load, ticket, id)."""
+    candidates = [(best, department) for department in departments
+                  if (best := pool.peek(department, barred)) is not None]
+    if not candidates:
+        raise NoFeasibleTeam(uscc, departments[0])
+    return min(candidates)[1]
 
 
 def match_teams(

@@ -195,3 +195,29 @@ def test_replacement_fails_when_nobody_is_left():
     assert (caught.value.uscc, caught.value.department) == ("X", "SCJG")
     with pytest.raises(ValueError):
         replacement(team, "a3", inspectors, SEED)
+
+
+def test_a_short_team_of_several_departments_takes_the_lowest_among_them(monkeypatch):
+    """The published rule (docs/verify-a-draw.md, step 6): a team still short after one inspector
+    per required department takes the lowest (load, ticket) among those departments. With teams of
+    at least two only a single department can leave a place; a larger minimum shows the general case."""
+    from gateway.draw import teams as teams_module
+
+    monkeypatch.setattr(teams_module, "MIN_TEAM_SIZE", 3)
+    inspectors = [Inspector(f"s{n}", f"CERT-S-{n}", "SCJG") for n in range(2)]
+    inspectors += [Inspector(f"n{n}", f"CERT-N-{n}", "NYNC") for n in range(2)]
+    request = TeamRequest("T1", ("SCJG", "NYNC"))
+    by_ticket = {c: n for n, c in enumerate(ranked([i.certificate for i in inspectors], SEED))}
+    first, second = {}, {}
+    for department in ("SCJG", "NYNC"):
+        first[department], second[department] = sorted(
+            (i for i in inspectors if i.department == department), key=lambda i: by_ticket[i.certificate])
+    scjg_next, nync_next = second["SCJG"], second["NYNC"]
+    # Each department's second inspector is the candidate; the lower (load, ticket) wins, and a load
+    # given before the draw outweighs any ticket.
+    for loads, winner in (({scjg_next.id: 1}, nync_next), ({nync_next.id: 1}, scjg_next)):
+        (team,) = match_teams([request], inspectors, SEED, initial_load=loads)
+        assert team.members == (first["SCJG"].id, first["NYNC"].id, winner.id)
+    with pytest.raises(NoFeasibleTeam) as failure:
+        match_teams([request], inspectors[:1] + inspectors[2:3], SEED)
+    assert failure.value.department == "SCJG"
