@@ -260,23 +260,26 @@ class Worker:
     def _lookup_ids(self, connection: Connection, usccs: Sequence[str], probe: bool) -> array:
         if not probe:
             return array("q", map(self._lookup_targets(connection, usccs).__getitem__, usccs))
-        self._hold_targets(connection)
-        ids = ordered_target_ids(connection, usccs, self.set_checks and not self._guarded)
-        if self.set_checks:
-            self._held.setdefault(("targets", "id"), IdSet()).update(ids)
+        ids = ordered_target_ids(connection, usccs, self._hold_targets(connection))
+        self._note_held_targets(ids)
         return ids
 
-    def _hold_targets(self, connection: Connection) -> None:
+    def _hold_targets(self, connection: Connection) -> bool:
+        """Take the guard on ``targets`` at the first lookup where it stands; return whether the
+        lookups must lock the targets they find instead."""
         if self._guarded is None:
             self._guarded = foreign_keys.targets_guarded(connection)
             if self._guarded:
                 foreign_keys.hold_targets_guard(connection)
+        return self.set_checks and not self._guarded
+
+    def _note_held_targets(self, ids: Iterable[int]) -> None:
+        if self.set_checks:
+            self._held.setdefault(("targets", "id"), IdSet()).update(ids)
 
     def _lookup_targets(self, connection: Connection, usccs: Sequence[str]) -> dict[str, int]:
-        self._hold_targets(connection)
-        found = target_ids(connection, usccs, self.set_checks and not self._guarded)
-        if self.set_checks:
-            self._held.setdefault(("targets", "id"), IdSet()).update(found.values())
+        found = target_ids(connection, usccs, self._hold_targets(connection))
+        self._note_held_targets(found.values())
         return found
 
     def insert(self, table: str, columns: tuple[str, ...], rows: Sequence[tuple], *,

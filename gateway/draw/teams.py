@@ -172,13 +172,13 @@ def _form_team(pool: _Pool, request: TeamRequest, conflicted: frozenset[str]) ->
     uscc, departments = request.uscc, request.departments
     members: list[str] = []
     barred = set(conflicted)
-    for department in departments:
-        member = pool.take(department, barred, uscc)
-        members.append(member)
-        barred.add(member)
-    for _ in range(team_size(departments) - len(members)):
-        # With one required department (most targets) the place goes to it: nothing to compare.
-        department = departments[0] if len(departments) == 1 else _least_loaded(pool, departments, barred, uscc)
+    for place in range(team_size(departments)):
+        if place < len(departments):  # one place per required department, in order
+            department = departments[place]
+        elif len(departments) == 1:  # most targets: the remaining place goes to it, nothing to compare
+            department = departments[0]
+        else:
+            department = _least_loaded(pool, departments, barred, uscc)
         member = pool.take(department, barred, uscc)
         members.append(member)
         barred.add(member)
