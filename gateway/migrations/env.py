@@ -24,6 +24,15 @@ def _include_name(name, type_, parent_names) -> bool:
     return not is_search_object(name)
 
 
+def _for_dialect(dialect: str):
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        # A model's constraint or index declared for one database only (SQLAlchemy's ``ddl_if``):
+        # autogenerate does not read that condition itself.
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect)
+    return include_object
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -31,6 +40,7 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=_include_name,
+        include_object=_for_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -22,7 +22,15 @@ UNDRAWN = text("draw_id IS NULL")
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        UniqueConstraint("plan_id", "target_id"),
+        # One target, one task per plan. On PostgreSQL the target leads: the only index a draw's new
+        # task enters at random, it serves every lookup by target, and a plan's tasks are read from
+        # (plan_id, lead_department), where a draw appends (migration 0036). SQLite keeps the
+        # layout it was created with, which only a copy of the table could change.
+        UniqueConstraint("target_id", "plan_id").ddl_if(dialect="postgresql"),
+        Index("ix_tasks_plan_id", "plan_id", "lead_department").ddl_if(dialect="postgresql"),
+        UniqueConstraint("plan_id", "target_id").ddl_if(dialect="sqlite"),
+        Index("ix_tasks_target_id", "target_id").ddl_if(dialect="sqlite"),
+        Index("ix_tasks_lead_department", "lead_department").ddl_if(dialect="sqlite"),
         # The few tasks made outside a draw: a plan's task count adds them to its draws' counts
         # (gateway.results.public.plan_task_counts) instead of counting every task of the plan.
         Index("ix_tasks_plan_undrawn", "plan_id", postgresql_where=UNDRAWN, sqlite_where=UNDRAWN),
@@ -34,11 +42,11 @@ class Task(Base):
     # to fill when a draw inserts tens of thousands of tasks.
     number: Mapped[str] = mapped_column(String(120).with_variant(String(120, collation="C"), "postgresql"),
                                         unique=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))  # indexed by the unique (plan_id, target_id)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     # The draw that created the task (one per plan); queries go by plan_id, whose index they use.
     draw_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
-    lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    lead_department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     # Codes of the matters this one visit covers ("one visit, many matters").
     matter_codes: Mapped[list[str]] = mapped_column(JSON)
     # Whether the target was drawn as a key-inspection (high-risk) target.
