@@ -68,6 +68,8 @@ def _drop(table: str, index: str, constraint: str | None) -> str:
 def measure(url: str, table: str, repeat: int) -> list[tuple[str, float]]:
     """(configuration, best seconds) for each set of indexes of ``table``."""
     engine = sa.create_engine(url)
+    if engine.dialect.name != "postgresql":
+        raise SystemExit(f"{url}: not a PostgreSQL database (the indexes measured are PostgreSQL's)")
     with engine.connect() as conn:
         if conn.exec_driver_sql(f"SELECT to_regclass('{table}')").scalar_one() is None:
             raise SystemExit(f"{url}: no {table} table (apply the migrations, load a directory and draw first)")
