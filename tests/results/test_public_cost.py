@@ -18,6 +18,7 @@ from gateway.demo.generate import DemoShape
 from gateway.demo.load import load_directories
 from gateway.demo.results import load_demo_results
 from gateway.directory.models import Target
+from gateway.directory.search import uscc_shaped
 from gateway.planning.models import Plan
 from gateway.results.models import InspectionResult
 from gateway.results.public import found_results, public_dispositions, public_results, search_targets
@@ -158,6 +159,30 @@ def test_the_search_pages_related_results_are_those_its_text_finds(demo):
                 assert found_results(demo, session, principal, q, found, 10) == expected, (q, number)
             shown += len(expected)
         assert shown  # some texts do have results
+
+
+def test_a_credit_code_finds_its_target_with_its_published_results_counted(demo):
+    """The credit-code search (a statement of its own, built once): the target the code names,
+    spaces and case ignored, with its published result versions counted; on a later page none and
+    the same total; an unknown code nothing."""
+    principal = Principal(role="public")
+    with demo.read() as session:
+        counted = (select(Target.id, Target.uscc, Target.name, Target.township, func.count(InspectionResult.id))
+                   .outerjoin(Task, Task.target_id == Target.id)
+                   .outerjoin(InspectionResult, (InspectionResult.task_id == Task.id)
+                              & (InspectionResult.status == "published"))
+                   .group_by(Target.id).order_by(func.count(InspectionResult.id).desc(), Target.id))
+        with_results, without = session.execute(counted.limit(1)).one(), session.execute(counted).all()[-1]
+        assert with_results[-1] > 0 and without[-1] == 0
+        for row in (with_results, without):
+            for q in (row.uscc, " " + row.uscc.lower()[:9] + " " + row.uscc.lower()[9:]):
+                found = search_targets(session, principal, q, 1, 5, related=10)
+                assert found.total == 1 and [tuple(hit.row) for hit in found.items] == [tuple(row)], q
+                later = search_targets(session, principal, q, 2, 5, related=10)
+                assert later.total == 1 and later.items == []
+        unknown = "91410823MA00000000"
+        assert uscc_shaped(unknown) and session.scalar(select(Target.id).where(Target.uscc == unknown)) is None
+        assert search_targets(session, principal, unknown, 1, 5).total == 0
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
