@@ -340,8 +340,8 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     With ``related`` and a name, each hit also carries ``related_results``: the ids (text,
     comma-separated, in no order) of the latest ``related`` current published results of all the
     targets found, which :func:`found_results` shows beside the page. Not for a credit code: it finds
-    one target at most, whose ``published_results`` says whether there are any (and planning the
-    larger statement cost more than the lookup itself)."""
+    one target at most, whose ``published_results`` says whether there are any, by a statement of
+    its own (:func:`_target_by_code`; planning the larger one cost more than the lookup itself)."""
     authorize(principal, "results.read", published=True)
     if not q or len(q.strip()) < 2:
         raise Invalid("validation_error", "提交的数据未通过校验。", {"q": ["请输入统一社会信用代码或至少两个字的名称。"]})
