@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import random
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, event, or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 
 from gateway.api.pagination import fetch_page
 from gateway.directory.models import Inspector, Target
 from gateway.directory.queries import NAME_FILLERS, contains, inspector_search, target_match, target_search
 from gateway.results.public import search_targets
 from gateway.security.principal import Principal
+from tests.query_plans import captured, query_plan
 
 # A few hundred characters, so that a 1 or 2 character text is selective and the planners prefer an index.
 CHARS = "嘉应食品有限公司武陟县沁盛造纸农业合作社五金商店超市药房ABcd_%" + "".join(chr(0x4E00 + i) for i in range(400))
@@ -94,31 +94,11 @@ def test_index_search_finds_what_a_scan_finds_after_inserts_renames_and_deletes(
         assert "新嘉应" in [t.name for t in session.scalars(select(Target).where(target_match("新嘉")))]
 
 
-@contextmanager
-def _captured(engine):
-    statements: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
 def _plans(gateway, statements, table_name: str = "targets") -> list[str]:
     """The plan of every captured statement that reads ``table_name``, one string each."""
-    plans = []
     with gateway.engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        for statement, parameters in statements:
-            if not re.search(rf"\b{table_name}\b", statement):
-                continue
-            rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
-            plans.append("\n".join(str(r[-1]) for r in rows))
-    return plans
+        return [query_plan(conn, statement, parameters) for statement, parameters in statements
+                if re.search(rf"\b{table_name}\b", statement)]
 
 
 def _assert_no_bare_scan(gateway, plan, table):
@@ -153,7 +133,7 @@ def test_public_search_plans_use_an_index(targets, q):
     gateway = targets
     searches = SEARCHES[gateway.engine.dialect.name]
     q = _uscc(3) if q == "uscc" else q
-    with gateway.read() as session, _captured(gateway.engine) as statements:
+    with gateway.read() as session, captured(gateway.engine) as statements:
         page = search_targets(session, Principal(role="public"), q, 1, 20)
     assert page.total >= 1
     _assert_indexed(gateway, statements, searches[q])
@@ -164,7 +144,7 @@ def test_staff_directory_search_plans_use_an_index(targets, q):
     gateway = targets
     searches = SEARCHES[gateway.engine.dialect.name]
     q = _uscc(3) if q == "uscc" else q
-    with gateway.read() as session, _captured(gateway.engine) as statements:
+    with gateway.read() as session, captured(gateway.engine) as statements:
         page = fetch_page(session, target_search({"q": q}), 1, 20)
     assert page.total >= 1
     _assert_indexed(gateway, statements, searches[q])
@@ -173,7 +153,7 @@ def test_staff_directory_search_plans_use_an_index(targets, q):
 def test_a_scan_would_be_seen(targets):
     """The plan check is not vacuous: a LIKE on an unindexed column shows a scan of targets."""
     gateway = targets
-    with gateway.read() as session, _captured(gateway.engine) as statements:
+    with gateway.read() as session, captured(gateway.engine) as statements:
         session.execute(select(Target).where(contains(Target.business_scope, "嘉应食品"))).all()
     plan = _plans(gateway, statements)[0]
     assert re.search(r"SCAN targets(?!_name_)\b|Seq Scan on targets\b", plan), plan
@@ -229,7 +209,7 @@ def test_inspector_search_finds_what_a_scan_finds(inspectors):
 @pytest.mark.parametrize("q", ["张小明", "王伟"])
 def test_inspector_search_plans_use_an_index(inspectors, q):
     gateway = inspectors
-    with gateway.read() as session, _captured(gateway.engine) as statements:
+    with gateway.read() as session, captured(gateway.engine) as statements:
         page = fetch_page(session, inspector_search({"q": q}), 1, 20)
     assert page.total >= 1
     plans = _plans(gateway, statements, "inspectors")

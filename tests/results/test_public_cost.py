@@ -24,6 +24,7 @@ from gateway.results.models import InspectionResult
 from gateway.results.public import found_results, public_dispositions, public_results, search_targets
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
+from tests.query_plans import captured, prefer_indexes, query_plan
 
 TODAY = date(2026, 11, 20)
 SHAPE = DemoShape(targets=300, inspectors_per_department=6, conflicts=4, seed=410823)
@@ -213,23 +214,11 @@ def test_a_pooled_connection_is_checked_only_after_idling_and_replaced_when_drop
 def test_the_latest_published_are_read_from_the_index_end_not_sorted(demo, listing, table):
     """The public lists show the newest published first: the plan reads them in the order of
     (status, published_on, id), never sorting every published row (a province has millions)."""
-    captured = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        captured.append((statement, parameters))
-
-    event.listen(demo.engine, "before_cursor_execute", keep)
-    try:
-        with demo.read() as session:
-            listing(demo, session, Principal(role="public"), None, 1, 10)
-    finally:
-        event.remove(demo.engine, "before_cursor_execute", keep)
-    statement, parameters = next((s, p) for s, p in captured if f"ORDER BY {table}.published_on DESC" in s)
+    with captured(demo.engine) as statements, demo.read() as session:
+        listing(demo, session, Principal(role="public"), None, 1, 10)
+    statement, parameters = next((s, p) for s, p in statements if f"ORDER BY {table}.published_on DESC" in s)
     with demo.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-            assert f"ix_{table}_status_published" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
-        else:
-            conn.exec_driver_sql("SET enable_seqscan = off")  # the demo's table is small; a province's is not
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
-            assert f"ix_{table}_status_published" in plan and "Sort" not in plan, plan
+        prefer_indexes(conn)
+        plan = query_plan(conn, statement, parameters)
+    sort = "TEMP B-TREE FOR ORDER BY" if demo.engine.dialect.name == "sqlite" else "Sort"
+    assert f"ix_{table}_status_published" in plan and sort not in plan, plan

@@ -5,34 +5,21 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from gateway.sync.models import OutboxRecord
 from gateway.sync.status import dead_letters, deadline_alert
+from tests.query_plans import captured, prefer_indexes, query_plan
 from tests.sync.world import build_results_world
 
 
 def _plans_of_outbox_reads(gateway, call) -> list[str]:
-    captured: list[tuple[str, object]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"\bFROM outbox\b", statement):
-            captured.append((statement, parameters))
-
-    event.listen(gateway.engine, "before_cursor_execute", keep)
-    try:
-        with gateway.read() as session:
-            call(session)
-    finally:
-        event.remove(gateway.engine, "before_cursor_execute", keep)
-    plans = []
+    with captured(gateway.engine) as statements, gateway.read() as session:
+        call(session)
     with gateway.engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if not sqlite:
-            conn.exec_driver_sql("SET enable_seqscan = off")  # the test's outbox is small; a province's is not
-        for statement, parameters in captured:
-            rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
-            plans.append("\n".join(str(r[-1]) for r in rows))
+        prefer_indexes(conn)
+        plans = [query_plan(conn, statement, parameters) for statement, parameters in statements
+                 if re.search(r"\bFROM outbox\b", statement)]
     assert plans
     return plans
 

@@ -3,12 +3,15 @@ target's tasks are each read through an index on SQLite and PostgreSQL, and a ta
 task per plan at most."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.tasks.models import Task
 from gateway.testing.world import draw_task_for
+from tests.query_plans import captured, prefer_indexes, query_plan
 
 INDEX_OF = {
     # read: (index on SQLite, index on PostgreSQL)
@@ -40,16 +43,14 @@ def _reads(task) -> dict[str, object]:
 
 @pytest.mark.parametrize("read", sorted(INDEX_OF))
 def test_each_read_of_tasks_uses_an_index(gateway, drawn, read):
-    statement = _reads(drawn)[read].compile(gateway.engine)
+    with captured(gateway.engine) as statements, gateway.read() as session:
+        session.execute(_reads(drawn)[read]).all()
     with gateway.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
-        if not sqlite:
-            conn.exec_driver_sql("SET enable_seqscan = off")  # the test's table is small; a province's is not
-        rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + str(statement),
-                                    tuple(statement.params.values()) if sqlite else dict(statement.params))
-        plan = "\n".join(str(r[-1]) for r in rows)
+        prefer_indexes(conn)
+        plan = query_plan(conn, *statements[-1])
     assert INDEX_OF[read][0 if sqlite else 1] in plan, plan
-    assert "SCAN tasks\n" not in plan + "\n" and "Seq Scan on tasks" not in plan, plan
+    assert not re.search(r"SCAN tasks$|Seq Scan on tasks", plan, re.MULTILINE), plan
 
 
 def test_a_target_has_one_task_per_plan(gateway, drawn):
