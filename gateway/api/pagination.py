@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CTE, Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import Session
 
 
@@ -50,19 +50,36 @@ def fetch_page(session: Session, stmt: Select, page: int, page_size: int, count:
     return Page(items, total, page, page_size)
 
 
-def fetch_found_page(session: Session, stmt: Select, page: int, page_size: int) -> Page:
-    """:func:`fetch_page` for a search whose rows are costly to find (a name through its index: the
-    candidates are read from the table and checked one by one): the page and the total come from
-    one statement, a window count over the rows found, so they are found once and not twice. Only
-    a page past the last one counts again. ``stmt`` has no DISTINCT; it selects one entity (the
-    page's items), or columns (the items are then its rows, with one more column, ``found_total``)."""
-    entity = len(stmt.column_descriptions) == 1 and isinstance(stmt.column_descriptions[0]["expr"], type)
-    rows = session.execute(stmt.add_columns(func.count().over().label("found_total")).limit(page_size)
-                           .offset((page - 1) * page_size)).all()
-    if rows:
-        items = [row[0] for row in rows] if entity else rows
-        return Page(items, int(rows[0][-1]), page, page_size)
-    return Page([], _count(session, stmt) if page > 1 else 0, page, page_size)
+@dataclass(frozen=True)
+class FoundPages:
+    """Pages of a search whose rows are costly to find (a name through its index: the candidates
+    are read from the table and checked one by one), built once and run with the search's values.
+
+    ``page`` finds the rows once for a page and its total: a window count (``found_total``) over
+    the rows found, not a count and then the page, each finding them again. The page's rows are
+    chosen before the columns computed for each row (``shown``), so those are computed for the
+    rows shown and not for every row found. Its limit and offset are bound parameters. ``total``
+    counts the rows found, for a page past the last one (which has no row to carry the total)."""
+
+    page: Select
+    total: Select
+
+    @classmethod
+    def of(cls, found: CTE, order_by: Sequence[str], shown: Callable[[Subquery], list]) -> "FoundPages":
+        """Pages of the rows of ``found`` in the order of its columns ``order_by`` (unique, the
+        last at least), each row as the columns ``shown(page)`` of the page's subquery."""
+        chosen = (select(*found.c, func.count().over().label("found_total"))
+                  .order_by(*(found.c[name] for name in order_by))
+                  .limit(bindparam("page_limit")).offset(bindparam("page_offset")).subquery("page"))
+        return cls(select(*shown(chosen), chosen.c.found_total).order_by(*(chosen.c[name] for name in order_by)),
+                   select(func.count()).select_from(found))
+
+    def fetch(self, session: Session, parameters: Mapping[str, Any], page: int, page_size: int) -> Page:
+        rows = session.execute(self.page, {**parameters, "page_limit": page_size,
+                                           "page_offset": (page - 1) * page_size}).all()
+        if rows:
+            return Page(rows, int(rows[0].found_total), page, page_size)
+        return Page([], int(session.scalar(self.total, parameters) or 0) if page > 1 else 0, page, page_size)
 
 
 def query_page(session: Session, stmt: Select, args: Mapping[str, Any]) -> Page:

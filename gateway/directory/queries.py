@@ -7,16 +7,12 @@ from sqlalchemy import Select, and_, false, or_, select
 
 from gateway.db import where_equal
 from gateway.directory.models import Inspector, Target
-from gateway.directory.search import name_contains_any, uscc_shaped
+from gateway.directory.search import escape_like, name_contains_any, uscc_shaped
 from gateway.plugins.contributions import TargetCriteria
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def contains(column, text: str):
-    return column.like("%" + _escape_like(text) + "%", escape="\\")
+    return column.like("%" + escape_like(text) + "%", escape="\\")
 
 
 # Words a visitor adds to a name that the registered name may spell differently ("沁盛造纸公司"
@@ -26,18 +22,24 @@ NAME_FILLERS = ("股份有限公司", "有限责任公司", "有限公司", "公
 
 def target_match(text: str):
     """SQL: the target whose credit code is ``text`` (spaces and case ignored) if it is shaped like
-    one; otherwise the targets whose name contains it, or contains it without the fillers of
-    :data:`NAME_FILLERS`. Both go through an index (``gateway.directory.search``)."""
+    one; otherwise the targets whose name contains one of :func:`name_texts`. Both go through an
+    index (``gateway.directory.search``)."""
     code = uscc_shaped(text)
     if code:
         return Target.uscc == code
+    return name_contains_any(name_texts(text))
+
+
+def name_texts(text: str) -> list[str]:
+    """What a name search for ``text`` looks for in the names: ``text``, and ``text`` without the
+    fillers of :data:`NAME_FILLERS` when that leaves 2 characters or more."""
     texts = [text.strip()]
     core = "".join(text.split())
     for word in NAME_FILLERS:
         core = core.replace(word, "")
     if len(core) >= 2 and core != text.strip():
         texts.append(core)
-    return name_contains_any(texts)
+    return texts
 
 
 def has_licence(licence: str):

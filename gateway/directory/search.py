@@ -38,9 +38,10 @@ such a migration must create them again (a test inserts a target and searches fo
 from __future__ import annotations
 
 import re
+from functools import partial
+from typing import Any
 
-from sqlalchemy import ARRAY, Text, and_, cast, column, func, or_, select, table, union
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ARRAY, Text, and_, bindparam, cast, column, func, or_, select, table, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -73,35 +74,70 @@ def uscc_shaped(text: str) -> str | None:
     return code if USCC_SHAPE.fullmatch(code) else None
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _like(model, text: str):
-    return model.name.like("%" + _escape_like(text) + "%", escape="\\")
+    return model.name.like("%" + escape_like(text) + "%", escape="\\")
 
 
-def _sqlite_candidates(model, text: str):
+def name_search_shape(texts: list[str]) -> tuple[bool, ...]:
+    """What the SQL of a name search depends on besides its values: for each distinct text, whether
+    it has 3 characters or more (a trigram query rather than a 1 or 2 character key). A statement
+    built once per shape (:func:`name_contains_shape`) serves every search of that shape."""
+    return tuple(len(t) >= 3 for t in dict.fromkeys(texts))
+
+
+def name_parameters(texts: list[str], model=Target) -> dict[str, Any]:
+    """The values of the bound parameters of :func:`name_contains_shape` for ``texts``: a search run
+    with another shape's statement or without them fails (each is required), never finds the wrong rows."""
+    values: dict[str, Any] = {}
+    for i, text in enumerate(dict.fromkeys(texts)):
+        key = f"{model.__tablename__}_name_{i}"
+        values[f"{key}_like"] = "%" + escape_like(text) + "%"
+        if len(text) >= 3:
+            values[f"{key}_phrase"] = '"' + text.replace('"', '""') + '"'
+        else:
+            start = text.lower()  # the tokenizer folds case; the LIKE afterwards is SQLite's own (ASCII)
+            values.update({f"{key}_start": start, f"{key}_end": start + TERM_END, f"{key}_gram": [text]})
+    return values
+
+
+_TYPES = {"gram": ARRAY(Text)}
+
+
+def _bound(values: dict[str, Any] | None, key: str):
+    """The parameter ``key``: with its value from ``values``, anonymous (a statement built for one
+    search); without ``values``, named and required (a statement built once for a shape)."""
+    if values is None:
+        return bindparam(key, required=True, type_=_TYPES.get(key.rsplit("_", 1)[1]))
+    return bindparam(key, values[key], type_=_TYPES.get(key.rsplit("_", 1)[1]), unique=True)
+
+
+def _sqlite_candidates(model, key: str, long: bool, bound):
     name = model.__tablename__
-    if len(text) >= 3:
+    if long:
         fts = table(f"{name}_name_fts", column("rowid"), column("name"))
-        return select(fts.c.rowid).where(fts.c.name.match('"' + text.replace('"', '""') + '"'))
+        return select(fts.c.rowid).where(fts.c.name.match(bound(f"{key}_phrase")))
     terms = table(f"{name}_name_terms", column("term"), column("doc"))
-    start = text.lower()  # the tokenizer folds case; the LIKE afterwards is SQLite's own (ASCII)
-    return select(terms.c.doc).where(terms.c.term >= start, terms.c.term < start + TERM_END)
+    return select(terms.c.doc).where(terms.c.term >= bound(f"{key}_start"), terms.c.term < bound(f"{key}_end"))
 
 
-def _sqlite_names(model, texts: list[str]):
-    candidates = [_sqlite_candidates(model, t) for t in texts]
-    ids = candidates[0] if len(candidates) == 1 else union(*candidates)
-    return and_(model.id.in_(ids), or_(*(_like(model, t) for t in texts)))
-
-
-def _postgresql_name(model, text: str):
-    if len(text) >= 3:
-        return _like(model, text)
-    gram = cast(postgresql.array([text]), ARRAY(Text))
-    return and_(func.name_grams(model.name).op("@>")(gram), _like(model, text))
+def _name_condition(model, shape: tuple[bool, ...], values: dict[str, Any] | None):
+    bound = partial(_bound, values)
+    keys = [f"{model.__tablename__}_name_{i}" for i in range(len(shape))]
+    likes = [model.name.like(bound(f"{key}_like"), escape="\\") for key in keys]
+    candidates = [_sqlite_candidates(model, key, long, bound) for key, long in zip(keys, shape)]
+    postgresql_names = [
+        like if long else and_(func.name_grams(model.name).op("@>")(cast(bound(f"{key}_gram"), ARRAY(Text))), like)
+        for key, long, like in zip(keys, shape, likes)
+    ]
+    return _PerDialect(
+        or_(*likes),
+        sqlite=and_(model.id.in_(candidates[0] if len(candidates) == 1 else union(*candidates)), or_(*likes)),
+        postgresql=or_(*postgresql_names),
+    )
 
 
 class _PerDialect(ColumnElement):
@@ -126,11 +162,13 @@ def name_contains_any(texts: list[str], model=Target):
     """SQL: the name of the target (or ``model``: a class of a table in :data:`SEARCHED_TABLES`)
     contains one of ``texts`` (SQL LIKE semantics), found through an index."""
     assert model.__tablename__ in SEARCHED_TABLES, model
-    texts = list(dict.fromkeys(texts))
     if not all(texts):  # the empty text is in every name
         return _like(model, "")
-    return _PerDialect(
-        or_(*(_like(model, t) for t in texts)),
-        sqlite=_sqlite_names(model, texts),
-        postgresql=or_(*(_postgresql_name(model, t) for t in texts)),
-    )
+    return _name_condition(model, name_search_shape(texts), name_parameters(texts, model))
+
+
+def name_contains_shape(shape: tuple[bool, ...], model=Target):
+    """:func:`name_contains_any` for any texts of ``shape`` (:func:`name_search_shape`, of non-empty
+    texts), its values bound at execution (:func:`name_parameters`): for a statement built once."""
+    assert model.__tablename__ in SEARCHED_TABLES and shape, (model, shape)
+    return _name_condition(model, shape, None)

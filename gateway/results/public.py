@@ -16,11 +16,11 @@ from typing import Any, Iterable
 from sqlalchemy import String, bindparam, cast, exists, func, null, select, union_all
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from gateway.api.pagination import Page, fetch_found_page, fetch_page
+from gateway.api.pagination import FoundPages, Page, fetch_page
 from gateway.core import Gateway
 from gateway.directory.models import Target
-from gateway.directory.queries import target_match
-from gateway.directory.search import uscc_shaped
+from gateway.directory.queries import name_texts, target_match
+from gateway.directory.search import name_contains_shape, name_parameters, name_search_shape, uscc_shaped
 from gateway.draw.models import Draw
 from gateway.enterprise.statements import statements_filed
 from gateway.errors import Invalid, NotFound
@@ -349,16 +349,27 @@ def search_targets(session: Session, principal: Principal, q: str | None, page: 
     if code:
         rows = session.execute(_target_by_code(), {"uscc": code}).all()
         return Page([PublicTargetHit(row) for row in rows] if page == 1 else [], len(rows), page, page_size)
-    # The targets are found once (the index, then each candidate read from the table), by a CTE that
-    # the page, its total (a window count) and the related results all read. Only the columns a hit
-    # shows, and each hit's published results counted in the same statement.
-    found = select(Target.id, Target.uscc, Target.name, Target.township).where(target_match(q)).cte("found")
-    shown = [found.c.id, found.c.uscc, found.c.name, found.c.township,
-             _published_count(found.c.id).label("published_results")]
-    if related:
-        shown.append(_related_result_ids(found, related).label("related_results"))
-    stmt = select(*shown).order_by(found.c.name, found.c.id)
-    return fetch_found_page(session, stmt, page, page_size).map(PublicTargetHit)
+    texts = name_texts(q)
+    found = _name_search(name_search_shape(texts), related).fetch(session, name_parameters(texts), page, page_size)
+    return found.map(PublicTargetHit)
+
+
+@cache
+def _name_search(shape: tuple[bool, ...], related: int) -> FoundPages:
+    """The public's name search for texts of ``shape``, built once per shape (building it took
+    about as long as PostgreSQL took to run it). The targets are found once (the index, then each
+    candidate read from the table), by a CTE that the page, its total and the related results all
+    read. Only the columns a hit shows, and the published results of the page's targets counted."""
+    found = select(Target.id, Target.uscc, Target.name, Target.township).where(name_contains_shape(shape)).cte("found")
+
+    def shown(page):
+        columns = [page.c.id, page.c.uscc, page.c.name, page.c.township,
+                   _published_count(page.c.id).label("published_results")]
+        if related:
+            columns.append(_related_result_ids(found, related).label("related_results"))
+        return columns
+
+    return FoundPages.of(found, ("name", "id"), shown)
 
 
 @cache

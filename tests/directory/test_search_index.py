@@ -15,10 +15,12 @@ import re
 
 import pytest
 from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy.exc import StatementError
 
 from gateway.api.pagination import fetch_page
 from gateway.directory.models import Inspector, Target
 from gateway.directory.queries import NAME_FILLERS, contains, inspector_search, target_match, target_search
+from gateway.directory.search import name_contains_shape, name_parameters, name_search_shape
 from gateway.results.public import search_targets
 from gateway.security.principal import Principal
 from tests.query_plans import captured, query_plan
@@ -232,6 +234,23 @@ def test_public_search_pages_and_totals_equal_a_scans(targets, q):
             page = search_targets(session, Principal(role="public"), q, number, size)
             assert page.total == len(scan), (q, number)
             assert [hit.id for hit in page.items] == scan[(number - 1) * size:number * size], (q, number)
+
+
+def test_a_name_search_built_once_serves_every_text_of_its_shape_and_needs_its_values(targets):
+    """The public search builds its statement once per shape (texts of 1-2 or 3+ characters) and
+    runs it with each search's values: it finds what a scan finds for every text of that shape, one
+    after another, and without the values it refuses to run rather than search for other texts."""
+    gateway = targets
+    with gateway.read() as session:
+        for texts in (["嘉应"], ["嘉"], ["嘉应食品"], ["公司", "沁盛造纸"], ["嘉应", "应"], ["x_y%z"], ["不存在的名称"]):
+            shape = name_search_shape(texts)
+            statement = select(Target.id).where(name_contains_shape(shape)).order_by(Target.id)
+            for others in (texts, [t[::-1] for t in texts]):
+                assert name_search_shape(others) == shape
+                expected = _ids(session, or_(*(contains(Target.name, t) for t in others)))
+                assert list(session.scalars(statement, name_parameters(others))) == expected, others
+            with pytest.raises(StatementError, match="required for bind parameter"):
+                session.scalars(statement).all()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

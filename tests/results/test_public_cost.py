@@ -186,6 +186,22 @@ def test_a_credit_code_finds_its_target_with_its_published_results_counted(demo)
         assert search_targets(session, principal, unknown, 1, 5).total == 0
 
 
+def test_a_name_search_counts_the_published_results_of_the_targets_on_each_page(demo):
+    """The name search chooses its page first and counts the published results of the page's
+    targets only: on every page each hit carries its own target's count, as counted apart."""
+    principal = Principal(role="public")
+    with demo.read() as session:
+        counted = dict(session.execute(
+            select(Target.id, func.count(InspectionResult.id)).outerjoin(Task, Task.target_id == Target.id)
+            .outerjoin(InspectionResult, (InspectionResult.task_id == Task.id) & (InspectionResult.status == "published"))
+            .group_by(Target.id)).all())
+        pages = [search_targets(session, principal, "武陟县", number, 7, related=10) for number in range(1, 50)]
+        hits = [hit for page in pages for hit in page.items]
+        assert [hit.id for hit in hits] == list(session.scalars(select(Target.id).order_by(Target.name, Target.id)))
+        assert {hit.id: hit.published_results for hit in hits} == counted
+        assert any(counted.values()) and not all(counted.values())
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_pooled_connection_is_checked_only_after_idling_and_replaced_when_dropped(gateway, monkeypatch):
     engine = gateway.engine
