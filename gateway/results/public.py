@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, Iterable
 
 from sqlalchemy import String, bindparam, cast, exists, func, null, select, union_all
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from gateway.api.pagination import FoundPages, Page, fetch_page
 from gateway.core import Gateway
@@ -35,6 +35,7 @@ from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 from schemas.common import RowView, python_values
 from schemas.platform import ENTITY_TYPES
+from schemas.result_codes import describe
 from schemas.results import PublicDispositionSchema, PublicPlanSchema, PublicResultSchema
 
 PUBLIC_PLAN_STATUSES = ("published", "superseded")
@@ -243,20 +244,32 @@ def public_result_dicts(gateway: Gateway, session: Session, results: list[Inspec
     ]
 
 
-class PublicResultView(RowView):
+class PublicResultSummary(RowView):
+    """A published result as the lists of results show it (the home page, the search page): the
+    target as published, the matters, the result, the authority and the dates. A list of them is
+    one statement (:func:`_summaries`); its team, versions, dispositions and statements are for
+    its own page (:class:`PublicResultView`)."""
+
+    def __init__(self, gateway: Gateway, result: InspectionResult):
+        self.row = result
+        task = result.task
+        self.target = result.target_as_published()
+        self.matters = matter_refs(gateway, task.matter_codes)
+        self.authority = department_name(gateway, task.lead_department)
+        self.result_description = describe(result.result_codes)
+
+
+class PublicResultView(PublicResultSummary):
     """A published result as ``PublicResultSchema`` dumps it: the inspection's facts, its team by
     departments, its earlier published versions and its published dispositions."""
 
     def __init__(self, gateway: Gateway, result: InspectionResult, plan: Plan | None,
                  earlier: list[InspectionResult], dispositions: list[Disposition], statement_filed: bool = False):
-        self.row = result
+        super().__init__(gateway, result)
         self.statement_filed = statement_filed
-        task = result.task
-        self.task_number, self.target = task.number, result.target_as_published()
+        self.task_number = result.task.number
         self.plan = plan or {}
-        self.matters = matter_refs(gateway, task.matter_codes)
-        self.authority = department_name(gateway, task.lead_department)
-        self.departments = team_department_names(gateway, task)
+        self.departments = team_department_names(gateway, result.task)
         self.inspection_type = INSPECTION_TYPE_LABELS[len(self.departments) > 1 or (plan is not None and plan.kind == "joint")]
         self.history = [
             {"result_id": r.id, "version": r.version, "published_on": r.published_on, "correction_reason": r.correction_reason}
@@ -295,6 +308,24 @@ def _current_published_results(with_target: bool = True):
     return _current(stmt)
 
 
+def _latest_first(stmt):
+    return stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc())
+
+
+# A summary reads the result with its task and target (joined by default), and nothing else.
+_SUMMARY_LOADS = (lazyload(InspectionResult.attachments), defaultload(InspectionResult.task).lazyload(Task.members))
+
+
+def _summaries(gateway: Gateway, session: Session, stmt) -> list[PublicResultSummary]:
+    return [PublicResultSummary(gateway, r) for r in session.scalars(stmt.options(*_SUMMARY_LOADS))]
+
+
+def latest_result_summaries(gateway: Gateway, session: Session, principal: Principal, size: int) -> list[PublicResultSummary]:
+    """The latest ``size`` current published results (the home page)."""
+    authorize(principal, "results.read", published=True)
+    return _summaries(gateway, session, _latest_first(_current_published_results(with_target=False)).limit(size))
+
+
 def public_results(
     gateway: Gateway, session: Session, principal: Principal, q: str | None, page: int, page_size: int,
     plan_id: int | None = None, count: bool = True,
@@ -307,8 +338,7 @@ def public_results(
         stmt = stmt.where(target_match(q))
     if plan_id:
         stmt = stmt.where(Task.plan_id == plan_id)
-    found = fetch_page(session, stmt.order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()),
-                       page, page_size, count)
+    found = fetch_page(session, _latest_first(stmt), page, page_size, count)
     return found.map_batch(lambda results: public_result_dicts(gateway, session, results))
 
 
@@ -390,29 +420,30 @@ def _published_count(target_id=Target.id):
 def _related_result_ids(found, size: int):
     """SQL: the ids of the latest ``size`` current published results of the targets in ``found`` (a
     CTE with their ``id``), as text joined by commas; evaluated once per statement."""
-    latest = (_current(select(InspectionResult.id).join(Task, Task.id == InspectionResult.task_id))
-              .where(Task.target_id.in_(select(found.c.id)))
-              .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc()).limit(size).subquery())
+    latest = _latest_first(_current(select(InspectionResult.id).join(Task, Task.id == InspectionResult.task_id))
+                           .where(Task.target_id.in_(select(found.c.id)))).limit(size).subquery()
     return select(func.aggregate_strings(cast(latest.c.id, String), ",")).scalar_subquery()
 
 
-def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found, size: int) -> list[dict]:
+def found_results(gateway: Gateway, session: Session, principal: Principal, q: str, found,
+                  size: int) -> list[PublicResultSummary]:
     """The latest ``size`` current published results of the targets ``q`` finds, beside ``found``
-    (a page of :func:`search_targets` with ``related=size``). Most searches have none (most targets
-    are never drawn): when every target found is on the page and none has a published result there
-    is nothing to read, and a name search's statement found their ids (``related_results``), so
-    the targets are not searched again. Otherwise (a page past the last one) they are."""
+    (a page of :func:`search_targets` with ``related=size``), as summaries. Most searches have none
+    (most targets are never drawn): when every target found is on the page and none has a
+    published result there is nothing to read, and a name search's statement found their ids
+    (``related_results``), so the targets are not searched again. Otherwise (a credit code, a page
+    past the last one) they are."""
     if found.total <= len(found.items) and not any(hit.published_results for hit in found.items):
         return []
-    if not found.items or not hasattr(found.items[0], "related_results"):
-        return public_results(gateway, session, principal, q, 1, size, count=False).items
-    ids = [int(i) for i in (found.items[0].related_results or "").split(",") if i]
-    if not ids:
-        return []
     authorize(principal, "results.read", published=True)
-    results = list(session.scalars(_current_published_results(with_target=False).where(InspectionResult.id.in_(ids))
-                                   .order_by(InspectionResult.published_on.desc(), InspectionResult.id.desc())))
-    return public_result_dicts(gateway, session, results)
+    if not found.items or not hasattr(found.items[0], "related_results"):
+        stmt = _current_published_results().where(target_match(q))
+    else:
+        ids = [int(i) for i in (found.items[0].related_results or "").split(",") if i]
+        if not ids:
+            return []
+        stmt = _current_published_results(with_target=False).where(InspectionResult.id.in_(ids))
+    return _summaries(gateway, session, _latest_first(stmt).limit(size))
 
 
 class PublicTargetHit(RowView):

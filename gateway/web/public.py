@@ -44,7 +44,7 @@ def home():
     if q:
         return redirect(url_for("web_public.search", q=q))
     gateway, session, principal = get_gateway(), db(), current_principal()
-    recent = public_service.public_results(gateway, session, principal, None, 1, HOME_RESULTS, count=False).items
+    recent = public_service.latest_result_summaries(gateway, session, principal, HOME_RESULTS)
     plans = public_service.public_plans(gateway, session, principal, None, 1, HOME_PLANS, count=False).items
     return render_template("public/home.html", recent=recent, plans=plans,
                            matter_count=len(gateway.registry.matters),

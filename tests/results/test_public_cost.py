@@ -21,7 +21,13 @@ from gateway.directory.models import Target
 from gateway.directory.search import uscc_shaped
 from gateway.planning.models import Plan
 from gateway.results.models import InspectionResult
-from gateway.results.public import found_results, public_dispositions, public_results, search_targets
+from gateway.results.public import (
+    found_results,
+    latest_result_summaries,
+    public_dispositions,
+    public_results,
+    search_targets,
+)
 from gateway.security.principal import Principal
 from gateway.tasks.models import Task
 from tests.query_plans import captured, prefer_indexes, query_plan
@@ -103,8 +109,9 @@ def test_the_home_page_never_counts_all_of_a_plans_tasks(demo, app):
 
 def test_the_credit_code_search_and_a_targets_page_run_a_fixed_number_of_statements(demo, app):
     """A target without a published result or disposition (most targets): its search and its page
-    read the target with how many it has, and nothing more. With results: the results, then their
-    teams, plans, versions, dispositions and statements once for all of them. No pool check
+    read the target with how many it has, and nothing more. With results: the search reads their
+    summaries in one statement; the target's page the results, then their teams, plans, versions,
+    dispositions and statements once for all of them. No pool check
     (``SELECT 1``) either: the connection was in use a moment ago."""
     with demo.read() as session:
         with_results = session.scalar(
@@ -116,7 +123,7 @@ def test_the_credit_code_search_and_a_targets_page_run_a_fixed_number_of_stateme
     client = app.test_client()
     begin = 1 if demo.engine.dialect.name == "sqlite" else 0  # PostgreSQL reads for the public in autocommit
     expected = {f"/search?q={without}": 1 + begin, f"/targets/{without}": 1 + begin,
-                f"/search?q={with_results}": 7 + begin, f"/targets/{with_results}": 7 + begin}
+                f"/search?q={with_results}": 2 + begin, f"/targets/{with_results}": 7 + begin}
     executed, pages = {}, {}
     for path in expected:
         client.get(path)
@@ -157,9 +164,33 @@ def test_the_search_pages_related_results_are_those_its_text_finds(demo):
             expected = public_results(demo, session, principal, q, 1, 10, count=False).items
             for number in (1, 2, 1000):
                 found = search_targets(session, principal, q, number, 5, related=10)
-                assert found_results(demo, session, principal, q, found, 10) == expected, (q, number)
+                summaries = found_results(demo, session, principal, q, found, 10)
+                assert [r.id for r in summaries] == [r["id"] for r in expected], (q, number)
+                assert [_summary_fields(r) for r in summaries] == [_summary_fields(r) for r in expected], (q, number)
             shown += len(expected)
         assert shown  # some texts do have results
+
+
+SUMMARY_FIELDS = ("id", "target", "matters", "result_description", "authority", "completed_on", "published_on")
+
+
+def _summary_fields(result) -> dict:
+    """What a list of results shows of one, from a summary or from the whole public result."""
+    return {name: result[name] if isinstance(result, dict) else getattr(result, name) for name in SUMMARY_FIELDS}
+
+
+def test_the_home_pages_latest_results_are_the_public_results_summarised_in_one_statement(demo):
+    """The home page lists the latest current published results as the public results list them,
+    the fields it shows equal to theirs, read in one statement whatever their number."""
+    principal = Principal(role="public")
+    with demo.read() as session:
+        for size in (1, 3, 50):
+            expected = public_results(demo, session, principal, None, 1, size, count=False).items
+            with counting(demo.engine) as statements:
+                summaries = latest_result_summaries(demo, session, principal, size)
+            assert len(statements) == 1, statements
+            assert [_summary_fields(r) for r in summaries] == [_summary_fields(r) for r in expected], size
+        assert len(expected) > 3 and any(r["target"]["name"] for r in expected)
 
 
 def test_a_credit_code_finds_its_target_with_its_published_results_counted(demo):
