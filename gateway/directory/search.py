@@ -104,15 +104,12 @@ def name_parameters(texts: list[str], model=Target) -> dict[str, Any]:
     return values
 
 
-_TYPES = {"gram": ARRAY(Text)}
-
-
-def _bound(values: dict[str, Any] | None, key: str):
+def _bound(values: dict[str, Any] | None, key: str, type_=None):
     """The parameter ``key``: with its value from ``values``, anonymous (a statement built for one
     search); without ``values``, named and required (a statement built once for a shape)."""
     if values is None:
-        return bindparam(key, required=True, type_=_TYPES.get(key.rsplit("_", 1)[1]))
-    return bindparam(key, values[key], type_=_TYPES.get(key.rsplit("_", 1)[1]), unique=True)
+        return bindparam(key, required=True, type_=type_)
+    return bindparam(key, values[key], type_=type_, unique=True)
 
 
 def _sqlite_candidates(model, key: str, long: bool, bound):
@@ -130,7 +127,7 @@ def _name_condition(model, shape: tuple[bool, ...], values: dict[str, Any] | Non
     likes = [model.name.like(bound(f"{key}_like"), escape="\\") for key in keys]
     candidates = [_sqlite_candidates(model, key, long, bound) for key, long in zip(keys, shape)]
     postgresql_names = [
-        like if long else and_(func.name_grams(model.name).op("@>")(cast(bound(f"{key}_gram"), ARRAY(Text))), like)
+        like if long else and_(func.name_grams(model.name).op("@>")(cast(bound(f"{key}_gram", ARRAY(Text)), ARRAY(Text))), like)
         for key, long, like in zip(keys, shape, likes)
     ]
     return _PerDialect(
