@@ -464,15 +464,23 @@ def _target_page_row():
     return select(Target, _published_count(), disposed).where(Target.uscc == bindparam("uscc"))
 
 
-def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str) -> PublicTargetView:
+def public_target(gateway: Gateway, session: Session, principal: Principal, uscc: str,
+                  summaries: bool = False) -> PublicTargetView:
+    """The target ``uscc`` names, with its current published results (as :class:`PublicResultSummary`
+    with ``summaries``: what the target's page lists) and its published dispositions."""
     authorize(principal, "results.read", published=True)
     row = session.execute(_target_page_row(), {"uscc": uscc.strip().upper()}).first()
     if row is None:
         raise NotFound.of("检查对象", uscc)
     target, published, disposed = row
-    results = list(session.scalars(_current_published_results().where(Task.target_id == target.id)
-                                   .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
-                   ) if published else []
+    stmt = (_current_published_results().where(Task.target_id == target.id)
+            .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
+    if not published:
+        results = []
+    elif summaries:
+        results = _summaries(gateway, session, stmt)
+    else:
+        results = public_result_dicts(gateway, session, list(session.scalars(stmt)))
     # What a public disposition shows needs neither the result's attachments nor the task's team.
     quiet = joinedload(Disposition.result)
     dispositions = session.scalars(
@@ -480,14 +488,14 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
         .options(quiet.lazyload(InspectionResult.attachments), quiet.joinedload(InspectionResult.task).lazyload(Task.members))
         .order_by(Disposition.id)
     ) if disposed else []
-    return PublicTargetView(target, public_result_dicts(gateway, session, results),
-                            [public_disposition_dict(gateway, d) for d in dispositions])
+    return PublicTargetView(target, results, [public_disposition_dict(gateway, d) for d in dispositions])
 
 
 class PublicTargetView(RowView):
-    """A target as ``PublicTargetSchema`` dumps it: its lists, published results and dispositions."""
+    """A target as ``PublicTargetSchema`` dumps it: its lists, published results (dicts; for its page,
+    summaries) and dispositions."""
 
-    def __init__(self, target: Target, results: list[dict[str, Any]], dispositions: list[dict[str, Any]]):
+    def __init__(self, target: Target, results: list, dispositions: list[dict[str, Any]]):
         self.row = target
         self.type_label = TARGET_TYPE_LABELS.get(target.type, target.type)
         self.lists = risk.list_labels(target)

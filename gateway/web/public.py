@@ -74,7 +74,7 @@ def search():
 @bp.route("/targets/<string:uscc>")
 @permission("results.read")
 def target(uscc: str):
-    view = public_service.public_target(get_gateway(), db(), current_principal(), uscc)
+    view = public_service.public_target(get_gateway(), db(), current_principal(), uscc, summaries=True)
     return render_template("public/target.html", target=view)
 
 
