@@ -473,14 +473,12 @@ def public_target(gateway: Gateway, session: Session, principal: Principal, uscc
     if row is None:
         raise NotFound.of("检查对象", uscc)
     target, published, disposed = row
-    stmt = (_current_published_results().where(Task.target_id == target.id)
-            .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
-    if not published:
-        results = []
-    elif summaries:
-        results = _summaries(gateway, session, stmt)
-    else:
-        results = public_result_dicts(gateway, session, list(session.scalars(stmt)))
+    results = []
+    if published:  # most targets have none: their page builds no statement for results
+        stmt = (_current_published_results().where(Task.target_id == target.id)
+                .order_by(InspectionResult.completed_on.desc(), InspectionResult.id.desc()))
+        results = (_summaries(gateway, session, stmt) if summaries
+                   else public_result_dicts(gateway, session, list(session.scalars(stmt))))
     # What a public disposition shows needs neither the result's attachments nor the task's team.
     quiet = joinedload(Disposition.result)
     dispositions = session.scalars(
