@@ -13,7 +13,11 @@ whole draw (freeze + run) to a floor measured in the same run (before and after 
 faster kept): selecting the eligible ids of every matter and computing their tickets in a bare
 loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower than the draw.
 
-It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
+It prints how long each kind of the run's database jobs kept the worker busy (a table's inserts by
+the table's name, ``lookups``: the drawn targets' ids, ``store_part``: the record's parts,
+``add_drawn_json``: the ledger's counts of the drawn targets), and the freeze plus that busy time
+against the floor: however fast the draw computes, its run lasts at least as long as its database
+worker is busy. It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
 targets the caps excluded, for the record; the population query itself joins the targets at a cap
 from the maintained counts, never one per target), and of the record
 (``shuangsui.draw/2``) the whole size, the index's and the largest parts' sizes, and the time and
@@ -73,6 +77,12 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
           f"(aim: no slower than the draw, {whole:.2f} s; its selection stage alone {drawn['select']:.2f} s; "
           f"peak {checked['peak_mb']:.0f} MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    jobs = sorted(((k[len("worker_"):], v) for k, v in drawn.items() if k.startswith("worker_")),
+                  key=lambda job: -job[1])
+    busy = sum(v for _, v in jobs)
+    print(f"{label}: the run's database worker was busy {busy:.2f} s of its {drawn['run']:.2f} s ("
+          + ", ".join(f"{name} {v:.2f} s" for name, v in jobs) + f"); the freeze and that alone make "
+          f"{drawn['freeze'] + busy:.2f} s = {(drawn['freeze'] + busy) / floor['seconds']:.2f} x the floor")
     print(f"{label}: freeze stages " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
           + f"; the ledger's share (caps check) {stages.get('ledger', 0.0):.2f} s = "
           f"{stages.get('ledger', 0.0) / floor['seconds']:.2f} of the floor; "

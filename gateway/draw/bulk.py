@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
+import time
 from array import array
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ import orjson
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from gateway.draw import foreign_keys
+from gateway.draw import foreign_keys, timing
 
 
 def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
@@ -221,6 +222,7 @@ class Worker:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-db")
         self._jobs: list[Future] = []
         self._failed = False
+        self._clock = timing.job_clock()  # the benchmark's: how long each kind of job keeps the database
 
     def submit(self, job: Callable[..., Any], *args: Any) -> Future:
         """Run ``job(connection, *args)`` after the jobs before it; its result comes as a future."""
@@ -240,11 +242,23 @@ class Worker:
     def _run(self, job: Callable[..., Any], args: tuple) -> Any:
         if self._failed:
             raise _Skipped  # the transaction is lost after a failure: the caller raises the first error
+        start = time.perf_counter()
         try:
             return job(self.connection, *args)
         except BaseException:
             self._failed = True
             raise
+        finally:
+            if self._clock is not None:
+                self._clock(self._job_kind(job, args), time.perf_counter() - start)
+
+    def _job_kind(self, job: Callable[..., Any], args: tuple) -> str:
+        """A job's kind in the benchmark's timings: the table an insert writes, else the job's name."""
+        if job in (insert_rows, self._insert_set_checked):
+            return str(args[0])
+        if job in (self._lookup_ids, self._lookup_targets):
+            return "lookups"
+        return job.__name__.lstrip("_")
 
     def lookup_targets(self, usccs: Sequence[str]) -> Future:
         """Queue :func:`target_ids`; where keys are checked as a set, the targets are held until

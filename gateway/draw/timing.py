@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
+from typing import Callable, Iterator
+
+WORKER = "worker_"
+"""The prefix of the database worker's job times (:func:`job_clock`) among the stages."""
 
 
 class _Laps:
@@ -53,3 +56,19 @@ def lap(name: str) -> None:
         now = time.perf_counter()
         laps.seconds[name] = laps.seconds.get(name, 0.0) + now - laps.started
         laps.started = now
+
+
+def job_clock() -> Callable[[str, float], None] | None:
+    """For the current recording, a function that adds ``seconds`` to the database worker's job
+    kind ``name`` (stage ``worker_<name>``); None when nothing records. Taken where the worker is
+    made and called from its thread, which a context variable does not reach."""
+    laps = _current.get()
+    if laps is None:
+        return None
+    seconds = laps.seconds
+
+    def add(name: str, spent: float) -> None:
+        stage = WORKER + name
+        seconds[stage] = seconds.get(stage, 0.0) + spent
+
+    return add

@@ -1,12 +1,17 @@
 """A draw run's stage timings are recorded only inside ``timing.recorded()`` (the benchmark's)."""
 from __future__ import annotations
 
+from gateway.draw import bulk, timing
 from gateway.draw import service as draws
-from gateway.draw import timing
 from tests.drawdb import COUNTY, build_directory, freeze_and_seed, published_plan
 
 # Each stage's waits for the database worker are told apart as "<stage>_wait" (timing.waiting).
 STAGES = ["read", "select", "select_wait", "teams", "record", "record_wait", "database", "finish"]
+
+
+# The database worker's jobs by kind (timing.job_clock): a table an insert writes, else the job.
+WORKER_JOBS = {"reserve_ids", "read_packed", "lookups", "store_part", "tasks", "task_members",
+               "add_drawn_json", "read_exclusions", "store_outcome"}
 
 
 def test_the_benchmark_records_every_stage_of_a_run(gateway):
@@ -14,8 +19,24 @@ def test_the_benchmark_records_every_stage_of_a_run(gateway):
     first = freeze_and_seed(gateway, published_plan(gateway))
     with timing.recorded() as stages:
         draws.run_and_record_failure(gateway, COUNTY, first)
-    assert list(stages) == STAGES
+    assert [name for name in stages if not name.startswith(timing.WORKER)] == STAGES
+    assert {name[len(timing.WORKER):] for name in stages if name.startswith(timing.WORKER)} == WORKER_JOBS
     assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_the_worker_times_each_kind_of_job_apart(gateway):
+    with timing.recorded() as stages, gateway.write() as session, bulk.working(session) as worker:
+        worker.submit(lambda connection: connection.exec_driver_sql("SELECT 1").scalar_one()).result()
+        worker.lookup_ids([]).result()
+        worker.lookup_ids([], probe=True).result()
+    assert set(stages) == {"worker_<lambda>", "worker_lookups"}
+
+
+def test_a_worker_made_outside_a_recording_times_nothing(gateway):
+    with gateway.write() as session, bulk.working(session) as worker:
+        with timing.recorded() as stages:
+            worker.lookup_ids([]).result()
+    assert stages == {}
 
 
 def test_a_wait_is_charged_to_its_own_stage():
