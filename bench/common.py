@@ -103,9 +103,16 @@ class PrivateCluster:
     def admin_url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def start(self) -> None:
+    def start(self, settings: str = "") -> None:
+        """Start the cluster; ``settings`` (``"name=value name=value"``) on top of the stock ones."""
+        options = "".join(f" -c {setting}" for setting in settings.split())
         self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.socket} -c listen_addresses=127.0.0.1", "start")
+                  "-o", f"-p {self.port} -k {self.socket} -c listen_addresses=127.0.0.1{options}", "start")
+
+    def restart(self, settings: str = "") -> None:
+        """A clean shutdown, then :meth:`start` with ``settings``."""
+        self.stop("fast")
+        self.start(settings)
 
     def stop(self, mode: str = "immediate") -> None:
         self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -121,6 +128,14 @@ class PrivateCluster:
         url = self.admin_url.rsplit("/", 1)[0] + "/" + name
         upgrade(url)
         return url
+
+    def copy(self, template: str, name: str) -> str:
+        """A copy of database ``template`` (files copied, statistics and all); its URL."""
+        admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        admin.dispose()
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
 
     def close(self) -> None:
         import shutil

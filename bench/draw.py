@@ -27,6 +27,11 @@ With ``--ledger-rows N`` (default 3) every target also has N inspections registe
 in the plan's year and the year has published caps (docs/ledger.md), so the freeze reads the ledger's
 counts and excludes the targets at a cap (every tenth target reaches its per-department cap).
 
+With ``--settings "shared_buffers=4GB max_wal_size=8GB …"`` the PostgreSQL leg runs on a private
+cluster of its own (``bench.common.PrivateCluster``, port ``--private-port``): the directory is
+loaded once and copied, and the draw measured on the copy under PostgreSQL's stock settings, then
+on the original with the cluster restarted under the given ones (docs/deploy.md, "Database").
+
 On PostgreSQL the draw checks its tasks' and members' foreign keys as a set when the role may (the
 benchmark connects as a superuser); ``SHUANGSUI_DRAW_KEY_CHECKS=row`` measures PostgreSQL's own
 row-by-row checks instead (docs/deploy.md, "Database").
@@ -39,12 +44,26 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sqlalchemy as sa
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import drop_postgresql, fresh_postgresql, fresh_sqlite, pg_available, run_child  # noqa: E402
+from bench.common import (  # noqa: E402
+    PrivateCluster,
+    drop_postgresql,
+    fresh_postgresql,
+    fresh_sqlite,
+    pg_available,
+    run_child,
+)
 
 
 def measure(label: str, url: str, folder: Path, targets: int, per_department: int, ledger_rows: int = 0) -> None:
+    load(label, url, targets, per_department, ledger_rows)
+    measure_draw(label, url, folder)
+
+
+def load(label: str, url: str, targets: int, per_department: int, ledger_rows: int) -> None:
     loaded = run_child("bench.draw_steps", "load", url, str(targets), str(per_department))
     print(f"{label}: directory loaded in {loaded['seconds']:.1f} s ({loaded['targets']:,} targets, "
           f"{loaded['inspectors']} inspectors, {loaded['conflicts']} conflicts)")
@@ -52,7 +71,10 @@ def measure(label: str, url: str, folder: Path, targets: int, per_department: in
         registered = run_child("bench.draw_steps", "ledger", url, str(ledger_rows))
         print(f"{label}: ledger loaded in {registered['seconds']:.1f} s ({ledger_rows * loaded['targets']:,} "
               f"registered inspections, caps 2 per department / 4 in all)")
-    record = folder / f"{label}-draw.json"
+
+
+def measure_draw(label: str, url: str, folder: Path) -> None:
+    record = folder / "draw.json"
     # The floor is measured before and after the draw and the faster run kept, so that a busy
     # machine at one moment does not flatter the ratio.
     before = run_child("bench.draw_steps", "floor", url)
@@ -100,6 +122,10 @@ def main() -> None:
     parser.add_argument("--inspectors", type=int, default=300, help="in all, spread evenly over the departments")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--ledger-rows", type=int, default=3, help="registered inspections per target (0: none)")
+    parser.add_argument("--settings", default="", help='PostgreSQL settings to measure against the stock '
+                        'ones, e.g. "shared_buffers=4GB max_wal_size=8GB": the PostgreSQL leg then runs on a private '
+                        "cluster of its own, stock first")
+    parser.add_argument("--private-port", type=int, default=5498, help="the private cluster's port (--settings)")
     args = parser.parse_args()
     from gateway.plugins.manager import build_plugin_manager, load_registry
 
@@ -114,11 +140,33 @@ def main() -> None:
             if not pg_available():
                 print("PostgreSQL: not reachable, skipped")
                 return
+            if args.settings:
+                compare_settings(args, folder, per_department)
+                return
             url = fresh_postgresql("draw")
             try:
                 measure("PostgreSQL", url, folder, args.targets, per_department, args.ledger_rows)
             finally:
                 drop_postgresql(url)
+
+
+def compare_settings(args: argparse.Namespace, folder: Path, per_department: int) -> None:
+    """The PostgreSQL leg on a private cluster: the directory loaded once and copied, then the
+    draw on the copy under the stock settings and on the original under ``--settings``."""
+    with PrivateCluster(port=args.private_port) as cluster:
+        url = cluster.database("draw")
+        load("PostgreSQL", url, args.targets, per_department, args.ledger_rows)
+        stock = cluster.copy("draw", "draw_stock")
+        measure_draw("PostgreSQL, stock settings", stock, folder)
+        cluster.restart(args.settings)
+        names = [setting.split("=", 1)[0] for setting in args.settings.split()]
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            shown = conn.exec_driver_sql("SELECT name, current_setting(name) FROM unnest(%(names)s::text[]) AS name",
+                                         {"names": names}).all()
+        engine.dispose()
+        print("PostgreSQL: restarted with " + ", ".join(f"{name} = {value}" for name, value in shown))
+        measure_draw(f"PostgreSQL, {args.settings}", url, folder)
 
 
 if __name__ == "__main__":
