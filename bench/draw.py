@@ -56,6 +56,7 @@ from bench.common import (  # noqa: E402
     pg_available,
     run_child,
 )
+from gateway.draw.timing import WORKER  # noqa: E402
 
 
 def measure(label: str, url: str, folder: Path, targets: int, per_department: int, ledger_rows: int = 0) -> None:
@@ -99,7 +100,7 @@ def measure_draw(label: str, url: str, folder: Path) -> None:
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
           f"(aim: no slower than the draw, {whole:.2f} s; its selection stage alone {drawn['select']:.2f} s; "
           f"peak {checked['peak_mb']:.0f} MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    jobs = sorted(((k[len("worker_"):], v) for k, v in drawn.items() if k.startswith("worker_")),
+    jobs = sorted(((k[len(WORKER):], v) for k, v in drawn.items() if k.startswith(WORKER)),
                   key=lambda job: -job[1])
     busy = sum(v for _, v in jobs)
     print(f"{label}: the run's database worker was busy {busy:.2f} s of its {drawn['run']:.2f} s ("

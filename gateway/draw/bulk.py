@@ -258,7 +258,7 @@ class Worker:
             return str(args[0])
         if job in (self._lookup_ids, self._lookup_targets):
             return "lookups"
-        return job.__name__.lstrip("_")
+        return getattr(job, "__name__", type(job).__name__).lstrip("_")
 
     def lookup_targets(self, usccs: Sequence[str]) -> Future:
         """Queue :func:`target_ids`; where keys are checked as a set, the targets are held until
