@@ -73,14 +73,16 @@ def run_child(module: str, *args: str) -> dict:
 
 class PrivateCluster:
     """A throwaway PostgreSQL 15 cluster of our own (initdb in a temporary folder, its own port and
-    socket folder), for a benchmark that must crash the database: never the shared cluster.
+    socket folder), for a benchmark that must crash the database or restart it with other settings:
+    never the shared cluster.
 
     ``stop()`` is an immediate shutdown (``pg_ctl -m immediate``: a crash, recovery at the next
-    start); ``close()`` stops it and deletes the folder."""
+    start); ``close()`` stops it and deletes the folder. ``locale`` is initdb's: the databases' collation
+    and character classes."""
 
     BIN = Path("/usr/lib/postgresql/15/bin")
 
-    def __init__(self, port: int = 5499, user: str = "postgres"):
+    def __init__(self, port: int = 5499, user: str = "postgres", locale: str = "C"):
         import tempfile
 
         self.port = port
@@ -93,7 +95,7 @@ class PrivateCluster:
         if self._as_user:
             subprocess.run(["chown", "-R", user, str(self.folder)], check=True)
         self._run(str(self.BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "--no-sync", "-E", "UTF8", "--locale", "C")
+                  "--no-sync", "-E", "UTF8", "--locale", locale)
         self.start()
 
     def _run(self, *command: str) -> None:
