@@ -17,7 +17,8 @@ It prints how long each kind of the run's database jobs kept the worker busy (a 
 the table's name, ``lookups``: the drawn targets' ids, ``store_part``: the record's parts,
 ``add_drawn_json``: the ledger's counts of the drawn targets), and the freeze plus that busy time
 against the floor: however fast the draw computes, its run lasts at least as long as its database
-worker is busy. It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
+worker is busy. On PostgreSQL the frozen strata's reads and the lookups run on a connection of
+their own, beside the writes; they are printed apart and not counted in that bound. It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
 targets the caps excluded, for the record; the population query itself joins the targets at a cap
 from the maintained counts, never one per target), and of the record
 (``shuangsui.draw/2``) the whole size, the index's and the largest parts' sizes, and the time and
@@ -56,7 +57,7 @@ from bench.common import (  # noqa: E402
     pg_available,
     run_child,
 )
-from gateway.draw.timing import WORKER  # noqa: E402
+from gateway.draw.timing import READER, WORKER  # noqa: E402
 
 
 def measure(label: str, url: str, folder: Path, targets: int, per_department: int, ledger_rows: int = 0) -> None:
@@ -100,12 +101,14 @@ def measure_draw(label: str, url: str, folder: Path) -> None:
           f"verify {checked['seconds']:.2f} s, {'match' if checked['ok'] else 'MISMATCH'} "
           f"(aim: no slower than the draw, {whole:.2f} s; its selection stage alone {drawn['select']:.2f} s; "
           f"peak {checked['peak_mb']:.0f} MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    jobs = sorted(((k[len(WORKER):], v) for k, v in drawn.items() if k.startswith(WORKER)),
-                  key=lambda job: -job[1])
-    busy = sum(v for _, v in jobs)
+    jobs, reads = ({k[len(prefix):]: v for k, v in drawn.items() if k.startswith(prefix)} for prefix in (WORKER, READER))
+    busy = sum(jobs.values())
     print(f"{label}: the run's database worker was busy {busy:.2f} s of its {drawn['run']:.2f} s ("
-          + ", ".join(f"{name} {v:.2f} s" for name, v in jobs) + f"); the freeze and that alone make "
-          f"{drawn['freeze'] + busy:.2f} s = {(drawn['freeze'] + busy) / floor['seconds']:.2f} x the floor")
+          + ", ".join(f"{name} {v:.2f} s" for name, v in sorted(jobs.items(), key=lambda job: -job[1]))
+          + f"); the freeze and that alone make "
+          f"{drawn['freeze'] + busy:.2f} s = {(drawn['freeze'] + busy) / floor['seconds']:.2f} x the floor; "
+          f"its reads apart, beside the writes: "
+          + (", ".join(f"{name} {v:.2f} s" for name, v in sorted(reads.items(), key=lambda job: -job[1])) or "none"))
     print(f"{label}: freeze stages " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
           + f"; the ledger's share (caps check) {stages.get('ledger', 0.0):.2f} s = "
           f"{stages.get('ledger', 0.0) / floor['seconds']:.2f} of the floor; "

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import MetaData, Select, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 # A pooled PostgreSQL connection idle for longer than this is checked (SELECT 1) before it is used
 # again, and replaced, with every connection pooled before it, if the server dropped it.
@@ -109,6 +111,20 @@ def make_engine(url: str, **kwargs) -> Engine:
 
     _ping_after_idle(engine)
     return engine
+
+
+_unpooled: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def unpooled(engine: Engine) -> Engine:
+    """An engine on ``engine``'s database, made as :func:`make_engine` makes it, whose connections
+    bypass the pool: for a second connection that a transaction holding locks needs beside its
+    own. Taken from the pool, it could wait for ever on connections held by requests that
+    themselves wait for those locks (ten requests to run one draw at once did)."""
+    found = _unpooled.get(engine)
+    if found is None:
+        found = _unpooled[engine] = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    return found
 
 
 def _ping_after_idle(engine: Engine) -> None:

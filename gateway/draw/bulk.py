@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import operator
+import sys
+import threading
 import time
 from array import array
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -20,9 +22,10 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from gateway.db import unpooled
 from gateway.draw import foreign_keys, timing
 
 
@@ -206,7 +209,7 @@ class Worker:
     indexes. Until the block ends, nothing else may use the session or its connection.
     """
 
-    def __init__(self, session: Session, key_checks: str = "auto") -> None:
+    def __init__(self, session: Session, key_checks: str = "auto", read_apart: bool = False) -> None:
         self.connection = session.connection()
         self.postgresql = self.connection.dialect.name == "postgresql"
         # Whether inserts check their foreign keys as a set (gateway.draw.foreign_keys).
@@ -223,12 +226,54 @@ class Worker:
         self._jobs: list[Future] = []
         self._failed = False
         self._clock = timing.job_clock()  # the benchmark's: how long each kind of job keeps the database
+        # Reads of committed rows that need no lock of this transaction's (:meth:`read`) go through
+        # a connection of their own, so that they never wait in the queue of the writes: on
+        # PostgreSQL, where keys are checked as a set, and only for a session on an engine (one
+        # bound to a connection may hold uncommitted rows that another connection cannot see).
+        bind = session.get_bind()
+        self._engine: Engine | None = (bind if read_apart and self.set_checks and isinstance(bind, Engine)
+                                       else None)
+        self._reader: ThreadPoolExecutor | None = None
+        self._reader_connection: Connection | None = None
+        self._reads: list[Future] = []
+        self._guard: Future | None = None  # the guard taken for lookups apart: whether targets must be locked
+        self._reader_clock = timing.job_clock(timing.READER)
 
     def submit(self, job: Callable[..., Any], *args: Any) -> Future:
         """Run ``job(connection, *args)`` after the jobs before it; its result comes as a future."""
         future = self._executor.submit(self._run, job, args)
         self._jobs.append(future)
         return future
+
+    @property
+    def reads_apart(self) -> bool:
+        """Whether :meth:`read` runs on a connection of its own, beside the writes."""
+        return self._engine is not None
+
+    def read(self, job: Callable[..., Any], *args: Any) -> Future:
+        """Run ``job(connection, *args)``, a read of rows committed before the draw's transaction
+        began that takes no lock, on the worker's reading connection where it has one (it then
+        runs beside the writes, in the order reads were handed in), else as :meth:`submit`."""
+        if not self.reads_apart:
+            return self.submit(job, *args)
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-read")
+        future = self._reader.submit(self._run_read, job, args)
+        self._reads.append(future)
+        return future
+
+    def _run_read(self, job: Callable[..., Any], args: tuple) -> Any:
+        if self._failed:
+            raise _Skipped
+        if self._reader_connection is None:
+            assert self._engine is not None
+            self._reader_connection = unpooled(self._engine).connect().execution_options(isolation_level="AUTOCOMMIT")
+        start = time.perf_counter()
+        try:
+            return job(self._reader_connection, *args)
+        finally:
+            if self._reader_clock is not None:
+                self._reader_clock(self._job_kind(job, args), time.perf_counter() - start)
 
     def backlog(self, jobs: int) -> None:
         """Wait until at most ``jobs`` of the jobs handed in are still waiting or running: what a
@@ -256,7 +301,7 @@ class Worker:
         """A job's kind in the benchmark's timings: the table an insert writes, else the job's name."""
         if job in (insert_rows, self._insert_set_checked):
             return str(args[0])
-        if job in (self._lookup_ids, self._lookup_targets):
+        if job in (self._lookup_ids, self._lookup_targets, self._read_ids):
             return "lookups"
         return getattr(job, "__name__", type(job).__name__).lstrip("_")
 
@@ -268,8 +313,23 @@ class Worker:
     def lookup_ids(self, usccs: Sequence[str], probe: bool = False) -> Future:
         """:meth:`lookup_targets`, the result being the targets' ids in the order of ``usccs``
         (an array: a province's drawn targets are not held as a map). A code not found raises
-        ``KeyError``. ``probe``: see :func:`target_ids`."""
+        ``KeyError``. ``probe``: see :func:`target_ids`. Probes go through the reading connection
+        where the guard holds the targets (:meth:`read`)."""
+        if probe and self.reads_apart:
+            if self._guard is None:
+                self._guard = self.submit(self._hold_targets)
+            return self.read(self._read_ids, usccs)
         return self.submit(self._lookup_ids, usccs, probe)
+
+    def _read_ids(self, connection: Connection, usccs: Sequence[str]) -> array:
+        """:meth:`lookup_ids` on the reading connection, once this transaction holds the guard on
+        ``targets``; where it cannot, and must lock each target, on the draw's own connection."""
+        assert self._guard is not None
+        if self._guard.result():
+            return self.submit(self._lookup_ids, usccs, True).result()
+        ids = ordered_target_ids(connection, usccs)
+        self._note_held_targets(ids)
+        return ids
 
     def _lookup_ids(self, connection: Connection, usccs: Sequence[str], probe: bool) -> array:
         if not probe:
@@ -327,26 +387,63 @@ class Worker:
 
     def finish(self) -> None:
         """Wait for every job; raise the first job's error, if any."""
-        self._executor.shutdown(wait=True)
-        for future in self._jobs:
+        self.stop()
+        for future in [*self._jobs, *self._reads]:
             error = future.exception()
             if error is not None and not isinstance(error, _Skipped):
                 raise error
+
+    def stop(self) -> None:
+        """Wait for the jobs handed in and let the reading connection go."""
+        self._executor.shutdown(wait=True)
+        if self._reader is not None:
+            self._reader.shutdown(wait=True)
+        if self._reader_connection is not None:
+            self._reader_connection.close()
+            self._reader_connection = None
 
 
 class _Skipped(Exception):
     """A job not run because an earlier one failed."""
 
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds between the interpreter's thread switches while a worker runs (Python's default: 0.005)."""
+
+_switching_lock = threading.Lock()
+_switching: list[float] = []  # the interval before the first worker still running, once per worker
+
+
 @contextmanager
-def working(session: Session, key_checks: str = "auto") -> Iterator[Worker]:
-    """A :class:`Worker` for the block. Leaving it waits for every job; a job's error is raised
-    then (unless the block raised its own), so the caller's transaction never commits half the
-    rows."""
-    worker = Worker(session, key_checks)
+def quick_switching() -> Iterator[None]:
+    """Switch threads every :data:`SWITCH_INTERVAL` for the block. The worker's thread needs the
+    GIL to hand each batch of rows to the driver, and at the default interval it waited up to 5 ms
+    for the draw's computing thread after every send while the database sat idle: at 1M targets
+    the worker's jobs took 10-15 % longer. The interval is the process's: the last block to end
+    restores the one found by the first."""
+    with _switching_lock:
+        _switching.append(sys.getswitchinterval())
+        sys.setswitchinterval(min(SWITCH_INTERVAL, _switching[0]))
     try:
-        yield worker
-    except BaseException:
-        worker._executor.shutdown(wait=True)
-        raise
-    worker.finish()
+        yield
+    finally:
+        with _switching_lock:
+            before = _switching.pop()
+            if not _switching:
+                sys.setswitchinterval(before)
+
+
+@contextmanager
+def working(session: Session, key_checks: str = "auto", read_apart: bool = False) -> Iterator[Worker]:
+    """A :class:`Worker` for the block (``read_apart``: with a reading connection, see
+    :meth:`Worker.read`). Leaving it waits for every job; a job's error is raised then (unless the
+    block raised its own), so the caller's transaction never commits half the rows."""
+    worker = Worker(session, key_checks, read_apart)
+    with quick_switching():
+        try:
+            yield worker
+        except BaseException:
+            worker._failed = True  # nothing more is run: the transaction is rolled back
+            worker.stop()
+            raise
+        worker.finish()

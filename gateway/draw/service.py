@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 from array import array
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -346,7 +347,7 @@ def run(session: Session, principal: Principal, draw_id: int, settings: Settings
     inputs = _read_run_inputs(session, draw, settings, now)
     timing.lap("read")
     try:
-        with bulk.working(session, settings.draw_key_checks) as worker:
+        with bulk.working(session, settings.draw_key_checks, read_apart=True) as worker:
             timing.restart()
             outcome, selections = _draw_and_store(worker, inputs, draw_id, settings, now)
     except NoFeasibleTeam as exc:
@@ -477,17 +478,20 @@ class _PopulationChain:
 def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str, Any]],
                    chain: _PopulationChain) -> Iterator[_FrozenStratum]:
     """The frozen strata, one at a time, hashed into ``chain``: the worker reads the next one's
-    compressed row while this one is drawn, and it is unpacked only when its turn comes, so that
-    one population is held (and its text only until it is hashed)."""
+    compressed row while this one is drawn (where it reads apart from its writes, every row at
+    once, ahead of the lookups that follow in the same queue), and it is unpacked only when its
+    turn comes, so that one population is held (and its text only until it is hashed)."""
     def read(position: int) -> Future:
-        return worker.submit(_read_packed, draw_id, strata_meta[position]["position"])
+        return worker.read(_read_packed, draw_id, strata_meta[position]["position"])
 
-    pending = read(0) if strata_meta else None
+    ahead = len(strata_meta) if worker.reads_apart else 1
+    pending = deque(read(position) for position in range(min(ahead, len(strata_meta))))
     for position in range(len(strata_meta)):
         # The worker keeps its futures until the run ends: the row leaves its box.
         with timing.waiting("select"):
-            row = pending.result().pop()
-        pending = read(position + 1) if position + 1 < len(strata_meta) else None
+            row = pending.popleft().result().pop()
+        if position + ahead < len(strata_meta):
+            pending.append(read(position + ahead))
         body = gzip.decompress(row.population_gzip)
         population = orjson.loads(body)
         stratum = Stratum(row.key, row.matter, Decimal(row.ratio), population, row.risk_class)

@@ -9,6 +9,8 @@ from typing import Callable, Iterator
 
 WORKER = "worker_"
 """The prefix of the database worker's job times (:func:`job_clock`) among the stages."""
+READER = "reader_"
+"""The prefix of the times of the reads the worker runs on a connection of their own."""
 
 
 class _Laps:
@@ -58,9 +60,10 @@ def lap(name: str) -> None:
         laps.started = now
 
 
-def job_clock() -> Callable[[str, float], None] | None:
+def job_clock(prefix: str = WORKER) -> Callable[[str, float], None] | None:
     """For the current recording, a function that adds ``seconds`` to the database worker's job
-    kind ``name`` (stage ``worker_<name>``); None when nothing records. Taken where the worker is
+    kind ``name`` (stage ``<prefix><name>``: :data:`WORKER`, or :data:`READER` for its reads
+    apart); None when nothing records. Taken where the worker is
     made and called from its thread, which a context variable does not reach."""
     laps = _current.get()
     if laps is None:
@@ -68,7 +71,7 @@ def job_clock() -> Callable[[str, float], None] | None:
     seconds = laps.seconds
 
     def add(name: str, spent: float) -> None:
-        stage = WORKER + name
+        stage = prefix + name
         seconds[stage] = seconds.get(stage, 0.0) + spent
 
     return add

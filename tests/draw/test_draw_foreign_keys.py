@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 from psycopg import errors
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.db import make_engine
 from gateway.draw import bulk, foreign_keys
 from gateway.draw.service import MEMBER_COLUMNS, TASK_COLUMNS
 from gateway.tasks.models import Task, TaskMember
@@ -133,6 +135,19 @@ def other(gateway):
     yield conn
     conn.rollback()
     conn.close()
+
+
+@pytest.fixture
+def guard_disabled(gateway):
+    """The guard's trigger disabled for the test (the database outlives it)."""
+    def switch(state: str) -> None:
+        with gateway.engine.connect() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE targets {state} TRIGGER targets_keys_guard")
+            conn.commit()
+
+    switch("DISABLE")
+    yield
+    switch("ENABLE")
 
 
 def _assert_locked(other, table: str, key: int) -> None:
@@ -268,13 +283,11 @@ def test_a_delete_under_way_is_waited_for_and_its_target_then_missing(gateway, d
 
 @POSTGRESQL_ONLY
 @pytest.mark.parametrize("case", ["repeatable read", "guard disabled"])
-def test_without_the_guard_the_lookup_locks_the_drawn_targets(gateway, directory, other, case):
+def test_without_the_guard_the_lookup_locks_the_drawn_targets(gateway, directory, other, case, request):
     """A transaction whose snapshot may predate the shared lock, or a database without the guard's
     trigger, locks the drawn targets FOR KEY SHARE as before."""
     if case == "guard disabled":
-        with gateway.engine.connect() as conn:
-            conn.exec_driver_sql("ALTER TABLE targets DISABLE TRIGGER targets_keys_guard")
-            conn.commit()
+        request.getfixturevalue("guard_disabled")
     target_id = next(iter(directory["targets"].values()))
     with gateway.write() as session:
         if case == "repeatable read":
@@ -414,3 +427,81 @@ def test_an_ordinary_role_with_the_grant_draws_with_set_checks(gateway, settings
             conn.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}")
             conn.exec_driver_sql(f"DROP ROLE {role}")
             conn.commit()
+
+
+def _backend(connection) -> int:
+    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+
+@POSTGRESQL_ONLY
+def test_lookups_apart_run_on_a_connection_of_their_own_and_the_guard_holds_the_targets(gateway, directory, other):
+    """The run's reads (the frozen strata, the drawn targets' ids) go beside the writes, on a
+    second connection that sees only committed rows; the draw's transaction still holds the
+    targets it looked up by the guard."""
+    usccs = sorted(directory["targets"])
+    with gateway.write() as session:
+        _ids, tasks, _members = _rows(session, directory)
+        with bulk.working(session, read_apart=True) as worker:
+            assert worker.reads_apart
+            writer = worker.submit(_backend).result()
+            assert worker.read(_backend).result() not in (writer, None)
+            assert list(worker.lookup_ids(usccs, probe=True).result()) == [directory["targets"][u] for u in usccs]
+            worker.insert("tasks", TASK_COLUMNS, tasks).result()
+            # the reading connection does not see the draw's own uncommitted rows
+            assert worker.read(lambda c: c.exec_driver_sql("SELECT count(*) FROM tasks").scalar_one()).result() == 0
+        _assert_guarded(other, directory["targets"][usccs[0]])
+    assert _count(gateway, Task) == len(tasks)
+
+
+@POSTGRESQL_ONLY
+def test_a_delete_under_way_is_waited_for_before_a_lookup_apart(gateway, directory, other):
+    usccs = sorted(directory["targets"])
+    other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (directory["targets"][usccs[0]],))
+    with gateway.write() as session, pytest.raises(KeyError, match=usccs[0]):
+        with bulk.working(session, read_apart=True) as worker:
+            writer = worker.submit(_backend).result()
+            found = worker.lookup_ids(usccs, probe=True)
+            waiting = None
+            try:
+                while waiting is None:
+                    assert not found.done()
+                    waiting = other.exec_driver_sql(
+                        "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (writer,)).scalar()
+            finally:
+                other.commit()
+            assert waiting == "advisory"  # the guard, taken by the draw's transaction first
+            found.result()  # then read apart, after the delete: the target is missing
+
+
+@POSTGRESQL_ONLY
+def test_without_the_guard_lookups_apart_lock_on_the_draws_own_connection(gateway, directory, other, guard_disabled):
+    usccs = sorted(directory["targets"])
+    with gateway.write() as session:
+        with bulk.working(session, read_apart=True) as worker:
+            assert list(worker.lookup_ids(usccs, probe=True).result()) == [directory["targets"][u] for u in usccs]
+        for uscc in usccs:
+            _assert_locked(other, "targets", directory["targets"][uscc])
+
+
+@POSTGRESQL_ONLY
+def test_a_session_on_a_connection_reads_on_that_connection(gateway, directory):
+    """A session bound to a connection may hold rows no other connection sees: no reads apart."""
+    with gateway.engine.connect() as conn, Session(bind=conn) as session:
+        with bulk.working(session, read_apart=True) as worker:
+            assert not worker.reads_apart
+            assert worker.read(_backend).result() == _backend(conn)
+        conn.rollback()
+
+
+@POSTGRESQL_ONLY
+def test_reads_apart_never_wait_for_the_pool(gateway):
+    """Requests waiting on the draw's locks may hold every pooled connection (ten requests to run
+    one draw at once did): the reading connection is not taken from the pool."""
+    engine = make_engine(gateway.engine.url.render_as_string(hide_password=False),
+                         pool_size=1, max_overflow=0, pool_timeout=1)
+    try:
+        with Session(engine) as session, bulk.working(session, read_apart=True) as worker:
+            assert worker.reads_apart  # the session holds the pool's only connection
+            assert worker.read(_backend).result() != worker.submit(_backend).result()
+    finally:
+        engine.dispose()

@@ -1,6 +1,8 @@
 """A draw run's stage timings are recorded only inside ``timing.recorded()`` (the benchmark's)."""
 from __future__ import annotations
 
+import sys
+
 from gateway.draw import bulk, timing
 from gateway.draw import service as draws
 from tests.drawdb import COUNTY, build_directory, freeze_and_seed, published_plan
@@ -14,14 +16,34 @@ WORKER_JOBS = {"reserve_ids", "read_packed", "lookups", "store_part", "tasks", "
                "add_drawn_json", "read_exclusions", "store_outcome"}
 
 
+# On PostgreSQL the reads go on a connection of their own once the writer has taken the guard on
+# targets (gateway.draw.bulk.Worker.read); on SQLite everything goes through the one connection.
+READS_APART = {"read_packed", "lookups"}
+
+
 def test_the_benchmark_records_every_stage_of_a_run(gateway):
     build_directory(gateway)
     first = freeze_and_seed(gateway, published_plan(gateway))
     with timing.recorded() as stages:
         draws.run_and_record_failure(gateway, COUNTY, first)
-    assert [name for name in stages if not name.startswith(timing.WORKER)] == STAGES
-    assert {name[len(timing.WORKER):] for name in stages if name.startswith(timing.WORKER)} == WORKER_JOBS
+    prefixes = (timing.WORKER, timing.READER)
+    assert [name for name in stages if not name.startswith(prefixes)] == STAGES
+    jobs, reads = ({name[len(p):] for name in stages if name.startswith(p)} for p in prefixes)
+    if gateway.engine.dialect.name == "postgresql":
+        assert (jobs, reads) == (WORKER_JOBS - READS_APART | {"hold_targets"}, READS_APART)
+    else:
+        assert (jobs, reads) == (WORKER_JOBS, set())
     assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_workers_switch_threads_quickly_and_the_last_restores_the_interval():
+    before = sys.getswitchinterval()
+    with bulk.quick_switching():
+        assert sys.getswitchinterval() == bulk.SWITCH_INTERVAL
+        with bulk.quick_switching():
+            assert sys.getswitchinterval() == bulk.SWITCH_INTERVAL
+        assert sys.getswitchinterval() == bulk.SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
 
 
 def test_the_worker_times_each_kind_of_job_apart(gateway):
