@@ -62,7 +62,8 @@ class LedgerTargetCount(Base):
     reads the targets at a cap through ``(year, n)`` instead of grouping the whole ledger)."""
 
     __tablename__ = "ledger_target_counts"
-    __table_args__ = (Index("ix_ledger_target_counts_year_n", "year", "n"),)
+    # The codes ride in the index: the freeze reads the targets at a cap from it alone (migration 0037).
+    __table_args__ = (Index("ix_ledger_target_counts_year_n", "year", "n", postgresql_include=["uscc"]),)
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
@@ -75,7 +76,8 @@ class LedgerDepartmentCount(Base):
     :class:`LedgerTargetCount`."""
 
     __tablename__ = "ledger_department_counts"
-    __table_args__ = (Index("ix_ledger_department_counts_year_n", "year", "n"),)
+    __table_args__ = (Index("ix_ledger_department_counts_year_n", "year", "n",
+                            postgresql_include=["uscc", "department_code"]),)
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
