@@ -260,6 +260,24 @@ def test_the_drawn_targets_cannot_be_deleted_or_rekeyed_until_the_draw_commits(g
     assert isinstance(raised.value.orig, errors.ForeignKeyViolation)
 
 
+def _backend(connection) -> int:
+    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+
+def _lock_waited_for(other, backend: int, pending) -> str:
+    """The type of the lock the draw's ``backend`` waits for while ``other`` has a delete under way
+    (``pending``, the draw's lookup, not done meanwhile); ``other`` then commits."""
+    waiting = None
+    try:
+        while waiting is None:
+            assert not pending.done()
+            waiting = other.exec_driver_sql(
+                "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (backend,)).scalar()
+    finally:
+        other.commit()  # else a failure here would leave the draw's lookup waiting for ever
+    return waiting
+
+
 @POSTGRESQL_ONLY
 def test_a_delete_under_way_is_waited_for_and_its_target_then_missing(gateway, directory, other):
     usccs = sorted(directory["targets"])
@@ -267,17 +285,10 @@ def test_a_delete_under_way_is_waited_for_and_its_target_then_missing(gateway, d
     other.exec_driver_sql("DELETE FROM targets WHERE id = %s", (directory["targets"][deleted],))
     with gateway.write() as session:
         with bulk.working(session) as worker:
-            backend = worker.submit(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()).result()
+            backend = worker.submit(_backend).result()
             found = worker.lookup_targets(usccs)
-            waiting = None
-            try:
-                while waiting is None:
-                    assert not found.done()
-                    waiting = other.exec_driver_sql(
-                        "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (backend,)).scalar()
-            finally:
-                other.commit()  # else a failure here would leave the draw's lookup waiting for ever
-            assert waiting == "advisory"  # the guard, taken shared, waited for the delete's transaction
+            # the guard, taken shared, waited for the delete's transaction
+            assert _lock_waited_for(other, backend, found) == "advisory"
             assert found.result() == {uscc: directory["targets"][uscc] for uscc in usccs[1:]}
 
 
@@ -429,10 +440,6 @@ def test_an_ordinary_role_with_the_grant_draws_with_set_checks(gateway, settings
             conn.commit()
 
 
-def _backend(connection) -> int:
-    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-
-
 @POSTGRESQL_ONLY
 def test_lookups_apart_run_on_a_connection_of_their_own_and_the_guard_holds_the_targets(gateway, directory, other):
     """The run's reads (the frozen strata, the drawn targets' ids) go beside the writes, on a
@@ -461,15 +468,8 @@ def test_a_delete_under_way_is_waited_for_before_a_lookup_apart(gateway, directo
         with bulk.working(session, read_apart=True) as worker:
             writer = worker.submit(_backend).result()
             found = worker.lookup_ids(usccs, probe=True)
-            waiting = None
-            try:
-                while waiting is None:
-                    assert not found.done()
-                    waiting = other.exec_driver_sql(
-                        "SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", (writer,)).scalar()
-            finally:
-                other.commit()
-            assert waiting == "advisory"  # the guard, taken by the draw's transaction first
+            # the guard, taken by the draw's transaction first
+            assert _lock_waited_for(other, writer, found) == "advisory"
             found.result()  # then read apart, after the delete: the target is missing
 
 
