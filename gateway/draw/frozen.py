@@ -19,7 +19,6 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gateway.draw.bulk import Worker
 from gateway.draw.models import DrawFrozenStratum
 from gateway.draw.record import ratio_text
 from gateway.draw.record_v2 import _canonical as canonical_bytes
@@ -37,11 +36,10 @@ def pack(body: bytes) -> bytes:
 class FrozenWriter:
     """Writes a draw's strata in order, hashing the population chain as it goes: ``whole`` is then
     ``population_sha256`` and ``own`` each stratum's population hash (the values of
-    :func:`gateway.draw.record.population_digests`). The ``worker`` (:class:`gateway.draw.bulk.Worker`)
-    compresses and inserts each stratum while the caller builds the next."""
+    :func:`gateway.draw.record.population_digests`)."""
 
-    def __init__(self, worker: Worker, draw_id: int) -> None:
-        self.worker, self.draw_id = worker, draw_id
+    def __init__(self, connection, draw_id: int) -> None:
+        self.connection, self.draw_id = connection, draw_id
         self._whole = hashlib.sha256(b"[")
         self.own: list[str] = []
 
@@ -57,11 +55,10 @@ class FrozenWriter:
                            + b',"ratio":' + canonical_bytes(ratio) + b"}")
         same = key_targets is population or (len(key_targets) == len(population)
                                               and all(map(operator.eq, key_targets, population)))
-        self.worker.backlog(0)  # the previous stratum stored: two texts held at most
-        self.worker.submit(_store, dict(
+        self.connection.execute(insert(DrawFrozenStratum).values(
             draw_id=self.draw_id, position=position, key=key, matter=matter, risk_class=risk_class or "",
-            ratio=ratio, size=len(population), population_sha256=digest),
-            body, None if same else canonical_bytes(list(key_targets)))
+            ratio=ratio, size=len(population), population_sha256=digest, population_gzip=pack(body),
+            key_targets_gzip=None if same else pack(canonical_bytes(list(key_targets)))))
         self.own.append(digest)
         return digest
 
@@ -70,13 +67,6 @@ class FrozenWriter:
         done = self._whole.copy()
         done.update(b"]")
         return done.hexdigest()
-
-
-def _store(connection, values: dict[str, Any], body: bytes, key_targets: bytes | None) -> None:
-    """Insert one frozen stratum, its population's text ``body`` (and its key targets' text, where
-    they are not the population) compressed here, in the worker's thread: zlib lets the GIL go."""
-    connection.execute(insert(DrawFrozenStratum).values(
-        **values, population_gzip=pack(body), key_targets_gzip=None if key_targets is None else pack(key_targets)))
 
 
 def meta(connection, draw_id: int) -> list[dict[str, Any]]:

@@ -163,8 +163,20 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
     # Written: the list of dicts reloads if asked for, the exclusions stay in the caps section only.
     session.expire(draw, ["exclusions"])
     population.exclusions.clear()
-    entries, draw.population_sha256 = _freeze_strata(session, draw.id, population, moved)
+    # Each stratum is built, hashed, written and released in turn (draw_frozen_strata, gateway.draw.frozen).
+    writer = frozen_mod.FrozenWriter(session.connection(), draw.id)
+    entries = []
+    for stratum, key_targets in population.strata():
+        ratio = ratio_text(stratum.ratio)
+        moved.see(stratum.key, stratum.population)
+        digest = writer.add(stratum.key, stratum.matter, stratum.risk_class, ratio, stratum.population, key_targets)
+        size = len(stratum.population)
+        entries.append({"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
+                        "ratio": ratio, "population": size, "key_targets": len(key_targets),
+                        "sample_size": sample_size(ratio, size), "population_sha256": digest})
+        del stratum, key_targets
     draw.eligibility_changes = moved = moved.build(session, matters, secret)
+    draw.population_sha256 = writer.whole
     draw.stats = {
         "strata": [{k: v for k, v in e.items() if k != "population_sha256"} for e in entries],
         "exclusions": population.stats["exclusions"],
@@ -182,25 +194,6 @@ def freeze(session: Session, principal: Principal, plan_id: int, now: datetime |
         "eligibility_moves": len(moved["moves"]), "eligibility_moves_sha256": moved["moves_sha256"],
     })
     return draw
-
-
-def _freeze_strata(session: Session, draw_id: int, population, moved: moves.Section) -> tuple[list[dict[str, Any]], str]:
-    """Build, hash, write and release each stratum in turn (draw_frozen_strata,
-    gateway.draw.frozen): the database worker compresses and inserts one while the next is built.
-    Returns the strata's entries for the draw's stats and the population's hash."""
-    entries = []
-    with bulk.working(session) as worker:
-        writer = frozen_mod.FrozenWriter(worker, draw_id)
-        for stratum, key_targets in population.strata():
-            ratio = ratio_text(stratum.ratio)
-            moved.see(stratum.key, stratum.population)
-            digest = writer.add(stratum.key, stratum.matter, stratum.risk_class, ratio, stratum.population, key_targets)
-            size = len(stratum.population)
-            entries.append({"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
-                            "ratio": ratio, "population": size, "key_targets": len(key_targets),
-                            "sample_size": sample_size(ratio, size), "population_sha256": digest})
-            del stratum, key_targets
-    return entries, writer.whole
 
 
 # ----------------------------------------------------------------------------------------- commit
