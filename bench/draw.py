@@ -109,10 +109,8 @@ def measure_draw(label: str, url: str, folder: Path) -> None:
           f"{drawn['freeze'] + busy:.2f} s = {(drawn['freeze'] + busy) / floor['seconds']:.2f} x the floor; "
           f"its reads apart, beside the writes: "
           + (", ".join(f"{name} {v:.2f} s" for name, v in sorted(reads.items(), key=lambda job: -job[1])) or "none"))
-    print(f"{label}: freeze stages " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if not k.startswith(WORKER))
-          + " (meanwhile the database worker storing the frozen strata "
-          + ", ".join(f"{k[len(WORKER):]} {v:.2f} s" for k, v in stages.items() if k.startswith(WORKER))
-          + f"); the ledger's share (caps check) {stages.get('ledger', 0.0):.2f} s = "
+    print(f"{label}: freeze stages " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
+          + f"; the ledger's share (caps check) {stages.get('ledger', 0.0):.2f} s = "
           f"{stages.get('ledger', 0.0) / floor['seconds']:.2f} of the floor; "
           f"whole without the ledger {whole - stages.get('ledger', 0.0):.2f} s, ratio "
           f"{(whole - stages.get('ledger', 0.0)) / floor['seconds']:.2f}")
