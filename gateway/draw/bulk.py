@@ -394,10 +394,11 @@ class Worker:
                 raise error
 
     def stop(self) -> None:
-        """Wait for the jobs handed in and let the reading connection go."""
-        self._executor.shutdown(wait=True)
+        """Wait for the jobs handed in and let the reading connection go. The reads first: a
+        lookup that must lock its targets hands itself to the writer."""
         if self._reader is not None:
             self._reader.shutdown(wait=True)
+        self._executor.shutdown(wait=True)
         if self._reader_connection is not None:
             self._reader_connection.close()
             self._reader_connection = None
