@@ -27,10 +27,13 @@ def is_v2(draw: Draw) -> bool:
     return draw.record_format == FORMAT_V2
 
 
-def part_row(draw_id: int, kind: str, number: int, sha256: str, text: bytes) -> dict[str, Any]:
-    """One part's row, compressed by the caller: the draw compresses its parts itself, so that
-    its database worker, whose queue every write of the run waits in, only inserts them."""
-    return dict(draw_id=draw_id, kind=kind, number=number, sha256=sha256, size=len(text), body_gzip=pack_record(text))
+def part_row(draw_id: int, kind: str, number: int, sha256: str, text: bytes,
+             packed: bytes | None = None) -> dict[str, Any]:
+    """One part's row, compressed by the caller (``packed``: ``text`` compressed already): the
+    draw compresses its parts itself, so that its database worker, whose queue every write of
+    the run waits in, only inserts them."""
+    return dict(draw_id=draw_id, kind=kind, number=number, sha256=sha256, size=len(text),
+                body_gzip=pack_record(text) if packed is None else packed)
 
 
 def store_part(connection, row: dict[str, Any]) -> None:

@@ -69,7 +69,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
 
 import orjson
 
@@ -223,6 +223,7 @@ class RecordParts:
         self._whole = hashlib.sha256(HEAD)
         self._tasks_open = False
         self._count = 0  # stratum parts so far
+        self._held: list[Callable[[], bytes]] = []  # tasks parts added before the last stratum
 
     def add_stratum(self, entry: Mapping[str, Any], chunk: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         """Serialise one stratum's entry: one part, or one per chunk of at most ``chunk`` members
@@ -256,19 +257,30 @@ class RecordParts:
         if not self._tasks_open:
             self._tasks_open = True
             self._whole.update(b"\n" + TASKS_OPEN)
+            for position, again in enumerate(self._held):
+                self._whole.update(_tasks_piece(position, again()))
+            self._held.clear()
 
     def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
         if not tasks:
             raise ValueError("a tasks part holds at least one task")
         return self.add_tasks_text(_canonical(list(tasks)), len(tasks), tasks[0]["number"], tasks[-1]["number"])
 
-    def add_tasks_text(self, text: bytes, count: int, first: str, last: str) -> bytes:
+    def add_tasks_text(self, text: bytes, count: int, first: str, last: str, *,
+                       again: Callable[[], bytes] | None = None) -> bytes:
         """:meth:`add_tasks` of a part its writer serialised itself: ``text`` is the canonical JSON
-        of its ``count`` task entries, numbered ``first`` to ``last``."""
+        of its ``count`` task entries, numbered ``first`` to ``last``.
+
+        With ``again`` (which gives ``text`` once more), the part may come before the last
+        stratum: the whole record's hash covers it once the strata are done, through ``again``,
+        so that the caller need not hold the text itself until then (the draw keeps it compressed)."""
         if not count:
             raise ValueError("a tasks part holds at least one task")
-        self._open_tasks()
-        self._whole.update(_tasks_piece(len(self.tasks), text))
+        if again is not None and not self._tasks_open:
+            self._held.append(again)
+        else:
+            self._open_tasks()
+            self._whole.update(_tasks_piece(len(self.tasks), text))
         self.tasks.append(_tasks_descriptor(len(self.tasks) + 1, count, first, last, text))
         return text
 

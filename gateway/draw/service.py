@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -446,11 +447,13 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
 
 @dataclass(frozen=True)
 class _FrozenStratum:
-    """One frozen stratum as the run draws it, with its population's hash and its key-inspection targets."""
+    """One frozen stratum as the run draws it, with its population's hash, its key-inspection
+    targets and its row as stored (compressed), which the record's parts unpack again."""
 
     stratum: Stratum
     population_sha256: str
     key_targets: Sequence[str]
+    packed: Any
 
 
 class _PopulationChain:
@@ -492,15 +495,20 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
             row = pending.popleft().result().pop()
         if position + ahead < len(strata_meta):
             pending.append(read(position + ahead))
-        body = gzip.decompress(row.population_gzip)
-        population = orjson.loads(body)
-        stratum = Stratum(row.key, row.matter, Decimal(row.ratio), population, row.risk_class)
+        stratum, body, key_targets = _unpacked(row)
         digest = chain.add(stratum.key, ratio_text(stratum.ratio), body)
-        # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
-        key_targets = (stratum.population if row.key_targets_gzip is None
-                       else orjson.loads(gzip.decompress(row.key_targets_gzip)))
-        del row, population, body
-        yield _FrozenStratum(stratum, digest, key_targets)
+        del body
+        yield _FrozenStratum(stratum, digest, key_targets, row)
+
+
+def _unpacked(row) -> tuple[Stratum, bytes, Sequence[str]]:
+    """A frozen stratum's row unpacked: the stratum, its population's stored text and its key targets."""
+    body = gzip.decompress(row.population_gzip)
+    stratum = Stratum(row.key, row.matter, Decimal(row.ratio), orjson.loads(body), row.risk_class)
+    # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
+    key_targets = (stratum.population if row.key_targets_gzip is None
+                   else orjson.loads(gzip.decompress(row.key_targets_gzip)))
+    return stratum, body, key_targets
 
 
 def _read_packed(connection, draw_id: int, position: int) -> list:
@@ -528,17 +536,16 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     # reserved while the strata are drawn.
     reserved = worker.submit(_reserve_ids, sum(sample_size(m["ratio"], m["size"]) for m in inputs.strata))
     lookups: list[Future] = []
-    writer = _StrataWriter(inputs, worker, draw_id)
+    strata = _StrataWriter(inputs, worker, draw_id)
     drawn = Drawn(inputs.seed)
     chain = _PopulationChain()
     for frozen in _frozen_strata(worker, draw_id, inputs.strata, chain):
         selected = drawn.select(frozen.stratum, frozen.key_targets)
-        writer.add(frozen, selected)
-        # After its record parts (which the worker's backlog waits for), each stratum's drawn
-        # targets are looked up while the next strata are drawn, by index: a scan of the whole
-        # targets table per stratum would cost more than the one lookup of all of them at the
-        # end, but that one kept the run waiting.
+        # Each stratum's drawn targets are looked up while the next strata are drawn, by index: a
+        # scan of the whole targets table per stratum would cost more than the one lookup of all
+        # of them at the end, but that one kept the run waiting.
         lookups.append(worker.lookup_ids(selected, probe=True))
+        strata.hold(frozen.packed, frozen.population_sha256, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
     timing.lap("select")
@@ -546,16 +553,16 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     with timing.waiting("select"):
         target_ids = [lookup.result() for lookup in lookups]
     del lookups
-    tasks = _TasksWriter(inputs, worker, draw_id, writer.parts, now)
+    tasks = _TasksWriter(inputs, worker, draw_id, strata, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
     exclusions = worker.submit(_read_exclusions, draw_id)
     timing.lap("record")
-    writer.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
+    strata.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
     timing.lap("database")
-    for number, sha256, text in writer.parts.add_exclusions():
+    for number, sha256, text in strata.parts.add_exclusions():
         _store_part(worker, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
-    index, whole_sha256 = writer.parts.finish()
+    index, whole_sha256 = strata.parts.finish()
     outcome = {
         "record_gzip": pack_record(index),
         "record_sha256": whole_sha256,
@@ -600,11 +607,16 @@ class _TasksWriter:
     """The tasks a record part at a time (:data:`TASKS_PER_PART`, in ticket order): their rows,
     teams (matched on from the previous part's loads), members and the record's tasks part, handed
     to the database worker and released before the next part, so that only the drawn targets' tags
-    are held for the whole run. ``conflicts`` is then the declared conflicts with drawn targets."""
+    are held for the whole run. ``conflicts`` is then the declared conflicts with drawn targets.
 
-    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, parts: RecordParts,
+    While the database writes a part's tasks and members, the strata's record parts are written
+    (``strata``): the selection before leaves the database idle, and the tasks can start only
+    once every stratum is drawn (their numbers follow the tickets of all the drawn targets)."""
+
+    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, strata: "_StrataWriter",
                  now: datetime) -> None:
-        self.inputs, self.worker, self.draw_id, self.parts, self.now = inputs, worker, draw_id, parts, now
+        self.inputs, self.worker, self.draw_id, self.now = inputs, worker, draw_id, now
+        self.strata, self.parts = strata, strata.parts
         self.conflicts: list[tuple[str, str]] = []
 
     def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
@@ -628,18 +640,26 @@ class _TasksWriter:
             chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
-            worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, self.now))
+            members = worker.insert("task_members", MEMBER_COLUMNS,
+                                    _member_rows(task_rows, teams, inputs.inspectors, self.now))
             requests.add(chunk_requests)
             timing.lap("teams")
-            text = self.parts.add_tasks_text(entries_of(task_rows, chunk, teams), len(chunk), task_rows[0][1],
-                                             task_rows[-1][1])
+            text = entries_of(task_rows, chunk, teams)
+            packed = pack_record(text)
+            # Before the last stratum's parts, the whole record's hash takes this part later, from its stored form.
+            self.parts.add_tasks_text(text, len(chunk), task_rows[0][1], task_rows[-1][1],
+                                      again=None if self.strata.done else partial(gzip.decompress, packed))
             descriptor = self.parts.tasks[-1]
-            _store_part(worker, self.draw_id, record_parts.TASKS, descriptor["part"], descriptor["sha256"], text)
+            _store_part(worker, self.draw_id, record_parts.TASKS, descriptor["part"], descriptor["sha256"], text,
+                        packed)
             start += len(chunk)
-            del chunk, task_rows, chunk_requests, teams, text
+            del chunk, task_rows, chunk_requests, teams, text, packed
+            timing.lap("record")
+            self.strata.write_until(members)
             with timing.waiting("record"):
                 worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
+        self.strata.write_until(None)
         # The ledger's counts in one job, the last: one insert of the additions, in key order.
         worker.submit(ledger_counts.add_drawn_json, facts.year, self.draw_id, b"[" + b",".join(counted) + b"]")
         self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
@@ -647,8 +667,9 @@ class _TasksWriter:
 
 
 class _StrataWriter:
-    """Writes each stratum's record part as soon as the stratum is drawn, so that only the strata
-    not yet drawn hold their lists."""
+    """The strata's record parts, each written from the stratum's stored row (compressed, held
+    since it was drawn) and released: :meth:`write_until` writes them while the database is busy
+    with the tasks."""
 
     def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
         fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
@@ -657,21 +678,34 @@ class _StrataWriter:
         fields.update(inputs.extras)
         self.parts = RecordParts(fields)
         self.worker, self.draw_id = worker, draw_id
+        self._held: deque[tuple[Any, str, Sequence[str]]] = deque()
 
-    def add(self, frozen: _FrozenStratum, selected: Sequence[str]) -> None:
-        stratum = frozen.stratum
+    def hold(self, packed: Any, population_sha256: str, selected: Sequence[str]) -> None:
+        """Keep a drawn stratum's stored row, its population's hash and its selection, in stratum order."""
+        self._held.append((packed, population_sha256, selected))
+
+    @property
+    def done(self) -> bool:
+        return not self._held
+
+    def write_until(self, job: Future | None) -> None:
+        """Write the next strata's parts, one stratum at a time, until the database has done ``job``
+        (None: all of them)."""
+        while self._held and not (job is not None and job.done()):
+            self._write(*self._held.popleft())
+            timing.lap("strata")
+
+    def _write(self, packed: Any, population_sha256: str, selected: Sequence[str]) -> None:
+        stratum, _, key_targets = _unpacked(packed)
+        del packed
         # record.stratum_entry's fields, the sequences as they are (the JSON is the same, no copies).
         entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
                  "ratio": ratio_text(stratum.ratio), "population": stratum.population,
-                 "population_sha256": frozen.population_sha256, "sample_size": len(selected), "selected": selected,
-                 "key_targets": frozen.key_targets}
+                 "population_sha256": population_sha256, "sample_size": len(selected), "selected": selected,
+                 "key_targets": key_targets}
         for number, sha256, text in self.parts.add_stratum(entry):
             _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
             del text
-            # The next stratum's read, the previous stratum's lookup and two parts at most wait
-            # for the database.
-            with timing.waiting("select"):
-                self.worker.backlog(5)
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
@@ -740,9 +774,11 @@ def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[Poo
     return rows
 
 
-def _store_part(worker: bulk.Worker, draw_id: int, kind: str, number: int, sha256: str, text: bytes) -> None:
-    """Have the worker insert one record part, compressed here (the worker's queue is the run's bottleneck)."""
-    worker.submit(record_parts.store_part, record_parts.part_row(draw_id, kind, number, sha256, text))
+def _store_part(worker: bulk.Worker, draw_id: int, kind: str, number: int, sha256: str, text: bytes,
+                packed: bytes | None = None) -> None:
+    """Have the worker insert one record part, compressed here (the worker's queue is the run's
+    bottleneck) unless ``packed`` already."""
+    worker.submit(record_parts.store_part, record_parts.part_row(draw_id, kind, number, sha256, text, packed))
 
 
 def _store_outcome(connection, draw_id: int, outcome: dict[str, Any]) -> None:

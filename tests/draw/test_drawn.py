@@ -78,3 +78,45 @@ def test_a_tasks_part_is_written_as_the_canonical_json_of_its_task_entries():
     assert one.tasks == other.tasks and one.finish() == other.finish()
     with pytest.raises(ValueError):
         _TaskEntries(inspectors, "410822-draw-3", key)(rows, targets, teams[::-1])
+
+
+def test_tasks_parts_taken_before_the_last_stratum_make_the_same_record():
+    # The run writes the strata's parts while the database writes the first tasks: a tasks part
+    # handed in before the last stratum joins the whole record's hash afterwards, read again.
+    import hashlib
+
+    from gateway.draw.record_v2 import RecordParts, whole_record_text
+
+    population = [f"91410822MA{n:08d}" for n in range(7)]
+    strata = [{"key": f"S{n}", "matter": "SCJG-01", "risk_class": "", "ratio": "0.5",
+               "population": population[n:], "population_sha256": "0" * 64, "sample_size": 1,
+               "selected": [population[n]], "key_targets": []} for n in range(3)]
+    tasks = [f'[{{"number":"{n}"}}]'.encode() for n in range(3)]
+    in_order = RecordParts({"title": "x"})
+    stratum_texts = [text for entry in strata for _, _, text in in_order.add_stratum(entry, chunk=3)]
+    for n, text in enumerate(tasks):
+        in_order.add_tasks_text(text, 1, str(n), str(n))
+
+    early, read_again = RecordParts({"title": "x"}), []
+
+    def again(text):
+        def read():
+            read_again.append(text)
+            return text
+        return read
+
+    early.add_tasks_text(tasks[0], 1, "0", "0", again=again(tasks[0]))
+    first = [t for _, _, t in early.add_stratum(strata[0], chunk=3)]
+    assert len(first) == 3 and first == stratum_texts[:3]  # seven members, in chunks of three
+    early.add_tasks_text(tasks[1], 1, "1", "1", again=again(tasks[1]))
+    for entry in strata[1:]:
+        list(early.add_stratum(entry, chunk=3))
+    assert read_again == []
+    early.add_tasks_text(tasks[2], 1, "2", "2")  # the strata are done: taken at once
+    assert read_again == tasks[:2]
+    with pytest.raises(ValueError):
+        list(early.add_stratum(strata[0]))
+    index, whole = early.finish()
+    assert (early.strata, early.tasks) == (in_order.strata, in_order.tasks)
+    assert (index, whole) == in_order.finish()
+    assert whole == hashlib.sha256(whole_record_text(index, stratum_texts, tasks)).hexdigest()
