@@ -71,6 +71,11 @@ class Drawn:
         self.strata.append(DrawnStratum(stratum.key, stratum.matter, len(selected), flags))
         return selected
 
+    def sort(self) -> None:
+        """Put the tags in draw order now, ahead of :meth:`targets` (the run does it while the
+        last strata's targets are looked up)."""
+        self._tags.sort()
+
     @property
     def count(self) -> int:
         """Drawn targets counted once per stratum (an upper bound of the tasks)."""
@@ -81,7 +86,7 @@ class Drawn:
         stratum keys in the order of the strata, without repeats. ``target_ids[p]`` holds the ids
         of stratum ``p``'s selection, in its order. The tags are released as they are read."""
         tags, self._tags = self._tags, []
-        tags.sort()
+        tags.sort()  # a pass, if sort() came first
         keys = [s.key for s in self.strata]
         matters_of = [s.matter for s in self.strata]
         flags_of = [s.key_flags for s in self.strata]

@@ -548,6 +548,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         strata.hold(frozen.packed, frozen.population_sha256, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
+    drawn.sort()  # while the last strata's targets are looked up
     timing.lap("select")
 
     with timing.waiting("select"):
