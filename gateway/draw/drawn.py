@@ -76,6 +76,14 @@ class Drawn:
         last strata's targets are looked up)."""
         self._tags.sort()
 
+    def joint(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each joint target's credit code and matters (in the order of the strata, without
+        repeats), in ticket order, as :meth:`targets` will give them, without their ids."""
+        self.sort()
+        matters_of = [s.matter for s in self.strata]
+        for entry, group in groupby(self._tags, key=lambda tag: tag[:-2]):
+            yield entry[TICKET_DIGITS:], tuple(dict.fromkeys(matters_of[ord(tag[-1])] for tag in group))
+
     @property
     def count(self) -> int:
         """Drawn targets counted once per stratum (an upper bound of the tasks)."""

@@ -548,13 +548,15 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         strata.hold(frozen.packed, frozen.population_sha256, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
-    drawn.sort()  # while the last strata's targets are looked up
+    tasks = _TasksWriter(inputs, worker, draw_id, strata, now)
+    # While the last strata's targets are looked up, the writer, idle until the tasks start,
+    # counts them in the ledger.
+    tasks.count_in_ledger(drawn.joint())
     timing.lap("select")
 
     with timing.waiting("select"):
         target_ids = [lookup.result() for lookup in lookups]
     del lookups
-    tasks = _TasksWriter(inputs, worker, draw_id, strata, now)
     requests = tasks.write(drawn.targets(target_ids), reserved.result(), settings)
     del target_ids
     exclusions = worker.submit(_read_exclusions, draw_id)
@@ -619,6 +621,14 @@ class _TasksWriter:
         self.inputs, self.worker, self.draw_id, self.now = inputs, worker, draw_id, now
         self.strata, self.parts = strata, strata.parts
         self.conflicts: list[tuple[str, str]] = []
+        self.rows_of = _TaskRows(inputs.facts, draw_id, inputs.info, now)
+
+    def count_in_ledger(self, joint: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        """Have the database count the tasks in the ledger, given each drawn target's credit code
+        and matters: one insert of the additions, in key order (:func:`ledger_counts.add_drawn_json`)."""
+        leads = self.rows_of.leads
+        self.worker.submit(ledger_counts.add_drawn_json, self.inputs.facts.year, self.draw_id,
+                           ledger_counts.drawn_json((uscc, leads(matters)) for uscc, matters in joint))
 
     def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info
@@ -628,16 +638,14 @@ class _TasksWriter:
         conflicted = {uscc for _, uscc in all_conflicts}
         drawn_conflicted: set[str] = set()
         needs = _Cached(lambda matters: required_departments(facts, matters, info))
-        rows_of = _TaskRows(facts, self.draw_id, info, self.now)
+        rows_of = self.rows_of
         entries_of = _TaskEntries(inputs.inspectors, inputs.public_id, settings.secret_key.encode("utf-8"))
         requests = _Requests()
-        counted: list[bytes] = []  # the tasks' (credit code, lead department) pairs, as JSON
         start = 0
         while chunk := list(islice(targets, TASKS_PER_PART)):
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-            counted.append(ledger_counts.drawn_json((d.target.uscc, row[5]) for row, d in zip(task_rows, chunk))[1:-1])
             chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
@@ -661,8 +669,6 @@ class _TasksWriter:
                 worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
         self.strata.write_until(None)
-        # The ledger's counts in one job, the last: one insert of the additions, in key order.
-        worker.submit(ledger_counts.add_drawn_json, facts.year, self.draw_id, b"[" + b",".join(counted) + b"]")
         self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
         return requests
 

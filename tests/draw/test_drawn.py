@@ -123,3 +123,14 @@ def test_tasks_parts_taken_before_the_last_stratum_make_the_same_record():
     assert (early.strata, early.tasks) == (in_order.strata, in_order.tasks)
     assert (index, whole) == in_order.finish()
     assert whole == hashlib.sha256(whole_record_text(index, stratum_texts, tasks)).hexdigest()
+
+
+@settings(max_examples=30, deadline=None)
+@given(specs=stratum_specs, seed=strategies.SEEDS)
+def test_the_joint_targets_without_their_ids_come_in_the_same_order_with_the_same_matters(specs, seed):
+    strata = [Stratum(f"{m}:{r or 'key'}", m, ratio, pop, r) for m, r, ratio, pop in specs]
+    drawn = Drawn(seed)
+    selected = [drawn.select(stratum, ()) for stratum in strata]
+    joint = list(drawn.joint())
+    targets = list(drawn.targets([list(range(len(chosen))) for chosen in selected]))
+    assert joint == [(d.target.uscc, d.target.matters) for d in targets]
