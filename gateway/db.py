@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -14,6 +15,8 @@ from sqlalchemy import MetaData, Select, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
 
 # A pooled PostgreSQL connection idle for longer than this is checked (SELECT 1) before it is used
 # again, and replaced, with every connection pooled before it, if the server dropped it.
@@ -125,6 +128,27 @@ def unpooled(engine: Engine) -> Engine:
     if found is None:
         found = _unpooled[engine] = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
     return found
+
+
+def read_beside(session: Session, job: Callable[[Session], T]) -> Callable[[], T]:
+    """Run ``job``, a read of committed rows that takes no lock, on a connection of its own (made
+    outside the pool: :func:`unpooled`) in a thread, so that it runs while ``session`` goes on;
+    return a function that waits for its result. Where the session is bound to a connection
+    rather than an engine, or on SQLite (one writer, whose transaction a second connection would
+    wait behind), ``job`` runs at once on ``session``."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        value = job(session)
+        return lambda: value
+
+    def read() -> T:
+        with unpooled(bind).connect() as connection, Session(bind=connection) as apart:
+            return job(apart)
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-beside")
+    future = executor.submit(read)
+    executor.shutdown(wait=False)  # the thread ends with the job
+    return future.result
 
 
 def _ping_after_idle(engine: Engine) -> None:

@@ -80,9 +80,9 @@ class Drawn:
         """Each joint target's credit code and matters (in the order of the strata, without
         repeats), in ticket order, as :meth:`targets` will give them, without their ids."""
         self.sort()
-        matters_of = [s.matter for s in self.strata]
-        for entry, group in groupby(self._tags, key=lambda tag: tag[:-2]):
-            yield entry[TICKET_DIGITS:], tuple(dict.fromkeys(matters_of[ord(tag[-1])] for tag in group))
+        combinations = _Combinations(self.strata)
+        for entry, group in groupby(self._tags, key=_entry_of):
+            yield entry[TICKET_DIGITS:], combinations[tuple([ord(tag[-1]) for tag in group])][0]
 
     @property
     def count(self) -> int:
@@ -95,18 +95,34 @@ class Drawn:
         of stratum ``p``'s selection, in its order. The tags are released as they are read."""
         tags, self._tags = self._tags, []
         tags.sort()  # a pass, if sort() came first
-        keys = [s.key for s in self.strata]
-        matters_of = [s.matter for s in self.strata]
+        combinations = _Combinations(self.strata)
         flags_of = [s.key_flags for s in self.strata]
         seen = [0] * len(self.strata)
-        for entry, group in groupby(tags, key=lambda tag: tag[:-2]):
-            positions = [ord(tag[-1]) for tag in group]
+        for entry, group in groupby(tags, key=_entry_of):
+            positions = tuple([ord(tag[-1]) for tag in group])
             key = False
             for p in positions:
                 key = key or flags_of[p][seen[p]] == 1
                 seen[p] += 1
             first = positions[0]
-            target_id = target_ids[first][seen[first] - 1]
-            matters = tuple(dict.fromkeys(matters_of[p] for p in positions))
-            yield DrawnTarget(JointTarget(entry[TICKET_DIGITS:], ticket_from_key(entry[:TICKET_DIGITS]), matters,
-                                          tuple(keys[p] for p in positions)), target_id, key)
+            yield DrawnTarget(JointTarget(entry[TICKET_DIGITS:], ticket_from_key(entry[:TICKET_DIGITS]),
+                                          *combinations[positions]), target_ids[first][seen[first] - 1], key)
+
+
+_entry_of = operator.itemgetter(slice(None, -2))
+"""A tag's entry: its ticket key and credit code, without the stratum's mark."""
+
+
+class _Combinations(dict):
+    """The matters and stratum keys (in the order of the strata, without repeats) of each
+    combination of strata that drew one target, worked out once per combination."""
+
+    def __init__(self, strata: Sequence[DrawnStratum]) -> None:
+        super().__init__()
+        self.matters = [s.matter for s in strata]
+        self.keys = [s.key for s in strata]
+
+    def __missing__(self, positions: tuple[int, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        value = self[positions] = (tuple(dict.fromkeys(self.matters[p] for p in positions)),
+                                   tuple(self.keys[p] for p in positions))
+        return value

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from gateway.db import read_beside
 from gateway.directory.models import RISK_CLASSES, Department, MatterVersion, Target
 from gateway.directory.queries import contains, has_licence
 from gateway.draw import timing
@@ -417,7 +418,12 @@ class PopulationStream:
     extra: dict[tuple[str, str], list[str]]
     exclusions: list[Exclusion]
     stats: dict[str, Any]
-    caps: dict[str, Any] | None
+    caps_read: Callable[[], dict[str, Any] | None]
+
+    @property
+    def caps(self) -> dict[str, Any] | None:
+        """The record's caps section (None without caps), waited for: it is read beside the strata."""
+        return self.caps_read()
 
     def strata(self) -> Iterator[tuple[Stratum, Sequence[str]]]:
         """(stratum, its key-inspection targets) in record order, each built when asked for (a key
@@ -491,8 +497,10 @@ def stream_population(session: Session, plan: Plan, matters: list[PlanMatterInfo
     exclusions.sort(key=lambda e: (e.uscc, e.matter or "", e.reason))
     stats = {"candidates": sum(count for _, count, _ in groups),
              "exclusions": dict(Counter(e.reason for e in exclusions))}
-    caps = caps_section(rules.published, excluded_counts(session, rules.published, exclusions), exclusions)
-    timing.lap("ledger")  # the caps section: the counts of the targets the caps excluded
+    # The caps section: the counts of the targets the caps excluded, read while the strata are built.
+    published, capped = rules.published, [e for e in exclusions if e.reason == CAPS_REASON]
+    caps = read_beside(session, lambda apart: caps_section(published, excluded_counts(apart, published, capped), capped))
+    timing.lap("ledger")
     del rules
     return PopulationStream(plan, matters, key_rule, groups, sources, extra, exclusions, stats, caps)
 

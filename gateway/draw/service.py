@@ -628,7 +628,7 @@ class _TasksWriter:
         and matters: one insert of the additions, in key order (:func:`ledger_counts.add_drawn_json`)."""
         leads = self.rows_of.leads
         self.worker.submit(ledger_counts.add_drawn_json, self.inputs.facts.year, self.draw_id,
-                           ledger_counts.drawn_json((uscc, leads(matters)) for uscc, matters in joint))
+                           ledger_counts.drawn_json((uscc, leads[matters]) for uscc, matters in joint))
 
     def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info
@@ -646,7 +646,7 @@ class _TasksWriter:
             # The tasks go in while the teams are matched, the members while the record part is built.
             task_rows = rows_of(chunk, task_ids[start:start + TASKS_PER_PART], start + 1)
             worker.insert("tasks", TASK_COLUMNS, task_rows, sort_by="target_id")
-            chunk_requests = [TeamRequest(d.target.uscc, needs(d.target.matters)) for d in chunk]
+            chunk_requests = [TeamRequest(d.target.uscc, needs[d.target.matters]) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
             members = worker.insert("task_members", MEMBER_COLUMNS,
@@ -732,8 +732,8 @@ class _TaskRows:
         facts, leads, matter_json = self.facts, self.leads, self.matter_json
         draw_id, now = self.draw_id, self.now
         return [
-            (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, d.target_id, leads(d.target.matters),
-             matter_json(d.target.matters), d.key, facts.window_start, facts.window_end, "assigned", now)
+            (task_id, f"{facts.number}-{n:04d}", facts.id, draw_id, d.target_id, leads[d.target.matters],
+             matter_json[d.target.matters], d.key, facts.window_start, facts.window_end, "assigned", now)
             for n, task_id, d in zip(range(first, first + len(targets)), task_ids, targets)
         ]
 
@@ -750,7 +750,8 @@ class _TaskEntries:
         self.matters = _Cached(lambda matters: canonical_bytes(list(matters)))
 
     def __call__(self, task_rows: list[tuple], targets: list[DrawnTarget], teams: list[Team]) -> bytes:
-        inspector, matters, dumps = self.inspector, self.matters, canonical_bytes
+        # orjson.dumps of a string is its canonical JSON (no keys to sort): one call in C.
+        inspector, matters, dumps = self.inspector, self.matters, orjson.dumps
         pieces = []
         for row, d, team in zip(task_rows, targets, teams):
             target = d.target
@@ -759,7 +760,7 @@ class _TaskEntries:
             pieces.append(b"".join((
                 b'{"inspectors":[', b",".join([inspector[m] for m in team.members]),
                 b'],"key_inspection":', b"true" if row[7] else b"false",
-                b',"matters":', matters(target.matters), b',"number":', dumps(row[1]),
+                b',"matters":', matters[target.matters], b',"number":', dumps(row[1]),
                 b',"ticket":', dumps(target.ticket), b',"uscc":', dumps(target.uscc), b"}")))
         return b"[" + b",".join(pieces) + b"]"
 
@@ -807,18 +808,17 @@ class PlanFacts:
     window_end: date
 
 
-class _Cached:
-    """Memoise a function of a target's matters (few distinct combinations)."""
+class _Cached(dict):
+    """A function of a target's matters (a tuple; few distinct combinations), memoised: read as
+    ``cached[matters]``, a dictionary lookup in C for all but the first of each combination."""
 
     def __init__(self, func) -> None:
+        super().__init__()
         self.func = func
-        self.known: dict[tuple[str, ...], Any] = {}
 
-    def __call__(self, matters) -> Any:
-        key = tuple(matters)
-        if key not in self.known:
-            self.known[key] = self.func(key)
-        return self.known[key]
+    def __missing__(self, matters: tuple[str, ...]) -> Any:
+        value = self[matters] = self.func(matters)
+        return value
 
 
 def plan_record(plan: Plan, matters: list[PlanMatterInfo]) -> dict[str, Any]:
