@@ -18,9 +18,12 @@ the table's name, ``lookups``: the drawn targets' ids, ``store_part``: the recor
 ``add_drawn_json``: the ledger's counts of the drawn targets), and the freeze plus that busy time
 against the floor: however fast the draw computes, its run lasts at least as long as its database
 worker is busy. On PostgreSQL the frozen strata's reads and the lookups run on a connection of
-their own, beside the writes; they are printed apart and not counted in that bound. It also prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the
-targets the caps excluded, for the record; the population query itself joins the targets at a cap
-from the maintained counts, never one per target), and of the record
+their own, beside the writes; they are printed apart and not counted in that bound. It also
+prints the freeze's stages, among them the ledger's share (``ledger``: the counts of the targets
+the caps excluded, for the record; the population query itself joins the targets at a cap from the
+maintained counts, never one per target; on PostgreSQL those counts are read beside the strata's
+building, so what shows is only the time to hand them over, and any wait for them falls in
+``freeze_record``), and of the record
 (``shuangsui.draw/2``) the whole size, the index's and the largest parts' sizes, and the time and
 peak memory of ``docs/verify_draw.py`` (standard library) on the whole record, streamed.
 
