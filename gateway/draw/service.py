@@ -626,9 +626,12 @@ class _TasksWriter:
     def count_in_ledger(self, joint: Iterable[tuple[str, tuple[str, ...]]]) -> None:
         """Have the database count the tasks in the ledger, given each drawn target's credit code
         and matters: one insert of the additions, in key order (:func:`ledger_counts.add_drawn_json`)."""
-        leads = self.rows_of.leads
+        leads, pairs, pieces = self.rows_of.leads, iter(joint), []
+        # A part at a time: a province's 700,000 pairs as Python lists took 130 MB at once.
+        while chunk := [(uscc, leads[matters]) for uscc, matters in islice(pairs, TASKS_PER_PART)]:
+            pieces.append(ledger_counts.drawn_json(chunk)[1:-1])
         self.worker.submit(ledger_counts.add_drawn_json, self.inputs.facts.year, self.draw_id,
-                           ledger_counts.drawn_json((uscc, leads[matters]) for uscc, matters in joint))
+                           b"[" + b",".join(pieces) + b"]")
 
     def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info

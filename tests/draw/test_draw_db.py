@@ -1,6 +1,7 @@
 """The draw on a real database (SQLite and PostgreSQL): stages, exclusions, teams, tasks, record."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from datetime import date
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from gateway.api.errors import status_of
 from gateway.directory.models import Inspector, Target
 from gateway.draw import frozen as frozen_strata
+from gateway.draw import parts
 from gateway.draw import service as draws
 from gateway.draw.commitment import commitment_problems
 from gateway.draw.models import Draw
@@ -19,6 +21,7 @@ from gateway.draw.record import record_problems
 from gateway.draw.verify import verify_record
 from gateway.errors import DomainError
 from gateway.higher_level.models import HigherLevelInspection
+from gateway.ledger.counts import ADDITIONS
 from gateway.security.audit import AuditEntry, verify_chain
 from gateway.security.principal import Principal
 from gateway.sync.models import OutboxRecord
@@ -312,3 +315,23 @@ def test_drafts_and_superseded_plans_are_not_drawn(gateway, directory):
     with pytest.raises(DomainError) as caught, gateway.write() as session:
         draws.freeze(session, COUNTY, draft.id)
     assert caught.value.code == "plan_not_published"
+
+
+def test_a_draw_in_many_tasks_parts_hashes_its_whole_record_and_counts_every_task(gateway, directory, monkeypatch):
+    # Tasks parts of three: the first part's text is handed in before the strata's parts are
+    # written (it joins the whole record's hash afterwards), and the ledger's additions are built
+    # a part at a time.
+    monkeypatch.setattr(draws, "TASKS_PER_PART", 3)
+    draw_id = complete_draw(gateway, published_plan(gateway))
+    with gateway.read() as session:
+        draw = draws.get_draw(session, draw_id)
+        whole = b"".join(parts.whole_record_stream(session, draw))
+        assert hashlib.sha256(whole).hexdigest() == draw.record_sha256
+        index = parts.index(draw)
+        tasks = session.execute(select(Target.uscc, Task.lead_department).join(Target, Target.id == Task.target_id)
+                                .where(Task.draw_id == draw_id)).all()
+        added = session.execute(select(ADDITIONS.c.uscc, ADDITIONS.c.department_code, ADDITIONS.c.n)
+                                .where(ADDITIONS.c.draw_id == draw_id)).all()
+    assert len(index["parts"]["tasks"]) == math.ceil(len(tasks) / 3) > 2
+    assert sorted(added) == sorted((uscc, department, 1) for uscc, department in tasks)
+    assert verify_record(json.loads(whole)).ok
