@@ -483,7 +483,8 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
     """The frozen strata, one at a time, hashed into ``chain``: the worker reads the next one's
     compressed row while this one is drawn (where it reads apart from its writes, every row at
     once, ahead of the lookups that follow in the same queue), and it is unpacked only when its
-    turn comes, so that one population is held (and its text only until it is hashed)."""
+    turn comes, so that one population is held (and its text only until it is hashed). Each comes
+    with its compressed row, which the record's parts unpack again (:class:`_StrataWriter`)."""
     def read(position: int) -> Future:
         return worker.read(_read_packed, draw_id, strata_meta[position]["position"])
 
