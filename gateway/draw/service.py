@@ -689,11 +689,17 @@ class _StrataWriter:
         fields.update(inputs.extras)
         self.parts = RecordParts(fields)
         self.worker, self.draw_id = worker, draw_id
-        self._held: deque[tuple[Any, str, Sequence[str]]] = deque()
+        self._held: deque[tuple[Any, str, bytes]] = deque()
+        self._reading: dict[int, Future] = {}
 
     def hold(self, packed: Any, population_sha256: str, selected: Sequence[str]) -> None:
-        """Keep a drawn stratum's stored row, its population's hash and its selection, in stratum order."""
-        self._held.append((packed, population_sha256, selected))
+        """Keep a drawn stratum's stored row, its population's hash and its selection, in stratum
+        order. The selection is kept as its JSON: at 10M, some 770,000 codes as Python strings in
+        tuples took about 58 MB until the strata's parts were written, as text 16 MB. Where the
+        worker reads apart from its writes, only the row's position is kept, and the row is read
+        again when its parts are written (the compressed rows of 10M targets are some 66 MB)."""
+        kept = packed.position if self.worker.reads_apart else packed
+        self._held.append((kept, population_sha256, orjson.dumps(selected)))
 
     @property
     def done(self) -> bool:
@@ -706,9 +712,22 @@ class _StrataWriter:
             self._write(*self._held.popleft())
             timing.lap("strata")
 
-    def _write(self, packed: Any, population_sha256: str, selected: Sequence[str]) -> None:
+    def _row(self, kept: Any) -> Any:
+        """The stored row of a held stratum, read again if only its position was kept (the next
+        held stratum's is then asked for, so that it is read while this one is written)."""
+        if not isinstance(kept, int):
+            return kept
+        reading = self._reading.pop(kept, None) or self.worker.read(_read_packed, self.draw_id, kept)
+        if self._held and self._held[0][0] not in self._reading:
+            position = self._held[0][0]
+            self._reading[position] = self.worker.read(_read_packed, self.draw_id, position)
+        return reading.result().pop()
+
+    def _write(self, kept: Any, population_sha256: str, selected_json: bytes) -> None:
+        packed = self._row(kept)
         stratum, _, key_targets = _unpacked(packed)
-        del packed
+        selected = orjson.loads(selected_json)
+        del packed, selected_json
         # record.stratum_entry's fields, the sequences as they are (the JSON is the same, no copies).
         entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
                  "ratio": ratio_text(stratum.ratio), "population": stratum.population,
