@@ -95,8 +95,8 @@ def measure_draw(label: str, url: str, folder: Path) -> None:
           f"draw {drawn['select']:.2f} s (+ {drawn['select_wait']:.2f} s waiting for the database: the drawn "
           f"targets' lookup, the frozen strata's reads), task rows and teams "
           f"{drawn['teams']:.2f} s, record {drawn['record']:.2f} s (+ {drawn['record_wait']:.2f} s waiting) "
-          f"({drawn['record_mb']:.1f} MB), the strata's record parts {drawn.get('strata', 0.0):.2f} s (written "
-          f"while the database writes the tasks), then waiting for the database {drawn['database']:.2f} s "
+          f"({drawn['record_mb']:.1f} MB; the strata's parts are made in the draw stage from the frozen text), "
+          f"then waiting for the database {drawn['database']:.2f} s "
           f"({drawn['tasks_created']:,} tasks; the database writes them while the teams and the record are computed; "
           f"foreign keys checked {drawn['key_checks']})")
     print(f"{label}: whole {whole:.2f} s, floor {floor['seconds']:.2f} s ({floor['tickets']:,} tickets), "

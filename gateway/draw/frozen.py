@@ -4,14 +4,17 @@ The freeze writes each stratum as soon as it is hashed (:func:`FrozenWriter.add`
 superseding of a seeded draw and every other reader go through :func:`entries` or
 :func:`strata`, which read one stratum at a time, so that no more than one population (the run:
 two, the next one prefetched) is held at once. A population is stored as its canonical JSON
-(sorted USCCs), exactly the bytes that ``population_sha256`` hashes, gzip-compressed.
+(sorted USCCs), exactly the bytes that ``population_sha256`` hashes, gzip-compressed a record
+chunk at a time (:func:`pack_population`).
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import operator
+import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +22,7 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gateway.draw import record_v2
 from gateway.draw.models import DrawFrozenStratum
 from gateway.draw.record import ratio_text
 from gateway.draw.record_v2 import _canonical as canonical_bytes
@@ -31,6 +35,82 @@ META_COLUMNS = (DrawFrozenStratum.position, DrawFrozenStratum.key, DrawFrozenStr
 
 def pack(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=1, mtime=0)
+
+
+_OPEN, _COMMA, _CLOSE = pack(b"["), pack(b","), pack(b"]")
+
+
+def pack_population(population: Sequence[str]) -> tuple[bytes, bytes]:
+    """A sorted population's canonical JSON and its stored form: a gzip member of each record
+    chunk's members (:func:`gateway.draw.record_v2.stratum_parts`, without the brackets), between
+    members of ``[``, ``,`` and ``]``. Gzip members one after another are one gzip stream of their
+    texts joined, so the stored form decompresses to the canonical JSON, and the run copies a
+    chunk's member into the record's part as it is, compressing only the text around it
+    (:func:`unpack_population`)."""
+    size = record_v2.STRATUM_CHUNK
+    texts = [canonical_bytes(population[start:start + size])[1:-1] for start in range(0, max(len(population), 1), size)]
+    packed = [_OPEN]
+    for text in texts:
+        packed += [pack(text), _COMMA]
+    packed[-1] = _CLOSE
+    return b"[" + b",".join(texts) + b"]", b"".join(packed)
+
+
+@dataclass(frozen=True)
+class StoredPopulation:
+    """A frozen population unpacked: its canonical JSON ``text``, its list, and per record chunk
+    (a range of members) where its members' text is in ``text`` and its gzip member in the stored
+    form. ``chunks`` is empty when the stored form is not in the layout of :func:`pack_population`
+    (a draw frozen before it, or with other chunks): its parts are then serialised again."""
+
+    text: bytes
+    population: list[str]
+    chunks: dict[range, tuple[slice, slice]]
+
+
+def unpack_population(packed: bytes) -> StoredPopulation:
+    members = list(gzip_members(packed))
+    text = b"".join(plain for _, plain in members)
+    population = orjson.loads(text)
+    return StoredPopulation(text, population, _chunk_members(members, population))
+
+
+def _chunk_members(members: list[tuple[slice, bytes]], population: list[str]) -> dict[range, tuple[slice, slice]]:
+    size = record_v2.STRATUM_CHUNK
+    ranges = [range(start, min(start + size, len(population))) for start in range(0, max(len(population), 1), size)]
+    separators = [plain for _, plain in members[::2]]
+    if len(members) != 2 * len(ranges) + 1 or separators != [b"[", *[b","] * (len(ranges) - 1), b"]"]:
+        return {}
+    out, at = {}, 1
+    for members_range, (stored, plain) in zip(ranges, members[1::2]):
+        if members_range:
+            first, last = orjson.dumps(population[members_range[0]]), orjson.dumps(population[members_range[-1]])
+            if not (plain.startswith(first) and plain.endswith(last)):
+                return {}
+        elif plain:
+            return {}
+        out[members_range] = (slice(at, at + len(plain)), stored)
+        at += len(plain) + 1
+    return out
+
+
+_BLOCK = 1 << 20
+
+
+def gzip_members(packed: bytes) -> Iterator[tuple[slice, bytes]]:
+    """Each gzip member of ``packed``: where it is, and its text."""
+    view, start = memoryview(packed), 0
+    while start < len(view):
+        member, end, texts = zlib.decompressobj(31), start, []
+        while not member.eof:
+            if end == len(view):
+                raise ValueError("gzip stream cut short")
+            block = view[end:end + _BLOCK]
+            end += len(block)
+            texts.append(member.decompress(block))
+        end -= len(member.unused_data)
+        yield slice(start, end), b"".join(texts)
+        start = end
 
 
 class FrozenWriter:
@@ -47,7 +127,7 @@ class FrozenWriter:
             key_targets: Sequence[str]) -> str:
         """Write one stratum (``population`` sorted) and return its population hash."""
         ratio = ratio if isinstance(ratio, str) else ratio_text(ratio)
-        body = canonical_bytes(population if isinstance(population, (list, tuple)) else list(population))
+        body, packed = pack_population(population if isinstance(population, (list, tuple)) else list(population))
         digest = hashlib.sha256(body).hexdigest()
         position = len(self.own)
         self._whole.update(b"," if position else b"")
@@ -57,7 +137,7 @@ class FrozenWriter:
                                               and all(map(operator.eq, key_targets, population)))
         self.connection.execute(insert(DrawFrozenStratum).values(
             draw_id=self.draw_id, position=position, key=key, matter=matter, risk_class=risk_class or "",
-            ratio=ratio, size=len(population), population_sha256=digest, population_gzip=pack(body),
+            ratio=ratio, size=len(population), population_sha256=digest, population_gzip=packed,
             key_targets_gzip=None if same else pack(canonical_bytes(list(key_targets)))))
         self.own.append(digest)
         return digest

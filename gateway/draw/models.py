@@ -125,7 +125,8 @@ class DrawFrozenStratum(Base):
     """One stratum of a draw as frozen, written one stratum at a time by the freeze and read one
     at a time by the run (issue 20): ``position`` is the stratum's place in the draw (from 0),
     ``population_gzip`` the canonical JSON of its sorted population (hashing to
-    ``population_sha256``) gzip-compressed, ``key_targets_gzip`` that of its key-inspection targets,
+    ``population_sha256``) gzip-compressed (a member per record chunk since the run copies them:
+    :func:`gateway.draw.frozen.pack_population`), ``key_targets_gzip`` that of its key-inspection targets,
     or NULL when they are the whole population (a key stratum)."""
 
     __tablename__ = "draw_frozen_strata"

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gateway.draw.models import Draw, DrawRecordPart, pack_record
+from gateway.draw.models import Draw, DrawRecordPart
 from gateway.draw.record import FORMAT_V2
 from gateway.draw.record_v2 import descriptor_parts, is_chunked, whole_record_chunks
 from gateway.draw.sampler import Ticketer
@@ -27,13 +27,12 @@ def is_v2(draw: Draw) -> bool:
     return draw.record_format == FORMAT_V2
 
 
-def part_row(draw_id: int, kind: str, number: int, sha256: str, text: bytes,
-             packed: bytes | None = None) -> dict[str, Any]:
-    """One part's row, compressed by the caller (``packed``: ``text`` compressed already): the
-    draw compresses its parts itself, so that its database worker, whose queue every write of
-    the run waits in, only inserts them."""
-    return dict(draw_id=draw_id, kind=kind, number=number, sha256=sha256, size=len(text),
-                body_gzip=pack_record(text) if packed is None else packed)
+def part_row(draw_id: int, kind: str, number: int, sha256: str, size: int, packed: bytes) -> dict[str, Any]:
+    """One part's row: its text of ``size`` bytes as ``packed``, gzip-compressed by the caller (one
+    member or several, see :func:`gateway.draw.frozen.pack_population`): the draw compresses its
+    parts itself, so that its database worker, whose queue every write of the run waits in, only
+    inserts them."""
+    return dict(draw_id=draw_id, kind=kind, number=number, sha256=sha256, size=size, body_gzip=packed)
 
 
 def store_part(connection, row: dict[str, Any]) -> None:

@@ -67,7 +67,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -102,45 +104,87 @@ def strata_sha256(entries: Iterable[Mapping[str, Any]]) -> str:
     ])).hexdigest()
 
 
-def stratum_descriptor(number: int, entry: Mapping[str, Any], text: bytes) -> dict[str, Any]:
-    """The index's descriptor of stratum part ``number`` (its exact text ``text``), a stratum in one part."""
+Piece = bytes | range
+"""A piece of a stratum part's text: literal text, or (a ``range``) the canonical JSON of those
+members of the stratum's population without its brackets (the literal pieces around it hold them)."""
+
+_MARKED = re.compile(rb'"\\u0000([a-z_]+)\\u0000"')
+
+
+@dataclass(frozen=True)
+class StratumPart:
+    """One part of a stratum (the stratum in one part, or one chunk): its ``members`` (a range of
+    the stratum's population) and its exact text as ``pieces``, so that the population's text, which
+    the freeze stored already, is not serialised again (:meth:`RecordParts.add_stratum_parts`)."""
+
+    members: range
+    pieces: tuple[Piece, ...]
+
+
+def _pieces(value: Mapping[str, Any], ranges: Mapping[str, range]) -> tuple[Piece, ...]:
+    """The canonical JSON of ``value`` whose fields named in ``ranges`` hold those ranges of the
+    population, as pieces: serialised with a mark in their place, then cut at the marks."""
+    cut = _MARKED.split(_canonical({**value, **{name: f"\0{name}\0" for name in ranges}}))
+    pieces: list[Piece] = [cut[0] + b"["]
+    for at in range(1, len(cut), 2):
+        pieces += [ranges[cut[at].decode()], b"]" + cut[at + 1] + (b"[" if at + 2 < len(cut) else b"")]
+    return tuple(pieces)
+
+
+def stratum_parts(entry: Mapping[str, Any], size: int) -> list[StratumPart]:
+    """A stratum's entry as its parts: one, or when it has more than ``size`` members one per chunk
+    of at most ``size`` (its population is sorted by USCC: each chunk a range of codes), each with
+    its own members' selection (in ticket order) and key targets: ``{chunk, key, matter,
+    population, selected, key_targets}``. A key stratum's key targets are its population (the same
+    list): they are a range too."""
     population = entry["population"]
-    codes = {"first": population[0], "last": population[-1]} if population else {}
-    return {
-        **_stratum_fields(entry), **codes, "part": number, "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text),
-    }
+    key_targets = entry.get("key_targets")
+    key_targets = () if key_targets is None else key_targets
+    whole = range(len(population))
+    if len(population) <= size:
+        return [StratumPart(whole, _pieces(entry, {"population": whole, **(
+            {"key_targets": whole} if key_targets is population else {})}))]
+    ranges = [range(start, min(start + size, len(population))) for start in whole[::size]]
+    inside: list[list[str]] = [[] for _ in ranges]
+    lasts = [population[r[-1]] for r in ranges]
+    for uscc in entry["selected"]:  # in ticket order
+        at = bisect_left(lasts, uscc)
+        if at == len(ranges):
+            raise ValueError(f"分层 {entry['key']} 的抽中对象 {uscc} 不在其总体名单中")
+        inside[at].append(uscc)
+    keyed = set(key_targets) if key_targets is not population else None
+    out = []
+    for number, (members, chosen) in enumerate(zip(ranges, inside), start=1):
+        chunk: dict[str, Any] = {"chunk": number, "key": entry["key"], "matter": entry["matter"], "selected": chosen}
+        own = {"population": members}
+        if keyed is None:
+            own["key_targets"] = members
+        else:
+            chunk["key_targets"] = [population[n] for n in members if population[n] in keyed] if keyed else []
+        out.append(StratumPart(members, _pieces(chunk, own)))
+    return out
+
+
+def members_text(population: Sequence[str], members: range) -> bytes:
+    """The canonical JSON of those members of a population, without its brackets."""
+    return _canonical(population[members.start:members.stop])[1:-1]
+
+
+def part_text(part: StratumPart, population: Sequence[str]) -> bytes:
+    """A stratum part's text, its population serialised here."""
+    return b"".join(p if isinstance(p, bytes) else members_text(population, p) for p in part.pieces)
+
+
+def stratum_chunks(entry: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
+    """The chunk entries of a stratum of more than ``size`` members (see :func:`stratum_parts`)."""
+    population = entry["population"]
+    return [orjson.loads(part_text(part, population)) for part in stratum_parts(entry, size)]
 
 
 def _stratum_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {"key": entry["key"], "matter": entry["matter"], "risk_class": entry["risk_class"],
             "ratio": entry["ratio"], "population_size": len(entry["population"]),
             "population_sha256": entry["population_sha256"], "sample_size": entry["sample_size"]}
-
-
-def stratum_chunks(entry: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
-    """A stratum's entry cut into chunk entries of at most ``size`` members (its population is
-    sorted by USCC: each chunk a range of codes), each with its own members' selection (in ticket
-    order) and key targets: ``{chunk, key, matter, population, selected, key_targets}``."""
-    return list(_stratum_chunks(entry, size))
-
-
-def _stratum_chunks(entry: Mapping[str, Any], size: int) -> Iterator[dict[str, Any]]:
-    """:func:`stratum_chunks` one chunk at a time."""
-    population = entry["population"]
-    chosen = {uscc: n for n, uscc in enumerate(entry["selected"])}
-    keyed = set(entry.get("key_targets") or ())
-    for number, start in enumerate(range(0, len(population), size), start=1):
-        members = population[start:start + size]
-        inside = [u for u in members if u in chosen]
-        inside.sort(key=chosen.__getitem__)
-        yield {"chunk": number, "key": entry["key"], "matter": entry["matter"], "population": members,
-               "selected": inside, "key_targets": [u for u in members if u in keyed]}
-
-
-def chunk_descriptor(number: int, chunk: Mapping[str, Any], text: bytes) -> dict[str, Any]:
-    members = chunk["population"]
-    return {"part": number, "count": len(members), "first": members[0], "last": members[-1],
-            "sha256": hashlib.sha256(text).hexdigest(), "bytes": len(text)}
 
 
 def is_chunked(descriptor: Mapping[str, Any]) -> bool:
@@ -223,64 +267,70 @@ class RecordParts:
         self._whole = hashlib.sha256(HEAD)
         self._tasks_open = False
         self._count = 0  # stratum parts so far
-        self._held: list[Callable[[], bytes]] = []  # tasks parts added before the last stratum
 
     def add_stratum(self, entry: Mapping[str, Any], chunk: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         """Serialise one stratum's entry: one part, or one per chunk of at most ``chunk`` members
         (:data:`STRATUM_CHUNK`) when it has more; yield ``(part number, sha256, text)`` of each,
         one at a time (the caller stores each and lets it go: a province's largest stratum has
         dozens of parts). The stratum is added once all its parts have been taken."""
+        population = entry["population"]
+        for number, sha256, _, texts in self.add_stratum_parts(entry, partial(members_text, population), chunk):
+            yield number, sha256, b"".join(texts)
+
+    def add_stratum_parts(self, entry: Mapping[str, Any], members_text: Callable[[range], bytes | memoryview],
+                          chunk: int | None = None) -> Iterator[tuple[int, str, StratumPart, list]]:
+        """:meth:`add_stratum`, the population's text of each part's members given by
+        ``members_text`` (the canonical JSON of those members without its brackets: the run has
+        the frozen text already); yield ``(part number, sha256, part, its text's pieces)``."""
         if self._tasks_open:
             raise ValueError("strata come before the tasks")
-        chunk = chunk or STRATUM_CHUNK
-        if len(entry["population"]) <= chunk:
-            text = _canonical(entry)
-            self._add_text(text)
-            self.strata.append(stratum_descriptor(self._count, entry, text))
-            yield self._count, self.strata[-1]["sha256"], text
-            return
+        population = entry["population"]
+        size = chunk or STRATUM_CHUNK
         chunks = []
-        for piece in _stratum_chunks(entry, chunk):
-            text = _canonical(piece)
-            self._add_text(text)
-            chunks.append(chunk_descriptor(self._count, piece, text))
-            yield self._count, chunks[-1]["sha256"], text
-        selected = entry["selected"]
-        self.strata.append({**_stratum_fields(entry), "last_selected": selected[-1] if selected else None,
-                            "chunks": chunks})
+        for part in stratum_parts(entry, size):
+            texts = [p if isinstance(p, bytes) else members_text(p) for p in part.pieces]
+            sha256, length = self._add_pieces(texts)
+            members = part.members
+            codes = {"first": population[members[0]], "last": population[members[-1]]} if members else {}
+            if len(population) <= size:
+                self.strata.append({**_stratum_fields(entry), **codes, "part": self._count, "sha256": sha256,
+                                    "bytes": length})
+            else:
+                chunks.append({"part": self._count, "count": len(members), **codes, "sha256": sha256, "bytes": length})
+            yield self._count, sha256, part, texts
+            del texts
+        if chunks:
+            selected = entry["selected"]
+            self.strata.append({**_stratum_fields(entry), "last_selected": selected[-1] if selected else None,
+                                "chunks": chunks})
 
-    def _add_text(self, text: bytes) -> None:
-        self._whole.update(_stratum_piece(self._count, text))
+    def _add_pieces(self, texts: Sequence[bytes | memoryview]) -> tuple[str, int]:
+        """One stratum part's text, in pieces, into the whole record's hash: its SHA-256 and size."""
+        own = hashlib.sha256()
+        self._whole.update(b",\n" if self._count else b"\n")
+        for text in texts:
+            own.update(text)
+            self._whole.update(text)
         self._count += 1
+        return own.hexdigest(), sum(map(len, texts))
 
     def _open_tasks(self) -> None:
         if not self._tasks_open:
             self._tasks_open = True
             self._whole.update(b"\n" + TASKS_OPEN)
-            for position, again in enumerate(self._held):
-                self._whole.update(_tasks_piece(position, again()))
-            self._held.clear()
 
     def add_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> bytes:
         if not tasks:
             raise ValueError("a tasks part holds at least one task")
         return self.add_tasks_text(_canonical(list(tasks)), len(tasks), tasks[0]["number"], tasks[-1]["number"])
 
-    def add_tasks_text(self, text: bytes, count: int, first: str, last: str, *,
-                       again: Callable[[], bytes] | None = None) -> bytes:
+    def add_tasks_text(self, text: bytes, count: int, first: str, last: str) -> bytes:
         """:meth:`add_tasks` of a part its writer serialised itself: ``text`` is the canonical JSON
-        of its ``count`` task entries, numbered ``first`` to ``last``.
-
-        With ``again`` (which gives ``text`` once more), the part may come before the last
-        stratum: the whole record's hash covers it once the strata are done, through ``again``,
-        so that the caller need not hold the text itself until then (the draw keeps it compressed)."""
+        of its ``count`` task entries, numbered ``first`` to ``last``."""
         if not count:
             raise ValueError("a tasks part holds at least one task")
-        if again is not None and not self._tasks_open:
-            self._held.append(again)
-        else:
-            self._open_tasks()
-            self._whole.update(_tasks_piece(len(self.tasks), text))
+        self._open_tasks()
+        self._whole.update(_tasks_piece(len(self.tasks), text))
         self.tasks.append(_tasks_descriptor(len(self.tasks) + 1, count, first, last, text))
         return text
 

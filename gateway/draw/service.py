@@ -22,7 +22,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -60,6 +59,7 @@ from gateway.draw.record import (
 )
 from gateway.draw.record_v2 import TASKS_PER_PART, RecordParts, strata_sha256
 from gateway.draw.record_v2 import _canonical as canonical_bytes
+from gateway.draw.record_v2 import members_text as members_text_of
 from gateway.draw.sampler import SeedError, build_seed, sample_size
 from gateway.draw.strata import Stratum
 from gateway.draw.teams import Inspector as PoolInspector
@@ -448,12 +448,14 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
 @dataclass(frozen=True)
 class _FrozenStratum:
     """One frozen stratum as the run draws it, with its population's hash, its key-inspection
-    targets and its row as stored (compressed), which the record's parts unpack again."""
+    targets, its population as stored (its text and where its record chunks' text is compressed
+    in its row) and its row's position."""
 
     stratum: Stratum
     population_sha256: str
     key_targets: Sequence[str]
-    packed: Any
+    stored: frozen_mod.StoredPopulation
+    row: Any
 
 
 class _PopulationChain:
@@ -465,7 +467,7 @@ class _PopulationChain:
         self.count = 0
 
     def add(self, key: str, ratio: str, body: bytes) -> str:
-        """Hash one stratum; return its population's own hash."""
+        """Hash one stratum (``body``: its population's text); return its population's own hash."""
         self.whole.update(b"," if self.count else b"")
         self.whole.update(b'{"key":' + canonical_bytes(key) + b',"population":' + body
                           + b',"ratio":' + canonical_bytes(ratio) + b"}")
@@ -483,8 +485,8 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
     """The frozen strata, one at a time, hashed into ``chain``: the worker reads the next one's
     compressed row while this one is drawn (where it reads apart from its writes, every row at
     once, ahead of the lookups that follow in the same queue), and it is unpacked only when its
-    turn comes, so that one population is held (and its text only until it is hashed). Each comes
-    with its compressed row, which the record's parts unpack again (:class:`_StrataWriter`)."""
+    turn comes, so that one population is held (and its text until its record parts are hashed).
+    Each comes with its row, whose compressed chunks the record's parts copy (:class:`_StrataWriter`)."""
     def read(position: int) -> Future:
         return worker.read(_read_packed, draw_id, strata_meta[position]["position"])
 
@@ -496,20 +498,13 @@ def _frozen_strata(worker: bulk.Worker, draw_id: int, strata_meta: list[dict[str
             row = pending.popleft().result().pop()
         if position + ahead < len(strata_meta):
             pending.append(read(position + ahead))
-        stratum, body, key_targets = _unpacked(row)
-        digest = chain.add(stratum.key, ratio_text(stratum.ratio), body)
-        del body
-        yield _FrozenStratum(stratum, digest, key_targets, row)
-
-
-def _unpacked(row) -> tuple[Stratum, bytes, Sequence[str]]:
-    """A frozen stratum's row unpacked: the stratum, its population's stored text and its key targets."""
-    body = gzip.decompress(row.population_gzip)
-    stratum = Stratum(row.key, row.matter, Decimal(row.ratio), orjson.loads(body), row.risk_class)
-    # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
-    key_targets = (stratum.population if row.key_targets_gzip is None
-                   else orjson.loads(gzip.decompress(row.key_targets_gzip)))
-    return stratum, body, key_targets
+        stored = frozen_mod.unpack_population(row.population_gzip)
+        stratum = Stratum(row.key, row.matter, Decimal(row.ratio), stored.population, row.risk_class)
+        # A key stratum stores no list of its own: its key targets are its population (frozen.FrozenWriter).
+        key_targets = (stratum.population if row.key_targets_gzip is None
+                       else orjson.loads(gzip.decompress(row.key_targets_gzip)))
+        digest = chain.add(stratum.key, ratio_text(stratum.ratio), stored.text)
+        yield _FrozenStratum(stratum, digest, key_targets, stored, row)
 
 
 def _read_packed(connection, draw_id: int, position: int) -> list:
@@ -546,10 +541,10 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
         # scan of the whole targets table per stratum would cost more than the one lookup of all
         # of them at the end, but that one kept the run waiting.
         lookups.append(worker.lookup_ids(selected, probe=True))
-        strata.hold(frozen.packed, frozen.population_sha256, selected)
+        strata.add(frozen, selected)
         del frozen, selected
     chain.check(inputs.frozen_sha256)
-    tasks = _TasksWriter(inputs, worker, draw_id, strata, now)
+    tasks = _TasksWriter(inputs, worker, draw_id, strata.parts, now)
     # While the last strata's targets are looked up, the writer, idle until the tasks start,
     # counts them in the ledger.
     tasks.count_in_ledger(drawn.joint())
@@ -565,7 +560,7 @@ def _draw_and_store(worker: bulk.Worker, inputs: _RunInputs, draw_id: int, setti
     strata.parts.index_fields["exclusions"] = exclusions.result()  # once the tasks are written
     timing.lap("database")
     for number, sha256, text in strata.parts.add_exclusions():
-        _store_part(worker, draw_id, record_parts.EXCLUSIONS, number, sha256, text)
+        _store_part(worker, draw_id, record_parts.EXCLUSIONS, number, sha256, len(text), pack_record(text))
     index, whole_sha256 = strata.parts.finish()
     outcome = {
         "record_gzip": pack_record(index),
@@ -613,14 +608,13 @@ class _TasksWriter:
     to the database worker and released before the next part, so that only the drawn targets' tags
     are held for the whole run. ``conflicts`` is then the declared conflicts with drawn targets.
 
-    While the database writes a part's tasks and members, the strata's record parts are written
-    (``strata``): the selection before leaves the database idle, and the tasks can start only
-    once every stratum is drawn (their numbers follow the tickets of all the drawn targets)."""
+    The tasks can start only once every stratum is drawn: their numbers follow the tickets of all
+    the drawn targets."""
 
-    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, strata: "_StrataWriter",
+    def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int, parts: RecordParts,
                  now: datetime) -> None:
         self.inputs, self.worker, self.draw_id, self.now = inputs, worker, draw_id, now
-        self.strata, self.parts = strata, strata.parts
+        self.parts = parts
         self.conflicts: list[tuple[str, str]] = []
         self.rows_of = _TaskRows(inputs.facts, draw_id, inputs.info, now)
 
@@ -653,34 +647,29 @@ class _TasksWriter:
             chunk_requests = [TeamRequest(d.target.uscc, needs[d.target.matters]) for d in chunk]
             drawn_conflicted.update(r.uscc for r in chunk_requests if r.uscc in conflicted)
             teams = matcher.match(chunk_requests)
-            members = worker.insert("task_members", MEMBER_COLUMNS,
-                                    _member_rows(task_rows, teams, inputs.inspectors, self.now))
+            worker.insert("task_members", MEMBER_COLUMNS, _member_rows(task_rows, teams, inputs.inspectors, self.now))
             requests.add(chunk_requests)
             timing.lap("teams")
             text = entries_of(task_rows, chunk, teams)
-            packed = pack_record(text)
-            # Before the last stratum's parts, the whole record's hash takes this part later, from its stored form.
-            self.parts.add_tasks_text(text, len(chunk), task_rows[0][1], task_rows[-1][1],
-                                      again=None if self.strata.done else partial(gzip.decompress, packed))
+            self.parts.add_tasks_text(text, len(chunk), task_rows[0][1], task_rows[-1][1])
             descriptor = self.parts.tasks[-1]
-            _store_part(worker, self.draw_id, record_parts.TASKS, descriptor["part"], descriptor["sha256"], text,
-                        packed)
+            _store_part(worker, self.draw_id, record_parts.TASKS, descriptor["part"], descriptor["sha256"], len(text),
+                        pack_record(text))
             start += len(chunk)
-            del chunk, task_rows, chunk_requests, teams, text, packed
+            del chunk, task_rows, chunk_requests, teams, text
             timing.lap("record")
-            self.strata.write_until(members)
             with timing.waiting("record"):
                 worker.backlog(2 * TASK_JOBS)  # two tasks parts at most wait for the database
             timing.lap("record")
-        self.strata.write_until(None)
         self.conflicts = [pair for pair in all_conflicts if pair[1] in drawn_conflicted]
         return requests
 
 
 class _StrataWriter:
-    """The strata's record parts, each written from the stratum's stored row (compressed, held
-    since it was drawn) and released: :meth:`write_until` writes them while the database is busy
-    with the tasks."""
+    """The strata's record parts, each stratum's hashed into the record and handed to the database
+    as it is drawn (:meth:`add`): made from its frozen text, not serialised again, and stored as
+    the frozen row's compressed chunks between the text around them, compressed here. The
+    database has little else to do before the tasks start."""
 
     def __init__(self, inputs: _RunInputs, worker: bulk.Worker, draw_id: int) -> None:
         fields = build_record(**inputs.record_inputs, selections=[], tasks=[], validate=False)
@@ -689,53 +678,27 @@ class _StrataWriter:
         fields.update(inputs.extras)
         self.parts = RecordParts(fields)
         self.worker, self.draw_id = worker, draw_id
-        self._held: deque[tuple[Any, str, bytes]] = deque()
-        self._reading: dict[int, Future] = {}
 
-    def hold(self, packed: Any, population_sha256: str, selected: Sequence[str]) -> None:
-        """Keep a drawn stratum's stored row, its population's hash and its selection, in stratum
-        order. The selection is kept as its JSON: at 10M, some 770,000 codes as Python strings in
-        tuples took about 58 MB until the strata's parts were written, as text 16 MB. Where the
-        worker reads apart from its writes, only the row's position is kept, and the row is read
-        again when its parts are written (the compressed rows of 10M targets are some 66 MB)."""
-        kept = packed.position if self.worker.reads_apart else packed
-        self._held.append((kept, population_sha256, orjson.dumps(selected)))
-
-    @property
-    def done(self) -> bool:
-        return not self._held
-
-    def write_until(self, job: Future | None) -> None:
-        """Write the next strata's parts, one stratum at a time, until the database has done ``job``
-        (None: all of them)."""
-        while self._held and not (job is not None and job.done()):
-            self._write(*self._held.popleft())
-            timing.lap("strata")
-
-    def _row(self, kept: Any) -> Any:
-        """The stored row of a held stratum, read again if only its position was kept (the next
-        held stratum's is then asked for, so that it is read while this one is written)."""
-        if not isinstance(kept, int):
-            return kept
-        reading = self._reading.pop(kept, None) or self.worker.read(_read_packed, self.draw_id, kept)
-        if self._held and self._held[0][0] not in self._reading:
-            position = self._held[0][0]
-            self._reading[position] = self.worker.read(_read_packed, self.draw_id, position)
-        return reading.result().pop()
-
-    def _write(self, kept: Any, population_sha256: str, selected_json: bytes) -> None:
-        packed = self._row(kept)
-        stratum, _, key_targets = _unpacked(packed)
-        selected = orjson.loads(selected_json)
-        del packed, selected_json
+    def add(self, frozen: _FrozenStratum, selected: Sequence[str]) -> None:
+        stratum, stored = frozen.stratum, frozen.stored
         # record.stratum_entry's fields, the sequences as they are (the JSON is the same, no copies).
         entry = {"key": stratum.key, "matter": stratum.matter, "risk_class": stratum.risk_class,
                  "ratio": ratio_text(stratum.ratio), "population": stratum.population,
-                 "population_sha256": population_sha256, "sample_size": len(selected), "selected": selected,
-                 "key_targets": key_targets}
-        for number, sha256, text in self.parts.add_stratum(entry):
-            _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, text)
-            del text
+                 "population_sha256": frozen.population_sha256, "sample_size": len(selected), "selected": selected,
+                 "key_targets": frozen.key_targets}
+        text, chunks, row = memoryview(stored.text), stored.chunks, frozen.row.population_gzip
+
+        def members_text(members: range) -> bytes | memoryview:
+            place = chunks.get(members)
+            return text[place[0]] if place else members_text_of(stratum.population, members)
+
+        for number, sha256, part, texts in self.parts.add_stratum_parts(entry, members_text):
+            if all(not isinstance(p, range) or p in chunks for p in part.pieces):
+                packed = b"".join(pack_record(p) if isinstance(p, bytes) else row[chunks[p][1]] for p in part.pieces)
+            else:  # frozen before its chunks were stored apart: compressed whole
+                packed = pack_record(b"".join(texts))
+            _store_part(self.worker, self.draw_id, record_parts.STRATUM, number, sha256, sum(map(len, texts)), packed)
+            del texts, packed
 
 
 TASK_COLUMNS = ("id", "number", "plan_id", "draw_id", "target_id", "lead_department", "matter_codes",
@@ -805,11 +768,11 @@ def _member_rows(task_rows: list[tuple], teams: list[Team], inspectors: list[Poo
     return rows
 
 
-def _store_part(worker: bulk.Worker, draw_id: int, kind: str, number: int, sha256: str, text: bytes,
-                packed: bytes | None = None) -> None:
-    """Have the worker insert one record part, compressed here (the worker's queue is the run's
-    bottleneck) unless ``packed`` already."""
-    worker.submit(record_parts.store_part, record_parts.part_row(draw_id, kind, number, sha256, text, packed))
+def _store_part(worker: bulk.Worker, draw_id: int, kind: str, number: int, sha256: str, size: int,
+                packed: bytes) -> None:
+    """Have the worker insert one record part of ``size`` bytes, compressed here (the worker's
+    queue is the run's bottleneck)."""
+    worker.submit(record_parts.store_part, record_parts.part_row(draw_id, kind, number, sha256, size, packed))
 
 
 def _store_outcome(connection, draw_id: int, outcome: dict[str, Any]) -> None:

@@ -318,9 +318,8 @@ def test_drafts_and_superseded_plans_are_not_drawn(gateway, directory):
 
 
 def test_a_draw_in_many_tasks_parts_hashes_its_whole_record_and_counts_every_task(gateway, directory, monkeypatch):
-    # Tasks parts of three: the first part's text is handed in before the strata's parts are
-    # written (it joins the whole record's hash afterwards), and the ledger's additions are built
-    # a part at a time.
+    # Tasks parts of three: the first parts are handed in before the strata's parts are stored,
+    # and the ledger's additions are built a part at a time.
     monkeypatch.setattr(draws, "TASKS_PER_PART", 3)
     draw_id = complete_draw(gateway, published_plan(gateway))
     with gateway.read() as session:

@@ -8,10 +8,9 @@ from gateway.draw import service as draws
 from tests.drawdb import COUNTY, build_directory, freeze_and_seed, published_plan
 
 # Each stage's waits for the database worker are told apart as "<stage>_wait" (timing.waiting).
-# The strata's record parts are written while the database is busy with the tasks: when it
-# finishes first depends on the machine, so the stages between the first and the last come in
-# either order.
-STAGES = ["read", "select", "select_wait", "teams", "record", "strata", "record_wait", "database", "finish"]
+# Whether a stage waits first or works first depends on the machine, so the stages between the
+# first and the last come in either order.
+STAGES = ["read", "select", "select_wait", "teams", "record", "record_wait", "database", "finish"]
 
 
 # The database worker's jobs by kind (timing.job_clock): a table an insert writes, else the job.

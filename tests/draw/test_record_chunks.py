@@ -318,3 +318,51 @@ def test_an_exclusions_part_carries_its_code_range_and_both_verifiers_hold_the_i
     assert not parts.ok and "索引中排除分块 1 的 first、last 与分块不符" in parts.reason
     code, out = _script(changed)
     assert code == 1 and "索引中排除分块 1 的 first、last 与分块不符" in out
+
+
+@pytest.mark.parametrize("frozen_as", ["chunks", "one member", "other chunks"])
+def test_a_draw_copies_its_frozen_chunks_into_its_parts_or_serialises_them_again(gateway, monkeypatch, frozen_as):
+    """The run copies each frozen chunk's compressed members into the chunk's part; a draw frozen
+    before the chunks were stored apart (one gzip member), or with other chunks, gets the same
+    parts serialised again. Either way the record verifies and each part hashes to its index."""
+    import gzip
+
+    from sqlalchemy import select as select_rows
+
+    from gateway.draw import frozen, parts, record_v2
+    from gateway.draw import service as draws
+    from gateway.draw.models import DrawFrozenStratum, DrawRecordPart
+    from tests.drawdb import COUNTY, build_directory, freeze_and_seed, published_plan
+
+    monkeypatch.setattr(record_v2, "STRATUM_CHUNK", 4)
+    build_directory(gateway, per_matter=6)
+    draw_id = freeze_and_seed(gateway, published_plan(gateway))
+    with gateway.write() as session:
+        rows = session.scalars(select_rows(DrawFrozenStratum).where(DrawFrozenStratum.draw_id == draw_id)).all()
+        originals = {row.key: (row.population_gzip, [place for place, _ in frozen.gzip_members(row.population_gzip)])
+                     for row in rows}
+        if frozen_as == "one member":
+            for row in rows:
+                row.population_gzip = frozen.pack(gzip.decompress(row.population_gzip))
+    if frozen_as == "other chunks":
+        monkeypatch.setattr(record_v2, "STRATUM_CHUNK", 3)
+    draws.run_and_record_failure(gateway, COUNTY, draw_id)
+    with gateway.read() as session:
+        draw = draws.get_draw(session, draw_id)
+        whole = b"".join(parts.whole_record_stream(session, draw))
+        assert hashlib.sha256(whole).hexdigest() == draw.record_sha256
+        index = parts.index(draw)
+        bodies = dict(session.execute(select_rows(DrawRecordPart.number, DrawRecordPart.body_gzip).where(
+            DrawRecordPart.draw_id == draw_id, DrawRecordPart.kind == parts.STRATUM)).all())
+    assert verify_record(json.loads(whole)).ok
+    large = [d for d in index["parts"]["strata"] if "chunks" in d]
+    assert large
+    for descriptor in large:
+        packed, places = originals[descriptor["key"]]
+        for number, part in enumerate(descriptor["chunks"]):
+            body = bodies[part["part"]]
+            assert hashlib.sha256(gzip.decompress(body)).hexdigest() == part["sha256"]
+            if frozen_as == "chunks":  # the chunk's members, compressed at freeze time, sit in the part as they are
+                assert packed[places[2 * number + 1]] in body and len(list(frozen.gzip_members(body))) in (3, 5)
+            else:
+                assert len(list(frozen.gzip_members(body))) == 1
