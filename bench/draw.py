@@ -15,7 +15,7 @@ loop. Aims: whole <= 2x the floor, peak memory <= 1 GB, verification no slower t
 
 It prints how long each kind of the run's database jobs kept the worker busy (a table's inserts by
 the table's name, ``lookups``: the drawn targets' ids, ``store_part``: the record's parts,
-``add_drawn_json``: the ledger's counts of the drawn targets), and the freeze plus that busy time
+``add_drawn_lines``: the ledger's counts of the drawn targets), and the freeze plus that busy time
 against the floor: however fast the draw computes, its run lasts at least as long as its database
 worker is busy. On PostgreSQL the frozen strata's reads and the lookups run on a connection of
 their own, beside the writes; they are printed apart and not counted in that bound. It also

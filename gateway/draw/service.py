@@ -620,13 +620,11 @@ class _TasksWriter:
 
     def count_in_ledger(self, joint: Iterable[tuple[str, tuple[str, ...]]]) -> None:
         """Have the database count the tasks in the ledger, given each drawn target's credit code
-        and matters: one insert of the additions, in key order (:func:`ledger_counts.add_drawn_json`)."""
-        leads, pairs, pieces = self.rows_of.leads, iter(joint), []
-        # A part at a time: a province's 700,000 pairs as Python lists took 130 MB at once.
-        while chunk := [(uscc, leads[matters]) for uscc, matters in islice(pairs, TASKS_PER_PART)]:
-            pieces.append(ledger_counts.drawn_json(chunk)[1:-1])
-        self.worker.submit(ledger_counts.add_drawn_json, self.inputs.facts.year, self.draw_id,
-                           b"[" + b",".join(pieces) + b"]")
+        and matters: one ``COPY`` of the additions, sorted by the worker (:func:`ledger_counts.add_drawn_lines`)."""
+        leads = self.rows_of.leads
+        lines = ledger_counts.drawn_lines(self.inputs.facts.year, self.draw_id,
+                                          ((uscc, leads[matters]) for uscc, matters in joint))
+        self.worker.submit(ledger_counts.add_drawn_lines, self.inputs.facts.year, lines)
 
     def write(self, targets: Iterator[DrawnTarget], task_ids: Sequence[int], settings: Settings) -> _Requests:
         inputs, worker, facts, info = self.inputs, self.worker, self.inputs.facts, self.inputs.info

@@ -15,7 +15,7 @@ STAGES = ["read", "select", "select_wait", "teams", "record", "record_wait", "da
 
 # The database worker's jobs by kind (timing.job_clock): a table an insert writes, else the job.
 WORKER_JOBS = {"reserve_ids", "read_packed", "lookups", "store_part", "tasks", "task_members",
-               "add_drawn_json", "read_exclusions", "store_outcome"}
+               "add_drawn_lines", "read_exclusions", "store_outcome"}
 
 
 # On PostgreSQL the reads go on a connection of their own once the writer has taken the guard on

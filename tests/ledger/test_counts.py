@@ -324,6 +324,12 @@ def test_drawn_tasks_are_appended_to_the_additions_without_touching_the_counts_t
                                          {"91410822MA00000001": {"": 1}, "91410822MA00000002": {"market": 3, "farm": 1}})
         assert {u: (c.total, c.by_department) for u, c in counts_by_target(session, YEAR).items()} == {
             "91410822MA00000001": (1, {"": 1}), "91410822MA00000002": (4, {"market": 3, "farm": 1})}
+        # A value with a character of COPY's text format is refused, and nothing is appended.
+        with pytest.raises(ValueError, match="制表符"):
+            ledger_counts.add_drawn(connection, YEAR, 3, [("91410822MA00000003", "mar\tket")])
+        with pytest.raises(ValueError, match="反斜杠"):
+            ledger_counts.add_drawn(connection, YEAR, 3, [("91410822MA0000000\\", "market")])
+        assert "91410822MA00000003" not in stored(session, YEAR)[0]
         session.rollback()
 
 
