@@ -448,8 +448,8 @@ def _read_run_inputs(session: Session, draw: Draw, settings: Settings, now: date
 @dataclass(frozen=True)
 class _FrozenStratum:
     """One frozen stratum as the run draws it, with its population's hash, its key-inspection
-    targets, its population as stored (its text and where its record chunks' text is compressed
-    in its row) and its row's position."""
+    targets, its population unpacked (its text, and where each record chunk's members are in the
+    text and in the row) and its row as read, whose compressed chunks the record's parts copy."""
 
     stratum: Stratum
     population_sha256: str
