@@ -50,8 +50,8 @@ def pack_population(population: Sequence[str]) -> tuple[bytes, bytes]:
     texts joined, so the stored form decompresses to the canonical JSON, and the run copies a
     chunk's member into the record's part as it is, compressing only the text around it
     (:func:`unpack_population`)."""
-    size = record_v2.STRATUM_CHUNK
-    texts = [canonical_bytes(population[start:start + size])[1:-1] for start in range(0, max(len(population), 1), size)]
+    texts = [record_v2.members_text(population, members)
+             for members in record_v2.chunk_ranges(len(population), record_v2.STRATUM_CHUNK)]
     compressed = _packer().map(pack, texts)  # the chunks at once, while the text is joined here
     body = b"[" + b",".join(texts) + b"]"
     packed = [_OPEN]
@@ -88,8 +88,7 @@ def unpack_population(packed: bytes) -> StoredPopulation:
 
 
 def _chunk_members(members: list[tuple[slice, bytes]], population: list[str]) -> dict[range, tuple[slice, slice]]:
-    size = record_v2.STRATUM_CHUNK
-    ranges = [range(start, min(start + size, len(population))) for start in range(0, max(len(population), 1), size)]
+    ranges = record_v2.chunk_ranges(len(population), record_v2.STRATUM_CHUNK)
     separators = [plain for _, plain in members[::2]]
     if len(members) != 2 * len(ranges) + 1 or separators != [b"[", *[b","] * (len(ranges) - 1), b"]"]:
         return {}

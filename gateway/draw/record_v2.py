@@ -131,6 +131,12 @@ def _pieces(value: Mapping[str, Any], ranges: Mapping[str, range]) -> tuple[Piec
     return tuple(pieces)
 
 
+def chunk_ranges(count: int, size: int) -> list[range]:
+    """The members of each part of a stratum of ``count`` members, in parts of at most ``size``
+    (one part, possibly empty, when it has no more)."""
+    return [range(start, min(start + size, count)) for start in range(0, max(count, 1), size)]
+
+
 def stratum_parts(entry: Mapping[str, Any], size: int) -> list[StratumPart]:
     """A stratum's entry as its parts: one, or when it has more than ``size`` members one per chunk
     of at most ``size`` (its population is sorted by USCC: each chunk a range of codes), each with
@@ -144,7 +150,7 @@ def stratum_parts(entry: Mapping[str, Any], size: int) -> list[StratumPart]:
     if len(population) <= size:
         return [StratumPart(whole, _pieces(entry, {"population": whole, **(
             {"key_targets": whole} if key_targets is population else {})}))]
-    ranges = [range(start, min(start + size, len(population))) for start in whole[::size]]
+    ranges = chunk_ranges(len(population), size)
     inside: list[list[str]] = [[] for _ in ranges]
     lasts = [population[r[-1]] for r in ranges]
     for uscc in entry["selected"]:  # in ticket order
